@@ -1,0 +1,192 @@
+"""Settings from environment variables (and an optional .env file), with safe defaults.
+
+Every setting is parsed and checked here, once, at start-up: a malformed value stops the app with
+a message that names the variable, instead of failing later in the middle of a request.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+BASE_DIR = Path(__file__).resolve().parent
+DEFAULT_INSTANCE_DIR = BASE_DIR / "instance"
+
+# Variables this app reads. Any other ROLLCALL_* variable is a typo and refused at start-up.
+KNOWN = {
+    "DATABASE_URL",
+    "HUEY_URL",
+    "SECRET_KEY",
+    "BASE_URL",
+    "SMTP_URL",
+    "MAIL_FROM",
+    "INSTANCE_DIR",
+    "ROLLCALL_ENV",
+    "ROLLCALL_TEST_GATEWAY",
+    "ROLLCALL_ORDER_HOLD_MINUTES",
+    "ROLLCALL_MAX_UPLOAD_MB",
+    "ROLLCALL_DB_POOL_SIZE",
+}
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    security: str  # "plain", "starttls" or "ssl"
+
+    def __repr__(self) -> str:  # never print the password
+        return f"SmtpSettings(host={self.host!r}, port={self.port}, security={self.security!r})"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    huey_url: str
+    secret_key: str = field(repr=False)
+    base_url: str
+    smtp: SmtpSettings | None
+    mail_from: str
+    instance_dir: Path
+    env: str
+    test_gateway: bool
+    order_hold_minutes: int
+    max_upload_bytes: int
+    db_pool_size: int
+
+
+def _database_url(value: str, name: str) -> str:
+    scheme = urlsplit(value).scheme
+    if scheme not in ("sqlite", "postgres", "postgresql"):
+        raise ConfigError(f"{name} must start with sqlite:/// or postgresql://, got {scheme or value!r}")
+    if scheme == "sqlite" and not value.startswith("sqlite:///"):
+        raise ConfigError(f"{name} must look like sqlite:///path/to/file.db")
+    return value
+
+
+def _huey_url(value: str, name: str) -> str:
+    scheme = urlsplit(value).scheme
+    if scheme not in ("sqlite", "redis", "memory"):
+        raise ConfigError(f"{name} must start with sqlite:///, redis:// or memory://, got {value!r}")
+    return value
+
+
+def _base_url(value: str, name: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an absolute http(s) URL such as https://tickets.example.org")
+    return value.rstrip("/")
+
+
+def parse_smtp_url(value: str, name: str = "SMTP_URL") -> SmtpSettings:
+    """smtp://user:pass@host:port, smtps://... for TLS on connect, ?starttls=1 to upgrade."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError(f"{name} must look like smtp://user:pass@host:587?starttls=1 or smtps://host:465")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{name} has a port that is not a number") from None
+    query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+    if parts.scheme == "smtps" or query.get("ssl") in ("1", "true"):
+        security = "ssl"
+    elif query.get("starttls") in ("1", "true"):
+        security = "starttls"
+    else:
+        security = "plain"
+    return SmtpSettings(
+        host=parts.hostname,
+        port=port or (465 if security == "ssl" else 25),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        security=security,
+    )
+
+
+def _int(env: dict, name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _bool(env: dict, name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _secret_key(env: dict, instance_dir: Path) -> str:
+    if env.get("SECRET_KEY"):
+        if len(env["SECRET_KEY"]) < 16:
+            raise ConfigError("SECRET_KEY must be at least 16 characters long")
+        return env["SECRET_KEY"]
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def load(environ: dict | None = None) -> Settings:
+    """Build the settings from the environment (a .env file fills in what the environment lacks)."""
+    env = dict(read_dotenv(BASE_DIR / ".env")) if environ is None else {}
+    env.update(os.environ if environ is None else environ)
+
+    unknown = sorted(k for k in env if k.startswith("ROLLCALL_") and k not in KNOWN)
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]} (known: {', '.join(sorted(KNOWN))})")
+
+    instance_dir = Path(env.get("INSTANCE_DIR") or DEFAULT_INSTANCE_DIR)
+    app_env = env.get("ROLLCALL_ENV", "production")
+    if app_env not in ("production", "development", "test"):
+        raise ConfigError(f"ROLLCALL_ENV must be production, development or test, got {app_env!r}")
+
+    return Settings(
+        database_url=_database_url(
+            env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'rollcall.db'}", "DATABASE_URL"
+        ),
+        huey_url=_huey_url(env.get("HUEY_URL") or f"sqlite:///{instance_dir / 'huey.db'}", "HUEY_URL"),
+        secret_key=_secret_key(env, instance_dir),
+        base_url=_base_url(env.get("BASE_URL") or "http://127.0.0.1:5000", "BASE_URL"),
+        smtp=parse_smtp_url(env["SMTP_URL"]) if env.get("SMTP_URL") else None,
+        mail_from=env.get("MAIL_FROM") or "Rollcall <no-reply@rollcall.localhost>",
+        instance_dir=instance_dir,
+        env=app_env,
+        test_gateway=_bool(env, "ROLLCALL_TEST_GATEWAY", app_env != "production"),
+        order_hold_minutes=_int(env, "ROLLCALL_ORDER_HOLD_MINUTES", 30, 1, 7 * 24 * 60),
+        max_upload_bytes=_int(env, "ROLLCALL_MAX_UPLOAD_MB", 20, 1, 500) * 1024 * 1024,
+        db_pool_size=_int(env, "ROLLCALL_DB_POOL_SIZE", 8, 1, 200),
+    )

@@ -1,0 +1,163 @@
+"""Fixtures: an app per test on its own database (a copy of a migrated template on SQLite; a
+per-run database emptied between tests on PostgreSQL), Huey in immediate mode, and helpers.
+
+TEST_DATABASE_URL=postgresql://user@host/db runs the suite on PostgreSQL (a database of its own is
+created next to the one named and dropped at the end); TEST_HUEY_URL=redis://... points the Redis
+tests at a server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import peewee
+import pytest
+
+os.environ["HUEY_URL"] = "memory://"  # before tasks/ is imported: tests never touch a real queue
+os.environ.setdefault("ROLLCALL_ENV", "test")
+
+from tasks import huey  # noqa: E402
+from webapp import (
+    create_app,  # noqa: E402
+    migrate,  # noqa: E402
+)
+from webapp.db import db, make_database  # noqa: E402
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+TEST_HUEY_URL = os.environ.get("TEST_HUEY_URL", "")
+RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+huey.immediate = True
+
+
+def _pg_admin_url(url: str, dbname: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{dbname}"))
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """Migrate once per test run; tests get copies (SQLite) or an emptied database (PostgreSQL)."""
+    if TEST_DATABASE_URL:
+        admin = make_database(TEST_DATABASE_URL)
+        name = f"rollcall_test_{RUN_ID}"
+        with admin.connection_context():
+            admin.execute_sql(f'CREATE DATABASE "{name}"')
+        url = _pg_admin_url(TEST_DATABASE_URL, name)
+        database = make_database(url)
+        with database.connection_context():
+            migrate.upgrade(database)
+        database.close_all()
+        yield {"kind": "postgresql", "url": url}
+        database = None
+        with admin.connection_context():
+            admin.execute_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+            admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.close_all()
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        database = make_database(f"sqlite:///{path}")
+        with database.connection_context():
+            migrate.upgrade(database)
+            database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        yield {"kind": "sqlite", "path": path}
+
+
+def _database_url(template, tmp_path: Path) -> str:
+    if template["kind"] == "sqlite":
+        target = tmp_path / "rollcall.db"
+        shutil.copyfile(template["path"], target)
+        return f"sqlite:///{target}"
+    database = make_database(template["url"])
+    with database.connection_context():
+        tables = [t for t in database.get_tables() if t != "schema_migration"]
+        if tables:
+            database.execute_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+    database.close_all()
+    return template["url"]
+
+
+def make_test_app(tmp_path: Path, database_url: str, **overrides):
+    environ = {
+        "ROLLCALL_ENV": "test",
+        "DATABASE_URL": database_url,
+        "HUEY_URL": "memory://",
+        "SECRET_KEY": "test-secret-key-0123456789abcdef",
+        "BASE_URL": "http://rollcall.test",
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "ROLLCALL_TEST_GATEWAY": "true",
+    }
+    environ.update(overrides.pop("ENVIRON", {}))
+    config = {"TESTING": True, "WTF_CSRF_ENABLED": False, "ENVIRON": environ}
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path):
+    return _database_url(database_template, tmp_path)
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = make_test_app(tmp_path, database_url)
+    huey.immediate = True
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        yield app
+        if not db.is_closed():
+            db.close()
+    if isinstance(db.obj, peewee.PostgresqlDatabase):
+        db.obj.close_all()
+
+
+@pytest.fixture
+def csrf_app(database_url, tmp_path):
+    """The app with CSRF protection on, as in production."""
+    app = make_test_app(tmp_path, database_url, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        yield app
+        if not db.is_closed():
+            db.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Auth:
+    """Sign test clients in as a user (through the real login form)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def login(self, client, user, password: str = "correct horse battery"):
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    def client_for(self, user, org=None, password: str = "correct horse battery"):
+        client = self.app.test_client()
+        self.login(client, user, password)
+        if org is not None:
+            client.post("/switch-org", data={"org_id": org.id})
+        return client
+
+
+@pytest.fixture
+def auth(app):
+    return Auth(app)

@@ -1,0 +1,1 @@
+"""Test factories, one module per domain: each call returns a new object."""

@@ -1,0 +1,127 @@
+"""The foundation: settings, schema, commit hooks, error pages."""
+
+from __future__ import annotations
+
+import pytest
+
+import config
+from webapp.db import db, on_commit
+
+
+def test_unknown_setting_is_refused_with_its_name():
+    with pytest.raises(config.ConfigError, match="ROLLCALL_ORDER_HOLD_MINUTEZ"):
+        config.load({"ROLLCALL_ORDER_HOLD_MINUTEZ": "5", "SECRET_KEY": "x" * 20})
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("DATABASE_URL", "mysql://root@localhost/x"),
+        ("HUEY_URL", "amqp://guest@localhost"),
+        ("BASE_URL", "not a url"),
+        ("SMTP_URL", "http://mail.example.org"),
+        ("SMTP_URL", "smtp://mail.example.org:port"),
+        ("ROLLCALL_ORDER_HOLD_MINUTES", "soon"),
+        ("ROLLCALL_TEST_GATEWAY", "maybe"),
+        ("SECRET_KEY", "short"),
+    ],
+)
+def test_malformed_setting_names_the_variable(tmp_path, name, value):
+    environ = {"INSTANCE_DIR": str(tmp_path), "SECRET_KEY": "k" * 32, name: value}
+    with pytest.raises(config.ConfigError, match=name):
+        config.load(environ)
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path):
+    first = config.load({"INSTANCE_DIR": str(tmp_path)}).secret_key
+    second = config.load({"INSTANCE_DIR": str(tmp_path)}).secret_key
+    assert first == second and len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_smtp_url_is_parsed_and_password_not_shown():
+    smtp = config.parse_smtp_url("smtp://ann:s%40cret@mail.example.org:587?starttls=1")
+    assert (smtp.host, smtp.port, smtp.username, smtp.password, smtp.security) == (
+        "mail.example.org",
+        587,
+        "ann",
+        "s@cret",
+        "starttls",
+    )
+    assert "s@cret" not in repr(smtp)
+
+
+def test_migrated_schema_matches_the_models(app):
+    """Every model's table and column exists as migrated, so no migration was forgotten."""
+    from webapp.models import all_models
+
+    for model in all_models():
+        table = model._meta.table_name
+        assert db.table_exists(table), f"table {table} has no migration"
+        columns = {c.name for c in db.get_columns(table)}
+        missing = {f.column_name for f in model._meta.sorted_fields} - columns
+        assert not missing, f"{table} lacks migrated columns {missing}"
+
+
+def test_on_commit_runs_after_commit_and_not_after_rollback(app):
+    ran = []
+    with db.atomic():
+        on_commit(lambda: ran.append("committed"))
+        assert ran == []
+    assert ran == ["committed"]
+
+    with pytest.raises(RuntimeError):
+        with db.atomic():
+            on_commit(lambda: ran.append("rolled back"))
+            raise RuntimeError
+    assert ran == ["committed"]
+
+
+def test_on_commit_inside_a_rolled_back_savepoint_is_dropped(app):
+    ran = []
+    with db.atomic():
+        on_commit(lambda: ran.append("outer"))
+        with pytest.raises(RuntimeError):
+            with db.atomic():
+                on_commit(lambda: ran.append("inner"))
+                raise RuntimeError
+    assert ran == ["outer"]
+
+
+def test_task_enqueued_in_a_transaction_sees_the_committed_row(app):
+    """A task enqueued after commit can read what the transaction wrote (it runs after COMMIT)."""
+    from tasks import huey
+    from tasks.base import enqueue_after_commit, with_db
+    from tests.factories.accounts import make_user
+    from webapp.accounts.models import User
+
+    seen = []
+
+    @huey.task()
+    @with_db
+    def look(user_id):
+        seen.append(User.get_by_id(user_id).email)
+
+    with db.atomic():
+        user = make_user(email="late@example.org")
+        enqueue_after_commit(look, user.id)
+        assert seen == []
+    assert seen == ["late@example.org"]
+
+
+def test_unknown_page_is_a_404_page(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert b"Page not found" in response.data
+
+
+def test_api_errors_are_json(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_security_headers_are_sent(client):
+    response = client.get("/login")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]

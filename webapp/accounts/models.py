@@ -1,0 +1,91 @@
+"""Users, organizations, memberships and API keys."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from webapp.db import BaseModel, OrgScoped, utcnow
+
+ROLES = ("door", "manager", "admin", "owner")
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
+
+
+class User(BaseModel):
+    email = pw.CharField(max_length=254, unique=True)  # normalized: stripped, lower-case
+    name = pw.CharField(max_length=200)
+    password_hash = pw.CharField(max_length=255)
+    # Changes on password change/reset: every other session of the user ends.
+    session_token = pw.CharField(max_length=64)
+    is_active = pw.BooleanField(default=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    last_login_at = pw.DateTimeField(null=True)
+
+    # Flask-Login protocol
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+
+class Organization(BaseModel):
+    name = pw.CharField(max_length=200)
+    slug = pw.CharField(max_length=80, unique=True)
+    timezone = pw.CharField(max_length=64, default="UTC")
+    currency = pw.CharField(max_length=3, default="IDR")
+    brand_color = pw.CharField(max_length=7, default="#1d4ed8")
+    logo_path = pw.CharField(max_length=255, null=True)
+    reply_to = pw.CharField(max_length=254, null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+class Membership(BaseModel):
+    user = pw.ForeignKeyField(User, backref="memberships", on_delete="CASCADE")
+    organization = pw.ForeignKeyField(Organization, backref="memberships", on_delete="CASCADE")
+    role = pw.CharField(max_length=16, choices=[(r, r) for r in ROLES])
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "organization"), True),)
+
+    def at_least(self, role: str) -> bool:
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+
+class MemberInvitation(OrgScoped):
+    organization = pw.ForeignKeyField(Organization, backref="invitations", on_delete="CASCADE")
+    email = pw.CharField(max_length=254)
+    role = pw.CharField(max_length=16)
+    token_hash = pw.CharField(max_length=64, unique=True)
+    invited_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = pw.DateTimeField(default=utcnow)
+    expires_at = pw.DateTimeField()
+    accepted_at = pw.DateTimeField(null=True)
+    revoked_at = pw.DateTimeField(null=True)
+
+
+class PasswordReset(BaseModel):
+    user = pw.ForeignKeyField(User, backref="password_resets", on_delete="CASCADE")
+    token_hash = pw.CharField(max_length=64, unique=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    expires_at = pw.DateTimeField()
+    used_at = pw.DateTimeField(null=True)
+
+
+class LoginAttempt(BaseModel):
+    email = pw.CharField(max_length=254, index=True)
+    ip = pw.CharField(max_length=64, index=True)
+    succeeded = pw.BooleanField()
+    at = pw.DateTimeField(default=utcnow, index=True)
+
+
+class ApiKey(OrgScoped):
+    organization = pw.ForeignKeyField(Organization, backref="api_keys", on_delete="CASCADE")
+    name = pw.CharField(max_length=100)
+    prefix = pw.CharField(max_length=16)  # shown in lists so a key can be recognised
+    key_hash = pw.CharField(max_length=64, unique=True)  # SHA-256 of the whole key
+    read_only = pw.BooleanField(default=False)
+    created_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = pw.DateTimeField(default=utcnow)
+    last_used_at = pw.DateTimeField(null=True)
+    revoked_at = pw.DateTimeField(null=True)

@@ -1,0 +1,68 @@
+"""Products (ticket types and add-ons), coupons and registration questions."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from webapp.accounts.models import Organization
+from webapp.db import JSONField, OrgScoped, utcnow
+from webapp.events.models import Event
+
+QUESTION_KINDS = ("text", "textarea", "choice", "multichoice", "checkbox", "number", "date", "phone", "country")
+
+
+class Product(OrgScoped):
+    """A ticket type or add-on. The product row is the quota row: it is locked when seats are taken."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, backref="products", on_delete="CASCADE")
+    name = pw.CharField(max_length=200)
+    description = pw.TextField(default="")
+    translations = JSONField(default=dict)
+    price = pw.BigIntegerField(default=0)  # minor units of `currency`
+    currency = pw.CharField(max_length=3)
+    quota = pw.IntegerField(null=True)  # None: unlimited
+    sale_starts_at = pw.DateTimeField(null=True)
+    sale_ends_at = pw.DateTimeField(null=True)
+    min_per_order = pw.IntegerField(default=0)
+    max_per_order = pw.IntegerField(null=True)
+    hidden = pw.BooleanField(default=False)  # only via invitation or direct link
+    position = pw.IntegerField(default=0)
+    admits_entry = pw.BooleanField(default=True)  # ticket (True) or add-on (False)
+    active = pw.BooleanField(default=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+class Coupon(OrgScoped):
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, backref="coupons", on_delete="CASCADE")
+    code = pw.CharField(max_length=64)  # stored upper-case; matched case-insensitively
+    kind = pw.CharField(max_length=8, choices=[("percent", "percent"), ("fixed", "fixed")])
+    value = pw.BigIntegerField()  # percent: 1..100; fixed: minor units
+    product_ids = JSONField(default=list)  # empty: applies to all products
+    usage_limit = pw.IntegerField(null=True)
+    per_order_limit = pw.IntegerField(null=True)  # discounted units per order
+    valid_from = pw.DateTimeField(null=True)
+    valid_until = pw.DateTimeField(null=True)
+    active = pw.BooleanField(default=True)
+    times_used = pw.IntegerField(default=0)  # updated in the order's transaction
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("event", "code"), True),)
+
+
+class Question(OrgScoped):
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, backref="questions", on_delete="CASCADE")
+    label = pw.CharField(max_length=300)
+    help_text = pw.CharField(max_length=500, default="")
+    translations = JSONField(default=dict)
+    kind = pw.CharField(max_length=16, choices=[(k, k) for k in QUESTION_KINDS])
+    options = JSONField(default=list)  # for choice / multichoice
+    required = pw.BooleanField(default=False)
+    per_attendee = pw.BooleanField(default=False)  # False: asked once per order
+    contact_field = pw.CharField(max_length=64, null=True)  # e.g. "phone", "company", "custom:size"
+    show_at_checkin = pw.BooleanField(default=False)  # the door sees this answer on the scan screen
+    position = pw.IntegerField(default=0)
+    created_at = pw.DateTimeField(default=utcnow)

@@ -1,0 +1,72 @@
+"""The Contact Book: one contact per (organization, normalized email), labels, funnel stage and
+an activity timeline."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from webapp.accounts.models import Organization
+from webapp.db import JSONField, OrgScoped, utcnow
+from webapp.events.models import Event
+
+CONTACT_STATUSES = ("active", "unsubscribed", "bounced")
+FUNNEL_STAGES = ("aware", "engaged", "customer", "loyal_customer", "promoter", "lost")
+
+
+class Contact(OrgScoped):
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    email = pw.CharField(max_length=254)  # normalized
+    name = pw.CharField(max_length=200, default="")
+    phone = pw.CharField(max_length=40, default="")
+    company = pw.CharField(max_length=200, default="")
+    custom = JSONField(default=dict)
+    user_id = pw.CharField(max_length=128, null=True)  # the integrator's own id for this person
+    status = pw.CharField(max_length=16, default="active", choices=[(s, s) for s in CONTACT_STATUSES])
+    stage = pw.CharField(max_length=16, default="aware", choices=[(s, s) for s in FUNNEL_STAGES])
+    stage_source = pw.CharField(max_length=32, default="default")  # "person", "rule:<label>", ...
+    unsubscribe_token = pw.CharField(max_length=64, unique=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+    last_activity_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("organization", "email"), True), (("organization", "user_id"), False))
+
+
+class Label(OrgScoped):
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    name = pw.CharField(max_length=80)
+    color = pw.CharField(max_length=7, default="#64748b")
+    stage = pw.CharField(max_length=16, null=True)  # label -> funnel stage rule
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("organization", "name"), True),)
+
+
+class ContactLabel(OrgScoped):
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    contact = pw.ForeignKeyField(Contact, backref="contact_labels", on_delete="CASCADE")
+    label = pw.ForeignKeyField(Label, backref="contact_labels", on_delete="CASCADE")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("contact", "label"), True),)
+
+
+class Activity(OrgScoped):
+    """One entry of a contact's timeline: registered, paid, emailed, checked_in, or an ingested
+    product event (signup, purchase, ...)."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    contact = pw.ForeignKeyField(Contact, backref="activities", on_delete="CASCADE")
+    kind = pw.CharField(max_length=32)
+    occurred_at = pw.DateTimeField(default=utcnow)
+    event = pw.ForeignKeyField(Event, null=True, on_delete="SET NULL")
+    registrant_id = pw.IntegerField(null=True)
+    summary = pw.CharField(max_length=300, default="")
+    data = JSONField(default=dict)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("contact", "occurred_at"), False), (("organization", "kind", "occurred_at"), False))

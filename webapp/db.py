@@ -1,0 +1,174 @@
+"""The database: one peewee proxy, bound at start-up from DATABASE_URL.
+
+SQLite runs in WAL mode with a busy timeout; PostgreSQL through a connection pool. Both get
+`on_commit` (side effects run only after the outermost transaction commits) and
+`write_transaction()` (a transaction that serializes writers where capacity is checked).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from urllib.parse import unquote, urlsplit
+
+import peewee
+from playhouse.pool import PooledPostgresqlDatabase
+
+
+class _Savepoint(peewee._savepoint):
+    """A savepoint that forgets the after-commit callbacks registered inside it when it rolls back
+    (peewee keeps them otherwise, and would run them when the outer transaction commits)."""
+
+    def __enter__(self):
+        self._mark = len(self.db._state.commit_callbacks)
+        return super().__enter__()
+
+    def rollback(self, begin=True):
+        super().rollback(begin)
+        del self.db._state.commit_callbacks[self._mark :]
+
+
+class _SavepointMixin:
+    def savepoint(self):
+        return _Savepoint(self)
+
+
+class _DatabaseProxy(_SavepointMixin, peewee.DatabaseProxy):
+    pass
+
+
+db = _DatabaseProxy()
+
+
+class SqliteDatabase(_SavepointMixin, peewee.SqliteDatabase):
+    pass
+
+
+class PostgresqlDatabase(_SavepointMixin, PooledPostgresqlDatabase):
+    pass
+
+
+def on_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the outermost transaction commits (never after a rollback); at once
+    when there is no transaction."""
+    db.after_commit(callback)
+
+
+def make_database(url: str, pool_size: int = 8) -> peewee.Database:
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = unquote(url[len("sqlite:///") :]) or ":memory:"
+        return SqliteDatabase(
+            path,
+            timeout=15,
+            pragmas={
+                "journal_mode": "wal",
+                "busy_timeout": 15000,
+                "foreign_keys": 1,
+                "synchronous": "normal",
+                "cache_size": -32000,
+            },
+        )
+    return PostgresqlDatabase(
+        parts.path.lstrip("/"),
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        max_connections=pool_size,
+        stale_timeout=300,
+        timeout=30,
+    )
+
+
+def is_postgres() -> bool:
+    return isinstance(db.obj, peewee.PostgresqlDatabase)
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """A transaction that serializes writers: BEGIN IMMEDIATE on SQLite; on PostgreSQL lock the
+    rows you check with `locked(query)` inside it."""
+    if db.in_transaction():
+        with db.atomic():
+            yield
+        return
+    with db.atomic("IMMEDIATE") if not is_postgres() else db.atomic():
+        yield
+
+
+def locked(query: peewee.Select) -> peewee.Select:
+    """SELECT ... FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE already serializes)."""
+    return query.for_update() if is_postgres() else query
+
+
+def utcnow() -> dt.datetime:
+    """Now, in UTC, naive: every stored datetime is UTC."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class OrgScoped(BaseModel):
+    """Marker base for rows that belong to an organization (`organization` field required)."""
+
+    @classmethod
+    def for_org(cls, org_id: int):
+        return cls.select().where(cls.organization == org_id)
+
+    @classmethod
+    def get_for_org(cls, org_id: int, pk: int):
+        """The row with this id in this organization, or DoesNotExist (shown as 404)."""
+        return cls.get((cls.id == pk) & (cls.organization == org_id))
+
+
+class JSONField(peewee.TextField):
+    """JSON stored as text: works the same on SQLite and PostgreSQL."""
+
+    def db_value(self, value):
+        import json
+
+        return None if value is None else json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+    def python_value(self, value):
+        import json
+
+        return None if value is None else json.loads(value)
+
+
+def connect_db() -> None:
+    db.connect(reuse_if_open=True)
+
+
+def close_db(exc: BaseException | None = None) -> None:
+    if not db.is_closed():
+        db.close()
+
+
+def init_app(app) -> None:
+    settings = app.config["SETTINGS"]
+    database = make_database(settings.database_url, settings.db_pool_size)
+    db.initialize(database)
+    app.before_request(connect_db)
+    app.teardown_request(close_db)
+
+    from webapp import migrate
+
+    migrate.register_cli(app)
+
+
+@contextmanager
+def task_connection() -> Iterator[None]:
+    """For Huey tasks: open a connection if none is open, close only what we opened (in immediate
+    mode a task runs inside a request and must not close the request's connection)."""
+    opened = db.connect(reuse_if_open=True)
+    try:
+        yield
+    finally:
+        if opened and not db.in_transaction():
+            db.close()

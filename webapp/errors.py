@@ -1,0 +1,69 @@
+"""Error pages (HTML) and error bodies (JSON under /api/)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger("rollcall")
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+    500: "server_error",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, message: str, code: str | None = None, fields: dict | None = None):
+    if wants_json():
+        body = {"error": {"code": code or CODES.get(status, "error"), "message": message}}
+        if fields:
+            body["error"]["fields"] = fields
+        return jsonify(body), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def init_app(app) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        return error_response(
+            400, "The form expired or was not sent from this site. Reload the page and try again.", "csrf"
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        response = error_response(exc.code or 500, exc.description or exc.name)
+        if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+            resp, status = response
+            resp.headers["Allow"] = ", ".join(exc.valid_methods)
+            return resp, status
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return _http(exc)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, InternalServerError.description)
+
+    from peewee import DoesNotExist
+
+    @app.errorhandler(DoesNotExist)
+    def _missing(exc):
+        # A row of another organization is "not found", never its data.
+        return error_response(404, "Not found.")

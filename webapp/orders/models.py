@@ -1,0 +1,78 @@
+"""Orders and registrants."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from webapp.accounts.models import Organization
+from webapp.catalog.models import Coupon, Product
+from webapp.contacts.models import Contact
+from webapp.db import JSONField, OrgScoped, utcnow
+from webapp.events.models import Event
+
+ORDER_STATUSES = ("pending", "paid", "expired", "canceled", "refunded")
+APPROVAL_STATES = ("none", "pending", "approved", "declined")
+
+
+class Order(OrgScoped):
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, backref="orders", on_delete="CASCADE")
+    code = pw.CharField(max_length=16, unique=True)  # short, human-readable, e.g. "K7QW9P"
+    secret = pw.CharField(max_length=64, unique=True)  # the order page link
+    status = pw.CharField(max_length=16, default="pending", choices=[(s, s) for s in ORDER_STATUSES])
+    approval = pw.CharField(max_length=16, default="none", choices=[(s, s) for s in APPROVAL_STATES])
+    buyer_name = pw.CharField(max_length=200)
+    buyer_email = pw.CharField(max_length=254)
+    locale = pw.CharField(max_length=8, default="en")
+    answers = JSONField(default=dict)  # per-order questions: {question_id: answer}
+    currency = pw.CharField(max_length=3)
+    subtotal = pw.BigIntegerField(default=0)
+    discount = pw.BigIntegerField(default=0)
+    total = pw.BigIntegerField(default=0)
+    coupon = pw.ForeignKeyField(Coupon, null=True, on_delete="SET NULL")
+    gateway = pw.CharField(max_length=32, null=True)  # "midtrans", "stripe", "bank", "test", "door"
+    source = pw.CharField(max_length=16, default="web")  # web, console, import, api, door
+    checkout_token = pw.CharField(max_length=64, null=True, unique=True)  # one-time form token
+    flag = pw.CharField(max_length=200, null=True)  # needs an operator: amount mismatch, oversold...
+    expires_at = pw.DateTimeField(null=True)  # pending orders hold seats until then
+    paid_at = pw.DateTimeField(null=True)
+    canceled_at = pw.DateTimeField(null=True)
+    refunded_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=utcnow, index=True)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("event", "status"), False),)
+
+
+class OrderItem(OrgScoped):
+    """One unit bought: a ticket (with its registrant) or an add-on (optionally for a registrant)."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    order = pw.ForeignKeyField(Order, backref="items", on_delete="CASCADE")
+    product = pw.ForeignKeyField(Product, on_delete="RESTRICT")
+    price = pw.BigIntegerField()  # unit price before discount
+    discount = pw.BigIntegerField(default=0)
+
+
+class Registrant(OrgScoped):
+    """One admitted person: what the ticket, the check-in and the contact book are about."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, backref="registrants", on_delete="CASCADE")
+    order = pw.ForeignKeyField(Order, backref="registrants", on_delete="CASCADE")
+    product = pw.ForeignKeyField(Product, on_delete="RESTRICT")
+    item = pw.ForeignKeyField(OrderItem, null=True, backref="registrant", on_delete="SET NULL")
+    contact = pw.ForeignKeyField(Contact, null=True, backref="registrants", on_delete="SET NULL")
+    name = pw.CharField(max_length=200)
+    email = pw.CharField(max_length=254, index=True)
+    answers = JSONField(default=dict)  # per-attendee questions: {question_id: answer}
+    ticket_secret = pw.CharField(max_length=64, unique=True)
+    canceled = pw.BooleanField(default=False)
+    blocked = pw.BooleanField(default=False)
+    checked_in_at = pw.DateTimeField(null=True)  # first entry: "attended"; None after the event: no-show
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("event", "created_at"), False), (("event", "name"), False))

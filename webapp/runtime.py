@@ -1,0 +1,21 @@
+"""The settings in force: the app's inside a request or app context, else (a Huey worker, a
+script) loaded once from the environment."""
+
+from __future__ import annotations
+
+import functools
+
+import config
+
+
+def settings() -> config.Settings:
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return current_app.config["SETTINGS"]
+    return _loaded()
+
+
+@functools.lru_cache(maxsize=1)
+def _loaded() -> config.Settings:
+    return config.load()

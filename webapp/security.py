@@ -1,0 +1,90 @@
+"""Who is asking: the logged-in user, their current organization and role; role checks; headers."""
+
+from __future__ import annotations
+
+import functools
+
+from flask import abort, g, redirect, request, session, url_for
+from flask_login import current_user
+
+from webapp.accounts.models import ROLE_RANK, Membership, Organization, User
+from webapp.extensions import login_manager
+
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; media-src 'self' data: blob:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self' https:; frame-ancestors 'none'"
+)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    pk, _, token = user_id.partition(":")
+    if not pk.isdigit():
+        return None
+    user = User.get_or_none((User.id == int(pk)) & (User.is_active == True))  # noqa: E712
+    if user is None or user.session_token != token:
+        return None  # password changed since: this session is over
+    return user
+
+
+def init_app(app) -> None:
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    @app.before_request
+    def _load_membership():
+        g.org = None
+        g.membership = None
+        if current_user.is_authenticated:
+            memberships = list(
+                Membership.select(Membership, Organization)
+                .join(Organization)
+                .where(Membership.user == current_user.id)
+                .order_by(Organization.name)
+            )
+            g.memberships = memberships
+            chosen = next((m for m in memberships if m.organization_id == session.get("org_id")), None)
+            chosen = chosen or (memberships[0] if memberships else None)
+            if chosen:
+                g.membership, g.org = chosen, chosen.organization
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        if request.headers.get("HX-Request"):
+            response.vary.add("HX-Request")
+        return response
+
+
+def has_role(role: str) -> bool:
+    return g.get("membership") is not None and ROLE_RANK[g.membership.role] >= ROLE_RANK[role]
+
+
+def role_required(role: str):
+    """The view needs a logged-in member of the current organization with at least `role`.
+    Door staff who reach the console are sent to check-in instead (403 for non-GET)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if g.membership is None:
+                return redirect(url_for("accounts.no_organization"))
+            if not has_role(role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def org_id() -> int:
+    """The current organization's id (only valid inside a role_required view)."""
+    return g.org.id
