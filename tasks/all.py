@@ -1,7 +1,8 @@
 """Every task module, imported so that the consumer knows them all:
-`huey_consumer tasks.all.huey`."""
+`huey_consumer tasks.all.huey`. Add one line per task module."""
 
-from tasks import (
-    huey,  # noqa: F401
-    mail,  # noqa: F401
-)
+import tasks.mail  # noqa: F401
+from tasks import huey  # noqa: F401
+from webapp.signals import connect_receivers
+
+connect_receivers()

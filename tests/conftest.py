@@ -33,6 +33,8 @@ RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
 huey.immediate = True
 
+pytest_plugins = ["tests.smtp"]
+
 
 def _pg_admin_url(url: str, dbname: str) -> str:
     parts = urlsplit(url)

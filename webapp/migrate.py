@@ -150,7 +150,12 @@ def register_make_command(group) -> None:
     @group.command("makemigration")
     @click.argument("name")
     @click.option("--number", type=int, required=True, help="The migration number (4 digits).")
-    def make_command(name, number):
+    @click.option(
+        "--only",
+        multiple=True,
+        help="Limit to these model modules (e.g. webapp.orders.models) or model names; repeatable.",
+    )
+    def make_command(name, number, only):
         """Write migrations/NNNN_NAME.py with the SQL (SQLite and PostgreSQL) that brings the
         migrated schema up to the current models: new tables, columns and indexes."""
         import tempfile
@@ -161,7 +166,8 @@ def register_make_command(group) -> None:
             scratch = peewee.SqliteDatabase(f"{tmp}/scratch.db")
             with scratch.connection_context():
                 upgrade(scratch)
-                changes = schema_changes(scratch, all_models())
+                models = [m for m in all_models() if not only or m.__module__ in only or m.__name__ in only]
+                changes = schema_changes(scratch, models)
         if not changes["sqlite"]:
             raise click.ClickException("the models match the migrations: nothing to write")
         path = MIGRATIONS_DIR / f"{number:04d}_{name}.py"

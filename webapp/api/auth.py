@@ -1,0 +1,71 @@
+"""API authentication: `Authorization: Bearer <api key>` (keys are per organization, stored as
+SHA-256 hashes), or for endpoints the console pages also call, the signed-in user's session."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+
+from flask import g, jsonify, request
+from flask_login import current_user
+
+from webapp.accounts.models import ROLE_RANK, ApiKey
+from webapp.db import utcnow
+from webapp.extensions import csrf
+
+# last_used_at is written at most this often per key, so reads stay reads.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def api_error(status: int, code: str, message: str, fields: dict | None = None):
+    body = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    return jsonify(body), status
+
+
+def key_from_request() -> ApiKey | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    digest = hashlib.sha256(token.strip().encode()).hexdigest()
+    key = ApiKey.get_or_none((ApiKey.key_hash == digest) & (ApiKey.revoked_at.is_null()))
+    if key is not None and (key.last_used_at is None or utcnow() - key.last_used_at > LAST_USED_RESOLUTION):
+        ApiKey.update(last_used_at=utcnow()).where(ApiKey.id == key.id).execute()
+    return key
+
+
+def api_auth(write: bool = False, session_role: str | None = None):
+    """Require an API key of an organization (a read-only key only for reads). With `session_role`,
+    a signed-in member with at least that role may call it too (with the CSRF token on writes).
+    Sets g.api_org_id, g.api_key (None for a session) and g.api_actor."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if request.headers.get("Authorization"):
+                key = key_from_request()
+                if key is None:
+                    return api_error(401, "unauthorized", "The API key is missing, unknown or revoked.")
+                if write and key.read_only:
+                    return api_error(403, "forbidden", "This API key is read-only.")
+                g.api_key, g.api_org_id, g.api_actor = key, key.organization_id, f"api key {key.name!r}"
+                return view(*args, **kwargs)
+            if session_role and current_user.is_authenticated and g.get("membership") is not None:
+                if ROLE_RANK[g.membership.role] < ROLE_RANK[session_role]:
+                    return api_error(403, "forbidden", "Your role does not allow this.")
+                if write:
+                    csrf.protect()
+                g.api_key, g.api_org_id, g.api_actor = None, g.org.id, current_user.email
+                return view(*args, **kwargs)
+            response = api_error(401, "unauthorized", "Send an API key: Authorization: Bearer <key>.")
+            response[0].headers["WWW-Authenticate"] = 'Bearer realm="rollcall"'
+            return response
+
+        # Key-authenticated calls carry no cookie, so CSRF does not apply to them; session calls
+        # are checked above.
+        return csrf.exempt(wrapper)
+
+    return decorator
