@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from pathlib import Path
 
 from flask import Flask, g, request, session
 
@@ -24,7 +25,6 @@ DOMAINS = (
     "console",
     "api",
 )
-VIEW_MODULES = ("views", "views_public", "views_console", "views_api")
 LANGUAGES = ("en", "id")
 
 
@@ -82,15 +82,11 @@ def _select_locale() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
+    """Every `webapp/<domain>/views*.py` module exposes a blueprint `bp`."""
+    root = Path(__file__).resolve().parent
     for domain in DOMAINS:
-        for module_name in VIEW_MODULES:
-            name = f"webapp.{domain}.{module_name}"
-            try:
-                module = importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name == name:
-                    continue
-                raise
+        for path in sorted((root / domain).glob("views*.py")):
+            module = importlib.import_module(f"webapp.{domain}.{path.stem}")
             app.register_blueprint(module.bp)
 
 
