@@ -64,3 +64,58 @@ class Checkin(OrgScoped):
             (("event", "created_at"), False),
             (("registrant", "checkin_list"), False),
         )
+
+
+class Attendance(OrgScoped):
+    """Where one registrant stands on one check-in list. The unique (list, registrant) row is what
+    makes "exactly one `ok`" a database fact: an entry claims it with a conditional UPDATE whose
+    row count decides, so two gates scanning the same ticket at once cannot both win."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    checkin_list = pw.ForeignKeyField(CheckinList, backref="attendances", on_delete="CASCADE")
+    registrant = pw.ForeignKeyField(Registrant, backref="attendances", on_delete="CASCADE")
+    entries = pw.IntegerField(default=0)  # `ok` entry scans that were not undone
+    inside = pw.BooleanField(default=False)  # entered and not scanned out since
+    last_entry_at = pw.DateTimeField(null=True)
+    last_gate = pw.CharField(max_length=64, default="")
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("checkin_list", "registrant"), True),)
+
+
+BADGE_SIZES = {"90x55": (90, 55), "a6": (105, 148)}  # millimetres, width x height
+BADGE_FIELDS = ("name", "company", "product", "event", "order_code")
+
+
+class BadgeSettings(OrgScoped):
+    """How an event's name badges look. Fields are BADGE_FIELDS or "question:<id>"."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, unique=True, on_delete="CASCADE")
+    size = pw.CharField(max_length=8, default="90x55")
+    fields = JSONField(default=lambda: ["name", "company", "product"])
+    show_logo = pw.BooleanField(default=True)
+    show_qr = pw.BooleanField(default=False)
+    accent_color = pw.CharField(max_length=7, default="#1d4ed8")
+    logo_path = pw.CharField(max_length=255, null=True)  # under instance/uploads; else the org's logo
+    updated_at = pw.DateTimeField(default=utcnow)
+
+
+BADGE_JOB_STATES = ("queued", "running", "done", "failed")
+
+
+class BadgeJob(OrgScoped):
+    """A bulk badge PDF being built by a task; the console shows its progress."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, on_delete="CASCADE")
+    created_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    selection = JSONField(default=dict)  # {"product_ids": [...], "attended_only": bool}
+    status = pw.CharField(max_length=8, default="queued", choices=[(s, s) for s in BADGE_JOB_STATES])
+    total = pw.IntegerField(default=0)
+    done = pw.IntegerField(default=0)
+    file_path = pw.CharField(max_length=255, null=True)  # relative to the instance directory
+    error = pw.CharField(max_length=500, null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    finished_at = pw.DateTimeField(null=True)
