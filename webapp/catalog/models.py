@@ -27,6 +27,8 @@ class Product(OrgScoped):
     min_per_order = pw.IntegerField(default=0)
     max_per_order = pw.IntegerField(null=True)
     hidden = pw.BooleanField(default=False)  # only via invitation or direct link
+    # A hidden product is offered to whoever opens the landing page with ?product=<access_key>
+    access_key = pw.CharField(max_length=32, null=True, index=True)
     position = pw.IntegerField(default=0)
     admits_entry = pw.BooleanField(default=True)  # ticket (True) or add-on (False)
     active = pw.BooleanField(default=True)
