@@ -1,4 +1,4 @@
-"""Orders and registrants."""
+"""Orders and registrants, invitations and the waiting list."""
 
 from __future__ import annotations
 
@@ -12,6 +12,27 @@ from webapp.events.models import Event
 
 ORDER_STATUSES = ("pending", "paid", "expired", "canceled", "refunded")
 APPROVAL_STATES = ("none", "pending", "approved", "declined")
+WAITLIST_STATES = ("waiting", "offered", "converted", "lapsed", "removed")
+
+
+class Invitation(OrgScoped):
+    """Lets someone register for an invite-only event; may unlock hidden products.
+    Personal (email set, sent as a link) or a shared code (max_uses > 1)."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, backref="invitations", on_delete="CASCADE")
+    code = pw.CharField(max_length=32, unique=True)  # typed or carried in the personal link
+    email = pw.CharField(max_length=254, default="")
+    name = pw.CharField(max_length=200, default="")
+    product_ids = JSONField(default=list)  # hidden products this invitation unlocks
+    max_uses = pw.IntegerField(default=1)
+    times_used = pw.IntegerField(default=0)  # counted in the order's transaction
+    sent_at = pw.DateTimeField(null=True)
+    revoked_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("event", "email"), False),)
 
 
 class Order(OrgScoped):
@@ -33,6 +54,7 @@ class Order(OrgScoped):
     gateway = pw.CharField(max_length=32, null=True)  # "midtrans", "stripe", "bank", "test", "door"
     source = pw.CharField(max_length=16, default="web")  # web, console, import, api, door
     checkout_token = pw.CharField(max_length=64, null=True, unique=True)  # one-time form token
+    invitation = pw.ForeignKeyField(Invitation, null=True, on_delete="SET NULL")
     flag = pw.CharField(max_length=200, null=True)  # needs an operator: amount mismatch, oversold...
     expires_at = pw.DateTimeField(null=True)  # pending orders hold seats until then
     paid_at = pw.DateTimeField(null=True)
@@ -53,6 +75,7 @@ class OrderItem(OrgScoped):
     product = pw.ForeignKeyField(Product, on_delete="RESTRICT")
     price = pw.BigIntegerField()  # unit price before discount
     discount = pw.BigIntegerField(default=0)
+    canceled = pw.BooleanField(default=False, constraints=[pw.SQL("DEFAULT FALSE")])  # frees its seat
 
 
 class Registrant(OrgScoped):
@@ -76,3 +99,24 @@ class Registrant(OrgScoped):
 
     class Meta:
         indexes = ((("event", "created_at"), False), (("event", "name"), False))
+
+
+class WaitingListEntry(OrgScoped):
+    """Someone waiting for a sold-out product. An offer holds one seat until offer_expires_at."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, backref="waiting_list", on_delete="CASCADE")
+    product = pw.ForeignKeyField(Product, on_delete="CASCADE")
+    name = pw.CharField(max_length=200)
+    email = pw.CharField(max_length=254)
+    locale = pw.CharField(max_length=8, default="en")
+    position = pw.IntegerField(default=0)  # operators reorder; lowest is offered first
+    status = pw.CharField(max_length=16, default="waiting", choices=[(s, s) for s in WAITLIST_STATES])
+    token = pw.CharField(max_length=64, unique=True)  # the personal offer link
+    offered_at = pw.DateTimeField(null=True)
+    offer_expires_at = pw.DateTimeField(null=True)
+    order = pw.ForeignKeyField(Order, null=True, on_delete="SET NULL")  # the order that used the offer
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("product", "status", "position"), False), (("event", "email"), False))
