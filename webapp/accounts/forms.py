@@ -1,9 +1,99 @@
+"""Forms of accounts: sign-in, sign-up, password reset, members, API keys, settings."""
+
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from flask_wtf.file import FileField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp, ValidationError
+
+from webapp.accounts.models import ROLES
+from webapp.money import CURRENCIES
+from webapp.timeutil import timezone_choices
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+PASSWORD_RULES = [DataRequired(), Length(min=10, max=200, message="Use at least 10 characters.")]
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     remember = BooleanField("Keep me signed in on this device")
+
+
+class NewPasswordMixin:
+    password = PasswordField("Password", validators=PASSWORD_RULES, description="At least 10 characters.")
+    confirm = PasswordField(
+        "Repeat the password", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]
+    )
+
+
+class AccountFields(NewPasswordMixin):
+    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)])
+
+
+def _valid_timezone(form, field):
+    if field.data not in set(timezone_choices()) and field.data != "UTC":
+        raise ValidationError("Choose a time zone from the list.")
+
+
+class SignupForm(AccountFields, FlaskForm):
+    org_name = StringField("Organization name", validators=[DataRequired(), Length(max=200)])
+    timezone = SelectField("Time zone", validators=[DataRequired(), _valid_timezone], validate_choice=False)
+    currency = SelectField("Currency", choices=[(c, c) for c in CURRENCIES])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [("UTC", "UTC")] + [(z, z) for z in timezone_choices()]
+
+
+class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
+    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    pass
+
+
+ROLE_CHOICES = [
+    ("door", "Door staff — check-in only"),
+    ("manager", "Manager — events, registrants, door supervisor"),
+    ("admin", "Admin — also members, payments, API keys"),
+    ("owner", "Owner — everything"),
+]
+assert [r for r, _ in ROLE_CHOICES] == list(ROLES)
+
+
+class InviteForm(FlaskForm):
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField("Role", choices=ROLE_CHOICES, default="manager")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=100)], description="e.g. the CRM sync")
+    read_only = BooleanField("Read-only (can list and read, cannot change anything)")
+
+
+class OrganizationForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    timezone = SelectField("Default time zone for new events", validators=[DataRequired(), _valid_timezone],
+                           validate_choice=False)
+    currency = SelectField("Default currency", choices=[(c, c) for c in CURRENCIES])
+    brand_color = StringField("Brand colour", validators=[DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$",
+                              message="Use a colour such as #1d4ed8.")])
+    reply_to = EmailField("Reply-to address for attendee emails", filters=[_strip], validators=[Optional(), Email(), Length(max=254)])
+    logo = FileField("Logo (PNG, JPEG or WebP, at most 2 MB)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [("UTC", "UTC")] + [(z, z) for z in timezone_choices()]

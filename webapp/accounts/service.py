@@ -7,10 +7,12 @@ import hashlib
 import re
 import secrets
 
+from flask import render_template
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.accounts.models import LoginAttempt, Membership, Organization, User
+from webapp.accounts.models import LoginAttempt, Membership, Organization, PasswordReset, User
 from webapp.db import db, utcnow
+from webapp.mail.service import queue_email
 
 # A hash that costs as much to check as a real one, so unknown emails take as long as wrong passwords.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
@@ -110,3 +112,119 @@ def authenticate(email: str, password: str, ip: str) -> User:
 
 def membership(user_id: int, org_id: int) -> Membership | None:
     return Membership.get_or_none((Membership.user == user_id) & (Membership.organization == org_id))
+
+
+# --- sign-up --------------------------------------------------------------------------------------
+
+
+def sign_up(*, name: str, email: str, password: str, org_name: str, timezone: str, currency: str) -> User:
+    """A new user and a new organization they own, in one transaction."""
+    with db.atomic():
+        user = create_user(email, name, password)
+        create_organization(org_name, user, timezone=timezone, currency=currency)
+    return user
+
+
+# --- password reset -------------------------------------------------------------------------------
+
+RESET_LIFETIME = dt.timedelta(hours=1)
+
+
+def request_password_reset(email: str, link_for) -> None:
+    """Email a one-time reset link if the account exists; says nothing either way (no account
+    discovery). `link_for(token)` builds the absolute URL."""
+    user = User.get_or_none((User.email == normalize_email(email)) & (User.is_active == True))  # noqa: E712
+    if user is None:
+        return
+    token = secrets.token_urlsafe(32)
+    with db.atomic():
+        PasswordReset.create(user=user, token_hash=hash_token(token), expires_at=utcnow() + RESET_LIFETIME)
+        queue_email(
+            kind="password_reset",
+            to_email=user.email,
+            to_name=user.name,
+            subject="Reset your Rollcall password",
+            text_body=render_template(
+                "email/accounts/password_reset.txt", user=user, link=link_for(token), minutes=60
+            ),
+            html_body=render_template(
+                "email/accounts/password_reset.html", user=user, link=link_for(token), minutes=60
+            ),
+        )
+
+
+def valid_reset(token: str) -> PasswordReset | None:
+    reset = PasswordReset.get_or_none(PasswordReset.token_hash == hash_token(token))
+    if reset is None or reset.used_at is not None or reset.expires_at < utcnow():
+        return None
+    return reset
+
+
+def reset_password(token: str, password: str) -> User:
+    with db.atomic():
+        reset = valid_reset(token)
+        if reset is None:
+            raise AccountError("This link has expired or was already used. Ask for a new one.")
+        claimed = (
+            PasswordReset.update(used_at=utcnow())
+            .where((PasswordReset.id == reset.id) & PasswordReset.used_at.is_null())
+            .execute()
+        )
+        if not claimed:
+            raise AccountError("This link has expired or was already used. Ask for a new one.")
+        user = reset.user
+        set_password(user, password)
+        LoginAttempt.delete().where(LoginAttempt.email == user.email).execute()
+    return user
+
+
+# --- organization settings ------------------------------------------------------------------------
+
+LOGO_TYPES = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+MAX_LOGO_BYTES = 2 * 1024 * 1024
+
+
+def update_organization(org: Organization, fields: dict, *, actor: User) -> dict:
+    """Save name, timezone, currency, brand colour and reply-to; returns the changes."""
+    from webapp.accounts import audit
+    from webapp.timeutil import zone
+
+    zone(fields["timezone"])  # raises ValueError for an unknown zone
+    with db.atomic():
+        changes = audit.diff(org, fields)
+        if changes:
+            org.save()
+            audit.record(org.id, "organization.update", user=actor, target=org, summary="settings", changes=changes)
+    return changes
+
+
+def store_logo(org: Organization, data: bytes, instance_dir, *, actor: User) -> str:
+    """Check that `data` is a PNG, JPEG or WebP image of sensible size and keep it as the logo."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    from webapp.accounts import audit
+
+    if len(data) > MAX_LOGO_BYTES:
+        raise AccountError("The logo must be at most 2 MB.", "logo")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = image.format
+            image.verify()
+            width, height = image.size
+    except (UnidentifiedImageError, OSError, SyntaxError):
+        raise AccountError("The logo must be a PNG, JPEG or WebP image.", "logo") from None
+    if kind not in LOGO_TYPES:
+        raise AccountError("The logo must be a PNG, JPEG or WebP image.", "logo")
+    if width > 4000 or height > 4000:
+        raise AccountError("The logo must be at most 4000×4000 pixels.", "logo")
+    relative = f"uploads/org-{org.id}/logo-{secrets.token_hex(6)}.{LOGO_TYPES[kind]}"
+    path = instance_dir / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    with db.atomic():
+        org.logo_path = relative
+        org.save()
+        audit.record(org.id, "organization.logo", user=actor, target=org, summary="new logo")
+    return relative

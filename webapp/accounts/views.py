@@ -5,8 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from webapp.accounts import service
-from webapp.accounts.forms import LoginForm
+from webapp.accounts import members, service
+from webapp.accounts.forms import (
+    AcceptInvitationForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ResetPasswordForm,
+    SignupForm,
+)
+from webapp.accounts.models import Organization, User
+from webapp.db import db
 
 bp = Blueprint("accounts", __name__)
 
@@ -80,3 +88,101 @@ def switch_org():
 @login_required
 def no_organization():
     return render_template("accounts/no_organization.html")
+
+
+def _absolute(endpoint: str, **values) -> str:
+    from flask import current_app
+
+    return current_app.config["SETTINGS"].base_url + url_for(endpoint, **values)
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    form = SignupForm()
+    if request.method == "GET":
+        form.timezone.data = form.timezone.data or "Asia/Jakarta"
+    if form.validate_on_submit():
+        try:
+            user = service.sign_up(
+                name=form.name.data, email=form.email.data, password=form.password.data,
+                org_name=form.org_name.data, timezone=form.timezone.data, currency=form.currency.data,
+            )
+        except service.AccountError as exc:
+            getattr(form, exc.field or "email").errors.append(str(exc))
+        else:
+            session.clear()
+            login_user(user)
+            flash("Welcome to Rollcall. Create your first event to open registration.", "success")
+            return redirect(url_for("accounts.index"))
+    return render_template("accounts/signup.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        if service.login_blocked(form.email.data, request.remote_addr or ""):
+            form.email.errors.append("Too many attempts. Wait 15 minutes and try again.")
+        else:
+            service.request_password_reset(form.email.data, lambda token: _absolute("accounts.reset_password", token=token))
+            flash("If an account uses that address, a reset link is on its way. It works for one hour.", "info")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    if service.valid_reset(token) is None:
+        return render_template("accounts/link_expired.html", what="password reset"), 410
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.reset_password(token, form.password.data)
+        except service.AccountError as exc:
+            return render_template("accounts/link_expired.html", what="password reset", message=str(exc)), 410
+        logout_user()
+        session.clear()
+        flash("Your password is changed and every other session is signed out. Sign in with the new one.", "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    invitation = members.open_invitation(token)
+    if invitation is None:
+        return render_template("accounts/link_expired.html", what="invitation"), 410
+    existing = User.get_or_none(User.email == invitation.email)
+    form = AcceptInvitationForm()
+    if current_user.is_authenticated:
+        if request.method == "POST" and "accept" in request.form:
+            members.accept(invitation, current_user)
+            session["org_id"] = invitation.organization_id
+            flash(f"You joined {invitation.organization.name}.", "success")
+            return redirect(url_for("accounts.index"))
+    elif existing is None and form.validate_on_submit():
+        try:
+            with db.atomic():
+                user = service.create_user(invitation.email, form.name.data, form.password.data)
+                members.accept(invitation, user)
+        except service.AccountError as exc:
+            form.name.errors.append(str(exc))
+        else:
+            session.clear()
+            login_user(user)
+            session["org_id"] = invitation.organization_id
+            flash(f"Welcome to {invitation.organization.name}.", "success")
+            return redirect(url_for("accounts.index"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/accept_invitation.html", invitation=invitation, existing=existing, form=form), status
+
+
+@bp.route("/org/<int:org_id>/logo")
+def org_logo(org_id: int):
+    """An organization's logo (public: it appears on landing pages and tickets)."""
+    from flask import current_app, send_file
+
+    org = Organization.get_by_id(org_id)
+    if not org.logo_path:
+        abort(404)
+    return send_file(current_app.config["SETTINGS"].instance_dir / org.logo_path, max_age=3600)

@@ -1,0 +1,169 @@
+"""Sign-in, sign-out, rate limits, CSRF, sign-up, password reset."""
+
+from __future__ import annotations
+
+import re
+
+from tests.factories.accounts import PASSWORD, make_member, make_org, make_user
+from webapp.accounts.models import Membership, Organization, PasswordReset, User
+
+
+def test_login_with_right_password_opens_the_console(client, app):
+    owner = make_user(email="ana@example.org")
+    make_org("Ana Events", owner=owner)
+    response = client.post("/login", data={"email": "ANA@example.org ", "password": PASSWORD})
+    assert response.status_code == 302
+    page = client.get("/console/", follow_redirects=True)
+    assert page.status_code == 200 and b"Ana Events" in page.data
+
+
+def test_wrong_password_is_refused_without_saying_which_part(client):
+    make_user(email="ana@example.org")
+    response = client.post("/login", data={"email": "ana@example.org", "password": "nope nope nope"})
+    assert response.status_code == 422
+    assert b"Email or password is not right" in response.data
+    unknown = client.post("/login", data={"email": "nobody@example.org", "password": "nope nope nope"})
+    assert b"Email or password is not right" in unknown.data
+
+
+def test_login_is_rate_limited_per_account(client):
+    make_user(email="ana@example.org")
+    for _ in range(5):
+        client.post("/login", data={"email": "ana@example.org", "password": "wrong password"})
+    response = client.post("/login", data={"email": "ana@example.org", "password": PASSWORD})
+    assert response.status_code == 422
+    assert b"Too many failed attempts" in response.data
+
+
+def test_login_is_rate_limited_per_address(app):
+    for n in range(20):
+        make_user(email=f"u{n}@example.org")
+    client = app.test_client()
+    for n in range(20):
+        client.post("/login", data={"email": f"u{n}@example.org", "password": "wrong password"})
+    fresh = make_user(email="fresh@example.org")
+    response = client.post("/login", data={"email": fresh.email, "password": PASSWORD})
+    assert b"Too many failed attempts" in response.data
+    other_address = app.test_client()
+    ok = other_address.post(
+        "/login", data={"email": fresh.email, "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.9.9.9"}
+    )
+    assert ok.status_code == 302
+
+
+def test_open_redirect_after_login_is_refused(client):
+    make_user(email="ana@example.org")
+    response = client.post(
+        "/login?next=https://evil.example/steal", data={"email": "ana@example.org", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert "evil.example" not in response.headers["Location"]
+
+
+def test_logout_ends_the_session(client):
+    owner = make_user(email="ana@example.org")
+    make_org(owner=owner)
+    client.post("/login", data={"email": owner.email, "password": PASSWORD})
+    client.post("/logout")
+    assert client.get("/console/").status_code == 302
+
+
+def test_forged_post_without_csrf_token_is_rejected(csrf_app):
+    owner = make_user(email="ana@example.org")
+    make_org(owner=owner)
+    client = csrf_app.test_client()
+    response = client.post("/login", data={"email": owner.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert b"form expired" in response.data
+    # With the token from the page the same post works.
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"email": owner.email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+
+
+def test_htmx_request_with_csrf_header_is_accepted_and_without_is_rejected(csrf_app):
+    owner = make_user(email="ana@example.org")
+    org = make_org(owner=owner)
+    client = csrf_app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    client.post("/login", data={"email": owner.email, "password": PASSWORD, "csrf_token": token})
+    forged = client.post("/switch-org", data={"org_id": org.id}, headers={"HX-Request": "true"})
+    assert forged.status_code == 400
+    ok = client.post("/switch-org", data={"org_id": org.id}, headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert ok.status_code == 303
+
+
+def test_signup_creates_user_and_owned_organization(client):
+    response = client.post(
+        "/signup",
+        data={
+            "org_name": "Jakarta Tech Week",
+            "name": "Budi",
+            "email": "budi@example.org",
+            "password": "a long password",
+            "confirm": "a long password",
+            "timezone": "Asia/Jakarta",
+            "currency": "IDR",
+        },
+    )
+    assert response.status_code == 302
+    org = Organization.get(Organization.name == "Jakarta Tech Week")
+    assert org.slug == "jakarta-tech-week" and org.timezone == "Asia/Jakarta"
+    membership = Membership.get(Membership.organization == org)
+    assert membership.role == "owner" and membership.user.email == "budi@example.org"
+    assert client.get("/console/").status_code == 200
+
+
+def test_signup_with_bad_input_shows_field_errors_and_creates_nothing(client):
+    make_user(email="taken@example.org")
+    response = client.post(
+        "/signup",
+        data={"org_name": "", "name": "X", "email": "taken@example.org", "password": "short", "confirm": "other",
+              "timezone": "Mars/Olympus", "currency": "IDR"},
+    )
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "Use at least 10 characters." in body
+    assert "Choose a time zone from the list." in body
+    assert Organization.select().count() == 0 and User.select().count() == 1
+
+
+def _reset_link(inbox) -> str:
+    message = inbox.wait_for(1)[-1]
+    return re.search(r"http://rollcall\.test(/reset-password/\S+)", message.get_body(("plain",)).get_content()).group(1)
+
+
+def test_password_reset_by_emailed_link(mail_app):
+    app, inbox = mail_app
+    user = make_user(email="ana@example.org")
+    client = app.test_client()
+    other_session = app.test_client()
+    other_session.post("/login", data={"email": user.email, "password": PASSWORD})
+
+    response = client.post("/forgot-password", data={"email": "ana@example.org"})
+    assert response.status_code == 302
+    link = _reset_link(inbox)
+    assert inbox.messages[-1]["To"] == "Test User <ana@example.org>"
+    response = client.post(link, data={"password": "brand new password", "confirm": "brand new password"})
+    assert response.status_code == 302
+    assert client.post("/login", data={"email": user.email, "password": "brand new password"}).status_code == 302
+    # The link is single-use, and the other session was signed out.
+    assert client.get(link).status_code == 410
+    assert other_session.get("/console/").status_code == 302
+    assert PasswordReset.select().where(PasswordReset.used_at.is_null(False)).count() == 1
+
+
+def test_password_reset_for_unknown_email_says_the_same_and_sends_nothing(mail_app):
+    app, inbox = mail_app
+    response = app.test_client().post("/forgot-password", data={"email": "ghost@example.org"}, follow_redirects=True)
+    assert b"If an account uses that address" in response.data
+    assert inbox.messages == []
+
+
+def test_door_member_lands_on_no_console(app, auth):
+    org = make_org()
+    door = make_member(org, role="door")
+    client = auth.client_for(door)
+    assert client.get("/console/").status_code == 403

@@ -1,0 +1,157 @@
+"""Members of an organization: invitations by email, roles, removal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from flask import render_template
+
+from webapp.accounts import audit
+from webapp.accounts.models import ROLES, MemberInvitation, Membership, Organization, User
+from webapp.accounts.service import AccountError, hash_token, normalize_email
+from webapp.db import db, utcnow
+from webapp.mail.service import queue_email
+
+INVITATION_LIFETIME = dt.timedelta(days=7)
+
+
+def _check_role(role: str, actor_membership: Membership) -> None:
+    if role not in ROLES:
+        raise AccountError("Choose a role.", "role")
+    if role == "owner" and actor_membership.role != "owner":
+        raise AccountError("Only an owner can make someone an owner.", "role")
+
+
+def invite(org: Organization, email: str, role: str, *, actor: User, actor_membership: Membership, link_for) -> MemberInvitation:
+    """Create an invitation and email its one-time link (`link_for(token)` -> absolute URL)."""
+    email = normalize_email(email)
+    _check_role(role, actor_membership)
+    already = (
+        Membership.select()
+        .join(User)
+        .where((Membership.organization == org.id) & (User.email == email))
+        .exists()
+    )
+    if already:
+        raise AccountError("This person is already a member.", "email")
+    token = secrets.token_urlsafe(32)
+    with db.atomic():
+        # A new invitation replaces an open one for the same address.
+        MemberInvitation.update(revoked_at=utcnow()).where(
+            (MemberInvitation.organization == org.id)
+            & (MemberInvitation.email == email)
+            & MemberInvitation.accepted_at.is_null()
+            & MemberInvitation.revoked_at.is_null()
+        ).execute()
+        invitation = MemberInvitation.create(
+            organization=org,
+            email=email,
+            role=role,
+            token_hash=hash_token(token),
+            invited_by=actor,
+            expires_at=utcnow() + INVITATION_LIFETIME,
+        )
+        context = {"org": org, "inviter": actor, "role": role, "link": link_for(token), "days": INVITATION_LIFETIME.days}
+        queue_email(
+            kind="invite",
+            organization=org,
+            to_email=email,
+            subject=f"{actor.name} invited you to {org.name} on Rollcall",
+            text_body=render_template("email/accounts/invite.txt", **context),
+            html_body=render_template("email/accounts/invite.html", **context),
+        )
+        audit.record(org.id, "member.invite", user=actor, target=invitation, summary=f"invited {email} as {role}")
+    return invitation
+
+
+def open_invitation(token: str) -> MemberInvitation | None:
+    invitation = MemberInvitation.get_or_none(MemberInvitation.token_hash == hash_token(token))
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or invitation.revoked_at is not None
+        or invitation.expires_at < utcnow()
+    ):
+        return None
+    return invitation
+
+
+def accept(invitation: MemberInvitation, user: User) -> Membership:
+    """The signed-in `user` joins; the invitation is used up."""
+    with db.atomic():
+        claimed = (
+            MemberInvitation.update(accepted_at=utcnow())
+            .where((MemberInvitation.id == invitation.id) & MemberInvitation.accepted_at.is_null())
+            .execute()
+        )
+        if not claimed:
+            raise AccountError("This invitation was already used.")
+        membership = Membership.get_or_none(
+            (Membership.user == user.id) & (Membership.organization == invitation.organization_id)
+        )
+        if membership is None:
+            membership = Membership.create(user=user, organization=invitation.organization_id, role=invitation.role)
+        audit.record(
+            invitation.organization_id, "member.join", user=user, target=membership,
+            summary=f"{user.email} joined as {membership.role}",
+        )
+    return membership
+
+
+def members(org_id: int) -> list[Membership]:
+    return list(
+        Membership.select(Membership, User).join(User).where(Membership.organization == org_id).order_by(User.name)
+    )
+
+
+def pending_invitations(org_id: int) -> list[MemberInvitation]:
+    return list(
+        MemberInvitation.for_org(org_id)
+        .where(
+            MemberInvitation.accepted_at.is_null()
+            & MemberInvitation.revoked_at.is_null()
+            & (MemberInvitation.expires_at > utcnow())
+        )
+        .order_by(MemberInvitation.created_at.desc())
+    )
+
+
+def _owners_left(org_id: int, without: int) -> int:
+    return (
+        Membership.select()
+        .where((Membership.organization == org_id) & (Membership.role == "owner") & (Membership.id != without))
+        .count()
+    )
+
+
+def change_role(membership: Membership, role: str, *, actor: User, actor_membership: Membership) -> None:
+    _check_role(role, actor_membership)
+    if membership.role == "owner" and actor_membership.role != "owner":
+        raise AccountError("Only an owner can change an owner's role.", "role")
+    with db.atomic():
+        if membership.role == "owner" and role != "owner" and not _owners_left(membership.organization_id, membership.id):
+            raise AccountError("An organization needs at least one owner.", "role")
+        changes = audit.diff(membership, {"role": role})
+        membership.save()
+        audit.record(membership.organization_id, "member.role", user=actor, target=membership,
+                     summary=f"{membership.user.email}: {role}", changes=changes)
+
+
+def remove(membership: Membership, *, actor: User, actor_membership: Membership) -> None:
+    if membership.role == "owner" and actor_membership.role != "owner":
+        raise AccountError("Only an owner can remove an owner.")
+    with db.atomic():
+        if membership.role == "owner" and not _owners_left(membership.organization_id, membership.id):
+            raise AccountError("An organization needs at least one owner.")
+        audit.record(membership.organization_id, "member.remove", user=actor, target=membership,
+                     summary=f"removed {membership.user.email}")
+        membership.delete_instance()
+
+
+def revoke_invitation(invitation: MemberInvitation, *, actor: User) -> None:
+    with db.atomic():
+        invitation.revoked_at = utcnow()
+        invitation.save()
+        audit.record(invitation.organization_id, "member.invite_revoke", user=actor, target=invitation,
+                     summary=f"revoked the invitation of {invitation.email}")

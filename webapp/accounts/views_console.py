@@ -1,0 +1,138 @@
+"""Console pages of accounts: members and invitations, API keys, organization settings."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from webapp.accounts import api_keys, members, service
+from webapp.accounts.forms import ApiKeyForm, InviteForm, OrganizationForm, RoleForm
+from webapp.accounts.models import ApiKey, MemberInvitation, Membership, Organization
+from webapp.security import org_id, role_required
+
+bp = Blueprint("accounts_console", __name__, url_prefix="/console")
+
+
+def _absolute(endpoint: str, **values) -> str:
+    return current_app.config["SETTINGS"].base_url + url_for(endpoint, **values)
+
+
+def _members_page(invite_form=None, status=200):
+    return render_template(
+        "console/accounts/members.html",
+        members=members.members(org_id()),
+        invitations=members.pending_invitations(org_id()),
+        invite_form=invite_form or InviteForm(),
+        role_form=RoleForm(),
+    ), status
+
+
+@bp.route("/members", endpoint="members")
+@role_required("admin")
+def members_page():
+    return _members_page()
+
+
+@bp.route("/members/invite", methods=["POST"])
+@role_required("admin")
+def invite():
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            members.invite(
+                g.org, form.email.data, form.role.data, actor=current_user, actor_membership=g.membership,
+                link_for=lambda token: _absolute("accounts.accept_invitation", token=token),
+            )
+        except service.AccountError as exc:
+            getattr(form, exc.field or "email").errors.append(str(exc))
+        else:
+            flash(f"Invitation sent to {form.email.data}.", "success")
+            return redirect(url_for("accounts_console.members"), code=303)
+    return _members_page(form, 422)
+
+
+@bp.route("/members/<int:membership_id>/role", methods=["POST"])
+@role_required("admin")
+def change_role(membership_id: int):
+    membership = Membership.get((Membership.id == membership_id) & (Membership.organization == org_id()))
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            members.change_role(membership, form.role.data, actor=current_user, actor_membership=g.membership)
+            flash(f"{membership.user.name} is now {form.role.data}.", "success")
+        except service.AccountError as exc:
+            flash(str(exc), "error")
+    return redirect(url_for("accounts_console.members"), code=303)
+
+
+@bp.route("/members/<int:membership_id>/remove", methods=["POST"])
+@role_required("admin")
+def remove_member(membership_id: int):
+    membership = Membership.get((Membership.id == membership_id) & (Membership.organization == org_id()))
+    try:
+        members.remove(membership, actor=current_user, actor_membership=g.membership)
+        flash(f"{membership.user.name} was removed.", "success")
+    except service.AccountError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("accounts_console.members"), code=303)
+
+
+@bp.route("/invitations/<int:invitation_id>/revoke", methods=["POST"])
+@role_required("admin")
+def revoke_invitation(invitation_id: int):
+    invitation = MemberInvitation.get_for_org(org_id(), invitation_id)
+    members.revoke_invitation(invitation, actor=current_user)
+    flash(f"The invitation of {invitation.email} is revoked.", "success")
+    return redirect(url_for("accounts_console.members"), code=303)
+
+
+@bp.route("/api-keys", methods=["GET", "POST"], endpoint="api_keys")
+@role_required("admin")
+def api_keys_page():
+    form = ApiKeyForm()
+    new_key = None
+    if form.validate_on_submit():
+        try:
+            key, new_key = api_keys.create_key(g.org, form.name.data, read_only=form.read_only.data, actor=current_user)
+        except service.AccountError as exc:
+            form.name.errors.append(str(exc))
+        else:
+            form = ApiKeyForm(formdata=None)
+    status = 422 if form.errors else 200
+    response = render_template("console/accounts/api_keys.html", form=form, keys=api_keys.keys_of(org_id()), new_key=new_key)
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/api-keys/<int:key_id>/revoke", methods=["POST"])
+@role_required("admin")
+def revoke_api_key(key_id: int):
+    key = ApiKey.get_for_org(org_id(), key_id)
+    api_keys.revoke_key(key, actor=current_user)
+    flash(f"API key {key.name!r} is revoked; calls with it now get 401.", "success")
+    return redirect(url_for("accounts_console.api_keys"), code=303)
+
+
+@bp.route("/settings", methods=["GET", "POST"], endpoint="org_settings")
+@role_required("admin")
+def org_settings():
+    org = Organization.get_by_id(org_id())
+    form = OrganizationForm(obj=org)
+    if form.validate_on_submit():
+        fields = {
+            "name": form.name.data.strip(),
+            "timezone": form.timezone.data,
+            "currency": form.currency.data,
+            "brand_color": form.brand_color.data.lower(),
+            "reply_to": form.reply_to.data or None,
+        }
+        try:
+            upload = request.files.get("logo")
+            if upload and upload.filename:
+                service.store_logo(org, upload.read(), current_app.config["SETTINGS"].instance_dir, actor=current_user)
+            service.update_organization(org, fields, actor=current_user)
+        except service.AccountError as exc:
+            getattr(form, exc.field or "name").errors.append(str(exc))
+        else:
+            flash("Settings saved.", "success")
+            return redirect(url_for("accounts_console.org_settings"), code=303)
+    return render_template("console/accounts/settings.html", form=form, org=org), 422 if form.errors else 200
