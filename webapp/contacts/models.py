@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from webapp.accounts.models import Organization
+from webapp.accounts.models import Organization, User
 from webapp.db import JSONField, OrgScoped, utcnow
 from webapp.events.models import Event
 
@@ -30,7 +30,13 @@ class Contact(OrgScoped):
     last_activity_at = pw.DateTimeField(null=True)
 
     class Meta:
-        indexes = ((("organization", "email"), True), (("organization", "user_id"), False))
+        indexes = (
+            (("organization", "email"), True),
+            (("organization", "user_id"), False),
+            (("organization", "stage"), False),
+            (("organization", "status"), False),
+            (("organization", "last_activity_at"), False),
+        )
 
 
 class Label(OrgScoped):
@@ -66,7 +72,62 @@ class Activity(OrgScoped):
     registrant_id = pw.IntegerField(null=True)
     summary = pw.CharField(max_length=300, default="")
     data = JSONField(default=dict)
+    # Set for activities that must be recorded once ("registered:<registrant id>"): a re-run
+    # of the same sync inserts nothing.
+    dedupe_key = pw.CharField(max_length=96, null=True)
     created_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("contact", "occurred_at"), False), (("organization", "kind", "occurred_at"), False))
+        indexes = (
+            (("contact", "occurred_at"), False),
+            (("organization", "kind", "occurred_at"), False),
+            (("organization", "dedupe_key"), True),
+        )
+
+
+class EventLabel(OrgScoped):
+    """An event adds this label to the contact of each of its registrants."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, backref="contact_labels", on_delete="CASCADE")
+    label = pw.ForeignKeyField(Label, backref="event_labels", on_delete="CASCADE")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("event", "label"), True),)
+
+
+class ContactSettings(OrgScoped):
+    """Per-organization Contact Book settings (one row per organization, created on first save)."""
+
+    organization = pw.ForeignKeyField(Organization, unique=True, on_delete="CASCADE")
+    inactivity_days = pw.IntegerField(null=True)  # None: never move quiet contacts to "lost"
+    updated_at = pw.DateTimeField(default=utcnow)
+
+
+IMPORT_STATES = ("uploaded", "queued", "running", "done", "failed")
+
+
+class ContactImport(OrgScoped):
+    """A CSV file of contacts: uploaded, mapped by an operator, then imported by a task."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    filename = pw.CharField(max_length=255)
+    path = pw.CharField(max_length=255)  # under instance/
+    encoding = pw.CharField(max_length=16, default="utf-8-sig")
+    delimiter = pw.CharField(max_length=1, default=",")
+    headers = JSONField(default=list)
+    mapping = JSONField(default=dict)  # {column index (str): "email" | "name" | ... | "custom:<key>"}
+    label_names = JSONField(default=list)  # labels added to every imported contact
+    state = pw.CharField(max_length=16, default="uploaded", choices=[(s, s) for s in IMPORT_STATES])
+    total_rows = pw.IntegerField(default=0)
+    processed_rows = pw.IntegerField(default=0)
+    created_count = pw.IntegerField(default=0)
+    updated_count = pw.IntegerField(default=0)
+    error_count = pw.IntegerField(default=0)
+    errors = JSONField(default=list)  # [{"row": n, "message": "..."}], the first few hundred
+    failure = pw.TextField(null=True)  # why the whole import stopped
+    created_at = pw.DateTimeField(default=utcnow)
+    started_at = pw.DateTimeField(null=True)
+    finished_at = pw.DateTimeField(null=True)
