@@ -89,6 +89,9 @@ def test_htmx_request_with_csrf_header_is_accepted_and_without_is_rejected(csrf_
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
     client.post("/login", data={"email": owner.email, "password": PASSWORD, "csrf_token": token})
+    # Signing in starts a new session (no fixation), so the page's token is new too.
+    page = client.get("/console/").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
     forged = client.post("/switch-org", data={"org_id": org.id}, headers={"HX-Request": "true"})
     assert forged.status_code == 400
     ok = client.post("/switch-org", data={"org_id": org.id}, headers={"HX-Request": "true", "X-CSRFToken": token})
@@ -120,8 +123,15 @@ def test_signup_with_bad_input_shows_field_errors_and_creates_nothing(client):
     make_user(email="taken@example.org")
     response = client.post(
         "/signup",
-        data={"org_name": "", "name": "X", "email": "taken@example.org", "password": "short", "confirm": "other",
-              "timezone": "Mars/Olympus", "currency": "IDR"},
+        data={
+            "org_name": "",
+            "name": "X",
+            "email": "taken@example.org",
+            "password": "short",
+            "confirm": "other",
+            "timezone": "Mars/Olympus",
+            "currency": "IDR",
+        },
     )
     assert response.status_code == 422
     body = response.get_data(as_text=True)

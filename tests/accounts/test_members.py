@@ -94,7 +94,10 @@ def test_other_organizations_members_and_invitations_answer_404(app, auth):
     member_b = make_member(org_b, role="door")
     membership_b = Membership.get(Membership.user == member_b)
     invitation_b = MemberInvitation.create(
-        organization=org_b, email="z@example.org", role="door", token_hash="h" * 64,
+        organization=org_b,
+        email="z@example.org",
+        role="door",
+        token_hash="h" * 64,
         expires_at=membership_b.created_at.replace(year=2100),
     )
     client = auth.client_for(admin_a)

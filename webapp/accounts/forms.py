@@ -9,6 +9,7 @@ from webapp.accounts.models import ROLES
 from webapp.money import CURRENCIES
 from webapp.timeutil import timezone_choices
 
+
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
@@ -86,12 +87,17 @@ class ApiKeyForm(FlaskForm):
 
 class OrganizationForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    timezone = SelectField("Default time zone for new events", validators=[DataRequired(), _valid_timezone],
-                           validate_choice=False)
+    timezone = SelectField(
+        "Default time zone for new events", validators=[DataRequired(), _valid_timezone], validate_choice=False
+    )
     currency = SelectField("Default currency", choices=[(c, c) for c in CURRENCIES])
-    brand_color = StringField("Brand colour", validators=[DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$",
-                              message="Use a colour such as #1d4ed8.")])
-    reply_to = EmailField("Reply-to address for attendee emails", filters=[_strip], validators=[Optional(), Email(), Length(max=254)])
+    brand_color = StringField(
+        "Brand colour",
+        validators=[DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message="Use a colour such as #1d4ed8.")],
+    )
+    reply_to = EmailField(
+        "Reply-to address for attendee emails", filters=[_strip], validators=[Optional(), Email(), Length(max=254)]
+    )
     logo = FileField("Logo (PNG, JPEG or WebP, at most 2 MB)")
 
     def __init__(self, *args, **kwargs):

@@ -23,16 +23,13 @@ def _check_role(role: str, actor_membership: Membership) -> None:
         raise AccountError("Only an owner can make someone an owner.", "role")
 
 
-def invite(org: Organization, email: str, role: str, *, actor: User, actor_membership: Membership, link_for) -> MemberInvitation:
+def invite(
+    org: Organization, email: str, role: str, *, actor: User, actor_membership: Membership, link_for
+) -> MemberInvitation:
     """Create an invitation and email its one-time link (`link_for(token)` -> absolute URL)."""
     email = normalize_email(email)
     _check_role(role, actor_membership)
-    already = (
-        Membership.select()
-        .join(User)
-        .where((Membership.organization == org.id) & (User.email == email))
-        .exists()
-    )
+    already = Membership.select().join(User).where((Membership.organization == org.id) & (User.email == email)).exists()
     if already:
         raise AccountError("This person is already a member.", "email")
     token = secrets.token_urlsafe(32)
@@ -52,7 +49,13 @@ def invite(org: Organization, email: str, role: str, *, actor: User, actor_membe
             invited_by=actor,
             expires_at=utcnow() + INVITATION_LIFETIME,
         )
-        context = {"org": org, "inviter": actor, "role": role, "link": link_for(token), "days": INVITATION_LIFETIME.days}
+        context = {
+            "org": org,
+            "inviter": actor,
+            "role": role,
+            "link": link_for(token),
+            "days": INVITATION_LIFETIME.days,
+        }
         queue_email(
             kind="invite",
             organization=org,
@@ -93,7 +96,10 @@ def accept(invitation: MemberInvitation, user: User) -> Membership:
         if membership is None:
             membership = Membership.create(user=user, organization=invitation.organization_id, role=invitation.role)
         audit.record(
-            invitation.organization_id, "member.join", user=user, target=membership,
+            invitation.organization_id,
+            "member.join",
+            user=user,
+            target=membership,
             summary=f"{user.email} joined as {membership.role}",
         )
     return membership
@@ -130,12 +136,22 @@ def change_role(membership: Membership, role: str, *, actor: User, actor_members
     if membership.role == "owner" and actor_membership.role != "owner":
         raise AccountError("Only an owner can change an owner's role.", "role")
     with db.atomic():
-        if membership.role == "owner" and role != "owner" and not _owners_left(membership.organization_id, membership.id):
+        if (
+            membership.role == "owner"
+            and role != "owner"
+            and not _owners_left(membership.organization_id, membership.id)
+        ):
             raise AccountError("An organization needs at least one owner.", "role")
         changes = audit.diff(membership, {"role": role})
         membership.save()
-        audit.record(membership.organization_id, "member.role", user=actor, target=membership,
-                     summary=f"{membership.user.email}: {role}", changes=changes)
+        audit.record(
+            membership.organization_id,
+            "member.role",
+            user=actor,
+            target=membership,
+            summary=f"{membership.user.email}: {role}",
+            changes=changes,
+        )
 
 
 def remove(membership: Membership, *, actor: User, actor_membership: Membership) -> None:
@@ -144,8 +160,13 @@ def remove(membership: Membership, *, actor: User, actor_membership: Membership)
     with db.atomic():
         if membership.role == "owner" and not _owners_left(membership.organization_id, membership.id):
             raise AccountError("An organization needs at least one owner.")
-        audit.record(membership.organization_id, "member.remove", user=actor, target=membership,
-                     summary=f"removed {membership.user.email}")
+        audit.record(
+            membership.organization_id,
+            "member.remove",
+            user=actor,
+            target=membership,
+            summary=f"removed {membership.user.email}",
+        )
         membership.delete_instance()
 
 
@@ -153,5 +174,10 @@ def revoke_invitation(invitation: MemberInvitation, *, actor: User) -> None:
     with db.atomic():
         invitation.revoked_at = utcnow()
         invitation.save()
-        audit.record(invitation.organization_id, "member.invite_revoke", user=actor, target=invitation,
-                     summary=f"revoked the invitation of {invitation.email}")
+        audit.record(
+            invitation.organization_id,
+            "member.invite_revoke",
+            user=actor,
+            target=invitation,
+            summary=f"revoked the invitation of {invitation.email}",
+        )

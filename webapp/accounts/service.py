@@ -144,9 +144,7 @@ def request_password_reset(email: str, link_for) -> None:
             to_email=user.email,
             to_name=user.name,
             subject="Reset your Rollcall password",
-            text_body=render_template(
-                "email/accounts/password_reset.txt", user=user, link=link_for(token), minutes=60
-            ),
+            text_body=render_template("email/accounts/password_reset.txt", user=user, link=link_for(token), minutes=60),
             html_body=render_template(
                 "email/accounts/password_reset.html", user=user, link=link_for(token), minutes=60
             ),

@@ -104,8 +104,12 @@ def signup():
     if form.validate_on_submit():
         try:
             user = service.sign_up(
-                name=form.name.data, email=form.email.data, password=form.password.data,
-                org_name=form.org_name.data, timezone=form.timezone.data, currency=form.currency.data,
+                name=form.name.data,
+                email=form.email.data,
+                password=form.password.data,
+                org_name=form.org_name.data,
+                timezone=form.timezone.data,
+                currency=form.currency.data,
             )
         except service.AccountError as exc:
             getattr(form, exc.field or "email").errors.append(str(exc))
@@ -124,7 +128,9 @@ def forgot_password():
         if service.login_blocked(form.email.data, request.remote_addr or ""):
             form.email.errors.append("Too many attempts. Wait 15 minutes and try again.")
         else:
-            service.request_password_reset(form.email.data, lambda token: _absolute("accounts.reset_password", token=token))
+            service.request_password_reset(
+                form.email.data, lambda token: _absolute("accounts.reset_password", token=token)
+            )
             flash("If an account uses that address, a reset link is on its way. It works for one hour.", "info")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot_password.html", form=form), 422 if form.errors else 200
@@ -174,7 +180,9 @@ def accept_invitation(token: str):
             flash(f"Welcome to {invitation.organization.name}.", "success")
             return redirect(url_for("accounts.index"))
     status = 422 if form.errors else 200
-    return render_template("accounts/accept_invitation.html", invitation=invitation, existing=existing, form=form), status
+    return render_template(
+        "accounts/accept_invitation.html", invitation=invitation, existing=existing, form=form
+    ), status
 
 
 @bp.route("/org/<int:org_id>/logo")

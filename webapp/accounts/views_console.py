@@ -40,7 +40,11 @@ def invite():
     if form.validate_on_submit():
         try:
             members.invite(
-                g.org, form.email.data, form.role.data, actor=current_user, actor_membership=g.membership,
+                g.org,
+                form.email.data,
+                form.role.data,
+                actor=current_user,
+                actor_membership=g.membership,
                 link_for=lambda token: _absolute("accounts.accept_invitation", token=token),
             )
         except service.AccountError as exc:
@@ -99,7 +103,9 @@ def api_keys_page():
         else:
             form = ApiKeyForm(formdata=None)
     status = 422 if form.errors else 200
-    response = render_template("console/accounts/api_keys.html", form=form, keys=api_keys.keys_of(org_id()), new_key=new_key)
+    response = render_template(
+        "console/accounts/api_keys.html", form=form, keys=api_keys.keys_of(org_id()), new_key=new_key
+    )
     return response, status, {"Cache-Control": "no-store"}
 
 
