@@ -1,0 +1,431 @@
+"""Redeem a ticket at the door: one transaction per scan, a fixed answer vocabulary, every attempt
+logged.
+
+Checks run in the order DESIGN.md fixes: invalid, wrong_event, unpaid, canceled, unapproved,
+already_checked_in, product, not_yet / expired, blocked. The admission itself is a conditional
+UPDATE of the (list, registrant) Attendance row: whichever transaction changes the row first wins,
+the other sees zero rows changed and answers `already_checked_in`. A client nonce per scan is unique
+per list, so a retried request gets the first answer back instead of a second entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import peewee as pw
+
+from webapp import signals
+from webapp.accounts import audit
+from webapp.accounts.models import Membership, User
+from webapp.catalog.models import Product
+from webapp.checkin.lists import default_list
+from webapp.checkin.models import Attendance, Checkin, CheckinList
+from webapp.db import db, write_transaction
+from webapp.events.models import Event
+from webapp.orders.models import Order, Registrant
+from webapp.tickets.secret import normalize_scanned
+
+KINDS = ("entry", "exit")
+# A supervisor may override these; `invalid` and `wrong_event` have nobody to admit.
+FORCEABLE = ("unpaid", "canceled", "unapproved", "already_checked_in", "product", "not_yet", "expired", "blocked")
+SUPERVISOR_ROLE = "manager"
+
+
+class CheckinError(ValueError):
+    """The request cannot be answered with the vocabulary (a bad list, an exit on a list without
+    exits, a force without a reason...)."""
+
+
+class NotAllowed(CheckinError):
+    """The user's role does not allow this (force, undo of another's check-in)."""
+
+
+@dataclass
+class Answer:
+    result: str  # "ok" or "error"
+    reason: str | None = None  # one of CHECKIN_REASONS when result is "error"
+    registrant: Registrant | None = None  # None for invalid and wrong_event: nothing leaks
+    checkin: Checkin | None = None  # the logged attempt
+    previous: dict | None = None  # already_checked_in: {"at": datetime, "gate": str}
+    needs_attention: list[str] = field(default_factory=list)  # what a person must look at
+    kind: str = "entry"
+    replayed: bool = False  # the same nonce was seen before: this is the first answer again
+
+    @property
+    def ok(self) -> bool:
+        return self.result == "ok"
+
+
+def is_supervisor(user: User | None, org_id: int) -> bool:
+    """API keys (user None) act for the organization; people need the manager role or above."""
+    if user is None:
+        return True
+    membership = Membership.get_or_none((Membership.user == user.id) & (Membership.organization == org_id))
+    return membership is not None and membership.at_least(SUPERVISOR_ROLE)
+
+
+def redeem(
+    event: Event,
+    secret: str,
+    *,
+    checkin_list: CheckinList | None = None,
+    gate: str = "",
+    user: User | None = None,
+    nonce: str | None = None,
+    kind: str = "entry",
+    force_reason: str | None = None,
+) -> Answer:
+    """Scan `secret` at `gate` of `checkin_list` (the event's default list when None)."""
+    if kind not in KINDS:
+        raise CheckinError(f"kind must be one of {', '.join(KINDS)}")
+    checkin_list = checkin_list or default_list(event)
+    if checkin_list.event_id != event.id:
+        raise CheckinError("That check-in list belongs to another event.")
+    if kind == "exit" and not checkin_list.allow_exit:
+        raise CheckinError("This check-in list does not take exit scans.")
+    if force_reason is not None:
+        force_reason = force_reason.strip()[:300]
+        if not force_reason:
+            raise CheckinError("A forced check-in needs a reason.")
+        if kind != "entry":
+            raise CheckinError("Only entries can be forced.")
+        if not is_supervisor(user, event.organization_id):
+            raise NotAllowed("Only a door supervisor (manager or above) may force a check-in.")
+    gate = (gate or "").strip()[:64]
+    nonce = (nonce or "").strip()[:64] or None
+
+    if nonce and (first := _replay(checkin_list, nonce)):
+        return first
+    scan = _Scan(event, checkin_list, normalize_scanned(secret or "")[:64], gate, user, nonce, kind, force_reason)
+    try:
+        with write_transaction():
+            return scan.run()
+    except pw.IntegrityError:
+        # The same nonce committed by a concurrent retry: everything of ours rolled back.
+        if nonce and (first := _replay(checkin_list, nonce)):
+            return first
+        raise
+
+
+class _Scan:
+    """One redeem attempt inside its transaction."""
+
+    def __init__(self, event, checkin_list, secret, gate, user, nonce, kind, force_reason):
+        self.event, self.list, self.secret, self.gate = event, checkin_list, secret, gate
+        self.user, self.nonce, self.kind, self.force_reason = user, nonce, kind, force_reason
+        self.now = _now()
+
+    def run(self) -> Answer:
+        registrant = _holder(self.secret) if self.secret else None
+        if registrant is None or registrant.organization_id != self.event.organization_id:
+            # Another organization's ticket is unknown here: not even its existence leaks.
+            return self.refuse("invalid", None, data={"scanned": self.secret[:8]})
+        if registrant.event_id != self.event.id:
+            return self.refuse("wrong_event", None)
+        if self.kind == "exit":
+            return self.exit(registrant)
+
+        attendance = Attendance.get_or_none(
+            (Attendance.checkin_list == self.list) & (Attendance.registrant == registrant)
+        )
+        failure = _failure(self.list, registrant, attendance, self.now)
+        previous = _previous(attendance) if failure == "already_checked_in" else None
+        if failure and not (self.force_reason and failure in FORCEABLE):
+            return self.refuse(failure, registrant, previous=previous)
+
+        if not self.claim(registrant):
+            attendance = Attendance.get((Attendance.checkin_list == self.list) & (Attendance.registrant == registrant))
+            return self.refuse("already_checked_in", registrant, previous=_previous(attendance))
+        return self.admit(registrant, overridden=failure)
+
+    def claim(self, registrant: Registrant) -> bool:
+        """The database decides: the row changes for exactly one concurrent entry."""
+        Attendance.insert(
+            organization=self.event.organization_id, checkin_list=self.list, registrant=registrant, updated_at=self.now
+        ).on_conflict_ignore().execute()
+        condition = (Attendance.checkin_list == self.list) & (Attendance.registrant == registrant)
+        if not self.list.multi_entry and not self.force_reason:
+            if self.list.allow_exit:  # back in after an exit scan
+                condition &= (Attendance.entries == 0) | (Attendance.inside == False)  # noqa: E712
+            else:
+                condition &= Attendance.entries == 0
+        changed = (
+            Attendance.update(
+                entries=Attendance.entries + 1,
+                inside=True,
+                last_entry_at=self.now,
+                last_gate=self.gate,
+                updated_at=self.now,
+            )
+            .where(condition)
+            .execute()
+        )
+        return changed == 1
+
+    def admit(self, registrant: Registrant, overridden: str | None) -> Answer:
+        data = {"overridden": overridden} if overridden else {}
+        checkin = self.log("ok", None, registrant, data)
+        Registrant.update(checked_in_at=self.now).where(
+            (Registrant.id == registrant.id) & Registrant.checked_in_at.is_null()
+        ).execute()
+        if registrant.checked_in_at is None:
+            registrant.checked_in_at = self.now
+        if self.force_reason:
+            audit.record(
+                self.event.organization_id,
+                "checkin.force",
+                user=self.user,
+                target=registrant,
+                summary=f"Forced check-in of {registrant.name}"
+                + (f" over {overridden}" if overridden else "")
+                + f": {self.force_reason}",
+            )
+        signals.emit(signals.checked_in, checkin_id=checkin.id)
+        return Answer("ok", registrant=registrant, checkin=checkin, needs_attention=attention(registrant, "ok"))
+
+    def exit(self, registrant: Registrant) -> Answer:
+        Attendance.insert(
+            organization=self.event.organization_id, checkin_list=self.list, registrant=registrant, updated_at=self.now
+        ).on_conflict_ignore().execute()
+        Attendance.update(inside=False, updated_at=self.now).where(
+            (Attendance.checkin_list == self.list) & (Attendance.registrant == registrant)
+        ).execute()
+        checkin = self.log("ok", None, registrant, {})
+        return Answer("ok", registrant=registrant, checkin=checkin, kind="exit")
+
+    def refuse(self, reason: str, registrant: Registrant | None, *, previous=None, data=None) -> Answer:
+        data = dict(data or {})
+        if previous:
+            data["previous"] = {"at": previous["at"].isoformat() if previous["at"] else None, "gate": previous["gate"]}
+        checkin = self.log("error", reason, registrant, data)
+        return Answer(
+            "error",
+            reason=reason,
+            registrant=registrant,
+            checkin=checkin,
+            previous=previous,
+            needs_attention=attention(registrant, reason) if registrant else [],
+            kind=self.kind,
+        )
+
+    def log(self, result: str, reason: str | None, registrant: Registrant | None, data: dict) -> Checkin:
+        return Checkin.create(
+            organization=self.event.organization_id,
+            event=self.event,
+            checkin_list=self.list,
+            registrant=registrant,
+            kind=self.kind,
+            result=result,
+            reason=reason,
+            gate=self.gate,
+            user=self.user,
+            nonce=self.nonce,
+            forced=bool(self.force_reason) and result == "ok",
+            force_reason=self.force_reason if result == "ok" else None,
+            data=data,
+            created_at=self.now,
+        )
+
+
+def _now() -> dt.datetime:
+    # Seconds are not enough to order scans at a busy door.
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _holder(secret: str) -> Registrant | None:
+    return (
+        Registrant.select(Registrant, Order, Product)
+        .join(Order)
+        .switch(Registrant)
+        .join(Product)
+        .where(Registrant.ticket_secret == secret)
+        .first()
+    )
+
+
+def _failure(checkin_list: CheckinList, registrant: Registrant, attendance: Attendance | None, now) -> str | None:
+    """The first rule this entry breaks, in DESIGN.md's order, or None."""
+    order = registrant.order
+    if order.status in ("pending", "expired"):
+        return "unpaid"
+    if order.status in ("canceled", "refunded") or registrant.canceled:
+        return "canceled"
+    if order.approval in ("pending", "declined"):
+        return "unapproved"
+    if attendance is not None and attendance.entries > 0 and not checkin_list.multi_entry:
+        if attendance.inside or not checkin_list.allow_exit:
+            return "already_checked_in"
+    if not registrant.product.admits_entry:
+        return "product"
+    if not checkin_list.all_products and registrant.product_id not in (checkin_list.product_ids or []):
+        return "product"
+    if checkin_list.starts_at and now < checkin_list.starts_at:
+        return "not_yet"
+    if checkin_list.ends_at and now > checkin_list.ends_at:
+        return "expired"
+    if registrant.blocked:
+        return "blocked"
+    return None
+
+
+def _previous(attendance: Attendance | None) -> dict | None:
+    if attendance is None:
+        return None
+    return {"at": attendance.last_entry_at, "gate": attendance.last_gate}
+
+
+def attention(registrant: Registrant, outcome: str) -> list[str]:
+    """What a person at the door must look at (shown amber): things a human can resolve."""
+    notes = []
+    if outcome == "unpaid":
+        notes.append("Not paid yet: a supervisor can take payment at the door.")
+    elif outcome == "unapproved":
+        notes.append("Approval pending: a supervisor decides.")
+    elif outcome == "product" and not registrant.product.admits_entry:
+        notes.append("Add-on only: this is not an entry ticket.")
+    if outcome == "ok" and registrant.order.flag:
+        notes.append(registrant.order.flag)
+    return notes
+
+
+def _replay(checkin_list: CheckinList, nonce: str) -> Answer | None:
+    checkin = Checkin.get_or_none((Checkin.checkin_list == checkin_list) & (Checkin.nonce == nonce))
+    if checkin is None:
+        return None
+    registrant = _holder_by_id(checkin.registrant_id) if checkin.registrant_id else None
+    previous = None
+    if checkin.data.get("previous"):
+        stored = checkin.data["previous"]
+        previous = {"at": dt.datetime.fromisoformat(stored["at"]) if stored["at"] else None, "gate": stored["gate"]}
+    outcome = checkin.result if checkin.result == "ok" else checkin.reason
+    return Answer(
+        checkin.result,
+        reason=checkin.reason,
+        registrant=registrant,
+        checkin=checkin,
+        previous=previous,
+        needs_attention=attention(registrant, outcome) if registrant and checkin.kind == "entry" else [],
+        kind=checkin.kind,
+        replayed=True,
+    )
+
+
+def _holder_by_id(registrant_id: int) -> Registrant | None:
+    return (
+        Registrant.select(Registrant, Order, Product)
+        .join(Order)
+        .switch(Registrant)
+        .join(Product)
+        .where(Registrant.id == registrant_id)
+        .first()
+    )
+
+
+# --- undo -----------------------------------------------------------------------------------------
+
+
+def undo(checkin: Checkin, *, user: User | None) -> Checkin:
+    """Take back a successful entry: the registrant counts as not admitted on that list again (and
+    not attended when no other entry remains). Door staff may undo their own check-ins only."""
+    if checkin.result != "ok" or checkin.kind != "entry":
+        raise CheckinError("Only a successful entry can be undone.")
+    if not is_supervisor(user, checkin.organization_id) and checkin.user_id != (user.id if user else None):
+        raise NotAllowed("Only a door supervisor (manager or above) may undo another person's check-in.")
+    now = _now()
+    with write_transaction():
+        changed = (
+            Checkin.update(undone_at=now, undone_by=user)
+            .where((Checkin.id == checkin.id) & Checkin.undone_at.is_null())
+            .execute()
+        )
+        if not changed:
+            raise CheckinError("This check-in was already undone.")
+        _recount(checkin.checkin_list_id, checkin.registrant_id, now)
+        registrant = Registrant.get_by_id(checkin.registrant_id)
+        audit.record(
+            checkin.organization_id,
+            "checkin.undo",
+            user=user,
+            target=registrant,
+            summary=f"Check-in of {registrant.name} at {checkin.created_at:%Y-%m-%d %H:%M} undone",
+        )
+    checkin.undone_at, checkin.undone_by = now, user
+    return checkin
+
+
+def _recount(list_id: int, registrant_id: int, now: dt.datetime) -> None:
+    """Rebuild the attendance row and the attended mark from the log of what still stands."""
+    standing = Checkin.select().where(
+        (Checkin.registrant == registrant_id) & (Checkin.result == "ok") & Checkin.undone_at.is_null()
+    )
+    on_list = standing.where(Checkin.checkin_list == list_id)
+    entries = list(on_list.where(Checkin.kind == "entry").order_by(Checkin.created_at.desc(), Checkin.id.desc()))
+    last_exit = on_list.where(Checkin.kind == "exit").order_by(Checkin.created_at.desc()).first()
+    last = entries[0] if entries else None
+    inside = bool(last) and (last_exit is None or last_exit.created_at < last.created_at)
+    Attendance.update(
+        entries=len(entries),
+        inside=inside,
+        last_entry_at=last.created_at if last else None,
+        last_gate=last.gate if last else "",
+        updated_at=now,
+    ).where((Attendance.checkin_list == list_id) & (Attendance.registrant == registrant_id)).execute()
+    first_entry = standing.where(Checkin.kind == "entry").order_by(Checkin.created_at).first()
+    Registrant.update(checked_in_at=first_entry.created_at if first_entry else None).where(
+        Registrant.id == registrant_id
+    ).execute()
+
+
+# --- numbers --------------------------------------------------------------------------------------
+
+
+def expected_registrants(checkin_list: CheckinList) -> pw.Select:
+    """Who may enter on this list: admitted (paid, approved, not canceled) holders of its tickets."""
+    query = (
+        Registrant.select(Registrant.id)
+        .join(Order)
+        .switch(Registrant)
+        .join(Product)
+        .where(
+            (Registrant.event == checkin_list.event_id)
+            & (Registrant.canceled == False)  # noqa: E712
+            & (Order.status == "paid")
+            & Order.approval.not_in(("pending", "declined"))
+            & (Product.admits_entry == True)  # noqa: E712
+        )
+    )
+    if not checkin_list.all_products:
+        query = query.where(Registrant.product.in_(checkin_list.product_ids or [0]))
+    return query
+
+
+def stats(event: Event, checkin_list: CheckinList | None = None) -> dict:
+    """The door's live numbers for one list (default list when None): expected, checked in,
+    inside now (lists with exits), and entries per gate."""
+    checkin_list = checkin_list or default_list(event)
+    with db.atomic():
+        expected = expected_registrants(checkin_list).count()
+        attendances = Attendance.select().where((Attendance.checkin_list == checkin_list) & (Attendance.entries > 0))
+        checked_in = attendances.count()
+        inside = attendances.where(Attendance.inside == True).count()  # noqa: E712
+        gates = (
+            Checkin.select(Checkin.gate, pw.fn.COUNT(Checkin.id).alias("n"))
+            .where(
+                (Checkin.checkin_list == checkin_list)
+                & (Checkin.result == "ok")
+                & (Checkin.kind == "entry")
+                & Checkin.undone_at.is_null()
+            )
+            .group_by(Checkin.gate)
+            .order_by(Checkin.gate)
+            .tuples()
+        )
+        per_gate = [{"gate": gate or "", "entries": n} for gate, n in gates]
+    return {
+        "list": {"id": checkin_list.id, "name": checkin_list.name},
+        "expected": expected,
+        "checked_in": checked_in,
+        "inside": inside if checkin_list.allow_exit else None,
+        "gates": per_gate,
+    }
