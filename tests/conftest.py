@@ -99,7 +99,18 @@ def make_test_app(tmp_path: Path, database_url: str, **overrides):
     environ.update(overrides.pop("ENVIRON", {}))
     config = {"TESTING": True, "WTF_CSRF_ENABLED": False, "ENVIRON": environ}
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
+    return app
+
+
+def _fresh_g():
+    # Tests hold an app context open, and Flask reuses it for the test client's requests: without
+    # this, `g` (the CSRF token, the signed-in user, the locale) would leak from one request into
+    # the next, which never happens in production.
+    from flask import g
+
+    g.__dict__.clear()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.conftest import Auth
 from tests.factories.accounts import PASSWORD, make_member, make_org, make_user
 from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import MemberInvitation, Membership
@@ -16,8 +17,9 @@ def _invite_link(inbox) -> str:
     return re.search(r"http://rollcall\.test(/invitation/\S+)", body).group(1)
 
 
-def test_invited_person_creates_an_account_and_joins_with_the_role(mail_app, auth):
+def test_invited_person_creates_an_account_and_joins_with_the_role(mail_app):
     app, inbox = mail_app
+    auth = Auth(app)
     owner = make_user(email="owner@example.org")
     org = make_org("Ana Events", owner=owner)
     client = auth.client_for(owner)
@@ -38,8 +40,9 @@ def test_invited_person_creates_an_account_and_joins_with_the_role(mail_app, aut
     assert AuditEntry.select().where(AuditEntry.action == "member.invite").count() == 1
 
 
-def test_existing_user_accepts_invitation_after_signing_in(mail_app, auth):
+def test_existing_user_accepts_invitation_after_signing_in(mail_app):
     app, inbox = mail_app
+    auth = Auth(app)
     org = make_org("Second Org")
     admin = make_member(org, role="admin")
     existing = make_user(email="known@example.org")
