@@ -1,0 +1,377 @@
+"""The Contact Book: one contact per (organization, normalized email), its labels, funnel stage,
+status and activity timeline.
+
+Every function takes ids or rows already scoped to an organization. `actor` is the operator (a
+User) or None for the API and the system; `actor_label` names a non-person actor in the audit
+trail ("api key 'crm'"). Changes emit `signals.contact_updated` after the commit.
+Registrant sync (bulk and single) lives in webapp/contacts/sync.py and is re-exported here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import peewee as pw
+
+from webapp import signals
+from webapp.accounts import audit
+from webapp.contacts import rules
+from webapp.contacts.models import CONTACT_STATUSES, FUNNEL_STAGES, Activity, Contact, ContactLabel, Label
+from webapp.contacts.rules import normalize_email
+from webapp.db import db, locked, utcnow, write_transaction
+from webapp.runtime import settings
+
+__all__ = [
+    "ContactError",
+    "normalize_email",
+    "upsert_contact",
+    "update_contact",
+    "record_activity",
+    "add_label",
+    "remove_label",
+    "find_label",
+    "set_stage",
+    "set_status",
+    "unsubscribe",
+    "unsubscribe_url",
+    "unsubscribe_url_for_email",
+    "is_unsubscribed",
+    "mark_bounced",
+    "sync_registrant",
+    "sync_registrants",
+    "sync_pending",
+]
+
+UPSERT_ATTEMPTS = 3
+
+
+class ContactError(ValueError):
+    """Input a contact cannot take; `field` names the form field it is about."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def _audit(contact: Contact, action: str, *, actor, actor_label, summary: str, changes: dict | None = None) -> None:
+    if actor is None and actor_label is None:
+        return  # rules and syncs are not operator actions: the timeline tells their story
+    audit.record(
+        contact.organization_id, action, user=actor, actor=actor_label, target=contact, summary=summary, changes=changes
+    )
+
+
+def _changed(contact: Contact) -> None:
+    signals.emit(signals.contact_updated, contact_id=contact.id)
+
+
+# Contacts ---------------------------------------------------------------------------------------
+
+
+def upsert_contact(
+    org_id: int,
+    email: str,
+    *,
+    name: str | None = None,
+    phone: str | None = None,
+    company: str | None = None,
+    custom: dict | None = None,
+    user_id: str | None = None,
+) -> Contact:
+    """The contact of this email in this organization, created if new; the given values merge in
+    (non-empty values win, nothing is erased). Two workers upserting the same email end with one
+    contact: the unique (organization, email) index rejects the second insert, which then merges."""
+    normalized = normalize_email(email)
+    if not normalized:
+        raise ContactError(f"{email!r} is not an email address.", "email")
+    incoming = rules.incoming_fields(name=name, phone=phone, company=company, custom=custom, user_id=user_id)
+    for attempt in range(UPSERT_ATTEMPTS):
+        try:
+            with write_transaction():
+                return _upsert_once(org_id, normalized, incoming)
+        except pw.IntegrityError:
+            if attempt == UPSERT_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _upsert_once(org_id: int, email: str, incoming: dict[str, Any]) -> Contact:
+    query = Contact.select().where((Contact.organization == org_id) & (Contact.email == email))
+    contact = locked(query).first()
+    if contact is None:
+        with db.atomic():  # a savepoint: losing an insert race leaves the outer transaction usable
+            contact = Contact.create(
+                organization=org_id,
+                email=email,
+                unsubscribe_token=rules.new_unsubscribe_token(),
+                **incoming,
+            )
+        _changed(contact)
+        return contact
+    changes = rules.merge(contact, incoming)
+    if changes:
+        contact.updated_at = utcnow()
+        contact.save(only=[*(getattr(Contact, f) for f in changes), Contact.updated_at])
+        _changed(contact)
+    return contact
+
+
+def update_contact(
+    contact: Contact,
+    *,
+    name: str,
+    phone: str,
+    company: str,
+    custom: dict[str, Any],
+    actor=None,
+    actor_label: str | None = None,
+) -> dict:
+    """An operator's edit: the values given replace the stored ones (empty clears a field)."""
+    new = {
+        "name": rules.clean_text(name, "name"),
+        "phone": rules.clean_text(phone, "phone"),
+        "company": rules.clean_text(company, "company"),
+        "custom": rules.clean_custom(custom),
+    }
+    with db.atomic():
+        changes = audit.diff(contact, new)
+        if not changes:
+            return {}
+        contact.updated_at = utcnow()
+        contact.save()
+        record_activity(contact, "edited", summary="Details edited: " + ", ".join(sorted(changes)))
+        _audit(contact, "contact.update", actor=actor, actor_label=actor_label, summary=contact.email, changes=changes)
+        _changed(contact)
+    return changes
+
+
+# Timeline ---------------------------------------------------------------------------------------
+
+
+def record_activity(
+    contact: Contact,
+    kind: str,
+    *,
+    occurred_at: dt.datetime | None = None,
+    event=None,
+    registrant_id: int | None = None,
+    summary: str = "",
+    data: dict | None = None,
+    dedupe_key: str | None = None,
+) -> Activity | None:
+    """Add an entry to the contact's timeline. With a `dedupe_key`, an entry already recorded
+    under that key is not added again (returns None)."""
+    occurred_at = occurred_at or utcnow()
+    with db.atomic():
+        if dedupe_key is not None:
+            exists = Activity.select(Activity.id).where(
+                (Activity.organization == contact.organization_id) & (Activity.dedupe_key == dedupe_key)
+            )
+            if exists.exists():
+                return None
+        try:
+            with db.atomic():
+                activity = Activity.create(
+                    organization=contact.organization_id,
+                    contact=contact.id,
+                    kind=kind[:32],
+                    occurred_at=occurred_at,
+                    event=getattr(event, "id", event),
+                    registrant_id=registrant_id,
+                    summary=summary[:300],
+                    data=data or {},
+                    dedupe_key=dedupe_key,
+                )
+        except pw.IntegrityError:
+            if dedupe_key is None:
+                raise
+            return None  # recorded by a concurrent worker
+        if kind not in rules.OPERATOR_KINDS:
+            last = rules.later(contact.last_activity_at, occurred_at)
+            if last != contact.last_activity_at:
+                contact.last_activity_at = last
+                Contact.update(last_activity_at=last).where(Contact.id == contact.id).execute()
+    return activity
+
+
+# Labels -----------------------------------------------------------------------------------------
+
+
+def clean_label_name(name: str) -> str:
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        raise ContactError("Give the label a name.", "name")
+    if len(cleaned) > 80:
+        raise ContactError("A label name has at most 80 characters.", "name")
+    return cleaned
+
+
+def find_label(org_id: int, name: str) -> Label | None:
+    """The organization's label with this name, ignoring case and extra spaces."""
+    cleaned = " ".join((name or "").split())
+    return Label.for_org(org_id).where(pw.fn.LOWER(Label.name) == cleaned.lower()).first()
+
+
+def get_or_create_label(org_id: int, name: str) -> Label:
+    cleaned = clean_label_name(name)
+    label = find_label(org_id, cleaned)
+    if label is not None:
+        return label
+    try:
+        with db.atomic():
+            return Label.create(organization=org_id, name=cleaned)
+    except pw.IntegrityError:
+        return find_label(org_id, cleaned)
+
+
+def add_label(contact: Contact, name: str, *, actor=None, actor_label: str | None = None) -> bool:
+    """Label the contact (creating the label if needed) and apply the label's stage rule.
+    False when the contact already had it."""
+    with write_transaction():
+        label = get_or_create_label(contact.organization_id, name)
+        try:
+            with db.atomic():
+                ContactLabel.create(organization=contact.organization_id, contact=contact.id, label=label.id)
+        except pw.IntegrityError:
+            return False
+        record_activity(contact, "label_added", summary=f"Label {label.name} added", data={"label": label.name})
+        _audit(
+            contact,
+            "contact.label_add",
+            actor=actor,
+            actor_label=actor_label,
+            summary=f"{contact.email}: +{label.name}",
+        )
+        if label.stage:
+            set_stage(contact, label.stage, source=f"rule:{label.name}")
+        _changed(contact)
+    return True
+
+
+def remove_label(contact: Contact, name: str, *, actor=None, actor_label: str | None = None) -> bool:
+    """Take the label off the contact (its stage stays). False when the contact did not have it."""
+    with write_transaction():
+        label = find_label(contact.organization_id, name)
+        if label is None:
+            return False
+        deleted = (
+            ContactLabel.delete()
+            .where((ContactLabel.contact == contact.id) & (ContactLabel.label == label.id))
+            .execute()
+        )
+        if not deleted:
+            return False
+        record_activity(contact, "label_removed", summary=f"Label {label.name} removed", data={"label": label.name})
+        _audit(
+            contact,
+            "contact.label_remove",
+            actor=actor,
+            actor_label=actor_label,
+            summary=f"{contact.email}: -{label.name}",
+        )
+        _changed(contact)
+    return True
+
+
+def labels_of(contact: Contact) -> list[Label]:
+    return list(
+        Label.select().join(ContactLabel).where(ContactLabel.contact == contact.id).order_by(pw.fn.LOWER(Label.name))
+    )
+
+
+# Stage and status -------------------------------------------------------------------------------
+
+
+def set_stage(contact: Contact, stage: str, *, source: str, actor=None, actor_label: str | None = None) -> bool:
+    """Move the contact to a funnel stage. `source` says why: "person" (an operator), "rule:<label>",
+    "rule:registered", "rule:paid", "rule:inactivity", "api", "import". False when already there."""
+    if stage not in FUNNEL_STAGES:
+        raise ContactError(f"Unknown stage {stage!r}.", "stage")
+    source = (source or "person")[:32]
+    if contact.stage == stage:
+        return False
+    old = contact.stage
+    with db.atomic():
+        contact.stage, contact.stage_source, contact.updated_at = stage, source, utcnow()
+        contact.save(only=[Contact.stage, Contact.stage_source, Contact.updated_at])
+        record_activity(
+            contact,
+            "stage_changed",
+            summary=f"Stage {rules.stage_label(old)} → {rules.stage_label(stage)} ({source})",
+            data={"from": old, "to": stage, "source": source},
+        )
+        _audit(
+            contact,
+            "contact.stage",
+            actor=actor,
+            actor_label=actor_label,
+            summary=f"{contact.email}: {old} → {stage}",
+            changes={"stage": [old, stage]},
+        )
+        _changed(contact)
+    return True
+
+
+def set_status(contact: Contact, status: str, *, actor=None, actor_label: str | None = None, reason: str = "") -> bool:
+    """active / unsubscribed / bounced. False when unchanged."""
+    if status not in CONTACT_STATUSES:
+        raise ContactError(f"Unknown status {status!r}.", "status")
+    if contact.status == status:
+        return False
+    old = contact.status
+    with db.atomic():
+        contact.status, contact.updated_at = status, utcnow()
+        contact.save(only=[Contact.status, Contact.updated_at])
+        summary = f"Status {old} → {status}" + (f": {reason}" if reason else "")
+        record_activity(contact, "status_changed", summary=summary, data={"from": old, "to": status})
+        _audit(
+            contact,
+            "contact.status",
+            actor=actor,
+            actor_label=actor_label,
+            summary=f"{contact.email}: {old} → {status}",
+            changes={"status": [old, status]},
+        )
+        _changed(contact)
+    return True
+
+
+def unsubscribe(contact: Contact, *, via: str = "link") -> bool:
+    """The person asked for no more emails (the public link or a mail client's one-click)."""
+    with db.atomic():
+        changed = set_status(contact, "unsubscribed", reason=f"by the person ({via})")
+        if changed:
+            record_activity(contact, "unsubscribed", summary="Unsubscribed", data={"via": via})
+    return changed
+
+
+def unsubscribe_url(contact: Contact) -> str:
+    """The absolute link for an email's footer and its List-Unsubscribe header."""
+    return f"{settings().base_url}/u/{contact.unsubscribe_token}"
+
+
+def unsubscribe_url_for_email(org_id: int, email: str) -> str | None:
+    """unsubscribe_url of the organization's contact with this email (None if there is none)."""
+    contact = Contact.get_or_none((Contact.organization == org_id) & (Contact.email == normalize_email(email)))
+    return unsubscribe_url(contact) if contact else None
+
+
+def is_unsubscribed(org_id: int, email: str) -> bool:
+    """True when the person unsubscribed or their address bounced: send them transactional mail
+    (tickets) only, never announcements or reminders."""
+    status = (
+        Contact.select(Contact.status)
+        .where((Contact.organization == org_id) & (Contact.email == normalize_email(email)))
+        .scalar()
+    )
+    return status in ("unsubscribed", "bounced")
+
+
+def mark_bounced(org_id: int, email: str, *, reason: str = "") -> bool:
+    """The mail server refused this address for good."""
+    contact = Contact.get_or_none((Contact.organization == org_id) & (Contact.email == normalize_email(email)))
+    return bool(contact) and set_status(contact, "bounced", reason=reason[:200])
+
+
+from webapp.contacts.sync import sync_pending, sync_registrant, sync_registrants  # noqa: E402

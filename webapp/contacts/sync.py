@@ -1,0 +1,407 @@
+"""Registrants into the Contact Book, in batches.
+
+One chunk of registrants is one transaction: their contacts are found or bulk-inserted (the unique
+(organization, email) index settles races: a lost insert is ignored and the row re-read), mapped
+answers merged in, each registrant linked to its contact, the "registered" and "paid" activities
+bulk-inserted under once-only keys, the event's labels added and the lifecycle rules of
+webapp/contacts/rules.py applied. Re-running a sync changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import peewee as pw
+
+from webapp import signals
+from webapp.catalog.models import Question
+from webapp.contacts import rules
+from webapp.contacts.models import Activity, Contact, ContactLabel, EventLabel, Label
+from webapp.db import is_postgres, utcnow, write_transaction
+from webapp.events.models import Event
+from webapp.money import format_money
+from webapp.orders.models import Order, Registrant
+
+log = logging.getLogger("rollcall.contacts")
+
+CHUNK = 500  # registrants per transaction: a few hundred bound parameters per bulk statement
+
+
+@dataclass
+class _Plan:
+    """What one email's registrants of a chunk bring to its contact."""
+
+    incoming: dict[str, Any] = field(default_factory=dict)
+    registrants: list[Registrant] = field(default_factory=list)
+    floor: str = "engaged"
+    last_activity: Any = None
+
+
+@dataclass
+class _Batch:
+    org_id: int
+    activities: list[dict] = field(default_factory=list)
+    dirty: set[int] = field(default_factory=set)
+    created: set[int] = field(default_factory=set)
+    contacts: dict[int, Contact] = field(default_factory=dict)
+
+
+def sync_registrants(ids: Iterable[int]) -> int:
+    """Sync these registrants (any number; done in chunks). Returns how many got a contact."""
+    ordered = sorted({int(i) for i in ids})
+    linked = 0
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        with write_transaction():
+            linked += _sync(_load(Registrant.id.in_(chunk)))
+    return linked
+
+
+def sync_registrant(registrant_id: int) -> Contact | None:
+    """Sync one registrant; returns its contact (None when its email is not usable)."""
+    sync_registrants([registrant_id])
+    contact_id = Registrant.select(Registrant.contact).where(Registrant.id == registrant_id).scalar()
+    return Contact.get_by_id(contact_id) if contact_id else None
+
+
+def pending(org_id: int | None = None) -> pw.Select:
+    """Registrants that have no contact yet."""
+    query = Registrant.select(Registrant.id).where(Registrant.contact.is_null() & Registrant.email.contains("@"))
+    return query.where(Registrant.organization == org_id) if org_id is not None else query
+
+
+def sync_pending(org_id: int | None = None, *, limit: int | None = None) -> int:
+    """Sync every registrant still without a contact, a chunk per transaction, oldest first.
+    Several workers may run it at once: on PostgreSQL each takes rows the others have not locked;
+    on SQLite the write transactions take turns and each re-reads what is left."""
+    done, after = 0, 0
+    while limit is None or done < limit:
+        with write_transaction():
+            query = pending(org_id).where(Registrant.id > after).order_by(Registrant.id).limit(CHUNK)
+            if is_postgres():
+                query = query.for_update(skip_locked=True)
+            ids = [row.id for row in query]
+            if not ids:
+                break
+            _sync(_load(Registrant.id.in_(ids)))
+        after = ids[-1]  # unusable emails stay behind instead of being picked again
+        done += len(ids)
+    return done
+
+
+def _load(where) -> list[Registrant]:
+    return list(
+        Registrant.select(
+            Registrant.id,
+            Registrant.organization,
+            Registrant.event,
+            Registrant.contact,
+            Registrant.name,
+            Registrant.email,
+            Registrant.answers,
+            Registrant.created_at,
+            Order.id,
+            Order.code,
+            Order.status,
+            Order.total,
+            Order.currency,
+            Order.paid_at,
+            Order.buyer_email,
+            Order.answers,
+            Event.id,
+            Event.name,
+        )
+        .join(Order, on=(Registrant.order == Order.id))
+        .switch(Registrant)
+        .join(Event, on=(Registrant.event == Event.id))
+        .where(where)
+        .order_by(Registrant.id)
+    )
+
+
+def _sync(registrants: list[Registrant]) -> int:
+    by_org: dict[int, list[Registrant]] = {}
+    for registrant in registrants:
+        by_org.setdefault(registrant.organization_id, []).append(registrant)
+    return sum(_sync_org(org_id, regs) for org_id, regs in by_org.items())
+
+
+def _is_purchase(order: Order) -> bool:
+    return order.status == "paid" and (order.total or 0) > 0
+
+
+def _contact_questions(event_ids: set[int]) -> dict[int, dict[str, str]]:
+    """{event id: {question id: contact field}} for the questions mapped to a contact field."""
+    out: dict[int, dict[str, str]] = {}
+    query = Question.select(Question.id, Question.event, Question.contact_field).where(
+        Question.event.in_(list(event_ids)) & Question.contact_field.is_null(False) & (Question.contact_field != "")
+    )
+    for q in query:
+        out.setdefault(q.event_id, {})[str(q.id)] = q.contact_field
+    return out
+
+
+def registrant_fields(registrant: Registrant, mapped: dict[str, str]) -> dict[str, Any]:
+    """The contact data a registrant carries: name plus answers mapped by Question.contact_field
+    ("phone", "company", "custom:<key>"). Per-order answers count for the buyer's own ticket."""
+    answers = dict(registrant.answers or {})
+    order = registrant.order
+    if rules.normalize_email(order.buyer_email) == rules.normalize_email(registrant.email):
+        answers = {**(order.answers or {}), **answers}
+    values: dict[str, Any] = {"custom": {}}
+    for question_id, target in mapped.items():
+        text = rules.answer_text(answers.get(question_id))
+        if not text:
+            continue
+        if target in ("phone", "company", "name"):
+            values[target] = text
+        elif target.startswith("custom:") and target[7:].strip():
+            values["custom"][target[7:].strip()] = text
+    values.setdefault("name", registrant.name)
+    return rules.incoming_fields(**values)
+
+
+def _sync_org(org_id: int, registrants: list[Registrant]) -> int:
+    questions = _contact_questions({r.event_id for r in registrants})
+    plans: dict[str, _Plan] = {}
+    for r in registrants:
+        email = rules.normalize_email(r.email)
+        if not email:
+            log.warning("registrant %s has no usable email (%r): not synced", r.id, r.email)
+            continue
+        plan = plans.setdefault(email, _Plan())
+        rules.merge_into(plan.incoming, registrant_fields(r, questions.get(r.event_id, {})))
+        plan.registrants.append(r)
+        purchase = _is_purchase(r.order)
+        if purchase:
+            plan.floor = "customer"
+        plan.last_activity = rules.later(plan.last_activity, r.created_at)
+        plan.last_activity = rules.later(plan.last_activity, r.order.paid_at if purchase else None)
+    if not plans:
+        return 0
+
+    batch = _Batch(org_id)
+    by_email = _ensure_contacts(org_id, plans, batch)
+    links: list[tuple[int, int]] = []
+    for email, plan in plans.items():
+        contact = by_email[email]
+        if contact.id not in batch.created:
+            if rules.merge(contact, plan.incoming):
+                batch.dirty.add(contact.id)
+            last = rules.later(contact.last_activity_at, plan.last_activity)
+            if last != contact.last_activity_at:
+                contact.last_activity_at = last
+                batch.dirty.add(contact.id)
+            new_stage = rules.raised_stage(contact.stage, plan.floor)
+            if new_stage:
+                move_stage(batch, contact, new_stage, "rule:paid" if plan.floor == "customer" else "rule:registered")
+        for r in plan.registrants:
+            if r.contact_id != contact.id:
+                links.append((r.id, contact.id))
+            batch.activities.extend(_registration_activities(org_id, r, contact))
+    _link(links)
+    _raise_loyal(batch, [by_email[e] for e, p in plans.items() if p.floor == "customer"])
+    pairs = _event_label_pairs(org_id, [(by_email[e].id, r.event_id) for e, p in plans.items() for r in p.registrants])
+    apply_labels(batch, pairs)
+    _finish(batch)
+    return sum(len(p.registrants) for p in plans.values())
+
+
+def _ensure_contacts(org_id: int, plans: dict[str, _Plan], batch: _Batch) -> dict[str, Contact]:
+    emails = list(plans)
+    found = {c.email: c for c in Contact.select().where((Contact.organization == org_id) & Contact.email.in_(emails))}
+    missing = [e for e in emails if e not in found]
+    if missing:
+        now = utcnow()
+        rows, tokens = [], {}
+        for email in missing:
+            plan = plans[email]
+            rows.append(
+                {
+                    "organization": org_id,
+                    "email": email,
+                    "name": plan.incoming.get("name", ""),
+                    "phone": plan.incoming.get("phone", ""),
+                    "company": plan.incoming.get("company", ""),
+                    "custom": plan.incoming.get("custom", {}),
+                    "user_id": None,
+                    "status": "active",
+                    "stage": plan.floor,
+                    "stage_source": "rule:paid" if plan.floor == "customer" else "rule:registered",
+                    "unsubscribe_token": tokens.setdefault(email, rules.new_unsubscribe_token()),
+                    "created_at": now,
+                    "updated_at": now,
+                    "last_activity_at": plan.last_activity,
+                }
+            )
+        # A concurrent sync may insert the same email first: ignore ours, merge into theirs below.
+        Contact.insert_many(rows).on_conflict_ignore().execute()
+        inserted = Contact.select().where((Contact.organization == org_id) & Contact.email.in_(missing))
+        for contact in inserted:
+            found[contact.email] = contact
+            if contact.unsubscribe_token == tokens[contact.email]:  # ours, not a concurrent sync's
+                batch.created.add(contact.id)
+    for contact in found.values():
+        batch.contacts[contact.id] = contact
+    return found
+
+
+def _link(links: list[tuple[int, int]]) -> None:
+    for start in range(0, len(links), CHUNK):
+        part = links[start : start + CHUNK]
+        Registrant.update(contact=pw.Case(Registrant.id, part)).where(
+            Registrant.id.in_([rid for rid, _ in part])
+        ).execute()
+
+
+def _activity(org_id: int, contact_id: int, kind: str, **values) -> dict:
+    row = {
+        "organization": org_id,
+        "contact": contact_id,
+        "kind": kind,
+        "occurred_at": values.get("occurred_at") or utcnow(),
+        "event": values.get("event"),
+        "registrant_id": values.get("registrant_id"),
+        "summary": values.get("summary", "")[:300],
+        "data": values.get("data") or {},
+        "dedupe_key": values.get("dedupe_key"),
+        "created_at": utcnow(),
+    }
+    return row
+
+
+def _registration_activities(org_id: int, r: Registrant, contact: Contact) -> list[dict]:
+    order, event = r.order, r.event
+    rows = [
+        _activity(
+            org_id,
+            contact.id,
+            "registered",
+            occurred_at=r.created_at,
+            event=event.id,
+            registrant_id=r.id,
+            summary=f"Registered for {event.name} (order {order.code})",
+            data={"order": order.code},
+            dedupe_key=f"registered:{r.id}:{contact.id}",
+        )
+    ]
+    if _is_purchase(order):
+        rows.append(
+            _activity(
+                org_id,
+                contact.id,
+                "paid",
+                occurred_at=order.paid_at,
+                event=event.id,
+                registrant_id=r.id,
+                summary=f"Paid {format_money(order.total, order.currency)} for {event.name} (order {order.code})",
+                data={"order": order.code, "total": order.total, "currency": order.currency},
+                dedupe_key=f"paid:{order.id}:{contact.id}",
+            )
+        )
+    return rows
+
+
+def move_stage(batch: _Batch, contact: Contact, stage: str, source: str) -> None:
+    """Change a contact's stage inside a batch (saved and logged by _finish)."""
+    if contact.stage == stage:
+        return
+    old = contact.stage
+    contact.stage, contact.stage_source = stage, source[:32]
+    batch.dirty.add(contact.id)
+    batch.activities.append(
+        _activity(
+            batch.org_id,
+            contact.id,
+            "stage_changed",
+            summary=f"Stage {rules.stage_label(old)} → {rules.stage_label(stage)} ({source})",
+            data={"from": old, "to": stage, "source": source},
+        )
+    )
+
+
+def _raise_loyal(batch: _Batch, customers: list[Contact]) -> None:
+    """Paid registrations for two or more events: at least "loyal_customer"."""
+    if not customers:
+        return
+    ids = [c.id for c in customers]
+    events = pw.fn.COUNT(pw.fn.DISTINCT(Registrant.event))
+    query = (
+        Registrant.select(Registrant.contact)
+        .join(Order, on=(Registrant.order == Order.id))
+        .where(Registrant.contact.in_(ids) & (Order.status == "paid") & (Order.total > 0))
+        .group_by(Registrant.contact)
+        .having(events >= 2)
+    )
+    for row in query:
+        contact = batch.contacts[row.contact_id]
+        new_stage = rules.raised_stage(contact.stage, "loyal_customer")
+        if new_stage:
+            move_stage(batch, contact, new_stage, "rule:repeat")
+
+
+def _event_label_pairs(org_id: int, contact_events: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    event_ids = {event_id for _, event_id in contact_events}
+    labels: dict[int, list[int]] = {}
+    for row in EventLabel.select(EventLabel.event, EventLabel.label).where(EventLabel.event.in_(list(event_ids))):
+        labels.setdefault(row.event_id, []).append(row.label_id)
+    return {(cid, lid) for cid, eid in contact_events for lid in labels.get(eid, ())}
+
+
+def apply_labels(batch: _Batch, pairs: set[tuple[int, int]]) -> None:
+    """Add labels to contacts in bulk (pairs of contact id, label id; contacts loaded in the batch),
+    logging each new one and applying the label's stage rule."""
+    if not pairs:
+        return
+    contact_ids = list({cid for cid, _ in pairs})
+    label_ids = list({lid for _, lid in pairs})
+    have = {
+        (row.contact_id, row.label_id)
+        for row in ContactLabel.select(ContactLabel.contact, ContactLabel.label).where(
+            ContactLabel.contact.in_(contact_ids) & ContactLabel.label.in_(label_ids)
+        )
+    }
+    new = sorted(pairs - have)
+    if not new:
+        return
+    labels = {label.id: label for label in Label.select().where(Label.id.in_(label_ids))}
+    now = utcnow()
+    rows = [{"organization": batch.org_id, "contact": cid, "label": lid, "created_at": now} for cid, lid in new]
+    for start in range(0, len(rows), CHUNK):
+        ContactLabel.insert_many(rows[start : start + CHUNK]).on_conflict_ignore().execute()
+    for cid, lid in new:
+        label = labels[lid]
+        batch.dirty.add(cid)
+        batch.activities.append(
+            _activity(batch.org_id, cid, "label_added", summary=f"Label {label.name} added", data={"label": label.name})
+        )
+        if label.stage:
+            move_stage(batch, batch.contacts[cid], label.stage, f"rule:{label.name}")
+
+
+def _finish(batch: _Batch) -> None:
+    now = utcnow()
+    for contact_id in batch.dirty - batch.created:
+        contact = batch.contacts[contact_id]
+        contact.updated_at = now
+        contact.save()
+    for contact_id in batch.dirty & batch.created:  # created in this batch, then labelled or moved
+        contact = batch.contacts[contact_id]
+        contact.save(only=[Contact.stage, Contact.stage_source])
+    for start in range(0, len(batch.activities), CHUNK):
+        Activity.insert_many(batch.activities[start : start + CHUNK]).on_conflict_ignore().execute()
+    for contact_id in sorted(batch.dirty | batch.created):
+        signals.emit(signals.contact_updated, contact_id=contact_id)
+
+
+def new_batch(org_id: int, contacts: Iterable[Contact]) -> _Batch:
+    batch = _Batch(org_id)
+    batch.contacts = {c.id: c for c in contacts}
+    return batch
+
+
+def finish(batch: _Batch) -> None:
+    _finish(batch)
