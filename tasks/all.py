@@ -1,8 +1,11 @@
 """Every task module, imported so that the consumer knows them all:
 `huey_consumer tasks.all.huey`. Add one line per task module."""
 
+import tasks.console  # noqa: F401
 import tasks.contacts  # noqa: F401
 import tasks.mail  # noqa: F401
+import tasks.orders  # noqa: F401
+import tasks.tickets  # noqa: F401
 from tasks import huey  # noqa: F401
 from webapp.signals import connect_receivers
 

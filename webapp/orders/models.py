@@ -51,8 +51,13 @@ class Order(OrgScoped):
     discount = pw.BigIntegerField(default=0)
     total = pw.BigIntegerField(default=0)
     coupon = pw.ForeignKeyField(Coupon, null=True, on_delete="SET NULL")
+    coupon_uses = pw.IntegerField(
+        default=0, constraints=[pw.SQL("DEFAULT 0")]
+    )  # discounted units, given back on cancel/expiry
     gateway = pw.CharField(max_length=32, null=True)  # "midtrans", "stripe", "bank", "test", "door"
     source = pw.CharField(max_length=16, default="web")  # web, console, import, api, door
+    # False: an operator added these people quietly; ticket emails are not sent on payment
+    send_ticket = pw.BooleanField(default=True, constraints=[pw.SQL("DEFAULT TRUE")])
     checkout_token = pw.CharField(max_length=64, null=True, unique=True)  # one-time form token
     invitation = pw.ForeignKeyField(Invitation, null=True, on_delete="SET NULL")
     flag = pw.CharField(max_length=200, null=True)  # needs an operator: amount mismatch, oversold...
@@ -64,7 +69,7 @@ class Order(OrgScoped):
     updated_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("event", "status"), False),)
+        indexes = ((("event", "status"), False), (("status", "expires_at"), False))
 
 
 class OrderItem(OrgScoped):

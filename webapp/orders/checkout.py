@@ -1,0 +1,365 @@
+"""Checkout: read a registration form, check it, and turn it into a pending (or paid) order.
+
+`read_form` only checks the input (nothing is written); `place_order` takes the seats and writes
+the order, its items and one registrant per admitted unit in one serialized transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import peewee as pw
+
+from webapp import signals
+from webapp.catalog.models import Coupon, Product
+from webapp.db import locked, utcnow, write_transaction
+from webapp.events.models import Event
+from webapp.orders import answers as answer_rules
+from webapp.orders import capacity, pricing
+from webapp.orders.codes import new_link_secret, new_order_code
+from webapp.orders.models import Invitation, Order, OrderItem, Registrant, WaitingListEntry
+from webapp.runtime import settings
+from webapp.tickets.secret import new_ticket_secret
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class CheckoutError(Exception):
+    """The order cannot be placed; `errors` maps form field names to messages ("" = whole form)."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(errors.values()))
+
+
+@dataclass
+class Access:
+    """What unlocks restricted parts of the shop for this visitor."""
+
+    product_keys: list[str] = field(default_factory=list)  # ?product=<access_key> links
+    invitation: Invitation | None = None
+    offer: WaitingListEntry | None = None
+
+
+@dataclass
+class Attendee:
+    product: Product
+    name: str = ""
+    email: str = ""
+    answers: dict = field(default_factory=dict)
+
+
+@dataclass
+class Submission:
+    event: Event
+    quantities: dict[Product, int]
+    buyer_name: str
+    buyer_email: str
+    answers: dict
+    attendees: list[Attendee]
+    coupon_code: str
+    gateway: str | None
+    checkout_token: str
+    locale: str
+    access: Access
+    quote: pricing.Quote
+
+
+def find_access(event: Event, *, product_keys=(), invite_code: str = "", offer_token: str = "") -> Access:
+    access = Access(product_keys=[k for k in product_keys if k])
+    code = (invite_code or "").strip().upper()
+    if code:
+        access.invitation = Invitation.get_or_none(
+            (Invitation.event == event.id) & (Invitation.code == code) & Invitation.revoked_at.is_null()
+        )
+    if offer_token:
+        entry = WaitingListEntry.get_or_none(
+            (WaitingListEntry.token == offer_token) & (WaitingListEntry.event == event.id)
+        )
+        if entry and entry.status == "offered" and entry.offer_expires_at > utcnow():
+            access.offer = entry
+    return access
+
+
+def registration_closed_reason(event: Event, now: dt.datetime | None = None) -> str | None:
+    now = now or utcnow()
+    if event.status != "published":
+        return "Registration is closed." if event.status != "draft" else "This event is not published yet."
+    if event.registration_opens_at and now < event.registration_opens_at:
+        return "Registration has not opened yet."
+    if event.registration_closes_at and now >= event.registration_closes_at:
+        return "Registration has closed."
+    if now >= event.ends_at:
+        return "This event is over."
+    return None
+
+
+def product_on_sale(product: Product, now: dt.datetime) -> bool:
+    return (
+        product.active
+        and (product.sale_starts_at is None or now >= product.sale_starts_at)
+        and (product.sale_ends_at is None or now < product.sale_ends_at)
+    )
+
+
+def visible_products(event: Event, access: Access) -> list[Product]:
+    """The products this visitor may choose: active ones, hidden ones only when unlocked."""
+    unlocked = set(access.invitation.product_ids if access.invitation else [])
+    if access.offer:
+        unlocked.add(access.offer.product_id)
+    rows = Product.select().where((Product.event == event.id) & (Product.active == True))  # noqa: E712
+    return [
+        p
+        for p in rows.order_by(Product.position, Product.id)
+        if not p.hidden or p.id in unlocked or (p.access_key and p.access_key in access.product_keys)
+    ]
+
+
+def invitation_problem(event: Event, access: Access) -> str | None:
+    if not event.invite_only or access.offer:
+        return None
+    if access.invitation is None:
+        return "Registration for this event is by invitation only. Enter the code from your invitation."
+    if access.invitation.times_used >= access.invitation.max_uses:
+        return "This invitation has already been used."
+    return None
+
+
+def _int(text: str | None) -> int | None:
+    text = (text or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 4 else (0 if not text else None)
+
+
+def read_quantities(form, products: list[Product]) -> tuple[dict[Product, int], dict[str, str]]:
+    quantities, errors = {}, {}
+    for product in products:
+        name = f"qty-{product.id}"
+        n = _int(form.get(name))
+        if n is None:
+            errors[name] = "Enter a whole number."
+            continue
+        quantities[product] = n
+    return quantities, errors
+
+
+def check_quantities(event: Event, quantities: dict[Product, int], now: dt.datetime) -> dict[str, str]:
+    errors = {}
+    for product, n in quantities.items():
+        name = f"qty-{product.id}"
+        if n and not product_on_sale(product, now):
+            errors[name] = "This ticket is not on sale now."
+        elif n and n < product.min_per_order:
+            errors[name] = f"Choose at least {product.min_per_order}, or none."
+        elif product.max_per_order is not None and n > product.max_per_order:
+            errors[name] = f"At most {product.max_per_order} per order."
+    admitted = sum(n for p, n in quantities.items() if p.admits_entry)
+    if not errors and admitted == 0:
+        errors["tickets"] = "Choose at least one ticket."
+    elif admitted > event.max_tickets_per_order:
+        errors["tickets"] = f"At most {event.max_tickets_per_order} tickets per order."
+    return errors
+
+
+def admitted_units(quantities: dict[Product, int]) -> list[Product]:
+    """One entry per admitted unit, in display order: the attendees the form asks about."""
+    units = []
+    for product in sorted(quantities, key=lambda p: (p.position, p.id)):
+        if product.admits_entry:
+            units += [product] * quantities[product]
+    return units
+
+
+def read_form(event: Event, form, *, access: Access, locale: str, gateways: list[str]) -> Submission:
+    """The checked submission, or CheckoutError with a message per field. Writes nothing."""
+    now = utcnow()
+    errors: dict[str, str] = {}
+    closed = registration_closed_reason(event, now) or invitation_problem(event, access)
+    if closed:
+        raise CheckoutError({"": closed})
+    products = visible_products(event, access)
+    quantities, qty_errors = read_quantities(form, products)
+    errors.update(qty_errors or check_quantities(event, quantities, now))
+
+    buyer_name = (form.get("buyer_name") or "").strip()
+    buyer_email = (form.get("buyer_email") or "").strip().lower()
+    if not buyer_name:
+        errors["buyer_name"] = "Enter your name."
+    elif len(buyer_name) > 200:
+        errors["buyer_name"] = "Keep the name under 200 characters."
+    if not EMAIL.match(buyer_email) or len(buyer_email) > 254:
+        errors["buyer_email"] = "Enter an email address such as ana@example.org."
+
+    per_order, per_attendee = answer_rules.questions_for(event)
+    order_answers, answer_errors = answer_rules.read_answers(per_order, form, "", locale)
+    errors.update(answer_errors)
+    attendees = []
+    for i, product in enumerate(admitted_units(quantities)):
+        prefix = f"a{i}-"
+        name = (form.get(prefix + "name") or "").strip() or (buyer_name if i == 0 else "")
+        email = (form.get(prefix + "email") or "").strip().lower()
+        if not name:
+            errors[prefix + "name"] = "Enter this attendee's name."
+        if email and not EMAIL.match(email):
+            errors[prefix + "email"] = "Enter an email address such as ana@example.org."
+        values, answer_errors = answer_rules.read_answers(per_attendee, form, prefix, locale)
+        errors.update(answer_errors)
+        attendees.append(Attendee(product, name[:200], email or buyer_email, values))
+
+    coupon_code = pricing.normalize_code(form.get("coupon"))
+    quote = pricing.quote(event, quantities, coupon_code)
+    if quote.coupon_error:
+        errors["coupon"] = quote.coupon_error
+    gateway = (form.get("gateway") or "").strip() or None
+    if quote.total > 0 and not event.requires_approval and gateway not in gateways:
+        errors["gateway"] = "Choose how you want to pay."
+    token = (form.get("checkout_token") or "").strip()
+    if not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", token):
+        errors[""] = "The form expired. Reload the page and try again."
+    if errors:
+        raise CheckoutError(errors)
+    return Submission(
+        event, quantities, buyer_name, buyer_email, order_answers, attendees, coupon_code,
+        gateway if quote.total > 0 else None, token, locale, access, quote,
+    )  # fmt: skip
+
+
+def existing_order(token: str) -> Order | None:
+    return Order.get_or_none(Order.checkout_token == token) if token else None
+
+
+def place_order(sub: Submission) -> tuple[Order, bool]:
+    """Write the order; (order, created). A token already used returns that order unchanged.
+    Raises CheckoutError when the seats, the coupon or the invitation ran out meanwhile."""
+    event = sub.event
+    try:
+        with write_transaction():
+            order = existing_order(sub.checkout_token)
+            if order is not None:
+                return order, False
+            wanted = {p.id: n for p, n in sub.quantities.items() if n}
+            try:
+                capacity.reserve(event, wanted, offer_id=sub.access.offer.id if sub.access.offer else None)
+            except capacity.SoldOut as exc:
+                raise CheckoutError({_sold_out_field(exc): _sold_out_message(exc)}) from None
+            quote = _requote(sub)
+            invitation = _claim_invitation(sub)
+            order = _write(sub, quote, invitation)
+            if sub.access.offer:
+                WaitingListEntry.update(status="converted", order=order).where(
+                    WaitingListEntry.id == sub.access.offer.id
+                ).execute()
+            signals.emit(signals.registration_created, order_id=order.id)
+            if order.status == "paid":
+                signals.emit(signals.order_paid, order_id=order.id)
+            return order, True
+    except pw.IntegrityError:
+        # The same form sent twice at the same moment: the other request made the order.
+        order = existing_order(sub.checkout_token)
+        if order is None:
+            raise
+        return order, False
+
+
+def _sold_out_field(exc: capacity.SoldOut) -> str:
+    return f"qty-{exc.product_id}" if exc.product_id is not None else "tickets"
+
+
+def _sold_out_message(exc: capacity.SoldOut) -> str:
+    if exc.available == 0:
+        return "Sold out." if exc.product_id is not None else "The event is full."
+    return f"Only {exc.available} left."
+
+
+def _requote(sub: Submission) -> pricing.Quote:
+    """The price again, under the lock: the coupon's uses are counted against its limit here."""
+    if not sub.coupon_code:
+        return pricing.quote(sub.event, sub.quantities)
+    coupon = locked(Coupon.select().where((Coupon.event == sub.event.id) & (Coupon.code == sub.coupon_code))).first()
+    if coupon is None:
+        raise CheckoutError({"coupon": "This code is not valid for this event."})
+    try:
+        pricing.check_coupon(coupon)
+    except pricing.CouponError as exc:
+        raise CheckoutError({"coupon": str(exc)}) from None
+    quote = pricing.quote(sub.event, sub.quantities)
+    pricing.apply_coupon(quote, coupon)
+    if quote.coupon_error:
+        raise CheckoutError({"coupon": quote.coupon_error})
+    if quote.total != sub.quote.total:
+        raise CheckoutError(
+            {"coupon": "The price changed: the code has fewer uses left. Check the total and submit again."}
+        )
+    Coupon.update(times_used=Coupon.times_used + quote.coupon_uses).where(Coupon.id == coupon.id).execute()
+    return quote
+
+
+def _claim_invitation(sub: Submission) -> Invitation | None:
+    invitation = sub.access.invitation
+    if invitation is None:
+        return None
+    claimed = (
+        Invitation.update(times_used=Invitation.times_used + 1)
+        .where(
+            (Invitation.id == invitation.id)
+            & (Invitation.times_used < Invitation.max_uses)
+            & Invitation.revoked_at.is_null()
+        )
+        .execute()
+    )
+    if not claimed and sub.event.invite_only:
+        raise CheckoutError({"": "This invitation has already been used."})
+    return invitation if claimed else None
+
+
+def _write(sub: Submission, quote: pricing.Quote, invitation: Invitation | None) -> Order:
+    event, now = sub.event, utcnow()
+    status = "paid" if quote.total == 0 and not event.requires_approval else "pending"
+    hold = None if event.requires_approval else now + dt.timedelta(minutes=settings().order_hold_minutes)
+    order = Order.create(
+        organization=event.organization_id,
+        event=event,
+        code=_unique_code(),
+        secret=new_link_secret(),
+        status=status,
+        approval="pending" if event.requires_approval else "none",
+        buyer_name=sub.buyer_name,
+        buyer_email=sub.buyer_email,
+        locale=sub.locale,
+        answers=sub.answers,
+        currency=event.currency,
+        subtotal=quote.subtotal,
+        discount=quote.discount,
+        total=quote.total,
+        coupon=quote.coupon,
+        coupon_uses=quote.coupon_uses,
+        gateway=sub.gateway if status == "pending" else None,
+        checkout_token=sub.checkout_token,
+        invitation=invitation,
+        expires_at=hold if status == "pending" else None,
+        paid_at=now if status == "paid" else None,
+    )
+    attendees = iter(sub.attendees)
+    for line in quote.lines:
+        for discount in line.unit_discounts or [0] * line.quantity:
+            item = OrderItem.create(
+                organization=event.organization_id, order=order, product=line.product,
+                price=line.unit_price, discount=discount,
+            )  # fmt: skip
+            if line.product.admits_entry:
+                person = next(attendees)
+                Registrant.create(
+                    organization=event.organization_id, event=event, order=order, product=line.product,
+                    item=item, name=person.name, email=person.email, answers=person.answers,
+                    ticket_secret=new_ticket_secret(),
+                )  # fmt: skip
+    return order
+
+
+def _unique_code() -> str:
+    for _ in range(20):
+        code = new_order_code()
+        if not Order.select().where(Order.code == code).exists():
+            return code
+    raise RuntimeError("could not find a free order code")

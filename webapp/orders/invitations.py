@@ -1,0 +1,139 @@
+"""Invitations to invite-only events: personal links sent by email, or shared codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from webapp.accounts import audit
+from webapp.accounts.models import User
+from webapp.catalog.models import Product
+from webapp.db import db, utcnow
+from webapp.events.models import Event
+from webapp.orders import emails
+from webapp.orders.checkout import EMAIL
+from webapp.orders.codes import new_invitation_code
+from webapp.orders.models import Invitation
+
+MAX_ROWS = 5000
+
+
+class InvitationError(ValueError):
+    pass
+
+
+@dataclass
+class ImportResult:
+    created: list[Invitation] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, message)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # already invited
+
+
+def _check_products(event: Event, product_ids: list[int]) -> list[int]:
+    ids = [int(p) for p in product_ids or []]
+    found = {p.id for p in Product.select(Product.id).where((Product.event == event.id) & Product.id.in_(ids))}
+    if set(ids) - found:
+        raise InvitationError("Choose products of this event.")
+    return ids
+
+
+def _new_code() -> str:
+    while True:
+        code = new_invitation_code()
+        if not Invitation.select().where(Invitation.code == code).exists():
+            return code
+
+
+def create(
+    event: Event, *, email: str = "", name: str = "", product_ids: list[int] | None = None,
+    max_uses: int = 1, send: bool = True, actor: User | None,
+) -> Invitation:  # fmt: skip
+    """A personal invitation (with an email: sent at once when `send`) or a shared code."""
+    email = (email or "").strip().lower()
+    if email and not EMAIL.match(email):
+        raise InvitationError("Enter an email address such as ana@example.org.")
+    if not email and max_uses < 1:
+        raise InvitationError("A shared code needs at least one use.")
+    if max_uses < 1 or max_uses > 100000:
+        raise InvitationError("Uses must be between 1 and 100000.")
+    ids = _check_products(event, product_ids or [])
+    with db.atomic():
+        invitation = Invitation.create(
+            organization=event.organization_id, event=event, code=_new_code(), email=email,
+            name=(name or "").strip()[:200], product_ids=ids, max_uses=max_uses,
+        )  # fmt: skip
+        audit.record(
+            event.organization_id, "invitation.create", user=actor, target=invitation,
+            summary=f"Invited {email or 'code ' + invitation.code}",
+        )  # fmt: skip
+        if send and email:
+            send_invitation(invitation)
+    return invitation
+
+
+def send_invitation(invitation: Invitation) -> None:
+    if not invitation.email:
+        raise InvitationError("A shared code has no email address to send to.")
+    if invitation.revoked_at:
+        raise InvitationError("This invitation was revoked.")
+    emails.invitation(invitation)
+    Invitation.update(sent_at=utcnow()).where(Invitation.id == invitation.id).execute()
+
+
+def revoke(invitation: Invitation, *, actor: User | None) -> None:
+    with db.atomic():
+        Invitation.update(revoked_at=utcnow()).where(Invitation.id == invitation.id).execute()
+        audit.record(
+            invitation.organization_id, "invitation.revoke", user=actor, target=invitation, summary=invitation.code
+        )
+
+
+def import_csv(event: Event, data: bytes, *, product_ids: list[int] | None = None, actor: User | None) -> ImportResult:
+    """Rows of email[,name] (a header row naming `email` is recognised). Each good row becomes a
+    personal invitation and is sent; each bad row is reported with its line number."""
+    result = ImportResult()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvitationError("The file is not UTF-8 text. Export it from your spreadsheet as CSV UTF-8.") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    if len(rows) > MAX_ROWS:
+        raise InvitationError(f"At most {MAX_ROWS} rows per file.")
+    email_col, name_col, start = 0, 1, 0
+    if rows and any("email" in (c or "").strip().lower() for c in rows[0]):
+        header = [(c or "").strip().lower() for c in rows[0]]
+        email_col = next(i for i, c in enumerate(header) if "email" in c)
+        name_col = next((i for i, c in enumerate(header) if "name" in c), -1)
+        start = 1
+    ids = _check_products(event, product_ids or [])
+    seen = {
+        i.email
+        for i in Invitation.select(Invitation.email).where(
+            (Invitation.event == event.id) & (Invitation.email != "") & Invitation.revoked_at.is_null()
+        )
+    }
+    with db.atomic():
+        for line, row in enumerate(rows[start:], start=start + 1):
+            if not any((c or "").strip() for c in row):
+                continue
+            email = row[email_col].strip().lower() if len(row) > email_col else ""
+            name = row[name_col].strip() if 0 <= name_col < len(row) else ""
+            if not EMAIL.match(email):
+                result.errors.append((line, f"{email or '(empty)'} is not an email address"))
+                continue
+            if email in seen:
+                result.skipped.append((line, f"{email} is already invited"))
+                continue
+            seen.add(email)
+            invitation = Invitation.create(
+                organization=event.organization_id, event=event, code=_new_code(), email=email,
+                name=name[:200], product_ids=ids, max_uses=1,
+            )  # fmt: skip
+            send_invitation(invitation)
+            result.created.append(invitation)
+        audit.record(
+            event.organization_id, "invitation.import", user=actor, target=event,
+            summary=f"Imported {len(result.created)} invitation(s), {len(result.errors)} error(s)",
+        )  # fmt: skip
+    return result

@@ -1,0 +1,376 @@
+"""The order lifecycle: payment, cancellation, refunds, approval, attendee changes, manual adds.
+
+Every change runs in one serialized transaction (`write_transaction`, the order row locked on
+PostgreSQL), records an audit entry when an operator did it, and announces itself with a signal
+that receivers see only after the commit. Seats that free up go to the waiting list first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from webapp import signals
+from webapp.accounts import audit
+from webapp.accounts.models import User
+from webapp.catalog.models import Coupon, Product
+from webapp.db import locked, utcnow, write_transaction
+from webapp.events.models import Event
+from webapp.orders import capacity, emails, waitlist
+from webapp.orders.checkout import EMAIL, _unique_code
+from webapp.orders.codes import new_link_secret
+from webapp.orders.models import Invitation, Order, OrderItem, Registrant
+from webapp.runtime import settings
+from webapp.tickets.secret import new_ticket_secret
+
+
+class OrderError(ValueError):
+    """The action does not fit the order's state; the message is fit to show to the operator."""
+
+
+def _lock(order_id: int) -> Order:
+    return locked(Order.select().where(Order.id == order_id)).get()
+
+
+def _record(order: Order, action: str, actor: User | None, summary: str, actor_label: str | None = None, **kw):
+    if actor is not None or actor_label:
+        audit.record(order.organization_id, action, user=actor, actor=actor_label, target=order, summary=summary, **kw)
+
+
+def holds_seats(order: Order, now: dt.datetime | None = None) -> bool:
+    now = now or utcnow()
+    return order.status == "paid" or (
+        order.status == "pending" and (order.expires_at is None or order.expires_at > now)
+    )
+
+
+def wanted_seats(order: Order) -> dict[int, int]:
+    wanted: dict[int, int] = {}
+    for item in OrderItem.select().where((OrderItem.order == order.id) & (OrderItem.canceled == False)):  # noqa: E712
+        wanted[item.product_id] = wanted.get(item.product_id, 0) + 1
+    return wanted
+
+
+def _give_back(order: Order) -> None:
+    """The coupon uses and the invitation use of an order that will not happen."""
+    if order.coupon_id and order.coupon_uses:
+        Coupon.update(times_used=Coupon.times_used - order.coupon_uses).where(Coupon.id == order.coupon_id).execute()
+        order.coupon_uses = 0
+    if order.invitation_id:
+        Invitation.update(times_used=Invitation.times_used - 1).where(
+            (Invitation.id == order.invitation_id) & (Invitation.times_used > 0)
+        ).execute()
+
+
+def _end(order: Order, status: str, **fields) -> None:
+    """pending/paid -> canceled/expired/refunded: registrants canceled, seats and uses given back,
+    the freed seats offered to the waiting list."""
+    Registrant.update(canceled=True, updated_at=utcnow()).where(Registrant.order == order.id).execute()
+    if status in ("canceled", "expired"):
+        _give_back(order)
+    for name, value in {"status": status, "updated_at": utcnow(), **fields}.items():
+        setattr(order, name, value)
+    order.save()
+    waitlist.offer_freed_seats(order.event)
+
+
+def _mark_paid(order: Order, gateway: str | None) -> None:
+    now = utcnow()
+    order.status, order.paid_at, order.updated_at = "paid", now, now
+    order.gateway = gateway or order.gateway
+    order.expires_at = None
+    order.save()
+    Registrant.update(canceled=False, updated_at=now).where(
+        (Registrant.order == order.id)
+        & Registrant.item.in_(
+            OrderItem.select(OrderItem.id).where((OrderItem.order == order.id) & (OrderItem.canceled == False))  # noqa: E712
+        )
+    ).execute()
+    signals.emit(signals.order_paid, order_id=order.id)
+
+
+def _revive(order: Order) -> bool:
+    """Take the seats again for an order whose hold ran out; False when they are gone."""
+    try:
+        capacity.reserve(order.event, wanted_seats(order))
+    except capacity.SoldOut:
+        return False
+    return True
+
+
+def confirm_payment(order_id: int, *, amount: int, currency: str, gateway: str, reference: str) -> str:
+    """A gateway says the order is paid. Idempotent: "paid" the first time, "already_paid" after;
+    "flagged" (left for an operator) on an amount/currency mismatch, for a canceled order, or when
+    an expired order's seats are gone."""
+    with write_transaction():
+        order = _lock(order_id)
+        if order.status == "paid":
+            return "already_paid"
+        label = f"{gateway} payment {reference}"
+        if amount != order.total or currency.upper() != order.currency:
+            return _flag(order, f"Paid {amount} {currency} by {label}, expected {order.total} {order.currency}")
+        if order.status in ("canceled", "refunded"):
+            return _flag(order, f"Paid by {label} after the order was {order.status}: refund or reinstate")
+        if not holds_seats(order) and not _revive(order):
+            return _flag(order, f"Paid by {label} after its hold expired, and the seats are gone: refund or add")
+        order.flag = None
+        _mark_paid(order, gateway)
+        audit.record(order.organization_id, "order.paid", actor=f"{gateway} gateway", target=order, summary=label)
+        return "paid"
+
+
+def _flag(order: Order, message: str) -> str:
+    order.flag, order.updated_at = message[:200], utcnow()
+    order.save()
+    audit.record(order.organization_id, "order.flagged", actor="system", target=order, summary=message)
+    return "flagged"
+
+
+def revoke_payment(order_id: int, *, reason: str) -> None:
+    """A settlement turned into a deny or a refund at the gateway: the order is unpaid again and
+    holds its seats for one more hold period, so the attendee can pay another way."""
+    with write_transaction():
+        order = _lock(order_id)
+        if order.status != "paid":
+            return
+        now = utcnow()
+        order.status, order.paid_at, order.updated_at = "pending", None, now
+        order.expires_at = now + dt.timedelta(minutes=settings().order_hold_minutes)
+        order.flag = f"Payment revoked: {reason}"[:200]
+        order.save()
+        audit.record(order.organization_id, "order.payment_revoked", actor="system", target=order, summary=reason)
+        for registrant_id in [r.id for r in order.registrants]:
+            signals.emit(signals.registrant_changed, registrant_id=registrant_id)
+
+
+def mark_paid_manually(
+    order: Order, *, actor: User | None, gateway: str = "bank", actor_label: str | None = None
+) -> None:
+    """An operator saw the money (bank transfer, cash at the door)."""
+    with write_transaction():
+        order = _lock(order.id)
+        if order.status == "paid":
+            raise OrderError("This order is already paid.")
+        if order.status in ("canceled", "refunded"):
+            raise OrderError(f"This order is {order.status}.")
+        if order.approval == "pending":
+            raise OrderError("Approve the registration first.")
+        if not holds_seats(order) and not _revive(order):
+            raise OrderError("The hold on this order ran out and its seats are taken.")
+        order.flag = None
+        _mark_paid(order, gateway)
+        _record(order, "order.mark_paid", actor, f"Marked paid ({gateway})", actor_label)
+
+
+def cancel_order(order: Order, *, actor: User | None, reason: str = "", actor_label: str | None = None) -> None:
+    """Cancel (operator, or the attendee with actor=None before the event's deadline)."""
+    with write_transaction():
+        order = _lock(order.id)
+        if order.status not in ("pending", "paid", "expired"):
+            raise OrderError(f"This order is already {order.status}.")
+        _end(order, "canceled", canceled_at=utcnow())
+        _record(order, "order.cancel", actor, reason or "Canceled", actor_label)
+        signals.emit(signals.order_canceled, order_id=order.id)
+
+
+def attendee_may_cancel(order: Order, now: dt.datetime | None = None) -> bool:
+    deadline = order.event.cancel_allowed_until
+    return order.status in ("pending", "paid") and deadline is not None and (now or utcnow()) < deadline
+
+
+def cancel_by_attendee(order: Order) -> None:
+    if not attendee_may_cancel(order):
+        raise OrderError("This order can no longer be canceled online. Contact the organizer.")
+    cancel_order(order, actor=None, reason="Canceled by the attendee", actor_label=f"attendee {order.buyer_email}")
+
+
+def mark_refunded(order: Order, *, actor: User | None, actor_label: str | None = None) -> None:
+    with write_transaction():
+        order = _lock(order.id)
+        if order.status not in ("paid", "canceled") or (order.status == "canceled" and order.paid_at is None):
+            raise OrderError("Only a paid order (or a canceled one that was paid) can be refunded.")
+        was = order.status
+        _end(order, "refunded", refunded_at=utcnow(), canceled_at=order.canceled_at or utcnow())
+        _record(order, "order.refund", actor, "Marked refunded", actor_label)
+        if was == "paid":
+            signals.emit(signals.order_canceled, order_id=order.id)
+
+
+def approved_count(event: Event) -> int:
+    return (
+        Registrant.select()
+        .join(Order)
+        .where((Registrant.event == event.id) & (Order.approval == "approved") & (Registrant.canceled == False))  # noqa: E712
+        .count()
+    )
+
+
+def approve_order(order: Order, *, actor: User | None, actor_label: str | None = None) -> None:
+    with write_transaction():
+        order = _lock(order.id)
+        if order.approval != "pending" or order.status != "pending":
+            raise OrderError("This registration is not waiting for approval.")
+        event = Event.get_by_id(order.event_id)
+        people = order.registrants.where(Registrant.canceled == False).count()  # noqa: E712
+        if event.approval_limit is not None and approved_count(event) + people > event.approval_limit:
+            raise OrderError(f"Accepting this would pass the limit of {event.approval_limit} accepted attendees.")
+        order.approval = "approved"
+        if order.total == 0:
+            _mark_paid(order, None)
+        else:
+            order.expires_at = utcnow() + dt.timedelta(minutes=settings().order_hold_minutes)
+            order.save()
+        _record(order, "order.approve", actor, "Registration accepted", actor_label)
+        emails.approved(order)
+        signals.emit(signals.order_approved, order_id=order.id)
+
+
+def decline_order(order: Order, *, actor: User | None, actor_label: str | None = None) -> None:
+    with write_transaction():
+        order = _lock(order.id)
+        if order.approval != "pending" or order.status != "pending":
+            raise OrderError("This registration is not waiting for approval.")
+        _end(order, "canceled", approval="declined", canceled_at=utcnow())
+        _record(order, "order.decline", actor, "Registration declined", actor_label)
+        emails.declined(order)
+        signals.emit(signals.order_canceled, order_id=order.id)
+
+
+def expire_due_orders(now: dt.datetime | None = None, limit: int = 200) -> int:
+    """Pending orders past their hold become expired; their seats go to the waiting list."""
+    now = now or utcnow()
+    ids = [
+        o.id
+        for o in Order.select(Order.id)
+        .where((Order.status == "pending") & (Order.expires_at <= now))
+        .order_by(Order.expires_at)
+        .limit(limit)
+    ]
+    expired = 0
+    for order_id in ids:
+        with write_transaction():
+            order = _lock(order_id)
+            if order.status != "pending" or order.expires_at is None or order.expires_at > now:
+                continue  # paid or extended meanwhile
+            _end(order, "expired")
+            signals.emit(signals.order_canceled, order_id=order.id)
+            expired += 1
+    return expired
+
+
+def update_registrant(
+    registrant: Registrant, *, name: str, email: str, answers: dict, actor: User | None, actor_label: str | None = None
+) -> Registrant:
+    name, email = (name or "").strip(), (email or "").strip().lower()
+    if not name or len(name) > 200:
+        raise OrderError("Enter a name (up to 200 characters).")
+    if not EMAIL.match(email):
+        raise OrderError("Enter an email address such as ana@example.org.")
+    with write_transaction():
+        registrant = locked(Registrant.select().where(Registrant.id == registrant.id)).get()
+        changes = audit.diff(registrant, {"name": name, "email": email, "answers": answers})
+        if not changes:
+            return registrant
+        registrant.updated_at = utcnow()
+        registrant.save()
+        if actor is not None or actor_label:
+            audit.record(
+                registrant.organization_id, "registrant.update", user=actor, actor=actor_label,
+                target=registrant, summary=f"Changed {', '.join(changes)}", changes=changes,
+            )  # fmt: skip
+        signals.emit(signals.registrant_changed, registrant_id=registrant.id)
+    return registrant
+
+
+def cancel_registrant(registrant: Registrant, *, actor: User | None, actor_label: str | None = None) -> None:
+    """One attendee of an order no longer comes: their ticket is void and their seat freed."""
+    with write_transaction():
+        registrant = locked(Registrant.select().where(Registrant.id == registrant.id)).get()
+        if registrant.canceled:
+            raise OrderError("This attendee is already canceled.")
+        registrant.canceled, registrant.updated_at = True, utcnow()
+        registrant.save()
+        if registrant.item_id:
+            OrderItem.update(canceled=True).where(OrderItem.id == registrant.item_id).execute()
+        audit.record(
+            registrant.organization_id, "registrant.cancel", user=actor, actor=actor_label,
+            target=registrant, summary=f"Canceled {registrant.name}",
+        )  # fmt: skip
+        waitlist.offer_freed_seats(registrant.event)
+        signals.emit(signals.registrant_changed, registrant_id=registrant.id)
+
+
+def change_product(
+    registrant: Registrant, product: Product, *, actor: User | None, actor_label: str | None = None
+) -> None:
+    """Move an attendee to another ticket type of the same event (capacity checked)."""
+    if product.event_id != registrant.event_id or not product.admits_entry:
+        raise OrderError("Choose a ticket type of this event.")
+    with write_transaction():
+        registrant = locked(Registrant.select().where(Registrant.id == registrant.id)).get()
+        if registrant.product_id == product.id:
+            return
+        old = registrant.product
+        if registrant.item_id:  # its current seat does not count while we check the new one
+            OrderItem.update(canceled=True).where(OrderItem.id == registrant.item_id).execute()
+        if not registrant.canceled and holds_seats(registrant.order):
+            try:
+                capacity.reserve(registrant.event, {product.id: 1})
+            except capacity.SoldOut:
+                raise OrderError(f"{product.name} has no seat left.") from None
+        if registrant.item_id:
+            OrderItem.update(canceled=registrant.canceled, product=product).where(
+                OrderItem.id == registrant.item_id
+            ).execute()
+        changes = audit.diff(registrant, {"product": product})
+        registrant.updated_at = utcnow()
+        registrant.save()
+        audit.record(
+            registrant.organization_id, "registrant.change_product", user=actor, actor=actor_label,
+            target=registrant, summary=f"{old.name} → {product.name}", changes=changes,
+        )  # fmt: skip
+        waitlist.offer_freed_seats(registrant.event)
+        signals.emit(signals.registrant_changed, registrant_id=registrant.id)
+
+
+def add_participants(
+    event: Event, product: Product, people: list[dict], *, source: str, paid: bool, send_ticket: bool,
+    actor: User | None, actor_label: str | None = None,
+) -> Order:  # fmt: skip
+    """Operator adds (console, CSV import, door walk-in, API): one order for `people` (each a dict
+    with name, email and optional answers), seats checked. Unpaid additions hold their seats until
+    an operator marks them paid or cancels them."""
+    if product.event_id != event.id or not product.admits_entry:
+        raise OrderError("Choose a ticket type of this event.")
+    if not people:
+        raise OrderError("Add at least one person.")
+    for person in people:
+        if not (person.get("name") or "").strip() or not EMAIL.match((person.get("email") or "").strip().lower()):
+            raise OrderError(f"Each person needs a name and a valid email (got {person.get('email')!r}).")
+    with write_transaction():
+        try:
+            capacity.reserve(event, {product.id: len(people)})
+        except capacity.SoldOut as exc:
+            raise OrderError(f"Not enough seats: {exc.available} left.") from None
+        now, first = utcnow(), people[0]
+        order = Order.create(
+            organization=event.organization_id, event=event, code=_unique_code(), secret=new_link_secret(),
+            status="paid" if paid else "pending", buyer_name=first["name"].strip(),
+            buyer_email=first["email"].strip().lower(), currency=event.currency,
+            subtotal=product.price * len(people), total=product.price * len(people),
+            gateway="door" if source == "door" else "manual", source=source, send_ticket=send_ticket,
+            paid_at=now if paid else None,
+        )  # fmt: skip
+        for person in people:
+            item = OrderItem.create(
+                organization=event.organization_id, order=order, product=product, price=product.price
+            )
+            Registrant.create(
+                organization=event.organization_id, event=event, order=order, product=product, item=item,
+                name=person["name"].strip()[:200], email=person["email"].strip().lower(),
+                answers=person.get("answers") or {}, ticket_secret=new_ticket_secret(),
+            )  # fmt: skip
+        _record(order, "order.add", actor, f"Added {len(people)} × {product.name} ({source})", actor_label)
+        signals.emit(signals.registration_created, order_id=order.id)
+        if paid:
+            signals.emit(signals.order_paid, order_id=order.id)
+    return order

@@ -1,0 +1,203 @@
+"""Public checkout, waiting list and the attendee's order page (secret link)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+
+from webapp.accounts.models import Organization
+from webapp.events.models import Event
+from webapp.orders import answers as answer_rules
+from webapp.orders import checkout, service, waitlist
+from webapp.orders.models import Order, Registrant, WaitingListEntry
+from webapp.orders.page import CheckoutPage, gateways_for, order_view
+
+bp = Blueprint("orders", __name__)
+log = logging.getLogger("rollcall.orders")
+
+
+def _event(org_slug: str, event_slug: str) -> Event:
+    event = (
+        Event.select(Event, Organization)
+        .join(Organization)
+        .where((Organization.slug == org_slug) & (Event.slug == event_slug) & (Event.status != "draft"))
+        .first()
+    )
+    if event is None or event.status == "archived":
+        abort(404)
+    return event
+
+
+@bp.app_template_global("orders_checkout")
+def orders_checkout(event: Event) -> CheckoutPage:
+    """What the registration partial shows, for the landing page that includes it."""
+    return CheckoutPage.from_request(event)
+
+
+def _render_checkout(event: Event, page: CheckoutPage, status: int = 200):
+    template = "public/orders/_register.html" if request.headers.get("HX-Request") else "public/orders/register.html"
+    return render_template(template, event=event, checkout=page), status
+
+
+@bp.route("/e/<org_slug>/<event_slug>/register", methods=["GET", "POST"])
+def register(org_slug: str, event_slug: str):
+    event = _event(org_slug, event_slug)
+    if request.method == "GET":
+        return _render_checkout(event, CheckoutPage.from_request(event))
+    page = CheckoutPage.from_request(event)
+    done = checkout.existing_order(request.form.get("checkout_token", ""))
+    if done is not None and done.event_id == event.id:
+        return redirect(url_for("orders.order_page", secret=done.secret), code=303)
+    try:
+        submission = checkout.read_form(
+            event, request.form, access=page.access, locale=str(get_locale() or "en"), gateways=page.gateway_names
+        )
+        order, created = checkout.place_order(submission)
+    except checkout.CheckoutError as exc:
+        page.errors = exc.errors
+        page.show_errors()
+        return _render_checkout(event, page, 422)
+    if created and order.status == "pending" and order.approval == "none" and order.gateway:
+        return _to_gateway(order)
+    return redirect(url_for("orders.order_page", secret=order.secret), code=303)
+
+
+def _to_gateway(order: Order):
+    from webapp.payments.service import start_payment
+
+    try:
+        return redirect(start_payment(order, order.gateway), code=303)
+    except Exception:  # the gateway is down or refused: the order stays pending, pay again later
+        log.exception("starting a %s payment for order %s failed", order.gateway, order.code)
+        flash("We could not reach the payment provider. Your place is held: try again below.", "error")
+        return redirect(url_for("orders.order_page", secret=order.secret), code=303)
+
+
+@bp.route("/e/<org_slug>/<event_slug>/register/preview", methods=["POST"])
+def preview(org_slug: str, event_slug: str):
+    """The live part of the form (price, attendees, payment) for the current choices."""
+    event = _event(org_slug, event_slug)
+    page = CheckoutPage.from_request(event)
+    return render_template("public/orders/_checkout_live.html", event=event, checkout=page)
+
+
+@bp.route("/e/<org_slug>/<event_slug>/waiting-list", methods=["POST"])
+def join_waitlist(org_slug: str, event_slug: str):
+    event = _event(org_slug, event_slug)
+    product = next((p for p in checkout.visible_products(event, checkout.Access()) if
+                    p.id == request.form.get("product_id", type=int)), None)  # fmt: skip
+    if product is None:
+        abort(404)
+    try:
+        entry = waitlist.join(
+            event, product, name=request.form.get("name", ""), email=request.form.get("email", ""),
+            locale=str(get_locale() or "en"),
+        )  # fmt: skip
+    except waitlist.WaitlistError as exc:
+        errors = exc.args[0]
+        return render_template(
+            "public/orders/_waitlist.html", event=event, product=product, errors=errors, values=request.form
+        ), 422
+    return render_template("public/orders/_waitlist.html", event=event, product=product, joined=entry)
+
+
+@bp.route("/w/<token>")
+def waitlist_offer(token: str):
+    entry = WaitingListEntry.get_or_none(WaitingListEntry.token == token)
+    if entry is None:
+        abort(404)
+    event = entry.event
+    target = url_for("orders.register", org_slug=event.organization.slug, event_slug=event.slug, offer=token)
+    if entry.status == "converted" and entry.order_id:
+        return redirect(url_for("orders.order_page", secret=entry.order.secret))
+    if entry.status != "offered" or entry.offer_expires_at <= service.utcnow():
+        return render_template("public/orders/offer_gone.html", event=event, entry=entry), 410
+    return redirect(target)
+
+
+def _order(secret: str) -> Order:
+    order = Order.get_or_none(Order.secret == secret)
+    if order is None:
+        abort(404)
+    return order
+
+
+@bp.route("/o/<secret>")
+def order_page(secret: str):
+    order = _order(secret)
+    return render_template("public/orders/order.html", **order_view(order))
+
+
+@bp.route("/o/<secret>/pay", methods=["POST"])
+def pay(secret: str):
+    order = _order(secret)
+    names = [name for name, _ in gateways_for(order.event)]
+    gateway = request.form.get("gateway") or order.gateway
+    if order.status != "pending" or order.approval == "pending" or not service.holds_seats(order):
+        flash("This order cannot be paid any more.", "error")
+        return redirect(url_for("orders.order_page", secret=secret), code=303)
+    if gateway not in names:
+        flash("Choose how you want to pay.", "error")
+        return redirect(url_for("orders.order_page", secret=secret), code=303)
+    if gateway != order.gateway:
+        Order.update(gateway=gateway).where(Order.id == order.id).execute()
+        order.gateway = gateway
+    return _to_gateway(order)
+
+
+@bp.route("/o/<secret>/tickets.pdf")
+def tickets_pdf(secret: str):
+    order = _order(secret)
+    if order.status != "paid":
+        abort(404)
+    from webapp.tickets.service import order_pdf
+
+    return Response(
+        order_pdf(order),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="tickets-{order.code}.pdf"', "Cache-Control": "private"},
+    )
+
+
+@bp.route("/o/<secret>/cancel", methods=["POST"])
+def cancel(secret: str):
+    order = _order(secret)
+    try:
+        service.cancel_by_attendee(order)
+    except service.OrderError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Your order is canceled.", "success")
+    return redirect(url_for("orders.order_page", secret=secret), code=303)
+
+
+@bp.route("/o/<secret>/attendees/<int:registrant_id>", methods=["GET", "POST"])
+def edit_attendee(secret: str, registrant_id: int):
+    order = _order(secret)
+    registrant = Registrant.get_or_none((Registrant.id == registrant_id) & (Registrant.order == order.id))
+    if registrant is None or registrant.canceled or order.status not in ("pending", "paid"):
+        abort(404)
+    _, per_attendee = answer_rules.questions_for(order.event)
+    formdata = request.form if request.method == "POST" else None
+    form = answer_rules.edit_form(per_attendee, registrant.answers, formdata, locale=order.locale)
+    errors, values = {}, request.form if request.method == "POST" else {}
+    if request.method == "POST" and form.validate():
+        from webapp.catalog.questions import answers_from_form
+
+        try:
+            service.update_registrant(
+                registrant, name=request.form.get("name", ""), email=request.form.get("email", ""),
+                answers=answers_from_form(form, per_attendee), actor=None, actor_label=f"attendee {order.buyer_email}",
+            )  # fmt: skip
+        except service.OrderError as exc:
+            errors[""] = str(exc)
+        else:
+            flash("Saved.", "success")
+            return redirect(url_for("orders.order_page", secret=secret), code=303)
+    status = 422 if errors or form.errors else 200
+    return render_template(
+        "public/orders/attendee.html", order=order, event=order.event, registrant=registrant,
+        form=form, errors=errors, values=values,
+    ), status  # fmt: skip
