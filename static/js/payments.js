@@ -1,0 +1,12 @@
+// Copy buttons on the bank transfer page: <button data-copy="#element-id">.
+document.addEventListener("click", (e) => {
+  const button = e.target.closest("[data-copy]");
+  if (!button || !navigator.clipboard) return;
+  const source = document.querySelector(button.dataset.copy);
+  if (!source) return;
+  navigator.clipboard.writeText(source.textContent.trim()).then(() => {
+    const label = button.textContent;
+    button.textContent = "Copied";
+    setTimeout(() => { button.textContent = label; }, 1500);
+  });
+});

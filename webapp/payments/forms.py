@@ -1,0 +1,56 @@
+"""Payment settings forms. A gateway's form is built from its secret fields, so a new gateway
+needs no form code."""
+
+from __future__ import annotations
+
+import functools
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from webapp.payments.gateways.base import Gateway
+from webapp.payments.models import MODES
+
+
+class GatewayFormBase(FlaskForm):
+    enabled = BooleanField("Offer at checkout")
+    mode = SelectField("Mode", choices=[(m, m.capitalize()) for m in MODES], default="sandbox")
+
+
+@functools.cache
+def gateway_form_class(gateway: Gateway) -> type[GatewayFormBase]:
+    attrs = {}
+    for spec in gateway.secret_fields:
+        attrs[spec.name] = PasswordField(
+            spec.label,
+            validators=[Optional(), Length(max=500)],
+            description=spec.help,
+            render_kw={"autocomplete": "off", "spellcheck": "false"},
+        )
+        if not spec.required:
+            attrs[f"forget_{spec.name}"] = BooleanField(f"Remove the stored {spec.label.lower()}")
+    return type(f"{gateway.name.capitalize()}GatewayForm", (GatewayFormBase,), attrs)
+
+
+def gateway_form(gateway: Gateway, settings_row=None, *, submitted: bool = False) -> GatewayFormBase:
+    """The gateway's form, filled from its stored settings (keys never: they are only masked), or
+    from the request when it is the one being submitted."""
+    data = {"enabled": settings_row.enabled, "mode": settings_row.mode} if settings_row else {}
+    kwargs = {} if submitted else {"formdata": None}
+    return gateway_form_class(gateway)(prefix=gateway.name, data=data, **kwargs)
+
+
+class BankForm(FlaskForm):
+    account_holder = StringField("Account holder", validators=[Length(max=120)])
+    bank_name = StringField("Bank", validators=[Length(max=120)], description="e.g. BCA, Bank Mandiri, BNI")
+    account_number = StringField(
+        "Account number",
+        validators=[Optional(), Length(max=64)],
+        render_kw={"autocomplete": "off", "inputmode": "numeric"},
+    )
+    instructions = TextAreaField(
+        "Note for attendees",
+        validators=[Optional(), Length(max=1000)],
+        description="Shown under the bank details, e.g. when transfers are checked.",
+    )

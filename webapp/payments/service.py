@@ -1,0 +1,411 @@
+"""Paying an order: starting an attempt at a gateway, reading what gateways report back, and
+turning each report into the same decisions for every gateway (confirm, revoke, flag, ignore).
+
+Reports are idempotent: the payment row is locked, a report that changes nothing is a duplicate,
+and ORDERS' confirm_payment is itself idempotent. The gateway's network calls happen outside any
+database transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
+
+import peewee
+from flask import current_app
+
+from webapp.accounts.models import Organization, User
+from webapp.db import locked, utcnow, write_transaction
+from webapp.money import format_money
+from webapp.orders.models import Order
+from webapp.payments import gateways, vault
+from webapp.payments.gateway_settings import credentials, is_enabled
+from webapp.payments.gateways.base import Gateway, GatewayError, NotificationRejected, Report, Urls
+from webapp.payments.http import GatewayUnavailable
+from webapp.payments.models import OPEN_STATES, Payment, PaymentNotification
+from webapp.runtime import settings
+
+log = logging.getLogger("rollcall.payments")
+
+REUSE_ATTEMPT_FOR = dt.timedelta(hours=12)  # an open attempt's payment page stays usable this long
+BODY_LOG_LIMIT = 64 * 1024
+LOGGED_HEADERS = ("Content-Type", "User-Agent", "Stripe-Signature", "X-Rollcall-Signature", "X-Forwarded-For")
+ORDER_PAGE_ENDPOINT = "orders.order_page"
+
+
+class PaymentError(Exception):
+    """The payment cannot be started or checked; the message is fit to show."""
+
+
+# --- Starting a payment -------------------------------------------------------------------------
+
+
+def available_gateways(org: Organization | int, currency: str | None = None) -> list[tuple[str, str]]:
+    """(name, label) of the gateways the organization offers at checkout, in display order;
+    with `currency`, only those that take it."""
+    org_id = org if isinstance(org, int) else org.id
+    return [
+        (g.name, g.label)
+        for g in gateways.offered()
+        if is_enabled(org_id, g) and (currency is None or g.supports_currency(currency))
+    ]
+
+
+def start_payment(order: Order, gateway_name: str) -> str:
+    """Open a payment attempt for the pending order at the gateway and return the URL to send the
+    attendee to. An attempt still open for the same gateway and amount is reused (a reload or a
+    double click opens no second one). Raises PaymentError."""
+    if order.status != "pending":
+        raise PaymentError("This order is not awaiting payment.")
+    if order.total <= 0:
+        raise PaymentError("This order has nothing to pay.")
+    if gateway_name not in dict(available_gateways(order.organization_id, order.currency)):
+        raise PaymentError("This payment method is not available for this order. Choose another one.")
+    gateway = gateways.get(gateway_name)
+    reusable = _open_attempt(order, gateway_name)
+    if reusable is not None:
+        return reusable.redirect_url
+    creds = credentials(order.organization_id, gateway_name)
+    with write_transaction():
+        payment = Payment.create(
+            organization=order.organization_id,
+            order=order,
+            gateway=gateway_name,
+            reference=_new_reference(order),
+            amount=order.total,
+            currency=order.currency,
+            mode=creds.mode if gateway.has_modes else "production",
+        )
+    try:
+        checkout = gateway.create(payment, order, creds, _urls(order, gateway, payment))
+    except (GatewayError, GatewayUnavailable) as exc:
+        log.warning("payment %s at %s could not start: %s", payment.reference, gateway_name, exc)
+        _update(payment, state="failed", error=str(exc)[:500])
+        raise PaymentError(
+            "The payment could not be started. Try again in a moment or choose another payment method."
+        ) from None
+    _update(payment, state="pending", external_id=checkout.external_id, redirect_url=checkout.redirect_url)
+    return checkout.redirect_url
+
+
+def _open_attempt(order: Order, gateway_name: str) -> Payment | None:
+    return (
+        Payment.select()
+        .where(
+            (Payment.order == order)
+            & (Payment.gateway == gateway_name)
+            & (Payment.state == "pending")
+            & (Payment.amount == order.total)
+            & (Payment.currency == order.currency)
+            & Payment.redirect_url.is_null(False)
+            & (Payment.created_at > utcnow() - REUSE_ATTEMPT_FOR)
+        )
+        .order_by(Payment.id.desc())
+        .first()
+    )
+
+
+def _new_reference(order: Order) -> str:
+    # Letters, digits and dashes only (Midtrans' order_id rules), unique across attempts and
+    # across databases that share one gateway account (a sandbox reset must not reuse an id).
+    import secrets
+
+    attempt = Payment.select().where(Payment.order == order).count() + 1
+    return f"{order.code}-{attempt}-{secrets.token_hex(3)}"
+
+
+def _update(payment: Payment, **values) -> None:
+    values["updated_at"] = utcnow()
+    Payment.update(**values).where(Payment.id == payment.id).execute()
+    for name, value in values.items():
+        setattr(payment, name, value)
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL on BASE_URL (not the request's host: gateways must reach the public name)."""
+    base = urlsplit(settings().base_url)
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def order_page_url(order: Order) -> str:
+    return external_url(ORDER_PAGE_ENDPOINT, secret=order.secret)
+
+
+def _urls(order: Order, gateway: Gateway, payment: Payment) -> Urls:
+    return Urls(
+        order_page=order_page_url(order),
+        notify=external_url("payments_public.notify", gateway_name=gateway.name, org_id=order.organization_id),
+        pay_page=external_url("payments_public.pay_page", secret=order.secret, gateway_name=gateway.name),
+    )
+
+
+# --- Notifications ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotificationAnswer:
+    status: int  # the HTTP status the gateway gets back
+    outcome: str
+    message: str = ""
+
+
+def handle_notification(
+    gateway_name: str, org_id: int, body: bytes, headers: dict[str, str], remote_addr: str = ""
+) -> NotificationAnswer:
+    """Verify and apply one notification sent to this organization's endpoint for the gateway.
+    Every notification is logged with what came of it. Never raises: a bad signature answers 4xx,
+    a gateway we could not reach to confirm answers 503 (the gateway retries later)."""
+    org_exists = Organization.select().where(Organization.id == org_id).exists()
+    entry = PaymentNotification.create(
+        organization=org_id if org_exists else None,
+        gateway=gateway_name[:32],
+        remote_addr=remote_addr[:64],
+        headers={k: headers[k][:500] for k in LOGGED_HEADERS if k in headers},
+        body=body[:BODY_LOG_LIMIT].decode("utf-8", "replace"),
+    )
+    try:
+        answer = _handle(entry, gateway_name, org_id if org_exists else None, body, headers)
+    except NotificationRejected as exc:
+        answer = NotificationAnswer(exc.status, "rejected", str(exc))
+    except (GatewayError, GatewayUnavailable, vault.SecretUnreadable) as exc:
+        answer = NotificationAnswer(503, "error", str(exc))
+    except Exception as exc:  # a bug must not lose the notification: it is logged and retried
+        log.exception("notification %s for %s/%s failed", entry.id, gateway_name, org_id)
+        answer = NotificationAnswer(503, "error", f"{type(exc).__name__}: {exc}")
+    if answer.status >= 400:
+        log.warning("notification %s for %s/%s %s: %s", entry.id, gateway_name, org_id, answer.outcome, answer.message)
+    PaymentNotification.update(outcome=answer.outcome, error=answer.message[:500], http_status=answer.status).where(
+        PaymentNotification.id == entry.id
+    ).execute()
+    return answer
+
+
+def _handle(entry, gateway_name: str, org_id: int | None, body: bytes, headers: dict[str, str]) -> NotificationAnswer:
+    gateway = gateways.registry().get(gateway_name)
+    if gateway is None or not gateway.receives_notifications or not gateway.is_offered():
+        raise NotificationRejected(f"no gateway {gateway_name!r} takes notifications here", status=404)
+    creds = credentials(org_id, gateway_name) if org_id is not None else None
+    if creds is None:
+        raise NotificationRejected("this organization has not set up this gateway", status=404)
+    report = gateway.read_notification(body, headers, creds)
+    PaymentNotification.update(verified=True, gateway_status=report.status[:64]).where(
+        PaymentNotification.id == entry.id
+    ).execute()
+    outcome, payment = apply_report(org_id, gateway_name, report)
+    if payment is not None:
+        PaymentNotification.update(payment=payment.id).where(PaymentNotification.id == entry.id).execute()
+    return NotificationAnswer(200, outcome)
+
+
+def refresh_status(payment: Payment) -> str:
+    """Ask the gateway where the payment stands and apply the answer (a missed notification, an
+    operator's "check now"). Returns the outcome; raises PaymentError when the gateway cannot say."""
+    gateway = gateways.get(payment.gateway)
+    try:
+        creds = credentials(payment.organization_id, payment.gateway)
+        report = gateway.fetch_status(payment, creds) if creds is not None else None
+    except vault.SecretUnreadable:
+        raise PaymentError("The stored keys cannot be read: enter them again in the payment settings.") from None
+    except (GatewayError, GatewayUnavailable) as exc:
+        raise PaymentError(f"{gateway.label} could not be asked: {exc}") from None
+    if report is None:
+        return "unchanged"
+    outcome, _ = apply_report(payment.organization_id, payment.gateway, replace(report, reference=payment.reference))
+    payment.__data__.update(Payment.get_by_id(payment.id).__data__)
+    return outcome
+
+
+# --- What a report means ------------------------------------------------------------------------
+
+
+def apply_report(org_id: int, gateway_name: str, report: Report) -> tuple[str, Payment | None]:
+    """Apply the gateway's report to the payment it is about (locked). Returns (outcome, payment):
+    paid, already_paid, flagged, pending, hold, failed, canceled, revoked, refunded,
+    partial_refund, duplicate, stale, ignored or unknown."""
+    if report.outcome == "ignored":
+        return "ignored", None
+    with write_transaction():
+        payment = _find(org_id, gateway_name, report)
+        if payment is None:
+            return "unknown", None
+        changes = {}
+        if report.external_payment_id and not payment.external_payment_id:
+            changes["external_payment_id"] = report.external_payment_id
+        if report.method:
+            changes["method"] = report.method[:64]
+        changes["gateway_status"] = report.status[:64]
+        outcome, more = _decide(payment, report)
+        changes.update(more)
+        _update(payment, **changes)
+    log.info("payment %s (%s): %s -> %s", payment.reference, gateway_name, report.status, outcome)
+    return outcome, payment
+
+
+def _find(org_id: int, gateway_name: str, report: Report) -> Payment | None:
+    scope = (Payment.organization == org_id) & (Payment.gateway == gateway_name)
+    for field, value in (
+        (Payment.reference, report.reference),
+        (Payment.external_payment_id, report.external_payment_id),
+    ):
+        if value:
+            try:
+                return locked(Payment.select().where(scope & (field == value))).get()
+            except peewee.DoesNotExist:
+                continue
+    return None
+
+
+def _decide(payment: Payment, report: Report) -> tuple[str, dict]:
+    """(outcome, payment fields to change) for one report, calling ORDERS where the order changes."""
+    from webapp.orders import service as orders
+
+    state, outcome = payment.state, report.outcome
+    if outcome == "paid":
+        if state == "paid":
+            return "duplicate", {}
+        if state in ("refunded", "canceled"):
+            return "stale", {}
+        return _paid(payment, report, orders)
+    if outcome in ("pending", "hold"):
+        if state not in OPEN_STATES:
+            return "stale", {}  # an older word arriving late: the later one stands
+        flag = _hold_flag(payment) if outcome == "hold" else None
+        if state == "pending" and payment.flag == flag:
+            return "duplicate", {}
+        return outcome, {"state": "pending", "flag": flag}
+    if outcome in ("failed", "canceled"):
+        if state == outcome:
+            return "duplicate", {}
+        if state == "paid" and outcome == "failed":
+            # e.g. a Midtrans settlement later denied: the money did not stay with us.
+            reason = f"{gateway_label(payment)} reports {report.status} after the payment was confirmed"
+            orders.revoke_payment(payment.order_id, reason=reason)
+            return "revoked", {"state": "failed", "flag": f"Payment reversed: {reason}."}
+        if state not in OPEN_STATES:
+            return "stale", {}
+        return outcome, {"state": outcome}
+    if outcome == "refunded":
+        if state == "refunded":
+            return "duplicate", {}
+        if state == "paid":
+            orders.revoke_payment(payment.order_id, reason=f"refunded at {gateway_label(payment)}")
+        refunded = report.refunded_amount if report.refunded_amount is not None else payment.amount
+        return "refunded", {"state": "refunded", "refunded_amount": refunded}
+    if outcome == "partial_refund":
+        refunded = report.refunded_amount or 0
+        if state != "paid" or refunded == payment.refunded_amount:
+            return ("duplicate" if refunded == payment.refunded_amount else "stale"), {}
+        flag = (
+            f"Partially refunded at {gateway_label(payment)}: {format_money(refunded, payment.currency)}. "
+            "The order stays paid."
+        )
+        return "partial_refund", {"refunded_amount": refunded, "flag": flag}
+    return "ignored", {}
+
+
+def _paid(payment: Payment, report: Report, orders) -> tuple[str, dict]:
+    currency = (report.currency or payment.currency).upper()
+    received = report.amount
+    if received != payment.amount or currency != payment.currency:
+        shown = format_money(received, currency) if received is not None else "an unreadable amount"
+        flag = f"Amount mismatch: {gateway_label(payment)} reports {shown}, {format_money(payment.amount, payment.currency)} was due."
+        if payment.flag == flag:
+            return "duplicate", {}
+        # ORDERS checks the amount too: it flags the order for the operator and does not mark it paid.
+        orders.confirm_payment(
+            payment.order_id,
+            amount=received or 0,
+            currency=currency,
+            gateway=payment.gateway,
+            reference=payment.reference,
+        )
+        return "flagged", {"flag": flag, "received_amount": received}
+    result = orders.confirm_payment(
+        payment.order_id, amount=received, currency=currency, gateway=payment.gateway, reference=payment.reference
+    )
+    changes = {"state": "paid", "paid_at": utcnow(), "received_amount": received, "flag": None}
+    if result == "already_paid" and _paid_elsewhere(payment):
+        changes["flag"] = "The order was already paid by another payment: refund this one."
+        result = "flagged"
+    elif result == "flagged":
+        changes["flag"] = "Money received, but the order could not be confirmed (see the order)."
+    return result, changes
+
+
+def _paid_elsewhere(payment: Payment) -> bool:
+    return (
+        Payment.select()
+        .where((Payment.order == payment.order_id) & (Payment.state == "paid") & (Payment.id != payment.id))
+        .exists()
+    )
+
+
+def _hold_flag(payment: Payment) -> str:
+    return (
+        f"Held by {gateway_label(payment)}'s fraud check (challenge): accept or deny it in the "
+        f"{gateway_label(payment)} dashboard."
+    )
+
+
+def gateway_label(payment: Payment) -> str:
+    gateway = gateways.registry().get(payment.gateway)
+    return gateway.label.split(" (")[0] if gateway else payment.gateway
+
+
+# --- Operator actions ---------------------------------------------------------------------------
+
+
+def mark_transfer_received(order: Order, *, actor: User) -> Payment:
+    """An operator saw the bank transfer arrive: the order is paid (ORDERS' mark_paid_manually)
+    and the bank payment attempt recorded as paid. Raises PaymentError."""
+    from webapp.orders import service as orders
+
+    if order.status != "pending":
+        raise PaymentError("Only a pending order can be marked paid.")
+    with write_transaction():
+        try:
+            orders.mark_paid_manually(order, actor=actor, gateway="bank")
+        except orders.OrderError as exc:
+            raise PaymentError(str(exc)) from None
+        payment = (
+            locked(Payment.select().where((Payment.order == order) & (Payment.gateway == "bank")))
+            .order_by(Payment.id.desc())
+            .first()
+        )
+        if payment is None:
+            payment = Payment.create(
+                organization=order.organization_id,
+                order=order,
+                gateway="bank",
+                reference=_new_reference(order),
+                amount=order.total,
+                currency=order.currency,
+                mode="production",
+            )
+        _update(
+            payment,
+            state="paid",
+            paid_at=utcnow(),
+            received_amount=order.total,
+            gateway_status=f"marked paid by {actor.email}"[:64],
+        )
+    return payment
+
+
+def payments_of(order: Order) -> list[Payment]:
+    return list(Payment.select().where(Payment.order == order).order_by(Payment.created_at.desc(), Payment.id.desc()))
+
+
+def pay_page_payment(order_secret: str, gateway_name: str) -> Payment:
+    """The latest attempt of the order (found by its secret link) at a gateway whose payment page
+    is ours (bank, test). DoesNotExist (404) when there is none."""
+    return (
+        Payment.select(Payment, Order)
+        .join(Order)
+        .where((Order.secret == order_secret) & (Payment.gateway == gateway_name))
+        .order_by(Payment.id.desc())
+        .get()
+    )

@@ -1,0 +1,233 @@
+"""Console: payment settings (admins), the notification log, and the payments of an event or
+an order with the operator's actions (bank transfer received, check status now)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from webapp.events.models import Event
+from webapp.orders.models import Order
+from webapp.payments import gateway_settings, gateways, service
+from webapp.payments.forms import BankForm, gateway_form
+from webapp.payments.models import PAYMENT_STATES, Payment, PaymentNotification
+from webapp.security import org_id, role_required
+
+bp = Blueprint("payments", __name__, url_prefix="/console/payments")
+
+PAGE_SIZE = 50
+
+
+def _htmx() -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+# --- Settings -----------------------------------------------------------------------------------
+
+
+def _gateway_card(gateway, form=None, status=200, saved=False):
+    settings_row = gateway_settings.row(org_id(), gateway.name)
+    form = form or gateway_form(gateway, settings_row)
+    context = {
+        "gateway": gateway,
+        "form": form,
+        "stored": settings_row,
+        "ready": gateway_settings.is_enabled(org_id(), gateway),
+        "notify_url": service.external_url("payments_public.notify", gateway_name=gateway.name, org_id=org_id()),
+        "saved": saved,
+    }
+    return render_template("console/payments/_gateway_card.html", **context), status
+
+
+def _bank_card(form=None, status=200, saved=False):
+    stored = gateway_settings.bank_settings(org_id())
+    if form is None:
+        data = (
+            {
+                "account_holder": stored.account_holder,
+                "bank_name": stored.bank_name,
+                "instructions": stored.instructions,
+            }
+            if stored
+            else {}
+        )
+        form = BankForm(formdata=None, data=data, prefix="bank_account")
+    return render_template("console/payments/_bank_card.html", form=form, stored=stored, saved=saved), status
+
+
+@bp.get("/")
+@role_required("admin")
+def console_settings():
+    cards = [_gateway_card(g)[0] for g in gateways.offered()]
+    return render_template("console/payments/settings.html", gateway_cards=cards, bank_card=_bank_card()[0])
+
+
+def _settings_answer(card, status: int, message: str):
+    """htmx swaps the card alone; without htmx: the page again (422) or back to it (303)."""
+    html, status = card
+    if _htmx():
+        return html, status
+    if status == 422:
+        cards = [_gateway_card(g)[0] for g in gateways.offered()]
+        return render_template(
+            "console/payments/settings.html", gateway_cards=cards, bank_card=_bank_card()[0], error=message
+        ), 422
+    flash(message, "success")
+    return redirect(url_for("payments.console_settings"), 303)
+
+
+@bp.post("/gateways/<gateway_name>")
+@role_required("admin")
+def save_gateway(gateway_name: str):
+    gateway = {g.name: g for g in gateways.offered()}.get(gateway_name)
+    if gateway is None:
+        return render_template("errors/error.html", status=404, message="No such gateway."), 404
+    form = gateway_form(gateway, submitted=True)
+    if form.validate():
+        secrets = {spec.name: form[spec.name].data or "" for spec in gateway.secret_fields}
+        forget = {spec.name for spec in gateway.secret_fields if not spec.required and form[f"forget_{spec.name}"].data}
+        try:
+            gateway_settings.save_gateway(
+                org_id(),
+                gateway.name,
+                enabled=form.enabled.data,
+                mode=form.mode.data if gateway.has_modes else "production",
+                new_secrets=secrets,
+                forget=forget,
+                actor=current_user,
+            )
+        except gateway_settings.SettingsInvalid as exc:
+            for name, message in exc.errors.items():
+                form[name].errors = [message]
+        else:
+            return _settings_answer(_gateway_card(gateway, saved=True), 200, f"{gateway.label}: saved.")
+    return _settings_answer(_gateway_card(gateway, form, 422), 422, f"{gateway.label}: check the fields marked below.")
+
+
+@bp.post("/bank")
+@role_required("admin")
+def save_bank():
+    form = BankForm(prefix="bank_account")
+    if form.validate():
+        try:
+            gateway_settings.save_bank(
+                org_id(),
+                account_holder=form.account_holder.data or "",
+                bank_name=form.bank_name.data or "",
+                account_number=form.account_number.data or "",
+                instructions=form.instructions.data or "",
+                actor=current_user,
+            )
+        except gateway_settings.SettingsInvalid as exc:
+            for name, message in exc.errors.items():
+                form[name].errors = [message]
+        else:
+            return _settings_answer(_bank_card(saved=True), 200, "Bank account saved.")
+    form.account_number.data = ""  # never echo an account number back
+    return _settings_answer(_bank_card(form, 422), 422, "Bank account: check the fields marked below.")
+
+
+# --- Notification log ---------------------------------------------------------------------------
+
+
+@bp.get("/notifications")
+@role_required("manager")
+def console_notifications():
+    query = PaymentNotification.for_org(org_id())
+    gateway, outcome = request.args.get("gateway", ""), request.args.get("outcome", "")
+    if gateway:
+        query = query.where(PaymentNotification.gateway == gateway)
+    if outcome == "problems":
+        query = query.where(PaymentNotification.http_status >= 400)
+    elif outcome:
+        query = query.where(PaymentNotification.outcome == outcome)
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = list(
+        query.order_by(PaymentNotification.received_at.desc(), PaymentNotification.id.desc()).paginate(
+            page, PAGE_SIZE + 1
+        )
+    )
+    context = {
+        "notifications": rows[:PAGE_SIZE],
+        "page": page,
+        "has_next": len(rows) > PAGE_SIZE,
+        "gateway": gateway,
+        "outcome": outcome,
+        "gateway_names": [g.name for g in gateways.registry().values() if g.receives_notifications],
+    }
+    template = "console/payments/_notification_rows.html" if _htmx() else "console/payments/notifications.html"
+    return render_template(template, **context)
+
+
+# --- Payments of an event and of an order -------------------------------------------------------
+
+
+@bp.get("/events/<int:event_id>")
+@role_required("manager")
+def console_event_payments(event_id: int):
+    event = Event.get_for_org(org_id(), event_id)
+    query = (
+        Payment.select(Payment, Order).join(Order).where((Payment.organization == org_id()) & (Order.event == event))
+    )
+    state = request.args.get("state", "")
+    if state == "flagged":
+        query = query.where(Payment.flag.is_null(False))
+    elif state in PAYMENT_STATES:
+        query = query.where(Payment.state == state)
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = list(query.order_by(Payment.created_at.desc(), Payment.id.desc()).paginate(page, PAGE_SIZE + 1))
+    context = {
+        "event": event,
+        "payments": rows[:PAGE_SIZE],
+        "page": page,
+        "has_next": len(rows) > PAGE_SIZE,
+        "state": state,
+    }
+    template = "console/payments/_event_payment_rows.html" if _htmx() else "console/payments/event_payments.html"
+    return render_template(template, states=PAYMENT_STATES, **context)
+
+
+@bp.get("/orders/<int:order_id>")
+@role_required("manager")
+def order_payments(order_id: int):
+    order = Order.get_for_org(org_id(), order_id)
+    return render_template("console/payments/_order_payments.html", order=order)
+
+
+@bp.post("/orders/<int:order_id>/transfer-received")
+@role_required("manager")
+def mark_transfer_received(order_id: int):
+    order = Order.get_for_org(org_id(), order_id)
+    try:
+        service.mark_transfer_received(order, actor=current_user)
+    except service.PaymentError as exc:
+        return _after_action(order, str(exc), "error")
+    order = Order.get_by_id(order.id)
+    return _after_action(order, f"Order {order.code} is marked paid by bank transfer.", "success")
+
+
+@bp.post("/<int:payment_id>/refresh")
+@role_required("manager")
+def refresh(payment_id: int):
+    payment = Payment.get_for_org(org_id(), payment_id)
+    try:
+        outcome = service.refresh_status(payment)
+    except service.PaymentError as exc:
+        return _after_action(payment.order, str(exc), "error")
+    message = (
+        "No change." if outcome in ("unchanged", "duplicate", "stale") else f"Updated: {outcome.replace('_', ' ')}."
+    )
+    return _after_action(Order.get_by_id(payment.order_id), message, "success")
+
+
+def _after_action(order: Order, message: str, category: str):
+    if _htmx():
+        html = render_template("console/payments/_order_payments.html", order=order, message=message, category=category)
+        return html  # the message shows inside the swapped fragment, errors included
+    flash(message, category)
+    return redirect(_safe_back() or url_for("payments.console_event_payments", event_id=order.event_id), 303)
+
+
+def _safe_back() -> str | None:
+    target = request.form.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else None

@@ -1,0 +1,68 @@
+"""Public payment routes: gateway notifications (no login, no CSRF: the signature is the proof)
+and our own payment pages for the gateways that have none (bank transfer, test gateway)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+
+from webapp.extensions import csrf
+from webapp.payments import service
+from webapp.payments.gateway_settings import bank_details
+from webapp.payments.gateways.simulated import gateway as test_gateway
+
+bp = Blueprint("payments_public", __name__)
+
+
+@bp.post("/payments/<gateway_name>/notify/<int:org_id>")
+@csrf.exempt
+def notify(gateway_name: str, org_id: int):
+    answer = service.handle_notification(
+        gateway_name,
+        org_id,
+        request.get_data(cache=True),  # the raw bytes: signatures are computed over them
+        dict(request.headers),
+        request.remote_addr or "",
+    )
+    body = {"outcome": answer.outcome} if answer.status < 400 else {"error": answer.message}
+    return jsonify(body), answer.status
+
+
+@bp.get("/pay/<secret>/<gateway_name>")
+def pay_page(secret: str, gateway_name: str):
+    payment = service.pay_page_payment(secret, gateway_name)
+    order = payment.order
+    if gateway_name == "bank":
+        return render_template(
+            "public/payments/bank.html",
+            order=order,
+            payment=payment,
+            bank=bank_details(order.organization_id),
+            order_url=_order_url(order),
+        )
+    if gateway_name == "test" and test_gateway.is_offered():
+        return render_template("public/payments/test.html", order=order, payment=payment, order_url=_order_url(order))
+    abort(404)
+
+
+@bp.post("/pay/<secret>/test")
+def simulate(secret: str):
+    if not test_gateway.is_offered():
+        abort(404)
+    payment = service.pay_page_payment(secret, "test")
+    result = request.form.get("result")
+    if result not in ("pay", "fail"):
+        abort(400)
+    if payment.is_open:
+        body, headers = test_gateway.notification(payment, result)
+        service.handle_notification("test", payment.organization_id, body, headers, request.remote_addr or "")
+    return redirect(
+        _order_url(payment.order) or url_for("payments_public.pay_page", secret=secret, gateway_name="test"), 303
+    )
+
+
+def _order_url(order) -> str | None:
+    from flask import current_app
+
+    if service.ORDER_PAGE_ENDPOINT in current_app.view_functions:
+        return url_for(service.ORDER_PAGE_ENDPOINT, secret=order.secret)
+    return None
