@@ -1,0 +1,141 @@
+"""Console forms for products, coupons and questions. Amounts are typed in major units."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from webapp import money
+from webapp.catalog.models import QUESTION_KINDS
+from webapp.events.forms import local_datetime
+
+QUESTION_KIND_LABELS = {
+    "text": "Short text",
+    "textarea": "Long text",
+    "choice": "One choice",
+    "multichoice": "Several choices",
+    "checkbox": "Checkbox (yes/no)",
+    "number": "Number",
+    "date": "Date",
+    "phone": "Phone number",
+    "country": "Country",
+}
+CONTACT_CHOICES = [
+    ("", "Not saved to the contact"),
+    ("phone", "Phone"),
+    ("company", "Company"),
+    ("custom", "Custom field…"),
+]
+
+
+class AmountField(StringField):
+    """An amount in major units of the form's `currency`; `.minor` holds it in minor units."""
+
+    minor: int | None = None
+
+    def pre_validate(self, form):
+        self.minor = None
+        if not (self.data or "").strip():
+            return
+        try:
+            self.minor = money.parse_amount(self.data, form.currency)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class _CurrencyForm(FlaskForm):
+    def __init__(self, *args, currency: str, **kwargs):
+        self.currency = currency
+        super().__init__(*args, **kwargs)
+
+
+class ProductForm(_CurrencyForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField("Description", validators=[Length(max=2000)])
+    price = AmountField("Price", description="0 or blank: free.")
+    quota = IntegerField(
+        "Quota", validators=[Optional(), NumberRange(min=0)], description="How many can be sold; blank: no limit."
+    )
+    sale_starts_at = local_datetime("Sale starts", description="Blank: when registration opens.")
+    sale_ends_at = local_datetime("Sale ends", description="Blank: when registration closes.")
+    min_per_order = IntegerField("Minimum per order", validators=[InputRequired(), NumberRange(min=0)], default=0)
+    max_per_order = IntegerField(
+        "Maximum per order", validators=[Optional(), NumberRange(min=1)], description="Blank: the event's limit."
+    )
+    admits_entry = BooleanField("Admits entry (a ticket; off for add-ons such as a T-shirt)", default=True)
+    hidden = BooleanField("Hidden: only through an invitation or its secret link")
+    active = BooleanField("On sale", default=True)
+
+
+class CouponForm(_CurrencyForm):
+    code = StringField("Code", validators=[DataRequired(), Length(min=3, max=64)], description="Not case-sensitive.")
+    kind = SelectField("Discount", choices=[("percent", "Percent off"), ("fixed", "Fixed amount off")])
+    value = StringField("Value", validators=[DataRequired()], description="A percentage (1–100) or an amount.")
+    product_ids = SelectMultipleField(
+        "Applies to",
+        coerce=int,
+        widget=widgets.ListWidget(prefix_label=False),
+        option_widget=widgets.CheckboxInput(),
+        description="None ticked: every product.",
+    )
+    usage_limit = IntegerField(
+        "Usage limit", validators=[Optional(), NumberRange(min=1)], description="Orders in total; blank: no limit."
+    )
+    per_order_limit = IntegerField(
+        "Discounted items per order", validators=[Optional(), NumberRange(min=1)], description="Blank: no limit."
+    )
+    valid_from = local_datetime("Valid from")
+    valid_until = local_datetime("Valid until")
+    active = BooleanField("Active", default=True)
+
+    def __init__(self, *args, products=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.product_ids.choices = [(p.id, p.name) for p in products]
+        self.value_minor: int | None = None
+
+    def validate_value(self, field):
+        if self.kind.data == "percent":
+            text = field.data.strip().rstrip("%").strip()
+            if not text.isdigit() or not 1 <= int(text) <= 100:
+                raise ValidationError("Enter a whole percentage from 1 to 100.")
+            self.value_minor = int(text)
+        else:
+            try:
+                self.value_minor = money.parse_amount(field.data, self.currency)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None
+            if self.value_minor <= 0:
+                raise ValidationError("Enter an amount above zero.")
+
+
+class QuestionForm(FlaskForm):
+    label = StringField("Question", validators=[DataRequired(), Length(max=300)])
+    help_text = StringField("Help text", validators=[Length(max=500)])
+    kind = SelectField("Kind of answer", choices=[(k, QUESTION_KIND_LABELS[k]) for k in QUESTION_KINDS])
+    options = TextAreaField("Options", description="For choices: one option per line.")
+    required = BooleanField("Required")
+    per_attendee = BooleanField("Ask each attendee (off: once per order)")
+    show_at_checkin = BooleanField("Show the answer at check-in")
+    contact_choice = SelectField("Save the answer to the contact", choices=CONTACT_CHOICES)
+    contact_key = StringField(
+        "Custom field name", validators=[Length(max=40)], description="Lower-case letters, digits, underscores."
+    )
+
+    def contact_field(self) -> str | None:
+        if self.contact_choice.data == "custom":
+            return f"custom:{(self.contact_key.data or '').strip().lower()}"
+        return self.contact_choice.data or None
+
+    def validate_contact_key(self, field):
+        if self.contact_choice.data == "custom" and not (field.data or "").strip():
+            raise ValidationError("Name the custom field, such as t_shirt_size.")

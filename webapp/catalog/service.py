@@ -1,0 +1,389 @@
+"""Products (ticket types and add-ons) and registration questions: set-up rules, ordering,
+sales figures and what the landing page may offer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass
+
+import peewee as pw
+
+from webapp import timeutil
+from webapp.accounts import audit
+from webapp.accounts.models import User
+from webapp.catalog.models import QUESTION_KINDS, Product, Question
+from webapp.db import db, utcnow
+from webapp.events.models import Event
+from webapp.events.service import LANGUAGES, FieldError
+from webapp.events.text import localized
+
+CONTACT_FIELDS = ("phone", "company")
+CUSTOM_KEY_RE = re.compile(r"^custom:[a-z0-9_]{1,40}$")
+CHOICE_KINDS = ("choice", "multichoice")
+
+
+# ---- ordering -----------------------------------------------------------------------------
+
+
+def _next_position(model, event_id: int) -> int:
+    last = model.select(pw.fn.MAX(model.position)).where(model.event == event_id).scalar()
+    return 0 if last is None else last + 1
+
+
+def _move(row, direction: str) -> bool:
+    """Swap `row` with its neighbour above ("up") or below ("down"); False at either end."""
+    model = type(row)
+    rows = list(model.select().where(model.event == row.event_id).order_by(model.position, model.id))
+    index = next(i for i, r in enumerate(rows) if r.id == row.id)
+    other = index - 1 if direction == "up" else index + 1
+    if direction not in ("up", "down") or not 0 <= other < len(rows):
+        return False
+    rows[index], rows[other] = rows[other], rows[index]
+    for position, r in enumerate(rows):
+        if r.position != position:
+            model.update(position=position).where(model.id == r.id).execute()
+    row.position = rows.index(next(r for r in rows if r.id == row.id))
+    return True
+
+
+# ---- products -----------------------------------------------------------------------------
+
+
+def _product_values(event: Event, data: dict) -> dict:
+    tz = event.timezone
+
+    def utc(key):
+        return timeutil.to_utc(data[key], tz) if data.get(key) else None
+
+    values = {
+        "name": data["name"].strip(),
+        "description": (data.get("description") or "").strip(),
+        "price": int(data.get("price") or 0),
+        "currency": event.currency,
+        "quota": data.get("quota"),
+        "sale_starts_at": utc("sale_starts_at"),
+        "sale_ends_at": utc("sale_ends_at"),
+        "min_per_order": data.get("min_per_order") or 0,
+        "max_per_order": data.get("max_per_order"),
+        "hidden": bool(data.get("hidden")),
+        "admits_entry": bool(data.get("admits_entry", True)),
+        "active": bool(data.get("active", True)),
+    }
+    if values["price"] < 0:
+        raise FieldError("price", "The price cannot be negative.")
+    if values["quota"] is not None and values["quota"] < 0:
+        raise FieldError("quota", "Enter 0 or more, or leave it blank for no limit.")
+    if values["sale_starts_at"] and values["sale_ends_at"] and values["sale_ends_at"] <= values["sale_starts_at"]:
+        raise FieldError("sale_ends_at", "The sale must end after it starts.")
+    if values["min_per_order"] < 0:
+        raise FieldError("min_per_order", "Enter 0 or more.")
+    if values["max_per_order"] is not None:
+        if values["max_per_order"] < 1:
+            raise FieldError("max_per_order", "Enter at least 1, or leave it blank.")
+        if values["max_per_order"] < values["min_per_order"]:
+            raise FieldError("max_per_order", "The maximum cannot be below the minimum.")
+    return values
+
+
+def create_product(event: Event, data: dict, *, actor: User | None) -> Product:
+    """`data`: name, description, price (minor units), quota (None: unlimited), sale_starts_at /
+    sale_ends_at (wall-clock in the event's timezone or None), min_per_order, max_per_order,
+    hidden, admits_entry, active."""
+    values = _product_values(event, data)
+    with db.atomic():
+        product = Product.create(
+            organization=event.organization_id,
+            event=event.id,
+            position=_next_position(Product, event.id),
+            access_key=secrets.token_urlsafe(12),
+            **values,
+        )
+        audit.record(
+            event.organization_id, "product.create", user=actor, target=product, summary=f"{event.name}: {product.name}"
+        )
+    return product
+
+
+def update_product(product: Product, data: dict, *, actor: User | None) -> dict:
+    event = Event.get_by_id(product.event_id)
+    values = _product_values(event, data)
+    with db.atomic():
+        changes = audit.diff(product, values)
+        if changes:
+            product.save()
+            audit.record(
+                product.organization_id,
+                "product.update",
+                user=actor,
+                target=product,
+                summary=f"{event.name}: {product.name}",
+                changes=changes,
+            )
+    return changes
+
+
+def is_sold(product: Product) -> bool:
+    from webapp.orders.models import OrderItem, Registrant
+
+    return (
+        OrderItem.select().where(OrderItem.product == product.id).exists()
+        or Registrant.select().where(Registrant.product == product.id).exists()
+    )
+
+
+def delete_product(product: Product, *, actor: User | None) -> None:
+    """Only a product nobody has ordered can go; a sold one can be deactivated instead."""
+    with db.atomic():
+        if is_sold(product):
+            raise FieldError("product", "This product has orders; deactivate it instead of deleting it.")
+        audit.record(product.organization_id, "product.delete", user=actor, target=product, summary=product.name)
+        product.delete_instance()
+
+
+def move_product(product: Product, direction: str, *, actor: User | None) -> bool:
+    with db.atomic():
+        moved = _move(product, direction)
+        if moved:
+            audit.record(
+                product.organization_id,
+                "product.move",
+                user=actor,
+                target=product,
+                summary=f"{product.name} {direction}",
+            )
+    return moved
+
+
+def new_access_key(product: Product, *, actor: User | None) -> str:
+    """A new secret link for a hidden product; the old one stops working."""
+    with db.atomic():
+        product.access_key = secrets.token_urlsafe(12)
+        product.save()
+        audit.record(product.organization_id, "product.link", user=actor, target=product, summary="New secret link")
+    return product.access_key
+
+
+def sales_counts(event: Event) -> dict[int, dict[str, int]]:
+    """Units per product: {"sold": in paid orders, "pending": in unexpired pending orders}."""
+    from webapp.orders.models import Order, OrderItem
+
+    now = utcnow()
+    counts = {p.id: {"sold": 0, "pending": 0} for p in Product.select(Product.id).where(Product.event == event.id)}
+    held = (Order.status == "paid") | (
+        (Order.status == "pending") & ((Order.expires_at.is_null()) | (Order.expires_at > now))
+    )
+    query = (
+        OrderItem.select(OrderItem.product, Order.status, pw.fn.COUNT(OrderItem.id).alias("n"))
+        .join(Order)
+        .where((Order.event == event.id) & held)
+        .group_by(OrderItem.product, Order.status)
+        .tuples()
+    )
+    for product_id, status, n in query:
+        key = "sold" if status == "paid" else "pending"
+        counts.setdefault(product_id, {"sold": 0, "pending": 0})[key] += n
+    return counts
+
+
+def availability(event: Event) -> dict[int, int | None]:
+    """Seats left per product (None: unlimited). The orders domain owns the rule; until it is
+    there, the product quota minus held units."""
+    try:
+        from webapp.orders.capacity import availability as orders_availability
+    except ImportError:
+        orders_availability = None
+    if orders_availability is not None:
+        return orders_availability(event)
+    counts = sales_counts(event)
+    left = {}
+    for product in Product.select().where(Product.event == event.id):
+        held = counts.get(product.id, {"sold": 0, "pending": 0})
+        left[product.id] = None if product.quota is None else max(0, product.quota - held["sold"] - held["pending"])
+    return left
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A product as the landing page shows it, in the visitor's language."""
+
+    product: Product
+    name: str
+    description: str
+    remaining: int | None  # None: unlimited
+    state: str  # "on_sale", "sold_out", "not_yet" (sale starts later), "ended"
+
+    @property
+    def on_sale(self) -> bool:
+        return self.state == "on_sale"
+
+
+def public_offers(
+    event: Event, *, locale: str | None = None, access_key: str | None = None, now: dt.datetime | None = None
+) -> list[Offer]:
+    """Active products in their order; hidden ones only for the matching secret link."""
+    now = now or utcnow()
+    left = availability(event)
+    offers = []
+    query = Product.select().where((Product.event == event.id) & Product.active).order_by(Product.position, Product.id)
+    for product in query:
+        if product.hidden and not (access_key and secrets.compare_digest(access_key, product.access_key or "")):
+            continue
+        remaining = left.get(product.id)
+        if product.sale_starts_at and now < product.sale_starts_at:
+            state = "not_yet"
+        elif product.sale_ends_at and now >= product.sale_ends_at:
+            state = "ended"
+        elif remaining is not None and remaining <= 0:
+            state = "sold_out"
+        else:
+            state = "on_sale"
+        offers.append(
+            Offer(
+                product=product,
+                name=localized(product, "name", locale),
+                description=localized(product, "description", locale),
+                remaining=remaining,
+                state=state,
+            )
+        )
+    return offers
+
+
+def update_product_translation(product: Product, locale: str, texts: dict, *, actor: User | None) -> None:
+    _translate(product, locale, {k: texts.get(k) for k in ("name", "description")}, actor=actor, action="product")
+
+
+def _translate(row, locale: str, texts: dict, *, actor: User | None, action: str) -> None:
+    if locale not in LANGUAGES:
+        raise FieldError("locale", "Unknown language.")
+    cleaned = {}
+    for key, value in texts.items():
+        if isinstance(value, list):
+            if any(v.strip() for v in value):
+                cleaned[key] = [v.strip() for v in value]
+        elif value and value.strip():
+            cleaned[key] = value.strip()
+    translations = dict(row.translations or {})
+    if cleaned:
+        translations[locale] = cleaned
+    else:
+        translations.pop(locale, None)
+    with db.atomic():
+        changes = audit.diff(row, {"translations": translations})
+        if changes:
+            row.save()
+            audit.record(
+                row.organization_id,
+                f"{action}.translation",
+                user=actor,
+                target=row,
+                summary=f"{LANGUAGES[locale]} texts",
+                changes=changes,
+            )
+
+
+# ---- questions ----------------------------------------------------------------------------
+
+
+def _question_values(data: dict) -> dict:
+    kind = data["kind"]
+    if kind not in QUESTION_KINDS:
+        raise FieldError("kind", "Choose a kind of answer.")
+    options = data.get("options") or []
+    if isinstance(options, str):
+        options = options.splitlines()
+    options = list(dict.fromkeys(o.strip() for o in options if o.strip()))
+    if kind in CHOICE_KINDS and len(options) < 2:
+        raise FieldError("options", "Give at least two options, one per line.")
+    if kind not in CHOICE_KINDS:
+        options = []
+    contact_field = (data.get("contact_field") or "").strip() or None
+    if contact_field and contact_field not in CONTACT_FIELDS and not CUSTOM_KEY_RE.match(contact_field):
+        raise FieldError(
+            "contact_field", "Use phone, company or custom:<key> (lower-case letters, digits and underscores)."
+        )
+    if contact_field == "phone" and kind not in ("phone", "text"):
+        raise FieldError("contact_field", "Only a phone or short-text answer can fill the contact's phone.")
+    return {
+        "label": data["label"].strip(),
+        "help_text": (data.get("help_text") or "").strip(),
+        "kind": kind,
+        "options": options,
+        "required": bool(data.get("required")),
+        "per_attendee": bool(data.get("per_attendee")),
+        "contact_field": contact_field,
+        "show_at_checkin": bool(data.get("show_at_checkin")),
+    }
+
+
+def create_question(event: Event, data: dict, *, actor: User | None) -> Question:
+    """`data`: label, help_text, kind, options (list or one per line), required, per_attendee,
+    contact_field ("phone", "company", "custom:<key>" or blank), show_at_checkin."""
+    values = _question_values(data)
+    with db.atomic():
+        question = Question.create(
+            organization=event.organization_id, event=event.id, position=_next_position(Question, event.id), **values
+        )
+        audit.record(
+            event.organization_id,
+            "question.create",
+            user=actor,
+            target=question,
+            summary=f"{event.name}: {question.label}",
+        )
+    return question
+
+
+def update_question(question: Question, data: dict, *, actor: User | None) -> dict:
+    values = _question_values(data)
+    with db.atomic():
+        changes = audit.diff(question, values)
+        if changes:
+            question.save()
+            audit.record(
+                question.organization_id,
+                "question.update",
+                user=actor,
+                target=question,
+                summary=question.label,
+                changes=changes,
+            )
+    return changes
+
+
+def delete_question(question: Question, *, actor: User | None) -> None:
+    """Answers already given stay on the orders; they are no longer asked."""
+    with db.atomic():
+        audit.record(question.organization_id, "question.delete", user=actor, target=question, summary=question.label)
+        question.delete_instance()
+
+
+def move_question(question: Question, direction: str, *, actor: User | None) -> bool:
+    with db.atomic():
+        moved = _move(question, direction)
+        if moved:
+            audit.record(
+                question.organization_id,
+                "question.move",
+                user=actor,
+                target=question,
+                summary=f"{question.label} {direction}",
+            )
+    return moved
+
+
+def update_question_translation(question: Question, locale: str, texts: dict, *, actor: User | None) -> None:
+    options = texts.get("options") or []
+    if isinstance(options, str):
+        options = options.splitlines()
+    texts = {"label": texts.get("label"), "help_text": texts.get("help_text"), "options": list(options)}
+    _translate(question, locale, texts, actor=actor, action="question")
+
+
+def event_questions(event: Event, *, per_attendee: bool | None = None) -> list[Question]:
+    query = Question.select().where(Question.event == event.id).order_by(Question.position, Question.id)
+    if per_attendee is not None:
+        query = query.where(Question.per_attendee == per_attendee)
+    return list(query)

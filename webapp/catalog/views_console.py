@@ -1,0 +1,316 @@
+"""Console: an event's products, coupons and registration questions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from webapp.catalog import coupons, forms, service
+from webapp.catalog.models import Coupon, Product, Question
+from webapp.events.models import Event
+from webapp.events.service import FieldError
+from webapp.events.views_console import apply_field_error, local
+from webapp.money import to_major
+from webapp.security import org_id, role_required
+
+bp = Blueprint("catalog", __name__, url_prefix="/console/events/<int:event_id>")
+
+
+def _event(event_id: int) -> Event:
+    return Event.get_for_org(org_id(), event_id)
+
+
+def _row(model, event: Event, pk: int):
+    return model.get((model.id == pk) & (model.event == event.id) & (model.organization == org_id()))
+
+
+def _is_htmx() -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+def _amount_text(amount: int | None, currency: str) -> str:
+    return "" if amount is None else format(to_major(amount, currency), "f")
+
+
+# ---- products -----------------------------------------------------------------------------
+
+
+def _product_rows_context(event: Event) -> dict:
+    products = list(Product.select().where(Product.event == event.id).order_by(Product.position, Product.id))
+    return {
+        "event": event,
+        "products": products,
+        "counts": service.sales_counts(event),
+        "left": service.availability(event),
+    }
+
+
+@bp.route("/products")
+@role_required("manager")
+def products(event_id: int):
+    event = _event(event_id)
+    template = "console/catalog/_product_rows.html" if _is_htmx() else "console/catalog/products.html"
+    return render_template(template, **_product_rows_context(event))
+
+
+def _product_data(form: forms.ProductForm) -> dict:
+    data = dict(form.data)
+    data["price"] = form.price.minor or 0
+    return data
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+@role_required("manager")
+def product_new(event_id: int):
+    event = _event(event_id)
+    form = forms.ProductForm(currency=event.currency)
+    if form.validate_on_submit():
+        try:
+            product = service.create_product(event, _product_data(form), actor=current_user)
+        except FieldError as exc:
+            apply_field_error(form, exc)
+        else:
+            flash(f"“{product.name}” added.", "success")
+            return redirect(url_for("catalog.products", event_id=event.id), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("console/catalog/product_form.html", event=event, form=form, product=None), status
+
+
+@bp.route("/products/<int:product_id>", methods=["GET", "POST"])
+@role_required("manager")
+def product_edit(event_id: int, product_id: int):
+    event = _event(event_id)
+    product = _row(Product, event, product_id)
+    initial = {
+        "name": product.name,
+        "description": product.description,
+        "price": _amount_text(product.price, product.currency),
+        "quota": product.quota,
+        "sale_starts_at": local(product.sale_starts_at, event.timezone),
+        "sale_ends_at": local(product.sale_ends_at, event.timezone),
+        "min_per_order": product.min_per_order,
+        "max_per_order": product.max_per_order,
+        "admits_entry": product.admits_entry,
+        "hidden": product.hidden,
+        "active": product.active,
+    }
+    form = forms.ProductForm(currency=event.currency, data=None if request.method == "POST" else initial)
+    if form.validate_on_submit():
+        try:
+            changes = service.update_product(product, _product_data(form), actor=current_user)
+        except FieldError as exc:
+            apply_field_error(form, exc)
+        else:
+            flash("Saved." if changes else "Nothing changed.", "success")
+            return redirect(url_for("catalog.products", event_id=event.id), code=303)
+    status = 422 if request.method == "POST" else 200
+    counts = service.sales_counts(event).get(product.id, {"sold": 0, "pending": 0})
+    return render_template(
+        "console/catalog/product_form.html", event=event, form=form, product=product, counts=counts
+    ), status
+
+
+@bp.route("/products/<int:product_id>/delete", methods=["POST"])
+@role_required("manager")
+def product_delete(event_id: int, product_id: int):
+    event = _event(event_id)
+    product = _row(Product, event, product_id)
+    try:
+        service.delete_product(product, actor=current_user)
+    except FieldError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"“{product.name}” deleted.", "success")
+    return redirect(url_for("catalog.products", event_id=event.id), code=303)
+
+
+@bp.route("/products/<int:product_id>/move", methods=["POST"])
+@role_required("manager")
+def product_move(event_id: int, product_id: int):
+    event = _event(event_id)
+    service.move_product(_row(Product, event, product_id), request.form.get("direction", ""), actor=current_user)
+    if _is_htmx():
+        return render_template("console/catalog/_product_rows.html", **_product_rows_context(event))
+    return redirect(url_for("catalog.products", event_id=event.id), code=303)
+
+
+@bp.route("/products/<int:product_id>/link", methods=["POST"])
+@role_required("manager")
+def product_new_link(event_id: int, product_id: int):
+    event = _event(event_id)
+    service.new_access_key(_row(Product, event, product_id), actor=current_user)
+    flash("New secret link made; the previous one no longer works.", "success")
+    return redirect(url_for("catalog.product_edit", event_id=event.id, product_id=product_id), code=303)
+
+
+# ---- coupons ------------------------------------------------------------------------------
+
+
+def _products_of(event: Event) -> list[Product]:
+    return list(Product.select().where(Product.event == event.id).order_by(Product.position, Product.id))
+
+
+@bp.route("/coupons")
+@role_required("manager")
+def coupon_list(event_id: int):
+    event = _event(event_id)
+    rows = list(Coupon.select().where(Coupon.event == event.id).order_by(Coupon.code))
+    names = {p.id: p.name for p in _products_of(event)}
+    return render_template("console/catalog/coupons.html", event=event, coupons=rows, product_names=names)
+
+
+def _coupon_data(form: forms.CouponForm) -> dict:
+    data = dict(form.data)
+    data["value"] = form.value_minor
+    return data
+
+
+@bp.route("/coupons/new", methods=["GET", "POST"])
+@role_required("manager")
+def coupon_new(event_id: int):
+    event = _event(event_id)
+    form = forms.CouponForm(currency=event.currency, products=_products_of(event))
+    if form.validate_on_submit():
+        try:
+            coupon = coupons.create_coupon(event, _coupon_data(form), actor=current_user)
+        except FieldError as exc:
+            apply_field_error(form, exc)
+        else:
+            flash(f"Coupon {coupon.code} added.", "success")
+            return redirect(url_for("catalog.coupon_list", event_id=event.id), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("console/catalog/coupon_form.html", event=event, form=form, coupon=None), status
+
+
+@bp.route("/coupons/<int:coupon_id>", methods=["GET", "POST"])
+@role_required("manager")
+def coupon_edit(event_id: int, coupon_id: int):
+    event = _event(event_id)
+    coupon = _row(Coupon, event, coupon_id)
+    initial = {
+        "code": coupon.code,
+        "kind": coupon.kind,
+        "value": str(coupon.value) if coupon.kind == "percent" else _amount_text(coupon.value, event.currency),
+        "product_ids": coupon.product_ids,
+        "usage_limit": coupon.usage_limit,
+        "per_order_limit": coupon.per_order_limit,
+        "valid_from": local(coupon.valid_from, event.timezone),
+        "valid_until": local(coupon.valid_until, event.timezone),
+        "active": coupon.active,
+    }
+    form = forms.CouponForm(
+        currency=event.currency, products=_products_of(event), data=None if request.method == "POST" else initial
+    )
+    if form.validate_on_submit():
+        try:
+            changes = coupons.update_coupon(coupon, _coupon_data(form), actor=current_user)
+        except FieldError as exc:
+            apply_field_error(form, exc)
+        else:
+            flash("Saved." if changes else "Nothing changed.", "success")
+            return redirect(url_for("catalog.coupon_list", event_id=event.id), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("console/catalog/coupon_form.html", event=event, form=form, coupon=coupon), status
+
+
+@bp.route("/coupons/<int:coupon_id>/delete", methods=["POST"])
+@role_required("manager")
+def coupon_delete(event_id: int, coupon_id: int):
+    event = _event(event_id)
+    coupon = _row(Coupon, event, coupon_id)
+    try:
+        coupons.delete_coupon(coupon, actor=current_user)
+    except FieldError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"Coupon {coupon.code} deleted.", "success")
+    return redirect(url_for("catalog.coupon_list", event_id=event.id), code=303)
+
+
+# ---- questions ----------------------------------------------------------------------------
+
+
+@bp.route("/questions")
+@role_required("manager")
+def question_list(event_id: int):
+    event = _event(event_id)
+    context = {"event": event, "questions": service.event_questions(event), "kinds": forms.QUESTION_KIND_LABELS}
+    template = "console/catalog/_question_rows.html" if _is_htmx() else "console/catalog/questions.html"
+    return render_template(template, **context)
+
+
+def _question_data(form: forms.QuestionForm) -> dict:
+    data = dict(form.data)
+    data["contact_field"] = form.contact_field()
+    return data
+
+
+def _question_initial(question: Question) -> dict:
+    mapped = question.contact_field or ""
+    return {
+        "label": question.label,
+        "help_text": question.help_text,
+        "kind": question.kind,
+        "options": "\n".join(question.options or []),
+        "required": question.required,
+        "per_attendee": question.per_attendee,
+        "show_at_checkin": question.show_at_checkin,
+        "contact_choice": "custom" if mapped.startswith("custom:") else mapped,
+        "contact_key": mapped.split(":", 1)[1] if mapped.startswith("custom:") else "",
+    }
+
+
+@bp.route("/questions/new", methods=["GET", "POST"])
+@role_required("manager")
+def question_new(event_id: int):
+    event = _event(event_id)
+    form = forms.QuestionForm()
+    if form.validate_on_submit():
+        try:
+            question = service.create_question(event, _question_data(form), actor=current_user)
+        except FieldError as exc:
+            apply_field_error(form, exc)
+        else:
+            flash(f"Question “{question.label}” added.", "success")
+            return redirect(url_for("catalog.question_list", event_id=event.id), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("console/catalog/question_form.html", event=event, form=form, question=None), status
+
+
+@bp.route("/questions/<int:question_id>", methods=["GET", "POST"])
+@role_required("manager")
+def question_edit(event_id: int, question_id: int):
+    event = _event(event_id)
+    question = _row(Question, event, question_id)
+    form = forms.QuestionForm(data=None if request.method == "POST" else _question_initial(question))
+    if form.validate_on_submit():
+        try:
+            changes = service.update_question(question, _question_data(form), actor=current_user)
+        except FieldError as exc:
+            apply_field_error(form, exc)
+        else:
+            flash("Saved." if changes else "Nothing changed.", "success")
+            return redirect(url_for("catalog.question_list", event_id=event.id), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("console/catalog/question_form.html", event=event, form=form, question=question), status
+
+
+@bp.route("/questions/<int:question_id>/delete", methods=["POST"])
+@role_required("manager")
+def question_delete(event_id: int, question_id: int):
+    event = _event(event_id)
+    question = _row(Question, event, question_id)
+    service.delete_question(question, actor=current_user)
+    flash(f"Question “{question.label}” deleted.", "success")
+    return redirect(url_for("catalog.question_list", event_id=event.id), code=303)
+
+
+@bp.route("/questions/<int:question_id>/move", methods=["POST"])
+@role_required("manager")
+def question_move(event_id: int, question_id: int):
+    event = _event(event_id)
+    service.move_question(_row(Question, event, question_id), request.form.get("direction", ""), actor=current_user)
+    if _is_htmx():
+        context = {"event": event, "questions": service.event_questions(event), "kinds": forms.QUESTION_KIND_LABELS}
+        return render_template("console/catalog/_question_rows.html", **context)
+    return redirect(url_for("catalog.question_list", event_id=event.id), code=303)

@@ -1,0 +1,120 @@
+"""Console forms for event set-up. Times are wall-clock in the event's timezone."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+    widgets,
+)
+from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
+
+from webapp import money, timeutil
+from webapp.events.service import LANGUAGES
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+
+def local_datetime(label: str, required: bool = False, description: str = "") -> DateTimeLocalField:
+    return DateTimeLocalField(
+        label,
+        format=DATETIME_FORMATS,
+        validators=[InputRequired(message="Enter a date and time.") if required else Optional()],
+        description=description,
+    )
+
+
+class EventForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    slug = StringField(
+        "Page address",
+        validators=[Optional(), Length(max=80)],
+        description="Lower-case letters, digits and dashes; blank: made from the name. "
+        "Changing it breaks links already shared.",
+    )
+    summary = TextAreaField(
+        "Summary",
+        validators=[Length(max=500)],
+        description="One or two sentences, shown at the top and in link previews.",
+    )
+    description_md = TextAreaField(
+        "Description", description="Markdown: **bold**, _italic_, lists, [links](https://example.org), ## headings."
+    )
+    timezone = SelectField("Time zone", validators=[DataRequired()])
+    starts_at = local_datetime("Starts", required=True)
+    ends_at = local_datetime("Ends", required=True)
+    venue_name = StringField("Venue", validators=[Length(max=200)])
+    venue_address = TextAreaField("Venue address", validators=[Length(max=1000)])
+    online_url = URLField(
+        "Online event link",
+        validators=[
+            Optional(),
+            URL(require_tld=False, message="Enter a full link such as https://meet.example.org/abc"),
+            Length(max=500),
+        ],
+        description="For online or hybrid events.",
+    )
+    tags = StringField("Tags", validators=[Length(max=500)], description="Separated by commas.")
+    currency = SelectField("Currency", choices=[(c, c) for c in money.CURRENCIES])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [(z, z.replace("_", " ")) for z in timeutil.timezone_choices()]
+
+
+class NewEventForm(EventForm):
+    language = SelectField(
+        "Main language",
+        choices=list(LANGUAGES.items()),
+        description="The language you write the texts in; add translations later.",
+    )
+
+
+class RegistrationForm(FlaskForm):
+    opens_at = local_datetime("Registration opens", description="Blank: as soon as the event is published.")
+    closes_at = local_datetime("Registration closes", description="Blank: when the event ends.")
+    capacity = IntegerField(
+        "Event capacity",
+        validators=[Optional(), NumberRange(min=1, message="Enter at least 1.")],
+        description="Admitted people over all ticket types; blank: only the ticket quotas apply.",
+    )
+    max_tickets_per_order = IntegerField(
+        "Most tickets per order", validators=[InputRequired(), NumberRange(min=1, max=500)], default=10
+    )
+    invite_only = BooleanField("Only invited people can register")
+    requires_approval = BooleanField("Registrations wait for approval")
+    approval_limit = IntegerField(
+        "Approve at most",
+        validators=[Optional(), NumberRange(min=1, message="Enter at least 1.")],
+        description="Blank: no limit on approvals.",
+    )
+    cancel_allowed_until = local_datetime(
+        "Attendees may cancel until", description="Blank: attendees cannot cancel themselves."
+    )
+
+
+class CoverForm(FlaskForm):
+    cover = FileField("Cover image", validators=[FileRequired("Choose an image file.")])
+
+
+class StatusForm(FlaskForm):
+    status = HiddenField(validators=[DataRequired()])
+
+
+class LanguagesForm(FlaskForm):
+    main = SelectField("Main language", choices=list(LANGUAGES.items()))
+    languages = SelectMultipleField(
+        "Languages offered",
+        choices=list(LANGUAGES.items()),
+        widget=widgets.ListWidget(prefix_label=False),
+        option_widget=widgets.CheckboxInput(),
+    )

@@ -1,0 +1,380 @@
+"""Event setup: details, registration settings, status, cover image and languages.
+
+Services take wall-clock times in the event's timezone (what an operator types) and store UTC.
+They raise `FieldError` for input the operator must correct; the message names what is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from webapp import signals, timeutil
+from webapp.accounts import audit
+from webapp.accounts.models import Organization, User
+from webapp.db import db, utcnow
+from webapp.events import covers
+from webapp.events.models import EVENT_STATUSES, Event
+from webapp.events.text import SLUG_RE, localized, slugify
+
+__all__ = ["localized", "slugify"]
+
+LANGUAGES = {"en": "English", "id": "Bahasa Indonesia"}
+TRANSLATED_FIELDS = ("name", "summary", "description_md")
+# What a ticket, a confirmation email or a calendar entry shows: a change is announced.
+TICKET_FIELDS = {
+    "name",
+    "timezone",
+    "starts_at",
+    "ends_at",
+    "venue_name",
+    "venue_address",
+    "online_url",
+    "translations",
+}
+
+# (from, to) -> audit action
+TRANSITIONS = {
+    ("draft", "published"): "event.publish",
+    ("published", "draft"): "event.unpublish",
+    ("published", "closed"): "event.close",
+    ("closed", "published"): "event.reopen",
+    ("closed", "archived"): "event.archive",
+    ("draft", "archived"): "event.archive",
+    ("archived", "closed"): "event.unarchive",
+}
+
+
+class FieldError(ValueError):
+    """Input to correct: `field` names the form field the message belongs beside."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def allowed_transitions(event: Event) -> list[str]:
+    return [to for (frm, to) in TRANSITIONS if frm == event.status]
+
+
+def registration_state(event: Event, now: dt.datetime | None = None) -> str:
+    """Whether people can register now: "open", or why not — "draft", "archived", "closed"
+    (by status or past the closing time), "not_open" (before the opening time) or "ended"."""
+    now = now or utcnow()
+    if event.status in ("draft", "archived", "closed"):
+        return event.status
+    if now >= event.ends_at:
+        return "ended"
+    if event.registration_closes_at and now >= event.registration_closes_at:
+        return "closed"
+    if event.registration_opens_at and now < event.registration_opens_at:
+        return "not_open"
+    return "open"
+
+
+def can_cancel(event: Event, now: dt.datetime | None = None) -> bool:
+    """Attendees may cancel their own registration until the operator's deadline (never without one)."""
+    now = now or utcnow()
+    return event.cancel_allowed_until is not None and now < event.cancel_allowed_until and now < event.ends_at
+
+
+def landing_url(event: Event) -> str:
+    from webapp.runtime import settings
+
+    org = Organization.get_by_id(event.organization_id)
+    return f"{settings().base_url}/e/{org.slug}/{event.slug}"
+
+
+def _actor_label(actor: User | None) -> str | None:
+    return actor.email if actor else None
+
+
+def _check_times(starts_at: dt.datetime, ends_at: dt.datetime) -> None:
+    if ends_at <= starts_at:
+        raise FieldError("ends_at", "The end must be after the start.")
+
+
+def _check_slug(org_id: int, slug: str, event_id: int | None = None) -> str:
+    slug = slug.strip().lower()
+    if not SLUG_RE.match(slug):
+        raise FieldError("slug", "Use lower-case letters, digits and dashes, such as jakarta-summit-2026.")
+    taken = Event.for_org(org_id).where(Event.slug == slug)
+    if event_id:
+        taken = taken.where(Event.id != event_id)
+    if taken.exists():
+        raise FieldError("slug", "Another event of this organization already uses this address.")
+    return slug
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        timeutil.zone(name)
+    except ValueError:
+        raise FieldError("timezone", "Choose a time zone from the list.") from None
+    return name
+
+
+def _details(org_id: int, data: dict, event_id: int | None) -> dict:
+    tz = _check_timezone(data["timezone"])
+    values = {
+        "name": data["name"].strip(),
+        "slug": _check_slug(org_id, data.get("slug") or slugify(data["name"]), event_id),
+        "summary": (data.get("summary") or "").strip(),
+        "description_md": data.get("description_md") or "",
+        "timezone": tz,
+        "starts_at": timeutil.to_utc(data["starts_at"], tz),
+        "ends_at": timeutil.to_utc(data["ends_at"], tz),
+        "venue_name": (data.get("venue_name") or "").strip(),
+        "venue_address": (data.get("venue_address") or "").strip(),
+        "online_url": (data.get("online_url") or "").strip(),
+        "tags": _tags(data.get("tags") or []),
+        "currency": data["currency"].upper(),
+    }
+    if not values["slug"]:
+        raise FieldError("slug", "Enter an address for the event page.")
+    _check_times(values["starts_at"], values["ends_at"])
+    return values
+
+
+def _tags(tags) -> list[str]:
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    seen: dict[str, str] = {}
+    for tag in tags:
+        tag = " ".join(tag.split())[:40]
+        if tag and tag.lower() not in seen:
+            seen[tag.lower()] = tag
+    return list(seen.values())
+
+
+def create_event(org: Organization, data: dict, *, actor: User | None) -> Event:
+    """A new draft. `data`: name, slug (blank: from the name), summary, description_md, timezone,
+    starts_at/ends_at (wall-clock in that timezone), venue_name, venue_address, online_url, tags,
+    currency, language (the main language of the texts)."""
+    values = _details(org.id, data, None)
+    language = data.get("language") or "en"
+    with db.atomic():
+        event = Event.create(organization=org.id, languages=[language], status="draft", **values)
+        audit.record(org.id, "event.create", user=actor, target=event, summary=f"Created event {event.name}")
+    return event
+
+
+def update_event(event: Event, data: dict, *, actor: User | None) -> dict:
+    """Change the details (same keys as create_event); returns the audit changes."""
+    values = _details(event.organization_id, data, event.id)
+    with db.atomic():
+        if values["currency"] != event.currency:
+            _change_currency(event, values["currency"])
+        values["updated_at"] = utcnow()
+        changes = audit.diff(event, values)
+        changes.pop("updated_at", None)
+        if not changes:
+            return {}
+        event.save()
+        audit.record(
+            event.organization_id,
+            "event.update",
+            user=actor,
+            target=event,
+            summary=f"Edited {event.name}",
+            changes=changes,
+        )
+        if TICKET_FIELDS & changes.keys():
+            signals.emit(signals.event_changed, event_id=event.id)
+    return changes
+
+
+def _change_currency(event: Event, currency: str) -> None:
+    """Prices keep their amount in major units (150000 IDR -> 150000.00 USD); refused once
+    anyone has ordered, because orders are in the old currency."""
+    from webapp.catalog.models import Coupon, Product
+    from webapp.money import exponent
+    from webapp.orders.models import Order
+
+    if Order.select().where(Order.event == event.id).exists():
+        raise FieldError("currency", "People have already ordered in this currency; it can no longer change.")
+    shift = exponent(currency) - exponent(event.currency)
+    for product in Product.select().where(Product.event == event.id):
+        product.price = _rescale(product.price, shift)
+        product.currency = currency
+        product.save()
+    for coupon in Coupon.select().where((Coupon.event == event.id) & (Coupon.kind == "fixed")):
+        coupon.value = _rescale(coupon.value, shift)
+        coupon.save()
+
+
+def _rescale(amount: int, shift: int) -> int:
+    return amount * 10**shift if shift >= 0 else amount // 10 ** (-shift)
+
+
+def update_registration(event: Event, data: dict, *, actor: User | None) -> dict:
+    """Registration settings. `data`: opens_at, closes_at, cancel_allowed_until (wall-clock in the
+    event's timezone or None), capacity, max_tickets_per_order, approval_limit (int or None),
+    invite_only, requires_approval (bool)."""
+    tz = event.timezone
+
+    def utc(key):
+        return timeutil.to_utc(data[key], tz) if data.get(key) else None
+
+    values = {
+        "registration_opens_at": utc("opens_at"),
+        "registration_closes_at": utc("closes_at"),
+        "cancel_allowed_until": utc("cancel_allowed_until"),
+        "capacity": data.get("capacity"),
+        "max_tickets_per_order": data.get("max_tickets_per_order") or 10,
+        "invite_only": bool(data.get("invite_only")),
+        "requires_approval": bool(data.get("requires_approval")),
+        "approval_limit": data.get("approval_limit") if data.get("requires_approval") else None,
+    }
+    opens, closes = values["registration_opens_at"], values["registration_closes_at"]
+    if opens and closes and closes <= opens:
+        raise FieldError("closes_at", "Registration must close after it opens.")
+    if closes and closes > event.ends_at:
+        raise FieldError("closes_at", "Registration cannot close after the event ends.")
+    if values["capacity"] is not None and values["capacity"] < 1:
+        raise FieldError("capacity", "Enter at least 1, or leave it blank for no limit.")
+    if values["max_tickets_per_order"] < 1:
+        raise FieldError("max_tickets_per_order", "Enter at least 1.")
+    if values["approval_limit"] is not None and values["approval_limit"] < 1:
+        raise FieldError("approval_limit", "Enter at least 1, or leave it blank for no limit.")
+    with db.atomic():
+        changes = audit.diff(event, values)
+        if changes:
+            event.updated_at = utcnow()
+            event.save()
+            audit.record(
+                event.organization_id,
+                "event.registration",
+                user=actor,
+                target=event,
+                summary=f"Changed registration settings of {event.name}",
+                changes=changes,
+            )
+    return changes
+
+
+def set_status(event: Event, status: str, *, actor: User | None) -> None:
+    """Move along draft -> published -> closed -> archived (and back where it makes sense)."""
+    from webapp.catalog.models import Product
+
+    if status not in EVENT_STATUSES or (event.status, status) not in TRANSITIONS:
+        raise FieldError("status", f"A {event.status} event cannot become {status}.")
+    if status == "published" and not Product.select().where((Product.event == event.id) & Product.active).exists():
+        raise FieldError("status", "Add at least one ticket type before publishing.")
+    if status == "published" and event.ends_at <= utcnow():
+        raise FieldError("status", "This event has already ended; change its dates before publishing.")
+    if event.status == "published" and status == "draft" and _has_orders(event):
+        raise FieldError("status", "People have registered: close registration instead of unpublishing.")
+    action = TRANSITIONS[(event.status, status)]
+    with db.atomic():
+        changes = audit.diff(event, {"status": status})
+        event.updated_at = utcnow()
+        event.save()
+        audit.record(
+            event.organization_id, action, user=actor, target=event, summary=f"{event.name}: {status}", changes=changes
+        )
+
+
+def _has_orders(event: Event) -> bool:
+    from webapp.orders.models import Order
+
+    return Order.select().where(Order.event == event.id).exists()
+
+
+def set_cover(event: Event, data: bytes, instance_dir: Path, *, actor: User | None) -> str:
+    try:
+        name = covers.store_cover(data, instance_dir)
+    except covers.CoverError as exc:
+        raise FieldError("cover", str(exc)) from None
+    old = event.cover_image
+    with db.atomic():
+        changes = audit.diff(event, {"cover_image": name})
+        event.updated_at = utcnow()
+        event.save()
+        audit.record(
+            event.organization_id, "event.cover", user=actor, target=event, summary="New cover image", changes=changes
+        )
+    covers.remove_cover(old, instance_dir)
+    return name
+
+
+def remove_cover(event: Event, instance_dir: Path, *, actor: User | None) -> None:
+    old = event.cover_image
+    if not old:
+        return
+    with db.atomic():
+        changes = audit.diff(event, {"cover_image": None})
+        event.save()
+        audit.record(
+            event.organization_id,
+            "event.cover",
+            user=actor,
+            target=event,
+            summary="Removed cover image",
+            changes=changes,
+        )
+    covers.remove_cover(old, instance_dir)
+
+
+def set_languages(event: Event, languages: list[str], *, actor: User | None) -> None:
+    """`languages[0]` is the main language, the one the event's own texts are written in."""
+    languages = [code for code in dict.fromkeys(languages) if code in LANGUAGES]
+    if not languages:
+        raise FieldError("languages", "Choose at least one language.")
+    with db.atomic():
+        changes = audit.diff(event, {"languages": languages})
+        if changes:
+            event.save()
+            audit.record(
+                event.organization_id,
+                "event.languages",
+                user=actor,
+                target=event,
+                summary="Languages: " + ", ".join(languages),
+                changes=changes,
+            )
+
+
+def update_translation(event: Event, locale: str, texts: dict, *, actor: User | None) -> None:
+    """The event's name, summary and description in another of its languages (blank: fall back to
+    the main language)."""
+    if locale not in LANGUAGES:
+        raise FieldError("locale", "Unknown language.")
+    translations = dict(event.translations or {})
+    translations[locale] = {k: (texts.get(k) or "").strip() for k in TRANSLATED_FIELDS if (texts.get(k) or "").strip()}
+    if not translations[locale]:
+        translations.pop(locale)
+    with db.atomic():
+        changes = audit.diff(event, {"translations": translations})
+        if not changes:
+            return
+        event.updated_at = utcnow()
+        event.save()
+        audit.record(
+            event.organization_id,
+            "event.translation",
+            user=actor,
+            target=event,
+            summary=f"{LANGUAGES[locale]} texts of {event.name}",
+            changes=changes,
+        )
+        signals.emit(signals.event_changed, event_id=event.id)
+
+
+def find_public_event(org_slug: str, event_slug: str) -> Event | None:
+    """The event behind a landing-page address (any status: the view decides who may see it)."""
+    return (
+        Event.select(Event, Organization)
+        .join(Organization)
+        .where((Organization.slug == org_slug) & (Event.slug == event_slug))
+        .first()
+    )
+
+
+def is_visible(event: Event, member_org_ids: set[int]) -> bool:
+    """Published and closed events are public; drafts only to members of the organization;
+    archived events to nobody on the public page."""
+    if event.status in ("published", "closed"):
+        return True
+    return event.status == "draft" and event.organization_id in member_org_ids

@@ -1,0 +1,117 @@
+"""The public event page (/e/<org>/<event>), its calendar file and cover images."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, current_app, g, render_template, request, send_from_directory, url_for
+from flask_login import current_user
+
+from webapp.catalog.service import public_offers
+from webapp.events import calendar, covers, i18n, seo, service
+from webapp.events.models import Event
+from webapp.events.text import localized, plain_text, render_markdown
+from webapp.runtime import settings
+
+bp = Blueprint("events_public", __name__)
+
+COVER_NAME = re.compile(r"^[A-Za-z0-9_-]{10,64}\.(jpg|png|webp)$")
+
+
+def _member_org_ids() -> set[int]:
+    if not current_user.is_authenticated:
+        return set()
+    return {m.organization_id for m in g.get("memberships") or []}
+
+
+def visible_event(org_slug: str, event_slug: str) -> Event:
+    """The event if this visitor may see its page, else 404 (drafts exist only for members)."""
+    event = service.find_public_event(org_slug, event_slug)
+    if event is None or not service.is_visible(event, _member_org_ids()):
+        abort(404)
+    return event
+
+
+def absolute(path: str) -> str:
+    return settings().base_url + path
+
+
+def landing_path(event: Event, **params) -> str:
+    return url_for("events_public.landing", org_slug=event.organization.slug, event_slug=event.slug, **params)
+
+
+@bp.app_template_global()
+def event_text(obj, field: str) -> str:
+    """An operator text in the page's language (templates: {{ event_text(product, "name") }})."""
+    return localized(obj, field, i18n.current_locale())
+
+
+@bp.app_template_filter("event_datetime")
+def _event_datetime(value, event: Event) -> str:
+    return i18n.local_datetime_text(value, event.timezone)
+
+
+@bp.route("/e/<org_slug>/<event_slug>")
+def landing(org_slug: str, event_slug: str):
+    event = visible_event(org_slug, event_slug)
+    org = event.organization
+    locale = i18n.apply_event_locale(event)
+    access_key = request.args.get("product") or None
+    offers = public_offers(event, locale=locale, access_key=access_key)
+    url = absolute(landing_path(event))
+    image_url = absolute(url_for("events_public.cover", name=event.cover_image)) if event.cover_image else None
+    description = localized(event, "summary", locale) or plain_text(localized(event, "description_md", locale), 200)
+    context = {
+        "event": event,
+        "org": org,
+        "locale": locale,
+        "languages": [
+            (code, service.LANGUAGES.get(code, code), landing_path(event, lang=code, product=access_key))
+            for code in i18n.event_languages(event)
+        ],
+        "name": localized(event, "name", locale),
+        "summary": localized(event, "summary", locale),
+        "description_html": render_markdown(localized(event, "description_md", locale)),
+        "meta_description": description,
+        "when": i18n.event_when(event, locale),
+        "offers": offers,
+        "access_key": access_key,
+        "registration_state": service.registration_state(event),
+        "is_preview": event.status == "draft",
+        "canonical_url": url,
+        "image_url": image_url,
+        "ics_url": landing_path(event).rstrip("/") + "/calendar.ics",
+        "google_calendar_url": calendar.google_calendar_url(event, url, locale),
+        "json_ld": seo.event_json_ld(event, org, offers, url=url, image_url=image_url, locale=locale),
+    }
+    response = current_app.make_response(render_template("public/events/landing.html", **context))
+    response.headers["Cache-Control"] = "private, no-cache" if event.status == "draft" else "no-cache"
+    response.headers["Content-Language"] = locale
+    if event.status == "draft":
+        response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.route("/e/<org_slug>/<event_slug>/calendar.ics")
+def calendar_file(org_slug: str, event_slug: str):
+    event = visible_event(org_slug, event_slug)
+    locale = i18n.apply_event_locale(event)
+    body = calendar.ics(event, absolute(landing_path(event)), locale)
+    return (
+        body,
+        200,
+        {
+            "Content-Type": "text/calendar; charset=utf-8; method=PUBLISH",
+            "Content-Disposition": f'attachment; filename="{event.slug}.ics"',
+        },
+    )
+
+
+@bp.route("/media/covers/<name>")
+def cover(name: str):
+    if not COVER_NAME.match(name):
+        abort(404)
+    response = send_from_directory(covers.covers_dir(current_app.instance_path), name, max_age=365 * 24 * 3600)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["Content-Type"] = covers.content_type(name)
+    return response
