@@ -1,18 +1,15 @@
-"""The operator console's home."""
+"""The operator console: its blueprint, with the routes of each page group attached from their modules."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from webapp.console import (  # noqa: F401  (importing a page module attaches its routes)
+    pages_dashboard,
+    pages_exports,
+    pages_imports,
+    pages_logs,
+    pages_registrant,
+    pages_registrants,
+)
+from webapp.console.blueprint import bp
 
-from webapp.security import org_id, role_required
-
-bp = Blueprint("console", __name__, url_prefix="/console")
-
-
-@bp.route("/")
-@role_required("manager")
-def home():
-    from webapp.events.models import Event
-
-    events = list(Event.for_org(org_id()).where(Event.status != "archived").order_by(Event.starts_at.desc()))
-    return render_template("console/home.html", events=events)
+__all__ = ["bp"]

@@ -1,0 +1,226 @@
+"""Bulk actions on registrants: resend tickets, add a label, cancel, approve, decline.
+
+Each registrant (or order, for approval) is handled in a savepoint of its own through the owning
+domain's service, so one that cannot be changed is reported and the others still go through. A
+small selection runs in the request; the whole filtered set runs as a job with a progress bar.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from webapp.accounts.models import User
+from webapp.console.listing import RegistrantFilters, matching_ids
+from webapp.console.models import ConsoleJob
+from webapp.db import db, utcnow
+from webapp.events.models import Event
+from webapp.orders.models import Order, Registrant
+
+log = logging.getLogger("rollcall.console")
+
+ACTIONS = {
+    "resend": "Resend tickets",
+    "label": "Add label",
+    "approve": "Approve",
+    "decline": "Decline",
+    "cancel": "Cancel registration",
+}
+INLINE_LIMIT = 200  # more selected rows than this run as a job
+CHUNK = 200
+MAX_REPORTED = 200
+
+
+class BulkError(ValueError):
+    """The action cannot start (unknown action, label missing); the message is for the operator."""
+
+
+@dataclass
+class BulkResult:
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    errors: list[dict] = field(default_factory=list)  # [{"registrant": id, "name": ..., "error": ...}]
+
+    def add(self, other: BulkResult) -> None:
+        self.done += other.done
+        self.skipped += other.skipped
+        self.failed += other.failed
+        self.errors.extend(other.errors[: max(0, MAX_REPORTED - len(self.errors))])
+
+
+def check(action: str, label: str | None) -> None:
+    if action not in ACTIONS:
+        raise BulkError("Choose an action.")
+    if action == "label" and not (label or "").strip():
+        raise BulkError("Type the label to add.")
+    if action == "label" and len(label.strip()) > 80:
+        raise BulkError("A label has at most 80 characters.")
+
+
+def apply(
+    org_id: int, event: Event, action: str, registrant_ids: Iterable[int], *, actor: User | None, label: str = ""
+) -> BulkResult:
+    """Run `action` on these registrants of `event` (ids of other events or organizations are ignored)."""
+    check(action, label)
+    ids = sorted(set(registrant_ids))
+    result = BulkResult()
+    for start in range(0, len(ids), CHUNK):
+        result.add(_apply_chunk(org_id, event, action, ids[start : start + CHUNK], actor=actor, label=label))
+    return result
+
+
+def _apply_chunk(org_id: int, event: Event, action: str, ids: list[int], *, actor, label: str) -> BulkResult:
+    registrants = list(
+        Registrant.select(Registrant, Order)
+        .join(Order)
+        .where((Registrant.organization == org_id) & (Registrant.event == event.id) & Registrant.id.in_(ids))
+        .order_by(Registrant.id)
+    )
+    result = BulkResult()
+    seen_orders: set[int] = set()
+    for registrant in registrants:
+        if action in ("approve", "decline"):
+            if registrant.order_id in seen_orders:
+                continue
+            seen_orders.add(registrant.order_id)
+        step = _STEPS[action]
+        try:
+            with db.atomic():
+                changed = step(registrant, actor=actor, label=label.strip())
+        except Exception as exc:  # reported per row: one refusal must not stop the others
+            log.info("bulk %s refused for registrant %s: %s", action, registrant.id, exc)
+            result.failed += 1
+            if len(result.errors) < MAX_REPORTED:
+                result.errors.append({"registrant": registrant.id, "name": registrant.name, "error": str(exc)})
+            continue
+        if changed:
+            result.done += 1
+        else:
+            result.skipped += 1
+    return result
+
+
+def _resend(registrant: Registrant, *, actor, label) -> bool:
+    from webapp.mail.notify import resend_ticket
+
+    if registrant.canceled or registrant.order.status != "paid":
+        return False
+    resend_ticket(registrant, actor=actor)
+    return True
+
+
+def _label(registrant: Registrant, *, actor, label) -> bool:
+    from webapp.contacts import service as contacts
+    from webapp.contacts.models import Contact
+
+    if registrant.contact_id is None:
+        contacts.sync_registrant(registrant.id)
+        registrant = Registrant.get_by_id(registrant.id)
+    if registrant.contact_id is None:
+        raise ValueError("this registrant has no contact yet")
+    contacts.add_label(Contact.get_by_id(registrant.contact_id), label, actor=actor)
+    return True
+
+
+def _cancel(registrant: Registrant, *, actor, label) -> bool:
+    from webapp.orders import service as orders
+
+    if registrant.canceled:
+        return False
+    orders.cancel_registrant(registrant, actor=actor)
+    return True
+
+
+def _approve(registrant: Registrant, *, actor, label) -> bool:
+    from webapp.orders import service as orders
+
+    if registrant.order.approval != "pending":
+        return False
+    orders.approve_order(registrant.order, actor=actor)
+    return True
+
+
+def _decline(registrant: Registrant, *, actor, label) -> bool:
+    from webapp.orders import service as orders
+
+    if registrant.order.approval != "pending":
+        return False
+    orders.decline_order(registrant.order, actor=actor)
+    return True
+
+
+_STEPS: dict[str, Callable[..., bool]] = {
+    "resend": _resend,
+    "label": _label,
+    "cancel": _cancel,
+    "approve": _approve,
+    "decline": _decline,
+}
+
+
+def start_job(
+    org_id: int,
+    event: Event,
+    action: str,
+    filters: RegistrantFilters,
+    *,
+    actor: User | None,
+    label: str = "",
+    ids: list[int] | None = None,
+) -> ConsoleJob:
+    """A job that runs `action` on `ids`, or on every registrant the filters match when it starts."""
+    check(action, label)
+    params = {"action": action, "label": label.strip(), "filters": filters.to_dict()}
+    if ids is not None:
+        params["ids"] = sorted(set(ids))
+    job = ConsoleJob.create(
+        organization=org_id,
+        event=event,
+        user=actor,
+        kind="bulk",
+        state="queued",
+        params=params,
+    )
+    from tasks.base import enqueue_after_commit
+    from tasks.console import run_bulk_job
+
+    enqueue_after_commit(run_bulk_job, job.id)
+    return job
+
+
+def run_job(job_id: int) -> None:
+    """The task's body: work through the matching registrants chunk by chunk, counting progress."""
+    job = ConsoleJob.get_by_id(job_id)
+    if job.state != "queued":
+        return
+    event = Event.get_by_id(job.event_id)
+    actor = User.get_or_none(User.id == job.user_id) if job.user_id else None
+    params = job.params
+    ids = params.get("ids")
+    if ids is None:
+        ids = matching_ids(job.organization_id, event, RegistrantFilters.from_dict(params.get("filters", {})))
+    ConsoleJob.update(state="running", started_at=utcnow(), total=len(ids)).where(ConsoleJob.id == job.id).execute()
+    total = BulkResult()
+    try:
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            part = _apply_chunk(
+                job.organization_id, event, params["action"], chunk, actor=actor, label=params.get("label", "")
+            )
+            total.add(part)
+            ConsoleJob.update(
+                processed=start + len(chunk),
+                updated_rows=total.done,
+                skipped_rows=total.skipped,
+                failed_rows=total.failed,
+                row_errors=total.errors,
+            ).where(ConsoleJob.id == job.id).execute()
+    except Exception as exc:
+        log.exception("bulk job %s failed", job.id)
+        ConsoleJob.update(state="failed", error=str(exc)[:2000], finished_at=utcnow()).where(
+            ConsoleJob.id == job.id
+        ).execute()
+        return
+    ConsoleJob.update(state="done", processed=len(ids), finished_at=utcnow()).where(ConsoleJob.id == job.id).execute()

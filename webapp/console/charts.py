@@ -1,0 +1,107 @@
+"""Geometry for the dashboard's server-drawn SVG charts: daily bars and a running-total line.
+
+The template draws what this computes; no chart library, no script.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+WIDTH, HEIGHT = 640, 220
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 44, 44, 12, 26
+MAX_BUCKETS = 60
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    start: dt.date
+    value: int
+
+
+@dataclass
+class Chart:
+    width: int = WIDTH
+    height: int = HEIGHT
+    bars: list[Bar] = field(default_factory=list)
+    line: str = ""  # SVG path of the running total
+    ticks: list[tuple[float, int]] = field(default_factory=list)  # (y, value) for the daily scale
+    total_ticks: list[tuple[float, int]] = field(default_factory=list)  # (y, value) for the running total
+    labels: list[tuple[float, str]] = field(default_factory=list)  # (x, text) under the bars
+    bucket_days: int = 1
+    total: int = 0
+    top: int = PAD_TOP
+    bottom: int = HEIGHT - PAD_BOTTOM
+    left: int = PAD_LEFT
+    right: int = WIDTH - PAD_RIGHT
+
+    @property
+    def empty(self) -> bool:
+        return not self.bars
+
+
+def _nice(value: int) -> int:
+    """A round upper bound for an axis: 1, 2, 5 times a power of ten."""
+    if value <= 0:
+        return 1
+    magnitude = 1
+    while magnitude * 10 <= value:
+        magnitude *= 10
+    for step in (1, 2, 5, 10):
+        if step * magnitude >= value:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def series_chart(points: list[tuple[dt.date, int]], *, until: dt.date | None = None) -> Chart:
+    """Bars per day (per week when the range is long) plus the running total, from sparse points."""
+    chart = Chart()
+    if not points:
+        return chart
+    first = points[0][0]
+    last = max(points[-1][0], until or points[-1][0])
+    days = (last - first).days + 1
+    bucket = 1 if days <= MAX_BUCKETS else (7 if days <= MAX_BUCKETS * 7 else -(-days // MAX_BUCKETS))
+    count = -(-days // bucket)
+    values = [0] * count
+    for day, value in points:
+        values[min((day - first).days // bucket, count - 1)] += value
+    chart.bucket_days = bucket
+    chart.total = sum(values)
+
+    plot_w = chart.right - chart.left
+    plot_h = chart.bottom - chart.top
+    slot = plot_w / count
+    peak = _nice(max(values))
+    total_peak = _nice(chart.total)
+    running = 0
+    path = []
+    for i, value in enumerate(values):
+        height = plot_h * value / peak
+        x = chart.left + i * slot
+        chart.bars.append(
+            Bar(
+                x=round(x + slot * 0.1, 1),
+                y=round(chart.bottom - height, 1),
+                width=round(max(slot * 0.8, 1), 1),
+                height=round(height, 1),
+                start=first + dt.timedelta(days=i * bucket),
+                value=value,
+            )
+        )
+        running += value
+        y = chart.bottom - plot_h * running / total_peak
+        path.append(f"{'M' if i == 0 else 'L'}{x + slot / 2:.1f},{y:.1f}")
+    chart.line = " ".join(path)
+    chart.ticks = [(round(chart.bottom - plot_h * f, 1), round(peak * f)) for f in (0, 0.5, 1)]
+    chart.total_ticks = [(round(chart.bottom - plot_h * f, 1), round(total_peak * f)) for f in (0, 0.5, 1)]
+    every = max(1, count // 6)
+    chart.labels = [
+        (round(chart.left + i * slot + slot / 2, 1), (first + dt.timedelta(days=i * bucket)).strftime("%d %b"))
+        for i in range(0, count, every)
+    ]
+    return chart

@@ -1,0 +1,55 @@
+"""Forms of the console pages."""
+
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from webapp.console.imports import DUPLICATE_POLICIES
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(form, field):
+    if field.data and not EMAIL.match(field.data.strip()):
+        raise ValidationError("Enter an email address such as ana@example.org.")
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        "CSV file",
+        validators=[FileRequired("Choose a CSV file to upload.")],
+        description="The first line names the columns. UTF-8 text, comma or semicolon separated, up to 10 MB.",
+    )
+
+
+class ImportOptionsForm(FlaskForm):
+    product = SelectField("Ticket type", coerce=int, validators=[DataRequired("Choose a ticket type.")])
+    duplicates = RadioField(
+        "People already registered (same email)",
+        choices=list(DUPLICATE_POLICIES.items()),
+        default="skip",
+    )
+    paid = BooleanField("They have paid (or the ticket is free)", default=True)
+    send_ticket = BooleanField("Email each new participant their ticket", default=False)
+
+
+class PersonForm(FlaskForm):
+    """Name and email of one participant; question fields are added per event."""
+
+    name = StringField("Name", validators=[DataRequired("Enter the participant's name."), Length(max=200)])
+    email = StringField("Email", validators=[DataRequired("Enter an email address."), Length(max=254), _email])
+
+
+class AddParticipantForm(PersonForm):
+    product = SelectField("Ticket type", coerce=int, validators=[DataRequired("Choose a ticket type.")])
+    paid = BooleanField("They have paid (or the ticket is free)", default=True)
+    send_ticket = BooleanField("Email the ticket now", default=True)
+
+
+class MoveForm(FlaskForm):
+    product = SelectField("New ticket type", coerce=int, validators=[DataRequired("Choose a ticket type.")])

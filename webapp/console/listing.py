@@ -1,0 +1,237 @@
+"""The registrant list of an event: filters, search, sort and keyset pagination.
+
+Keyset ("seek") pagination keeps every page as fast as the first one at 100,000 registrants: a page
+is "the next 50 rows after this (sort value, id)", which the (event, name) and (event, id) indexes
+answer without counting past rows. The total is counted separately and capped.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict, dataclass, fields
+
+import peewee as pw
+
+from webapp.catalog.models import Coupon, Product
+from webapp.contacts.models import ContactLabel, Label
+from webapp.events.models import Event
+from webapp.orders.models import APPROVAL_STATES, ORDER_STATUSES, Order, Registrant
+
+PAGE_SIZE = 50
+COUNT_CAP = 100_000
+SORTS = {
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "name": "Name A–Z",
+    "-name": "Name Z–A",
+}
+
+
+@dataclass
+class RegistrantFilters:
+    """What the operator asked for, as read from (and written back to) the query string."""
+
+    q: str = ""
+    product: int | None = None
+    status: str = ""
+    approval: str = ""
+    checked_in: str = ""  # "yes" / "no"
+    coupon: int | None = None
+    label: int | None = None
+    canceled: str = ""  # "yes": canceled registrants only; "no": hide them
+    sort: str = "newest"
+
+    @classmethod
+    def from_args(cls, args) -> RegistrantFilters:
+        def number(name):
+            value = (args.get(name) or "").strip()
+            return int(value) if value.isdigit() else None
+
+        def choice(name, allowed):
+            value = (args.get(name) or "").strip()
+            return value if value in allowed else ""
+
+        return cls(
+            q=(args.get("q") or "").strip()[:200],
+            product=number("product"),
+            status=choice("status", ORDER_STATUSES),
+            approval=choice("approval", APPROVAL_STATES),
+            checked_in=choice("checked_in", ("yes", "no")),
+            coupon=number("coupon"),
+            label=number("label"),
+            canceled=choice("canceled", ("yes", "no")),
+            sort=choice("sort", SORTS) or "newest",
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RegistrantFilters:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_args(self) -> dict:
+        """Only what differs from the defaults: short, shareable URLs."""
+        default = RegistrantFilters()
+        return {k: v for k, v in asdict(self).items() if v not in (None, "") and v != getattr(default, k)}
+
+    @property
+    def active(self) -> bool:
+        return bool({k for k in self.to_args() if k != "sort"})
+
+
+@dataclass
+class Page:
+    rows: list[Registrant]
+    total: int
+    total_capped: bool
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+def filtered(org_id: int, event: Event, filters: RegistrantFilters) -> pw.ModelSelect:
+    """The event's registrants matching `filters`, joined with their order and product."""
+    query = (
+        Registrant.select(Registrant, Order, Product)
+        .join(Order, on=(Registrant.order == Order.id))
+        .switch(Registrant)
+        .join(Product, on=(Registrant.product == Product.id))
+        .where((Registrant.organization == org_id) & (Registrant.event == event.id))
+    )
+    conditions = _conditions(org_id, filters)
+    return query.where(*conditions) if conditions else query
+
+
+def _conditions(org_id: int, f: RegistrantFilters) -> list:
+    conditions = []
+    if f.q:
+        term = f.q.replace("%", "").replace("\\", "")
+        like = f"%{term}%"
+        match = (Registrant.name**like) | (Registrant.email**like)
+        if term.isalnum() and len(term) <= 16:
+            match |= Order.code == term.upper()
+        conditions.append(match)
+    if f.product:
+        conditions.append(Registrant.product == f.product)
+    if f.status:
+        conditions.append(Order.status == f.status)
+    if f.approval:
+        conditions.append(Order.approval == f.approval)
+    if f.checked_in == "yes":
+        conditions.append(Registrant.checked_in_at.is_null(False))
+    elif f.checked_in == "no":
+        conditions.append(Registrant.checked_in_at.is_null(True))
+    if f.coupon:
+        conditions.append(Order.coupon == f.coupon)
+    if f.label:
+        labelled = ContactLabel.select(ContactLabel.contact).where(
+            (ContactLabel.organization == org_id) & (ContactLabel.label == f.label)
+        )
+        conditions.append(Registrant.contact.in_(labelled))
+    if f.canceled == "yes":
+        conditions.append(Registrant.canceled == True)  # noqa: E712
+    elif f.canceled == "no":
+        conditions.append(Registrant.canceled == False)  # noqa: E712
+    return conditions
+
+
+def _encode(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str | None) -> list | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError):
+        return None  # a mangled cursor shows the first page, never a 500
+    if not isinstance(values, list) or len(values) != 2 or not isinstance(values[1], int):
+        return None
+    return values
+
+
+def _sort_key(sort: str, registrant: Registrant) -> list:
+    if sort in ("name", "-name"):
+        return [registrant.name, registrant.id]
+    return [None, registrant.id]
+
+
+def _seek(query: pw.ModelSelect, sort: str, cursor: list, forward: bool) -> pw.ModelSelect:
+    descending = sort in ("newest", "-name")
+    going_down = descending == forward  # walking towards smaller keys
+    value, last_id = cursor
+    if sort in ("name", "-name"):
+        if not isinstance(value, str):
+            return query
+        key = pw.Tuple(Registrant.name, Registrant.id)
+        return query.where(key < pw.Tuple(value, last_id) if going_down else key > pw.Tuple(value, last_id))
+    return query.where(Registrant.id < last_id if going_down else Registrant.id > last_id)
+
+
+def _order(query: pw.ModelSelect, sort: str, forward: bool) -> pw.ModelSelect:
+    descending = sort in ("newest", "-name")
+    if not forward:
+        descending = not descending
+    if sort in ("name", "-name"):
+        keys = (Registrant.name, Registrant.id)
+    else:
+        keys = (Registrant.id,)
+    return query.order_by(*[k.desc() if descending else k.asc() for k in keys])
+
+
+def page(
+    org_id: int, event: Event, filters: RegistrantFilters, *, after: str | None = None, before: str | None = None
+) -> Page:
+    base = filtered(org_id, event, filters)
+    after_key, before_key = _decode(after), _decode(before)
+    forward = before_key is None
+    query = base
+    if after_key and forward:
+        query = _seek(query, filters.sort, after_key, True)
+    elif before_key:
+        query = _seek(query, filters.sort, before_key, False)
+    rows = list(_order(query, filters.sort, forward).limit(PAGE_SIZE + 1))
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    if not forward:
+        rows.reverse()
+    has_next = more if forward else True
+    has_prev = bool(after_key) if forward else more
+    total = base.select(Registrant.id).limit(COUNT_CAP + 1).count()
+    return Page(
+        rows=rows,
+        total=min(total, COUNT_CAP),
+        total_capped=total > COUNT_CAP,
+        next_cursor=_encode(_sort_key(filters.sort, rows[-1])) if rows and has_next else None,
+        prev_cursor=_encode(_sort_key(filters.sort, rows[0])) if rows and has_prev else None,
+    )
+
+
+def filter_choices(org_id: int, event: Event) -> dict:
+    """What the filter menus offer for this event."""
+    return {
+        "products": list(
+            Product.select(Product.id, Product.name)
+            .where((Product.organization == org_id) & (Product.event == event.id))
+            .order_by(Product.position, Product.id)
+        ),
+        "coupons": list(
+            Coupon.select(Coupon.id, Coupon.code)
+            .where((Coupon.organization == org_id) & (Coupon.event == event.id))
+            .order_by(Coupon.code)
+        ),
+        "labels": list(Label.select(Label.id, Label.name).where(Label.organization == org_id).order_by(Label.name)),
+        "statuses": ORDER_STATUSES,
+        "approvals": APPROVAL_STATES,
+        "sorts": SORTS,
+    }
+
+
+def matching_ids(org_id: int, event: Event, filters: RegistrantFilters) -> list[int]:
+    """Every registrant id the filters match (for a bulk action on the whole filtered set)."""
+    query = filtered(org_id, event, filters).select(Registrant.id).order_by(Registrant.id)
+    return [row.id for row in query.objects()]

@@ -1,0 +1,58 @@
+"""The console's home (every event with its key numbers) and each event's dashboard."""
+
+from __future__ import annotations
+
+from flask import g, redirect, render_template, url_for
+
+from webapp.console import charts, dashboard
+from webapp.console.blueprint import bp, event_or_404
+from webapp.db import utcnow
+from webapp.security import has_role, org_id, role_required
+from webapp.timeutil import to_local
+
+
+@bp.route("/")
+@role_required("door")
+def home():
+    if not has_role("manager"):  # door staff work at the scanner
+        return redirect(url_for("checkin.index") if "checkin.index" in _endpoints() else url_for("accounts.index"))
+    summaries = dashboard.org_overview(org_id())
+    return render_template("console/home.html", summaries=summaries, currency=g.org.currency)
+
+
+def _endpoints():
+    from flask import current_app
+
+    return current_app.view_functions
+
+
+@bp.route("/events/<int:event_id>/overview")
+@role_required("manager")
+def event_dashboard(event_id: int):
+    event = event_or_404(event_id)
+    stats = dashboard.event_stats(event)
+    today = to_local(utcnow(), event.timezone).date()
+    return render_template(
+        "console/dashboard/event.html",
+        event=event,
+        stats=stats,
+        registrations_chart=charts.series_chart(stats.registrations_by_day, until=today),
+        revenue_chart=charts.series_chart(stats.revenue_by_day, until=today),
+        live=dashboard.is_live(event),
+        over=dashboard.is_over(event),
+    )
+
+
+@bp.route("/events/<int:event_id>/live")
+@role_required("manager")
+def event_live(event_id: int):
+    """The check-in numbers alone: what the dashboard polls while the event runs."""
+    event = event_or_404(event_id)
+    return render_template(
+        "console/dashboard/_live.html",
+        event=event,
+        live_numbers=dashboard.attendance(event),
+        live=dashboard.is_live(event),
+        over=dashboard.is_over(event),
+        now=utcnow(),
+    )

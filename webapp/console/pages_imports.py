@@ -1,0 +1,151 @@
+"""CSV import of participants: upload, map the columns with a preview, then watch the job."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Response, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from webapp.catalog.models import Product
+from webapp.console import imports
+from webapp.console.blueprint import bp, event_or_404, is_fragment_request
+from webapp.console.forms import ImportOptionsForm, UploadForm
+from webapp.console.models import ConsoleJob
+from webapp.security import org_id, role_required
+
+
+def _recent(event):
+    return list(
+        ConsoleJob.select()
+        .where((ConsoleJob.organization == org_id()) & (ConsoleJob.event == event.id) & (ConsoleJob.kind == "import"))
+        .order_by(ConsoleJob.id.desc())
+        .limit(10)
+    )
+
+
+def _products(event) -> list[Product]:
+    return list(
+        Product.select()
+        .where((Product.organization == org_id()) & (Product.event == event.id) & (Product.admits_entry == True))  # noqa: E712
+        .order_by(Product.position, Product.id)
+    )
+
+
+@bp.route("/events/<int:event_id>/import", methods=["GET", "POST"])
+@role_required("manager")
+def import_start(event_id: int):
+    event = event_or_404(event_id)
+    try:
+        form = UploadForm()
+        submitted = form.validate_on_submit()
+    except RequestEntityTooLarge:
+        form = UploadForm(formdata=None)
+        form.file.errors = [f"The file is too large; the limit is {imports.MAX_BYTES // 1024 // 1024} MB."]
+        submitted = False
+    if submitted:
+        upload = form.file.data
+        try:
+            parsed = imports.read_upload(upload.read(imports.MAX_BYTES + 1))
+        except imports.ImportFileError as exc:
+            form.file.errors = [str(exc)]
+        else:
+            job = imports.create_job(org_id(), event, current_user, parsed, upload.filename or "")
+            return redirect(url_for("console.import_mapping", job_id=job.id), code=303)
+    status = 422 if form.file.errors else 200
+    return render_template(
+        "console/imports/upload.html",
+        event=event,
+        form=form,
+        recent=_recent(event),
+        has_products=bool(_products(event)),
+        max_mb=imports.MAX_BYTES // 1024 // 1024,
+        max_rows=imports.MAX_ROWS,
+    ), status
+
+
+def _mapping_job(job_id: int) -> ConsoleJob:
+    return ConsoleJob.get(
+        (ConsoleJob.id == job_id) & (ConsoleJob.organization == org_id()) & (ConsoleJob.kind == "import")
+    )
+
+
+@bp.route("/imports/<int:job_id>", methods=["GET", "POST"])
+@role_required("manager")
+def import_mapping(job_id: int):
+    job = _mapping_job(job_id)
+    event = event_or_404(job.event_id)
+    if job.state != "mapping":
+        return redirect(url_for("console.job_progress", job_id=job.id))
+    targets = imports.targets(event)
+    products = _products(event)
+    form = ImportOptionsForm()
+    form.product.choices = [(p.id, p.name) for p in products]
+    if request.method == "GET" and len(products) == 1:
+        form.product.data = products[0].id
+    mapping, mapping_errors = job.params.get("mapping", {}), {}
+    if request.method == "POST":
+        try:
+            mapping = imports.read_mapping(request.form, job.params["headers"], targets)
+        except imports.MappingError as exc:
+            mapping_errors = exc.errors
+            mapping = {k: int(v) for k, v in _partial_mapping(request.form, job).items()}
+        options_ok = form.validate_on_submit()
+        if request.form.get("preview") or is_fragment_request():
+            return _preview(job, event, mapping, mapping_errors)
+        if options_ok and not mapping_errors:
+            product = next(p for p in products if p.id == form.product.data)
+            imports.start(
+                job,
+                mapping=mapping,
+                product=product,
+                duplicates=form.duplicates.data,
+                send_ticket=form.send_ticket.data,
+                paid=form.paid.data,
+            )
+            return redirect(url_for("console.job_progress", job_id=job.id), code=303)
+    status = 422 if (mapping_errors or form.errors) else 200
+    return render_template(
+        "console/imports/mapping.html",
+        job=job,
+        event=event,
+        form=form,
+        targets=targets,
+        mapping=mapping,
+        mapping_errors=mapping_errors,
+        rows=imports.preview(job, mapping, event),
+    ), status
+
+
+def _partial_mapping(form, job: ConsoleJob) -> dict[str, int]:
+    headers = job.params["headers"]
+    out = {}
+    for key, value in form.items():
+        if key.startswith("map-") and value.isdigit() and int(value) < len(headers):
+            out[key[4:]] = int(value)
+    return out
+
+
+def _preview(job, event, mapping, mapping_errors):
+    return render_template(
+        "console/imports/_preview.html",
+        job=job,
+        event=event,
+        targets=imports.targets(event),
+        mapping=mapping,
+        mapping_errors=mapping_errors,
+        rows=imports.preview(job, mapping, event),
+    )
+
+
+@bp.route("/imports/<int:job_id>/errors.csv")
+@role_required("manager")
+def import_errors(job_id: int):
+    job = _mapping_job(job_id)
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", job.params.get("filename", "import.csv").rsplit(".", 1)[0]) or "import"
+    return Response(
+        "\ufeff" + imports.error_rows_csv(job),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}-errors.csv"', "Cache-Control": "no-store"},
+    )

@@ -1,0 +1,157 @@
+"""Logs: every outbound email (state, error, resend), the audit trail and an event's check-in log."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from webapp.accounts.audit import AuditEntry
+from webapp.accounts.models import Membership, User
+from webapp.console.blueprint import bp, event_or_404, render_page
+from webapp.security import org_id, role_required
+
+PAGE_SIZE = 50
+
+
+def _before() -> int | None:
+    value = request.args.get("before", "")
+    return int(value) if value.isdigit() else None
+
+
+def _keyset(query, model, before: int | None):
+    """Newest first, PAGE_SIZE rows older than `before` (an id); (rows, id to continue from)."""
+    if before:
+        query = query.where(model.id < before)
+    rows = list(query.order_by(model.id.desc()).limit(PAGE_SIZE + 1))
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return rows, (rows[-1].id if more and rows else None)
+
+
+# -- mail -----------------------------------------------------------------------------------------
+
+
+@bp.route("/mail")
+@role_required("manager")
+def mail_log():
+    from webapp.mail import service as mail
+    from webapp.mail.models import OUTBOX_STATES, Outbox
+
+    state = request.args.get("state", "")
+    state = state if state in OUTBOX_STATES else ""
+    kind = request.args.get("kind", "")
+    q = request.args.get("q", "").strip()[:200]
+    query = mail.list_outbox(org_id(), state=state or None, kind=kind or None, search=q or None).order_by()
+    rows, next_before = _keyset(query, Outbox, _before())
+    args = {k: v for k, v in {"state": state, "kind": kind, "q": q}.items() if v}
+    return render_page(
+        "console/logs/mail.html",
+        "console/logs/_mail_rows.html",
+        messages=rows,
+        next_before=next_before,
+        states=OUTBOX_STATES,
+        kinds=mail.outbox_kinds(org_id()),
+        state=state,
+        kind=kind,
+        q=q,
+        args=args,
+        paged=bool(_before()),
+    )
+
+
+@bp.route("/mail/<int:message_id>")
+@role_required("manager")
+def mail_message(message_id: int):
+    from webapp.mail import service as mail
+
+    return render_template("console/logs/mail_message.html", m=mail.get_message(org_id(), message_id))
+
+
+@bp.route("/mail/<int:message_id>/resend", methods=["POST"])
+@role_required("manager")
+def mail_resend(message_id: int):
+    from webapp.mail import service as mail
+
+    message = mail.get_message(org_id(), message_id)
+    copy = mail.resend(message, actor=current_user)
+    flash(f"“{message.subject}” is queued again for {message.to_email}.", "success")
+    return redirect(url_for("console.mail_message", message_id=copy.id), code=303)
+
+
+# -- audit trail ----------------------------------------------------------------------------------
+
+
+@bp.route("/audit")
+@role_required("admin")
+def audit_log():
+    query = AuditEntry.select(AuditEntry).where(AuditEntry.organization == org_id())
+    action = request.args.get("action", "").strip()[:64]
+    user = request.args.get("user", "")
+    if action:
+        query = query.where(AuditEntry.action.startswith(action))
+    if user.isdigit():
+        query = query.where(AuditEntry.user == int(user))
+    rows, next_before = _keyset(query, AuditEntry, _before())
+    members = list(
+        User.select(User.id, User.name, User.email)
+        .join(Membership)
+        .where(Membership.organization == org_id())
+        .order_by(User.name)
+    )
+    domains = sorted({a.split(".", 1)[0] for (a,) in AuditEntry.select(AuditEntry.action).where(
+        AuditEntry.organization == org_id()).distinct().tuples()})  # fmt: skip
+    args = {k: v for k, v in {"action": action, "user": user}.items() if v}
+    return render_page(
+        "console/logs/audit.html",
+        "console/logs/_audit_rows.html",
+        entries=rows,
+        next_before=next_before,
+        members=members,
+        domains=domains,
+        action=action,
+        user=user,
+        args=args,
+        paged=bool(_before()),
+    )
+
+
+# -- check-in log ---------------------------------------------------------------------------------
+
+
+@bp.route("/events/<int:event_id>/checkins")
+@role_required("manager")
+def checkin_log(event_id: int):
+    from webapp.checkin.models import CHECKIN_REASONS, Checkin, CheckinList
+    from webapp.orders.models import Registrant
+
+    event = event_or_404(event_id)
+    query = (
+        Checkin.select(Checkin, CheckinList, Registrant, User)
+        .join(CheckinList)
+        .switch(Checkin)
+        .join(Registrant, join_type="LEFT OUTER")
+        .switch(Checkin)
+        .join(User, join_type="LEFT OUTER", on=(Checkin.user == User.id))
+        .where((Checkin.organization == org_id()) & (Checkin.event == event.id))
+    )
+    result = request.args.get("result", "")
+    if result == "ok":
+        query = query.where(Checkin.result == "ok")
+    elif result in CHECKIN_REASONS:
+        query = query.where(Checkin.reason == result)
+    elif result == "error":
+        query = query.where(Checkin.result == "error")
+    else:
+        result = ""
+    rows, next_before = _keyset(query, Checkin, _before())
+    return render_page(
+        "console/logs/checkins.html",
+        "console/logs/_checkin_rows.html",
+        event=event,
+        checkins=rows,
+        next_before=next_before,
+        reasons=CHECKIN_REASONS,
+        result=result,
+        args={"result": result} if result else {},
+        paged=bool(_before()),
+    )

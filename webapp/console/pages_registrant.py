@@ -1,0 +1,295 @@
+"""One registrant: answers, order, payments, ticket, emails, check-ins; edit, cancel, refund, move.
+And adding a participant by hand."""
+
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from webapp.catalog.models import Product, Question
+from webapp.console.blueprint import bp, event_or_404
+from webapp.console.forms import AddParticipantForm, MoveForm, PersonForm
+from webapp.orders.models import Order, Registrant
+from webapp.security import org_id, role_required
+
+ANSWER_PREFIX = "a-"
+
+
+def _questions(event) -> list[Question]:
+    return list(
+        Question.select()
+        .where((Question.organization == org_id()) & (Question.event == event.id))
+        .order_by(Question.position, Question.id)
+    )
+
+
+def _ticket_products(event) -> list[Product]:
+    return list(
+        Product.select()
+        .where((Product.organization == org_id()) & (Product.event == event.id) & (Product.admits_entry == True))  # noqa: E712
+        .order_by(Product.position, Product.id)
+    )
+
+
+def _with_questions(base, questions):
+    from webapp.catalog.questions import build_fields
+
+    return type(base.__name__, (base,), build_fields(questions, prefix=ANSWER_PREFIX))
+
+
+def _field_names(questions) -> list[str]:
+    from webapp.catalog.questions import field_name
+
+    return [field_name(q, ANSWER_PREFIX) for q in questions]
+
+
+def _registrant(event, registrant_id: int) -> Registrant:
+    return (
+        Registrant.select(Registrant, Order, Product)
+        .join(Order)
+        .switch(Registrant)
+        .join(Product)
+        .where(
+            (Registrant.id == registrant_id) & (Registrant.organization == org_id()) & (Registrant.event == event.id)
+        )
+        .get()
+    )
+
+
+def _service_error_types():
+    from webapp.mail.notify import NotAdmitted
+    from webapp.orders.service import OrderError
+
+    return (OrderError, NotAdmitted)
+
+
+# -- adding ---------------------------------------------------------------------------------------
+
+
+@bp.route("/events/<int:event_id>/participants/new", methods=["GET", "POST"])
+@role_required("manager")
+def add_participant(event_id: int):
+    from webapp.catalog.questions import answers_from_form
+    from webapp.orders import service as orders
+
+    event = event_or_404(event_id)
+    questions = _questions(event)
+    products = _ticket_products(event)
+    form = _with_questions(AddParticipantForm, questions)()
+    form.product.choices = [(p.id, f"{p.name}") for p in products]
+    if request.method == "GET" and products:
+        form.product.data = products[0].id
+    if form.validate_on_submit():
+        product = next(p for p in products if p.id == form.product.data)
+        person = {
+            "name": form.name.data.strip(),
+            "email": form.email.data.strip(),
+            "answers": answers_from_form(form, questions, prefix=ANSWER_PREFIX),
+        }
+        try:
+            order = orders.add_participants(
+                event, product, [person], source="console", paid=form.paid.data,
+                send_ticket=form.send_ticket.data, actor=current_user,
+            )  # fmt: skip
+        except orders.OrderError as exc:
+            form.product.errors = [*form.product.errors, str(exc)]
+        else:
+            registrant = order.registrants.get()
+            sent = " The ticket is on its way." if form.send_ticket.data and form.paid.data else ""
+            flash(f"{registrant.name} is registered (order {order.code}).{sent}", "success")
+            if request.form.get("another"):
+                return redirect(url_for("console.add_participant", event_id=event.id), code=303)
+            return redirect(url_for("console.registrant", event_id=event.id, registrant_id=registrant.id), code=303)
+    status = 422 if form.errors else 200
+    return render_template(
+        "console/registrants/new.html", event=event, form=form, questions=questions, products=products,
+        question_fields=_field_names(questions),
+    ), status  # fmt: skip
+
+
+# -- the registrant's page -------------------------------------------------------------------------
+
+
+def _page(event, registrant, *, edit_form=None, move_form=None, status=200):
+    from webapp.catalog.questions import form_data, format_answer
+    from webapp.mail.service import emails_for_registrant
+
+    questions = _questions(event)
+    if edit_form is None:
+        data = {"name": registrant.name, "email": registrant.email}
+        data.update(form_data(questions, registrant.answers, prefix=ANSWER_PREFIX))
+        edit_form = _with_questions(PersonForm, questions)(formdata=None, data=data)
+    if move_form is None:
+        move_form = MoveForm(formdata=None, data={"product": registrant.product_id})
+    move_form.product.choices = [(p.id, p.name) for p in _ticket_products(event)]
+    answers = {**(registrant.order.answers or {}), **(registrant.answers or {})}
+    return render_template(
+        "console/registrants/detail.html",
+        event=event,
+        r=registrant,
+        order=registrant.order,
+        answers=[(q, format_answer(q, answers.get(str(q.id)))) for q in questions],
+        emails=emails_for_registrant(registrant),
+        checkins=_checkins(registrant),
+        others=list(registrant.order.registrants.where(Registrant.id != registrant.id).order_by(Registrant.id)),
+        edit_form=edit_form,
+        move_form=move_form,
+        question_fields=_field_names(questions),
+    ), status
+
+
+def _checkins(registrant):
+    from webapp.accounts.models import User
+    from webapp.checkin.models import Checkin, CheckinList
+
+    return list(
+        Checkin.select(Checkin, CheckinList, User)
+        .join(CheckinList)
+        .switch(Checkin)
+        .join(User, on=(Checkin.user == User.id), join_type="LEFT OUTER")
+        .where(Checkin.registrant == registrant.id)
+        .order_by(Checkin.id.desc())
+        .limit(100)
+    )
+
+
+@bp.route("/events/<int:event_id>/registrants/<int:registrant_id>")
+@role_required("manager")
+def registrant(event_id: int, registrant_id: int):
+    event = event_or_404(event_id)
+    return _page(event, _registrant(event, registrant_id))
+
+
+@bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/edit", methods=["POST"])
+@role_required("manager")
+def registrant_edit(event_id: int, registrant_id: int):
+    from webapp.catalog.questions import answers_from_form
+    from webapp.orders import service as orders
+
+    event = event_or_404(event_id)
+    reg = _registrant(event, registrant_id)
+    questions = _questions(event)
+    form = _with_questions(PersonForm, questions)()
+    if form.validate_on_submit():
+        try:
+            orders.update_registrant(
+                reg,
+                name=form.name.data,
+                email=form.email.data,
+                answers={**(reg.answers or {}), **answers_from_form(form, questions, prefix=ANSWER_PREFIX)},
+                actor=current_user,
+            )
+        except orders.OrderError as exc:
+            form.email.errors = [*form.email.errors, str(exc)]
+        else:
+            flash("Saved. The ticket now carries the new details.", "success")
+            return redirect(url_for("console.registrant", event_id=event.id, registrant_id=reg.id), code=303)
+    return _page(event, reg, edit_form=form, status=422)
+
+
+def _action(event_id: int, registrant_id: int, do, success: str):
+    event = event_or_404(event_id)
+    reg = _registrant(event, registrant_id)
+    try:
+        do(reg)
+    except _service_error_types() as exc:
+        flash(str(exc), "error")
+    else:
+        flash(success.format(name=reg.name), "success")
+    return redirect(url_for("console.registrant", event_id=event.id, registrant_id=reg.id), code=303)
+
+
+@bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/cancel", methods=["POST"])
+@role_required("manager")
+def registrant_cancel(event_id: int, registrant_id: int):
+    from webapp.orders import service as orders
+
+    return _action(
+        event_id, registrant_id, lambda r: orders.cancel_registrant(r, actor=current_user),
+        "{name}'s registration is canceled; the ticket no longer admits.",
+    )  # fmt: skip
+
+
+@bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/refund", methods=["POST"])
+@role_required("manager")
+def registrant_refund(event_id: int, registrant_id: int):
+    from webapp.orders import service as orders
+
+    return _action(
+        event_id, registrant_id, lambda r: orders.mark_refunded(r.order, actor=current_user),
+        "The order is marked as refunded. Send the money back through your bank or gateway.",
+    )  # fmt: skip
+
+
+@bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/approve", methods=["POST"])
+@role_required("manager")
+def registrant_approve(event_id: int, registrant_id: int):
+    from webapp.orders import service as orders
+
+    decision = request.form.get("decision")
+    if decision == "decline":
+        return _action(event_id, registrant_id, lambda r: orders.decline_order(r.order, actor=current_user),
+                       "The registration is declined.")  # fmt: skip
+    return _action(event_id, registrant_id, lambda r: orders.approve_order(r.order, actor=current_user),
+                   "The registration is approved.")  # fmt: skip
+
+
+@bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/resend", methods=["POST"])
+@role_required("manager")
+def registrant_resend(event_id: int, registrant_id: int):
+    from webapp.mail.notify import resend_ticket
+
+    return _action(event_id, registrant_id, lambda r: resend_ticket(r, actor=current_user),
+                   "The ticket is on its way to {name}.")  # fmt: skip
+
+
+@bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/emails/<int:message_id>/resend", methods=["POST"])
+@role_required("manager")
+def registrant_email_resend(event_id: int, registrant_id: int, message_id: int):
+    from webapp.mail import service as mail
+
+    def resend(reg):
+        message = mail.get_message(org_id(), message_id)
+        if message.registrant_id != reg.id:
+            raise mail.Outbox.DoesNotExist
+        mail.resend(message, actor=current_user)
+
+    return _action(event_id, registrant_id, resend, "The email is queued again.")
+
+
+@bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/move", methods=["POST"])
+@role_required("manager")
+def registrant_move(event_id: int, registrant_id: int):
+    from webapp.orders import service as orders
+
+    event = event_or_404(event_id)
+    reg = _registrant(event, registrant_id)
+    form = MoveForm()
+    products = _ticket_products(event)
+    form.product.choices = [(p.id, p.name) for p in products]
+    if form.validate_on_submit():
+        product = next(p for p in products if p.id == form.product.data)
+        try:
+            orders.change_product(reg, product, actor=current_user)
+        except orders.OrderError as exc:
+            form.product.errors = [*form.product.errors, str(exc)]
+        else:
+            flash(f"{reg.name} now holds a {product.name} ticket.", "success")
+            return redirect(url_for("console.registrant", event_id=event.id, registrant_id=reg.id), code=303)
+    return _page(event, reg, move_form=form, status=422)
+
+
+@bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/ticket.pdf")
+@role_required("manager")
+def registrant_ticket(event_id: int, registrant_id: int):
+    from webapp.tickets.service import NoTickets, registrant_pdf
+
+    event = event_or_404(event_id)
+    reg = _registrant(event, registrant_id)
+    try:
+        pdf = registrant_pdf(reg)
+    except NoTickets:
+        flash("This registrant has no valid ticket (unpaid, canceled or awaiting approval).", "error")
+        return redirect(url_for("console.registrant", event_id=event.id, registrant_id=reg.id), code=303)
+    filename = f"ticket-{reg.order.code}-{reg.id}.pdf"
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})

@@ -1,0 +1,76 @@
+"""The registrant list of an event: search, filters, sort, paging and bulk actions (htmx partials)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_login import current_user
+
+from webapp.console import bulk, listing
+from webapp.console.blueprint import bp, event_or_404, render_page
+from webapp.console.models import ConsoleJob
+from webapp.security import org_id, role_required
+
+
+def _list_context(event, filters, *, after=None, before=None, **extra) -> dict:
+    page = listing.page(org_id(), event, filters, after=after, before=before)
+    return {
+        "event": event,
+        "filters": filters,
+        "page": page,
+        "choices": listing.filter_choices(org_id(), event),
+        "actions": bulk.ACTIONS,
+        "inline_limit": bulk.INLINE_LIMIT,
+        **extra,
+    }
+
+
+@bp.route("/events/<int:event_id>/registrants")
+@role_required("manager")
+def registrants(event_id: int):
+    event = event_or_404(event_id)
+    filters = listing.RegistrantFilters.from_args(request.args)
+    context = _list_context(event, filters, after=request.args.get("after"), before=request.args.get("before"))
+    return render_page("console/registrants/index.html", "console/registrants/_results.html", **context)
+
+
+@bp.route("/events/<int:event_id>/registrants/bulk", methods=["POST"])
+@role_required("manager")
+def registrants_bulk(event_id: int):
+    event = event_or_404(event_id)
+    filters = listing.RegistrantFilters.from_args(request.form)
+    action = request.form.get("action", "")
+    label = request.form.get("label", "")
+    scope = request.form.get("scope", "selected")
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    try:
+        if scope == "all" or len(ids) > bulk.INLINE_LIMIT:
+            picked = None if scope == "all" else ids  # a large hand-picked selection runs as a job too
+            job = bulk.start_job(org_id(), event, action, filters, actor=current_user, label=label, ids=picked)
+            return _after_bulk(event, filters, job=job, action=action)
+        if not ids:
+            raise bulk.BulkError("Select at least one registrant, or choose “all matching”.")
+        result = bulk.apply(org_id(), event, action, ids, actor=current_user, label=label)
+    except bulk.BulkError as exc:
+        return _after_bulk(event, filters, error=str(exc), status=422, action=action, label=label)
+    return _after_bulk(event, filters, result=result, action=action)
+
+
+def _after_bulk(event, filters, *, status=200, **extra):
+    context = _list_context(event, filters, bulk_action=extra.pop("action", ""), **extra)
+    if not request.headers.get("HX-Request"):
+        result = extra.get("result")
+        if extra.get("error"):
+            flash(extra["error"], "error")
+        elif result is not None:
+            flash(f"{result.done} done, {result.skipped} unchanged, {result.failed} refused.", "success")
+        return redirect(url_for("console.registrants", event_id=event.id, **filters.to_args()), code=303)
+    return render_page("console/registrants/index.html", "console/registrants/_results.html", status, **context)
+
+
+@bp.route("/jobs/<int:job_id>")
+@role_required("manager")
+def job_progress(job_id: int):
+    """A job's progress bar; the fragment polls itself until the job is finished."""
+    job = ConsoleJob.get_for_org(org_id(), job_id)
+    event = event_or_404(job.event_id)
+    return render_page("console/imports/job.html", "console/_progress.html", job=job, event=event)
