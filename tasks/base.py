@@ -22,6 +22,30 @@ def with_db(fn):
     return wrapper
 
 
+def with_app(fn):
+    """Give the task an app context (templates, Babel, URL building) and a database connection;
+    the worker builds its app once. In immediate mode the caller's context is reused."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from flask import has_app_context
+
+        if has_app_context():
+            with task_connection():
+                return fn(*args, **kwargs)
+        with _worker_app().app_context(), task_connection():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@functools.cache
+def _worker_app():
+    from webapp import create_app
+
+    return create_app()
+
+
 def enqueue_after_commit(task, *args, **kwargs) -> None:
     """Enqueue a Huey task only once the surrounding transaction has committed, so a worker never
     sees a row that is not there yet (or that a rollback took away)."""

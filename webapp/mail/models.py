@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import peewee as pw
 
-from webapp.accounts.models import Organization
-from webapp.db import BaseModel, JSONField, utcnow
+from webapp.accounts.models import Organization, User
+from webapp.db import BaseModel, JSONField, OrgScoped, utcnow
+from webapp.events.models import Event
+from webapp.orders.models import Registrant
 
 OUTBOX_STATES = ("queued", "sending", "sent", "failed")
 
@@ -35,3 +37,90 @@ class Outbox(BaseModel):
 
     class Meta:
         indexes = ((("state", "next_attempt_at"), False),)
+
+
+class SendingDomain(OrgScoped):
+    """A domain an organization sends from: its DKIM key and what DNS last said about it."""
+
+    organization = pw.ForeignKeyField(Organization, backref="sending_domains", on_delete="CASCADE")
+    domain = pw.CharField(max_length=253)  # lower-case, no trailing dot
+    dkim_selector = pw.CharField(max_length=63)
+    dkim_private_key = pw.TextField()  # PEM (PKCS#8)
+    dkim_public_key = pw.TextField()  # base64 DER, the p= of the DKIM record
+    spf_ok = pw.BooleanField(default=False)
+    dkim_ok = pw.BooleanField(default=False)
+    verified_at = pw.DateTimeField(null=True)  # both records found; mail from it is DKIM-signed
+    last_checked_at = pw.DateTimeField(null=True)
+    last_error = pw.TextField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("organization", "domain"), True),)
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class EventMailSettings(OrgScoped):
+    """Who an event's emails come from, and whether the check-in confirmation is sent."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, unique=True, on_delete="CASCADE")
+    sender_name = pw.CharField(max_length=200, default="")
+    sender_email = pw.CharField(max_length=254, default="")  # must be on a verified domain to be used
+    reply_to = pw.CharField(max_length=254, default="")
+    send_payment_email = pw.BooleanField(default=True)
+    send_checkin_email = pw.BooleanField(default=False)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+
+class EmailTemplate(OrgScoped):
+    """An operator's version of one email of an event in one language. Without a row the built-in
+    default of that slot is used. Slots: ticket, payment, checkin, automation:<id>."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, backref="email_templates", on_delete="CASCADE")
+    slot = pw.CharField(max_length=32)
+    locale = pw.CharField(max_length=8)
+    subject = pw.CharField(max_length=500)
+    html_body = pw.TextField()
+    text_body = pw.TextField()
+    updated_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("event", "slot", "locale"), True),)
+
+
+AUTOMATION_TRIGGERS = ("registered", "paid", "checked_in", "before_start")
+
+
+class Automation(OrgScoped):
+    """An email sent to each registrant of an event once: `delay_minutes` after a trigger
+    (registered, paid, checked_in), or `delay_minutes` before the event starts (before_start)."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, backref="automations", on_delete="CASCADE")
+    name = pw.CharField(max_length=120)
+    trigger = pw.CharField(max_length=16, choices=[(t, t) for t in AUTOMATION_TRIGGERS])
+    delay_minutes = pw.IntegerField(default=0)
+    active = pw.BooleanField(default=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    @property
+    def slot(self) -> str:
+        return f"automation:{self.id}"
+
+
+class AutomationRun(OrgScoped):
+    """One automation sent to one registrant: the unique row that makes it happen once."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    automation = pw.ForeignKeyField(Automation, backref="runs", on_delete="CASCADE")
+    registrant = pw.ForeignKeyField(Registrant, on_delete="CASCADE")
+    outbox_id = pw.IntegerField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("automation", "registrant"), True),)

@@ -1,13 +1,19 @@
 """Queue emails into the outbox and deliver them over SMTP.
 
 An email is an Outbox row first, written in the caller's transaction; its delivery task is enqueued
-only after that commit. Delivery claims the row (queued -> sending) before talking to the server,
-so two workers never send the same row, and a retry after a successful hand-off never happens.
+only after that commit (all the emails of one transaction go in one task, over one SMTP
+connection). Delivery claims the row (queued -> sending) before talking to the server, so two
+workers never send the same row, and a retry after a successful hand-off never happens.
+
+Senders: an address is used as From only when it is on a verified sending domain of the
+organization (and the mail is then DKIM-signed); otherwise the mail goes out from the instance's
+default sender, under the organization's name, with the wanted address as Reply-To.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import email.policy
 import email.utils
 import logging
 import smtplib
@@ -15,8 +21,11 @@ import ssl
 from email.message import EmailMessage
 from pathlib import Path
 
-from webapp.db import utcnow
-from webapp.mail.models import Outbox
+from webapp.accounts import audit
+from webapp.db import db, on_commit, utcnow
+from webapp.mail import dkim_keys
+from webapp.mail.domains import verified_domain
+from webapp.mail.models import OUTBOX_STATES, Outbox
 from webapp.runtime import settings
 
 log = logging.getLogger("rollcall.mail")
@@ -42,22 +51,30 @@ def queue_email(
     registrant_id: int | None = None,
     order_id: int | None = None,
 ) -> Outbox:
-    """Write the email to the outbox; it is delivered after the surrounding transaction commits."""
+    """Write the email to the outbox; it is delivered after the surrounding transaction commits.
+
+    Attachments are {"filename", "content_type", "path"} (a file under instance/), or
+    {"ticket": "registrant:<id>" | "order:<id>"}: the ticket PDF as it is when the mail is sent."""
     config = settings()
     default_name, default_email = email.utils.parseaddr(config.mail_from)
     if from_name is None:
         from_name = organization.name if organization is not None else default_name
-    domain = (from_email or default_email).rpartition("@")[2] or "rollcall.localhost"
+    org_reply_to = organization.reply_to if organization is not None else None
+    if from_email and organization is not None and verified_domain(organization.id, from_email) is None:
+        # Not ours to send from (yet): the instance sends, replies still reach the organizer.
+        reply_to = reply_to or from_email
+        from_email = None
+    from_email = from_email or default_email
     message = Outbox.create(
         organization=organization,
-        message_id=email.utils.make_msgid(domain=domain),
+        message_id=email.utils.make_msgid(domain=from_email.rpartition("@")[2] or "rollcall.localhost"),
         kind=kind,
         to_email=to_email,
         to_name=to_name,
-        from_email=from_email or default_email,
+        from_email=from_email,
         from_name=from_name,
-        reply_to=reply_to or (organization.reply_to if organization is not None else None),
-        subject=subject,
+        reply_to=reply_to or org_reply_to,
+        subject=" ".join(subject.split())[:500],
         text_body=text_body,
         html_body=html_body,
         attachments=attachments or [],
@@ -65,11 +82,30 @@ def queue_email(
         registrant_id=registrant_id,
         order_id=order_id,
     )
-    from tasks.base import enqueue_after_commit
-    from tasks.mail import deliver_email
-
-    enqueue_after_commit(deliver_email, message.id)
+    _deliver_after_commit(message.id)
     return message
+
+
+def _deliver_after_commit(message_id: int) -> None:
+    """Collect the transaction's emails and hand them to one delivery task once it commits."""
+    from tasks.mail import deliver_emails
+
+    if not db.in_transaction():
+        deliver_emails([message_id])
+        return
+    outermost = db._state.transactions[0]
+    pending = getattr(outermost, "_outbox_ids", None)
+    if pending is None:
+        pending = outermost._outbox_ids = []
+    pending.append(message_id)
+
+    def flush():
+        batch, pending[:] = list(pending), []
+        if batch:
+            deliver_emails(batch)
+
+    # One callback per message (a rolled-back savepoint drops its own); the first one sends all.
+    on_commit(flush)
 
 
 def requeue(message: Outbox) -> Outbox:
@@ -92,6 +128,70 @@ def requeue(message: Outbox) -> Outbox:
     )
 
 
+def resend(message: Outbox, *, actor, actor_label: str | None = None) -> Outbox:
+    """An operator sends an email of the log again (a new row; the old one stays as it was)."""
+    with db.atomic():
+        copy = requeue(message)
+        if message.organization_id:
+            audit.record(
+                message.organization_id,
+                "mail.resend",
+                user=actor,
+                actor=actor_label,
+                target=message,
+                summary=f"Resent “{message.subject}” to {message.to_email}",
+            )
+    return copy
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the outbox (console mail log, registrant page)
+
+
+def list_outbox(
+    org_id: int,
+    *,
+    state: str | None = None,
+    kind: str | None = None,
+    search: str | None = None,
+    event_id: int | None = None,
+    registrant_id: int | None = None,
+):
+    """The organization's emails, newest first, filtered; a query to paginate."""
+    query = Outbox.select().where(Outbox.organization == org_id)
+    if state in OUTBOX_STATES:
+        query = query.where(Outbox.state == state)
+    if kind:
+        query = query.where(Outbox.kind == kind)
+    if event_id:
+        query = query.where(Outbox.event_id == event_id)
+    if registrant_id:
+        query = query.where(Outbox.registrant_id == registrant_id)
+    if search and search.strip():
+        needle = f"%{search.strip()}%"
+        query = query.where(Outbox.to_email.ilike(needle) | Outbox.subject.ilike(needle) | Outbox.to_name.ilike(needle))
+    return query.order_by(Outbox.created_at.desc(), Outbox.id.desc())
+
+
+def emails_for_registrant(registrant) -> list[Outbox]:
+    """Every email generated for this registrant, newest first."""
+    return list(list_outbox(registrant.organization_id, registrant_id=registrant.id))
+
+
+def get_message(org_id: int, message_id: int) -> Outbox:
+    """One email of the organization, or Outbox.DoesNotExist."""
+    return Outbox.get((Outbox.id == message_id) & (Outbox.organization == org_id))
+
+
+def outbox_kinds(org_id: int) -> list[str]:
+    query = Outbox.select(Outbox.kind).where(Outbox.organization == org_id).distinct()
+    return sorted(row.kind for row in query)
+
+
+# ---------------------------------------------------------------------------------------------
+# Delivery
+
+
 def build_message(row: Outbox) -> EmailMessage:
     msg = EmailMessage()
     msg["Message-ID"] = row.message_id
@@ -101,15 +201,129 @@ def build_message(row: Outbox) -> EmailMessage:
     if row.reply_to:
         msg["Reply-To"] = row.reply_to
     msg["Subject"] = row.subject
+    msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(row.text_body)
     if row.html_body:
         msg.add_alternative(row.html_body, subtype="html")
-    instance = settings().instance_dir
     for att in row.attachments:
-        data = (instance / att["path"]).read_bytes()
-        maintype, _, subtype = att["content_type"].partition("/")
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=att["filename"])
+        filename, content_type, data = _attachment(att)
+        maintype, _, subtype = content_type.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return msg
+
+
+def _attachment(att: dict) -> tuple[str, str, bytes]:
+    if "ticket" in att:
+        from webapp.tickets import service as tickets
+
+        try:
+            return att["filename"], "application/pdf", tickets.pdf_for_key(att["ticket"])
+        except tickets.NoTickets as exc:
+            raise PermanentFailure(f"the ticket is no longer valid ({exc})") from exc
+    return att["filename"], att["content_type"], attachment_path(att["path"]).read_bytes()
+
+
+def render_bytes(row: Outbox) -> bytes:
+    """The message as sent: DKIM-signed when its From is on a verified domain of its organization."""
+    data = build_message(row).as_bytes(policy=email.policy.SMTP)
+    domain = verified_domain(row.organization_id, row.from_email)
+    if domain is None:
+        return data
+    signature = dkim_keys.sign(
+        data, selector=domain.dkim_selector, domain=domain.domain, private_key=domain.dkim_private_key
+    )
+    return signature + data
+
+
+class SmtpSession:
+    """One SMTP connection for a burst of messages, opened on first use and reopened after an
+    error that may have broken it."""
+
+    def __init__(self, smtp):
+        self.smtp = smtp
+        self.client: smtplib.SMTP | None = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send(self, row: Outbox, data: bytes) -> None:
+        if self.client is None:
+            self.client = _connect(self.smtp)
+        try:
+            self.client.sendmail(row.from_email, [row.to_email], data)
+        except smtplib.SMTPResponseException:
+            raise  # the server answered: the connection is still good
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.quit()
+            except Exception:  # already gone: nothing to close politely
+                self.client.close()
+            self.client = None
+
+
+def _connect(smtp) -> smtplib.SMTP:
+    context = ssl.create_default_context()
+    if smtp.security == "ssl":
+        client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=30, context=context)
+    else:
+        client = smtplib.SMTP(smtp.host, smtp.port, timeout=30)
+    if smtp.security == "starttls":
+        client.starttls(context=context)
+    if smtp.username:
+        client.login(smtp.username, smtp.password or "")
+    return client
+
+
+def deliver(message_id: int, *, session: SmtpSession | None = None) -> str:
+    """Hand one outbox row to the SMTP server. Returns the row's state afterwards ("skipped" when
+    it was not ours to send: already sent, taken by another worker, or not due)."""
+    config = settings()
+    if config.smtp is None:
+        _keep(message_id)
+        return "queued"
+    if session is None:
+        with SmtpSession(config.smtp) as own:
+            return deliver(message_id, session=own)
+    row = claim(message_id)
+    if row is None:
+        return "skipped"
+    try:
+        data = render_bytes(row)
+        session.send(row, data)
+    except Exception as exc:  # any failure is recorded on the row, never lost
+        return _failed(row, exc)
+    Outbox.update(state="sent", sent_at=utcnow(), last_error=None).where(Outbox.id == row.id).execute()
+    log.info("sent %s (%s) to %s", row.message_id, row.kind, row.to_email)
+    return "sent"
+
+
+def deliver_many(message_ids: list[int]) -> dict[str, int]:
+    """Deliver several rows over one connection; counts per resulting state."""
+    config = settings()
+    counts: dict[str, int] = {}
+    if config.smtp is None:
+        for message_id in message_ids:
+            _keep(message_id)
+        return {"queued": len(message_ids)} if message_ids else {}
+    with SmtpSession(config.smtp) as session:
+        for message_id in message_ids:
+            state = deliver(message_id, session=session)
+            counts[state] = counts.get(state, 0) + 1
+    return counts
+
+
+def _keep(message_id: int) -> None:
+    Outbox.update(last_error="SMTP_URL is not set: kept in the outbox").where(
+        (Outbox.id == message_id) & (Outbox.state == "queued") & Outbox.last_error.is_null()
+    ).execute()
 
 
 def claim(message_id: int) -> Outbox | None:
@@ -123,28 +337,12 @@ def claim(message_id: int) -> Outbox | None:
     return Outbox.get_by_id(message_id) if claimed else None
 
 
-def deliver(message_id: int) -> str:
-    """Hand one outbox row to the SMTP server. Returns the row's state afterwards."""
-    config = settings()
-    if config.smtp is None:
-        Outbox.update(last_error="SMTP_URL is not set: kept in the outbox").where(
-            (Outbox.id == message_id) & (Outbox.state == "queued")
-        ).execute()
-        return "queued"
-    row = claim(message_id)
-    if row is None:
-        return "skipped"
-    try:
-        _send(build_message(row), config.smtp)
-    except Exception as exc:  # any failure is recorded on the row, never lost
-        return _failed(row, exc)
-    Outbox.update(state="sent", sent_at=utcnow(), last_error=None).where(Outbox.id == row.id).execute()
-    log.info("sent %s (%s) to %s", row.message_id, row.kind, row.to_email)
-    return "sent"
+class PermanentFailure(Exception):
+    """Retrying cannot help (e.g. the ticket of a canceled registrant)."""
 
 
 def _failed(row: Outbox, exc: Exception) -> str:
-    permanent = isinstance(exc, smtplib.SMTPRecipientsRefused) or (
+    permanent = isinstance(exc, (smtplib.SMTPRecipientsRefused, PermanentFailure)) or (
         isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
     )
     error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -152,7 +350,7 @@ def _failed(row: Outbox, exc: Exception) -> str:
         Outbox.update(state="failed", last_error=error).where(Outbox.id == row.id).execute()
         log.warning("mail %s failed for good: %s", row.id, error)
         return "failed"
-    delay = dt.timedelta(minutes=2 ** (row.attempts - 1))
+    delay = backoff(row.attempts)
     Outbox.update(state="queued", last_error=error, next_attempt_at=utcnow() + delay).where(
         Outbox.id == row.id
     ).execute()
@@ -160,18 +358,9 @@ def _failed(row: Outbox, exc: Exception) -> str:
     return "queued"
 
 
-def _send(msg: EmailMessage, smtp) -> None:
-    context = ssl.create_default_context()
-    if smtp.security == "ssl":
-        client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=30, context=context)
-    else:
-        client = smtplib.SMTP(smtp.host, smtp.port, timeout=30)
-    with client:
-        if smtp.security == "starttls":
-            client.starttls(context=context)
-        if smtp.username:
-            client.login(smtp.username, smtp.password or "")
-        client.send_message(msg)
+def backoff(attempts: int) -> dt.timedelta:
+    """1, 2, 4, 8... minutes after the 1st, 2nd, 3rd... failed attempt (at most 4 hours)."""
+    return min(dt.timedelta(minutes=2 ** max(attempts - 1, 0)), dt.timedelta(hours=4))
 
 
 def due_messages(limit: int = 500) -> list[int]:
@@ -181,6 +370,8 @@ def due_messages(limit: int = 500) -> list[int]:
     Outbox.update(state="failed", last_error="Delivery was interrupted during the hand-off; check and resend.").where(
         (Outbox.state == "sending") & (Outbox.next_attempt_at < now - STUCK_AFTER)
     ).execute()
+    if settings().smtp is None:
+        return []  # nothing can be sent: the mail stays readable in the log
     query = (
         Outbox.select(Outbox.id)
         .where((Outbox.state == "queued") & (Outbox.next_attempt_at <= now))

@@ -1,0 +1,68 @@
+"""Tickets and mail."""
+
+from webapp.migrate import run_sql
+
+SQL = {
+    "sqlite": [
+        'CREATE TABLE "automation" ("id" INTEGER NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "event_id" INTEGER NOT NULL, "name" VARCHAR(120) NOT NULL, "trigger" VARCHAR(16) NOT NULL, "delay_minutes" INTEGER NOT NULL, "active" INTEGER NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE, FOREIGN KEY ("event_id") REFERENCES "event" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "automation_organization_id" ON "automation" ("organization_id")',
+        'CREATE INDEX "automation_event_id" ON "automation" ("event_id")',
+        'CREATE TABLE "automation_run" ("id" INTEGER NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "automation_id" INTEGER NOT NULL, "registrant_id" INTEGER NOT NULL, "outbox_id" INTEGER, "created_at" DATETIME NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE, FOREIGN KEY ("automation_id") REFERENCES "automation" ("id") ON DELETE CASCADE, FOREIGN KEY ("registrant_id") REFERENCES "registrant" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "automation_run_organization_id" ON "automation_run" ("organization_id")',
+        'CREATE INDEX "automation_run_automation_id" ON "automation_run" ("automation_id")',
+        'CREATE INDEX "automation_run_registrant_id" ON "automation_run" ("registrant_id")',
+        'CREATE UNIQUE INDEX "automation_run_automation_id_registrant_id" ON "automation_run" ("automation_id", "registrant_id")',
+        'CREATE TABLE "email_template" ("id" INTEGER NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "event_id" INTEGER NOT NULL, "slot" VARCHAR(32) NOT NULL, "locale" VARCHAR(8) NOT NULL, "subject" VARCHAR(500) NOT NULL, "html_body" TEXT NOT NULL, "text_body" TEXT NOT NULL, "updated_by_id" INTEGER, "updated_at" DATETIME NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE, FOREIGN KEY ("event_id") REFERENCES "event" ("id") ON DELETE CASCADE, FOREIGN KEY ("updated_by_id") REFERENCES "user" ("id") ON DELETE SET NULL)',
+        'CREATE INDEX "email_template_organization_id" ON "email_template" ("organization_id")',
+        'CREATE INDEX "email_template_event_id" ON "email_template" ("event_id")',
+        'CREATE INDEX "email_template_updated_by_id" ON "email_template" ("updated_by_id")',
+        'CREATE UNIQUE INDEX "email_template_event_id_slot_locale" ON "email_template" ("event_id", "slot", "locale")',
+        'CREATE TABLE "event_mail_settings" ("id" INTEGER NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "event_id" INTEGER NOT NULL, "sender_name" VARCHAR(200) NOT NULL, "sender_email" VARCHAR(254) NOT NULL, "reply_to" VARCHAR(254) NOT NULL, "send_payment_email" INTEGER NOT NULL, "send_checkin_email" INTEGER NOT NULL, "updated_at" DATETIME NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE, FOREIGN KEY ("event_id") REFERENCES "event" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "event_mail_settings_organization_id" ON "event_mail_settings" ("organization_id")',
+        'CREATE UNIQUE INDEX "event_mail_settings_event_id" ON "event_mail_settings" ("event_id")',
+        'CREATE TABLE "sending_domain" ("id" INTEGER NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "domain" VARCHAR(253) NOT NULL, "dkim_selector" VARCHAR(63) NOT NULL, "dkim_private_key" TEXT NOT NULL, "dkim_public_key" TEXT NOT NULL, "spf_ok" INTEGER NOT NULL, "dkim_ok" INTEGER NOT NULL, "verified_at" DATETIME, "last_checked_at" DATETIME, "last_error" TEXT, "created_at" DATETIME NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "sending_domain_organization_id" ON "sending_domain" ("organization_id")',
+        'CREATE UNIQUE INDEX "sending_domain_organization_id_domain" ON "sending_domain" ("organization_id", "domain")',
+        'CREATE TABLE "ticket_document" ("id" INTEGER NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "order_id" INTEGER NOT NULL, "registrant_id" INTEGER, "key" VARCHAR(40) NOT NULL, "path" VARCHAR(255) NOT NULL, "fingerprint" VARCHAR(64) NOT NULL, "pages" INTEGER NOT NULL, "size" INTEGER NOT NULL, "generated_at" DATETIME NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE, FOREIGN KEY ("order_id") REFERENCES "order" ("id") ON DELETE CASCADE, FOREIGN KEY ("registrant_id") REFERENCES "registrant" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "ticket_document_organization_id" ON "ticket_document" ("organization_id")',
+        'CREATE INDEX "ticket_document_order_id" ON "ticket_document" ("order_id")',
+        'CREATE INDEX "ticket_document_registrant_id" ON "ticket_document" ("registrant_id")',
+        'CREATE UNIQUE INDEX "ticket_document_key" ON "ticket_document" ("key")',
+        'CREATE TABLE "ticket_settings" ("id" INTEGER NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "event_id" INTEGER NOT NULL, "page_size" VARCHAR(4) NOT NULL, "show_price" INTEGER NOT NULL, "note" TEXT NOT NULL, "updated_at" DATETIME NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE, FOREIGN KEY ("event_id") REFERENCES "event" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "ticket_settings_organization_id" ON "ticket_settings" ("organization_id")',
+        'CREATE UNIQUE INDEX "ticket_settings_event_id" ON "ticket_settings" ("event_id")',
+    ],
+    "postgresql": [
+        'CREATE TABLE "automation" ("id" SERIAL NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "event_id" INTEGER NOT NULL, "name" VARCHAR(120) NOT NULL, "trigger" VARCHAR(16) NOT NULL, "delay_minutes" INTEGER NOT NULL, "active" BOOLEAN NOT NULL, "created_at" TIMESTAMP NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE, FOREIGN KEY ("event_id") REFERENCES "event" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "automation_organization_id" ON "automation" ("organization_id")',
+        'CREATE INDEX "automation_event_id" ON "automation" ("event_id")',
+        'CREATE TABLE "automation_run" ("id" SERIAL NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "automation_id" INTEGER NOT NULL, "registrant_id" INTEGER NOT NULL, "outbox_id" INTEGER, "created_at" TIMESTAMP NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE, FOREIGN KEY ("automation_id") REFERENCES "automation" ("id") ON DELETE CASCADE, FOREIGN KEY ("registrant_id") REFERENCES "registrant" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "automation_run_organization_id" ON "automation_run" ("organization_id")',
+        'CREATE INDEX "automation_run_automation_id" ON "automation_run" ("automation_id")',
+        'CREATE INDEX "automation_run_registrant_id" ON "automation_run" ("registrant_id")',
+        'CREATE UNIQUE INDEX "automation_run_automation_id_registrant_id" ON "automation_run" ("automation_id", "registrant_id")',
+        'CREATE TABLE "email_template" ("id" SERIAL NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "event_id" INTEGER NOT NULL, "slot" VARCHAR(32) NOT NULL, "locale" VARCHAR(8) NOT NULL, "subject" VARCHAR(500) NOT NULL, "html_body" TEXT NOT NULL, "text_body" TEXT NOT NULL, "updated_by_id" INTEGER, "updated_at" TIMESTAMP NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE, FOREIGN KEY ("event_id") REFERENCES "event" ("id") ON DELETE CASCADE, FOREIGN KEY ("updated_by_id") REFERENCES "user" ("id") ON DELETE SET NULL)',
+        'CREATE INDEX "email_template_organization_id" ON "email_template" ("organization_id")',
+        'CREATE INDEX "email_template_event_id" ON "email_template" ("event_id")',
+        'CREATE INDEX "email_template_updated_by_id" ON "email_template" ("updated_by_id")',
+        'CREATE UNIQUE INDEX "email_template_event_id_slot_locale" ON "email_template" ("event_id", "slot", "locale")',
+        'CREATE TABLE "event_mail_settings" ("id" SERIAL NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "event_id" INTEGER NOT NULL, "sender_name" VARCHAR(200) NOT NULL, "sender_email" VARCHAR(254) NOT NULL, "reply_to" VARCHAR(254) NOT NULL, "send_payment_email" BOOLEAN NOT NULL, "send_checkin_email" BOOLEAN NOT NULL, "updated_at" TIMESTAMP NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE, FOREIGN KEY ("event_id") REFERENCES "event" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "event_mail_settings_organization_id" ON "event_mail_settings" ("organization_id")',
+        'CREATE UNIQUE INDEX "event_mail_settings_event_id" ON "event_mail_settings" ("event_id")',
+        'CREATE TABLE "sending_domain" ("id" SERIAL NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "domain" VARCHAR(253) NOT NULL, "dkim_selector" VARCHAR(63) NOT NULL, "dkim_private_key" TEXT NOT NULL, "dkim_public_key" TEXT NOT NULL, "spf_ok" BOOLEAN NOT NULL, "dkim_ok" BOOLEAN NOT NULL, "verified_at" TIMESTAMP, "last_checked_at" TIMESTAMP, "last_error" TEXT, "created_at" TIMESTAMP NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "sending_domain_organization_id" ON "sending_domain" ("organization_id")',
+        'CREATE UNIQUE INDEX "sending_domain_organization_id_domain" ON "sending_domain" ("organization_id", "domain")',
+        'CREATE TABLE "ticket_document" ("id" SERIAL NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "order_id" INTEGER NOT NULL, "registrant_id" INTEGER, "key" VARCHAR(40) NOT NULL, "path" VARCHAR(255) NOT NULL, "fingerprint" VARCHAR(64) NOT NULL, "pages" INTEGER NOT NULL, "size" INTEGER NOT NULL, "generated_at" TIMESTAMP NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE, FOREIGN KEY ("order_id") REFERENCES "order" ("id") ON DELETE CASCADE, FOREIGN KEY ("registrant_id") REFERENCES "registrant" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "ticket_document_organization_id" ON "ticket_document" ("organization_id")',
+        'CREATE INDEX "ticket_document_order_id" ON "ticket_document" ("order_id")',
+        'CREATE INDEX "ticket_document_registrant_id" ON "ticket_document" ("registrant_id")',
+        'CREATE UNIQUE INDEX "ticket_document_key" ON "ticket_document" ("key")',
+        'CREATE TABLE "ticket_settings" ("id" SERIAL NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "event_id" INTEGER NOT NULL, "page_size" VARCHAR(4) NOT NULL, "show_price" BOOLEAN NOT NULL, "note" TEXT NOT NULL, "updated_at" TIMESTAMP NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE, FOREIGN KEY ("event_id") REFERENCES "event" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "ticket_settings_organization_id" ON "ticket_settings" ("organization_id")',
+        'CREATE UNIQUE INDEX "ticket_settings_event_id" ON "ticket_settings" ("event_id")',
+    ],
+}
+
+
+def upgrade(db, migrator):
+    run_sql(db, SQL)

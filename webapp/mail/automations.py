@@ -1,0 +1,204 @@
+"""Automations: an email per registrant, some time after a trigger (registered, paid, checked in)
+or some time before the event starts. A periodic task sends what is due; the unique
+(automation, registrant) run row makes each send happen once, whatever the retries or workers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import peewee as pw
+
+from webapp.accounts import audit
+from webapp.db import db, utcnow
+from webapp.events.models import Event
+from webapp.mail.models import AUTOMATION_TRIGGERS, Automation, AutomationRun, EmailTemplate
+from webapp.orders.models import Order, Registrant
+
+log = logging.getLogger("rollcall.mail")
+
+TRIGGER_LABELS = {
+    "registered": "after registering",
+    "paid": "after payment",
+    "checked_in": "after check-in",
+    "before_start": "before the event starts",
+}
+BATCH = 500  # registrants per automation per run; the next minute takes the rest
+
+
+class AutomationInvalid(ValueError):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def automations_for(event) -> list[Automation]:
+    return list(Automation.select().where(Automation.event == event).order_by(Automation.created_at))
+
+
+def _check(name: str, trigger: str, delay_minutes: int) -> dict[str, str]:
+    errors = {}
+    if not name.strip():
+        errors["name"] = "Give the automation a name."
+    if trigger not in AUTOMATION_TRIGGERS:
+        errors["trigger"] = "Choose a trigger."
+    if not 0 <= delay_minutes <= 365 * 24 * 60:
+        errors["delay"] = "The delay must be between 0 and 365 days."
+    return errors
+
+
+def create_automation(event, *, name: str, trigger: str, delay_minutes: int, actor) -> Automation:
+    errors = _check(name, trigger, delay_minutes)
+    if errors:
+        raise AutomationInvalid(errors)
+    with db.atomic():
+        automation = Automation.create(
+            organization=event.organization_id,
+            event=event,
+            name=name.strip(),
+            trigger=trigger,
+            delay_minutes=delay_minutes,
+        )
+        audit.record(
+            event.organization_id,
+            "mail.automation_create",
+            user=actor,
+            target=event,
+            summary=f"Automation “{automation.name}” ({describe(automation)})",
+        )
+    return automation
+
+
+def update_automation(
+    automation: Automation, *, name: str, trigger: str, delay_minutes: int, active: bool, actor
+) -> Automation:
+    errors = _check(name, trigger, delay_minutes)
+    if errors:
+        raise AutomationInvalid(errors)
+    with db.atomic():
+        changes = audit.diff(
+            automation, {"name": name.strip(), "trigger": trigger, "delay_minutes": delay_minutes, "active": active}
+        )
+        automation.save()
+        audit.record(
+            automation.organization_id,
+            "mail.automation_update",
+            user=actor,
+            target=automation.event,
+            summary=f"Automation “{automation.name}”",
+            changes=changes,
+        )
+    return automation
+
+
+def delete_automation(automation: Automation, *, actor) -> None:
+    with db.atomic():
+        EmailTemplate.delete().where(
+            (EmailTemplate.event == automation.event_id) & (EmailTemplate.slot == automation.slot)
+        ).execute()
+        audit.record(
+            automation.organization_id,
+            "mail.automation_delete",
+            user=actor,
+            target=automation.event,
+            summary=f"Deleted automation “{automation.name}”",
+        )
+        automation.delete_instance()
+
+
+def describe(automation: Automation) -> str:
+    """ "2 days before the event starts", "at once after payment"..."""
+    minutes = automation.delay_minutes
+    if minutes == 0:
+        amount = "at the start of the event" if automation.trigger == "before_start" else "at once"
+        return amount if automation.trigger == "before_start" else f"{amount} {TRIGGER_LABELS[automation.trigger]}"
+    if minutes % (24 * 60) == 0:
+        amount = f"{minutes // (24 * 60)} day{'s' if minutes != 24 * 60 else ''}"
+    elif minutes % 60 == 0:
+        amount = f"{minutes // 60} hour{'s' if minutes != 60 else ''}"
+    else:
+        amount = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{amount} {TRIGGER_LABELS[automation.trigger]}"
+
+
+def sent_count(automation: Automation) -> int:
+    return AutomationRun.select().where(AutomationRun.automation == automation).count()
+
+
+# ---------------------------------------------------------------------------------------------
+# Sending
+
+
+def due_registrants(automation: Automation, now: dt.datetime) -> list[Registrant]:
+    """Registrants the automation has not been sent to and whose moment has come."""
+    event = automation.event
+    delay = dt.timedelta(minutes=automation.delay_minutes)
+    admitted = (Order.status == "paid") & (Order.approval.in_(("none", "approved")))
+    query = (
+        Registrant.select(Registrant)
+        .join(Order)
+        .where((Registrant.event == event) & (Registrant.canceled == False))  # noqa: E712
+        .where(
+            ~pw.fn.EXISTS(
+                AutomationRun.select(AutomationRun.id).where(
+                    (AutomationRun.automation == automation) & (AutomationRun.registrant == Registrant.id)
+                )
+            )
+        )
+    )
+    # Triggers count from the automation's creation: a new rule does not mail everyone's past.
+    if automation.trigger == "before_start":
+        if not (event.starts_at - delay <= now < event.ends_at):
+            return []
+        query = query.where(admitted)
+    elif automation.trigger == "registered":
+        query = query.where(
+            Order.status.in_(("pending", "paid"))
+            & (Registrant.created_at >= automation.created_at)
+            & (Registrant.created_at <= now - delay)
+        )
+    elif automation.trigger == "paid":
+        query = query.where(admitted & (Order.paid_at >= automation.created_at) & (Order.paid_at <= now - delay))
+    elif automation.trigger == "checked_in":
+        query = query.where(
+            admitted
+            & Registrant.checked_in_at.is_null(False)
+            & (Registrant.checked_in_at >= automation.created_at)
+            & (Registrant.checked_in_at <= now - delay)
+        )
+    return list(query.order_by(Registrant.id).limit(BATCH))
+
+
+def run_automation(automation: Automation, now: dt.datetime | None = None) -> int:
+    """Send the automation to every registrant it is due for; returns how many were sent."""
+    from webapp.mail.notify import send_to_registrant
+
+    now = now or utcnow()
+    sent = 0
+    for registrant in due_registrants(automation, now):
+        try:
+            with db.atomic():
+                run = AutomationRun.create(
+                    organization=automation.organization_id, automation=automation, registrant=registrant
+                )
+                message = send_to_registrant(registrant, automation.slot, kind="automation")
+                run.outbox_id = message.id
+                run.save()
+        except pw.IntegrityError:
+            continue  # another worker sent this one
+        sent += 1
+    if sent:
+        log.info("automation %s sent to %d registrant(s)", automation.id, sent)
+    return sent
+
+
+def run_due(now: dt.datetime | None = None) -> int:
+    """Every active automation of an event that is not over (with a day's grace)."""
+    now = now or utcnow()
+    automations = (
+        Automation.select(Automation, Event)
+        .join(Event)
+        .where((Automation.active == True) & (Event.ends_at > now - dt.timedelta(days=1)))  # noqa: E712
+        .order_by(Automation.id)
+    )
+    return sum(run_automation(automation, now) for automation in automations)

@@ -1,0 +1,173 @@
+"""The built-in email templates, in English and Indonesian: what an event sends until an operator
+writes its own. Same placeholders as operator templates (webapp/mail/sandbox.py)."""
+
+from __future__ import annotations
+
+SLOTS = {
+    "ticket": "Ticket email — after a successful registration, with the ticket PDF",
+    "payment": "Payment confirmation — after the payment is confirmed",
+    "checkin": "Check-in confirmation — after the attendee is checked in (optional)",
+}
+
+_WHERE = "{% if event.venue %}{{ event.venue }}{% if event.address %}, {{ event.address }}{% endif %}{% else %}{{ event.online_url }}{% endif %}"
+
+DEFAULTS: dict[str, dict[str, dict[str, str]]] = {
+    "ticket": {
+        "en": {
+            "subject": "Your ticket for {{ event.name }}",
+            "html_body": (
+                "<p>Hello {{ attendee.first_name }},</p>\n"
+                "<p>You are registered for <strong>{{ event.name }}</strong>.</p>\n"
+                "<p><strong>When:</strong> {{ event.when }}<br>\n<strong>Where:</strong> " + _WHERE + "</p>\n"
+                "<p>Your ticket ({{ attendee.ticket_type }}) is attached as a PDF. Show its QR code at the entrance, "
+                "on your phone or printed.</p>\n"
+                '<p><a href="{{ ticket_url }}">Download your ticket</a> · '
+                '<a href="{{ order.url }}">Your order {{ order.code }}</a></p>\n'
+                "<p>See you there,<br>{{ organization.name }}</p>"
+            ),
+            "text_body": (
+                "Hello {{ attendee.first_name }},\n\n"
+                "You are registered for {{ event.name }}.\n\n"
+                "When: {{ event.when }}\nWhere: " + _WHERE + "\n\n"
+                "Your ticket ({{ attendee.ticket_type }}) is attached as a PDF. Show its QR code at the entrance, "
+                "on your phone or printed.\n\n"
+                "Download your ticket: {{ ticket_url }}\n"
+                "Your order {{ order.code }}: {{ order.url }}\n\n"
+                "See you there,\n{{ organization.name }}"
+            ),
+        },
+        "id": {
+            "subject": "Tiket Anda untuk {{ event.name }}",
+            "html_body": (
+                "<p>Halo {{ attendee.first_name }},</p>\n"
+                "<p>Anda terdaftar untuk <strong>{{ event.name }}</strong>.</p>\n"
+                "<p><strong>Waktu:</strong> {{ event.when }}<br>\n<strong>Tempat:</strong> " + _WHERE + "</p>\n"
+                "<p>Tiket Anda ({{ attendee.ticket_type }}) terlampir dalam bentuk PDF. Tunjukkan kode QR-nya di "
+                "pintu masuk, di ponsel atau dicetak.</p>\n"
+                '<p><a href="{{ ticket_url }}">Unduh tiket Anda</a> · '
+                '<a href="{{ order.url }}">Pesanan Anda {{ order.code }}</a></p>\n'
+                "<p>Sampai jumpa,<br>{{ organization.name }}</p>"
+            ),
+            "text_body": (
+                "Halo {{ attendee.first_name }},\n\n"
+                "Anda terdaftar untuk {{ event.name }}.\n\n"
+                "Waktu: {{ event.when }}\nTempat: " + _WHERE + "\n\n"
+                "Tiket Anda ({{ attendee.ticket_type }}) terlampir dalam bentuk PDF. Tunjukkan kode QR-nya di "
+                "pintu masuk, di ponsel atau dicetak.\n\n"
+                "Unduh tiket Anda: {{ ticket_url }}\n"
+                "Pesanan Anda {{ order.code }}: {{ order.url }}\n\n"
+                "Sampai jumpa,\n{{ organization.name }}"
+            ),
+        },
+    },
+    "payment": {
+        "en": {
+            "subject": "Payment received: {{ event.name }} ({{ order.code }})",
+            "html_body": (
+                "<p>Hello {{ order.buyer_name }},</p>\n"
+                "<p>We received your payment of <strong>{{ order.total }}</strong> for order "
+                "<strong>{{ order.code }}</strong> ({{ event.name }}, {{ event.when }}).</p>\n"
+                "<p>Each attendee receives their ticket by email. You can also find every ticket on "
+                '<a href="{{ order.url }}">your order page</a>.</p>\n'
+                "<p>Thank you,<br>{{ organization.name }}</p>"
+            ),
+            "text_body": (
+                "Hello {{ order.buyer_name }},\n\n"
+                "We received your payment of {{ order.total }} for order {{ order.code }} "
+                "({{ event.name }}, {{ event.when }}).\n\n"
+                "Each attendee receives their ticket by email. You can also find every ticket on your order page:\n"
+                "{{ order.url }}\n\nThank you,\n{{ organization.name }}"
+            ),
+        },
+        "id": {
+            "subject": "Pembayaran diterima: {{ event.name }} ({{ order.code }})",
+            "html_body": (
+                "<p>Halo {{ order.buyer_name }},</p>\n"
+                "<p>Kami telah menerima pembayaran Anda sebesar <strong>{{ order.total }}</strong> untuk pesanan "
+                "<strong>{{ order.code }}</strong> ({{ event.name }}, {{ event.when }}).</p>\n"
+                "<p>Setiap peserta menerima tiketnya melalui email. Semua tiket juga tersedia di "
+                '<a href="{{ order.url }}">halaman pesanan Anda</a>.</p>\n'
+                "<p>Terima kasih,<br>{{ organization.name }}</p>"
+            ),
+            "text_body": (
+                "Halo {{ order.buyer_name }},\n\n"
+                "Kami telah menerima pembayaran Anda sebesar {{ order.total }} untuk pesanan {{ order.code }} "
+                "({{ event.name }}, {{ event.when }}).\n\n"
+                "Setiap peserta menerima tiketnya melalui email. Semua tiket juga tersedia di halaman pesanan Anda:\n"
+                "{{ order.url }}\n\nTerima kasih,\n{{ organization.name }}"
+            ),
+        },
+    },
+    "checkin": {
+        "en": {
+            "subject": "Welcome to {{ event.name }}",
+            "html_body": (
+                "<p>Hello {{ attendee.first_name }},</p>\n"
+                "<p>You were checked in to <strong>{{ event.name }}</strong> at {{ checkin.time }}"
+                "{% if checkin.gate %} ({{ checkin.gate }}){% endif %}. Enjoy the event!</p>\n"
+                "<p>{{ organization.name }}</p>"
+            ),
+            "text_body": (
+                "Hello {{ attendee.first_name }},\n\n"
+                "You were checked in to {{ event.name }} at {{ checkin.time }}"
+                "{% if checkin.gate %} ({{ checkin.gate }}){% endif %}. Enjoy the event!\n\n{{ organization.name }}"
+            ),
+        },
+        "id": {
+            "subject": "Selamat datang di {{ event.name }}",
+            "html_body": (
+                "<p>Halo {{ attendee.first_name }},</p>\n"
+                "<p>Anda telah check-in di <strong>{{ event.name }}</strong> pada {{ checkin.time }}"
+                "{% if checkin.gate %} ({{ checkin.gate }}){% endif %}. Selamat menikmati acaranya!</p>\n"
+                "<p>{{ organization.name }}</p>"
+            ),
+            "text_body": (
+                "Halo {{ attendee.first_name }},\n\n"
+                "Anda telah check-in di {{ event.name }} pada {{ checkin.time }}"
+                "{% if checkin.gate %} ({{ checkin.gate }}){% endif %}. Selamat menikmati acaranya!\n\n"
+                "{{ organization.name }}"
+            ),
+        },
+    },
+    # What a new automation starts with (a reminder); the operator rewrites it as needed.
+    "automation": {
+        "en": {
+            "subject": "Reminder: {{ event.name }} — {{ event.date }}",
+            "html_body": (
+                "<p>Hello {{ attendee.first_name }},</p>\n"
+                "<p>A reminder that <strong>{{ event.name }}</strong> takes place on {{ event.when }}.</p>\n"
+                "<p><strong>Where:</strong> " + _WHERE + "</p>\n"
+                '<p>Bring your ticket: <a href="{{ ticket_url }}">download it here</a>.</p>\n'
+                "<p>See you soon,<br>{{ organization.name }}</p>"
+            ),
+            "text_body": (
+                "Hello {{ attendee.first_name }},\n\n"
+                "A reminder that {{ event.name }} takes place on {{ event.when }}.\n"
+                "Where: " + _WHERE + "\n\n"
+                "Bring your ticket: {{ ticket_url }}\n\nSee you soon,\n{{ organization.name }}"
+            ),
+        },
+        "id": {
+            "subject": "Pengingat: {{ event.name }} — {{ event.date }}",
+            "html_body": (
+                "<p>Halo {{ attendee.first_name }},</p>\n"
+                "<p>Sekadar mengingatkan, <strong>{{ event.name }}</strong> berlangsung pada {{ event.when }}.</p>\n"
+                "<p><strong>Tempat:</strong> " + _WHERE + "</p>\n"
+                '<p>Bawa tiket Anda: <a href="{{ ticket_url }}">unduh di sini</a>.</p>\n'
+                "<p>Sampai jumpa,<br>{{ organization.name }}</p>"
+            ),
+            "text_body": (
+                "Halo {{ attendee.first_name }},\n\n"
+                "Sekadar mengingatkan, {{ event.name }} berlangsung pada {{ event.when }}.\n"
+                "Tempat: " + _WHERE + "\n\n"
+                "Bawa tiket Anda: {{ ticket_url }}\n\nSampai jumpa,\n{{ organization.name }}"
+            ),
+        },
+    },
+}
+
+
+def default_for(slot: str, lang: str) -> dict[str, str]:
+    base = "automation" if slot.startswith("automation:") else slot
+    texts = DEFAULTS[base]
+    return dict(texts.get(lang) or texts["en"])

@@ -1,0 +1,64 @@
+"""Console forms: sending domains, an event's email settings and templates, automations."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from webapp.mail.automations import TRIGGER_LABELS
+
+
+class DomainForm(FlaskForm):
+    domain = StringField(
+        "Domain",
+        validators=[DataRequired(message="Enter a domain name such as example.org"), Length(max=253)],
+        description="The part after the @ of the address you send from, e.g. example.org.",
+    )
+
+
+class EventMailSettingsForm(FlaskForm):
+    sender_name = StringField(
+        "Sender name", validators=[Length(max=200)], description="Defaults to the organization's name."
+    )
+    sender_email = EmailField(
+        "Sender email",
+        validators=[Optional(), Email(message="Enter an email address."), Length(max=254)],
+        description="Used as From once its domain is verified under Sending domains; until then emails come "
+        "from this instance's address with this one as Reply-To.",
+    )
+    reply_to = EmailField(
+        "Reply-To", validators=[Optional(), Email(message="Enter an email address."), Length(max=254)]
+    )
+    send_payment_email = BooleanField("Send a payment confirmation to the buyer of a paid order")
+    send_checkin_email = BooleanField("Send a confirmation to attendees when they are checked in")
+
+
+class TemplateForm(FlaskForm):
+    subject = StringField("Subject", validators=[Length(max=500)])
+    html_body = TextAreaField("HTML body")
+    text_body = TextAreaField("Plain-text body", description="What mail apps show when they do not display HTML.")
+
+
+class AutomationForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(message="Give the automation a name."), Length(max=120)])
+    trigger = SelectField("When", choices=[(k, v.capitalize()) for k, v in TRIGGER_LABELS.items()])
+    delay_amount = IntegerField(
+        "Delay", default=0, validators=[NumberRange(min=0, max=8760, message="Enter a number from 0 to 8760.")]
+    )
+    delay_unit = SelectField(
+        "Unit", choices=[("minutes", "minutes"), ("hours", "hours"), ("days", "days")], default="hours"
+    )
+    active = BooleanField("Active", default=True)
+
+    UNITS = {"minutes": 1, "hours": 60, "days": 24 * 60}
+
+    @property
+    def delay_minutes(self) -> int:
+        return (self.delay_amount.data or 0) * self.UNITS[self.delay_unit.data]
+
+    def show_delay(self, minutes: int) -> None:
+        for unit in ("days", "hours", "minutes"):
+            if minutes % self.UNITS[unit] == 0:
+                self.delay_amount.data, self.delay_unit.data = minutes // self.UNITS[unit], unit
+                return

@@ -1,0 +1,19 @@
+"""The emails domain events set off (each receiver only enqueues a task)."""
+
+from __future__ import annotations
+
+from webapp import signals
+
+
+@signals.order_paid.connect
+def _order_paid(sender, order_id: int, **kwargs) -> None:
+    from tasks.mail import send_order_emails
+
+    send_order_emails(order_id)
+
+
+@signals.checked_in.connect
+def _checked_in(sender, checkin_id: int, **kwargs) -> None:
+    from tasks.mail import send_checkin_email
+
+    send_checkin_email(checkin_id)

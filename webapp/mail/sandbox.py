@@ -1,0 +1,166 @@
+"""Operator-written email templates: rendered in a Jinja sandbox that sees only the documented
+placeholders (plain strings in plain dicts), and checked before they are saved.
+
+A template may use `{{ attendee.name }}`, filters (`{{ event.name|upper }}`), `{% if %}` and
+`{% for %}`; it may not reach attributes of anything (`{{ ''.__class__ }}`), call functions, or
+use a placeholder that is not documented."""
+
+from __future__ import annotations
+
+import nh3
+from jinja2 import StrictUndefined, TemplateError, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+# The placeholders every email template sees: {group: {name: description}} or {name: description}.
+PLACEHOLDERS: dict[str, dict[str, str] | str] = {
+    "attendee": {
+        "name": "Full name of the registrant",
+        "first_name": "First name (the first word of the name)",
+        "email": "Email address",
+        "ticket_type": "Name of the ticket type",
+    },
+    "event": {
+        "name": "Event name",
+        "date": "Start date, e.g. Tuesday, 1 December 2026",
+        "time": "Start and end time, e.g. 09:00–17:00",
+        "when": "Date and time with the time zone",
+        "timezone": "The event's time zone",
+        "venue": "Venue name",
+        "address": "Venue address",
+        "online_url": "Link for online events",
+        "url": "The event's page",
+    },
+    "order": {
+        "code": "Order code, e.g. K7QW9P",
+        "total": "Amount paid, formatted",
+        "buyer_name": "Name of the person who ordered",
+        "url": "The order page (tickets, payment, cancellation)",
+    },
+    "organization": {"name": "Organizer name", "email": "Organizer reply-to address"},
+    "checkin": {"time": "Time of the check-in (check-in emails)", "gate": "Gate or device name"},
+    "ticket_url": "Download link of the attendee's ticket PDF",
+}
+
+TEMPLATE_FIELDS = ("subject", "html_body", "text_body")
+
+_HTML_ATTRIBUTES = {"style", "class", "align", "valign", "width", "height", "bgcolor", "border", "cellpadding",
+                    "cellspacing", "colspan", "rowspan", "title", "lang", "dir"}  # fmt: skip
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Attributes are off limits: `attendee.name` works because it falls back to the dict key."""
+
+    def is_safe_attribute(self, obj, attr, value) -> bool:
+        return False
+
+    def is_safe_callable(self, obj) -> bool:
+        return False
+
+
+def _environment(autoescape: bool) -> _Sandbox:
+    env = _Sandbox(autoescape=autoescape, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.globals.clear()  # no range(), dict(), lipsum(), cycler()...
+    return env
+
+
+_html = _environment(autoescape=True)
+_text = _environment(autoescape=False)
+
+
+def _env(field: str) -> _Sandbox:
+    return _html if field == "html_body" else _text
+
+
+def check(field: str, source: str, sample: dict) -> str | None:
+    """Why this template cannot be saved, or None. Checks every branch (not only the ones the
+    sample data takes), then renders it with sample data."""
+    env = _env(field)
+    try:
+        tree = env.parse(source)
+    except TemplateError as exc:
+        return _message(exc)
+    problem = _check_tree(tree)
+    if problem:
+        return problem
+    try:
+        env.from_string(source).render(sample)
+    except TemplateError as exc:
+        return _message(exc)
+    except Exception as exc:  # e.g. a division by zero in an expression
+        return f"The template cannot be rendered: {exc}"
+    return None
+
+
+def _message(exc: TemplateError) -> str:
+    line = getattr(exc, "lineno", None)
+    text = getattr(exc, "message", None) or str(exc)
+    if "unsafe" in text or "access to attribute" in text:
+        text = "only the listed placeholders can be used"
+    return f"Line {line}: {text}" if line else text
+
+
+def _check_tree(tree: nodes.Template) -> str | None:
+    local = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")} | {"loop"}
+    for node in tree.find_all((nodes.Call, nodes.Getattr, nodes.Getitem, nodes.Name)):
+        if isinstance(node, nodes.Call):
+            return f"Line {node.lineno}: function calls are not allowed"
+        if isinstance(node, nodes.Name):
+            if node.ctx == "load" and node.name not in PLACEHOLDERS and node.name not in local:
+                return f"Line {node.lineno}: unknown placeholder “{node.name}”"
+            continue
+        key = node.attr if isinstance(node, nodes.Getattr) else _const(node.arg)
+        owner = node.node
+        if not (isinstance(owner, nodes.Name) and isinstance(PLACEHOLDERS.get(owner.name), dict)):
+            if isinstance(owner, nodes.Name) and owner.name in local:
+                continue  # the loop variable of a {% for %}
+            return f"Line {node.lineno}: only the listed placeholders can be used"
+        if key not in PLACEHOLDERS[owner.name]:
+            return f"Line {node.lineno}: unknown placeholder “{owner.name}.{key}”"
+    return None
+
+
+def _const(node) -> str | None:
+    return node.value if isinstance(node, nodes.Const) and isinstance(node.value, str) else None
+
+
+def render(parts: dict[str, str], context: dict) -> dict[str, str]:
+    """{subject, html_body, text_body} rendered with the placeholders' values. The HTML keeps
+    formatting tags and inline styles only (no scripts, forms or event handlers)."""
+    subject = _text.from_string(parts["subject"]).render(context)
+    html = _html.from_string(parts["html_body"]).render(context)
+    return {
+        "subject": " ".join(subject.split()),
+        "html_body": clean_html(html),
+        "text_body": _text.from_string(parts["text_body"]).render(context).strip() + "\n",
+    }
+
+
+def clean_html(html: str) -> str:
+    return nh3.clean(
+        html,
+        generic_attribute_prefixes=None,
+        attributes={"*": _HTML_ATTRIBUTES},
+        url_schemes={"http", "https", "mailto"},
+    )
+
+
+def sample_values() -> dict:
+    """Every placeholder with an example value (what the preview and the save check use)."""
+    return {
+        "attendee": {"name": "Ana Putri", "first_name": "Ana", "email": "ana@example.org", "ticket_type": "Regular"},
+        "event": {
+            "name": "Sample Event",
+            "date": "Tuesday, 1 December 2026",
+            "time": "09:00–17:00",
+            "when": "Tuesday, 1 December 2026, 09:00–17:00 WIB",
+            "timezone": "Asia/Jakarta (WIB)",
+            "venue": "Main Hall",
+            "address": "Jl. Sudirman 1, Jakarta",
+            "online_url": "",
+            "url": "https://example.org/e/sample",
+        },
+        "order": {"code": "K7QW9P", "total": "Rp150.000", "buyer_name": "Ana Putri", "url": "https://example.org/o/x"},
+        "organization": {"name": "Sample Organizer", "email": "hello@example.org"},
+        "checkin": {"time": "1 Dec 2026, 08:55", "gate": "Main entrance"},
+        "ticket_url": "https://example.org/o/x/tickets/1.pdf",
+    }

@@ -1,0 +1,262 @@
+"""Console: sending domains, an event's email settings and templates (with live preview), and
+its automations."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from webapp.events.models import Event
+from webapp.mail import automations, content, defaults, domains, sandbox
+from webapp.mail.forms import AutomationForm, DomainForm, EventMailSettingsForm, TemplateForm
+from webapp.mail.models import Automation, SendingDomain
+from webapp.security import org_id, role_required
+
+bp = Blueprint("mail", __name__, url_prefix="/console")
+
+
+def _is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# --- Sending domains ------------------------------------------------------------------------------
+
+
+@bp.route("/mail/domains", methods=["GET", "POST"])
+@role_required("admin")
+def console_domains():
+    form = DomainForm()
+    if form.validate_on_submit():
+        try:
+            row = domains.add_domain(g.org, form.domain.data, actor=current_user)
+        except domains.DomainError as exc:
+            form.domain.errors = [str(exc)]
+        else:
+            flash(f"{row.domain} added. Publish the two records below, then press Verify.", "success")
+            return redirect(url_for("mail.console_domains"), 303)
+    rows = domains.domains_for(org_id())
+    status = 422 if form.errors else 200
+    return render_template("console/mail/domains.html", form=form, rows=rows, records=domains.records), status
+
+
+@bp.route("/mail/domains/<int:domain_id>/verify", methods=["POST"])
+@role_required("admin")
+def domain_verify(domain_id: int):
+    row = domains.verify(SendingDomain.get_for_org(org_id(), domain_id), actor=current_user)
+    if _is_htmx():
+        return render_template("console/mail/_domain.html", row=row, records=domains.records)
+    if row.verified:
+        flash(f"{row.domain} is verified: emails from it are DKIM-signed.", "success")
+    else:
+        flash(f"{row.domain} is not verified yet. {row.last_error or ''}", "error")
+    return redirect(url_for("mail.console_domains"), 303)
+
+
+@bp.route("/mail/domains/<int:domain_id>/delete", methods=["POST"])
+@role_required("admin")
+def domain_delete(domain_id: int):
+    row = SendingDomain.get_for_org(org_id(), domain_id)
+    domains.remove_domain(row, actor=current_user)
+    flash(f"{row.domain} removed. Emails from it now go out from this instance's address.", "success")
+    return redirect(url_for("mail.console_domains"), 303)
+
+
+# --- An event's emails ------------------------------------------------------------------------------
+
+
+def _event(event_id: int) -> Event:
+    return Event.get_for_org(org_id(), event_id)
+
+
+def _slot_name(event: Event, slot: str) -> str:
+    """A readable name for the slot; 404 for a slot this event does not have."""
+    if slot in defaults.SLOTS:
+        return defaults.SLOTS[slot]
+    kind, _, pk = slot.partition(":")
+    if kind == "automation" and pk.isdigit():
+        automation = Automation.get_or_none((Automation.id == int(pk)) & (Automation.event == event))
+        if automation is not None:
+            return f"Automation “{automation.name}” — {automations.describe(automation)}"
+    abort(404)
+
+
+@bp.route("/events/<int:event_id>/emails", methods=["GET", "POST"])
+@role_required("manager")
+def console_event_emails(event_id: int):
+    event = _event(event_id)
+    current = content.mail_settings(event)
+    form = EventMailSettingsForm(obj=current)
+    if form.validate_on_submit():
+        content.save_mail_settings(
+            event,
+            actor=current_user,
+            sender_name=form.sender_name.data.strip(),
+            sender_email=(form.sender_email.data or "").strip().lower(),
+            reply_to=(form.reply_to.data or "").strip(),
+            send_payment_email=form.send_payment_email.data,
+            send_checkin_email=form.send_checkin_email.data,
+        )
+        flash("Email settings saved.", "success")
+        return redirect(url_for("mail.console_event_emails", event_id=event.id), 303)
+    sender_domain = domains.verified_domain(org_id(), current.sender_email) if current.sender_email else None
+    slots = [
+        {
+            "slot": slot,
+            "label": label,
+            "custom": {lang: content.stored_template(event, slot, lang) is not None for lang in content.LANGUAGES},
+        }
+        for slot, label in defaults.SLOTS.items()
+    ]
+    return render_template(
+        "console/mail/event_emails.html",
+        event=event,
+        form=form,
+        slots=slots,
+        languages=content.LANGUAGES,
+        sender_domain=sender_domain,
+        current=current,
+    ), 422 if form.errors else 200
+
+
+@bp.route("/events/<int:event_id>/emails/<slot>/<lang>", methods=["GET", "POST"])
+@role_required("manager")
+def console_template(event_id: int, slot: str, lang: str):
+    event = _event(event_id)
+    label = _slot_name(event, slot)
+    if lang not in content.LANGUAGES:
+        abort(404)
+    form = TemplateForm(data=content.template_parts(event, slot, lang)) if request.method == "GET" else TemplateForm()
+    if form.validate_on_submit():
+        try:
+            content.save_template(
+                event,
+                slot,
+                lang,
+                subject=form.subject.data or "",
+                html_body=form.html_body.data or "",
+                text_body=form.text_body.data or "",
+                actor=current_user,
+            )
+        except content.TemplateInvalid as exc:
+            for name, message in exc.errors.items():
+                getattr(form, name).errors = [message]
+        else:
+            flash("Template saved.", "success")
+            return redirect(url_for("mail.console_template", event_id=event.id, slot=slot, lang=lang), 303)
+    preview = content.preview(event, _parts(form), lang)
+    return render_template(
+        "console/mail/template.html",
+        event=event,
+        form=form,
+        slot=slot,
+        lang=lang,
+        label=label,
+        preview=preview,
+        custom=content.stored_template(event, slot, lang) is not None,
+        placeholders=sandbox.PLACEHOLDERS,
+        back=url_for("mail.console_automations", event_id=event.id)
+        if slot.startswith("automation:")
+        else url_for("mail.console_event_emails", event_id=event.id),
+    ), 422 if form.errors else 200
+
+
+def _parts(form: TemplateForm) -> dict[str, str]:
+    return {
+        "subject": form.subject.data or "",
+        "html_body": form.html_body.data or "",
+        "text_body": form.text_body.data or "",
+    }
+
+
+@bp.route("/events/<int:event_id>/emails/<slot>/<lang>/preview", methods=["POST"])
+@role_required("manager")
+def template_preview(event_id: int, slot: str, lang: str):
+    """The live preview (htmx): the email rendered with sample values, or what is broken."""
+    event = _event(event_id)
+    _slot_name(event, slot)
+    if lang not in content.LANGUAGES:
+        abort(404)
+    form = TemplateForm()
+    return render_template("console/mail/_preview.html", preview=content.preview(event, _parts(form), lang))
+
+
+@bp.route("/events/<int:event_id>/emails/<slot>/<lang>/reset", methods=["POST"])
+@role_required("manager")
+def template_reset(event_id: int, slot: str, lang: str):
+    event = _event(event_id)
+    _slot_name(event, slot)
+    content.reset_template(event, slot, lang, actor=current_user)
+    flash("Back to the built-in template.", "success")
+    return redirect(url_for("mail.console_template", event_id=event.id, slot=slot, lang=lang), 303)
+
+
+# --- Automations ------------------------------------------------------------------------------------
+
+
+@bp.route("/events/<int:event_id>/automations", methods=["GET", "POST"])
+@role_required("manager")
+def console_automations(event_id: int):
+    event = _event(event_id)
+    form = AutomationForm()
+    if form.validate_on_submit():
+        try:
+            automation = automations.create_automation(
+                event,
+                name=form.name.data,
+                trigger=form.trigger.data,
+                delay_minutes=form.delay_minutes,
+                actor=current_user,
+            )
+        except automations.AutomationInvalid as exc:
+            form.name.errors = list(exc.errors.values())
+        else:
+            flash(f"Automation “{automation.name}” created. Adjust its email below.", "success")
+            return redirect(
+                url_for("mail.console_template", event_id=event.id, slot=automation.slot, lang=content.LANGUAGES[0]),
+                303,
+            )
+    rows = [
+        {"automation": a, "describe": automations.describe(a), "sent": automations.sent_count(a)}
+        for a in automations.automations_for(event)
+    ]
+    return render_template(
+        "console/mail/automations.html", event=event, form=form, rows=rows, languages=content.LANGUAGES
+    ), 422 if form.errors else 200
+
+
+@bp.route("/events/<int:event_id>/automations/<int:automation_id>", methods=["GET", "POST"])
+@role_required("manager")
+def automation_edit(event_id: int, automation_id: int):
+    event = _event(event_id)
+    automation = Automation.get((Automation.id == automation_id) & (Automation.event == event))
+    form = AutomationForm(obj=automation)
+    if request.method == "GET":
+        form.show_delay(automation.delay_minutes)
+    if form.validate_on_submit():
+        try:
+            automations.update_automation(
+                automation,
+                name=form.name.data,
+                trigger=form.trigger.data,
+                delay_minutes=form.delay_minutes,
+                active=form.active.data,
+                actor=current_user,
+            )
+        except automations.AutomationInvalid as exc:
+            form.name.errors = list(exc.errors.values())
+        else:
+            flash("Automation saved.", "success")
+            return redirect(url_for("mail.console_automations", event_id=event.id), 303)
+    return render_template(
+        "console/mail/automation.html", event=event, form=form, automation=automation, languages=content.LANGUAGES
+    ), 422 if form.errors else 200
+
+
+@bp.route("/events/<int:event_id>/automations/<int:automation_id>/delete", methods=["POST"])
+@role_required("manager")
+def automation_delete(event_id: int, automation_id: int):
+    event = _event(event_id)
+    automation = Automation.get((Automation.id == automation_id) & (Automation.event == event))
+    automations.delete_automation(automation, actor=current_user)
+    flash(f"Automation “{automation.name}” deleted.", "success")
+    return redirect(url_for("mail.console_automations", event_id=event.id), 303)

@@ -1,0 +1,40 @@
+"""Ticket settings per event and the ticket PDFs we keep."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from webapp.accounts.models import Organization
+from webapp.db import OrgScoped, utcnow
+from webapp.events.models import Event
+from webapp.orders.models import Order, Registrant
+
+PAGE_SIZES = ("A6", "A4")
+
+
+class TicketSettings(OrgScoped):
+    """How an event's tickets look; an event without a row uses the defaults."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, unique=True, on_delete="CASCADE")
+    page_size = pw.CharField(max_length=4, default="A6", choices=[(s, s) for s in PAGE_SIZES])
+    show_price = pw.BooleanField(default=False)
+    note = pw.TextField(default="")  # printed under the details, e.g. "Bring an ID card"
+    updated_at = pw.DateTimeField(default=utcnow)
+
+
+class TicketDocument(OrgScoped):
+    """A generated PDF: every admitted ticket of an order, or one registrant's ticket.
+
+    `fingerprint` digests everything the PDF shows; when it no longer matches, the file is stale
+    and is generated again (attendee renamed, event moved, branding changed...)."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    order = pw.ForeignKeyField(Order, backref="ticket_documents", on_delete="CASCADE")
+    registrant = pw.ForeignKeyField(Registrant, null=True, backref="ticket_documents", on_delete="CASCADE")
+    key = pw.CharField(max_length=40, unique=True)  # "order:<id>" or "registrant:<id>"
+    path = pw.CharField(max_length=255)  # relative to instance/
+    fingerprint = pw.CharField(max_length=64)
+    pages = pw.IntegerField(default=0)
+    size = pw.IntegerField(default=0)
+    generated_at = pw.DateTimeField(default=utcnow)

@@ -1,0 +1,185 @@
+"""Ticket PDFs: one page per admitted ticket, kept on disk and generated again when what they show
+changes (the stored fingerprint no longer matches)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import peewee as pw
+
+from webapp.accounts import audit
+from webapp.catalog.models import Product
+from webapp.db import db, utcnow
+from webapp.orders.models import Order, OrderItem, Registrant
+from webapp.runtime import settings
+from webapp.tickets import document
+from webapp.tickets.models import PAGE_SIZES, TicketDocument, TicketSettings
+from webapp.tickets.pdf import render_pdf
+
+log = logging.getLogger("rollcall.tickets")
+
+
+class NoTickets(LookupError):
+    """The order (or registrant) has no admitted ticket: unpaid, canceled or awaiting approval."""
+
+
+def is_admitted_order(order: Order) -> bool:
+    return order.status == "paid" and order.approval in ("none", "approved")
+
+
+def admitted_registrants(order: Order) -> list[Registrant]:
+    if not is_admitted_order(order):
+        return []
+    return list(
+        Registrant.select(Registrant, Product, OrderItem)
+        .join(Product)
+        .switch(Registrant)
+        .join(OrderItem, pw.JOIN.LEFT_OUTER)
+        .where((Registrant.order == order) & (Registrant.canceled == False) & (Product.admits_entry == True))  # noqa: E712
+        .order_by(Registrant.id)
+    )
+
+
+def settings_for(event) -> TicketSettings:
+    """The event's ticket settings (defaults when never saved; not written)."""
+    found = TicketSettings.get_or_none(TicketSettings.event == event)
+    return found or TicketSettings(organization=event.organization_id, event=event)
+
+
+def update_settings(event, *, page_size: str, show_price: bool, note: str, actor) -> TicketSettings:
+    if page_size not in PAGE_SIZES:
+        raise ValueError(f"page size must be one of {', '.join(PAGE_SIZES)}")
+    with db.atomic():
+        current = settings_for(event)
+        changes = audit.diff(current, {"page_size": page_size, "show_price": show_price, "note": note.strip()})
+        if changes or current.id is None:
+            current.updated_at = utcnow()
+            current.save()
+            audit.record(
+                event.organization_id,
+                "tickets.settings",
+                user=actor,
+                target=event,
+                summary=f"Ticket settings of {event.name}",
+                changes=changes,
+            )
+    return current
+
+
+def order_pdf(order: Order) -> bytes:
+    """Every admitted ticket of the order, one page each, in one PDF. Raises NoTickets."""
+    registrants = admitted_registrants(order)
+    if not registrants:
+        raise NoTickets(f"order {order.code} has no admitted ticket")
+    return _stored_pdf(order, registrants, key=f"order:{order.id}", registrant=None)
+
+
+def registrant_pdf(registrant: Registrant) -> bytes:
+    """One registrant's ticket. Raises NoTickets."""
+    order = registrant.order
+    registrants = [r for r in admitted_registrants(order) if r.id == registrant.id]
+    if not registrants:
+        raise NoTickets(f"registrant {registrant.id} has no admitted ticket")
+    return _stored_pdf(order, registrants, key=f"registrant:{registrant.id}", registrant=registrant)
+
+
+def pdf_for_key(key: str) -> bytes:
+    """ "order:<id>" or "registrant:<id>" -> that PDF as it is now (what an email attaches)."""
+    kind, _, pk = key.partition(":")
+    if kind == "order" and pk.isdigit():
+        order = Order.get_or_none(Order.id == int(pk))
+        if order is not None:
+            return order_pdf(order)
+    elif kind == "registrant" and pk.isdigit():
+        registrant = Registrant.get_or_none(Registrant.id == int(pk))
+        if registrant is not None:
+            return registrant_pdf(registrant)
+    raise NoTickets(f"no tickets for {key}")
+
+
+def preview_pdf(event, ticket_settings: TicketSettings | None = None) -> bytes:
+    """A sample ticket of the event (console preview), never stored."""
+    order = Order(event=event, organization=event.organization_id, code="SAMPLE", locale="en", currency=event.currency)
+    product = Product.select().where(Product.event == event).order_by(Product.position).first()
+    sample = Registrant(
+        name="Ana Putri",
+        product=product or Product(name="General admission", translations={}),
+        ticket_secret="SAMPLE2TICKET3SECRET4ABCDE",
+        item=OrderItem(price=product.price if product else 0, discount=0),
+    )
+    data = document.ticket_data(order, [sample], ticket_settings or settings_for(event))
+    return render_pdf(document.render_html(data))
+
+
+def _stored_pdf(order: Order, registrants: list[Registrant], *, key: str, registrant) -> bytes:
+    data = document.ticket_data(order, registrants, settings_for(order.event))
+    fp = document.fingerprint(data)
+    stored = TicketDocument.get_or_none(TicketDocument.key == key)
+    if stored is not None and stored.fingerprint == fp:
+        try:
+            return _absolute(stored.path).read_bytes()
+        except FileNotFoundError:
+            log.warning("stored ticket %s is missing on disk: generating it again", stored.path)
+    pdf = render_pdf(document.render_html(data))
+    _store(order, registrant, key, fp, pdf, pages=len(registrants), previous=stored)
+    return pdf
+
+
+def _store(order, registrant, key: str, fp: str, pdf: bytes, *, pages: int, previous) -> None:
+    relative = f"tickets/{order.organization_id}/{key.replace(':', '-')}-{fp[:16]}.pdf"
+    target = _absolute(relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename: a reader never sees half a file.
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pdf)
+    os.replace(tmp, target)
+    values = {"path": relative, "fingerprint": fp, "pages": pages, "size": len(pdf), "generated_at": utcnow()}
+    with db.atomic():
+        updated = TicketDocument.update(**values).where(TicketDocument.key == key).execute()
+        if not updated:
+            try:
+                with db.atomic():
+                    TicketDocument.create(
+                        organization=order.organization_id, order=order, registrant=registrant, key=key, **values
+                    )
+            except pw.IntegrityError:  # another worker stored it at the same moment
+                TicketDocument.update(**values).where(TicketDocument.key == key).execute()
+    if previous is not None and previous.path != relative:
+        _absolute(previous.path).unlink(missing_ok=True)
+
+
+def _absolute(relative: str) -> Path:
+    return settings().instance_dir / relative
+
+
+def refresh_order(order_id: int) -> int:
+    """Generate the order's PDFs (the whole order and each registrant's) if stale. Returns how
+    many tickets the order admits."""
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None:
+        return 0
+    registrants = admitted_registrants(order)
+    if not registrants:
+        forget_order(order)
+        return 0
+    order_pdf(order)
+    for registrant in registrants:
+        registrant_pdf(registrant)
+    return len(registrants)
+
+
+def forget_order(order: Order) -> None:
+    """Drop the stored PDFs of an order that admits nobody any more (canceled, refunded)."""
+    for stored in TicketDocument.select().where(TicketDocument.order == order):
+        _absolute(stored.path).unlink(missing_ok=True)
+        stored.delete_instance()
+
+
+def orders_with_documents(event_id: int) -> list[int]:
+    """Orders of the event that have stored PDFs (what an event change makes stale)."""
+    query = TicketDocument.select(TicketDocument.order).join(Order).where(Order.event == event_id).distinct()
+    return [row.order_id for row in query]

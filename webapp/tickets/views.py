@@ -1,0 +1,105 @@
+"""Ticket PDF downloads (the attendee's order page and the console) and the ticket settings page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from webapp.events.models import Event
+from webapp.orders.models import Order, Registrant
+from webapp.security import org_id, role_required
+from webapp.tickets import service
+from webapp.tickets.forms import TicketSettingsForm
+
+bp = Blueprint("tickets", __name__)
+
+
+def _pdf_response(pdf: bytes, filename: str, *, download: bool = True):
+    disposition = "attachment" if download else "inline"
+    return (
+        pdf,
+        200,
+        {
+            "Content-Type": "application/pdf",
+            "Content-Disposition": f'{disposition}; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+            "X-Robots-Tag": "noindex",
+        },
+    )
+
+
+def _order_by_secret(secret: str) -> Order:
+    order = Order.get_or_none(Order.secret == secret)
+    if order is None:
+        abort(404)
+    return order
+
+
+def _download(render, filename: str):
+    try:
+        pdf = render()
+    except service.NoTickets:
+        abort(404, "There is no valid ticket here: the order is unpaid, canceled or awaiting approval.")
+    return _pdf_response(pdf, filename, download=request.args.get("inline") != "1")
+
+
+# --- Public: the order page links here (the order secret is the key) ---------------------------
+
+
+@bp.route("/o/<secret>/tickets.pdf")
+def order_pdf(secret: str):
+    order = _order_by_secret(secret)
+    return _download(lambda: service.order_pdf(order), f"tickets-{order.code}.pdf")
+
+
+@bp.route("/o/<secret>/tickets/<int:registrant_id>.pdf")
+def registrant_pdf(secret: str, registrant_id: int):
+    order = _order_by_secret(secret)
+    registrant = Registrant.get_or_none((Registrant.id == registrant_id) & (Registrant.order == order))
+    if registrant is None:
+        abort(404)
+    return _download(lambda: service.registrant_pdf(registrant), f"ticket-{order.code}-{registrant.id}.pdf")
+
+
+# --- Console ------------------------------------------------------------------------------------
+
+
+@bp.route("/console/orders/<int:order_id>/tickets.pdf")
+@role_required("manager")
+def console_order_pdf(order_id: int):
+    order = Order.get_for_org(org_id(), order_id)
+    return _download(lambda: service.order_pdf(order), f"tickets-{order.code}.pdf")
+
+
+@bp.route("/console/registrants/<int:registrant_id>/ticket.pdf")
+@role_required("manager")
+def console_registrant_pdf(registrant_id: int):
+    registrant = Registrant.get_for_org(org_id(), registrant_id)
+    return _download(lambda: service.registrant_pdf(registrant), f"ticket-{registrant.order.code}-{registrant.id}.pdf")
+
+
+@bp.route("/console/events/<int:event_id>/tickets", methods=["GET", "POST"])
+@role_required("manager")
+def console_settings(event_id: int):
+    event = Event.get_for_org(org_id(), event_id)
+    current = service.settings_for(event)
+    form = TicketSettingsForm(obj=current)
+    if form.validate_on_submit():
+        service.update_settings(
+            event,
+            page_size=form.page_size.data,
+            show_price=form.show_price.data,
+            note=form.note.data or "",
+            actor=current_user,
+        )
+        flash("Ticket settings saved. Tickets are generated again with the new layout.", "success")
+        return redirect(url_for("tickets.console_settings", event_id=event.id), 303)
+    status = 422 if form.errors else 200
+    return render_template("console/tickets/settings.html", event=event, form=form), status
+
+
+@bp.route("/console/events/<int:event_id>/tickets/preview.pdf")
+@role_required("manager")
+def console_preview(event_id: int):
+    event = Event.get_for_org(org_id(), event_id)
+    return _pdf_response(service.preview_pdf(event), f"ticket-preview-{event.slug}.pdf", download=False)
