@@ -1,8 +1,10 @@
 """Every task module, imported so that the consumer knows them all:
 `huey_consumer tasks.all.huey`. Add one line per task module."""
 
+import tasks.api  # noqa: F401
 import tasks.console  # noqa: F401
 import tasks.contacts  # noqa: F401
+import tasks.ingest  # noqa: F401
 import tasks.mail  # noqa: F401
 import tasks.orders  # noqa: F401
 import tasks.tickets  # noqa: F401

@@ -31,9 +31,7 @@ def wants_json() -> bool:
 
 def error_response(status: int, message: str, code: str | None = None, fields: dict | None = None):
     if wants_json():
-        body = {"error": {"code": code or CODES.get(status, "error"), "message": message}}
-        if fields:
-            body["error"]["fields"] = fields
+        body = {"error": {"code": code or CODES.get(status, "error"), "message": message, "fields": fields or {}}}
         return jsonify(body), status
     return render_template("errors/error.html", status=status, message=message), status
 

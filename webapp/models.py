@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "webapp.events.models",
     "webapp.catalog.models",
     "webapp.contacts.models",
+    "webapp.contacts.ingest_models",
     "webapp.orders.models",
     "webapp.payments.models",
     "webapp.tickets.models",

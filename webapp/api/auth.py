@@ -11,6 +11,7 @@ from flask import g, jsonify, request
 from flask_login import current_user
 
 from webapp.accounts.models import ROLE_RANK, ApiKey
+from webapp.api import ratelimit
 from webapp.db import utcnow
 from webapp.extensions import csrf
 
@@ -18,11 +19,11 @@ from webapp.extensions import csrf
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
+SCOPES = ("events", "catalog", "orders", "registrants", "checkins", "contacts", "ingest")
+
+
 def api_error(status: int, code: str, message: str, fields: dict | None = None):
-    body = {"error": {"code": code, "message": message}}
-    if fields:
-        body["error"]["fields"] = fields
-    return jsonify(body), status
+    return jsonify({"error": {"code": code, "message": message, "fields": fields or {}}}), status
 
 
 def key_from_request() -> ApiKey | None:
@@ -37,10 +38,19 @@ def key_from_request() -> ApiKey | None:
     return key
 
 
-def api_auth(write: bool = False, session_role: str | None = None):
-    """Require an API key of an organization (a read-only key only for reads). With `session_role`,
-    a signed-in member with at least that role may call it too (with the CSRF token on writes).
-    Sets g.api_org_id, g.api_key (None for a session) and g.api_actor."""
+def key_allows(key: ApiKey, scope: str) -> bool:
+    """A key without a policy, or with no scopes listed, may use every part of the API."""
+    from webapp.api.models import ApiKeyPolicy
+
+    policy = ApiKeyPolicy.get_or_none(ApiKeyPolicy.api_key == key.id)
+    return policy is None or not policy.scopes or scope in policy.scopes
+
+
+def api_auth(write: bool = False, session_role: str | None = None, scope: str | None = None):
+    """Require an API key of an organization (a read-only key only for reads; a key limited to
+    some scopes only for those), counted against the key's rate limit (429 with Retry-After).
+    With `session_role`, a signed-in member with at least that role may call it too (with the
+    CSRF token on writes). Sets g.api_org_id, g.api_key (None for a session) and g.api_actor."""
 
     def decorator(view):
         @functools.wraps(view)
@@ -51,15 +61,24 @@ def api_auth(write: bool = False, session_role: str | None = None):
                     return api_error(401, "unauthorized", "The API key is missing, unknown or revoked.")
                 if write and key.read_only:
                     return api_error(403, "forbidden", "This API key is read-only.")
+                if scope and not key_allows(key, scope):
+                    return api_error(403, "forbidden", f"This API key has no access to {scope}.")
+                verdict = ratelimit.hit(key.id, ratelimit.limit_for(key))
+                if not verdict.allowed:
+                    response = api_error(
+                        429, "rate_limited", f"More than {verdict.limit} requests a minute: slow down."
+                    )
+                    response[0].headers["Retry-After"] = str(verdict.retry_after)
+                    return response
                 g.api_key, g.api_org_id, g.api_actor = key, key.organization_id, f"api key {key.name!r}"
-                return view(*args, **kwargs)
+                return _call(view, args, kwargs)
             if session_role and current_user.is_authenticated and g.get("membership") is not None:
                 if ROLE_RANK[g.membership.role] < ROLE_RANK[session_role]:
                     return api_error(403, "forbidden", "Your role does not allow this.")
                 if write:
                     csrf.protect()
                 g.api_key, g.api_org_id, g.api_actor = None, g.org.id, current_user.email
-                return view(*args, **kwargs)
+                return _call(view, args, kwargs)
             response = api_error(401, "unauthorized", "Send an API key: Authorization: Bearer <key>.")
             response[0].headers["WWW-Authenticate"] = 'Bearer realm="rollcall"'
             return response
@@ -69,3 +88,19 @@ def api_auth(write: bool = False, session_role: str | None = None):
         return csrf.exempt(wrapper)
 
     return decorator
+
+
+def _call(view, args, kwargs):
+    """Run the view; a POST with an Idempotency-Key runs once per key (webapp.api.idempotency)."""
+    key = request.headers.get("Idempotency-Key")
+    if request.method != "POST" or key is None:
+        return view(*args, **kwargs)
+    from webapp.api import idempotency
+
+    if not idempotency.KEY_SHAPE.fullmatch(key):
+        message = "1 to 255 visible ASCII characters (no spaces)."
+        return api_error(422, "invalid", f"Idempotency-Key must be {message}", {"Idempotency-Key": message})
+    try:
+        return idempotency.call(g.api_org_id, key, view, args, kwargs)
+    except idempotency.Conflict as exc:
+        return api_error(409, "idempotency_conflict", exc.message)

@@ -1,0 +1,66 @@
+"""Api and ingestion."""
+
+from webapp.migrate import run_sql
+
+SQL = {
+    "sqlite": [
+        'CREATE TABLE "api_key_policy" ("id" INTEGER NOT NULL PRIMARY KEY, "api_key_id" INTEGER NOT NULL, "scopes" TEXT NOT NULL, "requests_per_minute" INTEGER, "updated_at" DATETIME NOT NULL, FOREIGN KEY ("api_key_id") REFERENCES "api_key" ("id") ON DELETE CASCADE)',
+        'CREATE UNIQUE INDEX "api_key_policy_api_key_id" ON "api_key_policy" ("api_key_id")',
+        'CREATE TABLE "idempotency_record" ("id" INTEGER NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "key" VARCHAR(255) NOT NULL, "method" VARCHAR(8) NOT NULL, "path" VARCHAR(500) NOT NULL, "request_hash" VARCHAR(64) NOT NULL, "status_code" INTEGER, "response_body" TEXT, "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "idempotency_record_organization_id" ON "idempotency_record" ("organization_id")',
+        'CREATE INDEX "idempotency_record_expires_at" ON "idempotency_record" ("expires_at")',
+        'CREATE UNIQUE INDEX "idempotency_record_organization_id_key" ON "idempotency_record" ("organization_id", "key")',
+        'CREATE TABLE "incoming_event" ("id" INTEGER NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "type" VARCHAR(32) NOT NULL, "email" VARCHAR(254), "user_id" VARCHAR(128), "occurred_at" DATETIME NOT NULL, "properties" TEXT NOT NULL, "idempotency_key" VARCHAR(255), "status" VARCHAR(12) NOT NULL, "process_error" TEXT, "contact_id" INTEGER, "activity_id" INTEGER, "claim" VARCHAR(32), "claimed_at" DATETIME, "received_at" DATETIME NOT NULL, "processed_at" DATETIME, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "incoming_event_organization_id" ON "incoming_event" ("organization_id")',
+        'CREATE UNIQUE INDEX "incoming_event_organization_id_idempotency_key" ON "incoming_event" ("organization_id", "idempotency_key")',
+        'CREATE INDEX "incoming_event_status_claim" ON "incoming_event" ("status", "claim")',
+        'CREATE INDEX "incoming_event_organization_id_status" ON "incoming_event" ("organization_id", "status")',
+        'CREATE TABLE "rate_limit_window" ("api_key_id" INTEGER NOT NULL, "window" INTEGER NOT NULL, "count" INTEGER NOT NULL, PRIMARY KEY ("api_key_id", "window"))',
+        'CREATE TABLE "tag_rule" ("id" INTEGER NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "event_type" VARCHAR(32) NOT NULL, "property_name" VARCHAR(100), "property_value" VARCHAR(200), "action" VARCHAR(8) NOT NULL, "label" VARCHAR(80) NOT NULL, "active" INTEGER NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "tag_rule_organization_id" ON "tag_rule" ("organization_id")',
+        'CREATE TABLE "webhook_endpoint" ("id" INTEGER NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "url" VARCHAR(500) NOT NULL, "description" VARCHAR(200) NOT NULL, "topics" TEXT NOT NULL, "secret" VARCHAR(80) NOT NULL, "active" INTEGER NOT NULL, "created_by_id" INTEGER, "created_at" DATETIME NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE, FOREIGN KEY ("created_by_id") REFERENCES "user" ("id") ON DELETE SET NULL)',
+        'CREATE INDEX "webhook_endpoint_organization_id" ON "webhook_endpoint" ("organization_id")',
+        'CREATE INDEX "webhook_endpoint_created_by_id" ON "webhook_endpoint" ("created_by_id")',
+        'CREATE TABLE "webhook_delivery" ("id" INTEGER NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "endpoint_id" INTEGER NOT NULL, "message_id" VARCHAR(40) NOT NULL, "topic" VARCHAR(40) NOT NULL, "payload" TEXT NOT NULL, "state" VARCHAR(12) NOT NULL, "attempts" INTEGER NOT NULL, "next_attempt_at" DATETIME NOT NULL, "last_status" INTEGER, "last_error" TEXT, "delivered_at" DATETIME, "created_at" DATETIME NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE, FOREIGN KEY ("endpoint_id") REFERENCES "webhook_endpoint" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "webhook_delivery_organization_id" ON "webhook_delivery" ("organization_id")',
+        'CREATE INDEX "webhook_delivery_endpoint_id" ON "webhook_delivery" ("endpoint_id")',
+        'CREATE UNIQUE INDEX "webhook_delivery_message_id" ON "webhook_delivery" ("message_id")',
+        'CREATE INDEX "webhook_delivery_state_next_attempt_at" ON "webhook_delivery" ("state", "next_attempt_at")',
+        'CREATE INDEX "webhook_delivery_endpoint_id_created_at" ON "webhook_delivery" ("endpoint_id", "created_at")',
+        'CREATE TABLE "webhook_attempt" ("id" INTEGER NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "delivery_id" INTEGER NOT NULL, "status_code" INTEGER, "error" TEXT, "response_excerpt" VARCHAR(500) NOT NULL, "duration_ms" INTEGER NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE, FOREIGN KEY ("delivery_id") REFERENCES "webhook_delivery" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "webhook_attempt_organization_id" ON "webhook_attempt" ("organization_id")',
+        'CREATE INDEX "webhook_attempt_delivery_id" ON "webhook_attempt" ("delivery_id")',
+    ],
+    "postgresql": [
+        'CREATE TABLE "api_key_policy" ("id" SERIAL NOT NULL PRIMARY KEY, "api_key_id" INTEGER NOT NULL, "scopes" TEXT NOT NULL, "requests_per_minute" INTEGER, "updated_at" TIMESTAMP NOT NULL, FOREIGN KEY ("api_key_id") REFERENCES "api_key" ("id") ON DELETE CASCADE)',
+        'CREATE UNIQUE INDEX "api_key_policy_api_key_id" ON "api_key_policy" ("api_key_id")',
+        'CREATE TABLE "idempotency_record" ("id" SERIAL NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "key" VARCHAR(255) NOT NULL, "method" VARCHAR(8) NOT NULL, "path" VARCHAR(500) NOT NULL, "request_hash" VARCHAR(64) NOT NULL, "status_code" INTEGER, "response_body" TEXT, "created_at" TIMESTAMP NOT NULL, "expires_at" TIMESTAMP NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "idempotency_record_organization_id" ON "idempotency_record" ("organization_id")',
+        'CREATE INDEX "idempotency_record_expires_at" ON "idempotency_record" ("expires_at")',
+        'CREATE UNIQUE INDEX "idempotency_record_organization_id_key" ON "idempotency_record" ("organization_id", "key")',
+        'CREATE TABLE "incoming_event" ("id" SERIAL NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "type" VARCHAR(32) NOT NULL, "email" VARCHAR(254), "user_id" VARCHAR(128), "occurred_at" TIMESTAMP NOT NULL, "properties" TEXT NOT NULL, "idempotency_key" VARCHAR(255), "status" VARCHAR(12) NOT NULL, "process_error" TEXT, "contact_id" INTEGER, "activity_id" INTEGER, "claim" VARCHAR(32), "claimed_at" TIMESTAMP, "received_at" TIMESTAMP NOT NULL, "processed_at" TIMESTAMP, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "incoming_event_organization_id" ON "incoming_event" ("organization_id")',
+        'CREATE UNIQUE INDEX "incoming_event_organization_id_idempotency_key" ON "incoming_event" ("organization_id", "idempotency_key")',
+        'CREATE INDEX "incoming_event_status_claim" ON "incoming_event" ("status", "claim")',
+        'CREATE INDEX "incoming_event_organization_id_status" ON "incoming_event" ("organization_id", "status")',
+        'CREATE TABLE "rate_limit_window" ("api_key_id" INTEGER NOT NULL, "window" INTEGER NOT NULL, "count" INTEGER NOT NULL, PRIMARY KEY ("api_key_id", "window"))',
+        'CREATE TABLE "tag_rule" ("id" SERIAL NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "event_type" VARCHAR(32) NOT NULL, "property_name" VARCHAR(100), "property_value" VARCHAR(200), "action" VARCHAR(8) NOT NULL, "label" VARCHAR(80) NOT NULL, "active" BOOLEAN NOT NULL, "created_at" TIMESTAMP NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "tag_rule_organization_id" ON "tag_rule" ("organization_id")',
+        'CREATE TABLE "webhook_endpoint" ("id" SERIAL NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "url" VARCHAR(500) NOT NULL, "description" VARCHAR(200) NOT NULL, "topics" TEXT NOT NULL, "secret" VARCHAR(80) NOT NULL, "active" BOOLEAN NOT NULL, "created_by_id" INTEGER, "created_at" TIMESTAMP NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE, FOREIGN KEY ("created_by_id") REFERENCES "user" ("id") ON DELETE SET NULL)',
+        'CREATE INDEX "webhook_endpoint_organization_id" ON "webhook_endpoint" ("organization_id")',
+        'CREATE INDEX "webhook_endpoint_created_by_id" ON "webhook_endpoint" ("created_by_id")',
+        'CREATE TABLE "webhook_delivery" ("id" SERIAL NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "endpoint_id" INTEGER NOT NULL, "message_id" VARCHAR(40) NOT NULL, "topic" VARCHAR(40) NOT NULL, "payload" TEXT NOT NULL, "state" VARCHAR(12) NOT NULL, "attempts" INTEGER NOT NULL, "next_attempt_at" TIMESTAMP NOT NULL, "last_status" INTEGER, "last_error" TEXT, "delivered_at" TIMESTAMP, "created_at" TIMESTAMP NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE, FOREIGN KEY ("endpoint_id") REFERENCES "webhook_endpoint" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "webhook_delivery_organization_id" ON "webhook_delivery" ("organization_id")',
+        'CREATE INDEX "webhook_delivery_endpoint_id" ON "webhook_delivery" ("endpoint_id")',
+        'CREATE UNIQUE INDEX "webhook_delivery_message_id" ON "webhook_delivery" ("message_id")',
+        'CREATE INDEX "webhook_delivery_state_next_attempt_at" ON "webhook_delivery" ("state", "next_attempt_at")',
+        'CREATE INDEX "webhook_delivery_endpoint_id_created_at" ON "webhook_delivery" ("endpoint_id", "created_at")',
+        'CREATE TABLE "webhook_attempt" ("id" SERIAL NOT NULL PRIMARY KEY, "organization_id" INTEGER NOT NULL, "delivery_id" INTEGER NOT NULL, "status_code" INTEGER, "error" TEXT, "response_excerpt" VARCHAR(500) NOT NULL, "duration_ms" INTEGER NOT NULL, "created_at" TIMESTAMP NOT NULL, FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE CASCADE, FOREIGN KEY ("delivery_id") REFERENCES "webhook_delivery" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX "webhook_attempt_organization_id" ON "webhook_attempt" ("organization_id")',
+        'CREATE INDEX "webhook_attempt_delivery_id" ON "webhook_attempt" ("delivery_id")',
+    ],
+}
+
+
+def upgrade(db, migrator):
+    run_sql(db, SQL)

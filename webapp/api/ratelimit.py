@@ -1,0 +1,92 @@
+"""Requests per API key and minute, counted in fixed one-minute windows.
+
+Where the count lives decides what it is worth:
+- Redis (when HUEY_URL is redis://): one INCR per request, shared by every worker and host.
+- Otherwise the database (table rate_limit_window): an upsert per request, shared by every gunicorn
+  worker and, on PostgreSQL, every host. It costs one small write per call; the window is fixed,
+  so a client may send up to twice the limit across a minute boundary.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from dataclasses import dataclass
+
+from webapp.api.models import ApiKeyPolicy, RateLimitWindow
+from webapp.db import db
+from webapp.runtime import settings
+
+log = logging.getLogger("rollcall.api")
+
+DEFAULT_PER_MINUTE = 1200
+WINDOW_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    limit: int
+    remaining: int
+    retry_after: int  # seconds until the window resets
+
+
+def limit_for(api_key) -> int:
+    policy = ApiKeyPolicy.get_or_none(ApiKeyPolicy.api_key == api_key.id)
+    if policy is not None and policy.requests_per_minute:
+        return policy.requests_per_minute
+    return DEFAULT_PER_MINUTE
+
+
+def hit(api_key_id: int, limit: int, now: float | None = None) -> Verdict:
+    """Count one request of this key; says whether it is within the limit."""
+    now = time.time() if now is None else now
+    window = int(now // WINDOW_SECONDS)
+    count = None
+    if _redis() is not None:
+        try:
+            count = _redis_hit(api_key_id, window)
+        except Exception:  # Redis away: count in the database rather than refuse every call
+            log.warning("rate limit: Redis unavailable, counting in the database", exc_info=True)
+    if count is None:
+        count = _db_hit(api_key_id, window)
+    retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
+    return Verdict(count <= limit, limit, max(0, limit - count), retry_after)
+
+
+@functools.lru_cache(maxsize=4)
+def _redis_for(url: str):
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=2)
+
+
+def _redis():
+    url = settings().huey_url
+    return _redis_for(url) if url.startswith("redis://") else None
+
+
+def _redis_hit(api_key_id: int, window: int) -> int:
+    key = f"rollcall:ratelimit:{api_key_id}:{window}"
+    pipe = _redis().pipeline()
+    pipe.incr(key)
+    pipe.expire(key, WINDOW_SECONDS * 2)
+    count, _ = pipe.execute()
+    return int(count)
+
+
+def _db_hit(api_key_id: int, window: int) -> int:
+    with db.atomic():
+        RateLimitWindow.insert(api_key_id=api_key_id, window=window, count=1).on_conflict(
+            conflict_target=[RateLimitWindow.api_key_id, RateLimitWindow.window],
+            update={RateLimitWindow.count: RateLimitWindow.count + 1},
+        ).execute()
+        row = RateLimitWindow.get((RateLimitWindow.api_key_id == api_key_id) & (RateLimitWindow.window == window))
+    return row.count
+
+
+def prune(now: float | None = None) -> int:
+    """Forget windows older than the current one."""
+    window = int((time.time() if now is None else now) // WINDOW_SECONDS)
+    return RateLimitWindow.delete().where(RateLimitWindow.window < window - 1).execute()

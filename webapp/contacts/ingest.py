@@ -1,0 +1,342 @@
+"""Event-tracking ingestion: product events (signup, purchase, ...) become contact timeline entries
+and labels.
+
+Two steps, so that accepting is fast and processing can fail one event at a time:
+1. `accept` stores the events raw (IncomingEvent, status "pending") in one bulk insert and
+   enqueues processing after the commit.
+2. `process_pending` (a Huey task) claims pending rows in batches; for each one it finds or creates
+   the contact, records the canonical event on the contact's timeline (an Activity of the event's
+   type) and applies the organization's tag rules. An event that fails is marked "failed" with its
+   `process_error`; the others of the batch go on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import peewee as pw
+
+from webapp.accounts import audit
+from webapp.contacts import service as contacts
+from webapp.contacts.ingest_models import EVENT_TYPES, TAG_ACTIONS, IncomingEvent, TagRule
+from webapp.contacts.models import Activity, Contact
+from webapp.db import db, is_postgres, utcnow, write_transaction
+
+log = logging.getLogger("rollcall.ingest")
+
+BATCH_SIZE = 200
+INSERT_CHUNK = 250
+CLAIM_TIMEOUT = dt.timedelta(minutes=5)  # a claim older than this belongs to a worker that died
+TIME_BUDGET = 20.0  # seconds one task run keeps processing before it hands over to a new run
+
+
+class IngestError(ValueError):
+    """An event that cannot be turned into a timeline entry (stored as its process_error)."""
+
+
+@dataclass(frozen=True)
+class Accepted:
+    id: int
+    duplicate: bool
+
+
+# Accepting ---------------------------------------------------------------------------------------
+
+
+def accept(org_id: int, events: list[dict]) -> list[Accepted]:
+    """Store validated events (type, email, user_id, occurred_at, properties, idempotency_key) as
+    pending. An idempotency_key already seen in this organization (or earlier in the same list)
+    is not stored again: its answer is the first event's id, marked duplicate."""
+    keys = {e["idempotency_key"] for e in events if e.get("idempotency_key")}
+    known = _ids_for_keys(org_id, keys)
+    results: list[Accepted | None] = [None] * len(events)
+    fresh: list[tuple[int, dict]] = []
+    first_index: dict[str, int] = {}
+    for index, event in enumerate(events):
+        key = event.get("idempotency_key")
+        if key and key in known:
+            results[index] = Accepted(known[key], True)
+        elif key and key in first_index:
+            continue  # resolved below, once the first one has its id
+        else:
+            if key:
+                first_index[key] = index
+            fresh.append((index, event))
+    now = utcnow()
+    with write_transaction():
+        try:
+            with db.atomic():
+                ids = _insert(org_id, [e for _, e in fresh], now)
+        except pw.IntegrityError:  # a concurrent request stored one of the keys: go one by one
+            ids = [_insert_one(org_id, e, now) for _, e in fresh]
+        for (index, _), (row_id, duplicate) in zip(fresh, ids, strict=True):
+            results[index] = Accepted(row_id, duplicate)
+        _enqueue_processing()
+    by_key = {events[i]["idempotency_key"]: results[i].id for i in first_index.values()}
+    for index, event in enumerate(events):
+        if results[index] is None:
+            results[index] = Accepted(by_key[event["idempotency_key"]], True)
+    return results  # type: ignore[return-value]
+
+
+def _row(org_id: int, event: dict, now: dt.datetime) -> dict:
+    return {
+        "organization": org_id,
+        "type": event["type"],
+        "email": event.get("email"),
+        "user_id": event.get("user_id"),
+        "occurred_at": event.get("occurred_at") or now,
+        "properties": event.get("properties") or {},
+        "idempotency_key": event.get("idempotency_key"),
+        "status": "pending",
+        "received_at": now,
+    }
+
+
+def _insert(org_id: int, events: list[dict], now: dt.datetime) -> list[tuple[int, bool]]:
+    ids: list[tuple[int, bool]] = []
+    for start in range(0, len(events), INSERT_CHUNK):
+        chunk = [_row(org_id, e, now) for e in events[start : start + INSERT_CHUNK]]
+        created = IncomingEvent.insert_many(chunk).returning(IncomingEvent.id).execute()
+        ids += [(_id_of(row), False) for row in created]
+    return ids
+
+
+def _id_of(row) -> int:
+    return row.id if hasattr(row, "id") else row[0]
+
+
+def _insert_one(org_id: int, event: dict, now: dt.datetime) -> tuple[int, bool]:
+    try:
+        with db.atomic():
+            return IncomingEvent.insert(_row(org_id, event, now)).execute(), False
+    except pw.IntegrityError:
+        return _ids_for_keys(org_id, {event["idempotency_key"]})[event["idempotency_key"]], True
+
+
+def _ids_for_keys(org_id: int, keys: set[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    keys_list = sorted(keys)
+    for start in range(0, len(keys_list), 500):
+        query = IncomingEvent.select(IncomingEvent.id, IncomingEvent.idempotency_key).where(
+            (IncomingEvent.organization == org_id) & IncomingEvent.idempotency_key.in_(keys_list[start : start + 500])
+        )
+        found.update({row.idempotency_key: row.id for row in query})
+    return found
+
+
+def _enqueue_processing() -> None:
+    from tasks.base import enqueue_after_commit
+    from tasks.ingest import process_incoming_events
+
+    enqueue_after_commit(process_incoming_events)
+
+
+# Processing --------------------------------------------------------------------------------------
+
+
+def process_pending(time_budget: float = TIME_BUDGET) -> int:
+    """Process pending events batch after batch until none is left or the time budget is spent.
+    Returns how many were handled; more_pending() tells whether a follow-up run is needed."""
+    started = time.monotonic()
+    handled = 0
+    while time.monotonic() - started < time_budget:
+        rows = claim(BATCH_SIZE)
+        if not rows:
+            break
+        process_batch(rows)
+        handled += len(rows)
+    return handled
+
+
+def more_pending() -> bool:
+    return IncomingEvent.select().where(IncomingEvent.status == "pending").exists()
+
+
+def claim(limit: int) -> list[IncomingEvent]:
+    """Mark up to `limit` unclaimed (or abandoned) pending rows as ours and return them."""
+    token = secrets.token_hex(8)
+    now = utcnow()
+    candidates = (
+        IncomingEvent.select(IncomingEvent.id)
+        .where(
+            (IncomingEvent.status == "pending")
+            & (IncomingEvent.claim.is_null() | (IncomingEvent.claimed_at < now - CLAIM_TIMEOUT))
+        )
+        .order_by(IncomingEvent.id)
+        .limit(limit)
+    )
+    if is_postgres():
+        candidates = candidates.for_update("FOR UPDATE SKIP LOCKED")
+    with write_transaction():
+        ids = [row.id for row in candidates]
+        if not ids:
+            return []
+        IncomingEvent.update(claim=token, claimed_at=now).where(IncomingEvent.id.in_(ids)).execute()
+    return list(
+        IncomingEvent.select()
+        .where((IncomingEvent.claim == token) & (IncomingEvent.status == "pending"))
+        .order_by(IncomingEvent.id)
+    )
+
+
+def process_batch(rows: Iterable[IncomingEvent]) -> None:
+    """One transaction for the batch, a savepoint per event: a failure touches only its event."""
+    rules: dict[int, list[TagRule]] = {}
+    with write_transaction():
+        for row in rows:
+            if row.organization_id not in rules:
+                rules[row.organization_id] = active_rules(row.organization_id)
+            try:
+                with db.atomic():
+                    contact, activity_id = _process_one(row, rules[row.organization_id])
+            except (IngestError, contacts.ContactError) as exc:
+                _mark_failed(row, str(exc))
+            except Exception as exc:  # noqa: BLE001 - recorded on the row for the integrator
+                log.exception("incoming event %s failed", row.id)
+                _mark_failed(row, f"Internal error while processing ({type(exc).__name__}); it will not be retried.")
+            else:
+                IncomingEvent.update(
+                    status="processed",
+                    process_error=None,
+                    contact_id=contact.id,
+                    activity_id=activity_id,
+                    processed_at=utcnow(),
+                ).where(IncomingEvent.id == row.id).execute()
+
+
+def _mark_failed(row: IncomingEvent, message: str) -> None:
+    IncomingEvent.update(status="failed", process_error=message[:2000], processed_at=utcnow()).where(
+        IncomingEvent.id == row.id
+    ).execute()
+
+
+def _process_one(row: IncomingEvent, rules: list[TagRule]) -> tuple[Contact, int]:
+    if row.type not in EVENT_TYPES:
+        raise IngestError(f"Unknown event type {row.type!r}.")
+    contact = _contact_for(row)
+    dedupe_key = f"ingest:{row.id}"
+    activity = contacts.record_activity(
+        contact,
+        row.type,
+        occurred_at=row.occurred_at,
+        summary=summary_of(row),
+        data={"properties": row.properties or {}, "incoming_id": row.id, "source": "api"},
+        dedupe_key=dedupe_key,
+    )
+    if activity is None:  # already recorded by an earlier run of this event
+        activity = Activity.get((Activity.organization == row.organization_id) & (Activity.dedupe_key == dedupe_key))
+    for rule in rules:
+        if rule_matches(rule, row.type, row.properties or {}):
+            if rule.action == "add":
+                contacts.add_label(contact, rule.label)
+            else:
+                contacts.remove_label(contact, rule.label)
+    return contact, activity.id
+
+
+def _contact_for(row: IncomingEvent) -> Contact:
+    if row.email:
+        return contacts.upsert_contact(row.organization_id, row.email, user_id=row.user_id)
+    contact = Contact.get_or_none((Contact.organization == row.organization_id) & (Contact.user_id == row.user_id))
+    if contact is None:
+        raise IngestError(f"No contact has user_id {row.user_id!r} yet: send the email with this person's first event.")
+    return contact
+
+
+def summary_of(row: IncomingEvent) -> str:
+    label = row.type.replace("_", " ").capitalize()
+    name = (row.properties or {}).get("name") or (row.properties or {}).get("plan")
+    return f"{label}: {name}"[:300] if isinstance(name, str) and name else label
+
+
+# Tag rules ---------------------------------------------------------------------------------------
+
+
+def active_rules(org_id: int) -> list[TagRule]:
+    return list(TagRule.for_org(org_id).where(TagRule.active == True).order_by(TagRule.id))  # noqa: E712
+
+
+def property_text(value) -> str:
+    """How a property value compares with a rule's text: true/false, numbers as written."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def rule_matches(rule: TagRule, event_type: str, properties: dict) -> bool:
+    if rule.event_type != event_type:
+        return False
+    if not rule.property_name:
+        return True
+    if rule.property_name not in properties:
+        return False
+    return property_text(properties[rule.property_name]) == (rule.property_value or "")
+
+
+def create_tag_rule(
+    org_id: int,
+    *,
+    event_type: str,
+    action: str,
+    label: str,
+    property_name: str = "",
+    property_value: str = "",
+    actor=None,
+) -> TagRule:
+    if event_type not in EVENT_TYPES:
+        raise contacts.ContactError("Choose an event type.", "event_type")
+    if action not in TAG_ACTIONS:
+        raise contacts.ContactError("Choose add or remove.", "action")
+    label = contacts.clean_label_name(label)
+    property_name = (property_name or "").strip()
+    property_value = (property_value or "").strip()
+    if property_value and not property_name:
+        raise contacts.ContactError("Name the property the value is compared with.", "property_name")
+    with db.atomic():
+        rule = TagRule.create(
+            organization=org_id,
+            event_type=event_type,
+            property_name=property_name or None,
+            property_value=property_value if property_name else None,
+            action=action,
+            label=label,
+        )
+        audit.record(org_id, "tag_rule.create", user=actor, target=rule, summary=describe_rule(rule))
+    return rule
+
+
+def delete_tag_rule(rule: TagRule, *, actor=None) -> None:
+    with db.atomic():
+        audit.record(rule.organization_id, "tag_rule.delete", user=actor, target=rule, summary=describe_rule(rule))
+        rule.delete_instance()
+
+
+def set_tag_rule_active(rule: TagRule, active: bool, *, actor=None) -> None:
+    with db.atomic():
+        changes = audit.diff(rule, {"active": active})
+        if changes:
+            rule.save()
+            audit.record(
+                rule.organization_id,
+                "tag_rule.update",
+                user=actor,
+                target=rule,
+                summary=describe_rule(rule),
+                changes=changes,
+            )
+
+
+def describe_rule(rule: TagRule) -> str:
+    when = f"When {rule.event_type}"
+    if rule.property_name:
+        when += f" with {rule.property_name} = {rule.property_value or ''}"
+    verb = "add label" if rule.action == "add" else "remove label"
+    return f"{when} → {verb} {rule.label}"
