@@ -1,0 +1,206 @@
+"""What every benchmark shares: a production-like server (gunicorn on a fresh SQLite instance),
+concurrent HTTP clients and percentile figures. Benchmarks print figures; they assert nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Instance:
+    """A fresh instance directory with a migrated SQLite database."""
+
+    dir: Path
+    env: dict = field(default_factory=dict)
+
+    @classmethod
+    @contextlib.contextmanager
+    def create(cls, **extra_env) -> Iterator[Instance]:
+        with tempfile.TemporaryDirectory(prefix="rollcall-bench-") as tmp:
+            env = dict(os.environ)
+            env.update(
+                ROLLCALL_ENV="production",
+                INSTANCE_DIR=tmp,
+                DATABASE_URL=f"sqlite:///{tmp}/rollcall.db",
+                HUEY_URL=f"sqlite:///{tmp}/huey.db",
+                SECRET_KEY="bench-secret-key-0123456789abcdef",
+                ROLLCALL_TEST_GATEWAY="true",
+            )
+            env.pop("SMTP_URL", None)
+            env.update({k: str(v) for k, v in extra_env.items()})
+            instance = cls(Path(tmp), env)
+            instance.flask("db", "upgrade")
+            yield instance
+
+    def flask(self, *args: str) -> str:
+        result = subprocess.run(
+            [str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=self.env, capture_output=True, text=True
+        )
+        if result.returncode:
+            raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stderr}")
+        return result.stdout
+
+    def python(self, code: str) -> str:
+        """Run code with the app's database bound (inside an app context) in a subprocess."""
+        wrapper = "from webapp import create_app\napp = create_app()\nwith app.app_context():\n" + "\n".join(
+            "    " + line for line in code.splitlines()
+        )
+        result = subprocess.run([sys.executable, "-c", wrapper], cwd=ROOT, env=self.env, capture_output=True, text=True)
+        if result.returncode:
+            raise RuntimeError(f"seeding failed:\n{result.stderr}")
+        return result.stdout
+
+    @contextlib.contextmanager
+    def gunicorn(self, workers: int = 2, threads: int = 4) -> Iterator[str]:
+        """Serve the app with gunicorn as the Procfile does; yields its base URL."""
+        port = free_port()
+        env = dict(self.env, BASE_URL=f"http://127.0.0.1:{port}")
+        proc = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+                "--log-level",
+                "warning",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        try:
+            _wait_for_port(port)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+
+    @contextlib.contextmanager
+    def worker(self, workers: int = 2) -> Iterator[None]:
+        """The Huey consumer, as the Procfile runs it."""
+        proc = subprocess.Popen(
+            [
+                str(BIN / "huey_consumer"),
+                "tasks.all.huey",
+                "--workers",
+                str(workers),
+                "--worker-type",
+                "thread",
+                "--quiet",
+            ],
+            cwd=ROOT,
+            env=self.env,
+        )
+        try:
+            yield
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+
+
+def _wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+class Client:
+    """A keep-alive HTTP client for one thread."""
+
+    def __init__(self, base_url: str):
+        host, port = base_url.removeprefix("http://").split(":")
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        self.headers: dict[str, str] = {}
+
+    def request(
+        self, method: str, path: str, *, form: dict | None = None, json_body=None, headers: dict | None = None
+    ) -> tuple[int, bytes, http.client.HTTPResponse]:
+        body, hdrs = None, dict(self.headers, **(headers or {}))
+        if form is not None:
+            body = urlencode(form, doseq=True)
+            hdrs["Content-Type"] = "application/x-www-form-urlencoded"
+        elif json_body is not None:
+            body = json.dumps(json_body)
+            hdrs["Content-Type"] = "application/json"
+        self.conn.request(method, path, body=body, headers=hdrs)
+        response = self.conn.getresponse()
+        data = response.read()
+        return response.status, data, response
+
+
+@dataclass
+class Timings:
+    seconds: list[float] = field(default_factory=list)
+    errors: int = 0
+    wall: float = 0.0
+
+    def add(self, other: Timings) -> None:
+        self.seconds += other.seconds
+        self.errors += other.errors
+
+    def percentile(self, p: float) -> float:
+        if not self.seconds:
+            return float("nan")
+        ordered = sorted(self.seconds)
+        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+
+    def report(self, label: str, unit: str = "requests") -> str:
+        rate = len(self.seconds) / self.wall if self.wall else float("nan")
+        return (
+            f"{label}: {len(self.seconds)} {unit} in {self.wall:.2f} s = {rate:.0f}/s; "
+            f"p50 {self.percentile(50):.1f} ms, p99 {self.percentile(99):.1f} ms, "
+            f"mean {statistics.fmean(self.seconds) * 1000 if self.seconds else float('nan'):.1f} ms; errors {self.errors}"
+        )
+
+
+def run_concurrently(clients: int, work: Callable[[int, Timings], None]) -> Timings:
+    """Run work(client_index, timings) in `clients` threads; returns the merged timings."""
+    results = [Timings() for _ in range(clients)]
+    threads = [threading.Thread(target=work, args=(i, results[i])) for i in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    total = Timings(wall=time.perf_counter() - start)
+    for result in results:
+        total.add(result)
+    return total
+
+
+def timed(timings: Timings, call: Callable[[], bool]) -> None:
+    """Time one call; a False answer counts as an error."""
+    start = time.perf_counter()
+    ok = call()
+    timings.seconds.append(time.perf_counter() - start)
+    if not ok:
+        timings.errors += 1
