@@ -1,0 +1,68 @@
+"""CSV export of contacts, streamed in keyset batches, every cell escaped against spreadsheet
+formula injection."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+import peewee as pw
+
+from webapp.contacts import queries
+from webapp.contacts.models import Contact
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+COLUMNS = ["email", "name", "phone", "company", "status", "stage", "labels", "created_at", "last_activity_at"]
+BATCH = 1000
+
+
+def escape_cell(value) -> str:
+    """A cell a spreadsheet shows as text: a leading = + - @ tab or carriage return (which would
+    start a formula) gets a quote in front."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _custom_keys(query: pw.Select) -> list[str]:
+    keys: set[str] = set()
+    for (custom,) in query.select(Contact.custom).order_by().tuples().iterator():
+        if custom and custom != "{}":
+            import json
+
+            keys.update(json.loads(custom))
+    return sorted(keys)
+
+
+def csv_lines(query: pw.Select) -> Iterator[str]:
+    """The CSV text of every contact the query selects, a chunk at a time."""
+    custom_keys = _custom_keys(query)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS + [f"custom:{k}" for k in custom_keys])
+    yield buffer.getvalue()
+    after = None
+    while True:
+        page = query.where(Contact.id < after) if after else query
+        contacts = list(page.order_by(Contact.id.desc()).limit(BATCH))
+        if not contacts:
+            return
+        labels = queries.labels_for([c.id for c in contacts])
+        buffer.seek(0)
+        buffer.truncate()
+        for c in contacts:
+            row = [
+                c.email,
+                c.name,
+                c.phone,
+                c.company,
+                c.status,
+                c.stage,
+                "; ".join(label.name for label in labels[c.id]),
+                c.created_at.isoformat() if c.created_at else "",
+                c.last_activity_at.isoformat() if c.last_activity_at else "",
+            ]
+            row += [(c.custom or {}).get(k, "") for k in custom_keys]
+            writer.writerow([escape_cell(v) for v in row])
+        yield buffer.getvalue()
+        after = contacts[-1].id

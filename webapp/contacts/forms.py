@@ -1,0 +1,103 @@
+"""Forms of the Contact Book console."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from webapp.contacts.models import CONTACT_STATUSES, FUNNEL_STAGES
+from webapp.contacts.rules import CUSTOM_KEY_LIMIT, stage_label
+
+STAGE_CHOICES = [(s, stage_label(s)) for s in FUNNEL_STAGES]
+STATUS_CHOICES = [(s, s.capitalize()) for s in CONTACT_STATUSES]
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def parse_custom(text: str) -> dict[str, str]:
+    """ "key: value" lines -> {key: value}; ValueError names the first bad line."""
+    out: dict[str, str] = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition(":")
+        key = " ".join(key.split())
+        if not sep or not key:
+            raise ValueError(f"Line {number}: write it as “field: value”.")
+        if len(key) > CUSTOM_KEY_LIMIT:
+            raise ValueError(f"Line {number}: a field name has at most {CUSTOM_KEY_LIMIT} characters.")
+        out[key] = value.strip()
+    return out
+
+
+def format_custom(custom: dict) -> str:
+    return "\n".join(f"{k}: {v}" for k, v in sorted((custom or {}).items()))
+
+
+class ContactForm(FlaskForm):
+    name = StringField("Name", filters=[_strip], validators=[Length(max=200)])
+    phone = StringField("Phone", filters=[_strip], validators=[Length(max=40)])
+    company = StringField("Company", filters=[_strip], validators=[Length(max=200)])
+    custom = TextAreaField(
+        "Custom fields", description="One per line, as “field: value”. An empty value removes the field."
+    )
+
+    def validate_custom(self, field):
+        try:
+            self.custom_values = parse_custom(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class AddLabelForm(FlaskForm):
+    name = StringField("Label", filters=[_strip], validators=[DataRequired(), Length(max=80)])
+
+
+class StageForm(FlaskForm):
+    stage = SelectField("Funnel stage", choices=STAGE_CHOICES)
+
+
+class StatusForm(FlaskForm):
+    status = SelectField("Status", choices=STATUS_CHOICES)
+
+
+class LabelForm(FlaskForm):
+    name = StringField("Name", filters=[_strip], validators=[DataRequired(), Length(max=80)])
+    color = StringField(
+        "Colour", default="#64748b", validators=[DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message="Use #rrggbb.")]
+    )
+    stage = SelectField(
+        "Sets funnel stage",
+        choices=[("", "No stage rule")] + STAGE_CHOICES,
+        default="",
+        description="When this label is added to a contact, the contact moves to this stage.",
+    )
+
+
+class EventLabelForm(FlaskForm):
+    name = StringField("Label", filters=[_strip], validators=[DataRequired(), Length(max=80)])
+
+
+class InactivityForm(FlaskForm):
+    inactivity_days = IntegerField(
+        "Move to “Lost” after this many days without activity",
+        validators=[Optional(), NumberRange(min=1, max=3650)],
+        description="Leave empty to turn the rule off. Checked once a day.",
+    )
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")])
+
+
+class ImportMappingForm(FlaskForm):
+    labels = StringField(
+        "Add these labels to every imported contact",
+        filters=[_strip],
+        validators=[Length(max=400)],
+        description="Optional; separate several with commas.",
+    )

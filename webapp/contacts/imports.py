@@ -1,0 +1,297 @@
+"""CSV import of contacts: upload (decoded and checked at once), column mapping, then a task that
+upserts row by row. A bad row is reported with its number and writes nothing; good rows go in."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import uuid
+from pathlib import Path
+
+from webapp.accounts import audit
+from webapp.contacts import rules, service
+from webapp.contacts.models import FUNNEL_STAGES, Contact, ContactImport
+from webapp.contacts.service import ContactError
+from webapp.db import db, utcnow, write_transaction
+from webapp.runtime import settings
+
+log = logging.getLogger("rollcall.contacts")
+
+TARGETS = (
+    ("", "Ignore"),
+    ("email", "Email"),
+    ("name", "Name"),
+    ("first_name", "First name"),
+    ("last_name", "Last name"),
+    ("phone", "Phone"),
+    ("company", "Company"),
+    ("labels", "Labels (separated by ; or ,)"),
+    ("stage", "Funnel stage"),
+    ("custom", "Custom field (named after the column)"),
+)
+SINGLE_TARGETS = {"email", "name", "first_name", "last_name", "phone", "company", "stage"}
+GUESSES = {
+    "email": {"email", "e-mail", "email address", "mail", "alamat email"},
+    "name": {"name", "full name", "nama", "nama lengkap", "attendee", "contact"},
+    "first_name": {"first name", "firstname", "given name", "nama depan"},
+    "last_name": {"last name", "lastname", "surname", "family name", "nama belakang"},
+    "phone": {"phone", "telephone", "mobile", "phone number", "whatsapp", "wa", "hp", "no hp", "telepon"},
+    "company": {"company", "organization", "organisation", "perusahaan", "instansi"},
+    "labels": {"labels", "label", "tags", "tag"},
+    "stage": {"stage", "funnel stage", "lifecycle stage"},
+}
+MAX_COLUMNS = 100
+MAX_ROWS = 200_000
+BATCH = 200
+MAX_STORED_ERRORS = 500
+STAGE_NAMES = {**{s: s for s in FUNNEL_STAGES}, **{rules.stage_label(s).lower(): s for s in FUNNEL_STAGES}}
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise ContactError("The file is not text we can read. Save it as CSV (UTF-8) and upload it again.", "file")
+
+
+def _reader(text: str, delimiter: str):
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _sniff(text: str) -> str:
+    try:
+        return csv.Sniffer().sniff(text[:8192], delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
+def guess_mapping(headers: list[str]) -> dict[str, str]:
+    mapping, used = {}, set()
+    for index, header in enumerate(headers):
+        key = " ".join(header.replace("_", " ").split()).lower()
+        target = next((t for t, names in GUESSES.items() if key in names), "")
+        if target and target in SINGLE_TARGETS and target in used:
+            target = ""
+        used.add(target)
+        mapping[str(index)] = target
+    return mapping
+
+
+def start_import(org_id: int, data: bytes, filename: str, *, user=None) -> ContactImport:
+    """Check and store an uploaded CSV; the operator maps its columns next."""
+    if not data.strip():
+        raise ContactError("The file is empty.", "file")
+    text, encoding = _decode(data)
+    delimiter = _sniff(text)
+    try:
+        rows = _reader(text, delimiter)
+        headers = [h.strip() for h in next(rows, [])]
+        total = sum(1 for row in rows if any(cell.strip() for cell in row))
+    except csv.Error as exc:
+        raise ContactError(f"The file is not valid CSV: {exc}.", "file") from None
+    if not any(headers):
+        raise ContactError("The first line must name the columns (for example: email, name, phone).", "file")
+    if len(headers) > MAX_COLUMNS:
+        raise ContactError(f"The file has {len(headers)} columns; at most {MAX_COLUMNS} are supported.", "file")
+    if total == 0:
+        raise ContactError("The file has a header line but no contacts.", "file")
+    if total > MAX_ROWS:
+        raise ContactError(f"The file has {total:,} rows; import at most {MAX_ROWS:,} at a time.", "file")
+    relative = Path("contact_imports") / str(org_id) / f"{uuid.uuid4().hex}.csv"
+    target = settings().instance_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    headers = [h or f"Column {i + 1}" for i, h in enumerate(headers)]
+    return ContactImport.create(
+        organization=org_id,
+        user=user,
+        filename=(filename or "contacts.csv")[:255],
+        path=str(relative),
+        encoding=encoding,
+        delimiter=delimiter,
+        headers=headers,
+        mapping=guess_mapping(headers),
+        total_rows=total,
+    )
+
+
+def preview(job: ContactImport, limit: int = 5) -> list[list[str]]:
+    rows = _rows(job)
+    next(rows, None)
+    out = []
+    for _, row in rows:
+        out.append(row)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _rows(job: ContactImport):
+    """(line number, cells) of every non-blank line, the header first."""
+    text = (settings().instance_dir / job.path).read_text(encoding="utf-8")
+    reader = _reader(text, job.delimiter)
+    for cells in reader:
+        if any(cell.strip() for cell in cells):
+            yield reader.line_num, cells
+
+
+def check_mapping(job: ContactImport, mapping: dict[str, str]) -> dict[str, str]:
+    """The mapping cleaned (custom columns named after their header); ContactError if unusable."""
+    allowed = {t for t, _ in TARGETS}
+    clean: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for index, header in enumerate(job.headers):
+        target = mapping.get(str(index), "")
+        if target not in allowed:
+            raise ContactError(f"Column {header!r}: choose what it holds from the list.", "mapping")
+        if target in SINGLE_TARGETS:
+            if target in seen:
+                raise ContactError(f"Columns {seen[target]!r} and {header!r} are both mapped to {target}.", "mapping")
+            seen[target] = header
+        if target == "custom":
+            key = " ".join(header.split())[: rules.CUSTOM_KEY_LIMIT]
+            target = f"custom:{key}"
+        clean[str(index)] = target
+    if "email" not in seen:
+        raise ContactError("Map one column to Email: contacts are matched by their email address.", "mapping")
+    return clean
+
+
+def queue_import(job: ContactImport, mapping: dict[str, str], label_names: list[str], *, actor=None) -> ContactImport:
+    from tasks.base import enqueue_after_commit
+    from tasks.contacts import run_contact_import
+
+    if job.state != "uploaded":
+        raise ContactError("This import has started already.", "mapping")
+    clean = check_mapping(job, mapping)
+    names = [service.clean_label_name(n) for n in label_names if n.strip()]
+    with db.atomic():
+        job.mapping, job.label_names, job.state = clean, names, "queued"
+        job.save()
+        audit.record(
+            job.organization_id,
+            "contacts.import",
+            user=actor,
+            target=job,
+            summary=f"{job.filename}: {job.total_rows} rows",
+        )
+        enqueue_after_commit(run_contact_import, job.id)
+    return job
+
+
+def parse_row(cells: list[str], mapping: dict[str, str]) -> dict:
+    """One CSV row -> upsert values; ContactError names what is wrong."""
+    values: dict = {"custom": {}, "labels": []}
+    first = last = ""
+    for index, target in mapping.items():
+        i = int(index)
+        cell = cells[i].strip() if i < len(cells) else ""
+        if not target or not cell:
+            continue
+        if target == "first_name":
+            first = cell
+        elif target == "last_name":
+            last = cell
+        elif target == "labels":
+            values["labels"] = [p.strip() for p in cell.replace(";", ",").split(",") if p.strip()]
+        elif target == "stage":
+            stage = STAGE_NAMES.get(" ".join(cell.replace("_", " ").split()).lower()) or STAGE_NAMES.get(cell.lower())
+            if stage is None:
+                raise ContactError(f"unknown funnel stage {cell!r}")
+            values["stage"] = stage
+        elif target.startswith("custom:"):
+            values["custom"][target[7:]] = cell
+        else:
+            values[target] = cell
+    if not values.get("name") and (first or last):
+        values["name"] = f"{first} {last}".strip()
+    email = values.get("email", "")
+    if not email:
+        raise ContactError("no email")
+    if not rules.normalize_email(email):
+        raise ContactError(f"{email!r} is not an email address")
+    for label in values["labels"]:
+        service.clean_label_name(label)
+    return values
+
+
+def _import_row(job: ContactImport, values: dict) -> str:
+    """Write one parsed row; returns "created" or "updated"."""
+    email = rules.normalize_email(values["email"])
+    existed = Contact.select().where((Contact.organization == job.organization_id) & (Contact.email == email)).exists()
+    contact = service.upsert_contact(
+        job.organization_id,
+        email,
+        name=values.get("name"),
+        phone=values.get("phone"),
+        company=values.get("company"),
+        custom=values["custom"],
+    )
+    service.record_activity(
+        contact, "imported", summary=f"Imported from {job.filename}", dedupe_key=f"import:{job.id}:{contact.id}"
+    )
+    for name in [*values["labels"], *job.label_names]:
+        service.add_label(contact, name)
+    if values.get("stage"):
+        service.set_stage(contact, values["stage"], source="import")
+    return "updated" if existed else "created"
+
+
+def run_import(import_id: int) -> str:
+    job = ContactImport.get_by_id(import_id)
+    if job.state not in ("queued", "running"):
+        return job.state
+    ContactImport.update(state="running", started_at=utcnow()).where(ContactImport.id == job.id).execute()
+    counts = {"created": 0, "updated": 0, "processed": 0, "errors": 0}
+    errors: list[dict] = []
+    try:
+        rows = _rows(job)
+        next(rows, None)
+        batch: list[tuple[int, list[str]]] = []
+        for line, cells in rows:
+            batch.append((line, cells))
+            if len(batch) >= BATCH:
+                _run_batch(job, batch, counts, errors)
+                batch = []
+        if batch:
+            _run_batch(job, batch, counts, errors)
+    except Exception as exc:
+        log.exception("contact import %s failed", job.id)
+        _progress(job, counts, errors, state="failed", failure=f"The import stopped: {exc}")
+        return "failed"
+    _progress(job, counts, errors, state="done")
+    return "done"
+
+
+def _run_batch(job: ContactImport, batch, counts: dict, errors: list) -> None:
+    with write_transaction():
+        for line, cells in batch:
+            try:
+                values = parse_row(cells, job.mapping)
+                with db.atomic():  # a row that fails leaves nothing behind
+                    counts[_import_row(job, values)] += 1
+            except ContactError as exc:
+                counts["errors"] += 1
+                if len(errors) < MAX_STORED_ERRORS:
+                    errors.append({"row": line, "message": str(exc)})
+            counts["processed"] += 1
+    _progress(job, counts, errors)
+
+
+def _progress(job: ContactImport, counts: dict, errors: list, state: str | None = None, failure: str | None = None):
+    values = {
+        ContactImport.processed_rows: counts["processed"],
+        ContactImport.created_count: counts["created"],
+        ContactImport.updated_count: counts["updated"],
+        ContactImport.error_count: counts["errors"],
+        ContactImport.errors: errors,
+    }
+    if state:
+        values[ContactImport.state] = state
+        values[ContactImport.finished_at] = utcnow()
+    if failure:
+        values[ContactImport.failure] = failure
+    ContactImport.update(values).where(ContactImport.id == job.id).execute()

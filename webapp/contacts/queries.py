@@ -1,0 +1,134 @@
+"""Finding contacts: search, filters and keyset pages (fast at any depth: the page after contact
+#N starts at an index seek on (organization, id), never an OFFSET)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import peewee as pw
+
+from webapp.contacts.models import CONTACT_STATUSES, FUNNEL_STAGES, Contact, ContactLabel, Label
+from webapp.db import utcnow
+from webapp.events.models import Event
+from webapp.orders.models import Order, Registrant
+
+PAGE_SIZE = 50
+PARTICIPATION = (("registered", "Registered for"), ("attended", "Attended"), ("no_show", "No-show at"))
+
+
+@dataclass
+class ContactFilter:
+    q: str = ""
+    label: int | None = None
+    stage: str = ""
+    status: str = ""
+    event: int | None = None
+    participation: str = "registered"
+
+    @classmethod
+    def from_args(cls, args) -> ContactFilter:
+        stage = args.get("stage", "")
+        status = args.get("status", "")
+        participation = args.get("participation", "registered")
+        return cls(
+            q=" ".join(args.get("q", "").split())[:200],
+            label=args.get("label", type=int),
+            stage=stage if stage in FUNNEL_STAGES else "",
+            status=status if status in CONTACT_STATUSES else "",
+            event=args.get("event", type=int),
+            participation=participation if participation in dict(PARTICIPATION) else "registered",
+        )
+
+    def args(self) -> dict:
+        """The query-string arguments that reproduce this filter (for links and the export)."""
+        out = {"q": self.q, "label": self.label, "stage": self.stage, "status": self.status, "event": self.event}
+        if self.event:
+            out["participation"] = self.participation
+        return {k: v for k, v in out.items() if v not in (None, "")}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.args())
+
+
+def registrants_of(event: Event, participation: str) -> pw.Select:
+    """Contact ids of the event's registrants: all of them, those who attended (checked in), or
+    the no-shows (the event ended; not canceled, paid, never checked in — and no other ticket of
+    theirs was used)."""
+    base = Registrant.select(Registrant.contact).where(
+        (Registrant.event == event.id) & Registrant.contact.is_null(False)
+    )
+    if participation == "attended":
+        return base.where(Registrant.checked_in_at.is_null(False))
+    if participation == "no_show":
+        if event.ends_at is None or event.ends_at > utcnow():
+            return base.where(pw.SQL("1 = 0"))  # nobody is a no-show before the event ends
+        attended = Registrant.select(Registrant.contact).where(
+            (Registrant.event == event.id) & Registrant.checked_in_at.is_null(False) & Registrant.contact.is_null(False)
+        )
+        return base.join(Order, on=(Registrant.order == Order.id)).where(
+            (Registrant.canceled == False)  # noqa: E712
+            & (Order.status == "paid")
+            & Registrant.checked_in_at.is_null()
+            & Registrant.contact.not_in(attended)
+        )
+    return base
+
+
+def filtered(org_id: int, f: ContactFilter, event: Event | None = None) -> pw.Select:
+    query = Contact.select().where(Contact.organization == org_id)
+    if f.q:
+        pattern = f"%{f.q}%"
+        query = query.where((Contact.name**pattern) | (Contact.email ** pattern.lower()) | (Contact.phone**pattern))
+    if f.stage:
+        query = query.where(Contact.stage == f.stage)
+    if f.status:
+        query = query.where(Contact.status == f.status)
+    if f.label:
+        query = query.where(
+            Contact.id.in_(ContactLabel.select(ContactLabel.contact).where(ContactLabel.label == f.label))
+        )
+    if event is not None:
+        query = query.where(Contact.id.in_(registrants_of(event, f.participation)))
+    return query
+
+
+@dataclass
+class Page:
+    contacts: list[Contact]
+    next_after: int | None
+    prev_before: int | None
+    labels: dict[int, list[Label]]
+
+
+def page(query: pw.Select, *, after: int | None = None, before: int | None = None, size: int = PAGE_SIZE) -> Page:
+    """Newest first. `after`: contacts older than that id; `before`: the page just newer than it."""
+    if before:
+        rows = list(query.where(Contact.id > before).order_by(Contact.id.asc()).limit(size + 1))
+        more_newer = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        next_after = rows[-1].id if rows and query.where(Contact.id < rows[-1].id).exists() else None
+        prev_before = rows[0].id if more_newer else None
+    else:
+        if after:
+            query = query.where(Contact.id < after)
+        rows = list(query.order_by(Contact.id.desc()).limit(size + 1))
+        next_after = rows[size - 1].id if len(rows) > size else None
+        rows = rows[:size]
+        prev_before = rows[0].id if after and rows else None
+    return Page(rows, next_after, prev_before, labels_for([c.id for c in rows]))
+
+
+def labels_for(contact_ids: list[int]) -> dict[int, list[Label]]:
+    out: dict[int, list[Label]] = {cid: [] for cid in contact_ids}
+    if not contact_ids:
+        return out
+    query = (
+        ContactLabel.select(ContactLabel.contact, Label)
+        .join(Label)
+        .where(ContactLabel.contact.in_(contact_ids))
+        .order_by(pw.fn.LOWER(Label.name))
+    )
+    for row in query:
+        out[row.contact_id].append(row.label)
+    return out

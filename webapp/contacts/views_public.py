@@ -1,0 +1,32 @@
+"""The public unsubscribe page: /u/<token>. GET shows a confirm button (mail scanners that follow
+links must not unsubscribe anyone); POST unsubscribes, including the one-click POST a mail client
+sends for a List-Unsubscribe-Post header (RFC 8058), which carries no CSRF token."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from webapp.contacts import service
+from webapp.contacts.models import Contact
+from webapp.extensions import csrf
+
+bp = Blueprint("contacts_public", __name__)
+
+
+@bp.route("/u/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the token in the URL is the secret; the page only ever turns mail off
+def unsubscribe(token: str):
+    contact = Contact.get_or_none(Contact.unsubscribe_token == token)
+    if contact is None:
+        return render_template("public/contacts_unsubscribe.html", contact=None), 404
+    done = False
+    if request.method == "POST":
+        one_click = request.form.get("List-Unsubscribe") == "One-Click"
+        service.unsubscribe(contact, via="one-click" if one_click else "link")
+        done = True
+    headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+    return (
+        render_template("public/contacts_unsubscribe.html", contact=contact, done=done, org=contact.organization),
+        200,
+        headers,
+    )
