@@ -18,6 +18,7 @@ from babel import Locale
 from babel.dates import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -36,6 +37,19 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from webapp.catalog.models import Question
 from webapp.events.text import localized
 
+# WTForms' own messages a registration form can show; WTForms has no Indonesian catalog, so they
+# are translated in ours (marked here for extraction) and looked up through QuestionsMeta.
+WTFORMS_MESSAGES = (
+    _l("This field is required."),
+    _l("Not a valid date value."),
+    _l("Not a valid decimal value."),
+    _l("Not a valid choice."),
+    _l("Number must be between %(min)s and %(max)s."),
+    _l("Field cannot be longer than %(max)d character."),
+    _l("Field cannot be longer than %(max)d characters."),
+    _l("'%(value)s' is not a valid choice for this field."),
+    _l("'%(value)s' are not valid choices for this field."),
+)
 NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"}
 PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,24}$")
 
@@ -113,10 +127,26 @@ def build_fields(questions: list[Question], *, locale: str | None = None, prefix
     return {field_name(q, prefix): make_field(q, locale) for q in questions}
 
 
+class _BabelTranslations:
+    """WTForms' messages through the app's catalog (in the request's language)."""
+
+    def gettext(self, string):
+        return _(string)
+
+    def ngettext(self, singular, plural, n):
+        return ngettext(singular, plural, n)
+
+
+class QuestionsMeta:
+    def get_translations(self, form):
+        return _BabelTranslations()
+
+
 def form_class(questions: list[Question], *, locale: str | None = None, base=FlaskForm, prefix: str = ""):
     """A form class with one field per question (use base=wtforms.Form for a per-attendee
-    sub-form inside FormField/FieldList)."""
-    return type("QuestionsForm", (base,), build_fields(questions, locale=locale, prefix=prefix))
+    sub-form inside FormField/FieldList). Its messages follow the request's language."""
+    namespace = {"Meta": QuestionsMeta, **build_fields(questions, locale=locale, prefix=prefix)}
+    return type("QuestionsForm", (base,), namespace)
 
 
 def clean_answer(question: Question, value: Any) -> Any:

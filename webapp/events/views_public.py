@@ -6,6 +6,7 @@ import re
 
 from flask import Blueprint, abort, current_app, g, render_template, request, send_from_directory, url_for
 from flask_login import current_user
+from jinja2 import TemplateNotFound
 
 from webapp.catalog.service import public_offers
 from webapp.events import calendar, covers, i18n, seo, service
@@ -15,6 +16,7 @@ from webapp.runtime import settings
 
 bp = Blueprint("events_public", __name__)
 
+REGISTER_PARTIAL = "public/orders/_register.html"  # the checkout form, when that part is installed
 COVER_NAME = re.compile(r"^[A-Za-z0-9_-]{10,64}\.(jpg|png|webp)$")
 
 
@@ -30,6 +32,14 @@ def visible_event(org_slug: str, event_slug: str) -> Event:
     if event is None or not service.is_visible(event, _member_org_ids()):
         abort(404)
     return event
+
+
+def _has_template(name: str) -> bool:
+    try:
+        current_app.jinja_env.get_template(name)
+    except TemplateNotFound:
+        return False
+    return True
 
 
 def absolute(path: str) -> str:
@@ -57,6 +67,7 @@ def landing(org_slug: str, event_slug: str):
     org = event.organization
     locale = i18n.apply_event_locale(event)
     access_key = request.args.get("product") or None
+    state = service.registration_state(event)
     offers = public_offers(event, locale=locale, access_key=access_key)
     url = absolute(landing_path(event))
     image_url = absolute(url_for("events_public.cover", name=event.cover_image)) if event.cover_image else None
@@ -76,7 +87,8 @@ def landing(org_slug: str, event_slug: str):
         "when": i18n.event_when(event, locale),
         "offers": offers,
         "access_key": access_key,
-        "registration_state": service.registration_state(event),
+        "registration_state": state,
+        "show_register_form": state == "open" and _has_template(REGISTER_PARTIAL),
         "is_preview": event.status == "draft",
         "canonical_url": url,
         "image_url": image_url,
