@@ -182,7 +182,7 @@ def register_walk_in(
             product,
             [{"name": name, "email": email, "answers": {}}],
             source="door",
-            paid=priced,
+            paid=True,  # free, or paid at the door (checked above)
             send_ticket=send_ticket,
             actor=user,
         )

@@ -1,0 +1,64 @@
+"""Forms of the door and of the check-in console."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import BooleanField, DateTimeLocalField, EmailField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class WalkInForm(FlaskForm):
+    name = StringField("Name", filters=[_strip], validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)])
+    product = SelectField("Ticket type", coerce=int, validators=[DataRequired()])
+    paid = BooleanField("Paid at the door", description="Needed for a ticket with a price (supervisors only).")
+    send_ticket = BooleanField("Email the ticket", default=True)
+
+
+class CheckinListForm(FlaskForm):
+    name = StringField("Name", filters=[_strip], validators=[DataRequired(), Length(max=120)])
+    all_products = BooleanField("All ticket types", default=True)
+    product_ids = MultiCheckboxField("Only these ticket types", coerce=int)
+    starts_at = DateTimeLocalField(
+        "Opens", format="%Y-%m-%dT%H:%M", validators=[Optional()], description="In the event's time zone."
+    )
+    ends_at = DateTimeLocalField("Closes", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    multi_entry = BooleanField("Multiple entries", description="A ticket may enter any number of times.")
+    allow_exit = BooleanField("Exit scans", description="Scan people out; a single-entry ticket may come back in.")
+
+
+class DoorQuestionsForm(FlaskForm):
+    question_ids = MultiCheckboxField("Answers shown at the door", coerce=int)
+
+
+class BadgeSettingsForm(FlaskForm):
+    size = SelectField("Size", choices=[("90x55", "90 × 55 mm (name badge)"), ("a6", "A6 (105 × 148 mm)")])
+    fields = MultiCheckboxField("Shown on the badge", coerce=str)
+    show_logo = BooleanField("Logo")
+    show_qr = BooleanField("Ticket QR code")
+    accent_color = StringField(
+        "Accent colour",
+        filters=[_strip],
+        validators=[DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message="A colour such as #1d4ed8.")],
+    )
+    logo = FileField(
+        "Badge logo",
+        validators=[FileAllowed(["png", "jpg", "jpeg"], "A PNG or JPEG image.")],
+        description="PNG or JPEG; without one the organization's logo is used.",
+    )
+
+
+class BulkBadgesForm(FlaskForm):
+    product_ids = MultiCheckboxField("Ticket types", coerce=int, description="None ticked: every ticket type.")
+    attended_only = BooleanField("Only people who checked in")

@@ -1,0 +1,199 @@
+"""The door: pick an event, then the scanner page with search, recent scans, walk-ins and badges.
+Scans themselves go through the JSON endpoint (views_api.py) that the page's script calls."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask_login import current_user
+
+from webapp.catalog.models import Product
+from webapp.checkin import door, lists, service
+from webapp.checkin.forms import WalkInForm
+from webapp.checkin.models import CheckinList
+from webapp.db import utcnow
+from webapp.events.models import Event
+from webapp.security import has_role, org_id, role_required
+
+bp = Blueprint("checkin", __name__, url_prefix="/checkin")
+
+
+def _event(event_id: int) -> Event:
+    return Event.get_for_org(org_id(), event_id)
+
+
+def _chosen_list(event: Event) -> CheckinList:
+    """The list named by ?list= or a form field (the device's choice), else the default."""
+    value = request.values.get("list", type=int)
+    try:
+        return lists.get_list(event, value)
+    except CheckinList.DoesNotExist:
+        return lists.default_list(event)
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+@bp.route("/")
+@role_required("door")
+def index():
+    events = list(
+        Event.for_org(org_id())
+        .where(Event.status.in_(("published", "closed")))
+        .order_by(Event.starts_at.desc())
+        .limit(100)
+    )
+    now = utcnow()
+    current = [e for e in events if e.ends_at >= now]
+    past = [e for e in events if e.ends_at < now]
+    return render_template("checkin/index.html", current=sorted(current, key=lambda e: e.starts_at), past=past)
+
+
+@bp.route("/<int:event_id>")
+@role_required("door")
+def scanner(event_id: int):
+    event = _event(event_id)
+    products = list(
+        Product.select()
+        .where((Product.event == event.id) & (Product.admits_entry == True) & (Product.active == True))  # noqa: E712
+        .order_by(Product.position)
+    )
+    form = WalkInForm()
+    form.product.choices = [(p.id, p.name) for p in products]
+    query = request.args.get("q", "")
+    checkin_list = _chosen_list(event)
+    return render_template(
+        "checkin/scanner.html",
+        event=event,
+        checkin_lists=lists.lists_for(event),
+        checkin_list=checkin_list,
+        products=products,
+        form=form,
+        query=query,
+        results=door.search(event, query, checkin_list) if query else None,
+        supervisor=has_role(service.SUPERVISOR_ROLE),
+    )
+
+
+@bp.route("/<int:event_id>/search")
+@role_required("door")
+def search(event_id: int):
+    event = _event(event_id)
+    query = request.args.get("q", "")
+    checkin_list = _chosen_list(event)
+    results = door.search(event, query, checkin_list)
+    if not request.headers.get("HX-Request"):
+        return scanner(event_id)
+    return render_template("checkin/_search_results.html", event=event, results=results, query=query)
+
+
+@bp.route("/<int:event_id>/recent")
+@role_required("door")
+def recent(event_id: int):
+    event = _event(event_id)
+    checkin_list = _chosen_list(event)
+    rows = door.recent_checkins(event, checkin_list)
+    return render_template(
+        "checkin/_recent.html",
+        event=event,
+        rows=rows,
+        supervisor=has_role(service.SUPERVISOR_ROLE),
+        user_id=current_user.id,
+        messages=door.MESSAGES,
+    )
+
+
+@bp.route("/<int:event_id>/walk-in", methods=["POST"])
+@role_required("door")
+def walk_in(event_id: int):
+    event = _event(event_id)
+    form = WalkInForm()
+    products = {p.id: p for p in Product.select().where(Product.event == event.id)}
+    form.product.choices = [(pid, p.name) for pid, p in products.items()]
+    result = None
+    if form.validate_on_submit():
+        try:
+            result = door.register_walk_in(
+                event,
+                products[form.product.data],
+                name=form.name.data,
+                email=form.email.data,
+                paid=form.paid.data,
+                send_ticket=form.send_ticket.data,
+                checkin_list=_chosen_list(event),
+                gate=request.form.get("gate", ""),
+                user=_user(),
+            )
+        except door.WalkInError as exc:
+            getattr(form, exc.field or "name").errors.append(str(exc))
+        except service.NotAllowed as exc:
+            form.paid.errors.append(str(exc))
+        except ValueError as exc:  # OrderError (sold out, ...) from the order rules
+            form.product.errors.append(str(exc))
+    if result:  # a fresh form for the next walk-in, same ticket type preselected
+        choices, form = form.product.choices, WalkInForm(formdata=None, product=form.product.data)
+        form.product.choices = choices
+    return render_template(
+        "checkin/_walk_in.html",
+        event=event,
+        form=form,
+        result=result,
+        payload=door.answer_payload(result.answer) if result else None,
+    ), (200 if result else 422)
+
+
+@bp.route("/<int:event_id>/registrants/<int:registrant_id>/mark-paid", methods=["POST"])
+@role_required("door")
+def mark_paid(event_id: int, registrant_id: int):
+    event = _event(event_id)
+    registrant = door.registrant_for_event(event, registrant_id)
+    try:
+        order = door.mark_paid_at_door(registrant, user=_user())
+    except service.NotAllowed as exc:
+        return jsonify({"error": {"code": "forbidden", "message": str(exc)}}), 403
+    except ValueError as exc:
+        return jsonify({"error": {"code": "conflict", "message": str(exc)}}), 409
+    return jsonify({"order_id": order.id, "status": order.status})
+
+
+@bp.route("/<int:event_id>/registrants/<int:registrant_id>/badge.pdf")
+@role_required("door")
+def badge(event_id: int, registrant_id: int):
+    from webapp.tickets import badges
+
+    event = _event(event_id)
+    registrant = door.registrant_for_event(event, registrant_id)
+    pdf = badges.registrant_badge_pdf(registrant)
+    return _pdf(pdf, f"badge-{registrant.id}.pdf")
+
+
+@bp.route("/<int:event_id>/registrants/<int:registrant_id>/ticket.pdf")
+@role_required("door")
+def ticket(event_id: int, registrant_id: int):
+    from webapp.tickets.service import registrant_pdf
+
+    event = _event(event_id)
+    registrant = door.registrant_for_event(event, registrant_id)
+    if registrant.canceled:
+        abort(404)
+    return _pdf(registrant_pdf(registrant), f"ticket-{registrant.order.code}-{registrant.id}.pdf")
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.app_template_global()
+def checkin_urls(event: Event) -> dict:
+    """URLs the scanner script needs, with 0 standing for an id it fills in."""
+    return {
+        "scan": url_for("checkin_api.create_checkin", event_id=event.id),
+        "undo": url_for("checkin_api.undo_checkin", event_id=event.id, checkin_id=0),
+        "stats": url_for("checkin_api.checkin_stats", event_id=event.id),
+        "mark_paid": url_for("checkin.mark_paid", event_id=event.id, registrant_id=0),
+        "badge": url_for("checkin.badge", event_id=event.id, registrant_id=0),
+        "ticket": url_for("checkin.ticket", event_id=event.id, registrant_id=0),
+    }
