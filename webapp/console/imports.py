@@ -165,7 +165,7 @@ def guess_mapping(headers: list[str], event_targets: list[Target]) -> dict[str, 
     mapping: dict[str, int] = {}
     hints = {"name": NAME_HINTS, "email": EMAIL_HINTS}
     for target in event_targets:
-        wanted = hints.get(target.key) or (_norm(target.label),)
+        wanted = {_norm(h) for h in hints.get(target.key, (target.label,))}
         for i, header in enumerate(normalized):
             if header in wanted and i not in mapping.values():
                 mapping[target.key] = i
@@ -199,44 +199,82 @@ def _cell(cells: list[str], index: int | None) -> str:
     return cells[index].strip() if index is not None and index < len(cells) else ""
 
 
-def clean_row(cells: list[str], mapping: dict[str, int], event_targets: list[Target]) -> tuple[dict, list[str]]:
-    """({name, email, answers}, errors) for one data row."""
-    from webapp.contacts.service import normalize_email
-    from webapp.orders.answers import clean_answer
+TRUTHY = {"1", "y", "yes", "true", "x", "ya", "✓", "on"}
 
-    errors = []
-    name = " ".join(_cell(cells, mapping.get("name")).split())
-    email = _cell(cells, mapping.get("email"))
-    if not name:
-        errors.append("the name is empty")
-    elif len(name) > 200:
-        errors.append("the name is longer than 200 characters")
-    if not email:
-        errors.append("the email is empty")
-    elif len(email) > 254 or not EMAIL.match(email):
-        errors.append(f"“{email[:80]}” is not an email address")
-    else:
-        email = normalize_email(email)
-    answers = {}
-    for target in event_targets:
-        if target.question is None or target.key not in mapping:
-            continue
-        value, error = clean_answer(target.question, [_cell(cells, mapping[target.key])])
-        if error:
-            errors.append(f"{target.label}: {error}")
-        elif value not in (None, "", []):
-            answers[str(target.question.id)] = value
-    return {"name": name, "email": email, "answers": answers}, errors
+
+class RowChecker:
+    """Validates data rows against the event's questions (the same form rules as registration),
+    building the question form class once for the whole file."""
+
+    def __init__(self, event_targets: list[Target], mapping: dict[str, int]):
+        from wtforms import Form
+
+        from webapp.catalog import questions as question_forms
+
+        self.targets = event_targets
+        self.mapping = mapping
+        self.questions = [t.question for t in event_targets if t.question is not None and t.key in mapping]
+        self.form_cls = question_forms.form_class(self.questions, base=Form) if self.questions else None
+        self.labels = {question_forms.field_name(q): q.label for q in self.questions}
+
+    def _formdata(self, cells: list[str]):
+        from werkzeug.datastructures import MultiDict
+
+        from webapp.catalog.questions import field_name
+
+        data = MultiDict()
+        for question in self.questions:
+            raw = _cell(cells, self.mapping[f"q:{question.id}"])
+            name = field_name(question)
+            if question.kind == "checkbox":
+                if raw.lower() in TRUTHY:
+                    data.add(name, "y")
+            elif question.kind == "multichoice":
+                for part in re.split(r"[;,|]", raw):
+                    if part.strip():
+                        data.add(name, part.strip())
+            elif raw:
+                data.add(name, raw)
+        return data
+
+    def check(self, cells: list[str]) -> tuple[dict, list[str]]:
+        """({name, email, answers}, errors) for one data row."""
+        from webapp.catalog.questions import answers_from_form
+        from webapp.contacts.service import normalize_email
+
+        errors = []
+        name = " ".join(_cell(cells, self.mapping.get("name")).split())
+        email = _cell(cells, self.mapping.get("email"))
+        if not name:
+            errors.append("the name is empty")
+        elif len(name) > 200:
+            errors.append("the name is longer than 200 characters")
+        if not email:
+            errors.append("the email is empty")
+        elif len(email) > 254 or not EMAIL.match(email):
+            errors.append(f"“{email[:80]}” is not an email address")
+        else:
+            email = normalize_email(email)
+        answers = {}
+        if self.form_cls is not None:
+            form = self.form_cls(formdata=self._formdata(cells))
+            if form.validate():
+                answers = answers_from_form(form, self.questions)
+            else:
+                for field_name, field in form._fields.items():
+                    if field.errors:
+                        errors.append(f"{self.labels.get(field_name, field_name)}: {' '.join(map(str, field.errors))}")
+        return {"name": name, "email": email, "answers": answers}, errors
 
 
 def preview(job: ConsoleJob, mapping: dict[str, int], event: Event) -> list[dict]:
     """The first rows as they would be imported, with their problems."""
     text = job_file(job).read_text(encoding="utf-8")
-    event_targets = targets(event)
+    checker = RowChecker(targets(event), mapping)
     out = []
     for number, cells in _rows(text, job.params["delimiter"]):
-        person, errors = clean_row(cells, mapping, event_targets)
-        out.append({"row": number, "person": person, "errors": errors})
+        person, errors = checker.check(cells)
+        out.append({"row": number, "cells": cells, "person": person, "errors": errors})
         if len(out) >= PREVIEW_ROWS:
             break
     return out
@@ -307,7 +345,7 @@ class _Run:
     event: Event
     product: Product
     actor: User | None
-    event_targets: list[Target]
+    checker: RowChecker
     existing: dict[str, int]  # email -> registrant id already in the event
     seen: dict[str, int] = field(default_factory=dict)  # email -> row that brought it in this file
     created: int = 0
@@ -351,30 +389,30 @@ def _existing(event: Event) -> dict[str, int]:
 def _run(job: ConsoleJob) -> None:
     event = Event.get_by_id(job.event_id)
     params = job.params
+    mapping = {k: int(v) for k, v in params["mapping"].items()}
     run = _Run(
         job=job,
         event=event,
         product=Product.get((Product.id == params["product_id"]) & (Product.event == event.id)),
         actor=User.get_or_none(User.id == job.user_id) if job.user_id else None,
-        event_targets=targets(event),
+        checker=RowChecker(targets(event), mapping),
         existing=_existing(event),
     )
     rows = list(_rows(job_file(job).read_text(encoding="utf-8"), params["delimiter"]))
-    mapping = {k: int(v) for k, v in params["mapping"].items()}
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
         with write_transaction():
             for number, cells in batch:
-                _import_row(run, number, cells, mapping)
+                _import_row(run, number, cells)
             _save_progress(run, processed=start + len(batch))
     _save_progress(run, processed=len(rows), state="done")
 
 
-def _import_row(run: _Run, number: int, cells: list[str], mapping: dict[str, int]) -> None:
+def _import_row(run: _Run, number: int, cells: list[str]) -> None:
     from webapp.orders import service as orders
     from webapp.orders.capacity import SoldOut
 
-    person, errors = clean_row(cells, mapping, run.event_targets)
+    person, errors = run.checker.check(cells)
     email = person["email"]
     if errors:
         run.fail(number, email, errors)

@@ -1,0 +1,173 @@
+"""CSV import: mapping, preview, per-row errors, encodings, size limits, duplicates, capacity."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from tests.factories.catalog import make_question
+from tests.factories.orders import make_registrant
+from webapp.console import imports
+from webapp.console.models import ConsoleJob
+from webapp.orders.models import Registrant
+
+
+def upload(desk, data: bytes, filename: str = "people.csv"):
+    return desk.client.post(
+        f"/console/events/{desk.event.id}/import",
+        data={"file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
+
+
+def run_import(desk, data: bytes, *, duplicates="skip", product=None, mapping=None, send_ticket=False):
+    response = upload(desk, data)
+    assert response.status_code == 303, response.text
+    job_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    job = ConsoleJob.get_by_id(job_id)
+    form = {"product": str((product or desk.product).id), "duplicates": duplicates, "paid": "y"}
+    if send_ticket:
+        form["send_ticket"] = "y"
+    chosen = mapping if mapping is not None else job.params["mapping"]
+    form.update({f"map-{k}": str(v) for k, v in chosen.items()})
+    response = desk.client.post(f"/console/imports/{job_id}", data=form)
+    assert response.status_code == 303, response.text
+    return ConsoleJob.get_by_id(job_id)
+
+
+def people(desk):
+    return {r.email: r for r in Registrant.select().where(Registrant.event == desk.event.id)}
+
+
+def test_good_file_imports_everyone_and_guesses_the_columns(desk):
+    job = run_import(desk, b"Full name,E-mail,Company\nAna Lopez,ana@example.org,Acme\nBudi,budi@example.org,\n")
+    assert job.state == "done" and job.created_rows == 2 and job.failed_rows == 0
+    assert job.params["mapping"] == {"name": 0, "email": 1}
+    imported = people(desk)
+    assert imported["ana@example.org"].name == "Ana Lopez"
+    assert imported["ana@example.org"].order.source == "import"
+    assert imported["ana@example.org"].order.status == "paid"
+    page = desk.client.get(f"/console/jobs/{job.id}").text
+    assert "100 %" in page and "<strong>2</strong> added" in page
+
+
+def test_bad_rows_are_reported_and_import_nothing_while_good_rows_go_in(desk):
+    size = make_question(desk.event, label="T-shirt size", kind="choice", options=["S", "M", "L"], per_attendee=True)
+    data = (
+        b"name,email,T-shirt size\n"
+        b"Ana,ana@example.org,M\n"
+        b",nobody@example.org,S\n"
+        b"Carl,not-an-email,L\n"
+        b"Dewi,dewi@example.org,XXL\n"
+        b"Eko,eko@example.org,S\n"
+    )
+    job = run_import(desk, data)
+    assert job.created_rows == 2 and job.failed_rows == 3
+    by_row = {e["row"]: " ".join(e["errors"]) for e in job.row_errors}
+    assert "name is empty" in by_row[3]
+    assert "not an email address" in by_row[4]
+    assert "T-shirt size" in by_row[5]
+    imported = people(desk)
+    assert set(imported) == {"ana@example.org", "eko@example.org"}
+    assert imported["ana@example.org"].answers == {str(size.id): "M"}
+    errors_csv = desk.client.get(f"/console/imports/{job.id}/errors.csv").text
+    assert "Dewi" in errors_csv and "Ana" not in errors_csv and "error" in errors_csv.splitlines()[0]
+
+
+def test_a_file_with_only_bad_rows_imports_nothing(desk):
+    job = run_import(desk, b"name,email\nAna,\n,b@example.org\n")
+    assert job.state == "done" and job.created_rows == 0 and job.failed_rows == 2
+    assert people(desk) == {}
+
+
+def test_utf8_with_bom_and_semicolons_is_read(desk):
+    job = run_import(desk, "\ufeffNama;Email\nJosé Núñez;jose@example.org\n".encode())
+    assert job.created_rows == 1
+    assert people(desk)["jose@example.org"].name == "José Núñez"
+
+
+def test_a_file_in_another_encoding_is_refused_with_a_message(desk):
+    response = upload(desk, "name,email\nJosé,jose@example.org\n".encode("latin-1"))
+    assert response.status_code == 422
+    assert "not UTF-8" in response.text and "CSV UTF-8" in response.text
+    assert ConsoleJob.select().count() == 0
+
+
+def test_a_huge_file_is_refused_with_a_message(desk, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_BYTES", 2000)
+    response = upload(desk, b"name,email\n" + b"Ana,ana@example.org\n" * 200)
+    assert response.status_code == 422
+    assert "too large" in response.text
+    assert ConsoleJob.select().count() == 0
+
+
+def test_a_file_above_the_upload_limit_gets_the_same_message(desk, app):
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = upload(desk, b"name,email\n" + b"Ana,ana@example.org\n" * 200)
+    assert response.status_code == 422 and "too large" in response.text
+
+
+def test_too_many_rows_is_refused(desk, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_ROWS", 3)
+    response = upload(desk, b"name,email\n" + b"Ana,ana@example.org\n" * 4)
+    assert response.status_code == 422 and "more than 3 rows" in response.text
+
+
+def test_duplicates_of_registered_people_are_skipped(desk):
+    make_registrant(desk.event, buyer_name="Ana Old", buyer_email="ana@example.org")
+    job = run_import(desk, b"name,email\nAna New,ANA@example.org\nBudi,budi@example.org\n", duplicates="skip")
+    assert job.skipped_rows == 1 and job.created_rows == 1
+    assert people(desk)["ana@example.org"].name == "Ana Old"
+
+
+def test_duplicates_of_registered_people_are_updated_when_asked(desk):
+    make_registrant(desk.event, buyer_name="Ana Old", buyer_email="ana@example.org")
+    job = run_import(desk, b"name,email\nAna New,ana@example.org\n", duplicates="update")
+    assert job.updated_rows == 1 and job.created_rows == 0
+    assert people(desk)["ana@example.org"].name == "Ana New"
+    assert Registrant.select().where(Registrant.event == desk.event.id).count() == 1
+
+
+def test_the_same_email_twice_in_the_file_is_reported(desk):
+    job = run_import(desk, b"name,email\nAna,ana@example.org\nAna again,ana@example.org\n")
+    assert job.created_rows == 1 and job.failed_rows == 1
+    assert "row 2" in job.row_errors[0]["errors"][0]
+
+
+def test_rows_beyond_capacity_are_reported_not_dropped(desk):
+    data = "name,email\n" + "".join(f"P{i},p{i}@example.org\n" for i in range(5))
+    job = run_import(desk, data.encode(), product=desk.vip)  # quota 3
+    assert job.created_rows == 3 and job.failed_rows == 2
+    assert all("seat" in " ".join(e["errors"]) for e in job.row_errors)
+    assert Registrant.select().where(Registrant.product == desk.vip.id).count() == 3
+
+
+def test_mapping_without_email_is_refused_beside_the_field(desk):
+    response = upload(desk, b"who,address\nAna,ana@example.org\n")
+    job_url = response.headers["Location"]
+    page = desk.client.get(job_url).text
+    assert "Preview of the first rows" in page and "Ana" in page
+    response = desk.client.post(job_url, data={"map-name": "0", "product": str(desk.product.id), "duplicates": "skip"})
+    assert response.status_code == 422
+    assert re.search(r'id="map-email-error"[^>]*>Choose the column', response.text)
+    assert ConsoleJob.get().state == "mapping"
+
+
+def test_preview_shows_row_problems_before_importing(desk):
+    response = upload(desk, b"name,email\nAna,broken\n")
+    job_url = response.headers["Location"]
+    fragment = desk.client.post(
+        job_url,
+        data={"map-name": "0", "map-email": "1", "product": str(desk.product.id), "duplicates": "skip"},
+        headers={"HX-Request": "true"},
+    ).text
+    assert "not an email address" in fragment and "<html" not in fragment
+    assert people(desk) == {}
+
+
+@pytest.mark.parametrize("data", [b"", b"\n\n", b"name,email\n"])
+def test_empty_files_are_refused(desk, data):
+    response = upload(desk, data)
+    assert response.status_code == 422 and ("empty" in response.text or "no participants" in response.text)
