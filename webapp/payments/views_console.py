@@ -16,6 +16,8 @@ from webapp.security import org_id, role_required
 bp = Blueprint("payments", __name__, url_prefix="/console/payments")
 
 PAGE_SIZE = 50
+GATEWAY_CARD = "console/payments/_gateway_card.html"
+BANK_CARD = "console/payments/_bank_card.html"
 
 
 def _htmx() -> bool:
@@ -25,21 +27,19 @@ def _htmx() -> bool:
 # --- Settings -----------------------------------------------------------------------------------
 
 
-def _gateway_card(gateway, form=None, status=200, saved=False):
+def _gateway_card(gateway, form=None, saved=False) -> dict:
     settings_row = gateway_settings.row(org_id(), gateway.name)
-    form = form or gateway_form(gateway, settings_row)
-    context = {
+    return {
         "gateway": gateway,
-        "form": form,
+        "form": form or gateway_form(gateway, settings_row),
         "stored": settings_row,
         "ready": gateway_settings.is_enabled(org_id(), gateway),
         "notify_url": service.external_url("payments_public.notify", gateway_name=gateway.name, org_id=org_id()),
         "saved": saved,
     }
-    return render_template("console/payments/_gateway_card.html", **context), status
 
 
-def _bank_card(form=None, status=200, saved=False):
+def _bank_card(form=None, saved=False) -> dict:
     stored = gateway_settings.bank_settings(org_id())
     if form is None:
         data = (
@@ -52,26 +52,30 @@ def _bank_card(form=None, status=200, saved=False):
             else {}
         )
         form = BankForm(formdata=None, data=data, prefix="bank_account")
-    return render_template("console/payments/_bank_card.html", form=form, stored=stored, saved=saved), status
+    return {"form": form, "stored": stored, "saved": saved}
+
+
+def _settings_page(status: int = 200, *, gateway_card: dict | None = None, bank_card: dict | None = None, error=None):
+    cards = [
+        gateway_card if gateway_card and gateway_card["gateway"] is g else _gateway_card(g) for g in gateways.offered()
+    ]
+    bank = bank_card or _bank_card()
+    return render_template("console/payments/settings.html", cards=cards, bank=bank, error=error), status
 
 
 @bp.get("/")
 @role_required("admin")
 def console_settings():
-    cards = [_gateway_card(g)[0] for g in gateways.offered()]
-    return render_template("console/payments/settings.html", gateway_cards=cards, bank_card=_bank_card()[0])
+    return _settings_page()
 
 
-def _settings_answer(card, status: int, message: str):
-    """htmx swaps the card alone; without htmx: the page again (422) or back to it (303)."""
-    html, status = card
+def _settings_answer(template: str, card: dict, status: int, message: str, **page):
+    """htmx swaps the card alone; without htmx: the page again with the errors (422), or back to
+    it with a message (303)."""
     if _htmx():
-        return html, status
+        return render_template(template, **card), status
     if status == 422:
-        cards = [_gateway_card(g)[0] for g in gateways.offered()]
-        return render_template(
-            "console/payments/settings.html", gateway_cards=cards, bank_card=_bank_card()[0], error=message
-        ), 422
+        return _settings_page(422, error=message, **page)
     flash(message, "success")
     return redirect(url_for("payments.console_settings"), 303)
 
@@ -100,8 +104,11 @@ def save_gateway(gateway_name: str):
             for name, message in exc.errors.items():
                 form[name].errors = [message]
         else:
-            return _settings_answer(_gateway_card(gateway, saved=True), 200, f"{gateway.label}: saved.")
-    return _settings_answer(_gateway_card(gateway, form, 422), 422, f"{gateway.label}: check the fields marked below.")
+            return _settings_answer(GATEWAY_CARD, _gateway_card(gateway, saved=True), 200, f"{gateway.label}: saved.")
+    card = _gateway_card(gateway, form)
+    return _settings_answer(
+        GATEWAY_CARD, card, 422, f"{gateway.label}: check the fields marked below.", gateway_card=card
+    )
 
 
 @bp.post("/bank")
@@ -122,9 +129,10 @@ def save_bank():
             for name, message in exc.errors.items():
                 form[name].errors = [message]
         else:
-            return _settings_answer(_bank_card(saved=True), 200, "Bank account saved.")
+            return _settings_answer(BANK_CARD, _bank_card(saved=True), 200, "Bank account saved.")
     form.account_number.data = ""  # never echo an account number back
-    return _settings_answer(_bank_card(form, 422), 422, "Bank account: check the fields marked below.")
+    card = _bank_card(form)
+    return _settings_answer(BANK_CARD, card, 422, "Bank account: check the fields marked below.", bank_card=card)
 
 
 # --- Notification log ---------------------------------------------------------------------------

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from tests.factories.accounts import make_member, make_org
+from tests.factories.payments import configure_bank, configure_gateway, make_pending_order
+from webapp.accounts.audit import AuditEntry
+from webapp.orders.models import Order
+from webapp.payments import service
+from webapp.payments.gateways.simulated import gateway as test_gateway
+from webapp.payments.models import Payment, PaymentNotification
+
+
+def reload(row):
+    return type(row).get_by_id(row.id)
+
+
+# --- Bank transfer ------------------------------------------------------------------------------
+
+
+def test_bank_transfer_is_offered_only_with_a_bank_account(org):
+    configure_gateway(org, "bank", enabled=False)
+    assert "bank" not in dict(service.available_gateways(org))
+    with pytest.raises(Exception, match="bank account"):
+        configure_gateway(org, "bank")  # enabling it first needs the account
+    configure_bank(org)
+    configure_gateway(org, "bank")
+    assert "bank" in dict(service.available_gateways(org))
+
+
+def test_the_bank_page_shows_the_account_and_the_order_code_as_reference(client, org):
+    configure_bank(org, account_number="0987-6543-21")
+    configure_gateway(org, "bank")
+    order = make_pending_order(org, price=250000)
+
+    url = service.start_payment(order, "bank")
+
+    assert url == f"http://rollcall.test/pay/{order.secret}/bank"
+    page = client.get(url.removeprefix("http://rollcall.test")).get_data(as_text=True)
+    assert "0987654321" in page and "Bank Central Asia" in page and "PT Rollcall Events" in page
+    assert order.code in page and "250,000" in page
+    assert Payment.get(Payment.order == order).state == "pending"
+
+
+def test_an_operator_marks_the_transfer_received_and_the_order_is_paid(auth, org):
+    configure_bank(org)
+    configure_gateway(org, "bank")
+    order = make_pending_order(org)
+    service.start_payment(order, "bank")
+    manager = make_member(org, "manager")
+    client = auth.client_for(manager, org)
+
+    page = client.get(f"/console/payments/events/{order.event_id}").get_data(as_text=True)
+    assert "Transfer received" in page and order.code in page
+    response = client.post(f"/console/payments/orders/{order.id}/transfer-received", headers={"HX-Request": "true"})
+
+    assert response.status_code == 200 and "marked paid" in response.get_data(as_text=True)
+    assert reload(order).status == "paid" and reload(order).gateway == "bank"
+    payment = Payment.get(Payment.order == order)
+    assert payment.state == "paid" and manager.email in payment.gateway_status
+    assert (
+        AuditEntry.select().where((AuditEntry.action == "order.mark_paid") & (AuditEntry.user == manager.id)).exists()
+    )
+    again = client.post(f"/console/payments/orders/{order.id}/transfer-received", headers={"HX-Request": "true"})
+    assert "Only a pending order" in again.get_data(as_text=True)
+
+
+def test_door_staff_and_other_organizations_cannot_mark_paid(auth, org):
+    order = make_pending_order(org)
+    door = auth.client_for(make_member(org, "door"), org)
+    assert door.post(f"/console/payments/orders/{order.id}/transfer-received").status_code in (302, 403)
+    outsider_org = make_org()
+    outsider = auth.client_for(make_member(outsider_org, "owner"), outsider_org)
+    assert outsider.post(f"/console/payments/orders/{order.id}/transfer-received").status_code == 404
+    assert outsider.get(f"/console/payments/events/{order.event_id}").status_code == 404
+    assert outsider.get(f"/console/payments/orders/{order.id}").status_code == 404
+    assert reload(order).status == "pending"
+
+
+def test_the_order_payments_partial_lists_attempts(auth, org):
+    configure_bank(org)
+    configure_gateway(org, "bank")
+    order = make_pending_order(org)
+    service.start_payment(order, "bank")
+    client = auth.client_for(make_member(org, "manager"), org)
+    html = client.get(f"/console/payments/orders/{order.id}").get_data(as_text=True)
+    assert Payment.get(Payment.order == order).reference in html and "mark paid" in html
+
+
+# --- Test gateway -------------------------------------------------------------------------------
+
+
+def test_the_test_gateway_pays_through_a_signed_notification(client, org):
+    configure_gateway(org, "test")
+    order = make_pending_order(org)
+    url = service.start_payment(order, "test")
+    path = url.removeprefix("http://rollcall.test")
+
+    page = client.get(path).get_data(as_text=True)
+    assert "no money moves" in page
+    response = client.post(f"/pay/{order.secret}/test", data={"result": "pay"})
+
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/o/{order.secret}")
+    assert reload(order).status == "paid"
+    entry = PaymentNotification.get()
+    assert (entry.gateway, entry.verified, entry.outcome) == ("test", True, "paid")
+
+
+def test_the_test_gateway_can_fail_a_payment(client, org):
+    configure_gateway(org, "test")
+    order = make_pending_order(org)
+    service.start_payment(order, "test")
+    client.post(f"/pay/{order.secret}/test", data={"result": "fail"})
+    assert Payment.get(Payment.order == order).state == "failed"
+    assert reload(order).status == "pending"
+
+
+def test_a_forged_test_notification_is_rejected(client, org):
+    configure_gateway(org, "test")
+    order = make_pending_order(org)
+    service.start_payment(order, "test")
+    payment = Payment.get(Payment.order == order)
+    body, headers = test_gateway.notification(payment, "pay")
+    forged = client.post(
+        f"/payments/test/notify/{org.id}", data=body, headers={**headers, "X-Rollcall-Signature": "0" * 64}
+    )
+    assert forged.status_code == 401 and reload(order).status == "pending"
+    genuine = client.post(f"/payments/test/notify/{org.id}", data=body, headers=headers)
+    assert genuine.status_code == 200 and reload(order).status == "paid"
+
+
+def test_the_test_gateway_is_absent_when_the_installation_turns_it_off(app, client, org):
+    configure_gateway(org, "test")
+    order = make_pending_order(org)
+    service.start_payment(order, "test")
+    app.config["SETTINGS"] = dataclasses.replace(app.config["SETTINGS"], test_gateway=False)
+
+    assert "test" not in dict(service.available_gateways(org))
+    assert client.get(f"/pay/{order.secret}/test").status_code == 404
+    assert client.post(f"/pay/{order.secret}/test", data={"result": "pay"}).status_code == 404
+    assert Order.get_by_id(order.id).status == "pending"
