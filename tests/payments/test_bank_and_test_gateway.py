@@ -141,3 +141,13 @@ def test_the_test_gateway_is_absent_when_the_installation_turns_it_off(app, clie
     assert client.get(f"/pay/{order.secret}/test").status_code == 404
     assert client.post(f"/pay/{order.secret}/test", data={"result": "pay"}).status_code == 404
     assert Order.get_by_id(order.id).status == "pending"
+
+
+def test_the_order_page_shows_the_bank_details_while_the_transfer_is_awaited(client, org):
+    configure_bank(org, account_number="5550001112")
+    configure_gateway(org, "bank")
+    order = make_pending_order(org, gateway="bank")
+    page = client.get(f"/o/{order.secret}").get_data(as_text=True)
+    assert "5550001112" in page and order.code in page
+    Order.update(status="paid").where(Order.id == order.id).execute()
+    assert "5550001112" not in client.get(f"/o/{order.secret}").get_data(as_text=True)

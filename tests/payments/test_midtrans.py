@@ -238,3 +238,18 @@ def test_midtrans_is_offered_for_rupiah_only(org, midtrans):
     with pytest.raises(service.PaymentError):
         service.start_payment(usd_order, "midtrans")
     assert Order.get_by_id(usd_order.id).status == "pending"
+
+
+def test_quiet_open_attempts_are_checked_at_the_gateway(order, midtrans):
+    import datetime as dt
+
+    import tasks.payments
+    from webapp.db import utcnow
+
+    payment = start(order)
+    midtrans.set_status(payment.reference, "settlement")
+    assert service.refresh_stale_payments() == 0  # not quiet long enough yet
+    Payment.update(updated_at=utcnow() - dt.timedelta(minutes=11)).where(Payment.id == payment.id).execute()
+
+    assert tasks.payments.refresh_stale_payments.call_local() == 1
+    assert reload(order).status == "paid"

@@ -218,6 +218,41 @@ def refresh_status(payment: Payment) -> str:
     return outcome
 
 
+def refresh_stale_payments(
+    *,
+    quiet_for: dt.timedelta = dt.timedelta(minutes=10),
+    give_up_after: dt.timedelta = dt.timedelta(days=2),
+    limit: int = 50,
+) -> int:
+    """Ask the gateways about open attempts that have been quiet for a while (a notification lost
+    on the way); returns how many changed. Attempts older than `give_up_after` are left alone."""
+    now = utcnow()
+    asking = [g.name for g in gateways.registry().values() if type(g).fetch_status is not Gateway.fetch_status]
+    stale = (
+        Payment.select()
+        .where(
+            (Payment.state == "pending")
+            & Payment.gateway.in_(asking)
+            & (Payment.updated_at < now - quiet_for)
+            & (Payment.created_at > now - give_up_after)
+        )
+        .order_by(Payment.updated_at)
+        .limit(limit)
+    )
+    changed = 0
+    for payment in stale:
+        try:
+            outcome = refresh_status(payment)
+        except PaymentError as exc:
+            log.warning("status of payment %s unknown: %s", payment.reference, exc)
+            continue
+        if outcome in ("unchanged", "duplicate", "stale"):
+            _update(payment)  # touch it, so the next run asks the others first
+        else:
+            changed += 1
+    return changed
+
+
 # --- What a report means ------------------------------------------------------------------------
 
 

@@ -60,6 +60,12 @@ def simulate(secret: str):
     )
 
 
+@bp.app_template_global()
+def payment_bank_details(order):
+    """The bank account an order's attendee transfers to (for the order page's partial)."""
+    return bank_details(order.organization_id)
+
+
 def _order_url(order) -> str | None:
     from flask import current_app
 

@@ -1,0 +1,17 @@
+"""Payment housekeeping: ask the gateways about attempts whose notification never came."""
+
+from __future__ import annotations
+
+from huey import crontab
+
+from tasks import huey
+from tasks.base import with_db
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+@with_db
+def refresh_stale_payments() -> int:
+    """Every 5 minutes: open Midtrans/Stripe attempts quiet for 10 minutes are checked at the gateway."""
+    from webapp.payments import service
+
+    return service.refresh_stale_payments()
