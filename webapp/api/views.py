@@ -10,7 +10,15 @@ from flask import Response, current_app, render_template
 
 from webapp.api import openapi
 from webapp.api.framework import PREFIX, bp
-from webapp.api.v1 import catalog, checkins, contacts, events, ingest  # noqa: F401  (importing declares the routes)
+from webapp.api.v1 import (  # noqa: F401  (importing a module declares its routes)
+    catalog,
+    checkins,
+    contacts,
+    events,
+    ingest,
+    orders,
+    registrants,
+)
 from webapp.security import role_required
 
 __all__ = ["bp"]
@@ -31,5 +39,17 @@ def openapi_json():
 @bp.route("/console/api/docs")
 @role_required("admin")
 def docs():
+    from webapp.api import docs as reference
+
     doc = openapi.document(current_app.config["SETTINGS"].base_url)
-    return render_template("console/api/docs.html", doc=doc, schemas=doc["components"]["schemas"])
+    return render_template(
+        "console/api/docs.html",
+        doc=doc,
+        groups=reference.operations_by_tag(doc),
+        schemas=doc["components"]["schemas"],
+        type_of=reference.type_of,
+        constraints=reference.constraints,
+        md=reference.markdown_html,
+        response_schema=reference.response_schema,
+        response_text=reference.response_text,
+    )

@@ -1,0 +1,37 @@
+"""Forms of the API console pages: webhook endpoints."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectMultipleField, StringField, URLField
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from webapp.api.models import WEBHOOK_TOPICS
+
+TOPIC_LABELS = {
+    "registration.created": "registration.created — an order and its registrants were created",
+    "order.paid": "order.paid — an order was paid (free orders at once)",
+    "checkin.created": "checkin.created — a ticket was scanned in",
+    "contact.updated": "contact.updated — a contact was created or changed",
+}
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class WebhookForm(FlaskForm):
+    url = URLField(
+        "URL",
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=500)],
+        description="Where Rollcall POSTs the events (https in production).",
+    )
+    description = StringField("Description", filters=[_strip], validators=[Optional(), Length(max=200)])
+    topics = SelectMultipleField(
+        "Events to send",
+        choices=[(t, TOPIC_LABELS[t]) for t in WEBHOOK_TOPICS],
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        validators=[DataRequired(message="Choose at least one event.")],
+    )
+    active = BooleanField("Active", default=True)

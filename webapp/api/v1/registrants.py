@@ -1,0 +1,312 @@
+"""Registrants: list (filters incl. checked-in), add manually (with or without the ticket email),
+update, cancel, resend the ticket, and CSV import as a job (the console's import job)."""
+
+from __future__ import annotations
+
+import peewee as pw
+from flask import g
+
+from webapp.api.framework import ApiError, invalid, operation
+from webapp.api.schema import Array, Bool, DateTime, Email, Int, Map, Obj, Out, Str
+from webapp.api.v1.common import actor_label, field_error, state_conflict
+from webapp.api.v1.events import get_event
+from webapp.api.v1.orders import Answers, OrderOut, RegistrantOut
+from webapp.catalog.models import Product
+from webapp.db import write_transaction
+from webapp.orders import service as orders
+from webapp.orders.models import ORDER_STATUSES, Order, Registrant
+
+TAG = "Registrants"
+ID = Int(minimum=1, maximum=2**31 - 1)
+
+Person = Obj(
+    "Person",
+    {"name": Str(min_length=1, max_length=200), "email": Email(), "answers": Answers},
+    required=("name", "email"),
+)
+AddRegistrants = Obj(
+    "AddRegistrants",
+    {
+        "product_id": ID,
+        "people": Array(Person, min_items=1, max_items=500),
+        "paid": Bool(default=True, description="False: the order stays pending (holding seats) until paid."),
+        "send_ticket": Bool(default=True, description="Email the tickets (paid orders)."),
+    },
+    required=("product_id", "people"),
+    description="One order for these people, seats checked.",
+)
+RegistrantUpdate = Obj(
+    "RegistrantUpdate",
+    {"name": Str(min_length=1, max_length=200), "email": Email(), "answers": Answers, "product_id": ID},
+    description="Only the fields sent change; `product_id` moves the attendee to another ticket type.",
+)
+ImportRequest = Obj(
+    "RegistrantImport",
+    {
+        "csv": Str(
+            min_length=1, max_length=10 * 1024 * 1024, strip=False, description="The file's text, with a header row."
+        ),
+        "filename": Str(max_length=200),
+        "product_id": ID,
+        "mapping": Map(
+            Str(max_length=200),
+            max_properties=200,
+            description="name, email or q:<question id> → header (default: guessed from the headers).",
+        ),
+        "duplicates": Str(enum=("skip", "update"), default="skip"),
+        "paid": Bool(default=True),
+        "send_ticket": Bool(default=False),
+    },
+    required=("csv", "product_id"),
+)
+ImportJob = Out(
+    "ImportJob",
+    {
+        "id": Int(),
+        "event_id": Int(source=lambda j: j.event_id),
+        "state": Str(description="queued, running, done or failed"),
+        "total": Int(),
+        "processed": Int(),
+        "created_rows": Int(),
+        "updated_rows": Int(),
+        "skipped_rows": Int(),
+        "failed_rows": Int(),
+        "row_errors": Array(
+            Out(
+                "ImportRowError", {"row": Int(null=True), "email": Str(null=True), "errors": Array(Str())}, source=None
+            ),
+            source=lambda j: [
+                {"row": e.get("row"), "email": e.get("email"), "errors": list(e.get("errors") or [])}
+                for e in (j.row_errors or [])
+            ],
+        ),
+        "error": Str(null=True),
+        "created_at": DateTime(),
+        "started_at": DateTime(null=True),
+        "finished_at": DateTime(null=True),
+    },
+)
+
+
+def _registrant(registrant_id: int) -> Registrant:
+    return Registrant.get_for_org(g.api_org_id, registrant_id)
+
+
+def _product(event, product_id: int, field: str = "product_id") -> Product:
+    product = Product.get_or_none((Product.id == product_id) & (Product.event == event.id))
+    if product is None:
+        raise invalid("Unknown product.", **{field: "Not a product of this event."})
+    return product
+
+
+@operation(
+    "GET",
+    "/events/<int:event_id>/registrants",
+    tag=TAG,
+    scope="registrants",
+    summary="List registrants",
+    page=RegistrantOut,
+    query={
+        "checked_in": Bool(),
+        "canceled": Bool(),
+        "product_id": ID,
+        "order_status": Str(enum=ORDER_STATUSES),
+        "email": Email(),
+        "search": Str(min_length=1, max_length=200, description="Part of the name or email."),
+        "updated_since": DateTime(),
+    },
+)
+def list_registrants(event_id, query):
+    event = get_event(event_id)
+    select = (
+        Registrant.select(Registrant, Order)
+        .join(Order)
+        .where((Registrant.organization == g.api_org_id) & (Registrant.event == event.id))
+    )
+    if "checked_in" in query:
+        select = select.where(Registrant.checked_in_at.is_null(not query["checked_in"]))
+    if "canceled" in query:
+        select = select.where(Registrant.canceled == query["canceled"])
+    if "product_id" in query:
+        select = select.where(Registrant.product == query["product_id"])
+    if "order_status" in query:
+        select = select.where(Order.status == query["order_status"])
+    if "email" in query:
+        select = select.where(Registrant.email == query["email"])
+    if "search" in query:
+        needle = f"%{query['search'].lower()}%"
+        select = select.where(pw.fn.LOWER(Registrant.name).contains(query["search"].lower()) | Registrant.email**needle)
+    if "updated_since" in query:
+        select = select.where(Registrant.updated_at >= query["updated_since"])
+    return select
+
+
+@operation(
+    "POST",
+    "/events/<int:event_id>/registrants",
+    tag=TAG,
+    scope="registrants",
+    summary="Add registrants manually",
+    body=AddRegistrants,
+    response=OrderOut,
+    status=201,
+)
+def add_registrants(event_id, body):
+    """One order for the people (capacity checked); answers `409` when there are not enough seats."""
+    event = get_event(event_id)
+    product = _product(event, body["product_id"])
+    people = [{"name": p["name"], "email": p["email"], "answers": p.get("answers") or {}} for p in body["people"]]
+    try:
+        order = orders.add_participants(
+            event, product, people, source="api", paid=body.get("paid", True),
+            send_ticket=body.get("send_ticket", True), actor=None, actor_label=actor_label(),
+        )  # fmt: skip
+    except orders.OrderError as exc:
+        if "seats" in str(exc):
+            raise state_conflict(exc) from None
+        raise field_error(exc, default_field="people") from None
+    return Order.get_by_id(order.id)
+
+
+@operation(
+    "PATCH",
+    "/registrants/<int:registrant_id>",
+    tag=TAG,
+    scope="registrants",
+    summary="Update a registrant",
+    body=RegistrantUpdate,
+    response=RegistrantOut,
+)
+def update_registrant(registrant_id, body):
+    registrant = _registrant(registrant_id)
+    try:
+        with write_transaction():
+            if any(key in body for key in ("name", "email", "answers")):
+                answers = {**(registrant.answers or {}), **body["answers"]} if "answers" in body else registrant.answers
+                orders.update_registrant(
+                    registrant, name=body.get("name", registrant.name), email=body.get("email", registrant.email),
+                    answers=answers, actor=None, actor_label=actor_label(),
+                )  # fmt: skip
+            if "product_id" in body:
+                product = _product(registrant.event, body["product_id"])
+                orders.change_product(registrant, product, actor=None, actor_label=actor_label())
+    except orders.OrderError as exc:
+        raise invalid(str(exc), **{_field_of(str(exc)): str(exc)}) from None
+    return Registrant.get_by_id(registrant.id)
+
+
+def _field_of(message: str) -> str:
+    lowered = message.lower()
+    if "email" in lowered:
+        return "email"
+    if "name" in lowered:
+        return "name"
+    return "product_id"
+
+
+@operation(
+    "POST",
+    "/registrants/<int:registrant_id>/cancel",
+    tag=TAG,
+    scope="registrants",
+    summary="Cancel a registrant",
+    response=RegistrantOut,
+)
+def cancel_registrant(registrant_id):
+    """The ticket becomes void and the seat is freed. 409 when already canceled."""
+    registrant = _registrant(registrant_id)
+    try:
+        orders.cancel_registrant(registrant, actor=None, actor_label=actor_label())
+    except orders.OrderError as exc:
+        raise state_conflict(exc) from None
+    return Registrant.get_by_id(registrant.id)
+
+
+@operation(
+    "POST",
+    "/registrants/<int:registrant_id>/resend-ticket",
+    tag=TAG,
+    scope="registrants",
+    summary="Email the ticket again",
+    response=RegistrantOut,
+)
+def resend_ticket(registrant_id):
+    """409 when the registrant holds no valid ticket (unpaid, canceled, not approved)."""
+    from webapp.mail import notify
+
+    registrant = _registrant(registrant_id)
+    try:
+        notify.resend_ticket(registrant, actor=None, actor_label=actor_label())
+    except notify.NotAdmitted as exc:
+        raise state_conflict(exc) from None
+    return registrant
+
+
+@operation(
+    "POST",
+    "/events/<int:event_id>/registrants/imports",
+    tag=TAG,
+    scope="registrants",
+    summary="Import registrants from CSV (a job)",
+    body=ImportRequest,
+    response=ImportJob,
+    status=202,
+    max_body=12 * 1024 * 1024,
+)
+def import_registrants(event_id, body):
+    """The console's import: rows are checked and added in the background; follow the job at
+    /imports/{job_id}. Bad rows are counted and described, never silently dropped."""
+    from webapp.console import imports
+
+    event = get_event(event_id)
+    product = _product(event, body["product_id"])
+    try:
+        parsed = imports.read_upload(body["csv"].encode("utf-8"))
+    except imports.ImportFileError as exc:
+        raise invalid(str(exc), csv=str(exc)) from None
+    mapping = _mapping(
+        parsed.headers, body.get("mapping"), imports.guess_mapping(parsed.headers, imports.targets(event))
+    )
+    with write_transaction():
+        job = imports.create_job(g.api_org_id, event, None, parsed, body.get("filename") or "api.csv")
+        try:
+            imports.start(
+                job, mapping=mapping, product=product, duplicates=body.get("duplicates", "skip"),
+                send_ticket=body.get("send_ticket", False), paid=body.get("paid", True),
+            )  # fmt: skip
+        except (imports.ImportFileError, imports.MappingError) as exc:
+            raise invalid(str(exc), mapping=str(exc)) from None
+    return _job(job.id)
+
+
+def _mapping(headers: list[str], given: dict | None, guessed: dict[str, int]) -> dict[str, int]:
+    if not given:
+        mapping = guessed
+    else:
+        mapping = {}
+        for target, header in given.items():
+            if header not in headers:
+                raise invalid("Unknown column.", **{f"mapping.{target}": f"No column named {header!r}."})
+            mapping[target] = headers.index(header)
+    missing = [t for t in ("name", "email") if t not in mapping]
+    if missing:
+        raise invalid("Map the name and email columns.", **{f"mapping.{t}": "Which column holds it?" for t in missing})
+    return mapping
+
+
+def _job(job_id: int):
+    from webapp.console.models import ConsoleJob
+
+    job = ConsoleJob.get_or_none(
+        (ConsoleJob.id == job_id) & (ConsoleJob.organization == g.api_org_id) & (ConsoleJob.kind == "import")
+    )
+    if job is None:
+        raise ApiError(404, "not_found", "Not found.")
+    return job
+
+
+@operation(
+    "GET", "/imports/<int:job_id>", tag=TAG, scope="registrants", summary="Follow an import job", response=ImportJob
+)
+def read_import(job_id):
+    return _job(job_id)
