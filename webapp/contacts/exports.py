@@ -27,10 +27,7 @@ def escape_cell(value) -> str:
 def _custom_keys(query: pw.Select) -> list[str]:
     keys: set[str] = set()
     for (custom,) in query.select(Contact.custom).order_by().tuples().iterator():
-        if custom and custom != "{}":
-            import json
-
-            keys.update(json.loads(custom))
+        keys.update(custom or {})
     return sorted(keys)
 
 
