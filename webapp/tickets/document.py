@@ -12,13 +12,15 @@ from pathlib import Path
 import qrcode
 from flask import render_template
 from flask_babel import force_locale
+from PIL import Image
 from qrcode.constants import ERROR_CORRECT_M
 
 from webapp.runtime import settings
 from webapp.tickets import display
+from webapp.tickets.pdf import render_pdf
 
 # Bump when the ticket layout changes: every stored PDF becomes stale and is generated again.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 
 def ticket_data(order, registrants, ticket_settings) -> dict:
@@ -67,13 +69,29 @@ def render_html(data: dict) -> str:
         )
 
 
+def stylesheet(page_size: str) -> str:
+    """The layout CSS for a page size (one string per size: render_pdf parses it once)."""
+    return render_template("pdf/tickets/tickets.css", page_size=page_size)
+
+
+def render(data: dict) -> bytes:
+    return render_pdf(render_html(data), css=stylesheet(data["page_size"]))
+
+
 def qr_data_url(secret: str) -> str:
-    """The QR of exactly the ticket secret, as a PNG data: URL (the fastest image for WeasyPrint)."""
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=8, border=4)
+    """The QR of exactly the ticket secret, as a PNG data: URL (the fastest image for WeasyPrint):
+    one pixel per module, scaled up crisply by the stylesheet (image-rendering: pixelated).
+
+    The mask is fixed rather than chosen by penalty scoring: every mask is valid for any reader,
+    and scoring all eight costs more than the rest of the QR."""
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4, mask_pattern=0)
     code.add_data(secret)
     code.make(fit=True)
+    matrix = code.get_matrix()  # border included
+    image = Image.new("1", (len(matrix), len(matrix)), 1)
+    image.putdata([0 if dark else 1 for row in matrix for dark in row])
     buffer = io.BytesIO()
-    code.make_image().save(buffer, format="PNG")
+    image.save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 

@@ -24,6 +24,8 @@ import config
 from webapp.runtime import settings
 
 log = logging.getLogger("rollcall.pdf")
+# WeasyPrint reports every rendering step at INFO: noise in the logs, and time spent per document.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 STATIC_DIR = config.BASE_DIR / "static"
 FONT_FAMILY = "Rollcall Sans"
@@ -74,6 +76,7 @@ class _Renderer(threading.local):
 
     def __init__(self):
         self.key: tuple | None = None
+        self.extra: dict[str, CSS] = {}
 
     def prepare(self) -> None:
         roots = [STATIC_DIR, settings().instance_dir]
@@ -88,7 +91,22 @@ class _Renderer(threading.local):
             url_fetcher=self.fetcher,
             font_config=self.font_config,
         )
+        self.extra = {}
         self.key = key
+
+    def stylesheet(self, css: str) -> CSS:
+        """A document family's own stylesheet, parsed once and kept (a handful per process)."""
+        sheet = self.extra.get(css)
+        if sheet is None:
+            if len(self.extra) >= 32:
+                self.extra.clear()
+            sheet = self.extra[css] = CSS(
+                string=css,
+                base_url=STATIC_DIR.as_uri() + "/",
+                url_fetcher=self.fetcher,
+                font_config=self.font_config,
+            )
+        return sheet
 
 
 _renderer = _Renderer()
@@ -99,13 +117,17 @@ def fetcher() -> LocalOnlyFetcher:
     return _renderer.fetcher
 
 
-def render_pdf(html: str, *, base_url: str | None = None) -> bytes:
+def render_pdf(html: str, *, base_url: str | None = None, css: str | None = None) -> bytes:
     """The PDF for an HTML document. Relative URLs resolve against `base_url` (default: static/),
-    which must lie inside the allowed directories like every file the document uses."""
+    which must lie inside the allowed directories like every file the document uses.
+
+    `css` is a stylesheet shared by many documents (a ticket layout, a badge layout): it is parsed
+    once per thread and reused, where a <style> in the HTML would be parsed for every document."""
     _renderer.prepare()
     document = HTML(
         string=html,
         base_url=base_url or STATIC_DIR.as_uri() + "/",
         url_fetcher=_renderer.fetcher,
     )
-    return document.write_pdf(stylesheets=[_renderer.base_css], font_config=_renderer.font_config)
+    stylesheets = [_renderer.base_css] + ([_renderer.stylesheet(css)] if css else [])
+    return document.write_pdf(stylesheets=stylesheets, font_config=_renderer.font_config)

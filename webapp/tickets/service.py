@@ -17,7 +17,6 @@ from webapp.orders.models import Order, OrderItem, Registrant
 from webapp.runtime import settings
 from webapp.tickets import document
 from webapp.tickets.models import PAGE_SIZES, TicketDocument, TicketSettings
-from webapp.tickets.pdf import render_pdf
 
 log = logging.getLogger("rollcall.tickets")
 
@@ -111,7 +110,7 @@ def preview_pdf(event, ticket_settings: TicketSettings | None = None) -> bytes:
         item=OrderItem(price=product.price if product else 0, discount=0),
     )
     data = document.ticket_data(order, [sample], ticket_settings or settings_for(event))
-    return render_pdf(document.render_html(data))
+    return document.render(data)
 
 
 def _stored_pdf(order: Order, registrants: list[Registrant], *, key: str, registrant) -> bytes:
@@ -123,7 +122,7 @@ def _stored_pdf(order: Order, registrants: list[Registrant], *, key: str, regist
             return _absolute(stored.path).read_bytes()
         except FileNotFoundError:
             log.warning("stored ticket %s is missing on disk: generating it again", stored.path)
-    pdf = render_pdf(document.render_html(data))
+    pdf = document.render(data)
     _store(order, registrant, key, fp, pdf, pages=len(registrants), previous=stored)
     return pdf
 

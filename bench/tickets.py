@@ -1,0 +1,98 @@
+"""How long a ticket PDF takes: one-ticket documents and a 100-ticket order.
+
+    python -m bench.tickets [--singles 60] [--batch 100]
+
+Runs in this process on a fresh SQLite database, through the same service the task worker calls
+(`webapp.tickets.service.order_pdf`: data, QR, HTML, WeasyPrint, file write). Prints the median ms
+per ticket. The first document (font loading) is a warm-up and not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--singles", type=int, default=60)
+    parser.add_argument("--batch", type=int, default=100)
+    args, _ = parser.parse_known_args()
+    tmp = Path(tempfile.mkdtemp(prefix="rollcall-bench-tickets-"))
+    os.environ["HUEY_URL"] = "memory://"
+
+    from webapp import create_app, migrate
+    from webapp.db import db
+
+    app = create_app(
+        {
+            "ENVIRON": {
+                "ROLLCALL_ENV": "development",
+                "DATABASE_URL": f"sqlite:///{tmp / 'rollcall.db'}",
+                "HUEY_URL": "memory://",
+                "SECRET_KEY": "bench-secret-key-0123456789abcdef",
+                "INSTANCE_DIR": str(tmp / "instance"),
+            }
+        }
+    )
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        migrate.upgrade(db.obj)
+        run(args.singles, args.batch)
+
+
+def run(singles: int, batch: int) -> None:
+    from tests.factories.accounts import make_org
+    from tests.factories.catalog import make_product
+    from tests.factories.events import make_event
+    from tests.factories.orders import make_order
+    from webapp.tickets import service
+    from webapp.tickets.pdf import render_pdf
+
+    org = make_org("Bench Org", timezone="Asia/Jakarta")
+    event = make_event(org, name="Jakarta Tech Summit 2026", venue_name="Balai Kartini", timezone="Asia/Jakarta")
+    product = make_product(event, name="Regular", price=150000)
+
+    def person(n: int) -> dict:
+        return {"name": f"Attendee Number {n}", "email": f"a{n}@example.org"}
+
+    service.order_pdf(make_order(event, {product: 1}, attendees=[person(0)]))  # warm-up: fonts, CSS
+
+    per_doc = []
+    for n in range(singles):
+        order = make_order(event, {product: 1}, attendees=[person(n + 1)])
+        start = time.perf_counter()
+        service.order_pdf(order)
+        per_doc.append((time.perf_counter() - start) * 1000)
+
+    from webapp.tickets import document
+
+    html = document.render_html(
+        document.ticket_data(order, service.admitted_registrants(order), service.settings_for(event))
+    )
+    render_only = []
+    for _ in range(min(singles, 30)):
+        start = time.perf_counter()
+        render_pdf(html)
+        render_only.append((time.perf_counter() - start) * 1000)
+
+    big = make_order(event, {product: batch}, attendees=[person(1000 + n) for n in range(batch)])
+    start = time.perf_counter()
+    pdf = service.order_pdf(big)
+    batch_ms = (time.perf_counter() - start) * 1000
+
+    print(f"one-ticket PDFs: median {statistics.median(per_doc):.1f} ms per ticket "
+          f"(p90 {sorted(per_doc)[int(len(per_doc) * 0.9)]:.1f} ms, {singles} documents, "
+          f"WeasyPrint alone {statistics.median(render_only):.1f} ms)")  # fmt: skip
+    print(f"{batch}-ticket order: {batch_ms:.0f} ms = {batch_ms / batch:.1f} ms per ticket ({len(pdf) // 1024} KiB)")
+
+
+if __name__ == "__main__":
+    main()
