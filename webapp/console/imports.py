@@ -402,60 +402,95 @@ def _run(job: ConsoleJob) -> None:
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
         with write_transaction():
-            for number, cells in batch:
-                _import_row(run, number, cells)
+            fresh = [row for row in (_check_row(run, number, cells) for number, cells in batch) if row]
+            _add(run, fresh)
             _save_progress(run, processed=start + len(batch))
     _save_progress(run, processed=len(rows), state="done")
 
 
-def _import_row(run: _Run, number: int, cells: list[str]) -> None:
-    from webapp.orders import service as orders
-    from webapp.orders.capacity import SoldOut
-
+def _check_row(run: _Run, number: int, cells: list[str]) -> tuple[int, dict] | None:
+    """Validate a row and deal with a known email; (row, person) when it is someone new."""
     person, errors = run.checker.check(cells)
     email = person["email"]
     if errors:
         run.fail(number, email, errors)
-        return
+        return None
     if email in run.seen:
         run.fail(number, email, [f"the same email as row {run.seen[email]} of this file"])
-        return
+        return None
     run.seen[email] = number
-    params = run.job.params
+    if email not in run.existing:
+        return number, person
+    if run.job.params["duplicates"] == "skip":
+        run.skipped += 1
+        return None
+    _update(run, number, person)
+    return None
+
+
+def _update(run: _Run, number: int, person: dict) -> None:
+    from webapp.orders import service as orders
+
+    registrant = Registrant.get_by_id(run.existing[person["email"]])
     try:
         with db.atomic():
-            if email in run.existing:
-                if params["duplicates"] == "skip":
-                    run.skipped += 1
-                    return
-                registrant = Registrant.get_by_id(run.existing[email])
-                orders.update_registrant(
-                    registrant,
-                    name=person["name"],
-                    email=email,
-                    answers={**(registrant.answers or {}), **person["answers"]},
-                    actor=run.actor,
-                )
-                run.updated += 1
-                return
-            orders.add_participants(
-                run.event,
-                run.product,
-                [person],
-                source="import",
-                paid=params.get("paid", True),
-                send_ticket=params.get("send_ticket", False),
+            orders.update_registrant(
+                registrant,
+                name=person["name"],
+                email=person["email"],
+                answers={**(registrant.answers or {}), **person["answers"]},
                 actor=run.actor,
             )
-    except SoldOut as exc:
-        left = "the event is full" if exc.product_id is None else f"“{run.product.name}” is sold out"
-        run.fail(number, email, [f"no seat left: {left} (raise the capacity and import this row again)"])
-        return
     except Exception as exc:  # the service's refusal, reported for this row only
-        log.info("import row %s refused: %s", number, exc)
-        run.fail(number, email, [str(exc) or type(exc).__name__])
+        run.fail(number, person["email"], [str(exc) or type(exc).__name__])
         return
-    run.created += 1
+    run.updated += 1
+
+
+def _add(run: _Run, fresh: list[tuple[int, dict]]) -> None:
+    """Add the batch's new people, one order each, as far as seats allow; report the rest."""
+    from webapp.orders import service as orders
+    from webapp.orders.capacity import availability
+
+    if not fresh:
+        return
+    left = availability(run.event).get(run.product.id)
+    fits = fresh if left is None else fresh[:left]
+    for number, person in fresh[len(fits) :]:
+        run.fail(number, person["email"], [_no_seat(run)])
+    if not fits:
+        return
+    params = run.job.params
+    options = {
+        "source": "import",
+        "paid": params.get("paid", True),
+        "send_ticket": params.get("send_ticket", False),
+        "actor": run.actor,
+    }
+    try:
+        with db.atomic():
+            orders.add_participants_each(run.event, run.product, [p for _, p in fits], **options)
+    except Exception as exc:
+        # Refused as a whole (seats taken meanwhile, a row the service rejects): one row at a
+        # time, so that only the rows that cannot go in are reported.
+        log.info("import batch refused (%s); retrying row by row", exc)
+        for number, person in fits:
+            try:
+                with db.atomic():
+                    orders.add_participants(run.event, run.product, [person], **options)
+            except Exception as row_exc:
+                message = str(row_exc) or type(row_exc).__name__
+                run.fail(number, person["email"], [_no_seat(run) if "seat" in message.lower() else message])
+            else:
+                run.created += 1
+        return
+    run.created += len(fits)
+
+
+def _no_seat(run: _Run) -> str:
+    return (
+        f"no seat left for “{run.product.name}” (raise its quota or the event's capacity, then import this row again)"
+    )
 
 
 def _save_progress(run: _Run, *, processed: int, state: str | None = None) -> None:
