@@ -126,7 +126,7 @@ class QuestionForm(FlaskForm):
     required = BooleanField("Required")
     per_attendee = BooleanField("Ask each attendee (off: once per order)")
     show_at_checkin = BooleanField("Show the answer at check-in")
-    contact_choice = SelectField("Save the answer to the contact", choices=CONTACT_CHOICES)
+    contact_choice = SelectField("Save the answer to the contact", choices=CONTACT_CHOICES, default="")
     contact_key = StringField(
         "Custom field name", validators=[Length(max=40)], description="Lower-case letters, digits, underscores."
     )

@@ -16,9 +16,9 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
+from flask_babel import get_translations, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -37,19 +37,21 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from webapp.catalog.models import Question
 from webapp.events.text import localized
 
-# WTForms' own messages a registration form can show; WTForms has no Indonesian catalog, so they
-# are translated in ours (marked here for extraction) and looked up through QuestionsMeta.
-WTFORMS_MESSAGES = (
-    _l("This field is required."),
-    _l("Not a valid date value."),
-    _l("Not a valid decimal value."),
-    _l("Not a valid choice."),
-    _l("Number must be between %(min)s and %(max)s."),
-    _l("Field cannot be longer than %(max)d character."),
-    _l("Field cannot be longer than %(max)d characters."),
-    _l("'%(value)s' is not a valid choice for this field."),
-    _l("'%(value)s' are not valid choices for this field."),
-)
+
+def _wtforms_messages():  # never called: marks WTForms' own messages for extraction
+    """WTForms has no Indonesian catalog: the messages a registration form can show are
+    translated in ours and looked up through QuestionsMeta."""
+    _("This field is required.")
+    _("Not a valid date value.")
+    _("Not a valid decimal value.")
+    _("Not a valid choice.")
+    _("Number must be between %(min)s and %(max)s.")
+    ngettext("Field cannot be longer than %(max)d character.", "Field cannot be longer than %(max)d characters.", 1)
+    ngettext(
+        "'%(value)s' is not a valid choice for this field.", "'%(value)s' are not valid choices for this field.", 1
+    )
+
+
 NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"}
 PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,24}$")
 
@@ -128,13 +130,14 @@ def build_fields(questions: list[Question], *, locale: str | None = None, prefix
 
 
 class _BabelTranslations:
-    """WTForms' messages through the app's catalog (in the request's language)."""
+    """WTForms' messages through the app's catalog, in the request's language (unformatted:
+    WTForms fills in the values itself)."""
 
     def gettext(self, string):
-        return _(string)
+        return get_translations().ugettext(string)
 
     def ngettext(self, singular, plural, n):
-        return ngettext(singular, plural, n)
+        return get_translations().ungettext(singular, plural, n)
 
 
 class QuestionsMeta:
