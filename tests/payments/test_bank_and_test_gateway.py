@@ -151,3 +151,10 @@ def test_the_order_page_shows_the_bank_details_while_the_transfer_is_awaited(cli
     assert "5550001112" in page and order.code in page
     Order.update(status="paid").where(Order.id == order.id).execute()
     assert "5550001112" not in client.get(f"/o/{order.secret}").get_data(as_text=True)
+
+
+def test_the_demo_organization_can_take_payments(org):
+    from webapp.payments.demo import seed
+
+    seed(org)
+    assert [name for name, _ in service.available_gateways(org, "IDR")] == ["bank", "test"]

@@ -22,7 +22,7 @@ def gateways_for(event: Event) -> list[tuple[str, str]]:
         from webapp.payments.service import available_gateways
     except ImportError:
         return []
-    return list(available_gateways(event.organization))
+    return list(available_gateways(event.organization, event.currency))  # Midtrans takes IDR only
 
 
 @dataclass
