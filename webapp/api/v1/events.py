@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import g
 
-from webapp.api.framework import operation
+from webapp import timeutil
+from webapp.api.framework import invalid, operation
 from webapp.api.schema import Array, Bool, DateTime, Int, Obj, Out, Str
 from webapp.api.v1.common import field_error, org, state_conflict, wall
 from webapp.events import service as events
@@ -106,6 +107,10 @@ def _details_data(event: Event | None, body: dict) -> dict:
     }
     data = {**current, **{k: v for k, v in body.items() if k in current}}
     data["timezone"] = tz
+    try:
+        timeutil.zone(tz)
+    except ValueError:
+        raise invalid("Unknown time zone.", timezone="Use an IANA time zone name such as Asia/Jakarta.") from None
     starts = body.get("starts_at") or (event.starts_at if event else None)
     ends = body.get("ends_at") or (event.ends_at if event else None)
     data["starts_at"], data["ends_at"] = wall(starts, tz), wall(ends, tz)

@@ -1,0 +1,100 @@
+"""Events, products and coupons over the API (EVENTS' and CATALOG's rules apply)."""
+
+from __future__ import annotations
+
+from tests.factories.catalog import make_product
+from tests.factories.events import make_event
+from webapp.accounts.audit import AuditEntry
+from webapp.events.models import Event
+
+NEW_EVENT = {
+    "name": "Jakarta Summit",
+    "timezone": "Asia/Jakarta",
+    "starts_at": "2030-05-01T02:00:00Z",
+    "ends_at": "2030-05-01T10:00:00Z",
+    "venue_name": "JCC",
+    "capacity": 300,
+}
+
+
+def test_an_event_is_created_as_a_draft_in_utc(api, org):
+    response = api.post("/events", NEW_EVENT)
+    assert response.status_code == 201, response.json
+    event = response.json
+    assert event["status"] == "draft"
+    assert event["starts_at"] == "2030-05-01T02:00:00Z"
+    assert event["slug"] == "jakarta-summit"
+    assert event["capacity"] == 300
+    assert Event.get_by_id(event["id"]).organization_id == org.id
+    assert AuditEntry.select().where(AuditEntry.action == "event.create").exists()
+
+
+def test_bad_event_fields_are_named(api):
+    body = {**NEW_EVENT, "ends_at": "2030-05-01T01:00:00Z"}
+    assert api.post("/events", body).json["error"]["fields"] == {"ends_at": "The end must be after the start."}
+    response = api.post("/events", {**NEW_EVENT, "timezone": "Mars/Olympus"})
+    assert set(response.json["error"]["fields"]) == {"timezone"}
+    response = api.post("/events", {"name": ""})
+    assert set(response.json["error"]["fields"]) >= {"name", "starts_at", "ends_at"}
+
+
+def test_an_event_is_updated_field_by_field(api, org):
+    event = make_event(org, status="draft")
+    response = api.patch(f"/events/{event.id}", {"venue_name": "New hall", "max_tickets_per_order": 4})
+    assert response.status_code == 200, response.json
+    assert response.json["venue_name"] == "New hall"
+    assert response.json["max_tickets_per_order"] == 4
+    assert response.json["name"] == event.name
+
+
+def test_publishing_needs_a_ticket_type(api, org):
+    event_id = api.post("/events", NEW_EVENT).json["id"]
+    response = api.post(f"/events/{event_id}/publish")
+    assert response.status_code == 409
+    assert "ticket" in response.json["error"]["message"]
+    assert api.post(f"/events/{event_id}/products", {"name": "Regular", "price": 150000}).status_code == 201
+    assert api.post(f"/events/{event_id}/publish").json["status"] == "published"
+    assert api.post(f"/events/{event_id}/close").json["status"] == "closed"
+
+
+def test_events_are_listed_with_filters(api, org):
+    make_event(org, status="draft")
+    published = make_event(org)
+    listed = api.get("/events", status="published").json["data"]
+    assert [e["id"] for e in listed] == [published.id]
+
+
+def test_products_are_created_listed_and_updated(api, org):
+    event = make_event(org, status="draft")
+    created = api.post(f"/events/{event.id}/products", {"name": "Early bird", "price": 100000, "quota": 50})
+    assert created.status_code == 201, created.json
+    product = created.json
+    assert (product["currency"], product["available"]) == (event.currency, 50)
+    updated = api.patch(f"/products/{product['id']}", {"price": 120000}).json
+    assert (updated["price"], updated["quota"], updated["name"]) == (120000, 50, "Early bird")
+    assert [p["id"] for p in api.get(f"/events/{event.id}/products").json["data"]] == [product["id"]]
+    bad = api.patch(f"/products/{product['id']}", {"max_per_order": 2, "min_per_order": 5})
+    assert set(bad.json["error"]["fields"]) == {"max_per_order"}
+
+
+def test_coupons_are_created_listed_and_updated(api, org):
+    event = make_event(org)
+    product = make_product(event, price=100000)
+    created = api.post(
+        f"/events/{event.id}/coupons", {"code": "early", "kind": "percent", "value": 20, "product_ids": [product.id]}
+    )
+    assert created.status_code == 201, created.json
+    assert created.json["code"] == "EARLY"
+    duplicate = api.post(f"/events/{event.id}/coupons", {"code": "EARLY", "kind": "fixed", "value": 5})
+    assert set(duplicate.json["error"]["fields"]) == {"code"}
+    updated = api.patch(f"/coupons/{created.json['id']}", {"active": False}).json
+    assert (updated["active"], updated["value"]) == (False, 20)
+    assert api.get(f"/events/{event.id}/coupons", code="early").json["data"][0]["id"] == created.json["id"]
+    percent = api.post(f"/events/{event.id}/coupons", {"code": "HALF", "kind": "percent", "value": 150})
+    assert set(percent.json["error"]["fields"]) == {"value"}
+
+
+def test_products_of_another_organization_are_not_found(api, other_api, org):
+    product = make_product(make_event(org))
+    assert other_api.get(f"/products/{product.id}").status_code == 404
+    assert other_api.patch(f"/products/{product.id}", {"price": 1}).status_code == 404
