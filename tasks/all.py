@@ -2,6 +2,7 @@
 `huey_consumer tasks.all.huey`. Add one line per task module."""
 
 import tasks.api  # noqa: F401
+import tasks.checkin  # noqa: F401
 import tasks.console  # noqa: F401
 import tasks.contacts  # noqa: F401
 import tasks.ingest  # noqa: F401

@@ -1,0 +1,114 @@
+"""Badges: settings, one attendee's badge at the door, the bulk PDF built by a task."""
+
+from __future__ import annotations
+
+import io
+
+import pypdfium2
+import pytest
+import zxingcpp
+
+from tests.factories.catalog import make_question
+from tests.factories.orders import make_order, make_registrant
+from webapp.checkin.models import BadgeJob, BadgeSettings
+
+
+@pytest.fixture
+def manager(auth, org, supervisor):
+    return auth.client_for(supervisor, org)
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    assert data.startswith(b"%PDF")
+    document = pypdfium2.PdfDocument(data)
+    return [page.get_textpage().get_text_range() for page in document]
+
+
+def test_badge_shows_the_chosen_fields_and_the_page_size(manager, door_user, auth, org, event, ticket):
+    company = make_question(event, label="Company", per_attendee=True, contact_field="company")
+    order = make_order(
+        event, {ticket: 1}, attendees=[{"name": "Putu Ayu", "answers": {str(company.id): "Nusantara Labs"}}]
+    )
+    registrant = order.registrants.get()
+    saved = manager.post(
+        f"/console/events/{event.id}/checkin/badges",
+        data={"size": "a6", "fields": ["name", "company", "product"], "accent_color": "#0f766e"},
+    )
+    assert saved.status_code == 303
+    assert BadgeSettings.get(BadgeSettings.event == event.id).size == "a6"
+
+    door = auth.client_for(door_user, org)
+    badge = door.get(f"/checkin/{event.id}/registrants/{registrant.id}/badge.pdf")
+    assert badge.mimetype == "application/pdf"
+    (text,) = pdf_pages(badge.data)
+    assert "Putu Ayu" in text and "Nusantara Labs" in text and "Standard" in text
+    width, height = pypdfium2.PdfDocument(badge.data)[0].get_size()
+    assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (105, 148)
+
+
+def test_badge_qr_carries_the_ticket_secret(manager, event, ticket):
+    registrant = make_registrant(event, ticket)
+    manager.post(
+        f"/console/events/{event.id}/checkin/badges",
+        data={"size": "90x55", "fields": ["name"], "show_qr": "y", "accent_color": "#1d4ed8"},
+    )
+    from webapp.tickets.badges import registrant_badge_pdf
+
+    page = pypdfium2.PdfDocument(registrant_badge_pdf(registrant))[0]
+    image = page.render(scale=4).to_pil()
+    assert [code.text for code in zxingcpp.read_barcodes(image)] == [registrant.ticket_secret]
+
+
+def test_badge_settings_refuse_a_bad_colour_and_no_fields(manager, event, ticket):
+    answer = manager.post(f"/console/events/{event.id}/checkin/badges", data={"size": "90x55", "accent_color": "blue"})
+    assert answer.status_code == 422
+    assert not BadgeSettings.select().where(BadgeSettings.event == event.id).exists()
+
+
+def test_badge_logo_upload_must_be_an_image(manager, event, ticket):
+    answer = manager.post(
+        f"/console/events/{event.id}/checkin/badges",
+        data={
+            "size": "90x55",
+            "fields": ["name"],
+            "accent_color": "#1d4ed8",
+            "show_logo": "y",
+            "logo": (io.BytesIO(b"not an image"), "logo.png"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 422 and "PNG or JPEG" in answer.get_data(as_text=True)
+
+
+def test_bulk_badges_build_one_pdf_with_progress(manager, event, ticket):
+    make_order(event, {ticket: 3}, attendees=[{"name": "Citra"}, {"name": "Agus"}, {"name": "Bayu"}])
+    make_registrant(event, ticket, status="canceled", attendees=[{"name": "Gone"}])
+    started = manager.post(f"/console/events/{event.id}/checkin/badges/bulk", data={}, headers={"HX-Request": "true"})
+    assert started.status_code == 200
+    job = BadgeJob.get(BadgeJob.event == event.id)  # Huey runs immediately in tests
+    assert (job.status, job.done, job.total) == ("done", 3, 3)
+    progress = manager.get(
+        f"/console/events/{event.id}/checkin/badges/jobs/{job.id}", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert "Download the PDF" in progress and "hx-trigger" not in progress
+    download = manager.get(f"/console/events/{event.id}/checkin/badges/jobs/{job.id}/badges.pdf")
+    pages = pdf_pages(download.data)
+    assert [next(n for n in ("Agus", "Bayu", "Citra") if n in p) for p in pages] == ["Agus", "Bayu", "Citra"]
+
+
+def test_bulk_badges_for_attendees_only_with_nobody_in_says_so(manager, event, ticket):
+    make_registrant(event, ticket)
+    answer = manager.post(
+        f"/console/events/{event.id}/checkin/badges/bulk", data={"attended_only": "y"}, headers={"HX-Request": "true"}
+    )
+    assert answer.status_code == 422 and "Nobody" in answer.get_data(as_text=True)
+
+
+def test_sample_badge_renders_without_registrants(manager, event, ticket):
+    sample = manager.get(f"/console/events/{event.id}/checkin/badges/sample.pdf")
+    assert "Ayu Kartika Sari" in pdf_pages(sample.data)[0]
+
+
+def test_door_staff_cannot_change_badges(auth, org, door_user, event, ticket):
+    door = auth.client_for(door_user, org)
+    assert door.get(f"/console/events/{event.id}/checkin/badges").status_code == 403

@@ -1,0 +1,252 @@
+"""Check-in set-up in the console (managers): lists, the answers the door sees, badges."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from webapp.catalog.models import Product
+from webapp.checkin import lists as list_rules
+from webapp.checkin import service
+from webapp.checkin.forms import BadgeSettingsForm, BulkBadgesForm, CheckinListForm, DoorQuestionsForm
+from webapp.checkin.models import BadgeJob, CheckinList
+from webapp.events.models import Event
+from webapp.security import org_id, role_required
+from webapp.timeutil import to_local, to_utc
+
+bp = Blueprint("checkin_console", __name__, url_prefix="/console/events/<int:event_id>/checkin")
+
+
+def _event(event_id: int) -> Event:
+    return Event.get_for_org(org_id(), event_id)
+
+
+def _products(event: Event) -> list[Product]:
+    return list(Product.select().where(Product.event == event.id).order_by(Product.position, Product.id))
+
+
+@bp.route("/")
+@role_required("manager")
+def lists(event_id: int):
+    event = _event(event_id)
+    questions = list_rules.door_questions(event)
+    door_form = DoorQuestionsForm(question_ids=[q.id for q in questions if q.show_at_checkin])
+    door_form.question_ids.choices = [(q.id, q.label) for q in questions]
+    checkin_lists = list_rules.lists_for(event)
+    numbers = {cl.id: service.stats(event, cl) for cl in checkin_lists}
+    products = {p.id: p.name for p in _products(event)}
+    return render_template(
+        "console/checkin/lists.html",
+        event=event,
+        checkin_lists=checkin_lists,
+        numbers=numbers,
+        products=products,
+        door_form=door_form,
+        active_tab="checkin",
+    )
+
+
+def _list_form(event: Event, checkin_list: CheckinList | None) -> CheckinListForm:
+    data = None
+    if checkin_list is not None and request.method == "GET":
+        data = {
+            "name": checkin_list.name,
+            "all_products": checkin_list.all_products,
+            "product_ids": checkin_list.product_ids,
+            "starts_at": to_local(checkin_list.starts_at, event.timezone),
+            "ends_at": to_local(checkin_list.ends_at, event.timezone),
+            "multi_entry": checkin_list.multi_entry,
+            "allow_exit": checkin_list.allow_exit,
+        }
+        data = {k: (v.replace(tzinfo=None) if hasattr(v, "tzinfo") and v is not None else v) for k, v in data.items()}
+    form = CheckinListForm(data=data) if data else CheckinListForm()
+    form.product_ids.choices = [(p.id, p.name) for p in _products(event)]
+    return form
+
+
+def _edit(event: Event, checkin_list: CheckinList | None):
+    form = _list_form(event, checkin_list)
+    if form.validate_on_submit():
+        tz = event.timezone
+        try:
+            list_rules.save_list(
+                event,
+                name=form.name.data,
+                all_products=form.all_products.data,
+                product_ids=form.product_ids.data or [],
+                starts_at=to_utc(form.starts_at.data, tz) if form.starts_at.data else None,
+                ends_at=to_utc(form.ends_at.data, tz) if form.ends_at.data else None,
+                multi_entry=form.multi_entry.data,
+                allow_exit=form.allow_exit.data,
+                actor=current_user,
+                checkin_list=checkin_list,
+            )
+        except list_rules.ListError as exc:
+            getattr(form, exc.field or "name").errors.append(str(exc))
+        else:
+            flash("Check-in list saved.", "success")
+            return redirect(url_for("checkin_console.lists", event_id=event.id), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "console/checkin/list_form.html", event=event, form=form, checkin_list=checkin_list, active_tab="checkin"
+    ), status
+
+
+@bp.route("/lists/new", methods=["GET", "POST"])
+@role_required("manager")
+def new_list(event_id: int):
+    return _edit(_event(event_id), None)
+
+
+@bp.route("/lists/<int:list_id>", methods=["GET", "POST"])
+@role_required("manager")
+def edit_list(event_id: int, list_id: int):
+    event = _event(event_id)
+    return _edit(event, list_rules.get_list(event, list_id))
+
+
+@bp.route("/lists/<int:list_id>/delete", methods=["POST"])
+@role_required("manager")
+def delete_list(event_id: int, list_id: int):
+    event = _event(event_id)
+    try:
+        list_rules.delete_list(list_rules.get_list(event, list_id), actor=current_user)
+    except list_rules.ListError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Check-in list deleted.", "success")
+    return redirect(url_for("checkin_console.lists", event_id=event.id), code=303)
+
+
+@bp.route("/door-answers", methods=["POST"])
+@role_required("manager")
+def door_answers(event_id: int):
+    event = _event(event_id)
+    form = DoorQuestionsForm()
+    form.question_ids.choices = [(q.id, q.label) for q in list_rules.door_questions(event)]
+    if not form.validate_on_submit():
+        abort(400)
+    list_rules.set_door_questions(event, form.question_ids.data or [], actor=current_user)
+    flash("The door now sees the chosen answers.", "success")
+    return redirect(url_for("checkin_console.lists", event_id=event.id), code=303)
+
+
+# --- badges ---------------------------------------------------------------------------------------
+
+
+def _badge_forms(event: Event, badge_settings):
+    from webapp.tickets import badges
+
+    if request.method == "GET":
+        form = BadgeSettingsForm(
+            size=badge_settings.size,
+            fields=badge_settings.fields,
+            show_logo=badge_settings.show_logo,
+            show_qr=badge_settings.show_qr,
+            accent_color=badge_settings.accent_color,
+        )
+    else:
+        form = BadgeSettingsForm()
+    form.fields.choices = badges.field_choices(event)
+    bulk = BulkBadgesForm(formdata=None)
+    bulk.product_ids.choices = [(p.id, p.name) for p in _products(event) if p.admits_entry]
+    return form, bulk
+
+
+def _jobs(event: Event) -> list[BadgeJob]:
+    return list(BadgeJob.select().where(BadgeJob.event == event.id).order_by(BadgeJob.id.desc()).limit(5))
+
+
+@bp.route("/badges", methods=["GET", "POST"])
+@role_required("manager")
+def badges_page(event_id: int):
+    from webapp.tickets import badges
+
+    event = _event(event_id)
+    badge_settings = badges.settings_for(event)
+    form, bulk = _badge_forms(event, badge_settings)
+    if form.validate_on_submit():
+        try:
+            badges.save_settings(
+                event,
+                size=form.size.data,
+                fields=form.fields.data or [],
+                show_logo=form.show_logo.data,
+                show_qr=form.show_qr.data,
+                accent_color=form.accent_color.data,
+                logo=form.logo.data.read() if form.logo.data else None,
+                actor=current_user,
+            )
+        except badges.BadgeError as exc:
+            getattr(form, exc.field or "fields").errors.append(str(exc))
+        else:
+            flash("Badge settings saved.", "success")
+            return redirect(url_for("checkin_console.badges_page", event_id=event.id), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "console/checkin/badges.html", event=event, form=form, bulk=bulk, jobs=_jobs(event), active_tab="checkin"
+    ), status
+
+
+@bp.route("/badges/sample.pdf")
+@role_required("manager")
+def badge_sample(event_id: int):
+    from webapp.tickets import badges
+
+    return _pdf(badges.sample_pdf(_event(event_id)), "badge-sample.pdf")
+
+
+@bp.route("/badges/bulk", methods=["POST"])
+@role_required("manager")
+def badges_bulk(event_id: int):
+    from webapp.tickets import badges
+
+    event = _event(event_id)
+    form = BulkBadgesForm()
+    form.product_ids.choices = [(p.id, p.name) for p in _products(event)]
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        job = badges.start_bulk(
+            event, product_ids=form.product_ids.data or [], attended_only=form.attended_only.data, actor=current_user
+        )
+    except badges.BadgeError as exc:
+        if request.headers.get("HX-Request"):
+            return render_template("console/checkin/_badge_error.html", message=str(exc)), 422
+        flash(str(exc), "error")
+        return redirect(url_for("checkin_console.badges_page", event_id=event.id), code=303)
+    if request.headers.get("HX-Request"):
+        return render_template("console/checkin/_badge_job.html", event=event, job=BadgeJob.get_by_id(job.id))
+    return redirect(url_for("checkin_console.badges_page", event_id=event.id), code=303)
+
+
+@bp.route("/badges/jobs/<int:job_id>")
+@role_required("manager")
+def badge_job(event_id: int, job_id: int):
+    event = _event(event_id)
+    job = BadgeJob.get((BadgeJob.id == job_id) & (BadgeJob.event == event.id))
+    if not request.headers.get("HX-Request"):
+        return redirect(url_for("checkin_console.badges_page", event_id=event.id))
+    return render_template("console/checkin/_badge_job.html", event=event, job=job)
+
+
+@bp.route("/badges/jobs/<int:job_id>/badges.pdf")
+@role_required("manager")
+def badge_job_download(event_id: int, job_id: int):
+    from webapp.tickets import badges
+
+    event = _event(event_id)
+    job = BadgeJob.get((BadgeJob.id == job_id) & (BadgeJob.event == event.id))
+    path = badges.job_path(job)
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="application/pdf", download_name=f"badges-{event.slug}.pdf", as_attachment=True)
+
+
+def _pdf(data: bytes, filename: str):
+    from flask import Response
+
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
