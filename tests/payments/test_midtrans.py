@@ -205,7 +205,7 @@ def test_refresh_status_picks_up_a_missed_notification(order, midtrans):
     payment = start(order)
     midtrans.set_status(payment.reference, "settlement")
     assert service.refresh_status(payment) == "paid"
-    assert payment.state == "paid" and reload(order).status == "paid"
+    assert reload(payment).state == "paid" and reload(order).status == "paid"
 
 
 def test_a_notification_sent_to_another_organization_cannot_touch_the_order(client, org, order, midtrans):

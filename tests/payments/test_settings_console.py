@@ -161,3 +161,13 @@ def test_masks_keep_a_recognisable_prefix_and_the_last_four():
     assert vault.mask("whsec_abcdefghijklmnop1234") == "whsec_••••1234"
     assert vault.mask("short") == "••••"
     assert vault.encrypt("x") != vault.encrypt("x")  # fresh IV each time
+
+
+def test_stripe_keys_are_masked_on_the_settings_page(org, admin):
+    from tests.factories.payments import STRIPE_KEY, STRIPE_WEBHOOK_SECRET
+
+    configure_gateway(org, "stripe")
+    html = admin.get("/console/payments/").get_data(as_text=True)
+    assert "sk_test_••••wxyz" in html and "whsec_••••abcd" in html
+    assert STRIPE_KEY not in html and STRIPE_WEBHOOK_SECRET not in html
+    assert f"http://rollcall.test/payments/stripe/notify/{org.id}" in html

@@ -28,25 +28,35 @@ def row(org_id: int, gateway_name: str) -> GatewaySettings | None:
     )
 
 
-def credentials(org_id: int, gateway_name: str) -> Credentials | None:
+def credentials(org_id: int, gateway_name: str, settings_row: GatewaySettings | None = None) -> Credentials | None:
     """The organization's decrypted settings for the gateway; None when it never set it up.
     Raises vault.SecretUnreadable when SECRET_KEY changed since the keys were stored."""
-    settings_row = row(org_id, gateway_name)
+    settings_row = settings_row or row(org_id, gateway_name)
     if settings_row is None:
         return None
     return Credentials(org_id=org_id, mode=settings_row.mode, secrets=vault.decrypt_json(settings_row.secrets))
 
 
+def enabled_gateways(org_id: int) -> list[Gateway]:
+    """The gateways the organization enabled, this installation offers, and that are ready to take
+    a payment, in display order (one query for the settings)."""
+    rows = {r.gateway: r for r in GatewaySettings.for_org(org_id).where(GatewaySettings.enabled == True)}  # noqa: E712
+    found = []
+    for gateway in gateways.offered():
+        settings_row = rows.get(gateway.name)
+        if settings_row is None:
+            continue
+        try:
+            creds = credentials(org_id, gateway.name, settings_row)
+        except vault.SecretUnreadable:
+            continue
+        if gateway.is_ready(org_id, creds):
+            found.append(gateway)
+    return found
+
+
 def is_enabled(org_id: int, gateway: Gateway) -> bool:
-    """Enabled by the organization, offered by this installation and ready to take a payment."""
-    settings_row = row(org_id, gateway.name)
-    if settings_row is None or not settings_row.enabled or not gateway.is_offered():
-        return False
-    try:
-        creds = credentials(org_id, gateway.name)
-    except vault.SecretUnreadable:
-        return False
-    return gateway.is_ready(org_id, creds)
+    return gateway in enabled_gateways(org_id)
 
 
 def save_gateway(

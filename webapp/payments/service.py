@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
@@ -21,7 +22,7 @@ from webapp.db import locked, utcnow, write_transaction
 from webapp.money import format_money
 from webapp.orders.models import Order
 from webapp.payments import gateways, vault
-from webapp.payments.gateway_settings import credentials, is_enabled
+from webapp.payments.gateway_settings import credentials, enabled_gateways
 from webapp.payments.gateways.base import Gateway, GatewayError, NotificationRejected, Report, Urls
 from webapp.payments.http import GatewayUnavailable
 from webapp.payments.models import OPEN_STATES, Payment, PaymentNotification
@@ -46,11 +47,7 @@ def available_gateways(org: Organization | int, currency: str | None = None) -> 
     """(name, label) of the gateways the organization offers at checkout, in display order;
     with `currency`, only those that take it."""
     org_id = org if isinstance(org, int) else org.id
-    return [
-        (g.name, g.label)
-        for g in gateways.offered()
-        if is_enabled(org_id, g) and (currency is None or g.supports_currency(currency))
-    ]
+    return [(g.name, g.label) for g in enabled_gateways(org_id) if currency is None or g.supports_currency(currency)]
 
 
 def start_payment(order: Order, gateway_name: str) -> str:
@@ -86,7 +83,9 @@ def start_payment(order: Order, gateway_name: str) -> str:
         raise PaymentError(
             "The payment could not be started. Try again in a moment or choose another payment method."
         ) from None
-    _update(payment, state="pending", external_id=checkout.external_id, redirect_url=checkout.redirect_url)
+    _update(payment, external_id=checkout.external_id, redirect_url=checkout.redirect_url)
+    # A notification may already have moved the attempt on: only a fresh one becomes pending.
+    Payment.update(state="pending").where((Payment.id == payment.id) & (Payment.state == "created")).execute()
     return checkout.redirect_url
 
 
@@ -110,8 +109,6 @@ def _open_attempt(order: Order, gateway_name: str) -> Payment | None:
 def _new_reference(order: Order) -> str:
     # Letters, digits and dashes only (Midtrans' order_id rules), unique across attempts and
     # across databases that share one gateway account (a sandbox reset must not reuse an id).
-    import secrets
-
     attempt = Payment.select().where(Payment.order == order).count() + 1
     return f"{order.code}-{attempt}-{secrets.token_hex(3)}"
 
@@ -202,7 +199,8 @@ def _handle(entry, gateway_name: str, org_id: int | None, body: bytes, headers: 
 
 def refresh_status(payment: Payment) -> str:
     """Ask the gateway where the payment stands and apply the answer (a missed notification, an
-    operator's "check now"). Returns the outcome; raises PaymentError when the gateway cannot say."""
+    operator's "check now"). Returns the outcome (reload the payment to see it); raises
+    PaymentError when the gateway cannot say."""
     gateway = gateways.get(payment.gateway)
     try:
         creds = credentials(payment.organization_id, payment.gateway)
@@ -214,7 +212,6 @@ def refresh_status(payment: Payment) -> str:
     if report is None:
         return "unchanged"
     outcome, _ = apply_report(payment.organization_id, payment.gateway, replace(report, reference=payment.reference))
-    payment.__data__.update(Payment.get_by_id(payment.id).__data__)
     return outcome
 
 
