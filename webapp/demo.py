@@ -17,6 +17,9 @@ def seed_demo() -> Organization:
     with db.atomic():
         user = accounts.create_user(DEMO_EMAIL, "Demo Operator", DEMO_PASSWORD)
         org = accounts.create_organization("Demo Events", user, slug="demo", timezone="Asia/Jakarta")
+        from webapp.events.demo import seed as seed_events
+
+        seed_events(org, user)
         from webapp.payments.demo import seed as seed_payments
 
         seed_payments(org)

@@ -143,3 +143,11 @@ def test_checkin_confirmation_only_when_enabled(mail_app):
     (msg,) = inbox.wait_for(2, timeout=1)
     assert msg["Subject"] == "Welcome to Jakarta Tech Summit"
     assert "North door" in msg.get_body(("plain",)).get_content()
+
+
+def test_participants_added_without_email_get_none(mail_app):
+    app, inbox = mail_app
+    order = make_paid_order(["Ana Putri"], price=100000, send_ticket=False)
+    signals.emit(signals.order_paid, order_id=order.id)
+    assert inbox.wait_for(1, timeout=0.5) == []
+    assert Outbox.select().count() == 0

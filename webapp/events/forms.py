@@ -68,7 +68,7 @@ class EventForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [(z, z.replace("_", " ")) for z in timeutil.timezone_choices()]
+        self.timezone.choices = [("UTC", "UTC")] + [(z, z.replace("_", " ")) for z in timeutil.timezone_choices()]
 
 
 class NewEventForm(EventForm):

@@ -109,8 +109,8 @@ def order_paid(order_id: int) -> int:
     """After payment (or a free registration): ticket emails and the payment confirmation.
     Returns how many emails were queued."""
     order = Order.get_or_none(Order.id == order_id)
-    if order is None or not is_admitted_order(order):
-        return 0
+    if order is None or not is_admitted_order(order) or not order.send_ticket:
+        return 0  # send_ticket is off for participants an operator added without email
     with db.atomic():
         already = Outbox.select().where((Outbox.order_id == order.id) & (Outbox.kind == "ticket")).exists()
         if already:  # a replayed signal: the attendee already has these
