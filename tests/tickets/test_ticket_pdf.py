@@ -47,6 +47,7 @@ def test_ticket_follows_the_order_language(app):
     text = pdf_text(service.order_pdf(order))
     indonesian_days = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
     assert any(day in text for day in indonesian_days)
+    assert "Pesanan" in text and "Tunjukkan kode ini" in text
 
 
 def test_canceled_registrant_gets_no_page(app):
