@@ -269,8 +269,8 @@ def _day(column: pw.Field, offset_minutes: int):
     """The local calendar day of a UTC timestamp column, in SQL."""
     if is_postgres():
         shifted = pw.NodeList((column, pw.SQL("+"), pw.fn.make_interval(pw.SQL("mins =>"), offset_minutes)))
-        return pw.fn.DATE(shifted).alias("day")
-    return pw.fn.date(column, f"{offset_minutes:+d} minutes").alias("day")
+        return pw.fn.DATE(shifted).coerce(False).alias("day")
+    return pw.fn.date(column, f"{offset_minutes:+d} minutes").coerce(False).alias("day")
 
 
 def _by_day(query: pw.ModelSelect) -> list[tuple[dt.date, int]]:
@@ -278,6 +278,8 @@ def _by_day(query: pw.ModelSelect) -> list[tuple[dt.date, int]]:
     out = []
     for day, value in rows:
         if isinstance(day, str):
-            day = dt.date.fromisoformat(day)
+            day = dt.date.fromisoformat(day[:10])
+        elif isinstance(day, dt.datetime):
+            day = day.date()
         out.append((day, int(value or 0)))
     return out

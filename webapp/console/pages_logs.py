@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from peewee import JOIN
 
 from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import Membership, User
@@ -129,9 +130,9 @@ def checkin_log(event_id: int):
         Checkin.select(Checkin, CheckinList, Registrant, User)
         .join(CheckinList)
         .switch(Checkin)
-        .join(Registrant, join_type="LEFT OUTER")
+        .join(Registrant, join_type=JOIN.LEFT_OUTER)
         .switch(Checkin)
-        .join(User, join_type="LEFT OUTER", on=(Checkin.user == User.id))
+        .join(User, join_type=JOIN.LEFT_OUTER, on=(Checkin.user == User.id))
         .where((Checkin.organization == org_id()) & (Checkin.event == event.id))
     )
     result = request.args.get("result", "")

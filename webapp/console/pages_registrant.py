@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from peewee import JOIN
 
 from webapp.catalog.models import Product, Question
 from webapp.console.blueprint import bp, event_or_404
@@ -146,7 +147,7 @@ def _checkins(registrant):
         Checkin.select(Checkin, CheckinList, User)
         .join(CheckinList)
         .switch(Checkin)
-        .join(User, on=(Checkin.user == User.id), join_type="LEFT OUTER")
+        .join(User, on=(Checkin.user == User.id), join_type=JOIN.LEFT_OUTER)
         .where(Checkin.registrant == registrant.id)
         .order_by(Checkin.id.desc())
         .limit(100)
