@@ -30,7 +30,7 @@ def test_paid_order_sends_each_attendee_their_ticket(mail_app):
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     assert "Hello Ana," in text and f"http://rollcall.test/o/{order.secret}" in text
-    assert f"/o/{order.secret}/tickets/{ana.id}.pdf" in text
+    assert f"/tickets/{order.secret}/{ana.id}.pdf" in text
     assert "Balai Kartini" in html and order.code in html
     assert decode_qr(pdf_pages(_pdf(msg))[0]) == [ana.ticket_secret]
     assert decode_qr(pdf_pages(_pdf(inbox.to("budi@example.org")[0]))[0]) == [budi.ticket_secret]

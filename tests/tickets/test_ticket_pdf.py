@@ -115,20 +115,20 @@ def test_attendee_downloads_with_the_order_secret(client):
     order = make_paid_order(["Ana Putri"])
     registrant = order.registrants.get()
 
-    response = client.get(f"/o/{order.secret}/tickets.pdf")
+    response = client.get(f"/tickets/{order.secret}.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert decode_qr(pdf_pages(response.data)[0]) == [registrant.ticket_secret]
 
-    assert client.get(f"/o/{order.secret}/tickets/{registrant.id}.pdf").status_code == 200
-    assert client.get(f"/o/{order.secret}x/tickets.pdf").status_code == 404
+    assert client.get(f"/tickets/{order.secret}/{registrant.id}.pdf").status_code == 200
+    assert client.get(f"/tickets/{order.secret}x.pdf").status_code == 404
     other = make_paid_order(["Budi Santoso"])
-    assert client.get(f"/o/{order.secret}/tickets/{other.registrants.get().id}.pdf").status_code == 404
+    assert client.get(f"/tickets/{order.secret}/{other.registrants.get().id}.pdf").status_code == 404
 
 
 def test_pending_order_download_is_not_found(client):
     order = make_paid_order(["Ana Putri"], status="pending")
-    assert client.get(f"/o/{order.secret}/tickets.pdf").status_code == 404
+    assert client.get(f"/tickets/{order.secret}.pdf").status_code == 404
 
 
 def test_console_download_is_scoped_to_the_organization(app, auth):
@@ -180,3 +180,15 @@ def test_order_without_admitting_products_has_no_tickets(app):
     only_addon = make_order(order.event, {addon: 1})
     with pytest.raises(service.NoTickets):
         service.order_pdf(only_addon)
+
+
+def test_paid_order_whose_tickets_were_all_canceled_is_not_found(client):
+    order = make_paid_order(["Ana Putri"])
+    Registrant.update(canceled=True).where(Registrant.order == order).execute()
+    assert client.get(f"/tickets/{order.secret}.pdf").status_code == 404
+
+
+def test_order_page_links_to_the_ticket_download(client):
+    order = make_paid_order(["Ana Putri"])
+    page = client.get(f"/o/{order.secret}").get_data(as_text=True)
+    assert f"/tickets/{order.secret}.pdf" in page

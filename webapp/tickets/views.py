@@ -46,13 +46,13 @@ def _download(render, filename: str):
 # --- Public: the order page links here (the order secret is the key) ---------------------------
 
 
-@bp.route("/o/<secret>/tickets.pdf")
+@bp.route("/tickets/<secret>.pdf")
 def order_pdf(secret: str):
     order = _order_by_secret(secret)
     return _download(lambda: service.order_pdf(order), f"tickets-{order.code}.pdf")
 
 
-@bp.route("/o/<secret>/tickets/<int:registrant_id>.pdf")
+@bp.route("/tickets/<secret>/<int:registrant_id>.pdf")
 def registrant_pdf(secret: str, registrant_id: int):
     order = _order_by_secret(secret)
     registrant = Registrant.get_or_none((Registrant.id == registrant_id) & (Registrant.order == order))
