@@ -109,7 +109,7 @@ def save_gateway(
                 "payments.gateway",
                 user=actor,
                 target=settings_row,
-                summary=f"{gateway.label}: {state}" + (f", {mode}" if gateway.has_modes else ""),
+                summary=f"{gateway.brand}: {state}" + (f", {mode}" if gateway.has_modes else ""),
                 changes=changes,
             )
     return settings_row

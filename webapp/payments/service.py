@@ -208,7 +208,7 @@ def refresh_status(payment: Payment) -> str:
     except vault.SecretUnreadable:
         raise PaymentError("The stored keys cannot be read: enter them again in the payment settings.") from None
     except (GatewayError, GatewayUnavailable) as exc:
-        raise PaymentError(f"{gateway.label} could not be asked: {exc}") from None
+        raise PaymentError(f"{gateway.brand} could not be asked: {exc}") from None
     if report is None:
         return "unchanged"
     outcome, _ = apply_report(payment.organization_id, payment.gateway, replace(report, reference=payment.reference))
@@ -384,7 +384,7 @@ def _hold_flag(payment: Payment) -> str:
 
 def gateway_label(payment: Payment) -> str:
     gateway = gateways.registry().get(payment.gateway)
-    return gateway.label.split(" (")[0] if gateway else payment.gateway
+    return gateway.brand if gateway else payment.gateway
 
 
 # --- Operator actions ---------------------------------------------------------------------------

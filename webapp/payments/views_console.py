@@ -104,10 +104,10 @@ def save_gateway(gateway_name: str):
             for name, message in exc.errors.items():
                 form[name].errors = [message]
         else:
-            return _settings_answer(GATEWAY_CARD, _gateway_card(gateway, saved=True), 200, f"{gateway.label}: saved.")
+            return _settings_answer(GATEWAY_CARD, _gateway_card(gateway, saved=True), 200, f"{gateway.brand}: saved.")
     card = _gateway_card(gateway, form)
     return _settings_answer(
-        GATEWAY_CARD, card, 422, f"{gateway.label}: check the fields marked below.", gateway_card=card
+        GATEWAY_CARD, card, 422, f"{gateway.brand}: check the fields marked below.", gateway_card=card
     )
 
 

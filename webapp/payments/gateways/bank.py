@@ -8,7 +8,7 @@ from webapp.payments.gateways.base import Checkout, Credentials, Gateway, Urls
 
 class BankTransfer(Gateway):
     name = "bank"
-    label = "Bank transfer"
+    label = brand = "Bank transfer"
     position = 30
     has_modes = False
     receives_notifications = False

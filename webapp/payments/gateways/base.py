@@ -95,6 +95,7 @@ class SecretField:
 class Gateway:
     name: ClassVar[str]
     label: ClassVar[str]  # what the attendee sees at checkout
+    brand: ClassVar[str]  # what operators call it: "Midtrans", "Stripe"
     position: ClassVar[int] = 50
     secret_fields: ClassVar[tuple[SecretField, ...]] = ()
     has_modes: ClassVar[bool] = True  # sandbox / production

@@ -81,6 +81,7 @@ def outcome_of(transaction_status: str, fraud_status: str) -> str:
 class Midtrans(Gateway):
     name = "midtrans"
     label = "Midtrans (bank transfer, e-wallets, QRIS, cards)"
+    brand = "Midtrans"
     position = 10
     currencies = frozenset({"IDR"})
     secret_fields = (

@@ -28,6 +28,7 @@ class TestGateway(Gateway):
     __test__ = False  # not a pytest test class
     name = "test"
     label = "Test payment (simulated, no money moves)"
+    brand = "Test gateway"
     position = 90
     has_modes = False
     setup_help = "For demos and rehearsals: attendees choose pay or fail on a simulated page."

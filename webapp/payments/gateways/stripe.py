@@ -93,6 +93,7 @@ def verify_signature(payload: bytes, header: str, secrets: list[str], now: float
 class Stripe(Gateway):
     name = "stripe"
     label = "Card (Stripe)"
+    brand = "Stripe"
     position = 20
     secret_fields = (
         SecretField(
