@@ -11,18 +11,26 @@ from tasks.base import with_db
 
 @huey.task(retries=3, retry_delay=10)
 @with_db
-def sync_order_registrants(order_id: int) -> int:
-    """After a registration: the order's registrants, and any other registrant of the organization
-    still without a contact (a bulk import's thousands sync here in chunks, not one task each)."""
+def sync_new_registrants(order_id: int) -> int:
+    """After a registration: every registrant of the organization still without a contact, in
+    chunks. The first task of a bulk import syncs its thousands; the tasks after it find their
+    registrants done and cost one query."""
     from webapp.contacts import sync
-    from webapp.orders.models import Order, Registrant
+    from webapp.orders.models import Order
 
     org_id = Order.select(Order.organization).where(Order.id == order_id).scalar()
-    if org_id is None:
-        return 0
-    ids = [r.id for r in Registrant.select(Registrant.id).where(Registrant.order == order_id)]
-    done = sync.sync_registrants(ids)
-    return done + sync.sync_pending(org_id)
+    return 0 if org_id is None else sync.sync_pending(org_id)
+
+
+@huey.task(retries=3, retry_delay=10)
+@with_db
+def sync_paid_order(order_id: int) -> int:
+    """After a payment: the order's registrants again, which records "paid" once and applies the
+    customer rules."""
+    from webapp.contacts import sync
+    from webapp.orders.models import Registrant
+
+    return sync.sync_registrants(r.id for r in Registrant.select(Registrant.id).where(Registrant.order == order_id))
 
 
 @huey.task(retries=3, retry_delay=10)

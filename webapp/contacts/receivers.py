@@ -8,17 +8,16 @@ from webapp import signals
 
 @signals.registration_created.connect
 def _registration_created(sender, order_id: int, **kwargs) -> None:
-    from tasks.contacts import sync_order_registrants
+    from tasks.contacts import sync_new_registrants
 
-    sync_order_registrants(order_id)
+    sync_new_registrants(order_id)
 
 
 @signals.order_paid.connect
 def _order_paid(sender, order_id: int, **kwargs) -> None:
-    # The same sync records "paid" (once) and raises the stage to customer / loyal customer.
-    from tasks.contacts import sync_order_registrants
+    from tasks.contacts import sync_paid_order
 
-    sync_order_registrants(order_id)
+    sync_paid_order(order_id)
 
 
 @signals.registrant_changed.connect

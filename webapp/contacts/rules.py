@@ -16,6 +16,7 @@ Rules only raise: a stage set by a person is never lowered by a registration or 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from typing import Any
 
@@ -42,6 +43,7 @@ CUSTOM_KEY_LIMIT = 64
 CUSTOM_VALUE_LIMIT = 1000
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_email(email: str | None) -> str:
     """The form of an address contacts are keyed by: trimmed and lower-cased. "" when the value
     cannot be an address (no "@", spaces inside, too long)."""

@@ -9,9 +9,11 @@ webapp/contacts/rules.py applied. Re-running a sync changes nothing.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import peewee as pw
@@ -20,7 +22,7 @@ from webapp import signals
 from webapp.catalog.models import Question
 from webapp.contacts import rules
 from webapp.contacts.models import Activity, Contact, ContactLabel, EventLabel, Label
-from webapp.db import is_postgres, utcnow, write_transaction
+from webapp.db import db, is_postgres, utcnow, write_transaction
 from webapp.events.models import Event
 from webapp.money import format_money
 from webapp.orders.models import Order, Registrant
@@ -35,7 +37,7 @@ class _Plan:
     """What one email's registrants of a chunk bring to its contact."""
 
     incoming: dict[str, Any] = field(default_factory=dict)
-    registrants: list[Registrant] = field(default_factory=list)
+    registrants: list[SimpleNamespace] = field(default_factory=list)
     floor: str = "engaged"
     last_activity: Any = None
 
@@ -70,7 +72,9 @@ def sync_registrant(registrant_id: int) -> Contact | None:
 def pending(org_id: int | None = None) -> pw.Select:
     """Registrants that have no contact yet."""
     query = Registrant.select(Registrant.id).where(Registrant.contact.is_null() & Registrant.email.contains("@"))
-    return query.where(Registrant.organization == org_id) if org_id is not None else query
+    # "+ 0" keeps the planner on the contact_id index: the registrants without a contact are few,
+    # an organization's registrants are many (its index would scan them all on every call).
+    return query.where((Registrant.organization + 0) == org_id) if org_id is not None else query
 
 
 def sync_pending(org_id: int | None = None, *, limit: int | None = None) -> int:
@@ -79,8 +83,10 @@ def sync_pending(org_id: int | None = None, *, limit: int | None = None) -> int:
     on SQLite the write transactions take turns and each re-reads what is left."""
     done, after = 0, 0
     while limit is None or done < limit:
+        if not pending(org_id).where((Registrant.id + 0) > after).exists():
+            break  # a plain read: no write lock taken when there is nothing to do
         with write_transaction():
-            query = pending(org_id).where(Registrant.id > after).order_by(Registrant.id).limit(CHUNK)
+            query = pending(org_id).where((Registrant.id + 0) > after).order_by(Registrant.id).limit(CHUNK)
             if is_postgres():
                 query = query.for_update(skip_locked=True)
             ids = [row.id for row in query]
@@ -92,8 +98,10 @@ def sync_pending(org_id: int | None = None, *, limit: int | None = None) -> int:
     return done
 
 
-def _load(where) -> list[Registrant]:
-    return list(
+def _load(where) -> list[SimpleNamespace]:
+    """The registrants with what the sync needs of their order and event, as light rows (model
+    instances with joined models cost more to build than the whole sync of a chunk)."""
+    query = (
         Registrant.select(
             Registrant.id,
             Registrant.organization,
@@ -111,7 +119,6 @@ def _load(where) -> list[Registrant]:
             Order.paid_at,
             Order.buyer_email,
             Order.answers,
-            Event.id,
             Event.name,
         )
         .join(Order, on=(Registrant.order == Order.id))
@@ -119,17 +126,67 @@ def _load(where) -> list[Registrant]:
         .join(Event, on=(Registrant.event == Event.id))
         .where(where)
         .order_by(Registrant.id)
+        .tuples()
     )
+    rows = []
+    for rid, org_id, event_id, contact_id, name, email, answers, created_at, *order, event_name in query:
+        order_id, code, status, total, currency, paid_at, buyer_email, order_answers = order
+        rows.append(
+            SimpleNamespace(
+                id=rid,
+                organization_id=org_id,
+                event_id=event_id,
+                contact_id=contact_id,
+                name=name,
+                email=email,
+                answers=answers,
+                created_at=created_at,
+                order=SimpleNamespace(
+                    id=order_id,
+                    code=code,
+                    status=status,
+                    total=total,
+                    currency=currency,
+                    paid_at=paid_at,
+                    buyer_email=buyer_email,
+                    answers=order_answers,
+                ),
+                event=SimpleNamespace(id=event_id, name=event_name),
+            )
+        )
+    return rows
 
 
-def _sync(registrants: list[Registrant]) -> int:
-    by_org: dict[int, list[Registrant]] = {}
+def _bulk_insert(model: type[pw.Model], rows: list[dict]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING of many rows with one statement bound per row: peewee's
+    insert_many renders every value into the SQL text, which at thousands of rows costs more than
+    the inserts themselves."""
+    if not rows:
+        return
+    fields = [model._meta.fields[name] for name in rows[0]]
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    params = [tuple(f.db_value(row[f.name]) for f in fields) for row in rows]
+    cursor = db.cursor()
+    if is_postgres():
+        from psycopg2.extras import execute_values
+
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES %s ON CONFLICT DO NOTHING'
+        execute_values(cursor, sql, params, page_size=CHUNK)
+    else:
+        marks = ", ".join("?" for _ in fields)
+        cursor.executemany(
+            f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING', params
+        )
+
+
+def _sync(registrants: list[SimpleNamespace]) -> int:
+    by_org: dict[int, list[SimpleNamespace]] = {}
     for registrant in registrants:
         by_org.setdefault(registrant.organization_id, []).append(registrant)
     return sum(_sync_org(org_id, regs) for org_id, regs in by_org.items())
 
 
-def _is_purchase(order: Order) -> bool:
+def _is_purchase(order) -> bool:
     return order.status == "paid" and (order.total or 0) > 0
 
 
@@ -144,7 +201,7 @@ def _contact_questions(event_ids: set[int]) -> dict[int, dict[str, str]]:
     return out
 
 
-def registrant_fields(registrant: Registrant, mapped: dict[str, str]) -> dict[str, Any]:
+def registrant_fields(registrant: SimpleNamespace, mapped: dict[str, str]) -> dict[str, Any]:
     """The contact data a registrant carries: name plus answers mapped by Question.contact_field
     ("phone", "company", "custom:<key>"). Per-order answers count for the buyer's own ticket."""
     answers = dict(registrant.answers or {})
@@ -164,7 +221,7 @@ def registrant_fields(registrant: Registrant, mapped: dict[str, str]) -> dict[st
     return rules.incoming_fields(**values)
 
 
-def _sync_org(org_id: int, registrants: list[Registrant]) -> int:
+def _sync_org(org_id: int, registrants: list[SimpleNamespace]) -> int:
     questions = _contact_questions({r.event_id for r in registrants})
     plans: dict[str, _Plan] = {}
     for r in registrants:
@@ -238,7 +295,7 @@ def _ensure_contacts(org_id: int, plans: dict[str, _Plan], batch: _Batch) -> dic
                 }
             )
         # A concurrent sync may insert the same email first: ignore ours, merge into theirs below.
-        Contact.insert_many(rows).on_conflict_ignore().execute()
+        _bulk_insert(Contact, rows)
         inserted = Contact.select().where((Contact.organization == org_id) & Contact.email.in_(missing))
         for contact in inserted:
             found[contact.email] = contact
@@ -250,11 +307,17 @@ def _ensure_contacts(org_id: int, plans: dict[str, _Plan], batch: _Batch) -> dic
 
 
 def _link(links: list[tuple[int, int]]) -> None:
-    for start in range(0, len(links), CHUNK):
-        part = links[start : start + CHUNK]
-        Registrant.update(contact=pw.Case(Registrant.id, part)).where(
-            Registrant.id.in_([rid for rid, _ in part])
-        ).execute()
+    """Point each registrant at its contact."""
+    if not links:
+        return
+    params = [(contact_id, registrant_id) for registrant_id, contact_id in links]
+    cursor = db.cursor()
+    if is_postgres():
+        from psycopg2.extras import execute_batch
+
+        execute_batch(cursor, 'UPDATE "registrant" SET "contact_id" = %s WHERE "id" = %s', params, page_size=CHUNK)
+    else:
+        cursor.executemany('UPDATE "registrant" SET "contact_id" = ? WHERE "id" = ?', params)
 
 
 def _activity(org_id: int, contact_id: int, kind: str, **values) -> dict:
@@ -273,7 +336,12 @@ def _activity(org_id: int, contact_id: int, kind: str, **values) -> dict:
     return row
 
 
-def _registration_activities(org_id: int, r: Registrant, contact: Contact) -> list[dict]:
+@functools.lru_cache(maxsize=256)
+def _money(amount: int, currency: str) -> str:
+    return format_money(amount, currency)
+
+
+def _registration_activities(org_id: int, r: SimpleNamespace, contact: Contact) -> list[dict]:
     order, event = r.order, r.event
     rows = [
         _activity(
@@ -297,7 +365,7 @@ def _registration_activities(org_id: int, r: Registrant, contact: Contact) -> li
                 occurred_at=order.paid_at,
                 event=event.id,
                 registrant_id=r.id,
-                summary=f"Paid {format_money(order.total, order.currency)} for {event.name} (order {order.code})",
+                summary=f"Paid {_money(order.total, order.currency)} for {event.name} (order {order.code})",
                 data={"order": order.code, "total": order.total, "currency": order.currency},
                 dedupe_key=f"paid:{order.id}:{contact.id}",
             )
@@ -369,9 +437,10 @@ def apply_labels(batch: _Batch, pairs: set[tuple[int, int]]) -> None:
         return
     labels = {label.id: label for label in Label.select().where(Label.id.in_(label_ids))}
     now = utcnow()
-    rows = [{"organization": batch.org_id, "contact": cid, "label": lid, "created_at": now} for cid, lid in new]
-    for start in range(0, len(rows), CHUNK):
-        ContactLabel.insert_many(rows[start : start + CHUNK]).on_conflict_ignore().execute()
+    _bulk_insert(
+        ContactLabel,
+        [{"organization": batch.org_id, "contact": cid, "label": lid, "created_at": now} for cid, lid in new],
+    )
     for cid, lid in new:
         label = labels[lid]
         batch.dirty.add(cid)
@@ -382,17 +451,42 @@ def apply_labels(batch: _Batch, pairs: set[tuple[int, int]]) -> None:
             move_stage(batch, batch.contacts[cid], label.stage, f"rule:{label.name}")
 
 
+SAVED_FIELDS = (
+    "name",
+    "phone",
+    "company",
+    "custom",
+    "user_id",
+    "stage",
+    "stage_source",
+    "last_activity_at",
+    "updated_at",
+)
+
+
+def _save_contacts(contacts: list[Contact]) -> None:
+    """UPDATE the changed contacts with one statement bound per row."""
+    if not contacts:
+        return
+    fields = [Contact._meta.fields[name] for name in SAVED_FIELDS]
+    mark = "%s" if is_postgres() else "?"
+    sql = 'UPDATE "contact" SET ' + ", ".join(f'"{f.column_name}" = {mark}' for f in fields) + f' WHERE "id" = {mark}'
+    params = [tuple(f.db_value(getattr(c, f.name)) for f in fields) + (c.id,) for c in contacts]
+    cursor = db.cursor()
+    if is_postgres():
+        from psycopg2.extras import execute_batch
+
+        execute_batch(cursor, sql, params, page_size=CHUNK)
+    else:
+        cursor.executemany(sql, params)
+
+
 def _finish(batch: _Batch) -> None:
     now = utcnow()
     for contact_id in batch.dirty - batch.created:
-        contact = batch.contacts[contact_id]
-        contact.updated_at = now
-        contact.save()
-    for contact_id in batch.dirty & batch.created:  # created in this batch, then labelled or moved
-        contact = batch.contacts[contact_id]
-        contact.save(only=[Contact.stage, Contact.stage_source])
-    for start in range(0, len(batch.activities), CHUNK):
-        Activity.insert_many(batch.activities[start : start + CHUNK]).on_conflict_ignore().execute()
+        batch.contacts[contact_id].updated_at = now
+    _save_contacts([batch.contacts[cid] for cid in sorted(batch.dirty)])
+    _bulk_insert(Activity, batch.activities)
     for contact_id in sorted(batch.dirty | batch.created):
         signals.emit(signals.contact_updated, contact_id=contact_id)
 
