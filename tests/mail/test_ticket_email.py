@@ -151,3 +151,16 @@ def test_participants_added_without_email_get_none(mail_app):
     signals.emit(signals.order_paid, order_id=order.id)
     assert inbox.wait_for(1, timeout=0.5) == []
     assert Outbox.select().count() == 0
+
+
+def test_tickets_wait_for_approval(mail_app):
+    app, inbox = mail_app
+    order = make_paid_order(["Ana Putri"], approval="pending")
+    signals.emit(signals.order_paid, order_id=order.id)
+    assert Outbox.select().count() == 0
+
+    order.approval = "approved"
+    order.save()
+    signals.emit(signals.order_approved, order_id=order.id)
+    (msg,) = inbox.wait_for(1)
+    assert msg["Subject"] == "Your ticket for Jakarta Tech Summit"

@@ -192,3 +192,45 @@ def test_order_page_links_to_the_ticket_download(client):
     order = make_paid_order(["Ana Putri"])
     page = client.get(f"/o/{order.secret}").get_data(as_text=True)
     assert f"/tickets/{order.secret}.pdf" in page
+
+
+def test_signals_keep_stored_tickets_current(app):
+    from webapp import signals
+
+    order = make_paid_order(["Ana Putri"])
+    signals.emit(signals.order_paid, order_id=order.id)
+    key = f"order:{order.id}"
+    first = TicketDocument.get(TicketDocument.key == key)
+
+    registrant = order.registrants.get()
+    registrant.name = "Ana Wijaya"
+    registrant.save()
+    signals.emit(signals.registrant_changed, registrant_id=registrant.id)
+    renamed = TicketDocument.get(TicketDocument.key == key)
+    assert renamed.fingerprint != first.fingerprint
+    assert "Ana Wijaya" in pdf_text((settings().instance_dir / renamed.path).read_bytes())
+
+    event = order.event
+    event.name = "Jakarta Tech Summit 2027"
+    event.save()
+    signals.emit(signals.event_changed, event_id=event.id)
+    moved = TicketDocument.get(TicketDocument.key == key)
+    assert "Jakarta Tech Summit 2027" in pdf_text((settings().instance_dir / moved.path).read_bytes())
+
+    order.status = "canceled"
+    order.save()
+    signals.emit(signals.order_canceled, order_id=order.id)
+    assert not TicketDocument.select().where(TicketDocument.order == order).exists()
+    assert not (settings().instance_dir / moved.path).exists()
+
+
+def test_approval_after_payment_releases_the_tickets(app):
+    from webapp import signals
+
+    order = make_paid_order(["Ana Putri"], approval="pending")
+    with pytest.raises(service.NoTickets):
+        service.order_pdf(order)
+    order.approval = "approved"
+    order.save()
+    signals.emit(signals.order_approved, order_id=order.id)
+    assert TicketDocument.select().where(TicketDocument.order == order).count() == 2

@@ -6,7 +6,9 @@ from webapp import signals
 
 
 @signals.order_paid.connect
-def _order_paid(sender, order_id: int, **kwargs) -> None:
+@signals.order_approved.connect
+def _order_admitted(sender, order_id: int, **kwargs) -> None:
+    """Paid, or approved after paying: the tickets go out (once; the task checks)."""
     from tasks.mail import send_order_emails
 
     send_order_emails(order_id)

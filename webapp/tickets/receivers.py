@@ -7,6 +7,7 @@ from webapp import signals
 
 
 @signals.order_paid.connect
+@signals.order_approved.connect
 def _order_paid(sender, order_id: int, **kwargs) -> None:
     from tasks.tickets import refresh_order_tickets
 
