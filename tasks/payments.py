@@ -15,3 +15,12 @@ def refresh_stale_payments() -> int:
     from webapp.payments import service
 
     return service.refresh_stale_payments()
+
+
+@huey.task(retries=2, retry_delay=30)
+@with_db
+def settle_offline_attempts(order_id: int) -> int:
+    """Bank/test attempts follow their order once it is paid or ends."""
+    from webapp.payments import service
+
+    return service.settle_offline_attempts(order_id)

@@ -158,3 +158,22 @@ def test_the_demo_organization_can_take_payments(org):
 
     seed(org)
     assert [name for name, _ in service.available_gateways(org, "IDR")] == ["bank", "test"]
+
+
+def test_open_bank_and_test_attempts_follow_their_order(org):
+    from webapp.orders import service as orders
+
+    configure_bank(org)
+    configure_gateway(org, "bank")
+    configure_gateway(org, "test")
+    paid_by_operator, canceled = make_pending_order(org, gateway="bank"), make_pending_order(org)
+    service.start_payment(paid_by_operator, "test")
+    service.start_payment(paid_by_operator, "bank")
+    service.start_payment(canceled, "bank")
+
+    orders.mark_paid_manually(reload(paid_by_operator), actor=None, gateway="bank")
+    orders.cancel_order(reload(canceled), actor=None, reason="asked by the attendee")
+
+    states = {p.gateway: p.state for p in Payment.select().where(Payment.order == paid_by_operator)}
+    assert states == {"bank": "paid", "test": "canceled"}
+    assert Payment.get(Payment.order == canceled).state == "canceled"

@@ -427,6 +427,34 @@ def mark_transfer_received(order: Order, *, actor: User) -> Payment:
     return payment
 
 
+def settle_offline_attempts(order_id: int) -> int:
+    """An order paid or ended by other means takes its open bank/test attempts along: the attempt
+    at the gateway the order was paid with becomes paid, the others canceled. Returns how many."""
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None or order.status == "pending":
+        return 0
+    offline = [g.name for g in gateways.registry().values() if g.follows_order]
+    now = utcnow()
+    with write_transaction():
+        attempts = list(
+            locked(
+                Payment.select().where(
+                    (Payment.order == order.id) & Payment.state.in_(OPEN_STATES) & Payment.gateway.in_(offline)
+                )
+            ).order_by(Payment.id.desc())
+        )
+        paid_one = False
+        for payment in attempts:
+            if order.status == "paid" and payment.gateway == order.gateway and not paid_one:
+                paid_one = True
+                _update(
+                    payment, state="paid", paid_at=now, received_amount=order.total, gateway_status="order marked paid"
+                )
+            else:
+                _update(payment, state="canceled", gateway_status=f"order {order.status}")
+    return len(attempts)
+
+
 def payments_of(order: Order) -> list[Payment]:
     return list(Payment.select().where(Payment.order == order).order_by(Payment.created_at.desc(), Payment.id.desc()))
 

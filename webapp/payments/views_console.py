@@ -230,7 +230,13 @@ def refresh(payment_id: int):
 
 def _after_action(order: Order, message: str, category: str):
     if _htmx():
-        html = render_template("console/payments/_order_payments.html", order=order, message=message, category=category)
+        html = render_template(
+            "console/payments/_order_payments.html",
+            order=order,
+            message=message,
+            category=category,
+            mark_paid_button=request.form.get("mark_paid_button") != "0",
+        )
         return html  # the message shows inside the swapped fragment, errors included
     flash(message, category)
     return redirect(_safe_back() or url_for("payments.console_event_payments", event_id=order.event_id), 303)

@@ -12,6 +12,7 @@ class BankTransfer(Gateway):
     position = 30
     has_modes = False
     receives_notifications = False
+    follows_order = True
     setup_help = (
         "Attendees see the bank account below and the order code as the transfer reference. Orders "
         "stay pending until an operator marks them paid, so set a generous hold time for them."

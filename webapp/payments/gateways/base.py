@@ -101,6 +101,9 @@ class Gateway:
     has_modes: ClassVar[bool] = True  # sandbox / production
     currencies: ClassVar[frozenset[str] | None] = None  # None: any
     receives_notifications: ClassVar[bool] = True
+    # True when an attempt has no life at a gateway of its own (bank transfer, test gateway): once
+    # the order is paid or ends, its open attempts follow it.
+    follows_order: ClassVar[bool] = False
     # Shown beside the gateway in the console: how to set it up.
     setup_help: ClassVar[str] = ""
 

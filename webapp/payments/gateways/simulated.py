@@ -31,6 +31,7 @@ class TestGateway(Gateway):
     brand = "Test gateway"
     position = 90
     has_modes = False
+    follows_order = True
     setup_help = "For demos and rehearsals: attendees choose pay or fail on a simulated page."
 
     def is_offered(self) -> bool:
