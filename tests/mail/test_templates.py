@@ -40,6 +40,9 @@ def setup(app, auth):
         "{{ range(10) }}",
         "{% if %}",
         "{{ attendee.name",
+        "{{ 'x' * 100000000 }}",
+        "{{ 9 ** 999999 }}",
+        "{{ attendee[event.name] }}",
     ],
 )
 def test_sandbox_rejects_reaching_outside_the_placeholders(source):

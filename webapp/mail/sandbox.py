@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import nh3
 from jinja2 import StrictUndefined, TemplateError, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 # The placeholders every email template sees: {group: {name: description}} or {name: description}.
@@ -48,7 +49,16 @@ _HTML_ATTRIBUTES = {"style", "class", "align", "valign", "width", "height", "bgc
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
-    """Attributes are off limits: `attendee.name` works because it falls back to the dict key."""
+    """Attributes are off limits: `attendee.name` works because it falls back to the dict key.
+    Multiplying and powers are limited so a template cannot build a gigantic string."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context, operator, left, right):
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right))
+        if operator == "**" or not numbers or max(abs(left), abs(right)) > 1_000_000:
+            raise SecurityError("this arithmetic is not allowed in email templates")
+        return super().call_binop(context, operator, left, right)
 
     def is_safe_attribute(self, obj, attr, value) -> bool:
         return False
@@ -110,6 +120,8 @@ def _check_tree(tree: nodes.Template) -> str | None:
             continue
         key = node.attr if isinstance(node, nodes.Getattr) else _const(node.arg)
         owner = node.node
+        if key is None:
+            return f"Line {node.lineno}: only the listed placeholders can be used"
         if not (isinstance(owner, nodes.Name) and isinstance(PLACEHOLDERS.get(owner.name), dict)):
             if isinstance(owner, nodes.Name) and owner.name in local:
                 continue  # the loop variable of a {% for %}

@@ -60,9 +60,10 @@ def queue_email(
     if from_name is None:
         from_name = organization.name if organization is not None else default_name
     org_reply_to = organization.reply_to if organization is not None else None
-    if from_email and organization is not None and verified_domain(organization.id, from_email) is None:
+    wanted = from_email if from_email and from_email != default_email else None
+    if wanted and organization is not None and verified_domain(organization.id, wanted) is None:
         # Not ours to send from (yet): the instance sends, replies still reach the organizer.
-        reply_to = reply_to or from_email
+        reply_to = reply_to or wanted
         from_email = None
     from_email = from_email or default_email
     message = Outbox.create(

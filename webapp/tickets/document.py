@@ -48,7 +48,7 @@ def ticket_data(order, registrants, ticket_settings) -> dict:
                 "order_code": order.code,
                 "secret": r.ticket_secret,
                 "price": display.price(r.item.price - r.item.discount, order.currency, lang)
-                if ticket_settings.show_price and r.item is not None
+                if ticket_settings.show_price and r.item_id is not None
                 else None,
             }
             for r in registrants
