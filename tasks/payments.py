@@ -24,3 +24,12 @@ def settle_offline_attempts(order_id: int) -> int:
     from webapp.payments import service
 
     return service.settle_offline_attempts(order_id)
+
+
+@huey.periodic_task(crontab(hour="3", minute="17"))
+@with_db
+def prune_notifications() -> int:
+    """Daily: the notification log keeps 180 days."""
+    from webapp.payments import service
+
+    return service.prune_notifications()

@@ -177,3 +177,32 @@ def test_open_bank_and_test_attempts_follow_their_order(org):
     states = {p.gateway: p.state for p in Payment.select().where(Payment.order == paid_by_operator)}
     assert states == {"bank": "paid", "test": "canceled"}
     assert Payment.get(Payment.order == canceled).state == "canceled"
+
+
+def test_notifications_need_no_csrf_token_but_the_simulated_page_does(csrf_app):
+    from tests.factories.accounts import make_org as new_org
+
+    org = new_org()
+    configure_gateway(org, "test")
+    order = make_pending_order(org)
+    service.start_payment(order, "test")
+    payment = Payment.get(Payment.order == order)
+    client = csrf_app.test_client()
+
+    assert client.post(f"/pay/{order.secret}/test", data={"result": "pay"}).status_code == 400
+    assert reload(order).status == "pending"
+    body, headers = test_gateway.notification(payment, "pay")
+    assert client.post(f"/payments/test/notify/{org.id}", data=body, headers=headers).status_code == 200
+    assert reload(order).status == "paid"
+
+
+def test_the_notification_log_keeps_half_a_year(org):
+    import datetime as dt
+
+    from webapp.db import utcnow
+
+    old = PaymentNotification.create(organization=org, gateway="test", received_at=utcnow() - dt.timedelta(days=181))
+    recent = PaymentNotification.create(organization=org, gateway="test", received_at=utcnow() - dt.timedelta(days=179))
+    assert service.prune_notifications() == 1
+    assert PaymentNotification.get_or_none(PaymentNotification.id == old.id) is None
+    assert PaymentNotification.get_or_none(PaymentNotification.id == recent.id) is not None

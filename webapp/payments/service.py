@@ -455,6 +455,11 @@ def settle_offline_attempts(order_id: int) -> int:
     return len(attempts)
 
 
+def prune_notifications(keep: dt.timedelta = dt.timedelta(days=180)) -> int:
+    """Forget notifications older than `keep` (the payments keep their own state)."""
+    return PaymentNotification.delete().where(PaymentNotification.received_at < utcnow() - keep).execute()
+
+
 def payments_of(order: Order) -> list[Payment]:
     return list(Payment.select().where(Payment.order == order).order_by(Payment.created_at.desc(), Payment.id.desc()))
 
