@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from webapp.accounts import audit
-from webapp.db import db
+from webapp.db import db, locked, write_transaction
 from webapp.mail import content
 from webapp.mail.models import Outbox
 from webapp.mail.service import queue_email
@@ -108,16 +108,16 @@ def send_payment_email(order: Order) -> Outbox | None:
 def order_paid(order_id: int) -> int:
     """After payment (or a free registration): ticket emails and the payment confirmation.
     Returns how many emails were queued."""
-    order = Order.get_or_none(Order.id == order_id)
-    if order is None or not is_admitted_order(order) or not order.send_ticket:
-        return 0  # send_ticket is off for participants an operator added without email
-    with db.atomic():
+    # The order row is locked so that two deliveries of the same signal cannot both send.
+    with write_transaction():
+        order = locked(Order.select().where(Order.id == order_id)).first()
+        if order is None or not is_admitted_order(order) or not order.send_ticket:
+            return 0  # send_ticket is off for participants an operator added without email
         already = Outbox.select().where((Outbox.order_id == order.id) & (Outbox.kind == "ticket")).exists()
         if already:  # a replayed signal: the attendee already has these
             return 0
         sent = send_ticket_email(order)
-        settings = content.mail_settings(order.event)
-        if settings.send_payment_email and send_payment_email(order) is not None:
+        if content.mail_settings(order.event).send_payment_email and send_payment_email(order) is not None:
             sent.append(None)
     return len(sent)
 
