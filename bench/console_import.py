@@ -18,13 +18,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument(
         "--huey", default="", help="task queue URL (default: a SQLite file; redis://127.0.0.1:6379/13 for Redis)"
     )
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
     tmp = Path(tempfile.mkdtemp(prefix="rollcall-bench-import-"))
     os.environ["HUEY_URL"] = args.huey or f"sqlite:///{tmp / 'huey.db'}"
 
