@@ -169,3 +169,22 @@ def test_registration_settings_store_utc_and_check_order(app, auth):
         50,
     )
     assert opens  # the factory's event is in the future
+
+
+def test_a_slug_made_from_the_name_is_numbered_when_taken(app, auth):
+    org, user, client = _manager(auth)
+    make_event(org, slug="jakarta-dev-summit")
+    assert client.post("/console/events/new", data=DETAILS).status_code == 303
+    assert Event.select().where(Event.slug == "jakarta-dev-summit-2").exists()
+
+
+def test_description_preview_is_sanitized(app, auth):
+    org, user, client = _manager(auth)
+    response = client.post(
+        "/console/events/markdown-preview",
+        data={"description_md": "**Bold** <script>alert(1)</script> [x](javascript:alert(1))"},
+        headers={"HX-Request": "true"},
+    )
+    body = response.get_data(as_text=True)
+    assert "<strong>Bold</strong>" in body
+    assert "<script" not in body and "javascript:" not in body

@@ -107,6 +107,20 @@ def _check_slug(org_id: int, slug: str, event_id: int | None = None) -> str:
     return slug
 
 
+def _free_slug(org_id: int, name: str, event_id: int | None) -> str:
+    """A slug made from the name, numbered when the organization already uses it."""
+    base = slugify(name, max_length=72) or "event"
+    taken = {
+        e.slug
+        for e in Event.for_org(org_id).where(Event.slug.startswith(base)).select(Event.slug, Event.id)
+        if e.id != event_id
+    }
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
 def _check_timezone(name: str) -> str:
     try:
         timeutil.zone(name)
@@ -119,7 +133,7 @@ def _details(org_id: int, data: dict, event_id: int | None) -> dict:
     tz = _check_timezone(data["timezone"])
     values = {
         "name": data["name"].strip(),
-        "slug": _check_slug(org_id, data.get("slug") or slugify(data["name"]), event_id),
+        "slug": _check_slug(org_id, data.get("slug") or _free_slug(org_id, data["name"], event_id), event_id),
         "summary": (data.get("summary") or "").strip(),
         "description_md": data.get("description_md") or "",
         "timezone": tz,

@@ -51,6 +51,14 @@ def console_list():
     return render_template(template, events=events, status=status, statuses=EVENT_STATUSES)
 
 
+@bp.route("/markdown-preview", methods=["POST"])
+@role_required("manager")
+def console_markdown_preview():
+    """The description as attendees will see it (sanitized), for the editor's Preview button."""
+    source = request.form.get("description_md") or request.form.get("event_description_md") or ""
+    return render_template("console/events/_markdown_preview.html", html=text.render_markdown(source[:50000]))
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @role_required("manager")
 def console_new():
