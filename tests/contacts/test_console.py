@@ -234,3 +234,35 @@ def test_admin_of_another_org_cannot_see_contacts(auth, org):
     make_contact(org, name="Ana")
     client = auth.client_for(outsider)
     assert ">Ana<" not in client.get("/console/contacts").get_data(as_text=True)
+
+
+def test_every_contacts_page_renders(manager_client, org):
+    event = make_event(org)
+    contact = service.sync_registrant(make_registrant(event).id)
+    label = make_label(org, "Alumni", stage="loyal_customer")
+    service.add_label(contact, label.name)
+    for url in [
+        "/console/contacts",
+        f"/console/contacts/{contact.id}",
+        f"/console/contacts/{contact.id}/timeline",
+        "/console/contacts/labels",
+        "/console/contacts/event-labels",
+        f"/console/contacts/event-labels/{event.id}",
+        "/console/contacts/import",
+    ]:
+        response = manager_client.get(url)
+        assert response.status_code == 200, url
+    assert "Alumni" in manager_client.get("/console/contacts/labels").get_data(as_text=True)
+
+
+def test_timeline_pages_continue_where_they_stopped(manager_client, org):
+    contact = make_contact(org)
+    for n in range(45):
+        service.record_activity(
+            contact, "core_activity", summary=f"entry {n:02d}", occurred_at=utcnow() - dt.timedelta(minutes=n)
+        )
+    first = manager_client.get(f"/console/contacts/{contact.id}").get_data(as_text=True)
+    assert "entry 00" in first and "entry 29" in first and "entry 30" not in first
+    more = first.split('hx-get="/console/contacts/')[-1].split('"')[0].replace("&amp;", "&")
+    rest = manager_client.get("/console/contacts/" + more, headers=HTMX).get_data(as_text=True)
+    assert "entry 30" in rest and "entry 44" in rest and "entry 29" not in rest

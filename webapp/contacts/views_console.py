@@ -81,14 +81,17 @@ def _filtered():
 @role_required("manager")
 def console_list():
     f, event, query = _filtered()
-    page = queries.page(query, after=request.args.get("after", type=int), before=request.args.get("before", type=int))
+    after, before = request.args.get("after", type=int), request.args.get("before", type=int)
+    page = queries.page(query, after=after, before=before)
+    total, more_than = queries.count(query, page, paging=bool(after or before))
     return _render(
         "console/contacts/list.html",
         "console/contacts/_results.html",
         f=f,
         event=event,
         page=page,
-        total=query.count(),
+        total=total,
+        more_than=more_than,
         events=_events(),
         all_labels=list(Label.for_org(org_id()).order_by(Label.name)),
         participation=queries.PARTICIPATION,
