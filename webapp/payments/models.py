@@ -47,6 +47,13 @@ class Payment(OrgScoped):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
+    def change(self, **values) -> None:
+        """Write `values` (and a new updated_at) to this row at once, and onto this object."""
+        values["updated_at"] = utcnow()
+        Payment.update(**values).where(Payment.id == self.id).execute()
+        for name, value in values.items():
+            setattr(self, name, value)
+
 
 class PaymentNotification(OrgScoped):
     """Every notification a gateway sent us, verified or not: the log operators read when a payment

@@ -14,18 +14,17 @@ import secrets
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-import peewee
 from flask import current_app
 
 from webapp.accounts.models import Organization, User
 from webapp.db import locked, utcnow, write_transaction
-from webapp.money import format_money
 from webapp.orders.models import Order
 from webapp.payments import gateways, vault
 from webapp.payments.gateway_settings import credentials, enabled_gateways
-from webapp.payments.gateways.base import Gateway, GatewayError, NotificationRejected, Report, Urls
+from webapp.payments.gateways.base import Gateway, GatewayError, NotificationRejected, Urls
 from webapp.payments.http import GatewayUnavailable
 from webapp.payments.models import OPEN_STATES, Payment, PaymentNotification
+from webapp.payments.reports import apply_report
 from webapp.runtime import settings
 
 log = logging.getLogger("rollcall.payments")
@@ -79,11 +78,11 @@ def start_payment(order: Order, gateway_name: str) -> str:
         checkout = gateway.create(payment, order, creds, _urls(order, gateway, payment))
     except (GatewayError, GatewayUnavailable) as exc:
         log.warning("payment %s at %s could not start: %s", payment.reference, gateway_name, exc)
-        _update(payment, state="failed", error=str(exc)[:500])
+        payment.change(state="failed", error=str(exc)[:500])
         raise PaymentError(
             "The payment could not be started. Try again in a moment or choose another payment method."
         ) from None
-    _update(payment, external_id=checkout.external_id, redirect_url=checkout.redirect_url)
+    payment.change(external_id=checkout.external_id, redirect_url=checkout.redirect_url)
     # A notification may already have moved the attempt on: only a fresh one becomes pending.
     Payment.update(state="pending").where((Payment.id == payment.id) & (Payment.state == "created")).execute()
     return checkout.redirect_url
@@ -111,13 +110,6 @@ def _new_reference(order: Order) -> str:
     # across databases that share one gateway account (a sandbox reset must not reuse an id).
     attempt = Payment.select().where(Payment.order == order).count() + 1
     return f"{order.code}-{attempt}-{secrets.token_hex(3)}"
-
-
-def _update(payment: Payment, **values) -> None:
-    values["updated_at"] = utcnow()
-    Payment.update(**values).where(Payment.id == payment.id).execute()
-    for name, value in values.items():
-        setattr(payment, name, value)
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -244,147 +236,10 @@ def refresh_stale_payments(
             log.warning("status of payment %s unknown: %s", payment.reference, exc)
             continue
         if outcome in ("unchanged", "duplicate", "stale"):
-            _update(payment)  # touch it, so the next run asks the others first
+            payment.change()  # touch it, so the next run asks the others first
         else:
             changed += 1
     return changed
-
-
-# --- What a report means ------------------------------------------------------------------------
-
-
-def apply_report(org_id: int, gateway_name: str, report: Report) -> tuple[str, Payment | None]:
-    """Apply the gateway's report to the payment it is about (locked). Returns (outcome, payment):
-    paid, already_paid, flagged, pending, hold, failed, canceled, revoked, refunded,
-    partial_refund, duplicate, stale, ignored or unknown."""
-    if report.outcome == "ignored":
-        return "ignored", None
-    with write_transaction():
-        payment = _find(org_id, gateway_name, report)
-        if payment is None:
-            return "unknown", None
-        changes = {}
-        if report.external_payment_id and not payment.external_payment_id:
-            changes["external_payment_id"] = report.external_payment_id
-        if report.method:
-            changes["method"] = report.method[:64]
-        changes["gateway_status"] = report.status[:64]
-        outcome, more = _decide(payment, report)
-        changes.update(more)
-        _update(payment, **changes)
-    log.info("payment %s (%s): %s -> %s", payment.reference, gateway_name, report.status, outcome)
-    return outcome, payment
-
-
-def _find(org_id: int, gateway_name: str, report: Report) -> Payment | None:
-    scope = (Payment.organization == org_id) & (Payment.gateway == gateway_name)
-    for field, value in (
-        (Payment.reference, report.reference),
-        (Payment.external_payment_id, report.external_payment_id),
-    ):
-        if value:
-            try:
-                return locked(Payment.select().where(scope & (field == value))).get()
-            except peewee.DoesNotExist:
-                continue
-    return None
-
-
-def _decide(payment: Payment, report: Report) -> tuple[str, dict]:
-    """(outcome, payment fields to change) for one report, calling ORDERS where the order changes."""
-    from webapp.orders import service as orders
-
-    state, outcome = payment.state, report.outcome
-    if outcome == "paid":
-        if state == "paid":
-            return "duplicate", {}
-        if state in ("refunded", "canceled"):
-            return "stale", {}
-        return _paid(payment, report, orders)
-    if outcome in ("pending", "hold"):
-        if state not in OPEN_STATES:
-            return "stale", {}  # an older word arriving late: the later one stands
-        flag = _hold_flag(payment) if outcome == "hold" else None
-        if state == "pending" and payment.flag == flag:
-            return "duplicate", {}
-        return outcome, {"state": "pending", "flag": flag}
-    if outcome in ("failed", "canceled"):
-        if state == outcome:
-            return "duplicate", {}
-        if state == "paid" and outcome == "failed":
-            # e.g. a Midtrans settlement later denied: the money did not stay with us.
-            reason = f"{gateway_label(payment)} reports {report.status} after the payment was confirmed"
-            orders.revoke_payment(payment.order_id, reason=reason)
-            return "revoked", {"state": "failed", "flag": f"Payment reversed: {reason}."}
-        if state not in OPEN_STATES:
-            return "stale", {}
-        return outcome, {"state": outcome}
-    if outcome == "refunded":
-        if state == "refunded":
-            return "duplicate", {}
-        if state == "paid":
-            orders.revoke_payment(payment.order_id, reason=f"refunded at {gateway_label(payment)}")
-        refunded = report.refunded_amount if report.refunded_amount is not None else payment.amount
-        return "refunded", {"state": "refunded", "refunded_amount": refunded}
-    if outcome == "partial_refund":
-        refunded = report.refunded_amount or 0
-        if state != "paid" or refunded == payment.refunded_amount:
-            return ("duplicate" if refunded == payment.refunded_amount else "stale"), {}
-        flag = (
-            f"Partially refunded at {gateway_label(payment)}: {format_money(refunded, payment.currency)}. "
-            "The order stays paid."
-        )
-        return "partial_refund", {"refunded_amount": refunded, "flag": flag}
-    return "ignored", {}
-
-
-def _paid(payment: Payment, report: Report, orders) -> tuple[str, dict]:
-    currency = (report.currency or payment.currency).upper()
-    received = report.amount
-    if received != payment.amount or currency != payment.currency:
-        shown = format_money(received, currency) if received is not None else "an unreadable amount"
-        flag = f"Amount mismatch: {gateway_label(payment)} reports {shown}, {format_money(payment.amount, payment.currency)} was due."
-        if payment.flag == flag:
-            return "duplicate", {}
-        # ORDERS checks the amount too: it flags the order for the operator and does not mark it paid.
-        orders.confirm_payment(
-            payment.order_id,
-            amount=received or 0,
-            currency=currency,
-            gateway=payment.gateway,
-            reference=payment.reference,
-        )
-        return "flagged", {"flag": flag, "received_amount": received}
-    result = orders.confirm_payment(
-        payment.order_id, amount=received, currency=currency, gateway=payment.gateway, reference=payment.reference
-    )
-    changes = {"state": "paid", "paid_at": utcnow(), "received_amount": received, "flag": None}
-    if result == "already_paid" and _paid_elsewhere(payment):
-        changes["flag"] = "The order was already paid by another payment: refund this one."
-        result = "flagged"
-    elif result == "flagged":
-        changes["flag"] = "Money received, but the order could not be confirmed (see the order)."
-    return result, changes
-
-
-def _paid_elsewhere(payment: Payment) -> bool:
-    return (
-        Payment.select()
-        .where((Payment.order == payment.order_id) & (Payment.state == "paid") & (Payment.id != payment.id))
-        .exists()
-    )
-
-
-def _hold_flag(payment: Payment) -> str:
-    return (
-        f"Held by {gateway_label(payment)}'s fraud check (challenge): accept or deny it in the "
-        f"{gateway_label(payment)} dashboard."
-    )
-
-
-def gateway_label(payment: Payment) -> str:
-    gateway = gateways.registry().get(payment.gateway)
-    return gateway.brand if gateway else payment.gateway
 
 
 # --- Operator actions ---------------------------------------------------------------------------
@@ -417,8 +272,7 @@ def mark_transfer_received(order: Order, *, actor: User) -> Payment:
                 currency=order.currency,
                 mode="production",
             )
-        _update(
-            payment,
+        payment.change(
             state="paid",
             paid_at=utcnow(),
             received_amount=order.total,
@@ -447,11 +301,11 @@ def settle_offline_attempts(order_id: int) -> int:
         for payment in attempts:
             if order.status == "paid" and payment.gateway == order.gateway and not paid_one:
                 paid_one = True
-                _update(
-                    payment, state="paid", paid_at=now, received_amount=order.total, gateway_status="order marked paid"
+                payment.change(
+                    state="paid", paid_at=now, received_amount=order.total, gateway_status="order marked paid"
                 )
             else:
-                _update(payment, state="canceled", gateway_status=f"order {order.status}")
+                payment.change(state="canceled", gateway_status=f"order {order.status}")
     return len(attempts)
 
 
