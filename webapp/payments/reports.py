@@ -55,7 +55,7 @@ def _find(org_id: int, gateway_name: str, report: Report) -> Payment | None:
 
 
 def _decide(payment: Payment, report: Report) -> tuple[str, dict]:
-    """(outcome, payment fields to change) for one report, calling ORDERS where the order changes."""
+    """(outcome, payment fields to change) for one report, calling the orders service where the order changes."""
     from webapp.orders import service as orders
 
     state, outcome = payment.state, report.outcome
@@ -110,7 +110,7 @@ def _paid(payment: Payment, report: Report, orders) -> tuple[str, dict]:
         flag = f"Amount mismatch: {gateway_label(payment)} reports {shown}, {format_money(payment.amount, payment.currency)} was due."
         if payment.flag == flag:
             return "duplicate", {}
-        # ORDERS checks the amount too: it flags the order for the operator and does not mark it paid.
+        # The orders service checks the amount too: it flags the order for the operator and does not mark it paid.
         orders.confirm_payment(
             payment.order_id,
             amount=received or 0,

@@ -2,7 +2,7 @@
 turning each report into the same decisions for every gateway (confirm, revoke, flag, ignore).
 
 Reports are idempotent: the payment row is locked, a report that changes nothing is a duplicate,
-and ORDERS' confirm_payment is itself idempotent. The gateway's network calls happen outside any
+and the orders service's confirm_payment is itself idempotent. The gateway's network calls happen outside any
 database transaction.
 """
 
@@ -246,7 +246,7 @@ def refresh_stale_payments(
 
 
 def mark_transfer_received(order: Order, *, actor: User) -> Payment:
-    """An operator saw the bank transfer arrive: the order is paid (ORDERS' mark_paid_manually)
+    """An operator saw the bank transfer arrive: the order is paid (orders' mark_paid_manually)
     and the bank payment attempt recorded as paid. Raises PaymentError."""
     from webapp.orders import service as orders
 
