@@ -153,3 +153,14 @@ def test_contact_updated_is_emitted_after_commit(app):
     finally:
         signals.contact_updated.disconnect(receiver)
     assert seen == [contact.id, contact.id]
+
+
+def test_demo_contacts(app):
+    from webapp.contacts.demo import seed
+
+    org = make_org()
+    registrant = make_registrant(make_event(org), attendees=[{"email": "walk-in@example.com"}])
+    seed(org)
+    ayu = Contact.get(Contact.email == "ayu.lestari@example.com")
+    assert (ayu.stage, ayu.stage_source) == ("promoter", "rule:VIP")
+    assert Registrant.get_by_id(registrant.id).contact_id is not None

@@ -313,7 +313,15 @@ def set_stage(contact: Contact, stage: str, *, source: str, actor=None, actor_la
     return True
 
 
-def set_status(contact: Contact, status: str, *, actor=None, actor_label: str | None = None, reason: str = "") -> bool:
+def set_status(
+    contact: Contact,
+    status: str,
+    *,
+    actor=None,
+    actor_label: str | None = None,
+    reason: str = "",
+    kind: str = "status_changed",
+) -> bool:
     """active / unsubscribed / bounced. False when unchanged."""
     if status not in CONTACT_STATUSES:
         raise ContactError(f"Unknown status {status!r}.", "status")
@@ -324,7 +332,7 @@ def set_status(contact: Contact, status: str, *, actor=None, actor_label: str | 
         contact.status, contact.updated_at = status, utcnow()
         contact.save(only=[Contact.status, Contact.updated_at])
         summary = f"Status {old} → {status}" + (f": {reason}" if reason else "")
-        record_activity(contact, "status_changed", summary=summary, data={"from": old, "to": status})
+        record_activity(contact, kind, summary=summary, data={"from": old, "to": status})
         _audit(
             contact,
             "contact.status",
@@ -338,12 +346,8 @@ def set_status(contact: Contact, status: str, *, actor=None, actor_label: str | 
 
 
 def unsubscribe(contact: Contact, *, via: str = "link") -> bool:
-    """The person asked for no more emails (the public link or a mail client's one-click)."""
-    with db.atomic():
-        changed = set_status(contact, "unsubscribed", reason=f"by the person ({via})")
-        if changed:
-            record_activity(contact, "unsubscribed", summary="Unsubscribed", data={"via": via})
-    return changed
+    """The person asked for no more announcements (the public link or a mail client's one-click)."""
+    return set_status(contact, "unsubscribed", reason=f"by the person ({via})", kind="unsubscribed")
 
 
 def unsubscribe_url(contact: Contact) -> str:
