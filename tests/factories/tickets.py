@@ -10,11 +10,13 @@ from tests.factories.orders import make_order
 
 
 def make_paid_order(names=("Ana Putri",), *, org=None, event=None, price=0, locale="en", **kwargs):
-    """A paid order of a new event (or `event`) with one registrant per name."""
+    """A paid order of a new event (or `event`) with one registrant per name, bought by the first."""
     org = org or make_org(timezone="Asia/Jakarta", currency="IDR")
     event = event or make_event(org, name="Jakarta Tech Summit", venue_name="Balai Kartini", timezone="Asia/Jakarta")
     product = make_product(event, name="Regular", price=price)
     attendees = [{"name": n, "email": f"{n.split()[0].lower()}@example.org"} for n in names]
+    kwargs.setdefault("buyer_name", attendees[0]["name"])  # the buyer is the first attendee
+    kwargs.setdefault("buyer_email", attendees[0]["email"])
     return make_order(event, {product: len(names)}, attendees=attendees, locale=locale, **kwargs)
 
 

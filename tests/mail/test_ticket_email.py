@@ -164,3 +164,14 @@ def test_tickets_wait_for_approval(mail_app):
     signals.emit(signals.order_approved, order_id=order.id)
     (msg,) = inbox.wait_for(1)
     assert msg["Subject"] == "Your ticket for Jakarta Tech Summit"
+
+
+def test_buyer_of_a_free_order_for_others_hears_about_it(mail_app):
+    app, inbox = mail_app
+    order = make_paid_order(["Ana Putri", "Budi Santoso"], buyer_email="lead@example.org", buyer_name="Ibu Sari")
+    signals.emit(signals.order_paid, order_id=order.id)
+    inbox.wait_for(3)
+    (notice,) = inbox.to("lead@example.org")
+    assert notice["Subject"] == f"Registration confirmed: Jakarta Tech Summit ({order.code})"
+    assert f"/o/{order.secret}" in notice.get_body(("plain",)).get_content()
+    assert not list(notice.iter_attachments())

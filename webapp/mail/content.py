@@ -169,6 +169,7 @@ def context_for(registrant, *, checkin=None) -> dict:
         "order": {
             "code": order.code,
             "total": display.price(order.total, order.currency, lang),
+            "free": "yes" if order.total <= 0 else "",
             "buyer_name": order.buyer_name,
             "url": links.order_url(order),
         },

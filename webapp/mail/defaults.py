@@ -5,7 +5,7 @@ from __future__ import annotations
 
 SLOTS = {
     "ticket": "Ticket email — after a successful registration, with the ticket PDF",
-    "payment": "Payment confirmation — after the payment is confirmed",
+    "payment": "Order confirmation — to the buyer after payment, or for a free order placed for other people",
     "checkin": "Check-in confirmation — after the attendee is checked in (optional)",
 }
 
@@ -62,37 +62,45 @@ DEFAULTS: dict[str, dict[str, dict[str, str]]] = {
     },
     "payment": {
         "en": {
-            "subject": "Payment received: {{ event.name }} ({{ order.code }})",
+            "subject": "{% if order.free %}Registration confirmed{% else %}Payment received{% endif %}: "
+            "{{ event.name }} ({{ order.code }})",
             "html_body": (
                 "<p>Hello {{ order.buyer_name }},</p>\n"
-                "<p>We received your payment of <strong>{{ order.total }}</strong> for order "
-                "<strong>{{ order.code }}</strong> ({{ event.name }}, {{ event.when }}).</p>\n"
+                "{% if order.free %}<p>Your registration <strong>{{ order.code }}</strong> for "
+                "<strong>{{ event.name }}</strong> ({{ event.when }}) is confirmed.</p>\n"
+                "{% else %}<p>We received your payment of <strong>{{ order.total }}</strong> for order "
+                "<strong>{{ order.code }}</strong> ({{ event.name }}, {{ event.when }}).</p>\n{% endif %}"
                 "<p>Each attendee receives their ticket by email. You can also find every ticket on "
                 '<a href="{{ order.url }}">your order page</a>.</p>\n'
                 "<p>Thank you,<br>{{ organization.name }}</p>"
             ),
             "text_body": (
                 "Hello {{ order.buyer_name }},\n\n"
-                "We received your payment of {{ order.total }} for order {{ order.code }} "
-                "({{ event.name }}, {{ event.when }}).\n\n"
+                "{% if order.free %}Your registration {{ order.code }} for {{ event.name }} ({{ event.when }}) "
+                "is confirmed.{% else %}We received your payment of {{ order.total }} for order {{ order.code }} "
+                "({{ event.name }}, {{ event.when }}).{% endif %}\n\n"
                 "Each attendee receives their ticket by email. You can also find every ticket on your order page:\n"
                 "{{ order.url }}\n\nThank you,\n{{ organization.name }}"
             ),
         },
         "id": {
-            "subject": "Pembayaran diterima: {{ event.name }} ({{ order.code }})",
+            "subject": "{% if order.free %}Pendaftaran terkonfirmasi{% else %}Pembayaran diterima{% endif %}: "
+            "{{ event.name }} ({{ order.code }})",
             "html_body": (
                 "<p>Halo {{ order.buyer_name }},</p>\n"
-                "<p>Kami telah menerima pembayaran Anda sebesar <strong>{{ order.total }}</strong> untuk pesanan "
-                "<strong>{{ order.code }}</strong> ({{ event.name }}, {{ event.when }}).</p>\n"
+                "{% if order.free %}<p>Pendaftaran Anda <strong>{{ order.code }}</strong> untuk "
+                "<strong>{{ event.name }}</strong> ({{ event.when }}) telah terkonfirmasi.</p>\n"
+                "{% else %}<p>Kami telah menerima pembayaran Anda sebesar <strong>{{ order.total }}</strong> untuk "
+                "pesanan <strong>{{ order.code }}</strong> ({{ event.name }}, {{ event.when }}).</p>\n{% endif %}"
                 "<p>Setiap peserta menerima tiketnya melalui email. Semua tiket juga tersedia di "
                 '<a href="{{ order.url }}">halaman pesanan Anda</a>.</p>\n'
                 "<p>Terima kasih,<br>{{ organization.name }}</p>"
             ),
             "text_body": (
                 "Halo {{ order.buyer_name }},\n\n"
-                "Kami telah menerima pembayaran Anda sebesar {{ order.total }} untuk pesanan {{ order.code }} "
-                "({{ event.name }}, {{ event.when }}).\n\n"
+                "{% if order.free %}Pendaftaran Anda {{ order.code }} untuk {{ event.name }} ({{ event.when }}) "
+                "telah terkonfirmasi.{% else %}Kami telah menerima pembayaran Anda sebesar {{ order.total }} untuk "
+                "pesanan {{ order.code }} ({{ event.name }}, {{ event.when }}).{% endif %}\n\n"
                 "Setiap peserta menerima tiketnya melalui email. Semua tiket juga tersedia di halaman pesanan Anda:\n"
                 "{{ order.url }}\n\nTerima kasih,\n{{ organization.name }}"
             ),

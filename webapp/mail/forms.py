@@ -30,7 +30,9 @@ class EventMailSettingsForm(FlaskForm):
     reply_to = EmailField(
         "Reply-To", validators=[Optional(), Email(message="Enter an email address."), Length(max=254)]
     )
-    send_payment_email = BooleanField("Send a payment confirmation to the buyer of a paid order")
+    send_payment_email = BooleanField(
+        "Send the buyer an order confirmation (a payment receipt, or a notice of a free order placed for others)"
+    )
     send_checkin_email = BooleanField("Send a confirmation to attendees when they are checked in")
 
 

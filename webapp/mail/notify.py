@@ -77,14 +77,18 @@ def resend_ticket(registrant: Registrant, *, actor, actor_label: str | None = No
 
 
 def send_payment_email(order: Order) -> Outbox | None:
-    """The payment confirmation to the buyer, for paid (non-free) orders. Filed under the first
-    registrant with the buyer's email, so it shows on their page too."""
-    if order.total <= 0 or order.status != "paid":
+    """The order confirmation to the buyer: a payment receipt for a paid order, and for a free
+    order placed for other people (who get the tickets) so the buyer hears about it too. Filed
+    under the registrant with the buyer's email (else the first), so it shows on a registrant page."""
+    if order.status != "paid":
         return None
     registrants = list(order.registrants.order_by(Registrant.id))
     if not registrants:
         return None
-    buyer = next((r for r in registrants if r.email.lower() == order.buyer_email.lower()), registrants[0])
+    own = next((r for r in registrants if r.email.lower() == order.buyer_email.lower()), None)
+    if order.total <= 0 and own is not None:
+        return None  # a free order: the buyer's own ticket email says it all
+    buyer = own or registrants[0]
     lang = display.language(order.locale)
     context = content.context_for(buyer)
     context["attendee"].update(name=order.buyer_name, first_name=(order.buyer_name.split() or [""])[0])

@@ -34,6 +34,7 @@ PLACEHOLDERS: dict[str, dict[str, str] | str] = {
     "order": {
         "code": "Order code, e.g. K7QW9P",
         "total": "Amount paid, formatted",
+        "free": "“yes” for a free order, empty otherwise (for {% if order.free %})",
         "buyer_name": "Name of the person who ordered",
         "url": "The order page (tickets, payment, cancellation)",
     },
@@ -171,7 +172,13 @@ def sample_values() -> dict:
             "online_url": "",
             "url": "https://example.org/e/sample",
         },
-        "order": {"code": "K7QW9P", "total": "Rp150.000", "buyer_name": "Ana Putri", "url": "https://example.org/o/x"},
+        "order": {
+            "code": "K7QW9P",
+            "total": "Rp150.000",
+            "free": "",
+            "buyer_name": "Ana Putri",
+            "url": "https://example.org/o/x",
+        },
         "organization": {"name": "Sample Organizer", "email": "hello@example.org"},
         "checkin": {"time": "1 Dec 2026, 08:55", "gate": "Main entrance"},
         "ticket_url": "https://example.org/o/x/tickets/1.pdf",
