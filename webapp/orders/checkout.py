@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import peewee as pw
@@ -171,8 +172,12 @@ def admitted_units(quantities: dict[Product, int]) -> list[Product]:
     return units
 
 
-def read_form(event: Event, form, *, access: Access, locale: str, gateways: list[str]) -> Submission:
-    """The checked submission, or CheckoutError with a message per field. Writes nothing."""
+def read_form(
+    event: Event, form, *, access: Access, locale: str, gateways: list[str] | Callable[[], list[str]]
+) -> Submission:
+    """The checked submission, or CheckoutError with a message per field. Writes nothing.
+    `gateways`: the names offered at checkout (or a function giving them, asked only when a
+    payment is due)."""
     now = utcnow()
     errors: dict[str, str] = {}
     closed = registration_closed_reason(event, now) or invitation_problem(event, access)
@@ -212,7 +217,11 @@ def read_form(event: Event, form, *, access: Access, locale: str, gateways: list
     if quote.coupon_error:
         errors["coupon"] = quote.coupon_error
     gateway = (form.get("gateway") or "").strip() or None
-    if quote.total > 0 and not event.requires_approval and gateway not in gateways:
+    if (
+        quote.total > 0
+        and not event.requires_approval
+        and gateway not in (gateways() if callable(gateways) else gateways)
+    ):
         errors["gateway"] = "Choose how you want to pay."
     token = (form.get("checkout_token") or "").strip()
     if not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", token):

@@ -25,6 +25,16 @@ def gateways_for(event: Event) -> list[tuple[str, str]]:
     return list(available_gateways(event.organization, event.currency))  # Midtrans takes IDR only
 
 
+def access_from(event: Event, source) -> checkout.Access:
+    """What the link or the posted form unlocks: hidden products, an invitation, an offer."""
+    return checkout.find_access(
+        event,
+        product_keys=source.getlist("product"),
+        invite_code=source.get("invite", ""),
+        offer_token=source.get("offer", ""),
+    )
+
+
 @dataclass
 class ProductChoice:
     product: Product
@@ -80,12 +90,7 @@ class CheckoutPage:
     def from_request(cls, event: Event) -> CheckoutPage:
         """Built from the query string (first view) or the posted form (live update, errors)."""
         source = request.form if request.method == "POST" else request.args
-        access = checkout.find_access(
-            event,
-            product_keys=source.getlist("product"),
-            invite_code=source.get("invite", ""),
-            offer_token=source.get("offer", ""),
-        )
+        access = access_from(event, source)
         now = utcnow()
         closed = checkout.registration_closed_reason(event, now) or checkout.invitation_problem(event, access)
         products = checkout.visible_products(event, access) if not closed else []

@@ -404,7 +404,9 @@ def add_participants_each(
                 subtotal=product.price, total=product.price, gateway="manual", source=source,
                 send_ticket=send_ticket, paid_at=now if paid else None,
             )  # fmt: skip
-            item = OrderItem.create(organization=event.organization_id, order=order, product=product, price=product.price)
+            item = OrderItem.create(
+                organization=event.organization_id, order=order, product=product, price=product.price
+            )
             Registrant.create(
                 organization=event.organization_id, event=event, order=order, product=product, item=item,
                 name=name, email=email, answers=person.get("answers") or {}, ticket_secret=new_ticket_secret(),

@@ -12,7 +12,7 @@ from webapp.events.models import Event
 from webapp.orders import answers as answer_rules
 from webapp.orders import checkout, service, waitlist
 from webapp.orders.models import Order, Registrant, WaitingListEntry
-from webapp.orders.page import CheckoutPage, gateways_for, order_view
+from webapp.orders.page import CheckoutPage, access_from, gateways_for, order_view
 
 bp = Blueprint("orders", __name__)
 log = logging.getLogger("rollcall.orders")
@@ -46,16 +46,17 @@ def register(org_slug: str, event_slug: str):
     event = _event(org_slug, event_slug)
     if request.method == "GET":
         return _render_checkout(event, CheckoutPage.from_request(event))
-    page = CheckoutPage.from_request(event)
     done = checkout.existing_order(request.form.get("checkout_token", ""))
     if done is not None and done.event_id == event.id:
         return redirect(url_for("orders.order_page", secret=done.secret), code=303)
     try:
         submission = checkout.read_form(
-            event, request.form, access=page.access, locale=str(get_locale() or "en"), gateways=page.gateway_names
-        )
+            event, request.form, access=access_from(event, request.form), locale=str(get_locale() or "en"),
+            gateways=lambda: [name for name, _ in gateways_for(event)],
+        )  # fmt: skip
         order, created = checkout.place_order(submission)
     except checkout.CheckoutError as exc:
+        page = CheckoutPage.from_request(event)
         page.errors = exc.errors
         page.show_errors()
         return _render_checkout(event, page, 422)

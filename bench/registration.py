@@ -1,0 +1,109 @@
+"""Registration throughput: concurrent buyers post the registration form (CSRF and all) to
+gunicorn on SQLite until a ticket type sells out, and the seats sold are counted afterwards.
+
+Prints completed registrations per second, p50/p99 latency of a registration, and the number of
+oversold seats (registrants in paid or pending orders beyond the quota: must be 0).
+
+    python -m bench.registration [--clients 16] [--attempts 1500] [--quota 1200] [--worker]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import secrets
+import sys
+import threading
+import time
+
+from bench.common import Client, Instance, Timings, run_concurrently
+
+SEED = """
+import datetime as dt
+from webapp.accounts import service as accounts
+from webapp.catalog.models import Product
+from webapp.db import utcnow
+from webapp.events.models import Event
+user = accounts.create_user("bench@example.org", "Bench", "bench-password-123")
+org = accounts.create_organization("Bench Org", user, slug="bench")
+start = utcnow() + dt.timedelta(days=30)
+event = Event.create(organization=org, slug="launch", name="Launch", starts_at=start,
+                     ends_at=start + dt.timedelta(hours=6), status="published", currency="IDR",
+                     max_tickets_per_order=10)
+Product.create(organization=org, event=event, name="Seat", price=0, currency="IDR", quota={quota})
+print(Product.select().first().id)
+"""
+
+COUNT = """
+from webapp.orders.models import Order, Registrant
+print(Registrant.select().join(Order).where(Order.status.in_(("paid", "pending"))).count())
+"""
+
+PATH = "/e/bench/launch/register"
+
+
+def _token(html: bytes) -> str:
+    match = re.search(rb'name="csrf_token" value="([^"]+)"', html)
+    if not match:
+        raise RuntimeError("no CSRF token on the registration page")
+    return match.group(1).decode()
+
+
+def drive(base_url: str, product_id: int, clients: int, attempts: int) -> tuple[Timings, dict[str, int]]:
+    per_client = max(1, attempts // clients)
+    outcomes = {"registered": 0, "sold_out": 0, "other": 0}
+    lock = threading.Lock()
+
+    def work(index: int, timings: Timings) -> None:
+        client = Client(base_url)
+        status, body, response = client.request("GET", PATH)
+        client.headers["Cookie"] = response.getheader("Set-Cookie", "").split(";")[0]
+        csrf = _token(body)
+        for n in range(per_client):
+            form = {
+                "csrf_token": csrf,
+                "checkout_token": secrets.token_urlsafe(24),
+                f"qty-{product_id}": "1",
+                "buyer_name": f"Buyer {index}-{n}",
+                "buyer_email": f"buyer{index}-{n}@example.org",
+            }
+            start = time.perf_counter()
+            status, body, _ = client.request("POST", PATH, form=form)
+            elapsed = time.perf_counter() - start
+            kind = "registered" if status == 303 else "sold_out" if status == 422 and b"Sold out" in body else "other"
+            with lock:
+                outcomes[kind] += 1
+            if kind == "registered":
+                timings.seconds.append(elapsed)
+            elif kind == "other":
+                timings.errors += 1
+
+    return run_concurrently(clients, work), outcomes
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--attempts", type=int, default=1500)
+    parser.add_argument("--quota", type=int, default=1200)
+    parser.add_argument("--worker", action="store_true", help="also run the task worker (emails, contact sync)")
+    parser.add_argument("--huey-url", default="", help="task queue (default: SQLite in the instance; redis://...)")
+    args = parser.parse_args(argv if argv is not None else [])
+    with Instance.create(**({"HUEY_URL": args.huey_url} if args.huey_url else {})) as instance:
+        product_id = int(instance.python(SEED.format(quota=args.quota)).strip())
+        with instance.gunicorn() as base_url:
+            drive(base_url, product_id, 2, 4)  # warm up both workers (4 seats)
+            if args.worker:
+                with instance.worker():
+                    timings, outcomes = drive(base_url, product_id, args.clients, args.attempts)
+            else:
+                timings, outcomes = drive(base_url, product_id, args.clients, args.attempts)
+        taken = int(instance.python(COUNT).strip())
+    print(timings.report(f"registration, {args.clients} clients, quota {args.quota}", unit="registrations"))
+    print(f"outcomes: {outcomes['registered']} registered, {outcomes['sold_out']} refused as sold out, "
+          f"{outcomes['other']} other answers")  # fmt: skip
+    print(f"seats taken {taken} of {args.quota}; oversold seats: {max(taken - args.quota, 0)}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
