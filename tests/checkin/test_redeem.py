@@ -237,3 +237,14 @@ def test_forced_second_entry_on_a_single_entry_list(event, ticket, supervisor):
 
 def test_invalid_ticket_cannot_be_forced(event, supervisor):
     assert scan(event, "NOPE", user=supervisor, force_reason="let them in").reason == "invalid"
+
+
+def test_check_in_reaches_the_contact_timeline(event, ticket):
+    from webapp.contacts.models import Activity, Contact
+
+    registrant = make_registrant(event, ticket, attendees=[{"name": "Made Wirawan", "email": "made@example.org"}])
+    answer = scan(event, registrant, gate="East")
+    contact = Contact.get(Contact.email == "made@example.org")
+    activity = Activity.get((Activity.contact == contact) & (Activity.kind == "checked_in"))
+    assert activity.registrant_id == registrant.id and "East" in activity.summary
+    assert activity.data["checkin_id"] == answer.checkin.id

@@ -57,7 +57,7 @@ def door_answers(registrant: Registrant) -> list[tuple[str, str]]:
     """The answers the operator chose to show at the door (Question.show_at_checkin), as
     (label, text) pairs, per-attendee answers from the registrant, per-order ones from the order."""
     questions = (
-        Question.select()
+        Question.select(Question.id, Question.label, Question.per_attendee)
         .where((Question.event == registrant.event_id) & (Question.show_at_checkin == True))  # noqa: E712
         .order_by(Question.position, Question.id)
     )

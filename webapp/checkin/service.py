@@ -126,50 +126,68 @@ class _Scan:
         if self.kind == "exit":
             return self.exit(registrant)
 
-        attendance = Attendance.get_or_none(
-            (Attendance.checkin_list == self.list) & (Attendance.registrant == registrant)
-        )
-        failure = _failure(self.list, registrant, attendance, self.now)
-        previous = _previous(attendance) if failure == "already_checked_in" else None
+        failure = _order_failure(registrant)
+        if failure is None and (later := _ticket_failure(self.list, registrant, self.now)):
+            # already_checked_in comes before the ticket's own rules: look at the attendance first.
+            failure = "already_checked_in" if self.already_in(registrant) else later
         if failure and not (self.force_reason and failure in FORCEABLE):
-            return self.refuse(failure, registrant, previous=previous)
-
+            return self.refuse(failure, registrant)
+        if self.force_reason and failure is None and self.already_in(registrant):
+            failure = "already_checked_in"  # recorded as what the supervisor overrode
         if not self.claim(registrant):
-            attendance = Attendance.get((Attendance.checkin_list == self.list) & (Attendance.registrant == registrant))
-            return self.refuse("already_checked_in", registrant, previous=_previous(attendance))
+            return self.refuse("already_checked_in", registrant)
         return self.admit(registrant, overridden=failure)
 
+    def attendance(self, registrant: Registrant) -> Attendance | None:
+        return Attendance.get_or_none((Attendance.checkin_list == self.list) & (Attendance.registrant == registrant))
+
+    def already_in(self, registrant: Registrant) -> bool:
+        attendance = self.attendance(registrant)
+        return attendance is not None and attendance.entries > 0 and self._entry_refused(attendance)
+
+    def _entry_refused(self, attendance: Attendance) -> bool:
+        if self.list.multi_entry:
+            return False
+        return attendance.inside or not self.list.allow_exit
+
     def claim(self, registrant: Registrant) -> bool:
-        """The database decides: the row changes for exactly one concurrent entry."""
-        Attendance.insert(
-            organization=self.event.organization_id, checkin_list=self.list, registrant=registrant, updated_at=self.now
-        ).on_conflict_ignore().execute()
-        condition = (Attendance.checkin_list == self.list) & (Attendance.registrant == registrant)
+        """The database decides, in one statement: the row is inserted, or updated when the list's
+        rule allows another entry; a concurrent second entry changes nothing and loses."""
+        entry = {
+            Attendance.entries: Attendance.entries + 1,
+            Attendance.inside: True,
+            Attendance.last_entry_at: self.now,
+            Attendance.last_gate: self.gate,
+            Attendance.updated_at: self.now,
+        }
+        allowed = None
         if not self.list.multi_entry and not self.force_reason:
+            allowed = Attendance.entries == 0
             if self.list.allow_exit:  # back in after an exit scan
-                condition &= (Attendance.entries == 0) | (Attendance.inside == False)  # noqa: E712
-            else:
-                condition &= Attendance.entries == 0
-        changed = (
-            Attendance.update(
-                entries=Attendance.entries + 1,
+                allowed |= Attendance.inside == False  # noqa: E712
+        query = (
+            Attendance.insert(
+                organization=self.event.organization_id,
+                checkin_list=self.list,
+                registrant=registrant,
+                entries=1,
                 inside=True,
                 last_entry_at=self.now,
                 last_gate=self.gate,
                 updated_at=self.now,
             )
-            .where(condition)
-            .execute()
+            .on_conflict(conflict_target=(Attendance.checkin_list, Attendance.registrant), update=entry, where=allowed)
+            .returning(Attendance.id)
         )
-        return changed == 1
+        return len(list(query.execute())) == 1
 
     def admit(self, registrant: Registrant, overridden: str | None) -> Answer:
         data = {"overridden": overridden} if overridden else {}
         checkin = self.log("ok", None, registrant, data)
-        Registrant.update(checked_in_at=self.now).where(
-            (Registrant.id == registrant.id) & Registrant.checked_in_at.is_null()
-        ).execute()
-        if registrant.checked_in_at is None:
+        if registrant.checked_in_at is None:  # the first entry: attended
+            Registrant.update(checked_in_at=self.now).where(
+                (Registrant.id == registrant.id) & Registrant.checked_in_at.is_null()
+            ).execute()
             registrant.checked_in_at = self.now
         if self.force_reason:
             audit.record(
@@ -194,8 +212,9 @@ class _Scan:
         checkin = self.log("ok", None, registrant, {})
         return Answer("ok", registrant=registrant, checkin=checkin, kind="exit")
 
-    def refuse(self, reason: str, registrant: Registrant | None, *, previous=None, data=None) -> Answer:
+    def refuse(self, reason: str, registrant: Registrant | None, *, data=None) -> Answer:
         data = dict(data or {})
+        previous = _previous(self.attendance(registrant)) if reason == "already_checked_in" else None
         if previous:
             data["previous"] = {"at": previous["at"].isoformat() if previous["at"] else None, "gate": previous["gate"]}
         checkin = self.log("error", reason, registrant, data)
@@ -233,9 +252,19 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+# What a scan needs to know: narrow columns keep the hot path cheap.
+_HOLDER_COLUMNS = (
+    Registrant.id, Registrant.organization, Registrant.event, Registrant.order, Registrant.product,
+    Registrant.contact, Registrant.name, Registrant.email, Registrant.answers, Registrant.ticket_secret,
+    Registrant.canceled, Registrant.blocked, Registrant.checked_in_at,
+    Order.id, Order.code, Order.status, Order.approval, Order.flag, Order.answers,
+    Product.id, Product.name, Product.admits_entry,
+)  # fmt: skip
+
+
 def _holder(secret: str) -> Registrant | None:
     return (
-        Registrant.select(Registrant, Order, Product)
+        Registrant.select(*_HOLDER_COLUMNS)
         .join(Order)
         .switch(Registrant)
         .join(Product)
@@ -244,8 +273,8 @@ def _holder(secret: str) -> Registrant | None:
     )
 
 
-def _failure(checkin_list: CheckinList, registrant: Registrant, attendance: Attendance | None, now) -> str | None:
-    """The first rule this entry breaks, in DESIGN.md's order, or None."""
+def _order_failure(registrant: Registrant) -> str | None:
+    """The order's verdict, the first rules in DESIGN.md's order."""
     order = registrant.order
     if order.status in ("pending", "expired"):
         return "unpaid"
@@ -253,9 +282,11 @@ def _failure(checkin_list: CheckinList, registrant: Registrant, attendance: Atte
         return "canceled"
     if order.approval in ("pending", "declined"):
         return "unapproved"
-    if attendance is not None and attendance.entries > 0 and not checkin_list.multi_entry:
-        if attendance.inside or not checkin_list.allow_exit:
-            return "already_checked_in"
+    return None
+
+
+def _ticket_failure(checkin_list: CheckinList, registrant: Registrant, now: dt.datetime) -> str | None:
+    """The list's rules for this ticket, after already_checked_in in DESIGN.md's order."""
     if not registrant.product.admits_entry:
         return "product"
     if not checkin_list.all_products and registrant.product_id not in (checkin_list.product_ids or []):
@@ -313,7 +344,7 @@ def _replay(checkin_list: CheckinList, nonce: str) -> Answer | None:
 
 def _holder_by_id(registrant_id: int) -> Registrant | None:
     return (
-        Registrant.select(Registrant, Order, Product)
+        Registrant.select(*_HOLDER_COLUMNS)
         .join(Order)
         .switch(Registrant)
         .join(Product)

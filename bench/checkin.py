@@ -1,0 +1,150 @@
+"""Door throughput: concurrent scanners against gunicorn + SQLite through the JSON check-in endpoint,
+signed in as door staff exactly like the scanner page (session cookie + CSRF header).
+
+    python -m bench.checkin [--tickets 3000] [--gates 16] [--workers 2] [--threads 4]
+
+Gates work in pairs that scan the same tickets in the same order at the same time (two doors, one
+queue), so every ticket is raced once: exactly one `ok` per ticket is expected. Prints scans per
+second, p50 and p99 latency, and double admissions (tickets let in twice; must be 0), counted from
+the answers and again from the check-in log in the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import uuid
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import Client, Instance, Timings, run_concurrently, timed  # noqa: E402
+
+DOOR_EMAIL, DOOR_PASSWORD = "door@example.org", "door-password-123"
+
+SEED = """
+import json
+from webapp.accounts import service as accounts
+from webapp.accounts.models import Membership
+from webapp.catalog.models import Product
+from webapp.db import db, utcnow
+from webapp.events.models import Event
+from webapp.orders.models import Order, OrderItem, Registrant
+from webapp.tickets.secret import new_ticket_secret
+import datetime as dt, secrets
+owner = accounts.create_user("bench@example.org", "Bench", "bench-password-123")
+org = accounts.create_organization("Bench Org", owner)
+door = accounts.create_user("{email}", "Door", "{password}")
+Membership.create(user=door, organization=org, role="door")
+start = utcnow() + dt.timedelta(hours=1)
+event = Event.create(organization=org, slug="bench", name="Bench Conf", starts_at=start, ends_at=start + dt.timedelta(hours=8), status="published")
+product = Product.create(organization=org, event=event, name="Pass", currency="IDR")
+out = []
+with db.atomic():
+    for n in range({tickets}):
+        order = Order.create(organization=org, event=event, code=f"B{{n:07d}}", secret=secrets.token_hex(16), status="paid",
+                             buyer_name=f"Guest {{n}}", buyer_email=f"guest{{n}}@example.org", currency="IDR", paid_at=utcnow())
+        item = OrderItem.create(organization=org, order=order, product=product, price=0)
+        secret = new_ticket_secret()
+        Registrant.create(organization=org, event=event, order=order, product=product, item=item, name=f"Guest {{n}}",
+                          email=f"guest{{n}}@example.org", ticket_secret=secret)
+        out.append(secret)
+print(json.dumps({{"event_id": event.id, "secrets": out}}))
+"""
+
+COUNT_DOUBLES = """
+from webapp.checkin.models import Checkin
+import peewee as pw
+rows = (Checkin.select(Checkin.registrant, pw.fn.COUNT(Checkin.id)).where(Checkin.result == "ok")
+        .group_by(Checkin.registrant).having(pw.fn.COUNT(Checkin.id) > 1).count())
+print(rows)
+"""
+
+
+def door_client(url: str, event_id: int) -> Client:
+    """A keep-alive client signed in as door staff, sending the page's CSRF token like scanner.js."""
+    client = Client(url)
+    status, body, response = client.request("GET", "/login")
+    client.headers["Cookie"] = _cookie(response)
+    token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', body).group(1).decode()
+    form = {"email": DOOR_EMAIL, "password": DOOR_PASSWORD, "csrf_token": token}
+    status, body, response = client.request("POST", "/login", form=form)
+    if status != 302:
+        raise RuntimeError(f"sign-in failed ({status})")
+    client.headers["Cookie"] = _cookie(response)
+    status, body, response = client.request("GET", f"/checkin/{event_id}")
+    client.headers["X-CSRFToken"] = re.search(rb'name="csrf-token" content="([^"]+)"', body).group(1).decode()
+    if response.getheader("Set-Cookie"):
+        client.headers["Cookie"] = _cookie(response)
+    return client
+
+
+def _cookie(response) -> str:
+    return "; ".join(c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie") or [])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=3000)
+    parser.add_argument("--gates", type=int, default=16, help="concurrent scanning clients (an even number)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    args, _ = parser.parse_known_args()
+    gates = max(2, args.gates - args.gates % 2)
+
+    with Instance.create() as instance:
+        seed = SEED.format(email=DOOR_EMAIL, password=DOOR_PASSWORD, tickets=args.tickets)
+        seeded = json.loads(instance.python(seed).strip().splitlines()[-1])
+        event_id, secrets = seeded["event_id"], seeded["secrets"]
+        pairs = gates // 2
+        queues = [secrets[p::pairs] for p in range(pairs)]  # each pair of gates shares one queue
+        answers: list[list[tuple[str, str, str | None]]] = [[] for _ in range(gates)]
+
+        with instance.gunicorn(workers=args.workers, threads=args.threads) as url:
+            path = f"/api/v1/events/{event_id}/checkins"
+
+            def warm_up(index: int, timings: Timings) -> None:
+                client = door_client(url, event_id)
+                for _ in range(20):
+                    client.request("GET", f"/api/v1/events/{event_id}/checkins/stats")
+
+            run_concurrently(args.workers * args.threads, warm_up)
+
+            def gate(index: int, timings: Timings) -> None:
+                client = door_client(url, event_id)
+                name = f"Gate {index}"
+                for secret in queues[index // 2]:
+
+                    def one(secret: str = secret) -> bool:
+                        status, body, _ = client.request(
+                            "POST", path, json_body={"secret": secret, "gate": name, "nonce": uuid.uuid4().hex}
+                        )
+                        if status != 200:
+                            return False
+                        answer = json.loads(body)
+                        answers[index].append((secret, answer["result"], answer["reason"]))
+                        return True
+
+                    timed(timings, one)
+
+            timings = run_concurrently(gates, gate)
+
+        oks = Counter(secret for per_gate in answers for secret, result, _ in per_gate if result == "ok")
+        reasons = Counter(reason for per_gate in answers for _, result, reason in per_gate if result != "ok")
+        doubles = sum(1 for n in oks.values() if n > 1)
+        never = len(secrets) - len(oks)
+        logged_doubles = int(instance.python(COUNT_DOUBLES).strip().splitlines()[-1])
+
+    print(timings.report(f"{gates} gates ({pairs} pairs racing), gunicorn {args.workers}x{args.threads}", "scans"))
+    print(f"scans/s: {len(timings.seconds) / timings.wall:.0f}")
+    print(f"p50: {timings.percentile(50):.1f} ms   p99: {timings.percentile(99):.1f} ms")
+    print(f"tickets: {len(secrets)}; admitted once: {sum(1 for n in oks.values() if n == 1)}; never admitted: {never}")
+    print(f"refusals: {dict(reasons)}")
+    print(f"double admissions: {doubles} (answers), {logged_doubles} (check-in log)")
+
+
+if __name__ == "__main__":
+    main()
