@@ -19,7 +19,10 @@ def seed_demo() -> Organization:
         org = accounts.create_organization("Demo Events", user, slug="demo", timezone="Asia/Jakarta")
         from webapp.events.demo import seed as seed_events
 
-        seed_events(org, user)
+        event = seed_events(org, user)
+        from webapp.orders.demo import seed as seed_orders
+
+        seed_orders(event, user)
         from webapp.payments.demo import seed as seed_payments
 
         seed_payments(org)

@@ -173,3 +173,11 @@ def test_approval_flow(app):
     assert Order.get_by_id(second.id).status == "canceled"
     kinds = [m.kind for m in Outbox.select().order_by(Outbox.id)]
     assert kinds == ["order.approved", "order.declined"]
+
+
+def test_demo_has_paid_registrations_and_a_bank_transfer_to_confirm(runner):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert Order.select().where(Order.status == "paid").count() == 4
+    pending = Order.get(Order.status == "pending")
+    assert pending.buyer_name == "Dewi Lestari" and pending.expires_at is None
