@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 
 from webapp.db import db, on_commit, task_connection
 
@@ -39,11 +40,21 @@ def with_app(fn):
     return wrapper
 
 
+_app_lock = threading.Lock()
+
+
 @functools.cache
-def _worker_app():
+def _build_app():
     from webapp import create_app
 
     return create_app()
+
+
+def _worker_app():
+    # Built once, under a lock: create_app binds the database, which two worker threads must
+    # not do at the same time.
+    with _app_lock:
+        return _build_app()
 
 
 def enqueue_after_commit(task, *args, **kwargs) -> None:
@@ -53,10 +64,7 @@ def enqueue_after_commit(task, *args, **kwargs) -> None:
 
 
 def _ensure_bound() -> None:
-    # The consumer process never runs create_app; bind the database from the settings on first use.
+    # The consumer process never runs create_app otherwise: its one app, built on first use,
+    # binds the database (once: rebinding under a running task would split its transaction).
     if db.obj is None:
-        import config
-        from webapp.db import make_database
-
-        settings = config.load()
-        db.initialize(make_database(settings.database_url, settings.db_pool_size))
+        _worker_app()
