@@ -147,45 +147,44 @@ def handle_notification(
     """Verify and apply one notification sent to this organization's endpoint for the gateway.
     Every notification is logged with what came of it. Never raises: a bad signature answers 4xx,
     a gateway we could not reach to confirm answers 503 (the gateway retries later)."""
-    org_exists = Organization.select().where(Organization.id == org_id).exists()
-    entry = PaymentNotification.create(
-        organization=org_id if org_exists else None,
+    entry = PaymentNotification(
         gateway=gateway_name[:32],
         remote_addr=remote_addr[:64],
         headers={k: headers[k][:500] for k in LOGGED_HEADERS if k in headers},
         body=body[:BODY_LOG_LIMIT].decode("utf-8", "replace"),
     )
     try:
-        answer = _handle(entry, gateway_name, org_id if org_exists else None, body, headers)
+        answer = _handle(entry, gateway_name, org_id, body, headers)
     except NotificationRejected as exc:
         answer = NotificationAnswer(exc.status, "rejected", str(exc))
     except (GatewayError, GatewayUnavailable, vault.SecretUnreadable) as exc:
         answer = NotificationAnswer(503, "error", str(exc))
     except Exception as exc:  # a bug must not lose the notification: it is logged and retried
-        log.exception("notification %s for %s/%s failed", entry.id, gateway_name, org_id)
+        log.exception("notification for %s/%s failed", gateway_name, org_id)
         answer = NotificationAnswer(503, "error", f"{type(exc).__name__}: {exc}")
     if answer.status >= 400:
-        log.warning("notification %s for %s/%s %s: %s", entry.id, gateway_name, org_id, answer.outcome, answer.message)
-    PaymentNotification.update(outcome=answer.outcome, error=answer.message[:500], http_status=answer.status).where(
-        PaymentNotification.id == entry.id
-    ).execute()
+        log.warning("notification for %s/%s %s: %s", gateway_name, org_id, answer.outcome, answer.message)
+    if entry.organization_id is None and Organization.select().where(Organization.id == org_id).exists():
+        entry.organization = org_id  # rejected before its settings were read: still the org's to see
+    entry.outcome, entry.error, entry.http_status = answer.outcome, answer.message[:500], answer.status
+    entry.save()  # one write, whatever happened
     return answer
 
 
-def _handle(entry, gateway_name: str, org_id: int | None, body: bytes, headers: dict[str, str]) -> NotificationAnswer:
+def _handle(
+    entry: PaymentNotification, gateway_name: str, org_id: int, body: bytes, headers: dict[str, str]
+) -> NotificationAnswer:
     gateway = gateways.registry().get(gateway_name)
     if gateway is None or not gateway.receives_notifications or not gateway.is_offered():
         raise NotificationRejected(f"no gateway {gateway_name!r} takes notifications here", status=404)
-    creds = credentials(org_id, gateway_name) if org_id is not None else None
+    creds = credentials(org_id, gateway_name)
     if creds is None:
         raise NotificationRejected("this organization has not set up this gateway", status=404)
+    entry.organization = org_id
     report = gateway.read_notification(body, headers, creds)
-    PaymentNotification.update(verified=True, gateway_status=report.status[:64]).where(
-        PaymentNotification.id == entry.id
-    ).execute()
+    entry.verified, entry.gateway_status = True, report.status[:64]
     outcome, payment = apply_report(org_id, gateway_name, report)
-    if payment is not None:
-        PaymentNotification.update(payment=payment.id).where(PaymentNotification.id == entry.id).execute()
+    entry.payment = payment.id if payment is not None else None
     return NotificationAnswer(200, outcome)
 
 
