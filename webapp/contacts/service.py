@@ -289,28 +289,19 @@ def set_stage(contact: Contact, stage: str, *, source: str, actor=None, actor_la
     if stage not in FUNNEL_STAGES:
         raise ContactError(f"Unknown stage {stage!r}.", "stage")
     source = (source or "person")[:32]
-    if contact.stage == stage:
-        return False
     old = contact.stage
-    with db.atomic():
-        contact.stage, contact.stage_source, contact.updated_at = stage, source, utcnow()
-        contact.save(only=[Contact.stage, Contact.stage_source, Contact.updated_at])
-        record_activity(
-            contact,
-            "stage_changed",
-            summary=f"Stage {rules.stage_label(old)} → {rules.stage_label(stage)} ({source})",
-            data={"from": old, "to": stage, "source": source},
-        )
-        _audit(
-            contact,
-            "contact.stage",
-            actor=actor,
-            actor_label=actor_label,
-            summary=f"{contact.email}: {old} → {stage}",
-            changes={"stage": [old, stage]},
-        )
-        _changed(contact)
-    return True
+    summary = f"Stage {rules.stage_label(old)} → {rules.stage_label(stage)} ({source})"
+    return _change(
+        contact,
+        "stage",
+        stage,
+        kind="stage_changed",
+        summary=summary,
+        actor=actor,
+        actor_label=actor_label,
+        data={"from": old, "to": stage, "source": source},
+        also={"stage_source": source},
+    )
 
 
 def set_status(
@@ -325,21 +316,38 @@ def set_status(
     """active / unsubscribed / bounced. False when unchanged."""
     if status not in CONTACT_STATUSES:
         raise ContactError(f"Unknown status {status!r}.", "status")
-    if contact.status == status:
-        return False
     old = contact.status
+    summary = f"Status {old} → {status}" + (f": {reason}" if reason else "")
+    return _change(
+        contact,
+        "status",
+        status,
+        kind=kind,
+        summary=summary,
+        actor=actor,
+        actor_label=actor_label,
+        data={"from": old, "to": status},
+    )
+
+
+def _change(contact: Contact, field: str, new: str, *, kind, summary, actor, actor_label, data, also=None) -> bool:
+    """Set one lifecycle field, with its timeline entry, audit entry and signal."""
+    old = getattr(contact, field)
+    if old == new:
+        return False
+    values = {field: new, **(also or {}), "updated_at": utcnow()}
     with db.atomic():
-        contact.status, contact.updated_at = status, utcnow()
-        contact.save(only=[Contact.status, Contact.updated_at])
-        summary = f"Status {old} → {status}" + (f": {reason}" if reason else "")
-        record_activity(contact, kind, summary=summary, data={"from": old, "to": status})
+        for name, value in values.items():
+            setattr(contact, name, value)
+        contact.save(only=[getattr(Contact, name) for name in values])
+        record_activity(contact, kind, summary=summary, data=data)
         _audit(
             contact,
-            "contact.status",
+            f"contact.{field}",
             actor=actor,
             actor_label=actor_label,
-            summary=f"{contact.email}: {old} → {status}",
-            changes={"status": [old, status]},
+            summary=f"{contact.email}: {old} → {new}",
+            changes={field: [old, new]},
         )
         _changed(contact)
     return True
