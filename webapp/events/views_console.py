@@ -6,8 +6,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 
 from webapp import timeutil
-from webapp.events import forms, service, text
+from webapp.events import forms, service, text, translations
 from webapp.events.models import EVENT_STATUSES, Event
+from webapp.events.translation_form import translation_form
 from webapp.security import org_id, role_required
 
 bp = Blueprint("events", __name__, url_prefix="/console/events")
@@ -226,31 +227,20 @@ def console_languages(event_id: int):
 @role_required("manager")
 def console_translation(event_id: int, locale: str):
     """Every operator text of the event (details, products, questions) in one other language."""
-    from webapp.catalog import service as catalog
-    from webapp.events.translation_form import translation_form
-
     event = get_event(event_id)
     if locale not in (event.languages or [])[1:]:
         return redirect(url_for("events.console_languages", event_id=event.id))
-    products = _products(event)
-    questions = catalog.event_questions(event)
-    form = translation_form(
-        event, products, questions, locale, formdata=request.form if request.method == "POST" else None
-    )
+    products, questions = translations.translatable_rows(event)
+    formdata = request.form if request.method == "POST" else None
+    form = translation_form(event, products, questions, locale, formdata=formdata)
     if request.method == "POST" and form.validate():
-        texts = form.texts()
-        from webapp.db import db
-
-        with db.atomic():
-            service.update_translation(event, locale, texts["event"], actor=current_user)
-            for product in products:
-                catalog.update_product_translation(product, locale, texts["products"][product.id], actor=current_user)
-            for question in questions:
-                catalog.update_question_translation(
-                    question, locale, texts["questions"][question.id], actor=current_user
-                )
-        flash(f"{service.LANGUAGES[locale]} texts saved.", "success")
-        return redirect(url_for("events.console_translation", event_id=event.id, locale=locale), code=303)
+        try:
+            translations.save_translations(event, locale, form.texts(), actor=current_user)
+        except service.FieldError as exc:
+            apply_field_error(form, exc)
+        else:
+            flash(f"{service.LANGUAGES[locale]} texts saved.", "success")
+            return redirect(url_for("events.console_translation", event_id=event.id, locale=locale), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template(
         "console/events/translation.html",
@@ -261,9 +251,3 @@ def console_translation(event_id: int, locale: str):
         products=products,
         questions=questions,
     ), status
-
-
-def _products(event: Event):
-    from webapp.catalog.models import Product
-
-    return list(Product.select().where(Product.event == event.id).order_by(Product.position, Product.id))
