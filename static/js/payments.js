@@ -1,4 +1,4 @@
-// Copy buttons on the bank transfer page: <button data-copy="#element-id">.
+// Copy buttons on the bank transfer details: <button data-copy="#element-id" data-copied="Copied">.
 document.addEventListener("click", (e) => {
   const button = e.target.closest("[data-copy]");
   if (!button || !navigator.clipboard) return;
@@ -6,7 +6,7 @@ document.addEventListener("click", (e) => {
   if (!source) return;
   navigator.clipboard.writeText(source.textContent.trim()).then(() => {
     const label = button.textContent;
-    button.textContent = "Copied";
+    button.textContent = button.dataset.copied || "Copied";
     setTimeout(() => { button.textContent = label; }, 1500);
   });
 });

@@ -206,3 +206,13 @@ def test_the_notification_log_keeps_half_a_year(org):
     assert service.prune_notifications() == 1
     assert PaymentNotification.get_or_none(PaymentNotification.id == old.id) is None
     assert PaymentNotification.get_or_none(PaymentNotification.id == recent.id) is not None
+
+
+def test_an_organization_turning_the_test_gateway_off_stops_open_attempts(client, org):
+    configure_gateway(org, "test")
+    order = make_pending_order(org)
+    service.start_payment(order, "test")
+    configure_gateway(org, "test", enabled=False)
+    assert client.get(f"/pay/{order.secret}/test").status_code == 404
+    assert client.post(f"/pay/{order.secret}/test", data={"result": "pay"}).status_code == 404
+    assert reload(order).status == "pending"

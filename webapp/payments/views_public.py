@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 
 from webapp.extensions import csrf
-from webapp.payments import service
+from webapp.payments import gateway_settings, service
 from webapp.payments.gateway_settings import bank_details
 from webapp.payments.gateways.simulated import gateway as test_gateway
 
@@ -39,16 +39,16 @@ def pay_page(secret: str, gateway_name: str):
             bank=bank_details(order.organization_id),
             order_url=_order_url(order),
         )
-    if gateway_name == "test" and test_gateway.is_offered():
+    if gateway_name == "test" and _test_gateway_on(order.organization_id):
         return render_template("public/payments/test.html", order=order, payment=payment, order_url=_order_url(order))
     abort(404)
 
 
 @bp.post("/pay/<secret>/test")
 def simulate(secret: str):
-    if not test_gateway.is_offered():
-        abort(404)
     payment = service.pay_page_payment(secret, "test")
+    if not _test_gateway_on(payment.organization_id):
+        abort(404)
     result = request.form.get("result")
     if result not in ("pay", "fail"):
         abort(400)
@@ -64,6 +64,12 @@ def simulate(secret: str):
 def payment_bank_details(order):
     """The bank account an order's attendee transfers to (for the order page's partial)."""
     return bank_details(order.organization_id)
+
+
+def _test_gateway_on(org_id: int) -> bool:
+    # Offered by the installation and still enabled by the organization: turning it off also
+    # stops attempts opened before from being "paid".
+    return gateway_settings.is_enabled(org_id, test_gateway)
 
 
 def _order_url(order) -> str | None:
