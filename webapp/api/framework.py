@@ -105,7 +105,7 @@ def page_query() -> dict[str, Field]:
 
 def list_of(item: Obj) -> Obj:
     return Obj(
-        f"{item.name}List",
+        f"{item.name}Page",
         {
             "data": Array(item),
             "next_cursor": Str(null=True, description="Pass as `cursor` for the next page; null on the last."),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from webapp.api.framework import OPERATIONS, PREFIX, Operation
-from webapp.api.schema import Map, Obj, Str
+from webapp.api.schema import Components, Map, Obj, Str
 
 ERROR = Obj(
     "Error",
@@ -57,7 +57,7 @@ first answer (header `Idempotent-Replayed: true`) for 24 hours; with another bod
 
 def _error_statuses(op: Operation) -> list[int]:
     if op.external:
-        return sorted({401, 403, 429, *op.extra_errors, *((409,) if op.method == "POST" else ())})
+        return sorted({401, 403, 429, *op.extra_errors, *((409, 422) if op.method == "POST" else ())})
     statuses = [401, 403, 429, 422]
     if op.path_params:
         statuses.append(404)
@@ -119,7 +119,7 @@ def _operation(op: Operation, components: dict) -> dict:
 
 
 def document(base_url: str = "") -> dict:
-    components: dict[str, Any] = {}
+    components = Components()
     error_ref = ERROR.json_schema(components)
     paths: dict[str, dict] = {}
     for op in sorted(OPERATIONS, key=lambda o: (o.tag, o.openapi_path)):

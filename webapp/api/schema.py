@@ -421,6 +421,9 @@ class Obj(Field):
         return out
 
     def _schema(self, components):
+        owners = getattr(components, "owners", None)
+        if owners is not None and owners.setdefault(self.name, self) is not self:
+            raise ValueError(f"two different schemas are named {self.name!r}")
         if self.name not in components:
             components[self.name] = None  # a placeholder first: recursion stays finite
             schema: dict[str, Any] = {
@@ -442,6 +445,14 @@ class Obj(Field):
     def partial(self, name: str) -> Obj:
         """The same properties, none required (for PATCH bodies)."""
         return Obj(name, self.fields, description=self.description)
+
+
+class Components(dict):
+    """The schemas of a document by name; refuses two different declarations of one name."""
+
+    def __init__(self):
+        super().__init__()
+        self.owners: dict[str, Obj] = {}
 
 
 def Out(name: str, fields: dict[str, Field], **kwargs) -> Obj:  # noqa: N802 - reads as a declaration
