@@ -268,7 +268,7 @@ def _utc_offset_minutes(event: Event) -> int:
 def _day(column: pw.Field, offset_minutes: int):
     """The local calendar day of a UTC timestamp column, in SQL."""
     if is_postgres():
-        shifted = pw.NodeList((column, pw.SQL("+"), pw.fn.make_interval(pw.SQL("mins =>"), offset_minutes)))
+        shifted = pw.NodeList((column, pw.SQL("+ (interval '1 minute' * %s)", (offset_minutes,))))
         return pw.fn.DATE(shifted).coerce(False).alias("day")
     return pw.fn.date(column, f"{offset_minutes:+d} minutes").coerce(False).alias("day")
 
