@@ -81,9 +81,10 @@ def _products(event: Event) -> list[Product]:
     return list(Product.select().where(Product.event == event.id).order_by(Product.id))
 
 
-def availability(event: Event) -> dict[int, int | None]:
-    """Seats left per product id of `event` (None: unlimited), the event-wide capacity applied."""
-    left, _ = _left(event, _products(event), taken_by_product(event.id))
+def availability(event: Event, *, exclude_offer_id: int | None = None) -> dict[int, int | None]:
+    """Seats left per product id of `event` (None: unlimited), the event-wide capacity applied.
+    `exclude_offer_id`: as seen by the holder of that waiting-list offer (its seat is theirs)."""
+    left, _ = _left(event, _products(event), taken_by_product(event.id, exclude_offer_id=exclude_offer_id))
     return left
 
 

@@ -20,6 +20,7 @@ from webapp.events.models import Event
 from webapp.orders import answers as answer_rules
 from webapp.orders import capacity, pricing
 from webapp.orders.codes import new_link_secret, new_order_code
+from webapp.orders.i18n import _
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant, WaitingListEntry
 from webapp.runtime import settings
 from webapp.tickets.secret import new_ticket_secret
@@ -87,13 +88,13 @@ def find_access(event: Event, *, product_keys=(), invite_code: str = "", offer_t
 def registration_closed_reason(event: Event, now: dt.datetime | None = None) -> str | None:
     now = now or utcnow()
     if event.status != "published":
-        return "Registration is closed." if event.status != "draft" else "This event is not published yet."
+        return _("Registration is closed.") if event.status != "draft" else _("This event is not published yet.")
     if event.registration_opens_at and now < event.registration_opens_at:
-        return "Registration has not opened yet."
+        return _("Registration has not opened yet.")
     if event.registration_closes_at and now >= event.registration_closes_at:
-        return "Registration has closed."
+        return _("Registration has closed.")
     if now >= event.ends_at:
-        return "This event is over."
+        return _("This event is over.")
     return None
 
 
@@ -122,9 +123,9 @@ def invitation_problem(event: Event, access: Access) -> str | None:
     if not event.invite_only or access.offer:
         return None
     if access.invitation is None:
-        return "Registration for this event is by invitation only. Enter the code from your invitation."
+        return _("Registration for this event is by invitation only. Enter the code from your invitation.")
     if access.invitation.times_used >= access.invitation.max_uses:
-        return "This invitation has already been used."
+        return _("This invitation has already been used.")
     return None
 
 
@@ -139,7 +140,7 @@ def read_quantities(form, products: list[Product]) -> tuple[dict[Product, int], 
         name = f"qty-{product.id}"
         n = _int(form.get(name))
         if n is None:
-            errors[name] = "Enter a whole number."
+            errors[name] = _("Enter a whole number.")
             continue
         quantities[product] = n
     return quantities, errors
@@ -150,16 +151,16 @@ def check_quantities(event: Event, quantities: dict[Product, int], now: dt.datet
     for product, n in quantities.items():
         name = f"qty-{product.id}"
         if n and not product_on_sale(product, now):
-            errors[name] = "This ticket is not on sale now."
+            errors[name] = _("This ticket is not on sale now.")
         elif n and n < product.min_per_order:
-            errors[name] = f"Choose at least {product.min_per_order}, or none."
+            errors[name] = _("Choose at least %(n)d, or none.", n=product.min_per_order)
         elif product.max_per_order is not None and n > product.max_per_order:
-            errors[name] = f"At most {product.max_per_order} per order."
+            errors[name] = _("At most %(n)d per order.", n=product.max_per_order)
     admitted = sum(n for p, n in quantities.items() if p.admits_entry)
     if not errors and admitted == 0:
-        errors["tickets"] = "Choose at least one ticket."
+        errors["tickets"] = _("Choose at least one ticket.")
     elif admitted > event.max_tickets_per_order:
-        errors["tickets"] = f"At most {event.max_tickets_per_order} tickets per order."
+        errors["tickets"] = _("At most %(n)d tickets per order.", n=event.max_tickets_per_order)
     return errors
 
 
@@ -190,11 +191,11 @@ def read_form(
     buyer_name = (form.get("buyer_name") or "").strip()
     buyer_email = (form.get("buyer_email") or "").strip().lower()
     if not buyer_name:
-        errors["buyer_name"] = "Enter your name."
+        errors["buyer_name"] = _("Enter your name.")
     elif len(buyer_name) > 200:
-        errors["buyer_name"] = "Keep the name under 200 characters."
+        errors["buyer_name"] = _("Keep the name under 200 characters.")
     if not EMAIL.match(buyer_email) or len(buyer_email) > 254:
-        errors["buyer_email"] = "Enter an email address such as ana@example.org."
+        errors["buyer_email"] = _("Enter an email address such as ana@example.org.")
 
     per_order, per_attendee = answer_rules.questions_for(event)
     order_answers, answer_errors = answer_rules.read_answers(per_order, form, "", locale)
@@ -205,9 +206,9 @@ def read_form(
         name = (form.get(prefix + "name") or "").strip() or (buyer_name if i == 0 else "")
         email = (form.get(prefix + "email") or "").strip().lower()
         if not name:
-            errors[prefix + "name"] = "Enter this attendee's name."
+            errors[prefix + "name"] = _("Enter this attendee's name.")
         if email and not EMAIL.match(email):
-            errors[prefix + "email"] = "Enter an email address such as ana@example.org."
+            errors[prefix + "email"] = _("Enter an email address such as ana@example.org.")
         values, answer_errors = answer_rules.read_answers(per_attendee, form, prefix, locale)
         errors.update(answer_errors)
         attendees.append(Attendee(product, name[:200], email or buyer_email, values))
@@ -222,10 +223,10 @@ def read_form(
         and not event.requires_approval
         and gateway not in (gateways() if callable(gateways) else gateways)
     ):
-        errors["gateway"] = "Choose how you want to pay."
+        errors["gateway"] = _("Choose how you want to pay.")
     token = (form.get("checkout_token") or "").strip()
     if not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", token):
-        errors[""] = "The form expired. Reload the page and try again."
+        errors[""] = _("The form expired. Reload the page and try again.")
     if errors:
         raise CheckoutError(errors)
     return Submission(
@@ -277,8 +278,8 @@ def _sold_out_field(exc: capacity.SoldOut) -> str:
 
 def _sold_out_message(exc: capacity.SoldOut) -> str:
     if exc.available == 0:
-        return "Sold out." if exc.product_id is not None else "The event is full."
-    return f"Only {exc.available} left."
+        return _("Sold out.") if exc.product_id is not None else _("The event is full.")
+    return _("Only %(n)d left.", n=exc.available)
 
 
 def _requote(sub: Submission) -> pricing.Quote:
@@ -287,7 +288,7 @@ def _requote(sub: Submission) -> pricing.Quote:
         return pricing.quote(sub.event, sub.quantities)
     coupon = locked(Coupon.select().where((Coupon.event == sub.event.id) & (Coupon.code == sub.coupon_code))).first()
     if coupon is None:
-        raise CheckoutError({"coupon": "This code is not valid for this event."})
+        raise CheckoutError({"coupon": _("This code is not valid for this event.")})
     try:
         pricing.check_coupon(coupon)
     except pricing.CouponError as exc:
@@ -298,7 +299,7 @@ def _requote(sub: Submission) -> pricing.Quote:
         raise CheckoutError({"coupon": quote.coupon_error})
     if quote.total != sub.quote.total:
         raise CheckoutError(
-            {"coupon": "The price changed: the code has fewer uses left. Check the total and submit again."}
+            {"coupon": _("The price changed: the code has fewer uses left. Check the total and submit again.")}
         )
     Coupon.update(times_used=Coupon.times_used + quote.coupon_uses).where(Coupon.id == coupon.id).execute()
     return quote
@@ -318,7 +319,7 @@ def _claim_invitation(sub: Submission) -> Invitation | None:
         .execute()
     )
     if not claimed and sub.event.invite_only:
-        raise CheckoutError({"": "This invitation has already been used."})
+        raise CheckoutError({"": _("This invitation has already been used.")})
     return invitation if claimed else None
 
 
@@ -367,7 +368,7 @@ def _write(sub: Submission, quote: pricing.Quote, invitation: Invitation | None)
 
 
 def _unique_code() -> str:
-    for _ in range(20):
+    for _attempt in range(20):
         code = new_order_code()
         if not Order.select().where(Order.code == code).exists():
             return code

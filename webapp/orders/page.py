@@ -95,8 +95,7 @@ class CheckoutPage:
         closed = checkout.registration_closed_reason(event, now) or checkout.invitation_problem(event, access)
         products = checkout.visible_products(event, access) if not closed else []
         offer_id = access.offer.id if access.offer else None
-        taken = capacity.taken_by_product(event.id, exclude_offer_id=offer_id)
-        left, _ = capacity._left(event, list(Product.select().where(Product.event == event.id)), taken)
+        left = capacity.availability(event, exclude_offer_id=offer_id)
         choices = []
         for product in products:
             cap = [

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from webapp.catalog.models import Coupon, Product
 from webapp.db import utcnow
 from webapp.events.models import Event
+from webapp.orders.i18n import _
 
 
 class CouponError(ValueError):
@@ -80,7 +81,7 @@ def find_coupon(event: Event, code: str | None) -> Coupon:
     code = normalize_code(code)
     coupon = Coupon.get_or_none((Coupon.event == event.id) & (Coupon.code == code)) if code else None
     if coupon is None:
-        raise CouponError("This code is not valid for this event.")
+        raise CouponError(_("This code is not valid for this event."))
     check_coupon(coupon)
     return coupon
 
@@ -88,13 +89,13 @@ def find_coupon(event: Event, code: str | None) -> Coupon:
 def check_coupon(coupon: Coupon, now=None) -> None:
     now = now or utcnow()
     if not coupon.active:
-        raise CouponError("This code is not valid for this event.")
+        raise CouponError(_("This code is not valid for this event."))
     if coupon.valid_from and now < coupon.valid_from:
-        raise CouponError("This code is not valid yet.")
+        raise CouponError(_("This code is not valid yet."))
     if coupon.valid_until and now >= coupon.valid_until:
-        raise CouponError("This code has expired.")
+        raise CouponError(_("This code has expired."))
     if coupon.usage_limit is not None and coupon.times_used >= coupon.usage_limit:
-        raise CouponError("This code has been used up.")
+        raise CouponError(_("This code has been used up."))
 
 
 def unit_discount(coupon: Coupon, unit_price: int) -> int:
@@ -125,7 +126,7 @@ def quote(event: Event, quantities: dict[Product, int], coupon_code: str | None 
 def apply_coupon(result: Quote, coupon: Coupon) -> None:
     eligible = [line for line in result.lines if not coupon.product_ids or line.product.id in coupon.product_ids]
     if not eligible:
-        result.coupon_error = "This code does not apply to the tickets you chose."
+        result.coupon_error = _("This code does not apply to the tickets you chose.")
         return
     budget = sum(line.quantity for line in eligible)
     if coupon.per_order_limit is not None:

@@ -18,6 +18,7 @@ from webapp.events.models import Event
 from webapp.orders import capacity, emails, waitlist
 from webapp.orders.checkout import EMAIL, _unique_code
 from webapp.orders.codes import new_link_secret
+from webapp.orders.i18n import _
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant
 from webapp.runtime import settings
 from webapp.tickets.secret import new_ticket_secret
@@ -179,7 +180,7 @@ def attendee_may_cancel(order: Order, now: dt.datetime | None = None) -> bool:
 
 def cancel_by_attendee(order: Order) -> None:
     if not attendee_may_cancel(order):
-        raise OrderError("This order can no longer be canceled online. Contact the organizer.")
+        raise OrderError(_("This order can no longer be canceled online. Contact the organizer."))
     cancel_order(order, actor=None, reason="Canceled by the attendee", actor_label=f"attendee {order.buyer_email}")
 
 

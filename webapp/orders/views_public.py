@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
+from webapp import LANGUAGES
 from webapp.accounts.models import Organization
+from webapp.db import utcnow
 from webapp.events.models import Event
 from webapp.orders import answers as answer_rules
 from webapp.orders import checkout, service, waitlist
@@ -72,7 +75,7 @@ def _to_gateway(order: Order):
         return redirect(start_payment(order, order.gateway), code=303)
     except Exception:  # the gateway is down or refused: the order stays pending, pay again later
         log.exception("starting a %s payment for order %s failed", order.gateway, order.code)
-        flash("We could not reach the payment provider. Your place is held: try again below.", "error")
+        flash(_("We could not reach the payment provider. Your place is held: try again below."), "error")
         return redirect(url_for("orders.order_page", secret=order.secret), code=303)
 
 
@@ -113,7 +116,7 @@ def waitlist_offer(token: str):
     target = url_for("orders.register", org_slug=event.organization.slug, event_slug=event.slug, offer=token)
     if entry.status == "converted" and entry.order_id:
         return redirect(url_for("orders.order_page", secret=entry.order.secret))
-    if entry.status != "offered" or entry.offer_expires_at <= service.utcnow():
+    if entry.status != "offered" or entry.offer_expires_at <= utcnow():
         return render_template("public/orders/offer_gone.html", event=event, entry=entry), 410
     return redirect(target)
 
@@ -122,6 +125,8 @@ def _order(secret: str) -> Order:
     order = Order.get_or_none(Order.secret == secret)
     if order is None:
         abort(404)
+    if request.args.get("lang") not in LANGUAGES:
+        g.locale = order.locale  # the language the attendee registered in
     return order
 
 
@@ -137,10 +142,10 @@ def pay(secret: str):
     names = [name for name, _ in gateways_for(order.event)]
     gateway = request.form.get("gateway") or order.gateway
     if order.status != "pending" or order.approval == "pending" or not service.holds_seats(order):
-        flash("This order cannot be paid any more.", "error")
+        flash(_("This order cannot be paid any more."), "error")
         return redirect(url_for("orders.order_page", secret=secret), code=303)
     if gateway not in names:
-        flash("Choose how you want to pay.", "error")
+        flash(_("Choose how you want to pay."), "error")
         return redirect(url_for("orders.order_page", secret=secret), code=303)
     if gateway != order.gateway:
         Order.update(gateway=gateway).where(Order.id == order.id).execute()
@@ -170,7 +175,7 @@ def cancel(secret: str):
     except service.OrderError as exc:
         flash(str(exc), "error")
     else:
-        flash("Your order is canceled.", "success")
+        flash(_("Your order is canceled."), "success")
     return redirect(url_for("orders.order_page", secret=secret), code=303)
 
 
@@ -180,7 +185,7 @@ def edit_attendee(secret: str, registrant_id: int):
     registrant = Registrant.get_or_none((Registrant.id == registrant_id) & (Registrant.order == order.id))
     if registrant is None or registrant.canceled or order.status not in ("pending", "paid"):
         abort(404)
-    _, per_attendee = answer_rules.questions_for(order.event)
+    per_attendee = answer_rules.questions_for(order.event)[1]
     formdata = request.form if request.method == "POST" else None
     form = answer_rules.edit_form(per_attendee, registrant.answers, formdata, locale=order.locale)
     errors, values = {}, request.form if request.method == "POST" else {}
@@ -195,7 +200,7 @@ def edit_attendee(secret: str, registrant_id: int):
         except service.OrderError as exc:
             errors[""] = str(exc)
         else:
-            flash("Saved.", "success")
+            flash(_("Saved."), "success")
             return redirect(url_for("orders.order_page", secret=secret), code=303)
     status = 422 if errors or form.errors else 200
     return render_template(

@@ -18,6 +18,7 @@ from webapp.db import db, utcnow, write_transaction
 from webapp.events.models import Event
 from webapp.orders import capacity, emails
 from webapp.orders.codes import new_link_secret
+from webapp.orders.i18n import _
 from webapp.orders.models import WaitingListEntry
 
 OFFER_HOURS = 24  # how long an offered seat is held for the person it was offered to
@@ -32,16 +33,16 @@ def join(event: Event, product: Product, *, name: str, email: str, locale: str =
     name, email = (name or "").strip(), (email or "").strip().lower()
     errors = {}
     if not name:
-        errors["name"] = "Enter your name."
+        errors["name"] = _("Enter your name.")
     from webapp.orders.checkout import EMAIL
 
     if not EMAIL.match(email):
-        errors["email"] = "Enter an email address such as ana@example.org."
+        errors["email"] = _("Enter an email address such as ana@example.org.")
     if errors:
         raise WaitlistError(errors)
     with write_transaction():
         if capacity.availability(event).get(product.id) != 0:
-            raise WaitlistError({"": "Seats are available: register now instead."})
+            raise WaitlistError({"": _("Seats are available: register now instead.")})
         existing = WaitingListEntry.get_or_none(
             (WaitingListEntry.product == product.id)
             & (WaitingListEntry.email == email)

@@ -1,0 +1,13 @@
+"""Messages the attendee reads, in their language when there is a request to take it from (a
+service also runs in tasks and tests, where the English text is used as is)."""
+
+from __future__ import annotations
+
+from flask import has_request_context
+from flask_babel import gettext
+
+
+def _(message: str, **params) -> str:
+    if has_request_context():
+        return gettext(message, **params)
+    return message % params if params else message
