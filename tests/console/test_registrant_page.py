@@ -104,3 +104,13 @@ def test_add_participant_beyond_capacity_is_refused(desk):
         data={"name": "Late", "email": "late@example.org", "product": str(desk.vip.id), "paid": "y"},
     )
     assert response.status_code == 422 and "seats" in response.text
+
+
+def test_edit_can_clear_an_answer(desk):
+    question = make_question(desk.event, label="Company", per_attendee=True)
+    r = make_registrant(desk.event, attendees=[{"name": "Ana", "email": "ana@example.org",
+                                                "answers": {str(question.id): "Acme", "999": "old"}}])  # fmt: skip
+    desk.client.post(
+        page_url(desk, r, "/edit"), data={"name": "Ana", "email": "ana@example.org", f"a-q{question.id}": ""}
+    )
+    assert Registrant.get_by_id(r.id).answers == {"999": "old"}

@@ -118,7 +118,8 @@ def _page(event, registrant, *, edit_form=None, move_form=None, status=200):
     questions = _questions(event)
     if edit_form is None:
         data = {"name": registrant.name, "email": registrant.email}
-        data.update(form_data(questions, registrant.answers, prefix=ANSWER_PREFIX))
+        merged = {**(registrant.order.answers or {}), **(registrant.answers or {})}
+        data.update(form_data(questions, merged, prefix=ANSWER_PREFIX))
         edit_form = _with_questions(PersonForm, questions)(formdata=None, data=data)
     if move_form is None:
         move_form = MoveForm(formdata=None, data={"product": registrant.product_id})
@@ -177,7 +178,7 @@ def registrant_edit(event_id: int, registrant_id: int):
                 reg,
                 name=form.name.data,
                 email=form.email.data,
-                answers={**(reg.answers or {}), **answers_from_form(form, questions, prefix=ANSWER_PREFIX)},
+                answers=_edited_answers(reg, questions, answers_from_form(form, questions, prefix=ANSWER_PREFIX)),
                 actor=current_user,
             )
         except orders.OrderError as exc:
@@ -186,6 +187,14 @@ def registrant_edit(event_id: int, registrant_id: int):
             flash("Saved. The ticket now carries the new details.", "success")
             return redirect(url_for("console.registrant", event_id=event.id, registrant_id=reg.id), code=303)
     return _page(event, reg, edit_form=form, status=422)
+
+
+def _edited_answers(registrant, questions, submitted: dict) -> dict:
+    """The form's answers replace those of the questions it shows (an emptied field removes its
+    answer); answers to questions deleted since are kept."""
+    shown = {str(q.id) for q in questions}
+    kept = {k: v for k, v in (registrant.answers or {}).items() if k not in shown}
+    return {**kept, **submitted}
 
 
 def _action(event_id: int, registrant_id: int, do, success: str):
