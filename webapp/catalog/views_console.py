@@ -8,8 +8,8 @@ from flask_login import current_user
 from webapp.catalog import coupons, forms, service
 from webapp.catalog.models import Coupon, Product, Question
 from webapp.events.models import Event
+from webapp.events.pages import form_page, initial, local, saved
 from webapp.events.service import FieldError
-from webapp.events.views_console import apply_field_error, local
 from webapp.money import to_major
 from webapp.security import org_id, role_required
 
@@ -64,16 +64,12 @@ def _product_data(form: forms.ProductForm) -> dict:
 def product_new(event_id: int):
     event = _event(event_id)
     form = forms.ProductForm(currency=event.currency)
-    if form.validate_on_submit():
-        try:
-            product = service.create_product(event, _product_data(form), actor=current_user)
-        except FieldError as exc:
-            apply_field_error(form, exc)
-        else:
-            flash(f"“{product.name}” added.", "success")
-            return redirect(url_for("catalog.products", event_id=event.id), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("console/catalog/product_form.html", event=event, form=form, product=None), status
+
+    def save():
+        product = service.create_product(event, _product_data(form), actor=current_user)
+        return f"“{product.name}” added.", url_for("catalog.products", event_id=event.id)
+
+    return form_page(form, save, "console/catalog/product_form.html", event=event, product=None)
 
 
 @bp.route("/products/<int:product_id>", methods=["GET", "POST"])
@@ -81,33 +77,32 @@ def product_new(event_id: int):
 def product_edit(event_id: int, product_id: int):
     event = _event(event_id)
     product = _row(Product, event, product_id)
-    initial = {
-        "name": product.name,
-        "description": product.description,
-        "price": _amount_text(product.price, product.currency),
-        "quota": product.quota,
-        "sale_starts_at": local(product.sale_starts_at, event.timezone),
-        "sale_ends_at": local(product.sale_ends_at, event.timezone),
-        "min_per_order": product.min_per_order,
-        "max_per_order": product.max_per_order,
-        "admits_entry": product.admits_entry,
-        "hidden": product.hidden,
-        "active": product.active,
-    }
-    form = forms.ProductForm(currency=event.currency, data=None if request.method == "POST" else initial)
-    if form.validate_on_submit():
-        try:
-            changes = service.update_product(product, _product_data(form), actor=current_user)
-        except FieldError as exc:
-            apply_field_error(form, exc)
-        else:
-            flash("Saved." if changes else "Nothing changed.", "success")
-            return redirect(url_for("catalog.products", event_id=event.id), code=303)
-    status = 422 if request.method == "POST" else 200
+    form = forms.ProductForm(
+        currency=event.currency,
+        data=initial(
+            {
+                "name": product.name,
+                "description": product.description,
+                "price": _amount_text(product.price, product.currency),
+                "quota": product.quota,
+                "sale_starts_at": local(product.sale_starts_at, event.timezone),
+                "sale_ends_at": local(product.sale_ends_at, event.timezone),
+                "min_per_order": product.min_per_order,
+                "max_per_order": product.max_per_order,
+                "admits_entry": product.admits_entry,
+                "hidden": product.hidden,
+                "active": product.active,
+            }
+        ),
+    )
+
+    def save():
+        changes = service.update_product(product, _product_data(form), actor=current_user)
+        return saved(changes), url_for("catalog.products", event_id=event.id)
+
     counts = service.sales_counts(event).get(product.id, {"sold": 0, "pending": 0})
-    return render_template(
-        "console/catalog/product_form.html", event=event, form=form, product=product, counts=counts
-    ), status
+    context = {"event": event, "product": product, "counts": counts}
+    return form_page(form, save, "console/catalog/product_form.html", **context)
 
 
 @bp.route("/products/<int:product_id>/delete", methods=["POST"])
@@ -170,16 +165,12 @@ def _coupon_data(form: forms.CouponForm) -> dict:
 def coupon_new(event_id: int):
     event = _event(event_id)
     form = forms.CouponForm(currency=event.currency, products=_products_of(event))
-    if form.validate_on_submit():
-        try:
-            coupon = coupons.create_coupon(event, _coupon_data(form), actor=current_user)
-        except FieldError as exc:
-            apply_field_error(form, exc)
-        else:
-            flash(f"Coupon {coupon.code} added.", "success")
-            return redirect(url_for("catalog.coupon_list", event_id=event.id), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("console/catalog/coupon_form.html", event=event, form=form, coupon=None), status
+
+    def save():
+        coupon = coupons.create_coupon(event, _coupon_data(form), actor=current_user)
+        return f"Coupon {coupon.code} added.", url_for("catalog.coupon_list", event_id=event.id)
+
+    return form_page(form, save, "console/catalog/coupon_form.html", event=event, coupon=None)
 
 
 @bp.route("/coupons/<int:coupon_id>", methods=["GET", "POST"])
@@ -187,30 +178,30 @@ def coupon_new(event_id: int):
 def coupon_edit(event_id: int, coupon_id: int):
     event = _event(event_id)
     coupon = _row(Coupon, event, coupon_id)
-    initial = {
-        "code": coupon.code,
-        "kind": coupon.kind,
-        "value": str(coupon.value) if coupon.kind == "percent" else _amount_text(coupon.value, event.currency),
-        "product_ids": coupon.product_ids,
-        "usage_limit": coupon.usage_limit,
-        "per_order_limit": coupon.per_order_limit,
-        "valid_from": local(coupon.valid_from, event.timezone),
-        "valid_until": local(coupon.valid_until, event.timezone),
-        "active": coupon.active,
-    }
+    value = str(coupon.value) if coupon.kind == "percent" else _amount_text(coupon.value, event.currency)
     form = forms.CouponForm(
-        currency=event.currency, products=_products_of(event), data=None if request.method == "POST" else initial
+        currency=event.currency,
+        products=_products_of(event),
+        data=initial(
+            {
+                "code": coupon.code,
+                "kind": coupon.kind,
+                "value": value,
+                "product_ids": coupon.product_ids,
+                "usage_limit": coupon.usage_limit,
+                "per_order_limit": coupon.per_order_limit,
+                "valid_from": local(coupon.valid_from, event.timezone),
+                "valid_until": local(coupon.valid_until, event.timezone),
+                "active": coupon.active,
+            }
+        ),
     )
-    if form.validate_on_submit():
-        try:
-            changes = coupons.update_coupon(coupon, _coupon_data(form), actor=current_user)
-        except FieldError as exc:
-            apply_field_error(form, exc)
-        else:
-            flash("Saved." if changes else "Nothing changed.", "success")
-            return redirect(url_for("catalog.coupon_list", event_id=event.id), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("console/catalog/coupon_form.html", event=event, form=form, coupon=coupon), status
+
+    def save():
+        changes = coupons.update_coupon(coupon, _coupon_data(form), actor=current_user)
+        return saved(changes), url_for("catalog.coupon_list", event_id=event.id)
+
+    return form_page(form, save, "console/catalog/coupon_form.html", event=event, coupon=coupon)
 
 
 @bp.route("/coupons/<int:coupon_id>/delete", methods=["POST"])
@@ -265,16 +256,12 @@ def _question_initial(question: Question) -> dict:
 def question_new(event_id: int):
     event = _event(event_id)
     form = forms.QuestionForm()
-    if form.validate_on_submit():
-        try:
-            question = service.create_question(event, _question_data(form), actor=current_user)
-        except FieldError as exc:
-            apply_field_error(form, exc)
-        else:
-            flash(f"Question “{question.label}” added.", "success")
-            return redirect(url_for("catalog.question_list", event_id=event.id), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("console/catalog/question_form.html", event=event, form=form, question=None), status
+
+    def save():
+        question = service.create_question(event, _question_data(form), actor=current_user)
+        return f"Question “{question.label}” added.", url_for("catalog.question_list", event_id=event.id)
+
+    return form_page(form, save, "console/catalog/question_form.html", event=event, question=None)
 
 
 @bp.route("/questions/<int:question_id>", methods=["GET", "POST"])
@@ -282,17 +269,13 @@ def question_new(event_id: int):
 def question_edit(event_id: int, question_id: int):
     event = _event(event_id)
     question = _row(Question, event, question_id)
-    form = forms.QuestionForm(data=None if request.method == "POST" else _question_initial(question))
-    if form.validate_on_submit():
-        try:
-            changes = service.update_question(question, _question_data(form), actor=current_user)
-        except FieldError as exc:
-            apply_field_error(form, exc)
-        else:
-            flash("Saved." if changes else "Nothing changed.", "success")
-            return redirect(url_for("catalog.question_list", event_id=event.id), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("console/catalog/question_form.html", event=event, form=form, question=question), status
+    form = forms.QuestionForm(data=initial(_question_initial(question)))
+
+    def save():
+        changes = service.update_question(question, _question_data(form), actor=current_user)
+        return saved(changes), url_for("catalog.question_list", event_id=event.id)
+
+    return form_page(form, save, "console/catalog/question_form.html", event=event, question=question)
 
 
 @bp.route("/questions/<int:question_id>/delete", methods=["POST"])

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp import timeutil
 from webapp.events import forms, service, text, translations
 from webapp.events.models import EVENT_STATUSES, Event
+from webapp.events.pages import apply_field_error, form_page, initial, local, saved
 from webapp.events.translation_form import translation_form
 from webapp.security import org_id, role_required
 
 bp = Blueprint("events", __name__, url_prefix="/console/events")
-
-
-def apply_field_error(form, exc: service.FieldError) -> None:
-    """Put a service's FieldError beside its field (or on top of the form)."""
-    field = getattr(form, exc.field, None)
-    if field is not None and hasattr(field, "errors"):
-        field.errors = list(field.errors) + [exc.message]
-    else:
-        form.form_errors.append(exc.message)
-
-
-def local(value, tz):
-    local_value = timeutil.to_local(value, tz)
-    return local_value.replace(tzinfo=None) if local_value else None
 
 
 def get_event(event_id: int) -> Event:
@@ -63,22 +49,15 @@ def console_markdown_preview():
 @bp.route("/new", methods=["GET", "POST"])
 @role_required("manager")
 def console_new():
-    from webapp.accounts.models import Organization
+    org = g.org
+    form = forms.NewEventForm(data=initial({"timezone": org.timezone, "currency": org.currency}))
 
-    org = Organization.get_by_id(org_id())
-    form = forms.NewEventForm(
-        data=None if request.method == "POST" else {"timezone": org.timezone, "currency": org.currency}
-    )
-    if form.validate_on_submit():
-        try:
-            event = service.create_event(org, form.data, actor=current_user)
-        except service.FieldError as exc:
-            apply_field_error(form, exc)
-        else:
-            flash(f"Event “{event.name}” created as a draft. Add ticket types, then publish it.", "success")
-            return redirect(url_for("catalog.products", event_id=event.id), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("console/events/new.html", form=form), status
+    def save():
+        event = service.create_event(org, form.data, actor=current_user)
+        message = f"Event “{event.name}” created as a draft. Add ticket types, then publish it."
+        return message, url_for("catalog.products", event_id=event.id)
+
+    return form_page(form, save, "console/events/new.html")
 
 
 def _details_data(event: Event) -> dict:
@@ -102,19 +81,14 @@ def _details_data(event: Event) -> dict:
 @role_required("manager")
 def console_edit(event_id: int):
     event = get_event(event_id)
-    form = forms.EventForm(data=None if request.method == "POST" else _details_data(event))
-    if form.validate_on_submit():
-        try:
-            changes = service.update_event(event, form.data, actor=current_user)
-        except service.FieldError as exc:
-            apply_field_error(form, exc)
-        else:
-            flash("Saved." if changes else "Nothing changed.", "success")
-            return redirect(url_for("events.console_edit", event_id=event.id), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "console/events/edit.html", event=event, form=form, cover_form=forms.CoverForm(), **_status_context(event)
-    ), status
+    form = forms.EventForm(data=initial(_details_data(event)))
+
+    def save():
+        changes = service.update_event(event, form.data, actor=current_user)
+        return saved(changes), url_for("events.console_edit", event_id=event.id)
+
+    context = {"event": event, "cover_form": forms.CoverForm(), **_status_context(event)}
+    return form_page(form, save, "console/events/edit.html", **context)
 
 
 def _status_context(event: Event) -> dict:
@@ -126,27 +100,26 @@ def _status_context(event: Event) -> dict:
 def console_registration(event_id: int):
     event = get_event(event_id)
     tz = event.timezone
-    initial = {
-        "opens_at": local(event.registration_opens_at, tz),
-        "closes_at": local(event.registration_closes_at, tz),
-        "cancel_allowed_until": local(event.cancel_allowed_until, tz),
-        "capacity": event.capacity,
-        "max_tickets_per_order": event.max_tickets_per_order,
-        "invite_only": event.invite_only,
-        "requires_approval": event.requires_approval,
-        "approval_limit": event.approval_limit,
-    }
-    form = forms.RegistrationForm(data=None if request.method == "POST" else initial)
-    if form.validate_on_submit():
-        try:
-            changes = service.update_registration(event, form.data, actor=current_user)
-        except service.FieldError as exc:
-            apply_field_error(form, exc)
-        else:
-            flash("Registration settings saved." if changes else "Nothing changed.", "success")
-            return redirect(url_for("events.console_registration", event_id=event.id), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("console/events/registration.html", event=event, form=form), status
+    form = forms.RegistrationForm(
+        data=initial(
+            {
+                "opens_at": local(event.registration_opens_at, tz),
+                "closes_at": local(event.registration_closes_at, tz),
+                "cancel_allowed_until": local(event.cancel_allowed_until, tz),
+                "capacity": event.capacity,
+                "max_tickets_per_order": event.max_tickets_per_order,
+                "invite_only": event.invite_only,
+                "requires_approval": event.requires_approval,
+                "approval_limit": event.approval_limit,
+            }
+        )
+    )
+
+    def save():
+        changes = service.update_registration(event, form.data, actor=current_user)
+        return saved(changes), url_for("events.console_registration", event_id=event.id)
+
+    return form_page(form, save, "console/events/registration.html", event=event)
 
 
 @bp.route("/<int:event_id>/status", methods=["POST"])
@@ -205,22 +178,14 @@ def console_cover_delete(event_id: int):
 def console_languages(event_id: int):
     event = get_event(event_id)
     languages = event.languages or ["en"]
-    form = forms.LanguagesForm(
-        data=None if request.method == "POST" else {"main": languages[0], "languages": languages}
-    )
-    if form.validate_on_submit():
+    form = forms.LanguagesForm(data=initial({"main": languages[0], "languages": languages}))
+
+    def save():
         chosen = [form.main.data] + [code for code in form.languages.data if code != form.main.data]
-        try:
-            service.set_languages(event, chosen, actor=current_user)
-        except service.FieldError as exc:
-            apply_field_error(form, exc)
-        else:
-            flash("Languages saved.", "success")
-            return redirect(url_for("events.console_languages", event_id=event.id), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "console/events/languages.html", event=event, form=form, language_names=service.LANGUAGES
-    ), status
+        service.set_languages(event, chosen, actor=current_user)
+        return "Languages saved.", url_for("events.console_languages", event_id=event.id)
+
+    return form_page(form, save, "console/events/languages.html", event=event, language_names=service.LANGUAGES)
 
 
 @bp.route("/<int:event_id>/languages/<locale>", methods=["GET", "POST"])
@@ -233,21 +198,13 @@ def console_translation(event_id: int, locale: str):
     products, questions = translations.translatable_rows(event)
     formdata = request.form if request.method == "POST" else None
     form = translation_form(event, products, questions, locale, formdata=formdata)
-    if request.method == "POST" and form.validate():
-        try:
-            translations.save_translations(event, locale, form.texts(), actor=current_user)
-        except service.FieldError as exc:
-            apply_field_error(form, exc)
-        else:
-            flash(f"{service.LANGUAGES[locale]} texts saved.", "success")
-            return redirect(url_for("events.console_translation", event_id=event.id, locale=locale), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "console/events/translation.html",
-        event=event,
-        form=form,
-        locale=locale,
-        language_name=service.LANGUAGES[locale],
-        products=products,
-        questions=questions,
-    ), status
+
+    def save():
+        translations.save_translations(event, locale, form.texts(), actor=current_user)
+        return (
+            f"{service.LANGUAGES[locale]} texts saved.",
+            url_for("events.console_translation", event_id=event.id, locale=locale),
+        )
+
+    context = {"language_name": service.LANGUAGES[locale], "products": products, "questions": questions}
+    return form_page(form, save, "console/events/translation.html", event=event, locale=locale, **context)

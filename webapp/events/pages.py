@@ -1,0 +1,48 @@
+"""What the console's set-up pages share: the form-page pattern and field errors from services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import flash, redirect, render_template, request
+
+from webapp import timeutil
+from webapp.events.service import FieldError
+
+
+def apply_field_error(form, exc: FieldError) -> None:
+    """Put a service's FieldError beside its field (or on top of the form)."""
+    field = getattr(form, exc.field, None)
+    if field is not None and hasattr(field, "errors"):
+        field.errors = list(field.errors) + [exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+def form_page(form, save: Callable[[], tuple[str, str]], template: str, **context):
+    """A valid submission is handed to `save()`, which returns (message, where to go next) or
+    raises FieldError; the page is shown otherwise, with 422 after a refused submission."""
+    if form.validate_on_submit():
+        try:
+            message, target = save()
+        except FieldError as exc:
+            apply_field_error(form, exc)
+        else:
+            flash(message, "success")
+            return redirect(target, code=303)
+    return render_template(template, form=form, **context), 422 if request.method == "POST" else 200
+
+
+def initial(data: dict):
+    """Form data from the stored row on GET; None on POST (the form reads the submission)."""
+    return None if request.method == "POST" else data
+
+
+def local(value, tz: str):
+    """A stored UTC time as the wall-clock value of a datetime-local field."""
+    local_value = timeutil.to_local(value, tz)
+    return local_value.replace(tzinfo=None) if local_value else None
+
+
+def saved(changes) -> str:
+    return "Saved." if changes else "Nothing changed."
