@@ -117,3 +117,15 @@ def test_door_staff_cannot_reach_order_pages(auth):
     order = make_order(event)
     client = auth.client_for(make_member(org, role="door"), org)
     assert client.get(f"/console/orders/{order.id}").status_code == 403
+
+
+def test_bank_transfer_marked_paid_from_the_console(auth):
+    org = make_org()
+    event = make_event(org)
+    ticket = make_product(event, price=150000)
+    order = make_order(event, {ticket: 1}, status="pending", gateway="bank")
+    client = auth.client_for(make_member(org), org)
+    client.post(f"/console/orders/{order.id}/mark-paid", data={"gateway": "bank"})
+    assert Order.get_by_id(order.id).status == "paid"
+    page = client.get(f"/console/orders/{order.id}").get_data(as_text=True)
+    assert "Payments" in page and "bank" in page

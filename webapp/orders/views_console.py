@@ -62,9 +62,11 @@ def order_detail(order_id: int):
     order = _order(order_id)
     items = list(OrderItem.select(OrderItem, Product).join(Product).where(OrderItem.order == order.id))
     registrants = list(Registrant.select().where(Registrant.order == order.id).order_by(Registrant.id))
+    from webapp.payments.service import payments_of
+
     return render_template(
         "console/orders/order.html", order=order, event=order.event, items=items, registrants=registrants,
-        holds=service.holds_seats(order),
+        holds=service.holds_seats(order), payments=payments_of(order),
     )  # fmt: skip
 
 
@@ -77,13 +79,24 @@ def _resend(order: Order, actor) -> None:
         notify.resend_ticket(registrant, actor=actor)
 
 
+def _mark_paid(order: Order, actor, gateway: str) -> None:
+    """A bank transfer on a pending order is also recorded as a payment; an expired order (whose
+    seats must be taken again) or cash at the door is marked paid directly."""
+    from webapp.payments.service import PaymentError, mark_transfer_received
+
+    if gateway == "bank" and order.status == "pending":
+        try:
+            mark_transfer_received(order, actor=actor)
+        except PaymentError as exc:
+            raise OrderError(str(exc)) from None
+    else:
+        service.mark_paid_manually(order, actor=actor, gateway=gateway)
+
+
 ACTIONS = {
     "cancel": (lambda o, u: service.cancel_order(o, actor=u, reason=request.form.get("reason", "")), "Order canceled."),
     "refund": (lambda o, u: service.mark_refunded(o, actor=u), "Order marked refunded."),
-    "mark-paid": (
-        lambda o, u: service.mark_paid_manually(o, actor=u, gateway=request.form.get("gateway", "bank")),
-        "Order marked paid.",
-    ),
+    "mark-paid": (lambda o, u: _mark_paid(o, u, request.form.get("gateway", "bank")), "Order marked paid."),
     "approve": (lambda o, u: service.approve_order(o, actor=u), "Registration accepted."),
     "decline": (lambda o, u: service.decline_order(o, actor=u), "Registration declined."),
     "resend": (_resend, "Tickets sent again."),

@@ -90,6 +90,8 @@ def preview(org_slug: str, event_slug: str):
 @bp.route("/e/<org_slug>/<event_slug>/waiting-list", methods=["POST"])
 def join_waitlist(org_slug: str, event_slug: str):
     event = _event(org_slug, event_slug)
+    if event.invite_only:  # an offer lets its holder in: the list is for the invited
+        abort(404)
     product = next((p for p in checkout.visible_products(event, checkout.Access()) if
                     p.id == request.form.get("product_id", type=int)), None)  # fmt: skip
     if product is None:
