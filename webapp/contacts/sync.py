@@ -20,9 +20,9 @@ import peewee as pw
 
 from webapp import signals
 from webapp.catalog.models import Question
-from webapp.contacts import rules
+from webapp.contacts import bulk, rules
 from webapp.contacts.models import Activity, Contact, ContactLabel, EventLabel, Label
-from webapp.db import db, is_postgres, utcnow, write_transaction
+from webapp.db import is_postgres, utcnow, write_transaction
 from webapp.events.models import Event
 from webapp.money import format_money
 from webapp.orders.models import Order, Registrant
@@ -157,28 +157,6 @@ def _load(where) -> list[SimpleNamespace]:
     return rows
 
 
-def _bulk_insert(model: type[pw.Model], rows: list[dict]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING of many rows with one statement bound per row: peewee's
-    insert_many renders every value into the SQL text, which at thousands of rows costs more than
-    the inserts themselves."""
-    if not rows:
-        return
-    fields = [model._meta.fields[name] for name in rows[0]]
-    columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    params = [tuple(f.db_value(row[f.name]) for f in fields) for row in rows]
-    cursor = db.cursor()
-    if is_postgres():
-        from psycopg2.extras import execute_values
-
-        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES %s ON CONFLICT DO NOTHING'
-        execute_values(cursor, sql, params, page_size=CHUNK)
-    else:
-        marks = ", ".join("?" for _ in fields)
-        cursor.executemany(
-            f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING', params
-        )
-
-
 def _sync(registrants: list[SimpleNamespace]) -> int:
     by_org: dict[int, list[SimpleNamespace]] = {}
     for registrant in registrants:
@@ -259,7 +237,7 @@ def _sync_org(org_id: int, registrants: list[SimpleNamespace]) -> int:
             if r.contact_id != contact.id:
                 links.append((r.id, contact.id))
             batch.activities.extend(_registration_activities(org_id, r, contact))
-    _link(links)
+    bulk.link_registrants(links)
     _raise_loyal(batch, [by_email[e] for e, p in plans.items() if p.floor == "customer"])
     pairs = _event_label_pairs(org_id, [(by_email[e].id, r.event_id) for e, p in plans.items() for r in p.registrants])
     apply_labels(batch, pairs)
@@ -295,7 +273,7 @@ def _ensure_contacts(org_id: int, plans: dict[str, _Plan], batch: _Batch) -> dic
                 }
             )
         # A concurrent sync may insert the same email first: ignore ours, merge into theirs below.
-        _bulk_insert(Contact, rows)
+        bulk.insert_ignore(Contact, rows)
         inserted = Contact.select().where((Contact.organization == org_id) & Contact.email.in_(missing))
         for contact in inserted:
             found[contact.email] = contact
@@ -304,20 +282,6 @@ def _ensure_contacts(org_id: int, plans: dict[str, _Plan], batch: _Batch) -> dic
     for contact in found.values():
         batch.contacts[contact.id] = contact
     return found
-
-
-def _link(links: list[tuple[int, int]]) -> None:
-    """Point each registrant at its contact."""
-    if not links:
-        return
-    params = [(contact_id, registrant_id) for registrant_id, contact_id in links]
-    cursor = db.cursor()
-    if is_postgres():
-        from psycopg2.extras import execute_batch
-
-        execute_batch(cursor, 'UPDATE "registrant" SET "contact_id" = %s WHERE "id" = %s', params, page_size=CHUNK)
-    else:
-        cursor.executemany('UPDATE "registrant" SET "contact_id" = ? WHERE "id" = ?', params)
 
 
 def _activity(org_id: int, contact_id: int, kind: str, **values) -> dict:
@@ -437,7 +401,7 @@ def apply_labels(batch: _Batch, pairs: set[tuple[int, int]]) -> None:
         return
     labels = {label.id: label for label in Label.select().where(Label.id.in_(label_ids))}
     now = utcnow()
-    _bulk_insert(
+    bulk.insert_ignore(
         ContactLabel,
         [{"organization": batch.org_id, "contact": cid, "label": lid, "created_at": now} for cid, lid in new],
     )
@@ -451,42 +415,12 @@ def apply_labels(batch: _Batch, pairs: set[tuple[int, int]]) -> None:
             move_stage(batch, batch.contacts[cid], label.stage, f"rule:{label.name}")
 
 
-SAVED_FIELDS = (
-    "name",
-    "phone",
-    "company",
-    "custom",
-    "user_id",
-    "stage",
-    "stage_source",
-    "last_activity_at",
-    "updated_at",
-)
-
-
-def _save_contacts(contacts: list[Contact]) -> None:
-    """UPDATE the changed contacts with one statement bound per row."""
-    if not contacts:
-        return
-    fields = [Contact._meta.fields[name] for name in SAVED_FIELDS]
-    mark = "%s" if is_postgres() else "?"
-    sql = 'UPDATE "contact" SET ' + ", ".join(f'"{f.column_name}" = {mark}' for f in fields) + f' WHERE "id" = {mark}'
-    params = [tuple(f.db_value(getattr(c, f.name)) for f in fields) + (c.id,) for c in contacts]
-    cursor = db.cursor()
-    if is_postgres():
-        from psycopg2.extras import execute_batch
-
-        execute_batch(cursor, sql, params, page_size=CHUNK)
-    else:
-        cursor.executemany(sql, params)
-
-
 def _finish(batch: _Batch) -> None:
     now = utcnow()
     for contact_id in batch.dirty - batch.created:
         batch.contacts[contact_id].updated_at = now
-    _save_contacts([batch.contacts[cid] for cid in sorted(batch.dirty)])
-    _bulk_insert(Activity, batch.activities)
+    bulk.save_contacts([batch.contacts[cid] for cid in sorted(batch.dirty)])
+    bulk.insert_ignore(Activity, batch.activities)
     for contact_id in sorted(batch.dirty | batch.created):
         signals.emit(signals.contact_updated, contact_id=contact_id)
 
