@@ -71,6 +71,8 @@ def _product_values(event: Event, data: dict) -> dict:
         "admits_entry": bool(data.get("admits_entry", True)),
         "active": bool(data.get("active", True)),
     }
+    if not values["name"]:
+        raise FieldError("name", "Enter the product's name.")
     if values["price"] < 0:
         raise FieldError("price", "The price cannot be negative.")
     if values["quota"] is not None and values["quota"] < 0:
@@ -306,6 +308,8 @@ def _question_values(data: dict) -> dict:
         )
     if contact_field == "phone" and kind not in ("phone", "text"):
         raise FieldError("contact_field", "Only a phone or short-text answer can fill the contact's phone.")
+    if not data["label"].strip():
+        raise FieldError("label", "Enter the question.")
     return {
         "label": data["label"].strip(),
         "help_text": (data.get("help_text") or "").strip(),

@@ -145,8 +145,12 @@ def _details(org_id: int, data: dict, event_id: int | None) -> dict:
         "tags": _tags(data.get("tags") or []),
         "currency": data["currency"].upper(),
     }
+    if not values["name"]:
+        raise FieldError("name", "Enter the event's name.")
     if not values["slug"]:
         raise FieldError("slug", "Enter an address for the event page.")
+    if not (len(values["currency"]) == 3 and values["currency"].isalpha()):
+        raise FieldError("currency", "Use a three-letter currency code such as IDR.")
     _check_times(values["starts_at"], values["ends_at"])
     return values
 
