@@ -211,13 +211,14 @@ def test_walk_in_registers_and_checks_in_at_once(door, event, ticket):
 def test_walk_in_for_a_priced_ticket_needs_payment_and_a_supervisor(door, boss, event, org):
     priced = make_product(event, name="Door ticket", price=100000)
     data = {"name": "Cash Payer", "email": "cash@example.org", "product": priced.id}
-    unpaid = door.post(f"/checkin/{event.id}/walk-in", data=data)
+    unpaid = door.post(f"/checkin/{event.id}/walk-in", data=data, headers={"HX-Request": "true"})
     assert unpaid.status_code == 422 and "take payment" in unpaid.get_data(as_text=True)
+    assert "<html" not in unpaid.get_data(as_text=True)
     by_door = door.post(f"/checkin/{event.id}/walk-in", data={**data, "paid": "y"})
     assert by_door.status_code == 422
     assert not Registrant.select().where(Registrant.email == "cash@example.org").exists()
     by_boss = boss.post(f"/checkin/{event.id}/walk-in", data={**data, "paid": "y"})
-    assert by_boss.status_code == 200
+    assert by_boss.status_code == 303  # without htmx: back to the scanner page
     assert Registrant.get(Registrant.email == "cash@example.org").order.status == "paid"
 
 
@@ -226,3 +227,12 @@ def test_manager_of_another_org_cannot_scan_here(auth, event, ticket):
     outsider = make_member(outsider_org, "manager")
     client = with_csrf_header(auth.client_for(outsider, outsider_org))
     assert scan(client, event, make_registrant(event, ticket).ticket_secret).status_code == 404
+
+
+def test_walk_in_without_htmx_shows_the_whole_page_with_the_error(door, event, ticket):
+    answer = door.post(
+        f"/checkin/{event.id}/walk-in", data={"name": "", "email": "x@example.org", "product": ticket.id}
+    )
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "<html" in page and 'id="scan-input"' in page
+    assert "This field is required" in page

@@ -3,7 +3,7 @@ Scans themselves go through the JSON endpoint (views_api.py) that the page's scr
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.catalog.models import Product
@@ -52,14 +52,22 @@ def index():
 @bp.route("/<int:event_id>")
 @role_required("door")
 def scanner(event_id: int):
-    event = _event(event_id)
-    products = list(
+    return _scanner_page(_event(event_id))
+
+
+def _walk_in_products(event: Event) -> list[Product]:
+    return list(
         Product.select()
         .where((Product.event == event.id) & (Product.admits_entry == True) & (Product.active == True))  # noqa: E712
         .order_by(Product.position)
     )
-    form = WalkInForm()
-    form.product.choices = [(p.id, p.name) for p in products]
+
+
+def _scanner_page(event: Event, form: WalkInForm | None = None, status: int = 200):
+    products = _walk_in_products(event)
+    if form is None:
+        form = WalkInForm(formdata=None)
+        form.product.choices = [(p.id, p.name) for p in products]
     query = request.args.get("q", "")
     checkin_list = _chosen_list(event)
     return render_template(
@@ -69,10 +77,11 @@ def scanner(event_id: int):
         checkin_list=checkin_list,
         products=products,
         form=form,
+        walk_in_open=form.errors,
         query=query,
         results=door.search(event, query, checkin_list) if query else None,
         supervisor=has_role(service.SUPERVISOR_ROLE),
-    )
+    ), status
 
 
 @bp.route("/<int:event_id>/search")
@@ -83,7 +92,7 @@ def search(event_id: int):
     checkin_list = _chosen_list(event)
     results = door.search(event, query, checkin_list)
     if not request.headers.get("HX-Request"):
-        return scanner(event_id)
+        return _scanner_page(event)
     return render_template("checkin/_search_results.html", event=event, results=results, query=query)
 
 
@@ -108,7 +117,7 @@ def recent(event_id: int):
 def walk_in(event_id: int):
     event = _event(event_id)
     form = WalkInForm()
-    products = {p.id: p for p in Product.select().where(Product.event == event.id)}
+    products = {p.id: p for p in _walk_in_products(event)}
     form.product.choices = [(pid, p.name) for pid, p in products.items()]
     result = None
     if form.validate_on_submit():
@@ -130,6 +139,11 @@ def walk_in(event_id: int):
             form.paid.errors.append(str(exc))
         except ValueError as exc:  # OrderError (sold out, ...) from the order rules
             form.product.errors.append(str(exc))
+    if not request.headers.get("HX-Request"):  # without the page's script: the whole page
+        if result is None:
+            return _scanner_page(event, form, 422)
+        flash(f"{result.registrant.name} is registered: {door.answer_payload(result.answer)['message']}.", "success")
+        return redirect(url_for("checkin.scanner", event_id=event.id), code=303)
     if result:  # a fresh form for the next walk-in, same ticket type preselected
         choices, form = form.product.choices, WalkInForm(formdata=None, product=form.product.data)
         form.product.choices = choices
