@@ -75,11 +75,24 @@ def registrants_of(event: Event, participation: str) -> pw.Select:
     return base
 
 
+PHONE_CHARS = set("0123456789+-() ")
+
+
+def _search(q: str) -> pw.Expression:
+    """Name, email or phone containing `q`; an address is looked for in emails only and a number
+    in phones only (one comparison per contact instead of three)."""
+    pattern = f"%{q}%"
+    if "@" in q:
+        return Contact.email ** pattern.lower()
+    if set(q) <= PHONE_CHARS and any(ch.isdigit() for ch in q):
+        return Contact.phone**pattern
+    return (Contact.name**pattern) | (Contact.email ** pattern.lower())
+
+
 def filtered(org_id: int, f: ContactFilter, event: Event | None = None) -> pw.Select:
     query = Contact.select().where(Contact.organization == org_id)
     if f.q:
-        pattern = f"%{f.q}%"
-        query = query.where((Contact.name**pattern) | (Contact.email ** pattern.lower()) | (Contact.phone**pattern))
+        query = query.where(_search(f.q))
     if f.stage:
         query = query.where(Contact.stage == f.stage)
     if f.status:
