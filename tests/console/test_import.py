@@ -171,3 +171,18 @@ def test_preview_shows_row_problems_before_importing(desk):
 def test_empty_files_are_refused(desk, data):
     response = upload(desk, data)
     assert response.status_code == 422 and ("empty" in response.text or "no participants" in response.text)
+
+
+def test_uploaded_files_are_deleted_after_a_week(desk):
+    import datetime as dt
+
+    job = run_import(desk, b"name,email\nAna,\n")
+    assert desk.client.get(f"/console/imports/{job.id}/errors.csv").status_code == 200
+    assert imports.forget_old_files(now=job.created_at + dt.timedelta(days=8)) == 1
+    assert (
+        not imports.job_file(ConsoleJob.get_by_id(job.id)).exists()
+        if ConsoleJob.get_by_id(job.id).params["path"]
+        else True
+    )
+    assert desk.client.get(f"/console/imports/{job.id}/errors.csv").status_code == 404
+    assert "Rows with errors" in desk.client.get(f"/console/jobs/{job.id}").text

@@ -1,25 +1,26 @@
 """CSV import of participants: read the file, map its columns, preview, then import as a job.
 
 The file is checked when it is uploaded (size, encoding, delimiter, header, row count) and kept,
-re-encoded as UTF-8, under instance/imports/. The job validates every row, then adds the good
-ones in batches, each batch one transaction and each row a savepoint of its own: a bad row is
-reported and leaves nothing behind; the good rows go in. Seats are taken through the orders
-service, so capacity holds — rows beyond it are reported, never dropped silently.
+re-encoded as UTF-8, under instance/imports/. The job validates every row (a bad row is reported
+and leaves nothing behind), then adds the good ones in batches: one transaction, one seat check
+and one order per person through the orders service, so capacity holds — rows beyond it are
+reported, never dropped silently. A batch the service refuses is retried row by row.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import logging
-import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from webapp.accounts.models import User
-from webapp.catalog.models import Product, Question
+from webapp.catalog.models import Product
 from webapp.console.exports import safe_cell
+from webapp.console.mapping import MappingError, RowChecker, guess_mapping, targets
 from webapp.console.models import ConsoleJob
 from webapp.db import db, utcnow, write_transaction
 from webapp.events.models import Event
@@ -33,30 +34,12 @@ MAX_ROWS = 50_000
 PREVIEW_ROWS = 5
 BATCH = 250
 MAX_REPORTED = 5_000
+KEEP_FILES = dt.timedelta(days=7)  # uploaded files are deleted after that (the job stays as history)
 DUPLICATE_POLICIES = {"skip": "Skip them (keep what is there)", "update": "Update their name and answers"}
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-NAME_HINTS = ("name", "full name", "fullname", "nama", "nama lengkap", "participant", "attendee")
-EMAIL_HINTS = ("email", "e-mail", "email address", "mail", "surel")
 
 
 class ImportFileError(ValueError):
     """The file cannot be imported; the message says why and what to do."""
-
-
-class MappingError(ValueError):
-    """The column mapping is incomplete; `errors` maps form field names to messages."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
-
-
-@dataclass
-class Target:
-    key: str  # "name", "email" or "q:<question id>"
-    label: str
-    required: bool
-    question: Question | None = None
 
 
 @dataclass
@@ -142,129 +125,6 @@ def read_upload(data: bytes) -> ParsedFile:
         raise ImportFileError("The file has a header line but no participants below it.")
     headers = [h or f"Column {i + 1}" for i, h in enumerate(headers)]
     return ParsedFile(text=text, delimiter=delimiter, headers=headers, row_count=count, preview=preview)
-
-
-# -- mapping ----------------------------------------------------------------------------------------
-
-
-def targets(event: Event) -> list[Target]:
-    """What a column can be imported into: name, email and each registration question."""
-    questions = Question.select().where(Question.event == event.id).order_by(Question.position, Question.id)
-    out = [Target("name", "Name", True), Target("email", "Email", True)]
-    out += [Target(f"q:{q.id}", q.label, q.required, q) for q in questions]
-    return out
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
-
-
-def guess_mapping(headers: list[str], event_targets: list[Target]) -> dict[str, int]:
-    """{target key: column index} for the columns whose header names a target."""
-    normalized = [_norm(h) for h in headers]
-    mapping: dict[str, int] = {}
-    hints = {"name": NAME_HINTS, "email": EMAIL_HINTS}
-    for target in event_targets:
-        wanted = {_norm(h) for h in hints.get(target.key, (target.label,))}
-        for i, header in enumerate(normalized):
-            if header in wanted and i not in mapping.values():
-                mapping[target.key] = i
-                break
-    if "name" not in mapping:  # "First name" + "Last name" is common; take the first as a start
-        for i, header in enumerate(normalized):
-            if "name" in header and i not in mapping.values():
-                mapping["name"] = i
-                break
-    return mapping
-
-
-def read_mapping(form, headers: list[str], event_targets: list[Target]) -> dict[str, int]:
-    """The mapping chosen in the form (fields `map-<key>` holding a column index, or empty)."""
-    mapping, errors = {}, {}
-    for target in event_targets:
-        raw = (form.get(f"map-{target.key}") or "").strip()
-        if raw.isdigit() and int(raw) < len(headers):
-            mapping[target.key] = int(raw)
-        elif target.key in ("name", "email"):
-            errors[f"map-{target.key}"] = f"Choose the column that holds the {target.label.lower()}."
-    if errors:
-        raise MappingError(errors)
-    return mapping
-
-
-# -- validating rows --------------------------------------------------------------------------------
-
-
-def _cell(cells: list[str], index: int | None) -> str:
-    return cells[index].strip() if index is not None and index < len(cells) else ""
-
-
-TRUTHY = {"1", "y", "yes", "true", "x", "ya", "✓", "on"}
-
-
-class RowChecker:
-    """Validates data rows against the event's questions (the same form rules as registration),
-    building the question form class once for the whole file."""
-
-    def __init__(self, event_targets: list[Target], mapping: dict[str, int]):
-        from wtforms import Form
-
-        from webapp.catalog import questions as question_forms
-
-        self.targets = event_targets
-        self.mapping = mapping
-        self.questions = [t.question for t in event_targets if t.question is not None and t.key in mapping]
-        self.form_cls = question_forms.form_class(self.questions, base=Form) if self.questions else None
-        self.labels = {question_forms.field_name(q): q.label for q in self.questions}
-
-    def _formdata(self, cells: list[str]):
-        from werkzeug.datastructures import MultiDict
-
-        from webapp.catalog.questions import field_name
-
-        data = MultiDict()
-        for question in self.questions:
-            raw = _cell(cells, self.mapping[f"q:{question.id}"])
-            name = field_name(question)
-            if question.kind == "checkbox":
-                if raw.lower() in TRUTHY:
-                    data.add(name, "y")
-            elif question.kind == "multichoice":
-                for part in re.split(r"[;,|]", raw):
-                    if part.strip():
-                        data.add(name, part.strip())
-            elif raw:
-                data.add(name, raw)
-        return data
-
-    def check(self, cells: list[str]) -> tuple[dict, list[str]]:
-        """({name, email, answers}, errors) for one data row."""
-        from webapp.catalog.questions import answers_from_form
-        from webapp.contacts.service import normalize_email
-
-        errors = []
-        name = " ".join(_cell(cells, self.mapping.get("name")).split())
-        email = _cell(cells, self.mapping.get("email"))
-        if not name:
-            errors.append("the name is empty")
-        elif len(name) > 200:
-            errors.append("the name is longer than 200 characters")
-        if not email:
-            errors.append("the email is empty")
-        elif len(email) > 254 or not EMAIL.match(email):
-            errors.append(f"“{email[:80]}” is not an email address")
-        else:
-            email = normalize_email(email)
-        answers = {}
-        if self.form_cls is not None:
-            form = self.form_cls(formdata=self._formdata(cells))
-            if form.validate():
-                answers = answers_from_form(form, self.questions)
-            else:
-                for field_name, field in form._fields.items():
-                    if field.errors:
-                        errors.append(f"{self.labels.get(field_name, field_name)}: {' '.join(map(str, field.errors))}")
-        return {"name": name, "email": email, "answers": answers}, errors
 
 
 def preview(job: ConsoleJob, mapping: dict[str, int], event: Event) -> list[dict]:
@@ -517,3 +377,22 @@ def error_rows_csv(job: ConsoleJob) -> str:
         if number in wanted:
             writer.writerow([safe_cell(c) for c in [*cells, wanted[number]]])
     return out.getvalue()
+
+
+def has_file(job: ConsoleJob) -> bool:
+    return bool(job.params.get("path")) and job_file(job).exists()
+
+
+def forget_old_files(now: dt.datetime | None = None) -> int:
+    """Delete the uploaded files of imports older than KEEP_FILES; returns how many went."""
+    cutoff = (now or utcnow()) - KEEP_FILES
+    removed = 0
+    for job in ConsoleJob.select().where((ConsoleJob.kind == "import") & (ConsoleJob.created_at < cutoff)):
+        if job.params.get("path") and job.state != "running":
+            job_file(job).unlink(missing_ok=True)
+            job.params = {**job.params, "path": None}
+            if job.state == "mapping":
+                job.state, job.error, job.finished_at = "failed", "Abandoned before its columns were mapped.", utcnow()
+            job.save()
+            removed += 1
+    return removed

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.catalog.models import Product
 from webapp.console import imports
+from webapp.console import mapping as columns
 from webapp.console.blueprint import bp, event_or_404, is_fragment_request
 from webapp.console.forms import ImportOptionsForm, UploadForm
 from webapp.console.models import ConsoleJob
@@ -76,9 +77,9 @@ def _mapping_job(job_id: int) -> ConsoleJob:
 def import_mapping(job_id: int):
     job = _mapping_job(job_id)
     event = event_or_404(job.event_id)
-    if job.state != "mapping":
+    if job.state != "mapping" or not imports.has_file(job):
         return redirect(url_for("console.job_progress", job_id=job.id))
-    targets = imports.targets(event)
+    targets = columns.targets(event)
     products = _products(event)
     form = ImportOptionsForm()
     form.product.choices = [(p.id, p.name) for p in products]
@@ -87,8 +88,8 @@ def import_mapping(job_id: int):
     mapping, mapping_errors = job.params.get("mapping", {}), {}
     if request.method == "POST":
         try:
-            mapping = imports.read_mapping(request.form, job.params["headers"], targets)
-        except imports.MappingError as exc:
+            mapping = columns.read_mapping(request.form, job.params["headers"], targets)
+        except columns.MappingError as exc:
             mapping_errors = exc.errors
             mapping = {k: int(v) for k, v in _partial_mapping(request.form, job).items()}
         options_ok = form.validate_on_submit()
@@ -132,7 +133,7 @@ def _preview(job, event, mapping, mapping_errors):
         "console/imports/_preview.html",
         job=job,
         event=event,
-        targets=imports.targets(event),
+        targets=columns.targets(event),
         mapping=mapping,
         mapping_errors=mapping_errors,
         rows=imports.preview(job, mapping, event),
@@ -143,6 +144,8 @@ def _preview(job, event, mapping, mapping_errors):
 @role_required("manager")
 def import_errors(job_id: int):
     job = _mapping_job(job_id)
+    if not imports.has_file(job):
+        abort(404, "The uploaded file was deleted a week after the import; the error list above still shows each row.")
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", job.params.get("filename", "import.csv").rsplit(".", 1)[0]) or "import"
     return Response(
         "\ufeff" + imports.error_rows_csv(job),
