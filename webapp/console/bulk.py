@@ -192,18 +192,23 @@ def start_job(
 
 def run_job(job_id: int) -> None:
     """The task's body: work through the matching registrants chunk by chunk, counting progress."""
-    job = ConsoleJob.get_by_id(job_id)
-    if job.state != "queued":
+    claimed = (
+        ConsoleJob.update(state="running", started_at=utcnow())
+        .where((ConsoleJob.id == job_id) & (ConsoleJob.state == "queued"))
+        .execute()
+    )
+    if not claimed:  # already taken by another worker, or finished
         return
+    job = ConsoleJob.get_by_id(job_id)
     event = Event.get_by_id(job.event_id)
     actor = User.get_or_none(User.id == job.user_id) if job.user_id else None
     params = job.params
-    ids = params.get("ids")
-    if ids is None:
-        ids = matching_ids(job.organization_id, event, RegistrantFilters.from_dict(params.get("filters", {})))
-    ConsoleJob.update(state="running", started_at=utcnow(), total=len(ids)).where(ConsoleJob.id == job.id).execute()
     total = BulkResult()
     try:
+        ids = params.get("ids")
+        if ids is None:
+            ids = matching_ids(job.organization_id, event, RegistrantFilters.from_dict(params.get("filters", {})))
+        ConsoleJob.update(total=len(ids)).where(ConsoleJob.id == job.id).execute()
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
             part = _apply_chunk(
