@@ -181,7 +181,7 @@ def _list_latency(org_id: int, total: int = 100_000) -> None:
 
     from werkzeug.datastructures import MultiDict
 
-    from webapp.contacts import queries, rules, sync
+    from webapp.contacts import bulk, queries, rules
     from webapp.contacts.models import Contact, ContactLabel, Label
     from webapp.db import db, utcnow
 
@@ -208,10 +208,10 @@ def _list_latency(org_id: int, total: int = 100_000) -> None:
                 }
                 for n in range(start, min(start + 5000, total))
             ]
-            sync._bulk_insert(Contact, rows)
+            bulk.insert_ignore(Contact, rows)
         label = Label.create(organization=org_id, name="Bench")
         ids = [c for (c,) in Contact.select(Contact.id).where(Contact.id % 10 == 0).tuples()]
-        sync._bulk_insert(
+        bulk.insert_ignore(
             ContactLabel, [{"organization": org_id, "contact": c, "label": label.id, "created_at": now} for c in ids]
         )
     middle = Contact.select(Contact.id).order_by(Contact.id).offset(total // 2).scalar()
