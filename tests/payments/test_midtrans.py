@@ -44,7 +44,7 @@ def test_snap_transaction_is_created_with_the_server_key_and_a_valid_order_id(or
     assert order_id.startswith(order.code + "-") and re.fullmatch(r"[A-Za-z0-9\-_~.]{1,50}", order_id)
     assert body["transaction_details"]["gross_amount"] == 150000
     assert body["customer_details"]["email"] == order.buyer_email
-    assert body["callbacks"]["finish"] == f"http://rollcall.test/o/{order.secret}"
+    assert body["callbacks"]["finish"] == f"http://rollcall.test/pay/{order.secret}/return"
     assert (
         sent["headers"]["X-Override-Notification"]
         == f"http://rollcall.test/payments/midtrans/notify/{order.organization_id}"
@@ -253,3 +253,19 @@ def test_quiet_open_attempts_are_checked_at_the_gateway(order, midtrans):
 
     assert tasks.payments.refresh_stale_payments.call_local() == 1
     assert reload(order).status == "paid"
+
+
+def test_coming_back_from_midtrans_checks_the_payment_before_showing_the_order(client, order, midtrans):
+    import datetime as dt
+
+    from webapp.db import utcnow
+
+    payment = start(order)
+    midtrans.set_status(payment.reference, "settlement")
+    Payment.update(updated_at=utcnow() - dt.timedelta(seconds=10)).where(Payment.id == payment.id).execute()
+
+    response = client.get(f"/pay/{order.secret}/return?order_id={payment.reference}&transaction_status=settlement")
+
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/o/{order.secret}")
+    assert reload(order).status == "paid"
+    assert client.get("/pay/not-a-secret/return").status_code == 404

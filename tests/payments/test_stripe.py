@@ -55,7 +55,8 @@ def test_the_checkout_session_is_created_with_our_ids_and_the_amount_in_stripe_u
     assert form["client_reference_id"] == payment.reference
     assert form["metadata[payment_reference]"] == payment.reference
     assert form["metadata[order_code]"] == order.code
-    assert form["success_url"] == form["cancel_url"] == f"http://rollcall.test/o/{order.secret}"
+    assert form["success_url"] == f"http://rollcall.test/pay/{order.secret}/return"
+    assert form["cancel_url"] == f"http://rollcall.test/o/{order.secret}"
     assert form["customer_email"] == order.buyer_email
     assert form["line_items[0][price_data][currency]"] == "idr"
     assert form["line_items[0][price_data][unit_amount]"] == "15000000"  # Stripe counts IDR in cents

@@ -4,6 +4,8 @@ errors turned into GatewayUnavailable (network, 5xx) or an answer the gateway mo
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import json
 import logging
 import urllib.error
@@ -15,6 +17,17 @@ log = logging.getLogger("rollcall.payments")
 
 TIMEOUT = 20  # seconds; a gateway slower than this is treated as down
 USER_AGENT = "Rollcall/1.0 (+payments)"
+_timeout = contextvars.ContextVar("gateway_timeout", default=TIMEOUT)
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float):
+    """Calls made inside wait at most `seconds` (someone is waiting for the page)."""
+    token = _timeout.set(seconds)
+    try:
+        yield
+    finally:
+        _timeout.reset(token)
 
 
 class GatewayUnavailable(RuntimeError):
@@ -44,7 +57,7 @@ def call(
     json_body: dict | None = None,
     form: list[tuple[str, str]] | None = None,
     headers: dict[str, str] | None = None,
-    timeout: float = TIMEOUT,
+    timeout: float | None = None,
 ) -> Response:
     body = None
     all_headers = {"Accept": "application/json", "User-Agent": USER_AGENT, "Authorization": authorization}
@@ -57,7 +70,7 @@ def call(
     all_headers.update(headers or {})
     req = urllib.request.Request(url, data=body, method=method, headers=all_headers)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout or _timeout.get()) as resp:
             response = Response(resp.status, resp.read().decode("utf-8", "replace"))
     except urllib.error.HTTPError as exc:
         response = Response(exc.code, exc.read().decode("utf-8", "replace"))

@@ -19,10 +19,9 @@ from flask import current_app
 from webapp.accounts.models import Organization, User
 from webapp.db import locked, utcnow, write_transaction
 from webapp.orders.models import Order
-from webapp.payments import gateways, vault
+from webapp.payments import gateways, http, vault
 from webapp.payments.gateway_settings import credentials, enabled_gateways
 from webapp.payments.gateways.base import Gateway, GatewayError, NotificationRejected, Urls
-from webapp.payments.http import GatewayUnavailable
 from webapp.payments.models import OPEN_STATES, Payment, PaymentNotification
 from webapp.payments.reports import apply_report
 from webapp.runtime import settings
@@ -30,6 +29,8 @@ from webapp.runtime import settings
 log = logging.getLogger("rollcall.payments")
 
 REUSE_ATTEMPT_FOR = dt.timedelta(hours=12)  # an open attempt's payment page stays usable this long
+RETURN_CHECK_TIMEOUT = 5  # seconds the returning attendee may wait for the gateway's answer
+RETURN_CHECK_SPACING = dt.timedelta(seconds=3)  # reloads of the return URL do not hammer the gateway
 BODY_LOG_LIMIT = 64 * 1024
 LOGGED_HEADERS = ("Content-Type", "User-Agent", "Stripe-Signature", "X-Rollcall-Signature", "X-Forwarded-For")
 ORDER_PAGE_ENDPOINT = "orders.order_page"
@@ -76,7 +77,7 @@ def start_payment(order: Order, gateway_name: str) -> str:
         )
     try:
         checkout = gateway.create(payment, order, creds, _urls(order, gateway, payment))
-    except (GatewayError, GatewayUnavailable) as exc:
+    except (GatewayError, http.GatewayUnavailable) as exc:
         log.warning("payment %s at %s could not start: %s", payment.reference, gateway_name, exc)
         payment.change(state="failed", error=str(exc)[:500])
         raise PaymentError(
@@ -126,6 +127,7 @@ def order_page_url(order: Order) -> str:
 def _urls(order: Order, gateway: Gateway, payment: Payment) -> Urls:
     return Urls(
         order_page=order_page_url(order),
+        return_to=external_url("payments_public.return_from_gateway", secret=order.secret),
         notify=external_url("payments_public.notify", gateway_name=gateway.name, org_id=order.organization_id),
         pay_page=external_url("payments_public.pay_page", secret=order.secret, gateway_name=gateway.name),
     )
@@ -157,7 +159,7 @@ def handle_notification(
         answer = _handle(entry, gateway_name, org_id, body, headers)
     except NotificationRejected as exc:
         answer = NotificationAnswer(exc.status, "rejected", str(exc))
-    except (GatewayError, GatewayUnavailable, vault.SecretUnreadable) as exc:
+    except (GatewayError, http.GatewayUnavailable, vault.SecretUnreadable) as exc:
         answer = NotificationAnswer(503, "error", str(exc))
     except Exception as exc:  # a bug must not lose the notification: it is logged and retried
         log.exception("notification for %s/%s failed", gateway_name, org_id)
@@ -198,12 +200,43 @@ def refresh_status(payment: Payment) -> str:
         report = gateway.fetch_status(payment, creds) if creds is not None else None
     except vault.SecretUnreadable:
         raise PaymentError("The stored keys cannot be read: enter them again in the payment settings.") from None
-    except (GatewayError, GatewayUnavailable) as exc:
+    except (GatewayError, http.GatewayUnavailable) as exc:
         raise PaymentError(f"{gateway.brand} could not be asked: {exc}") from None
     if report is None:
         return "unchanged"
     outcome, _ = apply_report(payment.organization_id, payment.gateway, replace(report, reference=payment.reference))
     return outcome
+
+
+def _gateways_with_status() -> list[str]:
+    """The gateways that can be asked about an attempt (Midtrans, Stripe)."""
+    return [g.name for g in gateways.registry().values() if type(g).fetch_status is not Gateway.fetch_status]
+
+
+def check_on_return(order: Order) -> str | None:
+    """The attendee is back from the gateway's page: ask about the order's latest open attempt
+    right away (briefly: someone is waiting), so the order page rarely shows "pending" for a
+    payment just made. Returns the outcome, or None when there was nothing to ask."""
+    asking = _gateways_with_status()
+    payment = (
+        Payment.select()
+        .where(
+            (Payment.order == order.id)
+            & Payment.state.in_(OPEN_STATES)
+            & Payment.gateway.in_(asking)
+            & (Payment.updated_at < utcnow() - RETURN_CHECK_SPACING)
+        )
+        .order_by(Payment.id.desc())
+        .first()
+    )
+    if payment is None:
+        return None
+    try:
+        with http.time_limit(RETURN_CHECK_TIMEOUT):
+            return refresh_status(payment)
+    except PaymentError as exc:
+        log.info("status of payment %s on return unknown: %s", payment.reference, exc)
+        return None
 
 
 def refresh_stale_payments(
@@ -215,7 +248,7 @@ def refresh_stale_payments(
     """Ask the gateways about open attempts that have been quiet for a while (a notification lost
     on the way); returns how many changed. Attempts older than `give_up_after` are left alone."""
     now = utcnow()
-    asking = [g.name for g in gateways.registry().values() if type(g).fetch_status is not Gateway.fetch_status]
+    asking = _gateways_with_status()
     stale = (
         Payment.select()
         .where(

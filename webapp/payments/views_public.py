@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 
 from webapp.extensions import csrf
+from webapp.orders.models import Order
 from webapp.payments import gateway_settings, service
 from webapp.payments.gateway_settings import bank_details
 from webapp.payments.gateways.simulated import gateway as test_gateway
@@ -42,6 +43,16 @@ def pay_page(secret: str, gateway_name: str):
     if gateway_name == "test" and _test_gateway_on(order.organization_id):
         return render_template("public/payments/test.html", order=order, payment=payment, order_url=_order_url(order))
     abort(404)
+
+
+@bp.get("/pay/<secret>/return")
+def return_from_gateway(secret: str):
+    """Where Midtrans and Stripe send the attendee back: check the payment, then the order page."""
+    order = Order.get_or_none(Order.secret == secret)
+    if order is None:
+        abort(404)
+    service.check_on_return(order)
+    return redirect(_order_url(order) or "/", 303)
 
 
 @bp.post("/pay/<secret>/test")

@@ -51,7 +51,8 @@ class Credentials:
 class Urls:
     """Where the gateway sends the attendee back to and where it posts its notifications."""
 
-    order_page: str  # the attendee's order page (success and cancel alike: it shows the status)
+    order_page: str  # the attendee's order page (it shows the status)
+    return_to: str  # where the attendee comes back after paying: checks the status, then the order page
     notify: str  # our notification endpoint for this organization and gateway
     pay_page: str  # our own page for gateways that have no site of their own (bank, test)
 

@@ -106,7 +106,7 @@ class Midtrans(Gateway):
         body = {
             "transaction_details": {"order_id": payment.reference, "gross_amount": payment.amount},
             "customer_details": {"first_name": order.buyer_name[:255], "email": order.buyer_email},
-            "callbacks": {"finish": urls.order_page},
+            "callbacks": {"finish": urls.return_to},
         }
         if order.expires_at:
             # The Snap page closes when the seats stop being held.

@@ -129,7 +129,7 @@ class Stripe(Gateway):
         form = [
             ("mode", "payment"),
             ("client_reference_id", payment.reference),
-            ("success_url", urls.order_page),
+            ("success_url", urls.return_to),
             ("cancel_url", urls.order_page),
             ("customer_email", order.buyer_email),
             ("locale", order.locale if order.locale in ("en", "id") else "auto"),
