@@ -171,3 +171,20 @@ def test_stripe_keys_are_masked_on_the_settings_page(org, admin):
     assert "sk_test_••••wxyz" in html and "whsec_••••abcd" in html
     assert STRIPE_KEY not in html and STRIPE_WEBHOOK_SECRET not in html
     assert f"http://rollcall.test/payments/stripe/notify/{org.id}" in html
+
+
+def test_bank_transfer_is_switched_on_from_the_console_once_the_account_is_saved(org, admin):
+    refused = admin.post("/console/payments/gateways/bank", data={"bank-enabled": "y"}, headers={"HX-Request": "true"})
+    assert refused.status_code == 422 and "Enter the bank account below" in refused.get_data(as_text=True)
+    admin.post(
+        "/console/payments/bank",
+        data={
+            "bank_account-account_holder": "PT Acara",
+            "bank_account-bank_name": "BCA",
+            "bank_account-account_number": "1234567890",
+        },
+    )
+    accepted = admin.post("/console/payments/gateways/bank", data={"bank-enabled": "y"}, headers={"HX-Request": "true"})
+    assert accepted.status_code == 200 and "Saved." in accepted.get_data(as_text=True)
+    assert "bank" in dict(service.available_gateways(org))
+    assert admin.post("/console/payments/gateways/nosuch", data={}).status_code == 404

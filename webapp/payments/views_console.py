@@ -3,7 +3,7 @@ an order with the operator's actions (bank transfer received, check status now).
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.events.models import Event
@@ -85,7 +85,7 @@ def _settings_answer(template: str, card: dict, status: int, message: str, **pag
 def save_gateway(gateway_name: str):
     gateway = {g.name: g for g in gateways.offered()}.get(gateway_name)
     if gateway is None:
-        return render_template("errors/error.html", status=404, message="No such gateway."), 404
+        abort(404)
     form = gateway_form(gateway, submitted=True)
     if form.validate():
         secrets = {spec.name: form[spec.name].data or "" for spec in gateway.secret_fields}
