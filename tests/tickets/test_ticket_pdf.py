@@ -188,12 +188,6 @@ def test_paid_order_whose_tickets_were_all_canceled_is_not_found(client):
     assert client.get(f"/tickets/{order.secret}.pdf").status_code == 404
 
 
-def test_order_page_links_to_the_ticket_download(client):
-    order = make_paid_order(["Ana Putri"])
-    page = client.get(f"/o/{order.secret}").get_data(as_text=True)
-    assert f"/tickets/{order.secret}.pdf" in page
-
-
 def test_signals_keep_stored_tickets_current(app):
     from webapp import signals
 
