@@ -236,3 +236,25 @@ def test_walk_in_without_htmx_shows_the_whole_page_with_the_error(door, event, t
     page = answer.get_data(as_text=True)
     assert answer.status_code == 422 and "<html" in page and 'id="scan-input"' in page
     assert "This field is required" in page
+
+
+def test_exit_scans_and_lists_through_the_endpoint(door, event, ticket):
+    from tests.factories.checkin import make_checkin_list
+
+    hall = make_checkin_list(event, name="Main hall", allow_exit=True)
+    registrant = make_registrant(event, ticket)
+    listed = door.get(f"/api/v1/events/{event.id}/checkin-lists").json["items"]
+    assert {item["name"] for item in listed} == {"Entrance", "Main hall"}
+    assert scan(door, event, registrant.ticket_secret, list=hall.id).json["result"] == "ok"
+    out = scan(door, event, registrant.ticket_secret, list=hall.id, kind="exit").json
+    assert (out["result"], out["kind"]) == ("ok", "exit")
+    assert door.get(f"/api/v1/events/{event.id}/checkins/stats?list={hall.id}").json["inside"] == 0
+    refused = scan(door, event, registrant.ticket_secret, kind="exit")  # the default list takes no exits
+    assert refused.status_code == 422
+
+
+def test_undoing_twice_is_a_conflict(door, event, ticket):
+    checkin_id = scan(door, event, make_registrant(event, ticket).ticket_secret).json["checkin"]["id"]
+    url = f"/api/v1/events/{event.id}/checkins/{checkin_id}/undo"
+    assert door.post(url).status_code == 200
+    assert door.post(url).status_code == 409
