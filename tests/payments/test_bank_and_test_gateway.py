@@ -216,3 +216,28 @@ def test_an_organization_turning_the_test_gateway_off_stops_open_attempts(client
     assert client.get(f"/pay/{order.secret}/test").status_code == 404
     assert client.post(f"/pay/{order.secret}/test", data={"result": "pay"}).status_code == 404
     assert reload(order).status == "pending"
+
+
+def test_a_failure_while_applying_rolls_back_and_is_still_logged(client, org, monkeypatch):
+    from webapp.orders import service as orders
+
+    configure_gateway(org, "test")
+    order = make_pending_order(org)
+    service.start_payment(order, "test")
+    payment = Payment.get(Payment.order == order)
+    body, headers = test_gateway.notification(payment, "pay")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(orders, "confirm_payment", broken)
+    response = client.post(f"/payments/test/notify/{org.id}", data=body, headers=headers)
+
+    assert response.status_code == 503  # the gateway retries; never a 500
+    assert reload(payment).state == "pending" and reload(order).status == "pending"
+    entry = PaymentNotification.get()
+    assert (entry.outcome, entry.http_status, entry.organization_id) == ("error", 503, org.id)
+    assert "database went away" in entry.error
+    monkeypatch.undo()
+    assert client.post(f"/payments/test/notify/{org.id}", data=body, headers=headers).status_code == 200
+    assert reload(order).status == "paid"

@@ -166,11 +166,17 @@ def handle_notification(
         answer = NotificationAnswer(503, "error", f"{type(exc).__name__}: {exc}")
     if answer.status >= 400:
         log.warning("notification for %s/%s %s: %s", gateway_name, org_id, answer.outcome, answer.message)
-    if entry.organization_id is None and Organization.select().where(Organization.id == org_id).exists():
-        entry.organization = org_id  # rejected before its settings were read: still the org's to see
-    entry.outcome, entry.error, entry.http_status = answer.outcome, answer.message[:500], answer.status
-    entry.save()  # one write, whatever happened
+    if answer.status != 200:  # _handle did not finish: nothing of it was committed, the log row neither
+        entry.id = None
+        if entry.organization_id is None and Organization.select().where(Organization.id == org_id).exists():
+            entry.organization = org_id  # rejected before its settings were read: still the org's to see
+        _save_entry(entry, answer)
     return answer
+
+
+def _save_entry(entry: PaymentNotification, answer: NotificationAnswer) -> None:
+    entry.outcome, entry.error, entry.http_status = answer.outcome, answer.message[:500], answer.status
+    entry.save()
 
 
 def _handle(
@@ -185,8 +191,10 @@ def _handle(
     entry.organization = org_id
     report = gateway.read_notification(body, headers, creds)
     entry.verified, entry.gateway_status = True, report.status[:64]
-    outcome, payment = apply_report(org_id, gateway_name, report)
-    entry.payment = payment.id if payment is not None else None
+    with write_transaction():  # the log row commits with what it caused: one write lock per notification
+        outcome, payment = apply_report(org_id, gateway_name, report)
+        entry.payment = payment.id if payment is not None else None
+        _save_entry(entry, NotificationAnswer(200, outcome))
     return NotificationAnswer(200, outcome)
 
 
