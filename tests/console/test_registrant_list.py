@@ -115,3 +115,13 @@ def test_registrant_of_a_pending_order_shows_its_state(desk):
     order = make_order(desk.event, status="pending", buyer_name="Late Payer")
     page = desk.client.get(url(desk)).text
     assert "Late Payer" in page and "Pending" in page and order.code in page
+
+
+def test_a_search_with_many_matches_pages_without_a_total(desk):
+    for i in range(55):
+        make_registrant(desk.event, buyer_name=f"Lopez {i:02d}")
+    make_registrant(desk.event, buyer_name="Budi")
+    page = desk.client.get(url(desk, q="lopez")).text
+    assert len(names(page)) == 50 and "type more to narrow the search" in page
+    narrow = desk.client.get(url(desk, q="lopez+5")).text
+    assert "<strong>5</strong> registrants match" in narrow  # Lopez 50 to 54

@@ -2,7 +2,8 @@
 
 Keyset ("seek") pagination keeps every page as fast as the first one at 100,000 registrants: a page
 is "the next 50 rows after this (sort value, id)", which the (event, name) and (event, id) indexes
-answer without counting past rows. The total is counted separately and capped.
+answer without counting past rows. The total is counted separately and capped; a text search is
+not counted unless its matches fit on one page (counting it would scan every row a second time).
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class RegistrantFilters:
 @dataclass
 class Page:
     rows: list[Registrant]
-    total: int
+    total: int | None  # None: a search with more than one page of matches, not counted
     total_capped: bool
     next_cursor: str | None
     prev_cursor: str | None
@@ -226,8 +227,11 @@ def page(
         rows.reverse()
     has_next = more if forward else True
     has_prev = bool(after_key) if forward else more
-    total = count(org_id, event, filters)
-    capped = filters.active and total > COUNT_CAP
+    if filters.q and (after_key or before_key or more):
+        total, capped = None, False
+    else:
+        total = len(rows) if filters.q else count(org_id, event, filters)
+        capped = filters.active and total > COUNT_CAP
     return Page(
         rows=rows,
         total=COUNT_CAP if capped else total,
