@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from webapp import LANGUAGES
 from webapp.accounts.models import Organization
 from webapp.db import utcnow
+from webapp.events.i18n import apply_event_locale
 from webapp.events.models import Event
 from webapp.orders import answers as answer_rules
 from webapp.orders import checkout, service, waitlist
@@ -30,6 +31,7 @@ def _event(org_slug: str, event_slug: str) -> Event:
     )
     if event is None or event.status == "archived":
         abort(404)
+    apply_event_locale(event)  # the event page's language, among those the event offers
     return event
 
 
@@ -135,7 +137,8 @@ def _order(secret: str) -> Order:
 @bp.route("/o/<secret>")
 def order_page(secret: str):
     order = _order(secret)
-    return render_template("public/orders/order.html", **order_view(order))
+    template = "public/orders/_order_status.html" if request.headers.get("HX-Request") else "public/orders/order.html"
+    return render_template(template, **order_view(order))
 
 
 @bp.route("/o/<secret>/pay", methods=["POST"])
