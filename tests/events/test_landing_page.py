@@ -143,3 +143,12 @@ def test_language_not_offered_by_the_event_falls_back(app, client):
     org, event = _published(translations={"id": {"name": "KTT Pengembang Jakarta"}})
     body = client.get(_url(event) + "?lang=id").get_data(as_text=True)
     assert "KTT Pengembang Jakarta" not in body
+
+
+def test_an_indonesian_only_event_shows_its_registration_form_in_indonesian(app, client):
+    org, event = _published(languages=["id"])
+    make_product(event, name="Regular", translations={"id": {"name": "Reguler"}})
+    body = client.get(_url(event), headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="id">' in body
+    assert "Reguler" in body
+    assert "Kode kupon" in body  # the registration form's "Coupon code"
