@@ -125,3 +125,12 @@ def test_a_search_with_many_matches_pages_without_a_total(desk):
     assert len(names(page)) == 50 and "type more to narrow the search" in page
     narrow = desk.client.get(url(desk, q="lopez+5")).text
     assert "<strong>5</strong> registrants match" in narrow  # Lopez 50 to 54
+
+
+def test_deeper_pages_carry_the_total_counted_for_the_first(desk):
+    for i in range(60):
+        make_registrant(desk.event, buyer_name=f"Person {i:03d}")
+    first = desk.client.get(url(desk)).text
+    next_url = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    assert "n=60" in next_url
+    assert "<strong>60</strong> registrants" in desk.client.get(next_url).text

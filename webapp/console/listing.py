@@ -210,8 +210,16 @@ def _order(query: pw.ModelSelect, sort: str, forward: bool) -> pw.ModelSelect:
 
 
 def page(
-    org_id: int, event: Event, filters: RegistrantFilters, *, after: str | None = None, before: str | None = None
+    org_id: int,
+    event: Event,
+    filters: RegistrantFilters,
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    known_total: str | None = None,
 ) -> Page:
+    """One page of the list. `known_total` ("1234" or "10000+", as counted for the first page and
+    carried in the paging links) spares the deeper pages the count."""
     base = filtered(org_id, event, filters)
     after_key, before_key = _decode(after), _decode(before)
     forward = before_key is None
@@ -227,8 +235,11 @@ def page(
         rows.reverse()
     has_next = more if forward else True
     has_prev = bool(after_key) if forward else more
+    carried = (known_total or "").rstrip("+")
     if filters.q and (after_key or before_key or more):
         total, capped = None, False
+    elif (after_key or before_key) and carried.isdigit():
+        total, capped = int(carried), known_total.endswith("+")
     else:
         total = len(rows) if filters.q else count(org_id, event, filters)
         capped = filters.active and total > COUNT_CAP

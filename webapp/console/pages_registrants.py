@@ -11,8 +11,8 @@ from webapp.console.models import ConsoleJob
 from webapp.security import org_id, role_required
 
 
-def _list_context(event, filters, *, after=None, before=None, **extra) -> dict:
-    page = listing.page(org_id(), event, filters, after=after, before=before)
+def _list_context(event, filters, *, after=None, before=None, known_total=None, **extra) -> dict:
+    page = listing.page(org_id(), event, filters, after=after, before=before, known_total=known_total)
     return {
         "event": event,
         "filters": filters,
@@ -29,7 +29,13 @@ def _list_context(event, filters, *, after=None, before=None, **extra) -> dict:
 def registrants(event_id: int):
     event = event_or_404(event_id)
     filters = listing.RegistrantFilters.from_args(request.args)
-    context = _list_context(event, filters, after=request.args.get("after"), before=request.args.get("before"))
+    context = _list_context(
+        event,
+        filters,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        known_total=request.args.get("n"),
+    )
     return render_page("console/registrants/index.html", "console/registrants/_results.html", **context)
 
 
