@@ -152,3 +152,12 @@ def test_an_indonesian_only_event_shows_its_registration_form_in_indonesian(app,
     assert '<html lang="id">' in body
     assert "Reguler" in body
     assert "Kode kupon" in body  # the registration form's "Coupon code"
+
+
+def test_odd_secret_links_do_not_break_the_page(app, client):
+    org, event = _published(status="closed")
+    make_product(event, name="Speaker pass", hidden=True, access_key="s3cret")
+    for key in ("é", "", "x" * 500):
+        response = client.get(_url(event), query_string={"product": key})
+        assert response.status_code == 200
+        assert "Speaker pass" not in response.get_data(as_text=True)

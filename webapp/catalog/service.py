@@ -230,7 +230,7 @@ def public_offers(
     offers = []
     query = Product.select().where((Product.event == event.id) & Product.active).order_by(Product.position, Product.id)
     for product in query:
-        if product.hidden and not (access_key and secrets.compare_digest(access_key, product.access_key or "")):
+        if product.hidden and not _unlocks(access_key, product):
             continue
         remaining = left.get(product.id)
         if product.sale_starts_at and now < product.sale_starts_at:
@@ -251,6 +251,12 @@ def public_offers(
             )
         )
     return offers
+
+
+def _unlocks(access_key: str | None, product: Product) -> bool:
+    if not access_key or not product.access_key:
+        return False
+    return secrets.compare_digest(access_key.encode(), product.access_key.encode())
 
 
 def update_product_translation(product: Product, locale: str, texts: dict, *, actor: User | None) -> None:
