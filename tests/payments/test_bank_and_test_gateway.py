@@ -241,3 +241,12 @@ def test_a_failure_while_applying_rolls_back_and_is_still_logged(client, org, mo
     monkeypatch.undo()
     assert client.post(f"/payments/test/notify/{org.id}", data=body, headers=headers).status_code == 200
     assert reload(order).status == "paid"
+
+
+def test_the_order_page_status_refresh_carries_the_bank_details_once(client, org):
+    configure_bank(org, account_number="5550001112")
+    configure_gateway(org, "bank")
+    order = make_pending_order(org, gateway="bank")
+    fragment = client.get(f"/o/{order.secret}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.count("5550001112") == 1
+    assert fragment.rstrip().endswith("</div>")  # one element: the refresh replaces it, adds nothing beside it
