@@ -16,9 +16,14 @@ def sync_new_registrants(order_id: int) -> int:
     chunks. The first task of a bulk import syncs its thousands; the tasks after it find their
     registrants done and cost one query."""
     from webapp.contacts import sync
-    from webapp.orders.models import Order
+    from webapp.orders.models import Registrant
 
-    org_id = Order.select(Order.organization).where(Order.id == order_id).scalar()
+    org_id = (
+        Registrant.select(Registrant.organization)
+        .where((Registrant.order == order_id) & Registrant.contact.is_null())
+        .limit(1)
+        .scalar()
+    )
     return 0 if org_id is None else sync.sync_pending(org_id)
 
 
