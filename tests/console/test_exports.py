@@ -76,3 +76,18 @@ def test_exports_of_another_organization_answer_404(desk):
 
 def test_unknown_export_kind_is_404(desk):
     assert desk.client.get(f"/console/events/{desk.event.id}/exports/secrets.csv").status_code == 404
+
+
+def test_checkins_export_lists_every_scan(desk):
+    from tests.factories.checkin import make_checkin_list
+    from webapp.checkin import service as checkin
+
+    checkin_list = make_checkin_list(desk.event, name="Main door")
+    r = make_registrant(desk.event, buyer_name="Ana")
+    checkin.redeem(desk.event, r.ticket_secret, checkin_list=checkin_list, gate="A")
+    checkin.redeem(desk.event, r.ticket_secret, checkin_list=checkin_list, gate="B")
+    rows = csv_rows(download(desk, "checkins", "csv"))
+    assert [(row[1], row[4], row[6], row[7], row[8]) for row in rows[1:]] == [
+        ("Ana", "Main door", "ok", "", "A"),
+        ("Ana", "Main door", "error", "already_checked_in", "B"),
+    ]

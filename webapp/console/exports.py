@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+import peewee as pw
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -73,7 +74,7 @@ def registrants(org_id: int, event: Event) -> Table:
         query = (
             Registrant.select(Registrant, Order, Product, Coupon)
             .join(Order)
-            .join(Coupon, pw_left(), on=(Order.coupon == Coupon.id))
+            .join(Coupon, pw.JOIN.LEFT_OUTER, on=(Order.coupon == Coupon.id))
             .switch(Registrant)
             .join(Product)
             .where((Registrant.organization == org_id) & (Registrant.event == event.id))
@@ -92,15 +93,7 @@ def registrants(org_id: int, event: Event) -> Table:
     return Table("Registrants", headers, rows())
 
 
-def pw_left():
-    from peewee import JOIN
-
-    return JOIN.LEFT_OUTER
-
-
 def orders(org_id: int, event: Event) -> Table:
-    import peewee as pw
-
     tz = event.timezone
     headers = [
         "Order code", "Buyer name", "Buyer email", "Status", "Approval", "Source", "Gateway", "Coupon",
@@ -117,7 +110,7 @@ def orders(org_id: int, event: Event) -> Table:
     def rows() -> Iterator[list]:
         query = (
             Order.select(Order, Coupon)
-            .join(Coupon, pw_left(), on=(Order.coupon == Coupon.id))
+            .join(Coupon, pw.JOIN.LEFT_OUTER, on=(Order.coupon == Coupon.id))
             .where((Order.organization == org_id) & (Order.event == event.id))
             .order_by(Order.id)
         )
@@ -147,10 +140,10 @@ def checkins(org_id: int, event: Event) -> Table:
             Checkin.select(Checkin, CheckinList, Registrant, Order, User)
             .join(CheckinList)
             .switch(Checkin)
-            .join(Registrant, pw_left())
-            .join(Order, pw_left())
+            .join(Registrant, pw.JOIN.LEFT_OUTER)
+            .join(Order, pw.JOIN.LEFT_OUTER)
             .switch(Checkin)
-            .join(User, pw_left(), on=(Checkin.user == User.id))
+            .join(User, pw.JOIN.LEFT_OUTER, on=(Checkin.user == User.id))
             .where((Checkin.organization == org_id) & (Checkin.event == event.id))
             .order_by(Checkin.id)
         )
