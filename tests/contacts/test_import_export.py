@@ -118,6 +118,7 @@ def test_uploads_that_cannot_be_imported_get_a_message(client, org):
     for content, message in [
         (b"", "empty"),
         (b"email\n", "no contacts"),
+        (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "not a CSV file"),
     ]:
         response = _upload(client, content)
         assert response.status_code == 422

@@ -84,6 +84,8 @@ def start_import(org_id: int, data: bytes, filename: str, *, user=None) -> Conta
     """Check and store an uploaded CSV; the operator maps its columns next."""
     if not data.strip():
         raise ContactError("The file is empty.", "file")
+    if b"\x00" in data[:65536]:
+        raise ContactError("This is not a CSV file (a spreadsheet?). Save it as CSV (UTF-8) and upload that.", "file")
     text, encoding = _decode(data)
     delimiter = _sniff(text)
     try:
