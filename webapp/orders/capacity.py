@@ -105,12 +105,18 @@ def reserve(event: Event, wanted: dict[int, int], *, offer_id: int | None = None
         return
     # Lock order: event row first, then product rows by id, so two writers never deadlock.
     locked(Event.select(Event.id).where(Event.id == event.id)).execute()
-    products = list(locked(Product.select().where(Product.event == event.id).order_by(Product.id)))
+    products = list(
+        locked(
+            Product.select(Product.id, Product.quota, Product.admits_entry)
+            .where(Product.event == event.id)
+            .order_by(Product.id)
+        )
+    )
     known = {p.id for p in products}
     for product_id in wanted:
         if product_id not in known:
             raise SoldOut(product_id, 0)
-    fresh = Event.get_by_id(event.id)  # capacity as committed, not as the caller last read it
+    fresh = Event.select(Event.id, Event.capacity).where(Event.id == event.id).get()  # as committed now
     taken = taken_by_product(event.id, exclude_offer_id=offer_id)
     by_id = {p.id: p for p in products}
     for product_id, units in sorted(wanted.items()):

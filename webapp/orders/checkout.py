@@ -236,7 +236,10 @@ def read_form(
 
 
 def existing_order(token: str) -> Order | None:
-    return Order.get_or_none(Order.checkout_token == token) if token else None
+    """The order a checkout token already made (only what a redirect to it needs)."""
+    if not token:
+        return None
+    return Order.select(Order.id, Order.secret, Order.event).where(Order.checkout_token == token).first()
 
 
 def place_order(sub: Submission) -> tuple[Order, bool]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -156,20 +156,6 @@ def pay(secret: str):
         Order.update(gateway=gateway).where(Order.id == order.id).execute()
         order.gateway = gateway
     return _to_gateway(order)
-
-
-@bp.route("/o/<secret>/tickets.pdf")
-def tickets_pdf(secret: str):
-    order = _order(secret)
-    if order.status != "paid":
-        abort(404)
-    from webapp.tickets.service import order_pdf
-
-    return Response(
-        order_pdf(order),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="tickets-{order.code}.pdf"', "Cache-Control": "private"},
-    )
 
 
 @bp.route("/o/<secret>/cancel", methods=["POST"])
