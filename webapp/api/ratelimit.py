@@ -2,17 +2,21 @@
 
 Where the count lives decides what it is worth:
 - Redis (when HUEY_URL is redis://): one INCR per request, shared by every worker and host.
-- Otherwise the database (table rate_limit_window): an upsert per request, shared by every gunicorn
-  worker and, on PostgreSQL, every host. It costs one small write per call; the window is fixed,
-  so a client may send up to twice the limit across a minute boundary.
+- PostgreSQL: the table rate_limit_window, one upsert per request, shared by every worker and host.
+- SQLite: a small SQLite file of its own (instance/ratelimit.db, WAL), shared by every gunicorn
+  worker of the host, so that counting never waits for the main database's write lock.
+The window is fixed, so a client may send up to twice the limit across a minute boundary.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import sqlite3
+import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from webapp.api.models import ApiKeyPolicy, RateLimitWindow
 from webapp.db import db
@@ -50,7 +54,7 @@ def hit(api_key_id: int, limit: int, now: float | None = None) -> Verdict:
         except Exception:  # Redis away: count in the database rather than refuse every call
             log.warning("rate limit: Redis unavailable, counting in the database", exc_info=True)
     if count is None:
-        count = _db_hit(api_key_id, window)
+        count = _file_hit(api_key_id, window) if _file_path() else _db_hit(api_key_id, window)
     retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
     return Verdict(count <= limit, limit, max(0, limit - count), retry_after)
 
@@ -86,7 +90,50 @@ def _db_hit(api_key_id: int, window: int) -> int:
     return row.count
 
 
+def _file_path() -> Path | None:
+    config = settings()
+    return config.instance_dir / "ratelimit.db" if config.database_url.startswith("sqlite") else None
+
+
+_local = threading.local()
+
+
+def _file_connection() -> sqlite3.Connection:
+    path = _file_path()
+    connection = getattr(_local, "connections", {}).get(path)
+    if connection is None:
+        connection = sqlite3.connect(path, timeout=15, isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=wal")
+        connection.execute("PRAGMA synchronous=normal")
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS window (key INTEGER, minute INTEGER, count INTEGER, PRIMARY KEY (key, minute))"
+        )
+        for old in getattr(_local, "connections", {}).values():
+            old.close()  # another instance directory (tests): one open file per thread is enough
+        _local.connections = {path: connection}
+    return connection
+
+
+def _file_hit(api_key_id: int, window: int) -> int:
+    connection = _file_connection()
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.execute(
+            "INSERT INTO window (key, minute, count) VALUES (?, ?, 1) "
+            "ON CONFLICT (key, minute) DO UPDATE SET count = count + 1",
+            (api_key_id, window),
+        )
+        (count,) = connection.execute(
+            "SELECT count FROM window WHERE key = ? AND minute = ?", (api_key_id, window)
+        ).fetchone()
+    finally:
+        connection.execute("COMMIT")
+    return count
+
+
 def prune(now: float | None = None) -> int:
     """Forget windows older than the current one."""
     window = int((time.time() if now is None else now) // WINDOW_SECONDS)
+    if _file_path():
+        return _file_connection().execute("DELETE FROM window WHERE minute < ?", (window - 1,)).rowcount
     return RateLimitWindow.delete().where(RateLimitWindow.window < window - 1).execute()

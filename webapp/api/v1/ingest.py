@@ -125,8 +125,7 @@ def _check(event: dict, where: str = "") -> None:
 
 
 def _status_of(ids: list[int]) -> dict[int, str]:
-    rows = IncomingEvent.select(IncomingEvent.id, IncomingEvent.status).where(IncomingEvent.id.in_(ids))
-    return {row.id: row.status for row in rows}
+    return ingest.statuses(g.api_org_id, ids)
 
 
 @operation(
