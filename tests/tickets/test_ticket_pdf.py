@@ -228,3 +228,12 @@ def test_approval_after_payment_releases_the_tickets(app):
     order.save()
     signals.emit(signals.order_approved, order_id=order.id)
     assert TicketDocument.select().where(TicketDocument.order == order).count() == 2
+
+
+def test_order_page_links_a_download_that_answers_404_when_no_ticket_is_left(client):
+    order = make_paid_order(["Ana Putri"])
+    page = client.get(f"/o/{order.secret}").get_data(as_text=True)
+    assert f"/tickets/{order.secret}.pdf" in page
+    assert client.get(f"/tickets/{order.secret}.pdf").status_code == 200
+    Registrant.update(canceled=True).where(Registrant.order == order).execute()
+    assert client.get(f"/tickets/{order.secret}.pdf").status_code == 404
