@@ -181,3 +181,27 @@ def test_demo_has_paid_registrations_and_a_bank_transfer_to_confirm(runner):
     assert Order.select().where(Order.status == "paid").count() == 4
     pending = Order.get(Order.status == "pending")
     assert pending.buyer_name == "Dewi Lestari" and pending.expires_at is None
+
+
+def test_coupon_and_invitation_uses_follow_expiry_revival_and_cancel(app):
+    from webapp.orders.models import Invitation
+
+    event = make_event(make_org())
+    ticket = make_product(event, price=10000)
+    coupon = make_coupon(event, code="HALF", kind="percent", value=50, times_used=1)
+    invitation = Invitation.create(organization=event.organization_id, event=event, code="INVITE1234", times_used=1)
+    order = make_order(
+        event, {ticket: 1}, status="pending", coupon=coupon, coupon_uses=1, invitation=invitation, total=5000
+    )
+    Order.update(expires_at=utcnow() - dt.timedelta(seconds=1)).execute()
+    service.expire_due_orders()
+    assert (type(coupon).get_by_id(coupon.id).times_used, Invitation.get_by_id(invitation.id).times_used) == (0, 0)
+    assert (
+        service.confirm_payment(order.id, amount=5000, currency=event.currency, gateway="test", reference="x") == "paid"
+    )
+    assert (type(coupon).get_by_id(coupon.id).times_used, Invitation.get_by_id(invitation.id).times_used) == (1, 1)
+    service.cancel_order(Order.get_by_id(order.id), actor=None)
+    assert type(coupon).get_by_id(coupon.id).times_used == 0
+    expired = make_order(event, {ticket: 1}, status="expired", coupon=coupon, coupon_uses=1)
+    service.cancel_order(expired, actor=None)  # an expired order gave its uses back already
+    assert type(coupon).get_by_id(coupon.id).times_used == 0

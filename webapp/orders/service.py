@@ -51,14 +51,17 @@ def wanted_seats(order: Order) -> dict[int, int]:
     return wanted
 
 
-def _give_back(order: Order) -> None:
-    """The coupon uses and the invitation use of an order that will not happen."""
+def _count_uses(order: Order, sign: int) -> None:
+    """Give back (-1) or take again (+1) the coupon uses and the invitation use of an order.
+    They count while the order is pending or paid; a refund keeps them (the code was used)."""
     if order.coupon_id and order.coupon_uses:
-        Coupon.update(times_used=Coupon.times_used - order.coupon_uses).where(Coupon.id == order.coupon_id).execute()
-        order.coupon_uses = 0
+        n = order.coupon_uses
+        Coupon.update(times_used=Coupon.times_used + sign * n).where(
+            (Coupon.id == order.coupon_id) & ((Coupon.times_used >= n) if sign < 0 else True)
+        ).execute()
     if order.invitation_id:
-        Invitation.update(times_used=Invitation.times_used - 1).where(
-            (Invitation.id == order.invitation_id) & (Invitation.times_used > 0)
+        Invitation.update(times_used=Invitation.times_used + sign).where(
+            (Invitation.id == order.invitation_id) & ((Invitation.times_used >= 1) if sign < 0 else True)
         ).execute()
 
 
@@ -66,8 +69,8 @@ def _end(order: Order, status: str, **fields) -> None:
     """pending/paid -> canceled/expired/refunded: registrants canceled, seats and uses given back,
     the freed seats offered to the waiting list."""
     Registrant.update(canceled=True, updated_at=utcnow()).where(Registrant.order == order.id).execute()
-    if status in ("canceled", "expired"):
-        _give_back(order)
+    if status in ("canceled", "expired") and order.status in ("pending", "paid"):
+        _count_uses(order, -1)
     for name, value in {"status": status, "updated_at": utcnow(), **fields}.items():
         setattr(order, name, value)
     order.save()
@@ -95,6 +98,8 @@ def _revive(order: Order) -> bool:
         capacity.reserve(order.event, wanted_seats(order))
     except capacity.SoldOut:
         return False
+    if order.status == "expired":
+        _count_uses(order, +1)
     return True
 
 
