@@ -136,3 +136,15 @@ def test_too_many_requests_get_429_with_retry_after(client, org):
     response = api.get("/contacts")
     _error(response, 429, "rate_limited")
     assert 1 <= int(response.headers["Retry-After"]) <= 60
+
+
+def test_a_key_policy_is_set_from_the_command_line(app, org):
+    from webapp.api.models import ApiKeyPolicy
+
+    key, _ = make_api_key(org)
+    result = app.test_cli_runner().invoke(
+        args=["api", "key-policy", key.prefix, "--scope", "ingest", "--per-minute", "60"]
+    )
+    assert result.exit_code == 0, result.output
+    policy = ApiKeyPolicy.get(ApiKeyPolicy.api_key == key.id)
+    assert (policy.scopes, policy.requests_per_minute) == (["ingest"], 60)

@@ -38,11 +38,8 @@ def key_from_request() -> ApiKey | None:
     return key
 
 
-def key_allows(key: ApiKey, scope: str) -> bool:
+def key_allows(policy, scope: str) -> bool:
     """A key without a policy, or with no scopes listed, may use every part of the API."""
-    from webapp.api.models import ApiKeyPolicy
-
-    policy = ApiKeyPolicy.get_or_none(ApiKeyPolicy.api_key == key.id)
     return policy is None or not policy.scopes or scope in policy.scopes
 
 
@@ -61,9 +58,12 @@ def api_auth(write: bool = False, session_role: str | None = None, scope: str | 
                     return api_error(401, "unauthorized", "The API key is missing, unknown or revoked.")
                 if write and key.read_only:
                     return api_error(403, "forbidden", "This API key is read-only.")
-                if scope and not key_allows(key, scope):
+                from webapp.api.models import ApiKeyPolicy
+
+                policy = ApiKeyPolicy.get_or_none(ApiKeyPolicy.api_key == key.id)
+                if scope and not key_allows(policy, scope):
                     return api_error(403, "forbidden", f"This API key has no access to {scope}.")
-                verdict = ratelimit.hit(key.id, ratelimit.limit_for(key))
+                verdict = ratelimit.hit(key.id, ratelimit.limit_for(policy))
                 if not verdict.allowed:
                     response = api_error(
                         429, "rate_limited", f"More than {verdict.limit} requests a minute: slow down."

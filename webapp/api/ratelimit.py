@@ -36,8 +36,8 @@ class Verdict:
     retry_after: int  # seconds until the window resets
 
 
-def limit_for(api_key) -> int:
-    policy = ApiKeyPolicy.get_or_none(ApiKeyPolicy.api_key == api_key.id)
+def limit_for(policy: ApiKeyPolicy | None) -> int:
+    """The key's own limit (its ApiKeyPolicy), else the default."""
     if policy is not None and policy.requests_per_minute:
         return policy.requests_per_minute
     return DEFAULT_PER_MINUTE
