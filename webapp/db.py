@@ -146,8 +146,15 @@ def connect_db() -> None:
 
 
 def close_db(exc: BaseException | None = None) -> None:
-    if not db.is_closed():
+    """End of a request: PostgreSQL connections go back to the pool. A SQLite connection stays
+    open for the thread's next request (opening one, with its pragmas, costs more than most
+    requests' queries); a transaction left open by an error is rolled back first."""
+    if db.is_closed():
+        return
+    if is_postgres():
         db.close()
+    elif db.connection().in_transaction:
+        db.connection().rollback()
 
 
 def init_app(app) -> None:
