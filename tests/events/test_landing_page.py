@@ -161,3 +161,13 @@ def test_odd_secret_links_do_not_break_the_page(app, client):
         response = client.get(_url(event), query_string={"product": key})
         assert response.status_code == 200
         assert "Speaker pass" not in response.get_data(as_text=True)
+
+
+def test_ics_of_a_zone_with_summer_time_carries_both_rules(app, client):
+    org = make_org(timezone="Europe/Berlin")
+    event = make_event(
+        org, timezone="Europe/Berlin", starts_at=dt.datetime(2030, 7, 1, 7, 0), ends_at=dt.datetime(2030, 7, 1, 15, 0)
+    )
+    text = client.get(_url(event) + "/calendar.ics").get_data(as_text=True)
+    assert "BEGIN:DAYLIGHT" in text and "BEGIN:STANDARD" in text
+    assert "DTSTART;TZID=Europe/Berlin:20300701T090000" in text  # 07:00 UTC is 09:00 in Berlin summer

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from urllib.parse import urlencode, urlsplit
 
 import icalendar
@@ -10,6 +12,19 @@ from webapp import timeutil
 from webapp.db import utcnow
 from webapp.events.models import Event
 from webapp.events.text import localized, plain_text
+
+
+@functools.lru_cache(maxsize=64)
+def _vtimezone_ical(tz: str, first_year: int, last_year: int) -> bytes:
+    # icalendar finds the zone's transitions hour by hour: only the event's years, computed once.
+    component = icalendar.Timezone.from_tzinfo(
+        timeutil.zone(tz), tz, dt.date(first_year, 1, 1), dt.date(last_year + 1, 1, 1)
+    )
+    return component.to_ical()
+
+
+def _vtimezone(tz: str, first_year: int, last_year: int) -> icalendar.Timezone:
+    return icalendar.Timezone.from_ical(_vtimezone_ical(tz, first_year, last_year))
 
 
 def location_text(event: Event) -> str:
@@ -38,7 +53,7 @@ def ics(event: Event, url: str, locale: str | None = None) -> bytes:
     entry.add("status", "CANCELLED" if event.status == "archived" else "CONFIRMED")
     entry.add("last-modified", event.updated_at.replace(tzinfo=timeutil.zone("UTC")))
     cal.add_component(entry)
-    cal.add_missing_timezones()
+    cal.subcomponents.insert(0, _vtimezone(event.timezone, event.starts_at.year, event.ends_at.year))
     return cal.to_ical()
 
 
