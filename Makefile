@@ -26,7 +26,7 @@ demo: migrate
 run: demo
 	@echo
 	@echo "  Rollcall is starting on http://127.0.0.1:5000"
-	@echo "  Demo login: demo@rollcall.test / rollcall-demo"
+	@echo "  Demo login: demo@example.org / rollcall-demo"
 	@echo
 	$(BIN)/honcho start -f Procfile
 

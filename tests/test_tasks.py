@@ -80,3 +80,12 @@ def test_migrations_cli_reports_up_to_date(runner):
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0 and "up to date" in result.output
     assert "no pending migrations" in runner.invoke(args=["db", "status"]).output
+
+
+def test_demo_operator_can_sign_in_through_the_form(runner, client):
+    from webapp.demo import DEMO_EMAIL, DEMO_PASSWORD
+
+    runner.invoke(args=["demo", "--if-empty"])
+    response = client.post("/login", data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/console/", follow_redirects=True).status_code == 200

@@ -9,7 +9,7 @@ from webapp.accounts import service as accounts
 from webapp.accounts.models import Organization, User
 from webapp.db import db
 
-DEMO_EMAIL = "demo@rollcall.test"
+DEMO_EMAIL = "demo@example.org"
 DEMO_PASSWORD = "rollcall-demo"
 
 
