@@ -125,3 +125,33 @@ def test_security_headers_are_sent(client):
     response = client.get("/login")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_concurrent_read_then_write_transactions_both_succeed(app):
+    """Two workers that read and then write in one transaction each: neither fails with
+    "database is locked" (on SQLite every transaction takes the write lock up front)."""
+    import threading
+    import time
+
+    from webapp.accounts.models import LoginAttempt
+
+    errors, barrier = [], threading.Barrier(2)
+
+    def worker(n):
+        try:
+            with db.connection_context():
+                barrier.wait()
+                with db.atomic():
+                    LoginAttempt.select().count()
+                    time.sleep(0.2)
+                    LoginAttempt.create(email=f"w{n}@example.org", ip="127.0.0.1", succeeded=True)
+        except Exception as exc:  # noqa: BLE001 - the failure is what the test looks for
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert LoginAttempt.select().count() == 2

@@ -61,6 +61,10 @@ def make_database(url: str, pool_size: int = 8) -> peewee.Database:
         path = unquote(url[len("sqlite:///") :]) or ":memory:"
         return SqliteDatabase(
             path,
+            # Every transaction takes the write lock when it begins: a deferred transaction that
+            # reads and then writes can meet another writer half-way and fail at once with
+            # "database is locked" (SQLite cannot wait there); an immediate one waits its turn.
+            lock_type="IMMEDIATE",
             timeout=15,
             pragmas={
                 "journal_mode": "wal",
