@@ -269,3 +269,12 @@ def test_coming_back_from_midtrans_checks_the_payment_before_showing_the_order(c
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/o/{order.secret}")
     assert reload(order).status == "paid"
     assert client.get("/pay/not-a-secret/return").status_code == 404
+
+
+def test_attendee_sees_why_a_payment_could_not_start_and_keeps_the_order(client, org, midtrans):
+    configure_gateway(org, "midtrans", server_key="SB-Mid-server-SomeOtherKey99999")
+    order = make_pending_order(org, gateway="midtrans")
+    response = client.post(f"/o/{order.secret}/pay", data={"gateway": "midtrans"}, follow_redirects=True)
+    assert response.status_code == 200
+    assert b"The payment could not be started" in response.data
+    assert reload(order).status == "pending"

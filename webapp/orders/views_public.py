@@ -71,10 +71,13 @@ def register(org_slug: str, event_slug: str):
 
 
 def _to_gateway(order: Order):
-    from webapp.payments.service import start_payment
+    from webapp.payments.service import PaymentError, start_payment
 
     try:
         return redirect(start_payment(order, order.gateway), code=303)
+    except PaymentError as exc:  # a reason the attendee can act on, worded for them
+        flash(str(exc), "error")
+        return redirect(url_for("orders.order_page", secret=order.secret), code=303)
     except Exception:  # the gateway is down or refused: the order stays pending, pay again later
         log.exception("starting a %s payment for order %s failed", order.gateway, order.code)
         flash(_("We could not reach the payment provider. Your place is held: try again below."), "error")
