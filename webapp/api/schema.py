@@ -9,6 +9,7 @@ its own JSON Schema, so the OpenAPI document and the behaviour cannot disagree.
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import json
 import re
@@ -26,7 +27,7 @@ class Invalid(Exception):
         self.fields = fields
 
 
-class Field:
+class Field(abc.ABC):
     """Base of every declaration. `null=True` admits JSON null; `source` names the attribute (or
     gives a function of the object) that `dump` reads when it differs from the key."""
 
@@ -63,8 +64,9 @@ class Field:
             return None
         return self.convert(value, path, errors)
 
-    def convert(self, value, path, errors):  # pragma: no cover - every field overrides it
-        raise NotImplementedError
+    @abc.abstractmethod
+    def convert(self, value, path, errors):
+        """The value as the handler gets it; problems go into `errors` under `path`."""
 
     # -- output
     def dump(self, value: Any) -> Any:

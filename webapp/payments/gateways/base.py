@@ -8,6 +8,7 @@ revoked, flagged) is decided once, in webapp.payments.service, for every gateway
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
@@ -93,7 +94,7 @@ class SecretField:
     check: Callable[[str, str], str | None] | None = field(default=None, compare=False)
 
 
-class Gateway:
+class Gateway(abc.ABC):
     name: ClassVar[str]
     label: ClassVar[str]  # what the attendee sees at checkout
     brand: ClassVar[str]  # what operators call it: "Midtrans", "Stripe"
@@ -121,9 +122,9 @@ class Gateway:
     def supports_currency(self, currency: str) -> bool:
         return self.currencies is None or currency.upper() in self.currencies
 
+    @abc.abstractmethod
     def create(self, payment: Payment, order: Order, credentials: Credentials, urls: Urls) -> Checkout:
         """Open the attempt on the gateway's side; returns where to send the attendee."""
-        raise NotImplementedError
 
     def read_notification(self, body: bytes, headers: dict[str, str], credentials: Credentials) -> Report:
         """Verify a notification and say what it reports. Raises NotificationRejected."""
