@@ -92,13 +92,10 @@ def is_postgres() -> bool:
 
 @contextmanager
 def write_transaction() -> Iterator[None]:
-    """A transaction that serializes writers: BEGIN IMMEDIATE on SQLite; on PostgreSQL lock the
-    rows you check with `locked(query)` inside it."""
-    if db.in_transaction():
-        with db.atomic():
-            yield
-        return
-    with db.atomic("IMMEDIATE") if not is_postgres() else db.atomic():
+    """A transaction that serializes writers: on SQLite every transaction already begins
+    IMMEDIATE (see make_database); on PostgreSQL lock the rows you check with `locked(query)`
+    inside it. Nested inside another transaction it is a savepoint of that one."""
+    with db.atomic():
         yield
 
 
