@@ -56,6 +56,13 @@ def on_commit(callback: Callable[[], None]) -> None:
     db.after_commit(callback)
 
 
+def on_commit_once(callback: Callable[[], None]) -> None:
+    """`on_commit`, unless this very callback already waits for the same commit."""
+    if db.transaction_depth() and callback in db._state.commit_callbacks:
+        return
+    db.after_commit(callback)
+
+
 def make_database(url: str, pool_size: int = 8) -> peewee.Database:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":

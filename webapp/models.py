@@ -9,6 +9,7 @@ import peewee
 from webapp.db import BaseModel
 
 MODEL_MODULES = (
+    "webapp.outbox",
     "webapp.accounts.models",
     "webapp.accounts.audit",
     "webapp.events.models",

@@ -1,9 +1,10 @@
 """Domain events: producers announce what happened, other domains react, neither imports the other.
 
-A producer calls `emit(signal, **ids)` inside its transaction; receivers run only after the commit
-(never for a rollback), with plain ids, and normally just enqueue a Huey task. Receivers live in
-`webapp/<domain>/receivers.py` and are connected by `connect_receivers()` (the app factory and the
-task worker both call it).
+A producer calls `emit(signal, **ids)` inside its transaction. The signal is written to the outbox
+(webapp/outbox.py) in that transaction, so it exists exactly when the change it announces does;
+after the commit a task delivers it to the receivers, with the plain ids. A receiver normally just
+enqueues a Huey task. Receivers live in `webapp/<domain>/receivers.py` and are connected by
+`connect_receivers()` (the app factory and the task worker both call it).
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 import importlib
 
 from blinker import Namespace
-
-from webapp.db import on_commit
 
 _signals = Namespace()
 
@@ -34,8 +33,16 @@ DOMAINS = ("events", "catalog", "orders", "payments", "tickets", "mail", "contac
 
 
 def emit(signal, **kwargs) -> None:
-    """Send `signal` once the surrounding transaction commits (at once outside one)."""
-    on_commit(lambda: signal.send(None, **kwargs))
+    """Announce `signal` with plain ids: its receivers get it once the surrounding transaction
+    commits (soon after the statement, outside one), never after a rollback."""
+    from webapp import outbox
+
+    outbox.record(signal.name, kwargs)
+
+
+def by_name(name: str):
+    """The signal called `name`, or None."""
+    return _signals.get(name)
 
 
 _connected = False
