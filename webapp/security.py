@@ -8,6 +8,7 @@ from flask import abort, g, redirect, request, session, url_for
 from flask_login import current_user
 
 from webapp.accounts.models import ROLE_RANK, Membership, Organization, User
+from webapp.db import Prepared, Slot
 from webapp.extensions import login_manager
 
 CSP = (
@@ -17,12 +18,26 @@ CSP = (
 )
 
 
+# Both run for every signed-in request: compiled once (webapp.db.Prepared).
+ACTIVE_USER = Prepared(
+    lambda: User.select().where((User.id == Slot("id")) & (User.is_active == True)).limit(1)  # noqa: E712
+)
+MEMBERSHIPS_WITH_ORGANIZATION = Prepared(
+    lambda: (
+        Membership.select(Membership, Organization)
+        .join(Organization)
+        .where(Membership.user == Slot("user"))
+        .order_by(Organization.name)
+    )
+)
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     pk, _, token = user_id.partition(":")
-    if not pk.isdigit():
+    if not pk.isdigit() or len(pk) > 18:
         return None
-    user = User.get_or_none((User.id == int(pk)) & (User.is_active == True))  # noqa: E712
+    user = ACTIVE_USER.first(id=int(pk))
     if user is None or user.session_token != token:
         return None  # password changed since: this session is over
     return user
@@ -38,12 +53,7 @@ def init_app(app) -> None:
         g.org = None
         g.membership = None
         if current_user.is_authenticated:
-            memberships = list(
-                Membership.select(Membership, Organization)
-                .join(Organization)
-                .where(Membership.user == current_user.id)
-                .order_by(Organization.name)
-            )
+            memberships = MEMBERSHIPS_WITH_ORGANIZATION.rows(user=current_user.id)
             g.memberships = memberships
             chosen = next((m for m in memberships if m.organization_id == session.get("org_id")), None)
             chosen = chosen or (memberships[0] if memberships else None)
