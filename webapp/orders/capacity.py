@@ -94,16 +94,9 @@ def event_seats_left(event: Event) -> int | None:
     return event_left
 
 
-def reserve(event: Event, wanted: dict[int, int], *, offer_id: int | None = None) -> None:
-    """Check that `wanted` ({product_id: units}) fits; raise SoldOut otherwise. Call it inside
-    `write_transaction()` and insert the order items before that transaction ends. `offer_id`:
-    a waiting-list offer being redeemed — its own held seat is available to this order."""
-    if not db.in_transaction():
-        raise RuntimeError("capacity.reserve must run inside webapp.db.write_transaction()")
-    wanted = {pid: n for pid, n in wanted.items() if n > 0}
-    if not wanted:
-        return
-    # Lock order: event row first, then product rows by id, so two writers never deadlock.
+def _locked_counts(event: Event, offer_id: int | None) -> tuple[list[Product], Event, dict[int, int]]:
+    """Lock the event row, then its product rows by id (so two writers never deadlock), and count
+    the seats taken as committed now: (products, event with its capacity, taken per product)."""
     locked(Event.select(Event.id).where(Event.id == event.id)).execute()
     products = list(
         locked(
@@ -112,13 +105,28 @@ def reserve(event: Event, wanted: dict[int, int], *, offer_id: int | None = None
             .order_by(Product.id)
         )
     )
-    known = {p.id for p in products}
-    for product_id in wanted:
-        if product_id not in known:
-            raise SoldOut(product_id, 0)
-    fresh = Event.select(Event.id, Event.capacity).where(Event.id == event.id).get()  # as committed now
-    taken = taken_by_product(event.id, exclude_offer_id=offer_id)
+    fresh = Event.select(Event.id, Event.capacity).where(Event.id == event.id).get()
+    return products, fresh, taken_by_product(event.id, exclude_offer_id=offer_id)
+
+
+def _require_transaction(name: str) -> None:
+    if not db.in_transaction():
+        raise RuntimeError(f"capacity.{name} must run inside webapp.db.write_transaction()")
+
+
+def reserve(event: Event, wanted: dict[int, int], *, offer_id: int | None = None) -> None:
+    """Check that `wanted` ({product_id: units}) fits; raise SoldOut otherwise. Call it inside
+    `write_transaction()` and insert the order items before that transaction ends. `offer_id`:
+    a waiting-list offer being redeemed — its own held seat is available to this order."""
+    _require_transaction("reserve")
+    wanted = {pid: n for pid, n in wanted.items() if n > 0}
+    if not wanted:
+        return
+    products, fresh, taken = _locked_counts(event, offer_id)
     by_id = {p.id: p for p in products}
+    for product_id in wanted:
+        if product_id not in by_id:
+            raise SoldOut(product_id, 0)
     for product_id, units in sorted(wanted.items()):
         quota = by_id[product_id].quota
         if quota is not None and units > quota - taken.get(product_id, 0):
@@ -127,3 +135,18 @@ def reserve(event: Event, wanted: dict[int, int], *, offer_id: int | None = None
     admitted = sum(n for pid, n in wanted.items() if by_id[pid].admits_entry)
     if event_left is not None and admitted > event_left:
         raise SoldOut(None, event_left)
+
+
+def claim(event: Event, product_id: int, units: int) -> int:
+    """Take as many of `units` seats of one product as are left (0 to `units`) and say how many:
+    for a caller that adds what fits and reports the rest (a CSV import). Same locks and counts
+    as `reserve`: call it inside `write_transaction()` and insert that many order items before
+    the transaction ends."""
+    _require_transaction("claim")
+    if units <= 0:
+        return 0
+    products, fresh, taken = _locked_counts(event, None)
+    left, _ = _left(fresh, products, taken)
+    if product_id not in left:
+        return 0
+    return units if left[product_id] is None else min(units, left[product_id])
