@@ -11,7 +11,7 @@ from tests.factories.catalog import make_question
 from tests.factories.orders import make_registrant
 from webapp.console import imports
 from webapp.console.models import ConsoleJob
-from webapp.orders.models import Registrant
+from webapp.orders.models import Order, Registrant
 
 
 def upload(desk, data: bytes, filename: str = "people.csv"):
@@ -186,3 +186,106 @@ def test_uploaded_files_are_deleted_after_a_week(desk):
     )
     assert desk.client.get(f"/console/imports/{job.id}/errors.csv").status_code == 404
     assert "Rows with errors" in desk.client.get(f"/console/jobs/{job.id}").text
+
+
+# -- batches ----------------------------------------------------------------------------------------
+
+
+def test_a_batch_that_straddles_the_quota_adds_up_to_it_and_reports_the_rest(desk, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH", 2)
+    data = "name,email\n" + "".join(f"P{i},p{i}@example.org\n" for i in range(6))
+    job = run_import(desk, data.encode(), product=desk.vip)  # quota 3: the second batch straddles it
+    assert job.state == "done" and job.processed == 6
+    assert job.created_rows == 3 and job.failed_rows == 3
+    assert [e["row"] for e in job.row_errors] == [5, 6, 7]
+    assert all("no seat left for “VIP”" in e["errors"][0] for e in job.row_errors)
+    assert set(people(desk)) == {"p0@example.org", "p1@example.org", "p2@example.org"}
+
+
+def test_the_same_email_in_two_batches_is_reported_once_and_the_first_row_kept(desk, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH", 2)
+    job = run_import(desk, b"name,email\nAna,ana@example.org\nBudi,budi@example.org\nAna Two,ANA@example.org\n")
+    assert job.created_rows == 2 and job.failed_rows == 1
+    assert job.row_errors == [
+        {"row": 4, "email": "ana@example.org", "errors": ["the same email as row 2 of this file"]}
+    ]
+    assert people(desk)["ana@example.org"].name == "Ana"
+
+
+def test_a_bad_row_in_the_middle_of_a_batch_does_not_hold_back_the_others(desk):
+    job = run_import(desk, b"name,email\nAna,ana@example.org\nBad,nope\nCarl,carl@example.org\n")
+    assert job.created_rows == 2 and [e["row"] for e in job.row_errors] == [3]
+    assert set(people(desk)) == {"ana@example.org", "carl@example.org"}
+
+
+def test_a_row_the_database_refuses_fails_alone(desk, monkeypatch):
+    from webapp.orders import additions
+
+    real = additions.write_orders_each
+
+    def write(event, product, batch, *args):
+        if any(p["email"] == "boom@example.org" for p in batch):
+            raise RuntimeError("value refused by the database")
+        return real(event, product, batch, *args)
+
+    monkeypatch.setattr(additions, "write_orders_each", write)
+    job = run_import(desk, b"name,email\nAna,ana@example.org\nBoom,boom@example.org\nCarl,carl@example.org\n")
+    assert job.state == "done" and job.created_rows == 2 and job.failed_rows == 1
+    assert job.row_errors == [{"row": 3, "email": "boom@example.org", "errors": ["value refused by the database"]}]
+    assert set(people(desk)) == {"ana@example.org", "carl@example.org"}
+    assert Order.select().where(Order.event == desk.event.id).count() == 2
+
+
+def test_updates_skips_and_new_people_mix_in_one_batch(desk):
+    company = make_question(desk.event, label="Company", kind="text", per_attendee=True)
+    ana = make_registrant(desk.event, buyer_name="Ana Old", buyer_email="ana@example.org")
+    data = b"name,email,Company\nAna New,ana@example.org,Acme\nBudi,budi@example.org,Initech\n"
+    job = run_import(desk, data, duplicates="update")
+    assert (job.updated_rows, job.created_rows, job.skipped_rows, job.failed_rows) == (1, 1, 0, 0)
+    imported = people(desk)
+    assert imported["ana@example.org"].id == ana.id and imported["ana@example.org"].name == "Ana New"
+    assert imported["ana@example.org"].answers == {str(company.id): "Acme"}
+    assert imported["budi@example.org"].answers == {str(company.id): "Initech"}
+
+
+def test_someone_who_registers_during_the_import_is_not_added_twice(desk, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH", 1)
+    saved = imports._save_progress
+
+    def save_progress(run, **kwargs):  # the first row is in: Carl registers on the landing page
+        saved(run, **kwargs)
+        if kwargs["processed"] == 1 and not kwargs.get("state"):
+            make_registrant(desk.event, buyer_name="Carl Web", buyer_email="carl@example.org")
+
+    monkeypatch.setattr(imports, "_save_progress", save_progress)
+    job = run_import(desk, b"name,email\nAna,ana@example.org\nCarl,carl@example.org\n", duplicates="skip")
+    assert job.created_rows == 1 and job.skipped_rows == 1
+    assert people(desk)["carl@example.org"].name == "Carl Web"
+
+
+def test_progress_is_saved_after_every_batch(desk, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH", 2)
+    seen = []
+    saved = imports._save_progress
+
+    def save_progress(run, **kwargs):
+        saved(run, **kwargs)
+        seen.append((ConsoleJob.get_by_id(run.job.id).processed, run.created))
+
+    monkeypatch.setattr(imports, "_save_progress", save_progress)
+    data = "name,email\n" + "".join(f"P{i},p{i}@example.org\n" for i in range(5))
+    run_import(desk, data.encode())
+    assert seen == [(2, 2), (4, 4), (5, 5), (5, 5)]
+
+
+def test_the_import_announces_each_order(desk):
+    from webapp import signals
+
+    heard = []
+
+    def created(sender, order_id, **kwargs):
+        heard.append(order_id)
+
+    with signals.registration_created.connected_to(created):
+        run_import(desk, b"name,email\nAna,ana@example.org\nBudi,budi@example.org\n")
+    assert sorted(heard) == sorted(r.order_id for r in people(desk).values())

@@ -2,9 +2,10 @@
 
 The file is checked when it is uploaded (size, encoding, delimiter, header, row count) and kept,
 re-encoded as UTF-8, under instance/imports/. The job validates every row (a bad row is reported
-and leaves nothing behind), then adds the good ones in batches: one transaction, one seat check
-and one order per person through the orders service, so capacity holds — rows beyond it are
-reported, never dropped silently. A batch the service refuses is retried row by row.
+and leaves nothing behind), then works in batches of BATCH rows, each one transaction: one lookup
+of the batch's people already registered, and one call to the orders service that claims the
+seats and adds one order per new person — rows beyond the seats left are reported, never dropped
+silently. A batch the database refuses is retried row by row, so only the rows at fault fail.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from webapp.accounts.models import User
 from webapp.catalog.models import Product
@@ -26,6 +28,9 @@ from webapp.db import db, utcnow, write_transaction
 from webapp.events.models import Event
 from webapp.orders.models import Registrant
 from webapp.runtime import settings
+
+if TYPE_CHECKING:
+    from webapp.orders.service import AddedEach
 
 log = logging.getLogger("rollcall.console")
 
@@ -206,7 +211,6 @@ class _Run:
     product: Product
     actor: User | None
     checker: RowChecker
-    existing: dict[str, int]  # email -> registrant id already in the event
     seen: dict[str, int] = field(default_factory=dict)  # email -> row that brought it in this file
     created: int = 0
     updated: int = 0
@@ -239,13 +243,6 @@ def run_job(job_id: int) -> None:
         ).execute()
 
 
-def _existing(event: Event) -> dict[str, int]:
-    rows = Registrant.select(Registrant.id, Registrant.email).where(
-        (Registrant.event == event.id) & (Registrant.canceled == False)  # noqa: E712
-    )
-    return {email.lower(): pk for pk, email in rows.tuples()}
-
-
 def _run(job: ConsoleJob) -> None:
     event = Event.get_by_id(job.event_id)
     params = job.params
@@ -256,20 +253,19 @@ def _run(job: ConsoleJob) -> None:
         product=Product.get((Product.id == params["product_id"]) & (Product.event == event.id)),
         actor=User.get_or_none(User.id == job.user_id) if job.user_id else None,
         checker=RowChecker(targets(event), mapping),
-        existing=_existing(event),
     )
     rows = list(_rows(job_file(job).read_text(encoding="utf-8"), params["delimiter"]))
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
         with write_transaction():
-            fresh = [row for row in (_check_row(run, number, cells) for number, cells in batch) if row]
-            _add(run, fresh)
+            people = [row for row in (_check_row(run, number, cells) for number, cells in batch) if row]
+            _add(run, _sort_out_known(run, people))
             _save_progress(run, processed=start + len(batch))
     _save_progress(run, processed=len(rows), state="done")
 
 
 def _check_row(run: _Run, number: int, cells: list[str]) -> tuple[int, dict] | None:
-    """Validate a row and deal with a known email; (row, person) when it is someone new."""
+    """Validate a row; (row, person) unless it is bad or repeats an email of an earlier row."""
     person, errors = run.checker.check(cells)
     email = person["email"]
     if errors:
@@ -279,19 +275,34 @@ def _check_row(run: _Run, number: int, cells: list[str]) -> tuple[int, dict] | N
         run.fail(number, email, [f"the same email as row {run.seen[email]} of this file"])
         return None
     run.seen[email] = number
-    if email not in run.existing:
-        return number, person
-    if run.job.params["duplicates"] == "skip":
-        run.skipped += 1
-        return None
-    _update(run, number, person)
-    return None
+    return number, person
 
 
-def _update(run: _Run, number: int, person: dict) -> None:
+def _sort_out_known(run: _Run, people: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+    """Skip or update the people already registered for the event (one lookup for the batch,
+    inside its transaction, so someone who registered meanwhile counts); the new ones."""
+    emails = [person["email"] for _, person in people]
+    known = {
+        r.email.lower(): r
+        for r in Registrant.select().where(
+            (Registrant.event == run.event.id) & (Registrant.canceled == False) & Registrant.email.in_(emails)  # noqa: E712
+        )
+    }
+    fresh = []
+    for number, person in people:
+        registrant = known.get(person["email"])
+        if registrant is None:
+            fresh.append((number, person))
+        elif run.job.params["duplicates"] == "skip":
+            run.skipped += 1
+        else:
+            _update(run, number, person, registrant)
+    return fresh
+
+
+def _update(run: _Run, number: int, person: dict, registrant: Registrant) -> None:
     from webapp.orders import service as orders
 
-    registrant = Registrant.get_by_id(run.existing[person["email"]])
     try:
         with db.atomic():
             orders.update_registrant(
@@ -310,15 +321,8 @@ def _update(run: _Run, number: int, person: dict) -> None:
 def _add(run: _Run, fresh: list[tuple[int, dict]]) -> None:
     """Add the batch's new people, one order each, as far as seats allow; report the rest."""
     from webapp.orders import service as orders
-    from webapp.orders.capacity import availability
 
     if not fresh:
-        return
-    left = availability(run.event).get(run.product.id)
-    fits = fresh if left is None else fresh[:left]
-    for number, person in fresh[len(fits) :]:
-        run.fail(number, person["email"], [_no_seat(run)])
-    if not fits:
         return
     params = run.job.params
     options = {
@@ -329,22 +333,32 @@ def _add(run: _Run, fresh: list[tuple[int, dict]]) -> None:
     }
     try:
         with db.atomic():
-            orders.add_participants_each(run.event, run.product, [p for _, p in fits], **options)
+            added = orders.add_participants_each(run.event, run.product, [p for _, p in fresh], **options)
     except Exception as exc:
-        # Refused as a whole (seats taken meanwhile, a row the service rejects): one row at a
-        # time, so that only the rows that cannot go in are reported.
+        # The database refused the batch (a value it cannot store, a clash): one row at a time,
+        # so that only the rows that cannot go in are reported.
         log.info("import batch refused (%s); retrying row by row", exc)
-        for number, person in fits:
+        for number, person in fresh:
             try:
                 with db.atomic():
-                    orders.add_participants(run.event, run.product, [person], **options)
+                    added = orders.add_participants_each(run.event, run.product, [person], **options)
             except Exception as row_exc:
-                message = str(row_exc) or type(row_exc).__name__
-                run.fail(number, person["email"], [_no_seat(run) if "seat" in message.lower() else message])
+                run.fail(number, person["email"], [str(row_exc) or type(row_exc).__name__])
             else:
-                run.created += 1
+                _count(run, [(number, person)], added)
         return
-    run.created += len(fits)
+    _count(run, fresh, added)
+
+
+def _count(run: _Run, fresh: list[tuple[int, dict]], added: AddedEach) -> None:
+    """Tally what the service did with each of these rows."""
+    for index, (number, person) in enumerate(fresh):
+        if index in added.order_ids:
+            run.created += 1
+        elif index in added.refused:
+            run.fail(number, person["email"], [added.refused[index]])
+        else:
+            run.fail(number, person["email"], [_no_seat(run)])
 
 
 def _no_seat(run: _Run) -> str:

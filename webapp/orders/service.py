@@ -8,6 +8,7 @@ that receivers see only after the commit. Seats that free up go to the waiting l
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from webapp import signals
 from webapp.accounts import audit
@@ -15,13 +16,11 @@ from webapp.accounts.models import User
 from webapp.catalog.models import Coupon, Product
 from webapp.db import locked, utcnow, write_transaction
 from webapp.events.models import Event
-from webapp.orders import capacity, emails, waitlist
+from webapp.orders import additions, capacity, emails, waitlist
 from webapp.orders.checkout import EMAIL, _unique_code
-from webapp.orders.codes import new_link_secret
 from webapp.orders.i18n import _
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant
 from webapp.runtime import settings
-from webapp.tickets.secret import new_ticket_secret
 
 
 class OrderError(ValueError):
@@ -345,36 +344,26 @@ def add_participants(
     """Operator adds (console, CSV import, door walk-in, API): one order for `people` (each a dict
     with name, email and optional answers), seats checked. Unpaid additions hold their seats until
     an operator marks them paid or cancels them."""
-    if product.event_id != event.id or not product.admits_entry:
-        raise OrderError("Choose a ticket type of this event.")
+    _check_product(event, product)
     if not people:
         raise OrderError("Add at least one person.")
     for person in people:
-        if not (person.get("name") or "").strip() or not EMAIL.match((person.get("email") or "").strip().lower()):
-            raise OrderError(f"Each person needs a name and a valid email (got {person.get('email')!r}).")
+        if problem := additions.person_problem(person):
+            raise OrderError(problem)
     with write_transaction():
         try:
             capacity.reserve(event, {product.id: len(people)})
         except capacity.SoldOut as exc:
             raise OrderError(f"Not enough seats: {exc.available} left.") from None
-        now, first = utcnow(), people[0]
         order = Order.create(
-            organization=event.organization_id, event=event, code=_unique_code(), secret=new_link_secret(),
-            status="paid" if paid else "pending", buyer_name=first["name"].strip(),
-            buyer_email=first["email"].strip().lower(), currency=event.currency,
-            subtotal=product.price * len(people), total=product.price * len(people),
-            gateway="door" if source == "door" else "manual", source=source, send_ticket=send_ticket,
-            paid_at=now if paid else None,
+            **additions.order_fields(
+                event, product, people, code=_unique_code(), source=source, paid=paid, send_ticket=send_ticket,
+                now=utcnow(),
+            )
         )  # fmt: skip
         for person in people:
-            item = OrderItem.create(
-                organization=event.organization_id, order=order, product=product, price=product.price
-            )
-            Registrant.create(
-                organization=event.organization_id, event=event, order=order, product=product, item=item,
-                name=person["name"].strip()[:200], email=person["email"].strip().lower(),
-                answers=person.get("answers") or {}, ticket_secret=new_ticket_secret(),
-            )  # fmt: skip
+            item = OrderItem.create(**additions.item_fields(event, product, order.id))
+            Registrant.create(**additions.registrant_fields(event, product, person, order_id=order.id, item_id=item.id))
         _record(order, "order.add", actor, f"Added {len(people)} × {product.name} ({source})", actor_label)
         signals.emit(signals.registration_created, order_id=order.id)
         if paid:
@@ -382,48 +371,52 @@ def add_participants(
     return order
 
 
+def _check_product(event: Event, product: Product) -> None:
+    if product.event_id != event.id or not product.admits_entry:
+        raise OrderError("Choose a ticket type of this event.")
+
+
+@dataclass
+class AddedEach:
+    """What `add_participants_each` did with each person, by their index in the list given."""
+
+    order_ids: dict[int, int] = field(default_factory=dict)  # added: index -> their order's id
+    no_seat: list[int] = field(default_factory=list)  # valid, but beyond the seats left
+    refused: dict[int, str] = field(default_factory=dict)  # not valid: index -> why
+
+
 def add_participants_each(
     event: Event, product: Product, people: list[dict], *, source: str, paid: bool, send_ticket: bool,
     actor: User | None, actor_label: str | None = None,
-) -> list[Order]:  # fmt: skip
+) -> AddedEach:  # fmt: skip
     """Like `add_participants`, but one order per person (a CSV import: each row its own order
-    code), with one seat check and one audit entry for the whole batch. All or nothing."""
-    if product.event_id != event.id or not product.admits_entry:
-        raise OrderError("Choose a ticket type of this event.")
-    for person in people:
-        if not (person.get("name") or "").strip() or not EMAIL.match((person.get("email") or "").strip().lower()):
-            raise OrderError(f"Each person needs a name and a valid email (got {person.get('email')!r}).")
-    if not people:
-        return []
-    orders = []
+    code), as far as seats allow: the valid people go in, in list order, until the product's or
+    the event's seats run out; who is left out, and why, is in the result rather than raised.
+    One seat claim and one audit entry for the whole list; every order announces itself."""
+    _check_product(event, product)
+    result = AddedEach()
+    valid = []
+    for index, person in enumerate(people):
+        if problem := additions.person_problem(person):
+            result.refused[index] = problem
+        else:
+            valid.append(index)
+    if not valid:
+        return result
     with write_transaction():
-        try:
-            capacity.reserve(event, {product.id: len(people)})
-        except capacity.SoldOut as exc:
-            raise OrderError(f"Not enough seats: {exc.available} left.") from None
-        now = utcnow()
-        for person in people:
-            name, email = person["name"].strip()[:200], person["email"].strip().lower()
-            order = Order.create(
-                organization=event.organization_id, event=event, code=_unique_code(), secret=new_link_secret(),
-                status="paid" if paid else "pending", buyer_name=name, buyer_email=email, currency=event.currency,
-                subtotal=product.price, total=product.price, gateway="manual", source=source,
-                send_ticket=send_ticket, paid_at=now if paid else None,
-            )  # fmt: skip
-            item = OrderItem.create(
-                organization=event.organization_id, order=order, product=product, price=product.price
-            )
-            Registrant.create(
-                organization=event.organization_id, event=event, order=order, product=product, item=item,
-                name=name, email=email, answers=person.get("answers") or {}, ticket_secret=new_ticket_secret(),
-            )  # fmt: skip
-            signals.emit(signals.registration_created, order_id=order.id)
+        fits = capacity.claim(event, product.id, len(valid))
+        chosen, result.no_seat = valid[:fits], valid[fits:]
+        if not chosen:
+            return result
+        order_ids = additions.write_orders_each(event, product, [people[i] for i in chosen], source, paid, send_ticket)
+        result.order_ids = dict(zip(chosen, order_ids, strict=True))
+        for order_id in order_ids:
+            signals.emit(signals.registration_created, order_id=order_id)
             if paid:
-                signals.emit(signals.order_paid, order_id=order.id)
-            orders.append(order)
+                signals.emit(signals.order_paid, order_id=order_id)
         if actor is not None or actor_label:
             audit.record(
                 event.organization_id, "order.add", user=actor, actor=actor_label, target=event,
-                summary=f"Added {len(people)} × {product.name} ({source}), one order each",
+                summary=f"Added {len(chosen)} × {product.name} ({source}), one order each",
             )  # fmt: skip
-    return orders
+    return result
