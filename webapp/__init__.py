@@ -56,6 +56,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # WeasyPrint reports every stylesheet it parses, starting when it is imported (below).
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     database.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
