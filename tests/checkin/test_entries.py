@@ -54,6 +54,38 @@ def test_same_nonce_returns_the_first_answer_and_enters_once(event, ticket):
     assert scan(event, registrant, nonce="scan-2").reason == "already_checked_in"
 
 
+def test_same_nonce_on_a_multi_entry_list_enters_once(event, ticket):
+    workshop = make_checkin_list(event, multi_entry=True)
+    registrant = make_registrant(event, ticket)
+    first = scan(event, registrant, checkin_list=workshop, nonce="w-1")
+    again = scan(event, registrant, checkin_list=workshop, nonce="w-1")
+    assert first.ok and again.ok and again.replayed
+    assert again.checkin.id == first.checkin.id
+    assert Attendance.get(Attendance.registrant == registrant.id).entries == 1
+    assert Checkin.select().where(Checkin.registrant == registrant.id).count() == 1
+
+
+def test_replayed_exit_scan_does_not_scan_the_holder_out_again(event, ticket):
+    hall = make_checkin_list(event, allow_exit=True)
+    registrant = make_registrant(event, ticket)
+    scan(event, registrant, checkin_list=hall)
+    out = scan(event, registrant, checkin_list=hall, kind="exit", nonce="x-1")
+    assert scan(event, registrant, checkin_list=hall).ok  # back in
+    again = scan(event, registrant, checkin_list=hall, kind="exit", nonce="x-1")
+    assert (again.kind, again.replayed, again.checkin.id) == ("exit", True, out.checkin.id)
+    assert service.stats(event, hall)["inside"] == 1
+
+
+def test_replayed_forced_check_in_is_recorded_once(event, ticket, supervisor):
+    from webapp.accounts.audit import AuditEntry
+
+    registrant = make_registrant(event, ticket, status="pending")
+    first = scan(event, registrant, user=supervisor, force_reason="Paid cash", nonce="f-1")
+    again = scan(event, registrant, user=supervisor, force_reason="Paid cash", nonce="f-1")
+    assert first.ok and again.replayed and again.checkin.id == first.checkin.id
+    assert AuditEntry.select().where(AuditEntry.action == "checkin.force").count() == 1
+
+
 def test_replayed_refusal_keeps_its_reason_and_previous_gate(event, ticket):
     registrant = make_registrant(event, ticket)
     scan(event, registrant, gate="North")
@@ -114,7 +146,7 @@ def test_stats_count_expected_checked_in_and_per_gate(event, ticket):
     assert service.stats(event, vip_only)["expected"] == 1
 
 
-def _race(app, event_id, list_id, secret, gates):
+def _race(app, event_id, list_id, secret, gates, nonce=None):
     """Scan one ticket at every gate at the same moment, each gate on its own connection."""
     barrier = threading.Barrier(len(gates))
     answers, errors = [], []
@@ -129,7 +161,7 @@ def _race(app, event_id, list_id, secret, gates):
                 event = Event.get_by_id(event_id)
                 checkin_list = CheckinList.get_by_id(list_id)
                 barrier.wait()
-                answers.append(service.redeem(event, secret, checkin_list=checkin_list, gate=gate))
+                answers.append(service.redeem(event, secret, checkin_list=checkin_list, gate=gate, nonce=nonce))
             except Exception as exc:  # reported below: a crash is a failure, not a pass
                 errors.append(exc)
             finally:
@@ -168,3 +200,16 @@ def test_many_gates_at_once_still_admit_once(app, event, ticket):
     db.connect(reuse_if_open=True)
     assert [a.result for a in answers].count("ok") == 1
     assert len(answers) == 6
+
+
+def test_one_scan_sent_twice_at_once_is_logged_once(app, event, ticket):
+    registrant = make_registrant(event, ticket)
+    entrance = default_list(event)
+    db.close()
+    answers = _race(app, event.id, entrance.id, registrant.ticket_secret, ["North", "North"], nonce="twice")
+    db.connect(reuse_if_open=True)
+    assert [a.result for a in answers] == ["ok", "ok"]
+    assert sorted(a.replayed for a in answers) == [False, True]
+    assert answers[0].checkin.id == answers[1].checkin.id
+    assert Checkin.select().where(Checkin.registrant == registrant.id).count() == 1
+    assert Attendance.get(Attendance.registrant == registrant.id).entries == 1

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import peewee as pw
 
 from webapp.accounts.models import User
-from webapp.catalog.models import Product, Question
+from webapp.catalog.models import Product
+from webapp.checkin import queries
 from webapp.checkin.models import Attendance, CheckinList
 from webapp.checkin.service import Answer, NotAllowed, is_supervisor, redeem
 from webapp.db import db
@@ -56,13 +57,10 @@ def search(event: Event, text: str, checkin_list: CheckinList | None = None, lim
 def door_answers(registrant: Registrant) -> list[tuple[str, str]]:
     """The answers the operator chose to show at the door (Question.show_at_checkin), as
     (label, text) pairs, per-attendee answers from the registrant, per-order ones from the order."""
-    questions = (
-        Question.select(Question.id, Question.label, Question.per_attendee)
-        .where((Question.event == registrant.event_id) & (Question.show_at_checkin == True))  # noqa: E712
-        .order_by(Question.position, Question.id)
-    )
+    if not registrant.answers and not registrant.order.answers:
+        return []  # nothing answered, nothing to show
     shown = []
-    for question in questions:
+    for question in queries.QUESTIONS_SHOWN_AT_CHECKIN.rows(event=registrant.event_id):
         source = registrant.answers if question.per_attendee else registrant.order.answers
         value = (source or {}).get(str(question.id), (source or {}).get(question.id))
         if value in (None, "", []):

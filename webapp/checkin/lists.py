@@ -8,6 +8,7 @@ import datetime as dt
 from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.catalog.models import Product, Question
+from webapp.checkin import queries
 from webapp.checkin.models import Checkin, CheckinList
 from webapp.db import db, locked, write_transaction
 from webapp.events.models import Event
@@ -40,12 +41,7 @@ def default_list(event: Event) -> CheckinList:
 
 
 def _default(event: Event) -> CheckinList | None:
-    return (
-        CheckinList.select()
-        .where((CheckinList.event == event.id) & (CheckinList.is_default == True))  # noqa: E712
-        .order_by(CheckinList.id)
-        .first()
-    )
+    return queries.DEFAULT_LIST.first(event=event.id)
 
 
 def lists_for(event: Event) -> list[CheckinList]:

@@ -5,7 +5,11 @@ Checks run in the order DESIGN.md fixes: invalid, wrong_event, unpaid, canceled,
 already_checked_in, product, not_yet / expired, blocked. The admission itself is a conditional
 UPDATE of the (list, registrant) Attendance row: whichever transaction changes the row first wins,
 the other sees zero rows changed and answers `already_checked_in`. A client nonce per scan is unique
-per list, so a retried request gets the first answer back instead of a second entry.
+per list, so a retried request gets the first answer back instead of a second entry: the log
+INSERT of the retry conflicts on that unique index, everything it did rolls back, and the first
+answer is read back (only then: a fresh nonce costs no lookup).
+
+The statements of a scan are prepared once (queries.py).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from webapp import signals
 from webapp.accounts import audit
 from webapp.accounts.models import Membership, User
 from webapp.catalog.models import Product
+from webapp.checkin import queries
 from webapp.checkin.lists import default_list
 from webapp.checkin.models import Attendance, Checkin, CheckinList
 from webapp.db import db, write_transaction
@@ -95,14 +100,13 @@ def redeem(
     gate = (gate or "").strip()[:64]
     nonce = (nonce or "").strip()[:64] or None
 
-    if nonce and (first := _replay(checkin_list, nonce)):
-        return first
     scan = _Scan(event, checkin_list, normalize_scanned(secret or "")[:64], gate, user, nonce, kind, force_reason)
     try:
         with write_transaction():
             return scan.run()
     except pw.IntegrityError:
-        # The same nonce committed by a concurrent retry: everything of ours rolled back.
+        # This nonce is in the log already (a retry, or a concurrent twin that committed first):
+        # everything this attempt wrote rolled back; answer what the first one answered.
         if nonce and (first := _replay(checkin_list, nonce)):
             return first
         raise
@@ -117,7 +121,7 @@ class _Scan:
         self.now = _now()
 
     def run(self) -> Answer:
-        registrant = _holder(self.secret) if self.secret else None
+        registrant = queries.HOLDER_BY_SECRET.first(secret=self.secret) if self.secret else None
         if registrant is None or registrant.organization_id != self.event.organization_id:
             # Another organization's ticket is unknown here: not even its existence leaks.
             return self.refuse("invalid", None, data={"scanned": self.secret[:8]})
@@ -139,7 +143,7 @@ class _Scan:
         return self.admit(registrant, overridden=failure)
 
     def attendance(self, registrant: Registrant) -> Attendance | None:
-        return Attendance.get_or_none((Attendance.checkin_list == self.list) & (Attendance.registrant == registrant))
+        return queries.ATTENDANCE.first(list=self.list.id, registrant=registrant.id)
 
     def already_in(self, registrant: Registrant) -> bool:
         attendance = self.attendance(registrant)
@@ -153,41 +157,22 @@ class _Scan:
     def claim(self, registrant: Registrant) -> bool:
         """The database decides, in one statement: the row is inserted, or updated when the list's
         rule allows another entry; a concurrent second entry changes nothing and loses."""
-        entry = {
-            Attendance.entries: Attendance.entries + 1,
-            Attendance.inside: True,
-            Attendance.last_entry_at: self.now,
-            Attendance.last_gate: self.gate,
-            Attendance.updated_at: self.now,
-        }
-        allowed = None
-        if not self.list.multi_entry and not self.force_reason:
-            allowed = Attendance.entries == 0
-            if self.list.allow_exit:  # back in after an exit scan
-                allowed |= Attendance.inside == False  # noqa: E712
-        query = (
-            Attendance.insert(
-                organization=self.event.organization_id,
-                checkin_list=self.list,
-                registrant=registrant,
-                entries=1,
-                inside=True,
-                last_entry_at=self.now,
-                last_gate=self.gate,
-                updated_at=self.now,
-            )
-            .on_conflict(conflict_target=(Attendance.checkin_list, Attendance.registrant), update=entry, where=allowed)
-            .returning(Attendance.id)
-        )
-        return len(list(query.execute())) == 1
+        if self.list.multi_entry or self.force_reason:
+            entry = queries.ANY_ENTRY
+        elif self.list.allow_exit:
+            entry = queries.ENTRY_WHEN_OUTSIDE  # back in after an exit scan
+        else:
+            entry = queries.FIRST_ENTRY
+        written = entry.execute(
+            org=self.event.organization_id, list=self.list.id, registrant=registrant.id, now=self.now, gate=self.gate
+        ).fetchall()
+        return len(written) == 1
 
     def admit(self, registrant: Registrant, overridden: str | None) -> Answer:
         data = {"overridden": overridden} if overridden else {}
         checkin = self.log("ok", None, registrant, data)
         if registrant.checked_in_at is None:  # the first entry: attended
-            Registrant.update(checked_in_at=self.now).where(
-                (Registrant.id == registrant.id) & Registrant.checked_in_at.is_null()
-            ).execute()
+            queries.MARK_ATTENDED.execute(id=registrant.id, at=self.now)
             registrant.checked_in_at = self.now
         if self.force_reason:
             audit.record(
@@ -229,7 +214,27 @@ class _Scan:
         )
 
     def log(self, result: str, reason: str | None, registrant: Registrant | None, data: dict) -> Checkin:
-        return Checkin.create(
+        """The attempt's row in the log (raises IntegrityError when its nonce is there already)."""
+        forced = bool(self.force_reason) and result == "ok"
+        force_reason = self.force_reason if result == "ok" else None
+        ((checkin_id,),) = queries.LOG_SCAN.execute(
+            org=self.event.organization_id,
+            event=self.event.id,
+            list=self.list.id,
+            registrant=registrant.id if registrant else None,
+            kind=self.kind,
+            result=result,
+            reason=reason,
+            gate=self.gate,
+            user=self.user.id if self.user else None,
+            nonce=self.nonce,
+            forced=forced,
+            force_reason=force_reason,
+            data=data,
+            created_at=self.now,
+        ).fetchall()
+        return Checkin(
+            id=checkin_id,
             organization=self.event.organization_id,
             event=self.event,
             checkin_list=self.list,
@@ -240,8 +245,8 @@ class _Scan:
             gate=self.gate,
             user=self.user,
             nonce=self.nonce,
-            forced=bool(self.force_reason) and result == "ok",
-            force_reason=self.force_reason if result == "ok" else None,
+            forced=forced,
+            force_reason=force_reason,
             data=data,
             created_at=self.now,
         )
@@ -250,27 +255,6 @@ class _Scan:
 def _now() -> dt.datetime:
     # Seconds are not enough to order scans at a busy door.
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-# What a scan needs to know: narrow columns keep the hot path cheap.
-_HOLDER_COLUMNS = (
-    Registrant.id, Registrant.organization, Registrant.event, Registrant.order, Registrant.product,
-    Registrant.contact, Registrant.name, Registrant.email, Registrant.answers, Registrant.ticket_secret,
-    Registrant.canceled, Registrant.blocked, Registrant.checked_in_at,
-    Order.id, Order.code, Order.status, Order.approval, Order.flag, Order.answers,
-    Product.id, Product.name, Product.admits_entry,
-)  # fmt: skip
-
-
-def _holder(secret: str) -> Registrant | None:
-    return (
-        Registrant.select(*_HOLDER_COLUMNS)
-        .join(Order)
-        .switch(Registrant)
-        .join(Product)
-        .where(Registrant.ticket_secret == secret)
-        .first()
-    )
 
 
 def _order_failure(registrant: Registrant) -> str | None:
@@ -321,10 +305,10 @@ def attention(registrant: Registrant, outcome: str) -> list[str]:
 
 
 def _replay(checkin_list: CheckinList, nonce: str) -> Answer | None:
-    checkin = Checkin.get_or_none((Checkin.checkin_list == checkin_list) & (Checkin.nonce == nonce))
+    checkin = queries.SCAN_BY_NONCE.first(list=checkin_list.id, nonce=nonce)
     if checkin is None:
         return None
-    registrant = _holder_by_id(checkin.registrant_id) if checkin.registrant_id else None
+    registrant = queries.HOLDER_BY_ID.first(id=checkin.registrant_id) if checkin.registrant_id else None
     previous = None
     if checkin.data.get("previous"):
         stored = checkin.data["previous"]
@@ -339,17 +323,6 @@ def _replay(checkin_list: CheckinList, nonce: str) -> Answer | None:
         needs_attention=attention(registrant, outcome) if registrant and checkin.kind == "entry" else [],
         kind=checkin.kind,
         replayed=True,
-    )
-
-
-def _holder_by_id(registrant_id: int) -> Registrant | None:
-    return (
-        Registrant.select(*_HOLDER_COLUMNS)
-        .join(Order)
-        .switch(Registrant)
-        .join(Product)
-        .where(Registrant.id == registrant_id)
-        .first()
     )
 
 

@@ -16,7 +16,7 @@ from flask import Blueprint, g, jsonify, request
 from flask_login import current_user
 
 from webapp.api.auth import api_auth, api_error
-from webapp.checkin import door, lists, service
+from webapp.checkin import door, lists, queries, service
 from webapp.checkin.models import Checkin, CheckinList
 from webapp.events.models import Event
 
@@ -31,12 +31,10 @@ def _actor():
 
 
 def _event(event_id: int) -> Event:
-    # Only what a scan needs: an event row is wide and this runs for every scan at the door.
-    return (
-        Event.select(Event.id, Event.organization, Event.name, Event.timezone)
-        .where((Event.id == event_id) & (Event.organization == g.api_org_id))
-        .get()
-    )
+    event = queries.EVENT_IN_ORG.first(id=event_id, org=g.api_org_id)
+    if event is None:
+        raise Event.DoesNotExist
+    return event
 
 
 def _list(event: Event, value) -> CheckinList:

@@ -1,0 +1,132 @@
+"""The statements a door scan runs, each compiled to SQL once per database (webapp.db.Prepared):
+building a peewee query's SQL costs more than running it, and a busy door runs these many times a
+second. Each is named after what it finds or does; the rules that use them live in service.py."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from webapp.catalog.models import Product, Question
+from webapp.checkin.models import Attendance, Checkin, CheckinList
+from webapp.db import Prepared, Slot
+from webapp.events.models import Event
+from webapp.orders.models import Order, Registrant
+
+# What a scan needs to know of an event: the row is wide and the door asks for it on every scan.
+EVENT_IN_ORG = Prepared(
+    lambda: (
+        Event.select(Event.id, Event.organization, Event.name, Event.timezone)
+        .where((Event.id == Slot("id")) & (Event.organization == Slot("org")))
+        .limit(1)
+    )
+)
+
+DEFAULT_LIST = Prepared(
+    lambda: (
+        CheckinList.select()
+        .where((CheckinList.event == Slot("event")) & (CheckinList.is_default == True))  # noqa: E712
+        .order_by(CheckinList.id)
+        .limit(1)
+    )
+)
+
+# The ticket holder with their order and ticket type, in narrow columns.
+_HOLDER_COLUMNS = (
+    Registrant.id, Registrant.organization, Registrant.event, Registrant.order, Registrant.product,
+    Registrant.contact, Registrant.name, Registrant.email, Registrant.answers, Registrant.ticket_secret,
+    Registrant.canceled, Registrant.blocked, Registrant.checked_in_at,
+    Order.id, Order.code, Order.status, Order.approval, Order.flag, Order.answers,
+    Product.id, Product.name, Product.admits_entry,
+)  # fmt: skip
+
+
+def _holders() -> pw.ModelSelect:
+    return Registrant.select(*_HOLDER_COLUMNS).join(Order).switch(Registrant).join(Product)
+
+
+HOLDER_BY_SECRET = Prepared(lambda: _holders().where(Registrant.ticket_secret == Slot("secret")).limit(1))
+HOLDER_BY_ID = Prepared(lambda: _holders().where(Registrant.id == Slot("id")).limit(1))
+
+ATTENDANCE = Prepared(
+    lambda: (
+        Attendance.select()
+        .where((Attendance.checkin_list == Slot("list")) & (Attendance.registrant == Slot("registrant")))
+        .limit(1)
+    )
+)
+
+
+def _entry(allowed: pw.Expression | None) -> pw.Insert:
+    """Claim an entry in one statement: insert the attendance row, or update it when `allowed`
+    holds for the stored row. RETURNING gives a row only when something was written, so the
+    number of rows back says whether this scan won."""
+    now = Slot("now", Attendance.updated_at.db_value)
+    return (
+        Attendance.insert(
+            organization=Slot("org"),
+            checkin_list=Slot("list"),
+            registrant=Slot("registrant"),
+            entries=1,
+            inside=True,
+            last_entry_at=now,
+            last_gate=Slot("gate"),
+            updated_at=now,
+        )
+        .on_conflict(
+            conflict_target=(Attendance.checkin_list, Attendance.registrant),
+            update={
+                Attendance.entries: Attendance.entries + 1,
+                Attendance.inside: True,
+                Attendance.last_entry_at: now,
+                Attendance.last_gate: Slot("gate"),
+                Attendance.updated_at: now,
+            },
+            where=allowed,
+        )
+        .returning(Attendance.id)
+    )
+
+
+# Single entry: only a registrant never let in on this list gets in.
+FIRST_ENTRY = Prepared(lambda: _entry(Attendance.entries == 0))
+# Single entry with exit scans: back in only after an exit.
+ENTRY_WHEN_OUTSIDE = Prepared(lambda: _entry((Attendance.entries == 0) | (Attendance.inside == False)))  # noqa: E712
+# Multi-entry lists and forced entries: always.
+ANY_ENTRY = Prepared(lambda: _entry(None))
+
+LOG_SCAN = Prepared(
+    lambda: Checkin.insert(
+        organization=Slot("org"),
+        event=Slot("event"),
+        checkin_list=Slot("list"),
+        registrant=Slot("registrant"),
+        kind=Slot("kind"),
+        result=Slot("result"),
+        reason=Slot("reason"),
+        gate=Slot("gate"),
+        user=Slot("user"),
+        nonce=Slot("nonce"),
+        forced=Slot("forced"),
+        force_reason=Slot("force_reason"),
+        data=Slot("data", Checkin.data.db_value),
+        created_at=Slot("created_at", Checkin.created_at.db_value),
+    ).returning(Checkin.id)
+)
+
+MARK_ATTENDED = Prepared(
+    lambda: Registrant.update(checked_in_at=Slot("at", Registrant.checked_in_at.db_value)).where(
+        (Registrant.id == Slot("id")) & Registrant.checked_in_at.is_null()
+    )
+)
+
+SCAN_BY_NONCE = Prepared(
+    lambda: Checkin.select().where((Checkin.checkin_list == Slot("list")) & (Checkin.nonce == Slot("nonce"))).limit(1)
+)
+
+QUESTIONS_SHOWN_AT_CHECKIN = Prepared(
+    lambda: (
+        Question.select(Question.id, Question.label, Question.per_attendee)
+        .where((Question.event == Slot("event")) & (Question.show_at_checkin == True))  # noqa: E712
+        .order_by(Question.position, Question.id)
+    )
+)
