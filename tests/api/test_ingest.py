@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tests.factories.accounts import make_org
 from tests.factories.api import ApiClient, make_api_key
+from webapp.api.schema import Invalid, Obj
+from webapp.api.v1.ingest import ClientEvent
 from webapp.contacts import ingest
-from webapp.contacts.ingest_models import IncomingEvent
+from webapp.contacts.ingest_models import EVENT_TYPES, IncomingEvent
 from webapp.contacts.models import Activity, Contact, Label
 from webapp.contacts.service import labels_of
 
@@ -181,3 +186,137 @@ def test_events_left_pending_are_picked_up_by_the_sweep(org):
     )
     assert ingest.process_pending() == 1
     assert IncomingEvent.get_by_id(row.id).status == "processed"
+
+
+# The bulk route reads plainly well-formed events by a short path; it must load exactly what the
+# declared checks load, and leave every refusal (and its message) to them.
+_DECLARED = Obj("ClientEvent", ClientEvent.fields, required=ClientEvent.required)
+
+
+def _loaded(shape, event):
+    try:
+        return "ok", shape.load(event)
+    except Invalid as exc:
+        return "invalid", exc.fields
+
+
+_odd = st.one_of(st.none(), st.integers(), st.booleans(), st.lists(st.integers(), max_size=2), st.text(max_size=20))
+_plain_names = st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=40)
+_names = st.one_of(
+    _plain_names,
+    _plain_names,
+    st.sampled_from(["", "  ", "x\x00y", "ü", "a" * 128, "a" * 129, " " + "a" * 128, "a" * 255, "a" * 256]),
+    st.text(max_size=300),
+)
+_emails = st.one_of(
+    st.emails().map(str),
+    st.sampled_from(
+        ["Ana@Example.org", " a@b.co ", "a@b", "a b@c.de", "é@example.org", "a@b.c\x00", "a" * 250 + "@b.co"]
+    ),
+)
+_times = st.one_of(
+    st.datetimes(dt.datetime(1900, 1, 2), dt.datetime(9998, 12, 30)).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")),
+    st.sampled_from(
+        ["2026-01-05T10:00:00.5+07:00", "2026-01-05 10:00:00z", "2026-01-05T10:00:00", "1899-12-31T23:00:00Z"]
+    ),
+)
+_plain_properties = st.dictionaries(
+    _plain_names, st.one_of(_plain_names, st.integers(), st.floats(allow_nan=False), st.booleans(), st.none())
+)
+_properties = st.one_of(
+    _plain_properties,
+    _plain_properties,
+    st.dictionaries(st.text(max_size=8), st.text(max_size=30)),
+    st.sampled_from([{"big": "x" * 4086}, {"big": "x" * 4087}, {"big": "é" * 2040}, {"p": "C:\\users"}, {"n": "\x00"}]),
+)
+
+
+def _maybe_odd(strategy):
+    return st.integers(0, 7).flatmap(lambda n: _odd if n == 0 else strategy)
+
+
+@st.composite
+def _events(draw):
+    event = draw(
+        st.fixed_dictionaries(
+            {"type": _maybe_odd(st.sampled_from([*EVENT_TYPES, " cart", "teleported"]))},
+            optional={
+                "email": _maybe_odd(_emails),
+                "user_id": _maybe_odd(_names),
+                "occurred_at": _maybe_odd(_times),
+                "properties": _maybe_odd(_properties),
+                "idempotency_key": _maybe_odd(_names),
+            },
+        )
+    )
+    if draw(st.integers(0, 7)) == 0:
+        event[draw(st.sampled_from(["extra", "Type"]))] = draw(_odd)
+    return event
+
+
+@given(_events())
+@settings(max_examples=500, deadline=None, derandomize=True)
+def test_a_well_formed_event_loads_as_the_declared_checks_load_it(event):
+    assert _loaded(ClientEvent, event) == _loaded(_DECLARED, event)
+
+
+def test_properties_are_limited_by_their_size_in_utf8(api, org):
+    near = {"note": "é" * 2040}  # 4,080 bytes in UTF-8, 12,000 characters escaped
+    over = {"note": "é" * 2050}
+    response = api.post(
+        "/client/events/bulk", {"events": [{"type": "cart", "email": "a@example.org", "properties": near}]}
+    )
+    assert response.status_code == 202, response.json
+    assert IncomingEvent.get_by_id(response.json["events"][0]["id"]).properties == near
+    response = api.post(
+        "/client/events/bulk", {"events": [{"type": "cart", "email": "a@example.org", "properties": over}]}
+    )
+    assert response.json["error"]["fields"] == {"events[0].properties": "At most 4096 bytes of JSON."}
+
+
+def test_a_bulk_post_stores_each_event_as_sent(api, org):
+    events = [
+        {"type": "signup", "email": " Ana@Example.ORG ", "user_id": " u-1 ", "properties": {"b": 1, "a": [True, None]}},
+        {"type": "purchase", "user_id": "u-1", "occurred_at": "2026-01-05T10:00:00+07:00", "idempotency_key": "k 1"},
+    ]
+    ids = [e["id"] for e in api.post("/client/events/bulk", {"events": events}).json["events"]]
+    first, second = (IncomingEvent.get_by_id(i) for i in ids)
+    assert (first.email, first.user_id, first.properties) == ("ana@example.org", "u-1", {"a": [True, None], "b": 1})
+    assert (second.email, second.occurred_at, second.properties) == (None, dt.datetime(2026, 1, 5, 3), {})
+    assert second.idempotency_key == "k 1"
+    assert first.occurred_at == first.received_at
+
+
+def test_every_bad_event_of_a_bulk_is_named(api):
+    events = [
+        {"type": "signup", "email": "a@example.org"},
+        {"type": "cart", "email": "not an address", "colour": "red"},
+        {"type": "cart", "email": "b@example.org", "occurred_at": None},
+    ]
+    error = api.post("/client/events/bulk", {"events": events}).json["error"]
+    assert error["fields"] == {
+        "events[1].colour": "Unknown field.",
+        "events[1].email": "Enter an email address such as ana@example.org.",
+        "events[2].occurred_at": "May not be null.",
+    }
+
+
+def test_a_bulk_event_without_a_person_or_from_the_future_is_named_by_its_index(api):
+    future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    events = [{"type": "cart", "email": "a@example.org"}, {"type": "cart", "user_id": "u", "occurred_at": future}]
+    error = api.post("/client/events/bulk", {"events": events}).json["error"]
+    assert error["fields"] == {"events[1].occurred_at": "More than a day ahead."}
+    error = api.post("/client/events/bulk", {"events": [*events[:1], {"type": "cart"}]}).json["error"]
+    assert error["fields"] == {"events[1].email": "Send email or user_id."}
+    assert not IncomingEvent.select().exists()
+
+
+def test_a_bulk_answer_gives_the_status_of_fresh_events_and_of_earlier_ones(api, org):
+    earlier = api.post("/client/events", {"type": "cart", "email": "a@example.org", "idempotency_key": "old"}).json
+    IncomingEvent.update(status="failed").where(IncomingEvent.id == earlier["id"]).execute()
+    events = [{"type": "cart", "email": f"u{n}@example.org", "idempotency_key": f"k{n}"} for n in range(60)]
+    events.insert(30, {"type": "cart", "email": "a@example.org", "idempotency_key": "old"})
+    answer = api.post("/client/events/bulk", {"events": events}).json
+    assert (answer["accepted"], answer["duplicates"]) == (60, 1)
+    assert answer["events"][30] == {"id": earlier["id"], "duplicate": True, "status": "failed"}
+    assert {e["status"] for e in answer["events"][:30] + answer["events"][31:]} == {"processed"}

@@ -13,11 +13,13 @@ Two steps, so that accepting is fast and processing can fail one event at a time
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import secrets
+import sqlite3
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import peewee as pw
 
@@ -32,15 +34,28 @@ from webapp.db import db, is_postgres, utcnow, write_transaction
 log = logging.getLogger("rollcall.ingest")
 
 BATCH_SIZE = 500
-INSERT_CHUNK = 250
 CLAIM_TIMEOUT = dt.timedelta(minutes=5)  # a claim older than this belongs to a worker that died
 TIME_BUDGET = 20.0  # seconds one task run keeps processing before it hands over to a new run
 
 
-@dataclass(frozen=True)
-class Accepted:
+class Accepted(NamedTuple):
     id: int
     duplicate: bool
+
+
+# The text IncomingEvent.properties stores (JSONField's encoding), with the encoder built once.
+properties_json = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
+
+
+class Properties(dict):
+    """An event's properties whose stored text is known already (the API encodes them to check
+    their size): accept() stores that text rather than encoding them a second time."""
+
+    __slots__ = ("stored",)
+
+    def __init__(self, properties: dict, stored: str):
+        super().__init__(properties)
+        self.stored = stored
 
 
 # Accepting ---------------------------------------------------------------------------------------
@@ -102,22 +117,55 @@ _COLUMNS = (
 
 
 def _insert(org_id: int, events: list[dict], now: dt.datetime) -> list[tuple[int, bool]]:
-    """One multi-row INSERT ... RETURNING id per chunk. Written as SQL because building a peewee
-    insert_many costs about a millisecond per row, which is most of a bulk request's time."""
+    """Multi-row INSERT ... RETURNING id, as few statements as the bound-parameter limit allows.
+    Written as SQL, each row's values built directly: a peewee insert_many costs about a
+    millisecond per row, which would be most of a bulk request's time."""
+    if not events:
+        return []
     fields = [IncomingEvent._meta.fields[name] for name in _COLUMNS]
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     row_sql = "(" + ", ".join([db.param] * len(fields)) + ")"
+    received_at = IncomingEvent.received_at.db_value(now)
+    occurred_at = IncomingEvent.occurred_at.db_value
+    rows = [
+        (
+            org_id,
+            event["type"],
+            event.get("email"),
+            event.get("user_id"),
+            occurred_at(event["occurred_at"]) if event.get("occurred_at") else received_at,
+            _stored_properties(event.get("properties")),
+            event.get("idempotency_key"),
+            "pending",
+            received_at,
+        )
+        for event in events
+    ]
+    size = _rows_per_insert(len(fields))
     ids: list[tuple[int, bool]] = []
-    for start in range(0, len(events), INSERT_CHUNK):
-        chunk = events[start : start + INSERT_CHUNK]
-        params = []
-        for event in chunk:
-            row = _row(org_id, event, now)
-            params += [field.db_value(row[field.name]) for field in fields]
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
         sql = f'INSERT INTO "incoming_event" ({columns}) VALUES {", ".join([row_sql] * len(chunk))} RETURNING "id"'
+        params = [value for row in chunk for value in row]
         # ids are handed out in VALUES order; sorting makes that explicit whatever order RETURNING uses
         ids += [(row_id, False) for (row_id,) in sorted(db.execute_sql(sql, params).fetchall())]
     return ids
+
+
+def _stored_properties(properties: dict | None) -> str:
+    if type(properties) is Properties:
+        return properties.stored
+    return properties_json(properties or {})
+
+
+def _rows_per_insert(columns: int) -> int:
+    """Rows of one INSERT: a whole bulk post where the database's bound-parameter limit allows
+    (SQLite since 3.32: 32,766; PostgreSQL: 65,535), fewer where SQLite is built with less."""
+    limit = 32766
+    if not is_postgres():
+        connection = db.connection()
+        limit = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return max(1, min(1000, limit // columns))
 
 
 def _insert_one(org_id: int, event: dict, now: dt.datetime) -> tuple[int, bool]:
@@ -144,14 +192,38 @@ def _ids_for_keys(org_id: int, keys: set[str]) -> dict[str, int]:
 
 
 def statuses(org_id: int, ids: list[int]) -> dict[int, str]:
-    """{id: status} of these intake rows (fresh ones are a contiguous range: one range query)."""
-    if not ids:
-        return {}
-    rows = IncomingEvent.select(IncomingEvent.id, IncomingEvent.status).where(
-        (IncomingEvent.organization == org_id) & IncomingEvent.id.between(min(ids), max(ids))
-    )
-    wanted = set(ids)
-    return {row_id: status for row_id, status in rows.tuples() if row_id in wanted}
+    """{id: status} of these intake rows. Fresh rows of one bulk post have consecutive ids: a run
+    of them is read as a range; ids out of a run (duplicates of earlier events) one by one."""
+    found: dict[int, str] = {}
+    singles: list[int] = []
+    for first, last in _runs(sorted(set(ids))):
+        if last - first < 50:
+            singles += range(first, last + 1)
+            continue
+        sql = (
+            f'SELECT "id", "status" FROM "incoming_event" WHERE "organization_id" = {db.param} '
+            f'AND "id" BETWEEN {db.param} AND {db.param}'
+        )
+        found.update(db.execute_sql(sql, [org_id, first, last]).fetchall())
+    for start in range(0, len(singles), 500):
+        chunk = singles[start : start + 500]
+        sql = (
+            f'SELECT "id", "status" FROM "incoming_event" WHERE "organization_id" = {db.param} '
+            f'AND "id" IN ({", ".join([db.param] * len(chunk))})'
+        )
+        found.update(db.execute_sql(sql, [org_id, *chunk]).fetchall())
+    return found
+
+
+def _runs(ordered: list[int]) -> list[tuple[int, int]]:
+    """(first, last) of each run of consecutive numbers."""
+    runs: list[tuple[int, int]] = []
+    for number in ordered:
+        if runs and runs[-1][1] == number - 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    return runs
 
 
 def _enqueue_processing() -> None:
