@@ -17,7 +17,7 @@ from __future__ import annotations
 import peewee as pw
 
 from webapp.catalog.models import Product
-from webapp.db import db, locked, utcnow
+from webapp.db import Prepared, Slot, db, is_postgres, locked, utcnow
 from webapp.events.models import Event
 from webapp.orders.models import Order, OrderItem, WaitingListEntry
 
@@ -35,34 +35,46 @@ class SoldOut(Exception):
         )
 
 
-def _holding_orders(now):
-    """Orders whose items hold seats right now."""
+def holding_orders(now):
+    """Orders whose items hold seats right now (a WHERE condition on Order)."""
     return (Order.status == "paid") | (
         (Order.status == "pending") & (Order.expires_at.is_null() | (Order.expires_at > now))
     )
 
 
-def taken_by_product(event_id: int, *, exclude_offer_id: int | None = None) -> dict[int, int]:
-    """Seats held per product id: sold or pending units plus live waiting-list offers."""
-    now = utcnow()
-    rows = (
-        OrderItem.select(OrderItem.product, pw.fn.COUNT(OrderItem.id).alias("n"))
+def _seats_query() -> pw.Select:
+    """Every product of the event (ordered by id) with the seats it has taken, as one statement:
+    `sold` (order items holding a seat), `offered` (live waiting-list offers, but the one being
+    redeemed) and the event's `event_capacity`, all read by the same statement."""
+    now = Slot("now", Order.expires_at.db_value)
+    sold = (
+        OrderItem.select(pw.fn.COUNT(OrderItem.id))
         .join(Order)
-        .where((Order.event == event_id) & (OrderItem.canceled == False) & _holding_orders(now))  # noqa: E712
-        .group_by(OrderItem.product)
-        .tuples()
+        .where((OrderItem.product == Product.id) & (OrderItem.canceled == False) & holding_orders(now))  # noqa: E712
     )
-    taken = {product_id: n for product_id, n in rows}
-    offers = WaitingListEntry.select(WaitingListEntry.product, pw.fn.COUNT(WaitingListEntry.id)).where(
-        (WaitingListEntry.event == event_id)
+    offered = WaitingListEntry.select(pw.fn.COUNT(WaitingListEntry.id)).where(
+        (WaitingListEntry.product == Product.id)
         & (WaitingListEntry.status == "offered")
         & (WaitingListEntry.offer_expires_at > now)
+        & (WaitingListEntry.id != Slot("offer"))
     )
-    if exclude_offer_id is not None:
-        offers = offers.where(WaitingListEntry.id != exclude_offer_id)
-    for product_id, n in offers.group_by(WaitingListEntry.product).tuples():
-        taken[product_id] = taken.get(product_id, 0) + n
-    return taken
+    event_capacity = Event.select(Event.capacity).where(Event.id == Slot("event"))
+    return (
+        Product.select(Product, sold.alias("sold"), offered.alias("offered"), event_capacity.alias("event_capacity"))
+        .where(Product.event == Slot("event"))
+        .order_by(Product.id)
+    )
+
+
+SEATS_OF_EVENT = Prepared(_seats_query)
+# PostgreSQL: the product rows locked too (run after the event row's lock, see _locked_counts).
+SEATS_OF_EVENT_LOCKED = Prepared(lambda: locked(_seats_query()))
+EVENT_ROW_LOCK = Prepared(lambda: Event.select(Event.id).where(Event.id == Slot("event")).for_update())
+
+
+def _seats(query: Prepared, event_id: int, offer_id: int | None) -> tuple[list[Product], dict[int, int]]:
+    products = query.rows(event=event_id, now=utcnow(), offer=offer_id or 0)
+    return products, {p.id: p.sold + p.offered for p in products}
 
 
 def _left(event: Event, products: list[Product], taken: dict[int, int]) -> tuple[dict[int, int | None], int | None]:
@@ -77,36 +89,37 @@ def _left(event: Event, products: list[Product], taken: dict[int, int]) -> tuple
     return left, event_left
 
 
-def _products(event: Event) -> list[Product]:
-    return list(Product.select().where(Product.event == event.id).order_by(Product.id))
+def seats(event: Event, *, exclude_offer_id: int | None = None) -> tuple[list[Product], dict[int, int | None]]:
+    """(every product of `event` by id, seats left per product id — None: unlimited), the
+    event-wide capacity applied, in one statement. `exclude_offer_id`: as seen by the holder of
+    that waiting-list offer (its seat is theirs)."""
+    products, taken = _seats(SEATS_OF_EVENT, event.id, exclude_offer_id)
+    return products, _left(event, products, taken)[0]
 
 
 def availability(event: Event, *, exclude_offer_id: int | None = None) -> dict[int, int | None]:
     """Seats left per product id of `event` (None: unlimited), the event-wide capacity applied.
     `exclude_offer_id`: as seen by the holder of that waiting-list offer (its seat is theirs)."""
-    left, _ = _left(event, _products(event), taken_by_product(event.id, exclude_offer_id=exclude_offer_id))
-    return left
+    return seats(event, exclude_offer_id=exclude_offer_id)[1]
 
 
 def event_seats_left(event: Event) -> int | None:
     """Seats left under the event-wide capacity (None: no capacity set)."""
-    _, event_left = _left(event, _products(event), taken_by_product(event.id))
-    return event_left
+    products, taken = _seats(SEATS_OF_EVENT, event.id, None)
+    return _left(event, products, taken)[1]
 
 
 def _locked_counts(event: Event, offer_id: int | None) -> tuple[list[Product], Event, dict[int, int]]:
-    """Lock the event row, then its product rows by id (so two writers never deadlock), and count
-    the seats taken as committed now: (products, event with its capacity, taken per product)."""
-    locked(Event.select(Event.id).where(Event.id == event.id)).execute()
-    products = list(
-        locked(
-            Product.select(Product.id, Product.quota, Product.admits_entry)
-            .where(Product.event == event.id)
-            .order_by(Product.id)
-        )
-    )
-    fresh = Event.select(Event.id, Event.capacity).where(Event.id == event.id).get()
-    return products, fresh, taken_by_product(event.id, exclude_offer_id=offer_id)
+    """The seats taken as committed now, under the write lock: (products, event with its
+    capacity, taken per product). SQLite: the transaction's BEGIN IMMEDIATE already serializes
+    writers, one statement reads it all. PostgreSQL: lock the event row first — every writer
+    that takes seats does, so once it is ours they have all committed — then read the counts in a
+    new statement (its snapshot starts after the lock) with the product rows locked by id."""
+    if is_postgres():
+        EVENT_ROW_LOCK.execute(event=event.id)
+    products, taken = _seats(SEATS_OF_EVENT_LOCKED, event.id, offer_id)
+    capacity = products[0].event_capacity if products else event.capacity
+    return products, Event(id=event.id, capacity=capacity), taken
 
 
 def _require_transaction(name: str) -> None:
