@@ -12,7 +12,7 @@ from pathlib import Path
 from webapp import signals, timeutil
 from webapp.accounts import audit
 from webapp.accounts.models import Organization, User
-from webapp.db import db, utcnow
+from webapp.db import Prepared, Slot, db, utcnow
 from webapp.events import covers
 from webapp.events.models import EVENT_STATUSES, Event
 from webapp.events.text import SLUG_RE, localized, slugify
@@ -380,14 +380,19 @@ def update_translation(event: Event, locale: str, texts: dict, *, actor: User | 
         signals.emit(signals.event_changed, event_id=event.id)
 
 
-def find_public_event(org_slug: str, event_slug: str) -> Event | None:
-    """The event behind a landing-page address (any status: the view decides who may see it)."""
-    return (
+EVENT_BY_ADDRESS = Prepared(
+    lambda: (
         Event.select(Event, Organization)
         .join(Organization)
-        .where((Organization.slug == org_slug) & (Event.slug == event_slug))
-        .first()
+        .where((Organization.slug == Slot("org_slug")) & (Event.slug == Slot("event_slug")))
     )
+)
+
+
+def find_public_event(org_slug: str, event_slug: str) -> Event | None:
+    """The event behind a landing-page address, its organization attached (any status: the view
+    decides who may see it)."""
+    return EVENT_BY_ADDRESS.first(org_slug=org_slug, event_slug=event_slug)
 
 
 def is_visible(event: Event, member_org_ids: set[int]) -> bool:

@@ -7,12 +7,17 @@ from wtforms import Form
 
 from webapp.catalog import questions as question_forms
 from webapp.catalog.models import Question
+from webapp.db import Prepared, Slot
 from webapp.events.models import Event
+
+QUESTIONS_OF_EVENT = Prepared(
+    lambda: Question.select().where(Question.event == Slot("event")).order_by(Question.position, Question.id)
+)
 
 
 def questions_for(event: Event) -> tuple[list[Question], list[Question]]:
     """(asked once per order, asked per attendee), in display order."""
-    rows = list(Question.select().where(Question.event == event.id).order_by(Question.position, Question.id))
+    rows = QUESTIONS_OF_EVENT.rows(event=event.id)
     return [q for q in rows if not q.per_attendee], [q for q in rows if q.per_attendee]
 
 

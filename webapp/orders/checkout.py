@@ -11,17 +11,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import peewee as pw
-
 from webapp import signals
 from webapp.catalog.models import Coupon, Product
-from webapp.db import locked, utcnow, write_transaction
+from webapp.db import Prepared, Slot, locked, utcnow, write_transaction
 from webapp.events.models import Event
 from webapp.orders import answers as answer_rules
-from webapp.orders import capacity, pricing
+from webapp.orders import capacity, inserts, pricing
 from webapp.orders.codes import new_link_secret, new_order_code
 from webapp.orders.i18n import _
-from webapp.orders.models import Invitation, Order, OrderItem, Registrant, WaitingListEntry
+from webapp.orders.models import Invitation, Order, WaitingListEntry
 from webapp.runtime import settings
 from webapp.tickets.secret import new_ticket_secret
 
@@ -106,17 +104,26 @@ def product_on_sale(product: Product, now: dt.datetime) -> bool:
     )
 
 
-def visible_products(event: Event, access: Access) -> list[Product]:
-    """The products this visitor may choose: active ones, hidden ones only when unlocked."""
+ACTIVE_PRODUCTS_OF_EVENT = Prepared(
+    lambda: (
+        Product.select()
+        .where((Product.event == Slot("event")) & (Product.active == True))  # noqa: E712
+        .order_by(Product.position, Product.id)
+    )
+)
+
+
+def visible_products(event: Event, access: Access, products: list[Product] | None = None) -> list[Product]:
+    """The products this visitor may choose, in display order: active ones, hidden ones only when
+    unlocked. `products`: all of the event's products, when the caller has them already."""
     unlocked = set(access.invitation.product_ids if access.invitation else [])
     if access.offer:
         unlocked.add(access.offer.product_id)
-    rows = Product.select().where((Product.event == event.id) & (Product.active == True))  # noqa: E712
-    return [
-        p
-        for p in rows.order_by(Product.position, Product.id)
-        if not p.hidden or p.id in unlocked or (p.access_key and p.access_key in access.product_keys)
-    ]
+    if products is None:
+        rows = ACTIVE_PRODUCTS_OF_EVENT.rows(event=event.id)
+    else:
+        rows = sorted((p for p in products if p.active), key=lambda p: (p.position, p.id))
+    return [p for p in rows if not p.hidden or p.id in unlocked or (p.access_key and p.access_key in access.product_keys)]
 
 
 def invitation_problem(event: Event, access: Access) -> str | None:
@@ -242,16 +249,21 @@ def existing_order(token: str) -> Order | None:
     return Order.select(Order.id, Order.secret, Order.event).where(Order.checkout_token == token).first()
 
 
+class _AlreadyPlaced(Exception):
+    """The checkout token made an order meanwhile: undo what this transaction did."""
+
+    def __init__(self, order: Order):
+        self.order = order
+
+
 def place_order(sub: Submission) -> tuple[Order, bool]:
-    """Write the order; (order, created). A token already used returns that order unchanged.
-    Raises CheckoutError when the seats, the coupon or the invitation ran out meanwhile."""
+    """Write the order; (order, created). A token that made an order already returns that order
+    unchanged. Raises CheckoutError when the seats, the coupon or the invitation ran out
+    meanwhile (for a form sent twice, the caller looks the token up: `existing_order`)."""
     event = sub.event
+    wanted = {p.id: n for p, n in sub.quantities.items() if n}
     try:
         with write_transaction():
-            order = existing_order(sub.checkout_token)
-            if order is not None:
-                return order, False
-            wanted = {p.id: n for p, n in sub.quantities.items() if n}
             try:
                 capacity.reserve(event, wanted, offer_id=sub.access.offer.id if sub.access.offer else None)
             except capacity.SoldOut as exc:
@@ -267,12 +279,8 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
             if order.status == "paid":
                 signals.emit(signals.order_paid, order_id=order.id)
             return order, True
-    except pw.IntegrityError:
-        # The same form sent twice at the same moment: the other request made the order.
-        order = existing_order(sub.checkout_token)
-        if order is None:
-            raise
-        return order, False
+    except _AlreadyPlaced as placed:  # the same form sent twice at the same moment
+        return placed.order, False
 
 
 def _sold_out_field(exc: capacity.SoldOut) -> str:
@@ -330,44 +338,47 @@ def _write(sub: Submission, quote: pricing.Quote, invitation: Invitation | None)
     event, now = sub.event, utcnow()
     status = "paid" if quote.total == 0 and not event.requires_approval else "pending"
     hold = None if event.requires_approval else now + dt.timedelta(minutes=settings().order_hold_minutes)
-    order = Order.create(
-        organization=event.organization_id,
-        event=event,
-        code=_unique_code(),
-        secret=new_link_secret(),
-        status=status,
-        approval="pending" if event.requires_approval else "none",
-        buyer_name=sub.buyer_name,
-        buyer_email=sub.buyer_email,
-        locale=sub.locale,
-        answers=sub.answers,
-        currency=event.currency,
-        subtotal=quote.subtotal,
-        discount=quote.discount,
-        total=quote.total,
-        coupon=quote.coupon,
-        coupon_uses=quote.coupon_uses,
-        gateway=sub.gateway if status == "pending" else None,
-        checkout_token=sub.checkout_token,
-        invitation=invitation,
-        expires_at=hold if status == "pending" else None,
-        paid_at=now if status == "paid" else None,
-    )
+    values = dict(
+        organization=event.organization_id, event=event.id, code=new_order_code(), secret=new_link_secret(),
+        status=status, approval="pending" if event.requires_approval else "none", buyer_name=sub.buyer_name,
+        buyer_email=sub.buyer_email, locale=sub.locale, answers=sub.answers, currency=event.currency,
+        subtotal=quote.subtotal, discount=quote.discount, total=quote.total,
+        coupon=quote.coupon.id if quote.coupon else None, coupon_uses=quote.coupon_uses,
+        gateway=sub.gateway if status == "pending" else None, checkout_token=sub.checkout_token,
+        invitation=invitation.id if invitation else None, expires_at=hold if status == "pending" else None,
+        paid_at=now if status == "paid" else None, created_at=now, updated_at=now,
+    )  # fmt: skip
+    order = Order(id=_insert_order(sub, values), **values)
+    order.event = event
     attendees = iter(sub.attendees)
     for line in quote.lines:
         for discount in line.unit_discounts or [0] * line.quantity:
-            item = OrderItem.create(
-                organization=event.organization_id, order=order, product=line.product,
-                price=line.unit_price, discount=discount,
+            item_id = inserts.insert_item(
+                dict(organization=event.organization_id, order=order.id, product=line.product.id,
+                     price=line.unit_price, discount=discount)
             )  # fmt: skip
             if line.product.admits_entry:
                 person = next(attendees)
-                Registrant.create(
-                    organization=event.organization_id, event=event, order=order, product=line.product,
-                    item=item, name=person.name, email=person.email, answers=person.answers,
-                    ticket_secret=new_ticket_secret(),
+                inserts.insert_registrant(
+                    dict(organization=event.organization_id, event=event.id, order=order.id,
+                         product=line.product.id, item=item_id, name=person.name, email=person.email,
+                         answers=person.answers, ticket_secret=new_ticket_secret(), created_at=now, updated_at=now)
                 )  # fmt: skip
     return order
+
+
+def _insert_order(sub: Submission, values: dict) -> int:
+    """Insert the order row; a code that is taken already is drawn again (no lookup first: a
+    clash is rare), a checkout token that is taken already ends the checkout with its order."""
+    for _attempt in range(20):
+        order_id = inserts.insert_order(values)
+        if order_id is not None:
+            return order_id
+        placed = existing_order(sub.checkout_token)
+        if placed is not None:
+            raise _AlreadyPlaced(placed)
+        values.update(code=new_order_code(), secret=new_link_secret())
+    raise RuntimeError("could not find a free order code")
 
 
 def _unique_code() -> str:

@@ -93,9 +93,9 @@ class CheckoutPage:
         access = access_from(event, source)
         now = utcnow()
         closed = checkout.registration_closed_reason(event, now) or checkout.invitation_problem(event, access)
-        products = checkout.visible_products(event, access) if not closed else []
         offer_id = access.offer.id if access.offer else None
-        left = capacity.availability(event, exclude_offer_id=offer_id)
+        every_product, left = capacity.seats(event, exclude_offer_id=offer_id)
+        products = checkout.visible_products(event, access, every_product) if not closed else []
         choices = []
         for product in products:
             cap = [
@@ -119,7 +119,7 @@ class CheckoutPage:
             quantities=quantities,
             values=source,
             quote=quote,
-            gateways=gateways_for(event),
+            gateways=gateways_for(event) if quote.total > 0 and not event.requires_approval else [],  # shown then only
             order_questions=order_questions,
             attendee_questions=attendee_questions,
             attendees=attendees,

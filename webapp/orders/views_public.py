@@ -9,10 +9,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from webapp import LANGUAGES
-from webapp.accounts.models import Organization
 from webapp.db import utcnow
 from webapp.events.i18n import apply_event_locale
 from webapp.events.models import Event
+from webapp.events.service import find_public_event
 from webapp.orders import answers as answer_rules
 from webapp.orders import checkout, service, waitlist
 from webapp.orders.models import Order, Registrant, WaitingListEntry
@@ -23,13 +23,8 @@ log = logging.getLogger("rollcall.orders")
 
 
 def _event(org_slug: str, event_slug: str) -> Event:
-    event = (
-        Event.select(Event, Organization)
-        .join(Organization)
-        .where((Organization.slug == org_slug) & (Event.slug == event_slug) & (Event.status != "draft"))
-        .first()
-    )
-    if event is None or event.status == "archived":
+    event = find_public_event(org_slug, event_slug)
+    if event is None or event.status in ("draft", "archived"):
         abort(404)
     apply_event_locale(event)  # the event page's language, among those the event offers
     return event
@@ -51,9 +46,6 @@ def register(org_slug: str, event_slug: str):
     event = _event(org_slug, event_slug)
     if request.method == "GET":
         return _render_checkout(event, CheckoutPage.from_request(event))
-    done = checkout.existing_order(request.form.get("checkout_token", ""))
-    if done is not None and done.event_id == event.id:
-        return redirect(url_for("orders.order_page", secret=done.secret), code=303)
     try:
         submission = checkout.read_form(
             event, request.form, access=access_from(event, request.form), locale=str(get_locale() or "en"),
@@ -61,6 +53,11 @@ def register(org_slug: str, event_slug: str):
         )  # fmt: skip
         order, created = checkout.place_order(submission)
     except checkout.CheckoutError as exc:
+        # A form sent twice: its first submission took the last seat (or the invitation's last
+        # use) and made the order this one would have made. Looked up only when refused.
+        done = checkout.existing_order(request.form.get("checkout_token", ""))
+        if done is not None and done.event_id == event.id:
+            return redirect(url_for("orders.order_page", secret=done.secret), code=303)
         page = CheckoutPage.from_request(event)
         page.errors = exc.errors
         page.show_errors()
