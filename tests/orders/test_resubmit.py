@@ -1,0 +1,90 @@
+"""A registration form sent more than once makes one order, and an order code that is taken is
+drawn again."""
+
+import secrets
+import threading
+
+from werkzeug.datastructures import MultiDict
+
+from tests.factories.accounts import make_org
+from tests.factories.catalog import make_coupon, make_product
+from tests.factories.events import make_event
+from tests.orders.helpers import form, register_url
+from tests.orders.test_concurrency import threaded_app  # noqa: F401 - the fixture
+from webapp.catalog.models import Coupon
+from webapp.db import db
+from webapp.events.models import Event
+from webapp.orders import checkout
+from webapp.orders.models import Order, OrderItem, Registrant
+
+
+def _submission(event, data: dict) -> checkout.Submission:
+    return checkout.read_form(event, MultiDict(data), access=checkout.Access(), locale="en", gateways=["test"])
+
+
+def test_form_sent_again_after_it_took_the_last_seat_leads_to_its_order(client):
+    event = make_event(make_org())
+    ticket = make_product(event, quota=1)
+    data = form({ticket: 1})
+    first = client.post(register_url(event), data=data)
+    again = client.post(register_url(event), data=data)  # sold out now, but this form made the order
+    assert first.status_code == again.status_code == 303
+    assert again.headers["Location"] == first.headers["Location"]
+    assert Order.select().count() == 1 and Registrant.select().count() == 1
+
+
+def test_second_of_two_forms_checked_together_returns_the_first_order_and_undoes_its_coupon_use(app):
+    event = make_event(make_org())
+    ticket = make_product(event, price=100000)
+    coupon = make_coupon(event, usage_limit=5)
+    data = form({ticket: 1}, coupon=coupon.code, gateway="test")
+    first, second = _submission(event, data), _submission(event, data)  # both checked before either is placed
+    order, created = checkout.place_order(first)
+    again, created_again = checkout.place_order(second)
+    assert created and not created_again
+    assert again.id == order.id and again.secret == order.secret
+    assert Order.select().count() == 1 and OrderItem.select().count() == 1
+    assert Coupon.get_by_id(coupon.id).times_used == 1  # the second one's use was rolled back with it
+
+
+def test_an_order_code_already_taken_is_drawn_again(app, monkeypatch):
+    event = make_event(make_org())
+    ticket = make_product(event)
+    codes = iter(["KAT3XY", "KAT3XY", "MUN4QR"])
+    monkeypatch.setattr(checkout, "new_order_code", lambda: next(codes))
+    first, _ = checkout.place_order(_submission(event, form({ticket: 1})))
+    second, created = checkout.place_order(_submission(event, form({ticket: 1}, buyer_email="budi@example.org")))
+    assert created and (first.code, second.code) == ("KAT3XY", "MUN4QR")
+    assert Order.get_by_id(second.id).code == "MUN4QR"
+    assert Registrant.select().where(Registrant.order == second.id).get().email == "budi@example.org"
+
+
+def test_one_form_sent_from_many_tabs_at_once_makes_one_order(threaded_app):  # noqa: F811
+    event = make_event(make_org())
+    ticket = make_product(event, quota=100)
+    data = form({ticket: 1}, checkout_token=secrets.token_urlsafe(24))
+    tabs = 8
+    barrier = threading.Barrier(tabs)
+    answers: list = [None] * tabs
+
+    def submit(i: int) -> None:
+        with threaded_app.app_context():
+            db.connect(reuse_if_open=True)
+            try:
+                submission = _submission(Event.get_by_id(event.id), data)
+                barrier.wait(timeout=30)
+                answers[i] = checkout.place_order(submission)
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                answers[i] = exc
+            finally:
+                db.close()
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(tabs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert all(isinstance(a, tuple) for a in answers), answers
+    assert len({order.id for order, _ in answers}) == 1
+    assert sum(created for _, created in answers) == 1
+    assert Order.select().count() == 1 and Registrant.select().count() == 1
