@@ -47,6 +47,20 @@ def test_an_event_is_updated_field_by_field(api, org):
     assert response.json["name"] == event.name
 
 
+def test_the_registrations_per_email_limit_is_set_kept_and_cleared(api, org):
+    event = make_event(org, status="draft")
+    assert api.get(f"/events/{event.id}").json["max_registrations_per_email"] is None
+    response = api.patch(f"/events/{event.id}", {"max_registrations_per_email": 0})
+    assert response.status_code == 422 and "max_registrations_per_email" in response.json["error"]["fields"]
+    assert api.patch(f"/events/{event.id}", {"max_registrations_per_email": 1}).json["max_registrations_per_email"] == 1
+    # other registration settings leave it as it is
+    assert api.patch(f"/events/{event.id}", {"capacity": 50}).json["max_registrations_per_email"] == 1
+    assert (
+        api.patch(f"/events/{event.id}", {"max_registrations_per_email": None}).json["max_registrations_per_email"]
+        is None
+    )
+
+
 def test_publishing_needs_a_ticket_type(api, org):
     event_id = api.post("/events", NEW_EVENT).json["id"]
     response = api.post(f"/events/{event_id}/publish")

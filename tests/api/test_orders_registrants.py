@@ -27,6 +27,34 @@ def test_a_free_order_is_paid_at_once(api, org):
     assert api.get(f"/orders/{order['id']}").json["code"] == order["code"]
 
 
+def test_the_registrations_per_email_limit_answers_422_with_the_email_field(api, org):
+    event = make_event(org, max_registrations_per_email=1)
+    product = make_product(event)
+    body = {"buyer": {"name": "Ana", "email": "ana@example.org"}, "items": [{"product_id": product.id, "quantity": 1}]}
+    assert api.post(f"/events/{event.id}/orders", body).status_code == 201
+    response = api.post(f"/events/{event.id}/orders", body)
+    assert response.status_code == 422
+    assert "already has 1 registration" in response.json["error"]["fields"]["buyer.email"]
+    body = {
+        "buyer": {"name": "Budi", "email": "budi@example.org"},
+        "items": [{"product_id": product.id, "quantity": 1}],
+        "attendees": [{"name": "Ana", "email": "ana@example.org"}],
+    }
+    response = api.post(f"/events/{event.id}/orders", body)
+    assert response.status_code == 422 and set(response.json["error"]["fields"]) == {"attendees[0].email"}
+    body["items"][0]["quantity"] = 2
+    body["attendees"].append({"name": "Citra", "email": "citra@example.org"})
+    response = api.post(f"/events/{event.id}/orders", body)
+    assert response.status_code == 422 and "items" in response.json["error"]["fields"]
+    assert Order.select().count() == 1
+    # registrants added through the API are an operator's: not limited
+    response = api.post(
+        f"/events/{event.id}/registrants",
+        {"product_id": product.id, "people": [{"name": "Ana", "email": "ana@example.org"}]},
+    )
+    assert response.status_code == 201, response.json
+
+
 def test_a_paid_order_returns_the_payment_link(api, org):
     configure_gateway(org, "test")
     event = make_event(org)

@@ -188,3 +188,24 @@ def test_description_preview_is_sanitized(app, auth):
     body = response.get_data(as_text=True)
     assert "<strong>Bold</strong>" in body
     assert "<script" not in body and "javascript:" not in body
+
+
+def test_registrations_per_email_is_set_checked_and_cleared_in_the_registration_form(app, auth):
+    org, user, client = _manager(auth)
+    event = make_event(org)
+    url = f"/console/events/{event.id}/registration"
+    page = client.get(url).get_data(as_text=True)
+    assert "Most registrations per email address" in page
+    assert "not limited" in page  # the help text says operators' additions are not limited
+    form = {"max_tickets_per_order": "4"}
+    for bad in ("0", "-2", "1001", "two"):
+        response = client.post(url, data=dict(form, max_registrations_per_email=bad))
+        body = response.get_data(as_text=True)
+        assert response.status_code == 422, bad
+        assert 'id="max_registrations_per_email-error"' in body, bad
+        assert Event.get_by_id(event.id).max_registrations_per_email is None
+    assert client.post(url, data=dict(form, max_registrations_per_email="1")).status_code == 303
+    assert Event.get_by_id(event.id).max_registrations_per_email == 1
+    assert 'value="1"' in client.get(url).get_data(as_text=True)
+    assert client.post(url, data=dict(form, max_registrations_per_email="")).status_code == 303
+    assert Event.get_by_id(event.id).max_registrations_per_email is None

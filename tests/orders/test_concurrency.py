@@ -32,7 +32,8 @@ def threaded_app(database_url, tmp_path):
         db.obj.close_all()
 
 
-def _race(app, event, choices: list[dict]) -> list[str]:
+def _race(app, event, choices: list[dict], *, buyer_email: str = "") -> list[str]:
+    """Every buyer checks out at the same moment (with `buyer_email`, or one address each)."""
     barrier = threading.Barrier(len(choices))
     outcomes = [""] * len(choices)
 
@@ -43,7 +44,7 @@ def _race(app, event, choices: list[dict]) -> list[str]:
                 form = MultiDict({
                     "checkout_token": secrets.token_urlsafe(24),
                     "buyer_name": f"Buyer {i}",
-                    "buyer_email": f"buyer{i}@example.org",
+                    "buyer_email": buyer_email or f"buyer{i}@example.org",
                     "gateway": "test",
                     "a1-name": f"Guest of buyer {i}",
                     **{f"qty-{pid}": str(n) for pid, n in wanted.items()},
@@ -100,3 +101,12 @@ def test_event_capacity_holds_across_ticket_types_and_pending_orders(threaded_ap
     assert _taken() <= 6, outcomes
     # every buyer who could still fit got in: only a single seat unusable by a pair may stay free
     assert _taken() == 6 or (_taken() == 5 and _taken(limited) == 3), outcomes
+
+
+def test_one_address_racing_itself_gets_only_the_registrations_it_is_allowed(threaded_app):
+    event = make_event(make_org(), max_registrations_per_email=2)
+    ticket = make_product(event, price=0)
+    outcomes = _race(threaded_app, event, [{ticket.id: 1}] * BUYERS, buyer_email="same@example.org")
+    assert not [o for o in outcomes if o.startswith("error")], outcomes
+    assert outcomes.count("ok") == 2, outcomes
+    assert Registrant.select().where(Registrant.email == "same@example.org").count() == 2

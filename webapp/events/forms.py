@@ -90,6 +90,14 @@ class RegistrationForm(FlaskForm):
     max_tickets_per_order = IntegerField(
         "Most tickets per order", validators=[InputRequired(), NumberRange(min=1, max=500)], default=10
     )
+    max_registrations_per_email = IntegerField(
+        "Most registrations per email address",
+        validators=[Optional(), NumberRange(min=1, max=1000, message="Enter a number from 1 to 1000.")],
+        description="Blank: no limit. Each ticket counts for its attendee's email and for the buyer's, "
+        "so 1 means one seat per person and per buyer. Paid orders and orders awaiting payment or "
+        "approval count; canceled, expired and refunded ones do not. People you add in the console, by CSV "
+        "import or at the door are not limited.",
+    )
     invite_only = BooleanField("Only invited people can register")
     requires_approval = BooleanField("Registrations wait for approval")
     approval_limit = IntegerField(

@@ -35,6 +35,8 @@ class Event(OrgScoped):
     registration_closes_at = pw.DateTimeField(null=True)
     capacity = pw.IntegerField(null=True)  # event-wide limit of admitted registrants
     max_tickets_per_order = pw.IntegerField(default=10)
+    # Registrations one email address may hold (as attendee or buyer); None: no limit
+    max_registrations_per_email = pw.IntegerField(null=True)
     invite_only = pw.BooleanField(default=False)
     requires_approval = pw.BooleanField(default=False)
     approval_limit = pw.IntegerField(null=True)

@@ -228,8 +228,9 @@ def _rescale(amount: int, shift: int) -> int:
 
 def update_registration(event: Event, data: dict, *, actor: User | None) -> dict:
     """Registration settings. `data`: opens_at, closes_at, cancel_allowed_until (wall-clock in the
-    event's timezone or None), capacity, max_tickets_per_order, approval_limit (int or None),
-    invite_only, requires_approval (bool)."""
+    event's timezone or None), capacity, max_tickets_per_order, approval_limit,
+    max_registrations_per_email (int or None; left as it is when the key is absent), invite_only,
+    requires_approval (bool)."""
     tz = event.timezone
 
     def utc(key):
@@ -244,6 +245,7 @@ def update_registration(event: Event, data: dict, *, actor: User | None) -> dict
         "invite_only": bool(data.get("invite_only")),
         "requires_approval": bool(data.get("requires_approval")),
         "approval_limit": data.get("approval_limit") if data.get("requires_approval") else None,
+        "max_registrations_per_email": data.get("max_registrations_per_email", event.max_registrations_per_email),
     }
     opens, closes = values["registration_opens_at"], values["registration_closes_at"]
     if opens and closes and closes <= opens:
@@ -254,6 +256,11 @@ def update_registration(event: Event, data: dict, *, actor: User | None) -> dict
         raise FieldError("capacity", "Enter at least 1, or leave it blank for no limit.")
     if values["max_tickets_per_order"] < 1:
         raise FieldError("max_tickets_per_order", "Enter at least 1.")
+    per_email = values["max_registrations_per_email"]
+    if per_email is not None and not 1 <= per_email <= 1000:
+        raise FieldError(
+            "max_registrations_per_email", "Enter a number from 1 to 1000, or leave it blank for no limit."
+        )
     if values["approval_limit"] is not None and values["approval_limit"] < 1:
         raise FieldError("approval_limit", "Enter at least 1, or leave it blank for no limit.")
     with db.atomic():

@@ -108,6 +108,7 @@ def console_registration(event_id: int):
                 "cancel_allowed_until": local(event.cancel_allowed_until, tz),
                 "capacity": event.capacity,
                 "max_tickets_per_order": event.max_tickets_per_order,
+                "max_registrations_per_email": event.max_registrations_per_email,
                 "invite_only": event.invite_only,
                 "requires_approval": event.requires_approval,
                 "approval_limit": event.approval_limit,

@@ -16,9 +16,9 @@ from webapp.catalog.models import Coupon, Product
 from webapp.db import Prepared, Slot, locked, utcnow, write_transaction
 from webapp.events.models import Event
 from webapp.orders import answers as answer_rules
-from webapp.orders import capacity, inserts, pricing
+from webapp.orders import capacity, inserts, per_email, pricing
 from webapp.orders.codes import new_link_secret, new_order_code
-from webapp.orders.i18n import _
+from webapp.orders.i18n import _, ngettext
 from webapp.orders.models import Invitation, Order, WaitingListEntry
 from webapp.runtime import settings
 from webapp.tickets.secret import new_ticket_secret
@@ -168,6 +168,13 @@ def check_quantities(event: Event, quantities: dict[Product, int], now: dt.datet
         errors["tickets"] = _("Choose at least one ticket.")
     elif admitted > event.max_tickets_per_order:
         errors["tickets"] = _("At most %(n)d tickets per order.", n=event.max_tickets_per_order)
+    elif event.max_registrations_per_email is not None and admitted > event.max_registrations_per_email:
+        # Every ticket of the order counts against the buyer's address (see orders.per_email).
+        errors["tickets"] = ngettext(
+            "This event allows %(num)d registration per email address.",
+            "This event allows %(num)d registrations per email address.",
+            event.max_registrations_per_email,
+        )
     return errors
 
 
@@ -268,6 +275,7 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
                 capacity.reserve(event, wanted, offer_id=sub.access.offer.id if sub.access.offer else None)
             except capacity.SoldOut as exc:
                 raise CheckoutError({_sold_out_field(exc): _sold_out_message(exc)}) from None
+            _check_per_email(sub)
             quote = _requote(sub)
             invitation = _claim_invitation(sub)
             order = _write(sub, quote, invitation)
@@ -291,6 +299,37 @@ def _sold_out_message(exc: capacity.SoldOut) -> str:
     if exc.available == 0:
         return _("Sold out.") if exc.product_id is not None else _("The event is full.")
     return _("Only %(n)d left.", n=exc.available)
+
+
+def _check_per_email(sub: Submission) -> None:
+    """The event's limit of registrations per email address, under the event row's lock."""
+    try:
+        per_email.check(sub.event.id, [(a.email, sub.buyer_email) for a in sub.attendees])
+    except per_email.LimitReached as exc:
+        raise CheckoutError({_email_field(sub, exc.address): per_email_message(exc)}) from None
+
+
+def _email_field(sub: Submission, address: str) -> str:
+    """The form field where the attendee typed `address`: the buyer's, else an attendee's."""
+    if address == sub.buyer_email:
+        return "buyer_email"
+    index = next((i for i, a in enumerate(sub.attendees) if a.email == address), 0)
+    return f"a{index}-email"
+
+
+def per_email_message(exc: per_email.LimitReached) -> str:
+    if exc.held == 0:
+        return ngettext(
+            "This event allows %(num)d registration per email address.",
+            "This event allows %(num)d registrations per email address.",
+            exc.limit,
+        )
+    return ngettext(
+        "This email address already has %(num)d registration for this event, which allows %(limit)d per address.",
+        "This email address already has %(num)d registrations for this event, which allows %(limit)d per address.",
+        exc.held,
+        limit=exc.limit,
+    )
 
 
 def _requote(sub: Submission) -> pricing.Quote:

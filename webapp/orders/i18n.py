@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from flask import has_request_context
 from flask_babel import gettext
+from flask_babel import ngettext as _ngettext
 
 
 def _(message: str, **params) -> str:
     if has_request_context():
         return gettext(message, **params)
     return message % params if params else message
+
+
+def ngettext(singular: str, plural: str, num: int, **params) -> str:
+    """`_` with a singular and a plural; `%(num)d` is the number."""
+    if has_request_context():
+        return _ngettext(singular, plural, num, **params)
+    return (singular if num == 1 else plural) % {"num": num, **params}

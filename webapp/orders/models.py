@@ -69,7 +69,8 @@ class Order(OrgScoped):
     updated_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("event", "status"), False), (("status", "expires_at"), False))
+        # (event, buyer_email): the per-email registration limit looks buyers up under the lock
+        indexes = ((("event", "status"), False), (("status", "expires_at"), False), (("event", "buyer_email"), False))
 
 
 class OrderItem(OrgScoped):

@@ -98,9 +98,13 @@ class CheckoutPage:
         products = checkout.visible_products(event, access, every_product) if not closed else []
         choices = []
         for product in products:
-            cap = [
-                n for n in (left.get(product.id), product.max_per_order, event.max_tickets_per_order) if n is not None
-            ]
+            limits = (
+                left.get(product.id),
+                product.max_per_order,
+                event.max_tickets_per_order,
+                event.max_registrations_per_email if product.admits_entry else None,
+            )
+            cap = [n for n in limits if n is not None]
             choices.append(
                 ProductChoice(product, left.get(product.id), checkout.product_on_sale(product, now), min(cap))
             )

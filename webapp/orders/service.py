@@ -16,15 +16,20 @@ from webapp.accounts.models import User
 from webapp.catalog.models import Coupon, Product
 from webapp.db import locked, utcnow, write_transaction
 from webapp.events.models import Event
-from webapp.orders import additions, capacity, emails, waitlist
-from webapp.orders.checkout import EMAIL, _unique_code
+from webapp.orders import additions, capacity, emails, per_email, waitlist
+from webapp.orders.checkout import EMAIL, _unique_code, per_email_message
 from webapp.orders.i18n import _
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant
 from webapp.runtime import settings
 
 
 class OrderError(ValueError):
-    """The action does not fit the order's state; the message is fit to show to the operator."""
+    """The action does not fit the order's state; the message is fit to show to the operator.
+    `field`: the form field it is about, when there is one."""
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
 
 
 def _lock(order_id: int) -> Order:
@@ -263,15 +268,21 @@ def expire_due_orders(now: dt.datetime | None = None, limit: int = 200) -> int:
 
 
 def update_registrant(
-    registrant: Registrant, *, name: str, email: str, answers: dict, actor: User | None, actor_label: str | None = None
-) -> Registrant:
+    registrant: Registrant, *, name: str, email: str, answers: dict, actor: User | None,
+    actor_label: str | None = None, limit_per_email: bool = False,
+) -> Registrant:  # fmt: skip
+    """Change an attendee's name, email and answers. `limit_per_email`: the attendee edits their
+    own order, so the event's limit of registrations per email address applies to the new email
+    (operators are not limited)."""
     name, email = (name or "").strip(), (email or "").strip().lower()
     if not name or len(name) > 200:
-        raise OrderError("Enter a name (up to 200 characters).")
+        raise OrderError("Enter a name (up to 200 characters).", "name")
     if not EMAIL.match(email):
-        raise OrderError("Enter an email address such as ana@example.org.")
+        raise OrderError("Enter an email address such as ana@example.org.", "email")
     with write_transaction():
         registrant = locked(Registrant.select().where(Registrant.id == registrant.id)).get()
+        if limit_per_email and email != registrant.email:
+            _check_per_email(registrant, email)
         changes = audit.diff(registrant, {"name": name, "email": email, "answers": answers})
         if not changes:
             return registrant
@@ -284,6 +295,14 @@ def update_registrant(
             )  # fmt: skip
         signals.emit(signals.registrant_changed, registrant_id=registrant.id)
     return registrant
+
+
+def _check_per_email(registrant: Registrant, email: str) -> None:
+    buyer = Order.select(Order.buyer_email).where(Order.id == registrant.order_id).scalar()
+    try:
+        per_email.check(registrant.event_id, [(email, buyer)], exclude_registrant_id=registrant.id)
+    except per_email.LimitReached as exc:
+        raise OrderError(per_email_message(exc), "email") from None
 
 
 def cancel_registrant(registrant: Registrant, *, actor: User | None, actor_label: str | None = None) -> None:

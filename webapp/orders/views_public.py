@@ -187,9 +187,10 @@ def edit_attendee(secret: str, registrant_id: int):
             service.update_registrant(
                 registrant, name=request.form.get("name", ""), email=request.form.get("email", ""),
                 answers=answers_from_form(form, per_attendee), actor=None, actor_label=f"attendee {order.buyer_email}",
+                limit_per_email=True,
             )  # fmt: skip
         except service.OrderError as exc:
-            errors[""] = str(exc)
+            errors[exc.field] = str(exc)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("orders.order_page", secret=secret), code=303)

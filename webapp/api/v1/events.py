@@ -36,6 +36,7 @@ EventOut = Out(
         "currency": Str(),
         "capacity": Int(null=True),
         "max_tickets_per_order": Int(),
+        "max_registrations_per_email": Int(null=True),
         "registration_opens_at": DateTime(null=True),
         "registration_closes_at": DateTime(null=True),
         "cancel_allowed_until": DateTime(null=True),
@@ -70,6 +71,13 @@ _details = {
     "currency": Str(enum=CURRENCIES),
     "capacity": Int(minimum=1, maximum=10_000_000, null=True),
     "max_tickets_per_order": Int(minimum=1, maximum=1000),
+    "max_registrations_per_email": Int(
+        minimum=1,
+        maximum=1000,
+        null=True,
+        description="Registrations one email address may hold, as attendee or buyer (null: no limit). "
+        "Orders created through this API count; registrants added through it do not.",
+    ),
     "registration_opens_at": DateTime(null=True),
     "registration_closes_at": DateTime(null=True),
     "cancel_allowed_until": DateTime(null=True),
@@ -82,6 +90,7 @@ EventUpdate = Obj("EventUpdate", _details, description="Only the fields sent cha
 REGISTRATION_KEYS = (
     "capacity",
     "max_tickets_per_order",
+    "max_registrations_per_email",
     "registration_opens_at",
     "registration_closes_at",
     "cancel_allowed_until",
@@ -126,6 +135,7 @@ def _registration_data(event: Event, body: dict) -> dict:
         "cancel_allowed_until": wall(merged["cancel_allowed_until"], tz),
         "capacity": merged["capacity"],
         "max_tickets_per_order": merged["max_tickets_per_order"],
+        "max_registrations_per_email": merged["max_registrations_per_email"],
         "invite_only": merged["invite_only"],
         "requires_approval": merged["requires_approval"],
         "approval_limit": event.approval_limit,

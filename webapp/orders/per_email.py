@@ -1,0 +1,79 @@
+"""The event's limit of registrations per email address (`Event.max_registrations_per_email`).
+
+A registration counts against its attendee's address and against the address of the buyer who
+ordered it (once when they are the same): one address can neither be registered more than N times
+nor order more than N tickets under other people's names. Only registrations that hold a seat
+count: not canceled, in an order that is paid, or pending within its hold (the capacity rule).
+
+The checkout and the attendee's own edits are limited; operators adding people (console, CSV
+import, door walk-ins, API registrants) are trusted and are not. `check` runs inside the caller's
+serialized transaction and locks the event row first (PostgreSQL; SQLite's BEGIN IMMEDIATE already
+serializes writers), so two orders for one address at the same moment cannot both pass.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from webapp.db import db, locked, utcnow
+from webapp.events.models import Event
+from webapp.orders.capacity import holding_orders
+from webapp.orders.models import Order, Registrant
+
+
+class LimitReached(Exception):
+    """`address` would hold more than `limit` registrations; it holds `held` already."""
+
+    def __init__(self, address: str, limit: int, held: int):
+        self.address, self.limit, self.held = address, limit, held
+        super().__init__(f"{address} holds {held} registration(s); the event allows {limit} per address")
+
+
+def addresses_of(attendee_email: str, buyer_email: str) -> set[str]:
+    """The addresses one registration counts against."""
+    return {a for a in (attendee_email.strip().lower(), buyer_email.strip().lower()) if a}
+
+
+def held(event_id: int, addresses: Iterable[str], *, exclude_registrant_id: int | None = None) -> Counter:
+    """Registrations holding a seat that count against each of `addresses`."""
+    wanted = sorted({a.strip().lower() for a in addresses if a})
+    counts: Counter = Counter()
+    if not wanted:
+        return counts
+    base = (
+        Registrant.select(Registrant.id, Registrant.email, Order.buyer_email)
+        .join(Order)
+        .where(
+            (Registrant.event == event_id)
+            & (Order.event == event_id)
+            & (Registrant.canceled == False)  # noqa: E712
+            & holding_orders(utcnow())
+        )
+    )
+    if exclude_registrant_id is not None:
+        base = base.where(Registrant.id != exclude_registrant_id)
+    # Two indexed lookups (attendee email; the order's buyer) rather than one OR over both.
+    rows = {rid: (email, buyer) for rid, email, buyer in base.where(Registrant.email.in_(wanted)).tuples()}
+    rows.update({rid: (e, b) for rid, e, b in base.where(Order.buyer_email.in_(wanted)).tuples()})
+    for email, buyer in rows.values():
+        for address in addresses_of(email, buyer) & set(wanted):
+            counts[address] += 1
+    return counts
+
+
+def check(event_id: int, new: list[tuple[str, str]], *, exclude_registrant_id: int | None = None) -> None:
+    """Raise LimitReached when adding `new` registrations — (attendee email, buyer email) each —
+    would take an address past the event's limit. Call inside `write_transaction()`."""
+    if not db.in_transaction():
+        raise RuntimeError("per_email.check must run inside webapp.db.write_transaction()")
+    limit = locked(Event.select(Event.max_registrations_per_email).where(Event.id == event_id)).scalar()
+    if limit is None or not new:
+        return
+    adding: Counter = Counter()
+    for attendee_email, buyer_email in new:
+        adding.update(addresses_of(attendee_email, buyer_email))
+    holding = held(event_id, adding, exclude_registrant_id=exclude_registrant_id)
+    for address in sorted(adding, key=lambda a: (a != new[0][1].strip().lower(), a)):  # the buyer first
+        if holding[address] + adding[address] > limit:
+            raise LimitReached(address, limit, holding[address])
