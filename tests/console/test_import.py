@@ -289,3 +289,14 @@ def test_the_import_announces_each_order(desk):
     with signals.registration_created.connected_to(created):
         run_import(desk, b"name,email\nAna,ana@example.org\nBudi,budi@example.org\n")
     assert sorted(heard) == sorted(r.order_id for r in people(desk).values())
+
+
+def test_a_control_character_deep_in_the_file_fails_its_row_only(desk):
+    padding = "".join(f"P{i},p{i}@example.org\n" for i in range(250))  # past the upload's binary sniff
+    data = f"name,email\n{padding}Nul\x00Name,nul@example.org\nOk,ok\x00@example.org\nLast,last@example.org\n"
+    job = run_import(desk, data.encode())
+    assert job.created_rows == 251 and job.failed_rows == 2
+    by_row = {e["row"]: e["errors"] for e in job.row_errors}
+    assert by_row[252] == ["the name contains an invisible control character"]
+    assert by_row[253] == ["“ok@example.org” is not an email address"]
+    assert "last@example.org" in people(desk)

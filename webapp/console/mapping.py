@@ -10,6 +10,8 @@ from webapp.catalog.models import Question
 from webapp.events.models import Event
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Control characters (NUL above all, which PostgreSQL cannot store) come from damaged files.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 NAME_HINTS = ("name", "full name", "fullname", "nama", "nama lengkap", "participant", "attendee")
 EMAIL_HINTS = ("email", "e-mail", "email address", "mail", "surel")
 
@@ -135,10 +137,12 @@ class RowChecker:
             errors.append("the name is empty")
         elif len(name) > 200:
             errors.append("the name is longer than 200 characters")
+        elif CONTROL.search(name):
+            errors.append("the name contains an invisible control character")
         if not email:
             errors.append("the email is empty")
-        elif len(email) > 254 or not EMAIL.match(email):
-            errors.append(f"“{email[:80]}” is not an email address")
+        elif len(email) > 254 or not EMAIL.match(email) or CONTROL.search(email):
+            errors.append(f"“{CONTROL.sub('', email)[:80]}” is not an email address")
         else:
             email = normalize_email(email)
         answers = {}
