@@ -281,6 +281,8 @@ def _check_row(run: _Run, number: int, cells: list[str]) -> tuple[int, dict] | N
 def _sort_out_known(run: _Run, people: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
     """Skip or update the people already registered for the event (one lookup for the batch,
     inside its transaction, so someone who registered meanwhile counts); the new ones."""
+    if not people:
+        return []
     emails = [person["email"] for _, person in people]
     known = {
         r.email.lower(): r
