@@ -14,6 +14,9 @@
   const scanInput = $("scan-input");
   const answerBox = $("answer");
   const setup = $("setup");
+  // The page's words (in its language), from the JSON data block the template writes.
+  const texts = JSON.parse($("scanner-texts").textContent);
+  const say = (key, values) => texts[key].replace(/\{(\w+)\}/g, (match, name) => (values && name in values ? values[name] : match));
 
   // --- this device's list and gate --------------------------------------------------------------
 
@@ -36,7 +39,7 @@
     $("settings-list").value = settings.list;
     $("settings-gate").value = settings.gate || "";
     $("current-list").textContent = option ? option.textContent : "";
-    $("current-gate").textContent = (settings.gate || "no gate") + (settings.mode === "exit" ? " · exits" : "");
+    $("current-gate").textContent = (settings.gate || say("no_gate")) + (settings.mode === "exit" ? " · " + say("exits") : "");
     refreshStats();
     document.body.dispatchEvent(new CustomEvent("checkin:scanned", { bubbles: true }));
   }
@@ -113,12 +116,12 @@
         window.setTimeout(() => send(body, attempt + 1), 300 * (attempt + 1));
         return;
       }
-      showProblem("No connection to the server. Check the network, then scan again.");
+      showProblem(say("no_connection"));
       return;
     }
     const data = await response.json().catch(() => null);
     if (!response.ok) {
-      showProblem(data && data.error ? data.error.message : "The scan failed (" + response.status + ").");
+      showProblem(data && data.error ? data.error.message : say("scan_failed", { status: response.status }));
       return;
     }
     showAnswer(data, body);
@@ -139,12 +142,13 @@
     answerBox.className = "answer answer-" + data.colour;
     answerBox.dataset.result = data.result;
     answerBox.dataset.reason = data.reason || "";
-    $("answer-title").textContent = data.result === "ok" && data.kind === "entry" ? "OK · " + data.message : data.message;
+    $("answer-title").textContent = data.result === "ok" && data.kind === "entry" ? say("ok", { message: data.message }) : data.message;
     $("answer-name").textContent = person ? person.name : "";
-    $("answer-product").textContent = person ? person.product + " · order " + person.order_code : "";
+    $("answer-product").textContent = person ? person.product + " · " + say("order", { code: person.order_code }) : "";
     let previous = "";
     if (data.previous && data.previous.at) {
-      previous = "Checked in at " + clock(data.previous.at) + (data.previous.gate ? " at " + data.previous.gate : "");
+      const when = { time: clock(data.previous.at), gate: data.previous.gate };
+      previous = data.previous.gate ? say("checked_in_at_gate", when) : say("checked_in_at", when);
     }
     $("answer-previous").textContent = previous;
     $("answer-notes").replaceChildren(
@@ -264,13 +268,13 @@
 
   async function startCamera() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      cameraStatus("This browser cannot use the camera on this page (it needs HTTPS).");
+      cameraStatus(say("camera_needs_https"));
       return;
     }
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
     } catch (err) {
-      cameraStatus("The camera is not available: " + err.message);
+      cameraStatus(say("camera_unavailable", { error: err.message }));
       return;
     }
     video.srcObject = stream;
@@ -285,8 +289,8 @@
         detector = null;
       }
     }
-    cameraStatus(detector ? "Camera on." : "Camera on (built-in decoder).");
-    $("camera-toggle").textContent = "Stop camera";
+    cameraStatus(detector ? say("camera_on") : say("camera_on_builtin"));
+    $("camera-toggle").textContent = say("stop_camera");
     root.dataset.camera = detector ? "native" : "jsqr";
     tick();
   }
@@ -295,7 +299,7 @@
     if (stream) stream.getTracks().forEach((track) => track.stop());
     stream = null;
     video.hidden = true;
-    $("camera-toggle").textContent = "Start camera";
+    $("camera-toggle").textContent = say("start_camera");
     cameraStatus("");
   }
 
@@ -346,7 +350,7 @@
     const response = await post(withId(root.dataset.undoUrl, checkinId)).catch(() => null);
     const data = response ? await response.json().catch(() => null) : null;
     if (!response || !response.ok) {
-      showProblem(data && data.error ? data.error.message : "Undo failed. Try again.");
+      showProblem(data && data.error ? data.error.message : say("undo_failed"));
       return;
     }
     if ($("undo-last").dataset.checkin === String(checkinId)) $("undo-last").hidden = true;
@@ -370,7 +374,7 @@
       const response = await post(withId(root.dataset.markPaidUrl, current.data.registrant.id)).catch(() => null);
       const data = response ? await response.json().catch(() => null) : null;
       if (!response || !response.ok) {
-        showProblem(data && data.error ? data.error.message : "Could not mark the order paid.");
+        showProblem(data && data.error ? data.error.message : say("mark_paid_failed"));
         return;
       }
       scan(current.body.secret);
@@ -398,7 +402,7 @@
     $("count-inside-n").textContent = numbers.inside === null ? "" : numbers.inside;
     $("count-gates").replaceChildren(
       ...numbers.gates.map((g) =>
-        Object.assign(document.createElement("li"), { textContent: (g.gate || "no gate") + ": " + g.entries })
+        Object.assign(document.createElement("li"), { textContent: (g.gate || say("no_gate")) + ": " + g.entries })
       )
     );
   }

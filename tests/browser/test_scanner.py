@@ -132,3 +132,27 @@ def test_camera_decodes_a_qr_code_and_checks_in(live_server, browser, live_login
     finally:
         camera_browser.close()
     assert Registrant.get_by_id(registrant.id).checked_in_at is not None
+
+
+def test_the_scanner_speaks_the_devices_language(live_server, browser, live_login, door_setup):
+    """A phone set to Indonesian: the page and what its script writes are in Indonesian."""
+    event, registrant, door_user = door_setup
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        live_login(page, door_user)
+        page.goto(f"{live_server.url}/checkin/{event.id}")
+        assert page.locator("label[for=scan-input]").inner_text() == "Pindai tiket"
+        choose_gate(page, "")
+        assert page.locator("#current-gate").inner_text() == "tanpa gerbang"
+        hardware_scan(page, registrant.ticket_secret)
+        expect(page.locator("#answer-title")).to_have_text("OK · Silakan masuk")
+        assert "pesanan " + registrant.order.code in page.locator("#answer-product").inner_text()
+        page.click("#answer-close")
+        hardware_scan(page, registrant.ticket_secret)
+        expect(page.locator("#answer")).to_have_attribute("data-reason", "already_checked_in")
+        assert page.locator("#answer-title").inner_text() == "Sudah check-in"
+        assert page.locator("#answer-previous").inner_text().startswith("Check-in pukul ")
+    finally:
+        context.close()

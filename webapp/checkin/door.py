@@ -14,9 +14,15 @@ from webapp.checkin.models import Attendance, CheckinList
 from webapp.checkin.service import Answer, NotAllowed, is_supervisor, redeem
 from webapp.db import db
 from webapp.events.models import Event
+from webapp.orders.i18n import _
 from webapp.orders.models import Order, Registrant
 
 SEARCH_LIMIT = 25
+
+
+def _l(message: str) -> str:
+    """Marks a message for extraction (babel.cfg's `-k _l`); it is translated when shown."""
+    return message
 
 
 class WalkInError(ValueError):
@@ -71,7 +77,7 @@ def door_answers(registrant: Registrant) -> list[tuple[str, str]]:
 
 def _plain(value) -> str:
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
@@ -87,7 +93,7 @@ def answer_payload(answer: Answer) -> dict:
         "reason": answer.reason,
         "kind": answer.kind,
         "colour": colour,
-        "message": MESSAGES[answer.kind if answer.ok else answer.reason],
+        "message": answer_message(answer.kind if answer.ok else answer.reason),
         "needs_attention": answer.needs_attention,
         "replayed": answer.replayed,
         "checkin": None,
@@ -125,19 +131,28 @@ def registrant_payload(registrant: Registrant) -> dict:
 
 
 MESSAGES = {
-    "entry": "Welcome in",
-    "exit": "Exit recorded",
-    "invalid": "Unknown ticket",
-    "wrong_event": "Ticket for another event",
-    "unpaid": "Not paid",
-    "canceled": "Ticket canceled",
-    "unapproved": "Registration not approved",
-    "already_checked_in": "Already checked in",
-    "product": "Ticket not valid at this entrance",
-    "not_yet": "Too early for this entrance",
-    "expired": "This entrance is closed",
-    "blocked": "Ticket blocked",
+    "entry": _l("Welcome in"),
+    "exit": _l("Exit recorded"),
+    "invalid": _l("Unknown ticket"),
+    "wrong_event": _l("Ticket for another event"),
+    "unpaid": _l("Not paid"),
+    "canceled": _l("Ticket canceled"),
+    "unapproved": _l("Registration not approved"),
+    "already_checked_in": _l("Already checked in"),
+    "product": _l("Ticket not valid at this entrance"),
+    "not_yet": _l("Too early for this entrance"),
+    "expired": _l("This entrance is closed"),
+    "blocked": _l("Ticket blocked"),
 }
+
+
+def answer_message(key: str) -> str:
+    """The words for an answer (`ok` kinds and error reasons) in the request's language."""
+    return _(MESSAGES[key])
+
+
+def answer_messages() -> dict[str, str]:
+    return {key: answer_message(key) for key in MESSAGES}
 
 
 @dataclass
@@ -164,16 +179,16 @@ def register_walk_in(
 
     name, email = " ".join((name or "").split()), (email or "").strip()
     if not name:
-        raise WalkInError("Enter the person's name.", "name")
+        raise WalkInError(_("Enter the person's name."), "name")
     if "@" not in email or "." not in email.rpartition("@")[2]:
-        raise WalkInError("Enter a valid email address.", "email")
+        raise WalkInError(_("Enter a valid email address."), "email")
     if product.event_id != event.id or not product.admits_entry:
-        raise WalkInError("Choose a ticket type of this event.", "product")
+        raise WalkInError(_("Choose a ticket type of this event."), "product")
     priced = product.price > 0
     if priced and not paid:
-        raise WalkInError("This ticket has a price: take payment and tick 'paid at the door'.", "paid")
+        raise WalkInError(_("This ticket has a price: take payment and tick 'paid at the door'."), "paid")
     if priced and not is_supervisor(user, event.organization_id):
-        raise NotAllowed("Only a door supervisor (manager or above) may take payment at the door.")
+        raise NotAllowed(_("Only a door supervisor (manager or above) may take payment at the door."))
     with db.atomic():
         order = add_participants(
             event,
@@ -194,7 +209,7 @@ def mark_paid_at_door(registrant: Registrant, *, user: User | None) -> Order:
     from webapp.orders.service import mark_paid_manually
 
     if not is_supervisor(user, registrant.organization_id):
-        raise NotAllowed("Only a door supervisor (manager or above) may mark an order paid.")
+        raise NotAllowed(_("Only a door supervisor (manager or above) may mark an order paid."))
     order = registrant.order
     if order.status == "paid":
         return order

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import BooleanField, DateTimeLocalField, EmailField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from webapp.catalog.questions import QuestionsMeta  # WTForms' messages through our catalog
 
 
 def _strip(value):
@@ -19,11 +22,19 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class WalkInForm(FlaskForm):
-    name = StringField("Name", filters=[_strip], validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)])
-    product = SelectField("Ticket type", coerce=int, validators=[DataRequired()])
-    paid = BooleanField("Paid at the door", description="Needed for a ticket with a price (supervisors only).")
-    send_ticket = BooleanField("Email the ticket", default=True)
+    """Door staff's form, in the door page's language (WTForms' own messages too)."""
+
+    Meta = QuestionsMeta
+
+    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
+    email = EmailField(
+        _l("Email"),
+        filters=[_strip],
+        validators=[DataRequired(), Email(message=_l("Invalid email address.")), Length(max=254)],
+    )
+    product = SelectField(_l("Ticket type"), coerce=int, validators=[DataRequired()])
+    paid = BooleanField(_l("Paid at the door"), description=_l("Needed for a ticket with a price (supervisors only)."))
+    send_ticket = BooleanField(_l("Email the ticket"), default=True)
 
 
 class CheckinListForm(FlaskForm):

@@ -28,6 +28,7 @@ from webapp.checkin.lists import default_list
 from webapp.checkin.models import Attendance, Checkin, CheckinList
 from webapp.db import db, write_transaction
 from webapp.events.models import Event
+from webapp.orders.i18n import _
 from webapp.orders.models import Order, Registrant
 from webapp.tickets.secret import normalize_scanned
 
@@ -86,17 +87,17 @@ def redeem(
         raise CheckinError(f"kind must be one of {', '.join(KINDS)}")
     checkin_list = checkin_list or default_list(event)
     if checkin_list.event_id != event.id:
-        raise CheckinError("That check-in list belongs to another event.")
+        raise CheckinError(_("That check-in list belongs to another event."))
     if kind == "exit" and not checkin_list.allow_exit:
-        raise CheckinError("This check-in list does not take exit scans.")
+        raise CheckinError(_("This check-in list does not take exit scans."))
     if force_reason is not None:
         force_reason = force_reason.strip()[:300]
         if not force_reason:
-            raise CheckinError("A forced check-in needs a reason.")
+            raise CheckinError(_("A forced check-in needs a reason."))
         if kind != "entry":
-            raise CheckinError("Only entries can be forced.")
+            raise CheckinError(_("Only entries can be forced."))
         if not is_supervisor(user, event.organization_id):
-            raise NotAllowed("Only a door supervisor (manager or above) may force a check-in.")
+            raise NotAllowed(_("Only a door supervisor (manager or above) may force a check-in."))
     gate = (gate or "").strip()[:64]
     nonce = (nonce or "").strip()[:64] or None
 
@@ -294,11 +295,11 @@ def attention(registrant: Registrant, outcome: str) -> list[str]:
     """What a person at the door must look at (shown amber): things a human can resolve."""
     notes = []
     if outcome == "unpaid":
-        notes.append("Not paid yet: a supervisor can take payment at the door.")
+        notes.append(_("Not paid yet: a supervisor can take payment at the door."))
     elif outcome == "unapproved":
-        notes.append("Approval pending: a supervisor decides.")
+        notes.append(_("Approval pending: a supervisor decides."))
     elif outcome == "product" and not registrant.product.admits_entry:
-        notes.append("Add-on only: this is not an entry ticket.")
+        notes.append(_("Add-on only: this is not an entry ticket."))
     if outcome == "ok" and registrant.order.flag:
         notes.append(registrant.order.flag)
     return notes
@@ -333,9 +334,9 @@ def undo(checkin: Checkin, *, user: User | None) -> Checkin:
     """Take back a successful entry: the registrant counts as not admitted on that list again (and
     not attended when no other entry remains). Door staff may undo their own check-ins only."""
     if checkin.result != "ok" or checkin.kind != "entry":
-        raise CheckinError("Only a successful entry can be undone.")
+        raise CheckinError(_("Only a successful entry can be undone."))
     if not is_supervisor(user, checkin.organization_id) and checkin.user_id != (user.id if user else None):
-        raise NotAllowed("Only a door supervisor (manager or above) may undo another person's check-in.")
+        raise NotAllowed(_("Only a door supervisor (manager or above) may undo another person's check-in."))
     now = _now()
     with write_transaction():
         changed = (
@@ -344,7 +345,7 @@ def undo(checkin: Checkin, *, user: User | None) -> Checkin:
             .execute()
         )
         if not changed:
-            raise CheckinError("This check-in was already undone.")
+            raise CheckinError(_("This check-in was already undone."))
         _recount(checkin.checkin_list_id, checkin.registrant_id, now)
         registrant = Registrant.get_by_id(checkin.registrant_id)
         audit.record(

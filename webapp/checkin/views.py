@@ -3,7 +3,9 @@ Scans themselves go through the JSON endpoint (views_api.py) that the page's scr
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.catalog.models import Product
@@ -15,6 +17,13 @@ from webapp.events.models import Event
 from webapp.security import has_role, org_id, role_required
 
 bp = Blueprint("checkin", __name__, url_prefix="/checkin")
+
+
+@bp.before_request
+def _door_language() -> None:
+    """The door pages follow the device's language (its browser's, or the one chosen in the
+    session); fixed for the request so the page's lang attribute says it too."""
+    g.locale = str(get_locale() or "en")
 
 
 def _event(event_id: int) -> Event:
@@ -108,7 +117,7 @@ def recent(event_id: int):
         rows=rows,
         supervisor=has_role(service.SUPERVISOR_ROLE),
         user_id=current_user.id,
-        messages=door.MESSAGES,
+        messages=door.answer_messages(),
     )
 
 
@@ -142,7 +151,8 @@ def walk_in(event_id: int):
     if not request.headers.get("HX-Request"):  # without the page's script: the whole page
         if result is None:
             return _scanner_page(event, form, 422)
-        flash(f"{result.registrant.name} is registered: {door.answer_payload(result.answer)['message']}.", "success")
+        message = door.answer_payload(result.answer)["message"]
+        flash(_("%(name)s is registered: %(answer)s.", name=result.registrant.name, answer=message), "success")
         return redirect(url_for("checkin.scanner", event_id=event.id), code=303)
     if result:  # a fresh form for the next walk-in, same ticket type preselected
         choices, form = form.product.choices, WalkInForm(formdata=None, product=form.product.data)
@@ -198,6 +208,30 @@ def _pdf(data: bytes, filename: str) -> Response:
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.app_template_global()
+def scanner_texts() -> dict[str, str]:
+    """What the scanner script writes on the page, in the request's language; `{name}` marks a
+    value the script fills in."""
+    return {
+        "no_gate": _("no gate"),
+        "exits": _("exits"),
+        "ok": _("OK · %(message)s", message="{message}"),
+        "order": _("order %(code)s", code="{code}"),
+        "checked_in_at": _("Checked in at %(time)s", time="{time}"),
+        "checked_in_at_gate": _("Checked in at %(time)s at %(gate)s", time="{time}", gate="{gate}"),
+        "no_connection": _("No connection to the server. Check the network, then scan again."),
+        "scan_failed": _("The scan failed (%(status)s).", status="{status}"),
+        "undo_failed": _("Undo failed. Try again."),
+        "mark_paid_failed": _("Could not mark the order paid."),
+        "camera_needs_https": _("This browser cannot use the camera on this page (it needs HTTPS)."),
+        "camera_unavailable": _("The camera is not available: %(error)s", error="{error}"),
+        "camera_on": _("Camera on."),
+        "camera_on_builtin": _("Camera on (built-in decoder)."),
+        "start_camera": _("Start camera"),
+        "stop_camera": _("Stop camera"),
+    }
 
 
 @bp.app_template_global()
