@@ -1,15 +1,22 @@
-"""API keys: shown once, stored as SHA-256 hashes, revocable, last-used time kept."""
+"""API keys: shown once, stored as SHA-256 hashes, revocable, last-used time kept; what each
+key may do (read-only or not, its scopes, its own rate limit) is set by `set_policy`."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 
 from webapp.accounts import audit
 from webapp.accounts.models import ApiKey, Organization, User
 from webapp.accounts.service import AccountError, hash_token
-from webapp.db import db, utcnow
+from webapp.api.auth import SCOPES
+from webapp.api.models import ApiKeyPolicy
+from webapp.api.ratelimit import DEFAULT_PER_MINUTE
+from webapp.db import db, locked, utcnow, write_transaction
 
 KEY_PREFIX = "rc_"
+PER_MINUTE_MIN = 1
+PER_MINUTE_MAX = 100_000  # ~1,700 requests a second: beyond what one installation serves
 
 
 def create_key(
@@ -57,3 +64,77 @@ def revoke_key(key: ApiKey, *, actor: User | None = None, actor_label: str | Non
 
 def keys_of(org_id: int) -> list[ApiKey]:
     return list(ApiKey.for_org(org_id).order_by(ApiKey.revoked_at.is_null().desc(), ApiKey.created_at.desc()))
+
+
+def policy_of(key: ApiKey) -> ApiKeyPolicy | None:
+    return ApiKeyPolicy.get_or_none(ApiKeyPolicy.api_key == key.id)
+
+
+def policies_of(keys: Iterable[ApiKey]) -> dict[int, ApiKeyPolicy]:
+    """{key id: its policy} for the keys that have one (one query)."""
+    ids = [key.id for key in keys]
+    if not ids:
+        return {}
+    return {p.api_key_id: p for p in ApiKeyPolicy.select().where(ApiKeyPolicy.api_key.in_(ids))}
+
+
+def set_policy(
+    key: ApiKey,
+    *,
+    scopes: Iterable[str],
+    requests_per_minute: int | None,
+    read_only: bool | None = None,
+    actor: User | None = None,
+    actor_label: str | None = None,
+) -> ApiKeyPolicy:
+    """Limit what a key may do: the parts of the API it may use (none listed: all of them), its
+    requests a minute (None: the default) and, unless `read_only` is None, whether it may write.
+    Takes effect on the key's next call; the change is recorded in the audit trail."""
+    wanted = set(scopes)
+    unknown = sorted(wanted - set(SCOPES))
+    if unknown:
+        raise AccountError(f"Unknown scope: {', '.join(unknown)}. Choose among {', '.join(SCOPES)}.", "scopes")
+    if requests_per_minute is not None and not PER_MINUTE_MIN <= requests_per_minute <= PER_MINUTE_MAX:
+        raise AccountError(
+            f"Between {PER_MINUTE_MIN} and {PER_MINUTE_MAX:,} requests a minute, "
+            f"or leave it blank for the default ({DEFAULT_PER_MINUTE:,}).",
+            "requests_per_minute",
+        )
+    with write_transaction():
+        # The key's row serializes two people saving the same key's policy at once.
+        key = locked(ApiKey.select().where(ApiKey.id == key.id)).get()
+        if key.revoked_at is not None:
+            raise AccountError("This key is revoked; create a new one instead.")
+        policy = policy_of(key) or ApiKeyPolicy(api_key=key, scopes=[], requests_per_minute=None)
+        changes = audit.diff(
+            policy, {"scopes": [s for s in SCOPES if s in wanted], "requests_per_minute": requests_per_minute}
+        )
+        if read_only is not None:
+            changes.update(audit.diff(key, {"read_only": bool(read_only)}))
+        if not changes:
+            return policy
+        policy.updated_at = utcnow()
+        policy.save()
+        if "read_only" in changes:
+            key.save(only=[ApiKey.read_only])
+        audit.record(
+            key.organization_id,
+            "api_key.policy",
+            user=actor,
+            actor=actor_label,
+            target=key,
+            summary=f"API key {key.name!r}: {describe_policy(key, policy)}",
+            changes=changes,
+        )
+    return policy
+
+
+def describe_policy(key: ApiKey, policy: ApiKeyPolicy | None) -> str:
+    """What the key may do in one line (read and write; scopes: all; 1,200 requests/minute ...)."""
+    access = "read-only" if key.read_only else "read and write"
+    scopes = ", ".join(policy.scopes) if policy is not None and policy.scopes else "all"
+    if policy is not None and policy.requests_per_minute:
+        limit = f"{policy.requests_per_minute:,} requests/minute"
+    else:
+        limit = f"{DEFAULT_PER_MINUTE:,} requests/minute (default)"
+    return f"{access}; scopes: {scopes}; {limit}"

@@ -2,10 +2,12 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.accounts.models import ROLES
+from webapp.api.auth import SCOPES
 from webapp.money import CURRENCIES
 from webapp.timeutil import timezone_choices
 
@@ -83,6 +85,42 @@ class RoleForm(FlaskForm):
 class ApiKeyForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=100)], description="e.g. the CRM sync")
     read_only = BooleanField("Read-only (can list and read, cannot change anything)")
+
+
+SCOPE_LABELS = {
+    "events": "events — events: list, create, change, publish, close",
+    "catalog": "catalog — ticket types and coupons",
+    "orders": "orders — orders: list, place, cancel",
+    "registrants": "registrants — registrants, their tickets, imports",
+    "checkins": "checkins — the scans at the door",
+    "contacts": "contacts — the contact book, labels, funnel stages",
+    "ingest": "ingest — your product's events, for contact timelines",
+}
+assert tuple(SCOPE_LABELS) == SCOPES
+
+
+class ApiKeyPolicyForm(FlaskForm):
+    """What one key may do; the range of the rate limit is checked by api_keys.set_policy."""
+
+    scopes = SelectMultipleField(
+        "Parts of the API it may use",
+        choices=[(s, SCOPE_LABELS[s]) for s in SCOPES],
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        description="None ticked: all of them.",
+    )
+    read_only = BooleanField("Read-only (can list and read, cannot change anything)")
+    requests_per_minute = StringField(
+        "Requests per minute",
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Regexp(r"^\d{1,9}$", message="Type a whole number of requests, or leave it blank for the default."),
+        ],
+    )
+
+    def per_minute(self) -> int | None:
+        return int(self.requests_per_minute.data) if self.requests_per_minute.data else None
 
 
 class OrganizationForm(FlaskForm):

@@ -6,8 +6,9 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_login import current_user
 
 from webapp.accounts import api_keys, members, service
-from webapp.accounts.forms import ApiKeyForm, InviteForm, OrganizationForm, RoleForm
+from webapp.accounts.forms import ApiKeyForm, ApiKeyPolicyForm, InviteForm, OrganizationForm, RoleForm
 from webapp.accounts.models import ApiKey, MemberInvitation, Membership, Organization
+from webapp.api.ratelimit import DEFAULT_PER_MINUTE
 from webapp.security import org_id, role_required
 
 bp = Blueprint("accounts_console", __name__, url_prefix="/console")
@@ -103,10 +104,61 @@ def api_keys_page():
         else:
             form = ApiKeyForm(formdata=None)
     status = 422 if form.errors else 200
+    keys = api_keys.keys_of(org_id())
     response = render_template(
-        "console/accounts/api_keys.html", form=form, keys=api_keys.keys_of(org_id()), new_key=new_key
+        "console/accounts/api_keys.html",
+        form=form,
+        keys=keys,
+        policies=api_keys.policies_of(keys),
+        new_key=new_key,
     )
     return response, status, {"Cache-Control": "no-store"}
+
+
+def _fragment_request() -> bool:
+    """An htmx request swapping part of the page (a boosted link or form wants the whole page)."""
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
+
+
+def _policy_page(key: ApiKey, form: ApiKeyPolicyForm, status: int = 200, saved: bool = False):
+    """The key's access form: the whole page, or for htmx only the form (swapped in place)."""
+    template = "console/accounts/_api_key_policy.html" if _fragment_request() else "console/accounts/api_key.html"
+    context = {"key": key, "form": form, "saved": saved, "default_per_minute": DEFAULT_PER_MINUTE}
+    return render_template(template, **context), status
+
+
+@bp.route("/api-keys/<int:key_id>/access", methods=["GET", "POST"])
+@role_required("admin")
+def api_key_access(key_id: int):
+    key = ApiKey.get_for_org(org_id(), key_id)
+    if key.revoked_at is not None:
+        flash(f"API key {key.name!r} is revoked; its access can no longer change.", "error")
+        return redirect(url_for("accounts_console.api_keys"), code=303)
+    policy = api_keys.policy_of(key)
+    if request.method == "GET":
+        form = ApiKeyPolicyForm(formdata=None)
+        form.scopes.data = list(policy.scopes) if policy else []
+        form.read_only.data = key.read_only
+        form.requests_per_minute.data = str(policy.requests_per_minute) if policy and policy.requests_per_minute else ""
+        return _policy_page(key, form)
+    form = ApiKeyPolicyForm()
+    if form.validate_on_submit():
+        try:
+            api_keys.set_policy(
+                key,
+                scopes=form.scopes.data or [],
+                requests_per_minute=form.per_minute(),
+                read_only=form.read_only.data,
+                actor=current_user,
+            )
+        except service.AccountError as exc:
+            getattr(form, exc.field or "scopes").errors.append(str(exc))
+        else:
+            if _fragment_request():
+                return _policy_page(ApiKey.get_by_id(key.id), form, saved=True)
+            flash(f"API key {key.name!r}: access saved.", "success")
+            return redirect(url_for("accounts_console.api_keys"), code=303)
+    return _policy_page(key, form, 422)
 
 
 @bp.route("/api-keys/<int:key_id>/revoke", methods=["POST"])
