@@ -7,7 +7,7 @@ import pytest
 from tests.factories.accounts import make_member
 from tests.factories.tickets import make_paid_order
 from webapp import signals
-from webapp.mail import content, sandbox
+from webapp.mail import content, defaults, sandbox
 from webapp.mail.models import EmailTemplate
 
 VALID = {
@@ -65,6 +65,18 @@ def test_valid_template_renders_escaped_and_cleaned():
     assert out["subject"] == "Ana, your seat at SAMPLE EVENT"
     assert "&lt;b&gt;Ana&lt;/b&gt;" in out["html_body"] and "<script" not in out["html_body"]
     assert "Hi <b>Ana</b>! Order K7QW9P. At Main Hall." in out["text_body"]
+
+
+def test_links_keep_their_address_and_unsafe_ones_lose_it():
+    html = sandbox.clean_html(
+        '<p><a href="https://example.org/o/x">Your order</a> <a href="mailto:hi@example.org">Write</a> '
+        '<a href="javascript:alert(1)">x</a> <img src="https://example.org/logo.png" alt="Logo" onerror="x()"></p>'
+    )
+    assert 'href="https://example.org/o/x"' in html and 'href="mailto:hi@example.org"' in html
+    assert "javascript:" not in html and "onerror" not in html
+    assert 'src="https://example.org/logo.png"' in html and 'alt="Logo"' in html
+    ticket = sandbox.render(defaults.default_for("ticket", "en"), sandbox.sample_values())
+    assert 'href="https://example.org/o/x/tickets/1.pdf"' in ticket["html_body"]
 
 
 def test_saved_template_is_used_for_the_next_email(mail_app):

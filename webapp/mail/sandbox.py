@@ -152,7 +152,8 @@ def clean_html(html: str) -> str:
     return nh3.clean(
         html,
         generic_attribute_prefixes=None,
-        attributes={"*": _HTML_ATTRIBUTES},
+        # Links and images keep their address (http, https, mailto only; see url_schemes).
+        attributes={"*": _HTML_ATTRIBUTES, "a": {"href"}, "img": {"src", "alt"}},
         url_schemes={"http", "https", "mailto"},
     )
 
