@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.factories.accounts import make_org
 from tests.factories.api import ApiClient, make_api_key
+from webapp import signals
 from webapp.api.schema import Invalid, Obj
 from webapp.api.v1.ingest import ClientEvent
 from webapp.contacts import ingest
 from webapp.contacts.ingest_models import EVENT_TYPES, IncomingEvent
 from webapp.contacts.models import Activity, Contact, Label
 from webapp.contacts.service import labels_of
+
+
+@pytest.fixture(autouse=True)
+def set_based_processing(request, caplog):
+    """Batches are processed set-wise: falling back to one event at a time would hide a broken
+    set-based path behind correct results."""
+    yield
+    if "batch_fallback_expected" not in request.fixturenames:
+        assert not [r for r in caplog.get_records("call") if "failed as a whole" in r.getMessage()]
+
+
+@pytest.fixture
+def batch_fallback_expected():
+    """This test breaks the set-based path on purpose."""
 
 
 def _contact(org, email):
@@ -117,7 +133,25 @@ def test_a_failing_event_is_marked_failed_and_does_not_block_the_rest(api, org):
     assert failed[0]["process_error"]
 
 
-def test_an_unexpected_error_fails_only_its_own_event(api, org, monkeypatch):
+def test_an_unexpected_error_fails_only_its_own_event(api, org, monkeypatch, batch_fallback_expected):
+    real = ingest.summary_of
+
+    def flaky(row):
+        if row.email == "boom@example.org":
+            raise RuntimeError("database hiccup")
+        return real(row)
+
+    monkeypatch.setattr(ingest, "summary_of", flaky)
+    events = [{"type": "cart", "email": "boom@example.org"}, {"type": "cart", "email": "fine@example.org"}]
+    ids = [e["id"] for e in api.post("/client/events/bulk", {"events": events}).json["events"]]
+    statuses = [IncomingEvent.get_by_id(i).status for i in ids]
+    assert statuses == ["failed", "processed"]
+    assert "RuntimeError" in IncomingEvent.get_by_id(ids[0]).process_error
+    assert Activity.select().where(Activity.contact == _contact(org, "fine@example.org").id).count() == 1
+
+
+def test_a_contact_that_cannot_take_its_user_id_fails_only_its_event(api, org, monkeypatch):
+    api.post("/client/events", {"type": "signup", "email": "boom@example.org"})
     real = ingest._contact_for
 
     def flaky(row):
@@ -126,11 +160,15 @@ def test_an_unexpected_error_fails_only_its_own_event(api, org, monkeypatch):
         return real(row)
 
     monkeypatch.setattr(ingest, "_contact_for", flaky)
-    events = [{"type": "cart", "email": "boom@example.org"}, {"type": "cart", "email": "fine@example.org"}]
+    events = [
+        {"type": "cart", "email": "boom@example.org", "user_id": "u-9"},
+        {"type": "cart", "email": "new@example.org", "user_id": "u-10"},
+    ]
     ids = [e["id"] for e in api.post("/client/events/bulk", {"events": events}).json["events"]]
-    statuses = [IncomingEvent.get_by_id(i).status for i in ids]
-    assert statuses == ["failed", "processed"]
+    assert [IncomingEvent.get_by_id(i).status for i in ids] == ["failed", "processed"]
     assert "RuntimeError" in IncomingEvent.get_by_id(ids[0]).process_error
+    assert _contact(org, "boom@example.org").user_id is None
+    assert _contact(org, "new@example.org").user_id == "u-10"
 
 
 def test_tag_rules_label_contacts_and_the_label_moves_the_stage(api, org):
@@ -320,3 +358,70 @@ def test_a_bulk_answer_gives_the_status_of_fresh_events_and_of_earlier_ones(api,
     assert (answer["accepted"], answer["duplicates"]) == (60, 1)
     assert answer["events"][30] == {"id": earlier["id"], "duplicate": True, "status": "failed"}
     assert {e["status"] for e in answer["events"][:30] + answer["events"][31:]} == {"processed"}
+
+
+def test_people_new_to_the_book_are_made_once_each_with_the_last_user_id_they_are_given(api, org):
+    announced = []
+    events = [
+        {"type": "signup", "email": "a@example.org", "user_id": "u-1"},
+        {"type": "cart", "user_id": "u-1"},
+        {"type": "cart", "email": "A@example.org", "user_id": "u-2"},
+        {"type": "cart", "email": "b@example.org"},
+        {"type": "cart", "user_id": "u-2"},
+        {"type": "cart", "user_id": "u-3"},
+        {"type": "signup", "email": "c@example.org", "user_id": "u-3"},
+    ]
+    with signals.contact_updated.connected_to(lambda sender, **ids: announced.append(ids["contact_id"])):
+        answer = api.post("/client/events/bulk", {"events": events}).json
+    rows = [IncomingEvent.get_by_id(e["id"]) for e in answer["events"]]
+    a, b, c = (_contact(org, f"{name}@example.org") for name in "abc")
+    assert (a.user_id, b.user_id, c.user_id) == ("u-2", None, "u-3")
+    assert [row.contact_id for row in rows] == [a.id, a.id, a.id, b.id, a.id, None, c.id]
+    assert rows[5].status == "failed"  # u-3 was unknown when it came; its email came after
+    assert sorted(announced) == [a.id, b.id, c.id]
+    assert Contact.for_org(org.id).count() == 3
+
+
+def test_tag_rules_apply_in_event_order_and_only_where_they_change_something(api, org):
+    ingest.create_tag_rule(org.id, event_type="purchase", action="add", label="Buyer")
+    ingest.create_tag_rule(org.id, event_type="re_engagement", action="remove", label="Buyer")
+    api.post("/client/events", {"type": "purchase", "email": "a@example.org"})
+    events = [
+        {"type": "purchase", "email": "a@example.org"},  # has it already
+        {"type": "purchase", "email": "b@example.org"},
+        {"type": "re_engagement", "email": "a@example.org"},
+        {"type": "re_engagement", "email": "a@example.org"},  # gone already
+        {"type": "purchase", "email": "a@example.org"},
+    ]
+    assert api.post("/client/events/bulk", {"events": events}).status_code == 202
+    a, b = _contact(org, "a@example.org"), _contact(org, "b@example.org")
+    assert [label.name for label in labels_of(a)] == ["Buyer"]
+    assert [label.name for label in labels_of(b)] == ["Buyer"]
+    kinds = [x.kind for x in Activity.select().where(Activity.contact == a.id).order_by(Activity.id)]
+    assert kinds.count("label_added") == 2 and kinds.count("label_removed") == 1
+    assert IncomingEvent.select().where(IncomingEvent.status != "processed").count() == 0
+
+
+def test_labels_gained_in_one_bulk_move_the_stage_in_event_order(api, org):
+    Label.create(organization=org.id, name="Trial", stage="engaged")
+    Label.create(organization=org.id, name="Paying", stage="customer")
+    ingest.create_tag_rule(org.id, event_type="purchase", action="add", label="Paying")
+    ingest.create_tag_rule(org.id, event_type="signup", action="add", label="Trial")
+    ingest.create_tag_rule(org.id, event_type="cart", action="add", label="Shopper")  # made by its first use
+    events = [
+        {"type": "purchase", "email": "a@example.org"},
+        {"type": "signup", "email": "a@example.org"},
+        {"type": "signup", "email": "b@example.org"},
+        {"type": "cart", "email": "b@example.org"},
+        {"type": "signup", "email": "c@example.org"},
+    ]
+    assert api.post("/client/events/bulk", {"events": events}).status_code == 202
+    a, b = _contact(org, "a@example.org"), _contact(org, "b@example.org")
+    assert [label.name for label in labels_of(a)] == ["Paying", "Trial"]
+    assert (a.stage, a.stage_source) == ("engaged", "rule:Trial")
+    assert [label.name for label in labels_of(b)] == ["Shopper", "Trial"]
+    assert (b.stage, b.stage_source) == ("engaged", "rule:Trial")
+    c = _contact(org, "c@example.org")
+    assert (c.stage, [label.name for label in labels_of(c)]) == ("engaged", ["Trial"])
+    staged = Activity.select().where((Activity.contact == c.id) & (Activity.kind == "stage_changed")).get()
+    assert staged.data == {"from": "aware", "to": "engaged", "source": "rule:Trial"}

@@ -254,7 +254,7 @@ def more_pending() -> bool:
     return IncomingEvent.select().where(IncomingEvent.status == "pending").exists()
 
 
-def claim(limit: int) -> list[IncomingEvent]:
+def claim(limit: int) -> list[ingest_batch.ClaimedEvent]:
     """Mark up to `limit` unclaimed (or abandoned) pending rows as ours and return them."""
     token = secrets.token_hex(8)
     now = utcnow()
@@ -270,18 +270,21 @@ def claim(limit: int) -> list[IncomingEvent]:
     if is_postgres():
         candidates = candidates.for_update("FOR UPDATE SKIP LOCKED")
     with write_transaction():
-        ids = [row.id for row in candidates]
+        ids = [row_id for (row_id,) in candidates.tuples()]
         if not ids:
             return []
-        IncomingEvent.update(claim=token, claimed_at=now).where(IncomingEvent.id.in_(ids)).execute()
-    return list(
-        IncomingEvent.select()
-        .where((IncomingEvent.claim == token) & (IncomingEvent.status == "pending"))
-        .order_by(IncomingEvent.id)
-    )
+        claimed_at = IncomingEvent.claimed_at.db_value(now)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            db.execute_sql(
+                f'UPDATE "incoming_event" SET "claim" = {db.param}, "claimed_at" = {db.param} '
+                f'WHERE "id" IN ({", ".join([db.param] * len(chunk))})',
+                [token, claimed_at, *chunk],
+            )
+    return ingest_batch.read_claimed(token)
 
 
-def process_batch(rows: Iterable[IncomingEvent]) -> None:
+def process_batch(rows: Iterable[ingest_batch.ClaimedEvent]) -> None:
     """One transaction for the batch, processed set-wise (webapp.contacts.ingest_batch). Should
     the batch as a whole break, its events are processed again one at a time, each in a
     savepoint: a failure then touches only its own event."""
@@ -305,7 +308,7 @@ def process_batch(rows: Iterable[IncomingEvent]) -> None:
         ingest_batch.write_outcomes(outcomes)
 
 
-def _one_at_a_time(row: IncomingEvent, rules: list[TagRule]) -> ingest_batch.Outcome:
+def _one_at_a_time(row: ingest_batch.ClaimedEvent, rules: list[TagRule]) -> ingest_batch.Outcome:
     try:
         with db.atomic():
             contact, activity_id = _process_one(row, rules)
@@ -317,7 +320,7 @@ def _one_at_a_time(row: IncomingEvent, rules: list[TagRule]) -> ingest_batch.Out
     return contact.id, activity_id, None
 
 
-def _process_one(row: IncomingEvent, rules: list[TagRule]) -> tuple[Contact, int]:
+def _process_one(row: ingest_batch.ClaimedEvent, rules: list[TagRule]) -> tuple[Contact, int]:
     if row.type not in EVENT_TYPES:
         raise IngestError(f"Unknown event type {row.type!r}.")
     contact = _contact_for(row)
@@ -341,7 +344,7 @@ def _process_one(row: IncomingEvent, rules: list[TagRule]) -> tuple[Contact, int
     return contact, activity.id
 
 
-def _contact_for(row: IncomingEvent) -> Contact:
+def _contact_for(row: ingest_batch.ClaimedEvent) -> Contact:
     if row.email:
         return contacts.upsert_contact(row.organization_id, row.email, user_id=row.user_id)
     contact = Contact.get_or_none((Contact.organization == row.organization_id) & (Contact.user_id == row.user_id))
@@ -350,7 +353,7 @@ def _contact_for(row: IncomingEvent) -> Contact:
     return contact
 
 
-def summary_of(row: IncomingEvent) -> str:
+def summary_of(row: ingest_batch.ClaimedEvent) -> str:
     label = row.type.replace("_", " ").capitalize()
     name = (row.properties or {}).get("name") or (row.properties or {}).get("plan")
     return f"{label}: {name}"[:300] if isinstance(name, str) and name else label

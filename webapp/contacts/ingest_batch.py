@@ -1,19 +1,26 @@
 """Processing a claimed batch of incoming events with set-based SQL, so that thousands of events a
 second reach contact timelines.
 
-Per batch: contacts are looked up in two queries (by email, by user_id); only unknown people go
-through `contacts.upsert_contact` (CONTACTS' merge rules, signals); tag rules go through
-`add_label` / `remove_label`; the timeline entries are written in one multi-row INSERT with the
-same columns and once-only `dedupe_key` that `contacts.record_activity` writes, and the contacts'
+Per batch: contacts are looked up in two queries (by email, by user_id); the batch's new people are
+inserted together, as `contacts.upsert_contact` would have made them one by one (same defaults,
+same cleaned user_id, one contact_updated signal each); a person already known whose user_id
+changes goes through `upsert_contact` (CONTACTS' merge rules). Tag rules apply as
+webapp/contacts/ingest_labels.py says. The timeline entries are written in one multi-row INSERT with the same columns and
+once-only `dedupe_key` that `contacts.record_activity` writes, and the contacts'
 `last_activity_at` moves forward as record_activity moves it. A failure of one event (unknown
 user_id, a bad address, a rule that cannot apply) is that event's `process_error` only.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from webapp import signals
+from webapp.contacts import bulk, ingest_labels, rules
 from webapp.contacts import service as contacts
 from webapp.contacts.ingest_models import EVENT_TYPES, IncomingEvent, TagRule
 from webapp.contacts.models import Activity, Contact
@@ -23,30 +30,57 @@ log = logging.getLogger("rollcall.ingest")
 
 # (contact id, activity id, error): error set means the event failed
 Outcome = tuple[int | None, int | None, str | None]
+IN_CHUNK = 500  # values of one IN (...) list
 
 
 class IngestError(ValueError):
     """An event that cannot be turned into a timeline entry (stored as its process_error)."""
 
 
+@dataclass(slots=True)
+class ClaimedEvent:
+    """A claimed intake row as processing reads it: plain values (building 500 model instances
+    costs more than processing their events). `properties_json` is the stored text."""
+
+    id: int
+    organization_id: int
+    type: str
+    email: str | None
+    user_id: str | None
+    occurred_at: dt.datetime
+    properties: dict
+    properties_json: str
+
+
+def read_claimed(claim: str) -> list[ClaimedEvent]:
+    """The still-pending rows claimed under this token, oldest first."""
+    sql = (
+        'SELECT "id", "organization_id", "type", "email", "user_id", "occurred_at", "properties" '
+        f'FROM "incoming_event" WHERE "claim" = {db.param} AND "status" = {db.param} ORDER BY "id"'
+    )
+    to_time = IncomingEvent.occurred_at.python_value
+    times: dict = {}  # a batch's events share few distinct times: each is converted once
+    events = []
+    for row_id, org_id, kind, email, user_id, occurred_at, text in db.execute_sql(sql, [claim, "pending"]):
+        if occurred_at not in times:
+            times[occurred_at] = to_time(occurred_at)
+        events.append(ClaimedEvent(row_id, org_id, kind, email, user_id, times[occurred_at], json.loads(text), text))
+    return events
+
+
 def process(
-    rows: list[IncomingEvent],
+    rows: list[ClaimedEvent],
     rules_for: Callable[[int], list[TagRule]],
-    contact_for: Callable[[IncomingEvent], Contact],
+    contact_for: Callable[[ClaimedEvent], Contact],
     rule_matches: Callable[[TagRule, str, dict], bool],
-    summary_of: Callable[[IncomingEvent], str],
+    summary_of: Callable[[ClaimedEvent], str],
 ) -> dict[int, Outcome]:
     """Outcome per row id. Runs inside the caller's transaction."""
     outcomes: dict[int, Outcome] = {}
     contact_ids = _resolve_contacts(rows, outcomes, contact_for)
-    for row in rows:
-        if row.id in outcomes:
-            continue
-        matching = [r for r in rules_for(row.organization_id) if rule_matches(r, row.type, row.properties or {})]
-        if matching:
-            error = _apply_rules(contact_ids[row.id], matching)
-            if error:
-                outcomes[row.id] = (None, None, error)
+    labelled = [row for row in rows if row.id not in outcomes]
+    for row_id, error in ingest_labels.apply(labelled, contact_ids, rules_for, rule_matches).items():
+        outcomes[row_id] = (None, None, error)
     good = [row for row in rows if row.id not in outcomes]
     activity_ids = _insert_activities(good, contact_ids, summary_of)
     _touch_contacts(good, contact_ids)
@@ -55,12 +89,15 @@ def process(
     return outcomes
 
 
-def _fail(outcomes: dict[int, Outcome], row: IncomingEvent, message: str) -> None:
+def _fail(outcomes: dict[int, Outcome], row: ClaimedEvent, message: str) -> None:
     outcomes[row.id] = (None, None, message)
 
 
+# Contacts ----------------------------------------------------------------------------------------
+
+
 def _resolve_contacts(
-    rows: list[IncomingEvent], outcomes: dict[int, Outcome], contact_for: Callable[[IncomingEvent], Contact]
+    rows: list[ClaimedEvent], outcomes: dict[int, Outcome], contact_for: Callable[[ClaimedEvent], Contact]
 ) -> dict[int, int]:
     """{row id: contact id}; rows that cannot have one get their outcome set."""
     emails: dict[int, str] = {}
@@ -75,13 +112,19 @@ def _resolve_contacts(
                 _fail(outcomes, row, f"{row.email!r} is not an email address.")
     by_email = _lookup(rows, "email", {row.id: emails.get(row.id) for row in rows})
     by_user = _lookup(rows, "user_id", {row.id: row.user_id for row in rows if not row.email})
-    made: dict[tuple[int, str], int | str] = {}  # contacts created in this batch, or the error
+    created = _create_contacts(rows, emails, outcomes, by_email)
+    made: dict[tuple[int, str], int | str] = {}  # contacts upserted in this batch, or the error
     found: dict[int, int] = {}
     for row in rows:
         if row.id in outcomes:
             continue
         if row.id in emails:
             key = (row.organization_id, emails[row.id])
+            if key in created:
+                found[row.id] = created[key]
+                if row.user_id:  # later events of this batch may name the person by user_id only
+                    by_user[(row.organization_id, row.user_id)] = (created[key], row.user_id)
+                continue
             existing = by_email.get(key)
             if existing is not None and (not row.user_id or existing[1] == row.user_id):
                 found[row.id] = existing[0]
@@ -93,7 +136,7 @@ def _resolve_contacts(
             else:
                 found[row.id] = made[key]
                 by_email[key] = (made[key], row.user_id or (existing[1] if existing else None))
-                if row.user_id:  # later events of this batch may name the person by user_id only
+                if row.user_id:
                     by_user[(row.organization_id, row.user_id)] = (made[key], row.user_id)
         else:
             existing = by_user.get((row.organization_id, row.user_id))
@@ -105,7 +148,62 @@ def _resolve_contacts(
     return found
 
 
-def _upsert(row: IncomingEvent, contact_for: Callable[[IncomingEvent], Contact]) -> int | str:
+_CONTACT_COLUMNS = tuple(f.name for f in Contact._meta.sorted_fields if f.name != "id")
+
+
+def _create_contacts(
+    rows: list[ClaimedEvent], emails: dict[int, str], outcomes: dict[int, Outcome], by_email: dict
+) -> dict[tuple[int, str], int]:
+    """Insert the batch's unknown people at once: {(org id, email): contact id} of those made
+    here. Each gets what upsert_contact would leave after the batch's events one by one: the
+    last user_id they name. A person a concurrent worker inserted first joins `by_email`
+    instead, to be merged into through upsert_contact."""
+    wanted: dict[tuple[int, str], dict] = {}
+    for row in rows:
+        if row.id in outcomes or row.id not in emails:
+            continue
+        key = (row.organization_id, emails[row.id])
+        if key not in by_email:
+            rules.merge_into(wanted.setdefault(key, {}), rules.incoming_fields(user_id=row.user_id))
+    if not wanted:
+        return {}
+    tokens = {key: rules.new_unsubscribe_token() for key in wanted}
+    new_rows = []
+    for (org_id, email), incoming in wanted.items():
+        contact = Contact(organization=org_id, email=email, unsubscribe_token=tokens[(org_id, email)], **incoming)
+        new_rows.append({name: contact.__data__.get(name) for name in _CONTACT_COLUMNS})
+    bulk.insert_ignore(Contact, new_rows)  # the unique (organization, email) index settles races
+    created: dict[tuple[int, str], int] = {}
+    for org_id, found in _contacts_by_email(list(wanted)).items():
+        for email, (contact_id, user_id, token) in found.items():
+            if token == tokens[(org_id, email)]:
+                created[(org_id, email)] = contact_id
+            else:
+                by_email[(org_id, email)] = (contact_id, user_id)
+    for contact_id in sorted(created.values()):
+        signals.emit(signals.contact_updated, contact_id=contact_id)
+    return created
+
+
+def _contacts_by_email(keys: list[tuple[int, str]]) -> dict[int, dict[str, tuple[int, str | None, str]]]:
+    """{org id: {email: (contact id, user_id, unsubscribe token)}}."""
+    by_org: dict[int, list[str]] = {}
+    for org_id, email in keys:
+        by_org.setdefault(org_id, []).append(email)
+    found: dict[int, dict] = {}
+    for org_id, org_emails in by_org.items():
+        for start in range(0, len(org_emails), IN_CHUNK):
+            chunk = org_emails[start : start + IN_CHUNK]
+            sql = (
+                f'SELECT "email", "id", "user_id", "unsubscribe_token" FROM "contact" WHERE "organization_id" = '
+                f'{db.param} AND "email" IN ({", ".join([db.param] * len(chunk))})'
+            )
+            for email, contact_id, user_id, token in db.execute_sql(sql, [org_id, *chunk]).fetchall():
+                found.setdefault(org_id, {})[email] = (contact_id, user_id, token)
+    return found
+
+
+def _upsert(row: ClaimedEvent, contact_for: Callable[[ClaimedEvent], Contact]) -> int | str:
     """The contact id from CONTACTS' upsert (new person, or a user_id to merge in), or the error."""
     try:
         with db.atomic():
@@ -117,7 +215,7 @@ def _upsert(row: IncomingEvent, contact_for: Callable[[IncomingEvent], Contact])
         return f"Internal error while processing ({type(exc).__name__}); it will not be retried."
 
 
-def _lookup(rows: list[IncomingEvent], column: str, wanted: dict[int, str | None]) -> dict:
+def _lookup(rows: list[ClaimedEvent], column: str, wanted: dict[int, str | None]) -> dict:
     """{(org id, value): (contact id, user_id)} for the contacts matching `column` = value."""
     found: dict = {}
     by_org: dict[int, set[str]] = {}
@@ -126,8 +224,8 @@ def _lookup(rows: list[IncomingEvent], column: str, wanted: dict[int, str | None
             by_org.setdefault(row.organization_id, set()).add(wanted[row.id])
     for org_id, values in by_org.items():
         ordered = sorted(values)
-        for start in range(0, len(ordered), 500):
-            chunk = ordered[start : start + 500]
+        for start in range(0, len(ordered), IN_CHUNK):
+            chunk = ordered[start : start + IN_CHUNK]
             sql = (
                 f'SELECT "{column}", "id", "user_id" FROM "contact" WHERE "organization_id" = {db.param} '
                 f'AND "{column}" IN ({", ".join([db.param] * len(chunk))})'
@@ -137,22 +235,7 @@ def _lookup(rows: list[IncomingEvent], column: str, wanted: dict[int, str | None
     return found
 
 
-def _apply_rules(contact_id: int, rules: list[TagRule]) -> str | None:
-    try:
-        with db.atomic():
-            contact = Contact.get_by_id(contact_id)
-            for rule in rules:
-                if rule.action == "add":
-                    contacts.add_label(contact, rule.label)
-                else:
-                    contacts.remove_label(contact, rule.label)
-    except contacts.ContactError as exc:
-        return f"Tag rule could not apply: {exc}"
-    except Exception as exc:  # noqa: BLE001
-        log.exception("tag rules failed for contact %s", contact_id)
-        return f"Internal error while applying tag rules ({type(exc).__name__}); it will not be retried."
-    return None
-
+# Timeline ----------------------------------------------------------------------------------------
 
 _ACTIVITY_COLUMNS = (
     "organization", "contact", "kind", "occurred_at", "summary", "data", "dedupe_key", "created_at",
@@ -160,36 +243,34 @@ _ACTIVITY_COLUMNS = (
 
 
 def _insert_activities(
-    rows: list[IncomingEvent], contact_ids: dict[int, int], summary_of: Callable[[IncomingEvent], str]
+    rows: list[ClaimedEvent], contact_ids: dict[int, int], summary_of: Callable[[ClaimedEvent], str]
 ) -> dict[int, int]:
     """{row id: activity id}: one timeline entry per event, once (dedupe_key "ingest:<id>")."""
     if not rows:
         return {}
     keys = {row.id: f"ingest:{row.id}" for row in rows}
-    existing = dict(
-        Activity.select(Activity.dedupe_key, Activity.id).where(Activity.dedupe_key.in_(list(keys.values()))).tuples()
-    )
+    existing = _recorded(rows, keys)
     fresh = [row for row in rows if keys[row.id] not in existing]
     ids = {row.id: existing[keys[row.id]] for row in rows if keys[row.id] in existing}
     fields = [Activity._meta.fields[name] for name in _ACTIVITY_COLUMNS]
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     row_sql = "(" + ", ".join([db.param] * len(fields)) + ")"
-    now = utcnow()
+    created_at = Activity.created_at.db_value(utcnow())
+    occurred_at = Activity.occurred_at.db_value
     for start in range(0, len(fresh), 250):
         chunk = fresh[start : start + 250]
         params: list = []
         for row in chunk:
-            values = {
-                "organization": row.organization_id,
-                "contact": contact_ids[row.id],
-                "kind": row.type[:32],
-                "occurred_at": row.occurred_at,
-                "summary": summary_of(row)[:300],
-                "data": {"properties": row.properties or {}, "incoming_id": row.id, "source": "api"},
-                "dedupe_key": keys[row.id],
-                "created_at": now,
-            }
-            params += [field.db_value(values[field.name]) for field in fields]
+            params += (
+                row.organization_id,
+                contact_ids[row.id],
+                row.type[:32],
+                occurred_at(row.occurred_at),
+                summary_of(row)[:300],
+                _activity_data(row),
+                keys[row.id],
+                created_at,
+            )
         sql = f'INSERT INTO "activity" ({columns}) VALUES {", ".join([row_sql] * len(chunk))} RETURNING "id"'
         # ids are handed out in VALUES order; sorting makes that explicit whatever order RETURNING uses
         new_ids = sorted(row_id for (row_id,) in db.execute_sql(sql, params).fetchall())
@@ -197,9 +278,33 @@ def _insert_activities(
     return ids
 
 
-def _touch_contacts(rows: list[IncomingEvent], contact_ids: dict[int, int]) -> None:
+def _activity_data(row: ClaimedEvent) -> str:
+    """The stored text of {"properties": ..., "incoming_id": ..., "source": "api"} as Activity.data
+    (a JSONField: compact, keys sorted) writes it. The properties are the intake's stored text,
+    written by the same encoding, so they are put in as they are rather than encoded again."""
+    return f'{{"incoming_id":{row.id},"properties":{row.properties_json},"source":"api"}}'
+
+
+def _recorded(rows: list[ClaimedEvent], keys: dict[int, str]) -> dict[str, int]:
+    """{dedupe_key: activity id} of the entries an earlier run of these events recorded."""
+    by_org: dict[int, list[str]] = {}
+    for row in rows:
+        by_org.setdefault(row.organization_id, []).append(keys[row.id])
+    found: dict[str, int] = {}
+    for org_id, org_keys in by_org.items():
+        for start in range(0, len(org_keys), IN_CHUNK):
+            chunk = org_keys[start : start + IN_CHUNK]
+            sql = (
+                f'SELECT "dedupe_key", "id" FROM "activity" WHERE "organization_id" = {db.param} '
+                f'AND "dedupe_key" IN ({", ".join([db.param] * len(chunk))})'
+            )
+            found.update(db.execute_sql(sql, [org_id, *chunk]).fetchall())
+    return found
+
+
+def _touch_contacts(rows: list[ClaimedEvent], contact_ids: dict[int, int]) -> None:
     """last_activity_at = the latest of its current value and the events' times (never back)."""
-    latest: dict[int, object] = {}
+    latest: dict[int, dt.datetime] = {}
     for row in rows:
         contact_id = contact_ids[row.id]
         if contact_id not in latest or row.occurred_at > latest[contact_id]:
