@@ -1,4 +1,4 @@
-"""Console jobs: CSV imports and bulk actions over many registrants."""
+"""Console jobs: CSV imports and bulk actions over many registrants; the sweep for stalled ones."""
 
 from __future__ import annotations
 
@@ -22,6 +22,16 @@ def run_bulk_job(job_id: int) -> None:
     from webapp.console import bulk
 
     bulk.run_job(job_id)
+
+
+@huey.periodic_task(crontab(minute="*"))
+@with_db
+def recover_stalled_jobs() -> dict:
+    """Every minute: a running job without a heartbeat for a few minutes (its worker died) is
+    queued again to resume where it stopped, or failed with the reason when it cannot."""
+    from webapp.console import jobs
+
+    return vars(jobs.recover_stalled())
 
 
 @huey.periodic_task(crontab(hour="3", minute="17"))

@@ -3,6 +3,11 @@
 Each registrant (or order, for approval) is handled in a savepoint of its own through the owning
 domain's service, so one that cannot be changed is reported and the others still go through. A
 small selection runs in the request; the whole filtered set runs as a job with a progress bar.
+
+A job records, in the very transaction that handles a registrant, that it did so (its counters
+and `last_done_id`; ids are handled in increasing order). A job whose worker died therefore
+resumes after the last registrant it handled, and never handles one twice: a ticket is not
+resent, whatever the action (cancel, approve and decline would skip a second time anyway).
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from webapp.accounts.models import User
+from webapp.console import jobs
 from webapp.console.listing import RegistrantFilters, matching_ids
 from webapp.console.models import ConsoleJob
-from webapp.db import db, utcnow
+from webapp.db import db
 from webapp.events.models import Event
 from webapp.orders.models import Order, Registrant
 
@@ -71,7 +77,14 @@ def apply(
     return result
 
 
-def _apply_chunk(org_id: int, event: Event, action: str, ids: list[int], *, actor, label: str) -> BulkResult:
+# Called inside the transaction that handled a registrant (or after it rolled back, for "failed"):
+# (registrant id, "done" | "skipped" | "failed", the error reported for it or None).
+Recorder = Callable[[int, str, dict | None], None]
+
+
+def _apply_chunk(
+    org_id: int, event: Event, action: str, ids: list[int], *, actor, label: str, record: Recorder | None = None
+) -> BulkResult:
     registrants = list(
         Registrant.select(Registrant, Order)
         .join(Order)
@@ -89,11 +102,18 @@ def _apply_chunk(org_id: int, event: Event, action: str, ids: list[int], *, acto
         try:
             with db.atomic():
                 changed = step(registrant, actor=actor, label=label.strip())
+                if record:
+                    record(registrant.id, "done" if changed else "skipped", None)
+        except jobs.JobLost:
+            raise
         except Exception as exc:  # reported per row: one refusal must not stop the others
             log.info("bulk %s refused for registrant %s: %s", action, registrant.id, exc)
+            error = {"registrant": registrant.id, "name": registrant.name, "error": str(exc)}
             result.failed += 1
             if len(result.errors) < MAX_REPORTED:
-                result.errors.append({"registrant": registrant.id, "name": registrant.name, "error": str(exc)})
+                result.errors.append(error)
+            if record:
+                record(registrant.id, "failed", error)
             continue
         if changed:
             result.done += 1
@@ -120,8 +140,7 @@ def _label(registrant: Registrant, *, actor, label) -> bool:
         registrant = Registrant.get_by_id(registrant.id)
     if registrant.contact_id is None:
         raise ValueError("this registrant has no contact yet")
-    contacts.add_label(Contact.get_by_id(registrant.contact_id), label, actor=actor)
-    return True
+    return contacts.add_label(Contact.get_by_id(registrant.contact_id), label, actor=actor)
 
 
 def _cancel(registrant: Registrant, *, actor, label) -> bool:
@@ -191,41 +210,56 @@ def start_job(
 
 
 def run_job(job_id: int) -> None:
-    """The task's body: work through the matching registrants chunk by chunk, counting progress."""
-    claimed = (
-        ConsoleJob.update(state="running", started_at=utcnow())
-        .where((ConsoleJob.id == job_id) & (ConsoleJob.state == "queued"))
-        .execute()
-    )
-    if not claimed:  # already taken by another worker, or finished
+    """The task's body: work through the matching registrants chunk by chunk, counting progress as
+    each one is handled; a resumed job starts after the last registrant it handled."""
+    job = jobs.claim(job_id)
+    if job is None:  # already taken by another worker, or finished
         return
-    job = ConsoleJob.get_by_id(job_id)
+    try:
+        _run(job)
+    except jobs.JobLost:
+        log.warning("bulk job %s was resumed by another worker; this run stops", job.id)
+    except Exception as exc:
+        log.exception("bulk job %s failed", job.id)
+        jobs.fail(job, str(exc))
+
+
+def _run(job: ConsoleJob) -> None:
     event = Event.get_by_id(job.event_id)
     actor = User.get_or_none(User.id == job.user_id) if job.user_id else None
     params = job.params
-    total = BulkResult()
-    try:
-        ids = params.get("ids")
-        if ids is None:
-            ids = matching_ids(job.organization_id, event, RegistrantFilters.from_dict(params.get("filters", {})))
-        ConsoleJob.update(total=len(ids)).where(ConsoleJob.id == job.id).execute()
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            part = _apply_chunk(
-                job.organization_id, event, params["action"], chunk, actor=actor, label=params.get("label", "")
-            )
-            total.add(part)
-            ConsoleJob.update(
-                processed=start + len(chunk),
-                updated_rows=total.done,
-                skipped_rows=total.skipped,
-                failed_rows=total.failed,
-                row_errors=total.errors,
-            ).where(ConsoleJob.id == job.id).execute()
-    except Exception as exc:
-        log.exception("bulk job %s failed", job.id)
-        ConsoleJob.update(state="failed", error=str(exc)[:2000], finished_at=utcnow()).where(
-            ConsoleJob.id == job.id
-        ).execute()
-        return
-    ConsoleJob.update(state="done", processed=len(ids), finished_at=utcnow()).where(ConsoleJob.id == job.id).execute()
+    ids = params.get("ids")
+    if ids is None:  # the registrants the filters match now (those handled before a resume: ids up to the last)
+        ids = matching_ids(job.organization_id, event, RegistrantFilters.from_dict(params.get("filters", {})))
+    if job.last_done_id is not None:
+        ids = [i for i in ids if i > job.last_done_id]
+    before = job.processed if job.last_done_id is not None else 0
+    jobs.checkpoint(job, total=before + len(ids))
+    errors = list(job.row_errors) if job.last_done_id is not None else []
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        record = _recorder(job, {rid: before + start + i + 1 for i, rid in enumerate(chunk)}, errors)
+        _apply_chunk(
+            job.organization_id, event, params["action"], chunk, actor=actor, label=params.get("label", ""),
+            record=record,
+        )  # fmt: skip
+        # Ids of the chunk that were not there (another event's, deleted) count as handled too.
+        jobs.checkpoint(job, processed=before + start + len(chunk), last_done_id=chunk[-1])
+    jobs.finish(job, processed=before + len(ids))
+
+
+_COUNTERS = {"done": ConsoleJob.updated_rows, "skipped": ConsoleJob.skipped_rows, "failed": ConsoleJob.failed_rows}
+
+
+def _recorder(job: ConsoleJob, position: dict[int, int], errors: list[dict]) -> Recorder:
+    """Write, with the registrant's own transaction, that the job handled it."""
+
+    def record(registrant_id: int, outcome: str, error: dict | None) -> None:
+        counter = _COUNTERS[outcome]
+        values = {"processed": position[registrant_id], "last_done_id": registrant_id, counter.name: counter + 1}
+        if error is not None and len(errors) < MAX_REPORTED:
+            errors.append(error)
+            values["row_errors"] = errors
+        jobs.checkpoint(job, **values)
+
+    return record

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from webapp.accounts.models import User
 from webapp.catalog.models import Product
+from webapp.console import jobs
 from webapp.console.exports import safe_cell
 from webapp.console.mapping import MappingError, RowChecker, guess_mapping, targets
 from webapp.console.models import ConsoleJob
@@ -225,22 +226,18 @@ class _Run:
 
 
 def run_job(job_id: int) -> None:
-    """The task's body. Safe to call twice: only a queued job runs."""
-    claimed = (
-        ConsoleJob.update(state="running", started_at=utcnow())
-        .where((ConsoleJob.id == job_id) & (ConsoleJob.state == "queued"))
-        .execute()
-    )
-    if not claimed:
+    """The task's body. Safe to call twice: only a queued job runs. A resumed job (its worker
+    died) carries on after the last batch it saved (webapp.console.jobs)."""
+    job = jobs.claim(job_id)
+    if job is None:
         return
-    job = ConsoleJob.get_by_id(job_id)
     try:
         _run(job)
+    except jobs.JobLost:
+        log.warning("import job %s was resumed by another worker; this run stops", job.id)
     except Exception as exc:
         log.exception("import job %s failed", job.id)
-        ConsoleJob.update(state="failed", error=str(exc)[:2000], finished_at=utcnow()).where(
-            ConsoleJob.id == job.id
-        ).execute()
+        jobs.fail(job, str(exc))
 
 
 def _run(job: ConsoleJob) -> None:
@@ -255,13 +252,27 @@ def _run(job: ConsoleJob) -> None:
         checker=RowChecker(targets(event), mapping),
     )
     rows = list(_rows(job_file(job).read_text(encoding="utf-8"), params["delimiter"]))
-    for start in range(0, len(rows), BATCH):
+    if job.processed:
+        _resume(run, rows[: job.processed])
+    for start in range(job.processed, len(rows), BATCH):
         batch = rows[start : start + BATCH]
         with write_transaction():
             people = [row for row in (_check_row(run, number, cells) for number, cells in batch) if row]
             _add(run, _sort_out_known(run, people))
             _save_progress(run, processed=start + len(batch))
     _save_progress(run, processed=len(rows), state="done")
+
+
+def _resume(run: _Run, done: list[tuple[int, list[str]]]) -> None:
+    """Carry on after the rows already imported: their tallies (saved with each batch, in its
+    transaction) and the emails they brought in (so a later row repeating one still fails)."""
+    job = run.job
+    run.created, run.updated, run.skipped = job.created_rows, job.updated_rows, job.skipped_rows
+    run.failed, run.errors = job.failed_rows, list(job.row_errors)
+    for number, cells in done:
+        person, errors = run.checker.check(cells)
+        if not errors:
+            run.seen.setdefault(person["email"], number)
 
 
 def _check_row(run: _Run, number: int, cells: list[str]) -> tuple[int, dict] | None:
@@ -379,8 +390,9 @@ def _save_progress(run: _Run, *, processed: int, state: str | None = None) -> No
         "row_errors": run.errors,
     }
     if state:
-        values.update(state=state, finished_at=utcnow())
-    ConsoleJob.update(**values).where(ConsoleJob.id == run.job.id).execute()
+        jobs.finish(run.job, **values)
+    else:
+        jobs.checkpoint(run.job, **values)
 
 
 def error_rows_csv(job: ConsoleJob) -> str:

@@ -1,0 +1,147 @@
+"""Console jobs that outlive their worker: claiming, heartbeats, and the sweep for stalled jobs.
+
+A worker claims a queued job (`claim`), then saves its progress with `checkpoint` in the same
+transaction as the work that progress counts: an import batch, one registrant of a bulk action.
+So after a crash the saved progress says exactly what was done, and a resumed run carries on
+from there without doing anything twice (a resent ticket is not sent again). Every checkpoint is
+a heartbeat. A running job without one for STALL_AFTER is stalled: `recover_stalled` (a periodic
+task) queues it again, or marks it failed with the reason when it cannot resume safely. The run
+that a resume replaced finds on its next checkpoint that the job is no longer its own (`runs`
+moved on) and stops, its last step rolled back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from peewee import fn
+
+from webapp.console.models import STALL_AFTER, ConsoleJob
+from webapp.db import db, utcnow
+
+log = logging.getLogger("rollcall.console")
+
+MAX_RUNS = 4  # the first run and three resumes: a job that kills its worker every time must stop
+
+
+class JobLost(Exception):
+    """This run no longer owns the job (it was found stalled and queued again): stop, write nothing."""
+
+
+def claim(job_id: int) -> ConsoleJob | None:
+    """Take a queued job for this worker: it becomes running, with a heartbeat. None when another
+    worker took it first or it is not queued (a task delivered twice runs once)."""
+    now = utcnow()
+    claimed = (
+        ConsoleJob.update(
+            state="running",
+            started_at=fn.COALESCE(ConsoleJob.started_at, now),
+            heartbeat_at=now,
+            runs=ConsoleJob.runs + 1,
+        )
+        .where((ConsoleJob.id == job_id) & (ConsoleJob.state == "queued"))
+        .execute()
+    )
+    return ConsoleJob.get_by_id(job_id) if claimed else None
+
+
+def _owned(job: ConsoleJob):
+    return (ConsoleJob.id == job.id) & (ConsoleJob.state == "running") & (ConsoleJob.runs == job.runs)
+
+
+def checkpoint(job: ConsoleJob, **values) -> None:
+    """Save progress (field values or expressions such as ConsoleJob.updated_rows + 1) and the
+    heartbeat. Raises JobLost when this run no longer owns the job: inside a transaction, the
+    work it would have counted rolls back with it."""
+    if not ConsoleJob.update(heartbeat_at=utcnow(), **values).where(_owned(job)).execute():
+        raise JobLost(job.id)
+
+
+def finish(job: ConsoleJob, **values) -> None:
+    """The job is done (with these last values)."""
+    checkpoint(job, state="done", finished_at=utcnow(), **values)
+
+
+def fail(job: ConsoleJob, error: str) -> None:
+    """The job itself broke; a run that lost the job leaves it to its new owner."""
+    ConsoleJob.update(state="failed", error=error[:2000], finished_at=utcnow()).where(_owned(job)).execute()
+
+
+# -- the sweep ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    resumed: int = 0
+    failed: int = 0
+    requeued: int = 0  # queued jobs whose task was handed to the queue again
+
+
+def recover_stalled(now: dt.datetime | None = None) -> SweepResult:
+    """Queue again each stalled running job that can resume; fail the others with the reason.
+    Also hand queued jobs that waited STALL_AFTER to the queue again (their task may be lost:
+    a duplicate is harmless, since only a queued job can be claimed)."""
+    now = now or utcnow()
+    cutoff = now - STALL_AFTER
+    result = SweepResult()
+    last_sign = fn.COALESCE(ConsoleJob.heartbeat_at, ConsoleJob.started_at, ConsoleJob.created_at)
+    stalled = ConsoleJob.select().where((ConsoleJob.state == "running") & (last_sign < cutoff))
+    for job in stalled:
+        reason = _why_not_resumable(job)
+        with db.atomic():
+            # Only if it is still the same stalled run: a heartbeat since, and it is left alone.
+            still = _owned(job) & (last_sign < cutoff)
+            if reason:
+                changed = ConsoleJob.update(state="failed", error=reason, finished_at=now).where(still).execute()
+                result.failed += changed
+                log.warning("console job %s stalled and cannot resume: %s", job.id, reason)
+            else:
+                changed = ConsoleJob.update(state="queued", heartbeat_at=now).where(still).execute()
+                if changed:
+                    _enqueue(job)
+                    result.resumed += 1
+                    log.warning("console job %s stalled after %s of %s; resuming it", job.id, job.processed, job.total)
+    waiting = ConsoleJob.select().where(
+        (ConsoleJob.state == "queued") & (fn.COALESCE(ConsoleJob.heartbeat_at, ConsoleJob.created_at) < cutoff)
+    )
+    for job in waiting:
+        with db.atomic():
+            if (
+                ConsoleJob.update(heartbeat_at=now)
+                .where((ConsoleJob.id == job.id) & (ConsoleJob.state == "queued"))
+                .execute()
+            ):
+                _enqueue(job)
+                result.requeued += 1
+    return result
+
+
+def _why_not_resumable(job: ConsoleJob) -> str | None:
+    """Why this stalled job must not run again, in words for the operator; None if it may."""
+    if job.heartbeat_at is None:
+        return (
+            "Its worker stopped, and it was started by an earlier version of Rollcall that did not record "
+            "its progress step by step, so it cannot resume safely. Check the registrants and start again "
+            "what is missing."
+        )
+    if job.runs >= MAX_RUNS:
+        return (
+            f"Its worker stopped {job.runs} times before it finished (after {job.processed:,} of "
+            f"{job.total:,}), so it is not tried again. What was done is kept; start again what is missing."
+        )
+    if job.kind == "import":
+        from webapp.console import imports
+
+        if not imports.has_file(job):
+            return "Its worker stopped and the uploaded file is gone, so it cannot resume. Upload the file again."
+    return None
+
+
+def _enqueue(job: ConsoleJob) -> None:
+    from tasks.base import enqueue_after_commit
+    from tasks.console import run_bulk_job, run_import_job
+
+    task = {"import": run_import_job, "bulk": run_bulk_job}[job.kind]
+    enqueue_after_commit(task, job.id)
