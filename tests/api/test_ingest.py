@@ -425,3 +425,14 @@ def test_labels_gained_in_one_bulk_move_the_stage_in_event_order(api, org):
     assert (c.stage, [label.name for label in labels_of(c)]) == ("engaged", ["Trial"])
     staged = Activity.select().where((Activity.contact == c.id) & (Activity.kind == "stage_changed")).get()
     assert staged.data == {"from": "aware", "to": "engaged", "source": "rule:Trial"}
+
+
+def test_events_not_processed_yet_answer_pending(api, org, monkeypatch):
+    monkeypatch.setattr(ingest, "_enqueue_processing", lambda: None)
+    answer = api.post(
+        "/client/events/bulk", {"events": [{"type": "cart", "email": f"{n}@example.org"} for n in range(60)]}
+    )
+    assert {e["status"] for e in answer.json["events"]} == {"pending"}
+    assert api.post("/client/events", {"type": "cart", "email": "a@example.org"}).json["status"] == "pending"
+    assert ingest.process_pending() == 61
+    assert not IncomingEvent.select().where(IncomingEvent.status != "processed").exists()

@@ -17,6 +17,7 @@ import json
 import logging
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -36,6 +37,7 @@ log = logging.getLogger("rollcall.ingest")
 BATCH_SIZE = 500
 CLAIM_TIMEOUT = dt.timedelta(minutes=5)  # a claim older than this belongs to a worker that died
 TIME_BUDGET = 20.0  # seconds one task run keeps processing before it hands over to a new run
+MAX_PAUSE = 0.25  # seconds, at most, between two batches (see process_pending)
 
 
 class Accepted(NamedTuple):
@@ -81,10 +83,11 @@ def accept(org_id: int, events: list[dict]) -> list[Accepted]:
                 first_index[key] = index
             fresh.append((index, event))
     now = utcnow()
+    statements = _insert_statements(org_id, [e for _, e in fresh], now)  # built before taking the lock
     with write_transaction():
         try:
             with db.atomic():
-                ids = _insert(org_id, [e for _, e in fresh], now)
+                ids = _insert(statements)
         except pw.IntegrityError:  # a concurrent request stored one of the keys: go one by one
             ids = [_insert_one(org_id, e, now) for _, e in fresh]
         for (index, _), (row_id, duplicate) in zip(fresh, ids, strict=True):
@@ -116,12 +119,10 @@ _COLUMNS = (
 )  # fmt: skip
 
 
-def _insert(org_id: int, events: list[dict], now: dt.datetime) -> list[tuple[int, bool]]:
-    """Multi-row INSERT ... RETURNING id, as few statements as the bound-parameter limit allows.
+def _insert_statements(org_id: int, events: list[dict], now: dt.datetime) -> list[tuple[str, list]]:
+    """Multi-row INSERTs of these events (sql, params), as few as the bound-parameter limit allows.
     Written as SQL, each row's values built directly: a peewee insert_many costs about a
     millisecond per row, which would be most of a bulk request's time."""
-    if not events:
-        return []
     fields = [IncomingEvent._meta.fields[name] for name in _COLUMNS]
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     row_sql = "(" + ", ".join([db.param] * len(fields)) + ")"
@@ -142,11 +143,17 @@ def _insert(org_id: int, events: list[dict], now: dt.datetime) -> list[tuple[int
         for event in events
     ]
     size = _rows_per_insert(len(fields))
-    ids: list[tuple[int, bool]] = []
+    statements = []
     for start in range(0, len(rows), size):
         chunk = rows[start : start + size]
         sql = f'INSERT INTO "incoming_event" ({columns}) VALUES {", ".join([row_sql] * len(chunk))} RETURNING "id"'
-        params = [value for row in chunk for value in row]
+        statements.append((sql, [value for row in chunk for value in row]))
+    return statements
+
+
+def _insert(statements: list[tuple[str, list]]) -> list[tuple[int, bool]]:
+    ids: list[tuple[int, bool]] = []
+    for sql, params in statements:
         # ids are handed out in VALUES order; sorting makes that explicit whatever order RETURNING uses
         ids += [(row_id, False) for (row_id,) in sorted(db.execute_sql(sql, params).fetchall())]
     return ids
@@ -192,26 +199,22 @@ def _ids_for_keys(org_id: int, keys: set[str]) -> dict[str, int]:
 
 
 def statuses(org_id: int, ids: list[int]) -> dict[int, str]:
-    """{id: status} of these intake rows. Fresh rows of one bulk post have consecutive ids: a run
-    of them is read as a range; ids out of a run (duplicates of earlier events) one by one."""
+    """{id: status} of those of these intake rows that are no longer pending (processed or
+    failed). Fresh rows of one bulk post have consecutive ids: a run of them is read as a range;
+    ids out of a run (duplicates of earlier events) by an IN list."""
     found: dict[int, str] = {}
     singles: list[int] = []
+    settled = f'"organization_id" = {db.param} AND "status" <> {db.param}'
     for first, last in _runs(sorted(set(ids))):
         if last - first < 50:
             singles += range(first, last + 1)
             continue
-        sql = (
-            f'SELECT "id", "status" FROM "incoming_event" WHERE "organization_id" = {db.param} '
-            f'AND "id" BETWEEN {db.param} AND {db.param}'
-        )
-        found.update(db.execute_sql(sql, [org_id, first, last]).fetchall())
+        sql = f'SELECT "id", "status" FROM "incoming_event" WHERE {settled} AND "id" BETWEEN {db.param} AND {db.param}'
+        found.update(db.execute_sql(sql, [org_id, "pending", first, last]).fetchall())
     for start in range(0, len(singles), 500):
         chunk = singles[start : start + 500]
-        sql = (
-            f'SELECT "id", "status" FROM "incoming_event" WHERE "organization_id" = {db.param} '
-            f'AND "id" IN ({", ".join([db.param] * len(chunk))})'
-        )
-        found.update(db.execute_sql(sql, [org_id, *chunk]).fetchall())
+        sql = f'SELECT "id", "status" FROM "incoming_event" WHERE {settled} AND "id" IN ({", ".join([db.param] * len(chunk))})'
+        found.update(db.execute_sql(sql, [org_id, "pending", *chunk]).fetchall())
     return found
 
 
@@ -236,18 +239,31 @@ def _enqueue_processing() -> None:
 # Processing --------------------------------------------------------------------------------------
 
 
+_processing = threading.RLock()
+
+
 def process_pending(time_budget: float = TIME_BUDGET) -> int:
     """Process pending events batch after batch until none is left or the time budget is spent.
-    Returns how many were handled; more_pending() tells whether a follow-up run is needed."""
-    started = time.monotonic()
-    handled = 0
-    while time.monotonic() - started < time_budget:
-        rows = claim(BATCH_SIZE)
-        if not rows:
-            break
-        process_batch(rows)
-        handled += len(rows)
-    return handled
+    Returns how many were handled; more_pending() tells whether a follow-up run is needed.
+
+    One run at a time per process: a second worker thread would only queue for the same write
+    lock (SQLite) or the same CPU, and waits here instead, then takes what is left. On SQLite,
+    after a full batch the run pauses as long as the batch held the write lock: the API's
+    inserts, which wait for that lock by polling, find it free between batches rather than
+    queueing behind a worker that always wants it again."""
+    with _processing:
+        started = time.monotonic()
+        handled = 0
+        while time.monotonic() - started < time_budget:
+            rows = claim(BATCH_SIZE)
+            if not rows:
+                break
+            batch_started = time.monotonic()
+            process_batch(rows)
+            handled += len(rows)
+            if len(rows) == BATCH_SIZE and not is_postgres():
+                time.sleep(min(time.monotonic() - batch_started, MAX_PAUSE))
+        return handled
 
 
 def more_pending() -> bool:
@@ -285,9 +301,9 @@ def claim(limit: int) -> list[ingest_batch.ClaimedEvent]:
 
 
 def process_batch(rows: Iterable[ingest_batch.ClaimedEvent]) -> None:
-    """One transaction for the batch, processed set-wise (webapp.contacts.ingest_batch). Should
-    the batch as a whole break, its events are processed again one at a time, each in a
-    savepoint: a failure then touches only its own event."""
+    """One transaction for the batch, processed set-wise (webapp.contacts.ingest_batch), what it
+    reads read before. Should the batch as a whole break, its events are processed again one at
+    a time, each in a savepoint: a failure then touches only its own event."""
     rows = list(rows)
     rules: dict[int, list[TagRule]] = {}
 
@@ -296,16 +312,26 @@ def process_batch(rows: Iterable[ingest_batch.ClaimedEvent]) -> None:
             rules[org_id] = active_rules(org_id)
         return rules[org_id]
 
+    try:
+        plan = ingest_batch.prepare(rows, rules_for, rule_matches, summary_of)  # before taking the lock
+    except Exception:  # noqa: BLE001 - fall back to the careful path
+        _log_batch_failure(rows)
+        plan = None
     with write_transaction():
-        try:
-            with db.atomic():
-                outcomes = ingest_batch.process(
-                    rows, rules_for, lambda row: _contact_for(row), rule_matches, summary_of
-                )
-        except Exception:  # noqa: BLE001 - fall back to the careful path
-            log.exception("a batch of %d incoming events failed as a whole: one at a time now", len(rows))
+        outcomes = None
+        if plan is not None:
+            try:
+                with db.atomic():
+                    outcomes = ingest_batch.write(plan, lambda row: _contact_for(row))
+            except Exception:  # noqa: BLE001 - fall back to the careful path
+                _log_batch_failure(rows)
+        if outcomes is None:
             outcomes = {row.id: _one_at_a_time(row, rules_for(row.organization_id)) for row in rows}
         ingest_batch.write_outcomes(outcomes)
+
+
+def _log_batch_failure(rows: list) -> None:
+    log.exception("a batch of %d incoming events failed as a whole: one at a time now", len(rows))
 
 
 def _one_at_a_time(row: ingest_batch.ClaimedEvent, rules: list[TagRule]) -> ingest_batch.Outcome:

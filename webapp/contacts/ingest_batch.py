@@ -1,14 +1,18 @@
 """Processing a claimed batch of incoming events with set-based SQL, so that thousands of events a
 second reach contact timelines.
 
-Per batch: contacts are looked up in two queries (by email, by user_id); the batch's new people are
-inserted together, as `contacts.upsert_contact` would have made them one by one (same defaults,
-same cleaned user_id, one contact_updated signal each); a person already known whose user_id
-changes goes through `upsert_contact` (CONTACTS' merge rules). Tag rules apply as
-webapp/contacts/ingest_labels.py says. The timeline entries are written in one multi-row INSERT with the same columns and
-once-only `dedupe_key` that `contacts.record_activity` writes, and the contacts'
-`last_activity_at` moves forward as record_activity moves it. A failure of one event (unknown
-user_id, a bad address, a rule that cannot apply) is that event's `process_error` only.
+A batch is read and computed first (`prepare`, outside any transaction), then written (`write`, in
+the caller's transaction): on SQLite that transaction holds the one write lock, which the API's
+inserts wait for.
+
+Per batch: contacts are looked up in two queries (by email, by user_id); the batch's new people
+are inserted together, as `contacts.upsert_contact` would have made them one by one (same
+defaults, same cleaned user_id, one contact_updated signal each); a person already known whose
+user_id changes goes through `upsert_contact` (CONTACTS' merge rules). Tag rules apply as
+webapp/contacts/ingest_labels.py says. The timeline entries are written in one multi-row INSERT
+with the same columns and once-only `dedupe_key` that `contacts.record_activity` writes, and the
+contacts' `last_activity_at` moves forward as record_activity moves it. A failure of one event
+(unknown user_id, a bad address, a rule that cannot apply) is that event's `process_error` only.
 """
 
 from __future__ import annotations
@@ -68,21 +72,64 @@ def read_claimed(claim: str) -> list[ClaimedEvent]:
     return events
 
 
-def process(
+@dataclass
+class Plan:
+    """A batch as read and computed before its transaction, which then only writes (on SQLite
+    every transaction holds the one write lock the API's inserts wait for)."""
+
+    rows: list[ClaimedEvent]
+    failed: dict[int, Outcome]  # events that cannot be processed, known already
+    emails: dict[int, str]  # normalized, by row id
+    by_email: dict  # {(org id, email): (contact id, user_id)} of known contacts
+    by_user: dict  # {(org id, user_id): (contact id, user_id)} of known contacts
+    matching: dict[int, list[TagRule]]  # the tag rules each event matches, by row id
+    entries: dict[int, tuple]  # the timeline entry's kind, occurred_at, summary, data, dedupe_key
+    recorded: dict[str, int]  # {dedupe_key: activity id} of entries an earlier run recorded
+
+
+def prepare(
     rows: list[ClaimedEvent],
     rules_for: Callable[[int], list[TagRule]],
-    contact_for: Callable[[ClaimedEvent], Contact],
     rule_matches: Callable[[TagRule, str, dict], bool],
     summary_of: Callable[[ClaimedEvent], str],
-) -> dict[int, Outcome]:
+) -> Plan:
+    """Read and compute what the batch needs, outside any transaction. What changes in between
+    is settled when writing: a contact inserted meanwhile by someone else is merged into, one
+    deleted meanwhile fails the batch (which is then processed one event at a time)."""
+    failed: dict[int, Outcome] = {}
+    emails = _emails(rows, failed)
+    rows_left = [row for row in rows if row.id not in failed]
+    by_email = _lookup(rows_left, "email", emails)
+    by_user = _lookup(rows_left, "user_id", {row.id: row.user_id for row in rows_left if not row.email})
+    matching = {}
+    for row in rows_left:
+        rules = [r for r in rules_for(row.organization_id) if rule_matches(r, row.type, row.properties)]
+        if rules:
+            matching[row.id] = rules
+    occurred_at = Activity.occurred_at.db_value
+    entries = {
+        row.id: (
+            row.type[:32],
+            occurred_at(row.occurred_at),
+            summary_of(row)[:300],
+            _activity_data(row),
+            f"ingest:{row.id}",
+        )
+        for row in rows_left
+    }
+    recorded = _recorded(rows_left, {row_id: entry[4] for row_id, entry in entries.items()})
+    return Plan(rows, failed, emails, by_email, by_user, matching, entries, recorded)
+
+
+def write(plan: Plan, contact_for: Callable[[ClaimedEvent], Contact]) -> dict[int, Outcome]:
     """Outcome per row id. Runs inside the caller's transaction."""
-    outcomes: dict[int, Outcome] = {}
-    contact_ids = _resolve_contacts(rows, outcomes, contact_for)
-    labelled = [row for row in rows if row.id not in outcomes]
-    for row_id, error in ingest_labels.apply(labelled, contact_ids, rules_for, rule_matches).items():
+    outcomes = dict(plan.failed)
+    contact_ids = _resolve_contacts(plan, outcomes, contact_for)
+    labelled = [row for row in plan.rows if row.id not in outcomes and row.id in plan.matching]
+    for row_id, error in ingest_labels.apply(labelled, contact_ids, plan.matching).items():
         outcomes[row_id] = (None, None, error)
-    good = [row for row in rows if row.id not in outcomes]
-    activity_ids = _insert_activities(good, contact_ids, summary_of)
+    good = [row for row in plan.rows if row.id not in outcomes]
+    activity_ids = _insert_activities(good, contact_ids, plan)
     _touch_contacts(good, contact_ids)
     for row in good:
         outcomes[row.id] = (contact_ids[row.id], activity_ids[row.id], None)
@@ -96,22 +143,27 @@ def _fail(outcomes: dict[int, Outcome], row: ClaimedEvent, message: str) -> None
 # Contacts ----------------------------------------------------------------------------------------
 
 
-def _resolve_contacts(
-    rows: list[ClaimedEvent], outcomes: dict[int, Outcome], contact_for: Callable[[ClaimedEvent], Contact]
-) -> dict[int, int]:
-    """{row id: contact id}; rows that cannot have one get their outcome set."""
+def _emails(rows: list[ClaimedEvent], failed: dict[int, Outcome]) -> dict[int, str]:
+    """{row id: normalized email}; events of an unknown type or with a bad address fail."""
     emails: dict[int, str] = {}
     for row in rows:
         if row.type not in EVENT_TYPES:
-            _fail(outcomes, row, f"Unknown event type {row.type!r}.")
+            _fail(failed, row, f"Unknown event type {row.type!r}.")
         elif row.email:
             email = contacts.normalize_email(row.email)
             if email:
                 emails[row.id] = email
             else:
-                _fail(outcomes, row, f"{row.email!r} is not an email address.")
-    by_email = _lookup(rows, "email", {row.id: emails.get(row.id) for row in rows})
-    by_user = _lookup(rows, "user_id", {row.id: row.user_id for row in rows if not row.email})
+                _fail(failed, row, f"{row.email!r} is not an email address.")
+    return emails
+
+
+def _resolve_contacts(
+    plan: Plan, outcomes: dict[int, Outcome], contact_for: Callable[[ClaimedEvent], Contact]
+) -> dict[int, int]:
+    """{row id: contact id}; rows that cannot have one get their outcome set."""
+    rows, emails = plan.rows, plan.emails
+    by_email, by_user = dict(plan.by_email), dict(plan.by_user)
     created = _create_contacts(rows, emails, outcomes, by_email)
     made: dict[tuple[int, str], int | str] = {}  # contacts upserted in this batch, or the error
     found: dict[int, int] = {}
@@ -242,35 +294,20 @@ _ACTIVITY_COLUMNS = (
 )  # fmt: skip
 
 
-def _insert_activities(
-    rows: list[ClaimedEvent], contact_ids: dict[int, int], summary_of: Callable[[ClaimedEvent], str]
-) -> dict[int, int]:
+def _insert_activities(rows: list[ClaimedEvent], contact_ids: dict[int, int], plan: Plan) -> dict[int, int]:
     """{row id: activity id}: one timeline entry per event, once (dedupe_key "ingest:<id>")."""
-    if not rows:
-        return {}
-    keys = {row.id: f"ingest:{row.id}" for row in rows}
-    existing = _recorded(rows, keys)
-    fresh = [row for row in rows if keys[row.id] not in existing]
-    ids = {row.id: existing[keys[row.id]] for row in rows if keys[row.id] in existing}
+    ids = {row.id: plan.recorded[plan.entries[row.id][4]] for row in rows if plan.entries[row.id][4] in plan.recorded}
+    fresh = [row for row in rows if row.id not in ids]
     fields = [Activity._meta.fields[name] for name in _ACTIVITY_COLUMNS]
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     row_sql = "(" + ", ".join([db.param] * len(fields)) + ")"
     created_at = Activity.created_at.db_value(utcnow())
-    occurred_at = Activity.occurred_at.db_value
     for start in range(0, len(fresh), 250):
         chunk = fresh[start : start + 250]
         params: list = []
         for row in chunk:
-            params += (
-                row.organization_id,
-                contact_ids[row.id],
-                row.type[:32],
-                occurred_at(row.occurred_at),
-                summary_of(row)[:300],
-                _activity_data(row),
-                keys[row.id],
-                created_at,
-            )
+            kind, occurred_at, summary, data, key = plan.entries[row.id]
+            params += (row.organization_id, contact_ids[row.id], kind, occurred_at, summary, data, key, created_at)
         sql = f'INSERT INTO "activity" ({columns}) VALUES {", ".join([row_sql] * len(chunk))} RETURNING "id"'
         # ids are handed out in VALUES order; sorting makes that explicit whatever order RETURNING uses
         new_ids = sorted(row_id for (row_id,) in db.execute_sql(sql, params).fetchall())

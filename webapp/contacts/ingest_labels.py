@@ -11,7 +11,6 @@ a label in the batch goes rule by rule through add_label / remove_label, in even
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Protocol
 
 from webapp.contacts import service as contacts
@@ -32,18 +31,10 @@ class _Event(Protocol):
     properties: dict
 
 
-def apply(
-    rows: list[_Event],
-    contact_ids: dict[int, int],
-    rules_for: Callable[[int], list[TagRule]],
-    rule_matches: Callable[[TagRule, str, dict], bool],
-) -> dict[int, str]:
-    """Apply the rules of these events (each with a contact); {row id: error} of those that failed."""
-    matched = []
-    for row in rows:
-        matching = [r for r in rules_for(row.organization_id) if rule_matches(r, row.type, row.properties)]
-        if matching:
-            matched.append((row, matching))
+def apply(rows: list[_Event], contact_ids: dict[int, int], matching: dict[int, list[TagRule]]) -> dict[int, str]:
+    """Apply the rules each of these events matches (`matching`, by row id; every event has a
+    contact); {row id: error} of those that failed."""
+    matched = [(row, matching[row.id]) for row in rows if matching.get(row.id)]
     if not matched:
         return {}
     carried = carried_labels({(row.organization_id, contact_ids[row.id]) for row, _ in matched})

@@ -209,6 +209,7 @@ def _at(where: str, name: str) -> str:
 
 
 def _status_of(ids: list[int]) -> dict[int, str]:
+    """Status by id of the events no longer pending (the others are)."""
     return ingest.statuses(g.api_org_id, ids)
 
 
@@ -227,7 +228,7 @@ def client_event(body):
     in the background. Follow it in /public/authenticated/events/incoming."""
     _check(body)
     (result,) = ingest.accept(g.api_org_id, [body])
-    return {"id": result.id, "duplicate": result.duplicate, "status": _status_of([result.id])[result.id]}
+    return {"id": result.id, "duplicate": result.duplicate, "status": _status_of([result.id]).get(result.id, "pending")}
 
 
 @operation(
