@@ -57,8 +57,9 @@ def send_checkin_email(checkin_id: int) -> bool:
 
 @huey.periodic_task(crontab(minute="*"))
 @with_app
-def run_automations() -> int:
-    """Every minute: the automation emails whose time has come, once per registrant."""
+def run_automations() -> dict[str, int]:
+    """Every minute: the automation emails whose time has come, once per registrant; the summary
+    counts those skipped because the contact unsubscribed."""
     from webapp.mail import automations
 
-    return automations.run_due()
+    return automations.run_due().as_dict()

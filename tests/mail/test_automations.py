@@ -26,10 +26,10 @@ def test_reminder_goes_out_once_when_its_time_comes(mail_app, order):
         event, name="Day before", trigger="before_start", delay_minutes=24 * 60, actor=None
     )
 
-    assert automations.run_due(now=event.starts_at - dt.timedelta(hours=25)) == 0
-    assert automations.run_due(now=event.starts_at - dt.timedelta(hours=23)) == 2
-    assert automations.run_due(now=event.starts_at - dt.timedelta(hours=22)) == 0  # never twice
-    assert automations.run_due(now=event.starts_at - dt.timedelta(hours=1)) == 0
+    assert automations.run_due(now=event.starts_at - dt.timedelta(hours=25)).sent == 0
+    assert automations.run_due(now=event.starts_at - dt.timedelta(hours=23)).sent == 2
+    assert automations.run_due(now=event.starts_at - dt.timedelta(hours=22)).sent == 0  # never twice
+    assert automations.run_due(now=event.starts_at - dt.timedelta(hours=1)).sent == 0
 
     messages = inbox.wait_for(2)
     assert sorted(m["Subject"].split(" — ")[0] for m in messages) == ["Reminder: Jakarta Tech Summit"] * 2
@@ -41,8 +41,8 @@ def test_late_registrant_still_gets_the_reminder_but_not_after_the_event(mail_ap
     app, inbox = mail_app
     event = order.event
     automations.create_automation(event, name="Soon", trigger="before_start", delay_minutes=60, actor=None)
-    assert automations.run_due(now=event.ends_at + dt.timedelta(minutes=1)) == 0
-    assert automations.run_due(now=event.starts_at - dt.timedelta(minutes=30)) == 2
+    assert automations.run_due(now=event.ends_at + dt.timedelta(minutes=1)).sent == 0
+    assert automations.run_due(now=event.starts_at - dt.timedelta(minutes=30)).sent == 2
 
 
 def test_paid_rule_waits_for_its_delay_and_skips_the_past(mail_app, order):
@@ -59,9 +59,9 @@ def test_paid_rule_waits_for_its_delay_and_skips_the_past(mail_app, order):
     order.paid_at = utcnow() - dt.timedelta(days=2)
     order.save()
 
-    assert automations.run_due(now=paid_at + dt.timedelta(minutes=119)) == 0
-    assert automations.run_due(now=paid_at + dt.timedelta(minutes=121)) == 1
-    assert automations.run_due(now=paid_at + dt.timedelta(minutes=300)) == 0
+    assert automations.run_due(now=paid_at + dt.timedelta(minutes=119)).sent == 0
+    assert automations.run_due(now=paid_at + dt.timedelta(minutes=121)).sent == 1
+    assert automations.run_due(now=paid_at + dt.timedelta(minutes=300)).sent == 0
     assert [m["To"] for m in inbox.wait_for(1)] == ["Citra Dewi <citra@example.org>"]
 
 
@@ -75,14 +75,14 @@ def test_checked_in_rule_and_canceled_registrants(mail_app, order):
     budi.checked_in_at, budi.canceled = now, True
     budi.save()
 
-    assert automations.run_due(now=now + dt.timedelta(minutes=1)) == 1
+    assert automations.run_due(now=now + dt.timedelta(minutes=1)).sent == 1
     assert [m["To"] for m in inbox.wait_for(1)] == ["Ana Putri <ana@example.org>"]
 
 
 def test_paused_automation_sends_nothing(mail_app, order):
     rule = automations.create_automation(order.event, name="R", trigger="before_start", delay_minutes=60, actor=None)
     automations.update_automation(rule, name="R", trigger="before_start", delay_minutes=60, active=False, actor=None)
-    assert automations.run_due(now=order.event.starts_at - dt.timedelta(minutes=10)) == 0
+    assert automations.run_due(now=order.event.starts_at - dt.timedelta(minutes=10)).sent == 0
 
 
 def test_a_unique_row_guards_against_a_second_worker(mail_app, order):
@@ -95,7 +95,7 @@ def test_a_unique_row_guards_against_a_second_worker(mail_app, order):
     original = automations.due_registrants
     automations.due_registrants = lambda a, now: due  # the stale list the other worker also saw
     try:
-        assert automations.run_automation(rule, order.event.starts_at - dt.timedelta(minutes=5)) == 1
+        assert automations.run_automation(rule, order.event.starts_at - dt.timedelta(minutes=5)).sent == 1
     finally:
         automations.due_registrants = original
     assert AutomationRun.select().where(AutomationRun.registrant == ana).count() == 1

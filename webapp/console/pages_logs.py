@@ -74,7 +74,11 @@ def mail_resend(message_id: int):
     from webapp.mail import service as mail
 
     message = mail.get_message(org_id(), message_id)
-    copy = mail.resend(message, actor=current_user)
+    try:
+        copy = mail.resend(message, actor=current_user)
+    except mail.NotResent as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("console.mail_message", message_id=message.id), code=303)
     flash(f"“{message.subject}” is queued again for {message.to_email}.", "success")
     return redirect(url_for("console.mail_message", message_id=copy.id), code=303)
 

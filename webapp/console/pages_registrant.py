@@ -59,9 +59,10 @@ def _registrant(event, registrant_id: int) -> Registrant:
 
 def _service_error_types():
     from webapp.mail.notify import NotAdmitted
+    from webapp.mail.service import NotResent
     from webapp.orders.service import OrderError
 
-    return (OrderError, NotAdmitted)
+    return (OrderError, NotAdmitted, NotResent)
 
 
 # -- adding ---------------------------------------------------------------------------------------

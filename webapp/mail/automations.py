@@ -1,18 +1,24 @@
 """Automations: an email per registrant, some time after a trigger (registered, paid, checked in)
 or some time before the event starts. A periodic task sends what is due; the unique
-(automation, registrant) run row makes each send happen once, whatever the retries or workers."""
+(automation, registrant) run row makes each send happen once, whatever the retries or workers.
+
+Automations are promotional: each email carries the contact's unsubscribe link, and a contact who
+unsubscribed (or bounced) gets none — their email is kept in the outbox as skipped, with the
+reason, and counted as skipped (webapp/mail/consent.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 import peewee as pw
 
 from webapp.accounts import audit
 from webapp.db import db, utcnow
 from webapp.events.models import Event
-from webapp.mail.models import AUTOMATION_TRIGGERS, Automation, AutomationRun, EmailTemplate
+from webapp.mail import consent
+from webapp.mail.models import AUTOMATION_TRIGGERS, Automation, AutomationRun, EmailTemplate, Outbox
 from webapp.orders.models import Order, Registrant
 
 log = logging.getLogger("rollcall.mail")
@@ -121,8 +127,12 @@ def describe(automation: Automation) -> str:
     return f"{amount} {TRIGGER_LABELS[automation.trigger]}"
 
 
-def sent_count(automation: Automation) -> int:
-    return AutomationRun.select().where(AutomationRun.automation == automation).count()
+def run_counts(automation: Automation) -> dict[str, int]:
+    """{"sent": n, "skipped": m}: emails written for this automation, and those of them kept
+    unsent because the contact unsubscribed."""
+    runs = AutomationRun.select().where(AutomationRun.automation == automation)
+    skipped = runs.join(Outbox, on=(AutomationRun.outbox_id == Outbox.id)).where(Outbox.state == "skipped").count()
+    return {"sent": runs.count() - skipped, "skipped": skipped}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,30 +179,73 @@ def due_registrants(automation: Automation, now: dt.datetime) -> list[Registrant
     return list(query.order_by(Registrant.id).limit(BATCH))
 
 
-def run_automation(automation: Automation, now: dt.datetime | None = None) -> int:
-    """Send the automation to every registrant it is due for; returns how many were sent."""
+@dataclass
+class RunSummary:
+    """What a run did: emails sent (queued for delivery), and emails skipped because the contact
+    unsubscribed or bounced (kept in the mail log as skipped)."""
+
+    sent: int = 0
+    skipped: int = 0
+
+    def __add__(self, other: RunSummary) -> RunSummary:
+        return RunSummary(self.sent + other.sent, self.skipped + other.skipped)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"sent": self.sent, "skipped": self.skipped}
+
+
+def _recipients(automation: Automation, registrants: list[Registrant]) -> dict[str, consent.Recipient]:
+    """Each due registrant's consent, in one query. Registrants whose contact sync has not run
+    yet are synced first: the unsubscribe link belongs to the contact."""
+    from webapp.contacts.service import sync_registrants
+
+    unsynced = [r.id for r in registrants if r.contact_id is None]
+    if unsynced:
+        sync_registrants(unsynced)
+    return consent.recipients(automation.organization_id, [r.email for r in registrants])
+
+
+def run_automation(automation: Automation, now: dt.datetime | None = None) -> RunSummary:
+    """Send the automation to every registrant it is due for, except contacts who unsubscribed
+    (their email is written as skipped). Each registrant is done once."""
+    from webapp.contacts.rules import normalize_email
     from webapp.mail.notify import send_to_registrant
 
     now = now or utcnow()
-    sent = 0
-    for registrant in due_registrants(automation, now):
+    summary = RunSummary()
+    due = due_registrants(automation, now)
+    if not due:
+        return summary
+    people = _recipients(automation, due)
+    for registrant in due:
+        address = normalize_email(registrant.email)
+        recipient = people.get(address) or consent.Recipient(address, "no_contact", None)
         try:
             with db.atomic():
                 run = AutomationRun.create(
                     organization=automation.organization_id, automation=automation, registrant=registrant
                 )
-                message = send_to_registrant(registrant, automation.slot, kind="automation")
+                message = send_to_registrant(
+                    registrant, automation.slot, kind="automation",
+                    unsubscribe_url=recipient.unsubscribe_url, skip_reason=recipient.skip_reason,
+                )  # fmt: skip
                 run.outbox_id = message.id
                 run.save()
         except pw.IntegrityError:
-            continue  # another worker sent this one
-        sent += 1
-    if sent:
-        log.info("automation %s sent to %d registrant(s)", automation.id, sent)
-    return sent
+            continue  # another worker did this one
+        if recipient.skip_reason:
+            summary.skipped += 1
+        else:
+            summary.sent += 1
+    if summary.sent or summary.skipped:
+        log.info(
+            "automation %s: sent to %d registrant(s), skipped %d (unsubscribed or bounced)",
+            automation.id, summary.sent, summary.skipped,
+        )  # fmt: skip
+    return summary
 
 
-def run_due(now: dt.datetime | None = None) -> int:
+def run_due(now: dt.datetime | None = None) -> RunSummary:
     """Every active automation of an event that is not over (with a day's grace)."""
     now = now or utcnow()
     automations = (
@@ -201,4 +254,4 @@ def run_due(now: dt.datetime | None = None) -> int:
         .where((Automation.active == True) & (Event.ends_at > now - dt.timedelta(days=1)))  # noqa: E712
         .order_by(Automation.id)
     )
-    return sum(run_automation(automation, now) for automation in automations)
+    return sum((run_automation(automation, now) for automation in automations), RunSummary())

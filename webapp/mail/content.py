@@ -179,28 +179,52 @@ def context_for(registrant, *, checkin=None) -> dict:
             "gate": (checkin.gate or "") if checkin else "",
         },
         "ticket_url": links.ticket_url(registrant),
+        "unsubscribe_url": "",  # set for promotional emails (automations)
     }
 
 
 def render_email(event, slot: str, lang: str, context: dict, parts: dict | None = None) -> dict[str, str]:
-    """The email for `slot` with these placeholder values; the HTML in the event's branded frame."""
+    """The email for `slot` with these placeholder values; the HTML in the event's branded frame.
+    With an `unsubscribe_url` in the context (promotional email), a template that does not link it
+    gets a footer with it."""
     rendered = sandbox.render(parts or template_parts(event, slot, lang), context)
+    footer = _unsubscribe_footer(context, lang)
+    if footer and context["unsubscribe_url"] not in rendered["text_body"]:
+        rendered["text_body"] = f"{rendered['text_body'].rstrip()}\n\n-- \n{footer['reason']}\n{footer['text']}\n"
     rendered["html_body"] = render_template(
         "email/mail/layout.html",
         body=rendered["html_body"],
         subject=rendered["subject"],
         org=event.organization,
         lang=lang,
+        unsubscribe=footer if footer and context["unsubscribe_url"] not in rendered["html_body"] else None,
     )
     return rendered
 
 
-def preview(event, parts: dict[str, str], lang: str) -> dict[str, str] | dict:
-    """What the email looks like with sample values for this event; {"errors": {...}} if broken."""
+def _unsubscribe_footer(context: dict, lang: str) -> dict[str, str] | None:
+    url = context.get("unsubscribe_url") or ""
+    if not url:
+        return None
+    texts = defaults.UNSUBSCRIBE_FOOTER.get(lang) or defaults.UNSUBSCRIBE_FOOTER["en"]
+    event_name = (context.get("event") or {}).get("name", "")
+    return {
+        "reason": texts["reason"].format(event=event_name),
+        "link": texts["link"],
+        "text": texts["text"].format(url=url),
+        "url": url,
+    }
+
+
+def preview(event, parts: dict[str, str], lang: str, slot: str = "preview") -> dict[str, str] | dict:
+    """What the email looks like with sample values for this event; {"errors": {...}} if broken.
+    A promotional `slot` (automation) shows its unsubscribe footer too."""
     errors = validate(parts)
     if errors:
         return {"errors": errors}
     context = sandbox.sample_values()
+    if not defaults.is_promotional_slot(slot):
+        context["unsubscribe_url"] = ""
     when = display.when(event, lang)
     context["event"].update(
         name=display.translated(event, "name", lang),

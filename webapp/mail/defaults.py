@@ -175,6 +175,25 @@ DEFAULTS: dict[str, dict[str, dict[str, str]]] = {
 }
 
 
+# Under every promotional email (automations) whose template does not link {{ unsubscribe_url }}.
+UNSUBSCRIBE_FOOTER = {
+    "en": {
+        "reason": "You get this email because you registered for {event}.",
+        "link": "Unsubscribe",
+        "text": "To get no more emails like this one: {url}",
+    },
+    "id": {
+        "reason": "Anda menerima email ini karena terdaftar di {event}.",
+        "link": "Berhenti berlangganan",
+        "text": "Agar tidak menerima email seperti ini lagi: {url}",
+    },
+}
+
+
+def is_promotional_slot(slot: str) -> bool:
+    return slot.startswith("automation:") or slot == "automation"
+
+
 def default_for(slot: str, lang: str) -> dict[str, str]:
     base = "automation" if slot.startswith("automation:") else slot
     texts = DEFAULTS[base]

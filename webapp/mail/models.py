@@ -9,7 +9,7 @@ from webapp.db import BaseModel, JSONField, OrgScoped, utcnow
 from webapp.events.models import Event
 from webapp.orders.models import Registrant
 
-OUTBOX_STATES = ("queued", "sending", "sent", "failed")
+OUTBOX_STATES = ("queued", "sending", "sent", "failed", "skipped")  # skipped: never sent, last_error says why
 
 
 class Outbox(BaseModel):
@@ -28,6 +28,7 @@ class Outbox(BaseModel):
     event_id = pw.IntegerField(null=True, index=True)
     registrant_id = pw.IntegerField(null=True, index=True)
     order_id = pw.IntegerField(null=True, index=True)
+    unsubscribe_url = pw.CharField(max_length=500, null=True)  # promotional mail: List-Unsubscribe
     state = pw.CharField(max_length=8, default="queued", choices=[(s, s) for s in OUTBOX_STATES])
     attempts = pw.IntegerField(default=0)
     last_error = pw.TextField(null=True)

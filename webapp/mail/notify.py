@@ -17,11 +17,18 @@ from webapp.tickets.service import admitted_registrants, is_admitted_order
 log = logging.getLogger("rollcall.mail")
 
 
-def send_to_registrant(registrant: Registrant, slot: str, *, kind: str, checkin=None, attach_ticket=False) -> Outbox:
-    """Render the event's `slot` template for this registrant and queue it."""
+def send_to_registrant(
+    registrant: Registrant, slot: str, *, kind: str, checkin=None, attach_ticket=False,
+    unsubscribe_url: str | None = None, skip_reason: str | None = None,
+) -> Outbox:  # fmt: skip
+    """Render the event's `slot` template for this registrant and queue it. Promotional email
+    (automations) passes the contact's `unsubscribe_url` (link in the body and List-Unsubscribe)
+    or a `skip_reason` (kept in the log as skipped, never sent)."""
     order, event = registrant.order, registrant.event
     lang = display.language(order.locale)
-    rendered = content.render_email(event, slot, lang, content.context_for(registrant, checkin=checkin))
+    context = content.context_for(registrant, checkin=checkin)
+    context["unsubscribe_url"] = unsubscribe_url or ""
+    rendered = content.render_email(event, slot, lang, context)
     attachments = []
     if attach_ticket:
         filename = f"ticket-{order.code}-{registrant.id}.pdf"
@@ -38,6 +45,8 @@ def send_to_registrant(registrant: Registrant, slot: str, *, kind: str, checkin=
         event_id=event.id,
         registrant_id=registrant.id,
         order_id=order.id,
+        unsubscribe_url=unsubscribe_url,
+        skip_reason=skip_reason,
         **content.sender(event),
     )
 

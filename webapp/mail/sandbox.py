@@ -41,6 +41,7 @@ PLACEHOLDERS: dict[str, dict[str, str] | str] = {
     "organization": {"name": "Organizer name", "email": "Organizer reply-to address"},
     "checkin": {"time": "Time of the check-in (check-in emails)", "gate": "Gate or device name"},
     "ticket_url": "Download link of the attendee's ticket PDF",
+    "unsubscribe_url": "Unsubscribe link (automations only; added at the bottom when the template leaves it out)",
 }
 
 TEMPLATE_FIELDS = ("subject", "html_body", "text_body")
@@ -183,4 +184,5 @@ def sample_values() -> dict:
         "organization": {"name": "Sample Organizer", "email": "hello@example.org"},
         "checkin": {"time": "1 Dec 2026, 08:55", "gate": "Main entrance"},
         "ticket_url": "https://example.org/o/x/tickets/1.pdf",
+        "unsubscribe_url": "https://example.org/u/sample",
     }

@@ -5,6 +5,10 @@ only after that commit (all the emails of one transaction go in one task, over o
 connection). Delivery claims the row (queued -> sending) before talking to the server, so two
 workers never send the same row, and a retry after a successful hand-off never happens.
 
+Promotional email (automations) follows the recipient's consent (webapp/mail/consent.py): it
+carries an unsubscribe link and List-Unsubscribe, and is kept as "skipped" — written, never
+sent — for a contact who unsubscribed or bounced.
+
 Senders: an address is used as From only when it is on a verified sending domain of the
 organization (and the mail is then DKIM-signed); otherwise the mail goes out from the instance's
 default sender, under the organization's name, with the wanted address as Reply-To.
@@ -23,7 +27,7 @@ from pathlib import Path
 
 from webapp.accounts import audit
 from webapp.db import db, on_commit, utcnow
-from webapp.mail import dkim_keys
+from webapp.mail import consent, dkim_keys
 from webapp.mail.domains import verified_domain
 from webapp.mail.models import OUTBOX_STATES, Outbox
 from webapp.runtime import settings
@@ -50,11 +54,15 @@ def queue_email(
     event_id: int | None = None,
     registrant_id: int | None = None,
     order_id: int | None = None,
+    unsubscribe_url: str | None = None,
+    skip_reason: str | None = None,
 ) -> Outbox:
     """Write the email to the outbox; it is delivered after the surrounding transaction commits.
 
     Attachments are {"filename", "content_type", "path"} (a file under instance/), or
-    {"ticket": "registrant:<id>" | "order:<id>"}: the ticket PDF as it is when the mail is sent."""
+    {"ticket": "registrant:<id>" | "order:<id>"}: the ticket PDF as it is when the mail is sent.
+    `unsubscribe_url`: sent as List-Unsubscribe (promotional mail). `skip_reason`: the email must
+    not go out (the recipient unsubscribed): it is kept as "skipped" with that reason, for the log."""
     config = settings()
     default_name, default_email = email.utils.parseaddr(config.mail_from)
     if from_name is None:
@@ -82,8 +90,14 @@ def queue_email(
         event_id=event_id,
         registrant_id=registrant_id,
         order_id=order_id,
+        unsubscribe_url=unsubscribe_url,
+        state="skipped" if skip_reason else "queued",
+        last_error=skip_reason,
     )
-    _deliver_after_commit(message.id)
+    if skip_reason:
+        log.info("mail %s (%s) to %s skipped: %s", message.id, kind, to_email, skip_reason)
+    else:
+        _deliver_after_commit(message.id)
     return message
 
 
@@ -110,7 +124,12 @@ def _deliver_after_commit(message_id: int) -> None:
 
 
 def requeue(message: Outbox) -> Outbox:
-    """Send a message again as a new outbox row (resend), keeping the old one in the log."""
+    """Send a message again as a new outbox row (resend), keeping the old one in the log. A
+    promotional one follows the recipient's consent as it is now (kept as skipped otherwise)."""
+    unsubscribe_url, skip_reason = message.unsubscribe_url, None
+    if consent.is_promotional(message.kind) and message.organization_id:
+        recipient = consent.recipient(message.organization_id, message.to_email)
+        unsubscribe_url, skip_reason = recipient.unsubscribe_url or unsubscribe_url, recipient.skip_reason
     return queue_email(
         kind=message.kind,
         to_email=message.to_email,
@@ -126,11 +145,22 @@ def requeue(message: Outbox) -> Outbox:
         event_id=message.event_id,
         registrant_id=message.registrant_id,
         order_id=message.order_id,
+        unsubscribe_url=unsubscribe_url,
+        skip_reason=skip_reason,
     )
 
 
+class NotResent(ValueError):
+    """The email cannot be sent again: its recipient unsubscribed from this kind of email."""
+
+
 def resend(message: Outbox, *, actor, actor_label: str | None = None) -> Outbox:
-    """An operator sends an email of the log again (a new row; the old one stays as it was)."""
+    """An operator sends an email of the log again (a new row; the old one stays as it was).
+    A promotional email to a contact who unsubscribed is refused (NotResent)."""
+    if consent.is_promotional(message.kind) and message.organization_id:
+        reason = consent.recipient(message.organization_id, message.to_email).skip_reason
+        if reason:
+            raise NotResent(reason)
     with db.atomic():
         copy = requeue(message)
         if message.organization_id:
@@ -203,6 +233,9 @@ def build_message(row: Outbox) -> EmailMessage:
         msg["Reply-To"] = row.reply_to
     msg["Subject"] = row.subject
     msg["Auto-Submitted"] = "auto-generated"
+    if row.unsubscribe_url:
+        msg["List-Unsubscribe"] = f"<{row.unsubscribe_url}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # our /u/<token> takes the POST
     msg.set_content(row.text_body)
     if row.html_body:
         msg.add_alternative(row.html_body, subtype="html")
@@ -285,7 +318,8 @@ def _connect(smtp) -> smtplib.SMTP:
 
 def deliver(message_id: int, *, session: SmtpSession | None = None) -> str:
     """Hand one outbox row to the SMTP server. Returns the row's state afterwards ("skipped" when
-    it was not ours to send: already sent, taken by another worker, or not due)."""
+    it was not ours to send: already sent, taken by another worker, or not due — or when its
+    recipient unsubscribed from promotional mail meanwhile, which the row then says)."""
     config = settings()
     if config.smtp is None:
         _keep(message_id)
@@ -295,6 +329,8 @@ def deliver(message_id: int, *, session: SmtpSession | None = None) -> str:
             return deliver(message_id, session=own)
     row = claim(message_id)
     if row is None:
+        return "skipped"
+    if _withdrawn(row):
         return "skipped"
     try:
         data = render_bytes(row)
@@ -319,6 +355,18 @@ def deliver_many(message_ids: list[int]) -> dict[str, int]:
             state = deliver(message_id, session=session)
             counts[state] = counts.get(state, 0) + 1
     return counts
+
+
+def _withdrawn(row: Outbox) -> bool:
+    """A promotional email whose recipient unsubscribed after it was queued: skip it (and say so)."""
+    if not consent.is_promotional(row.kind) or not row.organization_id:
+        return False
+    reason = consent.recipient(row.organization_id, row.to_email).skip_reason
+    if reason is None:
+        return False
+    Outbox.update(state="skipped", last_error=reason).where(Outbox.id == row.id).execute()
+    log.info("mail %s (%s) to %s skipped: %s", row.id, row.kind, row.to_email, reason)
+    return True
 
 
 def _keep(message_id: int) -> None:

@@ -143,7 +143,7 @@ def console_template(event_id: int, slot: str, lang: str):
         else:
             flash("Template saved.", "success")
             return redirect(url_for("mail.console_template", event_id=event.id, slot=slot, lang=lang), 303)
-    preview = content.preview(event, _parts(form), lang)
+    preview = content.preview(event, _parts(form), lang, slot=slot)
     return render_template(
         "console/mail/template.html",
         event=event,
@@ -177,7 +177,7 @@ def template_preview(event_id: int, slot: str, lang: str):
     if lang not in content.LANGUAGES:
         abort(404)
     form = TemplateForm()
-    return render_template("console/mail/_preview.html", preview=content.preview(event, _parts(form), lang))
+    return render_template("console/mail/_preview.html", preview=content.preview(event, _parts(form), lang, slot=slot))
 
 
 @bp.route("/events/<int:event_id>/emails/<slot>/<lang>/reset", methods=["POST"])
@@ -216,7 +216,7 @@ def console_automations(event_id: int):
                 303,
             )
     rows = [
-        {"automation": a, "describe": automations.describe(a), "sent": automations.sent_count(a)}
+        {"automation": a, "describe": automations.describe(a), **automations.run_counts(a)}
         for a in automations.automations_for(event)
     ]
     return render_template(
