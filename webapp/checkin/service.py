@@ -26,7 +26,7 @@ from webapp.catalog.models import Product
 from webapp.checkin import queries
 from webapp.checkin.lists import default_list
 from webapp.checkin.models import Attendance, Checkin, CheckinList
-from webapp.db import db, write_transaction
+from webapp.db import db, write_transaction, writer_turn
 from webapp.events.models import Event
 from webapp.orders.i18n import _
 from webapp.orders.models import Order, Registrant
@@ -103,7 +103,7 @@ def redeem(
 
     scan = _Scan(event, checkin_list, normalize_scanned(secret or "")[:64], gate, user, nonce, kind, force_reason)
     try:
-        with write_transaction():
+        with writer_turn(), write_transaction():
             return scan.run()
     except pw.IntegrityError:
         # This nonce is in the log already (a retry, or a concurrent twin that committed first):
