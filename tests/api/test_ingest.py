@@ -17,6 +17,7 @@ from webapp.contacts import ingest
 from webapp.contacts.ingest_models import EVENT_TYPES, IncomingEvent
 from webapp.contacts.models import Activity, Contact, Label
 from webapp.contacts.service import labels_of
+from webapp.db import is_postgres
 
 
 @pytest.fixture(autouse=True)
@@ -435,4 +436,29 @@ def test_events_not_processed_yet_answer_pending(api, org, monkeypatch):
     assert {e["status"] for e in answer.json["events"]} == {"pending"}
     assert api.post("/client/events", {"type": "cart", "email": "a@example.org"}).json["status"] == "pending"
     assert ingest.process_pending() == 61
+    assert not IncomingEvent.select().where(IncomingEvent.status != "processed").exists()
+
+
+def test_processing_pauses_between_full_batches_only_while_events_arrive(org, monkeypatch):
+    for n in range(5):
+        IncomingEvent.create(
+            organization=org.id, type="cart", email=f"p{n}@example.org", occurred_at=dt.datetime(2026, 1, 1)
+        )
+    monkeypatch.setattr(ingest, "BATCH_SIZE", 2)
+    pauses = []
+    monkeypatch.setattr(ingest.time, "sleep", pauses.append)
+    assert ingest.process_pending() == 5
+    assert pauses == []  # nothing arrived meanwhile: no reason to leave the lock to anyone
+
+    for n in range(5):
+        IncomingEvent.create(
+            organization=org.id, type="cart", email=f"q{n}@example.org", occurred_at=dt.datetime(2026, 1, 1)
+        )
+    arrivals = iter(range(100))
+    monkeypatch.setattr(ingest, "_newest_id", lambda: next(arrivals))  # the API stores events all along
+    assert ingest.process_pending() == 5
+    if is_postgres():
+        assert pauses == []  # row locks: the API never waits for processing
+    else:
+        assert len(pauses) == 2 and all(0 <= p <= ingest.MAX_PAUSE for p in pauses)
     assert not IncomingEvent.select().where(IncomingEvent.status != "processed").exists()

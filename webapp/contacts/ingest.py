@@ -248,12 +248,13 @@ def process_pending(time_budget: float = TIME_BUDGET) -> int:
 
     One run at a time per process: a second worker thread would only queue for the same write
     lock (SQLite) or the same CPU, and waits here instead, then takes what is left. On SQLite,
-    after a full batch the run pauses as long as the batch held the write lock: the API's
-    inserts, which wait for that lock by polling, find it free between batches rather than
-    queueing behind a worker that always wants it again."""
+    while events keep arriving, the run pauses after a full batch as long as the batch held the
+    write lock: the API's inserts wait for that lock by polling, and would otherwise find it
+    taken again at once, batch after batch."""
     with _processing:
         started = time.monotonic()
         handled = 0
+        newest = _newest_id()
         while time.monotonic() - started < time_budget:
             rows = claim(BATCH_SIZE)
             if not rows:
@@ -262,8 +263,15 @@ def process_pending(time_budget: float = TIME_BUDGET) -> int:
             process_batch(rows)
             handled += len(rows)
             if len(rows) == BATCH_SIZE and not is_postgres():
-                time.sleep(min(time.monotonic() - batch_started, MAX_PAUSE))
+                arrived = _newest_id()
+                if arrived != newest:
+                    newest = arrived
+                    time.sleep(min(time.monotonic() - batch_started, MAX_PAUSE))
         return handled
+
+
+def _newest_id() -> int | None:
+    return db.execute_sql('SELECT MAX("id") FROM "incoming_event"').fetchone()[0]
 
 
 def more_pending() -> bool:
