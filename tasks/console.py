@@ -1,4 +1,4 @@
-"""Console jobs: CSV imports and bulk actions over many registrants; the sweep for stalled ones."""
+"""Console jobs: CSV imports, bulk actions and large exports; the sweeps for stalled jobs and old files."""
 
 from __future__ import annotations
 
@@ -24,6 +24,14 @@ def run_bulk_job(job_id: int) -> None:
     bulk.run_job(job_id)
 
 
+@huey.task()
+@with_db
+def run_export_job(job_id: int) -> None:
+    from webapp.console import export_jobs
+
+    export_jobs.run_job(job_id)
+
+
 @huey.periodic_task(crontab(minute="*"))
 @with_db
 def recover_stalled_jobs() -> dict:
@@ -34,10 +42,11 @@ def recover_stalled_jobs() -> dict:
     return vars(jobs.recover_stalled())
 
 
-@huey.periodic_task(crontab(hour="3", minute="17"))
+@huey.periodic_task(crontab(minute="17"))
 @with_db
-def forget_old_import_files() -> int:
-    """Every night: uploaded CSV files older than a week are deleted."""
-    from webapp.console import imports
+def forget_old_files() -> int:
+    """Every hour: uploaded CSV files older than a week and export files older than a day are
+    deleted (the jobs stay as history)."""
+    from webapp.console import export_jobs, imports
 
-    return imports.forget_old_files()
+    return imports.forget_old_files() + export_jobs.forget_old_files()

@@ -210,13 +210,27 @@ def _xlsx_cell(sheet, value):
     return cell
 
 
-def xlsx_bytes(table: Table) -> bytes:
+def write_xlsx(table: Table, target) -> None:
+    """The workbook, written to `target` (a path or a binary file); rows go through a temporary
+    file as they come (openpyxl's write-only mode), not into memory."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(table.title)
     sheet.freeze_panes = "A2"
     sheet.append([_xlsx_cell(sheet, h) for h in table.headers])
     for row in table.rows:
         sheet.append([_xlsx_cell(sheet, v) for v in row])
+    workbook.save(target)
+
+
+def xlsx_bytes(table: Table) -> bytes:
     out = io.BytesIO()
-    workbook.save(out)
+    write_xlsx(table, out)
     return out.getvalue()
+
+
+def row_count(kind: str, org_id: int, event: Event) -> int:
+    """How many rows the export of `kind` has (one COUNT on the event's index)."""
+    from webapp.checkin.models import Checkin
+
+    model = {"registrants": Registrant, "orders": Order, "checkins": Checkin}[kind]
+    return model.select().where((model.organization == org_id) & (model.event == event.id)).count()

@@ -1,7 +1,8 @@
 """Console jobs that outlive their worker: claiming, heartbeats, and the sweep for stalled jobs.
 
 A worker claims a queued job (`claim`), then saves its progress with `checkpoint` in the same
-transaction as the work that progress counts: an import batch, one registrant of a bulk action.
+transaction as the work that progress counts: an import batch, one registrant of a bulk action
+(an export only reads, so a resumed one simply starts over).
 So after a crash the saved progress says exactly what was done, and a resumed run carries on
 from there without doing anything twice (a resent ticket is not sent again). Every checkpoint is
 a heartbeat. A running job without one for STALL_AFTER is stalled: `recover_stalled` (a periodic
@@ -141,7 +142,7 @@ def _why_not_resumable(job: ConsoleJob) -> str | None:
 
 def _enqueue(job: ConsoleJob) -> None:
     from tasks.base import enqueue_after_commit
-    from tasks.console import run_bulk_job, run_import_job
+    from tasks.console import run_bulk_job, run_export_job, run_import_job
 
-    task = {"import": run_import_job, "bulk": run_bulk_job}[job.kind]
+    task = {"import": run_import_job, "bulk": run_bulk_job, "export": run_export_job}[job.kind]
     enqueue_after_commit(task, job.id)

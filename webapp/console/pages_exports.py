@@ -1,12 +1,15 @@
-"""Exports of an event's registrants, orders and check-ins (CSV streamed, XLSX built in one go)."""
+"""Exports of an event's registrants, orders and check-ins: small ones straight from the request
+(CSV streamed, XLSX in one go), large ones as a job with a progress bar and a file to download
+(webapp.console.export_jobs)."""
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, stream_with_context
+from flask import Response, abort, flash, redirect, render_template, send_file, stream_with_context, url_for
+from flask_login import current_user
 
-from webapp.console import exports
+from webapp.console import export_jobs, exports
 from webapp.console.blueprint import bp, event_or_404
-from webapp.db import utcnow
+from webapp.console.models import ConsoleJob
 from webapp.security import org_id, role_required
 
 
@@ -14,23 +17,64 @@ from webapp.security import org_id, role_required
 @role_required("manager")
 def exports_page(event_id: int):
     event = event_or_404(event_id)
-    return render_template("console/exports.html", event=event, kinds=exports.KINDS)
+    counts = {kind: exports.row_count(kind, org_id(), event) for kind in exports.KINDS}
+    return render_template(
+        "console/exports.html",
+        event=event,
+        kinds=exports.KINDS,
+        counts=counts,
+        direct_limit=export_jobs.DIRECT_LIMIT,
+        recent=export_jobs.recent(org_id(), event),
+        keep_hours=export_jobs.KEEP_HOURS,
+    )
+
+
+def _known(kind: str, fmt: str) -> None:
+    if kind not in exports.KINDS or fmt not in exports.FORMATS:
+        abort(404)
 
 
 @bp.route("/events/<int:event_id>/exports/<kind>.<fmt>")
 @role_required("manager")
 def export_download(event_id: int, kind: str, fmt: str):
     event = event_or_404(event_id)
-    if kind not in exports.KINDS or fmt not in exports.FORMATS:
-        abort(404)
+    _known(kind, fmt)
+    if export_jobs.runs_as_job(kind, fmt, org_id(), event):
+        flash(f"{exports.KINDS[kind]} has too many rows to download at once: prepare the file below.", "error")
+        return redirect(url_for("console.exports", event_id=event.id), code=303)
     table = exports.table_for(kind, org_id(), event)
-    filename = f"{event.slug}-{kind}-{utcnow():%Y%m%d-%H%M}.{fmt}"
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
+    name = export_jobs.filename(event, kind, fmt)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
     if fmt == "csv":
         body = stream_with_context(exports.csv_chunks(table))
-        return Response(body, mimetype="text/csv", headers={**headers, "Content-Type": "text/csv; charset=utf-8"})
-    return Response(
-        exports.xlsx_bytes(table),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers=headers,
+        return Response(body, headers={**headers, "Content-Type": export_jobs.MIMETYPES["csv"]})
+    return Response(exports.xlsx_bytes(table), mimetype=export_jobs.MIMETYPES["xlsx"], headers=headers)
+
+
+@bp.route("/events/<int:event_id>/exports/<kind>.<fmt>", methods=["POST"])
+@role_required("manager")
+def export_start(event_id: int, kind: str, fmt: str):
+    event = event_or_404(event_id)
+    _known(kind, fmt)
+    job = export_jobs.start(org_id(), event, kind, fmt, actor=current_user)
+    return redirect(url_for("console.job_progress", job_id=job.id), code=303)
+
+
+@bp.route("/exports/<int:job_id>/file")
+@role_required("manager")
+def export_file(job_id: int):
+    """A finished export's file, for the managers of its organization (another's id: 404)."""
+    job = ConsoleJob.get(
+        (ConsoleJob.id == job_id) & (ConsoleJob.organization == org_id()) & (ConsoleJob.kind == "export")
     )
+    event_or_404(job.event_id)
+    path = export_jobs.job_file(job)
+    if path is None:
+        gone = f"This export is not ready, or its file was deleted {export_jobs.KEEP_HOURS} hours after it was made."
+        abort(404, gone + " Export again.")
+    fmt = job.params["format"]
+    response = send_file(
+        path, mimetype=export_jobs.MIMETYPES[fmt], as_attachment=True, download_name=job.params["filename"], max_age=0
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,173 @@
+"""Large exports as console jobs: the file is written by a worker under instance/exports/, with a
+progress bar, then downloaded by the organization's managers until it is deleted (KEEP_FILES).
+
+Measured on a 2-core machine (CPU time per registrant row, answers included): CSV 0.13 ms,
+XLSX 0.35 ms. 100,000 registrants are ~12 s (CSV) and ~35 s (XLSX) of CPU, which a web thread
+would spend holding the GIL of its worker, slowing every other request that worker serves (door
+scans included). So a web request spends at most ~2 s on an export: above DIRECT_LIMIT rows it
+runs as a job. Smaller exports stay direct (streamed CSV, XLSX in one go): one click, no wait.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from peewee import JOIN
+
+from webapp.accounts.models import User
+from webapp.console import exports, jobs
+from webapp.console.models import ConsoleJob
+from webapp.db import utcnow
+from webapp.events.models import Event
+from webapp.runtime import settings
+
+log = logging.getLogger("rollcall.console")
+
+DIRECT_LIMIT = {"csv": 15_000, "xlsx": 5_000}  # rows; more run as a job (see above)
+KEEP_HOURS = 24  # exports hold personal data: kept a day, then deleted
+KEEP_FILES = dt.timedelta(hours=KEEP_HOURS)
+HEARTBEAT_ROWS = 1_000
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class ExportError(ValueError):
+    """The export cannot start; the message is for the operator."""
+
+
+def runs_as_job(kind: str, fmt: str, org_id: int, event: Event) -> bool:
+    return exports.row_count(kind, org_id, event) > DIRECT_LIMIT[fmt]
+
+
+def filename(event: Event, kind: str, fmt: str) -> str:
+    return f"{event.slug}-{kind}-{utcnow():%Y%m%d-%H%M}.{fmt}"
+
+
+def _exports_dir() -> Path:
+    path = settings().instance_dir / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def job_file(job: ConsoleJob) -> Path | None:
+    """The finished file of an export job, if it is still there."""
+    name = job.params.get("path")
+    if job.kind != "export" or job.state != "done" or not name:
+        return None
+    path = _exports_dir() / Path(name).name
+    return path if path.is_file() else None
+
+
+def start(org_id: int, event: Event, kind: str, fmt: str, *, actor: User | None) -> ConsoleJob:
+    """Queue the export (or give the same export already under way, so a double click makes one)."""
+    if kind not in exports.KINDS or fmt not in exports.FORMATS:
+        raise ExportError("Choose what to export and the format.")
+    params = {"table": kind, "format": fmt}
+    for job in ConsoleJob.select().where(
+        (ConsoleJob.organization == org_id)
+        & (ConsoleJob.event == event.id)
+        & (ConsoleJob.kind == "export")
+        & ConsoleJob.state.in_(("queued", "running"))
+    ):
+        if {k: job.params.get(k) for k in params} == params:
+            return job
+    job = ConsoleJob.create(
+        organization=org_id,
+        event=event,
+        user=actor,
+        kind="export",
+        state="queued",
+        total=exports.row_count(kind, org_id, event),
+        params={**params, "path": f"{uuid.uuid4().hex}.{fmt}", "filename": filename(event, kind, fmt)},
+    )
+    from tasks.base import enqueue_after_commit
+    from tasks.console import run_export_job
+
+    enqueue_after_commit(run_export_job, job.id)
+    return job
+
+
+def run_job(job_id: int) -> None:
+    """The task's body. A resumed export (its worker died) starts over: it only reads."""
+    job = jobs.claim(job_id)
+    if job is None:
+        return
+    part = _exports_dir() / f"{Path(job.params['path']).name}.{job.runs}.part"
+    try:
+        _run(job, part)
+    except jobs.JobLost:
+        log.warning("export job %s was resumed by another worker; this run stops", job.id)
+    except Exception as exc:
+        log.exception("export job %s failed", job.id)
+        jobs.fail(job, f"The export could not be written: {exc}")
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _run(job: ConsoleJob, part: Path) -> None:
+    event = Event.get_by_id(job.event_id)
+    kind, fmt = job.params["table"], job.params["format"]
+    total = exports.row_count(kind, job.organization_id, event)
+    jobs.checkpoint(job, total=total, processed=0)
+    table = exports.table_for(kind, job.organization_id, event)
+    written = [0]
+    table.rows = _counting(job, table.rows, written)
+    if fmt == "csv":
+        with part.open("wb") as out:
+            for chunk in exports.csv_chunks(table):
+                out.write(chunk)
+    else:
+        exports.write_xlsx(table, part)
+    # A complete file replaces the target in one step: a run that lost the job meanwhile can
+    # only put a complete export of the same table there, never half a file.
+    part.replace(_exports_dir() / Path(job.params["path"]).name)
+    jobs.finish(job, processed=written[0], total=max(total, written[0]))
+
+
+def _counting(job: ConsoleJob, rows: Iterable[list], written: list[int]) -> Iterator[list]:
+    """The rows, with progress and a heartbeat saved every HEARTBEAT_ROWS."""
+    for row in rows:
+        yield row
+        written[0] += 1
+        if written[0] % HEARTBEAT_ROWS == 0:
+            jobs.checkpoint(job, processed=written[0])
+
+
+def recent(org_id: int, event: Event, limit: int = 10) -> list[ConsoleJob]:
+    """The event's latest exports, with who started them."""
+    return list(
+        ConsoleJob.select(ConsoleJob, User)
+        .join(User, JOIN.LEFT_OUTER)
+        .where((ConsoleJob.organization == org_id) & (ConsoleJob.event == event.id) & (ConsoleJob.kind == "export"))
+        .order_by(ConsoleJob.id.desc())
+        .limit(limit)
+    )
+
+
+def forget_old_files(now: dt.datetime | None = None) -> int:
+    """Delete the files of exports finished more than KEEP_FILES ago (the job stays as history),
+    and parts a dead worker left behind; returns how many exports lost their file."""
+    cutoff = (now or utcnow()) - KEEP_FILES
+    removed = 0
+    old = ConsoleJob.select().where(
+        (ConsoleJob.kind == "export") & ConsoleJob.state.in_(("done", "failed")) & (ConsoleJob.finished_at < cutoff)
+    )
+    for job in old:
+        name = job.params.get("path")
+        if not name:
+            continue
+        (_exports_dir() / Path(name).name).unlink(missing_ok=True)
+        job.params = {**job.params, "path": None}
+        job.save(only=[ConsoleJob.params])
+        removed += 1
+    stale = cutoff.replace(tzinfo=dt.UTC).timestamp()
+    for part in _exports_dir().glob("*.part"):
+        if part.stat().st_mtime < stale:
+            part.unlink(missing_ok=True)
+    return removed
