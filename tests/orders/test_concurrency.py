@@ -3,11 +3,8 @@
 import secrets
 import threading
 
-import pytest
 from werkzeug.datastructures import MultiDict
 
-from tasks import huey
-from tests.conftest import make_test_app
 from tests.factories.accounts import make_org
 from tests.factories.catalog import make_product
 from tests.factories.events import make_event
@@ -15,21 +12,7 @@ from webapp.db import db
 from webapp.orders import checkout
 from webapp.orders.models import Order, Registrant
 
-BUYERS = 16
-
-
-@pytest.fixture
-def threaded_app(database_url, tmp_path):
-    app = make_test_app(tmp_path, database_url, ENVIRON={"ROLLCALL_DB_POOL_SIZE": str(BUYERS + 4)})
-    huey.immediate = False  # side effects queue up instead of running inside the racing threads
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        yield app
-        if not db.is_closed():
-            db.close()
-    huey.immediate = True
-    if hasattr(db.obj, "close_all"):
-        db.obj.close_all()
+BUYERS = 16  # at most conftest.RACERS
 
 
 def _race(app, event, choices: list[dict], *, buyer_email: str = "") -> list[str]:
