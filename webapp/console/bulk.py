@@ -194,19 +194,7 @@ def start_job(
     params = {"action": action, "label": label.strip(), "filters": filters.to_dict()}
     if ids is not None:
         params["ids"] = sorted(set(ids))
-    job = ConsoleJob.create(
-        organization=org_id,
-        event=event,
-        user=actor,
-        kind="bulk",
-        state="queued",
-        params=params,
-    )
-    from tasks.base import enqueue_after_commit
-    from tasks.console import run_bulk_job
-
-    enqueue_after_commit(run_bulk_job, job.id)
-    return job
+    return jobs.queue(org_id, event, "bulk", params, user=actor)
 
 
 def run_job(job_id: int) -> None:

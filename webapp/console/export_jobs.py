@@ -77,20 +77,8 @@ def start(org_id: int, event: Event, kind: str, fmt: str, *, actor: User | None)
     ):
         if {k: job.params.get(k) for k in params} == params:
             return job
-    job = ConsoleJob.create(
-        organization=org_id,
-        event=event,
-        user=actor,
-        kind="export",
-        state="queued",
-        total=exports.row_count(kind, org_id, event),
-        params={**params, "path": f"{uuid.uuid4().hex}.{fmt}", "filename": filename(event, kind, fmt)},
-    )
-    from tasks.base import enqueue_after_commit
-    from tasks.console import run_export_job
-
-    enqueue_after_commit(run_export_job, job.id)
-    return job
+    params.update(path=f"{uuid.uuid4().hex}.{fmt}", filename=filename(event, kind, fmt))
+    return jobs.queue(org_id, event, "export", params, user=actor, total=exports.row_count(kind, org_id, event))
 
 
 def run_job(job_id: int) -> None:

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 
 from peewee import fn
 
+from webapp.accounts.models import User
 from webapp.console.models import STALL_AFTER, ConsoleJob
 from webapp.db import db, utcnow
+from webapp.events.models import Event
 
 log = logging.getLogger("rollcall.console")
 
@@ -101,7 +103,7 @@ def recover_stalled(now: dt.datetime | None = None) -> SweepResult:
             else:
                 changed = ConsoleJob.update(state="queued", heartbeat_at=now).where(still).execute()
                 if changed:
-                    _enqueue(job)
+                    enqueue(job)
                     result.resumed += 1
                     log.warning("console job %s stalled after %s of %s; resuming it", job.id, job.processed, job.total)
     waiting = ConsoleJob.select().where(
@@ -114,7 +116,7 @@ def recover_stalled(now: dt.datetime | None = None) -> SweepResult:
                 .where((ConsoleJob.id == job.id) & (ConsoleJob.state == "queued"))
                 .execute()
             ):
-                _enqueue(job)
+                enqueue(job)
                 result.requeued += 1
     return result
 
@@ -140,7 +142,17 @@ def _why_not_resumable(job: ConsoleJob) -> str | None:
     return None
 
 
-def _enqueue(job: ConsoleJob) -> None:
+def queue(org_id: int, event: Event, kind: str, params: dict, *, user: User | None, total: int = 0) -> ConsoleJob:
+    """A new job, handed to its task once the surrounding transaction commits."""
+    job = ConsoleJob.create(
+        organization=org_id, event=event, user=user, kind=kind, state="queued", total=total, params=params
+    )
+    enqueue(job)
+    return job
+
+
+def enqueue(job: ConsoleJob) -> None:
+    """Hand the job to the task of its kind, after the surrounding transaction commits."""
     from tasks.base import enqueue_after_commit
     from tasks.console import run_bulk_job, run_export_job, run_import_job
 
