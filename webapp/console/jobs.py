@@ -90,24 +90,27 @@ def recover_stalled(now: dt.datetime | None = None) -> SweepResult:
     cutoff = now - STALL_AFTER
     result = SweepResult()
     last_sign = fn.COALESCE(ConsoleJob.heartbeat_at, ConsoleJob.started_at, ConsoleJob.created_at)
-    stalled = ConsoleJob.select().where((ConsoleJob.state == "running") & (last_sign < cutoff))
+    # Read before acting: in immediate mode (tests) a resumed job runs inside the loop.
+    stalled = list(ConsoleJob.select().where((ConsoleJob.state == "running") & (last_sign < cutoff)))
     for job in stalled:
         reason = _why_not_resumable(job)
         with db.atomic():
             # Only if it is still the same stalled run: a heartbeat since, and it is left alone.
             still = _owned(job) & (last_sign < cutoff)
             if reason:
-                changed = ConsoleJob.update(state="failed", error=reason, finished_at=now).where(still).execute()
-                result.failed += changed
-                log.warning("console job %s stalled and cannot resume: %s", job.id, reason)
+                if ConsoleJob.update(state="failed", error=reason, finished_at=now).where(still).execute():
+                    result.failed += 1
+                    log.warning("console job %s stalled and cannot resume: %s", job.id, reason)
             else:
                 changed = ConsoleJob.update(state="queued", heartbeat_at=now).where(still).execute()
                 if changed:
                     enqueue(job)
                     result.resumed += 1
                     log.warning("console job %s stalled after %s of %s; resuming it", job.id, job.processed, job.total)
-    waiting = ConsoleJob.select().where(
-        (ConsoleJob.state == "queued") & (fn.COALESCE(ConsoleJob.heartbeat_at, ConsoleJob.created_at) < cutoff)
+    waiting = list(
+        ConsoleJob.select().where(
+            (ConsoleJob.state == "queued") & (fn.COALESCE(ConsoleJob.heartbeat_at, ConsoleJob.created_at) < cutoff)
+        )
     )
     for job in waiting:
         with db.atomic():
