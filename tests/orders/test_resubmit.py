@@ -1,8 +1,9 @@
-"""A registration form sent more than once makes one order, and an order code that is taken is
-drawn again."""
+"""A registration form sent more than once makes one order, an order code that is taken is drawn
+again, and latecomers to a sold-out ticket are refused without queuing for the write lock."""
 
 import secrets
 import threading
+import time
 
 from werkzeug.datastructures import MultiDict
 
@@ -10,9 +11,8 @@ from tests.factories.accounts import make_org
 from tests.factories.catalog import make_coupon, make_product
 from tests.factories.events import make_event
 from tests.orders.helpers import form, register_url
-from tests.orders.test_concurrency import threaded_app  # noqa: F401 - the fixture
 from webapp.catalog.models import Coupon
-from webapp.db import db
+from webapp.db import db, write_transaction
 from webapp.events.models import Event
 from webapp.orders import checkout
 from webapp.orders.models import Order, OrderItem, Registrant
@@ -59,7 +59,7 @@ def test_an_order_code_already_taken_is_drawn_again(app, monkeypatch):
     assert Registrant.select().where(Registrant.order == second.id).get().email == "budi@example.org"
 
 
-def test_one_form_sent_from_many_tabs_at_once_makes_one_order(threaded_app):  # noqa: F811
+def test_one_form_sent_from_many_tabs_at_once_makes_one_order(threaded_app):
     event = make_event(make_org())
     ticket = make_product(event, quota=100)
     data = form({ticket: 1}, checkout_token=secrets.token_urlsafe(24))
@@ -88,3 +88,36 @@ def test_one_form_sent_from_many_tabs_at_once_makes_one_order(threaded_app):  # 
     assert len({order.id for order, _ in answers}) == 1
     assert sum(created for _, created in answers) == 1
     assert Order.select().count() == 1 and Registrant.select().count() == 1
+
+
+def test_latecomers_to_a_sold_out_ticket_are_refused_without_waiting_for_the_write_lock(threaded_app):
+    event = make_event(make_org())
+    ticket = make_product(event, quota=1)
+    client = threaded_app.test_client()
+    assert client.post(register_url(event), data=form({ticket: 1})).status_code == 303
+    holding, release = threading.Event(), threading.Event()
+
+    def writer_holding_the_lock() -> None:  # another buyer's checkout in the middle of its transaction
+        with threaded_app.app_context():
+            db.connect(reuse_if_open=True)
+            try:
+                with write_transaction():  # SQLite: the write lock; PostgreSQL: the event row's lock
+                    Event.update(updated_at=Event.updated_at).where(Event.id == event.id).execute()
+                    holding.set()
+                    release.wait(timeout=8)
+            finally:
+                db.close()
+
+    thread = threading.Thread(target=writer_holding_the_lock)
+    thread.start()
+    try:
+        assert holding.wait(timeout=10)
+        started = time.monotonic()
+        response = client.post(register_url(event), data=form({ticket: 1}, buyer_email="late@example.org"))
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert response.status_code == 422 and "Sold out" in response.get_data(as_text=True)
+    assert waited < 5  # the write lock was held all along: the answer did not queue behind it
+    assert Order.select().count() == 1

@@ -14,6 +14,8 @@ UPDATE), so the check and the caller's inserts that follow commit together or no
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import peewee as pw
 
 from webapp.catalog.models import Product
@@ -45,7 +47,8 @@ def holding_orders(now):
 def _seats_query() -> pw.Select:
     """Every product of the event (ordered by id) with the seats it has taken, as one statement:
     `sold` (order items holding a seat), `offered` (live waiting-list offers, but the one being
-    redeemed) and the event's `event_capacity`, all read by the same statement."""
+    redeemed), the event's `event_capacity` and its `per_email_limit` (orders.per_email), all
+    read by the same statement."""
     now = Slot("now", Order.expires_at.db_value)
     sold = (
         OrderItem.select(pw.fn.COUNT(OrderItem.id))
@@ -59,27 +62,75 @@ def _seats_query() -> pw.Select:
         & (WaitingListEntry.id != Slot("offer"))
     )
     event_capacity = Event.select(Event.capacity).where(Event.id == Slot("event"))
+    per_email_limit = Event.select(Event.max_registrations_per_email).where(Event.id == Slot("event"))
     return (
-        Product.select(Product, sold.alias("sold"), offered.alias("offered"), event_capacity.alias("event_capacity"))
+        Product.select(
+            Product,
+            sold.alias("sold"),
+            offered.alias("offered"),
+            event_capacity.alias("event_capacity"),
+            per_email_limit.alias("per_email_limit"),
+        )
         .where(Product.event == Slot("event"))
         .order_by(Product.id)
     )
 
 
 SEATS_OF_EVENT = Prepared(_seats_query)
-# PostgreSQL: the product rows locked too (run after the event row's lock, see _locked_counts).
+# PostgreSQL: the product rows locked too (run after the event row's lock, see _locked_seats).
 SEATS_OF_EVENT_LOCKED = Prepared(lambda: locked(_seats_query()))
 EVENT_ROW_LOCK = Prepared(lambda: Event.select(Event.id).where(Event.id == Slot("event")).for_update())
 
 
-def _seats(query: Prepared, event_id: int, offer_id: int | None) -> tuple[list[Product], dict[int, int]]:
-    products = query.rows(event=event_id, now=utcnow(), offer=offer_id or 0)
-    return products, {p.id: p.sold + p.offered for p in products}
+@dataclass
+class Seats:
+    """An event's products (by id) with the seats each has taken, the event-wide capacity and
+    the event's limit of registrations per email address (read with them, under the same lock)."""
+
+    products: list[Product]
+    taken: dict[int, int]
+    capacity: int | None
+    per_email_limit: int | None
+
+    def left(self) -> dict[int, int | None]:
+        """Seats left per product id (None: unlimited), the event-wide capacity applied."""
+        return _left(self.capacity, self.products, self.taken)[0]
+
+    def event_left(self) -> int | None:
+        return _left(self.capacity, self.products, self.taken)[1]
+
+    def check(self, wanted: dict[int, int]) -> None:
+        """Raise SoldOut unless `wanted` ({product_id: units}) fits."""
+        by_id = {p.id: p for p in self.products}
+        for product_id in wanted:
+            if product_id not in by_id:
+                raise SoldOut(product_id, 0)
+        for product_id, units in sorted(wanted.items()):
+            quota = by_id[product_id].quota
+            if quota is not None and units > quota - self.taken.get(product_id, 0):
+                raise SoldOut(product_id, quota - self.taken.get(product_id, 0))
+        event_left = self.event_left()
+        admitted = sum(n for pid, n in wanted.items() if by_id[pid].admits_entry)
+        if event_left is not None and admitted > event_left:
+            raise SoldOut(None, event_left)
 
 
-def _left(event: Event, products: list[Product], taken: dict[int, int]) -> tuple[dict[int, int | None], int | None]:
+def _seats(query: Prepared, event: Event, offer_id: int | None) -> Seats:
+    products = query.rows(event=event.id, now=utcnow(), offer=offer_id or 0)
+    first = products[0] if products else None
+    return Seats(
+        products,
+        {p.id: p.sold + p.offered for p in products},
+        first.event_capacity if first else event.capacity,
+        first.per_email_limit if first else event.max_registrations_per_email,
+    )
+
+
+def _left(
+    capacity: int | None, products: list[Product], taken: dict[int, int]
+) -> tuple[dict[int, int | None], int | None]:
     admitted = sum(taken.get(p.id, 0) for p in products if p.admits_entry)
-    event_left = None if event.capacity is None else max(event.capacity - admitted, 0)
+    event_left = None if capacity is None else max(capacity - admitted, 0)
     left: dict[int, int | None] = {}
     for product in products:
         own = None if product.quota is None else max(product.quota - taken.get(product.id, 0), 0)
@@ -89,37 +140,33 @@ def _left(event: Event, products: list[Product], taken: dict[int, int]) -> tuple
     return left, event_left
 
 
-def seats(event: Event, *, exclude_offer_id: int | None = None) -> tuple[list[Product], dict[int, int | None]]:
-    """(every product of `event` by id, seats left per product id — None: unlimited), the
-    event-wide capacity applied, in one statement. `exclude_offer_id`: as seen by the holder of
-    that waiting-list offer (its seat is theirs)."""
-    products, taken = _seats(SEATS_OF_EVENT, event.id, exclude_offer_id)
-    return products, _left(event, products, taken)[0]
+def seats(event: Event, *, exclude_offer_id: int | None = None) -> Seats:
+    """The seats of `event` as committed now, in one statement (no lock: what a page shows, or a
+    first check before `reserve`). `exclude_offer_id`: as seen by the holder of that
+    waiting-list offer (its seat is theirs)."""
+    return _seats(SEATS_OF_EVENT, event, exclude_offer_id)
 
 
 def availability(event: Event, *, exclude_offer_id: int | None = None) -> dict[int, int | None]:
     """Seats left per product id of `event` (None: unlimited), the event-wide capacity applied.
     `exclude_offer_id`: as seen by the holder of that waiting-list offer (its seat is theirs)."""
-    return seats(event, exclude_offer_id=exclude_offer_id)[1]
+    return seats(event, exclude_offer_id=exclude_offer_id).left()
 
 
 def event_seats_left(event: Event) -> int | None:
     """Seats left under the event-wide capacity (None: no capacity set)."""
-    products, taken = _seats(SEATS_OF_EVENT, event.id, None)
-    return _left(event, products, taken)[1]
+    return seats(event).event_left()
 
 
-def _locked_counts(event: Event, offer_id: int | None) -> tuple[list[Product], Event, dict[int, int]]:
-    """The seats taken as committed now, under the write lock: (products, event with its
-    capacity, taken per product). SQLite: the transaction's BEGIN IMMEDIATE already serializes
-    writers, one statement reads it all. PostgreSQL: lock the event row first — every writer
-    that takes seats does, so once it is ours they have all committed — then read the counts in a
-    new statement (its snapshot starts after the lock) with the product rows locked by id."""
+def _locked_seats(event: Event, offer_id: int | None) -> Seats:
+    """The seats taken as committed now, under the write lock. SQLite: the transaction's BEGIN
+    IMMEDIATE already serializes writers, one statement reads it all. PostgreSQL: lock the event
+    row first — every writer that takes seats does, so once it is ours they have all committed —
+    then read the counts in a new statement (its snapshot starts after the lock) with the product
+    rows locked by id."""
     if is_postgres():
         EVENT_ROW_LOCK.execute(event=event.id)
-    products, taken = _seats(SEATS_OF_EVENT_LOCKED, event.id, offer_id)
-    capacity = products[0].event_capacity if products else event.capacity
-    return products, Event(id=event.id, capacity=capacity), taken
+    return _seats(SEATS_OF_EVENT_LOCKED, event, offer_id)
 
 
 def _require_transaction(name: str) -> None:
@@ -127,27 +174,18 @@ def _require_transaction(name: str) -> None:
         raise RuntimeError(f"capacity.{name} must run inside webapp.db.write_transaction()")
 
 
-def reserve(event: Event, wanted: dict[int, int], *, offer_id: int | None = None) -> None:
+def reserve(event: Event, wanted: dict[int, int], *, offer_id: int | None = None) -> Seats | None:
     """Check that `wanted` ({product_id: units}) fits; raise SoldOut otherwise. Call it inside
     `write_transaction()` and insert the order items before that transaction ends. `offer_id`:
-    a waiting-list offer being redeemed — its own held seat is available to this order."""
+    a waiting-list offer being redeemed — its own held seat is available to this order. Returns
+    the seats it read under the lock (None when nothing was wanted)."""
     _require_transaction("reserve")
     wanted = {pid: n for pid, n in wanted.items() if n > 0}
     if not wanted:
-        return
-    products, fresh, taken = _locked_counts(event, offer_id)
-    by_id = {p.id: p for p in products}
-    for product_id in wanted:
-        if product_id not in by_id:
-            raise SoldOut(product_id, 0)
-    for product_id, units in sorted(wanted.items()):
-        quota = by_id[product_id].quota
-        if quota is not None and units > quota - taken.get(product_id, 0):
-            raise SoldOut(product_id, quota - taken.get(product_id, 0))
-    _, event_left = _left(fresh, products, taken)
-    admitted = sum(n for pid, n in wanted.items() if by_id[pid].admits_entry)
-    if event_left is not None and admitted > event_left:
-        raise SoldOut(None, event_left)
+        return None
+    seats = _locked_seats(event, offer_id)
+    seats.check(wanted)
+    return seats
 
 
 def claim(event: Event, product_id: int, units: int) -> int:
@@ -158,8 +196,7 @@ def claim(event: Event, product_id: int, units: int) -> int:
     _require_transaction("claim")
     if units <= 0:
         return 0
-    products, fresh, taken = _locked_counts(event, None)
-    left, _ = _left(fresh, products, taken)
+    left = _locked_seats(event, None).left()
     if product_id not in left:
         return 0
     return units if left[product_id] is None else min(units, left[product_id])

@@ -123,7 +123,9 @@ def visible_products(event: Event, access: Access, products: list[Product] | Non
         rows = ACTIVE_PRODUCTS_OF_EVENT.rows(event=event.id)
     else:
         rows = sorted((p for p in products if p.active), key=lambda p: (p.position, p.id))
-    return [p for p in rows if not p.hidden or p.id in unlocked or (p.access_key and p.access_key in access.product_keys)]
+    return [
+        p for p in rows if not p.hidden or p.id in unlocked or (p.access_key and p.access_key in access.product_keys)
+    ]
 
 
 def invitation_problem(event: Event, access: Access) -> str | None:
@@ -178,6 +180,16 @@ def check_quantities(event: Event, quantities: dict[Product, int], now: dt.datet
     return errors
 
 
+def _seats_problem(seats: capacity.Seats, quantities: dict[Product, int]) -> dict[str, str]:
+    """Sold out already, as committed before the write lock: refused without waiting for it (a
+    sell-out's latecomers do not queue behind the buyers). `place_order` checks again under it."""
+    try:
+        seats.check({p.id: n for p, n in quantities.items() if n})
+    except capacity.SoldOut as exc:
+        return {_sold_out_field(exc): _sold_out_message(exc)}
+    return {}
+
+
 def admitted_units(quantities: dict[Product, int]) -> list[Product]:
     """One entry per admitted unit, in display order: the attendees the form asks about."""
     units = []
@@ -198,9 +210,10 @@ def read_form(
     closed = registration_closed_reason(event, now) or invitation_problem(event, access)
     if closed:
         raise CheckoutError({"": closed})
-    products = visible_products(event, access)
+    seats = capacity.seats(event, exclude_offer_id=access.offer.id if access.offer else None)
+    products = visible_products(event, access, seats.products)
     quantities, qty_errors = read_quantities(form, products)
-    errors.update(qty_errors or check_quantities(event, quantities, now))
+    errors.update(qty_errors or check_quantities(event, quantities, now) or _seats_problem(seats, quantities))
 
     buyer_name = (form.get("buyer_name") or "").strip()
     buyer_email = (form.get("buyer_email") or "").strip().lower()
@@ -272,10 +285,10 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
     try:
         with write_transaction():
             try:
-                capacity.reserve(event, wanted, offer_id=sub.access.offer.id if sub.access.offer else None)
+                seats = capacity.reserve(event, wanted, offer_id=sub.access.offer.id if sub.access.offer else None)
             except capacity.SoldOut as exc:
                 raise CheckoutError({_sold_out_field(exc): _sold_out_message(exc)}) from None
-            _check_per_email(sub)
+            _check_per_email(sub, seats)
             quote = _requote(sub)
             invitation = _claim_invitation(sub)
             order = _write(sub, quote, invitation)
@@ -301,10 +314,15 @@ def _sold_out_message(exc: capacity.SoldOut) -> str:
     return _("Only %(n)d left.", n=exc.available)
 
 
-def _check_per_email(sub: Submission) -> None:
-    """The event's limit of registrations per email address, under the event row's lock."""
+def _check_per_email(sub: Submission, seats: capacity.Seats | None) -> None:
+    """The event's limit of registrations per email address, under the event row's lock (read
+    with the seats when they were)."""
+    new = [(a.email, sub.buyer_email) for a in sub.attendees]
     try:
-        per_email.check(sub.event.id, [(a.email, sub.buyer_email) for a in sub.attendees])
+        if seats is None:
+            per_email.check(sub.event.id, new)
+        else:
+            per_email.check_limit(sub.event.id, new, seats.per_email_limit)
     except per_email.LimitReached as exc:
         raise CheckoutError({_email_field(sub, exc.address): per_email_message(exc)}) from None
 

@@ -94,8 +94,9 @@ class CheckoutPage:
         now = utcnow()
         closed = checkout.registration_closed_reason(event, now) or checkout.invitation_problem(event, access)
         offer_id = access.offer.id if access.offer else None
-        every_product, left = capacity.seats(event, exclude_offer_id=offer_id)
-        products = checkout.visible_products(event, access, every_product) if not closed else []
+        seats = capacity.seats(event, exclude_offer_id=offer_id)
+        left = seats.left()
+        products = checkout.visible_products(event, access, seats.products) if not closed else []
         choices = []
         for product in products:
             limits = (

@@ -68,6 +68,14 @@ def check(event_id: int, new: list[tuple[str, str]], *, exclude_registrant_id: i
     if not db.in_transaction():
         raise RuntimeError("per_email.check must run inside webapp.db.write_transaction()")
     limit = locked(Event.select(Event.max_registrations_per_email).where(Event.id == event_id)).scalar()
+    check_limit(event_id, new, limit, exclude_registrant_id=exclude_registrant_id)
+
+
+def check_limit(
+    event_id: int, new: list[tuple[str, str]], limit: int | None, *, exclude_registrant_id: int | None = None
+) -> None:
+    """`check` with the event's limit already read under the write lock (the checkout reads it
+    with the seats: `capacity.Seats.per_email_limit`)."""
     if limit is None or not new:
         return
     adding: Counter = Counter()
