@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from webapp import signals
 from webapp.catalog.models import Coupon, Product
-from webapp.db import Prepared, Slot, locked, utcnow, write_transaction
+from webapp.db import Prepared, Slot, locked, utcnow, write_transaction, writer_turn
 from webapp.events.models import Event
 from webapp.orders import answers as answer_rules
 from webapp.orders import capacity, inserts, per_email, pricing
@@ -283,7 +283,7 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
     event = sub.event
     wanted = {p.id: n for p, n in sub.quantities.items() if n}
     try:
-        with write_transaction():
+        with writer_turn(), write_transaction():  # SQLite: queue for the write lock, no busy polling
             try:
                 seats = capacity.reserve(event, wanted, offer_id=sub.access.offer.id if sub.access.offer else None)
             except capacity.SoldOut as exc:
