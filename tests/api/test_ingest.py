@@ -462,3 +462,28 @@ def test_processing_pauses_between_full_batches_only_while_events_arrive(org, mo
     else:
         assert len(pauses) == 2 and all(0 <= p <= ingest.MAX_PAUSE for p in pauses)
     assert not IncomingEvent.select().where(IncomingEvent.status != "processed").exists()
+
+
+def test_a_run_asked_for_during_another_leaves_the_work_to_it(org, monkeypatch):
+    def event(email):
+        return IncomingEvent.create(organization=org.id, type="cart", email=email, occurred_at=dt.datetime(2026, 1, 1))
+
+    first = event("first@example.org")
+    real = ingest.claim
+    answers = []
+
+    def claim_while_more_arrives(limit):
+        rows = real(limit)
+        if not rows and not answers:  # the run found nothing more: it is about to end when...
+            event("late@example.org")  # ...an event is stored and its own run asked for
+            answers.append(ingest.process_pending())
+        return rows
+
+    monkeypatch.setattr(ingest, "claim", claim_while_more_arrives)
+    assert ingest.process_pending() == 2
+    assert answers == [0]
+    assert IncomingEvent.get_by_id(first.id).status == "processed"
+    assert not IncomingEvent.select().where(IncomingEvent.status != "processed").exists()
+    monkeypatch.setattr(ingest, "claim", real)
+    event("next@example.org")
+    assert ingest.process_pending() == 1  # the next run is not turned away

@@ -30,7 +30,7 @@ from webapp.contacts import service as contacts
 from webapp.contacts.ingest_batch import IngestError
 from webapp.contacts.ingest_models import EVENT_TYPES, TAG_ACTIONS, IncomingEvent, TagRule
 from webapp.contacts.models import Activity, Contact
-from webapp.db import db, is_postgres, utcnow, write_transaction
+from webapp.db import db, is_postgres, utcnow, write_transaction, writer_turn
 
 log = logging.getLogger("rollcall.ingest")
 
@@ -84,15 +84,17 @@ def accept(org_id: int, events: list[dict]) -> list[Accepted]:
             fresh.append((index, event))
     now = utcnow()
     statements = _insert_statements(org_id, [e for _, e in fresh], now)  # built before taking the lock
-    with write_transaction():
+    with writer_turn(), write_transaction():
         try:
             with db.atomic():
                 ids = _insert(statements)
         except pw.IntegrityError:  # a concurrent request stored one of the keys: go one by one
             ids = [_insert_one(org_id, e, now) for _, e in fresh]
-        for (index, _), (row_id, duplicate) in zip(fresh, ids, strict=True):
-            results[index] = Accepted(row_id, duplicate)
-        _enqueue_processing()
+    for (index, _), (row_id, duplicate) in zip(fresh, ids, strict=True):
+        results[index] = Accepted(row_id, duplicate)
+    # After the turn: processing (at once, in tests) takes turns of its own. Inside a caller's
+    # transaction this waits for that one to commit.
+    _enqueue_processing()
     by_key = {events[i]["idempotency_key"]: results[i].id for i in first_index.values()}
     for index, event in enumerate(events):
         if results[index] is None:
@@ -239,7 +241,9 @@ def _enqueue_processing() -> None:
 # Processing --------------------------------------------------------------------------------------
 
 
-_processing = threading.RLock()
+_run_state = threading.Lock()
+_running = False  # a run of process_pending is under way in this process
+_asked_again = False  # another run was asked for meanwhile: the one under way goes on instead
 
 
 def process_pending(time_budget: float = TIME_BUDGET) -> int:
@@ -247,27 +251,49 @@ def process_pending(time_budget: float = TIME_BUDGET) -> int:
     Returns how many were handled; more_pending() tells whether a follow-up run is needed.
 
     One run at a time per process: a second worker thread would only queue for the same write
-    lock (SQLite) or the same CPU, and waits here instead, then takes what is left. On SQLite,
-    while events keep arriving, the run pauses after a full batch as long as the batch held the
-    write lock: the API's inserts wait for that lock by polling, and would otherwise find it
-    taken again at once, batch after batch."""
-    with _processing:
-        started = time.monotonic()
-        handled = 0
-        newest = _newest_id()
-        while time.monotonic() - started < time_budget:
-            rows = claim(BATCH_SIZE)
-            if not rows:
-                break
-            batch_started = time.monotonic()
-            process_batch(rows)
-            handled += len(rows)
-            if len(rows) == BATCH_SIZE and not is_postgres():
-                arrived = _newest_id()
-                if arrived != newest:
-                    newest = arrived
-                    time.sleep(min(time.monotonic() - batch_started, MAX_PAUSE))
-        return handled
+    lock (SQLite) or the same CPU. A run asked for while another is under way returns at once
+    (its thread is free for other tasks) and the one under way claims again before it ends. On
+    SQLite, while events keep arriving, the run pauses after a full batch as long as the batch
+    held the write lock: otherwise the API's inserts would find it taken again at once, batch
+    after batch."""
+    global _running, _asked_again
+    with _run_state:
+        if _running:
+            _asked_again = True
+            return 0
+        _running = True
+    started = time.monotonic()
+    handled = 0
+    try:
+        while True:
+            handled += _process_until_empty(started, time_budget)
+            with _run_state:
+                if not _asked_again or time.monotonic() - started >= time_budget:
+                    _running = _asked_again = False  # out of time: the task asks for a follow-up
+                    return handled
+                _asked_again = False
+    except BaseException:
+        with _run_state:
+            _running = False
+        raise
+
+
+def _process_until_empty(started: float, time_budget: float) -> int:
+    handled = 0
+    newest = _newest_id()
+    while time.monotonic() - started < time_budget:
+        rows = claim(BATCH_SIZE)
+        if not rows:
+            break
+        batch_started = time.monotonic()
+        process_batch(rows)
+        handled += len(rows)
+        if len(rows) == BATCH_SIZE and not is_postgres():
+            arrived = _newest_id()
+            if arrived != newest:
+                newest = arrived
+                time.sleep(min(time.monotonic() - batch_started, MAX_PAUSE))
+    return handled
 
 
 def _newest_id() -> int | None:
@@ -293,7 +319,7 @@ def claim(limit: int) -> list[ingest_batch.ClaimedEvent]:
     )
     if is_postgres():
         candidates = candidates.for_update("FOR UPDATE SKIP LOCKED")
-    with write_transaction():
+    with writer_turn(), write_transaction():
         ids = [row_id for (row_id,) in candidates.tuples()]
         if not ids:
             return []
@@ -325,7 +351,7 @@ def process_batch(rows: Iterable[ingest_batch.ClaimedEvent]) -> None:
     except Exception:  # noqa: BLE001 - fall back to the careful path
         _log_batch_failure(rows)
         plan = None
-    with write_transaction():
+    with writer_turn(), write_transaction():
         outcomes = None
         if plan is not None:
             try:
