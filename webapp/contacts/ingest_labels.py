@@ -41,11 +41,11 @@ def apply(rows: list[_Event], contact_ids: dict[int, int], matching: dict[int, l
     names = _LabelIds()
     effective: list[tuple[_Event, list[TagRule]]] = []
     losing: set[int] = set()  # contacts that lose a label in this batch
-    for row, matching in matched:
+    for row, rules in matched:
         contact_id = contact_ids[row.id]
         labels = carried.setdefault(contact_id, set())  # as they are after each rule
         changes = []
-        for rule in matching:
+        for rule in rules:
             label = names.get(row.organization_id, rule.label) or _key(row.organization_id, rule.label)
             if rule.action == "add" and label not in labels:
                 changes.append(rule)
@@ -91,7 +91,9 @@ def _key(org_id: int, name: str) -> tuple[int, str]:
     return org_id, " ".join(name.split()).lower()
 
 
-def _add_in_bulk(gains: list[tuple[_Event, list[TagRule]]], contact_ids: dict[int, int], errors: dict[int, str]):
+def _add_in_bulk(
+    gains: list[tuple[_Event, list[TagRule]]], contact_ids: dict[int, int], errors: dict[int, str]
+) -> None:
     """Labels that contacts gain (every rule here is an add), per organization in one bulk step."""
     pairs: dict[int, set[tuple[int, int]]] = {}
     labels: dict[tuple[int, str], int | str] = {}  # label id, or why it cannot be made
