@@ -177,3 +177,11 @@ def test_door_staff_land_on_the_scanner_and_are_refused_the_console(app, auth):
     assert client.get("/", follow_redirects=False).headers["Location"].endswith("/checkin/")
     assert client.get("/console/members").status_code == 403
     assert client.get("/console/settings").status_code == 403
+
+
+def test_a_field_in_error_points_screen_readers_at_its_message_and_others_carry_no_stray_attributes(client):
+    body = client.post("/signup", data={"org_name": "", "name": "X", "email": "x@example.org"}).get_data(as_text=True)
+    org_name = re.search(r'<input[^>]*id="org_name"[^>]*>', body).group(0)
+    assert 'aria-invalid="true"' in org_name and 'aria-describedby="org_name-error"' in org_name
+    assert 'id="org_name-error"' in body
+    assert '="None"' not in body
