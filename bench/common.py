@@ -124,6 +124,33 @@ class Instance:
             proc.wait(timeout=15)
 
 
+@contextlib.contextmanager
+def in_process_app(name: str, rollcall_env: str = "production", huey_url: str = "memory://") -> Iterator:
+    """An app on a fresh, migrated SQLite database in a temporary folder, for benchmarks that time
+    a service in this process (what a worker runs); yields it inside its app context."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"rollcall-bench-{name}-"))
+    os.environ["HUEY_URL"] = huey_url  # before tasks/ is first imported
+
+    from webapp import create_app, migrate
+    from webapp.db import db
+
+    app = create_app(
+        {
+            "ENVIRON": {
+                "ROLLCALL_ENV": rollcall_env,
+                "DATABASE_URL": f"sqlite:///{tmp / 'rollcall.db'}",
+                "HUEY_URL": huey_url,
+                "SECRET_KEY": "bench-secret-key-0123456789abcdef",
+                "INSTANCE_DIR": str(tmp / "instance"),
+            }
+        }
+    )
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        migrate.upgrade(db.obj)
+        yield app
+
+
 def _wait_for_port(port: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

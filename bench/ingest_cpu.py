@@ -18,11 +18,12 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import in_process_app  # noqa: E402
 
 
 def main() -> None:
@@ -30,26 +31,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=20)
     parser.add_argument("--people", type=int, default=2000)
     args, _ = parser.parse_known_args()
-    tmp = Path(tempfile.mkdtemp(prefix="rollcall-bench-ingest-"))
-    os.environ["HUEY_URL"] = "memory://"  # tasks are queued in memory and not run: processing is timed apart
-
-    from webapp import create_app, migrate
-    from webapp.db import db
-
-    app = create_app(
-        {
-            "ENVIRON": {
-                "ROLLCALL_ENV": "production",
-                "DATABASE_URL": f"sqlite:///{tmp / 'rollcall.db'}",
-                "HUEY_URL": "memory://",
-                "SECRET_KEY": "bench-secret-key-0123456789abcdef",
-                "INSTANCE_DIR": str(tmp / "instance"),
-            }
-        }
-    )
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        migrate.upgrade(db.obj)
+    with in_process_app("ingest", "production") as app:
         run(app, args.posts, args.people)
 
 

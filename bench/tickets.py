@@ -14,11 +14,12 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import in_process_app  # noqa: E402
 
 
 def main() -> None:
@@ -26,26 +27,7 @@ def main() -> None:
     parser.add_argument("--singles", type=int, default=60)
     parser.add_argument("--batch", type=int, default=100)
     args, _ = parser.parse_known_args()
-    tmp = Path(tempfile.mkdtemp(prefix="rollcall-bench-tickets-"))
-    os.environ["HUEY_URL"] = "memory://"
-
-    from webapp import create_app, migrate
-    from webapp.db import db
-
-    app = create_app(
-        {
-            "ENVIRON": {
-                "ROLLCALL_ENV": "development",
-                "DATABASE_URL": f"sqlite:///{tmp / 'rollcall.db'}",
-                "HUEY_URL": "memory://",
-                "SECRET_KEY": "bench-secret-key-0123456789abcdef",
-                "INSTANCE_DIR": str(tmp / "instance"),
-            }
-        }
-    )
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        migrate.upgrade(db.obj)
+    with in_process_app("tickets", "development"):
         run(args.singles, args.batch)
 
 
