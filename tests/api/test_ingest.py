@@ -134,15 +134,20 @@ def test_a_failing_event_is_marked_failed_and_does_not_block_the_rest(api, org):
     assert failed[0]["process_error"]
 
 
-def test_an_unexpected_error_fails_only_its_own_event(api, org, monkeypatch, batch_fallback_expected):
-    real = ingest.summary_of
+def _breaks_for_boom(monkeypatch, name: str) -> None:
+    """ingest.<name> raises for the events of boom@example.org."""
+    real = getattr(ingest, name)
 
     def flaky(row):
         if row.email == "boom@example.org":
             raise RuntimeError("database hiccup")
         return real(row)
 
-    monkeypatch.setattr(ingest, "summary_of", flaky)
+    monkeypatch.setattr(ingest, name, flaky)
+
+
+def test_an_unexpected_error_fails_only_its_own_event(api, org, monkeypatch, batch_fallback_expected):
+    _breaks_for_boom(monkeypatch, "summary_of")
     events = [{"type": "cart", "email": "boom@example.org"}, {"type": "cart", "email": "fine@example.org"}]
     ids = [e["id"] for e in api.post("/client/events/bulk", {"events": events}).json["events"]]
     statuses = [IncomingEvent.get_by_id(i).status for i in ids]
@@ -153,14 +158,7 @@ def test_an_unexpected_error_fails_only_its_own_event(api, org, monkeypatch, bat
 
 def test_a_contact_that_cannot_take_its_user_id_fails_only_its_event(api, org, monkeypatch):
     api.post("/client/events", {"type": "signup", "email": "boom@example.org"})
-    real = ingest._contact_for
-
-    def flaky(row):
-        if row.email == "boom@example.org":
-            raise RuntimeError("database hiccup")
-        return real(row)
-
-    monkeypatch.setattr(ingest, "_contact_for", flaky)
+    _breaks_for_boom(monkeypatch, "_contact_for")
     events = [
         {"type": "cart", "email": "boom@example.org", "user_id": "u-9"},
         {"type": "cart", "email": "new@example.org", "user_id": "u-10"},

@@ -186,18 +186,10 @@ def _insert_one(org_id: int, event: dict, now: dt.datetime) -> tuple[int, bool]:
 
 
 def _ids_for_keys(org_id: int, keys: set[str]) -> dict[str, int]:
-    """{idempotency_key: id} of the organization's stored events with these keys (plain SQL for
-    the same reason as _insert: large IN lists are slow to build with peewee)."""
-    found: dict[str, int] = {}
-    keys_list = sorted(keys)
-    for start in range(0, len(keys_list), 500):
-        chunk = keys_list[start : start + 500]
-        sql = (
-            'SELECT "idempotency_key", "id" FROM "incoming_event" WHERE "organization_id" = '
-            f'{db.param} AND "idempotency_key" IN ({", ".join([db.param] * len(chunk))})'
-        )
-        found.update(dict(db.execute_sql(sql, [org_id, *chunk]).fetchall()))
-    return found
+    """{idempotency_key: id} of the organization's stored events with these keys."""
+    return dict(
+        ingest_batch.rows_in('"idempotency_key", "id"', "incoming_event", org_id, "idempotency_key", sorted(keys))
+    )
 
 
 def statuses(org_id: int, ids: list[int]) -> dict[int, str]:
@@ -213,10 +205,10 @@ def statuses(org_id: int, ids: list[int]) -> dict[int, str]:
             continue
         sql = f'SELECT "id", "status" FROM "incoming_event" WHERE {settled} AND "id" BETWEEN {db.param} AND {db.param}'
         found.update(db.execute_sql(sql, [org_id, "pending", first, last]).fetchall())
-    for start in range(0, len(singles), 500):
-        chunk = singles[start : start + 500]
-        sql = f'SELECT "id", "status" FROM "incoming_event" WHERE {settled} AND "id" IN ({", ".join([db.param] * len(chunk))})'
-        found.update(db.execute_sql(sql, [org_id, "pending", *chunk]).fetchall())
+    settled_singles = ingest_batch.rows_in(
+        '"id", "status"', "incoming_event", org_id, "id", singles, f'AND "status" <> {db.param}', "pending"
+    )
+    found.update(settled_singles)
     return found
 
 

@@ -41,6 +41,21 @@ class IngestError(ValueError):
     """An event that cannot be turned into a timeline entry (stored as its process_error)."""
 
 
+def rows_in(columns: str, table: str, org_id: int, column: str, values: list, where: str = "", *params) -> list:
+    """SELECT `columns` FROM `table` of this organization's rows whose `column` is one of `values`
+    (IN lists of IN_CHUNK; `where` and `params` add a condition). Plain SQL: a peewee IN list of
+    hundreds of values costs more to build than the query takes."""
+    rows: list = []
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = values[start : start + IN_CHUNK]
+        sql = (
+            f'SELECT {columns} FROM "{table}" WHERE "organization_id" = {db.param} {where} '
+            f'AND "{column}" IN ({", ".join([db.param] * len(chunk))})'
+        )
+        rows += db.execute_sql(sql, [org_id, *params, *chunk]).fetchall()
+    return rows
+
+
 @dataclass(slots=True)
 class ClaimedEvent:
     """A claimed intake row as processing reads it: plain values (building 500 model instances
@@ -126,7 +141,8 @@ def write(plan: Plan, contact_for: Callable[[ClaimedEvent], Contact]) -> dict[in
     outcomes = dict(plan.failed)
     contact_ids = _resolve_contacts(plan, outcomes, contact_for)
     labelled = [row for row in plan.rows if row.id not in outcomes and row.id in plan.matching]
-    for row_id, error in ingest_labels.apply(labelled, contact_ids, plan.matching).items():
+    carried = _carried_labels({(row.organization_id, contact_ids[row.id]) for row in labelled})
+    for row_id, error in ingest_labels.apply(labelled, contact_ids, plan.matching, carried).items():
         outcomes[row_id] = (None, None, error)
     good = [row for row in plan.rows if row.id not in outcomes]
     activity_ids = _insert_activities(good, contact_ids, plan)
@@ -244,14 +260,9 @@ def _contacts_by_email(keys: list[tuple[int, str]]) -> dict[int, dict[str, tuple
         by_org.setdefault(org_id, []).append(email)
     found: dict[int, dict] = {}
     for org_id, org_emails in by_org.items():
-        for start in range(0, len(org_emails), IN_CHUNK):
-            chunk = org_emails[start : start + IN_CHUNK]
-            sql = (
-                f'SELECT "email", "id", "user_id", "unsubscribe_token" FROM "contact" WHERE "organization_id" = '
-                f'{db.param} AND "email" IN ({", ".join([db.param] * len(chunk))})'
-            )
-            for email, contact_id, user_id, token in db.execute_sql(sql, [org_id, *chunk]).fetchall():
-                found.setdefault(org_id, {})[email] = (contact_id, user_id, token)
+        columns = '"email", "id", "user_id", "unsubscribe_token"'
+        for email, contact_id, user_id, token in rows_in(columns, "contact", org_id, "email", org_emails):
+            found.setdefault(org_id, {})[email] = (contact_id, user_id, token)
     return found
 
 
@@ -275,16 +286,23 @@ def _lookup(rows: list[ClaimedEvent], column: str, wanted: dict[int, str | None]
         if wanted.get(row.id):
             by_org.setdefault(row.organization_id, set()).add(wanted[row.id])
     for org_id, values in by_org.items():
-        ordered = sorted(values)
-        for start in range(0, len(ordered), IN_CHUNK):
-            chunk = ordered[start : start + IN_CHUNK]
-            sql = (
-                f'SELECT "{column}", "id", "user_id" FROM "contact" WHERE "organization_id" = {db.param} '
-                f'AND "{column}" IN ({", ".join([db.param] * len(chunk))})'
-            )
-            for value, contact_id, user_id in db.execute_sql(sql, [org_id, *chunk]).fetchall():
-                found[(org_id, value)] = (contact_id, user_id)
+        for value, contact_id, user_id in rows_in(
+            f'"{column}", "id", "user_id"', "contact", org_id, column, sorted(values)
+        ):
+            found[(org_id, value)] = (contact_id, user_id)
     return found
+
+
+def _carried_labels(contacts_of_orgs: set[tuple[int, int]]) -> dict[int, set]:
+    """{contact id: label ids} of the labels these (org id, contact id) carry."""
+    by_org: dict[int, list[int]] = {}
+    for org_id, contact_id in contacts_of_orgs:
+        by_org.setdefault(org_id, []).append(contact_id)
+    carried: dict[int, set] = {}
+    for org_id, ids in by_org.items():
+        for contact_id, label in rows_in('"contact_id", "label_id"', "contact_label", org_id, "contact_id", ids):
+            carried.setdefault(contact_id, set()).add(label)
+    return carried
 
 
 # Timeline ----------------------------------------------------------------------------------------
@@ -329,13 +347,7 @@ def _recorded(rows: list[ClaimedEvent], keys: dict[int, str]) -> dict[str, int]:
         by_org.setdefault(row.organization_id, []).append(keys[row.id])
     found: dict[str, int] = {}
     for org_id, org_keys in by_org.items():
-        for start in range(0, len(org_keys), IN_CHUNK):
-            chunk = org_keys[start : start + IN_CHUNK]
-            sql = (
-                f'SELECT "dedupe_key", "id" FROM "activity" WHERE "organization_id" = {db.param} '
-                f'AND "dedupe_key" IN ({", ".join([db.param] * len(chunk))})'
-            )
-            found.update(db.execute_sql(sql, [org_id, *chunk]).fetchall())
+        found.update(rows_in('"dedupe_key", "id"', "activity", org_id, "dedupe_key", org_keys))
     return found
 
 

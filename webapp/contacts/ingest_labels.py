@@ -31,13 +31,16 @@ class _Event(Protocol):
     properties: dict
 
 
-def apply(rows: list[_Event], contact_ids: dict[int, int], matching: dict[int, list[TagRule]]) -> dict[int, str]:
+def apply(
+    rows: list[_Event], contact_ids: dict[int, int], matching: dict[int, list[TagRule]], carried: dict[int, set]
+) -> dict[int, str]:
     """Apply the rules each of these events matches (`matching`, by row id; every event has a
-    contact); {row id: error} of those that failed."""
+    contact), given the label ids their contacts carry (`carried`, by contact id; read in the
+    same transaction). {row id: error} of those that failed."""
     matched = [(row, matching[row.id]) for row in rows if matching.get(row.id)]
     if not matched:
         return {}
-    carried = carried_labels({(row.organization_id, contact_ids[row.id]) for row, _ in matched})
+    carried = {contact_id: set(labels) for contact_id, labels in carried.items()}
     names = _LabelIds()
     effective: list[tuple[_Event, list[TagRule]]] = []
     losing: set[int] = set()  # contacts that lose a label in this batch
@@ -143,21 +146,3 @@ def _one_by_one(contact_id: int, rules: list[TagRule]) -> str | None:
         log.exception("tag rules failed for contact %s", contact_id)
         return f"Internal error while applying tag rules ({type(exc).__name__}); it will not be retried."
     return None
-
-
-def carried_labels(contacts_of_orgs: set[tuple[int, int]]) -> dict[int, set]:
-    """{contact id: label ids} of the labels these (org id, contact id) carry."""
-    by_org: dict[int, list[int]] = {}
-    for org_id, contact_id in contacts_of_orgs:
-        by_org.setdefault(org_id, []).append(contact_id)
-    carried: dict[int, set] = {}
-    for org_id, ids in by_org.items():
-        for start in range(0, len(ids), IN_CHUNK):
-            chunk = ids[start : start + IN_CHUNK]
-            sql = (
-                f'SELECT "contact_id", "label_id" FROM "contact_label" WHERE "organization_id" = {db.param} '
-                f'AND "contact_id" IN ({", ".join([db.param] * len(chunk))})'
-            )
-            for contact_id, label in db.execute_sql(sql, [org_id, *chunk]).fetchall():
-                carried.setdefault(contact_id, set()).add(label)
-    return carried
