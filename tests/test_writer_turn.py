@@ -89,3 +89,35 @@ def test_inside_a_transaction_the_turn_is_not_taken_again(app, sqlite_only):
     other.join(10)
     assert events == [("in", "other"), ("out", "other")]
     assert Organization.select().count() == 3
+
+
+def test_work_started_after_the_commit_inside_a_turn_does_not_wait_for_that_turn(app, sqlite_only):
+    """An after-commit callback runs while its transaction's turn is still held; a writer it
+    starts (a task run at once, say) must not queue behind the very turn it runs in."""
+
+    done = []
+
+    def follow_up():
+        with writer_turn(), db.atomic():
+            Organization.create(name="after", slug="after")
+        done.append(True)
+
+    worker = threading.Thread(target=lambda: _in_turn_with_callback(app, follow_up))
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "the follow-up waited for its own turn"
+    assert done == [True]
+    assert Organization.select().where(Organization.slug.in_(["first", "after"])).count() == 2
+
+
+def _in_turn_with_callback(app, callback) -> None:
+    from webapp.db import on_commit
+
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        try:
+            with writer_turn(), db.atomic():
+                Organization.create(name="first", slug="first")
+                on_commit(callback)
+        finally:
+            db.close()

@@ -115,6 +115,7 @@ def write_transaction() -> Iterator[None]:
 
 
 _turn_lock = threading.Lock()
+_turn_held = threading.local()  # this thread has the turn (after-commit callbacks run inside it)
 _turn_file: tuple[int, str, int] | None = None  # (process id, database path, descriptor)
 
 
@@ -125,23 +126,27 @@ def writer_turn() -> Iterator[None]:
     to those sleeps, and a writer can lose the race for the lock again and again. Threads of a
     process queue on a lock, processes on an OS lock of a file beside the database; each starts
     the moment the one before it leaves. Wrap a hot write transaction in it (writers that do
-    not still get in, through the busy handler). A no-op on PostgreSQL and inside a transaction,
-    which holds the write lock already."""
+    not still get in, through the busy handler). A no-op on PostgreSQL, inside a transaction,
+    which holds the write lock already, and for a thread that has the turn already (the
+    transaction's after-commit callbacks run inside its turn)."""
     database = db.obj
     if (
         fcntl is None
         or not isinstance(database, peewee.SqliteDatabase)
         or database.database == ":memory:"
         or database.in_transaction()
+        or getattr(_turn_held, "yes", False)
     ):
         yield
         return
     with _turn_lock:
         descriptor = _turn_descriptor(database.database)
         fcntl.flock(descriptor, fcntl.LOCK_EX)
+        _turn_held.yes = True
         try:
             yield
         finally:
+            _turn_held.yes = False
             fcntl.flock(descriptor, fcntl.LOCK_UN)
 
 
