@@ -1,5 +1,6 @@
 """A registration form sent more than once makes one order, an order code that is taken is drawn
-again, and latecomers to a sold-out ticket are refused without queuing for the write lock."""
+again, latecomers to a sold-out ticket are refused without queuing for the write lock, and a
+seat is never both sold and offered to the waiting list."""
 
 import secrets
 import threading
@@ -10,12 +11,13 @@ from werkzeug.datastructures import MultiDict
 from tests.factories.accounts import make_org
 from tests.factories.catalog import make_coupon, make_product
 from tests.factories.events import make_event
+from tests.factories.orders import make_order
 from tests.orders.helpers import form, register_url
-from webapp.catalog.models import Coupon
+from webapp.catalog.models import Coupon, Product
 from webapp.db import db, write_transaction
 from webapp.events.models import Event
-from webapp.orders import checkout
-from webapp.orders.models import Order, OrderItem, Registrant
+from webapp.orders import checkout, inserts, waitlist
+from webapp.orders.models import Order, OrderItem, Registrant, WaitingListEntry
 
 
 def _submission(event, data: dict) -> checkout.Submission:
@@ -121,3 +123,48 @@ def test_latecomers_to_a_sold_out_ticket_are_refused_without_waiting_for_the_wri
     assert response.status_code == 422 and "Sold out" in response.get_data(as_text=True)
     assert waited < 5  # the write lock was held all along: the answer did not queue behind it
     assert Order.select().count() == 1
+
+
+def test_a_seat_opened_to_the_waiting_list_while_a_buyer_takes_it_is_not_offered_too(threaded_app, monkeypatch):
+    event = make_event(make_org())
+    ticket = make_product(event, quota=1)
+    make_order(event, {ticket: 1})
+    waitlist.join(event, ticket, name="Waiter", email="waiter@example.org")
+    Product.update(quota=2).where(Product.id == ticket.id).execute()  # one seat opens
+    taking = threading.Event()
+    insert_registrant = inserts.insert_registrant
+
+    def slow_insert(values):  # the buyer's transaction stays open a moment after taking the seat
+        registrant_id = insert_registrant(values)
+        taking.set()
+        time.sleep(1.0)
+        return registrant_id
+
+    monkeypatch.setattr(inserts, "insert_registrant", slow_insert)
+    errors: list = []
+
+    def run(action) -> None:
+        with threaded_app.app_context():
+            db.connect(reuse_if_open=True)
+            try:
+                action()
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                errors.append(exc)
+            finally:
+                db.close()
+
+    def buy() -> None:
+        checkout.place_order(_submission(Event.get_by_id(event.id), form({ticket: 1}, buyer_email="budi@example.org")))
+
+    def offer() -> None:
+        assert taking.wait(timeout=30)
+        waitlist.offer_where_seats_opened()
+
+    threads = [threading.Thread(target=run, args=(buy,)), threading.Thread(target=run, args=(offer,))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert Registrant.select().count() == 2
+    assert WaitingListEntry.select().where(WaitingListEntry.status == "offered").count() == 0  # no seat left

@@ -169,6 +169,16 @@ def _locked_seats(event: Event, offer_id: int | None) -> Seats:
     return _seats(SEATS_OF_EVENT_LOCKED, event, offer_id)
 
 
+def lock_seats(event: Event) -> None:
+    """Take the event's seat lock for a writer that hands seats out other than through `reserve`
+    (a waiting-list offer holds one): on PostgreSQL the event row, which every such writer locks
+    first; SQLite's write transaction holds the write lock already. Counts read after it see
+    every seat taken before."""
+    _require_transaction("lock_seats")
+    if is_postgres():
+        EVENT_ROW_LOCK.execute(event=event.id)
+
+
 def _require_transaction(name: str) -> None:
     if not db.in_transaction():
         raise RuntimeError(f"capacity.{name} must run inside webapp.db.write_transaction()")

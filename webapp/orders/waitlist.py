@@ -74,6 +74,7 @@ def offer_freed_seats(event: Event, now: dt.datetime | None = None) -> list[Wait
     """Offer the seats that are left to the next people waiting, in list order. Must run in the
     transaction that freed them (so nobody else takes them first); emails go after commit."""
     assert db.in_transaction(), "offer_freed_seats runs inside the transaction that freed seats"
+    capacity.lock_seats(event)  # an offer holds a seat: no checkout may count it as free meanwhile
     now = now or utcnow()
     queue = list(
         WaitingListEntry.select()
