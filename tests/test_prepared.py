@@ -53,3 +53,18 @@ def test_a_prepared_insert_may_not_freeze_a_default_timestamp(app):
     frozen = Prepared(lambda: Organization.insert(name=Slot("name"), slug=Slot("slug")))
     with pytest.raises(ValueError, match="created_at"):
         frozen.execute(name="Late", slug="late")
+
+
+def test_rows_after_the_first_run_are_built_like_the_first(app):
+    """The column mapping is worked out on the first run (here one that finds nothing) and reused:
+    later rows still get their own values, converted, with the joined row attached."""
+    assert MEMBER.rows(user=999, slug="nowhere") == []
+    ada = _user("ada@example.org")
+    for slug, role in (("north", "owner"), ("south", "door")):
+        Membership.create(user=ada, organization=Organization.create(name=slug.title(), slug=slug), role=role)
+
+    north, south = MEMBER.first(user=ada.id, slug="north"), MEMBER.first(user=ada.id, slug="south")
+    assert (north.role, north.organization.name) == ("owner", "North")
+    assert (south.role, south.organization.name) == ("door", "South")
+    assert isinstance(south.organization.created_at, dt.datetime)  # converted, not the stored text
+    assert not south._dirty  # as loaded: saving it changes nothing

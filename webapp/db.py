@@ -199,36 +199,59 @@ class Prepared:
         registrant = holder.first(secret=scanned)
 
     Rows come back as the query's own model instances (joined models attached), exactly as if the
-    query had been executed.
+    query had been executed. How the result columns map onto models (peewee works it out from
+    the cursor for every result) is worked out once too: the SQL, and so the columns, never change.
     """
 
     def __init__(self, build: Callable[[], peewee.Query]):
         self._build = build
         self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def _compile(self) -> tuple[peewee.Query, str, list]:
+    def _compile(self) -> _Compiled:
         database = db.obj
         compiled = self._compiled.get(database)
         if compiled is None:
             query = self._build()
             _refuse_frozen_defaults(query)
             sql, params = query.sql()
-            compiled = self._compiled[database] = (query, sql, params)
+            compiled = self._compiled[database] = _Compiled(query, sql, params)
         return compiled
 
     def execute(self, **values):
         """Run it; returns the DB-API cursor (rowcount for updates, rows for RETURNING)."""
-        query, sql, params = self._compile()
-        bound = [p.value(values) if isinstance(p, _SlotValue) else p for p in params]
-        return db.execute_sql(sql, bound)
+        return self._run(self._compile(), values)
 
     def rows(self, **values) -> list:
-        query, _, _ = self._compile()
-        return list(query._get_cursor_wrapper(self.execute(**values)))
+        compiled = self._compile()
+        cursor = self._run(compiled, values)
+        wrapper = compiled.query._get_cursor_wrapper(cursor)
+        layout = compiled.layout
+        if layout is None:
+            before = set(vars(wrapper))
+            wrapper.initialize()
+            # Read-only from here on: shared by every later run, in every thread.
+            layout = compiled.layout = {k: v for k, v in vars(wrapper).items() if k not in before}
+        else:
+            vars(wrapper).update(layout)
+        process_row = wrapper.process_row
+        return [process_row(row) for row in cursor.fetchall()]
 
     def first(self, **values):
         rows = self.rows(**values)
         return rows[0] if rows else None
+
+    @staticmethod
+    def _run(compiled: _Compiled, values: dict):
+        bound = [p.value(values) if isinstance(p, _SlotValue) else p for p in compiled.params]
+        return db.execute_sql(compiled.sql, bound)
+
+
+class _Compiled:
+    __slots__ = ("query", "sql", "params", "layout")
+
+    def __init__(self, query: peewee.Query, sql: str, params: list):
+        self.query, self.sql, self.params = query, sql, params
+        self.layout: dict | None = None  # the cursor wrapper's column mapping, after the first rows
 
 
 def _refuse_frozen_defaults(query: peewee.Query) -> None:
