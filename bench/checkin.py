@@ -130,7 +130,9 @@ def main() -> None:
 
                     timed(timings, one)
 
+            cpu_before = instance.server_cpu()
             timings = run_concurrently(gates, gate)
+            server_cpu = instance.server_cpu() - cpu_before
 
         oks = Counter(secret for per_gate in answers for secret, result, _ in per_gate if result == "ok")
         reasons = Counter(reason for per_gate in answers for _, result, reason in per_gate if result != "ok")
@@ -141,6 +143,7 @@ def main() -> None:
     print(timings.report(f"{gates} gates ({pairs} pairs racing), gunicorn {args.workers}x{args.threads}", "scans"))
     print(f"scans/s: {len(timings.seconds) / timings.wall:.0f}")
     print(f"p50: {timings.percentile(50):.1f} ms   p99: {timings.percentile(99):.1f} ms")
+    print(f"server CPU per scan: {server_cpu / max(1, len(timings.seconds)) * 1000:.2f} ms")
     print(f"tickets: {len(secrets)}; admitted once: {sum(1 for n in oks.values() if n == 1)}; never admitted: {never}")
     print(f"refusals: {dict(reasons)}")
     print(f"double admissions: {doubles} (answers), {logged_doubles} (check-in log)")

@@ -35,6 +35,7 @@ class Instance:
 
     dir: Path
     env: dict = field(default_factory=dict)
+    server_pid: int | None = None  # the running gunicorn master, for server_cpu()
 
     @classmethod
     @contextlib.contextmanager
@@ -94,12 +95,18 @@ class Instance:
             cwd=ROOT,
             env=env,
         )
+        self.server_pid = proc.pid
         try:
             _wait_for_port(port)
             yield f"http://127.0.0.1:{port}"
         finally:
+            self.server_pid = None
             proc.terminate()
             proc.wait(timeout=15)
+
+    def server_cpu(self) -> float:
+        """CPU seconds (user + system) used so far by the gunicorn master and its workers."""
+        return process_tree_cpu(self.server_pid) if self.server_pid else 0.0
 
     @contextlib.contextmanager
     def worker(self, workers: int = 2) -> Iterator[None]:
@@ -149,6 +156,20 @@ def in_process_app(name: str, rollcall_env: str = "production", huey_url: str = 
         db.connect(reuse_if_open=True)
         migrate.upgrade(db.obj)
         yield app
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its live children (Linux /proc; 0 elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+    return total
 
 
 def _wait_for_port(port: int, timeout: float = 30) -> None:

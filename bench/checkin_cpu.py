@@ -1,0 +1,158 @@
+"""CPU time of one door scan in this process, through the whole WSGI app (session, CSRF, role,
+redeem, JSON answer) without an HTTP server: what a gunicorn worker spends in Python per scan,
+less its own parsing and socket work.
+
+    python -m bench.checkin_cpu [--tickets 3000] [--profile]
+
+Scans every ticket once (an `ok` each), then again (an `already_checked_in` each), then unknown
+secrets (`invalid`), as door staff signed in like the scanner page. Prints the median and lowest
+CPU time per scan in rounds of 200; with --profile, the functions that take the most time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import re
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask.testing import FlaskClient  # noqa: E402
+
+from bench.checkin import DOOR_EMAIL, DOOR_PASSWORD, SEED  # noqa: E402
+from bench.common import in_process_app  # noqa: E402
+
+ROUND = 200
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=3000)
+    parser.add_argument("--profile", action="store_true")
+    args, _ = parser.parse_known_args()
+    with in_process_app("checkin", "production") as app:
+        run(app, args.tickets, args.profile)
+
+
+def run(app, tickets: int, profile: bool) -> None:
+    seeded = _seed(tickets)
+    event_id, secrets = seeded["event_id"], seeded["secrets"]
+    scan = _signed_in_scanner(app, event_id)
+    passes = {
+        "ok": secrets,
+        "already_checked_in": secrets,
+        "invalid": [uuid.uuid4().hex.upper() for _ in range(min(tickets, 1000))],
+    }
+    profiler = cProfile.Profile() if profile else None
+    for expected, batch in passes.items():
+        per_scan = []
+        for start in range(0, len(batch), ROUND):
+            chunk = batch[start : start + ROUND]
+            if profiler:
+                profiler.enable()
+            began = time.process_time()
+            for secret in chunk:
+                answer = scan(secret)
+                if (answer["reason"] or answer["result"]) != expected:
+                    raise RuntimeError(f"expected {expected}, got {answer}")
+            per_scan.append((time.process_time() - began) / len(chunk))
+            if profiler:
+                profiler.disable()
+        print(
+            f"{expected:>20}: {len(batch)} scans; CPU per scan median {statistics.median(per_scan) * 1000:.2f} ms, "
+            f"lowest {min(per_scan) * 1000:.2f} ms"
+        )
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
+        print(out.getvalue())
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
+        print(out.getvalue())
+
+
+def _seed(tickets: int) -> dict:
+    code = SEED.format(email=DOOR_EMAIL, password=DOOR_PASSWORD, tickets=tickets)
+    printed = io.StringIO()
+    stdout, sys.stdout = sys.stdout, printed
+    try:
+        exec(code, {})
+    finally:
+        sys.stdout = stdout
+    return json.loads(printed.getvalue().strip().splitlines()[-1])
+
+
+def _signed_in_scanner(app, event_id: int):
+    """A function scanning one secret through app.wsgi_app with the scanner page's cookie and
+    CSRF header, as bench/checkin.py's gates send it."""
+    # Each request gets an application context (and `g`) of its own, as under a server: a request
+    # inside the caller's context would share its `g` (and the CSRF token cached there).
+    client = _FreshContextClient(app, app.response_class)
+    client.environ_base.update(HTTP_USER_AGENT="rollcall-bench", REMOTE_ADDR="127.0.0.1", HTTP_HOST="127.0.0.1:5000")
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"email": DOOR_EMAIL, "password": DOOR_PASSWORD, "csrf_token": token})
+    if response.status_code != 302:
+        raise RuntimeError(f"sign-in failed ({response.status_code})")
+    response = client.get(f"/checkin/{event_id}")
+    if response.status_code != 200:
+        raise RuntimeError(f"the scanner page answered {response.status_code}")
+    page = response.get_data(as_text=True)
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    cookie = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
+    path = f"/api/v1/events/{event_id}/checkins"
+
+    def scan(secret: str) -> dict:
+        body = json.dumps({"secret": secret, "gate": "Gate 1", "nonce": uuid.uuid4().hex}).encode()
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "SCRIPT_NAME": "",
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "5000",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": "127.0.0.1:5000",
+            "HTTP_USER_AGENT": "rollcall-bench",
+            "HTTP_COOKIE": cookie,
+            "HTTP_X_CSRFTOKEN": csrf,
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+            "wsgi.version": (1, 0),
+        }
+        status = []
+        with app.app_context():
+            chunks = app.wsgi_app(environ, lambda s, h, exc_info=None: status.append(s))
+            data = b"".join(chunks)
+            if hasattr(chunks, "close"):
+                chunks.close()
+        if not status[0].startswith("200"):
+            raise RuntimeError(f"scan answered {status[0]}: {data[:300]!r}")
+        return json.loads(data)
+
+    return scan
+
+
+class _FreshContextClient(FlaskClient):
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+if __name__ == "__main__":
+    main()
