@@ -213,6 +213,69 @@ class Client:
         return response.status, data, response
 
 
+class LeanClient:
+    """A minimal HTTP/1.1 keep-alive client for a load loop, so the load generator takes as little
+    of the machine's CPU as it can (http.client parses every response's headers with the email
+    package). It sends one request at a time and reads the body by Content-Length; when the server
+    closes the connection (gunicorn's sync workers do after each answer), it reconnects."""
+
+    def __init__(self, base_url: str, headers: dict[str, str]):
+        host, port = base_url.removeprefix("http://").split(":")
+        self.address = (host, int(port))
+        self.head = "".join(f"{name}: {value}\r\n" for name, value in {"Host": f"{host}:{port}", **headers}.items())
+        self.sock: socket.socket | None = None
+        self.buffer = b""
+
+    def post_json(self, path: str, body: bytes) -> tuple[int, bytes]:
+        request = (
+            f"POST {path} HTTP/1.1\r\n{self.head}Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+        for attempt in (1, 2):
+            fresh = self.sock is None
+            if fresh:
+                self.sock = socket.create_connection(self.address, timeout=30)
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self.buffer = b""
+            try:
+                self.sock.sendall(request)
+                return self._response()
+            except (ConnectionError, _Closed):
+                self.close()
+                if fresh or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _response(self) -> tuple[int, bytes]:
+        while b"\r\n\r\n" not in self.buffer:
+            self._read()
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(b":") for line in lines[1:])}
+        length = int(fields.get(b"content-length", b"0"))
+        while len(self.buffer) < length:
+            self._read()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        if fields.get(b"connection", b"").lower() == b"close":
+            self.close()
+        return status, body
+
+    def _read(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise _Closed
+        self.buffer += chunk
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock, self.buffer = None, b""
+
+
+class _Closed(Exception):
+    pass
+
+
 @dataclass
 class Timings:
     seconds: list[float] = field(default_factory=list)
