@@ -110,9 +110,12 @@ class Instance:
 
     @contextlib.contextmanager
     def worker(self, workers: int = 2) -> Iterator[None]:
-        """The Huey consumer, as the Procfile runs it."""
+        """The Huey consumer, as the Procfile runs it (at a lower CPU priority than the web server)."""
         proc = subprocess.Popen(
             [
+                "nice",
+                "-n",
+                "10",
                 str(BIN / "huey_consumer"),
                 "tasks.all.huey",
                 "--workers",
