@@ -234,7 +234,9 @@ class Prepared:
         else:
             vars(wrapper).update(layout)
         process_row = wrapper.process_row
-        return [process_row(row) for row in cursor.fetchall()]
+        rows = [process_row(row) for row in cursor.fetchall()]
+        cursor.close()
+        return rows
 
     def first(self, **values):
         rows = self.rows(**values)
