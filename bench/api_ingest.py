@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--people", type=int, default=2000)
     parser.add_argument("--tickets", type=int, default=2000)
     parser.add_argument("--scanners", type=int, default=8)
-    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-workers", type=int, help="gunicorn workers (default: the Procfile's)")
     parser.add_argument("--task-workers", type=int, default=2)
     args = parser.parse_args(argv if argv is not None else sys.argv[1:] if __name__ == "__main__" else [])
     with Instance.create() as instance:

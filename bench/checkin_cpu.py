@@ -2,11 +2,13 @@
 redeem, JSON answer) without an HTTP server: what a gunicorn worker spends in Python per scan,
 less its own parsing and socket work.
 
-    python -m bench.checkin_cpu [--tickets 3000] [--profile]
+    python -m bench.checkin_cpu [--tickets 3000] [--profile] [--statements]
 
 Scans every ticket once (an `ok` each), then again (an `already_checked_in` each), then unknown
 secrets (`invalid`), as door staff signed in like the scanner page. Prints the median and lowest
-CPU time per scan in rounds of 200; with --profile, the functions that take the most time.
+CPU time per scan in rounds of 200; with --profile, the functions that take the most time; with
+--statements, the SQL statements of one `ok` scan and of one `already_checked_in` scan (each is a
+trip into SQLite, and under a threaded server a hand-over of the interpreter lock).
 """
 
 from __future__ import annotations
@@ -37,9 +39,33 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tickets", type=int, default=3000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--statements", action="store_true")
     args, _ = parser.parse_known_args()
     with in_process_app("checkin", "production") as app:
-        run(app, args.tickets, args.profile)
+        if args.statements:
+            statements(app)
+        else:
+            run(app, args.tickets, args.profile)
+
+
+def statements(app) -> None:
+    from webapp.db import db
+
+    seeded = _seed(1)
+    scan = _signed_in_scanner(app, seeded["event_id"])
+    scan(uuid.uuid4().hex.upper())  # a first scan creates the default list
+    for expected in ("ok", "already_checked_in"):
+        run_sql: list[str] = []
+        db.connection().set_trace_callback(run_sql.append)
+        try:
+            answer = scan(seeded["secrets"][0])
+        finally:
+            db.connection().set_trace_callback(None)
+        if (answer["reason"] or answer["result"]) != expected:
+            raise RuntimeError(f"expected {expected}, got {answer}")
+        print(f"{expected}: {len(run_sql)} statements")
+        for sql in run_sql:
+            print(f"  {sql[:160]}")
 
 
 def run(app, tickets: int, profile: bool) -> None:

@@ -7,6 +7,7 @@ import contextlib
 import http.client
 import json
 import os
+import shlex
 import socket
 import statistics
 import subprocess
@@ -36,6 +37,7 @@ class Instance:
     dir: Path
     env: dict = field(default_factory=dict)
     server_pid: int | None = None  # the running gunicorn master, for server_cpu()
+    server_shape: str = ""  # "3 workers x 1 thread": how the running gunicorn serves
 
     @classmethod
     @contextlib.contextmanager
@@ -75,23 +77,19 @@ class Instance:
         return result.stdout
 
     @contextlib.contextmanager
-    def gunicorn(self, workers: int = 2, threads: int = 4) -> Iterator[str]:
-        """Serve the app with gunicorn as the Procfile does; yields its base URL."""
+    def gunicorn(self, workers: int | None = None, threads: int | None = None) -> Iterator[str]:
+        """Serve the app with gunicorn as the Procfile does (its `web` line's options; `workers` and
+        `threads` override them for an experiment); yields its base URL."""
         port = free_port()
         env = dict(self.env, BASE_URL=f"http://127.0.0.1:{port}")
+        options = procfile_web_options()
+        if workers is not None:
+            options += ["--workers", str(workers)]
+        if threads is not None:
+            options += ["--threads", str(threads)]
+        self.server_shape = _shape(options)
         proc = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
-                "--log-level",
-                "warning",
-                "wsgi:app",
-            ],
+            [str(BIN / "gunicorn"), *options, "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
             cwd=ROOT,
             env=env,
         )
@@ -159,6 +157,38 @@ def in_process_app(name: str, rollcall_env: str = "production", huey_url: str = 
         db.connect(reuse_if_open=True)
         migrate.upgrade(db.obj)
         yield app
+
+
+def procfile_web_options() -> list[str]:
+    """The gunicorn options of the Procfile's `web` line, without its address, access log and app."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == "web":
+            argv = shlex.split(command)[1:]
+            break
+    else:
+        raise RuntimeError("the Procfile has no web line")
+    argv = argv[:-1]  # the app (wsgi:app): the bench names it itself
+    options, skip = [], {"--bind", "-b", "--access-logfile"}
+    while argv:
+        arg = argv.pop(0)
+        value = [argv.pop(0)] if argv and (argv[0] == "-" or not argv[0].startswith("-")) else []
+        if arg not in skip:
+            options += [arg, *value]
+    return options
+
+
+def _shape(options: list[str]) -> str:
+    """'2 workers x 4 threads' from gunicorn options (the last of a repeated option counts) and the
+    settings module they name (webapp.server)."""
+    from webapp import server
+
+    values = {"--workers": str(server.workers), "--threads": str(server.threads)}
+    for name, value in zip(options, options[1:], strict=False):
+        if name in values:
+            values[name] = value
+    workers, threads = values["--workers"], values["--threads"]
+    return f"{workers} workers x {threads} thread{'s' if threads != '1' else ''}"
 
 
 def process_tree_cpu(pid: int) -> float:

@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"seeding {args.registrants:,} registrants…", flush=True)
         event_id, cursor = instance.python(SEED.replace("{n}", str(args.registrants))).split()
         base = f"/console/events/{event_id}/registrants"
-        with instance.gunicorn(workers=2, threads=4) as url:
+        with instance.gunicorn() as url:
             client = Client(url)
             login(client)
             measure(client, "first page", base, args.requests, b"registrant")

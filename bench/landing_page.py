@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     with Instance.create() as instance:
         instance.flask("demo")
         with instance.gunicorn() as base_url:
-            fetch(base_url, PAGE, 2, 20)  # warm up both workers
+            fetch(base_url, PAGE, 8, 10)  # warm up the workers
             print(fetch(base_url, PAGE, args.clients, args.requests).report(f"event page, {args.clients} clients"))
             print(
                 fetch(base_url, PAGE + "?lang=id", args.clients, args.requests // 2).report("event page in Indonesian")

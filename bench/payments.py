@@ -2,7 +2,7 @@
 (the test gateway's, through the same code path as Midtrans' and Stripe's), every one sent twice at
 the same moment by two clients, as gateways do when they retry.
 
-    python -m bench.payments [--orders 1000] [--clients 16] [--workers 2] [--threads 4]
+    python -m bench.payments [--orders 1000] [--clients 16] [--workers N] [--threads N]
 
 Prints notifications per second, p50 and p99 latency, the outcomes logged, and double
 confirmations (orders confirmed paid more than once; must be 0) and orders left unpaid (must be 0).
@@ -69,8 +69,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=16, help="an even number: clients work in pairs")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: the Procfile's)")
+    parser.add_argument("--threads", type=int, help="threads per worker (default: the Procfile's)")
     args = parser.parse_args(argv or [])
     pairs = max(args.clients // 2, 1)
 
@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> None:
         path = f"/payments/test/notify/{seeded['org_id']}"
         notifications = seeded["notifications"]
         with instance.gunicorn(args.workers, args.threads) as base_url:
+            server = instance.server_shape
 
             def work(index: int, timings: Timings) -> None:
                 client = Client(base_url)
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
             timings = run_concurrently(pairs * 2, work)
         counts = json.loads(instance.python(COUNT).strip().splitlines()[-1])
 
-    print(timings.report(f"notifications ({args.workers} workers x {args.threads} threads, {pairs * 2} clients)"))
+    print(timings.report(f"notifications (gunicorn {server}, {pairs * 2} clients)"))
     print(f"outcomes logged: {counts['outcomes']}")
     print(f"double confirmations: {counts['doubles']} (must be 0); orders left unpaid: {counts['unpaid']} (must be 0)")
 

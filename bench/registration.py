@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     with Instance.create(**({"HUEY_URL": args.huey_url} if args.huey_url else {})) as instance:
         product_id = int(instance.python(SEED.format(quota=args.quota)).strip())
         with instance.gunicorn() as base_url:
-            drive(base_url, product_id, 8, 8)  # warm up both workers: 8 connections, one seat each
+            drive(base_url, product_id, 8, 8)  # warm up the workers: 8 connections, one seat each
             if args.worker:
                 with instance.worker():
                     timings, refused, outcomes = drive(base_url, product_id, args.clients, args.attempts)

@@ -1,0 +1,94 @@
+"""The web server as the Procfile runs it (webapp.server): a worker process per CPU, each kept on
+a CPU of its own."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from webapp import server
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_workers_spread_evenly_and_a_replacement_takes_the_cpu_left_free():
+    taken: list[int | None] = []
+    for _ in range(5):
+        taken.append(server.cpu_for_next_worker([0, 1], taken))
+    assert taken == [0, 1, 0, 1, 0]
+    # The worker on CPU 1 exited; the one started in its place goes there.
+    assert server.cpu_for_next_worker([0, 1], [0, 0, 1]) == 1
+    # Only CPUs the process may use (a container's, or taskset's) are chosen.
+    assert server.cpu_for_next_worker([2, 3], [None, 2]) == 3
+
+
+def _procfile_web() -> list[str]:
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    return shlex.split(line.removeprefix("web:"))
+
+
+def _workers_of(pid: int) -> list[int]:
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(child) for child in (task / "children").read_text().split()]
+    return children
+
+
+def _only_cpu(pid: int) -> int | None:
+    """The CPU a process is kept on, None when it may run on several ("0-1", "0,2")."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    allowed = next(
+        line.split(":", 1)[1].strip() for line in status.splitlines() if line.startswith("Cpus_allowed_list")
+    )
+    return int(allowed) if allowed.isdigit() else None
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads worker processes from Linux /proc")
+def test_the_procfile_server_keeps_each_worker_on_a_cpu_of_its_own(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    argv = _procfile_web()
+    assert "python:webapp.server" in argv
+    argv[0] = str(Path(sys.executable).parent / "gunicorn")
+    argv[argv.index("--bind") + 1] = f"127.0.0.1:{port}"
+    env = dict(
+        os.environ,
+        ROLLCALL_ENV="production",
+        INSTANCE_DIR=str(tmp_path),
+        DATABASE_URL=f"sqlite:///{tmp_path}/rollcall.db",
+        HUEY_URL=f"sqlite:///{tmp_path}/huey.db",
+        SECRET_KEY="server-test-secret-key-0123456789",
+    )
+    env.pop("WEB_CONCURRENCY", None)
+    cpus = sorted(os.sched_getaffinity(0))
+    master = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        served, workers = None, []
+        while served != 200 or len(workers) < len(cpus):
+            if master.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"gunicorn did not start its workers: {master.stderr.read().decode()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/app.css", timeout=2) as answer:
+                    served = answer.status
+            except OSError:
+                time.sleep(0.2)
+            workers = _workers_of(master.pid)
+        # A worker sets its CPU right after it starts: give the last one a moment.
+        settled = time.monotonic() + 5
+        while None in (pinned := [_only_cpu(pid) for pid in workers]) and time.monotonic() < settled:
+            time.sleep(0.1)
+        assert None not in pinned, "a worker may run on any CPU"
+        assert sorted(pinned) == cpus  # one worker per CPU, none sharing
+    finally:
+        master.terminate()
+        master.wait(15)

@@ -1,0 +1,51 @@
+"""How gunicorn serves the app (the Procfile's `gunicorn --config python:webapp.server`).
+
+One worker process per CPU, each with a few threads, and each process kept on a CPU of its own.
+Python runs one thread of a process at a time, and every SQLite call hands that turn over; when a
+process's threads run on two CPUs at once, each hand-over is a wake-up across CPUs, and a door
+scan (dozens of them) costs twice the CPU it costs on one. Kept on one CPU, the threads take
+turns there while the other processes use the other CPUs. The threads still matter: a connection
+that is slow to send its request holds one thread, not the whole process.
+
+Command-line options and GUNICORN_CMD_ARGS override these; WEB_CONCURRENCY sets the number of
+worker processes.
+"""
+
+from __future__ import annotations
+
+import os
+
+worker_class = "gthread"
+threads = 4
+
+
+def usable_cpus() -> list[int]:
+    """The CPUs this process may run on (a container or `taskset` may allow fewer than exist)."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
+
+
+workers = int(os.environ.get("WEB_CONCURRENCY") or len(usable_cpus()))
+
+
+def cpu_for_next_worker(cpus: list[int], taken: list[int | None]) -> int:
+    """The CPU with the fewest live workers on it (the lowest such): workers spread evenly, and a
+    worker started in place of one that exited takes the CPU that one left."""
+    load = {cpu: 0 for cpu in cpus}
+    for cpu in taken:
+        if cpu in load:
+            load[cpu] += 1
+    return min(cpus, key=lambda cpu: (load[cpu], cpu))
+
+
+def pre_fork(server, worker):
+    """In the master, before the worker process starts: choose its CPU."""
+    taken = [getattr(live, "cpu", None) for live in server.WORKERS.values()]
+    worker.cpu = cpu_for_next_worker(usable_cpus(), taken)
+
+
+def post_fork(server, worker):
+    """In the new worker process, before its threads start: stay on the chosen CPU."""
+    if hasattr(os, "sched_setaffinity") and getattr(worker, "cpu", None) is not None:
+        os.sched_setaffinity(0, {worker.cpu})
