@@ -12,11 +12,19 @@ from webapp.db import Prepared, Slot
 from webapp.events.models import Event
 from webapp.orders.models import Order, Registrant
 
-# What a scan needs to know of an event: the row is wide and the door asks for it on every scan.
+# What a scan needs to know of an event (the row is wide and the door asks on every scan), with
+# the event's default list riding along as `default_list` (None before anyone asked for it).
 EVENT_IN_ORG = Prepared(
     lambda: (
-        Event.select(Event.id, Event.organization, Event.name, Event.timezone)
+        Event.select(Event.id, Event.organization, Event.name, Event.timezone, CheckinList)
+        .join(
+            CheckinList,
+            pw.JOIN.LEFT_OUTER,
+            on=(CheckinList.event == Event.id) & (CheckinList.is_default == True),  # noqa: E712
+            attr="default_list",
+        )
         .where((Event.id == Slot("id")) & (Event.organization == Slot("org")))
+        .order_by(CheckinList.id)
         .limit(1)
     )
 )

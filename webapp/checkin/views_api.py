@@ -31,6 +31,8 @@ def _actor():
 
 
 def _event(event_id: int) -> Event:
+    """The caller's organization's event, with its default list as `default_list` (None until
+    the first scan creates it)."""
     event = queries.EVENT_IN_ORG.first(id=event_id, org=g.api_org_id)
     if event is None:
         raise Event.DoesNotExist
@@ -39,7 +41,7 @@ def _event(event_id: int) -> Event:
 
 def _list(event: Event, value) -> CheckinList:
     if value in (None, ""):
-        return lists.default_list(event)
+        return event.default_list or lists.default_list(event)
     if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
         raise _Invalid({"list": "A check-in list id (a whole number)."})
     return CheckinList.get((CheckinList.id == int(value)) & (CheckinList.event == event.id))
