@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+import peewee as pw
 from flask import abort, g, redirect, request, session, url_for
 from flask_login import current_user
 
@@ -18,16 +19,16 @@ CSP = (
 )
 
 
-# Both run for every signed-in request: compiled once (webapp.db.Prepared).
-ACTIVE_USER = Prepared(
-    lambda: User.select().where((User.id == Slot("id")) & (User.is_active == True)).limit(1)  # noqa: E712
-)
-MEMBERSHIPS_WITH_ORGANIZATION = Prepared(
+# Runs for every signed-in request (compiled once: webapp.db.Prepared): the user with each of
+# their memberships and its organization, one row per membership (one row with `membership` None
+# for a user who belongs to no organization yet).
+USER_WITH_MEMBERSHIPS = Prepared(
     lambda: (
-        Membership.select(Membership, Organization)
-        .join(Organization)
-        .where(Membership.user == Slot("user"))
-        .order_by(Organization.name)
+        User.select(User, Membership, Organization)
+        .join(Membership, pw.JOIN.LEFT_OUTER, on=(Membership.user == User.id), attr="membership")
+        .join(Organization, pw.JOIN.LEFT_OUTER, on=(Organization.id == Membership.organization))
+        .where((User.id == Slot("id")) & (User.is_active == True))  # noqa: E712
+        .order_by(Organization.name, Membership.id)
     )
 )
 
@@ -37,9 +38,11 @@ def _load_user(user_id: str) -> User | None:
     pk, _, token = user_id.partition(":")
     if not pk.isdigit() or len(pk) > 18:
         return None
-    user = ACTIVE_USER.first(id=int(pk))
-    if user is None or user.session_token != token:
-        return None  # password changed since: this session is over
+    rows = USER_WITH_MEMBERSHIPS.rows(id=int(pk))
+    if not rows or rows[0].session_token != token:
+        return None  # unknown, deactivated, or the password changed since: this session is over
+    user = rows[0]
+    user.loaded_memberships = [row.membership for row in rows if row.membership is not None]
     return user
 
 
@@ -53,7 +56,7 @@ def init_app(app) -> None:
         g.org = None
         g.membership = None
         if current_user.is_authenticated:
-            memberships = MEMBERSHIPS_WITH_ORGANIZATION.rows(user=current_user.id)
+            memberships = _memberships(current_user._get_current_object())
             g.memberships = memberships
             chosen = next((m for m in memberships if m.organization_id == session.get("org_id")), None)
             chosen = chosen or (memberships[0] if memberships else None)
@@ -69,6 +72,16 @@ def init_app(app) -> None:
         if request.headers.get("HX-Request"):
             response.vary.add("HX-Request")
         return response
+
+
+def _memberships(user: User) -> list[Membership]:
+    """The user's memberships with their organizations, by organization name: as the session's
+    user loader found them, or (for a user signed in some other way) read now."""
+    loaded = getattr(user, "loaded_memberships", None)
+    if loaded is not None:
+        return loaded
+    rows = USER_WITH_MEMBERSHIPS.rows(id=user.id)
+    return [row.membership for row in rows if row.membership is not None]
 
 
 def has_role(role: str) -> bool:

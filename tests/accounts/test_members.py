@@ -120,3 +120,22 @@ def test_switching_to_an_organization_you_are_not_in_is_404(app, auth):
 def test_password_is_stored_hashed_with_scrypt(app):
     user = make_user(password=PASSWORD)
     assert PASSWORD not in user.password_hash and user.password_hash.startswith("scrypt:")
+
+
+def test_each_request_sees_the_organizations_and_role_the_user_has_now(app, auth):
+    zeta, alpha = make_org("Zeta Tours"), make_org("Alpha Events")
+    user = make_member(zeta, role="manager")
+    Membership.create(user=user, organization=alpha, role="door")
+    client = auth.client_for(user, org=zeta)
+    page = client.get("/console/").get_data(as_text=True)
+    switcher = page[page.index('id="org-switch"') :]
+    assert switcher.index("Alpha Events") < switcher.index("Zeta Tours")  # by name
+    assert "· manager" in page  # working in the one chosen
+
+    Membership.update(role="admin").where(Membership.user == user, Membership.organization == zeta).execute()
+    assert "· admin" in client.get("/console/").get_data(as_text=True)
+
+    Membership.delete().where(Membership.user == user).execute()
+    response = client.get("/console/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/no-organization")
+    assert client.get("/no-organization").status_code == 200  # still signed in, with no organization
