@@ -30,6 +30,15 @@ def test_workers_spread_evenly_and_a_replacement_takes_the_cpu_left_free():
     assert server.cpu_for_next_worker([2, 3], [None, 2]) == 3
 
 
+def test_web_concurrency_sets_the_worker_count_and_a_malformed_value_stops_start_up():
+    assert server.worker_count({}) == len(server.usable_cpus())
+    assert server.worker_count({"WEB_CONCURRENCY": ""}) == len(server.usable_cpus())
+    assert server.worker_count({"WEB_CONCURRENCY": " 3 "}) == 3
+    for bad in ("two", "0", "-1", "2.5", "1000"):
+        with pytest.raises(SystemExit, match="WEB_CONCURRENCY must be a whole number"):
+            server.worker_count({"WEB_CONCURRENCY": bad})
+
+
 def _procfile_web() -> list[str]:
     line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
     return shlex.split(line.removeprefix("web:"))

@@ -26,7 +26,18 @@ def usable_cpus() -> list[int]:
     return list(range(os.cpu_count() or 1))
 
 
-workers = int(os.environ.get("WEB_CONCURRENCY") or len(usable_cpus()))
+def worker_count(environ) -> int:
+    """WEB_CONCURRENCY when set, else one per usable CPU. A malformed value stops start-up with a
+    message naming the variable (SystemExit: gunicorn prints it and exits, no traceback)."""
+    raw = (environ.get("WEB_CONCURRENCY") or "").strip()
+    if not raw:
+        return len(usable_cpus())
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        raise SystemExit(f"WEB_CONCURRENCY must be a whole number of worker processes from 1 to 64, got {raw!r}")
+    return int(raw)
+
+
+workers = worker_count(os.environ)
 
 
 def cpu_for_next_worker(cpus: list[int], taken: list[int | None]) -> int:
