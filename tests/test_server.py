@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.smtp import free_port
 from webapp import server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,9 +62,7 @@ def _only_cpu(pid: int) -> int | None:
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads worker processes from Linux /proc")
 def test_the_procfile_server_keeps_each_worker_on_a_cpu_of_its_own(tmp_path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     argv = _procfile_web()
     assert "python:webapp.server" in argv
     argv[0] = str(Path(sys.executable).parent / "gunicorn")
