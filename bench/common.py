@@ -87,7 +87,7 @@ class Instance:
             options += ["--workers", str(workers)]
         if threads is not None:
             options += ["--threads", str(threads)]
-        self.server_shape = _shape(options)
+        self.server_shape = _shape(options, env)
         proc = subprocess.Popen(
             [str(BIN / "gunicorn"), *options, "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
             cwd=ROOT,
@@ -178,12 +178,12 @@ def procfile_web_options() -> list[str]:
     return options
 
 
-def _shape(options: list[str]) -> str:
+def _shape(options: list[str], env: dict) -> str:
     """'2 workers x 4 threads' from gunicorn options (the last of a repeated option counts) and the
-    settings module they name (webapp.server)."""
+    settings module they name (webapp.server), as it reads the server's environment."""
     from webapp import server
 
-    values = {"--workers": str(server.workers), "--threads": str(server.threads)}
+    values = {"--workers": str(server.worker_count(env)), "--threads": str(server.threads)}
     for name, value in zip(options, options[1:], strict=False):
         if name in values:
             values[name] = value
