@@ -1,9 +1,6 @@
 """What gunicorn and `flask --app wsgi` load."""
 
+import tasks.all  # noqa: F401  (the task queue and the work engine's wake-up, loaded at start-up)
 from webapp import create_app
 
 app = create_app()
-
-# Load the task queue now, not on the first commit that announces a signal: that first delivery
-# request would otherwise import it while holding SQLite's write turn, stalling every writer.
-import tasks.outbox  # noqa: E402, F401

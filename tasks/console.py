@@ -5,48 +5,34 @@ from __future__ import annotations
 from huey import crontab
 
 from tasks import huey
-from tasks.base import with_db
+from webapp import work
+from webapp.console import bulk, export_jobs, imports, jobs
 
 
-@huey.task()
-@with_db
-def run_import_job(job_id: int) -> None:
-    from webapp.console import imports
-
-    imports.run_job(job_id)
+@work.handles(jobs.RUN["import"])
+def run_import_job(payload: dict) -> None:
+    imports.run_job(payload["job_id"])
 
 
-@huey.task()
-@with_db
-def run_bulk_job(job_id: int) -> None:
-    from webapp.console import bulk
-
-    bulk.run_job(job_id)
+@work.handles(jobs.RUN["bulk"])
+def run_bulk_job(payload: dict) -> None:
+    bulk.run_job(payload["job_id"])
 
 
-@huey.task()
-@with_db
-def run_export_job(job_id: int) -> None:
-    from webapp.console import export_jobs
-
-    export_jobs.run_job(job_id)
+@work.handles(jobs.RUN["export"])
+def run_export_job(payload: dict) -> None:
+    export_jobs.run_job(payload["job_id"])
 
 
 @huey.periodic_task(crontab(minute="*"))
-@with_db
 def recover_stalled_jobs() -> dict:
     """Every minute: a running job without a heartbeat for a few minutes (its worker died) is
     queued again to resume where it stopped, or failed with the reason when it cannot."""
-    from webapp.console import jobs
-
     return vars(jobs.recover_stalled())
 
 
 @huey.periodic_task(crontab(minute="17"))
-@with_db
 def forget_old_files() -> int:
     """Every hour: uploaded CSV files older than a week and export files older than a day are
     deleted (the jobs stay as history)."""
-    from webapp.console import export_jobs, imports
-
     return imports.forget_old_files() + export_jobs.forget_old_files()

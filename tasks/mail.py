@@ -1,65 +1,43 @@
-"""Email tasks: delivery, the retry sweep, notifications and automations."""
+"""Email work: delivery, the held-mail sweep, notifications and automations."""
 
 from __future__ import annotations
 
 from huey import crontab
 
 from tasks import huey
-from tasks.base import with_app
+from webapp import work
+from webapp.mail import automations, notify, receivers, service
 
 
-@huey.task(retries=2, retry_delay=30)
-@with_app
-def deliver_email(message_id: int) -> str:
-    from webapp.mail import service
-
-    return service.deliver(message_id)
-
-
-@huey.task(retries=2, retry_delay=30)
-@with_app
-def deliver_emails(message_ids: list[int]) -> dict:
-    """The emails one transaction queued, over one SMTP connection (ticket PDFs are rendered at
-    send time, hence the app context)."""
-    from webapp.mail import service
-
-    return service.deliver_many(message_ids)
+@work.handles(service.DELIVER, batch=True)
+def deliver_emails(payloads: list[dict]) -> dict:
+    """The emails claimed together, over one SMTP connection (ticket PDFs are rendered at send
+    time, with the app context every task has)."""
+    return service.deliver_many([p["message_id"] for p in payloads])
 
 
 @huey.periodic_task(crontab(minute="*"))
-@with_app
 def retry_outbox() -> int:
-    """Every minute: deliver due (retried or held) messages, over one connection."""
-    from webapp.mail import service
-
+    """Every minute: mail held while SMTP_URL was not set, and hand-offs a dead worker left."""
     ids = service.due_messages()
     if ids:
         service.deliver_many(ids)
     return len(ids)
 
 
-@huey.task()
-@with_app
-def send_order_emails(order_id: int) -> int:
+@work.handles(receivers.SEND_ORDER_EMAILS)
+def send_order_emails(payload: dict) -> int:
     """After payment: each admitted registrant's ticket email, and the buyer's payment email."""
-    from webapp.mail import notify
-
-    return notify.order_paid(order_id)
+    return notify.order_paid(payload["order_id"])
 
 
-@huey.task()
-@with_app
-def send_checkin_email(checkin_id: int) -> bool:
-    from webapp.mail import notify
-
-    return notify.checked_in(checkin_id)
+@work.handles(receivers.SEND_CHECKIN_EMAIL)
+def send_checkin_email(payload: dict) -> bool:
+    return notify.checked_in(payload["checkin_id"])
 
 
 @huey.periodic_task(crontab(minute="*"))
-@with_app
 def run_automations() -> dict[str, int]:
     """Every minute: the automation emails whose time has come, once per registrant; the summary
     counts those skipped because the contact unsubscribed."""
-    from webapp.mail import automations
-
     return automations.run_due().as_dict()

@@ -5,22 +5,16 @@ from __future__ import annotations
 from huey import crontab
 
 from tasks import huey
-from tasks.base import with_db
+from webapp.orders import service, waitlist
 
 
 @huey.periodic_task(crontab(minute="*"))
-@with_db
 def expire_orders() -> int:
     """Every minute: pending orders past their hold expire and free their seats."""
-    from webapp.orders import service
-
     return service.expire_due_orders()
 
 
 @huey.periodic_task(crontab(minute="*"))
-@with_db
 def advance_waiting_lists() -> int:
     """Every minute: lapsed offers pass to the next person; seats opened otherwise are offered."""
-    from webapp.orders import waitlist
-
     return waitlist.lapse_offers() + waitlist.offer_where_seats_opened()

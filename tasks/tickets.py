@@ -1,37 +1,34 @@
-"""Ticket PDF tasks."""
+"""Ticket work: PDFs kept current, bulk badge PDFs."""
 
 from __future__ import annotations
 
-from tasks import huey
-from tasks.base import with_app
+from tasks import huey  # noqa: F401  (the instance every task module shares)
+from webapp import work
+from webapp.orders.models import Registrant
+from webapp.tickets import badges, receivers, service
 
 
-@huey.task(retries=2, retry_delay=60)
-@with_app
-def refresh_order_tickets(order_id: int) -> int:
+@work.handles(receivers.REFRESH_ORDER)
+def refresh_order_tickets(payload: dict) -> int:
     """Generate the order's PDFs if missing or stale (and drop them if it admits nobody)."""
-    from webapp.tickets import service
-
-    return service.refresh_order(order_id)
+    return service.refresh_order(payload["order_id"])
 
 
-@huey.task()
-@with_app
-def refresh_registrant_tickets(registrant_id: int) -> int:
-    from webapp.orders.models import Registrant
-    from webapp.tickets import service
-
-    registrant = Registrant.get_or_none(Registrant.id == registrant_id)
+@work.handles(receivers.REFRESH_REGISTRANT)
+def refresh_registrant_tickets(payload: dict) -> int:
+    registrant = Registrant.get_or_none(Registrant.id == payload["registrant_id"])
     return service.refresh_order(registrant.order_id) if registrant else 0
 
 
-@huey.task()
-@with_app
-def refresh_event_tickets(event_id: int) -> int:
-    """The event changed: every order that has PDFs gets them again, one task per order."""
-    from webapp.tickets import service
-
-    order_ids = service.orders_with_documents(event_id)
+@work.handles(receivers.REFRESH_EVENT)
+def refresh_event_tickets(payload: dict) -> int:
+    """The event changed: every order that has PDFs gets them again, one bulk item per order."""
+    order_ids = service.orders_with_documents(payload["event_id"])
     for order_id in order_ids:
-        refresh_order_tickets(order_id)
+        work.record(receivers.REFRESH_ORDER, {"order_id": order_id}, priority=work.BULK)
     return len(order_ids)
+
+
+@work.handles(badges.BUILD)
+def build_badges(payload: dict) -> str:
+    return badges.build_bulk(payload["job_id"]).status

@@ -20,6 +20,7 @@ import pytest
 os.environ["HUEY_URL"] = "memory://"  # before tasks/ is imported: tests never touch a real queue
 os.environ.setdefault("ROLLCALL_ENV", "test")
 
+import tasks.all  # noqa: E402, F401  (every work handler and receiver, as in the worker)
 from tasks import huey  # noqa: E402
 from webapp import (
     create_app,  # noqa: E402

@@ -88,25 +88,24 @@ def test_on_commit_inside_a_rolled_back_savepoint_is_dropped(app):
     assert ran == ["outer"]
 
 
-def test_task_enqueued_in_a_transaction_sees_the_committed_row(app):
-    """A task enqueued after commit can read what the transaction wrote (it runs after COMMIT)."""
-    from tasks import huey
-    from tasks.base import enqueue_after_commit, with_db
+def test_work_recorded_in_a_transaction_sees_the_committed_row(app):
+    """Work recorded in a transaction runs after COMMIT and can read what the transaction wrote."""
     from tests.factories.accounts import make_user
+    from webapp import work
     from webapp.accounts.models import User
+    from webapp.work import engine
 
     seen = []
-
-    @huey.task()
-    @with_db
-    def look(user_id):
-        seen.append(User.get_by_id(user_id).email)
-
-    with db.atomic():
-        user = make_user(email="late@example.org")
-        enqueue_after_commit(look, user.id)
-        assert seen == []
-    assert seen == ["late@example.org"]
+    engine._handlers.pop("test.look", None)
+    work.handles("test.look")(lambda payload: seen.append(User.get_by_id(payload["user_id"]).email))
+    try:
+        with db.atomic():
+            user = make_user(email="late@example.org")
+            work.record("test.look", {"user_id": user.id})
+            assert seen == []
+        assert seen == ["late@example.org"]
+    finally:
+        engine._handlers.pop("test.look", None)
 
 
 def test_unknown_page_is_a_404_page(client):

@@ -63,12 +63,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
 
-    from webapp import errors, security, signals, templating
+    from webapp import errors, security, templating
 
     security.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
-    signals.connect_receivers()
     _register_blueprints(app)
     _register_cli(app)
     return app

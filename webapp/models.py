@@ -9,7 +9,7 @@ import peewee
 from webapp.db import BaseModel
 
 MODEL_MODULES = (
-    "webapp.outbox",
+    "webapp.work.models",
     "webapp.accounts.models",
     "webapp.accounts.audit",
     "webapp.events.models",

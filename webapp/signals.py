@@ -1,17 +1,20 @@
-"""Domain events: producers announce what happened, other domains react, neither imports the other.
+"""Domain events: producers announce what happened, other parts react, neither imports the other.
 
-A producer calls `emit(signal, **ids)` inside its transaction. The signal is written to the outbox
-(webapp/outbox.py) in that transaction, so it exists exactly when the change it announces does;
-after the commit a task delivers it to the receivers, with the plain ids. A receiver normally just
-enqueues a Huey task. Receivers live in `webapp/<domain>/receivers.py` and are connected by
-`connect_receivers()` (the app factory and the task worker both call it).
+A producer calls `emit(signal, **ids)` inside its transaction. The signal is written as a work item
+(webapp/work) in that transaction, so it exists exactly when the change it announces does; after
+the commit a worker delivers it to the receivers, with the plain ids, in one transaction. A
+receiver records the work it sets off (`work.record`), which is then retried on its own. The task
+layer (tasks/) connects the receivers: it is the one place that knows what runs when.
 """
 
 from __future__ import annotations
 
-import importlib
-
 from blinker import Namespace
+
+from webapp import work
+from webapp.db import db
+
+SIGNAL = "signal"  # the work kind that carries a signal to its receivers
 
 _signals = Namespace()
 
@@ -29,15 +32,11 @@ event_changed = _signals.signal("event-changed")  # details shown on tickets cha
 # kwargs: contact_id
 contact_updated = _signals.signal("contact-updated")
 
-DOMAINS = ("events", "catalog", "orders", "payments", "tickets", "mail", "contacts", "checkin", "console", "api")
-
 
 def emit(signal, **kwargs) -> None:
     """Announce `signal` with plain ids: its receivers get it once the surrounding transaction
     commits (soon after the statement, outside one), never after a rollback."""
-    from webapp import outbox
-
-    outbox.record(signal.name, kwargs)
+    work.record(SIGNAL, {"signal": signal.name, "kwargs": kwargs})
 
 
 def by_name(name: str):
@@ -45,18 +44,11 @@ def by_name(name: str):
     return _signals.get(name)
 
 
-_connected = False
-
-
-def connect_receivers() -> None:
-    global _connected
-    if _connected:
-        return
-    for domain in DOMAINS:
-        name = f"webapp.{domain}.receivers"
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    _connected = True
+@work.handles(SIGNAL)
+def deliver(payload: dict) -> None:
+    """Send one signal to its receivers; the work they record commits together or not at all."""
+    signal = by_name(payload["signal"])
+    if signal is None:
+        raise work.Permanent(f"unknown signal {payload['signal']!r}")
+    with db.atomic():
+        signal.send(None, **payload["kwargs"])

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from tests.factories.accounts import make_org
+from webapp import work
 from webapp.db import db, utcnow
 from webapp.mail import service
 from webapp.mail.models import Outbox
+from webapp.work.models import WorkItem
 
 
 def _queue(org=None, **kwargs):
@@ -123,13 +125,19 @@ def test_without_smtp_mail_stays_readable_in_the_log(app):
     assert list(service.list_outbox(make_org().id)) == []
 
 
-def test_interrupted_hand_off_is_failed_not_resent(mail_app):
+def test_a_hand_off_interrupted_by_a_killed_worker_is_retried_not_left_failed(mail_app):
+    """The worker died between claiming the email and the server's answer: its work item came
+    back when the lease lapsed, and the email goes out (with the same Message-ID)."""
     app, inbox = mail_app
-    row = _queue()
-    inbox.messages.clear()
-    Outbox.update(state="sending", next_attempt_at=utcnow() - dt.timedelta(hours=1)).where(
+    with db.atomic():
+        row = _queue()
+        # the worker claims the email and is killed before it finishes
+        WorkItem.update(lease="dead-worker", leased_until=utcnow() + dt.timedelta(minutes=5)).execute()
+    assert inbox.messages == []
+    Outbox.update(state="sending", next_attempt_at=utcnow() - dt.timedelta(minutes=10)).where(
         Outbox.id == row.id
     ).execute()
-    assert service.due_messages() == []
-    assert Outbox.get_by_id(row.id).state == "failed"
-    assert inbox.messages == []
+    WorkItem.update(leased_until=utcnow() - dt.timedelta(seconds=1)).execute()  # the lease lapses
+    work.run_ready()
+    assert Outbox.get_by_id(row.id).state == "sent"
+    assert [m["Message-ID"] for m in inbox.messages] == [row.message_id]

@@ -1,20 +1,16 @@
-"""Domain signals → outgoing webhooks. A receiver only enqueues the fan-out task, and only when
-some endpoint listens to that topic at all."""
+"""Domain signals → outgoing webhooks (connected by the task layer, which imports this module). A receiver records the fan-out work, and only when some
+endpoint listens to that topic at all."""
 
 from __future__ import annotations
 
-from webapp import signals
+from webapp import signals, work
+from webapp.api import webhooks
 
 
 def _on(topic: str, id_name: str):
     def receiver(sender, **kwargs):
-        from webapp.api import webhooks
-
-        if topic not in webhooks.subscribed_topics():
-            return
-        from tasks.api import fan_out_webhook
-
-        fan_out_webhook(topic, kwargs[id_name])
+        if topic in webhooks.subscribed_topics():
+            work.record(webhooks.FAN_OUT, {"topic": topic, "object_id": kwargs[id_name]})
 
     receiver.__name__ = f"webhook_{topic.replace('.', '_')}"
     return receiver

@@ -1,8 +1,8 @@
 """Outgoing webhooks: an organization's endpoints receive registration.created, order.paid,
 checkin.created and contact.updated as signed JSON POSTs.
 
-Each message to each endpoint is a WebhookDelivery row first (written by a task after the domain
-change committed), then POSTed by a task. Every try is logged (status code, error, duration); a
+Each message to each endpoint is a WebhookDelivery row first (written by a worker after the domain
+change committed), then POSTed by the work engine (work kind DELIVER). Every try is logged (status code, error, duration); a
 failed try is retried with growing delays, up to MAX_ATTEMPTS, then the delivery is "failed".
 
 Signature (as Stripe's): header `Rollcall-Signature: t=<unix time>,v1=<hex>` where v1 is
@@ -26,6 +26,7 @@ import urllib.request
 import uuid
 from urllib.parse import urlsplit
 
+from webapp import work
 from webapp.accounts import audit
 from webapp.api.models import WEBHOOK_TOPICS, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webapp.db import db, utcnow
@@ -39,6 +40,8 @@ TIMEOUT = 10
 MAX_ATTEMPTS = 8
 BACKOFF = (60, 300, 1800, 7200, 21600, 43200, 86400)  # seconds before try 2, 3, ...
 SUBSCRIPTION_CACHE_SECONDS = 5.0
+FAN_OUT = "webhook.fan_out"  # work: {"topic", "object_id"} -> one delivery per subscribed endpoint
+DELIVER = "webhook.deliver"  # work: {"delivery_id"} -> one try
 
 
 class WebhookError(ValueError):
@@ -201,13 +204,7 @@ def enqueue(org_id: int, topic: str, data: dict) -> list[int]:
 
 
 def _enqueue_delivery(delivery_id: int, delay: int | None = None) -> None:
-    from tasks.api import deliver_webhook
-    from tasks.base import enqueue_after_commit
-
-    if delay:
-        deliver_webhook.schedule((delivery_id,), delay=delay)
-    else:
-        enqueue_after_commit(deliver_webhook, delivery_id)
+    work.record(DELIVER, {"delivery_id": delivery_id}, delay=dt.timedelta(seconds=delay) if delay else None)
 
 
 def deliver(delivery_id: int) -> str:

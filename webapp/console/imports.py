@@ -198,10 +198,7 @@ def start(
     }
     job.state = "queued"
     job.save()
-    from tasks.base import enqueue_after_commit
-    from tasks.console import run_import_job
-
-    enqueue_after_commit(run_import_job, job.id)
+    jobs.enqueue(job)
     return job
 
 

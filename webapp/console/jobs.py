@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from peewee import fn
 
+from webapp import work
 from webapp.accounts.models import User
 from webapp.console.models import STALL_AFTER, ConsoleJob
 from webapp.db import db, utcnow
@@ -27,6 +28,7 @@ from webapp.events.models import Event
 log = logging.getLogger("rollcall.console")
 
 MAX_RUNS = 4  # the first run and three resumes: a job that kills its worker every time must stop
+RUN = {"import": "console.run_import_job", "bulk": "console.run_bulk_job", "export": "console.run_export_job"}
 
 
 class JobLost(Exception):
@@ -155,9 +157,5 @@ def queue(org_id: int, event: Event, kind: str, params: dict, *, user: User | No
 
 
 def enqueue(job: ConsoleJob) -> None:
-    """Hand the job to the task of its kind, after the surrounding transaction commits."""
-    from tasks.base import enqueue_after_commit
-    from tasks.console import run_bulk_job, run_export_job, run_import_job
-
-    task = {"import": run_import_job, "bulk": run_bulk_job, "export": run_export_job}[job.kind]
-    enqueue_after_commit(task, job.id)
+    """Record the job's work (bulk priority) in the surrounding transaction."""
+    work.record(RUN[job.kind], {"job_id": job.id}, priority=work.BULK)

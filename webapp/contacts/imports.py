@@ -9,6 +9,7 @@ import logging
 import uuid
 from pathlib import Path
 
+from webapp import work
 from webapp.accounts import audit
 from webapp.contacts import rules, service
 from webapp.contacts.models import FUNNEL_STAGES, Contact, ContactImport
@@ -45,6 +46,7 @@ MAX_COLUMNS = 100
 MAX_ROWS = 200_000
 BATCH = 200
 MAX_STORED_ERRORS = 500
+RUN = "contacts.run_import"  # work: {"import_id"}, bulk
 STAGE_NAMES = {**{s: s for s in FUNNEL_STAGES}, **{rules.stage_label(s).lower(): s for s in FUNNEL_STAGES}}
 
 
@@ -163,9 +165,6 @@ def check_mapping(job: ContactImport, mapping: dict[str, str]) -> dict[str, str]
 
 
 def queue_import(job: ContactImport, mapping: dict[str, str], label_names: list[str], *, actor=None) -> ContactImport:
-    from tasks.base import enqueue_after_commit
-    from tasks.contacts import run_contact_import
-
     if job.state != "uploaded":
         raise ContactError("This import has started already.", "mapping")
     clean = check_mapping(job, mapping)
@@ -180,7 +179,7 @@ def queue_import(job: ContactImport, mapping: dict[str, str], label_names: list[
             target=job,
             summary=f"{job.filename}: {job.total_rows} rows",
         )
-        enqueue_after_commit(run_contact_import, job.id)
+        work.record(RUN, {"import_id": job.id}, priority=work.BULK)
     return job
 
 

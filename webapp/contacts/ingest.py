@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 import peewee as pw
 
+from webapp import work
 from webapp.accounts import audit
 from webapp.contacts import ingest_batch
 from webapp.contacts import service as contacts
@@ -223,11 +224,11 @@ def _runs(ordered: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _enqueue_processing() -> None:
-    from tasks.base import enqueue_after_commit
-    from tasks.ingest import process_incoming_events
+PROCESS = "contacts.process_incoming_events"  # work: process what is pending, batch after batch
 
-    enqueue_after_commit(process_incoming_events)
+
+def _enqueue_processing() -> None:
+    work.record(PROCESS, priority=work.BULK)
 
 
 # Processing --------------------------------------------------------------------------------------

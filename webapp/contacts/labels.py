@@ -7,6 +7,7 @@ import re
 
 import peewee as pw
 
+from webapp import work
 from webapp.accounts import audit
 from webapp.contacts import sync
 from webapp.contacts.models import FUNNEL_STAGES, Contact, ContactLabel, EventLabel, Label
@@ -16,6 +17,7 @@ from webapp.events.models import Event
 from webapp.orders.models import Registrant
 
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+LABEL_EVENT_REGISTRANTS = "contacts.label_event_registrants"  # work: {"event_id", "label_id"}, bulk
 
 
 def labels_with_counts(org_id: int) -> list[tuple[Label, int]]:
@@ -123,9 +125,6 @@ def event_labels(event: Event) -> list[EventLabel]:
 def add_event_label(event: Event, name: str, *, actor=None) -> EventLabel:
     """From now on the event labels its registrants' contacts; the ones it has are labelled by a
     task after the commit."""
-    from tasks.base import enqueue_after_commit
-    from tasks.contacts import label_event_registrants
-
     with db.atomic():
         label = get_or_create_label(event.organization_id, name)
         existing = EventLabel.get_or_none((EventLabel.event == event.id) & (EventLabel.label == label.id))
@@ -135,7 +134,7 @@ def add_event_label(event: Event, name: str, *, actor=None) -> EventLabel:
         audit.record(
             event.organization_id, "event.label_add", user=actor, target=event, summary=f"{event.name}: +{label.name}"
         )
-        enqueue_after_commit(label_event_registrants, event.id, label.id)
+        work.record(LABEL_EVENT_REGISTRANTS, {"event_id": event.id, "label_id": label.id}, priority=work.BULK)
     return event_label
 
 

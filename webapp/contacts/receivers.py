@@ -1,41 +1,37 @@
-"""What the Contact Book does when other domains announce something: enqueue a task (receivers
-run after the producer's commit)."""
+"""What the Contact Book does when other domains announce something: record the work (receivers
+run in a worker, after the producer's commit; the task layer imports this module to connect them)."""
 
 from __future__ import annotations
 
-from webapp import signals
+from webapp import signals, work
+
+SYNC_NEW_REGISTRANTS = "contacts.sync_new_registrants"  # {"order_id"}
+SYNC_PAID_ORDER = "contacts.sync_paid_order"  # {"order_id"}
+SYNC_REGISTRANT = "contacts.sync_registrant"  # {"registrant_id"}
+RECORD_CHECKIN = "contacts.record_checkin"  # {"checkin_id"}
+RECORD_ORDER_END = "contacts.record_order_end"  # {"order_id"}
 
 
 @signals.registration_created.connect
 def _registration_created(sender, order_id: int, **kwargs) -> None:
-    from tasks.contacts import sync_new_registrants
-
-    sync_new_registrants(order_id)
+    work.record(SYNC_NEW_REGISTRANTS, {"order_id": order_id})
 
 
 @signals.order_paid.connect
 def _order_paid(sender, order_id: int, **kwargs) -> None:
-    from tasks.contacts import sync_paid_order
-
-    sync_paid_order(order_id)
+    work.record(SYNC_PAID_ORDER, {"order_id": order_id})
 
 
 @signals.registrant_changed.connect
 def _registrant_changed(sender, registrant_id: int, **kwargs) -> None:
-    from tasks.contacts import sync_registrant
-
-    sync_registrant(registrant_id)
+    work.record(SYNC_REGISTRANT, {"registrant_id": registrant_id})
 
 
 @signals.checked_in.connect
 def _checked_in(sender, checkin_id: int, **kwargs) -> None:
-    from tasks.contacts import record_checkin
-
-    record_checkin(checkin_id)
+    work.record(RECORD_CHECKIN, {"checkin_id": checkin_id})
 
 
 @signals.order_canceled.connect
 def _order_canceled(sender, order_id: int, **kwargs) -> None:
-    from tasks.contacts import record_order_end
-
-    record_order_end(order_id)
+    work.record(RECORD_ORDER_END, {"order_id": order_id})

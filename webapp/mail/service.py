@@ -25,8 +25,9 @@ import ssl
 from email.message import EmailMessage
 from pathlib import Path
 
+from webapp import work
 from webapp.accounts import audit
-from webapp.db import db, on_commit, utcnow
+from webapp.db import db, utcnow
 from webapp.mail import consent, dkim_keys
 from webapp.mail.domains import verified_domain
 from webapp.mail.models import OUTBOX_STATES, Outbox
@@ -35,7 +36,8 @@ from webapp.runtime import settings
 log = logging.getLogger("rollcall.mail")
 
 MAX_ATTEMPTS = 8
-STUCK_AFTER = dt.timedelta(minutes=10)
+STUCK_AFTER = dt.timedelta(minutes=6)  # longer than a work lease: the hand-off's worker is gone
+DELIVER = "mail.deliver"  # work: {"message_id"}, run in batches over one SMTP connection
 
 
 def queue_email(
@@ -102,25 +104,9 @@ def queue_email(
 
 
 def _deliver_after_commit(message_id: int) -> None:
-    """Collect the transaction's emails and hand them to one delivery task once it commits."""
-    from tasks.mail import deliver_emails
-
-    if not db.in_transaction():
-        deliver_emails([message_id])
-        return
-    outermost = db._state.transactions[0]
-    pending = getattr(outermost, "_outbox_ids", None)
-    if pending is None:
-        pending = outermost._outbox_ids = []
-    pending.append(message_id)
-
-    def flush():
-        batch, pending[:] = list(pending), []
-        if batch:
-            deliver_emails(batch)
-
-    # One callback per message (a rolled-back savepoint drops its own); the first one sends all.
-    on_commit(flush)
+    """Record the delivery as urgent work in the caller's transaction (the engine hands the
+    emails claimed together to one DELIVER run, over one SMTP connection)."""
+    work.record(DELIVER, {"message_id": message_id})
 
 
 def requeue(message: Outbox) -> Outbox:
@@ -376,11 +362,16 @@ def _keep(message_id: int) -> None:
 
 
 def claim(message_id: int) -> Outbox | None:
-    """queued -> sending, atomically; None when another worker has it or it is not due."""
+    """queued -> sending, atomically; None when another worker has it or it is not due. A row left
+    "sending" by a worker that died during the hand-off is taken again (its work item came back
+    when the worker's lease lapsed): the server may have it already, but an email is never lost,
+    and it goes out with the same Message-ID."""
     now = utcnow()
+    due = (Outbox.state == "queued") & (Outbox.next_attempt_at <= now)
+    interrupted = (Outbox.state == "sending") & (Outbox.next_attempt_at < now - STUCK_AFTER)
     claimed = (
         Outbox.update(state="sending", attempts=Outbox.attempts + 1, next_attempt_at=now)
-        .where((Outbox.id == message_id) & (Outbox.state == "queued") & (Outbox.next_attempt_at <= now))
+        .where((Outbox.id == message_id) & (due | interrupted))
         .execute()
     )
     return Outbox.get_by_id(message_id) if claimed else None
@@ -400,9 +391,11 @@ def _failed(row: Outbox, exc: Exception) -> str:
         log.warning("mail %s failed for good: %s", row.id, error)
         return "failed"
     delay = backoff(row.attempts)
-    Outbox.update(state="queued", last_error=error, next_attempt_at=utcnow() + delay).where(
-        Outbox.id == row.id
-    ).execute()
+    with db.atomic():
+        Outbox.update(state="queued", last_error=error, next_attempt_at=utcnow() + delay).where(
+            Outbox.id == row.id
+        ).execute()
+        work.record(DELIVER, {"message_id": row.id}, delay=delay)
     log.info("mail %s will be retried in %s: %s", row.id, delay, error)
     return "queued"
 
@@ -413,17 +406,17 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def due_messages(limit: int = 500) -> list[int]:
-    """Queued rows whose time has come; interrupted hand-offs are marked failed (never re-sent:
-    the server may have taken them), for an operator to check and resend."""
+    """Queued rows whose time has come and rows of an interrupted hand-off: mail kept while
+    SMTP_URL was not set, once it is."""
     now = utcnow()
-    Outbox.update(state="failed", last_error="Delivery was interrupted during the hand-off; check and resend.").where(
-        (Outbox.state == "sending") & (Outbox.next_attempt_at < now - STUCK_AFTER)
-    ).execute()
     if settings().smtp is None:
         return []  # nothing can be sent: the mail stays readable in the log
     query = (
         Outbox.select(Outbox.id)
-        .where((Outbox.state == "queued") & (Outbox.next_attempt_at <= now))
+        .where(
+            ((Outbox.state == "queued") & (Outbox.next_attempt_at <= now))
+            | ((Outbox.state == "sending") & (Outbox.next_attempt_at < now - STUCK_AFTER))
+        )
         .order_by(Outbox.next_attempt_at)
         .limit(limit)
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 from flask import render_template
 from PIL import Image, UnidentifiedImageError
 
+from webapp import work
 from webapp.accounts import audit
 from webapp.accounts.models import Organization, User
 from webapp.catalog.models import Product, Question
@@ -32,6 +33,7 @@ FIELD_LABELS = {
 }
 CHUNK = 50  # badges per rendering step of a bulk job (the progress bar moves per chunk)
 MAX_LOGO_BYTES = 2 * 1024 * 1024
+BUILD = "tickets.build_badges"  # work: {"job_id"}, bulk
 
 
 class BadgeError(ValueError):
@@ -234,9 +236,6 @@ def bulk_selection(event: Event, *, product_ids: list[int], attended_only: bool)
 
 def start_bulk(event: Event, *, product_ids: list[int], attended_only: bool, actor: User | None) -> BadgeJob:
     """Queue a PDF of every selected badge; the task fills it in while the console shows progress."""
-    from tasks.base import enqueue_after_commit
-    from tasks.checkin import build_badges
-
     product_ids = sorted({int(p) for p in product_ids})
     total = bulk_selection(event, product_ids=product_ids, attended_only=attended_only).count()
     if total == 0:
@@ -249,7 +248,7 @@ def start_bulk(event: Event, *, product_ids: list[int], attended_only: bool, act
             selection={"product_ids": product_ids, "attended_only": attended_only},
             total=total,
         )
-        enqueue_after_commit(build_badges, job.id)
+        work.record(BUILD, {"job_id": job.id}, priority=work.BULK)
     return job
 
 

@@ -1,0 +1,35 @@
+"""The work engine (see engine.py): durable work items, claimed under a lease, retried with
+backoff, dead-lettered with their reason. Producers `record` work; the task layer registers each
+kind's handler with `handles` and runs `run_ready`."""
+
+from webapp.work.engine import (
+    AGAIN,
+    Permanent,
+    backlog,
+    dead_items,
+    handles,
+    known_kinds,
+    more_ready,
+    record,
+    retry_dead,
+    run_ready,
+    set_waker,
+)
+from webapp.work.models import BULK, URGENT, WorkItem
+
+__all__ = [
+    "AGAIN",
+    "BULK",
+    "URGENT",
+    "Permanent",
+    "WorkItem",
+    "backlog",
+    "dead_items",
+    "handles",
+    "known_kinds",
+    "more_ready",
+    "record",
+    "retry_dead",
+    "run_ready",
+    "set_waker",
+]

@@ -1,0 +1,329 @@
+"""The one work engine: everything that happens later goes through here.
+
+A producer calls `record(kind, payload)` inside the transaction that needs the work: the work item
+commits or rolls back with the change that asked for it. After the commit the process wakes a
+worker (`set_waker`: the task layer hands it a function that enqueues the Huey task running
+`run_ready`). A worker claims ready items under a lease, highest priority first, and runs each
+kind's handler (`handles`, registered by the task layer):
+
+- the handler returns: the item is done and deleted;
+- it returns `AGAIN`: bounded work that has more to do (a job's next slice, its checkpoint saved
+  by the handler) goes back in line, behind anything more urgent;
+- it raises: the item is retried with backoff, and dead-lettered with the reason after
+  `max_attempts` failures (`Permanent` dead-letters at once);
+- its worker dies: the lease lapses and another worker runs it again. Handlers are idempotent.
+
+Claims take `FOR UPDATE SKIP LOCKED` on PostgreSQL (workers never wait on each other's rows) and
+the write lock on SQLite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+import peewee as pw
+
+from webapp.db import Prepared, Slot, db, is_postgres, on_commit_once, utcnow, write_transaction
+from webapp.work.models import BULK, URGENT, WorkItem
+
+log = logging.getLogger("rollcall.work")
+
+LEASE = dt.timedelta(minutes=5)  # a worker holding an item longer than this is taken for dead
+BATCH = 20  # items claimed at once (one write transaction); all of one priority
+TIME_BUDGET = 10.0  # seconds one run keeps claiming before it hands over to a fresh run
+AGAIN = object()  # a handler's answer: "more to do, run me again after what is more urgent"
+
+Handler = Callable[[dict], object]
+_handlers: dict[str, Handler] = {}
+_batched: set[str] = set()  # kinds whose handler takes the payloads of a whole claim at once
+_waker: Callable[[int], None] | None = None
+
+
+class Permanent(Exception):
+    """Retrying cannot help: dead-letter the item now, with this reason."""
+
+
+# Declaring ----------------------------------------------------------------------------------------
+
+
+def handles(kind: str, *, batch: bool = False) -> Callable[[Handler], Handler]:
+    """Register the handler of `kind`; it receives the item's payload (a dict of plain values),
+    or with `batch` the list of payloads of the items of that kind claimed together (emails over
+    one SMTP connection). A batch succeeds or fails as a whole."""
+
+    def register(fn: Handler) -> Handler:
+        if _handlers.get(kind, fn) is not fn:
+            raise ValueError(f"work kind {kind!r} already has a handler")
+        _handlers[kind] = fn
+        if batch:
+            _batched.add(kind)
+        return fn
+
+    return register
+
+
+def known_kinds() -> set[str]:
+    return set(_handlers)
+
+
+def set_waker(waker: Callable[[int], None] | None) -> None:
+    """`waker(priority)` asks a worker to run `run_ready` soon (the task layer sets it)."""
+    global _waker
+    _waker = waker
+
+
+# Recording ----------------------------------------------------------------------------------------
+
+_INSERT = Prepared(
+    lambda: WorkItem.insert(
+        kind=Slot("kind"),
+        payload=Slot("payload", WorkItem.payload.db_value),
+        priority=Slot("priority"),
+        run_after=Slot("run_after"),
+        max_attempts=Slot("max_attempts"),
+        created_at=Slot("created_at"),
+        attempts=0,
+    )
+)
+
+
+def record(
+    kind: str,
+    payload: dict | None = None,
+    *,
+    priority: int = URGENT,
+    delay: dt.timedelta | None = None,
+    max_attempts: int = 8,
+) -> None:
+    """Write a work item into the current transaction; a worker is woken once it commits."""
+    now = utcnow()
+    _INSERT.execute(
+        kind=kind,
+        payload=payload or {},
+        priority=priority,
+        run_after=now + delay if delay else now,
+        max_attempts=max_attempts,
+        created_at=now,
+    )
+    on_commit_once(_wake_urgent if priority >= URGENT else _wake_bulk)
+
+
+def _wake_urgent() -> None:
+    _wake(URGENT)
+
+
+def _wake_bulk() -> None:
+    _wake(BULK)
+
+
+def _wake(priority: int) -> None:
+    if _waker is None:
+        return  # no worker in this process: the sweep of a running worker finds the item
+    try:
+        _waker(priority)
+    except Exception:
+        # The item is safe in its table; a worker's periodic run picks it up.
+        log.exception("could not wake a worker; the periodic run will do the work")
+
+
+# Running ------------------------------------------------------------------------------------------
+
+_running = threading.local()
+
+
+def run_ready(time_budget: float = TIME_BUDGET, min_priority: int | None = None) -> int:
+    """Claim and run ready items, most urgent first, until none is left or the budget is spent.
+    Returns how many items were handled. Re-entrant calls (a handler's commit waking a worker in
+    immediate mode) return at once: the outer loop sees the new items."""
+    if getattr(_running, "active", False):
+        _running.more = True
+        return 0
+    _running.active = True
+    handled = 0
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < time_budget:
+            _running.more = False
+            items = claim(BATCH, min_priority=min_priority)
+            if not items:
+                if _running.more:
+                    continue
+                break
+            for group in _grouped(items):
+                _run_group(group)
+                handled += len(group)
+    finally:
+        _running.active = False
+    return handled
+
+
+def more_ready(min_priority: int | None = None) -> bool:
+    return WorkItem.select().where(_ready(utcnow(), min_priority)).exists()
+
+
+def _ready(now: dt.datetime, min_priority: int | None):
+    condition = (
+        WorkItem.dead_at.is_null()
+        & (WorkItem.run_after <= now)
+        & (WorkItem.leased_until.is_null() | (WorkItem.leased_until < now))
+    )
+    if min_priority is not None:
+        condition &= WorkItem.priority >= min_priority
+    return condition
+
+
+def claim(limit: int, *, min_priority: int | None = None) -> list[WorkItem]:
+    """Lease ready items of the highest waiting priority, oldest first: up to `limit` urgent ones,
+    or one bulk item (a slice of bulk work, so whatever turns urgent meanwhile waits one slice)."""
+    now = utcnow()
+    token = secrets.token_hex(8)
+    with write_transaction():
+        candidates = (
+            WorkItem.select(WorkItem.id, WorkItem.priority)
+            .where(_ready(now, min_priority))
+            .order_by(WorkItem.priority.desc(), WorkItem.run_after, WorkItem.id)
+            .limit(limit)
+        )
+        if is_postgres():
+            candidates = candidates.for_update("FOR UPDATE SKIP LOCKED")
+        rows = list(candidates.tuples())
+        if not rows:
+            return []
+        top = rows[0][1]
+        ids = [item_id for item_id, priority in rows if priority == top][: limit if top >= URGENT else 1]
+        WorkItem.update(lease=token, leased_until=now + LEASE).where(WorkItem.id.in_(ids)).execute()
+    return list(WorkItem.select().where(WorkItem.lease == token).order_by(WorkItem.id))
+
+
+def _grouped(items: list[WorkItem]) -> list[list[WorkItem]]:
+    """Items one by one, except those of a batched kind, which go together (in claim order)."""
+    groups: list[list[WorkItem]] = []
+    by_kind: dict[str, list[WorkItem]] = {}
+    for item in items:
+        if item.kind in _batched:
+            if item.kind not in by_kind:
+                by_kind[item.kind] = []
+                groups.append(by_kind[item.kind])
+            by_kind[item.kind].append(item)
+        else:
+            groups.append([item])
+    return groups
+
+
+def run_one(item: WorkItem) -> None:
+    _run_group([item])
+
+
+def _run_group(items: list[WorkItem]) -> None:
+    kind = items[0].kind
+    handler = _handlers.get(kind)
+    if handler is None:
+        for item in items:
+            _dead(item, f"no handler for work of kind {kind!r}")
+        return
+    try:  # handlers hold their own (short) transactions: never the write lock while they work
+        outcome = handler([i.payload for i in items]) if kind in _batched else handler(items[0].payload)
+    except Permanent as exc:
+        for item in items:
+            _dead(item, str(exc))
+        return
+    except Exception as exc:
+        log.exception("work %s %s failed", kind, [i.id for i in items])
+        for item in items:
+            _failed(item, exc)
+        return
+    if outcome is AGAIN:
+        for item in items:
+            _release(item)
+        return
+    WorkItem.delete().where(WorkItem.id.in_([i.id for i in items]) & (WorkItem.lease == items[0].lease)).execute()
+
+
+def _release(item: WorkItem) -> None:
+    WorkItem.update(lease=None, leased_until=None, run_after=utcnow()).where(
+        (WorkItem.id == item.id) & (WorkItem.lease == item.lease)
+    ).execute()
+    _wake(item.priority)
+
+
+def _failed(item: WorkItem, exc: Exception) -> None:
+    attempts = item.attempts + 1
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    if attempts >= item.max_attempts:
+        _dead(item, error, attempts)
+        return
+    WorkItem.update(
+        lease=None, leased_until=None, attempts=attempts, last_error=error, run_after=utcnow() + backoff(attempts)
+    ).where((WorkItem.id == item.id) & (WorkItem.lease == item.lease)).execute()
+
+
+def _dead(item: WorkItem, reason: str, attempts: int | None = None) -> None:
+    log.warning("work %s %s dead-lettered: %s", item.kind, item.id, reason)
+    WorkItem.update(
+        lease=None, leased_until=None, dead_at=utcnow(), last_error=reason[:2000], attempts=attempts or item.attempts
+    ).where((WorkItem.id == item.id) & (WorkItem.lease == item.lease)).execute()
+
+
+def backoff(failures: int) -> dt.timedelta:
+    """10 s, 20 s, 40 s ... after the 1st, 2nd, 3rd failure (at most an hour)."""
+    return min(dt.timedelta(seconds=10 * 2 ** max(failures - 1, 0)), dt.timedelta(hours=1))
+
+
+# Looking at the queue -----------------------------------------------------------------------------
+
+
+def backlog() -> list[dict]:
+    """Per kind: items waiting, the age of the oldest, dead-lettered items (the console shows it)."""
+    now = utcnow()
+    rows = (
+        WorkItem.select(
+            WorkItem.kind,
+            pw.fn.COUNT(WorkItem.id).alias("waiting"),
+            pw.fn.MIN(WorkItem.run_after).alias("oldest"),
+        )
+        .where(WorkItem.dead_at.is_null() & (WorkItem.run_after <= now))
+        .group_by(WorkItem.kind)
+        .dicts()
+    )
+    dead = dict(
+        WorkItem.select(WorkItem.kind, pw.fn.COUNT(WorkItem.id))
+        .where(WorkItem.dead_at.is_null(False))
+        .group_by(WorkItem.kind)
+        .tuples()
+    )
+    kinds = {row["kind"]: row for row in rows}
+    return [
+        {
+            "kind": kind,
+            "waiting": kinds.get(kind, {}).get("waiting", 0),
+            "oldest_age": (now - kinds[kind]["oldest"]).total_seconds() if kind in kinds else None,
+            "dead": dead.get(kind, 0),
+        }
+        for kind in sorted(set(kinds) | set(dead))
+    ]
+
+
+def dead_items(kinds: Iterable[str] | None = None, limit: int = 100) -> list[WorkItem]:
+    query = WorkItem.select().where(WorkItem.dead_at.is_null(False))
+    if kinds is not None:
+        query = query.where(WorkItem.kind.in_(list(kinds)))
+    return list(query.order_by(WorkItem.dead_at.desc()).limit(limit))
+
+
+def retry_dead(item_id: int) -> bool:
+    """An operator asks for a dead-lettered item to run again."""
+    with db.atomic():
+        changed = (
+            WorkItem.update(dead_at=None, attempts=0, run_after=utcnow(), lease=None, leased_until=None)
+            .where((WorkItem.id == item_id) & WorkItem.dead_at.is_null(False))
+            .execute()
+        )
+        if changed:
+            priority = WorkItem.get_by_id(item_id).priority
+            on_commit_once(_wake_urgent if priority >= URGENT else _wake_bulk)
+    return bool(changed)
