@@ -1,5 +1,7 @@
-"""Ticket PDFs: one page per admitted ticket, kept on disk and generated again when what they show
-changes (the stored fingerprint no longer matches)."""
+"""Ticket PDFs: one page per admitted ticket, made when first emailed or downloaded, kept on disk,
+and made again on the next use after what they show changed (the stored fingerprint no longer
+matches). Nothing is rendered ahead of time: a bulk add of 5,000 people costs no PDF until one is
+wanted, and what is emailed is never stale."""
 
 from __future__ import annotations
 
@@ -155,19 +157,14 @@ def _absolute(relative: str) -> Path:
     return settings().instance_dir / relative
 
 
-def refresh_order(order_id: int) -> int:
-    """Generate the order's PDFs (the whole order and each registrant's) if stale. Returns how
-    many tickets the order admits."""
+def forget_if_not_admitted(order_id: int) -> int:
+    """Drop the stored PDFs of an order that no longer admits anyone; returns how many it admits."""
     order = Order.get_or_none(Order.id == order_id)
     if order is None:
         return 0
     registrants = admitted_registrants(order)
     if not registrants:
         forget_order(order)
-        return 0
-    order_pdf(order)
-    for registrant in registrants:
-        registrant_pdf(registrant)
     return len(registrants)
 
 
@@ -176,9 +173,3 @@ def forget_order(order: Order) -> None:
     for stored in TicketDocument.select().where(TicketDocument.order == order):
         _absolute(stored.path).unlink(missing_ok=True)
         stored.delete_instance()
-
-
-def orders_with_documents(event_id: int) -> list[int]:
-    """Orders of the event that have stored PDFs (what an event change makes stale)."""
-    query = TicketDocument.select(TicketDocument.order).join(Order).where(Order.event == event_id).distinct()
-    return [row.order_id for row in query]
