@@ -36,7 +36,7 @@ from webapp.contacts import ingest
 from webapp.db import db, utcnow
 from webapp.events.models import Event
 from webapp.orders.models import Order, OrderItem, Registrant
-from webapp.tickets.secret import new_ticket_secret
+from webapp.orders.ticket_secrets import new_ticket_secret
 owner = accounts.create_user("bench@example.org", "Bench", "bench-password-123")
 org = accounts.create_organization("Bench Org", owner)
 key, token = create_key(org, "bench")

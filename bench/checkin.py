@@ -33,7 +33,7 @@ from webapp.catalog.models import Product
 from webapp.db import db, utcnow
 from webapp.events.models import Event
 from webapp.orders.models import Order, OrderItem, Registrant
-from webapp.tickets.secret import new_ticket_secret
+from webapp.orders.ticket_secrets import new_ticket_secret
 import datetime as dt, secrets
 owner = accounts.create_user("bench@example.org", "Bench", "bench-password-123")
 org = accounts.create_organization("Bench Org", owner)

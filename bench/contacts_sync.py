@@ -41,7 +41,7 @@ def _populate(count: int) -> tuple[int, list[int]]:
     from webapp.db import db, utcnow
     from webapp.events.models import Event
     from webapp.orders.models import Order, Registrant
-    from webapp.tickets.secret import new_ticket_secret
+    from webapp.orders.ticket_secrets import new_ticket_secret
 
     now = utcnow()
     org = Organization.create(name="Bench", slug="bench")

@@ -28,7 +28,7 @@ from webapp.events.models import Event
 from webapp.orders.models import Order, OrderItem, Registrant
 from webapp.payments import gateway_settings, service
 from webapp.payments.gateways.simulated import gateway as test_gateway
-from webapp.tickets.secret import new_ticket_secret
+from webapp.orders.ticket_secrets import new_ticket_secret
 import datetime as dt, secrets
 owner = accounts.create_user("bench@example.org", "Bench", "bench-password-123")
 org = accounts.create_organization("Bench Org", owner)

@@ -1,6 +1,7 @@
-"""How long a ticket PDF takes: one-ticket documents and a 100-ticket order.
+"""How long a ticket PDF takes: one-ticket documents, and orders of 1, 100 and 500 tickets in one
+document (the cost per ticket must stay flat as the document grows).
 
-    python -m bench.tickets [--singles 60] [--batch 100]
+    python -m bench.tickets [--singles 60] [--sizes 1,100,500]
 
 Runs in this process on a fresh SQLite database, through the same service the task worker calls
 (`webapp.tickets.service.order_pdf`: data, QR, HTML, WeasyPrint, file write). Prints the median ms
@@ -25,13 +26,13 @@ from bench.common import in_process_app  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--singles", type=int, default=60)
-    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--sizes", default="1,100,500", help="tickets per order document, comma-separated")
     args, _ = parser.parse_known_args()
     with in_process_app("tickets", "development"):
-        run(args.singles, args.batch)
+        run(args.singles, [int(size) for size in args.sizes.split(",")])
 
 
-def run(singles: int, batch: int) -> None:
+def run(singles: int, sizes: list[int]) -> None:
     from tests.factories.accounts import make_org
     from tests.factories.catalog import make_product
     from tests.factories.events import make_event
@@ -67,18 +68,22 @@ def run(singles: int, batch: int) -> None:
         render_pdf(html)
         render_only.append((time.perf_counter() - start) * 1000)
 
-    big = make_order(event, {product: batch}, attendees=[person(1000 + n) for n in range(batch)])
-    start, start_cpu = time.perf_counter(), time.process_time()
-    pdf = service.order_pdf(big)
-    batch_ms = (time.perf_counter() - start) * 1000
-    batch_cpu = (time.process_time() - start_cpu) * 1000
+    per_size = []
+    for size in sizes:
+        big = make_order(event, {product: size}, attendees=[person(1000 * size + n) for n in range(size)])
+        start, start_cpu = time.perf_counter(), time.process_time()
+        pdf = service.order_pdf(big)
+        per_size.append(
+            (size, (time.perf_counter() - start) * 1000, (time.process_time() - start_cpu) * 1000, len(pdf))
+        )
 
     print(f"one-ticket PDFs: median {statistics.median(per_doc):.1f} ms per ticket "
           f"(p90 {sorted(per_doc)[int(len(per_doc) * 0.9)]:.1f} ms, {singles} documents, "
           f"WeasyPrint alone {statistics.median(render_only):.1f} ms); "
           f"CPU time median {statistics.median(per_doc_cpu):.1f} ms")  # fmt: skip
-    print(f"{batch}-ticket order: {batch_ms:.0f} ms = {batch_ms / batch:.1f} ms per ticket "
-          f"(CPU {batch_cpu / batch:.1f} ms per ticket, {len(pdf) // 1024} KiB)")  # fmt: skip
+    for size, took, cpu, length in per_size:
+        print(f"{size:>4}-ticket order: {took:7.0f} ms = {took / size:5.1f} ms per ticket "
+              f"(CPU {cpu / size:5.1f} ms per ticket, {length // 1024} KiB)")  # fmt: skip
     print(f"(load average when done: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: wall times include waiting "
           "for a CPU; CPU time is what one idle core would take)")  # fmt: skip
 

@@ -2,6 +2,7 @@
 domain receivers are connected: `huey_consumer tasks.all.huey`. Add one line per task module."""
 
 import tasks.api  # noqa: F401
+import tasks.checkin  # noqa: F401
 import tasks.console  # noqa: F401
 import tasks.contacts  # noqa: F401
 import tasks.mail  # noqa: F401

@@ -6,7 +6,7 @@ from huey import crontab
 
 from tasks import huey
 from webapp import work
-from webapp.mail import automations, notify, receivers, service
+from webapp.mail import automations, notify, order_emails, receivers, service
 
 
 @work.handles(service.DELIVER, batch=True)
@@ -31,9 +31,24 @@ def send_order_emails(payload: dict) -> int:
     return notify.order_paid(payload["order_id"])
 
 
-@work.handles(receivers.SEND_CHECKIN_EMAIL)
-def send_checkin_email(payload: dict) -> bool:
-    return notify.checked_in(payload["checkin_id"])
+@work.handles(receivers.SEND_APPROVED)
+def send_approved_email(payload: dict) -> None:
+    order_emails.approved(payload["order_id"])
+
+
+@work.handles(receivers.SEND_DECLINED)
+def send_declined_email(payload: dict) -> None:
+    order_emails.declined(payload["order_id"])
+
+
+@work.handles(receivers.SEND_WAITLIST_OFFER)
+def send_waitlist_offer(payload: dict) -> None:
+    order_emails.waitlist_offer(payload["entry_id"])
+
+
+@work.handles(receivers.SEND_INVITATION)
+def send_invitation(payload: dict) -> None:
+    order_emails.invitation(payload["invitation_id"])
 
 
 @huey.periodic_task(crontab(minute="*"))

@@ -10,7 +10,7 @@ from flask import Flask, g, request, session
 
 import config
 from webapp import db as database
-from webapp.extensions import babel, csrf, login_manager
+from webapp.extensions import LANGUAGES, babel, csrf, login_manager
 
 DOMAINS = (
     "accounts",
@@ -25,7 +25,6 @@ DOMAINS = (
     "console",
     "api",
 )
-LANGUAGES = ("en", "id")
 
 
 def create_app(test_config: dict | None = None) -> Flask:

@@ -7,3 +7,5 @@ from flask_wtf.csrf import CSRFProtect
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
+
+LANGUAGES = ("en", "id")  # the languages every page, email and document is written in

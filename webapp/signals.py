@@ -23,6 +23,11 @@ registration_created = _signals.signal("registration-created")  # an order and i
 order_paid = _signals.signal("order-paid")  # paid (free orders at once)
 order_canceled = _signals.signal("order-canceled")  # canceled, expired, declined or refunded
 order_approved = _signals.signal("order-approved")
+order_declined = _signals.signal("order-declined")  # also announced as canceled
+# kwargs: entry_id
+waitlist_offered = _signals.signal("waitlist-offered")  # a seat is held for someone waiting
+# kwargs: invitation_id
+invitation_sent = _signals.signal("invitation-sent")  # a personal invitation is to be emailed
 # kwargs: registrant_id
 registrant_changed = _signals.signal("registrant-changed")  # name/email/answers/product edited
 # kwargs: checkin_id

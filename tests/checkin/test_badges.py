@@ -10,7 +10,7 @@ import zxingcpp
 
 from tests.factories.catalog import make_question
 from tests.factories.orders import make_order, make_registrant
-from webapp.checkin.models import BadgeJob, BadgeSettings
+from webapp.tickets.models import BadgeJob, BadgeSettings
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from webapp.db import db, utcnow
 from webapp.events.models import Event
 from webapp.orders.codes import new_link_secret, new_order_code
 from webapp.orders.models import Order, OrderItem, Registrant
-from webapp.tickets.secret import new_ticket_secret
+from webapp.orders.ticket_secrets import new_ticket_secret
 
 _seq = itertools.count(1)
 

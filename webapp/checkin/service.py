@@ -30,7 +30,7 @@ from webapp.db import db, write_transaction, writer_turn
 from webapp.events.models import Event
 from webapp.orders.i18n import _
 from webapp.orders.models import Order, Registrant
-from webapp.tickets.secret import normalize_scanned
+from webapp.orders.ticket_secrets import normalize_scanned
 
 KINDS = ("entry", "exit")
 # A supervisor may override these; `invalid` and `wrong_event` have nobody to admit.

@@ -9,9 +9,10 @@ from webapp.catalog.models import Product
 from webapp.checkin import lists as list_rules
 from webapp.checkin import service
 from webapp.checkin.forms import BadgeSettingsForm, BulkBadgesForm, CheckinListForm, DoorQuestionsForm
-from webapp.checkin.models import BadgeJob, CheckinList
+from webapp.checkin.models import CheckinList
 from webapp.events.models import Event
 from webapp.security import org_id, role_required
+from webapp.tickets.models import BadgeJob
 from webapp.timeutil import to_local, to_utc
 
 bp = Blueprint("checkin_console", __name__, url_prefix="/console/events/<int:event_id>/checkin")

@@ -1,5 +1,6 @@
-"""The emails an attendee gets from an event: ticket, payment confirmation, check-in confirmation
-and automations. Each is an outbox row for one registrant, in the language of their order."""
+"""The emails an attendee gets from an event: ticket, payment confirmation and automations (the
+check-in confirmation is the check-in domain's: webapp/checkin/emails.py). Each is an outbox row
+for one registrant, in the language of their order."""
 
 from __future__ import annotations
 
@@ -133,19 +134,3 @@ def order_paid(order_id: int) -> int:
         if content.mail_settings(order.event).send_payment_email and send_payment_email(order) is not None:
             sent.append(None)
     return len(sent)
-
-
-def checked_in(checkin_id: int) -> bool:
-    """The check-in confirmation, when the event sends one (first entry only)."""
-    from webapp.checkin.models import Checkin
-
-    checkin = Checkin.get_or_none(Checkin.id == checkin_id)
-    if checkin is None or checkin.registrant_id is None or checkin.result != "ok" or checkin.kind != "entry":
-        return False
-    if not content.mail_settings(checkin.event).send_checkin_email:
-        return False
-    registrant = checkin.registrant
-    if Outbox.select().where((Outbox.registrant_id == registrant.id) & (Outbox.kind == "checkin")).exists():
-        return False  # re-entries do not send it again
-    send_to_registrant(registrant, "checkin", kind="checkin", checkin=checkin)
-    return True

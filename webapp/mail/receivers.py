@@ -6,7 +6,6 @@ from __future__ import annotations
 from webapp import signals, work
 
 SEND_ORDER_EMAILS = "mail.send_order_emails"  # {"order_id"}
-SEND_CHECKIN_EMAIL = "mail.send_checkin_email"  # {"checkin_id"}
 
 
 @signals.order_paid.connect
@@ -16,6 +15,27 @@ def _order_admitted(sender, order_id: int, **kwargs) -> None:
     work.record(SEND_ORDER_EMAILS, {"order_id": order_id})
 
 
-@signals.checked_in.connect
-def _checked_in(sender, checkin_id: int, **kwargs) -> None:
-    work.record(SEND_CHECKIN_EMAIL, {"checkin_id": checkin_id})
+SEND_APPROVED = "mail.order_approved"  # {"order_id"}
+SEND_DECLINED = "mail.order_declined"  # {"order_id"}
+SEND_WAITLIST_OFFER = "mail.waitlist_offer"  # {"entry_id"}
+SEND_INVITATION = "mail.invitation"  # {"invitation_id"}
+
+
+@signals.order_approved.connect
+def _order_approved(sender, order_id: int, **kwargs) -> None:
+    work.record(SEND_APPROVED, {"order_id": order_id})
+
+
+@signals.order_declined.connect
+def _order_declined(sender, order_id: int, **kwargs) -> None:
+    work.record(SEND_DECLINED, {"order_id": order_id})
+
+
+@signals.waitlist_offered.connect
+def _waitlist_offered(sender, entry_id: int, **kwargs) -> None:
+    work.record(SEND_WAITLIST_OFFER, {"entry_id": entry_id})
+
+
+@signals.invitation_sent.connect
+def _invitation_sent(sender, invitation_id: int, **kwargs) -> None:
+    work.record(SEND_INVITATION, {"invitation_id": invitation_id})

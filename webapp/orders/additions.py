@@ -19,7 +19,7 @@ from webapp.events.models import Event
 from webapp.orders.checkout import EMAIL
 from webapp.orders.codes import new_link_secret, new_order_code
 from webapp.orders.models import Order, OrderItem, Registrant
-from webapp.tickets.secret import new_ticket_secret
+from webapp.orders.ticket_secrets import new_ticket_secret
 
 INSERT_CHUNK = 250  # rows per INSERT statement: well under the bound-parameter limits
 

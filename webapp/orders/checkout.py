@@ -20,8 +20,8 @@ from webapp.orders import capacity, inserts, per_email, pricing
 from webapp.orders.codes import new_link_secret, new_order_code
 from webapp.orders.i18n import _, ngettext
 from webapp.orders.models import Invitation, Order, WaitingListEntry
+from webapp.orders.ticket_secrets import new_ticket_secret
 from webapp.runtime import settings
-from webapp.tickets.secret import new_ticket_secret
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

@@ -6,12 +6,12 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from webapp import signals
 from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.catalog.models import Product
 from webapp.db import db, utcnow
 from webapp.events.models import Event
-from webapp.orders import emails
 from webapp.orders.checkout import EMAIL
 from webapp.orders.codes import new_invitation_code
 from webapp.orders.models import Invitation
@@ -77,7 +77,7 @@ def send_invitation(invitation: Invitation) -> None:
         raise InvitationError("A shared code has no email address to send to.")
     if invitation.revoked_at:
         raise InvitationError("This invitation was revoked.")
-    emails.invitation(invitation)
+    signals.emit(signals.invitation_sent, invitation_id=invitation.id)
     Invitation.update(sent_at=utcnow()).where(Invitation.id == invitation.id).execute()
 
 

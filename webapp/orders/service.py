@@ -16,7 +16,7 @@ from webapp.accounts.models import User
 from webapp.catalog.models import Coupon, Product
 from webapp.db import locked, utcnow, write_transaction
 from webapp.events.models import Event
-from webapp.orders import additions, capacity, emails, per_email, waitlist
+from webapp.orders import additions, capacity, per_email, waitlist
 from webapp.orders.checkout import EMAIL, _unique_code, per_email_message
 from webapp.orders.i18n import _
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant
@@ -230,7 +230,6 @@ def approve_order(order: Order, *, actor: User | None, actor_label: str | None =
             order.expires_at = utcnow() + dt.timedelta(minutes=settings().order_hold_minutes)
             order.save()
         _record(order, "order.approve", actor, "Registration accepted", actor_label)
-        emails.approved(order)
         signals.emit(signals.order_approved, order_id=order.id)
 
 
@@ -241,7 +240,7 @@ def decline_order(order: Order, *, actor: User | None, actor_label: str | None =
             raise OrderError("This registration is not waiting for approval.")
         _end(order, "canceled", approval="declined", canceled_at=utcnow())
         _record(order, "order.decline", actor, "Registration declined", actor_label)
-        emails.declined(order)
+        signals.emit(signals.order_declined, order_id=order.id)
         signals.emit(signals.order_canceled, order_id=order.id)
 
 

@@ -11,12 +11,13 @@ import datetime as dt
 
 import peewee as pw
 
+from webapp import signals
 from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.catalog.models import Product
 from webapp.db import db, utcnow, write_transaction
 from webapp.events.models import Event
-from webapp.orders import capacity, emails
+from webapp.orders import capacity
 from webapp.orders.codes import new_link_secret
 from webapp.orders.i18n import _
 from webapp.orders.models import WaitingListEntry
@@ -93,7 +94,7 @@ def offer_freed_seats(event: Event, now: dt.datetime | None = None) -> list[Wait
         entry.status, entry.offered_at = "offered", now
         entry.offer_expires_at = now + dt.timedelta(hours=OFFER_HOURS)
         entry.save()
-        emails.waitlist_offer(entry)
+        signals.emit(signals.waitlist_offered, entry_id=entry.id)
         offered.append(entry)
     return offered
 

@@ -15,11 +15,11 @@ from webapp import work
 from webapp.accounts import audit
 from webapp.accounts.models import Organization, User
 from webapp.catalog.models import Product, Question
-from webapp.checkin.models import BADGE_FIELDS, BADGE_SIZES, BadgeJob, BadgeSettings
 from webapp.db import db, utcnow
 from webapp.events.models import Event
 from webapp.orders.models import Order, Registrant
 from webapp.runtime import settings as app_settings
+from webapp.tickets.models import BADGE_FIELDS, BADGE_SIZES, BadgeJob, BadgeSettings
 from webapp.tickets.pdf import render_pdf
 
 log = logging.getLogger("rollcall.badges")

@@ -1,5 +1,6 @@
-"""The emails the order lifecycle sends itself (tickets and receipts are the mail domain's).
-Queued into the outbox inside the caller's transaction; delivered after commit."""
+"""The emails of the order lifecycle: approved, declined, a waiting-list offer, an invitation. The
+orders domain announces these moments (signals); the receivers in webapp/mail/receivers.py record
+the work, and these functions queue the email when it runs."""
 
 from __future__ import annotations
 
@@ -36,7 +37,10 @@ def _send(event: Event, *, kind: str, to_email: str, to_name: str, subject: str,
     )  # fmt: skip
 
 
-def approved(order: Order) -> None:
+def approved(order_id: int) -> None:
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None:
+        return
     event = order.event
     if order.status == "paid":
         next_step = "Your tickets follow in a separate email."
@@ -50,7 +54,10 @@ def approved(order: Order) -> None:
     )  # fmt: skip
 
 
-def declined(order: Order) -> None:
+def declined(order_id: int) -> None:
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None:
+        return
     event = order.event
     _send(
         event, kind="order.declined", to_email=order.buyer_email, to_name=order.buyer_name, order_id=order.id,
@@ -60,7 +67,10 @@ def declined(order: Order) -> None:
     )  # fmt: skip
 
 
-def waitlist_offer(entry: WaitingListEntry) -> None:
+def waitlist_offer(entry_id: int) -> None:
+    entry = WaitingListEntry.get_or_none(WaitingListEntry.id == entry_id)
+    if entry is None or entry.status != "offered":
+        return
     event = entry.event
     _send(
         event, kind="waitlist.offer", to_email=entry.email, to_name=entry.name,
@@ -72,7 +82,10 @@ def waitlist_offer(entry: WaitingListEntry) -> None:
     )  # fmt: skip
 
 
-def invitation(inv: Invitation) -> None:
+def invitation(invitation_id: int) -> None:
+    inv = Invitation.get_or_none(Invitation.id == invitation_id)
+    if inv is None or not inv.email or inv.revoked_at:
+        return
     event = inv.event
     _send(
         event, kind="invitation", to_email=inv.email, to_name=inv.name,

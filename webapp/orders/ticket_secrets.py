@@ -1,4 +1,4 @@
-"""Ticket secrets: what the QR code carries."""
+"""Ticket secrets: what the QR code carries. Made with each registrant (orders); checked at the door."""
 
 from __future__ import annotations
 
