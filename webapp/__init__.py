@@ -9,6 +9,8 @@ from pathlib import Path
 from flask import Flask, g, request, session
 
 import config
+import webapp.catalog.hooks  # noqa: F401  (answers the events domain's questions: webapp/signals.py)
+import webapp.orders.hooks  # noqa: F401  (answers the events and catalog domains' questions)
 from webapp import db as database
 from webapp.extensions import LANGUAGES, babel, csrf, login_manager
 

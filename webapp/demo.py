@@ -17,7 +17,7 @@ def seed_demo() -> Organization:
     with db.atomic():
         user = accounts.create_user(DEMO_EMAIL, "Demo Operator", DEMO_PASSWORD)
         org = accounts.create_organization("Demo Events", user, slug="demo", timezone="Asia/Jakarta")
-        from webapp.events.demo import seed as seed_events
+        from webapp.catalog.demo import seed as seed_events
 
         event = seed_events(org, user)
         from webapp.orders.demo import seed as seed_orders

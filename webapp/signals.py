@@ -38,6 +38,24 @@ event_changed = _signals.signal("event-changed")  # details shown on tickets cha
 contact_updated = _signals.signal("contact-updated")
 
 
+# Questions a lower domain asks the domains above it, answered at once inside the caller's
+# transaction (not through the work engine). A receiver returns a reason to refuse, or None. The
+# app factory imports the modules that answer (webapp/__init__.py ANSWERS).
+# sender: the event
+event_publishing = _signals.signal("event-publishing")  # may it be published?
+event_unpublishing = _signals.signal("event-unpublishing")  # may it go back to draft?
+event_currency_changing = _signals.signal("event-currency-changing")  # may its currency change?
+# sender: the event; kwargs: currency (the new one), shift (its exponent minus the old one's)
+event_currency_changed = _signals.signal("event-currency-changed")  # rescale what is priced in it
+# sender: the product
+product_deleting = _signals.signal("product-deleting")  # may it be deleted?
+
+
+def objections(question, sender, **kwargs) -> list[str]:
+    """The reasons the answering domains give against `question` (empty: go ahead)."""
+    return [answer for _, answer in question.send(sender, **kwargs) if answer]
+
+
 def emit(signal, **kwargs) -> None:
     """Announce `signal` with plain ids: its receivers get it once the surrounding transaction
     commits (soon after the statement, outside one), never after a rollback."""

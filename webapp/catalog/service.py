@@ -3,21 +3,18 @@ sales figures and what the landing page may offer."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import secrets
-from dataclasses import dataclass
 
 import peewee as pw
 
-from webapp import timeutil
+from webapp import signals, timeutil
 from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.catalog.models import QUESTION_KINDS, Product, Question
-from webapp.db import db, utcnow
+from webapp.db import db
 from webapp.events.models import Event
 from webapp.events.service import LANGUAGES, FieldError
-from webapp.events.text import localized
 
 CONTACT_FIELDS = ("phone", "company")
 CUSTOM_KEY_RE = re.compile(r"^custom:[a-z0-9_]{1,40}$")
@@ -126,20 +123,11 @@ def update_product(product: Product, data: dict, *, actor: User | None) -> dict:
     return changes
 
 
-def is_sold(product: Product) -> bool:
-    from webapp.orders.models import OrderItem, Registrant
-
-    return (
-        OrderItem.select().where(OrderItem.product == product.id).exists()
-        or Registrant.select().where(Registrant.product == product.id).exists()
-    )
-
-
 def delete_product(product: Product, *, actor: User | None) -> None:
     """Only a product nobody has ordered can go; a sold one can be deactivated instead."""
     with db.atomic():
-        if is_sold(product):
-            raise FieldError("product", "This product has orders; deactivate it instead of deleting it.")
+        for reason in signals.objections(signals.product_deleting, product):
+            raise FieldError("product", reason)
         audit.record(product.organization_id, "product.delete", user=actor, target=product, summary=product.name)
         product.delete_instance()
 
@@ -165,98 +153,6 @@ def new_access_key(product: Product, *, actor: User | None) -> str:
         product.save()
         audit.record(product.organization_id, "product.link", user=actor, target=product, summary="New secret link")
     return product.access_key
-
-
-def sales_counts(event: Event) -> dict[int, dict[str, int]]:
-    """Units per product: {"sold": in paid orders, "pending": in unexpired pending orders}."""
-    from webapp.orders.models import Order, OrderItem
-
-    now = utcnow()
-    counts = {p.id: {"sold": 0, "pending": 0} for p in Product.select(Product.id).where(Product.event == event.id)}
-    held = (Order.status == "paid") | (
-        (Order.status == "pending") & ((Order.expires_at.is_null()) | (Order.expires_at > now))
-    )
-    query = (
-        OrderItem.select(OrderItem.product, Order.status, pw.fn.COUNT(OrderItem.id).alias("n"))
-        .join(Order)
-        .where((Order.event == event.id) & held)
-        .group_by(OrderItem.product, Order.status)
-        .tuples()
-    )
-    for product_id, status, n in query:
-        key = "sold" if status == "paid" else "pending"
-        counts.setdefault(product_id, {"sold": 0, "pending": 0})[key] += n
-    return counts
-
-
-def availability(event: Event) -> dict[int, int | None]:
-    """Seats left per product (None: unlimited). The orders domain owns the rule; until it is
-    there, the product quota minus held units."""
-    try:
-        from webapp.orders.capacity import availability as orders_availability
-    except ImportError:
-        orders_availability = None
-    if orders_availability is not None:
-        return orders_availability(event)
-    counts = sales_counts(event)
-    left = {}
-    for product in Product.select().where(Product.event == event.id):
-        held = counts.get(product.id, {"sold": 0, "pending": 0})
-        left[product.id] = None if product.quota is None else max(0, product.quota - held["sold"] - held["pending"])
-    return left
-
-
-@dataclass(frozen=True)
-class Offer:
-    """A product as the landing page shows it, in the visitor's language."""
-
-    product: Product
-    name: str
-    description: str
-    remaining: int | None  # None: unlimited
-    state: str  # "on_sale", "sold_out", "not_yet" (sale starts later), "ended"
-
-    @property
-    def on_sale(self) -> bool:
-        return self.state == "on_sale"
-
-
-def public_offers(
-    event: Event, *, locale: str | None = None, access_key: str | None = None, now: dt.datetime | None = None
-) -> list[Offer]:
-    """Active products in their order; hidden ones only for the matching secret link."""
-    now = now or utcnow()
-    left = availability(event)
-    offers = []
-    query = Product.select().where((Product.event == event.id) & Product.active).order_by(Product.position, Product.id)
-    for product in query:
-        if product.hidden and not _unlocks(access_key, product):
-            continue
-        remaining = left.get(product.id)
-        if product.sale_starts_at and now < product.sale_starts_at:
-            state = "not_yet"
-        elif product.sale_ends_at and now >= product.sale_ends_at:
-            state = "ended"
-        elif remaining is not None and remaining <= 0:
-            state = "sold_out"
-        else:
-            state = "on_sale"
-        offers.append(
-            Offer(
-                product=product,
-                name=localized(product, "name", locale),
-                description=localized(product, "description", locale),
-                remaining=remaining,
-                state=state,
-            )
-        )
-    return offers
-
-
-def _unlocks(access_key: str | None, product: Product) -> bool:
-    if not access_key or not product.access_key:
-        return False
-    return secrets.compare_digest(access_key.encode(), product.access_key.encode())
 
 
 def update_product_translation(product: Product, locale: str, texts: dict, *, actor: User | None) -> None:

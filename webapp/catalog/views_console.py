@@ -11,6 +11,7 @@ from webapp.events.models import Event
 from webapp.events.pages import form_page, initial, local, saved
 from webapp.events.service import FieldError
 from webapp.money import to_major
+from webapp.orders import capacity, offers
 from webapp.security import org_id, role_required
 
 bp = Blueprint("catalog", __name__, url_prefix="/console/events/<int:event_id>")
@@ -40,8 +41,8 @@ def _product_rows_context(event: Event) -> dict:
     return {
         "event": event,
         "products": products,
-        "counts": service.sales_counts(event),
-        "left": service.availability(event),
+        "counts": offers.sales_counts(event),
+        "left": capacity.availability(event),
     }
 
 
@@ -100,7 +101,7 @@ def product_edit(event_id: int, product_id: int):
         changes = service.update_product(product, _product_data(form), actor=current_user)
         return saved(changes), url_for("catalog.products", event_id=event.id)
 
-    counts = service.sales_counts(event).get(product.id, {"sold": 0, "pending": 0})
+    counts = offers.sales_counts(event).get(product.id, {"sold": 0, "pending": 0})
     context = {"event": event, "product": product, "counts": counts}
     return form_page(form, save, "console/catalog/product_form.html", **context)
 

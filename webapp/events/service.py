@@ -16,6 +16,7 @@ from webapp.db import Prepared, Slot, db, utcnow
 from webapp.events import covers
 from webapp.events.models import EVENT_STATUSES, Event
 from webapp.events.text import SLUG_RE, localized, slugify
+from webapp.money import exponent
 
 __all__ = ["localized", "slugify"]
 
@@ -206,24 +207,10 @@ def update_event(event: Event, data: dict, *, actor: User | None) -> dict:
 def _change_currency(event: Event, currency: str) -> None:
     """Prices keep their amount in major units (150000 IDR -> 150000.00 USD); refused once
     anyone has ordered, because orders are in the old currency."""
-    from webapp.catalog.models import Coupon, Product
-    from webapp.money import exponent
-    from webapp.orders.models import Order
-
-    if Order.select().where(Order.event == event.id).exists():
-        raise FieldError("currency", "People have already ordered in this currency; it can no longer change.")
+    for reason in signals.objections(signals.event_currency_changing, event):
+        raise FieldError("currency", reason)
     shift = exponent(currency) - exponent(event.currency)
-    for product in Product.select().where(Product.event == event.id):
-        product.price = _rescale(product.price, shift)
-        product.currency = currency
-        product.save()
-    for coupon in Coupon.select().where((Coupon.event == event.id) & (Coupon.kind == "fixed")):
-        coupon.value = _rescale(coupon.value, shift)
-        coupon.save()
-
-
-def _rescale(amount: int, shift: int) -> int:
-    return amount * 10**shift if shift >= 0 else amount // 10 ** (-shift)
+    signals.event_currency_changed.send(event, currency=currency, shift=shift)
 
 
 def update_registration(event: Event, data: dict, *, actor: User | None) -> dict:
@@ -281,16 +268,16 @@ def update_registration(event: Event, data: dict, *, actor: User | None) -> dict
 
 def set_status(event: Event, status: str, *, actor: User | None) -> None:
     """Move along draft -> published -> closed -> archived (and back where it makes sense)."""
-    from webapp.catalog.models import Product
-
     if status not in EVENT_STATUSES or (event.status, status) not in TRANSITIONS:
         raise FieldError("status", f"A {event.status} event cannot become {status}.")
-    if status == "published" and not Product.select().where((Product.event == event.id) & Product.active).exists():
-        raise FieldError("status", "Add at least one ticket type before publishing.")
+    if status == "published":
+        for reason in signals.objections(signals.event_publishing, event):
+            raise FieldError("status", reason)
     if status == "published" and event.ends_at <= utcnow():
         raise FieldError("status", "This event has already ended; change its dates before publishing.")
-    if event.status == "published" and status == "draft" and _has_orders(event):
-        raise FieldError("status", "People have registered: close registration instead of unpublishing.")
+    if event.status == "published" and status == "draft":
+        for reason in signals.objections(signals.event_unpublishing, event):
+            raise FieldError("status", reason)
     action = TRANSITIONS[(event.status, status)]
     with db.atomic():
         changes = audit.diff(event, {"status": status})
@@ -299,12 +286,6 @@ def set_status(event: Event, status: str, *, actor: User | None) -> None:
         audit.record(
             event.organization_id, action, user=actor, target=event, summary=f"{event.name}: {status}", changes=changes
         )
-
-
-def _has_orders(event: Event) -> bool:
-    from webapp.orders.models import Order
-
-    return Order.select().where(Order.event == event.id).exists()
 
 
 def set_cover(event: Event, data: bytes, instance_dir: Path, *, actor: User | None) -> str:

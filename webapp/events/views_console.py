@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.events import forms, service, text, translations
+from webapp.catalog import translations
+from webapp.catalog.translation_form import translation_form
+from webapp.events import forms, service, text
 from webapp.events.models import EVENT_STATUSES, Event
 from webapp.events.pages import apply_field_error, form_page, initial, local, saved
-from webapp.events.translation_form import translation_form
 from webapp.security import org_id, role_required
 
 bp = Blueprint("events", __name__, url_prefix="/console/events")

@@ -8,10 +8,11 @@ from flask import Blueprint, abort, current_app, g, render_template, request, se
 from flask_login import current_user
 from jinja2 import TemplateNotFound
 
-from webapp.catalog.service import public_offers
-from webapp.events import calendar, covers, i18n, seo, service
+from webapp.events import calendar, covers, i18n, service
 from webapp.events.models import Event
 from webapp.events.text import localized, plain_text, render_markdown
+from webapp.orders import seo
+from webapp.orders.offers import public_offers
 from webapp.runtime import settings
 
 bp = Blueprint("events_public", __name__)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from webapp import timeutil
 from webapp.accounts.models import Organization
-from webapp.catalog.service import Offer
 from webapp.events.models import Event
 from webapp.events.text import localized, plain_text
 from webapp.money import to_major
+from webapp.orders.offers import Offer
 
 AVAILABILITY = {
     "on_sale": "https://schema.org/InStock",
