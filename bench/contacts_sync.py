@@ -141,7 +141,7 @@ def main(count: int = REGISTRANTS) -> None:
     with tempfile.TemporaryDirectory(prefix="rollcall-bench-contacts-") as tmp:
         _setup(tmp)
         from tasks.contacts import sync_new_registrants
-        from webapp.contacts import sync
+        from webapp.orders import contact_sync as sync
         from webapp.orders.models import Registrant
 
         started = time.perf_counter()
@@ -163,7 +163,7 @@ def main(count: int = REGISTRANTS) -> None:
         started = time.perf_counter()
         all_contacts_at = None
         for n, order_id in enumerate(order_ids, start=1):
-            sync_new_registrants.call_local(order_id)  # what a worker does with each queued task
+            sync_new_registrants({"order_id": order_id})  # what a worker does with each work item
             if all_contacts_at is None and (n == 1 or n % 1000 == 0) and _counts()[0] == 0:
                 all_contacts_at = time.perf_counter() - started
         drained = time.perf_counter() - started

@@ -1,4 +1,4 @@
-"""Contact Book work: registrant sync, timeline entries from other domains, event labels, CSV
+"""Contact Book work: registrants synced in, timeline entries of ended orders, event labels, CSV
 imports, event-tracking ingestion and the inactivity rule."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ from huey import crontab
 
 from tasks import huey
 from webapp import work
-from webapp.contacts import imports, ingest, labels, lifecycle, receivers, sync
+from webapp.contacts import imports, ingest, lifecycle
+from webapp.orders import contact_sync, receivers
 from webapp.orders.models import Registrant
 
 
@@ -22,7 +23,7 @@ def sync_new_registrants(payload: dict) -> int:
         .limit(1)
         .scalar()
     )
-    return 0 if org_id is None else sync.sync_pending(org_id)
+    return 0 if org_id is None else contact_sync.sync_pending(org_id)
 
 
 @work.handles(receivers.SYNC_PAID_ORDER)
@@ -30,28 +31,23 @@ def sync_paid_order(payload: dict) -> int:
     """After a payment: the order's registrants again, which records "paid" once and applies the
     customer rules."""
     registrants = Registrant.select(Registrant.id).where(Registrant.order == payload["order_id"])
-    return sync.sync_registrants(r.id for r in registrants)
+    return contact_sync.sync_registrants(r.id for r in registrants)
 
 
 @work.handles(receivers.SYNC_REGISTRANT)
 def sync_registrant(payload: dict) -> int | None:
-    contact = sync.sync_registrant(payload["registrant_id"])
+    contact = contact_sync.sync_registrant(payload["registrant_id"])
     return contact.id if contact else None
-
-
-@work.handles(receivers.RECORD_CHECKIN)
-def record_checkin(payload: dict) -> bool:
-    return lifecycle.record_checkin(payload["checkin_id"])
 
 
 @work.handles(receivers.RECORD_ORDER_END)
 def record_order_end(payload: dict) -> int:
-    return lifecycle.record_order_end(payload["order_id"])
+    return contact_sync.record_order_end(payload["order_id"])
 
 
-@work.handles(labels.LABEL_EVENT_REGISTRANTS)
+@work.handles(contact_sync.LABEL_EVENT_REGISTRANTS)
 def label_event_registrants(payload: dict) -> int:
-    return labels.label_event_registrants(payload["event_id"], payload["label_id"])
+    return contact_sync.label_event_registrants(payload["event_id"], payload["label_id"])
 
 
 @work.handles(imports.RUN)
@@ -75,7 +71,7 @@ def sweep_incoming_events() -> int:
 @huey.periodic_task(crontab(minute="*/5"))
 def sync_stragglers() -> int:
     """Every five minutes: registrants left without a contact (a sync that failed for good)."""
-    return sync.sync_pending()
+    return contact_sync.sync_pending()
 
 
 @huey.periodic_task(crontab(minute="17", hour="3"))

@@ -26,7 +26,7 @@ def seed_demo() -> Organization:
         from webapp.payments.demo import seed as seed_payments
 
         seed_payments(org)
-        from webapp.contacts.demo import seed as seed_contacts
+        from webapp.orders.contacts_demo import seed as seed_contacts
 
         seed_contacts(org)
     return org

@@ -10,6 +10,7 @@ from tests.factories.orders import make_registrant
 from webapp.contacts import service
 from webapp.contacts.models import Activity, Contact
 from webapp.db import db
+from webapp.orders import contact_sync
 from webapp.orders.models import Registrant
 
 
@@ -57,7 +58,7 @@ def test_concurrent_syncs_of_the_same_registrants_do_not_duplicate(app):
     registrants = [make_registrant(event, attendees=[{"email": f"p{i % 5}@example.org"}]) for i in range(20)]
     ids = [r.id for r in registrants]
     db.close()
-    _in_threads(app, 4, lambda i: service.sync_registrants(ids))
+    _in_threads(app, 4, lambda i: contact_sync.sync_registrants(ids))
     db.connect(reuse_if_open=True)
     assert Contact.for_org(org.id).count() == 5
     assert Registrant.select().where(Registrant.contact.is_null()).count() == 0

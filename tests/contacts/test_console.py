@@ -15,6 +15,7 @@ from webapp.accounts.audit import AuditEntry
 from webapp.contacts import service
 from webapp.contacts.models import Contact
 from webapp.db import utcnow
+from webapp.orders import contact_sync
 from webapp.orders.models import Registrant
 
 HTMX = {"HX-Request": "true"}
@@ -69,7 +70,7 @@ def test_filter_by_label_stage_and_status(manager_client, org):
 
 
 def _sync(*registrants):
-    service.sync_registrants([r.id for r in registrants])
+    contact_sync.sync_registrants([r.id for r in registrants])
 
 
 def test_registered_attended_and_no_show_filters(manager_client, org):
@@ -138,7 +139,7 @@ def test_contact_page_shows_participations_and_timeline(manager_client, org):
     registrant = make_registrant(
         event, make_product(event, price=250000), attendees=[{"name": "Ana", "email": "ana@example.org"}]
     )
-    contact = service.sync_registrant(registrant.id)
+    contact = contact_sync.sync_registrant(registrant.id)
     html = manager_client.get(f"/console/contacts/{contact.id}").get_data(as_text=True)
     assert "Jakarta Summit" in html
     assert registrant.order.code in html
@@ -202,7 +203,7 @@ def test_label_rules_page_creates_and_applies_a_stage_rule(manager_client, org):
 
 def test_event_labels_page_labels_registrants(manager_client, org):
     event = make_event(org)
-    contact = service.sync_registrant(make_registrant(event).id)
+    contact = contact_sync.sync_registrant(make_registrant(event).id)
     response = manager_client.post(f"/console/contacts/event-labels/{event.id}", data={"name": "Summit 2026"})
     assert response.status_code == 303
     assert [lb.name for lb in service.labels_of(contact)] == ["Summit 2026"]
@@ -238,7 +239,7 @@ def test_admin_of_another_org_cannot_see_contacts(auth, org):
 
 def test_every_contacts_page_renders(manager_client, org):
     event = make_event(org)
-    contact = service.sync_registrant(make_registrant(event).id)
+    contact = contact_sync.sync_registrant(make_registrant(event).id)
     label = make_label(org, "Alumni", stage="loyal_customer")
     service.add_label(contact, label.name)
     for url in [

@@ -10,10 +10,12 @@ from tests.factories.contacts import make_contact, make_label
 from tests.factories.events import make_event
 from tests.factories.orders import make_order, make_registrant
 from webapp import signals
+from webapp.checkin import contact_timeline
 from webapp.checkin.models import Checkin
 from webapp.contacts import lifecycle, service
 from webapp.contacts.models import Activity, Contact
 from webapp.db import utcnow
+from webapp.orders import contact_sync
 from webapp.orders.models import Order, Registrant
 
 
@@ -53,14 +55,14 @@ def test_failed_scans_are_not_check_ins(app):
         result="error",
         reason="already_checked_in",
     )
-    assert lifecycle.record_checkin(checkin.id) is False
+    assert contact_timeline.record_checkin(checkin.id) is False
     assert Activity.select().where(Activity.kind == "checked_in").count() == 0
 
 
 def test_canceled_order_lands_on_the_timeline(app):
     org = make_org()
     order = make_order(make_event(org), attendees=[{"email": "budi@example.org"}])
-    service.sync_registrants([r.id for r in order.registrants])
+    contact_sync.sync_registrants([r.id for r in order.registrants])
     Order.update(status="canceled", canceled_at=utcnow()).where(Order.id == order.id).execute()
     signals.emit(signals.order_canceled, order_id=order.id)
     contact = Contact.get(Contact.email == "budi@example.org")
@@ -101,7 +103,7 @@ def test_label_rule_sets_the_stage_and_removing_keeps_it(app):
 def test_registrant_with_a_new_email_moves_to_that_contact(app):
     org = make_org()
     registrant = make_registrant(make_event(org), attendees=[{"email": "old@example.org"}])
-    service.sync_registrant(registrant.id)
+    contact_sync.sync_registrant(registrant.id)
     Registrant.update(email="new@example.org").where(Registrant.id == registrant.id).execute()
     signals.emit(signals.registrant_changed, registrant_id=registrant.id)
     new = Contact.get(Contact.email == "new@example.org")
@@ -156,7 +158,7 @@ def test_contact_updated_is_emitted_after_commit(app):
 
 
 def test_demo_contacts(app):
-    from webapp.contacts.demo import seed
+    from webapp.orders.contacts_demo import seed
 
     org = make_org()
     registrant = make_registrant(make_event(org), attendees=[{"email": "walk-in@example.com"}])

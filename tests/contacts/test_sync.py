@@ -8,6 +8,7 @@ from tests.factories.events import make_event
 from tests.factories.orders import make_order, make_registrant
 from webapp.contacts import labels, service
 from webapp.contacts.models import Activity, Contact, ContactLabel, EventLabel
+from webapp.orders import contact_sync
 from webapp.orders.models import Registrant
 
 
@@ -21,7 +22,7 @@ def test_same_person_in_two_events_is_one_contact_with_two_registrants(app):
     a = make_registrant(first, attendees=[{"name": "Ana Putri", "email": "Ana@Example.org"}])
     b = make_registrant(second, attendees=[{"name": "Ana Putri", "email": " ana@example.ORG "}])
 
-    service.sync_registrants([a.id, b.id])
+    contact_sync.sync_registrants([a.id, b.id])
 
     contacts = list(Contact.for_org(org.id))
     assert len(contacts) == 1
@@ -63,12 +64,12 @@ def test_mapped_answers_merge_without_erasing(app):
             }
         ],
     )
-    service.sync_registrant(a.id)
+    contact_sync.sync_registrant(a.id)
     # The second event asks only for the company: phone and size must survive.
     b = make_registrant(
         second, attendees=[{"name": "Citra Dewi", "email": "citra@example.org", "answers": {str(company_q.id): "Acme"}}]
     )
-    service.sync_registrant(b.id)
+    contact_sync.sync_registrant(b.id)
 
     contact = Contact.get(Contact.email == "citra@example.org")
     assert contact.name == "Citra Dewi"
@@ -103,10 +104,10 @@ def test_sync_is_idempotent(app):
     order = make_order(event, {product: 2}, attendees=[{"email": "eko@example.org"}, {"email": "fajar@example.org"}])
     ids = [r.id for r in order.registrants]
 
-    service.sync_registrants(ids)
+    contact_sync.sync_registrants(ids)
     before = (Contact.select().count(), Activity.select().count())
-    service.sync_registrants(ids)
-    service.sync_registrants(ids)
+    contact_sync.sync_registrants(ids)
+    contact_sync.sync_registrants(ids)
 
     assert (Contact.select().count(), Activity.select().count()) == before
     eko = Contact.get(Contact.email == "eko@example.org")
@@ -117,7 +118,7 @@ def test_sync_is_idempotent(app):
 def test_free_registration_is_not_a_purchase(app):
     org = make_org()
     registrant = make_registrant(make_event(org))  # free ticket, order "paid" at once
-    contact = service.sync_registrant(registrant.id)
+    contact = contact_sync.sync_registrant(registrant.id)
     assert _kinds(contact) == ["registered"]
     assert contact.stage == "engaged"
 
@@ -127,7 +128,7 @@ def test_paid_in_two_events_makes_a_loyal_customer(app):
     for _ in range(2):
         event = make_event(org)
         registrant = make_registrant(event, make_product(event, price=50000), attendees=[{"email": "gita@example.org"}])
-        contact = service.sync_registrant(registrant.id)
+        contact = contact_sync.sync_registrant(registrant.id)
     assert contact.stage == "loyal_customer"
 
 
@@ -136,19 +137,19 @@ def test_rules_never_lower_a_stage_set_by_a_person(app):
     contact = service.upsert_contact(org.id, "hana@example.org", name="Hana")
     service.set_stage(contact, "promoter", source="person")
     registrant = make_registrant(make_event(org), attendees=[{"email": "hana@example.org"}])
-    assert service.sync_registrant(registrant.id).stage == "promoter"
+    assert contact_sync.sync_registrant(registrant.id).stage == "promoter"
 
 
 def test_event_labels_label_registrants_and_set_stage(app):
     org = make_org()
     event = make_event(org)
     early = make_registrant(event, attendees=[{"email": "indra@example.org"}])
-    service.sync_registrant(early.id)
+    contact_sync.sync_registrant(early.id)
     vip = labels.create_label(org.id, "VIP", stage="promoter")
 
-    labels.add_event_label(event, "vip")  # existing registrants are labelled by a task
+    contact_sync.add_event_label(event, "vip")  # existing registrants are labelled by a task
     late = make_registrant(event, attendees=[{"email": "joko@example.org"}])
-    service.sync_registrant(late.id)
+    contact_sync.sync_registrant(late.id)
 
     for email in ("indra@example.org", "joko@example.org"):
         contact = Contact.get(Contact.email == email)

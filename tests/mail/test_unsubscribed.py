@@ -17,6 +17,7 @@ from webapp.events.models import Event
 from webapp.mail import automations, content, notify
 from webapp.mail import service as mail
 from webapp.mail.models import AutomationRun, Outbox
+from webapp.orders import contact_sync
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def _due(order):
 
 
 def _unsubscribe(order, email: str) -> Contact:
-    contacts.sync_registrants([r.id for r in order.registrants])
+    contact_sync.sync_registrants([r.id for r in order.registrants])
     contact = Contact.get((Contact.organization == order.organization_id) & (Contact.email == email))
     contacts.unsubscribe(contact, via="link")
     return contact
@@ -75,7 +76,7 @@ def test_the_task_reports_sent_and_skipped(mail_app, order):
 
 def test_a_bounced_address_is_skipped_with_its_reason(mail_app, order):
     _reminder(order)
-    contacts.sync_registrants([r.id for r in order.registrants])
+    contact_sync.sync_registrants([r.id for r in order.registrants])
     assert contacts.mark_bounced(order.organization_id, "budi@example.org", reason="550 no such user")
     assert automations.run_due(now=_due(order)).skipped == 1
     assert "bounced" in Outbox.get(Outbox.to_email == "budi@example.org").last_error
@@ -147,7 +148,7 @@ def test_tickets_still_reach_an_unsubscribed_contact_without_an_unsubscribe_head
 def test_unsubscribing_while_an_email_waits_stops_it_at_delivery(mail_app, order):
     app, inbox = mail_app
     rule = _reminder(order)
-    contacts.sync_registrants([r.id for r in order.registrants])
+    contact_sync.sync_registrants([r.id for r in order.registrants])
     with db.atomic():  # delivery starts after the commit; the contact unsubscribes meanwhile
         assert automations.run_automation(rule, _due(order)).sent == 2
         contacts.unsubscribe(Contact.get(Contact.email == "budi@example.org"), via="one-click")

@@ -134,9 +134,10 @@ def _resend(registrant: Registrant, *, actor, label) -> bool:
 def _label(registrant: Registrant, *, actor, label) -> bool:
     from webapp.contacts import service as contacts
     from webapp.contacts.models import Contact
+    from webapp.orders import contact_sync
 
     if registrant.contact_id is None:
-        contacts.sync_registrant(registrant.id)
+        contact_sync.sync_registrant(registrant.id)
         registrant = Registrant.get_by_id(registrant.id)
     if registrant.contact_id is None:
         raise ValueError("this registrant has no contact yet")

@@ -3,7 +3,7 @@ the effect add_label / remove_label would have one event at a time.
 
 A rule that would change nothing (adding a label the contact carries, removing one it does not)
 is skipped, as those functions would leave everything as it is. The labels that contacts gain
-are added in bulk through the Contact Book's own bulk path (`sync.apply_labels`: the same
+are added in bulk through the Contact Book's own bulk path (`batch.apply_labels`: the same
 label_added entry, stage rule and contact_updated signal as add_label); a contact that also loses
 a label in the batch goes rule by rule through add_label / remove_label, in event order.
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from webapp.contacts import batch as contact_batch
 from webapp.contacts import service as contacts
-from webapp.contacts import sync
 from webapp.contacts.ingest_models import TagRule
 from webapp.contacts.models import Contact
 from webapp.db import db
@@ -117,9 +117,9 @@ def _add_in_bulk(
         found = []
         for start in range(0, len(ids), IN_CHUNK):
             found.extend(Contact.select().where(Contact.id.in_(ids[start : start + IN_CHUNK])))
-        batch = sync.new_batch(org_id, found)
-        sync.apply_labels(batch, org_pairs)
-        sync.finish(batch)
+        batch = contact_batch.new_batch(org_id, found)
+        contact_batch.apply_labels(batch, org_pairs)
+        contact_batch.finish(batch)
 
 
 def _label_for(org_id: int, name: str) -> int | str:

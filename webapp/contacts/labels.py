@@ -7,17 +7,14 @@ import re
 
 import peewee as pw
 
-from webapp import work
 from webapp.accounts import audit
-from webapp.contacts import sync
+from webapp.contacts import batch as contact_batch
 from webapp.contacts.models import FUNNEL_STAGES, Contact, ContactLabel, EventLabel, Label
-from webapp.contacts.service import ContactError, clean_label_name, find_label, get_or_create_label
+from webapp.contacts.service import ContactError, clean_label_name, find_label
 from webapp.db import db, write_transaction
 from webapp.events.models import Event
-from webapp.orders.models import Registrant
 
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-LABEL_EVENT_REGISTRANTS = "contacts.label_event_registrants"  # work: {"event_id", "label_id"}, bulk
 
 
 def labels_with_counts(org_id: int) -> list[tuple[Label, int]]:
@@ -89,14 +86,14 @@ def apply_stage_rule(label: Label, *, actor=None) -> int:
                 .join(ContactLabel, on=(ContactLabel.contact == Contact.id))
                 .where((ContactLabel.label == label.id) & (Contact.stage != label.stage) & (Contact.id > after))
                 .order_by(Contact.id)
-                .limit(sync.CHUNK)
+                .limit(contact_batch.CHUNK)
             )
             if not contacts:
                 break
-            batch = sync.new_batch(label.organization_id, contacts)
+            batch = contact_batch.new_batch(label.organization_id, contacts)
             for contact in contacts:
-                sync.move_stage(batch, contact, label.stage, f"rule:{label.name}")
-            sync.finish(batch)
+                contact_batch.move_stage(batch, contact, label.stage, f"rule:{label.name}")
+            contact_batch.finish(batch)
         after = contacts[-1].id
         moved += len(contacts)
     if moved:
@@ -122,22 +119,6 @@ def event_labels(event: Event) -> list[EventLabel]:
     )
 
 
-def add_event_label(event: Event, name: str, *, actor=None) -> EventLabel:
-    """From now on the event labels its registrants' contacts; the ones it has are labelled by a
-    task after the commit."""
-    with db.atomic():
-        label = get_or_create_label(event.organization_id, name)
-        existing = EventLabel.get_or_none((EventLabel.event == event.id) & (EventLabel.label == label.id))
-        if existing is not None:
-            raise ContactError(f"{event.name} already adds {label.name}.", "name")
-        event_label = EventLabel.create(organization=event.organization_id, event=event.id, label=label.id)
-        audit.record(
-            event.organization_id, "event.label_add", user=actor, target=event, summary=f"{event.name}: +{label.name}"
-        )
-        work.record(LABEL_EVENT_REGISTRANTS, {"event_id": event.id, "label_id": label.id}, priority=work.BULK)
-    return event_label
-
-
 def remove_event_label(event_label: EventLabel, *, actor=None) -> None:
     """The event stops labelling new registrants; contacts labelled already keep the label."""
     with db.atomic():
@@ -149,34 +130,3 @@ def remove_event_label(event_label: EventLabel, *, actor=None) -> None:
             summary=f"{event_label.event.name}: -{event_label.label.name}",
         )
         event_label.delete_instance()
-
-
-def label_event_registrants(event_id: int, label_id: int) -> int:
-    """Add the label to the contacts of the event's registrants (the ones synced already; the rest
-    get it when they sync). Returns how many contacts newly got it."""
-    event = Event.get_or_none(Event.id == event_id)
-    if event is None or not Label.select().where(Label.id == label_id).exists():
-        return 0
-    done, after = 0, 0
-    while True:
-        with write_transaction():
-            ids = [
-                row.contact_id
-                for row in Registrant.select(Registrant.contact)
-                .where(
-                    (Registrant.event == event.id) & Registrant.contact.is_null(False) & (Registrant.contact > after)
-                )
-                .distinct()
-                .order_by(Registrant.contact)
-                .limit(sync.CHUNK)
-            ]
-            if not ids:
-                break
-            contacts = list(Contact.select().where(Contact.id.in_(ids)))
-            batch = sync.new_batch(event.organization_id, contacts)
-            before = len(batch.dirty)
-            sync.apply_labels(batch, {(cid, label_id) for cid in ids})
-            done += len(batch.dirty) - before
-            sync.finish(batch)
-        after = ids[-1]
-    return done

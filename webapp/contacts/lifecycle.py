@@ -1,94 +1,18 @@
-"""How what happens elsewhere lands on contacts: check-ins, canceled orders, and the inactivity
-rule that moves quiet contacts to "lost". Called by the tasks of tasks/contacts.py."""
+"""The contact lifecycle the Contact Book runs itself: its settings and the inactivity rule that
+moves quiet contacts to "lost" (check-ins and ended orders reach the timeline from the domains that
+know them: webapp/checkin/contact_timeline.py, webapp/orders/contact_sync.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from webapp.accounts import audit
-from webapp.contacts import rules, sync
+from webapp.contacts import batch as contact_batch
 from webapp.contacts.models import Contact, ContactSettings
-from webapp.contacts.service import ContactError, record_activity, set_stage
+from webapp.contacts.service import ContactError
 from webapp.db import db, utcnow, write_transaction
-from webapp.orders.models import Order, Registrant
 
-ORDER_END_KINDS = {"canceled": "order_canceled", "expired": "order_expired", "refunded": "order_refunded"}
 MAX_INACTIVITY_DAYS = 3650
-
-
-def _contact_of(registrant: Registrant) -> Contact | None:
-    if registrant.contact_id is None:
-        return sync.sync_registrant(registrant.id)
-    return Contact.get_or_none(Contact.id == registrant.contact_id)
-
-
-def record_checkin(checkin_id: int) -> bool:
-    """An `ok` entry scan: "checked_in" on the contact's timeline (once per scan), and attending
-    raises the contact to at least "engaged". False when there was nothing to record."""
-    from webapp.checkin.models import Checkin
-
-    checkin = Checkin.get_or_none(Checkin.id == checkin_id)
-    if checkin is None or checkin.result != "ok" or checkin.kind != "entry" or checkin.registrant_id is None:
-        return False
-    registrant = Registrant.get_or_none(Registrant.id == checkin.registrant_id)
-    contact = _contact_of(registrant) if registrant else None
-    if contact is None:
-        return False
-    event = registrant.event
-    gate = f" at gate {checkin.gate}" if checkin.gate else ""
-    with db.atomic():
-        activity = record_activity(
-            contact,
-            "checked_in",
-            occurred_at=checkin.created_at,
-            event=event.id,
-            registrant_id=registrant.id,
-            summary=f"Checked in to {event.name}{gate}",
-            data={"gate": checkin.gate, "checkin_id": checkin.id},
-            dedupe_key=f"checked_in:{checkin.id}",
-        )
-        if activity is not None and rules.raised_stage(contact.stage, "engaged"):
-            set_stage(contact, "engaged", source="rule:attended")
-    return activity is not None
-
-
-def record_order_end(order_id: int) -> int:
-    """A canceled, expired, declined or refunded order on the timeline of each of its people."""
-    order = Order.get_or_none(Order.id == order_id)
-    if order is None:
-        return 0
-    if order.approval == "declined":
-        kind, when = "order_declined", order.canceled_at or order.updated_at
-    else:
-        kind = ORDER_END_KINDS.get(order.status)
-        when = order.refunded_at if order.status == "refunded" else order.canceled_at
-    if kind is None:
-        return 0  # the order is live again (e.g. an expired order paid late): nothing ended
-    registrants = list(Registrant.select().where(Registrant.order == order.id))
-    unsynced = [r.id for r in registrants if r.contact_id is None]
-    if unsynced:
-        sync.sync_registrants(unsynced)
-        registrants = list(Registrant.select().where(Registrant.order == order.id))
-    recorded = 0
-    seen: set[int] = set()
-    words = kind.removeprefix("order_")
-    for registrant in registrants:
-        if registrant.contact_id is None or registrant.contact_id in seen:
-            continue
-        seen.add(registrant.contact_id)
-        contact = Contact.get_by_id(registrant.contact_id)
-        activity = record_activity(
-            contact,
-            kind,
-            occurred_at=when or utcnow(),
-            event=order.event_id,
-            registrant_id=registrant.id,
-            summary=f"Order {order.code} {words} ({order.event.name})",
-            data={"order": order.code, "status": order.status},
-            dedupe_key=f"{kind}:{order.id}:{contact.id}",
-        )
-        recorded += activity is not None
-    return recorded
 
 
 # Inactivity -> lost -----------------------------------------------------------------------------
@@ -138,14 +62,14 @@ def mark_inactive_lost(now: dt.datetime | None = None) -> int:
                     .where((Contact.organization == row.organization_id) & (Contact.stage != "lost") & quiet)
                     .where(Contact.id > after)
                     .order_by(Contact.id)
-                    .limit(sync.CHUNK)
+                    .limit(contact_batch.CHUNK)
                 )
                 if not contacts:
                     break
-                batch = sync.new_batch(row.organization_id, contacts)
+                batch = contact_batch.new_batch(row.organization_id, contacts)
                 for contact in contacts:
-                    sync.move_stage(batch, contact, "lost", "rule:inactivity")
-                sync.finish(batch)
+                    contact_batch.move_stage(batch, contact, "lost", "rule:inactivity")
+                contact_batch.finish(batch)
             after = contacts[-1].id
             moved += len(contacts)
     return moved

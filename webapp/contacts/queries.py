@@ -8,9 +8,6 @@ from dataclasses import dataclass
 import peewee as pw
 
 from webapp.contacts.models import CONTACT_STATUSES, FUNNEL_STAGES, Contact, ContactLabel, Label
-from webapp.db import utcnow
-from webapp.events.models import Event
-from webapp.orders.models import Order, Registrant
 
 PAGE_SIZE = 50
 PARTICIPATION = (("registered", "Registered for"), ("attended", "Attended"), ("no_show", "No-show at"))
@@ -51,30 +48,6 @@ class ContactFilter:
         return bool(self.args())
 
 
-def registrants_of(event: Event, participation: str) -> pw.Select:
-    """Contact ids of the event's registrants: all of them, those who attended (checked in), or
-    the no-shows (the event ended; not canceled, paid, never checked in — and no other ticket of
-    theirs was used)."""
-    base = Registrant.select(Registrant.contact).where(
-        (Registrant.event == event.id) & Registrant.contact.is_null(False)
-    )
-    if participation == "attended":
-        return base.where(Registrant.checked_in_at.is_null(False))
-    if participation == "no_show":
-        if event.ends_at is None or event.ends_at > utcnow():
-            return base.where(pw.SQL("1 = 0"))  # nobody is a no-show before the event ends
-        attended = Registrant.select(Registrant.contact).where(
-            (Registrant.event == event.id) & Registrant.checked_in_at.is_null(False) & Registrant.contact.is_null(False)
-        )
-        return base.join(Order, on=(Registrant.order == Order.id)).where(
-            (Registrant.canceled == False)  # noqa: E712
-            & (Order.status == "paid")
-            & Registrant.checked_in_at.is_null()
-            & Registrant.contact.not_in(attended)
-        )
-    return base
-
-
 PHONE_CHARS = set("0123456789+-() ")
 
 
@@ -89,7 +62,9 @@ def _search(q: str) -> pw.Expression:
     return (Contact.name**pattern) | (Contact.email ** pattern.lower())
 
 
-def filtered(org_id: int, f: ContactFilter, event: Event | None = None) -> pw.Select:
+def filtered(org_id: int, f: ContactFilter, participants: pw.Select | None = None) -> pw.Select:
+    """The organization's contacts matching the filter; `participants`: a query of the contact ids
+    to keep (an event's registrants, attendees or no-shows: webapp/orders/contact_sync.py)."""
     query = Contact.select().where(Contact.organization == org_id)
     if f.q:
         query = query.where(_search(f.q))
@@ -104,8 +79,8 @@ def filtered(org_id: int, f: ContactFilter, event: Event | None = None) -> pw.Se
             (ContactLabel.contact == Contact.id) & (ContactLabel.label == f.label)
         )
         query = query.where(pw.fn.EXISTS(labelled))
-    if event is not None:
-        query = query.where(Contact.id.in_(registrants_of(event, f.participation)))
+    if participants is not None:
+        query = query.where(Contact.id.in_(participants))
     return query
 
 

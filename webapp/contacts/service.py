@@ -4,7 +4,7 @@ status and activity timeline.
 Every function takes ids or rows already scoped to an organization. `actor` is the operator (a
 User) or None for the API and the system; `actor_label` names a non-person actor in the audit
 trail ("api key 'crm'"). Changes emit `signals.contact_updated` after the commit.
-Registrant sync (bulk and single) lives in webapp/contacts/sync.py and is re-exported here.
+Registrants reach the Contact Book through webapp/orders/contact_sync.py (orders feed contacts).
 """
 
 from __future__ import annotations
@@ -38,9 +38,6 @@ __all__ = [
     "unsubscribe_url_for_email",
     "is_unsubscribed",
     "mark_bounced",
-    "sync_registrant",
-    "sync_registrants",
-    "sync_pending",
 ]
 
 UPSERT_ATTEMPTS = 3
@@ -385,5 +382,3 @@ def mark_bounced(org_id: int, email: str, *, reason: str = "") -> bool:
     contact = Contact.get_or_none((Contact.organization == org_id) & (Contact.email == normalize_email(email)))
     return bool(contact) and set_status(contact, "bounced", reason=reason[:200])
 
-
-from webapp.contacts.sync import sync_pending, sync_registrant, sync_registrants  # noqa: E402

@@ -37,6 +37,7 @@ from webapp.contacts.rules import stage_label
 from webapp.contacts.service import ContactError
 from webapp.db import utcnow
 from webapp.events.models import Event
+from webapp.orders import contact_sync
 from webapp.orders.models import Order, Registrant
 from webapp.security import org_id, role_required
 
@@ -74,7 +75,8 @@ def _filtered():
     event = Event.get_for_org(org_id(), f.event) if f.event else None
     if f.label is not None:
         Label.get_for_org(org_id(), f.label)  # another organization's label id: 404
-    return f, event, queries.filtered(org_id(), f, event)
+    participants = contact_sync.contacts_of_event(event, f.participation) if event is not None else None
+    return f, event, queries.filtered(org_id(), f, participants)
 
 
 @bp.route("", endpoint="console_list")
@@ -392,7 +394,7 @@ def event_labels(event_id: int):
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                labels.add_event_label(event, form.name.data, actor=current_user)
+                contact_sync.add_event_label(event, form.name.data, actor=current_user)
             except ContactError as exc:
                 form.name.errors.append(str(exc))
             else:

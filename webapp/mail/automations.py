@@ -197,7 +197,7 @@ class RunSummary:
 def _recipients(automation: Automation, registrants: list[Registrant]) -> dict[str, consent.Recipient]:
     """Each due registrant's consent, in one query. Registrants whose contact sync has not run
     yet are synced first: the unsubscribe link belongs to the contact."""
-    from webapp.contacts.service import sync_registrants
+    from webapp.orders.contact_sync import sync_registrants
 
     unsynced = [r.id for r in registrants if r.contact_id is None]
     if unsynced:

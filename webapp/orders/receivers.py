@@ -1,15 +1,14 @@
-"""What the Contact Book does when other domains announce something: record the work (receivers
-run in a worker, after the producer's commit; the task layer imports this module to connect them)."""
+"""What the orders domain feeds the Contact Book when orders change: record the work (receivers run
+in a worker, after the producer's commit; the task layer imports this module to connect them)."""
 
 from __future__ import annotations
 
 from webapp import signals, work
 
-SYNC_NEW_REGISTRANTS = "contacts.sync_new_registrants"  # {"order_id"}
-SYNC_PAID_ORDER = "contacts.sync_paid_order"  # {"order_id"}
-SYNC_REGISTRANT = "contacts.sync_registrant"  # {"registrant_id"}
-RECORD_CHECKIN = "contacts.record_checkin"  # {"checkin_id"}
-RECORD_ORDER_END = "contacts.record_order_end"  # {"order_id"}
+SYNC_NEW_REGISTRANTS = "orders.sync_new_registrants"  # {"order_id"}
+SYNC_PAID_ORDER = "orders.sync_paid_order"  # {"order_id"}
+SYNC_REGISTRANT = "orders.sync_registrant"  # {"registrant_id"}
+RECORD_ORDER_END = "orders.record_order_end"  # {"order_id"}
 
 
 @signals.registration_created.connect
@@ -25,11 +24,6 @@ def _order_paid(sender, order_id: int, **kwargs) -> None:
 @signals.registrant_changed.connect
 def _registrant_changed(sender, registrant_id: int, **kwargs) -> None:
     work.record(SYNC_REGISTRANT, {"registrant_id": registrant_id})
-
-
-@signals.checked_in.connect
-def _checked_in(sender, checkin_id: int, **kwargs) -> None:
-    work.record(RECORD_CHECKIN, {"checkin_id": checkin_id})
 
 
 @signals.order_canceled.connect

@@ -1,4 +1,4 @@
-"""Registrants into the Contact Book, in batches.
+"""Registrants into the Contact Book, in batches (the orders domain feeds the Contact Book below it).
 
 One chunk of registrants is one transaction: their contacts are found or bulk-inserted (the unique
 (organization, email) index settles races: a lost insert is ignored and the row re-read), mapped
@@ -18,18 +18,23 @@ from typing import Any
 
 import peewee as pw
 
-from webapp import signals
+from webapp import work
+from webapp.accounts import audit
 from webapp.catalog.models import Question
+from webapp.contacts import batch as contact_batch
 from webapp.contacts import bulk, rules
-from webapp.contacts.models import Activity, Contact, ContactLabel, EventLabel, Label
-from webapp.db import is_postgres, utcnow, write_transaction
+from webapp.contacts.models import Contact, EventLabel, Label
+from webapp.contacts.service import ContactError, get_or_create_label, record_activity
+from webapp.db import db, is_postgres, utcnow, write_transaction
 from webapp.events.models import Event
 from webapp.money import format_money
 from webapp.orders.models import Order, Registrant
 
 log = logging.getLogger("rollcall.contacts")
 
-CHUNK = 500  # registrants per transaction: a few hundred bound parameters per bulk statement
+CHUNK = contact_batch.CHUNK  # registrants per transaction
+LABEL_EVENT_REGISTRANTS = "orders.label_event_registrants"  # work: {"event_id", "label_id"}, bulk
+ORDER_END_KINDS = {"canceled": "order_canceled", "expired": "order_expired", "refunded": "order_refunded"}
 
 
 @dataclass
@@ -40,15 +45,6 @@ class _Plan:
     registrants: list[SimpleNamespace] = field(default_factory=list)
     floor: str = "engaged"
     last_activity: Any = None
-
-
-@dataclass
-class _Batch:
-    org_id: int
-    activities: list[dict] = field(default_factory=list)
-    dirty: set[int] = field(default_factory=set)
-    created: set[int] = field(default_factory=set)
-    contacts: dict[int, Contact] = field(default_factory=dict)
 
 
 def sync_registrants(ids: Iterable[int]) -> int:
@@ -218,7 +214,7 @@ def _sync_org(org_id: int, registrants: list[SimpleNamespace]) -> int:
     if not plans:
         return 0
 
-    batch = _Batch(org_id)
+    batch = contact_batch.Batch(org_id)
     by_email = _ensure_contacts(org_id, plans, batch)
     links: list[tuple[int, int]] = []
     for email, plan in plans.items():
@@ -232,7 +228,7 @@ def _sync_org(org_id: int, registrants: list[SimpleNamespace]) -> int:
                 batch.dirty.add(contact.id)
             new_stage = rules.raised_stage(contact.stage, plan.floor)
             if new_stage:
-                move_stage(batch, contact, new_stage, "rule:paid" if plan.floor == "customer" else "rule:registered")
+                contact_batch.move_stage(batch, contact, new_stage, "rule:paid" if plan.floor == "customer" else "rule:registered")
         for r in plan.registrants:
             if r.contact_id != contact.id:
                 links.append((r.id, contact.id))
@@ -240,12 +236,12 @@ def _sync_org(org_id: int, registrants: list[SimpleNamespace]) -> int:
     bulk.link_registrants(links)
     _raise_loyal(batch, [by_email[e] for e, p in plans.items() if p.floor == "customer"])
     pairs = _event_label_pairs(org_id, [(by_email[e].id, r.event_id) for e, p in plans.items() for r in p.registrants])
-    apply_labels(batch, pairs)
-    _finish(batch)
+    contact_batch.apply_labels(batch, pairs)
+    contact_batch.finish(batch)
     return sum(len(p.registrants) for p in plans.values())
 
 
-def _ensure_contacts(org_id: int, plans: dict[str, _Plan], batch: _Batch) -> dict[str, Contact]:
+def _ensure_contacts(org_id: int, plans: dict[str, _Plan], batch: contact_batch.Batch) -> dict[str, Contact]:
     emails = list(plans)
     found = {c.email: c for c in Contact.select().where((Contact.organization == org_id) & Contact.email.in_(emails))}
     missing = [e for e in emails if e not in found]
@@ -284,22 +280,6 @@ def _ensure_contacts(org_id: int, plans: dict[str, _Plan], batch: _Batch) -> dic
     return found
 
 
-def _activity(org_id: int, contact_id: int, kind: str, **values) -> dict:
-    row = {
-        "organization": org_id,
-        "contact": contact_id,
-        "kind": kind,
-        "occurred_at": values.get("occurred_at") or utcnow(),
-        "event": values.get("event"),
-        "registrant_id": values.get("registrant_id"),
-        "summary": values.get("summary", "")[:300],
-        "data": values.get("data") or {},
-        "dedupe_key": values.get("dedupe_key"),
-        "created_at": utcnow(),
-    }
-    return row
-
-
 @functools.lru_cache(maxsize=256)
 def _money(amount: int, currency: str) -> str:
     return format_money(amount, currency)
@@ -308,7 +288,7 @@ def _money(amount: int, currency: str) -> str:
 def _registration_activities(org_id: int, r: SimpleNamespace, contact: Contact) -> list[dict]:
     order, event = r.order, r.event
     rows = [
-        _activity(
+        contact_batch.activity(
             org_id,
             contact.id,
             "registered",
@@ -322,7 +302,7 @@ def _registration_activities(org_id: int, r: SimpleNamespace, contact: Contact) 
     ]
     if _is_purchase(order):
         rows.append(
-            _activity(
+            contact_batch.activity(
                 org_id,
                 contact.id,
                 "paid",
@@ -337,25 +317,7 @@ def _registration_activities(org_id: int, r: SimpleNamespace, contact: Contact) 
     return rows
 
 
-def move_stage(batch: _Batch, contact: Contact, stage: str, source: str) -> None:
-    """Change a contact's stage inside a batch (saved and logged by _finish)."""
-    if contact.stage == stage:
-        return
-    old = contact.stage
-    contact.stage, contact.stage_source = stage, source[:32]
-    batch.dirty.add(contact.id)
-    batch.activities.append(
-        _activity(
-            batch.org_id,
-            contact.id,
-            "stage_changed",
-            summary=f"Stage {rules.stage_label(old)} → {rules.stage_label(stage)} ({source})",
-            data={"from": old, "to": stage, "source": source},
-        )
-    )
-
-
-def _raise_loyal(batch: _Batch, customers: list[Contact]) -> None:
+def _raise_loyal(batch: contact_batch.Batch, customers: list[Contact]) -> None:
     """Paid registrations for two or more events: at least "loyal_customer"."""
     if not customers:
         return
@@ -372,7 +334,7 @@ def _raise_loyal(batch: _Batch, customers: list[Contact]) -> None:
         contact = batch.contacts[row.contact_id]
         new_stage = rules.raised_stage(contact.stage, "loyal_customer")
         if new_stage:
-            move_stage(batch, contact, new_stage, "rule:repeat")
+            contact_batch.move_stage(batch, contact, new_stage, "rule:repeat")
 
 
 def _event_label_pairs(org_id: int, contact_events: list[tuple[int, int]]) -> set[tuple[int, int]]:
@@ -383,53 +345,120 @@ def _event_label_pairs(org_id: int, contact_events: list[tuple[int, int]]) -> se
     return {(cid, lid) for cid, eid in contact_events for lid in labels.get(eid, ())}
 
 
-def apply_labels(batch: _Batch, pairs: set[tuple[int, int]]) -> None:
-    """Add labels to contacts in bulk (pairs of contact id, label id; contacts loaded in the batch),
-    logging each new one and applying the label's stage rule."""
-    if not pairs:
-        return
-    contact_ids = list({cid for cid, _ in pairs})
-    label_ids = list({lid for _, lid in pairs})
-    have = {
-        (row.contact_id, row.label_id)
-        for row in ContactLabel.select(ContactLabel.contact, ContactLabel.label).where(
-            ContactLabel.contact.in_(contact_ids) & ContactLabel.label.in_(label_ids)
+# Timeline entries of ends, event labels, event participation ------------------------------------
+
+
+def contact_of(registrant: Registrant) -> Contact | None:
+    if registrant.contact_id is None:
+        return sync_registrant(registrant.id)
+    return Contact.get_or_none(Contact.id == registrant.contact_id)
+
+
+def record_order_end(order_id: int) -> int:
+    """A canceled, expired, declined or refunded order on the timeline of each of its people."""
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None:
+        return 0
+    if order.approval == "declined":
+        kind, when = "order_declined", order.canceled_at or order.updated_at
+    else:
+        kind = ORDER_END_KINDS.get(order.status)
+        when = order.refunded_at if order.status == "refunded" else order.canceled_at
+    if kind is None:
+        return 0  # the order is live again (e.g. an expired order paid late): nothing ended
+    registrants = list(Registrant.select().where(Registrant.order == order.id))
+    unsynced = [r.id for r in registrants if r.contact_id is None]
+    if unsynced:
+        sync_registrants(unsynced)
+        registrants = list(Registrant.select().where(Registrant.order == order.id))
+    recorded = 0
+    seen: set[int] = set()
+    words = kind.removeprefix("order_")
+    for registrant in registrants:
+        if registrant.contact_id is None or registrant.contact_id in seen:
+            continue
+        seen.add(registrant.contact_id)
+        contact = Contact.get_by_id(registrant.contact_id)
+        activity = record_activity(
+            contact,
+            kind,
+            occurred_at=when or utcnow(),
+            event=order.event_id,
+            registrant_id=registrant.id,
+            summary=f"Order {order.code} {words} ({order.event.name})",
+            data={"order": order.code, "status": order.status},
+            dedupe_key=f"{kind}:{order.id}:{contact.id}",
         )
-    }
-    new = sorted(pairs - have)
-    if not new:
-        return
-    labels = {label.id: label for label in Label.select().where(Label.id.in_(label_ids))}
-    now = utcnow()
-    bulk.insert_ignore(
-        ContactLabel,
-        [{"organization": batch.org_id, "contact": cid, "label": lid, "created_at": now} for cid, lid in new],
+        recorded += activity is not None
+    return recorded
+
+
+def add_event_label(event: Event, name: str, *, actor=None) -> EventLabel:
+    """From now on the event labels its registrants' contacts; the ones it has are labelled by a
+    task after the commit."""
+    with db.atomic():
+        label = get_or_create_label(event.organization_id, name)
+        existing = EventLabel.get_or_none((EventLabel.event == event.id) & (EventLabel.label == label.id))
+        if existing is not None:
+            raise ContactError(f"{event.name} already adds {label.name}.", "name")
+        event_label = EventLabel.create(organization=event.organization_id, event=event.id, label=label.id)
+        audit.record(
+            event.organization_id, "event.label_add", user=actor, target=event, summary=f"{event.name}: +{label.name}"
+        )
+        work.record(LABEL_EVENT_REGISTRANTS, {"event_id": event.id, "label_id": label.id}, priority=work.BULK)
+    return event_label
+
+
+def label_event_registrants(event_id: int, label_id: int) -> int:
+    """Add the label to the contacts of the event's registrants (the ones synced already; the rest
+    get it when they sync). Returns how many contacts newly got it."""
+    event = Event.get_or_none(Event.id == event_id)
+    if event is None or not Label.select().where(Label.id == label_id).exists():
+        return 0
+    done, after = 0, 0
+    while True:
+        with write_transaction():
+            ids = [
+                row.contact_id
+                for row in Registrant.select(Registrant.contact)
+                .where(
+                    (Registrant.event == event.id) & Registrant.contact.is_null(False) & (Registrant.contact > after)
+                )
+                .distinct()
+                .order_by(Registrant.contact)
+                .limit(CHUNK)
+            ]
+            if not ids:
+                break
+            contacts = list(Contact.select().where(Contact.id.in_(ids)))
+            batch = contact_batch.new_batch(event.organization_id, contacts)
+            before = len(batch.dirty)
+            contact_batch.apply_labels(batch, {(cid, label_id) for cid in ids})
+            done += len(batch.dirty) - before
+            contact_batch.finish(batch)
+        after = ids[-1]
+    return done
+
+
+def contacts_of_event(event: Event, participation: str) -> pw.Select:
+    """Contact ids of the event's registrants: all of them, those who attended (checked in), or
+    the no-shows (the event ended; not canceled, paid, never checked in — and no other ticket of
+    theirs was used)."""
+    base = Registrant.select(Registrant.contact).where(
+        (Registrant.event == event.id) & Registrant.contact.is_null(False)
     )
-    for cid, lid in new:
-        label = labels[lid]
-        batch.dirty.add(cid)
-        batch.activities.append(
-            _activity(batch.org_id, cid, "label_added", summary=f"Label {label.name} added", data={"label": label.name})
+    if participation == "attended":
+        return base.where(Registrant.checked_in_at.is_null(False))
+    if participation == "no_show":
+        if event.ends_at is None or event.ends_at > utcnow():
+            return base.where(pw.SQL("1 = 0"))  # nobody is a no-show before the event ends
+        attended = Registrant.select(Registrant.contact).where(
+            (Registrant.event == event.id) & Registrant.checked_in_at.is_null(False) & Registrant.contact.is_null(False)
         )
-        if label.stage:
-            move_stage(batch, batch.contacts[cid], label.stage, f"rule:{label.name}")
-
-
-def _finish(batch: _Batch) -> None:
-    now = utcnow()
-    for contact_id in batch.dirty - batch.created:
-        batch.contacts[contact_id].updated_at = now
-    bulk.save_contacts([batch.contacts[cid] for cid in sorted(batch.dirty)])
-    bulk.insert_ignore(Activity, batch.activities)
-    for contact_id in sorted(batch.dirty | batch.created):
-        signals.emit(signals.contact_updated, contact_id=contact_id)
-
-
-def new_batch(org_id: int, contacts: Iterable[Contact]) -> _Batch:
-    batch = _Batch(org_id)
-    batch.contacts = {c.id: c for c in contacts}
-    return batch
-
-
-def finish(batch: _Batch) -> None:
-    _finish(batch)
+        return base.join(Order, on=(Registrant.order == Order.id)).where(
+            (Registrant.canceled == False)  # noqa: E712
+            & (Order.status == "paid")
+            & Registrant.checked_in_at.is_null()
+            & Registrant.contact.not_in(attended)
+        )
+    return base

@@ -4,7 +4,8 @@ and the demo registrants synced."""
 from __future__ import annotations
 
 from webapp.accounts.models import Organization
-from webapp.contacts import labels, lifecycle, service, sync
+from webapp.contacts import labels, lifecycle, service
+from webapp.orders import contact_sync
 
 PEOPLE = (
     ("Ayu Lestari", "ayu.lestari@example.com", "+62 812 3456 7801", "Kopi Kita", ["Newsletter", "VIP"]),
@@ -25,4 +26,4 @@ def seed(org: Organization) -> None:
         )
         for label in names:
             service.add_label(contact, label)
-    sync.sync_pending(org.id)
+    contact_sync.sync_pending(org.id)
