@@ -2,13 +2,17 @@
 
 Every setting is parsed and checked here, once, at start-up: a malformed value stops the app with
 a message that names the variable, instead of failing later in the middle of a request.
+
+Loading only reads (the environment, .env, the instance's secret key file): importing a module that
+loads the settings writes nothing. The app generates its secret key when it starts without one
+(`ensure_secret_key`, called by create_app).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -52,7 +56,8 @@ class SmtpSettings:
 class Settings:
     database_url: str
     huey_url: str
-    secret_key: str = field(repr=False)
+    # None until the app first starts without SECRET_KEY and generates one (ensure_secret_key).
+    secret_key: str | None = field(repr=False)
     base_url: str
     smtp: SmtpSettings | None
     mail_from: str
@@ -136,11 +141,24 @@ def _bool(env: dict, name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
-def _secret_key(env: dict, instance_dir: Path) -> str:
+def _secret_key(env: dict, instance_dir: Path) -> str | None:
     if env.get("SECRET_KEY"):
         if len(env["SECRET_KEY"]) < 16:
             raise ConfigError("SECRET_KEY must be at least 16 characters long")
         return env["SECRET_KEY"]
+    path = instance_dir / "secret_key"
+    return path.read_text().strip() if path.exists() else None
+
+
+def ensure_secret_key(settings: Settings) -> Settings:
+    """The settings with a secret key: without SECRET_KEY, the one generated into the instance
+    folder the first time the app started (generated now if this is that first time)."""
+    if settings.secret_key:
+        return settings
+    return replace(settings, secret_key=_stored_secret_key(settings.instance_dir))
+
+
+def _stored_secret_key(instance_dir: Path) -> str:
     path = instance_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
@@ -161,7 +179,8 @@ def read_dotenv(path: Path) -> dict[str, str]:
 
 
 def load(environ: dict | None = None) -> Settings:
-    """Build the settings from the environment (a .env file fills in what the environment lacks)."""
+    """Build the settings from the environment (a .env file fills in what the environment lacks).
+    Reads only: a secret key not given nor generated yet is None (see ensure_secret_key)."""
     env = dict(read_dotenv(BASE_DIR / ".env")) if environ is None else {}
     env.update(os.environ if environ is None else environ)
 

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from flask import has_app_context
 from huey import MemoryHuey, PriorityRedisHuey, SqliteHuey
+from huey.storage import SqliteStorage
 
 import config
 from webapp import create_app
@@ -55,9 +56,7 @@ class _Scoped:
 
 
 class ScopedSqliteHuey(_Scoped, SqliteHuey):
-    def create_storage(self):
-        Path(self.storage_kwargs["filename"]).parent.mkdir(parents=True, exist_ok=True)
-        return super().create_storage()
+    pass
 
 
 class ScopedRedisHuey(_Scoped, PriorityRedisHuey):
@@ -68,13 +67,38 @@ class ScopedMemoryHuey(_Scoped, MemoryHuey):
     pass
 
 
+class _SqliteStorageOnFirstUse(SqliteStorage):
+    """Huey's SQLite storage, its folder and tables created by the first enqueue or dequeue (the
+    web app's or the consumer's), not when the instance is built: importing tasks writes nothing."""
+
+    def __init__(self, *args, **kwargs):
+        self._schema_ready = False
+        super().__init__(*args, create_tables=False, **kwargs)
+
+    def _create_connection(self):
+        Path(self.filename).parent.mkdir(parents=True, exist_ok=True)
+        conn = super()._create_connection()
+        if not self._schema_ready:
+            conn.execute(self.begin_sql)
+            try:
+                for sql in self.ddl:
+                    conn.execute(sql)
+            except Exception:
+                conn.rollback()
+                raise
+            conn.commit()
+            self._schema_ready = True
+        return conn
+
+
 def make_huey(url: str, name: str = "rollcall"):
     parts = urlsplit(url)
     if parts.scheme == "redis":
         return ScopedRedisHuey(name, url=url)
     if parts.scheme == "memory":
         return ScopedMemoryHuey(name)
-    return ScopedSqliteHuey(name, filename=unquote(url[len("sqlite:///") :]))
+    path = unquote(url[len("sqlite:///") :])
+    return ScopedSqliteHuey(name, filename=path, storage_class=_SqliteStorageOnFirstUse)
 
 
 huey = make_huey(config.load().huey_url)

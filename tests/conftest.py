@@ -8,8 +8,10 @@ tests at a server.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -19,6 +21,9 @@ import pytest
 
 os.environ["HUEY_URL"] = "memory://"  # before tasks/ is imported: tests never touch a real queue
 os.environ.setdefault("ROLLCALL_ENV", "test")
+# Code that runs outside a test's app reads the settings from the environment: its instance folder
+# (and the secret key generated there) is a temporary one, never the checkout's instance/.
+os.environ["INSTANCE_DIR"] = tempfile.mkdtemp(prefix="rollcall-test-instance-")
 
 import tasks.all  # noqa: E402, F401  (every work handler and receiver, as in the worker)
 from tasks import huey  # noqa: E402
@@ -27,6 +32,8 @@ from webapp import (
     migrate,  # noqa: E402
 )
 from webapp.db import db, make_database  # noqa: E402
+
+atexit.register(shutil.rmtree, os.environ["INSTANCE_DIR"], ignore_errors=True)
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_HUEY_URL = os.environ.get("TEST_HUEY_URL", "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import config
+from tests.conftest import make_test_app
 from webapp.db import db, on_commit
 
 
@@ -33,10 +34,22 @@ def test_malformed_setting_names_the_variable(tmp_path, name, value):
 
 
 def test_secret_key_is_generated_once_and_kept(tmp_path):
-    first = config.load({"INSTANCE_DIR": str(tmp_path)}).secret_key
-    second = config.load({"INSTANCE_DIR": str(tmp_path)}).secret_key
+    first = config.ensure_secret_key(config.load({"INSTANCE_DIR": str(tmp_path)})).secret_key
+    second = config.ensure_secret_key(config.load({"INSTANCE_DIR": str(tmp_path)})).secret_key
     assert first == second and len(first) >= 32
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_loading_the_settings_writes_no_secret_key(tmp_path):
+    instance = tmp_path / "instance"
+    assert config.load({"INSTANCE_DIR": str(instance)}).secret_key is None
+    assert not instance.exists()
+
+
+def test_the_app_started_without_secret_key_signs_with_the_one_it_generated(database_url, tmp_path):
+    first = make_test_app(tmp_path, database_url, ENVIRON={"SECRET_KEY": ""})
+    again = make_test_app(tmp_path, database_url, ENVIRON={"SECRET_KEY": ""})
+    assert first.secret_key == again.secret_key == (tmp_path / "instance" / "secret_key").read_text()
 
 
 def test_smtp_url_is_parsed_and_password_not_shown():

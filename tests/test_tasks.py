@@ -43,6 +43,14 @@ def test_sqlite_queue_round_trip(tmp_path):
     _round_trip(make_huey(f"sqlite:///{tmp_path}/queue.db", name=f"t-{uuid.uuid4().hex}"))
 
 
+def test_a_sqlite_queue_creates_its_folder_on_first_use_not_when_built(tmp_path):
+    folder = tmp_path / "instance"
+    queue = make_huey(f"sqlite:///{folder}/huey.db", name=f"t-{uuid.uuid4().hex}")
+    assert not folder.exists()
+    _round_trip(queue)
+    assert (folder / "huey.db").exists()
+
+
 @pytest.mark.skipif(not TEST_HUEY_URL.startswith("redis://"), reason="TEST_HUEY_URL=redis://... not set")
 def test_redis_queue_round_trip():
     queue = make_huey(TEST_HUEY_URL, name=f"rollcall-test-{uuid.uuid4().hex}")

@@ -33,7 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the app. `test_config` may carry "ENVIRON" (a dict used instead of os.environ) and
     any Flask setting to override."""
     test_config = dict(test_config or {})
-    settings = config.load(test_config.pop("ENVIRON", None))
+    settings = config.ensure_secret_key(config.load(test_config.pop("ENVIRON", None)))
 
     app = Flask(
         __name__,

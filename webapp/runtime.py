@@ -18,4 +18,4 @@ def settings() -> config.Settings:
 
 @functools.lru_cache(maxsize=1)
 def _loaded() -> config.Settings:
-    return config.load()
+    return config.ensure_secret_key(config.load())

@@ -1,0 +1,136 @@
+"""The database and its connection lifecycle: one peewee proxy, bound at start-up from
+DATABASE_URL.
+
+SQLite runs in WAL mode with a busy timeout; PostgreSQL through a connection pool. A request
+connects before it runs and gives its connection back when it ends; a Huey task opens one only
+when none is open. `on_commit` holds side effects until the outermost transaction commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from urllib.parse import unquote, urlsplit
+
+import peewee
+from playhouse.pool import PooledPostgresqlDatabase
+
+from webapp import migrate
+
+
+class _Savepoint(peewee._savepoint):
+    """A savepoint that forgets the after-commit callbacks registered inside it when it rolls back
+    (peewee keeps them otherwise, and would run them when the outer transaction commits)."""
+
+    def __enter__(self):
+        self._mark = len(self.db._state.commit_callbacks)
+        return super().__enter__()
+
+    def rollback(self, begin=True):
+        super().rollback(begin)
+        del self.db._state.commit_callbacks[self._mark :]
+
+
+class _SavepointMixin:
+    def savepoint(self):
+        return _Savepoint(self)
+
+
+class _DatabaseProxy(_SavepointMixin, peewee.DatabaseProxy):
+    pass
+
+
+db = _DatabaseProxy()
+
+
+class SqliteDatabase(_SavepointMixin, peewee.SqliteDatabase):
+    pass
+
+
+class PostgresqlDatabase(_SavepointMixin, PooledPostgresqlDatabase):
+    pass
+
+
+def on_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the outermost transaction commits (never after a rollback); at once
+    when there is no transaction."""
+    db.after_commit(callback)
+
+
+def on_commit_once(callback: Callable[[], None]) -> None:
+    """`on_commit`, unless this very callback already waits for the same commit."""
+    if db.transaction_depth() and callback in db._state.commit_callbacks:
+        return
+    db.after_commit(callback)
+
+
+def make_database(url: str, pool_size: int = 8) -> peewee.Database:
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = unquote(url[len("sqlite:///") :]) or ":memory:"
+        return SqliteDatabase(
+            path,
+            # Every transaction takes the write lock when it begins: a deferred transaction that
+            # reads and then writes can meet another writer half-way and fail at once with
+            # "database is locked" (SQLite cannot wait there); an immediate one waits its turn.
+            lock_type="IMMEDIATE",
+            timeout=15,
+            pragmas={
+                "journal_mode": "wal",
+                "busy_timeout": 15000,
+                "foreign_keys": 1,
+                "synchronous": "normal",
+                "cache_size": -32000,
+            },
+        )
+    return PostgresqlDatabase(
+        parts.path.lstrip("/"),
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        max_connections=pool_size,
+        stale_timeout=300,
+        timeout=30,
+    )
+
+
+def is_postgres() -> bool:
+    return isinstance(db.obj, peewee.PostgresqlDatabase)
+
+
+def connect_db() -> None:
+    db.connect(reuse_if_open=True)
+
+
+def close_db(exc: BaseException | None = None) -> None:
+    """End of a request: PostgreSQL connections go back to the pool. A SQLite connection stays
+    open for the thread's next request (opening one, with its pragmas, costs more than most
+    requests' queries); a transaction left open by an error is rolled back first."""
+    if db.is_closed():
+        return
+    if is_postgres():
+        db.close()
+    elif db.connection().in_transaction:
+        db.connection().rollback()
+
+
+def init_app(app) -> None:
+    settings = app.config["SETTINGS"]
+    database = make_database(settings.database_url, settings.db_pool_size)
+    db.initialize(database)
+    app.before_request(connect_db)
+    app.teardown_request(close_db)
+    migrate.register_cli(app)
+
+
+@contextmanager
+def task_connection() -> Iterator[None]:
+    """For Huey tasks: open a connection if none is open, close only what we opened (in immediate
+    mode a task runs inside a request and must not close the request's connection)."""
+    opened = db.connect(reuse_if_open=True)
+    try:
+        yield
+    finally:
+        if opened and not db.in_transaction():
+            db.close()

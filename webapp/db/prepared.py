@@ -1,0 +1,115 @@
+"""Prepared statements: a query built and compiled to SQL once per database, then run with fresh
+values. For the few statements a hot path (a door scan, a signed-in request) runs many times a
+second: building the SQL is most of what a small peewee query costs in Python.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+
+import peewee
+
+from webapp.db.connection import db
+
+
+class Slot(peewee.Node):
+    """A named value of a `Prepared` query, given each time it runs."""
+
+    def __init__(self, name: str, converter: Callable | None = None):
+        self.name, self.converter = name, converter
+
+    def __sql__(self, ctx):
+        # Inside `field == Slot(...)` the context carries the field's converter; keep it for later.
+        ctx._values.append(_SlotValue(self.name, self.converter or ctx.state.converter))
+        return ctx.literal(ctx.state.param or "?")
+
+
+class _SlotValue:
+    __slots__ = ("name", "converter")
+
+    def __init__(self, name: str, converter: Callable | None):
+        self.name, self.converter = name, converter
+
+    def value(self, values: dict):
+        value = values[self.name]
+        return self.converter(value) if self.converter and value is not None else value
+
+
+class Prepared:
+    """A query built and compiled to SQL once per database, then run again and again with fresh
+    values for its `Slot`s. Building the SQL is most of what a small peewee query costs in Python;
+    a door scan runs the same few statements many times a second.
+
+        holder = Prepared(lambda: Registrant.select().where(Registrant.ticket_secret == Slot("secret")))
+        registrant = holder.first(secret=scanned)
+
+    Rows come back as the query's own model instances (joined models attached), exactly as if the
+    query had been executed. How the result columns map onto models (peewee works it out from
+    the cursor for every result) is worked out once too: the SQL, and so the columns, never change.
+    """
+
+    def __init__(self, build: Callable[[], peewee.Query]):
+        self._build = build
+        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def _compile(self) -> _Compiled:
+        database = db.obj
+        compiled = self._compiled.get(database)
+        if compiled is None:
+            query = self._build()
+            _refuse_frozen_defaults(query)
+            sql, params = query.sql()
+            compiled = self._compiled[database] = _Compiled(query, sql, params)
+        return compiled
+
+    def execute(self, **values):
+        """Run it; returns the DB-API cursor (rowcount for updates, rows for RETURNING)."""
+        return self._run(self._compile(), values)
+
+    def rows(self, **values) -> list:
+        compiled = self._compile()
+        cursor = self._run(compiled, values)
+        wrapper = compiled.query._get_cursor_wrapper(cursor)
+        layout = compiled.layout
+        if layout is None:
+            before = set(vars(wrapper))
+            wrapper.initialize()
+            # Read-only from here on: shared by every later run, in every thread.
+            layout = compiled.layout = {k: v for k, v in vars(wrapper).items() if k not in before}
+        else:
+            vars(wrapper).update(layout)
+        process_row = wrapper.process_row
+        rows = [process_row(row) for row in cursor.fetchall()]
+        cursor.close()
+        return rows
+
+    def first(self, **values):
+        rows = self.rows(**values)
+        return rows[0] if rows else None
+
+    @staticmethod
+    def _run(compiled: _Compiled, values: dict):
+        bound = [p.value(values) if isinstance(p, _SlotValue) else p for p in compiled.params]
+        return db.execute_sql(compiled.sql, bound)
+
+
+class _Compiled:
+    __slots__ = ("query", "sql", "params", "layout")
+
+    def __init__(self, query: peewee.Query, sql: str, params: list):
+        self.query, self.sql, self.params = query, sql, params
+        self.layout: dict | None = None  # the cursor wrapper's column mapping, after the first rows
+
+
+def _refuse_frozen_defaults(query: peewee.Query) -> None:
+    """An INSERT compiled once would keep the value a callable default (a timestamp) gave at
+    compile time: such columns must be given as slots."""
+    if not isinstance(query, peewee.ModelInsert):
+        return
+    given = {
+        column for row in (query._insert if isinstance(query._insert, list) else [query._insert]) for column in row
+    }
+    frozen = [f.name for f, default in query.model._meta.defaults.items() if callable(default) and f not in given]
+    if frozen:
+        raise ValueError(f"Give {', '.join(frozen)} as slots: a prepared INSERT would freeze their defaults.")
