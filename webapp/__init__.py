@@ -12,6 +12,7 @@ import config
 import webapp.catalog.hooks  # noqa: F401  (answers the events domain's questions: webapp/signals.py)
 import webapp.orders.hooks  # noqa: F401  (answers the events and catalog domains' questions)
 from webapp import db as database
+from webapp import demo, errors, migrate, security, templating
 from webapp.extensions import LANGUAGES, babel, csrf, login_manager
 
 DOMAINS = (
@@ -64,8 +65,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
 
-    from webapp import errors, security, templating
-
     security.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
@@ -93,8 +92,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from webapp import demo
-
+    migrate.register_cli(app)
     demo.register_cli(app)
     for domain in DOMAINS:
         name = f"webapp.{domain}.cli"

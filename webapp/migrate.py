@@ -16,6 +16,9 @@ import click
 import peewee
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
 
+from webapp.db import db
+from webapp.models import all_models
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -79,8 +82,6 @@ def register_cli(app) -> None:
     @group.command("upgrade")
     def upgrade_command():
         """Apply pending migrations."""
-        from webapp.db import db
-
         with db.connection_context():
             names = upgrade(db.obj, echo=click.echo)
         click.echo(f"database up to date ({len(names)} migration(s) applied)")
@@ -88,8 +89,6 @@ def register_cli(app) -> None:
     @group.command("status")
     def status_command():
         """List pending migrations."""
-        from webapp.db import db
-
         with db.connection_context():
             names = [p.stem for p in pending(db.obj)]
         click.echo("\n".join(names) if names else "no pending migrations")
@@ -159,8 +158,6 @@ def register_make_command(group) -> None:
         """Write migrations/NNNN_NAME.py with the SQL (SQLite and PostgreSQL) that brings the
         migrated schema up to the current models: new tables, columns and indexes."""
         import tempfile
-
-        from webapp.models import all_models
 
         with tempfile.TemporaryDirectory() as tmp:
             scratch = peewee.SqliteDatabase(f"{tmp}/scratch.db")

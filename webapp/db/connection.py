@@ -15,8 +15,6 @@ from urllib.parse import unquote, urlsplit
 import peewee
 from playhouse.pool import PooledPostgresqlDatabase
 
-from webapp import migrate
-
 
 class _Savepoint(peewee._savepoint):
     """A savepoint that forgets the after-commit callbacks registered inside it when it rolls back
@@ -121,7 +119,6 @@ def init_app(app) -> None:
     db.initialize(database)
     app.before_request(connect_db)
     app.teardown_request(close_db)
-    migrate.register_cli(app)
 
 
 @contextmanager
