@@ -30,7 +30,7 @@ SEED = """
 import datetime as dt, json, secrets
 from webapp.accounts import service as accounts
 from webapp.accounts.api_keys import create_key
-from webapp.api.models import ApiKeyPolicy
+from webapp.accounts.models import ApiKeyPolicy
 from webapp.catalog.models import Product
 from webapp.contacts import ingest
 from webapp.db import db, utcnow

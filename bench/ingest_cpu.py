@@ -39,7 +39,7 @@ def run(app, posts: int, people: int) -> None:
     from bench.api_ingest import batch
     from webapp.accounts import service as accounts
     from webapp.accounts.api_keys import create_key
-    from webapp.api.models import ApiKeyPolicy
+    from webapp.accounts.models import ApiKeyPolicy
     from webapp.contacts import ingest
 
     owner = accounts.create_user("bench@example.org", "Bench", "bench-password-123")

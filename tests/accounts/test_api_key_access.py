@@ -10,8 +10,7 @@ from tests.factories.accounts import PASSWORD, make_member, make_org, make_user
 from tests.factories.api import ApiClient, make_api_key
 from webapp.accounts import api_keys
 from webapp.accounts.audit import AuditEntry
-from webapp.accounts.models import ApiKey
-from webapp.api.models import ApiKeyPolicy
+from webapp.accounts.models import ApiKey, ApiKeyPolicy
 
 
 @pytest.fixture

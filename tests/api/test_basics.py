@@ -139,7 +139,7 @@ def test_too_many_requests_get_429_with_retry_after(client, org):
 
 
 def test_a_key_policy_is_set_from_the_command_line(app, org):
-    from webapp.api.models import ApiKeyPolicy
+    from webapp.accounts.models import ApiKeyPolicy
 
     key, _ = make_api_key(org)
     result = app.test_cli_runner().invoke(

@@ -3,8 +3,7 @@ from __future__ import annotations
 import itertools
 
 from webapp.accounts.api_keys import create_key
-from webapp.accounts.models import ApiKey, Organization
-from webapp.api.models import ApiKeyPolicy
+from webapp.accounts.models import ApiKey, ApiKeyPolicy, Organization
 
 _seq = itertools.count(1)
 

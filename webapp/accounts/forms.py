@@ -6,8 +6,8 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, Select
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from webapp.accounts.api_keys import SCOPES
 from webapp.accounts.models import ROLES
-from webapp.api.auth import SCOPES
 from webapp.money import CURRENCIES
 from webapp.timeutil import timezone_choices
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from webapp.db import BaseModel, OrgScoped, utcnow
+from webapp.db import BaseModel, JSONField, OrgScoped, utcnow
 
 ROLES = ("door", "manager", "admin", "owner")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
@@ -89,3 +89,12 @@ class ApiKey(OrgScoped):
     created_at = pw.DateTimeField(default=utcnow)
     last_used_at = pw.DateTimeField(null=True)
     revoked_at = pw.DateTimeField(null=True)
+
+
+class ApiKeyPolicy(BaseModel):
+    """What a key may do beyond read-only: its scopes (empty: all) and its own rate limit."""
+
+    api_key = pw.ForeignKeyField(ApiKey, unique=True, on_delete="CASCADE")
+    scopes = JSONField(default=list)
+    requests_per_minute = pw.IntegerField(null=True)  # None: the default limit
+    updated_at = pw.DateTimeField(default=utcnow)

@@ -10,16 +10,13 @@ import hashlib
 from flask import g, jsonify, request
 from flask_login import current_user
 
-from webapp.accounts.models import ROLE_RANK, ApiKey
+from webapp.accounts.models import ROLE_RANK, ApiKey, ApiKeyPolicy
 from webapp.api import ratelimit
 from webapp.db import utcnow
 from webapp.extensions import csrf
 
 # last_used_at is written at most this often per key, so reads stay reads.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
-
-
-SCOPES = ("events", "catalog", "orders", "registrants", "checkins", "contacts", "ingest")
 
 
 def api_error(status: int, code: str, message: str, fields: dict | None = None):
@@ -58,7 +55,6 @@ def api_auth(write: bool = False, session_role: str | None = None, scope: str | 
                     return api_error(401, "unauthorized", "The API key is missing, unknown or revoked.")
                 if write and key.read_only:
                     return api_error(403, "forbidden", "This API key is read-only.")
-                from webapp.api.models import ApiKeyPolicy
 
                 policy = ApiKeyPolicy.get_or_none(ApiKeyPolicy.api_key == key.id)
                 if scope and not key_allows(policy, scope):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from webapp.accounts import api_keys
+from webapp.accounts.api_keys import SCOPES
 from webapp.accounts.models import ApiKey
 from webapp.accounts.service import AccountError
-from webapp.api.auth import SCOPES
 from webapp.db import db
 
 

@@ -1,23 +1,14 @@
-"""API bookkeeping: key policies, idempotency records, rate-limit windows and outgoing webhooks."""
+"""API bookkeeping: idempotency records, rate-limit windows and outgoing webhooks."""
 
 from __future__ import annotations
 
 import peewee as pw
 
-from webapp.accounts.models import ApiKey, Organization, User
+from webapp.accounts.models import Organization, User
 from webapp.db import BaseModel, JSONField, OrgScoped, utcnow
 
 WEBHOOK_TOPICS = ("registration.created", "order.paid", "checkin.created", "contact.updated")
 DELIVERY_STATES = ("pending", "succeeded", "failed")
-
-
-class ApiKeyPolicy(BaseModel):
-    """What a key may do beyond read-only: its scopes (empty: all) and its own rate limit."""
-
-    api_key = pw.ForeignKeyField(ApiKey, unique=True, on_delete="CASCADE")
-    scopes = JSONField(default=list)
-    requests_per_minute = pw.IntegerField(null=True)  # None: the default limit
-    updated_at = pw.DateTimeField(default=utcnow)
 
 
 class IdempotencyRecord(OrgScoped):

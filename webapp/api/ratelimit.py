@@ -18,13 +18,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from webapp.api.models import ApiKeyPolicy, RateLimitWindow
+from webapp.accounts.api_keys import DEFAULT_PER_MINUTE
+from webapp.accounts.models import ApiKeyPolicy
+from webapp.api.models import RateLimitWindow
 from webapp.db import db
 from webapp.runtime import settings
 
 log = logging.getLogger("rollcall.api")
 
-DEFAULT_PER_MINUTE = 1200
 WINDOW_SECONDS = 60
 
 

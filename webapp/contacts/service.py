@@ -381,4 +381,3 @@ def mark_bounced(org_id: int, email: str, *, reason: str = "") -> bool:
     """The mail server refused this address for good."""
     contact = Contact.get_or_none((Contact.organization == org_id) & (Contact.email == normalize_email(email)))
     return bool(contact) and set_status(contact, "bounced", reason=reason[:200])
-

@@ -228,7 +228,9 @@ def _sync_org(org_id: int, registrants: list[SimpleNamespace]) -> int:
                 batch.dirty.add(contact.id)
             new_stage = rules.raised_stage(contact.stage, plan.floor)
             if new_stage:
-                contact_batch.move_stage(batch, contact, new_stage, "rule:paid" if plan.floor == "customer" else "rule:registered")
+                contact_batch.move_stage(
+                    batch, contact, new_stage, "rule:paid" if plan.floor == "customer" else "rule:registered"
+                )
         for r in plan.registrants:
             if r.contact_id != contact.id:
                 links.append((r.id, contact.id))
