@@ -6,6 +6,8 @@ from huey import crontab
 
 from tasks import huey
 from webapp import work
+from webapp.accounts import emails as account_emails
+from webapp.accounts.models import Organization
 from webapp.mail import automations, notify, order_emails, receivers, service
 
 
@@ -14,6 +16,14 @@ def deliver_emails(payloads: list[dict]) -> dict:
     """The emails claimed together, over one SMTP connection (ticket PDFs are rendered at send
     time, with the app context every task has)."""
     return service.deliver_many([p["message_id"] for p in payloads])
+
+
+@work.handles(account_emails.SEND)
+def queue_account_email(payload: dict) -> None:
+    """A password reset or a member invitation into the outbox (its delivery is urgent work too)."""
+    values = dict(payload)
+    org_id = values.pop("organization_id")
+    service.queue_email(**values, organization=Organization.get_by_id(org_id) if org_id else None)
 
 
 @huey.periodic_task(crontab(minute="*"))

@@ -7,11 +7,10 @@ import secrets
 
 from flask import render_template
 
-from webapp.accounts import audit
+from webapp.accounts import audit, emails
 from webapp.accounts.models import ROLES, MemberInvitation, Membership, Organization, User
 from webapp.accounts.service import AccountError, hash_token, normalize_email
 from webapp.db import db, utcnow
-from webapp.mail.service import queue_email
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
 
@@ -56,9 +55,9 @@ def invite(
             "link": link_for(token),
             "days": INVITATION_LIFETIME.days,
         }
-        queue_email(
+        emails.send(
             kind="invite",
-            organization=org,
+            organization_id=org.id,
             to_email=email,
             subject=f"{actor.name} invited you to {org.name} on Rollcall",
             text_body=render_template("email/accounts/invite.txt", **context),

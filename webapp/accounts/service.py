@@ -10,9 +10,9 @@ import secrets
 from flask import render_template
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webapp.accounts import emails
 from webapp.accounts.models import LoginAttempt, Membership, Organization, PasswordReset, User
 from webapp.db import db, utcnow
-from webapp.mail.service import queue_email
 
 # A hash that costs as much to check as a real one, so unknown emails take as long as wrong passwords.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
@@ -139,7 +139,7 @@ def request_password_reset(email: str, link_for) -> None:
     token = secrets.token_urlsafe(32)
     with db.atomic():
         PasswordReset.create(user=user, token_hash=hash_token(token), expires_at=utcnow() + RESET_LIFETIME)
-        queue_email(
+        emails.send(
             kind="password_reset",
             to_email=user.email,
             to_name=user.name,
