@@ -46,14 +46,16 @@ CHATTER = re.compile(
 )
 
 
-def wait_until(check, timeout: float = 30.0, interval: float = 0.25, what: str = "the condition"):
-    """Poll `check()` until it returns something truthy; fail naming `what` after `timeout`."""
+def wait_until(check, timeout: float = 30.0, interval: float = 0.25, what="the condition"):
+    """Poll `check()` until it returns something truthy; fail naming `what` (a string, or a
+    function giving one at that moment) after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
         if value:
             return value
         if time.monotonic() > deadline:
+            what = what() if callable(what) else what
             pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last: {value!r})")
         time.sleep(interval)
 
@@ -244,6 +246,12 @@ class ConsoleSession(requests.Session):
         kwargs.setdefault("timeout", 60)
         kwargs.setdefault("allow_redirects", False)
         return super().request(method, f"{self.base_url}{url}", *args, **kwargs)
+
+    def job_state(self, job_id: int) -> str:
+        """The state a console job's progress bar shows: queued, running, stalled, done, failed."""
+        page = self.get(f"/console/jobs/{job_id}", headers={"HX-Request": "true"})
+        assert page.status_code == 200, page.text[-2000:]
+        return re.search(r'data-state="([a-z]+)"', page.text).group(1)
 
 
 # Fixtures -----------------------------------------------------------------------------------------

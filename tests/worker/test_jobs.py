@@ -14,15 +14,9 @@ from webapp.console.export_jobs import DIRECT_LIMIT
 pytestmark = pytest.mark.worker
 
 
-def _job_state(console, job_id: int) -> str:
-    page = console.get(f"/console/jobs/{job_id}", headers={"HX-Request": "true"})
-    assert page.status_code == 200, page.text[-2000:]
-    return re.search(r'data-state="([a-z]+)"', page.text).group(1)
-
-
 def _wait_done(console, job_id: int, timeout: float = 60) -> None:
     state = wait_until(
-        lambda: (s := _job_state(console, job_id)) in ("done", "failed") and s, timeout=timeout, what=f"job {job_id}"
+        lambda: (s := console.job_state(job_id)) in ("done", "failed") and s, timeout=timeout, what=f"job {job_id}"
     )
     assert state == "done", console.get(f"/console/jobs/{job_id}", headers={"HX-Request": "true"}).text
 
