@@ -198,4 +198,6 @@ def load(environ: dict | None = None) -> Settings:
 def work_lease_seconds(env: dict | None = None) -> int:
     """How long a worker may hold a work item before it is taken for dead (webapp.work.engine
     reads it when imported, before any app exists)."""
-    return _int(os.environ if env is None else env, "ROLLCALL_WORK_LEASE_SECONDS", 300, 5, 24 * 60 * 60)
+    if env is None:
+        env = {**read_dotenv(BASE_DIR / ".env"), **os.environ}
+    return _int(env, "ROLLCALL_WORK_LEASE_SECONDS", 300, 5, 24 * 60 * 60)
