@@ -33,6 +33,7 @@ KNOWN = {
     "ROLLCALL_ORDER_HOLD_MINUTES",
     "ROLLCALL_MAX_UPLOAD_MB",
     "ROLLCALL_DB_POOL_SIZE",
+    "ROLLCALL_WORK_LEASE_SECONDS",
 }
 
 
@@ -67,6 +68,7 @@ class Settings:
     order_hold_minutes: int
     max_upload_bytes: int
     db_pool_size: int
+    work_lease_seconds: int
 
 
 def _database_url(value: str, name: str) -> str:
@@ -208,4 +210,13 @@ def load(environ: dict | None = None) -> Settings:
         order_hold_minutes=_int(env, "ROLLCALL_ORDER_HOLD_MINUTES", 30, 1, 7 * 24 * 60),
         max_upload_bytes=_int(env, "ROLLCALL_MAX_UPLOAD_MB", 20, 1, 500) * 1024 * 1024,
         db_pool_size=_int(env, "ROLLCALL_DB_POOL_SIZE", 8, 1, 200),
+        work_lease_seconds=work_lease_seconds(env),
     )
+
+
+def work_lease_seconds(env: dict | None = None) -> int:
+    """How long a worker may hold a work item before it is taken for dead (webapp.work.engine
+    reads it when imported, before any app exists)."""
+    if env is None:
+        env = {**read_dotenv(BASE_DIR / ".env"), **os.environ}
+    return _int(env, "ROLLCALL_WORK_LEASE_SECONDS", 300, 5, 24 * 60 * 60)

@@ -24,6 +24,7 @@ def test_unknown_setting_is_refused_with_its_name():
         ("SMTP_URL", "smtp://mail.example.org:port"),
         ("ROLLCALL_ORDER_HOLD_MINUTES", "soon"),
         ("ROLLCALL_TEST_GATEWAY", "maybe"),
+        ("ROLLCALL_WORK_LEASE_SECONDS", "1"),
         ("SECRET_KEY", "short"),
     ],
 )

@@ -36,7 +36,8 @@ from webapp.runtime import settings
 log = logging.getLogger("rollcall.mail")
 
 MAX_ATTEMPTS = 8
-STUCK_AFTER = dt.timedelta(minutes=6)  # longer than a work lease: the hand-off's worker is gone
+# Longer than a work lease (6 min for the default 5): the hand-off's worker is gone.
+STUCK_AFTER = work.engine.LEASE * 6 / 5
 DELIVER = "mail.deliver"  # work: {"message_id"}, run in batches over one SMTP connection
 
 

@@ -28,12 +28,14 @@ from collections.abc import Callable, Iterable
 
 import peewee as pw
 
+import config
 from webapp.db import Prepared, Slot, db, is_postgres, on_commit_once, utcnow, write_transaction
 from webapp.work.models import BULK, URGENT, WorkItem
 
 log = logging.getLogger("rollcall.work")
 
-LEASE = dt.timedelta(minutes=5)  # a worker holding an item longer than this is taken for dead
+# A worker holding an item longer than this is taken for dead (ROLLCALL_WORK_LEASE_SECONDS, 5 min).
+LEASE = dt.timedelta(seconds=config.work_lease_seconds())
 BATCH = 20  # items claimed at once (one write transaction); all of one priority
 TIME_BUDGET = 10.0  # seconds one run keeps claiming before it hands over to a fresh run
 AGAIN = object()  # a handler's answer: "more to do, run me again after what is more urgent"

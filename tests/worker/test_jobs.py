@@ -1,0 +1,131 @@
+"""Console jobs run by the real consumer: a CSV import, a large export, a bulk badge PDF."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from tests.worker.conftest import CSRF_INPUT, wait_until
+from webapp.console.export_jobs import DIRECT_LIMIT
+
+pytestmark = pytest.mark.worker
+
+
+def _wait_done(console, job_id: int, timeout: float = 60) -> None:
+    state = wait_until(
+        lambda: (s := console.job_state(job_id)) in ("done", "failed") and s, timeout=timeout, what=f"job {job_id}"
+    )
+    assert state == "done", console.get(f"/console/jobs/{job_id}", headers={"HX-Request": "true"}).text
+
+
+def _job_id(answer) -> int:
+    assert answer.status_code == 303, answer.text[-2000:]
+    return int(re.search(r"/(?:jobs|imports)/(\d+)", answer.headers["Location"]).group(1))
+
+
+def test_a_csv_import_from_the_console_completes_and_the_registrants_exist(tier, org_setup):
+    org = org_setup
+    console = tier.console(org["email"])
+    rows = [("name", "email")] + [(f"Imported {n}", f"imported{n}@import.test") for n in range(40)]
+    body = io.StringIO()
+    csv.writer(body).writerows(rows)
+    token = CSRF_INPUT.search(console.get(f"/console/events/{org['event']}/import").text).group(1)
+    uploaded = console.post(
+        f"/console/events/{org['event']}/import",
+        data={"csrf_token": token},
+        files={"file": ("people.csv", body.getvalue().encode(), "text/csv")},
+    )
+    job_id = _job_id(uploaded)
+    started = console.post(
+        f"/console/imports/{job_id}",
+        data={
+            "csrf_token": token,
+            "map-name": "0",
+            "map-email": "1",
+            "product": str(org["product"]),
+            "duplicates": "skip",
+            "paid": "y",
+        },
+    )
+    assert _job_id(started) == job_id
+    _wait_done(console, job_id)
+
+    listed = tier.api(org["token"]).get(f"/events/{org['event']}/registrants", params={"search": "import.test"}).json()
+    assert sorted(r["email"] for r in listed["data"]) == sorted(email for _, email in rows[1:])
+
+
+def test_a_large_export_runs_as_a_job_and_its_file_downloads(tier, org_setup):
+    org = org_setup
+    count = DIRECT_LIMIT["csv"] + 1
+    tier.seed(
+        f"""
+        from tests.factories.orders import make_order
+        from webapp.events.models import Event
+        from webapp.orders.models import Registrant
+        from webapp.tickets.secret import new_ticket_secret
+        event = Event.get_by_id({org["event"]})
+        from tests.factories.contacts import make_contact
+        order = make_order(event, attendees=[{{"name": "Person 0", "email": "p0@export.test"}}])
+        # One contact for all: registrants without one would be synced into 15,000 contacts later.
+        contact = make_contact(event.organization, "everyone@export.test")
+        rows = [
+            dict(organization=event.organization_id, event=event.id, order=order.id, product={org["product"]},
+                 name=f"Person {{n}}", email=f"p{{n}}@export.test", answers={{}}, ticket_secret=new_ticket_secret(),
+                 contact=contact.id)
+            for n in range(1, {count})
+        ]
+        with db.atomic():
+            for start in range(0, len(rows), 500):
+                Registrant.insert_many(rows[start:start + 500]).execute()
+        """
+    )
+    console = tier.console(org["email"])
+    direct = console.get(f"/console/events/{org['event']}/exports/registrants.csv", allow_redirects=False)
+    assert direct.status_code == 303  # too many rows to download at once
+    job_id = _job_id(console.post(f"/console/events/{org['event']}/exports/registrants.csv"))
+    _wait_done(console, job_id, timeout=90)
+
+    download = console.get(f"/console/exports/{job_id}/file")
+    assert download.status_code == 200
+    assert "attachment" in download.headers["Content-Disposition"]
+    lines = download.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == count + 1  # a header line, then a line per registrant
+    assert sum("@export.test" in line for line in lines) == count
+
+
+def test_a_bulk_badge_pdf_is_built_and_downloads(tier, org_setup):
+    org = org_setup
+    tier.seed(
+        f"""
+        from tests.factories.orders import make_order
+        from webapp.events.models import Event
+        event = Event.get_by_id({org["event"]})
+        for n in range(12):
+            make_order(event, attendees=[{{"name": f"Badge Person {{n}}", "email": f"b{{n}}@badges.test"}}])
+        """
+    )
+    console = tier.console(org["email"])
+    started = console.post(
+        f"/console/events/{org['event']}/checkin/badges/bulk",
+        data={"product_ids": str(org["product"])},
+        headers={"HX-Request": "true"},
+    )
+    assert started.status_code == 200, started.text[-2000:]
+    job_id = int(re.search(r'id="badge-job-(\d+)"', started.text).group(1))
+
+    def finished():
+        page = console.get(
+            f"/console/events/{org['event']}/checkin/badges/jobs/{job_id}", headers={"HX-Request": "true"}
+        )
+        status = re.search(r'data-status="([a-z]+)"', page.text).group(1)
+        return status in ("done", "failed") and page.text
+
+    page = wait_until(finished, timeout=90, what=f"badge job {job_id}")
+    assert 'data-status="done"' in page, page
+    pdf = console.get(f"/console/events/{org['event']}/checkin/badges/jobs/{job_id}/badges.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    assert "12 badges" in page

@@ -1,0 +1,54 @@
+"""Every webhook topic reaches the integrator's endpoint, signed, when the real processes run."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.worker.conftest import wait_until
+from webapp.api.models import WEBHOOK_TOPICS
+from webapp.api.webhooks import SUBSCRIPTION_CACHE_SECONDS
+
+pytestmark = pytest.mark.worker
+
+
+def test_every_webhook_topic_is_delivered_signed_after_actions_over_http(tier, org_setup):
+    org = org_setup
+    endpoint = tier.seed(
+        f"""
+        from webapp.api import webhooks
+        endpoint, secret = webhooks.create_endpoint({org["org"]}, url={tier.receiver.url!r}, topics={list(WEBHOOK_TOPICS)!r})
+        out.update(secret=secret)
+        """
+    )
+    tier.receiver.secret = endpoint["secret"]
+    time.sleep(SUBSCRIPTION_CACHE_SECONDS + 0.5)  # the processes' cached "does anyone listen?" answer
+    api = tier.api(org["token"])
+
+    order = api.post(
+        f"/events/{org['event']}/registrants",
+        json={
+            "product_id": org["product"],
+            "send_ticket": False,
+            "people": [{"name": "Ana", "email": "ana@hooks.test"}],
+        },
+    )
+    assert order.status_code == 201, order.text
+    registrant = order.json()["registrants"][0]
+    scan = api.post(f"/events/{org['event']}/checkins", json={"secret": registrant["ticket_secret"]})
+    assert scan.json()["result"] == "ok", scan.text
+    contact = api.post("/contacts", json={"email": "budi@hooks.test", "name": "Budi"})
+    assert contact.status_code in (200, 201), contact.text
+
+    def delivered():
+        received = list(tier.receiver.received)
+        return {r["body"]["type"] for r in received} >= set(WEBHOOK_TOPICS) and received
+
+    received = wait_until(delivered, timeout=60, what=f"every topic of {WEBHOOK_TOPICS} at the receiver")
+    assert all(r["valid"] for r in received), [r["signature"] for r in received if not r["valid"]]
+    by_topic = {r["body"]["type"]: r["body"]["data"] for r in received}
+    assert by_topic["order.paid"]["order"]["id"] == order.json()["id"]
+    assert by_topic["registration.created"]["order"]["registrants"][0]["email"] == "ana@hooks.test"
+    assert by_topic["checkin.created"]
+    assert any(r["body"]["data"].get("contact", {}).get("email") == "budi@hooks.test" for r in received)
