@@ -7,10 +7,10 @@ from webapp import signals, work
 from webapp.api import webhooks
 
 
-def _on(topic: str, id_name: str):
+def _on(topic: str, id_name: str, priority: int = work.URGENT):
     def receiver(sender, **kwargs):
         if topic in webhooks.subscribed_topics():
-            work.record(webhooks.FAN_OUT, {"topic": topic, "object_id": kwargs[id_name]})
+            work.record(webhooks.FAN_OUT, {"topic": topic, "object_id": kwargs[id_name]}, priority=priority)
 
     receiver.__name__ = f"webhook_{topic.replace('.', '_')}"
     return receiver
@@ -20,4 +20,6 @@ def _on(topic: str, id_name: str):
 signals.registration_created.connect(_on("registration.created", "order_id"), weak=False)
 signals.order_paid.connect(_on("order.paid", "order_id"), weak=False)
 signals.checked_in.connect(_on("checkin.created", "checkin_id"), weak=False)
-signals.contact_updated.connect(_on("contact.updated", "contact_id"), weak=False)
+# Contacts change in bulk (a sync of thousands of registrants, an import): their webhooks wait
+# behind what a person is waiting for.
+signals.contact_updated.connect(_on("contact.updated", "contact_id", work.BULK), weak=False)
