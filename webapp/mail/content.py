@@ -8,7 +8,7 @@ from flask import render_template
 from webapp.accounts import audit
 from webapp.db import db, utcnow
 from webapp.mail import defaults, links, sandbox
-from webapp.mail.models import EmailTemplate, EventMailSettings
+from webapp.mail.models import Automation, EmailTemplate, EventMailSettings
 from webapp.tickets import display
 
 LANGUAGES = display.LANGUAGES
@@ -36,8 +36,16 @@ def template_parts(event, slot: str, lang: str) -> dict[str, str]:
     """{subject, html_body, text_body} the event uses for `slot` in `lang`."""
     row = stored_template(event, slot, lang)
     if row is None:
-        return defaults.default_for(slot, lang)
+        return defaults.default_for(slot, lang, _automation_trigger(event, slot))
     return {"subject": row.subject, "html_body": row.html_body, "text_body": row.text_body}
+
+
+def _automation_trigger(event, slot: str) -> str | None:
+    kind, _, automation_id = slot.partition(":")
+    if kind != "automation" or not automation_id.isdigit():
+        return None
+    automation = Automation.get_or_none((Automation.id == int(automation_id)) & (Automation.event == event))
+    return automation.trigger if automation else None
 
 
 def validate(parts: dict[str, str]) -> dict[str, str]:
