@@ -48,13 +48,32 @@ def _automation_trigger(event, slot: str) -> str | None:
     return automation.trigger if automation else None
 
 
+MAX_SUBJECT_CHARS = 200
+MAX_BODY_BYTES = 256 * 1024
+
+
+def _too_long(field: str, source: str) -> str | None:
+    if field == "subject":
+        if len(source) > MAX_SUBJECT_CHARS:
+            return f"Keep the subject to at most {MAX_SUBJECT_CHARS} characters (it has {len(source)})."
+        return None
+    if len(source.encode("utf-8")) > MAX_BODY_BYTES:
+        return f"Keep the body under {MAX_BODY_BYTES // 1024} KB; link to large content instead of including it."
+    return None
+
+
 def validate(parts: dict[str, str]) -> dict[str, str]:
+    """{field: message} for each field that is empty, too long or not a working template."""
     errors = {}
     sample = sandbox.sample_values()
     for field in sandbox.TEMPLATE_FIELDS:
         source = parts.get(field) or ""
         if not source.strip():
             errors[field] = "This cannot be empty."
+            continue
+        too_long = _too_long(field, source)
+        if too_long:
+            errors[field] = too_long
             continue
         problem = sandbox.check(field, source, sample)
         if problem:
