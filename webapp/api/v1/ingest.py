@@ -47,7 +47,10 @@ ClientEvent = _EventShape(
             max_bytes=PROPERTIES_BYTES, description=f"Anything about the event, at most {PROPERTIES_BYTES} bytes."
         ),
         "idempotency_key": Str(
-            min_length=1, max_length=255, description="Sent again with the same key, the event is stored once."
+            min_length=1,
+            max_length=255,
+            description="Sent again with the same key, the event is stored once; "
+            "the same key with a different event answers 409.",
         ),
     },
     required=("type",),
