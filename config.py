@@ -29,6 +29,7 @@ KNOWN = {
     "ROLLCALL_ORDER_HOLD_MINUTES",
     "ROLLCALL_MAX_UPLOAD_MB",
     "ROLLCALL_DB_POOL_SIZE",
+    "ROLLCALL_TRUSTED_PROXIES",
 }
 
 
@@ -62,6 +63,10 @@ class Settings:
     order_hold_minutes: int
     max_upload_bytes: int
     db_pool_size: int
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0: none, and
+    # those headers are ignored: a client could forge them). Client addresses (sign-in limits)
+    # come from the header only for that many hops.
+    trusted_proxies: int = 0
 
 
 def _database_url(value: str, name: str) -> str:
@@ -189,4 +194,5 @@ def load(environ: dict | None = None) -> Settings:
         order_hold_minutes=_int(env, "ROLLCALL_ORDER_HOLD_MINUTES", 30, 1, 7 * 24 * 60),
         max_upload_bytes=_int(env, "ROLLCALL_MAX_UPLOAD_MB", 20, 1, 500) * 1024 * 1024,
         db_pool_size=_int(env, "ROLLCALL_DB_POOL_SIZE", 8, 1, 200),
+        trusted_proxies=_int(env, "ROLLCALL_TRUSTED_PROXIES", 0, 0, 10),
     )

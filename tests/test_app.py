@@ -24,6 +24,8 @@ def test_unknown_setting_is_refused_with_its_name():
         ("ROLLCALL_ORDER_HOLD_MINUTES", "soon"),
         ("ROLLCALL_TEST_GATEWAY", "maybe"),
         ("SECRET_KEY", "short"),
+        ("ROLLCALL_TRUSTED_PROXIES", "-1"),
+        ("ROLLCALL_TRUSTED_PROXIES", "one"),
     ],
 )
 def test_malformed_setting_names_the_variable(tmp_path, name, value):
