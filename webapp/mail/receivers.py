@@ -14,6 +14,15 @@ def _order_admitted(sender, order_id: int, **kwargs) -> None:
     send_order_emails(order_id)
 
 
+@signals.registration_created.connect
+def _registration_created(sender, order_id: int, **kwargs) -> None:
+    """An order to be paid by bank transfer: the buyer gets the payment instructions at once.
+    Queued here (signals are delivered after the commit, by a task): it only writes an outbox row."""
+    from webapp.mail import notify
+
+    notify.bank_transfer_placed(order_id)
+
+
 @signals.checked_in.connect
 def _checked_in(sender, checkin_id: int, **kwargs) -> None:
     from tasks.mail import send_checkin_email
