@@ -63,9 +63,9 @@ class Settings:
     order_hold_minutes: int
     max_upload_bytes: int
     db_pool_size: int
-    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0: none, and
-    # those headers are ignored: a client could forge them). Client addresses (sign-in limits)
-    # come from the header only for that many hops.
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (0: none, and those
+    # headers are ignored: a client could forge them). The client's address (which sign-in
+    # limits count) comes from X-Forwarded-For, trusting only that many hops.
     trusted_proxies: int = 0
 
 
