@@ -34,6 +34,7 @@ KNOWN = {
     "ROLLCALL_MAX_UPLOAD_MB",
     "ROLLCALL_DB_POOL_SIZE",
     "ROLLCALL_WORK_LEASE_SECONDS",
+    "ROLLCALL_TRUSTED_PROXIES",
 }
 
 
@@ -69,6 +70,10 @@ class Settings:
     max_upload_bytes: int
     db_pool_size: int
     work_lease_seconds: int
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (0: none, and those
+    # headers are ignored: a client could forge them). The client's address (which sign-in
+    # limits count) comes from X-Forwarded-For, trusting only that many hops.
+    trusted_proxies: int = 0
 
 
 def _database_url(value: str, name: str) -> str:
@@ -211,6 +216,7 @@ def load(environ: dict | None = None) -> Settings:
         max_upload_bytes=_int(env, "ROLLCALL_MAX_UPLOAD_MB", 20, 1, 500) * 1024 * 1024,
         db_pool_size=_int(env, "ROLLCALL_DB_POOL_SIZE", 8, 1, 200),
         work_lease_seconds=work_lease_seconds(env),
+        trusted_proxies=_int(env, "ROLLCALL_TRUSTED_PROXIES", 0, 0, 10),
     )
 
 

@@ -41,6 +41,11 @@ def send_order_emails(payload: dict) -> int:
     return notify.order_paid(payload["order_id"])
 
 
+@work.handles(receivers.SEND_BANK_TRANSFER)
+def send_bank_transfer_instructions(payload: dict) -> bool:
+    return notify.bank_transfer_placed(payload["order_id"])
+
+
 @work.handles(receivers.SEND_APPROVED)
 def send_approved_email(payload: dict) -> None:
     order_emails.approved(payload["order_id"])

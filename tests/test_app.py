@@ -26,6 +26,8 @@ def test_unknown_setting_is_refused_with_its_name():
         ("ROLLCALL_TEST_GATEWAY", "maybe"),
         ("ROLLCALL_WORK_LEASE_SECONDS", "1"),
         ("SECRET_KEY", "short"),
+        ("ROLLCALL_TRUSTED_PROXIES", "-1"),
+        ("ROLLCALL_TRUSTED_PROXIES", "one"),
     ],
 )
 def test_malformed_setting_names_the_variable(tmp_path, name, value):

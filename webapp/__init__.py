@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask, g, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 import webapp.catalog.hooks  # noqa: F401  (answers the events domain's questions: webapp/signals.py)
@@ -55,6 +56,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         PREFERRED_URL_SCHEME="https" if settings.base_url.startswith("https://") else "http",
     )
     app.config.update(test_config)
+    if settings.trusted_proxies:
+        # Behind reverse proxies every request comes from the proxy's address: take the client's
+        # (and the scheme) from the X-Forwarded-* headers the trusted hops set, and no further.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -6,6 +6,7 @@ import re
 
 from tests.factories.accounts import PASSWORD, make_member, make_org, make_user
 from webapp.accounts.models import LoginAttempt, Membership, Organization, PasswordReset, User
+from webapp.mail.models import Outbox
 
 
 def test_login_with_right_password_opens_the_console(client, app):
@@ -26,13 +27,48 @@ def test_wrong_password_is_refused_without_saying_which_part(client):
     assert b"Email or password is not right" in unknown.data
 
 
-def test_login_is_rate_limited_per_account(client):
+def _login(app, email: str, password: str, address: str, **headers):
+    return app.test_client().post(
+        "/login", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address}, headers=headers
+    )
+
+
+def test_five_wrong_passwords_lock_out_the_guessers_address_not_the_owner(app):
     make_user(email="ana@example.org")
     for _ in range(5):
-        client.post("/login", data={"email": "ana@example.org", "password": "wrong password"})
-    response = client.post("/login", data={"email": "ana@example.org", "password": PASSWORD})
-    assert response.status_code == 422
-    assert b"Too many failed attempts" in response.data
+        _login(app, "ana@example.org", "wrong password", "203.0.113.66")
+    guesser = _login(app, "ana@example.org", PASSWORD, "203.0.113.66")
+    assert guesser.status_code == 422 and b"Too many failed attempts" in guesser.data
+    assert _login(app, "ana@example.org", PASSWORD, "198.51.100.7").status_code == 302
+
+
+def test_guessing_from_many_addresses_slows_to_one_try_each_and_the_owner_still_signs_in(app):
+    make_user(email="ana@example.org")
+    for n in range(10):
+        _login(app, "ana@example.org", f"guess {n} guess", f"203.0.113.{n}")
+    # Each address that failed is refused now, even with the right password...
+    assert b"Too many failed attempts" in _login(app, "ana@example.org", PASSWORD, "203.0.113.3").data
+    # ...a new address gets one try...
+    assert b"Email or password is not right" in _login(app, "ana@example.org", "guess again", "203.0.113.99").data
+    assert b"Too many failed attempts" in _login(app, "ana@example.org", "guess more", "203.0.113.99").data
+    # ...and the owner, from an address that never failed, signs in.
+    assert _login(app, "ana@example.org", PASSWORD, "198.51.100.7").status_code == 302
+
+
+def test_behind_a_trusted_proxy_the_forwarded_client_address_is_limited(database_url, tmp_path):
+    from tests.conftest import make_test_app
+
+    for hops, owner_signs_in in (("1", True), ("0", False)):
+        app = make_test_app(tmp_path / hops, database_url, ENVIRON={"ROLLCALL_TRUSTED_PROXIES": hops})
+        with app.app_context():
+            LoginAttempt.delete().execute()
+            if User.get_or_none(User.email == "ana@example.org") is None:
+                make_user(email="ana@example.org")
+            for _ in range(5):
+                _login(app, "ana@example.org", "wrong password", "10.0.0.1", **{"X-Forwarded-For": "203.0.113.66"})
+            owner = _login(app, "ana@example.org", PASSWORD, "10.0.0.1", **{"X-Forwarded-For": "198.51.100.7"})
+            # Without the setting the header is ignored: everyone is the proxy's one address.
+            assert (owner.status_code == 302) is owner_signs_in
 
 
 def test_login_is_rate_limited_per_address(app):
@@ -161,6 +197,68 @@ def test_password_reset_by_emailed_link(mail_app):
     assert client.get(link).status_code == 410
     assert other_session.get("/console/").status_code == 302
     assert PasswordReset.select().where(PasswordReset.used_at.is_null(False)).count() == 1
+
+
+def test_an_older_reset_link_dies_once_a_newer_one_is_used(mail_app):
+    app, inbox = mail_app
+    user = make_user(email="ana@example.org")
+    client = app.test_client()
+    client.post("/forgot-password", data={"email": user.email})
+    older = _reset_link(inbox)
+    client.post("/forgot-password", data={"email": user.email})
+    newer = re.search(
+        r"http://rollcall\.test(/reset-password/\S+)", inbox.wait_for(2)[-1].get_body(("plain",)).get_content()
+    ).group(1)
+    assert newer != older
+    new_password = {"password": "brand new password", "confirm": "brand new password"}
+    assert client.post(newer, data=new_password).status_code == 302
+
+    assert client.get(older).status_code == 410
+    stale = client.post(older, data={"password": "attacker password", "confirm": "attacker password"})
+    assert stale.status_code == 410
+    assert client.post("/login", data={"email": user.email, "password": "attacker password"}).status_code == 422
+    assert client.post("/login", data={"email": user.email, "password": "brand new password"}).status_code == 302
+
+
+def test_an_open_reset_link_dies_when_the_password_changes(app):
+    from webapp.accounts import service
+
+    user = make_user(email="ana@example.org")
+    client = app.test_client()
+    client.post("/forgot-password", data={"email": user.email})
+    token = re.search(r"/reset-password/(\S+)", Outbox.get().text_body).group(1)
+    assert client.get(f"/reset-password/{token}").status_code == 200
+    service.set_password(user, "changed another way")
+    assert client.get(f"/reset-password/{token}").status_code == 410
+
+
+def test_reset_emails_are_limited_per_account_with_the_same_neutral_answer(app):
+    make_user(email="ana@example.org")
+    for n in range(5):
+        response = app.test_client().post(
+            "/forgot-password",
+            data={"email": "ana@example.org"},
+            environ_base={"REMOTE_ADDR": f"198.51.100.{n}"},
+            follow_redirects=True,
+        )
+        assert b"If an account uses that address" in response.data
+    assert Outbox.select().where(Outbox.kind == "password_reset").count() == 3
+
+
+def test_reset_requests_are_limited_per_address_with_the_same_neutral_answer(app):
+    users = [make_user(email=f"user{n}@example.org") for n in range(11)]
+    for user in users:
+        response = app.test_client().post(
+            "/forgot-password",
+            data={"email": user.email},
+            environ_base={"REMOTE_ADDR": "203.0.113.5"},
+            follow_redirects=True,
+        )
+        assert b"If an account uses that address" in response.data
+    assert Outbox.select().where(Outbox.kind == "password_reset").count() == 10
+    other_address = {"REMOTE_ADDR": "198.51.100.1"}
+    app.test_client().post("/forgot-password", data={"email": users[-1].email}, environ_base=other_address)
+    assert Outbox.select().where(Outbox.kind == "password_reset").count() == 11
 
 
 def test_password_reset_for_unknown_email_says_the_same_and_sends_nothing(mail_app):

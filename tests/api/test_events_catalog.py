@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.factories.api import ApiClient, make_api_key
 from tests.factories.catalog import make_product
 from tests.factories.events import make_event
 from webapp.accounts.audit import AuditEntry
@@ -27,6 +28,24 @@ def test_an_event_is_created_as_a_draft_in_utc(api, org):
     assert event["capacity"] == 300
     assert Event.get_by_id(event["id"]).organization_id == org.id
     assert AuditEntry.select().where(AuditEntry.action == "event.create").exists()
+
+
+def test_set_up_through_the_api_is_audited_as_the_api_key_not_as_system(app, client, org):
+    key, token = make_api_key(org)
+    api = ApiClient(client, token)
+    event_id = api.post("/events", NEW_EVENT).json["id"]
+    api.patch(f"/events/{event_id}", {"venue_name": "New hall", "capacity": 200})
+    product_id = api.post(f"/events/{event_id}/products", {"name": "Regular", "price": 150000}).json["id"]
+    api.patch(f"/products/{product_id}", {"price": 175000})
+    coupon_id = api.post(f"/events/{event_id}/coupons", {"code": "EARLY", "kind": "percent", "value": 10}).json["id"]
+    api.patch(f"/coupons/{coupon_id}", {"value": 20})
+    assert api.post(f"/events/{event_id}/publish", {}).status_code == 200
+
+    trail = {e.action: e.actor for e in AuditEntry.select().where(AuditEntry.organization == org.id)}
+    expected = ["event.create", "event.update", "event.registration", "event.publish"]
+    expected += ["product.create", "product.update", "coupon.create", "coupon.update"]
+    assert set(trail) >= set(expected), trail
+    assert {trail[action] for action in expected} == {f"api key {key.name!r}"}
 
 
 def test_bad_event_fields_are_named(api):

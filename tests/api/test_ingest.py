@@ -108,6 +108,31 @@ def test_a_repeated_idempotency_key_is_stored_once(api, org):
     assert Activity.select().where(Activity.kind == "purchase").count() == 2
 
 
+def test_a_reused_idempotency_key_with_another_event_answers_409_and_stores_nothing(api, org):
+    event = {"type": "purchase", "email": "a@example.org", "properties": {"total": 10}, "idempotency_key": "order-9"}
+    first = api.post("/client/events", event).json
+    changed = api.post("/client/events", {**event, "properties": {"total": 99}})
+    assert changed.status_code == 409
+    assert changed.json["error"]["code"] == "conflict"
+    assert "idempotency_key" in changed.json["error"]["fields"]
+    other_person = api.post("/client/events", {**event, "email": "b@example.org"})
+    assert other_person.status_code == 409
+    # The same body again stays a harmless duplicate, with or without the time it was sent.
+    assert api.post("/client/events", event).json == {**first, "duplicate": True}
+    fresh = {"type": "cart", "email": "c@example.org", "idempotency_key": "cart-1"}
+    bulk = api.post("/client/events/bulk", {"events": [fresh, {**event, "type": "cart"}]})
+    assert bulk.status_code == 409
+    assert set(bulk.json["error"]["fields"]) == {"events[1].idempotency_key"}
+    in_one_list = api.post("/client/events/bulk", {"events": [fresh, {**fresh, "email": "d@example.org"}]})
+    assert in_one_list.status_code == 409
+    assert set(in_one_list.json["error"]["fields"]) == {"events[1].idempotency_key"}
+    timed = {"type": "signup", "user_id": "u-1", "occurred_at": "2026-01-05T10:00:00+07:00", "idempotency_key": "s-1"}
+    assert api.post("/client/events", timed).json["duplicate"] is False
+    assert api.post("/client/events", timed).json["duplicate"] is True
+    assert api.post("/client/events", {**timed, "occurred_at": "2026-01-05T11:00:00+07:00"}).status_code == 409
+    assert IncomingEvent.select().where(IncomingEvent.organization == org.id).count() == 2
+
+
 def test_idempotency_keys_of_events_are_per_organization(api, client):
     _, token = make_api_key(make_org())
     other = ApiClient(client, token)

@@ -172,3 +172,11 @@ def test_escape_cell():
     assert exports.escape_cell("\rx") == "'\rx"
     assert exports.escape_cell("plain") == "plain"
     assert exports.escape_cell(None) == ""
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+62 811", "-2", "@SUM(A1)", "＝1+1", "＋1", "－1", "＠A1"])
+def test_contacts_export_neutralizes_every_formula_start_the_registrant_export_does(client, org, value):
+    make_contact(org, "ana@example.org", name=value)
+    body = client.get("/console/contacts/export.csv").get_data(as_text=True)
+    (row,) = csv.DictReader(io.StringIO(body))
+    assert row["name"] == "'" + value

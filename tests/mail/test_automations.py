@@ -114,6 +114,32 @@ def test_automation_uses_its_own_template_in_the_attendees_language(mail_app):
     assert msg["Subject"] == "Besok! Jakarta Tech Summit"
 
 
+def test_after_registering_email_is_not_titled_a_reminder(mail_app):
+    app, inbox = mail_app
+    english = make_paid_order(["Ana Putri"])
+    make_paid_order(["Budi Santoso"], org=english.organization, event=english.event, locale="id")
+    rule = automations.create_automation(
+        english.event, name="Welcome", trigger="registered", delay_minutes=0, actor=None
+    )
+    Automation.update(created_at=utcnow() - dt.timedelta(days=1)).where(Automation.id == rule.id).execute()
+    automations.run_due(now=utcnow() + dt.timedelta(minutes=1))
+    subjects = sorted(m["Subject"].split(" — ")[0] for m in inbox.wait_for(2))
+    assert subjects == [
+        "Terima kasih telah mendaftar di Jakarta Tech Summit",
+        "Thank you for registering for Jakarta Tech Summit",
+    ]
+
+
+def test_each_automation_kind_starts_with_its_own_subject(mail_app, order):
+    subjects = set()
+    for trigger in ("registered", "paid", "checked_in", "before_start"):
+        rule = automations.create_automation(order.event, name=trigger, trigger=trigger, delay_minutes=0, actor=None)
+        for lang in ("en", "id"):
+            subjects.add(content.template_parts(order.event, rule.slot, lang)["subject"])
+    assert len(subjects) == 8
+    assert sum("Reminder" in s or "Pengingat" in s for s in subjects) == 2
+
+
 def test_console_manages_automations(mail_app, order):
     from tests.conftest import Auth
 

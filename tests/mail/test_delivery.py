@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from tests.factories.accounts import make_org
 from webapp import work
@@ -117,7 +118,7 @@ def test_without_smtp_mail_stays_readable_in_the_log(app):
     row = _queue(org)
     kept = Outbox.get_by_id(row.id)
     assert kept.state == "queued"
-    assert "SMTP_URL" in kept.last_error
+    assert kept.last_error is None  # not an error of the message: the console shows no red text
     assert service.due_messages() == []
     assert [m.id for m in service.list_outbox(org.id, state="queued")] == [row.id]
     assert [m.id for m in service.list_outbox(org.id, search="hello ana")] == [row.id]
@@ -141,3 +142,13 @@ def test_a_hand_off_interrupted_by_a_killed_worker_is_retried_not_left_failed(ma
     work.run_ready()
     assert Outbox.get_by_id(row.id).state == "sent"
     assert [m["Message-ID"] for m in inbox.messages] == [row.message_id]
+
+
+def test_unset_smtp_url_is_said_once_at_info_not_as_a_warning(app, caplog, monkeypatch):
+    monkeypatch.setattr(service, "_told_smtp_unset", False)
+    with caplog.at_level(logging.DEBUG, logger="rollcall.mail"):
+        _queue(make_org())
+        _queue(make_org())
+        service.deliver_many([_queue().id, _queue().id])
+    said = [r for r in caplog.records if "SMTP_URL" in r.getMessage()]
+    assert [r.levelname for r in said] == ["INFO"]

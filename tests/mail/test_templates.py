@@ -112,6 +112,22 @@ def test_broken_template_is_rejected_with_the_error_beside_the_field(setup):
     assert EmailTemplate.select().count() == 0
 
 
+def test_oversized_subject_and_body_are_refused_beside_the_fields(setup):
+    order, manager, client = setup
+    url = f"/console/events/{order.event_id}/emails/ticket/en"
+    data = dict(VALID, subject="S" * 201, html_body="<p>" + "x" * 300_000 + "</p>", text_body="é" * 140_000)
+
+    response = client.post(url, data=data)
+
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="subject-error"' in page and "at most 200 characters" in page
+    assert 'id="html_body-error"' in page and 'id="text_body-error"' in page and "256 KB" in page
+    assert EmailTemplate.select().count() == 0
+    fits = dict(VALID, subject="S" * 200, text_body="x" * 256 * 1024)
+    assert client.post(url, data=fits).status_code == 303
+
+
 def test_service_refuses_to_save_a_broken_template(setup):
     order, manager, _ = setup
     with pytest.raises(content.TemplateInvalid) as caught:

@@ -72,6 +72,15 @@ class PasswordReset(BaseModel):
     used_at = pw.DateTimeField(null=True)
 
 
+class PasswordResetRequest(BaseModel):
+    """A reset email asked for, whether or not the account exists: what the per-address limit
+    on reset emails counts."""
+
+    email = pw.CharField(max_length=254)
+    ip = pw.CharField(max_length=64, index=True)
+    at = pw.DateTimeField(default=utcnow, index=True)
+
+
 class LoginAttempt(BaseModel):
     email = pw.CharField(max_length=254, index=True)
     ip = pw.CharField(max_length=64, index=True)

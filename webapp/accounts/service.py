@@ -11,14 +11,22 @@ from flask import render_template
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.accounts import emails
-from webapp.accounts.models import LoginAttempt, Membership, Organization, PasswordReset, User
+from webapp.accounts.models import (
+    LoginAttempt,
+    Membership,
+    Organization,
+    PasswordReset,
+    PasswordResetRequest,
+    User,
+)
 from webapp.db import db, utcnow
 
 # A hash that costs as much to check as a real one, so unknown emails take as long as wrong passwords.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 LOGIN_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ACCOUNT_FROM_ADDRESS = 5
 MAX_FAILURES_PER_ADDRESS = 20
+ACCOUNT_UNDER_ATTACK = 10
 
 
 class AccountError(ValueError):
@@ -79,19 +87,39 @@ def create_organization(
 
 
 def set_password(user: User, password: str) -> None:
-    """New password; every other session of the user ends (the session token changes)."""
-    user.password_hash = hash_password(password)
-    user.session_token = secrets.token_hex(16)
-    user.save()
+    """New password; every other session of the user ends (the session token changes) and every
+    reset link still open dies with the old password."""
+    with db.atomic():
+        user.password_hash = hash_password(password)
+        user.session_token = secrets.token_hex(16)
+        user.save()
+        PasswordReset.update(used_at=utcnow()).where(
+            (PasswordReset.user == user.id) & PasswordReset.used_at.is_null()
+        ).execute()
 
 
 def login_blocked(email: str, ip: str) -> bool:
-    """Too many failed attempts for this account or from this address in the last 15 minutes."""
+    """Whether sign-in attempts for this account from this address are refused for now (the
+    password is then not even checked). The limits lock out the guesser, never the owner:
+
+    - an address with 20 failed attempts in the last 15 minutes, on any accounts, is refused;
+    - an address with 5 failures on this account in that window is refused for this account;
+    - an account with 10 failures in the window, from all addresses together, is being guessed
+      from many addresses: each address that has failed on it even once is then refused for it,
+      so a guesser gets one try per address per 15 minutes instead of five.
+
+    The owner, signing in from an address that has not failed on the account, is never refused:
+    the right password still works. Failures are counted by client address; behind a reverse
+    proxy that address comes from ROLLCALL_TRUSTED_PROXIES (see config.py)."""
     since = utcnow() - LOGIN_WINDOW
     failures = LoginAttempt.select().where((LoginAttempt.at >= since) & (LoginAttempt.succeeded == False))  # noqa: E712
-    by_account = failures.where(LoginAttempt.email == normalize_email(email)).count()
-    by_address = failures.where(LoginAttempt.ip == ip).count()
-    return by_account >= MAX_FAILURES_PER_ACCOUNT or by_address >= MAX_FAILURES_PER_ADDRESS
+    if failures.where(LoginAttempt.ip == ip).count() >= MAX_FAILURES_PER_ADDRESS:
+        return True
+    on_account = failures.where(LoginAttempt.email == normalize_email(email))
+    from_here = on_account.where(LoginAttempt.ip == ip).count()
+    if from_here >= MAX_FAILURES_PER_ACCOUNT_FROM_ADDRESS:
+        return True
+    return from_here > 0 and on_account.count() >= ACCOUNT_UNDER_ATTACK
 
 
 def authenticate(email: str, password: str, ip: str) -> User:
@@ -128,13 +156,29 @@ def sign_up(*, name: str, email: str, password: str, org_name: str, timezone: st
 # --- password reset -------------------------------------------------------------------------------
 
 RESET_LIFETIME = dt.timedelta(hours=1)
+RESET_WINDOW = dt.timedelta(hours=1)
+MAX_RESETS_PER_ACCOUNT = 3
+MAX_RESETS_PER_ADDRESS = 10
 
 
-def request_password_reset(email: str, link_for) -> None:
+def request_password_reset(email: str, link_for, ip: str = "") -> None:
     """Email a one-time reset link if the account exists; says nothing either way (no account
-    discovery). `link_for(token)` builds the absolute URL."""
-    user = User.get_or_none((User.email == normalize_email(email)) & (User.is_active == True))  # noqa: E712
+    discovery). At most 3 reset emails an hour go to one account and 10 requests an hour from
+    one address are served: beyond that nothing is sent, and the caller answers as usual.
+    `link_for(token)` builds the absolute URL."""
+    email = normalize_email(email)
+    since = utcnow() - RESET_WINDOW
+    from_address = PasswordResetRequest.select().where(
+        (PasswordResetRequest.ip == ip) & (PasswordResetRequest.at >= since)
+    )
+    if from_address.count() >= MAX_RESETS_PER_ADDRESS:
+        return
+    PasswordResetRequest.create(email=email[:254], ip=ip)
+    user = User.get_or_none((User.email == email) & (User.is_active == True))  # noqa: E712
     if user is None:
+        return
+    recent = PasswordReset.select().where((PasswordReset.user == user.id) & (PasswordReset.created_at >= since))
+    if recent.count() >= MAX_RESETS_PER_ACCOUNT:
         return
     token = secrets.token_urlsafe(32)
     with db.atomic():
@@ -171,7 +215,7 @@ def reset_password(token: str, password: str) -> User:
         if not claimed:
             raise AccountError("This link has expired or was already used. Ask for a new one.")
         user = reset.user
-        set_password(user, password)
+        set_password(user, password)  # every other reset link of the user dies here too
         LoginAttempt.delete().where(LoginAttempt.email == user.email).execute()
     return user
 

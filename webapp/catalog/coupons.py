@@ -71,18 +71,20 @@ def _values(event: Event, data: dict, coupon_id: int | None) -> dict:
     }
 
 
-def create_coupon(event: Event, data: dict, *, actor: User | None) -> Coupon:
+def create_coupon(event: Event, data: dict, *, actor: User | None, actor_label: str | None = None) -> Coupon:
     """`data`: code, kind ("percent"/"fixed"), value (percent 1-100 or minor units), product_ids
     (empty: all products), usage_limit, per_order_limit, valid_from / valid_until (wall-clock in
-    the event's timezone or None), active."""
+    the event's timezone or None), active. `actor_label`: an actor who is not a user (an API key)."""
     values = _values(event, data, None)
     with db.atomic():
         coupon = Coupon.create(organization=event.organization_id, event=event.id, **values)
-        audit.record(event.organization_id, "coupon.create", user=actor, target=coupon, summary=coupon.code)
+        audit.record(
+            event.organization_id, "coupon.create", user=actor, actor=actor_label, target=coupon, summary=coupon.code
+        )
     return coupon
 
 
-def update_coupon(coupon: Coupon, data: dict, *, actor: User | None) -> dict:
+def update_coupon(coupon: Coupon, data: dict, *, actor: User | None, actor_label: str | None = None) -> dict:
     event = Event.get_by_id(coupon.event_id)
     values = _values(event, data, coupon.id)
     with db.atomic():
@@ -90,7 +92,13 @@ def update_coupon(coupon: Coupon, data: dict, *, actor: User | None) -> dict:
         if changes:
             coupon.save()
             audit.record(
-                coupon.organization_id, "coupon.update", user=actor, target=coupon, summary=coupon.code, changes=changes
+                coupon.organization_id,
+                "coupon.update",
+                user=actor,
+                actor=actor_label,
+                target=coupon,
+                summary=coupon.code,
+                changes=changes,
             )
     return changes
 

@@ -86,10 +86,10 @@ def _product_values(event: Event, data: dict) -> dict:
     return values
 
 
-def create_product(event: Event, data: dict, *, actor: User | None) -> Product:
+def create_product(event: Event, data: dict, *, actor: User | None, actor_label: str | None = None) -> Product:
     """`data`: name, description, price (minor units), quota (None: unlimited), sale_starts_at /
     sale_ends_at (wall-clock in the event's timezone or None), min_per_order, max_per_order,
-    hidden, admits_entry, active."""
+    hidden, admits_entry, active. `actor_label`: an actor who is not a user (an API key)."""
     values = _product_values(event, data)
     with db.atomic():
         product = Product.create(
@@ -100,12 +100,17 @@ def create_product(event: Event, data: dict, *, actor: User | None) -> Product:
             **values,
         )
         audit.record(
-            event.organization_id, "product.create", user=actor, target=product, summary=f"{event.name}: {product.name}"
+            event.organization_id,
+            "product.create",
+            user=actor,
+            actor=actor_label,
+            target=product,
+            summary=f"{event.name}: {product.name}",
         )
     return product
 
 
-def update_product(product: Product, data: dict, *, actor: User | None) -> dict:
+def update_product(product: Product, data: dict, *, actor: User | None, actor_label: str | None = None) -> dict:
     event = Event.get_by_id(product.event_id)
     values = _product_values(event, data)
     with db.atomic():
@@ -116,6 +121,7 @@ def update_product(product: Product, data: dict, *, actor: User | None) -> dict:
                 product.organization_id,
                 "product.update",
                 user=actor,
+                actor=actor_label,
                 target=product,
                 summary=f"{event.name}: {product.name}",
                 changes=changes,

@@ -1,9 +1,8 @@
 """Exports of an event: registrants (with their answers), orders and check-ins, as CSV or XLSX.
 
-Every text cell is escaped against spreadsheet formula injection: a value that a spreadsheet
-would read as a formula (starting with = + - @, a tab or a carriage return) gets a leading
-apostrophe, and XLSX cells are written as text, never as formulas. Rows are streamed from the
-database in chunks, so 100,000 registrants never sit in memory as model objects.
+Every text cell is escaped against spreadsheet formula injection by the rule of every export
+(webapp/spreadsheet.py), and XLSX cells are written as text, never as formulas. Rows are streamed
+from the database in chunks, so 100,000 registrants never sit in memory as model objects.
 """
 
 from __future__ import annotations
@@ -25,19 +24,12 @@ from webapp.catalog.models import Coupon, Product, Question
 from webapp.events.models import Event
 from webapp.money import to_major
 from webapp.orders.models import Order, Registrant
+from webapp.spreadsheet import safe_cell
 from webapp.timeutil import to_local
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 KINDS = {"registrants": "Registrants", "orders": "Orders", "checkins": "Check-ins"}
 FORMATS = ("csv", "xlsx")
 CHUNK = 2000
-
-
-def safe_cell(value):
-    """A value a spreadsheet shows as typed, never evaluates."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 @dataclass

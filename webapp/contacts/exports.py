@@ -1,5 +1,5 @@
 """CSV export of contacts, streamed in keyset batches, every cell escaped against spreadsheet
-formula injection."""
+formula injection by the rule every export follows (webapp/spreadsheet.py)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,15 @@ import peewee as pw
 
 from webapp.contacts import queries
 from webapp.contacts.models import Contact
+from webapp.spreadsheet import safe_cell
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = ["email", "name", "phone", "company", "status", "stage", "labels", "created_at", "last_activity_at"]
 BATCH = 1000
 
 
 def escape_cell(value) -> str:
-    """A cell a spreadsheet shows as text: a leading = + - @ tab or carriage return (which would
-    start a formula) gets a quote in front."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    """The cell's text, as a spreadsheet shows it, never evaluates it."""
+    return safe_cell("" if value is None else str(value))
 
 
 def _custom_keys(query: pw.Select) -> list[str]:

@@ -41,6 +41,14 @@ TIME_BUDGET = 20.0  # seconds one task run keeps processing before it hands over
 MAX_PAUSE = 0.25  # seconds, at most, between two batches (see process_pending)
 
 
+class KeyReused(ValueError):
+    """An idempotency_key sent again with a different event (at `index` of the list)."""
+
+    def __init__(self, index: int, key: str):
+        super().__init__(f"The idempotency_key {key!r} was already used for a different event.")
+        self.index, self.key = index, key
+
+
 class Accepted(NamedTuple):
     id: int
     duplicate: bool
@@ -67,9 +75,12 @@ class Properties(dict):
 def accept(org_id: int, events: list[dict]) -> list[Accepted]:
     """Store validated events (type, email, user_id, occurred_at, properties, idempotency_key) as
     pending. An idempotency_key already seen in this organization (or earlier in the same list)
-    is not stored again: its answer is the first event's id, marked duplicate."""
+    is not stored again: its answer is the first event's id, marked duplicate. The same key with
+    a different event raises KeyReused, and nothing of the list is stored."""
     keys = {e["idempotency_key"] for e in events if e.get("idempotency_key")}
     known = _ids_for_keys(org_id, keys)
+    if known:
+        _check_same_as_stored(org_id, events, known)
     results: list[Accepted | None] = [None] * len(events)
     fresh: list[tuple[int, dict]] = []
     first_index: dict[str, int] = {}
@@ -78,6 +89,8 @@ def accept(org_id: int, events: list[dict]) -> list[Accepted]:
         if key and key in known:
             results[index] = Accepted(known[key], True)
         elif key and key in first_index:
+            if not _same_event(event, events[first_index[key]]):
+                raise KeyReused(index, key)
             continue  # resolved below, once the first one has its id
         else:
             if key:
@@ -101,6 +114,37 @@ def accept(org_id: int, events: list[dict]) -> list[Accepted]:
         if results[index] is None:
             results[index] = Accepted(by_key[event["idempotency_key"]], True)
     return results  # type: ignore[return-value]
+
+
+def _check_same_as_stored(org_id: int, events: list[dict], known: dict[str, int]) -> None:
+    """KeyReused for the first event whose key is stored with a different event."""
+    fields = (IncomingEvent.type, IncomingEvent.email, IncomingEvent.user_id, IncomingEvent.occurred_at)
+    stored = {
+        row["idempotency_key"]: row
+        for row in IncomingEvent.select(*fields, IncomingEvent.properties, IncomingEvent.idempotency_key)
+        .where((IncomingEvent.organization == org_id) & IncomingEvent.idempotency_key.in_(list(known)))
+        .dicts()
+    }
+    for index, event in enumerate(events):
+        key = event.get("idempotency_key")
+        if key in stored and not _same_event(event, stored[key]):
+            raise KeyReused(index, key)
+
+
+def _same_event(event: dict, other: dict) -> bool:
+    """Whether two events say the same (an occurred_at left out, which defaults to the time of
+    receipt, matches any)."""
+    for name in ("type", "email", "user_id"):
+        if event.get(name) != other.get(name):
+            return False
+    if _stored_properties(event.get("properties")) != _stored_properties(other.get("properties")):
+        return False
+    when, other_when = event.get("occurred_at"), other.get("occurred_at")
+    return when is None or other_when is None or _naive_utc(when) == _naive_utc(other_when)
+
+
+def _naive_utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _row(org_id: int, event: dict, now: dt.datetime) -> dict:

@@ -167,19 +167,22 @@ def _tags(tags) -> list[str]:
     return list(seen.values())
 
 
-def create_event(org: Organization, data: dict, *, actor: User | None) -> Event:
+def create_event(org: Organization, data: dict, *, actor: User | None, actor_label: str | None = None) -> Event:
     """A new draft. `data`: name, slug (blank: from the name), summary, description_md, timezone,
     starts_at/ends_at (wall-clock in that timezone), venue_name, venue_address, online_url, tags,
-    currency, language (the main language of the texts)."""
+    currency, language (the main language of the texts). `actor_label` names an actor who is not
+    a user in the audit trail (an API key)."""
     values = _details(org.id, data, None)
     language = data.get("language") or "en"
     with db.atomic():
         event = Event.create(organization=org.id, languages=[language], status="draft", **values)
-        audit.record(org.id, "event.create", user=actor, target=event, summary=f"Created event {event.name}")
+        audit.record(
+            org.id, "event.create", user=actor, actor=actor_label, target=event, summary=f"Created event {event.name}"
+        )
     return event
 
 
-def update_event(event: Event, data: dict, *, actor: User | None) -> dict:
+def update_event(event: Event, data: dict, *, actor: User | None, actor_label: str | None = None) -> dict:
     """Change the details (same keys as create_event); returns the audit changes."""
     values = _details(event.organization_id, data, event.id)
     with db.atomic():
@@ -195,6 +198,7 @@ def update_event(event: Event, data: dict, *, actor: User | None) -> dict:
             event.organization_id,
             "event.update",
             user=actor,
+            actor=actor_label,
             target=event,
             summary=f"Edited {event.name}",
             changes=changes,
@@ -213,7 +217,7 @@ def _change_currency(event: Event, currency: str) -> None:
     signals.event_currency_changed.send(event, currency=currency, shift=shift)
 
 
-def update_registration(event: Event, data: dict, *, actor: User | None) -> dict:
+def update_registration(event: Event, data: dict, *, actor: User | None, actor_label: str | None = None) -> dict:
     """Registration settings. `data`: opens_at, closes_at, cancel_allowed_until (wall-clock in the
     event's timezone or None), capacity, max_tickets_per_order, approval_limit,
     max_registrations_per_email (int or None; left as it is when the key is absent), invite_only,
@@ -259,6 +263,7 @@ def update_registration(event: Event, data: dict, *, actor: User | None) -> dict
                 event.organization_id,
                 "event.registration",
                 user=actor,
+                actor=actor_label,
                 target=event,
                 summary=f"Changed registration settings of {event.name}",
                 changes=changes,
@@ -266,7 +271,7 @@ def update_registration(event: Event, data: dict, *, actor: User | None) -> dict
     return changes
 
 
-def set_status(event: Event, status: str, *, actor: User | None) -> None:
+def set_status(event: Event, status: str, *, actor: User | None, actor_label: str | None = None) -> None:
     """Move along draft -> published -> closed -> archived (and back where it makes sense)."""
     if status not in EVENT_STATUSES or (event.status, status) not in TRANSITIONS:
         raise FieldError("status", f"A {event.status} event cannot become {status}.")
@@ -284,7 +289,13 @@ def set_status(event: Event, status: str, *, actor: User | None) -> None:
         event.updated_at = utcnow()
         event.save()
         audit.record(
-            event.organization_id, action, user=actor, target=event, summary=f"{event.name}: {status}", changes=changes
+            event.organization_id,
+            action,
+            user=actor,
+            actor=actor_label,
+            target=event,
+            summary=f"{event.name}: {status}",
+            changes=changes,
         )
 
 

@@ -8,7 +8,7 @@ from flask import render_template
 from webapp.accounts import audit
 from webapp.db import db, utcnow
 from webapp.mail import defaults, links, sandbox
-from webapp.mail.models import EmailTemplate, EventMailSettings
+from webapp.mail.models import Automation, EmailTemplate, EventMailSettings
 from webapp.tickets import display
 
 LANGUAGES = display.LANGUAGES
@@ -36,17 +36,44 @@ def template_parts(event, slot: str, lang: str) -> dict[str, str]:
     """{subject, html_body, text_body} the event uses for `slot` in `lang`."""
     row = stored_template(event, slot, lang)
     if row is None:
-        return defaults.default_for(slot, lang)
+        return defaults.default_for(slot, lang, _automation_trigger(event, slot))
     return {"subject": row.subject, "html_body": row.html_body, "text_body": row.text_body}
 
 
+def _automation_trigger(event, slot: str) -> str | None:
+    kind, _, automation_id = slot.partition(":")
+    if kind != "automation" or not automation_id.isdigit():
+        return None
+    automation = Automation.get_or_none((Automation.id == int(automation_id)) & (Automation.event == event))
+    return automation.trigger if automation else None
+
+
+MAX_SUBJECT_CHARS = 200
+MAX_BODY_BYTES = 256 * 1024
+
+
+def _too_long(field: str, source: str) -> str | None:
+    if field == "subject":
+        if len(source) > MAX_SUBJECT_CHARS:
+            return f"Keep the subject to at most {MAX_SUBJECT_CHARS} characters (it has {len(source)})."
+        return None
+    if len(source.encode("utf-8")) > MAX_BODY_BYTES:
+        return f"Keep the body under {MAX_BODY_BYTES // 1024} KB; link to large content instead of including it."
+    return None
+
+
 def validate(parts: dict[str, str]) -> dict[str, str]:
+    """{field: message} for each field that is empty, too long or not a working template."""
     errors = {}
     sample = sandbox.sample_values()
     for field in sandbox.TEMPLATE_FIELDS:
         source = parts.get(field) or ""
         if not source.strip():
             errors[field] = "This cannot be empty."
+            continue
+        too_long = _too_long(field, source)
+        if too_long:
+            errors[field] = too_long
             continue
         problem = sandbox.check(field, source, sample)
         if problem:

@@ -175,6 +175,27 @@ DEFAULTS: dict[str, dict[str, dict[str, str]]] = {
 }
 
 
+# The subject a new automation starts with, fitting what triggers it (the body is the reminder's).
+AUTOMATION_SUBJECTS: dict[str, dict[str, str]] = {
+    "registered": {
+        "en": "Thank you for registering for {{ event.name }} — {{ event.date }}",
+        "id": "Terima kasih telah mendaftar di {{ event.name }} — {{ event.date }}",
+    },
+    "paid": {
+        "en": "Thank you for your payment: {{ event.name }} — {{ event.date }}",
+        "id": "Terima kasih atas pembayaran Anda: {{ event.name }} — {{ event.date }}",
+    },
+    "checked_in": {
+        "en": "Thank you for coming to {{ event.name }}",
+        "id": "Terima kasih telah hadir di {{ event.name }}",
+    },
+    "before_start": {
+        "en": DEFAULTS["automation"]["en"]["subject"],
+        "id": DEFAULTS["automation"]["id"]["subject"],
+    },
+}
+
+
 # Under every promotional email (automations) whose template does not link {{ unsubscribe_url }}.
 UNSUBSCRIBE_FOOTER = {
     "en": {
@@ -194,7 +215,12 @@ def is_promotional_slot(slot: str) -> bool:
     return slot.startswith("automation:") or slot == "automation"
 
 
-def default_for(slot: str, lang: str) -> dict[str, str]:
+def default_for(slot: str, lang: str, trigger: str | None = None) -> dict[str, str]:
+    """The built-in texts of a slot; an automation's subject follows its `trigger`."""
     base = "automation" if slot.startswith("automation:") else slot
     texts = DEFAULTS[base]
-    return dict(texts.get(lang) or texts["en"])
+    parts = dict(texts.get(lang) or texts["en"])
+    if base == "automation" and trigger in AUTOMATION_SUBJECTS:
+        subjects = AUTOMATION_SUBJECTS[trigger]
+        parts["subject"] = subjects.get(lang) or subjects["en"]
+    return parts

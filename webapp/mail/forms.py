@@ -37,7 +37,7 @@ class EventMailSettingsForm(FlaskForm):
 
 
 class TemplateForm(FlaskForm):
-    subject = StringField("Subject", validators=[Length(max=500)])
+    subject = StringField("Subject")  # lengths are checked by content.validate, beside each field
     html_body = TextAreaField("HTML body")
     text_body = TextAreaField("Plain-text body", description="What mail apps show when they do not display HTML.")
 

@@ -1,19 +1,27 @@
-"""The emails an attendee gets from an event: ticket, payment confirmation and automations (the
-check-in confirmation is the check-in domain's: webapp/checkin/emails.py). Each is an outbox row
-for one registrant, in the language of their order."""
+"""The emails an attendee gets from an event: ticket, payment confirmation, bank transfer
+instructions and automations (the check-in confirmation is the check-in domain's:
+webapp/checkin/emails.py). Each is an outbox row, in the language of the order."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+
+from babel.dates import format_datetime
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from webapp.accounts import audit
 from webapp.db import db, locked, write_transaction
-from webapp.mail import content
+from webapp.mail import content, links
 from webapp.mail.models import Outbox
 from webapp.mail.service import queue_email
 from webapp.orders.models import Order, Registrant
+from webapp.payments.gateway_settings import BankDetails, bank_details
 from webapp.tickets import display
 from webapp.tickets.service import admitted_registrants, is_admitted_order
+from webapp.timeutil import zone
 
 log = logging.getLogger("rollcall.mail")
 
@@ -134,3 +142,65 @@ def order_paid(order_id: int) -> int:
         if content.mail_settings(order.event).send_payment_email and send_payment_email(order) is not None:
             sent.append(None)
     return len(sent)
+
+
+def bank_transfer_placed(order_id: int) -> bool:
+    """An order placed to be paid by bank transfer: the buyer gets the payment instructions (the
+    organization's account, the amount, the order code as reference, the deadline in the event's
+    time zone) and the order link. Once per order, and only while it awaits the transfer."""
+    with write_transaction():
+        order = locked(Order.select().where(Order.id == order_id)).first()
+        if order is None or order.status != "pending" or order.gateway != "bank" or order.total <= 0:
+            return False
+        if Outbox.select().where((Outbox.order_id == order.id) & (Outbox.kind == "bank_transfer")).exists():
+            return False  # a replayed signal
+        bank = bank_details(order.organization_id)
+        if bank is None:
+            log.warning("order %s awaits a bank transfer but the bank account cannot be read", order.code)
+            return False
+        send_bank_transfer_email(order, bank)
+    return True
+
+
+def send_bank_transfer_email(order: Order, bank: BankDetails) -> Outbox:
+    event = order.event
+    lang = display.language(order.locale)
+    values = {
+        "order": order,
+        "bank": bank,
+        "event_name": display.translated(event, "name", lang),
+        "organization_name": event.organization.name,
+        "amount": display.price(order.total, order.currency, lang),
+        "deadline": _deadline(order, lang),
+        "order_url": links.order_url(order),
+    }
+    with force_locale(lang):
+        subject = _(
+            "Payment instructions for your order %(code)s: %(event)s", code=order.code, event=values["event_name"]
+        )
+        text_body = render_template("email/orders/bank_transfer.txt", **values)
+        body = render_template("email/orders/bank_transfer.html", **values)
+        html_body = render_template(
+            "email/mail/layout.html", body=body, subject=subject, org=event.organization, lang=lang, unsubscribe=None
+        )
+    return queue_email(
+        kind="bank_transfer",
+        to_email=order.buyer_email,
+        to_name=order.buyer_name,
+        subject=subject,
+        text_body=text_body,
+        html_body=html_body,
+        organization=event.organization,
+        event_id=event.id,
+        order_id=order.id,
+        **content.sender(event),
+    )
+
+
+def _deadline(order: Order, lang: str) -> str:
+    """When the order's hold ends, in the event's time zone, e.g. "5 December 2026, 18:30 (Asia/Jakarta)"."""
+    if order.expires_at is None:
+        return ""
+    tz = order.event.timezone
+    local = format_datetime(order.expires_at.replace(tzinfo=dt.UTC), "d MMMM y, HH:mm", tzinfo=zone(tz), locale=lang)
+    return f"{local} ({tz})"

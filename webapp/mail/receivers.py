@@ -19,6 +19,14 @@ SEND_APPROVED = "mail.order_approved"  # {"order_id"}
 SEND_DECLINED = "mail.order_declined"  # {"order_id"}
 SEND_WAITLIST_OFFER = "mail.waitlist_offer"  # {"entry_id"}
 SEND_INVITATION = "mail.invitation"  # {"invitation_id"}
+SEND_BANK_TRANSFER = "mail.bank_transfer_placed"  # {"order_id"}
+
+
+@signals.registration_created.connect
+def _registration_created(sender, order_id: int, **kwargs) -> None:
+    """An order to be paid by bank transfer: the buyer gets the payment instructions at once (the
+    handler sends them only for a pending bank-transfer order)."""
+    work.record(SEND_BANK_TRANSFER, {"order_id": order_id})
 
 
 @signals.order_approved.connect

@@ -309,7 +309,7 @@ def deliver(message_id: int, *, session: SmtpSession | None = None) -> str:
     recipient unsubscribed from promotional mail meanwhile, which the row then says)."""
     config = settings()
     if config.smtp is None:
-        _keep(message_id)
+        _keep_in_outbox()
         return "queued"
     if session is None:
         with SmtpSession(config.smtp) as own:
@@ -334,8 +334,8 @@ def deliver_many(message_ids: list[int]) -> dict[str, int]:
     config = settings()
     counts: dict[str, int] = {}
     if config.smtp is None:
-        for message_id in message_ids:
-            _keep(message_id)
+        if message_ids:
+            _keep_in_outbox()
         return {"queued": len(message_ids)} if message_ids else {}
     with SmtpSession(config.smtp) as session:
         for message_id in message_ids:
@@ -356,10 +356,16 @@ def _withdrawn(row: Outbox) -> bool:
     return True
 
 
-def _keep(message_id: int) -> None:
-    Outbox.update(last_error="SMTP_URL is not set: kept in the outbox").where(
-        (Outbox.id == message_id) & (Outbox.state == "queued") & Outbox.last_error.is_null()
-    ).execute()
+_told_smtp_unset = False
+
+
+def _keep_in_outbox() -> None:
+    """Without SMTP_URL the row simply stays queued: that is how the instance is set up, not an
+    error of the message, so the row gets no error and the log says it once, at INFO."""
+    global _told_smtp_unset
+    if not _told_smtp_unset:
+        _told_smtp_unset = True
+        log.info("SMTP_URL is not set: emails are kept in the outbox, readable in the console's mail log")
 
 
 def claim(message_id: int) -> Outbox | None:

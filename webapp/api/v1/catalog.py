@@ -6,7 +6,7 @@ from flask import g
 
 from webapp.api.framework import operation
 from webapp.api.schema import Array, Bool, DateTime, Int, Obj, Out, Str
-from webapp.api.v1.common import field_error, wall
+from webapp.api.v1.common import actor_label, field_error, wall
 from webapp.api.v1.events import get_event
 from webapp.catalog import coupons
 from webapp.catalog import service as catalog
@@ -147,7 +147,9 @@ def read_product(product_id):
 def create_product(event_id, body):
     event = get_event(event_id)
     try:
-        product = catalog.create_product(event, _merged(None, body, _product_fields, PRODUCT_TIMES, event), actor=None)
+        product = catalog.create_product(
+            event, _merged(None, body, _product_fields, PRODUCT_TIMES, event), actor=None, actor_label=actor_label()
+        )
     except FieldError as exc:
         raise field_error(exc) from None
     return product
@@ -166,7 +168,12 @@ def update_product(product_id, body):
     product = Product.get_for_org(g.api_org_id, product_id)
     event = Event.get_by_id(product.event_id)
     try:
-        catalog.update_product(product, _merged(product, body, _product_fields, PRODUCT_TIMES, event), actor=None)
+        catalog.update_product(
+            product,
+            _merged(product, body, _product_fields, PRODUCT_TIMES, event),
+            actor=None,
+            actor_label=actor_label(),
+        )
     except FieldError as exc:
         raise field_error(exc) from None
     return Product.get_by_id(product.id)
@@ -219,7 +226,9 @@ def read_coupon(coupon_id):
 def create_coupon(event_id, body):
     event = get_event(event_id)
     try:
-        return coupons.create_coupon(event, _merged(None, body, _coupon_fields, COUPON_TIMES, event), actor=None)
+        return coupons.create_coupon(
+            event, _merged(None, body, _coupon_fields, COUPON_TIMES, event), actor=None, actor_label=actor_label()
+        )
     except FieldError as exc:
         raise field_error(exc) from None
 
@@ -237,7 +246,9 @@ def update_coupon(coupon_id, body):
     coupon = Coupon.get_for_org(g.api_org_id, coupon_id)
     event = Event.get_by_id(coupon.event_id)
     try:
-        coupons.update_coupon(coupon, _merged(coupon, body, _coupon_fields, COUPON_TIMES, event), actor=None)
+        coupons.update_coupon(
+            coupon, _merged(coupon, body, _coupon_fields, COUPON_TIMES, event), actor=None, actor_label=actor_label()
+        )
     except FieldError as exc:
         raise field_error(exc) from None
     return Coupon.get_by_id(coupon.id)

@@ -7,7 +7,7 @@ from flask import g
 from webapp import timeutil
 from webapp.api.framework import invalid, operation
 from webapp.api.schema import Array, Bool, DateTime, Int, Obj, Out, Str
-from webapp.api.v1.common import field_error, org, state_conflict, wall
+from webapp.api.v1.common import actor_label, field_error, org, state_conflict, wall
 from webapp.events import service as events
 from webapp.events.models import EVENT_STATUSES, Event
 from webapp.money import CURRENCIES
@@ -187,9 +187,11 @@ def create_event(body):
 
     try:
         with db.atomic():
-            event = events.create_event(org(), _details_data(None, body), actor=None)
+            event = events.create_event(org(), _details_data(None, body), actor=None, actor_label=actor_label())
             if any(key in body for key in REGISTRATION_KEYS):
-                events.update_registration(event, _registration_data(event, body), actor=None)
+                events.update_registration(
+                    event, _registration_data(event, body), actor=None, actor_label=actor_label()
+                )
     except events.FieldError as exc:
         raise field_error(exc, REGISTRATION_RENAME) from None
     return Event.get_by_id(event.id)
@@ -211,9 +213,11 @@ def update_event(event_id, body):
     try:
         with db.atomic():
             if any(key in body for key in _details if key not in REGISTRATION_KEYS):
-                events.update_event(event, _details_data(event, body), actor=None)
+                events.update_event(event, _details_data(event, body), actor=None, actor_label=actor_label())
             if any(key in body for key in REGISTRATION_KEYS):
-                events.update_registration(event, _registration_data(event, body), actor=None)
+                events.update_registration(
+                    event, _registration_data(event, body), actor=None, actor_label=actor_label()
+                )
     except events.FieldError as exc:
         raise field_error(exc, REGISTRATION_RENAME) from None
     return Event.get_by_id(event.id)
@@ -222,7 +226,7 @@ def update_event(event_id, body):
 def _transition(event_id: int, status: str) -> Event:
     event = get_event(event_id)
     try:
-        events.set_status(event, status, actor=None)
+        events.set_status(event, status, actor=None, actor_label=actor_label())
     except events.FieldError as exc:
         raise state_conflict(exc) from None
     return Event.get_by_id(event.id)

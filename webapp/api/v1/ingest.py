@@ -8,7 +8,7 @@ import functools
 
 from flask import g
 
-from webapp.api.framework import invalid, operation
+from webapp.api.framework import conflict, invalid, operation
 from webapp.api.schema import Array, Bool, DateTime, Email, Int, JsonObject, Obj, Str, parse_datetime
 from webapp.contacts import ingest
 from webapp.contacts.ingest_models import EVENT_TYPES, INCOMING_STATES, IncomingEvent
@@ -47,7 +47,10 @@ ClientEvent = _EventShape(
             max_bytes=PROPERTIES_BYTES, description=f"Anything about the event, at most {PROPERTIES_BYTES} bytes."
         ),
         "idempotency_key": Str(
-            min_length=1, max_length=255, description="Sent again with the same key, the event is stored once."
+            min_length=1,
+            max_length=255,
+            description="Sent again with the same key, the event is stored once; "
+            "the same key with a different event answers 409.",
         ),
     },
     required=("type",),
@@ -227,7 +230,10 @@ def client_event(body):
     """Stores the event and answers at once; processing (contact, timeline, tag rules) follows
     in the background. Follow it in /public/authenticated/events/incoming."""
     _check(body)
-    (result,) = ingest.accept(g.api_org_id, [body])
+    try:
+        (result,) = ingest.accept(g.api_org_id, [body])
+    except ingest.KeyReused as exc:
+        raise conflict(str(exc), idempotency_key="Already used for a different event: use a new key.") from None
     return {"id": result.id, "duplicate": result.duplicate, "status": _status_of([result.id]).get(result.id, "pending")}
 
 
@@ -250,7 +256,11 @@ def client_events_bulk(body):
     for index, event in enumerate(body["events"]):
         if not (event.get("email") or event.get("user_id")) or event.get("occurred_at", dt.datetime.min) > latest:
             _check(event, f"events[{index}]", latest)
-    results = ingest.accept(g.api_org_id, body["events"])
+    try:
+        results = ingest.accept(g.api_org_id, body["events"])
+    except ingest.KeyReused as exc:
+        field = f"events[{exc.index}].idempotency_key"
+        raise conflict(str(exc), **{field: "Already used for a different event: use a new key."}) from None
     statuses = _status_of([r.id for r in results])
     return {
         "accepted": sum(1 for r in results if not r.duplicate),
