@@ -14,16 +14,19 @@ from webapp.orders.models import Registrant
 
 @work.handles(receivers.SYNC_NEW_REGISTRANTS)
 def sync_new_registrants(payload: dict) -> int:
-    """After a registration: every registrant of the organization still without a contact, in
-    chunks. The first run after a bulk import syncs its thousands; the runs after it find their
-    registrants done and cost one query."""
+    """After a registration: every registrant of the organization still without a contact, a
+    chunk at a time. The first chunk is urgent (someone just registered); after a bulk import the
+    thousands left are bulk work, and the runs after it find their registrants done."""
     org_id = (
         Registrant.select(Registrant.organization)
         .where((Registrant.order == payload["order_id"]) & Registrant.contact.is_null())
         .limit(1)
         .scalar()
     )
-    return 0 if org_id is None else contact_sync.sync_pending(org_id)
+    if org_id is None:
+        return 0
+    synced = contact_sync.sync_pending(org_id, limit=contact_sync.CHUNK)
+    return work.LATER if synced >= contact_sync.CHUNK else synced
 
 
 @work.handles(receivers.SYNC_PAID_ORDER)

@@ -231,3 +231,22 @@ def test_a_failing_receiver_undoes_the_delivery_and_it_is_tried_again(app, heard
         assert not WorkItem.select().where(WorkItem.kind == signals.SIGNAL).exists()
     finally:
         signals.order_canceled.disconnect(broken)
+
+
+def test_later_leaves_the_rest_of_urgent_work_as_bulk_work(app, queued):
+    seen = []
+    engine._handlers.pop("test.later", None)
+
+    @work.handles("test.later")
+    def later(payload):
+        seen.append("part")
+        return work.LATER if len(seen) == 1 else None
+
+    try:
+        work.record("test.later", {})
+        work.run_ready(min_priority=work.URGENT)  # an urgent run does the urgent part only
+        assert seen == ["part"] and WorkItem.get().priority == work.BULK
+        work.run_ready()
+        assert seen == ["part", "part"] and WorkItem.select().count() == 0
+    finally:
+        engine._handlers.pop("test.later", None)

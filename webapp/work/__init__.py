@@ -4,6 +4,7 @@ kind's handler with `handles` and runs `run_ready`."""
 
 from webapp.work.engine import (
     AGAIN,
+    LATER,
     Permanent,
     backlog,
     dead_items,
@@ -19,6 +20,7 @@ from webapp.work.models import BULK, URGENT, WorkItem
 
 __all__ = [
     "AGAIN",
+    "LATER",
     "BULK",
     "URGENT",
     "Permanent",

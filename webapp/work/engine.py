@@ -8,7 +8,8 @@ kind's handler (`handles`, registered by the task layer):
 
 - the handler returns: the item is done and deleted;
 - it returns `AGAIN`: bounded work that has more to do (a job's next slice, its checkpoint saved
-  by the handler) goes back in line, behind anything more urgent;
+  by the handler) goes back in line, behind anything more urgent; `LATER`: the same, and what is
+  left is bulk work (a registration's own contact is synced at once, an import's thousands later);
 - it raises: the item is retried with backoff, and dead-lettered with the reason after
   `max_attempts` failures (`Permanent` dead-letters at once);
 - its worker dies: the lease lapses and another worker runs it again. Handlers are idempotent.
@@ -39,6 +40,7 @@ LEASE = dt.timedelta(seconds=config.work_lease_seconds())
 BATCH = 20  # items claimed at once (one write transaction); all of one priority
 TIME_BUDGET = 10.0  # seconds one run keeps claiming before it hands over to a fresh run
 AGAIN = object()  # a handler's answer: "more to do, run me again after what is more urgent"
+LATER = object()  # a handler's answer: "the urgent part is done; the rest is bulk work"
 
 Handler = Callable[[dict], object]
 _handlers: dict[str, Handler] = {}
@@ -239,18 +241,18 @@ def _run_group(items: list[WorkItem]) -> None:
         for item in items:
             _failed(item, exc)
         return
-    if outcome is AGAIN:
+    if outcome is AGAIN or outcome is LATER:
         for item in items:
-            _release(item)
+            _release(item, BULK if outcome is LATER else item.priority)
         return
     WorkItem.delete().where(WorkItem.id.in_([i.id for i in items]) & (WorkItem.lease == items[0].lease)).execute()
 
 
-def _release(item: WorkItem) -> None:
-    WorkItem.update(lease=None, leased_until=None, run_after=utcnow()).where(
+def _release(item: WorkItem, priority: int) -> None:
+    WorkItem.update(lease=None, leased_until=None, run_after=utcnow(), priority=priority).where(
         (WorkItem.id == item.id) & (WorkItem.lease == item.lease)
     ).execute()
-    _wake(item.priority)
+    _wake(priority)
 
 
 def _failed(item: WorkItem, exc: Exception) -> None:
