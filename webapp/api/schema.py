@@ -410,29 +410,38 @@ class Obj(Field):
         return out
 
     def dump(self, obj) -> dict:
-        if isinstance(obj, dict) and self._dumps_as_is():
-            return {key: obj.get(key) for key in self.fields}
+        plan = self.__dict__.get("_plan")
+        if plan is None:
+            plan = self._dump_plan()
+        if isinstance(obj, dict):
+            if self._as_is:
+                return {key: obj.get(key) for key in self.fields}
+            read = obj.get
+        else:
+            read = None
         out = {}
-        for key, field in self.fields.items():
-            source = field.source or key
+        for key, source, dump in plan:
             if callable(source):
                 raw = source(obj)
-            elif isinstance(obj, dict):
-                raw = obj.get(source)
+            elif read is not None:
+                raw = read(source)
             else:
                 raw = getattr(obj, source)
-            out[key] = None if raw is None else field.dump(raw)
+            out[key] = raw if raw is None or dump is None else dump(raw)
         return out
 
-    def _dumps_as_is(self) -> bool:
-        """Every property is read by its own key and dumped unchanged (a dict answer then dumps
-        in one step: a bulk answer has a thousand of them)."""
-        as_is = self.__dict__.get("_as_is")
-        if as_is is None:
-            as_is = self._as_is = all(
-                field.source is None and type(field).dump is Field.dump for field in self.fields.values()
-            )
-        return as_is
+    def _dump_plan(self) -> list:
+        """(key, what to read, how to dump or None for as is) per property, worked out once: an
+        answer is dumped on every call (a scan at the door, a thousand items of a bulk answer).
+        `_as_is`: every property is read by its own key and dumped unchanged, so a dict answer
+        dumps in one step."""
+        plan = [
+            (key, field.source or key, None if type(field).dump is Field.dump else field.dump)
+            for key, field in self.fields.items()
+        ]
+        self._as_is = all(source == key and dump is None for key, source, dump in plan)
+        self._plan = plan
+        return plan
 
     def _schema(self, components):
         owners = getattr(components, "owners", None)
