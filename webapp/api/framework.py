@@ -99,7 +99,8 @@ OPERATIONS: list[Operation] = []
 def page_query() -> dict[str, Field]:
     return {
         "limit": Int(minimum=1, maximum=MAX_LIMIT, default=DEFAULT_LIMIT, description="Items per page."),
-        "cursor": Str(max_length=40, pattern=r"^[0-9]+$", description="next_cursor of the previous page."),
+        # 18 digits always fit a 64-bit id: a longer number would reach the database and fail there.
+        "cursor": Str(max_length=18, pattern=r"^[0-9]+$", description="next_cursor of the previous page."),
     }
 
 
