@@ -209,8 +209,11 @@ def _run(op: Operation, handler: Callable, kwargs: dict) -> Response:
     return _json(op.response.dump(result) if op.response is not None else {}, status)
 
 
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # made once: json.dumps with options makes one per call
+
+
 def _json(value, status: int) -> Response:
-    return Response(json.dumps(value, separators=(",", ":")), status=status, mimetype="application/json")
+    return Response(_encode(value), status=status, mimetype="application/json")
 
 
 # --- input ----------------------------------------------------------------------------------------

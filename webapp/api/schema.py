@@ -369,6 +369,8 @@ class Array(Field):
         return [self.items._load_checked(item, f"{path}[{i}]", errors) for i, item in enumerate(value)]
 
     def dump(self, value):
+        if type(self.items).dump is Field.dump:
+            return list(value)
         return [self.items.dump(v) for v in value]
 
     def _schema(self, components):
@@ -413,18 +415,18 @@ class Obj(Field):
         plan = self.__dict__.get("_plan")
         if plan is None:
             plan = self._dump_plan()
-        if isinstance(obj, dict):
-            if self._as_is:
-                return {key: obj.get(key) for key in self.fields}
-            read = obj.get
-        else:
-            read = None
+        if isinstance(obj, dict) and self._by_key:
+            out = {key: obj.get(source) for key, source, _ in plan}
+            for key, dump in self._converted:
+                if out[key] is not None:
+                    out[key] = dump(out[key])
+            return out
         out = {}
         for key, source, dump in plan:
             if callable(source):
                 raw = source(obj)
-            elif read is not None:
-                raw = read(source)
+            elif isinstance(obj, dict):
+                raw = obj.get(source)
             else:
                 raw = getattr(obj, source)
             out[key] = raw if raw is None or dump is None else dump(raw)
@@ -433,13 +435,14 @@ class Obj(Field):
     def _dump_plan(self) -> list:
         """(key, what to read, how to dump or None for as is) per property, worked out once: an
         answer is dumped on every call (a scan at the door, a thousand items of a bulk answer).
-        `_as_is`: every property is read by its own key and dumped unchanged, so a dict answer
-        dumps in one step."""
+        A dict answer read by keys only is copied in one step, then its few converted properties
+        (times, nested objects) are dumped."""
         plan = [
             (key, field.source or key, None if type(field).dump is Field.dump else field.dump)
             for key, field in self.fields.items()
         ]
-        self._as_is = all(source == key and dump is None for key, source, dump in plan)
+        self._by_key = not any(callable(source) for _, source, _ in plan)
+        self._converted = [(key, dump) for key, _, dump in plan if dump is not None]
         self._plan = plan
         return plan
 
