@@ -128,6 +128,12 @@ def test_lists_are_paginated_by_cursor(api):
     _error(api.get("/contacts", limit=501), 422)
 
 
+def test_a_cursor_as_long_as_documented_answers_a_page_not_500(api):
+    api.post("/contacts", {"email": "p@example.org"})
+    assert api.get("/contacts", cursor="9" * 18).json["data"][0]["email"] == "p@example.org"
+    _error(api.get("/contacts", cursor="9" * 19), 422)
+
+
 def test_too_many_requests_get_429_with_retry_after(client, org):
     _, token = make_api_key(org, per_minute=3)
     api = ApiClient(client, token)

@@ -4,7 +4,7 @@ import re
 
 from openapi_spec_validator import validate
 
-from webapp.api.framework import PREFIX
+from webapp.api.framework import OPERATIONS, PREFIX
 
 
 def _flask_routes(app) -> set[tuple[str, str]]:
@@ -28,6 +28,14 @@ def test_every_route_is_described_and_every_description_is_a_route(app, client):
     doc = client.get("/api/v1/openapi.json").json
     described = {(method, path) for path, item in doc["paths"].items() for method in item}
     assert _flask_routes(app) == described
+
+
+def test_every_route_is_served_through_a_declared_operation(app):
+    """No blueprint adds an /api/v1 route of its own: validation and the document cannot part."""
+    declared = {f"api.{op.endpoint}" for op in OPERATIONS} | {"api.openapi_json"}
+    served = {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith(PREFIX + "/")}
+    assert served - declared == set()
+    assert {"api.create_checkin", "api.undo_checkin", "api.checkin_stats", "api.checkin_lists"} <= served
 
 
 def test_the_ingestion_routes_keep_their_exact_paths(client):

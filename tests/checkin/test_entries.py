@@ -54,6 +54,15 @@ def test_same_nonce_returns_the_first_answer_and_enters_once(event, ticket):
     assert scan(event, registrant, nonce="scan-2").reason == "already_checked_in"
 
 
+def test_nonces_longer_than_the_log_keeps_are_refused_not_cut_into_a_replay(event, ticket):
+    first, second = make_registrant(event, ticket), make_registrant(event, ticket)
+    for registrant, tail in ((first, "A"), (second, "B")):
+        with pytest.raises(service.CheckinError):
+            scan(event, registrant, nonce="n" * 64 + tail * 16)
+    assert not Checkin.select().exists()
+    assert scan(event, second, nonce="n" * 64).ok  # the longest nonce the log keeps
+
+
 def test_same_nonce_on_a_multi_entry_list_enters_once(event, ticket):
     workshop = make_checkin_list(event, multi_entry=True)
     registrant = make_registrant(event, ticket)

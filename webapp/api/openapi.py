@@ -1,5 +1,5 @@
-"""The OpenAPI 3.1 document, generated from the route declarations (webapp.api.framework) and the
-described routes other blueprints implement, so it says exactly what the code does."""
+"""The OpenAPI 3.1 document, generated from the route declarations (webapp.api.framework), the only
+way routes under /api/v1 are made, so it says exactly what the code does."""
 
 from __future__ import annotations
 
@@ -56,8 +56,6 @@ first answer (header `Idempotent-Replayed: true`) for 24 hours; with another bod
 
 
 def _error_statuses(op: Operation) -> list[int]:
-    if op.external:
-        return sorted({401, 403, 429, *op.extra_errors, *((409, 422) if op.method == "POST" else ())})
     statuses = [401, 403, 429, 422]
     if op.path_params:
         statuses.append(404)

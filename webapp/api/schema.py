@@ -369,6 +369,8 @@ class Array(Field):
         return [self.items._load_checked(item, f"{path}[{i}]", errors) for i, item in enumerate(value)]
 
     def dump(self, value):
+        if type(self.items).dump is Field.dump:
+            return list(value)
         return [self.items.dump(v) for v in value]
 
     def _schema(self, components):
@@ -410,29 +412,39 @@ class Obj(Field):
         return out
 
     def dump(self, obj) -> dict:
-        if isinstance(obj, dict) and self._dumps_as_is():
-            return {key: obj.get(key) for key in self.fields}
+        plan = self.__dict__.get("_plan")
+        if plan is None:
+            plan = self._dump_plan()
+        if isinstance(obj, dict) and self._by_key:
+            out = {key: obj.get(source) for key, source, _ in plan}
+            for key, dump in self._converted:
+                if out[key] is not None:
+                    out[key] = dump(out[key])
+            return out
         out = {}
-        for key, field in self.fields.items():
-            source = field.source or key
+        for key, source, dump in plan:
             if callable(source):
                 raw = source(obj)
             elif isinstance(obj, dict):
                 raw = obj.get(source)
             else:
                 raw = getattr(obj, source)
-            out[key] = None if raw is None else field.dump(raw)
+            out[key] = raw if raw is None or dump is None else dump(raw)
         return out
 
-    def _dumps_as_is(self) -> bool:
-        """Every property is read by its own key and dumped unchanged (a dict answer then dumps
-        in one step: a bulk answer has a thousand of them)."""
-        as_is = self.__dict__.get("_as_is")
-        if as_is is None:
-            as_is = self._as_is = all(
-                field.source is None and type(field).dump is Field.dump for field in self.fields.values()
-            )
-        return as_is
+    def _dump_plan(self) -> list:
+        """(key, what to read, how to dump or None for as is) per property, worked out once: an
+        answer is dumped on every call (a scan at the door, a thousand items of a bulk answer).
+        A dict answer read by keys only is copied in one step, then its few converted properties
+        (times, nested objects) are dumped."""
+        plan = [
+            (key, field.source or key, None if type(field).dump is Field.dump else field.dump)
+            for key, field in self.fields.items()
+        ]
+        self._by_key = not any(callable(source) for _, source, _ in plan)
+        self._converted = [(key, dump) for key, _, dump in plan if dump is not None]
+        self._plan = plan
+        return plan
 
     def _schema(self, components):
         owners = getattr(components, "owners", None)

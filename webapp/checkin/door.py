@@ -84,7 +84,8 @@ def _plain(value) -> str:
 
 
 def answer_payload(answer: Answer) -> dict:
-    """The answer as the scanner page and integrations read it (JSON-ready)."""
+    """The answer as the scanner page and integrations read it; times stay datetimes (the API's
+    ScanAnswer declaration writes them as JSON)."""
     registrant = answer.registrant
     checkin = answer.checkin
     colour = "amber" if answer.needs_attention else ("green" if answer.ok else "red")
@@ -103,14 +104,13 @@ def answer_payload(answer: Answer) -> dict:
     if checkin is not None:
         body["checkin"] = {
             "id": checkin.id,
-            "at": checkin.created_at.isoformat() + "Z",
+            "at": checkin.created_at,
             "gate": checkin.gate,
             "forced": checkin.forced,
             "list_id": checkin.checkin_list_id,
         }
     if answer.previous:
-        at = answer.previous.get("at")
-        body["previous"] = {"at": at.isoformat() + "Z" if at else None, "gate": answer.previous.get("gate") or ""}
+        body["previous"] = {"at": answer.previous.get("at"), "gate": answer.previous.get("gate") or ""}
     if registrant is not None:
         body["registrant"] = registrant_payload(registrant)
     return body
@@ -125,7 +125,7 @@ def registrant_payload(registrant: Registrant) -> dict:
         "order_code": registrant.order.code,
         "order_id": registrant.order_id,
         "order_status": registrant.order.status,
-        "checked_in_at": registrant.checked_in_at.isoformat() + "Z" if registrant.checked_in_at else None,
+        "checked_in_at": registrant.checked_in_at,
         "answers": [{"label": label, "value": value} for label, value in door_answers(registrant)],
     }
 

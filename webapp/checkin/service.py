@@ -33,6 +33,12 @@ from webapp.orders.models import Order, Registrant
 from webapp.orders.ticket_secrets import normalize_scanned
 
 KINDS = ("entry", "exit")
+# What the log keeps of a scan (its columns' sizes): the API declares these limits and refuses
+# longer values. A nonce is never cut: two long nonces sharing a prefix would replay each other.
+GATE_MAX = Checkin.gate.max_length
+NONCE_MAX = Checkin.nonce.max_length
+FORCE_REASON_MAX = Checkin.force_reason.max_length
+SECRET_MAX = Registrant.ticket_secret.max_length  # longer scanned text is no ticket: `invalid`
 # A supervisor may override these; `invalid` and `wrong_event` have nobody to admit.
 FORCEABLE = ("unpaid", "canceled", "unapproved", "already_checked_in", "product", "not_yet", "expired", "blocked")
 SUPERVISOR_ROLE = "manager"
@@ -90,18 +96,20 @@ def redeem(
         raise CheckinError(_("That check-in list belongs to another event."))
     if kind == "exit" and not checkin_list.allow_exit:
         raise CheckinError(_("This check-in list does not take exit scans."))
+    nonce = (nonce or "").strip() or None
+    if nonce and len(nonce) > NONCE_MAX:
+        raise CheckinError(f"nonce may be at most {NONCE_MAX} characters")
     if force_reason is not None:
-        force_reason = force_reason.strip()[:300]
+        force_reason = force_reason.strip()[:FORCE_REASON_MAX]
         if not force_reason:
             raise CheckinError(_("A forced check-in needs a reason."))
         if kind != "entry":
             raise CheckinError(_("Only entries can be forced."))
         if not is_supervisor(user, event.organization_id):
             raise NotAllowed(_("Only a door supervisor (manager or above) may force a check-in."))
-    gate = (gate or "").strip()[:64]
-    nonce = (nonce or "").strip()[:64] or None
+    gate = (gate or "").strip()[:GATE_MAX]
 
-    scan = _Scan(event, checkin_list, normalize_scanned(secret or "")[:64], gate, user, nonce, kind, force_reason)
+    scan = _Scan(event, checkin_list, normalize_scanned(secret or ""), gate, user, nonce, kind, force_reason)
     try:
         with writer_turn(), write_transaction():
             return scan.run()
@@ -122,7 +130,8 @@ class _Scan:
         self.now = _now()
 
     def run(self) -> Answer:
-        registrant = queries.HOLDER_BY_SECRET.first(secret=self.secret) if self.secret else None
+        known = 0 < len(self.secret) <= SECRET_MAX
+        registrant = queries.HOLDER_BY_SECRET.first(secret=self.secret) if known else None
         if registrant is None or registrant.organization_id != self.event.organization_id:
             # Another organization's ticket is unknown here: not even its existence leaks.
             return self.refuse("invalid", None, data={"scanned": self.secret[:8]})

@@ -1,5 +1,5 @@
 """The door: pick an event, then the scanner page with search, recent scans, walk-ins and badges.
-Scans themselves go through the JSON endpoint (views_api.py) that the page's script calls."""
+Scans themselves go through the JSON API (webapp/api/v1/checkins.py) that the page's script calls."""
 
 from __future__ import annotations
 
@@ -238,9 +238,9 @@ def scanner_texts() -> dict[str, str]:
 def checkin_urls(event: Event) -> dict:
     """URLs the scanner script needs, with 0 standing for an id it fills in."""
     return {
-        "scan": url_for("checkin_api.create_checkin", event_id=event.id),
-        "undo": url_for("checkin_api.undo_checkin", event_id=event.id, checkin_id=0),
-        "stats": url_for("checkin_api.checkin_stats", event_id=event.id),
+        "scan": url_for("api.create_checkin", event_id=event.id),
+        "undo": url_for("api.undo_checkin", event_id=event.id, checkin_id=0),
+        "stats": url_for("api.checkin_stats", event_id=event.id),
         "mark_paid": url_for("checkin.mark_paid", event_id=event.id, registrant_id=0),
         "badge": url_for("checkin.badge", event_id=event.id, registrant_id=0),
         "ticket": url_for("checkin.ticket", event_id=event.id, registrant_id=0),

@@ -1,29 +1,50 @@
-"""Check-ins. Redeem, undo, stats and lists are served by the check-in blueprint
-(webapp/checkin/views_api.py) and described here; the log of scans is served here."""
+"""Check-ins: redeem (the door scanner's scan, over a key or the door staff's session), undo, live
+numbers, the event's lists and the log of scans.
+
+A scan is answered 200 with the answer in the body whatever the verdict (`result` "ok" or "error"
+with a `reason` of the fixed vocabulary): the attempt was made and logged. 4xx means the request
+itself was wrong (unknown event or list, bad fields, a role that may not force).
+"""
 
 from __future__ import annotations
 
 from flask import g
+from flask_login import current_user
 
-from webapp.api.framework import describe, operation
+from webapp.accounts.models import User
+from webapp.api.framework import MAX_ID, ApiError, invalid, operation
 from webapp.api.schema import AnyValue, Array, Bool, DateTime, Int, Obj, Out, Str
 from webapp.api.v1.events import get_event
-from webapp.checkin.models import CHECKIN_REASONS, CHECKIN_RESULTS, Checkin
+from webapp.checkin import door, lists, queries, service
+from webapp.checkin.models import CHECKIN_REASONS, CHECKIN_RESULTS, Checkin, CheckinList
+from webapp.events.models import Event
 
 TAG = "Check-in"
-ID = Int(minimum=1, maximum=2**31 - 1)
+ID = Int(minimum=1, maximum=MAX_ID)
 
 ScanRequest = Obj(
     "ScanRequest",
     {
-        "secret": Str(min_length=1, max_length=500, description="The ticket secret (the QR content)."),
-        "list": Int(null=True, description="Check-in list id (default: the event's default list)."),
-        "gate": Str(null=True, max_length=500),
-        "nonce": Str(
-            null=True, max_length=500, description="Sent again with the same nonce, the first answer is replayed."
+        "secret": Str(
+            min_length=1,
+            max_length=500,
+            description="What was scanned (the QR content); text that is no ticket secret answers `invalid`.",
         ),
-        "kind": Str(enum=("entry", "exit")),
-        "force_reason": Str(null=True, max_length=2000, description="Admit despite an error (needs a reason)."),
+        "list": Int(
+            null=True, minimum=1, maximum=MAX_ID, description="Check-in list id (default: the event's default list)."
+        ),
+        "gate": Str(
+            null=True, max_length=service.GATE_MAX, description="The entrance, as the log and numbers name it."
+        ),
+        "nonce": Str(
+            null=True,
+            max_length=service.NONCE_MAX,
+            description="One per scan (a UUID does): sent again, the first answer is replayed.",
+        ),
+        "kind": Str(enum=service.KINDS),
+        "force_reason": Str(
+            null=True, max_length=service.FORCE_REASON_MAX, description="Admit despite an error (needs a reason)."
+        ),
     },
     required=("secret",),
 )
@@ -86,46 +107,106 @@ CheckinListOut = Out(
     },
 )
 
-describe(
+
+def _actor() -> User | None:
+    """The signed-in user for session calls; None (the organization) for API keys."""
+    return current_user._get_current_object() if g.api_key is None else None
+
+
+def _event(event_id: int) -> Event:
+    """The caller's organization's event, with its default list as `default_list` (None until the
+    first scan creates it): one prepared statement, as the door asks on every scan."""
+    event = queries.EVENT_IN_ORG.first(id=event_id, org=g.api_org_id)
+    if event is None:
+        raise Event.DoesNotExist
+    return event
+
+
+def _list(event: Event, list_id: int | None) -> CheckinList:
+    if list_id is None:
+        return event.default_list or lists.default_list(event)
+    return CheckinList.get((CheckinList.id == list_id) & (CheckinList.event == event.id))
+
+
+@operation(
     "POST",
     "/events/<int:event_id>/checkins",
-    endpoint="checkin_api.create_checkin",
     tag=TAG,
+    scope="checkins",
+    session_role="door",
     summary="Redeem a ticket (scan)",
     body=ScanRequest,
     response=ScanAnswer,
-    errors=(403, 404, 422),
     description="The same service and answers as the door scanner. Every scan is answered 200 with `result` "
     "ok or error and a `reason` from the fixed vocabulary; 4xx means the request itself was wrong.",
 )
-describe(
+def create_checkin(event_id, body):
+    event = _event(event_id)
+    try:
+        answer = service.redeem(
+            event,
+            body["secret"],
+            checkin_list=_list(event, body.get("list")),
+            gate=body.get("gate") or "",
+            user=_actor(),
+            nonce=body.get("nonce"),
+            kind=body.get("kind", "entry"),
+            force_reason=body.get("force_reason"),
+        )
+    except service.NotAllowed as exc:
+        raise ApiError(403, "forbidden", str(exc)) from None
+    except service.CheckinError as exc:
+        raise invalid(str(exc)) from None
+    return door.answer_payload(answer)
+
+
+@operation(
     "POST",
     "/events/<int:event_id>/checkins/<int:checkin_id>/undo",
-    endpoint="checkin_api.undo_checkin",
     tag=TAG,
+    scope="checkins",
+    session_role="door",
     summary="Undo a check-in",
     response=UndoAnswer,
-    errors=(403, 404, 409),
 )
-describe(
+def undo_checkin(event_id, checkin_id):
+    """Door staff may undo their own check-ins; supervisors and API keys any."""
+    checkin = Checkin.get((Checkin.id == checkin_id) & (Checkin.event == _event(event_id).id))
+    try:
+        return service.undo(checkin, user=_actor())
+    except service.NotAllowed as exc:
+        raise ApiError(403, "forbidden", str(exc)) from None
+    except service.CheckinError as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+
+
+@operation(
     "GET",
     "/events/<int:event_id>/checkins/stats",
-    endpoint="checkin_api.checkin_stats",
     tag=TAG,
+    scope="checkins",
+    session_role="door",
     summary="Live numbers of a check-in list, per gate",
     response=Stats,
-    errors=(404, 422),
-    query={"list": Str(pattern="^[0-9]+$", description="Check-in list id (default list when absent).")},
+    query={"list": Int(minimum=1, maximum=MAX_ID, description="Check-in list id (default list when absent).")},
 )
-describe(
+def checkin_stats(event_id, query):
+    event = _event(event_id)
+    return service.stats(event, _list(event, query.get("list")))
+
+
+@operation(
     "GET",
     "/events/<int:event_id>/checkin-lists",
-    endpoint="checkin_api.checkin_lists",
     tag=TAG,
+    scope="checkins",
+    session_role="door",
     summary="The event's check-in lists",
     response=Out("CheckinLists", {"items": Array(CheckinListOut)}),
-    errors=(404,),
 )
+def checkin_lists(event_id):
+    return {"items": lists.lists_for(_event(event_id))}
+
 
 CheckinOut = Out(
     "Checkin",
