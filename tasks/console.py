@@ -11,7 +11,7 @@ from tasks.base import with_db
 @huey.task()
 @with_db
 def run_import_job(job_id: int) -> None:
-    from webapp.console import imports
+    from webapp.registrants import imports
 
     imports.run_job(job_id)
 
@@ -19,7 +19,7 @@ def run_import_job(job_id: int) -> None:
 @huey.task()
 @with_db
 def run_bulk_job(job_id: int) -> None:
-    from webapp.console import bulk
+    from webapp.registrants import bulk
 
     bulk.run_job(job_id)
 
@@ -27,7 +27,7 @@ def run_bulk_job(job_id: int) -> None:
 @huey.task()
 @with_db
 def run_export_job(job_id: int) -> None:
-    from webapp.console import export_jobs
+    from webapp.registrants import export_jobs
 
     export_jobs.run_job(job_id)
 
@@ -47,6 +47,6 @@ def recover_stalled_jobs() -> dict:
 def forget_old_files() -> int:
     """Every hour: uploaded CSV files older than a week and export files older than a day are
     deleted (the jobs stay as history)."""
-    from webapp.console import export_jobs, imports
+    from webapp.registrants import export_jobs, imports
 
     return imports.forget_old_files() + export_jobs.forget_old_files()

@@ -22,6 +22,7 @@ DOMAINS = (
     "mail",
     "contacts",
     "checkin",
+    "registrants",
     "console",
     "api",
 )

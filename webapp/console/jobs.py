@@ -138,7 +138,7 @@ def _why_not_resumable(job: ConsoleJob) -> str | None:
             f"{job.total:,}), so it is not tried again. What was done is kept; start again what is missing."
         )
     if job.kind == "import":
-        from webapp.console import imports
+        from webapp.registrants import imports
 
         if not imports.has_file(job):
             return "Its worker stopped and the uploaded file is gone, so it cannot resume. Upload the file again."

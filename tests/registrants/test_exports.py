@@ -10,7 +10,7 @@ import pytest
 
 from tests.factories.catalog import make_question
 from tests.factories.orders import make_registrant
-from webapp.console.exports import safe_cell
+from webapp.registrants.exports import safe_cell
 
 EVIL = '=HYPERLINK("http://evil.example","click")'
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 
-from webapp.console import bulk, listing
-from webapp.console.blueprint import bp, event_or_404, render_page
+from webapp.console.blueprint import event_or_404, render_page
 from webapp.console.models import ConsoleJob
+from webapp.registrants import bulk, listing
 from webapp.security import org_id, role_required
+
+bp = Blueprint("registrants", __name__, url_prefix="/console")
 
 
 def _list_context(event, filters, *, after=None, before=None, known_total=None, **extra) -> dict:
@@ -69,7 +71,7 @@ def _after_bulk(event, filters, *, status=200, **extra):
             flash(extra["error"], "error")
         elif result is not None:
             flash(f"{result.done} done, {result.skipped} unchanged, {result.failed} refused.", "success")
-        return redirect(url_for("console.registrants", event_id=event.id, **filters.to_args()), code=303)
+        return redirect(url_for("registrants.registrants", event_id=event.id, **filters.to_args()), code=303)
     return render_page("console/registrants/index.html", "console/registrants/_results.html", status, **context)
 
 

@@ -9,7 +9,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from webapp.console.imports import DUPLICATE_POLICIES
+from webapp.registrants.imports import DUPLICATE_POLICIES
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

@@ -9,9 +9,9 @@ import pytest
 
 from tests.factories.catalog import make_question
 from tests.factories.orders import make_registrant
-from webapp.console import imports
 from webapp.console.models import ConsoleJob
 from webapp.orders.models import Order, Registrant
+from webapp.registrants import imports
 
 
 def upload(desk, data: bytes, filename: str = "people.csv"):

@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING
 from webapp.accounts.models import User
 from webapp.catalog.models import Product
 from webapp.console import jobs
-from webapp.console.exports import safe_cell
-from webapp.console.mapping import MappingError, RowChecker, guess_mapping, targets
 from webapp.console.models import ConsoleJob
 from webapp.db import db, utcnow, write_transaction
 from webapp.events.models import Event
 from webapp.orders.models import Registrant
+from webapp.registrants.exports import safe_cell
+from webapp.registrants.mapping import MappingError, RowChecker, guess_mapping, targets
 from webapp.runtime import settings
 
 if TYPE_CHECKING:
