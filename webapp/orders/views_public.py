@@ -17,6 +17,7 @@ from webapp.orders import answers as answer_rules
 from webapp.orders import checkout, service, waitlist
 from webapp.orders.models import Order, Registrant, WaitingListEntry
 from webapp.orders.page import CheckoutPage, access_from, gateways_for, order_view
+from webapp.templating import render_page
 
 bp = Blueprint("orders", __name__)
 log = logging.getLogger("rollcall.orders")
@@ -37,8 +38,9 @@ def orders_checkout(event: Event) -> CheckoutPage:
 
 
 def _render_checkout(event: Event, page: CheckoutPage, status: int = 200):
-    template = "public/orders/_register.html" if request.headers.get("HX-Request") else "public/orders/register.html"
-    return render_template(template, event=event, checkout=page), status
+    return render_page(
+        "public/orders/register.html", "public/orders/_register.html", status, event=event, checkout=page
+    )
 
 
 @bp.route("/e/<org_slug>/<event_slug>/register", methods=["GET", "POST"])
@@ -137,8 +139,7 @@ def _order(secret: str) -> Order:
 @bp.route("/o/<secret>")
 def order_page(secret: str):
     order = _order(secret)
-    template = "public/orders/_order_status.html" if request.headers.get("HX-Request") else "public/orders/order.html"
-    return render_template(template, **order_view(order))
+    return render_page("public/orders/order.html", "public/orders/_order_status.html", **order_view(order))
 
 
 @bp.route("/o/<secret>/pay", methods=["POST"])

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 
-from webapp.console.blueprint import event_or_404, render_page
 from webapp.console.models import ConsoleJob
+from webapp.events.pages import event_or_404
 from webapp.registrants import bulk, listing
 from webapp.security import org_id, role_required
+from webapp.templating import is_fragment_request, render_page
 
 bp = Blueprint("registrants", __name__, url_prefix="/console")
 
@@ -65,7 +66,7 @@ def registrants_bulk(event_id: int):
 
 def _after_bulk(event, filters, *, status=200, **extra):
     context = _list_context(event, filters, bulk_action=extra.pop("action", ""), **extra)
-    if not request.headers.get("HX-Request"):
+    if not is_fragment_request():
         result = extra.get("result")
         if extra.get("error"):
             flash(extra["error"], "error")

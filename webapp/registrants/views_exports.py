@@ -7,8 +7,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, send_file, stream_with_context, url_for
 from flask_login import current_user
 
-from webapp.console.blueprint import event_or_404
 from webapp.console.models import ConsoleJob
+from webapp.events.pages import event_or_404
 from webapp.registrants import export_jobs, exports
 from webapp.security import org_id, role_required
 

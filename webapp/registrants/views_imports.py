@@ -9,12 +9,13 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.catalog.models import Product
-from webapp.console.blueprint import event_or_404, is_fragment_request
 from webapp.console.models import ConsoleJob
+from webapp.events.pages import event_or_404
 from webapp.registrants import imports
 from webapp.registrants import mapping as columns
 from webapp.registrants.forms import ImportOptionsForm, UploadForm
 from webapp.security import org_id, role_required
+from webapp.templating import is_fragment_request
 
 bp = Blueprint("registrant_imports", __name__, url_prefix="/console")
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 from peewee import JOIN
 
 from webapp.catalog.models import Product, Question
-from webapp.console.blueprint import event_or_404
+from webapp.events.pages import event_or_404
 from webapp.orders.models import Order, Registrant
 from webapp.registrants.forms import AddParticipantForm, MoveForm, PersonForm
 from webapp.security import org_id, role_required
