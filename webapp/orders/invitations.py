@@ -6,6 +6,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from webapp import csvfile
 from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.catalog.models import Product
@@ -17,6 +18,7 @@ from webapp.orders.codes import new_invitation_code
 from webapp.orders.models import Invitation
 
 MAX_ROWS = 5000
+MAX_BYTES = 2 * 1024 * 1024
 
 
 class InvitationError(ValueError):
@@ -94,12 +96,10 @@ def import_csv(event: Event, data: bytes, *, product_ids: list[int] | None = Non
     personal invitation and is sent; each bad row is reported with its line number."""
     result = ImportResult()
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvitationError("The file is not UTF-8 text. Export it from your spreadsheet as CSV UTF-8.") from None
-    rows = list(csv.reader(io.StringIO(text)))
-    if len(rows) > MAX_ROWS:
-        raise InvitationError(f"At most {MAX_ROWS} rows per file.")
+        parsed = csvfile.read(data, max_bytes=MAX_BYTES, max_rows=MAX_ROWS, header=False)
+    except csvfile.CSVFileError as exc:
+        raise InvitationError(str(exc)) from None
+    rows = list(csv.reader(io.StringIO(parsed.text, newline=""), delimiter=parsed.delimiter))
     email_col, name_col, start = 0, 1, 0
     if rows and any("email" in (c or "").strip().lower() for c in rows[0]):
         header = [(c or "").strip().lower() for c in rows[0]]
