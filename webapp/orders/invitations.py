@@ -11,9 +11,9 @@ from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.catalog.models import Product
 from webapp.db import db, utcnow
+from webapp.email_address import is_valid_email
 from webapp.events.models import Event
 from webapp.orders import emails
-from webapp.orders.checkout import EMAIL
 from webapp.orders.codes import new_invitation_code
 from webapp.orders.models import Invitation
 
@@ -53,7 +53,7 @@ def create(
 ) -> Invitation:  # fmt: skip
     """A personal invitation (with an email: sent at once when `send`) or a shared code."""
     email = (email or "").strip().lower()
-    if email and not EMAIL.match(email):
+    if email and not is_valid_email(email):
         raise InvitationError("Enter an email address such as ana@example.org.")
     if not email and max_uses < 1:
         raise InvitationError("A shared code needs at least one use.")
@@ -119,7 +119,7 @@ def import_csv(event: Event, data: bytes, *, product_ids: list[int] | None = Non
                 continue
             email = row[email_col].strip().lower() if len(row) > email_col else ""
             name = row[name_col].strip() if 0 <= name_col < len(row) else ""
-            if not EMAIL.match(email):
+            if not is_valid_email(email):
                 result.errors.append((line, f"{email or '(empty)'} is not an email address"))
                 continue
             if email in seen:
