@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.catalog.models import Product
@@ -15,6 +14,7 @@ from webapp.checkin.models import CheckinList
 from webapp.db import utcnow
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
+from webapp.i18n import _
 from webapp.security import has_role, org_id, role_required
 from webapp.templating import is_fragment_request
 

@@ -16,10 +16,10 @@ from webapp.catalog.models import Coupon, Product
 from webapp.db import Prepared, Slot, locked, utcnow, write_transaction, writer_turn
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
+from webapp.i18n import _, ngettext
 from webapp.orders import answers as answer_rules
 from webapp.orders import capacity, inserts, per_email, pricing
 from webapp.orders.codes import new_link_secret, new_order_code
-from webapp.orders.i18n import _, ngettext
 from webapp.orders.models import Invitation, Order, WaitingListEntry
 from webapp.runtime import settings
 from webapp.tickets.secret import new_ticket_secret

@@ -17,9 +17,9 @@ from webapp.catalog.models import Coupon, Product
 from webapp.db import locked, utcnow, write_transaction
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.orders import additions, capacity, emails, per_email, waitlist
 from webapp.orders.checkout import _unique_code, per_email_message
-from webapp.orders.i18n import _
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant
 from webapp.runtime import settings
 

@@ -6,13 +6,13 @@ import logging
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 
 from webapp import LANGUAGES
 from webapp.db import utcnow
 from webapp.events.i18n import apply_event_locale
 from webapp.events.models import Event
 from webapp.events.service import find_public_event
+from webapp.i18n import _
 from webapp.orders import answers as answer_rules
 from webapp.orders import checkout, service, waitlist
 from webapp.orders.models import Order, Registrant, WaitingListEntry

@@ -17,9 +17,9 @@ from webapp.catalog.models import Product
 from webapp.db import db, utcnow, write_transaction
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.orders import capacity, emails
 from webapp.orders.codes import new_link_secret
-from webapp.orders.i18n import _
 from webapp.orders.models import WaitingListEntry
 
 OFFER_HOURS = 24  # how long an offered seat is held for the person it was offered to
