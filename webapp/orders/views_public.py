@@ -17,6 +17,7 @@ from webapp.orders import answers as answer_rules
 from webapp.orders import checkout, service, waitlist
 from webapp.orders.models import Order, Registrant, WaitingListEntry
 from webapp.orders.page import CheckoutPage, access_from, gateways_for, order_view
+from webapp.payments.gateway_settings import bank_details
 from webapp.templating import render_page
 
 bp = Blueprint("orders", __name__)
@@ -29,12 +30,6 @@ def _event(org_slug: str, event_slug: str) -> Event:
         abort(404)
     apply_event_locale(event)  # the event page's language, among those the event offers
     return event
-
-
-@bp.app_template_global("orders_checkout")
-def orders_checkout(event: Event) -> CheckoutPage:
-    """What the registration partial shows, for the landing page that includes it."""
-    return CheckoutPage.from_request(event)
 
 
 def _render_checkout(event: Event, page: CheckoutPage, status: int = 200):
@@ -139,7 +134,10 @@ def _order(secret: str) -> Order:
 @bp.route("/o/<secret>")
 def order_page(secret: str):
     order = _order(secret)
-    return render_page("public/orders/order.html", "public/orders/_order_status.html", **order_view(order))
+    bank_transfer = order.status == "pending" and order.gateway == "bank" and order.total > 0
+    bank = bank_details(order.organization_id) if bank_transfer else None
+    context = {**order_view(order), "bank_transfer": bank_transfer, "bank": bank}
+    return render_page("public/orders/order.html", "public/orders/_order_status.html", **context)
 
 
 @bp.route("/o/<secret>/pay", methods=["POST"])

@@ -71,12 +71,6 @@ def simulate(secret: str):
     )
 
 
-@bp.app_template_global()
-def payment_bank_details(order):
-    """The bank account an order's attendee transfers to (for the order page's partial)."""
-    return bank_details(order.organization_id)
-
-
 def _test_gateway_on(org_id: int) -> bool:
     # Offered by the installation and still enabled by the organization: turning it off also
     # stops attempts opened before from being "paid".
