@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Response, current_app, g, make_response, render_template, request
 from flask_babel import get_locale
-from werkzeug.routing import BuildError
 
 from webapp import money, timeutil
 from webapp.security import has_role
@@ -41,14 +40,6 @@ def init_app(app) -> None:
     def _localtime(value, tz="UTC", fmt="%a %d %b %Y, %H:%M"):
         local = timeutil.to_local(value, tz)
         return local.strftime(fmt) if local else ""
-
-    @app.template_global()
-    def endpoint_exists(endpoint: str) -> bool:
-        try:
-            current_app.url_map.iter_rules(endpoint)
-            return endpoint in current_app.view_functions
-        except (KeyError, BuildError):
-            return False
 
     @app.context_processor
     def _globals():

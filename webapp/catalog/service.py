@@ -189,23 +189,6 @@ def sales_counts(event: Event) -> dict[int, dict[str, int]]:
     return counts
 
 
-def availability(event: Event) -> dict[int, int | None]:
-    """Seats left per product (None: unlimited). The orders domain owns the rule; until it is
-    there, the product quota minus held units."""
-    try:
-        from webapp.orders.capacity import availability as orders_availability
-    except ImportError:
-        orders_availability = None
-    if orders_availability is not None:
-        return orders_availability(event)
-    counts = sales_counts(event)
-    left = {}
-    for product in Product.select().where(Product.event == event.id):
-        held = counts.get(product.id, {"sold": 0, "pending": 0})
-        left[product.id] = None if product.quota is None else max(0, product.quota - held["sold"] - held["pending"])
-    return left
-
-
 @dataclass(frozen=True)
 class Offer:
     """A product as the landing page shows it, in the visitor's language."""
@@ -222,11 +205,16 @@ class Offer:
 
 
 def public_offers(
-    event: Event, *, locale: str | None = None, access_key: str | None = None, now: dt.datetime | None = None
+    event: Event,
+    left: dict[int, int | None],
+    *,
+    locale: str | None = None,
+    access_key: str | None = None,
+    now: dt.datetime | None = None,
 ) -> list[Offer]:
-    """Active products in their order; hidden ones only for the matching secret link."""
+    """Active products in their order; hidden ones only for the matching secret link. `left`:
+    seats left per product (None: unlimited), as the orders domain counts them."""
     now = now or utcnow()
-    left = availability(event)
     offers = []
     query = Product.select().where((Product.event == event.id) & Product.active).order_by(Product.position, Product.id)
     for product in query:

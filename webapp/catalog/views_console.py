@@ -11,6 +11,7 @@ from webapp.events.models import Event
 from webapp.events.pages import event_or_404, form_page, initial, local, saved
 from webapp.events.service import FieldError
 from webapp.money import to_major
+from webapp.orders.capacity import availability
 from webapp.security import org_id, role_required
 from webapp.templating import is_fragment_request, render_page
 
@@ -34,7 +35,7 @@ def _product_rows_context(event: Event) -> dict:
         "event": event,
         "products": products,
         "counts": service.sales_counts(event),
-        "left": service.availability(event),
+        "left": availability(event),
     }
 
 

@@ -16,15 +16,9 @@ from webapp.timeutil import to_local
 @role_required("door")
 def home():
     if not has_role("manager"):  # door staff work at the scanner
-        return redirect(url_for("checkin.index") if "checkin.index" in _endpoints() else url_for("accounts.index"))
+        return redirect(url_for("checkin.index"))
     summaries = dashboard.org_overview(org_id())
     return render_template("console/home.html", summaries=summaries, currency=g.org.currency)
-
-
-def _endpoints():
-    from flask import current_app
-
-    return current_app.view_functions
 
 
 @bp.route("/events/<int:event_id>/overview")

@@ -11,6 +11,7 @@ from webapp.catalog.service import public_offers
 from webapp.events import calendar, covers, i18n, seo, service
 from webapp.events.models import Event
 from webapp.events.text import localized, plain_text, render_markdown
+from webapp.orders.capacity import availability
 from webapp.orders.page import CheckoutPage
 from webapp.runtime import settings
 
@@ -59,7 +60,7 @@ def landing(org_slug: str, event_slug: str):
     locale = i18n.apply_event_locale(event)
     access_key = request.args.get("product") or None
     state = service.registration_state(event)
-    offers = public_offers(event, locale=locale, access_key=access_key)
+    offers = public_offers(event, availability(event), locale=locale, access_key=access_key)
     url = absolute(landing_path(event))
     image_url = absolute(url_for("events_public.cover", name=event.cover_image)) if event.cover_image else None
     description = localized(event, "summary", locale) or plain_text(localized(event, "description_md", locale), 200)

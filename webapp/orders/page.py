@@ -15,13 +15,10 @@ from webapp.orders import answers as answer_rules
 from webapp.orders import capacity, checkout, pricing, service
 from webapp.orders.codes import new_checkout_token
 from webapp.orders.models import Order, OrderItem
+from webapp.payments.service import available_gateways
 
 
 def gateways_for(event: Event) -> list[tuple[str, str]]:
-    try:
-        from webapp.payments.service import available_gateways
-    except ImportError:
-        return []
     return list(available_gateways(event.organization, event.currency))  # Midtrans takes IDR only
 
 

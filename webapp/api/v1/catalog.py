@@ -13,6 +13,7 @@ from webapp.catalog import service as catalog
 from webapp.catalog.models import Coupon, Product
 from webapp.events.models import Event
 from webapp.events.service import FieldError
+from webapp.orders.capacity import availability
 
 MONEY_MAX = 10**15
 
@@ -28,7 +29,7 @@ ProductOut = Out(
         "quota": Int(null=True, description="Seats for sale; null: no limit."),
         "available": Int(
             null=True,
-            source=lambda p: catalog.availability(p.event).get(p.id),
+            source=lambda p: availability(p.event).get(p.id),
             description="Seats left now (pending orders hold theirs); null: no limit.",
         ),
         "sale_starts_at": DateTime(null=True),
