@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> None:
         db.connect(reuse_if_open=True)
         migrate.upgrade(db.obj)
         job_id = _prepare(args.rows)
-        from webapp.console import imports
         from webapp.console.models import ConsoleJob
+        from webapp.registrants import imports
 
         started = time.perf_counter()
         imports.run_job(job_id)
@@ -68,9 +68,9 @@ def _prepare(rows: int) -> int:
 
     from webapp.accounts import service as accounts
     from webapp.catalog.models import Product, Question
-    from webapp.console import imports
     from webapp.db import utcnow
     from webapp.events.models import Event
+    from webapp.registrants import imports
 
     user = accounts.create_user("bench@example.org", "Bench Operator", "correct horse battery")
     org = accounts.create_organization("Bench Org", user)

@@ -21,7 +21,7 @@ SEED = """
 import datetime as dt, random
 from webapp.accounts import service as accounts
 from webapp.catalog.models import Product
-from webapp.console import listing
+from webapp.registrants import listing
 from webapp.db import db, utcnow
 from webapp.events.models import Event
 from webapp.orders.models import Order, Registrant

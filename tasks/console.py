@@ -6,7 +6,8 @@ from huey import crontab
 
 from tasks import huey
 from webapp import work
-from webapp.console import bulk, export_jobs, imports, jobs
+from webapp.console import jobs
+from webapp.registrants import bulk, export_jobs, imports
 
 
 @work.handles(jobs.RUN["import"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 import peewee as pw
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, g, redirect, session, url_for
 from flask_login import current_user
 
 from webapp.accounts.models import ROLE_RANK, Membership, Organization, User
@@ -69,8 +69,6 @@ def init_app(app) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Content-Security-Policy", CSP)
-        if request.headers.get("HX-Request"):
-            response.vary.add("HX-Request")
         return response
 
 

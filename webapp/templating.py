@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import Response, current_app, g, make_response, render_template, request
 from flask_babel import get_locale
-from werkzeug.routing import BuildError
 
 from webapp import money, timeutil
 from webapp.security import has_role
 
 
+def is_fragment_request() -> bool:
+    """An htmx request that swaps part of the page (a boosted link or form wants the whole page).
+    Asking marks the response as depending on the header: it gets `Vary: HX-Request`."""
+    g.varies_on_htmx = True
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
+
+
+def render_page(template: str, fragment: str, status: int = 200, /, **context) -> Response:
+    """One URL, two representations: the full page, or only the fragment htmx asked for."""
+    chosen = fragment if is_fragment_request() else template
+    return make_response(render_template(chosen, **context), status)
+
+
 def init_app(app) -> None:
+    @app.after_request
+    def _vary(response):
+        # Both representations say they depend on the header, so no cache serves one for the other.
+        if g.get("varies_on_htmx") or request.headers.get("HX-Request"):
+            response.vary.add("HX-Request")
+        return response
+
     @app.template_filter("money")
     def _money(amount, currency):
         if amount is None:
@@ -21,14 +40,6 @@ def init_app(app) -> None:
     def _localtime(value, tz="UTC", fmt="%a %d %b %Y, %H:%M"):
         local = timeutil.to_local(value, tz)
         return local.strftime(fmt) if local else ""
-
-    @app.template_global()
-    def endpoint_exists(endpoint: str) -> bool:
-        try:
-            current_app.url_map.iter_rules(endpoint)
-            return endpoint in current_app.view_functions
-        except (KeyError, BuildError):
-            return False
 
     @app.context_processor
     def _globals():

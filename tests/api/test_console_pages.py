@@ -16,6 +16,12 @@ def test_the_reference_page_lists_every_operation(auth, org):
     assert "cdn" not in page.lower()
 
 
+def test_the_reference_page_has_its_api_keys_button(auth, org):
+    client = auth.client_for(make_member(org, "admin"), org)
+    page = client.get("/console/api/docs").get_data(as_text=True)
+    assert '<a class="btn btn-small" href="/console/api-keys">API keys</a>' in page
+
+
 def test_the_reference_page_is_for_admins(auth, org):
     client = auth.client_for(make_member(org, "manager"), org)
     assert client.get("/console/api/docs").status_code == 403

@@ -8,6 +8,13 @@ from tests.factories.orders import make_registrant
 from webapp.contacts.models import Contact, Label
 
 
+def test_an_address_with_a_control_character_answers_422_not_500(api, org):
+    response = api.post("/contacts", {"email": "ana@example.org\x00", "name": "Ana"})
+    assert response.status_code == 422
+    assert "email" in response.get_data(as_text=True)
+    assert api.get("/contacts").json["data"] == []
+
+
 def test_a_contact_is_upserted_by_email_and_merged(api, org):
     created = api.post("/contacts", {"email": "Ana@Example.org", "name": "Ana", "custom": {"size": "M"}})
     assert created.status_code == 201, created.json

@@ -7,15 +7,16 @@ import datetime as dt
 
 import pytest
 
-from tests.console.test_import import people, run_import
 from tests.factories.orders import make_registrant
-from webapp.console import bulk, imports, jobs
-from webapp.console.listing import RegistrantFilters
+from tests.registrants.test_import import people, run_import
+from webapp.console import jobs
 from webapp.console.models import ConsoleJob
 from webapp.db import utcnow
 from webapp.mail import notify
 from webapp.mail.models import Outbox
 from webapp.orders.models import Registrant
+from webapp.registrants import bulk, imports
+from webapp.registrants.listing import RegistrantFilters
 
 
 class WorkerDied(BaseException):

@@ -46,6 +46,18 @@ def test_htmx_list_requests_get_only_the_rows(app, auth):
     body = response.get_data(as_text=True)
     assert "Htmx Meetup" in body and "<html" not in body
     assert "HX-Request" in response.headers.get("Vary", "")
+    full = client.get("/console/events/")
+    assert "<html" in full.get_data(as_text=True)
+    assert "HX-Request" in full.headers.get("Vary", "")
+
+
+def test_a_boosted_link_to_the_event_list_gets_the_whole_page(app, auth):
+    org = make_org()
+    make_event(org, name="Boosted Meetup")
+    client = auth.client_for(make_member(org, "manager"), org)
+    response = client.get("/console/events/", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    body = response.get_data(as_text=True)
+    assert "<html" in body and "Boosted Meetup" in body
 
 
 def test_translation_page_only_for_offered_languages(app, auth):

@@ -32,6 +32,17 @@ def test_double_submit_makes_one_order(client):
     assert first.headers["Location"] == second.headers["Location"]
 
 
+def test_an_address_the_contact_book_would_refuse_is_refused_at_registration(client):
+    """One rule for every door: an order never carries an address its contact cannot have."""
+    event = make_event(make_org())
+    ticket = make_product(event)
+    for address in ("ana@.example.org", "ana@example.org.", "ana@example..org"):
+        response = client.post(register_url(event), data=form({ticket: 1}, buyer_email=address))
+        assert response.status_code == 422
+        assert "Enter an email address" in response.get_data(as_text=True)
+    assert Order.select().count() == 0
+
+
 def test_bad_input_shows_field_errors_and_creates_nothing(client):
     event = make_event(make_org())
     ticket = make_product(event, max_per_order=2)

@@ -64,6 +64,21 @@ def test_csv_of_invitees_reports_bad_rows(auth):
     assert Outbox.select().where(Outbox.kind == "invitation").count() == 2
 
 
+def test_a_semicolon_separated_windows_csv_of_invitees_is_read(auth):
+    """Excel in many languages writes ";" between cells, in Windows-1252."""
+    org = make_org()
+    event = make_event(org, invite_only=True)
+    client = auth.client_for(make_member(org), org)
+    csv = "email;name\nzoe@example.org;Zoë Núñez\n"
+    response = client.post(
+        f"/console/events/{event.id}/invitations",
+        data={"csv": (io.BytesIO(csv.encode("cp1252")), "invitees.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    assert [(i.email, i.name) for i in Invitation.select()] == [("zoe@example.org", "Zoë Núñez")]
+
+
 def test_registration_waits_for_approval_then_is_accepted(auth, client):
     org = make_org()
     event = make_event(org, requires_approval=True)

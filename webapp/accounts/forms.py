@@ -3,11 +3,12 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.accounts.api_keys import SCOPES
 from webapp.accounts.models import ROLES
+from webapp.email_address import EmailAddress
 from webapp.money import CURRENCIES
 from webapp.timeutil import timezone_choices
 
@@ -20,7 +21,7 @@ PASSWORD_RULES = [DataRequired(), Length(min=10, max=200, message="Use at least 
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), EmailAddress(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     remember = BooleanField("Keep me signed in on this device")
 
@@ -34,7 +35,7 @@ class NewPasswordMixin:
 
 class AccountFields(NewPasswordMixin):
     name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), EmailAddress(), Length(max=254)])
 
 
 def _valid_timezone(form, field):
@@ -57,7 +58,7 @@ class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), EmailAddress(), Length(max=254)])
 
 
 class ResetPasswordForm(NewPasswordMixin, FlaskForm):
@@ -74,7 +75,7 @@ assert [r for r, _ in ROLE_CHOICES] == list(ROLES)
 
 
 class InviteForm(FlaskForm):
-    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), EmailAddress(), Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES, default="manager")
 
 
@@ -134,7 +135,9 @@ class OrganizationForm(FlaskForm):
         validators=[DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message="Use a colour such as #1d4ed8.")],
     )
     reply_to = EmailField(
-        "Reply-to address for attendee emails", filters=[_strip], validators=[Optional(), Email(), Length(max=254)]
+        "Reply-to address for attendee emails",
+        filters=[_strip],
+        validators=[Optional(), EmailAddress(), Length(max=254)],
     )
     logo = FileField("Logo (PNG, JPEG or WebP, at most 2 MB)")
 

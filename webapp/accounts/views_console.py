@@ -10,6 +10,7 @@ from webapp.accounts.api_keys import DEFAULT_PER_MINUTE
 from webapp.accounts.forms import ApiKeyForm, ApiKeyPolicyForm, InviteForm, OrganizationForm, RoleForm
 from webapp.accounts.models import ApiKey, MemberInvitation, Membership, Organization
 from webapp.security import org_id, role_required
+from webapp.templating import is_fragment_request, render_page
 
 bp = Blueprint("accounts_console", __name__, url_prefix="/console")
 
@@ -115,16 +116,10 @@ def api_keys_page():
     return response, status, {"Cache-Control": "no-store"}
 
 
-def _fragment_request() -> bool:
-    """An htmx request swapping part of the page (a boosted link or form wants the whole page)."""
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
-
-
 def _policy_page(key: ApiKey, form: ApiKeyPolicyForm, status: int = 200, saved: bool = False):
     """The key's access form: the whole page, or for htmx only the form (swapped in place)."""
-    template = "console/accounts/_api_key_policy.html" if _fragment_request() else "console/accounts/api_key.html"
     context = {"key": key, "form": form, "saved": saved, "default_per_minute": DEFAULT_PER_MINUTE}
-    return render_template(template, **context), status
+    return render_page("console/accounts/api_key.html", "console/accounts/_api_key_policy.html", status, **context)
 
 
 @bp.route("/api-keys/<int:key_id>/access", methods=["GET", "POST"])
@@ -154,7 +149,7 @@ def api_key_access(key_id: int):
         except service.AccountError as exc:
             getattr(form, exc.field or "scopes").errors.append(str(exc))
         else:
-            if _fragment_request():
+            if is_fragment_request():
                 return _policy_page(ApiKey.get_by_id(key.id), form, saved=True)
             flash(f"API key {key.name!r}: access saved.", "success")
             return redirect(url_for("accounts_console.api_keys"), code=303)

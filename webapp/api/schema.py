@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from webapp.email_address import is_valid_email
+
 _MISSING = object()
 
 
@@ -155,8 +157,6 @@ class Str(Field):
 class Email(Str):
     """An address: one @, a dot in the domain, no spaces. Normalized (lower case) on input."""
 
-    _shape = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
     def __init__(self, **kwargs):
         super().__init__(max_length=254, format="email", **kwargs)
 
@@ -164,7 +164,7 @@ class Email(Str):
         value = super().convert(value, path, errors)
         if value is None:
             return None
-        if not self._shape.match(value):
+        if not is_valid_email(value):
             return _fail(errors, path, "Enter an email address such as ana@example.org.")
         return value.lower()
 

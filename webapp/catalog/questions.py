@@ -17,8 +17,6 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date
 from flask_babel import get_translations, ngettext
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -36,6 +34,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from webapp.catalog.models import Question
 from webapp.events.text import localized
+from webapp.i18n import _, _l
 
 
 def _wtforms_messages():  # never called: marks WTForms' own messages for extraction

@@ -8,25 +8,18 @@ from flask_login import current_user
 from webapp.catalog import coupons, forms, service
 from webapp.catalog.models import Coupon, Product, Question
 from webapp.events.models import Event
-from webapp.events.pages import form_page, initial, local, saved
+from webapp.events.pages import event_or_404, form_page, initial, local, saved
 from webapp.events.service import FieldError
 from webapp.money import to_major
 from webapp.orders import capacity, offers
 from webapp.security import org_id, role_required
+from webapp.templating import is_fragment_request, render_page
 
 bp = Blueprint("catalog", __name__, url_prefix="/console/events/<int:event_id>")
 
 
-def _event(event_id: int) -> Event:
-    return Event.get_for_org(org_id(), event_id)
-
-
 def _row(model, event: Event, pk: int):
     return model.get((model.id == pk) & (model.event == event.id) & (model.organization == org_id()))
-
-
-def _is_htmx() -> bool:
-    return bool(request.headers.get("HX-Request"))
 
 
 def _amount_text(amount: int | None, currency: str) -> str:
@@ -49,9 +42,10 @@ def _product_rows_context(event: Event) -> dict:
 @bp.route("/products")
 @role_required("manager")
 def products(event_id: int):
-    event = _event(event_id)
-    template = "console/catalog/_product_rows.html" if _is_htmx() else "console/catalog/products.html"
-    return render_template(template, **_product_rows_context(event))
+    event = event_or_404(event_id)
+    return render_page(
+        "console/catalog/products.html", "console/catalog/_product_rows.html", **_product_rows_context(event)
+    )
 
 
 def _product_data(form: forms.ProductForm) -> dict:
@@ -63,7 +57,7 @@ def _product_data(form: forms.ProductForm) -> dict:
 @bp.route("/products/new", methods=["GET", "POST"])
 @role_required("manager")
 def product_new(event_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     form = forms.ProductForm(currency=event.currency)
 
     def save():
@@ -76,7 +70,7 @@ def product_new(event_id: int):
 @bp.route("/products/<int:product_id>", methods=["GET", "POST"])
 @role_required("manager")
 def product_edit(event_id: int, product_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     product = _row(Product, event, product_id)
     form = forms.ProductForm(
         currency=event.currency,
@@ -109,7 +103,7 @@ def product_edit(event_id: int, product_id: int):
 @bp.route("/products/<int:product_id>/delete", methods=["POST"])
 @role_required("manager")
 def product_delete(event_id: int, product_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     product = _row(Product, event, product_id)
     try:
         service.delete_product(product, actor=current_user)
@@ -123,9 +117,9 @@ def product_delete(event_id: int, product_id: int):
 @bp.route("/products/<int:product_id>/move", methods=["POST"])
 @role_required("manager")
 def product_move(event_id: int, product_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     service.move_product(_row(Product, event, product_id), request.form.get("direction", ""), actor=current_user)
-    if _is_htmx():
+    if is_fragment_request():
         return render_template("console/catalog/_product_rows.html", **_product_rows_context(event))
     return redirect(url_for("catalog.products", event_id=event.id), code=303)
 
@@ -133,7 +127,7 @@ def product_move(event_id: int, product_id: int):
 @bp.route("/products/<int:product_id>/link", methods=["POST"])
 @role_required("manager")
 def product_new_link(event_id: int, product_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     service.new_access_key(_row(Product, event, product_id), actor=current_user)
     flash("New secret link made; the previous one no longer works.", "success")
     return redirect(url_for("catalog.product_edit", event_id=event.id, product_id=product_id), code=303)
@@ -149,7 +143,7 @@ def _products_of(event: Event) -> list[Product]:
 @bp.route("/coupons")
 @role_required("manager")
 def coupon_list(event_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     rows = list(Coupon.select().where(Coupon.event == event.id).order_by(Coupon.code))
     names = {p.id: p.name for p in _products_of(event)}
     return render_template("console/catalog/coupons.html", event=event, coupons=rows, product_names=names)
@@ -164,7 +158,7 @@ def _coupon_data(form: forms.CouponForm) -> dict:
 @bp.route("/coupons/new", methods=["GET", "POST"])
 @role_required("manager")
 def coupon_new(event_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     form = forms.CouponForm(currency=event.currency, products=_products_of(event))
 
     def save():
@@ -177,7 +171,7 @@ def coupon_new(event_id: int):
 @bp.route("/coupons/<int:coupon_id>", methods=["GET", "POST"])
 @role_required("manager")
 def coupon_edit(event_id: int, coupon_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     coupon = _row(Coupon, event, coupon_id)
     value = str(coupon.value) if coupon.kind == "percent" else _amount_text(coupon.value, event.currency)
     form = forms.CouponForm(
@@ -208,7 +202,7 @@ def coupon_edit(event_id: int, coupon_id: int):
 @bp.route("/coupons/<int:coupon_id>/delete", methods=["POST"])
 @role_required("manager")
 def coupon_delete(event_id: int, coupon_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     coupon = _row(Coupon, event, coupon_id)
     try:
         coupons.delete_coupon(coupon, actor=current_user)
@@ -225,10 +219,9 @@ def coupon_delete(event_id: int, coupon_id: int):
 @bp.route("/questions")
 @role_required("manager")
 def question_list(event_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     context = {"event": event, "questions": service.event_questions(event), "kinds": forms.QUESTION_KIND_LABELS}
-    template = "console/catalog/_question_rows.html" if _is_htmx() else "console/catalog/questions.html"
-    return render_template(template, **context)
+    return render_page("console/catalog/questions.html", "console/catalog/_question_rows.html", **context)
 
 
 def _question_data(form: forms.QuestionForm) -> dict:
@@ -255,7 +248,7 @@ def _question_initial(question: Question) -> dict:
 @bp.route("/questions/new", methods=["GET", "POST"])
 @role_required("manager")
 def question_new(event_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     form = forms.QuestionForm()
 
     def save():
@@ -268,7 +261,7 @@ def question_new(event_id: int):
 @bp.route("/questions/<int:question_id>", methods=["GET", "POST"])
 @role_required("manager")
 def question_edit(event_id: int, question_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     question = _row(Question, event, question_id)
     form = forms.QuestionForm(data=initial(_question_initial(question)))
 
@@ -282,7 +275,7 @@ def question_edit(event_id: int, question_id: int):
 @bp.route("/questions/<int:question_id>/delete", methods=["POST"])
 @role_required("manager")
 def question_delete(event_id: int, question_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     question = _row(Question, event, question_id)
     service.delete_question(question, actor=current_user)
     flash(f"Question “{question.label}” deleted.", "success")
@@ -292,9 +285,9 @@ def question_delete(event_id: int, question_id: int):
 @bp.route("/questions/<int:question_id>/move", methods=["POST"])
 @role_required("manager")
 def question_move(event_id: int, question_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     service.move_question(_row(Question, event, question_id), request.form.get("direction", ""), actor=current_user)
-    if _is_htmx():
+    if is_fragment_request():
         context = {"event": event, "questions": service.event_questions(event), "kinds": forms.QUESTION_KIND_LABELS}
         return render_template("console/catalog/_question_rows.html", **context)
     return redirect(url_for("catalog.question_list", event_id=event.id), code=303)

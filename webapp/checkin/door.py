@@ -14,7 +14,7 @@ from webapp.checkin.models import Attendance, CheckinList
 from webapp.checkin.service import Answer, NotAllowed, is_supervisor, redeem
 from webapp.db import db
 from webapp.events.models import Event
-from webapp.orders.i18n import _
+from webapp.i18n import _
 from webapp.orders.models import Order, Registrant
 
 SEARCH_LIMIT = 25

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import BooleanField, DateTimeLocalField, EmailField, SelectField, SelectMultipleField, StringField
@@ -10,6 +9,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.catalog.questions import QuestionsMeta  # WTForms' messages through our catalog
+from webapp.i18n import _l
 
 
 def _strip(value):

@@ -28,7 +28,7 @@ from webapp.checkin.lists import default_list
 from webapp.checkin.models import Attendance, Checkin, CheckinList
 from webapp.db import db, write_transaction, writer_turn
 from webapp.events.models import Event
-from webapp.orders.i18n import _
+from webapp.i18n import _
 from webapp.orders.models import Order, Registrant
 from webapp.orders.ticket_secrets import normalize_scanned
 

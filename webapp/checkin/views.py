@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.catalog.models import Product
@@ -14,7 +13,10 @@ from webapp.checkin.forms import WalkInForm
 from webapp.checkin.models import CheckinList
 from webapp.db import utcnow
 from webapp.events.models import Event
+from webapp.events.pages import event_or_404
+from webapp.i18n import _
 from webapp.security import has_role, org_id, role_required
+from webapp.templating import is_fragment_request
 
 bp = Blueprint("checkin", __name__, url_prefix="/checkin")
 
@@ -24,10 +26,6 @@ def _door_language() -> None:
     """The door pages follow the device's language (its browser's, or the one chosen in the
     session); fixed for the request so the page's lang attribute says it too."""
     g.locale = str(get_locale() or "en")
-
-
-def _event(event_id: int) -> Event:
-    return Event.get_for_org(org_id(), event_id)
 
 
 def _chosen_list(event: Event) -> CheckinList:
@@ -61,7 +59,7 @@ def index():
 @bp.route("/<int:event_id>")
 @role_required("door")
 def scanner(event_id: int):
-    return _scanner_page(_event(event_id))
+    return _scanner_page(event_or_404(event_id))
 
 
 def _walk_in_products(event: Event) -> list[Product]:
@@ -96,11 +94,11 @@ def _scanner_page(event: Event, form: WalkInForm | None = None, status: int = 20
 @bp.route("/<int:event_id>/search")
 @role_required("door")
 def search(event_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     query = request.args.get("q", "")
     checkin_list = _chosen_list(event)
     results = door.search(event, query, checkin_list)
-    if not request.headers.get("HX-Request"):
+    if not is_fragment_request():
         return _scanner_page(event)
     return render_template("checkin/_search_results.html", event=event, results=results, query=query)
 
@@ -108,7 +106,7 @@ def search(event_id: int):
 @bp.route("/<int:event_id>/recent")
 @role_required("door")
 def recent(event_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     checkin_list = _chosen_list(event)
     rows = door.recent_checkins(event, checkin_list)
     return render_template(
@@ -124,7 +122,7 @@ def recent(event_id: int):
 @bp.route("/<int:event_id>/walk-in", methods=["POST"])
 @role_required("door")
 def walk_in(event_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     form = WalkInForm()
     products = {p.id: p for p in _walk_in_products(event)}
     form.product.choices = [(pid, p.name) for pid, p in products.items()]
@@ -148,7 +146,7 @@ def walk_in(event_id: int):
             form.paid.errors.append(str(exc))
         except ValueError as exc:  # OrderError (sold out, ...) from the order rules
             form.product.errors.append(str(exc))
-    if not request.headers.get("HX-Request"):  # without the page's script: the whole page
+    if not is_fragment_request():  # without the page's script: the whole page
         if result is None:
             return _scanner_page(event, form, 422)
         message = door.answer_payload(result.answer)["message"]
@@ -169,7 +167,7 @@ def walk_in(event_id: int):
 @bp.route("/<int:event_id>/registrants/<int:registrant_id>/mark-paid", methods=["POST"])
 @role_required("door")
 def mark_paid(event_id: int, registrant_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     registrant = door.registrant_for_event(event, registrant_id)
     try:
         order = door.mark_paid_at_door(registrant, user=_user())
@@ -185,7 +183,7 @@ def mark_paid(event_id: int, registrant_id: int):
 def badge(event_id: int, registrant_id: int):
     from webapp.tickets import badges
 
-    event = _event(event_id)
+    event = event_or_404(event_id)
     registrant = door.registrant_for_event(event, registrant_id)
     pdf = badges.registrant_badge_pdf(registrant)
     return _pdf(pdf, f"badge-{registrant.id}.pdf")
@@ -196,7 +194,7 @@ def badge(event_id: int, registrant_id: int):
 def ticket(event_id: int, registrant_id: int):
     from webapp.tickets.service import registrant_pdf
 
-    event = _event(event_id)
+    event = event_or_404(event_id)
     registrant = door.registrant_for_event(event, registrant_id)
     if registrant.canceled:
         abort(404)

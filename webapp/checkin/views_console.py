@@ -11,15 +11,13 @@ from webapp.checkin import service
 from webapp.checkin.forms import BadgeSettingsForm, BulkBadgesForm, CheckinListForm, DoorQuestionsForm
 from webapp.checkin.models import CheckinList
 from webapp.events.models import Event
-from webapp.security import org_id, role_required
+from webapp.events.pages import event_or_404
+from webapp.security import role_required
+from webapp.templating import is_fragment_request
 from webapp.tickets.models import BadgeJob
 from webapp.timeutil import to_local, to_utc
 
 bp = Blueprint("checkin_console", __name__, url_prefix="/console/events/<int:event_id>/checkin")
-
-
-def _event(event_id: int) -> Event:
-    return Event.get_for_org(org_id(), event_id)
 
 
 def _products(event: Event) -> list[Product]:
@@ -29,7 +27,7 @@ def _products(event: Event) -> list[Product]:
 @bp.route("/")
 @role_required("manager")
 def lists(event_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     questions = list_rules.door_questions(event)
     door_form = DoorQuestionsForm(question_ids=[q.id for q in questions if q.show_at_checkin])
     door_form.question_ids.choices = [(q.id, q.label) for q in questions]
@@ -96,20 +94,20 @@ def _edit(event: Event, checkin_list: CheckinList | None):
 @bp.route("/lists/new", methods=["GET", "POST"])
 @role_required("manager")
 def new_list(event_id: int):
-    return _edit(_event(event_id), None)
+    return _edit(event_or_404(event_id), None)
 
 
 @bp.route("/lists/<int:list_id>", methods=["GET", "POST"])
 @role_required("manager")
 def edit_list(event_id: int, list_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     return _edit(event, list_rules.get_list(event, list_id))
 
 
 @bp.route("/lists/<int:list_id>/delete", methods=["POST"])
 @role_required("manager")
 def delete_list(event_id: int, list_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     try:
         list_rules.delete_list(list_rules.get_list(event, list_id), actor=current_user)
     except list_rules.ListError as exc:
@@ -122,7 +120,7 @@ def delete_list(event_id: int, list_id: int):
 @bp.route("/door-answers", methods=["POST"])
 @role_required("manager")
 def door_answers(event_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     form = DoorQuestionsForm()
     form.question_ids.choices = [(q.id, q.label) for q in list_rules.door_questions(event)]
     if not form.validate_on_submit():
@@ -163,7 +161,7 @@ def _jobs(event: Event) -> list[BadgeJob]:
 def badges_page(event_id: int):
     from webapp.tickets import badges
 
-    event = _event(event_id)
+    event = event_or_404(event_id)
     badge_settings = badges.settings_for(event)
     form, bulk = _badge_forms(event, badge_settings)
     if form.validate_on_submit():
@@ -194,7 +192,7 @@ def badges_page(event_id: int):
 def badge_sample(event_id: int):
     from webapp.tickets import badges
 
-    return _pdf(badges.sample_pdf(_event(event_id)), "badge-sample.pdf")
+    return _pdf(badges.sample_pdf(event_or_404(event_id)), "badge-sample.pdf")
 
 
 @bp.route("/badges/bulk", methods=["POST"])
@@ -202,7 +200,7 @@ def badge_sample(event_id: int):
 def badges_bulk(event_id: int):
     from webapp.tickets import badges
 
-    event = _event(event_id)
+    event = event_or_404(event_id)
     form = BulkBadgesForm()
     form.product_ids.choices = [(p.id, p.name) for p in _products(event)]
     if not form.validate_on_submit():
@@ -212,11 +210,11 @@ def badges_bulk(event_id: int):
             event, product_ids=form.product_ids.data or [], attended_only=form.attended_only.data, actor=current_user
         )
     except badges.BadgeError as exc:
-        if request.headers.get("HX-Request"):
+        if is_fragment_request():
             return render_template("console/checkin/_badge_error.html", message=str(exc)), 422
         flash(str(exc), "error")
         return redirect(url_for("checkin_console.badges_page", event_id=event.id), code=303)
-    if request.headers.get("HX-Request"):
+    if is_fragment_request():
         return render_template("console/checkin/_badge_job.html", event=event, job=BadgeJob.get_by_id(job.id))
     return redirect(url_for("checkin_console.badges_page", event_id=event.id), code=303)
 
@@ -224,9 +222,9 @@ def badges_bulk(event_id: int):
 @bp.route("/badges/jobs/<int:job_id>")
 @role_required("manager")
 def badge_job(event_id: int, job_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     job = BadgeJob.get((BadgeJob.id == job_id) & (BadgeJob.event == event.id))
-    if not request.headers.get("HX-Request"):
+    if not is_fragment_request():
         return redirect(url_for("checkin_console.badges_page", event_id=event.id))
     return render_template("console/checkin/_badge_job.html", event=event, job=job)
 
@@ -236,7 +234,7 @@ def badge_job(event_id: int, job_id: int):
 def badge_job_download(event_id: int, job_id: int):
     from webapp.tickets import badges
 
-    event = _event(event_id)
+    event = event_or_404(event_id)
     job = BadgeJob.get((BadgeJob.id == job_id) & (BadgeJob.event == event.id))
     path = badges.job_path(job)
     if path is None:

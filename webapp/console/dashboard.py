@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 import peewee as pw
 
 from webapp.catalog.models import Coupon, Product
+from webapp.checkin.models import Attendance, CheckinList
 from webapp.db import is_postgres, utcnow
 from webapp.events.models import Event
+from webapp.orders.capacity import availability
 from webapp.orders.models import Order, OrderItem, Registrant
+from webapp.payments.models import Payment
 from webapp.timeutil import zone
 
 LIVE_BEFORE = dt.timedelta(hours=6)  # the door opens before the start: refresh from then on
@@ -134,10 +137,6 @@ def attendance(event: Event) -> dict[str, int]:
 
 
 def _inside(event: Event) -> int:
-    try:
-        from webapp.checkin.models import Attendance, CheckinList
-    except ImportError:
-        return 0
     return (
         Attendance.select(pw.fn.COUNT(pw.fn.DISTINCT(Attendance.registrant)))
         .join(CheckinList)
@@ -189,8 +188,6 @@ def event_stats(event: Event) -> EventStats:
 
 
 def _products(event: Event) -> list[ProductLine]:
-    from webapp.orders.capacity import availability
-
     now = utcnow()
     products = list(Product.select().where(Product.event == event.id).order_by(Product.position, Product.id))
     lines = {p.id: ProductLine(p) for p in products}
@@ -244,10 +241,6 @@ def _coupons(event: Event) -> list[dict]:
 
 
 def _payments(event: Event) -> list[dict]:
-    try:
-        from webapp.payments.models import Payment
-    except ImportError:
-        return []
     rows = (
         Payment.select(Payment.state, Payment.gateway, pw.fn.COUNT(Payment.id), pw.fn.SUM(Payment.amount))
         .join(Order)

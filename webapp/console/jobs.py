@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from peewee import fn
@@ -29,6 +30,11 @@ log = logging.getLogger("rollcall.console")
 
 MAX_RUNS = 4  # the first run and three resumes: a job that kills its worker every time must stop
 RUN = {"import": "console.run_import_job", "bulk": "console.run_bulk_job", "export": "console.run_export_job"}
+
+
+# Per kind of job, what else must hold for a stalled job to resume: a function of the job giving
+# the reason it cannot, or None. Registered by the package that runs that kind of job.
+RESUME_CHECKS: dict[str, Callable[[ConsoleJob], str | None]] = {}
 
 
 class JobLost(Exception):
@@ -139,12 +145,8 @@ def _why_not_resumable(job: ConsoleJob) -> str | None:
             f"Its worker stopped {job.runs} times before it finished (after {job.processed:,} of "
             f"{job.total:,}), so it is not tried again. What was done is kept; start again what is missing."
         )
-    if job.kind == "import":
-        from webapp.console import imports
-
-        if not imports.has_file(job):
-            return "Its worker stopped and the uploaded file is gone, so it cannot resume. Upload the file again."
-    return None
+    check = RESUME_CHECKS.get(job.kind)
+    return check(job) if check is not None else None
 
 
 def queue(org_id: int, event: Event, kind: str, params: dict, *, user: User | None, total: int = 0) -> ConsoleJob:

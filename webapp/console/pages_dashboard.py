@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import g, redirect, render_template, url_for
 
 from webapp.console import charts, dashboard
-from webapp.console.blueprint import bp, event_or_404
+from webapp.console.blueprint import bp
 from webapp.db import utcnow
+from webapp.events.pages import event_or_404
 from webapp.security import has_role, org_id, role_required
 from webapp.timeutil import to_local
 
@@ -15,15 +16,9 @@ from webapp.timeutil import to_local
 @role_required("door")
 def home():
     if not has_role("manager"):  # door staff work at the scanner
-        return redirect(url_for("checkin.index") if "checkin.index" in _endpoints() else url_for("accounts.index"))
+        return redirect(url_for("checkin.index"))
     summaries = dashboard.org_overview(org_id())
     return render_template("console/home.html", summaries=summaries, currency=g.org.currency)
-
-
-def _endpoints():
-    from flask import current_app
-
-    return current_app.view_functions
 
 
 @bp.route("/events/<int:event_id>/overview")

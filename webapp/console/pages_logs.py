@@ -8,8 +8,10 @@ from peewee import JOIN
 
 from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import Membership, User
-from webapp.console.blueprint import bp, event_or_404, render_page
+from webapp.console.blueprint import bp
+from webapp.events.pages import event_or_404
 from webapp.security import org_id, role_required
+from webapp.templating import render_page
 
 PAGE_SIZE = 50
 

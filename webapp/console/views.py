@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from webapp.console import (  # noqa: F401  (importing a page module attaches its routes)
     pages_dashboard,
-    pages_exports,
-    pages_imports,
     pages_logs,
-    pages_registrant,
-    pages_registrants,
 )
 from webapp.console.blueprint import bp
 

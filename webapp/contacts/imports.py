@@ -9,7 +9,7 @@ import logging
 import uuid
 from pathlib import Path
 
-from webapp import work
+from webapp import csvfile, work
 from webapp.accounts import audit
 from webapp.contacts import rules, service
 from webapp.contacts.models import FUNNEL_STAGES, Contact, ContactImport
@@ -50,24 +50,8 @@ RUN = "contacts.run_import"  # work: {"import_id"}, bulk
 STAGE_NAMES = {**{s: s for s in FUNNEL_STAGES}, **{rules.stage_label(s).lower(): s for s in FUNNEL_STAGES}}
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise ContactError("The file is not text we can read. Save it as CSV (UTF-8) and upload it again.", "file")
-
-
 def _reader(text: str, delimiter: str):
     return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-
-
-def _sniff(text: str) -> str:
-    try:
-        return csv.Sniffer().sniff(text[:8192], delimiters=",;\t").delimiter
-    except csv.Error:
-        return ","
 
 
 def guess_mapping(headers: list[str]) -> dict[str, str]:
@@ -84,41 +68,27 @@ def guess_mapping(headers: list[str]) -> dict[str, str]:
 
 def start_import(org_id: int, data: bytes, filename: str, *, user=None) -> ContactImport:
     """Check and store an uploaded CSV; the operator maps its columns next."""
-    if not data.strip():
-        raise ContactError("The file is empty.", "file")
-    if b"\x00" in data[:65536]:
-        raise ContactError("This is not a CSV file (a spreadsheet?). Save it as CSV (UTF-8) and upload that.", "file")
-    text, encoding = _decode(data)
-    delimiter = _sniff(text)
     try:
-        rows = _reader(text, delimiter)
-        headers = [h.strip() for h in next(rows, [])]
-        total = sum(1 for row in rows if any(cell.strip() for cell in row))
-    except csv.Error as exc:
-        raise ContactError(f"The file is not valid CSV: {exc}.", "file") from None
-    if not any(headers):
-        raise ContactError("The first line must name the columns (for example: email, name, phone).", "file")
-    if len(headers) > MAX_COLUMNS:
-        raise ContactError(f"The file has {len(headers)} columns; at most {MAX_COLUMNS} are supported.", "file")
-    if total == 0:
-        raise ContactError("The file has a header line but no contacts.", "file")
-    if total > MAX_ROWS:
-        raise ContactError(f"The file has {total:,} rows; import at most {MAX_ROWS:,} at a time.", "file")
+        parsed = csvfile.read(
+            data, max_bytes=settings().max_upload_bytes, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS, what="contacts"
+        )
+    except csvfile.CSVFileError as exc:
+        raise ContactError(str(exc), "file") from None
     relative = Path("contact_imports") / str(org_id) / f"{uuid.uuid4().hex}.csv"
     target = settings().instance_dir / relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    headers = [h or f"Column {i + 1}" for i, h in enumerate(headers)]
+    target.write_text(parsed.text, encoding="utf-8")
+    headers = [h or f"Column {i + 1}" for i, h in enumerate(parsed.headers)]
     return ContactImport.create(
         organization=org_id,
         user=user,
         filename=(filename or "contacts.csv")[:255],
         path=str(relative),
-        encoding=encoding,
-        delimiter=delimiter,
+        encoding=parsed.encoding,
+        delimiter=parsed.delimiter,
         headers=headers,
         mapping=guess_mapping(headers),
-        total_rows=total,
+        total_rows=parsed.row_count,
     )
 
 

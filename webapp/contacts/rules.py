@@ -21,6 +21,7 @@ import secrets
 from typing import Any
 
 from webapp.contacts.models import FUNNEL_STAGES
+from webapp.email_address import is_valid_email
 
 STAGE_LABELS = {
     "aware": "Aware",
@@ -48,12 +49,7 @@ def normalize_email(email: str | None) -> str:
     """The form of an address contacts are keyed by: trimmed and lower-cased. "" when the value
     cannot be an address (no "@", spaces inside, too long)."""
     value = (email or "").strip().strip("<>").strip().lower()
-    local, at, domain = value.rpartition("@")
-    if not at or not local or "." not in domain or domain.startswith(".") or len(value) > 254:
-        return ""
-    if any(ch.isspace() for ch in value) or value.count("@") != 1:
-        return ""
-    return value
+    return value if is_valid_email(value) else ""
 
 
 def new_unsubscribe_token() -> str:

@@ -37,9 +37,11 @@ from webapp.contacts.rules import stage_label
 from webapp.contacts.service import ContactError
 from webapp.db import utcnow
 from webapp.events.models import Event
+from webapp.events.pages import event_or_404
 from webapp.orders import contact_sync
 from webapp.orders.models import Order, Registrant
 from webapp.security import org_id, role_required
+from webapp.templating import is_fragment_request, render_page
 
 bp = Blueprint("contacts", __name__, url_prefix="/console/contacts")
 
@@ -49,14 +51,6 @@ TIMELINE_PAGE = 30
 @bp.app_template_filter("stage_label")
 def _stage_label(stage):
     return stage_label(stage)
-
-
-def _fragment_wanted() -> bool:
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
-
-
-def _render(template: str, fragment: str, status: int = 200, **context):
-    return render_template(fragment if _fragment_wanted() else template, **context), status
 
 
 def _contact(contact_id: int) -> Contact:
@@ -86,7 +80,7 @@ def console_list():
     after, before = request.args.get("after", type=int), request.args.get("before", type=int)
     page = queries.page(query, after=after, before=before)
     total, more_than = queries.count(query, page, paging=bool(after or before))
-    return _render(
+    return render_page(
         "console/contacts/list.html",
         "console/contacts/_results.html",
         f=f,
@@ -207,7 +201,7 @@ def edit(contact_id: int):
 
 
 def _labels_fragment(contact: Contact, label_form: AddLabelForm | None = None, status: int = 200):
-    if not _fragment_wanted():
+    if not is_fragment_request():
         return redirect(url_for("contacts.detail", contact_id=contact.id), code=303)
     return render_template(
         "console/contacts/_labels.html", contact=contact, **_labels_context(contact, label_form)
@@ -226,7 +220,7 @@ def add_label(contact_id: int):
             form.name.errors.append(str(exc))
         else:
             return _labels_fragment(Contact.get_by_id(contact.id))
-    if not _fragment_wanted():
+    if not is_fragment_request():
         flash(" ".join(form.name.errors), "error")
     return _labels_fragment(contact, form, 422)
 
@@ -241,7 +235,7 @@ def remove_label(contact_id: int, label_id: int):
 
 
 def _lifecycle_fragment(contact: Contact, status: int = 200, **forms):
-    if not _fragment_wanted():
+    if not is_fragment_request():
         return redirect(url_for("contacts.detail", contact_id=contact.id), code=303)
     html = render_template("console/contacts/_lifecycle.html", contact=contact, **_lifecycle_context(contact, **forms))
     return html, status
@@ -254,7 +248,7 @@ def set_stage(contact_id: int):
     form = StageForm()
     if not form.validate_on_submit():
         return _lifecycle_fragment(contact, 422, stage_form=form)
-    if service.set_stage(contact, form.stage.data, source="person", actor=current_user) and not _fragment_wanted():
+    if service.set_stage(contact, form.stage.data, source="person", actor=current_user) and not is_fragment_request():
         flash(f"Stage set to {stage_label(contact.stage)}.", "success")
     return _lifecycle_fragment(contact)
 
@@ -267,7 +261,7 @@ def set_status(contact_id: int):
     if not form.validate_on_submit():
         return _lifecycle_fragment(contact, 422, status_form=form)
     changed = service.set_status(contact, form.status.data, actor=current_user, reason="set by an operator")
-    if changed and not _fragment_wanted():
+    if changed and not is_fragment_request():
         flash(f"Status set to {contact.status}.", "success")
     return _lifecycle_fragment(contact)
 
@@ -389,7 +383,7 @@ def _event_labels_page(event: Event, form: EventLabelForm | None = None, status:
 @bp.route("/event-labels/<int:event_id>", methods=["GET", "POST"])
 @role_required("manager")
 def event_labels(event_id: int):
-    event = Event.get_for_org(org_id(), event_id)
+    event = event_or_404(event_id)
     form = EventLabelForm()
     if request.method == "POST":
         if form.validate_on_submit():
@@ -407,7 +401,7 @@ def event_labels(event_id: int):
 @bp.route("/event-labels/<int:event_id>/<int:event_label_id>/remove", methods=["POST"])
 @role_required("manager")
 def remove_event_label(event_id: int, event_label_id: int):
-    event = Event.get_for_org(org_id(), event_id)
+    event = event_or_404(event_id)
     event_label = EventLabel.get((EventLabel.id == event_label_id) & (EventLabel.event == event.id))
     labels.remove_event_label(event_label, actor=current_user)
     flash(f"{event.name} no longer adds {event_label.label.name}.", "success")

@@ -1,4 +1,4 @@
-"""What the console's set-up pages share: the form-page pattern and field errors from services."""
+"""What the console's pages share: the organization's event, the form-page pattern and field errors from services."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from collections.abc import Callable
 from flask import flash, redirect, render_template, request
 
 from webapp import timeutil
+from webapp.events.models import Event
 from webapp.events.service import FieldError
+from webapp.security import org_id
+
+
+def event_or_404(event_id: int) -> Event:
+    """The current organization's event (another organization's id answers 404)."""
+    return Event.get_for_org(org_id(), event_id)
 
 
 def apply_field_error(form, exc: FieldError) -> None:

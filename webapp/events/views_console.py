@@ -9,14 +9,11 @@ from webapp.catalog import translations
 from webapp.catalog.translation_form import translation_form
 from webapp.events import forms, service, text
 from webapp.events.models import EVENT_STATUSES, Event
-from webapp.events.pages import apply_field_error, form_page, initial, local, saved
+from webapp.events.pages import apply_field_error, event_or_404, form_page, initial, local, saved
 from webapp.security import org_id, role_required
+from webapp.templating import is_fragment_request, render_page
 
 bp = Blueprint("events", __name__, url_prefix="/console/events")
-
-
-def get_event(event_id: int) -> Event:
-    return Event.get_for_org(org_id(), event_id)
 
 
 @bp.app_template_filter("markdown")
@@ -35,8 +32,8 @@ def console_list():
         status = ""
         query = query.where(Event.status != "archived")
     events = list(query.order_by(Event.starts_at.desc()))
-    template = "console/events/_list_rows.html" if request.headers.get("HX-Request") else "console/events/list.html"
-    return render_template(template, events=events, status=status, statuses=EVENT_STATUSES)
+    context = {"events": events, "status": status, "statuses": EVENT_STATUSES}
+    return render_page("console/events/list.html", "console/events/_list_rows.html", **context)
 
 
 @bp.route("/markdown-preview", methods=["POST"])
@@ -81,7 +78,7 @@ def _details_data(event: Event) -> dict:
 @bp.route("/<int:event_id>", methods=["GET", "POST"])
 @role_required("manager")
 def console_edit(event_id: int):
-    event = get_event(event_id)
+    event = event_or_404(event_id)
     form = forms.EventForm(data=initial(_details_data(event)))
 
     def save():
@@ -99,7 +96,7 @@ def _status_context(event: Event) -> dict:
 @bp.route("/<int:event_id>/registration", methods=["GET", "POST"])
 @role_required("manager")
 def console_registration(event_id: int):
-    event = get_event(event_id)
+    event = event_or_404(event_id)
     tz = event.timezone
     form = forms.RegistrationForm(
         data=initial(
@@ -127,7 +124,7 @@ def console_registration(event_id: int):
 @bp.route("/<int:event_id>/status", methods=["POST"])
 @role_required("manager")
 def console_status(event_id: int):
-    event = get_event(event_id)
+    event = event_or_404(event_id)
     form = forms.StatusForm()
     error = None
     if form.validate_on_submit():
@@ -137,12 +134,12 @@ def console_status(event_id: int):
             error = exc.message
     else:
         error = "Choose what to do with the event."
-    if error and request.headers.get("HX-Request"):
+    if error and is_fragment_request():
         context = {"event": event, "status_error": error, **_status_context(event)}
         return render_template("console/events/_status.html", **context), 422
     flash(error or f"The event is now {event.status}.", "error" if error else "success")
     target = url_for("events.console_edit", event_id=event.id)
-    if request.headers.get("HX-Request"):  # the status shows all over the page: load it again
+    if is_fragment_request():  # the status shows all over the page: load it again
         return "", 200, {"HX-Redirect": target}
     return redirect(target, code=303)
 
@@ -150,7 +147,7 @@ def console_status(event_id: int):
 @bp.route("/<int:event_id>/cover", methods=["POST"])
 @role_required("manager")
 def console_cover(event_id: int):
-    event = get_event(event_id)
+    event = event_or_404(event_id)
     cover_form = forms.CoverForm()
     if cover_form.validate_on_submit():
         try:
@@ -169,7 +166,7 @@ def console_cover(event_id: int):
 @bp.route("/<int:event_id>/cover/delete", methods=["POST"])
 @role_required("manager")
 def console_cover_delete(event_id: int):
-    event = get_event(event_id)  # CSRFProtect has checked the token of every POST
+    event = event_or_404(event_id)  # CSRFProtect has checked the token of every POST
     service.remove_cover(event, current_app.instance_path, actor=current_user)
     flash("Cover image removed.", "success")
     return redirect(url_for("events.console_edit", event_id=event.id), code=303)
@@ -178,7 +175,7 @@ def console_cover_delete(event_id: int):
 @bp.route("/<int:event_id>/languages", methods=["GET", "POST"])
 @role_required("manager")
 def console_languages(event_id: int):
-    event = get_event(event_id)
+    event = event_or_404(event_id)
     languages = event.languages or ["en"]
     form = forms.LanguagesForm(data=initial({"main": languages[0], "languages": languages}))
 
@@ -194,7 +191,7 @@ def console_languages(event_id: int):
 @role_required("manager")
 def console_translation(event_id: int, locale: str):
     """Every operator text of the event (details, products, questions) in one other language."""
-    event = get_event(event_id)
+    event = event_or_404(event_id)
     if locale not in (event.languages or [])[1:]:
         return redirect(url_for("events.console_languages", event_id=event.id))
     products, questions = translations.translatable_rows(event)

@@ -6,18 +6,17 @@ import re
 
 from flask import Blueprint, abort, current_app, g, render_template, request, send_from_directory, url_for
 from flask_login import current_user
-from jinja2 import TemplateNotFound
 
 from webapp.events import calendar, covers, i18n, service
 from webapp.events.models import Event
 from webapp.events.text import localized, plain_text, render_markdown
 from webapp.orders import seo
 from webapp.orders.offers import public_offers
+from webapp.payments.checkout_page import CheckoutPage
 from webapp.runtime import settings
 
 bp = Blueprint("events_public", __name__)
 
-REGISTER_PARTIAL = "public/orders/_register.html"  # the checkout form, when that part is installed
 COVER_NAME = re.compile(r"^[A-Za-z0-9_-]{10,64}\.(jpg|png|webp)$")
 
 
@@ -33,14 +32,6 @@ def visible_event(org_slug: str, event_slug: str) -> Event:
     if event is None or not service.is_visible(event, _member_org_ids()):
         abort(404)
     return event
-
-
-def _has_template(name: str) -> bool:
-    try:
-        current_app.jinja_env.get_template(name)
-    except TemplateNotFound:
-        return False
-    return True
 
 
 def absolute(path: str) -> str:
@@ -89,7 +80,8 @@ def landing(org_slug: str, event_slug: str):
         "offers": offers,
         "access_key": access_key,
         "registration_state": state,
-        "show_register_form": state == "open" and _has_template(REGISTER_PARTIAL),
+        "show_register_form": state == "open",
+        "checkout": CheckoutPage.from_request(event) if state == "open" else None,
         "is_preview": event.status == "draft",
         "canonical_url": url,
         "image_url": image_url,

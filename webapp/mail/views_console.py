@@ -7,16 +7,14 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 
 from webapp.events.models import Event
+from webapp.events.pages import event_or_404
 from webapp.mail import automations, content, defaults, domains, sandbox
 from webapp.mail.forms import AutomationForm, DomainForm, EventMailSettingsForm, TemplateForm
 from webapp.mail.models import Automation, SendingDomain
 from webapp.security import org_id, role_required
+from webapp.templating import is_fragment_request
 
 bp = Blueprint("mail", __name__, url_prefix="/console")
-
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 # --- Sending domains ------------------------------------------------------------------------------
@@ -43,7 +41,7 @@ def console_domains():
 @role_required("admin")
 def domain_verify(domain_id: int):
     row = domains.verify(SendingDomain.get_for_org(org_id(), domain_id), actor=current_user)
-    if _is_htmx():
+    if is_fragment_request():
         return render_template("console/mail/_domain.html", row=row, records=domains.records)
     if row.verified:
         flash(f"{row.domain} is verified: emails from it are DKIM-signed.", "success")
@@ -64,10 +62,6 @@ def domain_delete(domain_id: int):
 # --- An event's emails ------------------------------------------------------------------------------
 
 
-def _event(event_id: int) -> Event:
-    return Event.get_for_org(org_id(), event_id)
-
-
 def _slot_name(event: Event, slot: str) -> str:
     """A readable name for the slot; 404 for a slot this event does not have."""
     if slot in defaults.SLOTS:
@@ -83,7 +77,7 @@ def _slot_name(event: Event, slot: str) -> str:
 @bp.route("/events/<int:event_id>/emails", methods=["GET", "POST"])
 @role_required("manager")
 def console_event_emails(event_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     current = content.mail_settings(event)
     form = EventMailSettingsForm(obj=current)
     if form.validate_on_submit():
@@ -121,7 +115,7 @@ def console_event_emails(event_id: int):
 @bp.route("/events/<int:event_id>/emails/<slot>/<lang>", methods=["GET", "POST"])
 @role_required("manager")
 def console_template(event_id: int, slot: str, lang: str):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     label = _slot_name(event, slot)
     if lang not in content.LANGUAGES:
         abort(404)
@@ -172,7 +166,7 @@ def _parts(form: TemplateForm) -> dict[str, str]:
 @role_required("manager")
 def template_preview(event_id: int, slot: str, lang: str):
     """The live preview (htmx): the email rendered with sample values, or what is broken."""
-    event = _event(event_id)
+    event = event_or_404(event_id)
     _slot_name(event, slot)
     if lang not in content.LANGUAGES:
         abort(404)
@@ -183,7 +177,7 @@ def template_preview(event_id: int, slot: str, lang: str):
 @bp.route("/events/<int:event_id>/emails/<slot>/<lang>/reset", methods=["POST"])
 @role_required("manager")
 def template_reset(event_id: int, slot: str, lang: str):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     _slot_name(event, slot)
     content.reset_template(event, slot, lang, actor=current_user)
     flash("Back to the built-in template.", "success")
@@ -196,7 +190,7 @@ def template_reset(event_id: int, slot: str, lang: str):
 @bp.route("/events/<int:event_id>/automations", methods=["GET", "POST"])
 @role_required("manager")
 def console_automations(event_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     form = AutomationForm()
     if form.validate_on_submit():
         try:
@@ -227,7 +221,7 @@ def console_automations(event_id: int):
 @bp.route("/events/<int:event_id>/automations/<int:automation_id>", methods=["GET", "POST"])
 @role_required("manager")
 def automation_edit(event_id: int, automation_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     automation = Automation.get((Automation.id == automation_id) & (Automation.event == event))
     form = AutomationForm(obj=automation)
     if request.method == "GET":
@@ -255,7 +249,7 @@ def automation_edit(event_id: int, automation_id: int):
 @bp.route("/events/<int:event_id>/automations/<int:automation_id>/delete", methods=["POST"])
 @role_required("manager")
 def automation_delete(event_id: int, automation_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     automation = Automation.get((Automation.id == automation_id) & (Automation.event == event))
     automations.delete_automation(automation, actor=current_user)
     flash(f"Automation “{automation.name}” deleted.", "success")

@@ -14,16 +14,15 @@ from dataclasses import dataclass, field
 from webapp import signals
 from webapp.catalog.models import Coupon, Product
 from webapp.db import Prepared, Slot, locked, utcnow, write_transaction, writer_turn
+from webapp.email_address import is_valid_email
 from webapp.events.models import Event
+from webapp.i18n import _, ngettext
 from webapp.orders import answers as answer_rules
 from webapp.orders import capacity, inserts, per_email, pricing
 from webapp.orders.codes import new_link_secret, new_order_code
-from webapp.orders.i18n import _, ngettext
 from webapp.orders.models import Invitation, Order, WaitingListEntry
 from webapp.orders.ticket_secrets import new_ticket_secret
 from webapp.runtime import settings
-
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class CheckoutError(Exception):
@@ -221,7 +220,7 @@ def read_form(
         errors["buyer_name"] = _("Enter your name.")
     elif len(buyer_name) > 200:
         errors["buyer_name"] = _("Keep the name under 200 characters.")
-    if not EMAIL.match(buyer_email) or len(buyer_email) > 254:
+    if not is_valid_email(buyer_email):
         errors["buyer_email"] = _("Enter an email address such as ana@example.org.")
 
     per_order, per_attendee = answer_rules.questions_for(event)
@@ -234,7 +233,7 @@ def read_form(
         email = (form.get(prefix + "email") or "").strip().lower()
         if not name:
             errors[prefix + "name"] = _("Enter this attendee's name.")
-        if email and not EMAIL.match(email):
+        if email and not is_valid_email(email):
             errors[prefix + "email"] = _("Enter an email address such as ana@example.org.")
         values, answer_errors = answer_rules.read_answers(per_attendee, form, prefix, locale)
         errors.update(answer_errors)

@@ -6,17 +6,18 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from webapp import signals
+from webapp import csvfile, signals
 from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.catalog.models import Product
 from webapp.db import db, utcnow
+from webapp.email_address import is_valid_email
 from webapp.events.models import Event
-from webapp.orders.checkout import EMAIL
 from webapp.orders.codes import new_invitation_code
 from webapp.orders.models import Invitation
 
 MAX_ROWS = 5000
+MAX_BYTES = 2 * 1024 * 1024
 
 
 class InvitationError(ValueError):
@@ -51,7 +52,7 @@ def create(
 ) -> Invitation:  # fmt: skip
     """A personal invitation (with an email: sent at once when `send`) or a shared code."""
     email = (email or "").strip().lower()
-    if email and not EMAIL.match(email):
+    if email and not is_valid_email(email):
         raise InvitationError("Enter an email address such as ana@example.org.")
     if not email and max_uses < 1:
         raise InvitationError("A shared code needs at least one use.")
@@ -94,12 +95,10 @@ def import_csv(event: Event, data: bytes, *, product_ids: list[int] | None = Non
     personal invitation and is sent; each bad row is reported with its line number."""
     result = ImportResult()
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvitationError("The file is not UTF-8 text. Export it from your spreadsheet as CSV UTF-8.") from None
-    rows = list(csv.reader(io.StringIO(text)))
-    if len(rows) > MAX_ROWS:
-        raise InvitationError(f"At most {MAX_ROWS} rows per file.")
+        parsed = csvfile.read(data, max_bytes=MAX_BYTES, max_rows=MAX_ROWS, header=False)
+    except csvfile.CSVFileError as exc:
+        raise InvitationError(str(exc)) from None
+    rows = list(csv.reader(io.StringIO(parsed.text, newline=""), delimiter=parsed.delimiter))
     email_col, name_col, start = 0, 1, 0
     if rows and any("email" in (c or "").strip().lower() for c in rows[0]):
         header = [(c or "").strip().lower() for c in rows[0]]
@@ -119,7 +118,7 @@ def import_csv(event: Event, data: bytes, *, product_ids: list[int] | None = Non
                 continue
             email = row[email_col].strip().lower() if len(row) > email_col else ""
             name = row[name_col].strip() if 0 <= name_col < len(row) else ""
-            if not EMAIL.match(email):
+            if not is_valid_email(email):
                 result.errors.append((line, f"{email or '(empty)'} is not an email address"))
                 continue
             if email in seen:

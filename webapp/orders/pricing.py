@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from webapp.catalog.models import Coupon, Product
 from webapp.db import utcnow
 from webapp.events.models import Event
-from webapp.orders.i18n import _
+from webapp.i18n import _
 
 
 class CouponError(ValueError):

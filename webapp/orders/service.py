@@ -15,10 +15,11 @@ from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.catalog.models import Coupon, Product
 from webapp.db import locked, utcnow, write_transaction
+from webapp.email_address import is_valid_email
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.orders import additions, capacity, per_email, waitlist
-from webapp.orders.checkout import EMAIL, _unique_code, per_email_message
-from webapp.orders.i18n import _
+from webapp.orders.checkout import _unique_code, per_email_message
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant
 from webapp.runtime import settings
 
@@ -276,7 +277,7 @@ def update_registrant(
     name, email = (name or "").strip(), (email or "").strip().lower()
     if not name or len(name) > 200:
         raise OrderError("Enter a name (up to 200 characters).", "name")
-    if not EMAIL.match(email):
+    if not is_valid_email(email):
         raise OrderError("Enter an email address such as ana@example.org.", "email")
     with write_transaction():
         registrant = locked(Registrant.select().where(Registrant.id == registrant.id)).get()

@@ -6,30 +6,22 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from webapp.catalog.models import Product
-from webapp.events.models import Event
+from webapp.events.pages import event_or_404
 from webapp.orders import invitations, service, waitlist
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant, WaitingListEntry
 from webapp.orders.service import OrderError
 from webapp.security import org_id, role_required
+from webapp.templating import is_fragment_request, render_page
 
 bp = Blueprint("orders_console", __name__, url_prefix="/console")
 
 PAGE_SIZE = 50
 
 
-def _event(event_id: int) -> Event:
-    return Event.get_for_org(org_id(), event_id)
-
-
-def _page(template: str, fragment: str, **context):
-    """The full page, or only its list for an htmx request (search as you type)."""
-    return render_template(fragment if request.headers.get("HX-Request") else template, **context)
-
-
 @bp.route("/events/<int:event_id>/orders")
 @role_required("manager")
 def orders(event_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     query = Order.select().where((Order.organization == org_id()) & (Order.event == event.id))
     status = request.args.get("status", "")
     if status == "flagged":
@@ -45,7 +37,7 @@ def orders(event_id: int):
     page = max(request.args.get("page", 1, type=int), 1)
     total = query.count()
     rows = list(query.order_by(Order.created_at.desc(), Order.id.desc()).paginate(page, PAGE_SIZE))
-    return _page(
+    return render_page(
         "console/orders/orders.html", "console/orders/_order_rows.html",
         event=event, orders=rows, status=status, q=search, page=page, pages=max((total - 1) // PAGE_SIZE + 1, 1),
         total=total,
@@ -125,7 +117,7 @@ def order_action(order_id: int, action: str):
 @bp.route("/events/<int:event_id>/approvals")
 @role_required("manager")
 def approvals(event_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     waiting = list(
         Order.select()
         .where((Order.event == event.id) & (Order.approval == "pending") & (Order.status == "pending"))
@@ -139,7 +131,7 @@ def approvals(event_id: int):
 @bp.route("/events/<int:event_id>/invitations", methods=["GET", "POST"])
 @role_required("manager")
 def invitation_list(event_id: int):
-    event = _event(event_id)
+    event = event_or_404(event_id)
     errors, result = {}, None
     if request.method == "POST":
         product_ids = request.form.getlist("product_ids", type=int)
@@ -189,8 +181,8 @@ def invitation_action(invitation_id: int, action: str):
 @bp.route("/events/<int:event_id>/waiting-list")
 @role_required("manager")
 def waiting_list(event_id: int):
-    event = _event(event_id)
-    return _page(
+    event = event_or_404(event_id)
+    return render_page(
         "console/orders/waiting_list.html", "console/orders/_waiting_rows.html",
         event=event, entries=list(waitlist.waiting(event)),
     )  # fmt: skip
@@ -207,7 +199,7 @@ def waiting_list_action(entry_id: int, action: str):
         waitlist.remove(entry, actor=actor)
     else:
         abort(404)
-    if request.headers.get("HX-Request"):
+    if is_fragment_request():
         return render_template(
             "console/orders/_waiting_rows.html", event=entry.event, entries=list(waitlist.waiting(entry.event))
         )

@@ -1,163 +1,29 @@
-"""Public checkout, waiting list and the attendee's order page (secret link), and what they show:
-gathered from the request and the services, so templates only present."""
+"""Public checkout, waiting list and the attendee's order page (secret link). What they show is
+gathered in webapp/payments/checkout_page.py (it offers the payment methods)."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 
-from webapp.catalog.models import Product
 from webapp.db import utcnow
 from webapp.events.i18n import apply_event_locale
 from webapp.events.models import Event
 from webapp.events.service import find_public_event
 from webapp.extensions import LANGUAGES
+from webapp.i18n import _
 from webapp.orders import answers as answer_rules
-from webapp.orders import capacity, checkout, pricing, service, waitlist
-from webapp.orders.codes import new_checkout_token
-from webapp.orders.models import Order, OrderItem, Registrant, WaitingListEntry
-from webapp.payments.service import PaymentError, available_gateways, start_payment
+from webapp.orders import checkout, service, waitlist
+from webapp.orders.models import Order, Registrant, WaitingListEntry
+from webapp.payments.checkout_page import CheckoutPage, access_from, gateways_for, order_view
+from webapp.payments.gateway_settings import bank_details
+from webapp.payments.service import PaymentError, start_payment
+from webapp.templating import render_page
 
 bp = Blueprint("orders", __name__)
 log = logging.getLogger("rollcall.orders")
-
-
-def gateways_for(event: Event) -> list[tuple[str, str]]:
-    return list(available_gateways(event.organization, event.currency))  # Midtrans takes IDR only
-
-
-def access_from(event: Event, source) -> checkout.Access:
-    """What the link or the posted form unlocks: hidden products, an invitation, an offer."""
-    return checkout.find_access(
-        event,
-        product_keys=source.getlist("product"),
-        invite_code=source.get("invite", ""),
-        offer_token=source.get("offer", ""),
-    )
-
-
-@dataclass
-class ProductChoice:
-    product: Product
-    left: int | None
-    on_sale: bool
-    max_choice: int
-
-    @property
-    def sold_out(self) -> bool:
-        return self.left == 0
-
-
-@dataclass
-class CheckoutPage:
-    event: Event
-    access: checkout.Access
-    choices: list[ProductChoice]
-    quantities: dict[Product, int]
-    values: dict
-    quote: pricing.Quote
-    gateways: list[tuple[str, str]]
-    order_questions: list
-    attendee_questions: list
-    attendees: list[Product]
-    order_form: object
-    attendee_forms: list
-    token: str
-    closed: str | None
-    invite_code: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def show_errors(self) -> None:
-        """Run the question forms' validation so each field shows its own message."""
-        for form in [self.order_form, *self.attendee_forms]:
-            form.validate()
-
-    @property
-    def gateway_names(self) -> list[str]:
-        return [name for name, _ in self.gateways]
-
-    @property
-    def needs_invitation(self) -> bool:
-        return bool(self.event.invite_only and not self.access.offer and self.closed)
-
-    def value(self, name: str, default: str = "") -> str:
-        return self.values.get(name, default)
-
-    def values_of(self, name: str) -> list[str]:
-        getter = getattr(self.values, "getlist", None)
-        return getter(name) if getter else []
-
-    @classmethod
-    def from_request(cls, event: Event) -> CheckoutPage:
-        """Built from the query string (first view) or the posted form (live update, errors)."""
-        source = request.form if request.method == "POST" else request.args
-        access = access_from(event, source)
-        now = utcnow()
-        closed = checkout.registration_closed_reason(event, now) or checkout.invitation_problem(event, access)
-        offer_id = access.offer.id if access.offer else None
-        seats = capacity.seats(event, exclude_offer_id=offer_id)
-        left = seats.left()
-        products = checkout.visible_products(event, access, seats.products) if not closed else []
-        choices = []
-        for product in products:
-            limits = (
-                left.get(product.id),
-                product.max_per_order,
-                event.max_tickets_per_order,
-                event.max_registrations_per_email if product.admits_entry else None,
-            )
-            cap = [n for n in limits if n is not None]
-            choices.append(
-                ProductChoice(product, left.get(product.id), checkout.product_on_sale(product, now), min(cap))
-            )
-        quantities, _ = checkout.read_quantities(source, products)
-        if request.method == "GET" and len(choices) == 1 and choices[0].on_sale and not choices[0].sold_out:
-            quantities[products[0]] = max(1, products[0].min_per_order)
-        quote = pricing.quote(event, quantities, source.get("coupon", ""))
-        order_questions, attendee_questions = answer_rules.questions_for(event)
-        locale = str(get_locale() or "en")
-        formdata = request.form if request.method == "POST" else None
-        attendees = checkout.admitted_units(quantities)
-        return cls(
-            event=event,
-            access=access,
-            choices=choices,
-            quantities=quantities,
-            values=source,
-            quote=quote,
-            gateways=gateways_for(event) if quote.total > 0 and not event.requires_approval else [],  # shown then only
-            order_questions=order_questions,
-            attendee_questions=attendee_questions,
-            attendees=attendees,
-            order_form=answer_rules.bind(order_questions, formdata, locale=locale),
-            attendee_forms=[
-                answer_rules.bind(attendee_questions, formdata, prefix=f"a{i}-", locale=locale)
-                for i in range(len(attendees))
-            ],
-            token=source.get("checkout_token") or new_checkout_token(),
-            closed=closed,
-            invite_code=source.get("invite", ""),
-        )
-
-
-def order_view(order: Order) -> dict:
-    event = order.event
-    items = list(OrderItem.select(OrderItem, Product).join(Product).where(OrderItem.order == order.id))
-    registrants = list(order.registrants.order_by(order.registrants.model.id))
-    return {
-        "order": order,
-        "event": event,
-        "items": items,
-        "registrants": registrants,
-        "holds": service.holds_seats(order),
-        "gateways": gateways_for(event) if order.status == "pending" else [],
-        "may_cancel": service.attendee_may_cancel(order),
-        "may_edit": order.status in ("pending", "paid"),
-    }
 
 
 def _event(org_slug: str, event_slug: str) -> Event:
@@ -168,15 +34,10 @@ def _event(org_slug: str, event_slug: str) -> Event:
     return event
 
 
-@bp.app_template_global("orders_checkout")
-def orders_checkout(event: Event) -> CheckoutPage:
-    """What the registration partial shows, for the landing page that includes it."""
-    return CheckoutPage.from_request(event)
-
-
 def _render_checkout(event: Event, page: CheckoutPage, status: int = 200):
-    template = "public/orders/_register.html" if request.headers.get("HX-Request") else "public/orders/register.html"
-    return render_template(template, event=event, checkout=page), status
+    return render_page(
+        "public/orders/register.html", "public/orders/_register.html", status, event=event, checkout=page
+    )
 
 
 @bp.route("/e/<org_slug>/<event_slug>/register", methods=["GET", "POST"])
@@ -273,8 +134,10 @@ def _order(secret: str) -> Order:
 @bp.route("/o/<secret>")
 def order_page(secret: str):
     order = _order(secret)
-    template = "public/orders/_order_status.html" if request.headers.get("HX-Request") else "public/orders/order.html"
-    return render_template(template, **order_view(order))
+    bank_transfer = order.status == "pending" and order.gateway == "bank" and order.total > 0
+    bank = bank_details(order.organization_id) if bank_transfer else None
+    context = {**order_view(order), "bank_transfer": bank_transfer, "bank": bank}
+    return render_page("public/orders/order.html", "public/orders/_order_status.html", **context)
 
 
 @bp.route("/o/<secret>/pay", methods=["POST"])

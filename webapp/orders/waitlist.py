@@ -16,10 +16,11 @@ from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.catalog.models import Product
 from webapp.db import db, utcnow, write_transaction
+from webapp.email_address import is_valid_email
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.orders import capacity
 from webapp.orders.codes import new_link_secret
-from webapp.orders.i18n import _
 from webapp.orders.models import WaitingListEntry
 
 OFFER_HOURS = 24  # how long an offered seat is held for the person it was offered to
@@ -35,9 +36,8 @@ def join(event: Event, product: Product, *, name: str, email: str, locale: str =
     errors = {}
     if not name:
         errors["name"] = _("Enter your name.")
-    from webapp.orders.checkout import EMAIL
 
-    if not EMAIL.match(email):
+    if not is_valid_email(email):
         errors["email"] = _("Enter an email address such as ana@example.org.")
     if errors:
         raise WaitlistError(errors)

@@ -6,22 +6,19 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.events.models import Event
+from webapp.events.pages import event_or_404
 from webapp.orders.models import Order
 from webapp.payments import gateway_settings, gateways, service
 from webapp.payments.forms import BankForm, gateway_form
 from webapp.payments.models import PAYMENT_STATES, Payment, PaymentNotification
 from webapp.security import org_id, role_required
+from webapp.templating import is_fragment_request, render_page
 
 bp = Blueprint("payments", __name__, url_prefix="/console/payments")
 
 PAGE_SIZE = 50
 GATEWAY_CARD = "console/payments/_gateway_card.html"
 BANK_CARD = "console/payments/_bank_card.html"
-
-
-def _htmx() -> bool:
-    return bool(request.headers.get("HX-Request"))
 
 
 # --- Settings -----------------------------------------------------------------------------------
@@ -72,7 +69,7 @@ def console_settings():
 def _settings_answer(template: str, card: dict, status: int, message: str, **page):
     """htmx swaps the card alone; without htmx: the page again with the errors (422), or back to
     it with a message (303)."""
-    if _htmx():
+    if is_fragment_request():
         return render_template(template, **card), status
     if status == 422:
         return _settings_page(422, error=message, **page)
@@ -163,8 +160,7 @@ def console_notifications():
         "outcome": outcome,
         "gateway_names": [g.name for g in gateways.registry().values() if g.receives_notifications],
     }
-    template = "console/payments/_notification_rows.html" if _htmx() else "console/payments/notifications.html"
-    return render_template(template, **context)
+    return render_page("console/payments/notifications.html", "console/payments/_notification_rows.html", **context)
 
 
 # --- Payments of an event and of an order -------------------------------------------------------
@@ -173,7 +169,7 @@ def console_notifications():
 @bp.get("/events/<int:event_id>")
 @role_required("manager")
 def console_event_payments(event_id: int):
-    event = Event.get_for_org(org_id(), event_id)
+    event = event_or_404(event_id)
     query = (
         Payment.select(Payment, Order).join(Order).where((Payment.organization == org_id()) & (Order.event == event))
     )
@@ -191,8 +187,12 @@ def console_event_payments(event_id: int):
         "has_next": len(rows) > PAGE_SIZE,
         "state": state,
     }
-    template = "console/payments/_event_payment_rows.html" if _htmx() else "console/payments/event_payments.html"
-    return render_template(template, states=PAYMENT_STATES, **context)
+    return render_page(
+        "console/payments/event_payments.html",
+        "console/payments/_event_payment_rows.html",
+        states=PAYMENT_STATES,
+        **context,
+    )
 
 
 @bp.get("/orders/<int:order_id>")
@@ -229,7 +229,7 @@ def refresh(payment_id: int):
 
 
 def _after_action(order: Order, message: str, category: str):
-    if _htmx():
+    if is_fragment_request():
         html = render_template(
             "console/payments/_order_payments.html",
             order=order,

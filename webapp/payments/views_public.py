@@ -52,7 +52,7 @@ def return_from_gateway(secret: str):
     if order is None:
         abort(404)
     service.check_on_return(order)
-    return redirect(_order_url(order) or "/", 303)
+    return redirect(_order_url(order), 303)
 
 
 @bp.post("/pay/<secret>/test")
@@ -66,15 +66,7 @@ def simulate(secret: str):
     if payment.is_open:
         body, headers = test_gateway.notification(payment, result)
         service.handle_notification("test", payment.organization_id, body, headers, request.remote_addr or "")
-    return redirect(
-        _order_url(payment.order) or url_for("payments_public.pay_page", secret=secret, gateway_name="test"), 303
-    )
-
-
-@bp.app_template_global()
-def payment_bank_details(order):
-    """The bank account an order's attendee transfers to (for the order page's partial)."""
-    return bank_details(order.organization_id)
+    return redirect(_order_url(payment.order), 303)
 
 
 def _test_gateway_on(org_id: int) -> bool:
@@ -83,9 +75,5 @@ def _test_gateway_on(org_id: int) -> bool:
     return gateway_settings.is_enabled(org_id, test_gateway)
 
 
-def _order_url(order) -> str | None:
-    from flask import current_app
-
-    if service.ORDER_PAGE_ENDPOINT in current_app.view_functions:
-        return url_for(service.ORDER_PAGE_ENDPOINT, secret=order.secret)
-    return None
+def _order_url(order) -> str:
+    return url_for(service.ORDER_PAGE_ENDPOINT, secret=order.secret)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.events.models import Event
+from webapp.events.pages import event_or_404
 from webapp.orders.models import Order, Registrant
 from webapp.security import org_id, role_required
 from webapp.tickets import service
@@ -81,7 +81,7 @@ def console_registrant_pdf(registrant_id: int):
 @bp.route("/console/events/<int:event_id>/tickets", methods=["GET", "POST"])
 @role_required("manager")
 def console_settings(event_id: int):
-    event = Event.get_for_org(org_id(), event_id)
+    event = event_or_404(event_id)
     current = service.settings_for(event)
     form = TicketSettingsForm(obj=current)
     if form.validate_on_submit():
@@ -101,5 +101,5 @@ def console_settings(event_id: int):
 @bp.route("/console/events/<int:event_id>/tickets/preview.pdf")
 @role_required("manager")
 def console_preview(event_id: int):
-    event = Event.get_for_org(org_id(), event_id)
+    event = event_or_404(event_id)
     return _pdf_response(service.preview_pdf(event), f"ticket-preview-{event.slug}.pdf", download=False)

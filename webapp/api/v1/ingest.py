@@ -14,6 +14,7 @@ from webapp.contacts import ingest
 from webapp.contacts.ingest_models import EVENT_TYPES, INCOMING_STATES, IncomingEvent
 from webapp.contacts.models import Activity, Contact
 from webapp.db import utcnow
+from webapp.email_address import is_valid_email
 
 MAX_BULK = 1000
 PROPERTIES_BYTES = 4096
@@ -137,7 +138,6 @@ CanonicalEvent = Obj(
 
 _FIELD_NAMES = frozenset(ClientEvent.fields)
 _TYPES = frozenset(EVENT_TYPES)
-_EMAIL_SHAPE = Email._shape
 _parse_time = functools.lru_cache(maxsize=256)(parse_datetime)  # a batch often repeats its times
 
 
@@ -155,7 +155,7 @@ def _plain_event(value: dict) -> dict | None:
         if type(email) is not str or len(email) > 254 or "\x00" in email:
             return None
         email = email.strip()
-        if not _EMAIL_SHAPE.match(email):
+        if not is_valid_email(email):
             return None
         event["email"] = email.lower()
     if "user_id" in value:

@@ -256,7 +256,7 @@ def resend_ticket(registrant_id):
 def import_registrants(event_id, body):
     """The console's import: rows are checked and added in the background; follow the job at
     /imports/{job_id}. Bad rows are counted and described, never silently dropped."""
-    from webapp.console import imports
+    from webapp.registrants import imports
 
     event = get_event(event_id)
     product = _product(event, body["product_id"])

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 
-from webapp.console import bulk, listing
-from webapp.console.blueprint import bp, event_or_404, render_page
 from webapp.console.models import ConsoleJob
+from webapp.events.pages import event_or_404
+from webapp.registrants import bulk, listing
 from webapp.security import org_id, role_required
+from webapp.templating import is_fragment_request, render_page
+
+bp = Blueprint("registrants", __name__, url_prefix="/console")
 
 
 def _list_context(event, filters, *, after=None, before=None, known_total=None, **extra) -> dict:
@@ -63,13 +66,13 @@ def registrants_bulk(event_id: int):
 
 def _after_bulk(event, filters, *, status=200, **extra):
     context = _list_context(event, filters, bulk_action=extra.pop("action", ""), **extra)
-    if not request.headers.get("HX-Request"):
+    if not is_fragment_request():
         result = extra.get("result")
         if extra.get("error"):
             flash(extra["error"], "error")
         elif result is not None:
             flash(f"{result.done} done, {result.skipped} unchanged, {result.failed} refused.", "success")
-        return redirect(url_for("console.registrants", event_id=event.id, **filters.to_args()), code=303)
+        return redirect(url_for("registrants.registrants", event_id=event.id, **filters.to_args()), code=303)
     return render_page("console/registrants/index.html", "console/registrants/_results.html", status, **context)
 
 

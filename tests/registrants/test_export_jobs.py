@@ -15,9 +15,10 @@ from tests.console.test_stalled_jobs import WorkerDied, age, die_on_call
 from tests.factories.accounts import make_org
 from tests.factories.events import make_event
 from tests.factories.orders import make_registrant
-from webapp.console import export_jobs, jobs
+from webapp.console import jobs
 from webapp.console.models import ConsoleJob
 from webapp.db import utcnow
+from webapp.registrants import export_jobs
 
 EVIL = '=HYPERLINK("http://evil.example","click")'
 

@@ -90,6 +90,13 @@ def test_htmx_request_gets_the_results_fragment_only(desk):
     assert "<html" in full.text and 'id="registrant-filters"' in full.text
 
 
+def test_the_full_page_also_says_it_varies_on_hx_request(desk):
+    """A cache must not hand the fragment to a browser that asked for the page, nor the reverse."""
+    full = desk.client.get(url(desk))
+    assert "<html" in full.text
+    assert "HX-Request" in full.headers.get("Vary", "")
+
+
 def test_a_mangled_cursor_shows_the_first_page(desk):
     make_registrant(desk.event, buyer_name="Ana Lopez")
     response = desk.client.get(url(desk, after="not-a-cursor!!"))

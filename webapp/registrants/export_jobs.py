@@ -19,10 +19,11 @@ from pathlib import Path
 from peewee import JOIN
 
 from webapp.accounts.models import User
-from webapp.console import exports, jobs
+from webapp.console import jobs
 from webapp.console.models import ConsoleJob
 from webapp.db import utcnow
 from webapp.events.models import Event
+from webapp.registrants import exports
 from webapp.runtime import settings
 
 log = logging.getLogger("rollcall.console")

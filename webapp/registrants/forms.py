@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length
 
-from webapp.console.imports import DUPLICATE_POLICIES
-
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _email(form, field):
-    if field.data and not EMAIL.match(field.data.strip()):
-        raise ValidationError("Enter an email address such as ana@example.org.")
+from webapp.email_address import EmailAddress
+from webapp.registrants.imports import DUPLICATE_POLICIES
 
 
 class UploadForm(FlaskForm):
@@ -42,7 +34,7 @@ class PersonForm(FlaskForm):
     """Name and email of one participant; question fields are added per event."""
 
     name = StringField("Name", validators=[DataRequired("Enter the participant's name."), Length(max=200)])
-    email = StringField("Email", validators=[DataRequired("Enter an email address."), Length(max=254), _email])
+    email = StringField("Email", validators=[DataRequired("Enter an email address."), Length(max=254), EmailAddress()])
 
 
 class AddParticipantForm(PersonForm):

@@ -1,16 +1,18 @@
 """Exports of an event's registrants, orders and check-ins: small ones straight from the request
 (CSV streamed, XLSX in one go), large ones as a job with a progress bar and a file to download
-(webapp.console.export_jobs)."""
+(webapp.registrants.export_jobs)."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, send_file, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, send_file, stream_with_context, url_for
 from flask_login import current_user
 
-from webapp.console import export_jobs, exports
-from webapp.console.blueprint import bp, event_or_404
 from webapp.console.models import ConsoleJob
+from webapp.events.pages import event_or_404
+from webapp.registrants import export_jobs, exports
 from webapp.security import org_id, role_required
+
+bp = Blueprint("registrant_exports", __name__, url_prefix="/console")
 
 
 @bp.route("/events/<int:event_id>/exports", endpoint="exports")
@@ -41,7 +43,7 @@ def export_download(event_id: int, kind: str, fmt: str):
     _known(kind, fmt)
     if export_jobs.runs_as_job(kind, fmt, org_id(), event):
         flash(f"{exports.KINDS[kind]} has too many rows to download at once: prepare the file below.", "error")
-        return redirect(url_for("console.exports", event_id=event.id), code=303)
+        return redirect(url_for("registrant_exports.exports", event_id=event.id), code=303)
     table = exports.table_for(kind, org_id(), event)
     name = export_jobs.filename(event, kind, fmt)
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
@@ -57,7 +59,7 @@ def export_start(event_id: int, kind: str, fmt: str):
     event = event_or_404(event_id)
     _known(kind, fmt)
     job = export_jobs.start(org_id(), event, kind, fmt, actor=current_user)
-    return redirect(url_for("console.job_progress", job_id=job.id), code=303)
+    return redirect(url_for("registrants.job_progress", job_id=job.id), code=303)
 
 
 @bp.route("/exports/<int:job_id>/file")

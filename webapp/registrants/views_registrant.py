@@ -3,15 +3,17 @@ And adding a participant by hand."""
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from peewee import JOIN
 
 from webapp.catalog.models import Product, Question
-from webapp.console.blueprint import bp, event_or_404
-from webapp.console.forms import AddParticipantForm, MoveForm, PersonForm
+from webapp.events.pages import event_or_404
 from webapp.orders.models import Order, Registrant
+from webapp.registrants.forms import AddParticipantForm, MoveForm, PersonForm
 from webapp.security import org_id, role_required
+
+bp = Blueprint("registrant", __name__, url_prefix="/console")
 
 ANSWER_PREFIX = "a-"
 
@@ -100,8 +102,8 @@ def add_participant(event_id: int):
             sent = " The ticket is on its way." if form.send_ticket.data and form.paid.data else ""
             flash(f"{registrant.name} is registered (order {order.code}).{sent}", "success")
             if request.form.get("another"):
-                return redirect(url_for("console.add_participant", event_id=event.id), code=303)
-            return redirect(url_for("console.registrant", event_id=event.id, registrant_id=registrant.id), code=303)
+                return redirect(url_for("registrant.add_participant", event_id=event.id), code=303)
+            return redirect(url_for("registrant.registrant", event_id=event.id, registrant_id=registrant.id), code=303)
     status = 422 if form.errors else 200
     return render_template(
         "console/registrants/new.html", event=event, form=form, questions=questions, products=products,
@@ -186,7 +188,7 @@ def registrant_edit(event_id: int, registrant_id: int):
             form.email.errors = [*form.email.errors, str(exc)]
         else:
             flash("Saved. The ticket now carries the new details.", "success")
-            return redirect(url_for("console.registrant", event_id=event.id, registrant_id=reg.id), code=303)
+            return redirect(url_for("registrant.registrant", event_id=event.id, registrant_id=reg.id), code=303)
     return _page(event, reg, edit_form=form, status=422)
 
 
@@ -207,7 +209,7 @@ def _action(event_id: int, registrant_id: int, do, success: str):
         flash(str(exc), "error")
     else:
         flash(success.format(name=reg.name), "success")
-    return redirect(url_for("console.registrant", event_id=event.id, registrant_id=reg.id), code=303)
+    return redirect(url_for("registrant.registrant", event_id=event.id, registrant_id=reg.id), code=303)
 
 
 @bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/cancel", methods=["POST"])
@@ -286,7 +288,7 @@ def registrant_move(event_id: int, registrant_id: int):
             form.product.errors = [*form.product.errors, str(exc)]
         else:
             flash(f"{reg.name} now holds a {product.name} ticket.", "success")
-            return redirect(url_for("console.registrant", event_id=event.id, registrant_id=reg.id), code=303)
+            return redirect(url_for("registrant.registrant", event_id=event.id, registrant_id=reg.id), code=303)
     return _page(event, reg, move_form=form, status=422)
 
 
@@ -301,6 +303,6 @@ def registrant_ticket(event_id: int, registrant_id: int):
         pdf = registrant_pdf(reg)
     except NoTickets:
         flash("This registrant has no valid ticket (unpaid, canceled or awaiting approval).", "error")
-        return redirect(url_for("console.registrant", event_id=event.id, registrant_id=reg.id), code=303)
+        return redirect(url_for("registrant.registrant", event_id=event.id, registrant_id=reg.id), code=303)
     filename = f"ticket-{reg.order.code}-{reg.id}.pdf"
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})

@@ -9,9 +9,9 @@ import pytest
 
 from tests.factories.catalog import make_question
 from tests.factories.orders import make_registrant
-from webapp.console import imports
 from webapp.console.models import ConsoleJob
 from webapp.orders.models import Order, Registrant
+from webapp.registrants import imports
 
 
 def upload(desk, data: bytes, filename: str = "people.csv"):
@@ -88,10 +88,17 @@ def test_utf8_with_bom_and_semicolons_is_read(desk):
     assert people(desk)["jose@example.org"].name == "José Núñez"
 
 
-def test_a_file_in_another_encoding_is_refused_with_a_message(desk):
-    response = upload(desk, "name,email\nJosé,jose@example.org\n".encode("latin-1"))
+def test_a_file_saved_as_windows_csv_keeps_its_accents(desk):
+    """Excel's plain "CSV" on Windows writes Windows-1252, as the contact import already read it."""
+    job = run_import(desk, "name,email\nJosé Núñez,jose@example.org\n".encode("cp1252"))
+    assert job.created_rows == 1
+    assert people(desk)["jose@example.org"].name == "José Núñez"
+
+
+def test_a_file_that_is_not_text_is_refused_with_a_message(desk):
+    response = upload(desk, b"name,email\n\x81\x8d\x8f,jose@example.org\n")
     assert response.status_code == 422
-    assert "not UTF-8" in response.text and "CSV UTF-8" in response.text
+    assert "not text we can read" in response.text and "CSV UTF-8" in response.text
     assert ConsoleJob.select().count() == 0
 
 

@@ -16,17 +16,19 @@ import io
 import logging
 import uuid
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from webapp import csvfile
 from webapp.accounts.models import User
 from webapp.catalog.models import Product
 from webapp.console import jobs
-from webapp.console.mapping import MappingError, RowChecker, guess_mapping, targets
 from webapp.console.models import ConsoleJob
 from webapp.db import db, utcnow, write_transaction
 from webapp.events.models import Event
 from webapp.orders.models import Registrant
+from webapp.registrants.mapping import MappingError, RowChecker, guess_mapping, targets
 from webapp.runtime import settings
 from webapp.spreadsheet import safe_cell
 
@@ -60,77 +62,21 @@ class ParsedFile:
 # -- reading the file ----------------------------------------------------------------------------
 
 
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without the BOM Excel writes), or UTF-16 with its BOM; anything else is
-    refused with a message rather than guessed (a wrong guess garbles every accented name)."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ImportFileError(
-            f"The file is not UTF-8 text (an unreadable character on line {line}). In Excel choose "
-            "“Save as → CSV UTF-8”; in LibreOffice pick “Unicode (UTF-8)” as the character set, then "
-            "upload it again."
-        ) from None
-
-
-def _sniff(text: str) -> str:
-    sample = text[:20_000]
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        first = sample.splitlines()[0] if sample else ""
-        return max(",;\t|", key=first.count) if first else ","
-
-
 def _rows(text: str, delimiter: str):
     """(spreadsheet row number, cells) of the data rows; blank rows are left out."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    next(reader, None)
-    for index, cells in enumerate(reader, start=2):
-        if any(c.strip() for c in cells):
-            yield index, cells
+    return csvfile.rows(text, delimiter)
 
 
 def read_upload(data: bytes) -> ParsedFile:
-    if len(data) > MAX_BYTES:
-        raise ImportFileError(
-            f"The file is too large ({len(data) / 1024 / 1024:.1f} MB); the limit is "
-            f"{MAX_BYTES // 1024 // 1024} MB. Split it into smaller files."
-        )
-    if not data.strip():
-        raise ImportFileError("The file is empty.")
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportFileError(
-            "This is not a CSV file (it looks like a spreadsheet or another binary file). Export it as CSV first."
-        )
-    text = decode(data).replace("\r\n", "\n").replace("\r", "\n")
-    delimiter = _sniff(text)
     try:
-        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
-        headers = [h.strip() for h in header]
-        if not any(headers):
-            raise ImportFileError("The first line must name the columns (for example: name, email).")
-        preview, count = [], 0
-        for _, cells in _rows(text, delimiter):
-            count += 1
-            if count <= PREVIEW_ROWS:
-                preview.append(cells)
-            if count > MAX_ROWS:
-                raise ImportFileError(
-                    f"The file has more than {MAX_ROWS:,} rows. Split it into files of at most {MAX_ROWS:,} rows."
-                )
-    except csv.Error as exc:
-        raise ImportFileError(f"The file is not valid CSV: {exc}.") from None
-    if count == 0:
-        raise ImportFileError("The file has a header line but no participants below it.")
-    headers = [h or f"Column {i + 1}" for i, h in enumerate(headers)]
-    return ParsedFile(text=text, delimiter=delimiter, headers=headers, row_count=count, preview=preview)
+        parsed = csvfile.read(data, max_bytes=MAX_BYTES, max_rows=MAX_ROWS, what="participants")
+    except csvfile.CSVFileError as exc:
+        raise ImportFileError(str(exc)) from None
+    preview = [cells for _, cells in islice(_rows(parsed.text, parsed.delimiter), PREVIEW_ROWS)]
+    headers = [h or f"Column {i + 1}" for i, h in enumerate(parsed.headers)]
+    return ParsedFile(
+        text=parsed.text, delimiter=parsed.delimiter, headers=headers, row_count=parsed.row_count, preview=preview
+    )
 
 
 def preview(job: ConsoleJob, mapping: dict[str, int], event: Event) -> list[dict]:
@@ -406,6 +352,15 @@ def error_rows_csv(job: ConsoleJob) -> str:
 
 def has_file(job: ConsoleJob) -> bool:
     return bool(job.params.get("path")) and job_file(job).exists()
+
+
+def _why_not_resumable(job: ConsoleJob) -> str | None:
+    if not has_file(job):
+        return "Its worker stopped and the uploaded file is gone, so it cannot resume. Upload the file again."
+    return None
+
+
+jobs.RESUME_CHECKS["import"] = _why_not_resumable
 
 
 def forget_old_files(now: dt.datetime | None = None) -> int:

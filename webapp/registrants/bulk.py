@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 from webapp.accounts.models import User
 from webapp.console import jobs
-from webapp.console.listing import RegistrantFilters, matching_ids
 from webapp.console.models import ConsoleJob
 from webapp.db import db
 from webapp.events.models import Event
 from webapp.orders.models import Order, Registrant
+from webapp.registrants.listing import RegistrantFilters, matching_ids
 
 log = logging.getLogger("rollcall.console")
 

@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass
 
 from webapp.catalog.models import Question
+from webapp.email_address import is_valid_email
 from webapp.events.models import Event
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Control characters (NUL above all, which PostgreSQL cannot store) come from damaged files.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 NAME_HINTS = ("name", "full name", "fullname", "nama", "nama lengkap", "participant", "attendee")
@@ -141,7 +141,7 @@ class RowChecker:
             errors.append("the name contains an invisible control character")
         if not email:
             errors.append("the email is empty")
-        elif len(email) > 254 or not EMAIL.match(email) or CONTROL.search(email):
+        elif not is_valid_email(email):
             errors.append(f"“{CONTROL.sub('', email)[:80]}” is not an email address")
         else:
             email = normalize_email(email)

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.catalog.models import Product
-from webapp.console import imports
-from webapp.console import mapping as columns
-from webapp.console.blueprint import bp, event_or_404, is_fragment_request
-from webapp.console.forms import ImportOptionsForm, UploadForm
 from webapp.console.models import ConsoleJob
+from webapp.events.pages import event_or_404
+from webapp.registrants import imports
+from webapp.registrants import mapping as columns
+from webapp.registrants.forms import ImportOptionsForm, UploadForm
 from webapp.security import org_id, role_required
+from webapp.templating import is_fragment_request
+
+bp = Blueprint("registrant_imports", __name__, url_prefix="/console")
 
 
 def _recent(event):
@@ -53,7 +56,7 @@ def import_start(event_id: int):
             form.file.errors = [str(exc)]
         else:
             job = imports.create_job(org_id(), event, current_user, parsed, upload.filename or "")
-            return redirect(url_for("console.import_mapping", job_id=job.id), code=303)
+            return redirect(url_for("registrant_imports.import_mapping", job_id=job.id), code=303)
     status = 422 if form.file.errors else 200
     return render_template(
         "console/imports/upload.html",
@@ -78,7 +81,7 @@ def import_mapping(job_id: int):
     job = _mapping_job(job_id)
     event = event_or_404(job.event_id)
     if job.state != "mapping" or not imports.has_file(job):
-        return redirect(url_for("console.job_progress", job_id=job.id))
+        return redirect(url_for("registrants.job_progress", job_id=job.id))
     targets = columns.targets(event)
     products = _products(event)
     form = ImportOptionsForm()
@@ -105,7 +108,7 @@ def import_mapping(job_id: int):
                 send_ticket=form.send_ticket.data,
                 paid=form.paid.data,
             )
-            return redirect(url_for("console.job_progress", job_id=job.id), code=303)
+            return redirect(url_for("registrants.job_progress", job_id=job.id), code=303)
     status = 422 if (mapping_errors or form.errors) else 200
     return render_template(
         "console/imports/mapping.html",
