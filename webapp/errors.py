@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -45,11 +45,9 @@ def init_app(app) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        response = error_response(exc.code or 500, exc.description or exc.name)
-        if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
-            resp, status = response
-            resp.headers["Allow"] = ", ".join(exc.valid_methods)
-            return resp, status
+        response = make_response(error_response(exc.code or 500, exc.description or exc.name))
+        if exc.code == 405 and getattr(exc, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
 
     @app.errorhandler(Exception)
