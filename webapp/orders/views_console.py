@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from webapp.catalog.models import Product
 from webapp.events.models import Event
+from webapp.guards import safe_redirect_target
 from webapp.orders import invitations, service, waitlist
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant, WaitingListEntry
 from webapp.orders.service import OrderError
@@ -116,8 +117,8 @@ def order_action(order_id: int, action: str):
         flash(str(exc), "error")
     else:
         flash(message, "success")
-    back = request.form.get("next", "")
-    if not back.startswith("/console/") or back.startswith("//"):
+    back = safe_redirect_target(request.form.get("next"))
+    if not back or not back.startswith("/console/"):
         back = url_for("orders_console.order_detail", order_id=order.id)
     return redirect(back, code=303)
 
