@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.routing import IntegerConverter
+
+from tests.factories.accounts import make_member, make_org
+from tests.factories.catalog import make_product
+from tests.factories.events import make_event
+from tests.orders.helpers import form, register_url
+from webapp.accounts.models import User
+from webapp.orders.models import Order
 
 METHODS = ("DELETE", "PUT", "PATCH", "POST", "GET")
 
@@ -41,3 +49,51 @@ def test_every_route_answers_a_wrong_method_with_405_not_500(app, client):
             tried["html"] += 1
             assert "Request not accepted" in response.get_data(as_text=True)
     assert tried["html"] > 50 and tried["api"] > 20
+
+
+@pytest.mark.parametrize("path", ["/o/%00", "/tickets/%00.pdf", "/e/%00/x", "/e/x/%00/register", "/w/%00"])
+def test_nul_in_a_public_path_answers_400_not_500(client, path):
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "NUL character" in response.get_data(as_text=True)
+
+
+def test_nul_in_the_checkout_form_is_refused_and_places_no_order(client):
+    event = make_event(make_org())
+    ticket = make_product(event)
+    response = client.post(register_url(event), data=form({ticket: 1}, buyer_name="Ana\x00Putri"))
+    assert response.status_code == 400
+    assert "NUL character" in response.get_data(as_text=True)
+    assert Order.select().count() == 0
+
+
+def test_nul_in_the_sign_up_form_creates_no_account(client):
+    users = User.select().count()
+    data = {
+        "name": "Ana\x00",
+        "email": "ana@example.org",
+        "password": "correct horse battery",
+        "confirm": "correct horse battery",
+        "org_name": "Ana's events",
+        "timezone": "Asia/Jakarta",
+        "currency": "IDR",
+    }
+    response = client.post("/signup", data=data)
+    assert response.status_code == 400
+    assert User.select().count() == users
+
+
+@pytest.mark.parametrize("url", ["/console/contacts?q=%00", "/console/orders?q=a%00b", "/checkin/{event}/search?q=%00"])
+def test_nul_in_a_console_search_answers_400(app, auth, url):
+    org = make_org()
+    event = make_event(org)
+    client = auth.client_for(make_member(org, "owner"), org)
+    response = client.get(url.format(event=event.id))
+    assert response.status_code == 400
+    assert "NUL character" in response.get_data(as_text=True)
+
+
+def test_nul_in_an_api_query_is_a_json_400(client):
+    response = client.get("/api/v1/events?cursor=%00")
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "bad_request"

@@ -10,6 +10,7 @@ from flask import Flask, g, request, session
 
 import config
 from webapp import db as database
+from webapp import guards
 from webapp.extensions import babel, csrf, login_manager
 
 DOMAINS = (
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # WeasyPrint reports every stylesheet it parses, starting when it is imported (below).
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+    guards.init_app(app)  # first: no other start-of-request step reads a refused request
     database.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)

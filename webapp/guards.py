@@ -1,6 +1,12 @@
-"""What a request may carry: redirect targets that stay on this site."""
+"""What a request may carry: no NUL character in its path, query or form fields (PostgreSQL cannot
+store one, so a view would fail on it; checked once for every request), and redirect targets that
+stay on this site."""
 
 from __future__ import annotations
+
+from flask import abort, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
 
 
 def safe_redirect_target(target: str | None) -> str | None:
@@ -17,3 +23,28 @@ def safe_redirect_target(target: str | None) -> str | None:
 def has_control_characters(text: str) -> bool:
     """True for a line break, tab or other control character."""
     return any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 or char in "\u2028\u2029" for char in text)
+
+
+def _holds_nul(values) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values.getlist(key)) for key in values)
+
+
+def _form_holds_nul() -> bool:
+    try:
+        if request.mimetype == "application/x-www-form-urlencoded":
+            # Read through a copy: a view may still want the raw body (a signed payment
+            # notification, or the API answering 415 to a body that is not JSON).
+            request.get_data(cache=True)
+        return _holds_nul(request.form)
+    except RequestEntityTooLarge:
+        return False  # the view says so beside its upload field, or the error page does
+
+
+def refuse_nul_characters() -> None:
+    """Answer 400 to a request with a NUL character in its path, query or form fields."""
+    if "\x00" in request.path or _holds_nul(request.args) or _form_holds_nul():
+        abort(400, _("The request contains a NUL character, which is not accepted anywhere."))
+
+
+def init_app(app) -> None:
+    app.before_request(refuse_nul_characters)
