@@ -97,3 +97,22 @@ def test_nul_in_an_api_query_is_a_json_400(client):
     response = client.get("/api/v1/events?cursor=%00")
     assert response.status_code == 400
     assert response.json["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/console/contacts?after={big}",
+        "/console/contacts?before={big}",
+        "/console/contacts?label={big}",
+        "/console/events/{event}/registrants?coupon={big}&label={big}",
+        "/console/audit?user={big}&before={big}",
+        "/checkin/{event}?list={big}",
+    ],
+)
+def test_an_id_no_row_can_have_in_a_console_list_is_ignored_not_500(app, auth, url):
+    org = make_org()
+    event = make_event(org)
+    client = auth.client_for(make_member(org, "owner"), org)
+    response = client.get(url.format(big=10**30, event=event.id))
+    assert response.status_code == 200

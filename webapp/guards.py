@@ -1,12 +1,14 @@
 """What a request may carry: no NUL character in its path, query or form fields (PostgreSQL cannot
-store one, so a view would fail on it; checked once for every request), and redirect targets that
-stay on this site."""
+store one, so a view would fail on it; checked once for every request), redirect targets that stay
+on this site, and row ids within the range a database column holds."""
 
 from __future__ import annotations
 
 from flask import abort, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
+
+MAX_ROW_ID = 2**31 - 1  # an id column's range on both databases
 
 
 def safe_redirect_target(target: str | None) -> str | None:
@@ -23,6 +25,15 @@ def safe_redirect_target(target: str | None) -> str | None:
 def has_control_characters(text: str) -> bool:
     """True for a line break, tab or other control character."""
     return any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 or char in "\u2028\u2029" for char in text)
+
+
+def row_id(text: str) -> int:
+    """A row id from a query or form field (as `request.args.get(name, type=row_id)`): a value
+    that no row can have (0, negative, or beyond the column's range) is no value."""
+    value = int(text)
+    if not 1 <= value <= MAX_ROW_ID:
+        raise ValueError(text)
+    return value
 
 
 def _holds_nul(values) -> bool:

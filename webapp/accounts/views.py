@@ -15,7 +15,7 @@ from webapp.accounts.forms import (
 )
 from webapp.accounts.models import Organization, User
 from webapp.db import db
-from webapp.guards import safe_redirect_target
+from webapp.guards import row_id, safe_redirect_target
 
 bp = Blueprint("accounts", __name__)
 
@@ -71,7 +71,7 @@ def logout():
 @bp.route("/switch-org", methods=["POST"])
 @login_required
 def switch_org():
-    org_id = request.form.get("org_id", type=int)
+    org_id = request.form.get("org_id", type=row_id)
     if org_id is None or service.membership(current_user.id, org_id) is None:
         abort(404)
     session["org_id"] = org_id

@@ -14,6 +14,7 @@ from webapp.checkin.forms import WalkInForm
 from webapp.checkin.models import CheckinList
 from webapp.db import utcnow
 from webapp.events.models import Event
+from webapp.guards import row_id
 from webapp.security import has_role, org_id, role_required
 
 bp = Blueprint("checkin", __name__, url_prefix="/checkin")
@@ -32,7 +33,7 @@ def _event(event_id: int) -> Event:
 
 def _chosen_list(event: Event) -> CheckinList:
     """The list named by ?list= or a form field (the device's choice), else the default."""
-    value = request.values.get("list", type=int)
+    value = request.values.get("list", type=row_id)
     try:
         return lists.get_list(event, value)
     except CheckinList.DoesNotExist:

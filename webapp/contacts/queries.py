@@ -10,6 +10,7 @@ import peewee as pw
 from webapp.contacts.models import CONTACT_STATUSES, FUNNEL_STAGES, Contact, ContactLabel, Label
 from webapp.db import utcnow
 from webapp.events.models import Event
+from webapp.guards import row_id
 from webapp.orders.models import Order, Registrant
 
 PAGE_SIZE = 50
@@ -32,10 +33,10 @@ class ContactFilter:
         participation = args.get("participation", "registered")
         return cls(
             q=" ".join(args.get("q", "").split())[:200],
-            label=args.get("label", type=int),
+            label=args.get("label", type=row_id),
             stage=stage if stage in FUNNEL_STAGES else "",
             status=status if status in CONTACT_STATUSES else "",
-            event=args.get("event", type=int),
+            event=args.get("event", type=row_id),
             participation=participation if participation in dict(PARTICIPATION) else "registered",
         )
 

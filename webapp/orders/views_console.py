@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from webapp.catalog.models import Product
 from webapp.events.models import Event
-from webapp.guards import safe_redirect_target
+from webapp.guards import row_id, safe_redirect_target
 from webapp.orders import invitations, service, waitlist
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant, WaitingListEntry
 from webapp.orders.service import OrderError
@@ -143,7 +143,7 @@ def invitation_list(event_id: int):
     event = _event(event_id)
     errors, result = {}, None
     if request.method == "POST":
-        product_ids = request.form.getlist("product_ids", type=int)
+        product_ids = request.form.getlist("product_ids", type=row_id)
         try:
             if request.files.get("csv") and request.files["csv"].filename:
                 result = invitations.import_csv(event, request.files["csv"].read(), product_ids=product_ids,
