@@ -16,13 +16,16 @@ from flask import Blueprint, g, jsonify, request
 from flask_login import current_user
 
 from webapp.api.auth import api_auth, api_error
+from webapp.api.schema import Int, Invalid, Malformed, load_json
 from webapp.checkin import door, lists, queries, service
 from webapp.checkin.models import Checkin, CheckinList
 from webapp.events.models import Event
+from webapp.guards import MAX_ROW_ID
 
 bp = Blueprint("checkin_api", __name__, url_prefix="/api/v1")
 
 FIELDS = {"secret", "list", "gate", "nonce", "kind", "force_reason"}
+LIST_ID = Int(minimum=1, maximum=MAX_ROW_ID)
 
 
 def _actor():
@@ -42,9 +45,11 @@ def _event(event_id: int) -> Event:
 def _list(event: Event, value) -> CheckinList:
     if value in (None, ""):
         return event.default_list or lists.default_list(event)
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
-        raise _Invalid({"list": "A check-in list id (a whole number)."})
-    return CheckinList.get((CheckinList.id == int(value)) & (CheckinList.event == event.id))
+    try:
+        list_id = LIST_ID.load(int(value) if isinstance(value, str) else value, "list")
+    except (Invalid, TypeError, ValueError):
+        raise _Invalid({"list": "A check-in list id (a whole number)."}) from None
+    return CheckinList.get((CheckinList.id == list_id) & (CheckinList.event == event.id))
 
 
 class _Invalid(Exception):
@@ -53,7 +58,12 @@ class _Invalid(Exception):
 
 
 def _scan_request() -> dict:
-    body = request.get_json(silent=True)
+    try:
+        body = load_json(request.get_data(cache=True)) if request.is_json else None
+    except Malformed:
+        body = None
+    except Invalid as exc:
+        raise _Invalid(exc.fields) from None
     if not isinstance(body, dict):
         raise _Invalid({"body": "Send a JSON object."})
     problems = {name: "Unknown field." for name in body if name not in FIELDS}
