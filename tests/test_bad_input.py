@@ -1,16 +1,23 @@
-"""Crafted requests answer a clear 4xx and change nothing, on SQLite and on PostgreSQL."""
+"""Crafted requests answer a clear 4xx and change nothing, on SQLite and on PostgreSQL: a wrong
+method on any route, a NUL character anywhere in a request, an id no row can have, an upload
+larger than the site accepts."""
 
 from __future__ import annotations
+
+import io
 
 import pytest
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.routing import IntegerConverter
 
+from tests.conftest import make_test_app
 from tests.factories.accounts import make_member, make_org
 from tests.factories.catalog import make_product
 from tests.factories.events import make_event
 from tests.orders.helpers import form, register_url
 from webapp.accounts.models import User
+from webapp.contacts.models import Contact
+from webapp.db import db
 from webapp.orders.models import Order
 
 METHODS = ("DELETE", "PUT", "PATCH", "POST", "GET")
@@ -116,3 +123,20 @@ def test_an_id_no_row_can_have_in_a_console_list_is_ignored_not_500(app, auth, u
     client = auth.client_for(make_member(org, "owner"), org)
     response = client.get(url.format(big=10**30, event=event.id))
     assert response.status_code == 200
+
+
+def test_an_upload_larger_than_the_site_accepts_gets_a_413_page(database_url, tmp_path):
+    app = make_test_app(tmp_path, database_url, ENVIRON={"ROLLCALL_MAX_UPLOAD_MB": "1"})
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        org = make_org()
+        owner = make_member(org, "owner")
+        client = app.test_client()
+        client.post("/login", data={"email": owner.email, "password": "correct horse battery"})
+        upload = {"file": (io.BytesIO(b"email\n" + b"a@example.org\n" * 200_000), "big.csv")}
+        response = client.post("/console/contacts/import", data=upload, content_type="multipart/form-data")
+        assert response.status_code == 413
+        page = response.get_data(as_text=True)
+        assert "at most 1 MB" in page and "<html" in page
+        assert Contact.select().count() == 0
+        db.close()
