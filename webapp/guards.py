@@ -1,6 +1,7 @@
 """What a request may carry: no NUL character in its path, query or form fields (PostgreSQL cannot
 store one, so a view would fail on it; checked once for every request), redirect targets that stay
-on this site, and row ids within the range a database column holds."""
+on this site, row ids within the range a database column holds, and names that fit in an email
+header."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def safe_redirect_target(target: str | None) -> str | None:
 
 
 def has_control_characters(text: str) -> bool:
-    """True for a line break, tab or other control character."""
+    """True for a line break, tab or other control character: a name or subject with one cannot
+    go into an email header."""
     return any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 or char in "\u2028\u2029" for char in text)
 
 

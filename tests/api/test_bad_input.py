@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories.catalog import make_product
 from tests.factories.events import make_event
 from webapp.checkin.models import Checkin
 from webapp.events.models import Event
+from webapp.orders.models import Registrant
 
 
 def _post_raw(api, path: str, raw: str):
@@ -89,3 +91,14 @@ def test_a_scan_with_a_secret_no_ticket_can_have_answers_422_and_logs_nothing(ap
     assert response.status_code == 422
     assert "secret" in response.json["error"]["fields"]
     assert Checkin.select().count() == 0
+
+
+@pytest.mark.parametrize("name", ["Ana\r\nBcc: victim@example.org", "Ana\tPutri", "Ana\x1b"])
+def test_a_registrant_name_with_a_control_character_answers_422(api, org, name):
+    event = make_event(org)
+    product = make_product(event)
+    body = {"product_id": product.id, "people": [{"name": name, "email": "ana@example.org"}]}
+    response = api.post(f"/events/{event.id}/registrants", body)
+    assert response.status_code == 422
+    assert "one line" in response.json["error"]["fields"]["people[0].name"]
+    assert Registrant.select().count() == 0

@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from webapp.guards import has_control_characters
+
 _MISSING = object()
 MAX_DEPTH = 32  # levels of objects and lists in a request body
 INT_RANGE = (-(2**63), 2**63 - 1)  # what either database can compare an integer with
@@ -201,7 +203,18 @@ class Str(Field):
         return schema
 
 
-class Email(Str):
+class Line(Str):
+    """One line of text, such as a person's name: no line break, tab or other control character
+    (it may go into an email header)."""
+
+    def convert(self, value, path, errors):
+        value = super().convert(value, path, errors)
+        if value is not None and has_control_characters(value):
+            return _fail(errors, path, "Must be one line, without tabs, line breaks or other control characters.")
+        return value
+
+
+class Email(Line):
     """An address: one @, a dot in the domain, no spaces. Normalized (lower case) on input."""
 
     _shape = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

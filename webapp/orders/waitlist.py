@@ -16,6 +16,7 @@ from webapp.accounts.models import User
 from webapp.catalog.models import Product
 from webapp.db import db, utcnow, write_transaction
 from webapp.events.models import Event
+from webapp.guards import has_control_characters
 from webapp.orders import capacity, emails
 from webapp.orders.codes import new_link_secret
 from webapp.orders.i18n import _
@@ -34,6 +35,8 @@ def join(event: Event, product: Product, *, name: str, email: str, locale: str =
     errors = {}
     if not name:
         errors["name"] = _("Enter your name.")
+    elif has_control_characters(name):
+        errors["name"] = _("Write the name on one line, without tabs or line breaks.")
     from webapp.orders.checkout import EMAIL
 
     if not EMAIL.match(email):
