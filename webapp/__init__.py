@@ -13,7 +13,7 @@ import config
 import webapp.catalog.hooks  # noqa: F401  (answers the events domain's questions: webapp/signals.py)
 import webapp.orders.hooks  # noqa: F401  (answers the events and catalog domains' questions)
 from webapp import db as database
-from webapp import demo, errors, migrate, security, templating
+from webapp import demo, errors, guards, migrate, security, templating
 from webapp.extensions import LANGUAGES, babel, csrf, login_manager
 
 DOMAINS = (
@@ -67,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # WeasyPrint reports every stylesheet it parses, starting when it is imported (below).
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+    guards.init_app(app)  # first: no other start-of-request step reads a refused request
     database.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, make_response, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 log = logging.getLogger("rollcall")
 
@@ -36,6 +37,11 @@ def error_response(status: int, message: str, code: str | None = None, fields: d
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def _too_large() -> str:
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return _("The upload is too large: this site accepts at most %(mb)s MB at once.", mb=max(limit // 2**20, 1))
+
+
 def init_app(app) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc):
@@ -45,11 +51,11 @@ def init_app(app) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        response = error_response(exc.code or 500, exc.description or exc.name)
-        if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
-            resp, status = response
-            resp.headers["Allow"] = ", ".join(exc.valid_methods)
-            return resp, status
+        too_large = isinstance(exc, RequestEntityTooLarge) and exc.description == RequestEntityTooLarge.description
+        message = _too_large() if too_large else exc.description or exc.name
+        response = make_response(error_response(exc.code or 500, message))
+        if exc.code == 405 and getattr(exc, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
 
     @app.errorhandler(Exception)

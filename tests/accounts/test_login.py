@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.factories.accounts import PASSWORD, make_member, make_org, make_user
 from webapp.accounts.models import LoginAttempt, Membership, Organization, PasswordReset, User
 from webapp.mail.models import Outbox
@@ -283,3 +285,22 @@ def test_a_field_in_error_points_screen_readers_at_its_message_and_others_carry_
     assert 'aria-invalid="true"' in org_name and 'aria-describedby="org_name-error"' in org_name
     assert 'id="org_name-error"' in body
     assert '="None"' not in body
+
+
+@pytest.mark.parametrize(
+    "target", ["/%09/evil.example", "/%0a/evil.example", "/x%0d%0aSet-Cookie:%20a=b", "/%5c/evil.example"]
+)
+def test_a_next_with_a_control_character_or_backslash_leads_home_not_away(client, target):
+    make_user(email="ana@example.org")
+    response = client.post(f"/login?next={target}", data={"email": "ana@example.org", "password": PASSWORD})
+    assert response.status_code == 302
+    assert "evil.example" not in response.headers["Location"] and "Set-Cookie" not in response.headers["Location"]
+    assert response.headers["Location"] == "/"
+
+
+def test_a_same_site_next_is_followed(client):
+    make_user(email="ana@example.org")
+    response = client.post(
+        "/login?next=/console/contacts%3Fq%3Dana", data={"email": "ana@example.org", "password": PASSWORD}
+    )
+    assert response.headers["Location"] == "/console/contacts?q=ana"

@@ -32,14 +32,15 @@ def _upload(client, text: str | bytes, name="people.csv"):
     )
 
 
-def _import(client, text, mapping: dict[int, str] | None = None, labels=""):
+def _import(client, text, mapping: dict[int, str] | None = None, labels: str | None = ""):
     response = _upload(client, text)
     assert response.status_code == 303, response.get_data(as_text=True)
     job = ContactImport.select().order_by(ContactImport.id.desc()).first()
     if mapping is None:
         mapping = {int(k): v.split(":")[0] for k, v in job.mapping.items()}
     form = {f"col_{i}": target for i, target in mapping.items()}
-    form["labels"] = labels
+    if labels is not None:  # None: a post without the field at all
+        form["labels"] = labels
     response = client.post(f"/console/contacts/import/{job.id}", data=form)
     return job, response
 
@@ -180,3 +181,10 @@ def test_contacts_export_neutralizes_every_formula_start_the_registrant_export_d
     body = client.get("/console/contacts/export.csv").get_data(as_text=True)
     (row,) = csv.DictReader(io.StringIO(body))
     assert row["name"] == "'" + value
+
+
+def test_a_mapping_posted_without_its_labels_field_imports_without_labels(client, org):
+    job, response = _import(client, "Email,Name\nana@example.org,Ana\n", {0: "email", 1: "name"}, labels=None)
+    assert response.status_code == 303
+    assert ContactImport.get_by_id(job.id).state == "done"
+    assert service.labels_of(Contact.get(Contact.email == "ana@example.org")) == []

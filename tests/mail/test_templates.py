@@ -191,3 +191,9 @@ def test_event_email_settings_page(setup):
         False,
     )
     assert "not a verified sending domain" in client.get(url).get_data(as_text=True)
+
+
+def test_an_automation_slot_no_row_can_have_is_not_found(setup):
+    order, _, client = setup
+    for pk in (str(10**30), "9" * 5000):
+        assert client.get(f"/console/events/{order.event_id}/emails/automation:{pk}/en").status_code == 404

@@ -175,3 +175,16 @@ def test_buyer_of_a_free_order_for_others_hears_about_it(mail_app):
     assert notice["Subject"] == f"Registration confirmed: Jakarta Tech Summit ({order.code})"
     assert f"/o/{order.secret}" in notice.get_body(("plain",)).get_content()
     assert not list(notice.iter_attachments())
+
+
+def test_a_name_stored_with_a_line_break_still_gets_its_ticket_on_one_header_line(mail_app):
+    app, inbox = mail_app
+    order = make_paid_order(["Ana\r\nBcc: victim@example.org"])  # as stored before names were checked
+
+    signals.emit(signals.order_paid, order_id=order.id)
+
+    (message,) = inbox.wait_for(1)
+    assert message["To"] == '"Ana  Bcc: victim@example.org" <ana@example.org>'
+    assert message["Bcc"] is None
+    assert [envelope.rcpt_tos for envelope in inbox.envelopes] == [["ana@example.org"]]
+    assert Outbox.get(Outbox.kind == "ticket").state == "sent"

@@ -1,3 +1,5 @@
+import pytest
+
 from tests.factories.accounts import make_org
 from tests.factories.catalog import make_product, make_question
 from tests.factories.events import make_event
@@ -111,3 +113,14 @@ def test_order_status_fragment_for_polling(client):
     Order.update(status="paid").execute()
     fragment = client.get(f"/o/{order.secret}", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "You're registered" in fragment and "every 5s" not in fragment
+
+
+@pytest.mark.parametrize("field", ["buyer_name", "a0-name"])
+@pytest.mark.parametrize("name", ["Ana\r\nBcc: victim@example.org", "Ana\nPutri", "Ana\tPutri"])
+def test_a_name_with_a_line_break_or_tab_is_refused_beside_the_field(client, field, name):
+    event = make_event(make_org())
+    ticket = make_product(event)
+    response = client.post(register_url(event), data=form({ticket: 1}, **{field: name}))
+    assert response.status_code == 422
+    assert "Write the name on one line" in response.get_data(as_text=True)
+    assert Order.select().count() == 0

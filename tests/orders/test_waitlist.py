@@ -131,3 +131,14 @@ def test_joining_from_the_landing_page(client):
     good = client.post(url, data={"product_id": ticket.id, "name": "Rina", "email": "rina@example.org"})
     assert "You are on the waiting list" in good.get_data(as_text=True)
     assert WaitingListEntry.select().count() == 1
+
+
+def test_a_name_with_a_line_break_cannot_join_the_waiting_list(client):
+    _, event, ticket, _ = _sold_out_event(quota=1)
+    response = client.post(
+        f"/e/{event.organization.slug}/{event.slug}/waiting-list",
+        data={"product_id": ticket.id, "name": "Ana\r\nBcc: victim@example.org", "email": "ana@example.org"},
+    )
+    assert response.status_code == 422
+    assert "Write the name on one line" in response.get_data(as_text=True)
+    assert WaitingListEntry.select().count() == 0

@@ -255,6 +255,8 @@ def store_logo(org: Organization, data: bytes, instance_dir, *, actor: User) -> 
             kind = image.format
             image.verify()
             width, height = image.size
+    except Image.DecompressionBombError:  # far more pixels than any logo: refused before decoding
+        raise AccountError("The logo must be at most 4000×4000 pixels.", "logo") from None
     except (UnidentifiedImageError, OSError, SyntaxError):
         raise AccountError("The logo must be a PNG, JPEG or WebP image.", "logo") from None
     if kind not in LOGO_TYPES:

@@ -15,15 +15,9 @@ from webapp.accounts.forms import (
 )
 from webapp.accounts.models import Organization, User
 from webapp.db import db
+from webapp.guards import row_id, safe_redirect_target
 
 bp = Blueprint("accounts", __name__)
-
-
-def _safe_next(target: str | None) -> str | None:
-    # Only same-site paths: an attacker's ?next=https://evil.example must not redirect away.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 def home_for_user() -> str:
@@ -55,7 +49,7 @@ def login():
         else:
             session.clear()
             login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")) or url_for("accounts.index"))
+            return redirect(safe_redirect_target(request.args.get("next")) or url_for("accounts.index"))
     status = 200 if not (error or form.errors) else 422
     return render_template("accounts/login.html", form=form, error=error), status
 
@@ -71,7 +65,7 @@ def logout():
 @bp.route("/switch-org", methods=["POST"])
 @login_required
 def switch_org():
-    org_id = request.form.get("org_id", type=int)
+    org_id = request.form.get("org_id", type=row_id)
     if org_id is None or service.membership(current_user.id, org_id) is None:
         abort(404)
     session["org_id"] = org_id

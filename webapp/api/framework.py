@@ -21,7 +21,7 @@ import peewee as pw
 from flask import Blueprint, Response, request
 
 from webapp.api.auth import api_auth, api_error
-from webapp.api.schema import _MISSING, Array, Bool, DateTime, Field, Int, Invalid, Obj, Str
+from webapp.api.schema import _MISSING, Array, Bool, DateTime, Field, Int, Invalid, Malformed, Obj, Str, load_json
 
 PREFIX = "/api/v1"
 MAX_ID = 2**31 - 1
@@ -232,9 +232,9 @@ def _load_body(op: Operation):
     if not request.mimetype or request.mimetype != "application/json":
         raise ApiError(415, "unsupported_media_type", "Send the body as Content-Type: application/json.")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "malformed_json", "The body is not valid JSON.") from None
+        data = load_json(raw)
+    except Malformed as exc:
+        raise ApiError(400, "malformed_json", str(exc)) from None
     if op.body is None:
         if data in ({}, None):
             return None

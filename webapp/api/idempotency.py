@@ -41,7 +41,7 @@ def request_hash(method: str, path: str, raw: bytes) -> str:
     """Same JSON (whatever its spacing or key order) → same hash; anything else by its bytes."""
     try:
         canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON (or nested too deep to read): its bytes
         canonical = raw
     return hashlib.sha256(f"{method} {path}\n".encode() + canonical).hexdigest()
 

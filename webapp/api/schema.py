@@ -12,13 +12,17 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from webapp.email_address import is_valid_email
+from webapp.guards import has_control_characters
 
 _MISSING = object()
+MAX_DEPTH = 32  # levels of objects and lists in a request body
+INT_RANGE = (-(2**63), 2**63 - 1)  # what either database can compare an integer with
 
 
 class Invalid(Exception):
@@ -93,6 +97,52 @@ class Field(abc.ABC):
         return {"type": self.json_type}
 
 
+class Malformed(Exception):
+    """The request body is not JSON we read (answered 400)."""
+
+
+def load_json(raw: bytes | str) -> Any:
+    """A request body as RFC 8259 JSON: no NaN or Infinity, at most MAX_DEPTH levels deep. Raises
+    Malformed, or Invalid for strings a database cannot store (a NUL character, a lone UTF-16
+    surrogate such as "\\ud800"), by their path."""
+    try:
+        data = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise Malformed("The body is not valid JSON.") from None
+    errors: dict[str, str] = {}
+    stack = [(data, "", 1)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise Malformed(f"The body is nested more than {MAX_DEPTH} levels deep.")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                where = f"{path}.{key}" if path else key
+                _check_text(key, where, errors)
+                stack.append((item, where, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value))
+        elif isinstance(value, str):
+            _check_text(value, path, errors)
+    if errors:
+        raise Invalid(errors)
+    return data
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_text(text: str, path: str, errors: dict[str, str]) -> None:
+    if "\x00" in text:
+        _fail(errors, path, "May not contain a NUL character.")
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        _fail(errors, path, "Must be text: a lone UTF-16 surrogate (such as \\ud800) is not.")
+
+
 def _fail(errors, path, message):
     errors[path or "body"] = message
 
@@ -154,7 +204,18 @@ class Str(Field):
         return schema
 
 
-class Email(Str):
+class Line(Str):
+    """One line of text, such as a person's name: no line break, tab or other control character
+    (it may go into an email header)."""
+
+    def convert(self, value, path, errors):
+        value = super().convert(value, path, errors)
+        if value is not None and has_control_characters(value):
+            return _fail(errors, path, "Must be one line, without tabs, line breaks or other control characters.")
+        return value
+
+
+class Email(Line):
     """An address: one @, a dot in the domain, no spaces. Normalized (lower case) on input."""
 
     def __init__(self, **kwargs):
@@ -183,13 +244,17 @@ class Int(Field):
         self.maximum = maximum
 
     def convert(self, value, path, errors):
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return _fail(errors, path, "Must be a whole number.")
+        if isinstance(value, float) and (not math.isfinite(value) or value != int(value)):
             return _fail(errors, path, "Must be a whole number.")
         value = int(value)
-        if self.minimum is not None and value < self.minimum:
-            return _fail(errors, path, f"Must be at least {self.minimum}.")
-        if self.maximum is not None and value > self.maximum:
-            return _fail(errors, path, f"Must be at most {self.maximum}.")
+        minimum = INT_RANGE[0] if self.minimum is None else self.minimum
+        maximum = INT_RANGE[1] if self.maximum is None else self.maximum
+        if value < minimum:
+            return _fail(errors, path, f"Must be at least {minimum}.")
+        if value > maximum:
+            return _fail(errors, path, f"Must be at most {maximum}.")
         return value
 
     def _schema(self, components):

@@ -14,6 +14,7 @@ from webapp.checkin.models import CheckinList
 from webapp.db import utcnow
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
+from webapp.guards import row_id
 from webapp.i18n import _
 from webapp.security import has_role, org_id, role_required
 from webapp.templating import is_fragment_request
@@ -30,7 +31,7 @@ def _door_language() -> None:
 
 def _chosen_list(event: Event) -> CheckinList:
     """The list named by ?list= or a form field (the device's choice), else the default."""
-    value = request.values.get("list", type=int)
+    value = request.values.get("list", type=row_id)
     try:
         return lists.get_list(event, value)
     except CheckinList.DoesNotExist:

@@ -10,6 +10,7 @@ from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import Membership, User
 from webapp.console.blueprint import bp
 from webapp.events.pages import event_or_404
+from webapp.guards import row_id
 from webapp.security import org_id, role_required
 from webapp.templating import render_page
 
@@ -17,8 +18,7 @@ PAGE_SIZE = 50
 
 
 def _before() -> int | None:
-    value = request.args.get("before", "")
-    return int(value) if value.isdigit() else None
+    return request.args.get("before", type=row_id)
 
 
 def _keyset(query, model, before: int | None):
@@ -93,11 +93,12 @@ def mail_resend(message_id: int):
 def audit_log():
     query = AuditEntry.select(AuditEntry).where(AuditEntry.organization == org_id())
     action = request.args.get("action", "").strip()[:64]
-    user = request.args.get("user", "")
+    user_id = request.args.get("user", type=row_id)
+    user = str(user_id) if user_id else ""
     if action:
         query = query.where(AuditEntry.action.startswith(action))
-    if user.isdigit():
-        query = query.where(AuditEntry.user == int(user))
+    if user_id:
+        query = query.where(AuditEntry.user == user_id)
     rows, next_before = _keyset(query, AuditEntry, _before())
     members = list(
         User.select(User.id, User.name, User.email)

@@ -97,6 +97,7 @@ class ImportUploadForm(FlaskForm):
 class ImportMappingForm(FlaskForm):
     labels = StringField(
         "Add these labels to every imported contact",
+        default="",  # a submission without the field adds no labels
         filters=[_strip],
         validators=[Length(max=400)],
         description="Optional; separate several with commas.",

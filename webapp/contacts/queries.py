@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import peewee as pw
 
 from webapp.contacts.models import CONTACT_STATUSES, FUNNEL_STAGES, Contact, ContactLabel, Label
+from webapp.guards import row_id
 
 PAGE_SIZE = 50
 PARTICIPATION = (("registered", "Registered for"), ("attended", "Attended"), ("no_show", "No-show at"))
@@ -29,10 +30,10 @@ class ContactFilter:
         participation = args.get("participation", "registered")
         return cls(
             q=" ".join(args.get("q", "").split())[:200],
-            label=args.get("label", type=int),
+            label=args.get("label", type=row_id),
             stage=stage if stage in FUNNEL_STAGES else "",
             status=status if status in CONTACT_STATUSES else "",
-            event=args.get("event", type=int),
+            event=args.get("event", type=row_id),
             participation=participation if participation in dict(PARTICIPATION) else "registered",
         )
 

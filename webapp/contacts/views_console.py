@@ -38,6 +38,7 @@ from webapp.contacts.service import ContactError
 from webapp.db import utcnow
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
+from webapp.guards import row_id
 from webapp.orders import contact_sync
 from webapp.orders.models import Order, Registrant
 from webapp.security import org_id, role_required
@@ -77,7 +78,7 @@ def _filtered():
 @role_required("manager")
 def console_list():
     f, event, query = _filtered()
-    after, before = request.args.get("after", type=int), request.args.get("before", type=int)
+    after, before = request.args.get("after", type=row_id), request.args.get("before", type=row_id)
     page = queries.page(query, after=after, before=before)
     total, more_than = queries.count(query, page, paging=bool(after or before))
     return render_page(
@@ -131,11 +132,10 @@ def _timeline(contact: Contact, before: str | None = None) -> tuple[list[Activit
     if when and last_id.isdigit():
         try:
             moment = dt.datetime.fromisoformat(when)
+            last = row_id(last_id)
         except ValueError:
             abort(400)
-        query = query.where(
-            (Activity.occurred_at < moment) | ((Activity.occurred_at == moment) & (Activity.id < int(last_id)))
-        )
+        query = query.where((Activity.occurred_at < moment) | ((Activity.occurred_at == moment) & (Activity.id < last)))
     rows = list(query.order_by(Activity.occurred_at.desc(), Activity.id.desc()).limit(TIMELINE_PAGE + 1))
     rows, more = rows[:TIMELINE_PAGE], len(rows) > TIMELINE_PAGE
     return rows, (f"{rows[-1].occurred_at.isoformat()}_{rows[-1].id}" if more else None)

@@ -28,6 +28,7 @@ from pathlib import Path
 from webapp import work
 from webapp.accounts import audit
 from webapp.db import db, utcnow
+from webapp.guards import has_control_characters
 from webapp.mail import consent, dkim_keys
 from webapp.mail.domains import verified_domain
 from webapp.mail.models import OUTBOX_STATES, Outbox
@@ -210,15 +211,21 @@ def outbox_kinds(org_id: int) -> list[str]:
 # Delivery
 
 
+def _one_line(text: str | None) -> str:
+    """A header's text with any line break or control character as a space (a name stored before
+    forms refused them must not keep its email from being sent)."""
+    return "".join(" " if has_control_characters(char) else char for char in text or "").strip()
+
+
 def build_message(row: Outbox) -> EmailMessage:
     msg = EmailMessage()
     msg["Message-ID"] = row.message_id
     msg["Date"] = email.utils.format_datetime(row.created_at.replace(tzinfo=dt.UTC))
-    msg["From"] = email.utils.formataddr((row.from_name, row.from_email))
-    msg["To"] = email.utils.formataddr((row.to_name, row.to_email))
+    msg["From"] = email.utils.formataddr((_one_line(row.from_name), row.from_email))
+    msg["To"] = email.utils.formataddr((_one_line(row.to_name), row.to_email))
     if row.reply_to:
         msg["Reply-To"] = row.reply_to
-    msg["Subject"] = row.subject
+    msg["Subject"] = _one_line(row.subject)
     msg["Auto-Submitted"] = "auto-generated"
     if row.unsubscribe_url:
         msg["List-Unsubscribe"] = f"<{row.unsubscribe_url}>"

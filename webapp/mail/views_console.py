@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
+from webapp.guards import MAX_ROW_ID
 from webapp.mail import automations, content, defaults, domains, sandbox
 from webapp.mail.forms import AutomationForm, DomainForm, EventMailSettingsForm, TemplateForm
 from webapp.mail.models import Automation, SendingDomain
@@ -67,7 +68,7 @@ def _slot_name(event: Event, slot: str) -> str:
     if slot in defaults.SLOTS:
         return defaults.SLOTS[slot]
     kind, _, pk = slot.partition(":")
-    if kind == "automation" and pk.isdigit():
+    if kind == "automation" and pk.isdigit() and len(pk) <= 10 and int(pk) <= MAX_ROW_ID:
         automation = Automation.get_or_none((Automation.id == int(pk)) & (Automation.event == event))
         if automation is not None:
             return f"Automation “{automation.name}” — {automations.describe(automation)}"

@@ -16,6 +16,7 @@ from webapp.catalog.models import Coupon, Product
 from webapp.db import Prepared, Slot, locked, utcnow, write_transaction, writer_turn
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
+from webapp.guards import has_control_characters
 from webapp.i18n import _, ngettext
 from webapp.orders import answers as answer_rules
 from webapp.orders import capacity, inserts, per_email, pricing
@@ -218,6 +219,8 @@ def read_form(
     buyer_email = (form.get("buyer_email") or "").strip().lower()
     if not buyer_name:
         errors["buyer_name"] = _("Enter your name.")
+    elif has_control_characters(buyer_name):
+        errors["buyer_name"] = _("Write the name on one line, without tabs or line breaks.")
     elif len(buyer_name) > 200:
         errors["buyer_name"] = _("Keep the name under 200 characters.")
     if not is_valid_email(buyer_email):
@@ -233,6 +236,8 @@ def read_form(
         email = (form.get(prefix + "email") or "").strip().lower()
         if not name:
             errors[prefix + "name"] = _("Enter this attendee's name.")
+        elif has_control_characters(name):
+            errors[prefix + "name"] = _("Write the name on one line, without tabs or line breaks.")
         if email and not is_valid_email(email):
             errors[prefix + "email"] = _("Enter an email address such as ana@example.org.")
         values, answer_errors = answer_rules.read_answers(per_attendee, form, prefix, locale)

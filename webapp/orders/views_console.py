@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from webapp.catalog.models import Product
 from webapp.events.pages import event_or_404
+from webapp.guards import row_id, safe_redirect_target
 from webapp.orders import invitations, service, waitlist
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant, WaitingListEntry
 from webapp.orders.service import OrderError
@@ -108,8 +109,8 @@ def order_action(order_id: int, action: str):
         flash(str(exc), "error")
     else:
         flash(message, "success")
-    back = request.form.get("next", "")
-    if not back.startswith("/console/") or back.startswith("//"):
+    back = safe_redirect_target(request.form.get("next"))
+    if not back or not back.startswith("/console/"):
         back = url_for("orders_console.order_detail", order_id=order.id)
     return redirect(back, code=303)
 
@@ -134,7 +135,7 @@ def invitation_list(event_id: int):
     event = event_or_404(event_id)
     errors, result = {}, None
     if request.method == "POST":
-        product_ids = request.form.getlist("product_ids", type=int)
+        product_ids = request.form.getlist("product_ids", type=row_id)
         try:
             if request.files.get("csv") and request.files["csv"].filename:
                 result = invitations.import_csv(event, request.files["csv"].read(), product_ids=product_ids,

@@ -18,6 +18,7 @@ from webapp.catalog.models import Product
 from webapp.db import db, utcnow, write_transaction
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
+from webapp.guards import has_control_characters
 from webapp.i18n import _
 from webapp.orders import capacity
 from webapp.orders.codes import new_link_secret
@@ -36,7 +37,8 @@ def join(event: Event, product: Product, *, name: str, email: str, locale: str =
     errors = {}
     if not name:
         errors["name"] = _("Enter your name.")
-
+    elif has_control_characters(name):
+        errors["name"] = _("Write the name on one line, without tabs or line breaks.")
     if not is_valid_email(email):
         errors["email"] = _("Enter an email address such as ana@example.org.")
     if errors:

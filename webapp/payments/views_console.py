@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from webapp.events.pages import event_or_404
+from webapp.guards import safe_redirect_target
 from webapp.orders.models import Order
 from webapp.payments import gateway_settings, gateways, service
 from webapp.payments.forms import BankForm, gateway_form
@@ -239,9 +240,5 @@ def _after_action(order: Order, message: str, category: str):
         )
         return html  # the message shows inside the swapped fragment, errors included
     flash(message, category)
-    return redirect(_safe_back() or url_for("payments.console_event_payments", event_id=order.event_id), 303)
-
-
-def _safe_back() -> str | None:
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else None
+    back = safe_redirect_target(request.form.get("next"))
+    return redirect(back or url_for("payments.console_event_payments", event_id=order.event_id), 303)

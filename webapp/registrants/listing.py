@@ -17,6 +17,7 @@ import peewee as pw
 from webapp.catalog.models import Coupon, Product
 from webapp.contacts.models import ContactLabel, Label
 from webapp.events.models import Event
+from webapp.guards import MAX_ROW_ID, row_id
 from webapp.orders.models import APPROVAL_STATES, ORDER_STATUSES, Order, Registrant
 
 PAGE_SIZE = 50
@@ -46,8 +47,7 @@ class RegistrantFilters:
     @classmethod
     def from_args(cls, args) -> RegistrantFilters:
         def number(name):
-            value = (args.get(name) or "").strip()
-            return int(value) if value.isdigit() else None
+            return args.get(name, type=row_id)
 
         def choice(name, allowed):
             value = (args.get(name) or "").strip()
@@ -173,11 +173,17 @@ def _decode(cursor: str | None) -> list | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return None  # a mangled cursor shows the first page, never a 500
     if not isinstance(values, list) or len(values) != 2 or not isinstance(values[1], int):
         return None
+    if not 1 <= values[1] <= MAX_ROW_ID or not (values[0] is None or _storable(values[0])):
+        return None
     return values
+
+
+def _storable(text) -> bool:
+    return isinstance(text, str) and "\x00" not in text
 
 
 def _sort_key(sort: str, registrant: Registrant) -> list:

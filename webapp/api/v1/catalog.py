@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g
 
 from webapp.api.framework import operation
-from webapp.api.schema import Array, Bool, DateTime, Int, Obj, Out, Str
+from webapp.api.schema import Array, Bool, DateTime, Int, Line, Obj, Out, Str
 from webapp.api.v1.common import actor_label, field_error, wall
 from webapp.api.v1.events import get_event
 from webapp.catalog import coupons
@@ -43,7 +43,7 @@ ProductOut = Out(
     },
 )
 _product_fields = {
-    "name": Str(min_length=1, max_length=200),
+    "name": Line(min_length=1, max_length=200),
     "description": Str(max_length=5000),
     "price": Int(minimum=0, maximum=MONEY_MAX, description="Minor units of the event's currency."),
     "quota": Int(minimum=0, maximum=10_000_000, null=True),

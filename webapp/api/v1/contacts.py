@@ -7,7 +7,7 @@ import peewee as pw
 from flask import g
 
 from webapp.api.framework import Reply, operation
-from webapp.api.schema import AnyValue, Array, DateTime, Email, Int, JsonObject, Map, Obj, Out, Str
+from webapp.api.schema import AnyValue, Array, DateTime, Email, Int, JsonObject, Line, Map, Obj, Out, Str
 from webapp.api.v1.common import actor_label, field_error
 from webapp.contacts import service as contacts
 from webapp.contacts.models import CONTACT_STATUSES, FUNNEL_STAGES, Activity, Contact, ContactLabel, Label
@@ -69,7 +69,7 @@ ContactUpsert = Obj(
     "ContactUpsert",
     {
         "email": Email(),
-        "name": Str(max_length=200),
+        "name": Line(max_length=200),
         "phone": Str(max_length=40),
         "company": Str(max_length=200),
         "user_id": Str(max_length=128),

@@ -6,7 +6,7 @@ from flask import g
 
 from webapp import timeutil
 from webapp.api.framework import invalid, operation
-from webapp.api.schema import Array, Bool, DateTime, Int, Obj, Out, Str
+from webapp.api.schema import Array, Bool, DateTime, Int, Line, Obj, Out, Str
 from webapp.api.v1.common import actor_label, field_error, org, state_conflict, wall
 from webapp.events import service as events
 from webapp.events.models import EVENT_STATUSES, Event
@@ -53,7 +53,7 @@ EventOut = Out(
 )
 
 _details = {
-    "name": Str(min_length=1, max_length=200),
+    "name": Line(min_length=1, max_length=200),
     "slug": Str(
         min_length=1, max_length=80, description="Lower-case letters, digits and dashes (default: from the name)."
     ),

@@ -7,7 +7,7 @@ from flask import g
 from werkzeug.datastructures import MultiDict
 
 from webapp.api.framework import invalid, operation
-from webapp.api.schema import AnyValue, Array, Bool, DateTime, Email, Int, Map, Obj, Out, Str
+from webapp.api.schema import AnyValue, Array, Bool, DateTime, Email, Int, Line, Map, Obj, Out, Str
 from webapp.api.v1.common import actor_label, state_conflict
 from webapp.api.v1.events import get_event
 from webapp.catalog.models import Product
@@ -89,7 +89,7 @@ OrderCreate = Obj(
     "OrderCreate",
     {
         "buyer": Obj(
-            "Buyer", {"name": Str(min_length=1, max_length=200), "email": Email()}, required=("name", "email")
+            "Buyer", {"name": Line(min_length=1, max_length=200), "email": Email()}, required=("name", "email")
         ),
         "items": Array(
             Obj(
@@ -103,7 +103,7 @@ OrderCreate = Obj(
         "attendees": Array(
             Obj(
                 "Attendee",
-                {"name": Str(max_length=200), "email": Email(), "answers": Answers},
+                {"name": Line(max_length=200), "email": Email(), "answers": Answers},
                 description="One per ticket, in the order of `items` (default: the buyer).",
             ),
             max_items=1000,

@@ -7,7 +7,7 @@ import peewee as pw
 from flask import g
 
 from webapp.api.framework import ApiError, invalid, operation
-from webapp.api.schema import Array, Bool, DateTime, Email, Int, Map, Obj, Out, Str
+from webapp.api.schema import Array, Bool, DateTime, Email, Int, Line, Map, Obj, Out, Str
 from webapp.api.v1.common import actor_label, field_error, state_conflict
 from webapp.api.v1.events import get_event
 from webapp.api.v1.orders import Answers, OrderOut, RegistrantOut
@@ -21,7 +21,7 @@ ID = Int(minimum=1, maximum=2**31 - 1)
 
 Person = Obj(
     "Person",
-    {"name": Str(min_length=1, max_length=200), "email": Email(), "answers": Answers},
+    {"name": Line(min_length=1, max_length=200), "email": Email(), "answers": Answers},
     required=("name", "email"),
 )
 AddRegistrants = Obj(
@@ -37,7 +37,7 @@ AddRegistrants = Obj(
 )
 RegistrantUpdate = Obj(
     "RegistrantUpdate",
-    {"name": Str(min_length=1, max_length=200), "email": Email(), "answers": Answers, "product_id": ID},
+    {"name": Line(min_length=1, max_length=200), "email": Email(), "answers": Answers, "product_id": ID},
     description="Only the fields sent change; `product_id` moves the attendee to another ticket type.",
 )
 ImportRequest = Obj(
