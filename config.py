@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from dotenv import dotenv_values
+
 BASE_DIR = Path(__file__).resolve().parent
 DEFAULT_INSTANCE_DIR = BASE_DIR / "instance"
 
@@ -180,8 +182,6 @@ def _stored_secret_key(instance_dir: Path) -> str:
 def read_dotenv(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
-    from dotenv import dotenv_values
-
     return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 

@@ -7,7 +7,11 @@ import click
 
 from webapp.accounts import service as accounts
 from webapp.accounts.models import Organization, User
+from webapp.catalog.demo import seed as seed_events
 from webapp.db import db
+from webapp.orders.contacts_demo import seed as seed_contacts
+from webapp.orders.demo import seed as seed_orders
+from webapp.payments.demo import seed as seed_payments
 
 DEMO_EMAIL = "demo@example.org"
 DEMO_PASSWORD = "rollcall-demo"
@@ -17,16 +21,12 @@ def seed_demo() -> Organization:
     with db.atomic():
         user = accounts.create_user(DEMO_EMAIL, "Demo Operator", DEMO_PASSWORD)
         org = accounts.create_organization("Demo Events", user, slug="demo", timezone="Asia/Jakarta")
-        from webapp.catalog.demo import seed as seed_events
 
         event = seed_events(org, user)
-        from webapp.orders.demo import seed as seed_orders
 
         seed_orders(event, user)
-        from webapp.payments.demo import seed as seed_payments
 
         seed_payments(org)
-        from webapp.orders.contacts_demo import seed as seed_contacts
 
         seed_contacts(org)
     return org

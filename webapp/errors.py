@@ -7,6 +7,7 @@ import logging
 from flask import current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from peewee import DoesNotExist
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 log = logging.getLogger("rollcall")
@@ -64,8 +65,6 @@ def init_app(app) -> None:
             return _http(exc)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, InternalServerError.description)
-
-    from peewee import DoesNotExist
 
     @app.errorhandler(DoesNotExist)
     def _missing(exc):

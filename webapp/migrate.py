@@ -10,6 +10,7 @@ name order, each in its own transaction.
 from __future__ import annotations
 
 import importlib.util
+import tempfile
 from pathlib import Path
 
 import click
@@ -157,7 +158,6 @@ def register_make_command(group) -> None:
     def make_command(name, number, only):
         """Write migrations/NNNN_NAME.py with the SQL (SQLite and PostgreSQL) that brings the
         migrated schema up to the current models: new tables, columns and indexes."""
-        import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
             scratch = peewee.SqliteDatabase(f"{tmp}/scratch.db")

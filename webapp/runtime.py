@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import functools
 
+from flask import current_app, has_app_context
+
 import config
 
 
 def settings() -> config.Settings:
-    from flask import current_app, has_app_context
 
     if has_app_context():
         return current_app.config["SETTINGS"]

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.worker.conftest import CSRF_INPUT, wait_until
-from webapp.console.export_jobs import DIRECT_LIMIT
+from webapp.registrants.export_jobs import DIRECT_LIMIT
 
 pytestmark = pytest.mark.worker
 

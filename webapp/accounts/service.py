@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import re
 import secrets
 
 from flask import render_template
+from PIL import Image, UnidentifiedImageError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.accounts import emails
+from webapp.accounts import audit, emails
 from webapp.accounts.models import (
     LoginAttempt,
     Membership,
@@ -20,6 +22,7 @@ from webapp.accounts.models import (
     User,
 )
 from webapp.db import db, utcnow
+from webapp.timeutil import zone
 
 # A hash that costs as much to check as a real one, so unknown emails take as long as wrong passwords.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
@@ -228,8 +231,6 @@ MAX_LOGO_BYTES = 2 * 1024 * 1024
 
 def update_organization(org: Organization, fields: dict, *, actor: User) -> dict:
     """Save name, timezone, currency, brand colour and reply-to; returns the changes."""
-    from webapp.accounts import audit
-    from webapp.timeutil import zone
 
     zone(fields["timezone"])  # raises ValueError for an unknown zone
     with db.atomic():
@@ -242,11 +243,6 @@ def update_organization(org: Organization, fields: dict, *, actor: User) -> dict
 
 def store_logo(org: Organization, data: bytes, instance_dir, *, actor: User) -> str:
     """Check that `data` is a PNG, JPEG or WebP image of sensible size and keep it as the logo."""
-    import io
-
-    from PIL import Image, UnidentifiedImageError
-
-    from webapp.accounts import audit
 
     if len(data) > MAX_LOGO_BYTES:
         raise AccountError("The logo must be at most 2 MB.", "logo")

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.accounts import members, service
@@ -79,7 +91,6 @@ def no_organization():
 
 
 def _absolute(endpoint: str, **values) -> str:
-    from flask import current_app
 
     return current_app.config["SETTINGS"].base_url + url_for(endpoint, **values)
 
@@ -173,7 +184,6 @@ def accept_invitation(token: str):
 @bp.route("/org/<int:org_id>/logo")
 def org_logo(org_id: int):
     """An organization's logo (public: it appears on landing pages and tickets)."""
-    from flask import current_app, send_file
 
     org = Organization.get_by_id(org_id)
     if not org.logo_path:

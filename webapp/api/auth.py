@@ -11,7 +11,7 @@ from flask import g, jsonify, request
 from flask_login import current_user
 
 from webapp.accounts.models import ROLE_RANK, ApiKey, ApiKeyPolicy
-from webapp.api import ratelimit
+from webapp.api import idempotency, ratelimit
 from webapp.db import utcnow
 from webapp.extensions import csrf
 
@@ -91,7 +91,6 @@ def _call(view, args, kwargs):
     key = request.headers.get("Idempotency-Key")
     if request.method != "POST" or key is None:
         return view(*args, **kwargs)
-    from webapp.api import idempotency
 
     if not idempotency.KEY_SHAPE.fullmatch(key):
         message = "1 to 255 visible ASCII characters (no spaces)."

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 import peewee as pw
+from flask import current_app, request
 
 from webapp.api.models import IdempotencyRecord
 from webapp.db import db, utcnow
@@ -48,7 +49,6 @@ def request_hash(method: str, path: str, raw: bytes) -> str:
 
 def call(org_id: int, key: str, view, args, kwargs):
     """Run the view once for this key (see the module docstring); returns a Response."""
-    from flask import current_app, request
 
     digest = request_hash(request.method, request.path, request.get_data(cache=True))
     stored = begin(org_id, key, request.method, request.path, digest)

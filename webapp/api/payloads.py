@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from webapp.api.v1.checkins import CheckinOut
+from webapp.api.v1.contacts import ContactOut
+from webapp.api.v1.orders import OrderOut, RegistrantOut
 from webapp.checkin.models import Checkin
 from webapp.contacts.models import Contact
 from webapp.orders.models import Order
@@ -9,9 +12,6 @@ from webapp.orders.models import Order
 
 def payload_for(topic: str, object_id: int) -> tuple[int, dict] | None:
     """(organization id, data) for the topic's object; None when it no longer exists."""
-    from webapp.api.v1.checkins import CheckinOut
-    from webapp.api.v1.contacts import ContactOut
-    from webapp.api.v1.orders import OrderOut, RegistrantOut
 
     if topic in ("registration.created", "order.paid"):
         order = Order.get_or_none(Order.id == object_id)

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis
+
 from webapp.accounts.api_keys import DEFAULT_PER_MINUTE
 from webapp.accounts.models import ApiKeyPolicy
 from webapp.api.models import RateLimitWindow
@@ -62,7 +64,6 @@ def hit(api_key_id: int, limit: int, now: float | None = None) -> Verdict:
 
 @functools.lru_cache(maxsize=4)
 def _redis_for(url: str):
-    import redis
 
     return redis.Redis.from_url(url, socket_timeout=2)
 

@@ -8,6 +8,7 @@ import json
 
 from flask import Response, current_app, render_template
 
+from webapp.api import docs as reference
 from webapp.api import openapi
 from webapp.api.framework import PREFIX, bp
 from webapp.api.v1 import (  # noqa: F401  (importing a module declares its routes)
@@ -39,7 +40,6 @@ def openapi_json():
 @bp.route("/console/api/docs")
 @role_required("admin")
 def docs():
-    from webapp.api import docs as reference
 
     doc = openapi.document(current_app.config["SETTINGS"].base_url)
     return render_template(

@@ -10,12 +10,13 @@ import peewee as pw
 from webapp.accounts.models import User
 from webapp.catalog.models import Product
 from webapp.checkin import queries
-from webapp.checkin.models import Attendance, CheckinList
+from webapp.checkin.models import Attendance, Checkin, CheckinList
 from webapp.checkin.service import Answer, NotAllowed, is_supervisor, redeem
 from webapp.db import db
 from webapp.events.models import Event
 from webapp.i18n import _
 from webapp.orders.models import Order, Registrant
+from webapp.orders.service import add_participants, mark_paid_manually
 
 SEARCH_LIMIT = 25
 
@@ -175,7 +176,6 @@ def register_walk_in(
 ) -> WalkIn:
     """Register someone at the door and check them in at once. A priced ticket must be paid at the
     door, which only a supervisor may record."""
-    from webapp.orders.service import add_participants
 
     name, email = " ".join((name or "").split()), (email or "").strip()
     if not name:
@@ -206,7 +206,6 @@ def register_walk_in(
 
 def mark_paid_at_door(registrant: Registrant, *, user: User | None) -> Order:
     """Record that the registrant's order was paid at the door (supervisors only)."""
-    from webapp.orders.service import mark_paid_manually
 
     if not is_supervisor(user, registrant.organization_id):
         raise NotAllowed(_("Only a door supervisor (manager or above) may mark an order paid."))
@@ -229,7 +228,6 @@ def registrant_for_event(event: Event, registrant_id: int) -> Registrant:
 
 
 def recent_checkins(event: Event, checkin_list: CheckinList, *, limit: int = 15) -> list:
-    from webapp.checkin.models import Checkin
 
     return list(
         Checkin.select(Checkin, Registrant)

@@ -18,6 +18,8 @@ from webapp.guards import row_id
 from webapp.i18n import _
 from webapp.security import has_role, org_id, role_required
 from webapp.templating import is_fragment_request
+from webapp.tickets import badges
+from webapp.tickets.service import registrant_pdf
 
 bp = Blueprint("checkin", __name__, url_prefix="/checkin")
 
@@ -182,7 +184,6 @@ def mark_paid(event_id: int, registrant_id: int):
 @bp.route("/<int:event_id>/registrants/<int:registrant_id>/badge.pdf")
 @role_required("door")
 def badge(event_id: int, registrant_id: int):
-    from webapp.tickets import badges
 
     event = event_or_404(event_id)
     registrant = door.registrant_for_event(event, registrant_id)
@@ -193,7 +194,6 @@ def badge(event_id: int, registrant_id: int):
 @bp.route("/<int:event_id>/registrants/<int:registrant_id>/ticket.pdf")
 @role_required("door")
 def ticket(event_id: int, registrant_id: int):
-    from webapp.tickets.service import registrant_pdf
 
     event = event_or_404(event_id)
     registrant = door.registrant_for_event(event, registrant_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from webapp.catalog.models import Product
@@ -14,6 +14,7 @@ from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.security import role_required
 from webapp.templating import is_fragment_request
+from webapp.tickets import badges
 from webapp.tickets.models import BadgeJob
 from webapp.timeutil import to_local, to_utc
 
@@ -134,7 +135,6 @@ def door_answers(event_id: int):
 
 
 def _badge_forms(event: Event, badge_settings):
-    from webapp.tickets import badges
 
     if request.method == "GET":
         form = BadgeSettingsForm(
@@ -159,7 +159,6 @@ def _jobs(event: Event) -> list[BadgeJob]:
 @bp.route("/badges", methods=["GET", "POST"])
 @role_required("manager")
 def badges_page(event_id: int):
-    from webapp.tickets import badges
 
     event = event_or_404(event_id)
     badge_settings = badges.settings_for(event)
@@ -190,7 +189,6 @@ def badges_page(event_id: int):
 @bp.route("/badges/sample.pdf")
 @role_required("manager")
 def badge_sample(event_id: int):
-    from webapp.tickets import badges
 
     return _pdf(badges.sample_pdf(event_or_404(event_id)), "badge-sample.pdf")
 
@@ -198,7 +196,6 @@ def badge_sample(event_id: int):
 @bp.route("/badges/bulk", methods=["POST"])
 @role_required("manager")
 def badges_bulk(event_id: int):
-    from webapp.tickets import badges
 
     event = event_or_404(event_id)
     form = BulkBadgesForm()
@@ -232,7 +229,6 @@ def badge_job(event_id: int, job_id: int):
 @bp.route("/badges/jobs/<int:job_id>/badges.pdf")
 @role_required("manager")
 def badge_job_download(event_id: int, job_id: int):
-    from webapp.tickets import badges
 
     event = event_or_404(event_id)
     job = BadgeJob.get((BadgeJob.id == job_id) & (BadgeJob.event == event.id))
@@ -243,7 +239,6 @@ def badge_job_download(event_id: int, job_id: int):
 
 
 def _pdf(data: bytes, filename: str):
-    from flask import Response
 
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'

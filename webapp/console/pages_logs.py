@@ -8,9 +8,13 @@ from peewee import JOIN
 
 from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import Membership, User
+from webapp.checkin.models import CHECKIN_REASONS, Checkin, CheckinList
 from webapp.console.blueprint import bp
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id
+from webapp.mail import service as mail
+from webapp.mail.models import OUTBOX_STATES, Outbox
+from webapp.orders.models import Registrant
 from webapp.security import org_id, role_required
 from webapp.templating import render_page
 
@@ -37,8 +41,6 @@ def _keyset(query, model, before: int | None):
 @bp.route("/mail")
 @role_required("manager")
 def mail_log():
-    from webapp.mail import service as mail
-    from webapp.mail.models import OUTBOX_STATES, Outbox
 
     state = request.args.get("state", "")
     state = state if state in OUTBOX_STATES else ""
@@ -65,7 +67,6 @@ def mail_log():
 @bp.route("/mail/<int:message_id>")
 @role_required("manager")
 def mail_message(message_id: int):
-    from webapp.mail import service as mail
 
     return render_template("console/logs/mail_message.html", m=mail.get_message(org_id(), message_id))
 
@@ -73,7 +74,6 @@ def mail_message(message_id: int):
 @bp.route("/mail/<int:message_id>/resend", methods=["POST"])
 @role_required("manager")
 def mail_resend(message_id: int):
-    from webapp.mail import service as mail
 
     message = mail.get_message(org_id(), message_id)
     try:
@@ -129,8 +129,6 @@ def audit_log():
 @bp.route("/events/<int:event_id>/checkins")
 @role_required("manager")
 def checkin_log(event_id: int):
-    from webapp.checkin.models import CHECKIN_REASONS, Checkin, CheckinList
-    from webapp.orders.models import Registrant
 
     event = event_or_404(event_id)
     query = (

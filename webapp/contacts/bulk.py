@@ -7,6 +7,7 @@ than the writes themselves; these helpers keep the sync of 20,000 registrants in
 from __future__ import annotations
 
 import peewee as pw
+from psycopg2.extras import execute_batch, execute_values
 
 from webapp.contacts.models import Contact
 from webapp.db import db, is_postgres
@@ -17,8 +18,6 @@ PAGE = 500
 def _run(sql: str, params: list[tuple]) -> None:
     cursor = db.cursor()
     if is_postgres():
-        from psycopg2.extras import execute_batch
-
         execute_batch(cursor, sql.replace("?", "%s"), params, page_size=PAGE)
     else:
         cursor.executemany(sql, params)
@@ -33,8 +32,6 @@ def insert_ignore(model: type[pw.Model], rows: list[dict]) -> None:
     params = [tuple(f.db_value(row[f.name]) for f in fields) for row in rows]
     table = model._meta.table_name
     if is_postgres():
-        from psycopg2.extras import execute_values
-
         sql = f'INSERT INTO "{table}" ({columns}) VALUES %s ON CONFLICT DO NOTHING'
         execute_values(db.cursor(), sql, params, page_size=PAGE)
     else:

@@ -17,6 +17,7 @@ from webapp.events import covers
 from webapp.events.models import EVENT_STATUSES, Event
 from webapp.events.text import SLUG_RE, localized, slugify
 from webapp.money import exponent
+from webapp.runtime import settings
 
 __all__ = ["localized", "slugify"]
 
@@ -81,7 +82,6 @@ def can_cancel(event: Event, now: dt.datetime | None = None) -> bool:
 
 
 def landing_url(event: Event) -> str:
-    from webapp.runtime import settings
 
     org = Organization.get_by_id(event.organization_id)
     return f"{settings().base_url}/e/{org.slug}/{event.slug}"

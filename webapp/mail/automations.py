@@ -15,10 +15,13 @@ from dataclasses import dataclass
 import peewee as pw
 
 from webapp.accounts import audit
+from webapp.contacts.rules import normalize_email
 from webapp.db import db, utcnow
 from webapp.events.models import Event
 from webapp.mail import consent
 from webapp.mail.models import AUTOMATION_TRIGGERS, Automation, AutomationRun, EmailTemplate, Outbox
+from webapp.mail.notify import send_to_registrant
+from webapp.orders.contact_sync import sync_registrants
 from webapp.orders.models import Order, Registrant
 
 log = logging.getLogger("rollcall.mail")
@@ -197,7 +200,6 @@ class RunSummary:
 def _recipients(automation: Automation, registrants: list[Registrant]) -> dict[str, consent.Recipient]:
     """Each due registrant's consent, in one query. Registrants whose contact sync has not run
     yet are synced first: the unsubscribe link belongs to the contact."""
-    from webapp.orders.contact_sync import sync_registrants
 
     unsynced = [r.id for r in registrants if r.contact_id is None]
     if unsynced:
@@ -208,8 +210,6 @@ def _recipients(automation: Automation, registrants: list[Registrant]) -> dict[s
 def run_automation(automation: Automation, now: dt.datetime | None = None) -> RunSummary:
     """Send the automation to every registrant it is due for, except contacts who unsubscribed
     (their email is written as skipped). Each registrant is done once."""
-    from webapp.contacts.rules import normalize_email
-    from webapp.mail.notify import send_to_registrant
 
     now = now or utcnow()
     summary = RunSummary()

@@ -13,6 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from webapp.contacts.models import Contact
+from webapp.contacts.rules import normalize_email
+from webapp.contacts.service import unsubscribe_url
+
 PROMOTIONAL_KINDS = frozenset({"automation"})
 
 REASONS = {
@@ -42,9 +46,6 @@ class Recipient:
 
 def recipients(org_id: int, emails: Iterable[str]) -> dict[str, Recipient]:
     """Recipient per normalized address, in one query."""
-    from webapp.contacts.models import Contact
-    from webapp.contacts.rules import normalize_email
-    from webapp.contacts.service import unsubscribe_url
 
     wanted = sorted({address for address in map(normalize_email, emails) if address})
     found: dict[str, Recipient] = {}
@@ -57,7 +58,6 @@ def recipients(org_id: int, emails: Iterable[str]) -> dict[str, Recipient]:
 
 
 def recipient(org_id: int, email: str) -> Recipient:
-    from webapp.contacts.rules import normalize_email
 
     address = normalize_email(email)
     return recipients(org_id, [email]).get(address) or Recipient(address or email, "no_contact", None)

@@ -33,6 +33,7 @@ from webapp.mail import consent, dkim_keys
 from webapp.mail.domains import verified_domain
 from webapp.mail.models import OUTBOX_STATES, Outbox
 from webapp.runtime import settings
+from webapp.tickets import service as tickets
 
 log = logging.getLogger("rollcall.mail")
 
@@ -242,8 +243,6 @@ def build_message(row: Outbox) -> EmailMessage:
 
 def _attachment(att: dict) -> tuple[str, str, bytes]:
     if "ticket" in att:
-        from webapp.tickets import service as tickets
-
         try:
             return att["filename"], "application/pdf", tickets.pdf_for_key(att["ticket"])
         except tickets.NoTickets as exc:

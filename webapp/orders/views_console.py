@@ -8,9 +8,11 @@ from flask_login import current_user
 from webapp.catalog.models import Product
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id, safe_redirect_target
+from webapp.mail import notify
 from webapp.orders import invitations, service, waitlist
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant, WaitingListEntry
 from webapp.orders.service import OrderError
+from webapp.payments.service import PaymentError, mark_transfer_received, payments_of
 from webapp.security import org_id, role_required
 from webapp.templating import is_fragment_request, render_page
 
@@ -55,7 +57,6 @@ def order_detail(order_id: int):
     order = _order(order_id)
     items = list(OrderItem.select(OrderItem, Product).join(Product).where(OrderItem.order == order.id))
     registrants = list(Registrant.select().where(Registrant.order == order.id).order_by(Registrant.id))
-    from webapp.payments.service import payments_of
 
     return render_template(
         "console/orders/order.html", order=order, event=order.event, items=items, registrants=registrants,
@@ -64,7 +65,6 @@ def order_detail(order_id: int):
 
 
 def _resend(order: Order, actor) -> None:
-    from webapp.mail import notify
 
     if order.status != "paid":
         raise OrderError("Tickets are sent for paid orders only.")
@@ -75,7 +75,6 @@ def _resend(order: Order, actor) -> None:
 def _mark_paid(order: Order, actor, gateway: str) -> None:
     """A bank transfer on a pending order is also recorded as a payment; an expired order (whose
     seats must be taken again) or cash at the door is marked paid directly."""
-    from webapp.payments.service import PaymentError, mark_transfer_received
 
     if gateway == "bank" and order.status == "pending":
         try:

@@ -8,6 +8,7 @@ import logging
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 
+from webapp.catalog.questions import answers_from_form
 from webapp.db import utcnow
 from webapp.events.i18n import apply_event_locale
 from webapp.events.models import Event
@@ -180,8 +181,6 @@ def edit_attendee(secret: str, registrant_id: int):
     form = answer_rules.edit_form(per_attendee, registrant.answers, formdata, locale=order.locale)
     errors, values = {}, request.form if request.method == "POST" else {}
     if request.method == "POST" and form.validate():
-        from webapp.catalog.questions import answers_from_form
-
         try:
             service.update_registrant(
                 registrant, name=request.form.get("name", ""), email=request.form.get("email", ""),

@@ -10,6 +10,7 @@ import peewee
 
 from webapp.db import locked, utcnow, write_transaction
 from webapp.money import format_money
+from webapp.orders import service as orders
 from webapp.payments import gateways
 from webapp.payments.gateways.base import Report
 from webapp.payments.models import OPEN_STATES, Payment
@@ -56,7 +57,6 @@ def _find(org_id: int, gateway_name: str, report: Report) -> Payment | None:
 
 def _decide(payment: Payment, report: Report) -> tuple[str, dict]:
     """(outcome, payment fields to change) for one report, calling the orders service where the order changes."""
-    from webapp.orders import service as orders
 
     state, outcome = payment.state, report.outcome
     if outcome == "paid":

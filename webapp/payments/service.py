@@ -18,6 +18,7 @@ from flask import current_app
 
 from webapp.accounts.models import Organization, User
 from webapp.db import locked, utcnow, write_transaction
+from webapp.orders import service as orders
 from webapp.orders.models import Order
 from webapp.payments import gateways, http, vault
 from webapp.payments.gateway_settings import credentials, enabled_gateways
@@ -288,7 +289,6 @@ def refresh_stale_payments(
 def mark_transfer_received(order: Order, *, actor: User) -> Payment:
     """An operator saw the bank transfer arrive: the order is paid (orders' mark_paid_manually)
     and the bank payment attempt recorded as paid. Raises PaymentError."""
-    from webapp.orders import service as orders
 
     if order.status != "pending":
         raise PaymentError("Only a pending order can be marked paid.")

@@ -19,8 +19,13 @@ from dataclasses import dataclass, field
 from webapp.accounts.models import User
 from webapp.console import jobs
 from webapp.console.models import ConsoleJob
+from webapp.contacts import service as contacts
+from webapp.contacts.models import Contact
 from webapp.db import db
 from webapp.events.models import Event
+from webapp.mail.notify import resend_ticket
+from webapp.orders import contact_sync
+from webapp.orders import service as orders
 from webapp.orders.models import Order, Registrant
 from webapp.registrants.listing import RegistrantFilters, matching_ids
 
@@ -123,7 +128,6 @@ def _apply_chunk(
 
 
 def _resend(registrant: Registrant, *, actor, label) -> bool:
-    from webapp.mail.notify import resend_ticket
 
     if registrant.canceled or registrant.order.status != "paid":
         return False
@@ -132,9 +136,6 @@ def _resend(registrant: Registrant, *, actor, label) -> bool:
 
 
 def _label(registrant: Registrant, *, actor, label) -> bool:
-    from webapp.contacts import service as contacts
-    from webapp.contacts.models import Contact
-    from webapp.orders import contact_sync
 
     if registrant.contact_id is None:
         contact_sync.sync_registrant(registrant.id)
@@ -145,7 +146,6 @@ def _label(registrant: Registrant, *, actor, label) -> bool:
 
 
 def _cancel(registrant: Registrant, *, actor, label) -> bool:
-    from webapp.orders import service as orders
 
     if registrant.canceled:
         return False
@@ -154,7 +154,6 @@ def _cancel(registrant: Registrant, *, actor, label) -> bool:
 
 
 def _approve(registrant: Registrant, *, actor, label) -> bool:
-    from webapp.orders import service as orders
 
     if registrant.order.approval != "pending":
         return False
@@ -163,7 +162,6 @@ def _approve(registrant: Registrant, *, actor, label) -> bool:
 
 
 def _decline(registrant: Registrant, *, actor, label) -> bool:
-    from webapp.orders import service as orders
 
     if registrant.order.approval != "pending":
         return False

@@ -21,6 +21,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from webapp.accounts.models import User
 from webapp.catalog.models import Coupon, Product, Question
+from webapp.catalog.questions import format_answer
+from webapp.checkin.models import Checkin, CheckinList
 from webapp.events.models import Event
 from webapp.money import to_major
 from webapp.orders.models import Order, Registrant
@@ -49,7 +51,6 @@ def _money(amount: int | None, currency: str) -> Decimal | None:
 
 
 def registrants(org_id: int, event: Event) -> Table:
-    from webapp.catalog.questions import format_answer
 
     questions = list(
         Question.select()
@@ -119,7 +120,6 @@ def orders(org_id: int, event: Event) -> Table:
 
 
 def checkins(org_id: int, event: Event) -> Table:
-    from webapp.checkin.models import Checkin, CheckinList
 
     tz = event.timezone
     headers = [
@@ -222,7 +222,6 @@ def xlsx_bytes(table: Table) -> bytes:
 
 def row_count(kind: str, org_id: int, event: Event) -> int:
     """How many rows the export of `kind` has (one COUNT on the event's index)."""
-    from webapp.checkin.models import Checkin
 
     model = {"registrants": Registrant, "orders": Order, "checkins": Checkin}[kind]
     return model.select().where((model.organization == org_id) & (model.event == event.id)).count()

@@ -27,6 +27,7 @@ from webapp.console import jobs
 from webapp.console.models import ConsoleJob
 from webapp.db import db, utcnow, write_transaction
 from webapp.events.models import Event
+from webapp.orders import service as orders
 from webapp.orders.models import Registrant
 from webapp.registrants.mapping import MappingError, RowChecker, guess_mapping, targets
 from webapp.runtime import settings
@@ -257,7 +258,6 @@ def _sort_out_known(run: _Run, people: list[tuple[int, dict]]) -> list[tuple[int
 
 
 def _update(run: _Run, number: int, person: dict, registrant: Registrant) -> None:
-    from webapp.orders import service as orders
 
     try:
         with db.atomic():
@@ -276,7 +276,6 @@ def _update(run: _Run, number: int, person: dict, registrant: Registrant) -> Non
 
 def _add(run: _Run, fresh: list[tuple[int, dict]]) -> None:
     """Add the batch's new people, one order each, as far as seats allow; report the rest."""
-    from webapp.orders import service as orders
 
     if not fresh:
         return

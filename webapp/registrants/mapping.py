@@ -6,7 +6,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from werkzeug.datastructures import MultiDict
+from wtforms import Form
+
+from webapp.catalog import questions as question_forms
 from webapp.catalog.models import Question
+from webapp.catalog.questions import answers_from_form, field_name
+from webapp.contacts.service import normalize_email
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
 
@@ -95,9 +101,6 @@ class RowChecker:
     building the question form class once for the whole file."""
 
     def __init__(self, event_targets: list[Target], mapping: dict[str, int]):
-        from wtforms import Form
-
-        from webapp.catalog import questions as question_forms
 
         self.targets = event_targets
         self.mapping = mapping
@@ -106,9 +109,6 @@ class RowChecker:
         self.labels = {question_forms.field_name(q): q.label for q in self.questions}
 
     def _formdata(self, cells: list[str]):
-        from werkzeug.datastructures import MultiDict
-
-        from webapp.catalog.questions import field_name
 
         data = MultiDict()
         for question in self.questions:
@@ -127,8 +127,6 @@ class RowChecker:
 
     def check(self, cells: list[str]) -> tuple[dict, list[str]]:
         """({name, email, answers}, errors) for one data row."""
-        from webapp.catalog.questions import answers_from_form
-        from webapp.contacts.service import normalize_email
 
         errors = []
         name = " ".join(_cell(cells, self.mapping.get("name")).split())

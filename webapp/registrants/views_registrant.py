@@ -7,11 +7,20 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 from peewee import JOIN
 
+from webapp.accounts.models import User
 from webapp.catalog.models import Product, Question
+from webapp.catalog.questions import answers_from_form, build_fields, field_name, form_data, format_answer
+from webapp.checkin.models import Checkin, CheckinList
 from webapp.events.pages import event_or_404
+from webapp.mail import service as mail
+from webapp.mail.notify import NotAdmitted, resend_ticket
+from webapp.mail.service import NotResent, emails_for_registrant
+from webapp.orders import service as orders
 from webapp.orders.models import Order, Registrant
+from webapp.orders.service import OrderError
 from webapp.registrants.forms import AddParticipantForm, MoveForm, PersonForm
 from webapp.security import org_id, role_required
+from webapp.tickets.service import NoTickets, registrant_pdf
 
 bp = Blueprint("registrant", __name__, url_prefix="/console")
 
@@ -35,13 +44,11 @@ def _ticket_products(event) -> list[Product]:
 
 
 def _with_questions(base, questions):
-    from webapp.catalog.questions import build_fields
 
     return type(base.__name__, (base,), build_fields(questions, prefix=ANSWER_PREFIX))
 
 
 def _field_names(questions) -> list[str]:
-    from webapp.catalog.questions import field_name
 
     return [field_name(q, ANSWER_PREFIX) for q in questions]
 
@@ -60,9 +67,6 @@ def _registrant(event, registrant_id: int) -> Registrant:
 
 
 def _service_error_types():
-    from webapp.mail.notify import NotAdmitted
-    from webapp.mail.service import NotResent
-    from webapp.orders.service import OrderError
 
     return (OrderError, NotAdmitted, NotResent)
 
@@ -73,8 +77,6 @@ def _service_error_types():
 @bp.route("/events/<int:event_id>/participants/new", methods=["GET", "POST"])
 @role_required("manager")
 def add_participant(event_id: int):
-    from webapp.catalog.questions import answers_from_form
-    from webapp.orders import service as orders
 
     event = event_or_404(event_id)
     questions = _questions(event)
@@ -115,8 +117,6 @@ def add_participant(event_id: int):
 
 
 def _page(event, registrant, *, edit_form=None, move_form=None, status=200):
-    from webapp.catalog.questions import form_data, format_answer
-    from webapp.mail.service import emails_for_registrant
 
     questions = _questions(event)
     if edit_form is None:
@@ -144,8 +144,6 @@ def _page(event, registrant, *, edit_form=None, move_form=None, status=200):
 
 
 def _checkins(registrant):
-    from webapp.accounts.models import User
-    from webapp.checkin.models import Checkin, CheckinList
 
     return list(
         Checkin.select(Checkin, CheckinList, User)
@@ -168,8 +166,6 @@ def registrant(event_id: int, registrant_id: int):
 @bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/edit", methods=["POST"])
 @role_required("manager")
 def registrant_edit(event_id: int, registrant_id: int):
-    from webapp.catalog.questions import answers_from_form
-    from webapp.orders import service as orders
 
     event = event_or_404(event_id)
     reg = _registrant(event, registrant_id)
@@ -215,8 +211,6 @@ def _action(event_id: int, registrant_id: int, do, success: str):
 @bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/cancel", methods=["POST"])
 @role_required("manager")
 def registrant_cancel(event_id: int, registrant_id: int):
-    from webapp.orders import service as orders
-
     return _action(
         event_id, registrant_id, lambda r: orders.cancel_registrant(r, actor=current_user),
         "{name}'s registration is canceled; the ticket no longer admits.",
@@ -226,8 +220,6 @@ def registrant_cancel(event_id: int, registrant_id: int):
 @bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/refund", methods=["POST"])
 @role_required("manager")
 def registrant_refund(event_id: int, registrant_id: int):
-    from webapp.orders import service as orders
-
     return _action(
         event_id, registrant_id, lambda r: orders.mark_refunded(r.order, actor=current_user),
         "The order is marked as refunded. Send the money back through your bank or gateway.",
@@ -237,7 +229,6 @@ def registrant_refund(event_id: int, registrant_id: int):
 @bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/approve", methods=["POST"])
 @role_required("manager")
 def registrant_approve(event_id: int, registrant_id: int):
-    from webapp.orders import service as orders
 
     decision = request.form.get("decision")
     if decision == "decline":
@@ -250,8 +241,6 @@ def registrant_approve(event_id: int, registrant_id: int):
 @bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/resend", methods=["POST"])
 @role_required("manager")
 def registrant_resend(event_id: int, registrant_id: int):
-    from webapp.mail.notify import resend_ticket
-
     return _action(event_id, registrant_id, lambda r: resend_ticket(r, actor=current_user),
                    "The ticket is on its way to {name}.")  # fmt: skip
 
@@ -259,7 +248,6 @@ def registrant_resend(event_id: int, registrant_id: int):
 @bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/emails/<int:message_id>/resend", methods=["POST"])
 @role_required("manager")
 def registrant_email_resend(event_id: int, registrant_id: int, message_id: int):
-    from webapp.mail import service as mail
 
     def resend(reg):
         message = mail.get_message(org_id(), message_id)
@@ -273,7 +261,6 @@ def registrant_email_resend(event_id: int, registrant_id: int, message_id: int):
 @bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/move", methods=["POST"])
 @role_required("manager")
 def registrant_move(event_id: int, registrant_id: int):
-    from webapp.orders import service as orders
 
     event = event_or_404(event_id)
     reg = _registrant(event, registrant_id)
@@ -295,7 +282,6 @@ def registrant_move(event_id: int, registrant_id: int):
 @bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/ticket.pdf")
 @role_required("manager")
 def registrant_ticket(event_id: int, registrant_id: int):
-    from webapp.tickets.service import NoTickets, registrant_pdf
 
     event = event_or_404(event_id)
     reg = _registrant(event, registrant_id)

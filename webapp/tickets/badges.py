@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import render_template
 from PIL import Image, UnidentifiedImageError
+from pypdf import PdfWriter
 
 from webapp import work
 from webapp.accounts import audit
@@ -19,6 +20,7 @@ from webapp.db import db, utcnow
 from webapp.events.models import Event
 from webapp.orders.models import Order, Registrant
 from webapp.runtime import settings as app_settings
+from webapp.tickets.document import qr_data_url
 from webapp.tickets.models import BADGE_FIELDS, BADGE_SIZES, BadgeJob, BadgeSettings
 from webapp.tickets.pdf import render_pdf
 
@@ -171,7 +173,6 @@ def _company(registrant: Registrant, contact) -> str:
 
 
 def badge_html(registrants: list[Registrant], event: Event, badge_settings: BadgeSettings) -> str:
-    from webapp.tickets.document import qr_data_url
 
     org = Organization.get_by_id(event.organization_id)
     width, height = BADGE_SIZES[badge_settings.size]
@@ -254,7 +255,6 @@ def start_bulk(event: Event, *, product_ids: list[int], attended_only: bool, act
 
 def build_bulk(job_id: int) -> BadgeJob:
     """Render the job's badges chunk by chunk (recording progress), then join them into one file."""
-    from pypdf import PdfWriter
 
     claimed = BadgeJob.update(status="running").where((BadgeJob.id == job_id) & (BadgeJob.status == "queued")).execute()
     job = BadgeJob.get_by_id(job_id)

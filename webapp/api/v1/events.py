@@ -8,6 +8,7 @@ from webapp import timeutil
 from webapp.api.framework import invalid, operation
 from webapp.api.schema import Array, Bool, DateTime, Int, Line, Obj, Out, Str
 from webapp.api.v1.common import actor_label, field_error, org, state_conflict, wall
+from webapp.db import db
 from webapp.events import service as events
 from webapp.events.models import EVENT_STATUSES, Event
 from webapp.money import CURRENCIES
@@ -183,7 +184,6 @@ def read_event(event_id):
 )
 def create_event(body):
     """Times are UTC instants; the event shows them in its `timezone`."""
-    from webapp.db import db
 
     try:
         with db.atomic():
@@ -207,7 +207,6 @@ def create_event(body):
     response=EventOut,
 )
 def update_event(event_id, body):
-    from webapp.db import db
 
     event = get_event(event_id)
     try:

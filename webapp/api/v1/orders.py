@@ -15,13 +15,14 @@ from webapp.orders import checkout
 from webapp.orders import service as orders
 from webapp.orders.codes import new_checkout_token
 from webapp.orders.models import ORDER_STATUSES, Order, Registrant
+from webapp.payments import service as payments
+from webapp.payments.service import order_page_url
 
 TAG = "Orders"
 ID = Int(minimum=1, maximum=2**31 - 1)
 
 
 def _ticket_url(registrant_or_order) -> str:
-    from webapp.payments.service import order_page_url
 
     order = registrant_or_order if isinstance(registrant_or_order, Order) else registrant_or_order.order
     return order_page_url(order)
@@ -187,7 +188,6 @@ def create_order(event_id, body):
     """Runs the checkout's checks (registration open, products on sale, quantities, invitation,
     questions, coupon, capacity). A paid order comes back pending with `payment_url`; a free one
     comes back paid (tickets are emailed)."""
-    from webapp.payments import service as payments
 
     event = get_event(event_id)
     _check_products(event, body)

@@ -12,9 +12,12 @@ from webapp.api.v1.common import actor_label, field_error, state_conflict
 from webapp.api.v1.events import get_event
 from webapp.api.v1.orders import Answers, OrderOut, RegistrantOut
 from webapp.catalog.models import Product
+from webapp.console.models import ConsoleJob
 from webapp.db import write_transaction
+from webapp.mail import notify
 from webapp.orders import service as orders
 from webapp.orders.models import ORDER_STATUSES, Order, Registrant
+from webapp.registrants import imports
 
 TAG = "Registrants"
 ID = Int(minimum=1, maximum=2**31 - 1)
@@ -232,7 +235,6 @@ def cancel_registrant(registrant_id):
 )
 def resend_ticket(registrant_id):
     """409 when the registrant holds no valid ticket (unpaid, canceled, not approved)."""
-    from webapp.mail import notify
 
     registrant = _registrant(registrant_id)
     try:
@@ -256,7 +258,6 @@ def resend_ticket(registrant_id):
 def import_registrants(event_id, body):
     """The console's import: rows are checked and added in the background; follow the job at
     /imports/{job_id}. Bad rows are counted and described, never silently dropped."""
-    from webapp.registrants import imports
 
     event = get_event(event_id)
     product = _product(event, body["product_id"])
@@ -295,7 +296,6 @@ def _mapping(headers: list[str], given: dict | None, guessed: dict[str, int]) ->
 
 
 def _job(job_id: int):
-    from webapp.console.models import ConsoleJob
 
     job = ConsoleJob.get_or_none(
         (ConsoleJob.id == job_id) & (ConsoleJob.organization == g.api_org_id) & (ConsoleJob.kind == "import")

@@ -4,6 +4,7 @@ code as reference; an operator marks the order paid once the money shows on the 
 from __future__ import annotations
 
 from webapp.payments.gateways.base import Checkout, Credentials, Gateway, Urls
+from webapp.payments.models import BankSettings
 
 
 class BankTransfer(Gateway):
@@ -19,7 +20,6 @@ class BankTransfer(Gateway):
     )
 
     def is_ready(self, org_id: int, credentials: Credentials | None) -> bool:
-        from webapp.payments.models import BankSettings
 
         return BankSettings.select().where(BankSettings.organization == org_id).exists()
 
