@@ -112,7 +112,9 @@ def test_work_that_keeps_failing_is_dead_lettered_with_its_reason(app, ran):
     item = WorkItem.get()
     assert item.dead_at is not None and item.attempts == 3
     assert "always down" in item.last_error
-    assert work.backlog() == [{"kind": "test.broken", "waiting": 0, "oldest_age": None, "dead": 1}]
+    assert work.backlog() == [
+        {"kind": "test.broken", "waiting": 0, "oldest_age": None, "urgent": False, "late": False, "dead": 1}
+    ]
     assert work.retry_dead(item.id)  # an operator asks again: it runs (and fails) once more
     assert WorkItem.get().attempts == 1
 
@@ -250,3 +252,14 @@ def test_later_leaves_the_rest_of_urgent_work_as_bulk_work(app, queued):
         assert seen == ["part", "part"] and WorkItem.select().count() == 0
     finally:
         engine._handlers.pop("test.later", None)
+
+
+def test_the_backlog_shows_depth_and_age_per_kind_and_flags_late_urgent_work(app, ran, queued):
+    work.record("test.ok", {"n": 1})
+    work.record("test.ok", {"n": 2})
+    work.record("test.sliced", {"n": 3}, priority=work.BULK)
+    _age(WorkItem.kind == "test.ok", seconds=90)
+    _age(WorkItem.kind == "test.sliced", seconds=600)
+    rows = {row["kind"]: row for row in work.backlog()}
+    assert rows["test.ok"]["waiting"] == 2 and rows["test.ok"]["late"] is True
+    assert rows["test.sliced"]["oldest_age"] >= 600 and rows["test.sliced"]["late"] is False  # bulk is never late

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from tasks import huey
 from tests.factories.checkin import make_checkin_list
 from tests.factories.orders import make_registrant
+from webapp import work
 from webapp.accounts.audit import AuditEntry
 from webapp.checkin import service as checkin
 from webapp.console.models import ConsoleJob
+from webapp.db import utcnow
 from webapp.mail.models import Outbox
 from webapp.mail.service import queue_email
+from webapp.work.models import WorkItem
 
 
 def mail(desk, to, state="queued", error=None):
@@ -66,3 +72,20 @@ def test_progress_fragment_polls_itself_until_done(desk):
     ConsoleJob.update(state="done", processed=10).execute()
     fragment = desk.client.get(f"/console/jobs/{job.id}", headers={"HX-Request": "true"}).text
     assert "hx-trigger" not in fragment and 'value="100"' in fragment
+
+
+def test_background_work_page_shows_what_waits_and_warns_when_people_wait_too_long(desk, app):
+    assert "Nothing is waiting" in desk.client.get("/console/work").text
+    huey.immediate = False  # nobody runs the work: it waits, as behind a stopped worker
+    try:
+        work.record("mail.deliver", {"message_id": 1})
+        work.record("registrants.run_import_job", {"job_id": 1}, priority=work.BULK)
+    finally:
+        huey.immediate = True
+    page = desk.client.get("/console/work").text
+    assert "mail.deliver" in page and "A person" in page and "Bulk work" in page
+    assert "more than a minute" not in page
+    WorkItem.update(run_after=utcnow() - dt.timedelta(minutes=3)).execute()
+    fragment = desk.client.get("/console/work", headers={"HX-Request": "true"})
+    assert "more than a minute" in fragment.text and "<html" not in fragment.text
+    assert "HX-Request" in fragment.headers["Vary"]

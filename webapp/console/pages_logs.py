@@ -1,4 +1,5 @@
-"""Logs: every outbound email (state, error, resend), the audit trail and an event's check-in log."""
+"""Logs: every outbound email (state, error, resend), the background work waiting, the audit trail
+and an event's check-in log."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from webapp.mail.models import OUTBOX_STATES, Outbox
 from webapp.orders.models import Registrant
 from webapp.security import org_id, role_required
 from webapp.templating import render_page
+from webapp.work import backlog
 
 PAGE_SIZE = 50
 
@@ -33,6 +35,23 @@ def _keyset(query, model, before: int | None):
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return rows, (rows[-1].id if more and rows else None)
+
+
+# -- background work ------------------------------------------------------------------------------
+
+
+@bp.route("/work")
+@role_required("manager")
+def work_backlog():
+    """How much background work waits, per kind, and for how long: emails and webhooks that people
+    wait for are flagged when they are more than a minute old (the fragment refreshes itself)."""
+    rows = backlog()
+    return render_page(
+        "console/logs/work.html",
+        "console/logs/_work_rows.html",
+        rows=rows,
+        late=[row for row in rows if row["late"]],
+    )
 
 
 # -- mail -----------------------------------------------------------------------------------------

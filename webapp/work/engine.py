@@ -281,14 +281,19 @@ def backoff(failures: int) -> dt.timedelta:
 # Looking at the queue -----------------------------------------------------------------------------
 
 
+LATE_AFTER = 60.0  # seconds: urgent work (a person is waiting) older than this is late
+
+
 def backlog() -> list[dict]:
-    """Per kind: items waiting, the age of the oldest, dead-lettered items (the console shows it)."""
+    """Per kind: items waiting, the age of the oldest, whether a person waits for it (urgent),
+    whether that is late, and dead-lettered items. What the console's background work page shows."""
     now = utcnow()
     rows = (
         WorkItem.select(
             WorkItem.kind,
             pw.fn.COUNT(WorkItem.id).alias("waiting"),
             pw.fn.MIN(WorkItem.run_after).alias("oldest"),
+            pw.fn.MAX(WorkItem.priority).alias("priority"),
         )
         .where(WorkItem.dead_at.is_null() & (WorkItem.run_after <= now))
         .group_by(WorkItem.kind)
@@ -301,15 +306,22 @@ def backlog() -> list[dict]:
         .tuples()
     )
     kinds = {row["kind"]: row for row in rows}
-    return [
-        {
-            "kind": kind,
-            "waiting": kinds.get(kind, {}).get("waiting", 0),
-            "oldest_age": (now - kinds[kind]["oldest"]).total_seconds() if kind in kinds else None,
-            "dead": dead.get(kind, 0),
-        }
-        for kind in sorted(set(kinds) | set(dead))
-    ]
+    out = []
+    for kind in sorted(set(kinds) | set(dead)):
+        row = kinds.get(kind)
+        age = (now - row["oldest"]).total_seconds() if row else None
+        urgent = bool(row) and row["priority"] >= URGENT
+        out.append(
+            {
+                "kind": kind,
+                "waiting": row["waiting"] if row else 0,
+                "oldest_age": age,
+                "urgent": urgent,
+                "late": urgent and age is not None and age > LATE_AFTER,
+                "dead": dead.get(kind, 0),
+            }
+        )
+    return out
 
 
 def dead_items(kinds: Iterable[str] | None = None, limit: int = 100) -> list[WorkItem]:
