@@ -11,13 +11,13 @@ from webapp.registrants import bulk, export_jobs, imports
 
 
 @work.handles(jobs.RUN["import"])
-def run_import_job(payload: dict) -> None:
-    imports.run_job(payload["job_id"])
+def run_import_job(payload: dict) -> object:
+    return imports.run_job(payload["job_id"])
 
 
 @work.handles(jobs.RUN["bulk"])
-def run_bulk_job(payload: dict) -> None:
-    bulk.run_job(payload["job_id"])
+def run_bulk_job(payload: dict) -> object:
+    return bulk.run_job(payload["job_id"])
 
 
 @work.handles(jobs.RUN["export"])

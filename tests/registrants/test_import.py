@@ -9,6 +9,7 @@ import pytest
 
 from tests.factories.catalog import make_question
 from tests.factories.orders import make_registrant
+from webapp.console import jobs
 from webapp.console.models import ConsoleJob
 from webapp.orders.models import Order, Registrant
 from webapp.registrants import imports
@@ -307,3 +308,22 @@ def test_a_control_character_deep_in_the_file_fails_its_row_only(desk):
     assert by_row[252] == ["the name contains an invisible control character"]
     assert by_row[253] == ["“ok@example.org” is not an email address"]
     assert "last@example.org" in people(desk)
+
+
+def test_a_large_import_gives_way_between_slices_and_still_finishes_once(desk, monkeypatch):
+    """Bulk work runs in bounded slices: after each, urgent work goes first; the job carries on
+    from its checkpoint, and the pauses are not counted as runs of a dead worker."""
+    paused = []
+    real_pause = jobs.pause
+
+    def pause(job):
+        paused.append(job.processed)
+        real_pause(job)
+
+    monkeypatch.setattr(jobs, "SLICE_SECONDS", 0.0)
+    monkeypatch.setattr(jobs, "pause", pause)
+    rows = "".join(f"Person {i},p{i}@example.org\n" for i in range(600))
+    job = run_import(desk, ("Name,Email\n" + rows).encode())
+    assert job.state == "done" and job.created_rows == 600 and job.runs == 1
+    assert len(paused) == 2  # 250, 500, then the last 100 in a third slice
+    assert Registrant.select().where(Registrant.event == desk.event.id).count() == 600

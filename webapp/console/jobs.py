@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ from webapp.events.models import Event
 log = logging.getLogger("rollcall.console")
 
 MAX_RUNS = 4  # the first run and three resumes: a job that kills its worker every time must stop
+SLICE_SECONDS = 3.0  # a job's work before it gives way to more urgent work (it carries on from its checkpoint)
 RUN = {"import": "console.run_import_job", "bulk": "console.run_bulk_job", "export": "console.run_export_job"}
 
 
@@ -73,6 +75,27 @@ def checkpoint(job: ConsoleJob, **values) -> None:
 def finish(job: ConsoleJob, **values) -> None:
     """The job is done (with these last values)."""
     checkpoint(job, state="done", finished_at=utcnow(), **values)
+
+
+class Slice:
+    """A run's share of time: once over, the job pauses at its next checkpoint."""
+
+    def __init__(self, seconds: float | None = None):
+        self.ends = time.monotonic() + (SLICE_SECONDS if seconds is None else seconds)
+
+    def over(self) -> bool:
+        return time.monotonic() >= self.ends
+
+
+def pause(job: ConsoleJob) -> None:
+    """This run gives way after its slice: the job is queued again at its checkpoint, and the
+    pause does not count as one of its runs (only a worker that died does)."""
+    if (
+        not ConsoleJob.update(state="queued", runs=ConsoleJob.runs - 1, heartbeat_at=utcnow())
+        .where(_owned(job))
+        .execute()
+    ):
+        raise JobLost(job.id)
 
 
 def fail(job: ConsoleJob, error: str) -> None:

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from webapp import work
 from webapp.accounts.models import User
 from webapp.console import jobs
 from webapp.console.models import ConsoleJob
@@ -23,7 +24,7 @@ from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.db import db
 from webapp.events.models import Event
-from webapp.mail.notify import resend_ticket
+from webapp.mail import notify
 from webapp.orders import contact_sync
 from webapp.orders import service as orders
 from webapp.orders.models import Order, Registrant
@@ -131,7 +132,7 @@ def _resend(registrant: Registrant, *, actor, label) -> bool:
 
     if registrant.canceled or registrant.order.status != "paid":
         return False
-    resend_ticket(registrant, actor=actor)
+    notify.resend_ticket(registrant, actor=actor)
     return True
 
 
@@ -196,14 +197,14 @@ def start_job(
     return jobs.queue(org_id, event, "bulk", params, user=actor)
 
 
-def run_job(job_id: int) -> None:
+def run_job(job_id: int) -> object:
     """The task's body: work through the matching registrants chunk by chunk, counting progress as
     each one is handled; a resumed job starts after the last registrant it handled."""
     job = jobs.claim(job_id)
     if job is None:  # already taken by another worker, or finished
         return
     try:
-        _run(job)
+        return _run(job, jobs.Slice())
     except jobs.JobLost:
         log.warning("bulk job %s was resumed by another worker; this run stops", job.id)
     except Exception as exc:
@@ -211,7 +212,8 @@ def run_job(job_id: int) -> None:
         jobs.fail(job, str(exc))
 
 
-def _run(job: ConsoleJob) -> None:
+def _run(job: ConsoleJob, time_slice: jobs.Slice) -> object:
+    """Chunk after chunk; after the slice, pause at the last registrant handled (work.AGAIN)."""
     event = Event.get_by_id(job.event_id)
     actor = User.get_or_none(User.id == job.user_id) if job.user_id else None
     params = job.params
@@ -232,7 +234,11 @@ def _run(job: ConsoleJob) -> None:
         )  # fmt: skip
         # Ids of the chunk that were not there (another event's, deleted) count as handled too.
         jobs.checkpoint(job, processed=before + start + len(chunk), last_done_id=chunk[-1])
+        if time_slice.over() and start + len(chunk) < len(ids):
+            jobs.pause(job)
+            return work.AGAIN
     jobs.finish(job, processed=before + len(ids))
+    return None
 
 
 _COUNTERS = {"done": ConsoleJob.updated_rows, "skipped": ConsoleJob.skipped_rows, "failed": ConsoleJob.failed_rows}

@@ -20,7 +20,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from webapp import csvfile
+from webapp import csvfile, work
 from webapp.accounts.models import User
 from webapp.catalog.models import Product
 from webapp.console import jobs
@@ -169,14 +169,14 @@ class _Run:
             self.errors.append({"row": row, "email": email, "errors": messages})
 
 
-def run_job(job_id: int) -> None:
+def run_job(job_id: int) -> object:
     """The task's body. Safe to call twice: only a queued job runs. A resumed job (its worker
     died) carries on after the last batch it saved (webapp.console.jobs)."""
     job = jobs.claim(job_id)
     if job is None:
         return
     try:
-        _run(job)
+        return _run(job, jobs.Slice())
     except jobs.JobLost:
         log.warning("import job %s was resumed by another worker; this run stops", job.id)
     except Exception as exc:
@@ -184,7 +184,9 @@ def run_job(job_id: int) -> None:
         jobs.fail(job, str(exc))
 
 
-def _run(job: ConsoleJob) -> None:
+def _run(job: ConsoleJob, time_slice: jobs.Slice) -> object:
+    """Import batch after batch; after the slice, pause at the last batch (work.AGAIN: the rest
+    runs after what is more urgent)."""
     event = Event.get_by_id(job.event_id)
     params = job.params
     mapping = {k: int(v) for k, v in params["mapping"].items()}
@@ -204,7 +206,11 @@ def _run(job: ConsoleJob) -> None:
             people = [row for row in (_check_row(run, number, cells) for number, cells in batch) if row]
             _add(run, _sort_out_known(run, people))
             _save_progress(run, processed=start + len(batch))
+        if time_slice.over() and start + len(batch) < len(rows):
+            jobs.pause(job)
+            return work.AGAIN
     _save_progress(run, processed=len(rows), state="done")
+    return None
 
 
 def _resume(run: _Run, done: list[tuple[int, list[str]]]) -> None:
