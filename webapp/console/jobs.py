@@ -98,6 +98,23 @@ def pause(job: ConsoleJob) -> None:
         raise JobLost(job.id)
 
 
+def run(job_id: int, body: Callable[[ConsoleJob, Slice], object], what: str) -> object:
+    """One run of a job: claim it (only a queued job runs, so a duplicate run does nothing), then
+    `body(job, slice)`, which returns work.AGAIN when it paused after its slice. A run that lost
+    the job stops quietly; any other error fails the job with the reason."""
+    job = claim(job_id)
+    if job is None:  # already taken by another worker, or finished
+        return None
+    try:
+        return body(job, Slice())
+    except JobLost:
+        log.warning("%s job %s was resumed by another worker; this run stops", what, job.id)
+    except Exception as exc:
+        log.exception("%s job %s failed", what, job.id)
+        fail(job, str(exc))
+    return None
+
+
 def fail(job: ConsoleJob, error: str) -> None:
     """The job itself broke; a run that lost the job leaves it to its new owner."""
     ConsoleJob.update(state="failed", error=error[:2000], finished_at=utcnow()).where(_owned(job)).execute()

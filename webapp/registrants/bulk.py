@@ -200,16 +200,7 @@ def start_job(
 def run_job(job_id: int) -> object:
     """The task's body: work through the matching registrants chunk by chunk, counting progress as
     each one is handled; a resumed job starts after the last registrant it handled."""
-    job = jobs.claim(job_id)
-    if job is None:  # already taken by another worker, or finished
-        return
-    try:
-        return _run(job, jobs.Slice())
-    except jobs.JobLost:
-        log.warning("bulk job %s was resumed by another worker; this run stops", job.id)
-    except Exception as exc:
-        log.exception("bulk job %s failed", job.id)
-        jobs.fail(job, str(exc))
+    return jobs.run(job_id, _run, "bulk")
 
 
 def _run(job: ConsoleJob, time_slice: jobs.Slice) -> object:

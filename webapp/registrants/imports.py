@@ -172,16 +172,7 @@ class _Run:
 def run_job(job_id: int) -> object:
     """The task's body. Safe to call twice: only a queued job runs. A resumed job (its worker
     died) carries on after the last batch it saved (webapp.console.jobs)."""
-    job = jobs.claim(job_id)
-    if job is None:
-        return
-    try:
-        return _run(job, jobs.Slice())
-    except jobs.JobLost:
-        log.warning("import job %s was resumed by another worker; this run stops", job.id)
-    except Exception as exc:
-        log.exception("import job %s failed", job.id)
-        jobs.fail(job, str(exc))
+    return jobs.run(job_id, _run, "import")
 
 
 def _run(job: ConsoleJob, time_slice: jobs.Slice) -> object:
