@@ -22,6 +22,11 @@ migrate: install
 demo: migrate
 	$(BIN)/flask demo --if-empty
 
+# `make run` is for trying Rollcall on this machine: development defaults (the simulated payment
+# gateway is offered, so the demo's paid tickets can be bought end to end). gunicorn started on its
+# own (the Procfile's web line) keeps production defaults. ROLLCALL_ENV set outside wins.
+run demo migrate: export ROLLCALL_ENV ?= development
+
 ## run: install, create or upgrade the database, then start the web server and the task worker
 run: demo
 	@echo

@@ -65,6 +65,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Huey's consumer gives its own logger a handler: its lines must not also reach ours (each
+    # would be printed twice).
+    if logging.getLogger("huey").handlers:
+        logging.getLogger("huey").propagate = False
     # WeasyPrint reports every stylesheet it parses, starting when it is imported (below).
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     guards.init_app(app)  # first: no other start-of-request step reads a refused request

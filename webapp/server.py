@@ -60,3 +60,12 @@ def post_fork(server, worker):
     """In the new worker process, before its threads start: stay on the chosen CPU."""
     if hasattr(os, "sched_setaffinity") and getattr(worker, "cpu", None) is not None:
         os.sched_setaffinity(0, {worker.cpu})
+
+
+def when_ready(server) -> None:
+    """Say where Rollcall answers once it does (under `make run` the worker's lines would push a
+    banner printed before the start off the screen)."""
+    if os.environ.get("ROLLCALL_ENV") != "development":
+        return
+    for address in server.cfg.bind:
+        server.log.info("Rollcall is ready on http://%s (demo sign-in: demo@example.org / rollcall-demo)", address)
