@@ -263,3 +263,22 @@ def test_the_backlog_shows_depth_and_age_per_kind_and_flags_late_urgent_work(app
     rows = {row["kind"]: row for row in work.backlog()}
     assert rows["test.ok"]["waiting"] == 2 and rows["test.ok"]["late"] is True
     assert rows["test.sliced"]["oldest_age"] >= 600 and rows["test.sliced"]["late"] is False  # bulk is never late
+
+
+def test_what_bulk_work_announces_and_sets_off_is_bulk_work_too(app, queued):
+    from webapp.orders.receivers import SYNC_NEW_REGISTRANTS
+
+    with db.atomic(), work.bulk():  # a CSV import's rows
+        signals.emit(signals.registration_created, order_id=123)
+    (signal_item,) = engine.claim(5)
+    assert signal_item.priority == work.BULK
+    engine.run_one(signal_item)  # delivered: its receivers record their work
+    assert WorkItem.get(WorkItem.kind == SYNC_NEW_REGISTRANTS).priority == work.BULK
+
+    with db.atomic():  # a person registering
+        signals.emit(signals.registration_created, order_id=124)
+    (signal_item,) = engine.claim(5)  # the urgent signal, before the bulk sync recorded earlier
+    assert signal_item.kind == signals.SIGNAL and signal_item.priority == work.URGENT
+    engine.run_one(signal_item)
+    urgent = WorkItem.select().where((WorkItem.kind == SYNC_NEW_REGISTRANTS) & (WorkItem.priority == work.URGENT))
+    assert urgent.count() == 1

@@ -59,7 +59,10 @@ def objections(question, sender, **kwargs) -> list[str]:
 def emit(signal, **kwargs) -> None:
     """Announce `signal` with plain ids: its receivers get it once the surrounding transaction
     commits (soon after the statement, outside one), never after a rollback."""
-    work.record(SIGNAL, {"signal": signal.name, "kwargs": kwargs})
+    payload = {"signal": signal.name, "kwargs": kwargs}
+    if work.current_priority() < work.URGENT:  # announced by bulk work: what it sets off is bulk too
+        payload["priority"] = work.current_priority()
+    work.record(SIGNAL, payload)
 
 
 def by_name(name: str):
@@ -73,5 +76,5 @@ def deliver(payload: dict) -> None:
     signal = by_name(payload["signal"])
     if signal is None:
         raise work.Permanent(f"unknown signal {payload['signal']!r}")
-    with db.atomic():
+    with db.atomic(), work.at_priority(payload.get("priority", work.URGENT)):
         signal.send(None, **payload["kwargs"])

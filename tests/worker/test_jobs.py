@@ -65,7 +65,7 @@ def test_a_large_export_runs_as_a_job_and_its_file_downloads(tier, org_setup):
         from tests.factories.orders import make_order
         from webapp.events.models import Event
         from webapp.orders.models import Registrant
-        from webapp.tickets.secret import new_ticket_secret
+        from webapp.orders.ticket_secrets import new_ticket_secret
         event = Event.get_by_id({org["event"]})
         from tests.factories.contacts import make_contact
         order = make_order(event, attendees=[{{"name": "Person 0", "email": "p0@export.test"}}])

@@ -100,13 +100,15 @@ def pause(job: ConsoleJob) -> None:
 
 def run(job_id: int, body: Callable[[ConsoleJob, Slice], object], what: str) -> object:
     """One run of a job: claim it (only a queued job runs, so a duplicate run does nothing), then
-    `body(job, slice)`, which returns work.AGAIN when it paused after its slice. A run that lost
+    `body(job, slice)`, which returns work.AGAIN when it paused after its slice. What it sets off
+    (emails, signals, contact sync) is bulk work. A run that lost
     the job stops quietly; any other error fails the job with the reason."""
     job = claim(job_id)
     if job is None:  # already taken by another worker, or finished
         return None
     try:
-        return body(job, Slice())
+        with work.bulk():  # nobody waits at a screen for any one of its rows
+            return body(job, Slice())
     except JobLost:
         log.warning("%s job %s was resumed by another worker; this run stops", what, job.id)
     except Exception as exc:

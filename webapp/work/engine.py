@@ -20,12 +20,14 @@ the write lock on SQLite.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import peewee as pw
 
@@ -41,6 +43,8 @@ BATCH = 20  # items claimed at once (one write transaction); all of one priority
 TIME_BUDGET = 10.0  # seconds one run keeps claiming before it hands over to a fresh run
 AGAIN = object()  # a handler's answer: "more to do, run me again after what is more urgent"
 LATER = object()  # a handler's answer: "the urgent part is done; the rest is bulk work"
+
+_priority: contextvars.ContextVar[int] = contextvars.ContextVar("work_priority", default=URGENT)
 
 Handler = Callable[[dict], object]
 _handlers: dict[str, Handler] = {}
@@ -83,6 +87,31 @@ def set_waker(waker: Callable[[int], None] | None) -> None:
 
 # Recording ----------------------------------------------------------------------------------------
 
+
+@contextmanager
+def bulk() -> Iterator[None]:
+    """Work recorded inside (signals too, and what their receivers record) is bulk work: for code
+    that does many things nobody waits for one by one (a CSV import, a bulk resend)."""
+    token = _priority.set(BULK)
+    try:
+        yield
+    finally:
+        _priority.reset(token)
+
+
+@contextmanager
+def at_priority(priority: int) -> Iterator[None]:
+    token = _priority.set(priority)
+    try:
+        yield
+    finally:
+        _priority.reset(token)
+
+
+def current_priority() -> int:
+    return _priority.get()
+
+
 _INSERT = Prepared(
     lambda: WorkItem.insert(
         kind=Slot("kind"),
@@ -100,12 +129,14 @@ def record(
     kind: str,
     payload: dict | None = None,
     *,
-    priority: int = URGENT,
+    priority: int | None = None,
     delay: dt.timedelta | None = None,
     max_attempts: int = 8,
 ) -> None:
-    """Write a work item into the current transaction; a worker is woken once it commits."""
+    """Write a work item into the current transaction; a worker is woken once it commits. Its
+    priority: as given, else URGENT, or BULK inside `bulk()` (never more urgent than that)."""
     now = utcnow()
+    priority = _priority.get() if priority is None else min(priority, _priority.get())
     _INSERT.execute(
         kind=kind,
         payload=payload or {},
@@ -249,7 +280,9 @@ def _run_group(items: list[WorkItem]) -> None:
 
 
 def _release(item: WorkItem, priority: int) -> None:
-    WorkItem.update(lease=None, leased_until=None, run_after=utcnow(), priority=priority).where(
+    """Back in line at its place (its age), behind anything more urgent: a bulk job that gives way
+    is not overtaken by the bulk work it set off meanwhile, so it still finishes."""
+    WorkItem.update(lease=None, leased_until=None, priority=priority).where(
         (WorkItem.id == item.id) & (WorkItem.lease == item.lease)
     ).execute()
     _wake(priority)

@@ -1,0 +1,48 @@
+"""What a person waits for runs before bulk work, with the real worker: someone who registers while
+a large import runs gets their ticket email before the import ends."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.worker.conftest import wait_until
+
+pytestmark = pytest.mark.worker
+
+IMPORT_ROWS = 20_000
+
+
+def test_a_ticket_email_arrives_during_a_large_import_not_after_it(tier, org_setup):
+    api = tier.api(org_setup["token"])
+    rows = "".join(f"Person {i},bulk-{i}@import.test\n" for i in range(IMPORT_ROWS))
+    job = api.post(
+        f"/events/{org_setup['event']}/registrants/imports",
+        json={"csv": "name,email\n" + rows, "product_id": org_setup["product"], "send_ticket": False},
+    )
+    assert job.status_code == 202, job.text
+    job_id = job.json()["id"]
+    wait_until(lambda: api.get(f"/imports/{job_id}").json()["processed"] > 0, timeout=60, what="the import to start")
+
+    registered = time.monotonic()
+    order = api.post(
+        f"/events/{org_setup['event']}/registrants",
+        json={
+            "product_id": org_setup["product"],
+            "send_ticket": True,
+            "people": [{"name": "Rina", "email": "rina@waiting.test"}],
+        },
+    )
+    assert order.status_code == 201, order.text
+    wait_until(lambda: tier.inbox.to("rina@waiting.test"), timeout=60, what="the ticket email")
+    took = time.monotonic() - registered
+    during = api.get(f"/imports/{job_id}").json()
+    assert during["state"] != "done", f"the import ended first ({during['processed']} rows, email after {took:.1f} s)"
+
+    final = wait_until(
+        lambda: (j := api.get(f"/imports/{job_id}").json())["state"] in ("done", "failed") and j,
+        timeout=600,
+        what="the import to finish",
+    )
+    assert final["state"] == "done" and final["created_rows"] == IMPORT_ROWS  # the bulk work still finishes
