@@ -74,10 +74,12 @@ def sweep_incoming_events() -> int:
 @huey.periodic_task(crontab(minute="*/5"))
 def sync_stragglers() -> int:
     """Every five minutes: registrants left without a contact (a sync that failed for good)."""
-    return contact_sync.sync_pending()
+    with work.bulk():
+        return contact_sync.sync_pending()
 
 
 @huey.periodic_task(crontab(minute="17", hour="3"))
 def inactive_contacts_to_lost() -> int:
     """Daily: the inactivity rule of each organization that set one."""
-    return lifecycle.mark_inactive_lost()
+    with work.bulk():
+        return lifecycle.mark_inactive_lost()

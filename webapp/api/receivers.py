@@ -7,10 +7,11 @@ from webapp import signals, work
 from webapp.api import webhooks
 
 
-def _on(topic: str, id_name: str, priority: int = work.URGENT):
+def _on(topic: str, id_name: str):
     def receiver(sender, **kwargs):
         if topic in webhooks.subscribed_topics():
-            work.record(webhooks.FAN_OUT, {"topic": topic, "object_id": kwargs[id_name]}, priority=priority)
+            # Urgent, unless the signal came from bulk work (an import's thousands of contacts).
+            work.record(webhooks.FAN_OUT, {"topic": topic, "object_id": kwargs[id_name]})
 
     receiver.__name__ = f"webhook_{topic.replace('.', '_')}"
     return receiver
@@ -20,6 +21,4 @@ def _on(topic: str, id_name: str, priority: int = work.URGENT):
 signals.registration_created.connect(_on("registration.created", "order_id"), weak=False)
 signals.order_paid.connect(_on("order.paid", "order_id"), weak=False)
 signals.checked_in.connect(_on("checkin.created", "checkin_id"), weak=False)
-# Contacts change in bulk (a sync of thousands of registrants, an import): their webhooks wait
-# behind what a person is waiting for.
-signals.contact_updated.connect(_on("contact.updated", "contact_id", work.BULK), weak=False)
+signals.contact_updated.connect(_on("contact.updated", "contact_id"), weak=False)

@@ -189,7 +189,11 @@ def run_ready(time_budget: float = TIME_BUDGET, min_priority: int | None = None)
                 if _running.more:
                     continue
                 break
-            for group in _grouped(items):
+            groups = _grouped(items)
+            for index, group in enumerate(groups):
+                if index and group[0].priority < URGENT and _urgent_waiting():
+                    _unclaim([item for rest in groups[index:] for item in rest])  # urgent work first
+                    break
                 _run_group(group)
                 handled += len(group)
     finally:
@@ -212,9 +216,22 @@ def _ready(now: dt.datetime, min_priority: int | None):
     return condition
 
 
+def _urgent_waiting() -> bool:
+    return WorkItem.select().where(_ready(utcnow(), URGENT)).exists()
+
+
+def _unclaim(items: list[WorkItem]) -> None:
+    """Give back items claimed but not started (their place in line unchanged)."""
+    if items:
+        WorkItem.update(lease=None, leased_until=None).where(
+            WorkItem.id.in_([i.id for i in items]) & (WorkItem.lease == items[0].lease)
+        ).execute()
+
+
 def claim(limit: int, *, min_priority: int | None = None) -> list[WorkItem]:
-    """Lease ready items of the highest waiting priority, oldest first: up to `limit` urgent ones,
-    or one bulk item (a slice of bulk work, so whatever turns urgent meanwhile waits one slice)."""
+    """Lease up to `limit` ready items of the highest waiting priority, oldest first. Bulk items are
+    run one at a time with a look for urgent work before each (run_ready gives back the rest), so
+    whatever turns urgent meanwhile waits at most one bulk item: one slice of a job."""
     now = utcnow()
     token = secrets.token_hex(8)
     with write_transaction():
@@ -230,7 +247,7 @@ def claim(limit: int, *, min_priority: int | None = None) -> list[WorkItem]:
         if not rows:
             return []
         top = rows[0][1]
-        ids = [item_id for item_id, priority in rows if priority == top][: limit if top >= URGENT else 1]
+        ids = [item_id for item_id, priority in rows if priority == top]
         WorkItem.update(lease=token, leased_until=now + LEASE).where(WorkItem.id.in_(ids)).execute()
     return list(WorkItem.select().where(WorkItem.lease == token).order_by(WorkItem.id))
 
@@ -262,7 +279,8 @@ def _run_group(items: list[WorkItem]) -> None:
             _dead(item, f"no handler for work of kind {kind!r}")
         return
     try:  # handlers hold their own (short) transactions: never the write lock while they work
-        outcome = handler([i.payload for i in items]) if kind in _batched else handler(items[0].payload)
+        with at_priority(items[0].priority):  # what bulk work sets off is bulk work too
+            outcome = handler([i.payload for i in items]) if kind in _batched else handler(items[0].payload)
     except Permanent as exc:
         for item in items:
             _dead(item, str(exc))
