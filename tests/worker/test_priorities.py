@@ -16,7 +16,7 @@ IMPORT_ROWS = 3_000
 
 def test_a_ticket_email_arrives_during_a_large_import_not_after_it(tier, org_setup):
     api = tier.api(org_setup["token"])
-    rows = "".join(f"Person {i},bulk-{i}@import.test\n" for i in range(IMPORT_ROWS))
+    rows = "".join(f"Person {i},bulk-{i}@priority-import.test\n" for i in range(IMPORT_ROWS))
     job = api.post(
         f"/events/{org_setup['event']}/registrants/imports",
         json={"csv": "name,email\n" + rows, "product_id": org_setup["product"], "send_ticket": False},
@@ -50,7 +50,7 @@ def test_a_ticket_email_arrives_during_a_large_import_not_after_it(tier, org_set
     synced = tier.seed(
         """
         from webapp.orders.models import Registrant
-        out.update(n=Registrant.select().where(Registrant.email.endswith("@import.test") & Registrant.contact.is_null(False)).count())
+        out.update(n=Registrant.select().where(Registrant.email.endswith("@priority-import.test") & Registrant.contact.is_null(False)).count())
         """
     )
     assert synced["n"] == IMPORT_ROWS
