@@ -68,7 +68,7 @@ class Instance:
 
     def python(self, code: str) -> str:
         """Run code with the app's database bound (inside an app context) in a subprocess."""
-        wrapper = "from webapp import create_app\napp = create_app()\nwith app.app_context():\n" + "\n".join(
+        wrapper = "from webapp.app import create_app\napp = create_app()\nwith app.app_context():\n" + "\n".join(
             "    " + line for line in code.splitlines()
         )
         result = subprocess.run([sys.executable, "-c", wrapper], cwd=ROOT, env=self.env, capture_output=True, text=True)
@@ -139,7 +139,8 @@ def in_process_app(name: str, rollcall_env: str = "production", huey_url: str = 
     tmp = Path(tempfile.mkdtemp(prefix=f"rollcall-bench-{name}-"))
     os.environ["HUEY_URL"] = huey_url  # before tasks/ is first imported
 
-    from webapp import create_app, migrate
+    from webapp import migrate
+    from webapp.app import create_app
     from webapp.db import db
 
     app = create_app(

@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="rollcall-bench-import-"))
     os.environ["HUEY_URL"] = args.huey or f"sqlite:///{tmp / 'huey.db'}"
 
-    from webapp import create_app, migrate
+    from webapp import migrate
+    from webapp.app import create_app
     from webapp.db import db
 
     app = create_app(

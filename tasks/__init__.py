@@ -20,7 +20,7 @@ from huey import MemoryHuey, PriorityRedisHuey, SqliteHuey
 from huey.storage import SqliteStorage
 
 import config
-from webapp import create_app
+from webapp.app import create_app
 from webapp.db import task_connection
 
 _app_lock = threading.Lock()

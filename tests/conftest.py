@@ -27,10 +27,8 @@ os.environ["INSTANCE_DIR"] = tempfile.mkdtemp(prefix="rollcall-test-instance-")
 
 import tasks.all  # noqa: E402, F401  (every work handler and receiver, as in the worker)
 from tasks import huey  # noqa: E402
-from webapp import (
-    create_app,  # noqa: E402
-    migrate,  # noqa: E402
-)
+from webapp import migrate  # noqa: E402
+from webapp.app import create_app  # noqa: E402
 from webapp.db import db, make_database  # noqa: E402
 
 atexit.register(shutil.rmtree, os.environ["INSTANCE_DIR"], ignore_errors=True)

@@ -192,7 +192,7 @@ class Tier:
             [
                 "import json",
                 "import tasks.all  # noqa: F401  (commits wake the tier's consumer)",
-                "from webapp import create_app",
+                "from webapp.app import create_app",
                 "from webapp.db import db",
                 "app = create_app()",
                 "with app.app_context(), db.connection_context():",

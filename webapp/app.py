@@ -1,0 +1,117 @@
+"""The Flask app factory: settings, extensions, blueprints and commands, put together."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+from flask import Flask, g, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import config
+import webapp.catalog.hooks  # noqa: F401  (answers the events domain's questions: webapp/signals.py)
+import webapp.orders.hooks  # noqa: F401  (answers the events and catalog domains' questions)
+from webapp import db as database
+from webapp import demo, errors, guards, migrate, security, templating
+from webapp.extensions import LANGUAGES, babel, csrf, login_manager
+
+DOMAINS = (
+    "accounts",
+    "events",
+    "catalog",
+    "orders",
+    "payments",
+    "tickets",
+    "mail",
+    "contacts",
+    "checkin",
+    "registrants",
+    "console",
+    "api",
+)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app. `test_config` may carry "ENVIRON" (a dict used instead of os.environ) and
+    any Flask setting to override."""
+    test_config = dict(test_config or {})
+    settings = config.ensure_secret_key(config.load(test_config.pop("ENVIRON", None)))
+
+    app = Flask(
+        "webapp",
+        template_folder=str(config.BASE_DIR / "templates"),
+        static_folder=str(config.BASE_DIR / "static"),
+        instance_path=str(settings.instance_dir),
+    )
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+        REMEMBER_COOKIE_SECURE=settings.base_url.startswith("https://"),
+        WTF_CSRF_TIME_LIMIT=None,  # a token lives as long as the session
+        BABEL_TRANSLATION_DIRECTORIES=str(config.BASE_DIR / "webapp" / "translations"),
+        PREFERRED_URL_SCHEME="https" if settings.base_url.startswith("https://") else "http",
+    )
+    app.config.update(test_config)
+    if settings.trusted_proxies:
+        # Behind reverse proxies every request comes from the proxy's address: take the client's
+        # (and the scheme) from the X-Forwarded-* headers the trusted hops set, and no further.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Huey's consumer gives its own logger a handler: its lines must not also reach ours (each
+    # would be printed twice).
+    if logging.getLogger("huey").handlers:
+        logging.getLogger("huey").propagate = False
+    # WeasyPrint reports every stylesheet it parses, starting when it is imported (below).
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+    guards.init_app(app)  # first: no other start-of-request step reads a refused request
+    database.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+
+    security.init_app(app)
+    templating.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _select_locale() -> str:
+    chosen = g.get("locale")
+    if chosen in LANGUAGES:
+        return chosen
+    if session.get("locale") in LANGUAGES:
+        return session["locale"]
+    return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Every `webapp/<domain>/views*.py` module exposes a blueprint `bp`."""
+    root = Path(__file__).resolve().parent
+    for domain in DOMAINS:
+        for path in sorted((root / domain).glob("views*.py")):
+            module = importlib.import_module(f"webapp.{domain}.{path.stem}")
+            app.register_blueprint(module.bp)
+
+
+def _register_cli(app: Flask) -> None:
+    migrate.register_cli(app)
+    demo.register_cli(app)
+    for domain in DOMAINS:
+        name = f"webapp.{domain}.cli"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(app)
