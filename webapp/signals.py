@@ -40,7 +40,7 @@ contact_updated = _signals.signal("contact-updated")
 
 # Questions a lower domain asks the domains above it, answered at once inside the caller's
 # transaction (not through the work engine). A receiver returns a reason to refuse, or None. The
-# app factory imports the modules that answer (webapp/__init__.py ANSWERS).
+# app factory (webapp/app.py) imports the modules that answer.
 # sender: the event
 event_publishing = _signals.signal("event-publishing")  # may it be published?
 event_unpublishing = _signals.signal("event-unpublishing")  # may it go back to draft?
