@@ -1,6 +1,7 @@
 """Every task module, imported so that the consumer knows every task and work handler, and the
 domain receivers are connected: `huey_consumer tasks.all.huey`. Add one line per task module."""
 
+import tasks.accounts  # noqa: F401
 import tasks.api  # noqa: F401
 import tasks.checkin  # noqa: F401
 import tasks.console  # noqa: F401

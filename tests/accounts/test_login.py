@@ -304,3 +304,24 @@ def test_a_same_site_next_is_followed(client):
         "/login?next=/console/contacts%3Fq%3Dana", data={"email": "ana@example.org", "password": PASSWORD}
     )
     assert response.headers["Location"] == "/console/contacts?q=ana"
+
+
+def test_old_sign_in_records_are_pruned_and_recent_ones_kept(app):
+    """The sign-in limits count the last hour; the tables behind them must not grow forever."""
+    import datetime as dt
+
+    from webapp.accounts.models import PasswordResetRequest
+    from webapp.accounts.service import prune_sign_in_records
+    from webapp.db import utcnow
+
+    user = make_user(email="ana@example.org")
+    long_ago, recently = utcnow() - dt.timedelta(days=40), utcnow() - dt.timedelta(days=2)
+    for at in (long_ago, recently):
+        LoginAttempt.create(email=user.email, ip="192.0.2.1", succeeded=False, at=at)
+        PasswordResetRequest.create(email=user.email, ip="192.0.2.1", at=at)
+        PasswordReset.create(user=user, token_hash=f"{at.timestamp():064.0f}"[-64:], created_at=at, expires_at=at)
+
+    assert prune_sign_in_records() == 3
+    assert [a.at for a in LoginAttempt.select()] == [recently]
+    assert [r.at for r in PasswordResetRequest.select()] == [recently]
+    assert [r.expires_at for r in PasswordReset.select()] == [recently]

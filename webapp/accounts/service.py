@@ -164,6 +164,22 @@ MAX_RESETS_PER_ACCOUNT = 3
 MAX_RESETS_PER_ADDRESS = 10
 
 
+# Sign-in and reset records are kept this long: long enough to read an incident back, far longer
+# than any limit above counts them.
+SIGN_IN_RECORDS_KEPT = dt.timedelta(days=30)
+
+
+def prune_sign_in_records(now: dt.datetime | None = None) -> int:
+    """Delete sign-in attempts and reset requests older than SIGN_IN_RECORDS_KEPT, and reset links
+    that expired that long ago; returns how many rows went. Without it these tables only grow."""
+    cutoff = (now or utcnow()) - SIGN_IN_RECORDS_KEPT
+    with db.atomic():
+        gone = LoginAttempt.delete().where(LoginAttempt.at < cutoff).execute()
+        gone += PasswordResetRequest.delete().where(PasswordResetRequest.at < cutoff).execute()
+        gone += PasswordReset.delete().where(PasswordReset.expires_at < cutoff).execute()
+    return gone
+
+
 def request_password_reset(email: str, link_for, ip: str = "") -> None:
     """Email a one-time reset link if the account exists; says nothing either way (no account
     discovery). At most 3 reset emails an hour go to one account and 10 requests an hour from
