@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 
 from tests.factories.accounts import PASSWORD, make_member, make_org, make_user
-from webapp.accounts.models import LoginAttempt, Membership, Organization, PasswordReset, User
+from webapp.accounts.models import (
+    LoginAttempt,
+    Membership,
+    Organization,
+    PasswordReset,
+    PasswordResetRequest,
+    User,
+)
+from webapp.accounts.service import prune_sign_in_records
+from webapp.db import utcnow
 from webapp.mail.models import Outbox
 
 
@@ -308,12 +318,6 @@ def test_a_same_site_next_is_followed(client):
 
 def test_old_sign_in_records_are_pruned_and_recent_ones_kept(app):
     """The sign-in limits count the last hour; the tables behind them must not grow forever."""
-    import datetime as dt
-
-    from webapp.accounts.models import PasswordResetRequest
-    from webapp.accounts.service import prune_sign_in_records
-    from webapp.db import utcnow
-
     user = make_user(email="ana@example.org")
     long_ago, recently = utcnow() - dt.timedelta(days=40), utcnow() - dt.timedelta(days=2)
     for at in (long_ago, recently):
