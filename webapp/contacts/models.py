@@ -25,6 +25,10 @@ class Contact(OrgScoped):
     stage = pw.CharField(max_length=16, default="aware", choices=[(s, s) for s in FUNNEL_STAGES])
     stage_source = pw.CharField(max_length=32, default="default")  # "person", "rule:<label>", ...
     unsubscribe_token = pw.CharField(max_length=64, unique=True)
+    # Where the contact came from first: registration, import, api, ingest, console ("" before
+    # this was recorded)
+    source = pw.CharField(max_length=32, default="", constraints=[pw.SQL("DEFAULT ''")])
+    subscribed_at = pw.DateTimeField(null=True)  # when the person agreed to hear from the organization
     created_at = pw.DateTimeField(default=utcnow)
     updated_at = pw.DateTimeField(default=utcnow)
     last_activity_at = pw.DateTimeField(null=True)
