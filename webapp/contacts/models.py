@@ -9,7 +9,9 @@ from webapp.accounts.models import Organization, User
 from webapp.db import JSONField, OrgScoped, utcnow
 from webapp.events.models import Event
 
-CONTACT_STATUSES = ("active", "unsubscribed", "bounced")
+# pending: a subscription not confirmed yet (double opt-in); complained: marked our mail as spam.
+CONTACT_STATUSES = ("active", "pending", "unsubscribed", "bounced", "complained")
+NO_PROMOTIONAL_MAIL = frozenset(CONTACT_STATUSES) - {"active"}  # transactional mail only
 FUNNEL_STAGES = ("aware", "engaged", "customer", "loyal_customer", "promoter", "lost")
 
 
