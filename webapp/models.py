@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "webapp.tickets.models",
     "webapp.mail.models",
     "webapp.checkin.models",
+    "webapp.segments.models",
     "webapp.console.models",
     "webapp.api.models",
 )

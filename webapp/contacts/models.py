@@ -9,7 +9,9 @@ from webapp.accounts.models import Organization, User
 from webapp.db import JSONField, OrgScoped, utcnow
 from webapp.events.models import Event
 
-CONTACT_STATUSES = ("active", "unsubscribed", "bounced")
+# pending: a subscription not confirmed yet (double opt-in); complained: marked our mail as spam.
+CONTACT_STATUSES = ("active", "pending", "unsubscribed", "bounced", "complained")
+NO_PROMOTIONAL_MAIL = frozenset(CONTACT_STATUSES) - {"active"}  # transactional mail only
 FUNNEL_STAGES = ("aware", "engaged", "customer", "loyal_customer", "promoter", "lost")
 
 
@@ -25,6 +27,10 @@ class Contact(OrgScoped):
     stage = pw.CharField(max_length=16, default="aware", choices=[(s, s) for s in FUNNEL_STAGES])
     stage_source = pw.CharField(max_length=32, default="default")  # "person", "rule:<label>", ...
     unsubscribe_token = pw.CharField(max_length=64, unique=True)
+    # Where the contact came from first: registration, import, api, ingest, console ("" before
+    # this was recorded)
+    source = pw.CharField(max_length=32, default="", constraints=[pw.SQL("DEFAULT ''")])
+    subscribed_at = pw.DateTimeField(null=True)  # when the person agreed to hear from the organization
     created_at = pw.DateTimeField(default=utcnow)
     updated_at = pw.DateTimeField(default=utcnow)
     last_activity_at = pw.DateTimeField(null=True)

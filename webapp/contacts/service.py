@@ -17,7 +17,15 @@ import peewee as pw
 from webapp import signals
 from webapp.accounts import audit
 from webapp.contacts import rules
-from webapp.contacts.models import CONTACT_STATUSES, FUNNEL_STAGES, Activity, Contact, ContactLabel, Label
+from webapp.contacts.models import (
+    CONTACT_STATUSES,
+    FUNNEL_STAGES,
+    NO_PROMOTIONAL_MAIL,
+    Activity,
+    Contact,
+    ContactLabel,
+    Label,
+)
 from webapp.contacts.rules import normalize_email
 from webapp.db import db, locked, utcnow, write_transaction
 from webapp.runtime import settings
@@ -310,7 +318,7 @@ def set_status(
     reason: str = "",
     kind: str = "status_changed",
 ) -> bool:
-    """active / unsubscribed / bounced. False when unchanged."""
+    """One of CONTACT_STATUSES. False when unchanged."""
     if status not in CONTACT_STATUSES:
         raise ContactError(f"Unknown status {status!r}.", "status")
     old = contact.status
@@ -367,14 +375,14 @@ def unsubscribe_url_for_email(org_id: int, email: str) -> str | None:
 
 
 def is_unsubscribed(org_id: int, email: str) -> bool:
-    """True when the person unsubscribed or their address bounced: send them transactional mail
-    (tickets) only, never announcements or reminders."""
+    """True when the person unsubscribed, complained, has not confirmed their subscription, or their
+    address bounced: send them transactional mail (tickets) only, never announcements or reminders."""
     status = (
         Contact.select(Contact.status)
         .where((Contact.organization == org_id) & (Contact.email == normalize_email(email)))
         .scalar()
     )
-    return status in ("unsubscribed", "bounced")
+    return status in NO_PROMOTIONAL_MAIL
 
 
 def mark_bounced(org_id: int, email: str, *, reason: str = "") -> bool:
