@@ -103,7 +103,9 @@ def test_pages_follow_ids_and_search_narrows(org):
     first = query.page(org.id, tree, limit=2)
     second = query.page(org.id, tree, after_id=first.next_after_id, limit=2)
     third = query.page(org.id, tree, after_id=second.next_after_id, limit=2)
-    assert [c.email for c in first.contacts + second.contacts + third.contacts] == [f"p{n}@example.org" for n in range(5)]
+    assert [c.email for c in first.contacts + second.contacts + third.contacts] == [
+        f"p{n}@example.org" for n in range(5)
+    ]
     assert third.next_after_id is None
     assert [c.email for c in query.page(org.id, tree, search="SON 3").contacts] == ["p3@example.org"]
     assert query.count(org.id, tree) == 5
