@@ -62,9 +62,7 @@ def sample(org_id: int, tree: dict, limit: int = 10) -> list[Contact]:
     return list(members(org_id, tree).order_by(Contact.id.desc()).limit(limit))
 
 
-def page(
-    org_id: int, tree: dict, after_id: int | None = None, search: str | None = None, limit: int = 50
-) -> Page:
+def page(org_id: int, tree: dict, after_id: int | None = None, search: str | None = None, limit: int = 50) -> Page:
     """Members in id order, `limit` at a time after `after_id` (keyset paging); `search` keeps
     those whose email or name contains it."""
     select = members(org_id, tree)
@@ -157,7 +155,9 @@ def _date_column(column):
 
 
 def _custom_field(ctx: _Context, node: dict) -> pw.Node:
-    return F.custom_condition(Contact.custom, node["field"], node["field_type"], node["operator"], node.get("value"), ctx.now)
+    return F.custom_condition(
+        Contact.custom, node["field"], node["field_type"], node["operator"], node.get("value"), ctx.now
+    )
 
 
 # Labels and stage --------------------------------------------------------------------------------
@@ -318,7 +318,9 @@ def _segment(ctx: _Context, node: dict) -> pw.Node:
     segment_id = node["value"]
     if segment_id in ctx.segments:
         raise TreeError("$", "A segment cannot contain itself, directly or through other segments.")
-    segment = Segment.select(Segment.tree).where((Segment.id == segment_id) & (Segment.organization == ctx.org_id)).first()
+    segment = (
+        Segment.select(Segment.tree).where((Segment.id == segment_id) & (Segment.organization == ctx.org_id)).first()
+    )
     if segment is None:
         return FALSE
     ctx.segments.append(segment_id)

@@ -132,9 +132,7 @@ DIMENSIONS: dict[str, Dimension] = {
         Dimension("labels", "Labels", "Label", "ids", ("any_of", "all_of", "none_of"), "labels"),
         Dimension("stage", "Funnel stage", "Tahap funnel", "choice", CHOICE_OPERATORS, "stages"),
         # Event participation
-        Dimension(
-            "registered", "Registered", "Terdaftar", "count", COUNT_OPERATORS, "events", keys=_PARTICIPATION
-        ),
+        Dimension("registered", "Registered", "Terdaftar", "count", COUNT_OPERATORS, "events", keys=_PARTICIPATION),
         Dimension("product", "Registered with a product", "Terdaftar dengan produk", "ids", ("any_of",), "products"),
         Dimension(
             "order_status",
@@ -149,14 +147,17 @@ DIMENSIONS: dict[str, Dimension] = {
             "coupon", "Used a coupon", "Memakai kupon", "ids", ("exists", "any_of"), "coupons", keys=_PARTICIPATION
         ),
         Dimension(
-            "attended", "Attended (checked in)", "Hadir (check-in)", "count", COUNT_OPERATORS, "events",
+            "attended",
+            "Attended (checked in)",
+            "Hadir (check-in)",
+            "count",
+            COUNT_OPERATORS,
+            "events",
             keys=_PARTICIPATION,
         ),
         Dimension("no_show", "No-show", "Tidak hadir", "none", ("exists",), "events", keys=_PARTICIPATION),
         Dimension("checkin_gate", "Checked in at a gate", "Check-in di gerbang", "text", ("any_of",), "gates"),
-        Dimension(
-            "checkin_list", "Checked in on a list", "Check-in di daftar", "ids", ("any_of",), "checkin_lists"
-        ),
+        Dimension("checkin_list", "Checked in on a list", "Check-in di daftar", "ids", ("any_of",), "checkin_lists"),
         Dimension(
             "answer",
             "Answered a question",
@@ -182,15 +183,30 @@ DIMENSIONS: dict[str, Dimension] = {
         Dimension("segment", "In segment", "Dalam segmen", "ids", ("member",), "segments"),
         # Engagement with sends
         Dimension(
-            "mail_received", "Received an email", "Menerima email", "none", ("exists",), "send_keys",
+            "mail_received",
+            "Received an email",
+            "Menerima email",
+            "none",
+            ("exists",),
+            "send_keys",
             keys=("send_key", "days"),
         ),
         Dimension(
-            "mail_opened", "Opened an email", "Membuka email", "none", ("exists",), "send_keys",
+            "mail_opened",
+            "Opened an email",
+            "Membuka email",
+            "none",
+            ("exists",),
+            "send_keys",
             keys=("send_key", "days"),
         ),
         Dimension(
-            "mail_clicked", "Clicked in an email", "Mengeklik email", "none", ("exists",), "send_keys",
+            "mail_clicked",
+            "Clicked in an email",
+            "Mengeklik email",
+            "none",
+            ("exists",),
+            "send_keys",
             keys=("send_key", "days"),
         ),
     )
@@ -224,7 +240,7 @@ def validate(org_id: int, tree, *, segment_id: int | None = None) -> dict:
     that reaches it through segment conditions would contain itself)."""
     walk = _Walk(org_id, segment_id)
     if not isinstance(tree, dict) or tree.get("type") != "group":
-        raise TreeError("$", "The tree must be a group: an object with type \"group\".")
+        raise TreeError("$", 'The tree must be a group: an object with type "group".')
     return _node(walk, tree, "$", 1)
 
 
