@@ -42,6 +42,8 @@ CUSTOM_KEY_RE = re.compile(r"^[a-z0-9_]{1,40}$")
 SEND_KEY_RE = re.compile(r"^[a-z0-9_:.-]{1,64}$")
 TRACKED_PROPERTIES = ("action", "status", "source", "feature", "plan")
 CONTACT_SOURCES = ("registration", "import", "api", "ingest", "console")
+# Questions whose answers are texts (or lists of texts), what the answer dimension compares.
+ANSWER_KINDS = ("text", "textarea", "choice", "multichoice", "date", "phone", "country")
 
 # Operators and the value each takes.
 TEXT_OPERATORS = ("equals", "contains", "starts_with", "is_empty", "any_of")
@@ -458,7 +460,10 @@ def _event_id(walk: _Walk, value, path: str) -> int:
 
 
 def _question_id(walk: _Walk, value, path: str) -> int:
-    return _id_of(Question, walk, value, path)
+    question_id = _id_of(Question, walk, value, path)
+    if Question.get_by_id(question_id).kind not in ANSWER_KINDS:
+        raise TreeError(path, "Choose a question answered with a text or a choice.")
+    return question_id
 
 
 def _field(walk: _Walk, value, path: str) -> str:
