@@ -33,8 +33,12 @@ def test_operator_builds_a_segment_and_reopens_it(live_server, page, live_login)
     owner = make_user(email="omar@example.org", name="Omar")
     org = make_org("Segments Org", owner=owner)
     vip, speaker = make_label(org, "VIP"), make_label(org, "Speaker")
-    for email, names in [("ana@example.org", ["VIP", "Speaker"]), ("budi@example.org", ["VIP"]),
-                         ("citra@example.org", ["Speaker"]), ("dewi@example.org", [])]:
+    for email, names in [
+        ("ana@example.org", ["VIP", "Speaker"]),
+        ("budi@example.org", ["VIP"]),
+        ("citra@example.org", ["Speaker"]),
+        ("dewi@example.org", []),
+    ]:
         contact = make_contact(org, email)
         for name in names:
             contacts.add_label(contact, name)

@@ -42,6 +42,8 @@ from webapp.guards import row_id
 from webapp.orders import contact_sync
 from webapp.orders.models import Order, Registrant
 from webapp.security import org_id, role_required
+from webapp.segments import query as segment_query
+from webapp.segments.models import Segment
 from webapp.templating import is_fragment_request, render_page
 
 bp = Blueprint("contacts", __name__, url_prefix="/console/contacts")
@@ -71,7 +73,11 @@ def _filtered():
     if f.label is not None:
         Label.get_for_org(org_id(), f.label)  # another organization's label id: 404
     participants = contact_sync.contacts_of_event(event, f.participation) if event is not None else None
-    return f, event, queries.filtered(org_id(), f, participants)
+    members = None
+    if f.segment is not None:
+        segment = Segment.get_for_org(org_id(), f.segment)  # another organization's segment: 404
+        members = segment_query.condition(org_id(), segment.tree)
+    return f, event, queries.filtered(org_id(), f, participants, members)
 
 
 @bp.route("", endpoint="console_list")
@@ -91,6 +97,7 @@ def console_list():
         more_than=more_than,
         events=_events(),
         all_labels=list(Label.for_org(org_id()).order_by(Label.name)),
+        segments=list(Segment.for_org(org_id()).order_by(Segment.name)),
         participation=queries.PARTICIPATION,
         stages=StageForm().stage.choices,
         statuses=StatusForm().status.choices,

@@ -162,15 +162,18 @@ def _preview(reading: Reading, segment_id: int | None) -> Preview:
     return Preview(query.count(org_id(), tree), query.sample(org_id(), tree, SAMPLE), keys=keys)
 
 
-def _editor_page(
-    form: SegmentForm, reading: Reading, segment: Segment | None, status: int = 200, tree_error: str = ""
-):
+def _editor_page(form: SegmentForm, reading: Reading, segment: Segment | None, status: int = 200, tree_error: str = ""):
     preview = _preview(reading, segment.id if segment else None)
     title = _("Edit %(name)s", name=segment.name) if segment else _("New segment")
     context = _tree_context(reading.tree, preview.errors, segment)
     html = render_template(
-        "console/segments/editor.html", form=form, segment=segment, preview=preview, title=title,
-        tree_error=tree_error, **context
+        "console/segments/editor.html",
+        form=form,
+        segment=segment,
+        preview=preview,
+        title=title,
+        tree_error=tree_error,
+        **context,
     )
     return html, status
 
@@ -255,13 +258,19 @@ def _save(form: SegmentForm, segment: Segment | None):
     try:
         if segment is None:
             segment = service.create_segment(
-                org_id(), name=form.name.data, description=form.description.data or "", tree=reading.tree,
+                org_id(),
+                name=form.name.data,
+                description=form.description.data or "",
+                tree=reading.tree,
                 actor=current_user,
             )
             flash(_("Segment %(name)s saved.", name=segment.name), "success")
         else:
             changes = service.update_segment(
-                segment, name=form.name.data, description=form.description.data or "", tree=reading.tree,
+                segment,
+                name=form.name.data,
+                description=form.description.data or "",
+                tree=reading.tree,
                 actor=current_user,
             )
             flash(_("Segment saved.") if changes else _("Nothing changed."), "success" if changes else "info")
@@ -269,7 +278,9 @@ def _save(form: SegmentForm, segment: Segment | None):
         getattr(form, exc.field or "name", form.name).errors.append(str(exc))
         return _editor_page(form, reading, segment, 422)
     except TreeError:
-        return _editor_page(form, reading, segment, 422, tree_error=_("The conditions are not complete: see the marked one."))
+        return _editor_page(
+            form, reading, segment, 422, tree_error=_("The conditions are not complete: see the marked one.")
+        )
     return redirect(url_for("segments.detail", segment_id=segment.id), code=303)
 
 
@@ -279,7 +290,8 @@ def preview():
     """The live count and sample of the tree as submitted, and each node's message."""
     reading = editor.read(request.form)
     return render_template(
-        "console/segments/_preview.html", preview=_preview(reading, getattr(_posted_segment(), "id", None)),
+        "console/segments/_preview.html",
+        preview=_preview(reading, getattr(_posted_segment(), "id", None)),
         oob_errors=True,
     )
 
