@@ -14,7 +14,7 @@ from webapp.contacts.models import Contact
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id
-from webapp.i18n import _
+from webapp.i18n import _, _l
 from webapp.security import org_id, role_required
 from webapp.segments import editor, query, service
 from webapp.segments.choices import event_tags, value_choices
@@ -33,10 +33,10 @@ HISTORY_DAYS = 90
 
 # The dimension picker's sections, in the order the editor shows them.
 SECTIONS = (
-    ("Contact", ("email", "email_domain", "name", "status", "source", "created", "subscribed", "custom_field")),
-    ("Labels and funnel", ("labels", "stage")),
+    (_l("Contact"), ("email", "email_domain", "name", "status", "source", "created", "subscribed", "custom_field")),
+    (_l("Labels and funnel"), ("labels", "stage")),
     (
-        "Events",
+        _l("Events"),
         (
             "registered",
             "attended",
@@ -49,9 +49,9 @@ SECTIONS = (
             "answer",
         ),
     ),
-    ("Product activity", ("tracked",)),
-    ("Email", ("mail_received", "mail_opened", "mail_clicked")),
-    ("Segments", ("segment",)),
+    (_l("Product activity"), ("tracked",)),
+    (_l("Email"), ("mail_received", "mail_opened", "mail_clicked")),
+    (_l("Segments"), ("segment",)),
 )
 # Where the pickers of a condition's own keys take their choices from.
 KEY_SOURCES = {
@@ -82,7 +82,7 @@ def _op_label(op: str) -> str:
 
 def _sections() -> list[tuple[str, list[str]]]:
     listed = {key for _, keys in SECTIONS for key in keys}
-    sections = [(_(title), [k for k in keys if k in DIMENSIONS]) for title, keys in SECTIONS]
+    sections = [(str(title), [k for k in keys if k in DIMENSIONS]) for title, keys in SECTIONS]
     others = [k for k in DIMENSIONS if k not in listed]
     return [s for s in sections + [(_("Other"), others)] if s[1]]
 
