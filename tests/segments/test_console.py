@@ -18,6 +18,7 @@ from webapp.accounts.audit import AuditEntry
 from webapp.contacts import service as contacts
 from webapp.segments import service
 from webapp.segments.models import Segment, SegmentCount
+from webapp.segments.tree import DIMENSIONS
 
 HTMX = {"HX-Request": "true"}
 
@@ -311,3 +312,27 @@ def test_the_contacts_list_filters_by_segment(manager, org):
     assert "ana@example.org" in html and "budi@example.org" not in html
     html = manager.get(f"/console/contacts?segment={segment.id}").get_data(as_text=True)
     assert "budi@example.org" in html and "citra@example.org" not in html
+
+
+@pytest.mark.parametrize("dimension", sorted(DIMENSIONS))
+def test_every_dimension_and_operator_has_its_inputs(manager, org, dimension):
+    """Choosing any dimension, then any of its operators, shows its inputs and a count or the
+    message beside the condition (never an error page)."""
+    make_event(org, tags=["workshop"])
+    _labelled(org, "VIP", "ana@example.org")
+    form = _form(("any_of", [], False))
+    form["n-0:dimension"] = dimension
+    html = manager.post("/console/segments/editor/tree", data=form, headers=HTMX).get_data(as_text=True)
+    operators = re.findall(r'<option value="([a-z_]+)"', html.split('name="n-0:operator"')[1].split("</select>")[0])
+    operators = operators or [re.search(r'name="n-0:operator" value="([a-z_]+)"', html).group(1)]
+    for operator in operators:
+        response = manager.post("/console/segments/editor/tree", data={**form, "n-0:operator": operator}, headers=HTMX)
+        assert response.status_code == 200, (dimension, operator)
+        assert 'id="segment-preview"' in response.get_data(as_text=True)
+
+
+def test_the_console_speaks_indonesian(manager, org):
+    html = manager.get("/console/segments", headers={"Accept-Language": "id"}).get_data(as_text=True)
+    assert "Belum ada segmen." in html and "Buat segmen pertama Anda" in html
+    html = manager.get("/console/segments/new", headers={"Accept-Language": "id"}).get_data(as_text=True)
+    assert "Simpan segmen" in html and "Cocok saat ini" in html

@@ -22,7 +22,15 @@ from webapp.segments.editor import Reading
 from webapp.segments.forms import SegmentForm
 from webapp.segments.models import Segment
 from webapp.segments.service import EVENT_STATES, SegmentError
-from webapp.segments.tree import CUSTOM_TYPES, DIMENSIONS, MAX_DEPTH, OPERATOR_LABELS, TreeError, validate
+from webapp.segments.tree import (
+    CUSTOM_TYPES,
+    DIMENSIONS,
+    MAX_DEPTH,
+    OPERATOR_LABELS,
+    TRACKED_PROPERTIES,
+    TreeError,
+    validate,
+)
 from webapp.templating import is_fragment_request, render_page
 
 bp = Blueprint("segments", __name__, url_prefix="/console/segments")
@@ -97,8 +105,9 @@ def _sources(tree: dict) -> set[str]:
     needed = {KEY_SOURCES[k] for k in dim.keys if k in KEY_SOURCES}
     if dim.choices and editor.value_kind(dim, tree) in ("select", "multiselect", "text_list"):
         needed.add(dim.choices)
-    if "event_tag" in dim.keys:
-        needed.add("event_tags")
+    needed.update(
+        source for key, source in (("event_tag", "event_tags"), ("property", "properties")) if key in dim.keys
+    )
     return needed
 
 
@@ -107,6 +116,8 @@ def _choices(tree: dict) -> dict[str, list[dict]]:
     for source in _sources(tree):
         if source == "event_tags":
             out[source] = [{"value": t, "label": t} for t in event_tags(org_id())]
+        elif source == "properties":
+            out[source] = [{"value": p, "label": p} for p in TRACKED_PROPERTIES]
         else:
             out[source] = value_choices(org_id(), source)
     return out
