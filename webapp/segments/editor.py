@@ -210,3 +210,36 @@ def apply(reading: Reading, op: str) -> None:
     elif action == "remove" and key != "n":
         parent = reading.keys[key.rpartition("-")[0]]
         parent["children"] = [child for child in parent["children"] if child is not node]
+
+
+# The other way --------------------------------------------------------------------------------------
+
+
+def form_fields(tree: dict) -> list[tuple[str, str]]:
+    """The editor's fields that describe this tree (what its form posts): `read` gives it back."""
+    fields: list[tuple[str, str]] = []
+
+    def walk(node: dict, key: str) -> None:
+        fields.extend([("node", key), (f"{key}:type", node["type"])])
+        if node.get("negate"):
+            fields.append((f"{key}:negate", "1"))
+        if node["type"] == "group":
+            fields.append((f"{key}:join", node.get("join", "and")))
+            for i, child in enumerate(node.get("children", [])):
+                walk(child, f"{key}-{i}")
+            return
+        dim = DIMENSIONS[node["dimension"]]
+        fields.extend([(f"{key}:dimension", dim.key), (f"{key}:operator", node["operator"])])
+        fields.extend((f"{key}:{name}", str(node[name])) for name in dim.keys if node.get(name) is not None)
+        value, kind = node.get("value"), value_kind(dim, node)
+        if kind == "text_list":
+            fields.append((f"{key}:value", ", ".join(value or [])))
+        elif isinstance(value, list):
+            fields.extend((f"{key}:value", str(item)) for item in value)
+        elif isinstance(value, bool):
+            fields.append((f"{key}:value", "true" if value else "false"))
+        elif value is not None:
+            fields.append((f"{key}:value", str(value)))
+
+    walk(tree, "n")
+    return fields
