@@ -21,7 +21,6 @@ MODEL_MODULES = (
     "webapp.tickets.models",
     "webapp.mail.models",
     "webapp.checkin.models",
-    "webapp.console.models",
     "webapp.api.models",
 )
 
