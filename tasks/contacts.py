@@ -7,7 +7,7 @@ from huey import crontab
 
 from tasks import huey
 from webapp import work
-from webapp.contacts import imports, ingest, lifecycle
+from webapp.contacts import imports, ingest, lifecycle  # noqa: F401  (imports: its job body)
 from webapp.orders import contact_sync, receivers
 from webapp.orders.models import Registrant
 
@@ -51,11 +51,6 @@ def record_order_end(payload: dict) -> int:
 @work.handles(contact_sync.LABEL_EVENT_REGISTRANTS)
 def label_event_registrants(payload: dict) -> int:
     return contact_sync.label_event_registrants(payload["event_id"], payload["label_id"])
-
-
-@work.handles(imports.RUN)
-def run_contact_import(payload: dict) -> str:
-    return imports.run_import(payload["import_id"])
 
 
 @work.handles(ingest.PROCESS)

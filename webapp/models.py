@@ -22,7 +22,6 @@ MODEL_MODULES = (
     "webapp.mail.models",
     "webapp.checkin.models",
     "webapp.segments.models",
-    "webapp.console.models",
     "webapp.api.models",
 )
 
