@@ -130,3 +130,14 @@ def test_a_segment_used_by_another_cannot_be_deleted_and_cycles_are_refused(api,
 def test_a_key_without_the_segments_scope_is_refused(client, org):
     _, token = make_api_key(org, scopes=["contacts"])
     assert ApiClient(client, token).get("/segments").status_code == 403
+
+
+def test_contacts_remember_where_they_came_from(api, org):
+    api.post("/contacts", {"email": "ana@example.org"})
+    make_contact(org, "budi@example.org")
+    tree = {
+        "type": "group",
+        "children": [{"type": "condition", "dimension": "source", "operator": "equals", "value": "api"}],
+    }
+    answer = api.post("/segments/preview", {"tree": tree})
+    assert [c["email"] for c in answer.json["sample"]] == ["ana@example.org"]

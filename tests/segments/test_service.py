@@ -59,3 +59,12 @@ def test_value_choices_list_only_the_organizations_rows(org):
     fields = {c["value"]: c["field_type"] for c in choices.value_choices(org.id, "custom_fields")}
     assert fields == {"age": "number", "city": "text", "joined": "date"}
     assert "lost" in [c["value"] for c in choices.value_choices(org.id, "stages")]
+
+
+def test_registrants_come_into_the_contact_book_from_registration(org):
+    from webapp.contacts.models import Contact
+    from webapp.orders import contact_sync
+
+    make_registrant(make_event(org), buyer_email="ana@example.org")
+    contact_sync.sync_pending()
+    assert [(c.email, c.source) for c in Contact.for_org(org.id)] == [("ana@example.org", "registration")]

@@ -200,6 +200,7 @@ def _import_row(job: ContactImport, values: dict) -> str:
         phone=values.get("phone"),
         company=values.get("company"),
         custom=values["custom"],
+        source="import",
     )
     service.record_activity(
         contact, "imported", summary=f"Imported from {job.filename}", dedupe_key=f"import:{job.id}:{contact.id}"

@@ -174,6 +174,7 @@ def upsert_contact(body):
             company=body.get("company"),
             custom=body.get("custom"),
             user_id=body.get("user_id"),
+            source="api",
         )
     except contacts.ContactError as exc:
         raise field_error(exc) from None
