@@ -37,6 +37,8 @@ TYPES = ["signup", "purchase", "core_activity", "referral", "feature_used", "sup
 
 def seed(contacts: int = CONTACTS, registrants: int = REGISTRANTS, tracked: int = TRACKED) -> dict:
     """Runs inside the app context of the instance; returns the ids the timed segment uses."""
+    from psycopg2.extras import execute_values
+
     from webapp.accounts import api_keys
     from webapp.accounts import service as accounts
     from webapp.catalog.models import Product
@@ -70,9 +72,25 @@ def seed(contacts: int = CONTACTS, registrants: int = REGISTRANTS, tracked: int 
     products = {e.id: Product.create(organization=org.id, event=e.id, name="Ticket", currency="IDR").id for e in events}
 
     def bulk(model, rows):
+        """executemany of plain tuples (peewee's insert_many renders every value into the SQL)."""
+        if not rows:
+            return
+        defaults = {
+            f.name: f.default() if callable(f.default) else f.default
+            for f in model._meta.sorted_fields
+            if f.default is not None and f.name not in rows[0]
+        }
+        rows = [{**defaults, **row} for row in rows]
+        fields = [model._meta.fields[name] for name in rows[0]]
+        columns = ", ".join(f'"{f.column_name}"' for f in fields)
+        params = [tuple(f.db_value(row[f.name]) for f in fields) for row in rows]
+        table = model._meta.table_name
         with db.atomic():
-            for start in range(0, len(rows), BATCH):
-                model.insert_many(rows[start : start + BATCH]).execute()
+            if is_postgres():
+                execute_values(db.cursor(), f'INSERT INTO "{table}" ({columns}) VALUES %s', params, page_size=BATCH)
+            else:
+                marks = ", ".join("?" for _ in fields)
+                db.cursor().executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', params)
 
     started = time.perf_counter()
     for base in range(0, contacts, 20_000):
@@ -85,7 +103,7 @@ def seed(contacts: int = CONTACTS, registrants: int = REGISTRANTS, tracked: int 
                     organization=org.id,
                     email=f"person{i}@domain{i % 40}.test",
                     name=f"Person {i}",
-                    custom=json.dumps(custom),
+                    custom=custom,
                     status="active",
                     stage=rng.choice(STAGES),
                     unsubscribe_token=f"u{i}",
@@ -150,7 +168,7 @@ def seed(contacts: int = CONTACTS, registrants: int = REGISTRANTS, tracked: int 
                     organization=org.id,
                     type=rng.choice(TYPES),
                     occurred_at=now - dt.timedelta(minutes=rng.randint(0, 525_600)),
-                    properties=json.dumps({"plan": rng.choice(["free", "pro", "team"])}),
+                    properties={"plan": rng.choice(["free", "pro", "team"])},
                     status="processed",
                     contact_id=rng.choice(ids),
                     received_at=now,

@@ -83,3 +83,21 @@ def test_the_catalogue_has_both_languages_for_every_dimension():
     for dimension in catalogue():
         assert dimension["label"]["en"] and dimension["label"]["id"]
         assert all(op["label"]["en"] and op["label"]["id"] for op in dimension["operators"])
+
+
+def test_segments_naming_segments_cannot_blow_up_the_query(org):
+    from webapp.segments.tree import MAX_EXPANDED
+
+    inner = service.create_segment(org.id, name="S0", tree=group(*[cond("name", "is_empty") for _ in range(60)]))
+    doubled = 61
+    level = 0
+    while doubled * 2 + 4 <= MAX_EXPANDED:
+        level += 1
+        inner = service.create_segment(
+            org.id,
+            name=f"S{level}",
+            tree=group(cond("segment", "member", inner.id), cond("segment", "member", inner.id)),
+        )
+        doubled = doubled * 2 + 3
+    with pytest.raises(TreeError, match="at most"):
+        validate(org.id, group(cond("segment", "member", inner.id), cond("segment", "member", inner.id)))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from webapp.catalog.models import Coupon, Product, Question
 from webapp.checkin.models import CheckinList
@@ -30,6 +30,7 @@ from webapp.segments.models import Segment
 
 MAX_DEPTH = 5  # nested groups, the root counting as one
 MAX_NODES = 100  # groups and conditions in one tree
+MAX_EXPANDED = 1000  # nodes once the segments a tree names are put in place
 MAX_TEXT = 200
 MAX_ITEMS = 100
 MAX_DAYS = 36500
@@ -91,7 +92,6 @@ class Dimension:
     choices: str | None = None  # how value choices are listed for an organization (value_choices)
     keys: tuple[str, ...] = ()  # the dimension's own keys, beside dimension/operator/value/negate
     required: tuple[str, ...] = ()
-    fixed_choices: tuple[str, ...] = field(default=())
 
     def describe(self) -> dict:
         return {
@@ -243,7 +243,25 @@ def validate(org_id: int, tree, *, segment_id: int | None = None) -> dict:
     walk = _Walk(org_id, segment_id)
     if not isinstance(tree, dict) or tree.get("type") != "group":
         raise TreeError("$", 'The tree must be a group: an object with type "group".')
-    return _node(walk, tree, "$", 1)
+    normalized = _node(walk, tree, "$", 1)
+    if segment_refs(normalized) and expanded_size(org_id, normalized, {}) > MAX_EXPANDED:
+        raise TreeError("$", f"With the segments it names, a segment has at most {MAX_EXPANDED} conditions.")
+    return normalized
+
+
+def expanded_size(org_id: int, tree: dict, sizes: dict[int, int]) -> int:
+    """How many nodes the tree compiles to, the segments it names included (each counted as often
+    as it is named; `sizes` remembers each segment's size, so this stays cheap)."""
+    if tree.get("type") == "condition":
+        if tree.get("dimension") != "segment":
+            return 1
+        ref = tree["value"]
+        if ref not in sizes:
+            sizes[ref] = MAX_EXPANDED + 1  # while being measured: a cycle counts as too big
+            stored = Segment.select(Segment.tree).where((Segment.id == ref) & (Segment.organization == org_id)).first()
+            sizes[ref] = expanded_size(org_id, stored.tree, sizes) if stored is not None else 1
+        return 1 + sizes[ref]
+    return 1 + sum(expanded_size(org_id, child, sizes) for child in tree.get("children", []))
 
 
 def _node(walk: _Walk, node, path: str, depth: int) -> dict:
