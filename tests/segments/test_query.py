@@ -111,3 +111,46 @@ def test_pages_follow_ids_and_search_narrows(org):
     assert query.count(org.id, tree) == 5
     assert [c.email for c in query.sample(org.id, tree, limit=2)] == ["p4@example.org", "p3@example.org"]
     assert Contact.select().count() == 5
+
+
+def test_tracked_events_at_least_n_times_within_days_or_never(org):
+    from webapp.contacts.ingest_models import IncomingEvent
+
+    ana, budi, _citra = (make_contact(org, f"{n}@example.org") for n in ("ana", "budi", "citra"))
+    now = utcnow()
+    for days_ago, contact, plan in ((1, ana, "pro"), (2, ana, "free"), (40, budi, "pro")):
+        IncomingEvent.create(
+            organization=org.id, type="purchase", occurred_at=now - dt.timedelta(days=days_ago),
+            properties={"plan": plan}, status="processed", contact_id=contact.id,
+        )  # fmt: skip
+    twice = cond("tracked", "at_least", 2, event_type="purchase", days=30)
+    assert emails(org, group(twice)) == {"ana@example.org"}
+    pro = cond("tracked", "at_least", 1, event_type="purchase", property="plan", property_value="pro")
+    assert emails(org, group(pro)) == {"ana@example.org", "budi@example.org"}
+    assert emails(org, group(cond("tracked", "never", event_type="purchase", days=30))) == {
+        "budi@example.org",
+        "citra@example.org",
+    }
+
+
+def test_mail_received_opened_and_clicked(org):
+    from webapp.mail.models import MailEngagement, Outbox
+
+    ana, budi, _citra = (make_contact(org, f"{n}@example.org") for n in ("ana", "budi", "citra"))
+
+    def sent(contact, send_key, state="sent"):
+        return Outbox.create(
+            organization=org.id, message_id=f"<{contact.id}.{send_key}@test>", kind="ticket", to_email=contact.email,
+            from_email="events@example.org", subject="Hi", text_body="Hi", send_key=send_key, contact_id=contact.id,
+            state=state, sent_at=utcnow() if state == "sent" else None,
+        )  # fmt: skip
+
+    ticket = sent(ana, "ticket")
+    sent(budi, "automation:3", state="failed")
+    MailEngagement.create(organization=org.id, outbox=ticket, contact_id=ana.id, kind="open")
+    MailEngagement.create(organization=org.id, outbox=ticket, contact_id=ana.id, kind="click", machine=True)
+
+    assert emails(org, group(cond("mail_received", "exists"))) == {"ana@example.org"}
+    assert emails(org, group(cond("mail_received", "exists", send_key="automation:3"))) == set()
+    assert emails(org, group(cond("mail_opened", "exists", send_key="ticket", days=7))) == {"ana@example.org"}
+    assert emails(org, group(cond("mail_clicked", "exists"))) == set()  # a link scanner's click is no click

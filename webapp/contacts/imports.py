@@ -200,6 +200,7 @@ def _import_row(job: Job, values: dict) -> str:
         phone=values.get("phone"),
         company=values.get("company"),
         custom=values["custom"],
+        source="import",
     )
     service.record_activity(
         contact,

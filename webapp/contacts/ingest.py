@@ -443,7 +443,7 @@ def _process_one(row: ingest_batch.ClaimedEvent, rules: list[TagRule]) -> tuple[
 
 def _contact_for(row: ingest_batch.ClaimedEvent) -> Contact:
     if row.email:
-        return contacts.upsert_contact(row.organization_id, row.email, user_id=row.user_id)
+        return contacts.upsert_contact(row.organization_id, row.email, user_id=row.user_id, source="ingest")
     contact = Contact.get_or_none((Contact.organization == row.organization_id) & (Contact.user_id == row.user_id))
     if contact is None:
         raise IngestError(f"No contact has user_id {row.user_id!r} yet: send the email with this person's first event.")

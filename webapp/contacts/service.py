@@ -83,9 +83,11 @@ def upsert_contact(
     company: str | None = None,
     custom: dict | None = None,
     user_id: str | None = None,
+    source: str = "",
 ) -> Contact:
-    """The contact of this email in this organization, created if new; the given values merge in
-    (non-empty values win, nothing is erased). Two workers upserting the same email end with one
+    """The contact of this email in this organization, created if new (`source` says where it came
+    from: import, api, ingest, ...); the given values merge in (non-empty values win, nothing is
+    erased). Two workers upserting the same email end with one
     contact: the unique (organization, email) index rejects the second insert, which then merges."""
     normalized = normalize_email(email)
     if not normalized:
@@ -94,14 +96,14 @@ def upsert_contact(
     for attempt in range(UPSERT_ATTEMPTS):
         try:
             with write_transaction():
-                return _upsert_once(org_id, normalized, incoming)
+                return _upsert_once(org_id, normalized, incoming, source)
         except pw.IntegrityError:
             if attempt == UPSERT_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
 
 
-def _upsert_once(org_id: int, email: str, incoming: dict[str, Any]) -> Contact:
+def _upsert_once(org_id: int, email: str, incoming: dict[str, Any], source: str = "") -> Contact:
     query = Contact.select().where((Contact.organization == org_id) & (Contact.email == email))
     contact = locked(query).first()
     if contact is None:
@@ -110,6 +112,7 @@ def _upsert_once(org_id: int, email: str, incoming: dict[str, Any]) -> Contact:
                 organization=org_id,
                 email=email,
                 unsubscribe_token=rules.new_unsubscribe_token(),
+                source=source,
                 **incoming,
             )
         _changed(contact)

@@ -29,11 +29,12 @@ def _events(org_id: int) -> list[dict]:
     return [{"value": e.id, "label": f"{e.name} ({e.starts_at:%Y-%m-%d})", "tags": list(e.tags or [])} for e in rows]
 
 
-def event_tags(org_id: int) -> list[str]:
+def _event_tags(org_id: int) -> list[dict]:
+    """The tags of the organization's events (the participation dimensions' `event_tag`)."""
     tags: set[str] = set()
     for (value,) in Event.for_org(org_id).select(Event.tags).tuples():
         tags.update(str(t) for t in value or [])
-    return sorted(tags, key=str.lower)
+    return [{"value": tag, "label": tag} for tag in sorted(tags, key=str.lower)]
 
 
 def _labels(org_id: int) -> list[dict]:
@@ -128,6 +129,7 @@ def _type_of(value) -> str:
 
 _LISTERS = {
     "events": _events,
+    "event_tags": _event_tags,
     "labels": _labels,
     "products": _products,
     "coupons": _coupons,

@@ -65,16 +65,21 @@ def sample(org_id: int, tree: dict, limit: int = 10) -> list[Contact]:
 def page(org_id: int, tree: dict, after_id: int | None = None, search: str | None = None, limit: int = 50) -> Page:
     """Members in id order, `limit` at a time after `after_id` (keyset paging); `search` keeps
     those whose email or name contains it."""
-    select = members(org_id, tree)
+    select = matching(members(org_id, tree), search)
     if after_id:
         select = select.where(Contact.id > after_id)
-    if search and search.strip():
-        needle = F.fold(search.strip())
-        select = select.where(F.contains(Contact.email, needle) | F.contains(Contact.name, needle))
     rows = list(select.order_by(Contact.id).limit(limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, rows[-1].id if more else None)
+
+
+def matching(select: pw.Select, text: str | None) -> pw.Select:
+    """Keep the contacts whose email or name contains the text (any case)."""
+    if not text or not text.strip():
+        return select
+    needle = F.fold(text.strip())
+    return select.where(F.contains(Contact.email, needle) | F.contains(Contact.name, needle))
 
 
 # Nodes ------------------------------------------------------------------------------------------

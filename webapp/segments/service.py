@@ -14,7 +14,7 @@ from webapp.db import db, utcnow
 from webapp.events.models import Event
 from webapp.segments import query
 from webapp.segments.models import Segment, SegmentCount
-from webapp.segments.tree import TreeError, segment_refs, validate
+from webapp.segments.tree import MAX_EXPANDED, TreeError, expanded_size, segment_refs, validate
 
 log = logging.getLogger("rollcall.segments")
 
@@ -93,6 +93,8 @@ def update_segment(
                 changes["tree"] = ["(previous conditions)", "(new conditions)"]
             segment.updated_at = utcnow()
             segment.save()
+            if "tree" in changes:
+                _check_users_size(segment)
             audit.record(
                 org_id,
                 "segment.update",
@@ -103,6 +105,16 @@ def update_segment(
                 changes=changes,
             )
     return changes
+
+
+def _check_users_size(segment: Segment) -> None:
+    """A bigger tree makes the segments that name it bigger too: each must stay compilable."""
+    sizes: dict[int, int] = {}
+    for other in Segment.for_org(segment.organization_id).where(Segment.id != segment.id):
+        if segment_refs(other.tree) and expanded_size(segment.organization_id, other.tree, sizes) > MAX_EXPANDED:
+            raise TreeError(
+                "$", f"Segment {other.name!r} names this one and would grow past {MAX_EXPANDED} conditions."
+            )
 
 
 def segments_using(segment: Segment) -> list[Segment]:

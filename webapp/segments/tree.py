@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from webapp.catalog.models import Coupon, Product, Question
 from webapp.checkin.models import CheckinList
@@ -30,6 +30,7 @@ from webapp.segments.models import Segment
 
 MAX_DEPTH = 5  # nested groups, the root counting as one
 MAX_NODES = 100  # groups and conditions in one tree
+MAX_EXPANDED = 1000  # nodes once the segments a tree names are put in place
 MAX_TEXT = 200
 MAX_ITEMS = 100
 MAX_DAYS = 36500
@@ -91,7 +92,6 @@ class Dimension:
     choices: str | None = None  # how value choices are listed for an organization (value_choices)
     keys: tuple[str, ...] = ()  # the dimension's own keys, beside dimension/operator/value/negate
     required: tuple[str, ...] = ()
-    fixed_choices: tuple[str, ...] = field(default=())
 
     def describe(self) -> dict:
         return {
@@ -243,7 +243,25 @@ def validate(org_id: int, tree, *, segment_id: int | None = None) -> dict:
     walk = _Walk(org_id, segment_id)
     if not isinstance(tree, dict) or tree.get("type") != "group":
         raise TreeError("$", 'The tree must be a group: an object with type "group".')
-    return _node(walk, tree, "$", 1)
+    normalized = _node(walk, tree, "$", 1)
+    if segment_refs(normalized) and expanded_size(org_id, normalized, {}) > MAX_EXPANDED:
+        raise TreeError("$", f"With the segments it names, a segment has at most {MAX_EXPANDED} conditions.")
+    return normalized
+
+
+def expanded_size(org_id: int, tree: dict, sizes: dict[int, int]) -> int:
+    """How many nodes the tree compiles to, the segments it names included (each counted as often
+    as it is named; `sizes` remembers each segment's size, so this stays cheap)."""
+    if tree.get("type") == "condition":
+        if tree.get("dimension") != "segment":
+            return 1
+        ref = tree["value"]
+        if ref not in sizes:
+            sizes[ref] = MAX_EXPANDED + 1  # while being measured: a cycle counts as too big
+            stored = Segment.select(Segment.tree).where((Segment.id == ref) & (Segment.organization == org_id)).first()
+            sizes[ref] = expanded_size(org_id, stored.tree, sizes) if stored is not None else 1
+        return 1 + sizes[ref]
+    return 1 + sum(expanded_size(org_id, child, sizes) for child in tree.get("children", []))
 
 
 def _node(walk: _Walk, node, path: str, depth: int) -> dict:
@@ -336,8 +354,18 @@ def _text(value, path: str, *, lower: bool = False) -> str:
         raise TreeError(path, "Enter a text.")
     if len(value) > MAX_TEXT:
         raise TreeError(path, f"At most {MAX_TEXT} characters.")
+    if "\x00" in value or _lone_surrogate(value):
+        raise TreeError(path, "Enter text without NUL characters or lone surrogates.")
     value = value.strip()
     return value.lower() if lower else value
+
+
+def _lone_surrogate(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _list(value, path: str, item) -> list:
@@ -498,3 +526,82 @@ _KEY_CHECKS = {
     "days": lambda walk, v, p: _int(v, p, 1, MAX_DAYS),
     "send_key": _send_key,
 }
+
+
+# The JSON schema of a tree (the OpenAPI document's SegmentGroup and SegmentCondition) -----------
+
+_KEY_SCHEMAS = {
+    "event_id": {"type": "integer", "minimum": 1, "description": "Participation: this event only."},
+    "event_tag": {"type": "string", "maxLength": MAX_TEXT, "description": "Participation: events with this tag."},
+    "event_from": {"type": "string", "format": "date", "description": "Participation: events starting on or after."},
+    "event_to": {"type": "string", "format": "date", "description": "Participation: events starting on or before."},
+    "field": {"type": "string", "pattern": CUSTOM_KEY_RE.pattern, "description": "custom_field: the field's key."},
+    "field_type": {"type": "string", "enum": list(CUSTOM_TYPES), "description": "custom_field: text by default."},
+    "question_id": {"type": "integer", "minimum": 1, "description": "answer: the question."},
+    "event_type": {"type": "string", "enum": list(EVENT_TYPES), "description": "tracked: the event type."},
+    "property": {
+        "type": "string",
+        "pattern": PROPERTY_KEY_RE.pattern,
+        "description": f"tracked: a property the event must have ({', '.join(TRACKED_PROPERTIES)}, ...).",
+    },
+    "property_value": {"type": "string", "maxLength": MAX_TEXT, "description": "tracked: the property's value."},
+    "days": {"type": "integer", "minimum": 1, "maximum": MAX_DAYS, "description": "Within the last N days."},
+    "send_key": {"type": "string", "pattern": SEND_KEY_RE.pattern, "description": "Mail: ticket, payment, ..."},
+}
+
+
+def json_schemas() -> dict[str, dict]:
+    """{"SegmentGroup": ..., "SegmentCondition": ...}: the tree as a JSON schema."""
+    dimensions = "; ".join(f"`{d.key}` ({', '.join(d.operators)})" for d in DIMENSIONS.values())
+    group = {
+        "type": "object",
+        "description": (
+            f"A group joins its children with and/or; `negate` holds the contacts it does not hold. Groups "
+            f"nest at most {MAX_DEPTH} levels; a tree has at most {MAX_NODES} nodes."
+        ),
+        "properties": {
+            "type": {"type": "string", "enum": ["group"]},
+            "join": {"type": "string", "enum": list(JOINS), "default": "and"},
+            "negate": {"type": "boolean", "default": False},
+            "children": {
+                "type": "array",
+                "items": {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/SegmentGroup"},
+                        {"$ref": "#/components/schemas/SegmentCondition"},
+                    ]
+                },
+            },
+        },
+        "required": ["type"],
+        "additionalProperties": False,
+    }
+    condition = {
+        "type": "object",
+        "description": (
+            "One condition. Dimensions and their operators: "
+            + dimensions
+            + ". Values: a text, number, boolean, date (YYYY-MM-DD), a number of days (within_days), a "
+            "count (at_least/at_most), ids (labels, products, coupons, check-in lists) or a segment id; "
+            "none for is_empty, exists and never."
+        ),
+        "properties": {
+            "type": {"type": "string", "enum": ["condition"]},
+            "dimension": {"type": "string", "enum": list(DIMENSIONS)},
+            "operator": {"type": "string", "enum": list(OPERATOR_LABELS)},
+            "value": {
+                "anyOf": [
+                    {"type": "string", "maxLength": MAX_TEXT},
+                    {"type": "number"},
+                    {"type": "boolean"},
+                    {"type": "array", "maxItems": MAX_ITEMS, "items": {"type": ["string", "integer"]}},
+                    {"type": "null"},
+                ]
+            },
+            "negate": {"type": "boolean", "default": False},
+            **_KEY_SCHEMAS,
+        },
+        "required": ["type", "dimension", "operator"],
+        "additionalProperties": False,
+    }
+    return {"SegmentGroup": group, "SegmentCondition": condition}
