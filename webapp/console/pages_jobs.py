@@ -14,6 +14,7 @@ from webapp.work.models import Job
 _PAGES = {
     "contacts_import": lambda job: url_for("contacts.import_job", import_id=job.id),
     "badges": lambda job: url_for("checkin_console.badges_page", event_id=job.event_id),
+    "segment_export": lambda job: url_for("segments.detail", segment_id=job.params["segment_id"]) + "#segment-export",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -16,8 +16,8 @@ from webapp.events.pages import event_or_404
 from webapp.guards import row_id
 from webapp.i18n import _, _l
 from webapp.security import org_id, role_required
-from webapp.segments import editor, query, service
-from webapp.segments.choices import event_tags, value_choices
+from webapp.segments import editor, exports, query, service
+from webapp.segments.choices import value_choices
 from webapp.segments.editor import Reading
 from webapp.segments.forms import SegmentForm
 from webapp.segments.models import Segment
@@ -32,6 +32,7 @@ from webapp.segments.tree import (
     validate,
 )
 from webapp.templating import is_fragment_request, render_page
+from webapp.work.models import Job
 
 bp = Blueprint("segments", __name__, url_prefix="/console/segments")
 
@@ -114,9 +115,7 @@ def _sources(tree: dict) -> set[str]:
 def _choices(tree: dict) -> dict[str, list[dict]]:
     out = {}
     for source in _sources(tree):
-        if source == "event_tags":
-            out[source] = [{"value": t, "label": t} for t in event_tags(org_id())]
-        elif source == "properties":
+        if source == "properties":
             out[source] = [{"value": p, "label": p} for p in TRACKED_PROPERTIES]
         else:
             out[source] = value_choices(org_id(), source)
@@ -344,7 +343,30 @@ def detail(segment_id: int):
         total=query.count(org_id(), segment.tree) if not is_fragment_request() else None,
         history=counts,
         history_chart=charts.level_chart([(c.day, c.count) for c in counts]),
+        export_job=exports.latest(segment),
     )
+
+
+@bp.route("/<int:segment_id>/export", methods=["POST"])
+@role_required("manager")
+def export(segment_id: int):
+    """Start the CSV export of the members (a job); its progress shows on the segment's page."""
+    segment = _segment(segment_id)
+    exports.start(segment, actor=current_user)
+    return redirect(url_for("segments.detail", segment_id=segment.id) + "#segment-export", code=303)
+
+
+@bp.route("/exports/<int:job_id>/file")
+@role_required("manager")
+def export_file(job_id: int):
+    """A finished export's file, for the managers of its organization (another's id: 404)."""
+    job = Job.get((Job.id == job_id) & (Job.organization_id == org_id()) & (Job.kind == exports.KIND))
+    path = exports.job_file(job)
+    if path is None:
+        abort(404, _("This export is not ready, or its file was deleted a day after it was made. Export again."))
+    response = send_file(path, mimetype=exports.MIMETYPE, as_attachment=True, download_name=job.params["filename"])
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/<int:segment_id>/delete", methods=["POST"])
