@@ -9,6 +9,7 @@ import pytest
 
 from tests.factories.catalog import make_question
 from tests.factories.orders import make_registrant
+from webapp import work
 from webapp.orders.models import Order, Registrant
 from webapp.registrants import imports
 from webapp.work import jobs
@@ -320,6 +321,9 @@ def test_a_large_import_gives_way_between_slices_and_still_finishes_once(desk, m
     monkeypatch.setattr(jobs, "_pause", pause)
     rows = "".join(f"Person {i},p{i}@example.org\n" for i in range(600))
     job = run_import(desk, ("Name,Email\n" + rows).encode())
+    while work.more_ready():  # a loaded machine spends a run's time budget before the job ends
+        work.run_ready()
+    job = Job.get_by_id(job.id)
     assert job.state == "done" and job.created_rows == 600 and job.runs == 1
     assert len(paused) == 2  # 250, 500, then the last 100 in a third slice
     assert Registrant.select().where(Registrant.event == desk.event.id).count() == 600
