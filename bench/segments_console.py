@@ -23,7 +23,7 @@ import sys
 import time
 
 from bench.common import Client, Instance, Timings, timed
-from bench.console_list import login
+from bench.console_list import _cookie, login
 from bench.segments import _drop_postgres_database, _postgres_database, segment_tree
 
 SEED = """
@@ -92,7 +92,8 @@ def run(database: str, runs: int) -> None:
             with instance.gunicorn() as url:
                 client = Client(url)
                 login(client)
-                _, page, _ = client.request("GET", "/console/segments/new")
+                _, page, response = client.request("GET", "/console/segments/new")
+                client.headers["Cookie"] = _cookie(response) or client.headers["Cookie"]  # the CSRF token's session
                 token = re.search(rb'name="csrf-token" content="([^"]+)"', page).group(1).decode()
                 form = _form(segment_tree(seeded["labels"]), token)
                 headers = {"HX-Request": "true", "X-CSRFToken": token}
