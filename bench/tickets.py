@@ -4,7 +4,9 @@ document (the cost per ticket must stay flat as the document grows).
     python -m bench.tickets [--singles 60] [--sizes 1,100,500]
 
 Runs in this process on a fresh SQLite database, through the same service the task worker calls
-(`webapp.tickets.service.order_pdf`: data, QR, HTML, WeasyPrint, file write). Prints the median ms
+(`webapp.tickets.service.order_pdf`: data, QR, HTML, WeasyPrint, file write), and for orders over
+`order_pdf_jobs.LARGE_ORDER` tickets also as the job the download starts (chunks of 50 joined into
+one file, webapp.tickets.order_pdf_jobs). Prints the median ms
 per ticket, wall-clock and CPU time (on a busy machine, the CPU time is the fairer figure). The
 first document (font loading) is a warm-up and not counted.
 """
@@ -68,7 +70,11 @@ def run(singles: int, sizes: list[int]) -> None:
         render_pdf(html)
         render_only.append((time.perf_counter() - start) * 1000)
 
-    per_size = []
+    from webapp import work
+    from webapp.tickets import order_pdf_jobs
+    from webapp.work import jobs
+
+    per_size, per_job = [], []
     for size in sizes:
         big = make_order(event, {product: size}, attendees=[person(1000 * size + n) for n in range(size)])
         start, start_cpu = time.perf_counter(), time.process_time()
@@ -76,6 +82,14 @@ def run(singles: int, sizes: list[int]) -> None:
         per_size.append(
             (size, (time.perf_counter() - start) * 1000, (time.process_time() - start_cpu) * 1000, len(pdf))
         )
+        if size > order_pdf_jobs.LARGE_ORDER:
+            service.forget_order(big)  # the job builds it again
+            job = order_pdf_jobs.start(big)
+            start, start_cpu = time.perf_counter(), time.process_time()
+            while jobs.run(job.id) is work.AGAIN:  # slice after slice, as the worker runs it
+                pass
+            took, cpu = (time.perf_counter() - start) * 1000, (time.process_time() - start_cpu) * 1000
+            per_job.append((size, took, cpu, len(service.fresh_order_pdf(big))))
 
     print(f"one-ticket PDFs: median {statistics.median(per_doc):.1f} ms per ticket "
           f"(p90 {sorted(per_doc)[int(len(per_doc) * 0.9)]:.1f} ms, {singles} documents, "
@@ -83,6 +97,9 @@ def run(singles: int, sizes: list[int]) -> None:
           f"CPU time median {statistics.median(per_doc_cpu):.1f} ms")  # fmt: skip
     for size, took, cpu, length in per_size:
         print(f"{size:>4}-ticket order: {took:7.0f} ms = {took / size:5.1f} ms per ticket "
+              f"(CPU {cpu / size:5.1f} ms per ticket, {length // 1024} KiB)")  # fmt: skip
+    for size, took, cpu, length in per_job:
+        print(f"{size:>4}-ticket order as a job: {took:7.0f} ms = {took / size:5.1f} ms per ticket "
               f"(CPU {cpu / size:5.1f} ms per ticket, {length // 1024} KiB)")  # fmt: skip
     print(f"(load average when done: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: wall times include waiting "
           "for a CPU; CPU time is what one idle core would take)")  # fmt: skip

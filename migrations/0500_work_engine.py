@@ -14,18 +14,18 @@ _COLUMNS = '"kind", "payload", "priority", "run_after", "attempts", "max_attempt
 
 def _moves(now: str) -> list[str]:
     return [
-        f'INSERT INTO "work_item" ({_COLUMNS}) SELECT \'signal\', '
+        f"INSERT INTO \"work_item\" ({_COLUMNS}) SELECT 'signal', "
         '\'{"kwargs":\' || "payload" || \',"signal":"\' || "signal" || \'"}\', 100, "created_at", 0, 8, "created_at" '
         'FROM "signal_outbox" ORDER BY "id"',
         'DROP TABLE "signal_outbox"',
-        f'INSERT INTO "work_item" ({_COLUMNS}) SELECT \'webhook.deliver\', '
+        f"INSERT INTO \"work_item\" ({_COLUMNS}) SELECT 'webhook.deliver', "
         '\'{"delivery_id":\' || CAST("id" AS TEXT) || \'}\', 100, "next_attempt_at", 0, 8, ' + now + " "
         'FROM "webhook_delivery" WHERE "state" = \'pending\'',
-        f'INSERT INTO "work_item" ({_COLUMNS}) SELECT \'contacts.run_import\', '
-        '\'{"import_id":\' || CAST("id" AS TEXT) || \'}\', 0, ' + now + ", 0, 8, " + now + " "
+        f"INSERT INTO \"work_item\" ({_COLUMNS}) SELECT 'contacts.run_import', "
+        "'{\"import_id\":' || CAST(\"id\" AS TEXT) || '}', 0, " + now + ", 0, 8, " + now + " "
         'FROM "contact_import" WHERE "state" = \'queued\'',
-        f'INSERT INTO "work_item" ({_COLUMNS}) SELECT \'tickets.build_badges\', '
-        '\'{"job_id":\' || CAST("id" AS TEXT) || \'}\', 0, ' + now + ", 0, 8, " + now + " "
+        f"INSERT INTO \"work_item\" ({_COLUMNS}) SELECT 'tickets.build_badges', "
+        "'{\"job_id\":' || CAST(\"id\" AS TEXT) || '}', 0, " + now + ", 0, 8, " + now + " "
         'FROM "badge_job" WHERE "status" = \'queued\'',
     ]
 

@@ -9,6 +9,7 @@ import tasks.contacts  # noqa: F401
 import tasks.mail  # noqa: F401
 import tasks.orders  # noqa: F401
 import tasks.payments  # noqa: F401
+import tasks.segments  # noqa: F401
 import tasks.tickets  # noqa: F401
 import tasks.work  # noqa: F401
 from tasks import huey  # noqa: F401

@@ -1,35 +1,12 @@
-"""Console jobs: CSV imports, bulk actions and large exports; the sweeps for stalled jobs and old files."""
+"""Console jobs (CSV imports, bulk actions, large exports) register their bodies in their domain
+modules, imported here; the sweep for old files."""
 
 from __future__ import annotations
 
 from huey import crontab
 
 from tasks import huey
-from webapp import work
-from webapp.console import jobs
-from webapp.registrants import bulk, export_jobs, imports
-
-
-@work.handles(jobs.RUN["import"])
-def run_import_job(payload: dict) -> object:
-    return imports.run_job(payload["job_id"])
-
-
-@work.handles(jobs.RUN["bulk"])
-def run_bulk_job(payload: dict) -> object:
-    return bulk.run_job(payload["job_id"])
-
-
-@work.handles(jobs.RUN["export"])
-def run_export_job(payload: dict) -> None:
-    export_jobs.run_job(payload["job_id"])
-
-
-@huey.periodic_task(crontab(minute="*"))
-def recover_stalled_jobs() -> dict:
-    """Every minute: a running job without a heartbeat for a few minutes (its worker died) is
-    queued again to resume where it stopped, or failed with the reason when it cannot."""
-    return vars(jobs.recover_stalled())
+from webapp.registrants import bulk, export_jobs, imports  # noqa: F401  (their job bodies)
 
 
 @huey.periodic_task(crontab(minute="17"))

@@ -7,7 +7,7 @@ from huey import crontab
 
 from tasks import huey
 from webapp import work
-from webapp.contacts import imports, ingest, lifecycle
+from webapp.contacts import imports, ingest, lifecycle  # noqa: F401  (imports: its job body)
 from webapp.orders import contact_sync, receivers
 from webapp.orders.models import Registrant
 
@@ -53,22 +53,10 @@ def label_event_registrants(payload: dict) -> int:
     return contact_sync.label_event_registrants(payload["event_id"], payload["label_id"])
 
 
-@work.handles(imports.RUN)
-def run_contact_import(payload: dict) -> str:
-    return imports.run_import(payload["import_id"])
-
-
-@work.handles(ingest.PROCESS)
-def process_incoming_events(payload: dict):
-    """Process pending events in batches; when the time budget is spent, go back in line."""
-    handled = ingest.process_pending()
-    return work.AGAIN if handled and ingest.more_pending() else handled
-
-
-@huey.periodic_task(crontab(minute="*"))
-def sweep_incoming_events() -> int:
-    """Every minute: pick up events whose worker died mid-batch (their claim lapsed)."""
-    return ingest.process_pending()
+@work.handles(ingest.PROCESS, batch=True, single=True)
+def process_incoming_events(payloads: list[dict]) -> int:
+    """The intake rows of these work items, in batches (webapp.contacts.ingest)."""
+    return ingest.process(payloads)
 
 
 @huey.periodic_task(crontab(minute="*/5"))

@@ -1,17 +1,13 @@
-"""Ticket work: stored PDFs dropped when an order ends, bulk badge PDFs."""
+"""Ticket work: stored PDFs dropped when an order ends; the jobs that build badge PDFs and the
+PDF of a large order register their bodies in their modules, imported here."""
 
 from __future__ import annotations
 
 from tasks import huey  # noqa: F401  (the instance every task module shares)
 from webapp import work
-from webapp.tickets import badges, receivers, service
+from webapp.tickets import badges, order_pdf_jobs, receivers, service  # noqa: F401  (their job bodies)
 
 
 @work.handles(receivers.FORGET_ORDER)
 def forget_order_tickets(payload: dict) -> int:
     return service.forget_if_not_admitted(payload["order_id"])
-
-
-@work.handles(badges.BUILD)
-def build_badges(payload: dict) -> str:
-    return badges.build_bulk(payload["job_id"]).status

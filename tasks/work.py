@@ -18,6 +18,7 @@ from huey import crontab
 
 from tasks import huey
 from webapp import work
+from webapp.work import jobs
 
 log = logging.getLogger("rollcall.work")
 
@@ -44,6 +45,12 @@ def _run(min_priority: int | None, not_before: float | None) -> int:
     if not huey.immediate and work.more_ready(min_priority):  # budget spent: hand over to a fresh run
         (run_urgent_work if min_priority is not None else run_work)()
     return handled
+
+
+@work.handles(jobs.RUN)
+def run_job(payload: dict) -> object:
+    """One slice of a long operator job (webapp.work.jobs): its body is registered by its domain."""
+    return jobs.run(payload["job_id"])
 
 
 @huey.periodic_task(crontab(minute="*"))

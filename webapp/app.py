@@ -26,6 +26,7 @@ DOMAINS = (
     "mail",
     "contacts",
     "checkin",
+    "segments",
     "registrants",
     "console",
     "api",

@@ -21,7 +21,7 @@ MODEL_MODULES = (
     "webapp.tickets.models",
     "webapp.mail.models",
     "webapp.checkin.models",
-    "webapp.console.models",
+    "webapp.segments.models",
     "webapp.api.models",
 )
 

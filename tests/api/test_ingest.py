@@ -8,16 +8,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tasks import huey
 from tests.factories.accounts import make_org
 from tests.factories.api import ApiClient, make_api_key
-from webapp import signals
+from webapp import signals, work
 from webapp.api.schema import Invalid, Obj
 from webapp.api.v1.ingest import ClientEvent
 from webapp.contacts import ingest
 from webapp.contacts.ingest_models import EVENT_TYPES, IncomingEvent
 from webapp.contacts.models import Activity, Contact, Label
 from webapp.contacts.service import labels_of
-from webapp.db import is_postgres
+from webapp.db import is_postgres, utcnow
+from webapp.work import engine
+from webapp.work.models import WorkItem
 
 
 @pytest.fixture(autouse=True)
@@ -242,12 +245,18 @@ def test_another_organizations_events_are_not_listed(api, other_api):
     assert api.get("/public/authenticated/events/incoming").json["data"] == []
 
 
-def test_events_left_pending_are_picked_up_by_the_sweep(org):
-    row = IncomingEvent.create(
-        organization=org.id, type="signup", email="late@example.org", occurred_at=dt.datetime(2026, 1, 1), properties={}
-    )
-    assert ingest.process_pending() == 1
-    assert IncomingEvent.get_by_id(row.id).status == "processed"
+def test_events_of_a_worker_that_died_are_processed_once_its_lease_lapses(api, org):
+    huey.immediate = False  # nobody runs the work yet
+    try:
+        api.post("/client/events/bulk", {"events": [{"type": "cart", "email": f"{n}@example.org"} for n in range(3)]})
+    finally:
+        huey.immediate = True
+    assert engine.claim(10)  # a worker claims the work, then dies
+    assert work.run_ready() == 0 and IncomingEvent.select().where(IncomingEvent.status == "pending").count() == 3
+    WorkItem.update(leased_until=utcnow() - dt.timedelta(seconds=1)).execute()
+    assert work.run_ready() >= 1
+    assert not IncomingEvent.select().where(IncomingEvent.status != "processed").exists()
+    assert Activity.select().where(Activity.kind == "cart").count() == 3  # one timeline entry each
 
 
 # The bulk route reads plainly well-formed events by a short path; it must load exactly what the
@@ -451,14 +460,17 @@ def test_labels_gained_in_one_bulk_move_the_stage_in_event_order(api, org):
     assert staged.data == {"from": "aware", "to": "engaged", "source": "rule:Trial"}
 
 
-def test_events_not_processed_yet_answer_pending(api, org, monkeypatch):
-    monkeypatch.setattr(ingest, "_enqueue_processing", lambda: None)
-    answer = api.post(
-        "/client/events/bulk", {"events": [{"type": "cart", "email": f"{n}@example.org"} for n in range(60)]}
-    )
-    assert {e["status"] for e in answer.json["events"]} == {"pending"}
-    assert api.post("/client/events", {"type": "cart", "email": "a@example.org"}).json["status"] == "pending"
-    assert ingest.process_pending() == 61
+def test_events_not_processed_yet_answer_pending(api, org):
+    huey.immediate = False  # the work waits, as behind a busy worker
+    try:
+        answer = api.post(
+            "/client/events/bulk", {"events": [{"type": "cart", "email": f"{n}@example.org"} for n in range(60)]}
+        )
+        assert {e["status"] for e in answer.json["events"]} == {"pending"}
+        assert api.post("/client/events", {"type": "cart", "email": "a@example.org"}).json["status"] == "pending"
+    finally:
+        huey.immediate = True
+    work.run_ready()
     assert not IncomingEvent.select().where(IncomingEvent.status != "processed").exists()
 
 
@@ -470,7 +482,7 @@ def test_processing_pauses_between_full_batches_only_while_events_arrive(org, mo
     monkeypatch.setattr(ingest, "BATCH_SIZE", 2)
     pauses = []
     monkeypatch.setattr(ingest.time, "sleep", pauses.append)
-    assert ingest.process_pending() == 5
+    assert ingest.process([{"org": org.id, "first": 1, "last": 10**6}]) == 5
     assert pauses == []  # nothing arrived meanwhile: no reason to leave the lock to anyone
 
     for n in range(5):
@@ -479,34 +491,9 @@ def test_processing_pauses_between_full_batches_only_while_events_arrive(org, mo
         )
     arrivals = iter(range(100))
     monkeypatch.setattr(ingest, "_newest_id", lambda: next(arrivals))  # the API stores events all along
-    assert ingest.process_pending() == 5
+    assert ingest.process([{"org": org.id, "first": 1, "last": 10**6}]) == 5
     if is_postgres():
         assert pauses == []  # row locks: the API never waits for processing
     else:
         assert len(pauses) == 2 and all(0 <= p <= ingest.MAX_PAUSE for p in pauses)
     assert not IncomingEvent.select().where(IncomingEvent.status != "processed").exists()
-
-
-def test_a_run_asked_for_during_another_leaves_the_work_to_it(org, monkeypatch):
-    def event(email):
-        return IncomingEvent.create(organization=org.id, type="cart", email=email, occurred_at=dt.datetime(2026, 1, 1))
-
-    first = event("first@example.org")
-    real = ingest.claim
-    answers = []
-
-    def claim_while_more_arrives(limit):
-        rows = real(limit)
-        if not rows and not answers:  # the run found nothing more: it is about to end when...
-            event("late@example.org")  # ...an event is stored and its own run asked for
-            answers.append(ingest.process_pending())
-        return rows
-
-    monkeypatch.setattr(ingest, "claim", claim_while_more_arrives)
-    assert ingest.process_pending() == 2
-    assert answers == [0]
-    assert IncomingEvent.get_by_id(first.id).status == "processed"
-    assert not IncomingEvent.select().where(IncomingEvent.status != "processed").exists()
-    monkeypatch.setattr(ingest, "claim", real)
-    event("next@example.org")
-    assert ingest.process_pending() == 1  # the next run is not turned away

@@ -10,7 +10,8 @@ import zxingcpp
 
 from tests.factories.catalog import make_question
 from tests.factories.orders import make_order, make_registrant
-from webapp.tickets.models import BadgeJob, BadgeSettings
+from webapp.tickets.models import BadgeSettings
+from webapp.work.models import Job
 
 
 @pytest.fixture
@@ -85,11 +86,9 @@ def test_bulk_badges_build_one_pdf_with_progress(manager, event, ticket):
     make_registrant(event, ticket, status="canceled", attendees=[{"name": "Gone"}])
     started = manager.post(f"/console/events/{event.id}/checkin/badges/bulk", data={}, headers={"HX-Request": "true"})
     assert started.status_code == 200
-    job = BadgeJob.get(BadgeJob.event == event.id)  # Huey runs immediately in tests
-    assert (job.status, job.done, job.total) == ("done", 3, 3)
-    progress = manager.get(
-        f"/console/events/{event.id}/checkin/badges/jobs/{job.id}", headers={"HX-Request": "true"}
-    ).get_data(as_text=True)
+    job = Job.get(Job.event_id == event.id)  # Huey runs immediately in tests
+    assert (job.kind, job.state, job.processed, job.total) == ("badges", "done", 3, 3)
+    progress = manager.get(f"/console/jobs/{job.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Download the PDF" in progress and "hx-trigger" not in progress
     download = manager.get(f"/console/events/{event.id}/checkin/badges/jobs/{job.id}/badges.pdf")
     pages = pdf_pages(download.data)

@@ -10,11 +10,10 @@ from tests.factories.orders import make_registrant
 from webapp import work
 from webapp.accounts.audit import AuditEntry
 from webapp.checkin import service as checkin
-from webapp.console.models import ConsoleJob
 from webapp.db import utcnow
 from webapp.mail.models import Outbox
 from webapp.mail.service import queue_email
-from webapp.work.models import WorkItem
+from webapp.work.models import Job, WorkItem
 
 
 def mail(desk, to, state="queued", error=None):
@@ -64,12 +63,12 @@ def test_checkin_log_lists_admitted_and_refused_scans(desk):
 
 
 def test_progress_fragment_polls_itself_until_done(desk):
-    job = ConsoleJob.create(organization=desk.org, event=desk.event, kind="bulk", state="running", total=10, processed=4,
+    job = Job.create(organization_id=desk.org.id, event_id=desk.event.id, kind="bulk", state="running", total=10, processed=4,
                             params={"action": "cancel"})  # fmt: skip
     fragment = desk.client.get(f"/console/jobs/{job.id}", headers={"HX-Request": "true"}).text
     assert 'hx-trigger="load delay:500ms"' in fragment and 'hx-swap="outerHTML"' in fragment
     assert 'value="40"' in fragment and "<html" not in fragment
-    ConsoleJob.update(state="done", processed=10).execute()
+    Job.update(state="done", processed=10).execute()
     fragment = desk.client.get(f"/console/jobs/{job.id}", headers={"HX-Request": "true"}).text
     assert "hx-trigger" not in fragment and 'value="100"' in fragment
 

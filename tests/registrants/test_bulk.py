@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from tests.factories.orders import make_order, make_registrant
 from webapp.accounts.audit import AuditEntry
-from webapp.console.models import ConsoleJob
 from webapp.contacts.models import Contact, ContactLabel, Label
 from webapp.mail.models import Outbox
 from webapp.orders.models import Order, Registrant
+from webapp.work.models import Job
 
 
 def bulk(desk, action, ids=(), scope="selected", **extra):
@@ -75,7 +75,7 @@ def test_action_on_the_whole_filtered_set_runs_as_a_job(desk):
     regular = make_registrant(desk.event, buyer_name="Regular Person")
     response = bulk(desk, "cancel", scope="all", product=str(desk.vip.id))
     assert response.status_code == 200
-    job = ConsoleJob.get()
+    job = Job.get()
     assert job.kind == "bulk" and job.state == "done" and job.updated_rows == 3
     assert all(fresh(v).canceled for v in vips) and not fresh(regular).canceled
     assert 'hx-trigger="load delay:500ms"' not in desk.client.get(f"/console/jobs/{job.id}").text

@@ -11,14 +11,14 @@ import re
 import openpyxl
 import pytest
 
-from tests.console.test_stalled_jobs import WorkerDied, age, die_on_call
 from tests.factories.accounts import make_org
 from tests.factories.events import make_event
 from tests.factories.orders import make_registrant
-from webapp.console import jobs
-from webapp.console.models import ConsoleJob
+from tests.registrants.test_job_resume import WorkerDied, die_on_call, resume
 from webapp.db import utcnow
 from webapp.registrants import export_jobs
+from webapp.work import jobs
+from webapp.work.models import Job
 
 EVIL = '=HYPERLINK("http://evil.example","click")'
 
@@ -33,7 +33,7 @@ def start(client, event, kind="registrants", fmt="xlsx"):
     response = client.post(f"/console/events/{event.id}/exports/{kind}.{fmt}")
     assert response.status_code == 303, response.text
     job_id = int(re.search(r"/console/jobs/(\d+)$", response.headers["Location"]).group(1))
-    return ConsoleJob.get_by_id(job_id)
+    return Job.get_by_id(job_id)
 
 
 def file_url(job) -> str:
@@ -85,8 +85,8 @@ def test_the_direct_link_of_a_large_export_sends_back_to_the_page(desk, small_li
 
 
 def test_a_second_click_while_the_export_runs_follows_the_same_job(desk):
-    running = ConsoleJob.create(
-        organization=desk.org.id, event=desk.event, kind="export", state="running", heartbeat_at=utcnow(),
+    running = Job.create(
+        organization_id=desk.org.id, event_id=desk.event.id, kind="export", state="running", heartbeat_at=utcnow(),
         params={"table": "orders", "format": "xlsx", "path": "x.xlsx", "filename": "x.xlsx"},
     )  # fmt: skip
     assert start(desk.client, desk.event, kind="orders").id == running.id
@@ -113,13 +113,13 @@ def test_the_file_is_for_the_organizations_managers_only(desk, small_limit, memb
 
 
 def test_only_finished_exports_download(desk):
-    waiting = ConsoleJob.create(
-        organization=desk.org.id, event=desk.event, kind="export", state="queued",
+    waiting = Job.create(
+        organization_id=desk.org.id, event_id=desk.event.id, kind="export", state="queued",
         params={"table": "orders", "format": "csv", "path": "later.csv", "filename": "later.csv"},
     )  # fmt: skip
     response = desk.client.get(file_url(waiting))
     assert response.status_code == 404 and "not ready" in response.text
-    an_import = ConsoleJob.create(organization=desk.org.id, event=desk.event, kind="import", state="done")
+    an_import = Job.create(organization_id=desk.org.id, event_id=desk.event.id, kind="import", state="done")
     assert desk.client.get(file_url(an_import)).status_code == 404
 
 
@@ -147,13 +147,12 @@ def test_an_export_whose_worker_died_starts_over(desk, small_limit, monkeypatch)
     with pytest.raises(WorkerDied):
         desk.client.post(f"/console/events/{desk.event.id}/exports/registrants.csv")
     monkeypatch.undo()
-    job = ConsoleJob.get(ConsoleJob.kind == "export")
+    job = Job.get(Job.kind == "export")
     assert (job.state, job.processed) == ("running", 2)
     running = desk.client.get(f"/console/jobs/{job.id}", headers={"HX-Request": "true"}).text
     assert 'hx-trigger="load delay:500ms"' in running  # the bar polls itself
-    age(job)
-    assert jobs.recover_stalled().resumed == 1
-    job = ConsoleJob.get_by_id(job.id)
+    resume()
+    job = Job.get_by_id(job.id)
     assert (job.state, job.processed, job.runs) == ("done", 5, 2)
     rows = list(csv.reader(io.StringIO(desk.client.get(file_url(job)).data.decode("utf-8-sig"))))
     assert len(rows) == 6
@@ -167,7 +166,7 @@ def test_starting_an_export_needs_the_csrf_token(csrf_app, desk):
     client.post("/login", data={"email": desk.owner.email, "password": PASSWORD, "csrf_token": token})
     url = f"/console/events/{desk.event.id}/exports/orders.csv"
     assert client.post(url).status_code == 400
-    assert not ConsoleJob.select().where(ConsoleJob.kind == "export").exists()
+    assert not Job.select().where(Job.kind == "export").exists()
     page = client.get(f"/console/events/{desk.event.id}/exports").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page) or re.search(
         r'name="csrf-token" content="([^"]+)"', page

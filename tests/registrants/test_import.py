@@ -9,10 +9,11 @@ import pytest
 
 from tests.factories.catalog import make_question
 from tests.factories.orders import make_registrant
-from webapp.console import jobs
-from webapp.console.models import ConsoleJob
+from webapp import work
 from webapp.orders.models import Order, Registrant
 from webapp.registrants import imports
+from webapp.work import jobs
+from webapp.work.models import Job
 
 
 def upload(desk, data: bytes, filename: str = "people.csv"):
@@ -27,7 +28,7 @@ def run_import(desk, data: bytes, *, duplicates="skip", product=None, mapping=No
     response = upload(desk, data)
     assert response.status_code == 303, response.text
     job_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
-    job = ConsoleJob.get_by_id(job_id)
+    job = Job.get_by_id(job_id)
     form = {"product": str((product or desk.product).id), "duplicates": duplicates, "paid": "y"}
     if send_ticket:
         form["send_ticket"] = "y"
@@ -35,7 +36,7 @@ def run_import(desk, data: bytes, *, duplicates="skip", product=None, mapping=No
     form.update({f"map-{k}": str(v) for k, v in chosen.items()})
     response = desk.client.post(f"/console/imports/{job_id}", data=form)
     assert response.status_code == 303, response.text
-    return ConsoleJob.get_by_id(job_id)
+    return Job.get_by_id(job_id)
 
 
 def people(desk):
@@ -100,7 +101,7 @@ def test_a_file_that_is_not_text_is_refused_with_a_message(desk):
     response = upload(desk, b"name,email\n\x81\x8d\x8f,jose@example.org\n")
     assert response.status_code == 422
     assert "not text we can read" in response.text and "CSV UTF-8" in response.text
-    assert ConsoleJob.select().count() == 0
+    assert Job.select().count() == 0
 
 
 def test_a_huge_file_is_refused_with_a_message(desk, monkeypatch):
@@ -108,7 +109,7 @@ def test_a_huge_file_is_refused_with_a_message(desk, monkeypatch):
     response = upload(desk, b"name,email\n" + b"Ana,ana@example.org\n" * 200)
     assert response.status_code == 422
     assert "too large" in response.text
-    assert ConsoleJob.select().count() == 0
+    assert Job.select().count() == 0
 
 
 def test_a_file_above_the_upload_limit_gets_the_same_message(desk, app):
@@ -160,7 +161,7 @@ def test_mapping_without_email_is_refused_beside_the_field(desk):
     response = desk.client.post(job_url, data={"map-name": "0", "product": str(desk.product.id), "duplicates": "skip"})
     assert response.status_code == 422
     assert re.search(r'id="map-email-error"[^>]*>Choose the column', response.text)
-    assert ConsoleJob.get().state == "mapping"
+    assert Job.get().state == "mapping"
 
 
 def test_preview_shows_row_problems_before_importing(desk):
@@ -187,11 +188,7 @@ def test_uploaded_files_are_deleted_after_a_week(desk):
     job = run_import(desk, b"name,email\nAna,\n")
     assert desk.client.get(f"/console/imports/{job.id}/errors.csv").status_code == 200
     assert imports.forget_old_files(now=job.created_at + dt.timedelta(days=8)) == 1
-    assert (
-        not imports.job_file(ConsoleJob.get_by_id(job.id)).exists()
-        if ConsoleJob.get_by_id(job.id).params["path"]
-        else True
-    )
+    assert not imports.job_file(Job.get_by_id(job.id)).exists() if Job.get_by_id(job.id).params["path"] else True
     assert desk.client.get(f"/console/imports/{job.id}/errors.csv").status_code == 404
     assert "Rows with errors" in desk.client.get(f"/console/jobs/{job.id}").text
 
@@ -278,7 +275,7 @@ def test_progress_is_saved_after_every_batch(desk, monkeypatch):
 
     def save_progress(run, **kwargs):
         saved(run, **kwargs)
-        seen.append((ConsoleJob.get_by_id(run.job.id).processed, run.created))
+        seen.append((Job.get_by_id(run.job.id).processed, run.created))
 
     monkeypatch.setattr(imports, "_save_progress", save_progress)
     data = "name,email\n" + "".join(f"P{i},p{i}@example.org\n" for i in range(5))
@@ -314,16 +311,19 @@ def test_a_large_import_gives_way_between_slices_and_still_finishes_once(desk, m
     """Bulk work runs in bounded slices: after each, urgent work goes first; the job carries on
     from its checkpoint, and the pauses are not counted as runs of a dead worker."""
     paused = []
-    real_pause = jobs.pause
+    real_pause = jobs._pause
 
     def pause(job):
         paused.append(job.processed)
         real_pause(job)
 
     monkeypatch.setattr(jobs, "SLICE_SECONDS", 0.0)
-    monkeypatch.setattr(jobs, "pause", pause)
+    monkeypatch.setattr(jobs, "_pause", pause)
     rows = "".join(f"Person {i},p{i}@example.org\n" for i in range(600))
     job = run_import(desk, ("Name,Email\n" + rows).encode())
+    while work.more_ready():  # a loaded machine spends a run's time budget before the job ends
+        work.run_ready()
+    job = Job.get_by_id(job.id)
     assert job.state == "done" and job.created_rows == 600 and job.runs == 1
     assert len(paused) == 2  # 250, 500, then the last 100 in a third slice
     assert Registrant.select().where(Registrant.event == desk.event.id).count() == 600

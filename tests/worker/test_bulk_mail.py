@@ -73,8 +73,8 @@ def test_resend_tickets_to_250_registrants_from_the_console_delivers_250_ticket_
 def test_a_consumer_killed_during_a_bulk_resend_loses_no_email(tier, org_setup):
     emails = _registrants(tier, org_setup, "killed.test")
     job_id = _resend_all(tier, org_setup)
-    # The job has queued every email (a job killed half-way resumes only once it is taken for
-    # stalled, minutes later); they are being sent when the consumer dies.
+    # The job has queued every email (a job killed half-way resumes only once its work item's
+    # lease lapses); they are being sent when the consumer dies.
     console = tier.console(org_setup["email"])
     wait_until(lambda: console.job_state(job_id) == "done", timeout=60, what=f"bulk job {job_id} done")
     wait_until(lambda: sum(_received(tier, "killed.test").values()) >= 10, timeout=60, what="the first emails")

@@ -1,4 +1,4 @@
-"""Console jobs run by the real consumer: a CSV import, a large export, a bulk badge PDF."""
+"""Console jobs run by the real consumer: a CSV import, a large export, a bulk badge PDF, a large\norder's ticket PDF, and an import whose consumer is killed half-way."""
 
 from __future__ import annotations
 
@@ -114,18 +114,83 @@ def test_a_bulk_badge_pdf_is_built_and_downloads(tier, org_setup):
         headers={"HX-Request": "true"},
     )
     assert started.status_code == 200, started.text[-2000:]
-    job_id = int(re.search(r'id="badge-job-(\d+)"', started.text).group(1))
-
-    def finished():
-        page = console.get(
-            f"/console/events/{org['event']}/checkin/badges/jobs/{job_id}", headers={"HX-Request": "true"}
-        )
-        status = re.search(r'data-status="([a-z]+)"', page.text).group(1)
-        return status in ("done", "failed") and page.text
-
-    page = wait_until(finished, timeout=90, what=f"badge job {job_id}")
-    assert 'data-status="done"' in page, page
+    job_id = int(re.search(r'id="job-(\d+)"', started.text).group(1))
+    _wait_done(console, job_id, timeout=90)
+    page = console.get(f"/console/jobs/{job_id}", headers={"HX-Request": "true"}).text
     pdf = console.get(f"/console/events/{org['event']}/checkin/badges/jobs/{job_id}/badges.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert pdf.headers["Content-Type"] == "application/pdf"
-    assert "12 badges" in page
+    assert "done: 12 badges" in page
+
+
+KILLED_ROWS = 6_000
+
+
+def test_an_import_whose_consumer_is_killed_half_way_resumes_and_imports_each_row_once(tier, org_setup):
+    api = tier.api(org_setup["token"])
+    rows = "".join(f"Person {i},killed-{i}@resumed-import.test\n" for i in range(KILLED_ROWS))
+    job = api.post(
+        f"/events/{org_setup['event']}/registrants/imports",
+        json={"csv": "name,email\n" + rows, "product_id": org_setup["product"], "send_ticket": False},
+    )
+    assert job.status_code == 202, job.text
+    job_id = job.json()["id"]
+
+    def half_way():
+        found = api.get(f"/imports/{job_id}").json()
+        return found["state"] == "running" and 0 < found["processed"] < KILLED_ROWS and found
+
+    at_kill = wait_until(half_way, timeout=90, interval=0.05, what="the import to be under way")
+    tier.worker.kill_hard()  # mid-slice: its work item stays leased, its last batch uncommitted
+    tier.start_worker()
+    # The killed consumer's work item comes back when its lease lapses; the job resumes from its
+    # checkpoint, the last batch it saved.
+    final = wait_until(
+        lambda: (j := api.get(f"/imports/{job_id}").json())["state"] in ("done", "failed") and j,
+        timeout=240,
+        interval=1,
+        what="the import to finish after the restart",
+    )
+    assert final["state"] == "done", final
+    assert at_kill["processed"] < KILLED_ROWS
+    # Exact counts: no row imported twice (a second time, it would be skipped as a duplicate).
+    assert (final["processed"], final["created_rows"], final["skipped_rows"], final["failed_rows"]) == (
+        KILLED_ROWS,
+        KILLED_ROWS,
+        0,
+        0,
+    )
+    found = tier.seed(
+        f"""
+        from webapp.orders.models import Registrant
+        from webapp.work.models import Job
+        out.update(
+            registrants=Registrant.select().where(Registrant.email.endswith("@resumed-import.test")).count(),
+            runs=Job.get_by_id({job_id}).runs,
+        )
+        """
+    )
+    assert found["registrants"] == KILLED_ROWS
+    assert found["runs"] == 2  # the run that died, and the one that resumed it
+
+
+def test_a_large_orders_ticket_pdf_is_built_by_a_job_with_progress_then_downloads(tier, org_setup):
+    org = org_setup
+    found = tier.seed(
+        f"""
+        from tests.factories.orders import make_order
+        from webapp.events.models import Event
+        event = Event.get_by_id({org["event"]})
+        order = make_order(event, attendees=[{{"name": f"Guest {{n}}", "email": f"g{{n}}@big-order.test"}} for n in range(60)])
+        out.update(order=order.id, secret=order.secret)
+        """
+    )
+    console = tier.console(org["email"])
+    asked = console.get(f"/console/orders/{found['order']}/tickets.pdf")
+    job_id = _job_id(asked)  # over 50 tickets: a job, and its progress page
+    _wait_done(console, job_id, timeout=120)
+    pdf = console.get(f"/console/orders/{found['order']}/tickets.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF"), pdf.text[-500:]
+    # The buyer's download is the same stored file, at once.
+    public = console.get(f"/tickets/{found['secret']}.pdf")
+    assert public.status_code == 200 and public.content == pdf.content

@@ -12,7 +12,16 @@ from webapp.accounts.service import AccountError, hash_token
 from webapp.db import db, locked, utcnow, write_transaction
 
 KEY_PREFIX = "rc_"
-SCOPES = ("events", "catalog", "orders", "registrants", "checkins", "contacts", "ingest")  # what a key may reach
+SCOPES = (
+    "events",
+    "catalog",
+    "orders",
+    "registrants",
+    "checkins",
+    "contacts",
+    "ingest",
+    "segments",
+)  # what a key may reach
 DEFAULT_PER_MINUTE = 1200  # requests a minute of a key that sets no limit of its own
 PER_MINUTE_MIN = 1
 PER_MINUTE_MAX = 100_000  # ~1,700 requests a second: beyond what one installation serves

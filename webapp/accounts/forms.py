@@ -96,6 +96,7 @@ SCOPE_LABELS = {
     "checkins": "checkins — the scans at the door",
     "contacts": "contacts — the contact book, labels, funnel stages",
     "ingest": "ingest — your product's events, for contact timelines",
+    "segments": "segments — saved segments, their members and counts",
 }
 assert tuple(SCOPE_LABELS) == SCOPES
 

@@ -11,6 +11,7 @@ the cursor pagination of lists, the JSON answer and the route's entry in the Ope
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -104,6 +105,7 @@ def page_query() -> dict[str, Field]:
     }
 
 
+@functools.cache  # one page schema per item schema: two lists of contacts share "ContactPage"
 def list_of(item: Obj) -> Obj:
     return Obj(
         f"{item.name}Page",

@@ -15,8 +15,8 @@ from webapp.events.pages import event_or_404
 from webapp.security import role_required
 from webapp.templating import is_fragment_request
 from webapp.tickets import badges
-from webapp.tickets.models import BadgeJob
 from webapp.timeutil import to_local, to_utc
+from webapp.work.models import Job
 
 bp = Blueprint("checkin_console", __name__, url_prefix="/console/events/<int:event_id>/checkin")
 
@@ -152,10 +152,6 @@ def _badge_forms(event: Event, badge_settings):
     return form, bulk
 
 
-def _jobs(event: Event) -> list[BadgeJob]:
-    return list(BadgeJob.select().where(BadgeJob.event == event.id).order_by(BadgeJob.id.desc()).limit(5))
-
-
 @bp.route("/badges", methods=["GET", "POST"])
 @role_required("manager")
 def badges_page(event_id: int):
@@ -182,7 +178,12 @@ def badges_page(event_id: int):
             return redirect(url_for("checkin_console.badges_page", event_id=event.id), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template(
-        "console/checkin/badges.html", event=event, form=form, bulk=bulk, jobs=_jobs(event), active_tab="checkin"
+        "console/checkin/badges.html",
+        event=event,
+        form=form,
+        bulk=bulk,
+        jobs=badges.recent_jobs(event),
+        active_tab="checkin",
     ), status
 
 
@@ -212,18 +213,8 @@ def badges_bulk(event_id: int):
         flash(str(exc), "error")
         return redirect(url_for("checkin_console.badges_page", event_id=event.id), code=303)
     if is_fragment_request():
-        return render_template("console/checkin/_badge_job.html", event=event, job=BadgeJob.get_by_id(job.id))
+        return render_template("console/_progress.html", event=event, job=Job.get_by_id(job.id))
     return redirect(url_for("checkin_console.badges_page", event_id=event.id), code=303)
-
-
-@bp.route("/badges/jobs/<int:job_id>")
-@role_required("manager")
-def badge_job(event_id: int, job_id: int):
-    event = event_or_404(event_id)
-    job = BadgeJob.get((BadgeJob.id == job_id) & (BadgeJob.event == event.id))
-    if not is_fragment_request():
-        return redirect(url_for("checkin_console.badges_page", event_id=event.id))
-    return render_template("console/checkin/_badge_job.html", event=event, job=job)
 
 
 @bp.route("/badges/jobs/<int:job_id>/badges.pdf")
@@ -231,7 +222,7 @@ def badge_job(event_id: int, job_id: int):
 def badge_job_download(event_id: int, job_id: int):
 
     event = event_or_404(event_id)
-    job = BadgeJob.get((BadgeJob.id == job_id) & (BadgeJob.event == event.id))
+    job = Job.get((Job.id == job_id) & (Job.event_id == event.id) & (Job.kind == badges.KIND))
     path = badges.job_path(job)
     if path is None:
         abort(404)

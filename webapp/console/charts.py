@@ -105,3 +105,44 @@ def series_chart(points: list[tuple[dt.date, int]], *, until: dt.date | None = N
         for i in range(0, count, every)
     ]
     return chart
+
+
+@dataclass
+class LevelChart:
+    """A line of a level measured once a day (a segment's size), not summed like `series_chart`."""
+
+    width: int = WIDTH
+    height: int = HEIGHT
+    line: str = ""
+    points: list[tuple[float, float, dt.date, int]] = field(default_factory=list)  # (x, y, day, value)
+    ticks: list[tuple[float, int]] = field(default_factory=list)
+    labels: list[tuple[float, str]] = field(default_factory=list)
+    top: int = PAD_TOP
+    bottom: int = HEIGHT - PAD_BOTTOM
+    left: int = PAD_LEFT
+    right: int = WIDTH - PAD_RIGHT
+
+    @property
+    def empty(self) -> bool:
+        return not self.points
+
+
+def level_chart(points: list[tuple[dt.date, int]]) -> LevelChart:
+    """A line through the daily values (oldest first), on a scale from zero."""
+    chart = LevelChart()
+    if not points:
+        return chart
+    plot_w = chart.right - chart.left
+    plot_h = chart.bottom - chart.top
+    first = points[0][0]
+    span = max((points[-1][0] - first).days, 1)
+    peak = _nice(max(value for _, value in points))
+    for day, value in points:
+        x = chart.left + plot_w * ((day - first).days / span if len(points) > 1 else 0.5)
+        y = chart.bottom - plot_h * value / peak
+        chart.points.append((round(x, 1), round(y, 1), day, value))
+    chart.line = " ".join(f"{'M' if i == 0 else 'L'}{x},{y}" for i, (x, y, _, _) in enumerate(chart.points))
+    chart.ticks = [(round(chart.bottom - plot_h * f, 1), round(peak * f)) for f in (0, 0.5, 1)]
+    every = max(1, len(chart.points) // 6)
+    chart.labels = [(x, day.strftime("%d %b")) for x, _, day, _ in chart.points[::every]]
+    return chart

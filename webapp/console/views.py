@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from webapp.console import (  # noqa: F401  (importing a page module attaches its routes)
     pages_dashboard,
+    pages_jobs,
     pages_logs,
 )
 from webapp.console.blueprint import bp

@@ -22,7 +22,8 @@ def escape_cell(value) -> str:
     return safe_cell("" if value is None else str(value))
 
 
-def _custom_keys(query: pw.Select) -> list[str]:
+def custom_keys(query: pw.Select) -> list[str]:
+    """The custom field names any contact of the query has: one column each."""
     keys: set[str] = set()
     for (custom,) in query.select(Contact.custom).order_by().tuples().iterator():
         keys.update(custom or {})
@@ -31,10 +32,10 @@ def _custom_keys(query: pw.Select) -> list[str]:
 
 def csv_lines(query: pw.Select) -> Iterator[str]:
     """The CSV text of every contact the query selects, a chunk at a time."""
-    custom_keys = _custom_keys(query)
+    keys = custom_keys(query)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(COLUMNS + [f"custom:{k}" for k in custom_keys])
+    writer.writerow(header(keys))
     yield buffer.getvalue()
     after = None
     while True:
@@ -42,22 +43,33 @@ def csv_lines(query: pw.Select) -> Iterator[str]:
         contacts = list(page.order_by(Contact.id.desc()).limit(BATCH))
         if not contacts:
             return
-        labels = queries.labels_for([c.id for c in contacts])
         buffer.seek(0)
         buffer.truncate()
-        for c in contacts:
-            row = [
-                c.email,
-                c.name,
-                c.phone,
-                c.company,
-                c.status,
-                c.stage,
-                "; ".join(label.name for label in labels[c.id]),
-                c.created_at.isoformat() if c.created_at else "",
-                c.last_activity_at.isoformat() if c.last_activity_at else "",
-            ]
-            row += [(c.custom or {}).get(k, "") for k in custom_keys]
-            writer.writerow([escape_cell(v) for v in row])
+        writer.writerows(rows(contacts, keys))
         yield buffer.getvalue()
         after = contacts[-1].id
+
+
+def header(keys: list[str]) -> list[str]:
+    return [escape_cell(name) for name in COLUMNS + [f"custom:{k}" for k in keys]]
+
+
+def rows(contacts: list[Contact], keys: list[str]) -> list[list[str]]:
+    """The CSV rows of these contacts (their labels read in one query), every cell escaped."""
+    labels = queries.labels_for([c.id for c in contacts])
+    out = []
+    for c in contacts:
+        row = [
+            c.email,
+            c.name,
+            c.phone,
+            c.company,
+            c.status,
+            c.stage,
+            "; ".join(label.name for label in labels[c.id]),
+            c.created_at.isoformat() if c.created_at else "",
+            c.last_activity_at.isoformat() if c.last_activity_at else "",
+        ]
+        row += [(c.custom or {}).get(k, "") for k in keys]
+        out.append([escape_cell(v) for v in row])
+    return out

@@ -12,10 +12,12 @@ from pathlib import Path
 from webapp import csvfile, work
 from webapp.accounts import audit
 from webapp.contacts import rules, service
-from webapp.contacts.models import FUNNEL_STAGES, Contact, ContactImport
+from webapp.contacts.models import FUNNEL_STAGES, Contact
 from webapp.contacts.service import ContactError
-from webapp.db import db, utcnow, write_transaction
+from webapp.db import db, write_transaction
 from webapp.runtime import settings
+from webapp.work import jobs
+from webapp.work.models import Job
 
 log = logging.getLogger("rollcall.contacts")
 
@@ -46,7 +48,7 @@ MAX_COLUMNS = 100
 MAX_ROWS = 200_000
 BATCH = 200
 MAX_STORED_ERRORS = 500
-RUN = "contacts.run_import"  # work: {"import_id"}, bulk
+KIND = "contacts_import"  # the job that imports a file of contacts
 STAGE_NAMES = {**{s: s for s in FUNNEL_STAGES}, **{rules.stage_label(s).lower(): s for s in FUNNEL_STAGES}}
 
 
@@ -66,7 +68,7 @@ def guess_mapping(headers: list[str]) -> dict[str, str]:
     return mapping
 
 
-def start_import(org_id: int, data: bytes, filename: str, *, user=None) -> ContactImport:
+def start_import(org_id: int, data: bytes, filename: str, *, user=None) -> Job:
     """Check and store an uploaded CSV; the operator maps its columns next."""
     try:
         parsed = csvfile.read(
@@ -79,20 +81,19 @@ def start_import(org_id: int, data: bytes, filename: str, *, user=None) -> Conta
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(parsed.text, encoding="utf-8")
     headers = [h or f"Column {i + 1}" for i, h in enumerate(parsed.headers)]
-    return ContactImport.create(
-        organization=org_id,
-        user=user,
-        filename=(filename or "contacts.csv")[:255],
-        path=str(relative),
-        encoding=parsed.encoding,
-        delimiter=parsed.delimiter,
-        headers=headers,
-        mapping=guess_mapping(headers),
-        total_rows=parsed.row_count,
-    )
+    params = {
+        "filename": (filename or "contacts.csv")[:255],
+        "path": str(relative),
+        "encoding": parsed.encoding,
+        "delimiter": parsed.delimiter,
+        "headers": headers,
+        "mapping": guess_mapping(headers),
+        "label_names": [],
+    }
+    return jobs.create(org_id, KIND, params, user_id=user.id if user else None, state="mapping", total=parsed.row_count)
 
 
-def preview(job: ContactImport, limit: int = 5) -> list[list[str]]:
+def preview(job: Job, limit: int = 5) -> list[list[str]]:
     rows = _rows(job)
     next(rows, None)
     out = []
@@ -103,21 +104,21 @@ def preview(job: ContactImport, limit: int = 5) -> list[list[str]]:
     return out
 
 
-def _rows(job: ContactImport):
+def _rows(job: Job):
     """(line number, cells) of every non-blank line, the header first."""
-    text = (settings().instance_dir / job.path).read_text(encoding="utf-8")
-    reader = _reader(text, job.delimiter)
+    text = (settings().instance_dir / job.params["path"]).read_text(encoding="utf-8")
+    reader = _reader(text, job.params["delimiter"])
     for cells in reader:
         if any(cell.strip() for cell in cells):
             yield reader.line_num, cells
 
 
-def check_mapping(job: ContactImport, mapping: dict[str, str]) -> dict[str, str]:
+def check_mapping(job: Job, mapping: dict[str, str]) -> dict[str, str]:
     """The mapping cleaned (custom columns named after their header); ContactError if unusable."""
     allowed = {t for t, _ in TARGETS}
     clean: dict[str, str] = {}
     seen: dict[str, str] = {}
-    for index, header in enumerate(job.headers):
+    for index, header in enumerate(job.params["headers"]):
         target = mapping.get(str(index), "")
         if target not in allowed:
             raise ContactError(f"Column {header!r}: choose what it holds from the list.", "mapping")
@@ -134,23 +135,22 @@ def check_mapping(job: ContactImport, mapping: dict[str, str]) -> dict[str, str]
     return clean
 
 
-def queue_import(job: ContactImport, mapping: dict[str, str], label_names: list[str], *, actor=None) -> ContactImport:
-    if job.state != "uploaded":
+def queue_import(job: Job, mapping: dict[str, str], label_names: list[str], *, actor=None) -> Job:
+    if job.state != "mapping":
         raise ContactError("This import has started already.", "mapping")
     clean = check_mapping(job, mapping)
     names = [service.clean_label_name(n) for n in label_names if n.strip()]
     with db.atomic():
-        job.mapping, job.label_names, job.state = clean, names, "queued"
-        job.save()
+        if not jobs.queue(job, params={**job.params, "mapping": clean, "label_names": names}):
+            raise ContactError("This import has started already.", "mapping")
         audit.record(
             job.organization_id,
             "contacts.import",
             user=actor,
             target=job,
-            summary=f"{job.filename}: {job.total_rows} rows",
+            summary=f"{job.params['filename']}: {job.total} rows",
         )
-        work.record(RUN, {"import_id": job.id}, priority=work.BULK)
-    return job
+    return Job.get_by_id(job.id)
 
 
 def parse_row(cells: list[str], mapping: dict[str, str]) -> dict:
@@ -189,7 +189,7 @@ def parse_row(cells: list[str], mapping: dict[str, str]) -> dict:
     return values
 
 
-def _import_row(job: ContactImport, values: dict) -> str:
+def _import_row(job: Job, values: dict) -> str:
     """Write one parsed row; returns "created" or "updated"."""
     email = rules.normalize_email(values["email"])
     existed = Contact.select().where((Contact.organization == job.organization_id) & (Contact.email == email)).exists()
@@ -200,69 +200,71 @@ def _import_row(job: ContactImport, values: dict) -> str:
         phone=values.get("phone"),
         company=values.get("company"),
         custom=values["custom"],
+        source="import",
     )
     service.record_activity(
-        contact, "imported", summary=f"Imported from {job.filename}", dedupe_key=f"import:{job.id}:{contact.id}"
+        contact,
+        "imported",
+        summary=f"Imported from {job.params['filename']}",
+        dedupe_key=f"import:{job.id}:{contact.id}",
     )
-    for name in [*values["labels"], *job.label_names]:
+    for name in [*values["labels"], *job.params["label_names"]]:
         service.add_label(contact, name)
     if values.get("stage"):
         service.set_stage(contact, values["stage"], source="import")
     return "updated" if existed else "created"
 
 
-def run_import(import_id: int) -> str:
-    job = ContactImport.get_by_id(import_id)
-    if job.state not in ("queued", "running"):
-        return job.state
-    ContactImport.update(state="running", started_at=utcnow()).where(ContactImport.id == job.id).execute()
-    counts = {"created": 0, "updated": 0, "processed": 0, "errors": 0}
-    errors: list[dict] = []
-    try:
-        rows = _rows(job)
-        next(rows, None)
-        batch: list[tuple[int, list[str]]] = []
-        for line, cells in rows:
-            batch.append((line, cells))
-            if len(batch) >= BATCH:
-                _run_batch(job, batch, counts, errors)
-                batch = []
-        if batch:
-            _run_batch(job, batch, counts, errors)
-    except Exception as exc:
-        log.exception("contact import %s failed", job.id)
-        _progress(job, counts, errors, state="failed", failure=f"The import stopped: {exc}")
-        return "failed"
-    _progress(job, counts, errors, state="done")
-    return "done"
+def _why_not_resumable(job: Job) -> str | None:
+    if not (settings().instance_dir / job.params["path"]).is_file():
+        return "Its worker stopped and the uploaded file is gone, so it cannot resume. Upload the file again."
+    return None
 
 
-def _run_batch(job: ContactImport, batch, counts: dict, errors: list) -> None:
+@jobs.body(KIND, resume_check=_why_not_resumable)
+def _run(job: Job, time_slice: jobs.Slice) -> object:
+    """Batch after batch, each written with its progress in one transaction; after the slice,
+    pause at the last batch (a resumed run carries on after it: nothing is imported twice)."""
+    errors = list(job.row_errors)
+    rows = _rows(job)
+    next(rows, None)
+    done = job.processed
+    batch: list[tuple[int, list[str]]] = []
+    for index, (line, cells) in enumerate(rows):
+        if index < done:
+            continue
+        batch.append((line, cells))
+        if len(batch) >= BATCH:
+            done = _run_batch(job, batch, errors, done)
+            batch = []
+            if time_slice.over():
+                return work.AGAIN
+    if batch:
+        done = _run_batch(job, batch, errors, done)
+    jobs.finish(job, processed=done)
+    return None
+
+
+def _run_batch(job: Job, batch: list[tuple[int, list[str]]], errors: list, done: int) -> int:
+    counts = {"created": 0, "updated": 0, "failed": 0}
+    params = job.params
     with write_transaction():
         for line, cells in batch:
             try:
-                values = parse_row(cells, job.mapping)
+                values = parse_row(cells, params["mapping"])
                 with db.atomic():  # a row that fails leaves nothing behind
                     counts[_import_row(job, values)] += 1
             except ContactError as exc:
-                counts["errors"] += 1
+                counts["failed"] += 1
                 if len(errors) < MAX_STORED_ERRORS:
                     errors.append({"row": line, "message": str(exc)})
-            counts["processed"] += 1
-    _progress(job, counts, errors)
-
-
-def _progress(job: ContactImport, counts: dict, errors: list, state: str | None = None, failure: str | None = None):
-    values = {
-        ContactImport.processed_rows: counts["processed"],
-        ContactImport.created_count: counts["created"],
-        ContactImport.updated_count: counts["updated"],
-        ContactImport.error_count: counts["errors"],
-        ContactImport.errors: errors,
-    }
-    if state:
-        values[ContactImport.state] = state
-        values[ContactImport.finished_at] = utcnow()
-    if failure:
-        values[ContactImport.failure] = failure
-    ContactImport.update(values).where(ContactImport.id == job.id).execute()
+        done += len(batch)
+        jobs.checkpoint(
+            job,
+            processed=done,
+            created_rows=Job.created_rows + counts["created"],
+            updated_rows=Job.updated_rows + counts["updated"],
+            failed_rows=Job.failed_rows + counts["failed"],
+            row_errors=errors,
+        )
+    return done

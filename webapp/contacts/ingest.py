@@ -2,9 +2,9 @@
 and labels.
 
 Two steps, so that accepting is fast and processing can fail one event at a time:
-1. `accept` stores the events raw (IncomingEvent, status "pending") in one bulk insert and
-   enqueues processing after the commit.
-2. `process_pending` (a Huey task) claims pending rows in batches; for each one it finds or creates
+1. `accept` stores the events raw (IncomingEvent, status "pending") in one bulk insert, with
+   the work items that process them (webapp.work) in the same transaction.
+2. `process` (the handler of its work items, recorded with the rows) takes them in batches; for each one it finds or creates
    the contact, records the canonical event on the contact's timeline (an Activity of the event's
    type) and applies the organization's tag rules. An event that fails is marked "failed" with its
    `process_error`; the others of the batch go on.
@@ -15,9 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import secrets
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -36,8 +34,6 @@ from webapp.db import db, is_postgres, utcnow, write_transaction, writer_turn
 log = logging.getLogger("rollcall.ingest")
 
 BATCH_SIZE = 500
-CLAIM_TIMEOUT = dt.timedelta(minutes=5)  # a claim older than this belongs to a worker that died
-TIME_BUDGET = 20.0  # seconds one task run keeps processing before it hands over to a new run
 MAX_PAUSE = 0.25  # seconds, at most, between two batches (see process_pending)
 
 
@@ -104,11 +100,9 @@ def accept(org_id: int, events: list[dict]) -> list[Accepted]:
                 ids = _insert(statements)
         except pw.IntegrityError:  # a concurrent request stored one of the keys: go one by one
             ids = [_insert_one(org_id, e, now) for _, e in fresh]
+        record_processing(org_id, [row_id for row_id, duplicate in ids if not duplicate])
     for (index, _), (row_id, duplicate) in zip(fresh, ids, strict=True):
         results[index] = Accepted(row_id, duplicate)
-    # After the turn: processing (at once, in tests) takes turns of its own. Inside a caller's
-    # transaction this waits for that one to commit.
-    _enqueue_processing()
     by_key = {events[i]["idempotency_key"]: results[i].id for i in first_index.values()}
     for index, event in enumerate(events):
         if results[index] is None:
@@ -268,107 +262,49 @@ def _runs(ordered: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-PROCESS = "contacts.process_incoming_events"  # work: process what is pending, batch after batch
+PROCESS = "contacts.process_incoming_events"  # work: {"org", "first", "last"} intake rows, bulk, batched
 
 
-def _enqueue_processing() -> None:
-    work.record(PROCESS, priority=work.BULK)
+def record_processing(org_id: int, ids: list[int]) -> None:
+    """In the transaction that stored these intake rows: the work of processing them, one work
+    item per BATCH_SIZE consecutive ids (the rows of one post are consecutive)."""
+    for first, last in _runs(sorted(ids)):
+        for start in range(first, last + 1, BATCH_SIZE):
+            payload = {"org": org_id, "first": start, "last": min(start + BATCH_SIZE - 1, last)}
+            work.record(PROCESS, payload, priority=work.BULK)
 
 
 # Processing --------------------------------------------------------------------------------------
 
 
-_run_state = threading.Lock()
-_running = False  # a run of process_pending is under way in this process
-_asked_again = False  # another run was asked for meanwhile: the one under way goes on instead
+def process(ranges: list[dict]) -> int:
+    """Process the still-pending intake rows of these ranges (the work items a worker claimed
+    together), a batch at a time; returns how many were handled. A worker that dies mid-way
+    leaves its items leased: once the lease lapses they run again and find pending only what
+    was not committed (each batch is one transaction).
 
-
-def process_pending(time_budget: float = TIME_BUDGET) -> int:
-    """Process pending events batch after batch until none is left or the time budget is spent.
-    Returns how many were handled; more_pending() tells whether a follow-up run is needed.
-
-    One run at a time per process: a second worker thread would only queue for the same write
-    lock (SQLite) or the same CPU. A run asked for while another is under way returns at once
-    (its thread is free for other tasks) and the one under way claims again before it ends. On
-    SQLite, while events keep arriving, the run pauses after a full batch as long as the batch
-    held the write lock: otherwise the API's inserts would find it taken again at once, batch
-    after batch."""
-    global _running, _asked_again
-    with _run_state:
-        if _running:
-            _asked_again = True
-            return 0
-        _running = True
-    started = time.monotonic()
-    handled = 0
-    try:
-        while True:
-            handled += _process_until_empty(started, time_budget)
-            with _run_state:
-                if not _asked_again or time.monotonic() - started >= time_budget:
-                    _running = _asked_again = False  # out of time: the task asks for a follow-up
-                    return handled
-                _asked_again = False
-    except BaseException:
-        with _run_state:
-            _running = False
-        raise
-
-
-def _process_until_empty(started: float, time_budget: float) -> int:
+    On SQLite, while events keep arriving, the run pauses after a full batch as long as the
+    batch held the write lock: otherwise the API's inserts would find it taken again at once,
+    batch after batch."""
     handled = 0
     newest = _newest_id()
-    while time.monotonic() - started < time_budget:
-        rows = claim(BATCH_SIZE)
-        if not rows:
-            break
-        batch_started = time.monotonic()
-        process_batch(rows)
-        handled += len(rows)
-        if len(rows) == BATCH_SIZE and not is_postgres():
-            arrived = _newest_id()
-            if arrived != newest:
-                newest = arrived
-                time.sleep(min(time.monotonic() - batch_started, MAX_PAUSE))
+    for span in ranges:
+        after = span["first"] - 1
+        while rows := ingest_batch.read_pending(span["org"], after + 1, span["last"], BATCH_SIZE):
+            batch_started = time.monotonic()
+            process_batch(rows)
+            handled += len(rows)
+            after = rows[-1].id
+            if len(rows) == BATCH_SIZE and not is_postgres():
+                arrived = _newest_id()
+                if arrived != newest:
+                    newest = arrived
+                    time.sleep(min(time.monotonic() - batch_started, MAX_PAUSE))
     return handled
 
 
 def _newest_id() -> int | None:
     return db.execute_sql('SELECT MAX("id") FROM "incoming_event"').fetchone()[0]
-
-
-def more_pending() -> bool:
-    return IncomingEvent.select().where(IncomingEvent.status == "pending").exists()
-
-
-def claim(limit: int) -> list[ingest_batch.ClaimedEvent]:
-    """Mark up to `limit` unclaimed (or abandoned) pending rows as ours and return them."""
-    token = secrets.token_hex(8)
-    now = utcnow()
-    candidates = (
-        IncomingEvent.select(IncomingEvent.id)
-        .where(
-            (IncomingEvent.status == "pending")
-            & (IncomingEvent.claim.is_null() | (IncomingEvent.claimed_at < now - CLAIM_TIMEOUT))
-        )
-        .order_by(IncomingEvent.id)
-        .limit(limit)
-    )
-    if is_postgres():
-        candidates = candidates.for_update("FOR UPDATE SKIP LOCKED")
-    with writer_turn(), write_transaction():
-        ids = [row_id for (row_id,) in candidates.tuples()]
-        if not ids:
-            return []
-        claimed_at = IncomingEvent.claimed_at.db_value(now)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            db.execute_sql(
-                f'UPDATE "incoming_event" SET "claim" = {db.param}, "claimed_at" = {db.param} '
-                f'WHERE "id" IN ({", ".join([db.param] * len(chunk))})',
-                [token, claimed_at, *chunk],
-            )
-    return ingest_batch.read_claimed(token)
 
 
 def process_batch(rows: Iterable[ingest_batch.ClaimedEvent]) -> None:
@@ -443,7 +379,7 @@ def _process_one(row: ingest_batch.ClaimedEvent, rules: list[TagRule]) -> tuple[
 
 def _contact_for(row: ingest_batch.ClaimedEvent) -> Contact:
     if row.email:
-        return contacts.upsert_contact(row.organization_id, row.email, user_id=row.user_id)
+        return contacts.upsert_contact(row.organization_id, row.email, user_id=row.user_id, source="ingest")
     contact = Contact.get_or_none((Contact.organization == row.organization_id) & (Contact.user_id == row.user_id))
     if contact is None:
         raise IngestError(f"No contact has user_id {row.user_id!r} yet: send the email with this person's first event.")

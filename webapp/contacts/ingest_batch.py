@@ -71,19 +71,23 @@ class ClaimedEvent:
     properties_json: str
 
 
-def read_claimed(claim: str) -> list[ClaimedEvent]:
-    """The still-pending rows claimed under this token, oldest first."""
+def read_pending(org_id: int, first: int, last: int, limit: int) -> list[ClaimedEvent]:
+    """Up to `limit` still-pending rows of the organization with ids from `first` to `last`,
+    oldest first."""
     sql = (
         'SELECT "id", "organization_id", "type", "email", "user_id", "occurred_at", "properties" '
-        f'FROM "incoming_event" WHERE "claim" = {db.param} AND "status" = {db.param} ORDER BY "id"'
+        f'FROM "incoming_event" WHERE "organization_id" = {db.param} AND "id" BETWEEN {db.param} AND {db.param} '
+        f'AND "status" = {db.param} ORDER BY "id" LIMIT {int(limit)}'
     )
     to_time = IncomingEvent.occurred_at.python_value
     times: dict = {}  # a batch's events share few distinct times: each is converted once
     events = []
-    for row_id, org_id, kind, email, user_id, occurred_at, text in db.execute_sql(sql, [claim, "pending"]):
+    for row_id, row_org, kind, email, user_id, occurred_at, text in db.execute_sql(
+        sql, [org_id, first, last, "pending"]
+    ):
         if occurred_at not in times:
             times[occurred_at] = to_time(occurred_at)
-        events.append(ClaimedEvent(row_id, org_id, kind, email, user_id, times[occurred_at], json.loads(text), text))
+        events.append(ClaimedEvent(row_id, row_org, kind, email, user_id, times[occurred_at], json.loads(text), text))
     return events
 
 

@@ -35,15 +35,12 @@ class IncomingEvent(OrgScoped):
     process_error = pw.TextField(null=True)
     contact_id = pw.IntegerField(null=True)
     activity_id = pw.IntegerField(null=True)
-    claim = pw.CharField(max_length=32, null=True)  # the worker processing it
-    claimed_at = pw.DateTimeField(null=True)
     received_at = pw.DateTimeField(default=utcnow)
     processed_at = pw.DateTimeField(null=True)
 
     class Meta:
         indexes = (
             (("organization", "idempotency_key"), True),
-            (("status", "claim"), False),
             (("organization", "status"), False),
         )
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import peewee as pw
 
-from webapp.accounts.models import Organization, User
+from webapp.accounts.models import Organization
 from webapp.db import JSONField, OrgScoped, utcnow
 from webapp.events.models import Event
 
-CONTACT_STATUSES = ("active", "unsubscribed", "bounced")
+# pending: a subscription not confirmed yet (double opt-in); complained: marked our mail as spam.
+CONTACT_STATUSES = ("active", "pending", "unsubscribed", "bounced", "complained")
+NO_PROMOTIONAL_MAIL = frozenset(CONTACT_STATUSES) - {"active"}  # transactional mail only
 FUNNEL_STAGES = ("aware", "engaged", "customer", "loyal_customer", "promoter", "lost")
 
 
@@ -25,6 +27,10 @@ class Contact(OrgScoped):
     stage = pw.CharField(max_length=16, default="aware", choices=[(s, s) for s in FUNNEL_STAGES])
     stage_source = pw.CharField(max_length=32, default="default")  # "person", "rule:<label>", ...
     unsubscribe_token = pw.CharField(max_length=64, unique=True)
+    # Where the contact came from first: registration, import, api, ingest, console ("" before
+    # this was recorded)
+    source = pw.CharField(max_length=32, default="", constraints=[pw.SQL("DEFAULT ''")])
+    subscribed_at = pw.DateTimeField(null=True)  # when the person agreed to hear from the organization
     created_at = pw.DateTimeField(default=utcnow)
     updated_at = pw.DateTimeField(default=utcnow)
     last_activity_at = pw.DateTimeField(null=True)
@@ -103,31 +109,3 @@ class ContactSettings(OrgScoped):
     organization = pw.ForeignKeyField(Organization, unique=True, on_delete="CASCADE")
     inactivity_days = pw.IntegerField(null=True)  # None: never move quiet contacts to "lost"
     updated_at = pw.DateTimeField(default=utcnow)
-
-
-IMPORT_STATES = ("uploaded", "queued", "running", "done", "failed")
-
-
-class ContactImport(OrgScoped):
-    """A CSV file of contacts: uploaded, mapped by an operator, then imported by a task."""
-
-    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
-    user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
-    filename = pw.CharField(max_length=255)
-    path = pw.CharField(max_length=255)  # under instance/
-    encoding = pw.CharField(max_length=16, default="utf-8-sig")
-    delimiter = pw.CharField(max_length=1, default=",")
-    headers = JSONField(default=list)
-    mapping = JSONField(default=dict)  # {column index (str): "email" | "name" | ... | "custom:<key>"}
-    label_names = JSONField(default=list)  # labels added to every imported contact
-    state = pw.CharField(max_length=16, default="uploaded", choices=[(s, s) for s in IMPORT_STATES])
-    total_rows = pw.IntegerField(default=0)
-    processed_rows = pw.IntegerField(default=0)
-    created_count = pw.IntegerField(default=0)
-    updated_count = pw.IntegerField(default=0)
-    error_count = pw.IntegerField(default=0)
-    errors = JSONField(default=list)  # [{"row": n, "message": "..."}], the first few hundred
-    failure = pw.TextField(null=True)  # why the whole import stopped
-    created_at = pw.DateTimeField(default=utcnow)
-    started_at = pw.DateTimeField(null=True)
-    finished_at = pw.DateTimeField(null=True)

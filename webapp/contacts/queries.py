@@ -22,6 +22,7 @@ class ContactFilter:
     status: str = ""
     event: int | None = None
     participation: str = "registered"
+    segment: int | None = None  # a segment of the organization (its tree is applied by the view)
 
     @classmethod
     def from_args(cls, args) -> ContactFilter:
@@ -35,11 +36,19 @@ class ContactFilter:
             status=status if status in CONTACT_STATUSES else "",
             event=args.get("event", type=row_id),
             participation=participation if participation in dict(PARTICIPATION) else "registered",
+            segment=args.get("segment", type=row_id),
         )
 
     def args(self) -> dict:
         """The query-string arguments that reproduce this filter (for links and the export)."""
-        out = {"q": self.q, "label": self.label, "stage": self.stage, "status": self.status, "event": self.event}
+        out = {
+            "q": self.q,
+            "label": self.label,
+            "stage": self.stage,
+            "status": self.status,
+            "event": self.event,
+            "segment": self.segment,
+        }
         if self.event:
             out["participation"] = self.participation
         return {k: v for k, v in out.items() if v not in (None, "")}
@@ -63,10 +72,15 @@ def _search(q: str) -> pw.Expression:
     return (Contact.name**pattern) | (Contact.email ** pattern.lower())
 
 
-def filtered(org_id: int, f: ContactFilter, participants: pw.Select | None = None) -> pw.Select:
+def filtered(
+    org_id: int, f: ContactFilter, participants: pw.Select | None = None, members: pw.Node | None = None
+) -> pw.Select:
     """The organization's contacts matching the filter; `participants`: a query of the contact ids
-    to keep (an event's registrants, attendees or no-shows: webapp/orders/contact_sync.py)."""
+    to keep (an event's registrants, attendees or no-shows: webapp/orders/contact_sync.py);
+    `members`: a condition over Contact that keeps a segment's members (webapp.segments.query)."""
     query = Contact.select().where(Contact.organization == org_id)
+    if members is not None:
+        query = query.where(members)
     if f.q:
         query = query.where(_search(f.q))
     if f.stage:

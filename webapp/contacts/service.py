@@ -17,7 +17,15 @@ import peewee as pw
 from webapp import signals
 from webapp.accounts import audit
 from webapp.contacts import rules
-from webapp.contacts.models import CONTACT_STATUSES, FUNNEL_STAGES, Activity, Contact, ContactLabel, Label
+from webapp.contacts.models import (
+    CONTACT_STATUSES,
+    FUNNEL_STAGES,
+    NO_PROMOTIONAL_MAIL,
+    Activity,
+    Contact,
+    ContactLabel,
+    Label,
+)
 from webapp.contacts.rules import normalize_email
 from webapp.db import db, locked, utcnow, write_transaction
 from webapp.runtime import settings
@@ -75,9 +83,11 @@ def upsert_contact(
     company: str | None = None,
     custom: dict | None = None,
     user_id: str | None = None,
+    source: str = "",
 ) -> Contact:
-    """The contact of this email in this organization, created if new; the given values merge in
-    (non-empty values win, nothing is erased). Two workers upserting the same email end with one
+    """The contact of this email in this organization, created if new (`source` says where it came
+    from: import, api, ingest, ...); the given values merge in (non-empty values win, nothing is
+    erased). Two workers upserting the same email end with one
     contact: the unique (organization, email) index rejects the second insert, which then merges."""
     normalized = normalize_email(email)
     if not normalized:
@@ -86,14 +96,14 @@ def upsert_contact(
     for attempt in range(UPSERT_ATTEMPTS):
         try:
             with write_transaction():
-                return _upsert_once(org_id, normalized, incoming)
+                return _upsert_once(org_id, normalized, incoming, source)
         except pw.IntegrityError:
             if attempt == UPSERT_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
 
 
-def _upsert_once(org_id: int, email: str, incoming: dict[str, Any]) -> Contact:
+def _upsert_once(org_id: int, email: str, incoming: dict[str, Any], source: str = "") -> Contact:
     query = Contact.select().where((Contact.organization == org_id) & (Contact.email == email))
     contact = locked(query).first()
     if contact is None:
@@ -102,6 +112,7 @@ def _upsert_once(org_id: int, email: str, incoming: dict[str, Any]) -> Contact:
                 organization=org_id,
                 email=email,
                 unsubscribe_token=rules.new_unsubscribe_token(),
+                source=source,
                 **incoming,
             )
         _changed(contact)
@@ -310,7 +321,7 @@ def set_status(
     reason: str = "",
     kind: str = "status_changed",
 ) -> bool:
-    """active / unsubscribed / bounced. False when unchanged."""
+    """One of CONTACT_STATUSES. False when unchanged."""
     if status not in CONTACT_STATUSES:
         raise ContactError(f"Unknown status {status!r}.", "status")
     old = contact.status
@@ -367,14 +378,14 @@ def unsubscribe_url_for_email(org_id: int, email: str) -> str | None:
 
 
 def is_unsubscribed(org_id: int, email: str) -> bool:
-    """True when the person unsubscribed or their address bounced: send them transactional mail
-    (tickets) only, never announcements or reminders."""
+    """True when the person unsubscribed, complained, has not confirmed their subscription, or their
+    address bounced: send them transactional mail (tickets) only, never announcements or reminders."""
     status = (
         Contact.select(Contact.status)
         .where((Contact.organization == org_id) & (Contact.email == normalize_email(email)))
         .scalar()
     )
-    return status in ("unsubscribed", "bounced")
+    return status in NO_PROMOTIONAL_MAIL
 
 
 def mark_bounced(org_id: int, email: str, *, reason: str = "") -> bool:

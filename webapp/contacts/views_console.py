@@ -32,7 +32,7 @@ from webapp.contacts.forms import (
     StatusForm,
     format_custom,
 )
-from webapp.contacts.models import Activity, Contact, ContactImport, EventLabel, Label
+from webapp.contacts.models import Activity, Contact, EventLabel, Label
 from webapp.contacts.rules import stage_label
 from webapp.contacts.service import ContactError
 from webapp.db import utcnow
@@ -42,7 +42,10 @@ from webapp.guards import row_id
 from webapp.orders import contact_sync
 from webapp.orders.models import Order, Registrant
 from webapp.security import org_id, role_required
+from webapp.segments import query as segment_query
+from webapp.segments.models import Segment
 from webapp.templating import is_fragment_request, render_page
+from webapp.work.models import Job
 
 bp = Blueprint("contacts", __name__, url_prefix="/console/contacts")
 
@@ -71,7 +74,11 @@ def _filtered():
     if f.label is not None:
         Label.get_for_org(org_id(), f.label)  # another organization's label id: 404
     participants = contact_sync.contacts_of_event(event, f.participation) if event is not None else None
-    return f, event, queries.filtered(org_id(), f, participants)
+    members = None
+    if f.segment is not None:
+        segment = Segment.get_for_org(org_id(), f.segment)  # another organization's segment: 404
+        members = segment_query.condition(org_id(), segment.tree)
+    return f, event, queries.filtered(org_id(), f, participants, members)
 
 
 @bp.route("", endpoint="console_list")
@@ -91,6 +98,7 @@ def console_list():
         more_than=more_than,
         events=_events(),
         all_labels=list(Label.for_org(org_id()).order_by(Label.name)),
+        segments=list(Segment.for_org(org_id()).order_by(Segment.name)),
         participation=queries.PARTICIPATION,
         stages=StageForm().stage.choices,
         statuses=StatusForm().status.choices,
@@ -423,21 +431,21 @@ def import_upload():
             form.file.errors.append(str(exc))
         else:
             return redirect(url_for("contacts.import_job", import_id=job.id), code=303)
-    recent = list(ContactImport.for_org(org_id()).order_by(ContactImport.id.desc()).limit(10))
+    recent = list(Job.for_org(org_id()).where(Job.kind == imports.KIND).order_by(Job.id.desc()).limit(10))
     return render_template("console/contacts/import_upload.html", form=form, recent=recent), 422 if form.errors else 200
 
 
 @bp.route("/import/<int:import_id>", methods=["GET", "POST"])
 @role_required("manager")
 def import_job(import_id: int):
-    job = ContactImport.get_for_org(org_id(), import_id)
-    if job.state != "uploaded":
-        return render_template("console/contacts/import_status.html", job=job)
+    job = Job.get_for_org(org_id(), import_id, imports.KIND)
+    if job.state != "mapping":
+        return render_page("console/contacts/import_status.html", "console/_progress.html", job=job)
     form = ImportMappingForm()
-    mapping = dict(job.mapping)
+    mapping = dict(job.params["mapping"])
     error = None
     if request.method == "POST":
-        mapping = {str(i): request.form.get(f"col_{i}", "") for i in range(len(job.headers))}
+        mapping = {str(i): request.form.get(f"col_{i}", "") for i in range(len(job.params["headers"]))}
         if form.validate_on_submit():
             try:
                 imports.queue_import(job, mapping, form.labels.data.split(","), actor=current_user)
@@ -455,12 +463,3 @@ def import_job(import_id: int):
         targets=imports.TARGETS,
         preview=imports.preview(job),
     ), status
-
-
-@bp.route("/import/<int:import_id>/progress")
-@role_required("manager")
-def import_progress(import_id: int):
-    job = ContactImport.get_for_org(org_id(), import_id)
-    if job.state == "uploaded":
-        abort(404)
-    return render_template("console/contacts/_progress.html", job=job)

@@ -22,6 +22,8 @@ PROMOTIONAL_KINDS = frozenset({"automation"})
 REASONS = {
     "unsubscribed": "Not sent: the contact unsubscribed (they get tickets and order emails only).",
     "bounced": "Not sent: the contact's address bounced (they get tickets and order emails only).",
+    "complained": "Not sent: the contact marked our mail as spam (they get tickets and order emails only).",
+    "pending": "Not sent: the contact has not confirmed their subscription yet.",
     "no_contact": "Not sent: the address has no contact, so the email could not carry an unsubscribe link.",
 }
 
@@ -35,7 +37,7 @@ class Recipient:
     """What the contact book says about one address of an organization."""
 
     email: str
-    status: str  # active / unsubscribed / bounced, or "no_contact"
+    status: str  # a contact status (active, pending, unsubscribed, ...), or "no_contact"
     unsubscribe_url: str | None
 
     @property

@@ -29,6 +29,10 @@ class Outbox(BaseModel):
     registrant_id = pw.IntegerField(null=True, index=True)
     order_id = pw.IntegerField(null=True, index=True)
     unsubscribe_url = pw.CharField(max_length=500, null=True)  # promotional mail: List-Unsubscribe
+    # The send a message belongs to, what segments ask about: "ticket", "payment", "checkin",
+    # "automation:<id>", "campaign:<id>"...; None for account mail (invitations, password resets).
+    send_key = pw.CharField(max_length=64, null=True)
+    contact_id = pw.IntegerField(null=True)  # the organization's contact the message went to
     state = pw.CharField(max_length=8, default="queued", choices=[(s, s) for s in OUTBOX_STATES])
     attempts = pw.IntegerField(default=0)
     last_error = pw.TextField(null=True)
@@ -37,7 +41,30 @@ class Outbox(BaseModel):
     created_at = pw.DateTimeField(default=utcnow, index=True)
 
     class Meta:
-        indexes = ((("state", "next_attempt_at"), False),)
+        indexes = (
+            (("state", "next_attempt_at"), False),
+            (("contact_id", "send_key"), False),
+        )
+
+
+ENGAGEMENT_KINDS = ("open", "click")
+
+
+class MailEngagement(OrgScoped):
+    """A recipient opened a message (its pixel was fetched) or clicked one of its links. `machine`
+    flags a hit that looks automated (a link scanner, a privacy proxy prefetching the pixel):
+    kept, not dropped, so a report can tell them apart."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    outbox = pw.ForeignKeyField(Outbox, backref="engagements", on_delete="CASCADE")
+    contact_id = pw.IntegerField(null=True)
+    kind = pw.CharField(max_length=8, choices=[(k, k) for k in ENGAGEMENT_KINDS])
+    url = pw.CharField(max_length=2000, null=True)  # the link clicked
+    machine = pw.BooleanField(default=False)
+    occurred_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("organization", "contact_id", "kind", "occurred_at"), False),)
 
 
 class SendingDomain(OrgScoped):

@@ -262,6 +262,7 @@ def _ensure_contacts(org_id: int, plans: dict[str, _Plan], batch: contact_batch.
                     "custom": plan.incoming.get("custom", {}),
                     "user_id": None,
                     "status": "active",
+                    "source": "registration",
                     "stage": plan.floor,
                     "stage_source": "rule:paid" if plan.floor == "customer" else "rule:registered",
                     "unsubscribe_token": tokens.setdefault(email, rules.new_unsubscribe_token()),

@@ -5,7 +5,7 @@ domain's service, so one that cannot be changed is reported and the others still
 small selection runs in the request; the whole filtered set runs as a job with a progress bar.
 
 A job records, in the very transaction that handles a registrant, that it did so (its counters
-and `last_done_id`; ids are handled in increasing order). A job whose worker died therefore
+and, as its checkpoint, the last registrant it handled; ids are handled in increasing order). A job whose worker died therefore
 resumes after the last registrant it handled, and never handles one twice: a ticket is not
 resent, whatever the action (cancel, approve and decline would skip a second time anyway).
 """
@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 
 from webapp import work
 from webapp.accounts.models import User
-from webapp.console import jobs
-from webapp.console.models import ConsoleJob
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.db import db
@@ -29,6 +27,8 @@ from webapp.orders import contact_sync
 from webapp.orders import service as orders
 from webapp.orders.models import Order, Registrant
 from webapp.registrants.listing import RegistrantFilters, matching_ids
+from webapp.work import jobs
+from webapp.work.models import Job
 
 log = logging.getLogger("rollcall.console")
 
@@ -39,6 +39,7 @@ ACTIONS = {
     "decline": "Decline",
     "cancel": "Cancel registration",
 }
+KIND = "bulk"  # the job that runs an action over many registrants
 INLINE_LIMIT = 200  # more selected rows than this run as a job
 CHUNK = 200
 MAX_REPORTED = 200
@@ -188,34 +189,32 @@ def start_job(
     actor: User | None,
     label: str = "",
     ids: list[int] | None = None,
-) -> ConsoleJob:
+) -> Job:
     """A job that runs `action` on `ids`, or on every registrant the filters match when it starts."""
     check(action, label)
     params = {"action": action, "label": label.strip(), "filters": filters.to_dict()}
     if ids is not None:
         params["ids"] = sorted(set(ids))
-    return jobs.queue(org_id, event, "bulk", params, user=actor)
+    return jobs.create(org_id, KIND, params, event_id=event.id, user_id=actor.id if actor else None)
 
 
-def run_job(job_id: int) -> object:
-    """The task's body: work through the matching registrants chunk by chunk, counting progress as
-    each one is handled; a resumed job starts after the last registrant it handled."""
-    return jobs.run(job_id, _run, "bulk")
-
-
-def _run(job: ConsoleJob, time_slice: jobs.Slice) -> object:
-    """Chunk after chunk; after the slice, pause at the last registrant handled (work.AGAIN)."""
+@jobs.body(KIND)
+def _run(job: Job, time_slice: jobs.Slice) -> object:
+    """Work through the matching registrants chunk by chunk, counting progress as each one is
+    handled; after the slice, pause at the last registrant handled (work.AGAIN). A resumed job
+    starts after the last registrant it handled."""
     event = Event.get_by_id(job.event_id)
     actor = User.get_or_none(User.id == job.user_id) if job.user_id else None
     params = job.params
     ids = params.get("ids")
     if ids is None:  # the registrants the filters match now (those handled before a resume: ids up to the last)
         ids = matching_ids(job.organization_id, event, RegistrantFilters.from_dict(params.get("filters", {})))
-    if job.last_done_id is not None:
-        ids = [i for i in ids if i > job.last_done_id]
-    before = job.processed if job.last_done_id is not None else 0
+    last_done = job.checkpoint.get("last_done_id")
+    if last_done is not None:
+        ids = [i for i in ids if i > last_done]
+    before = job.processed if last_done is not None else 0
     jobs.checkpoint(job, total=before + len(ids))
-    errors = list(job.row_errors) if job.last_done_id is not None else []
+    errors = list(job.row_errors) if last_done is not None else []
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         record = _recorder(job, {rid: before + start + i + 1 for i, rid in enumerate(chunk)}, errors)
@@ -224,23 +223,26 @@ def _run(job: ConsoleJob, time_slice: jobs.Slice) -> object:
             record=record,
         )  # fmt: skip
         # Ids of the chunk that were not there (another event's, deleted) count as handled too.
-        jobs.checkpoint(job, processed=before + start + len(chunk), last_done_id=chunk[-1])
+        jobs.checkpoint(job, processed=before + start + len(chunk), checkpoint={"last_done_id": chunk[-1]})
         if time_slice.over() and start + len(chunk) < len(ids):
-            jobs.pause(job)
             return work.AGAIN
     jobs.finish(job, processed=before + len(ids))
     return None
 
 
-_COUNTERS = {"done": ConsoleJob.updated_rows, "skipped": ConsoleJob.skipped_rows, "failed": ConsoleJob.failed_rows}
+_COUNTERS = {"done": Job.updated_rows, "skipped": Job.skipped_rows, "failed": Job.failed_rows}
 
 
-def _recorder(job: ConsoleJob, position: dict[int, int], errors: list[dict]) -> Recorder:
+def _recorder(job: Job, position: dict[int, int], errors: list[dict]) -> Recorder:
     """Write, with the registrant's own transaction, that the job handled it."""
 
     def record(registrant_id: int, outcome: str, error: dict | None) -> None:
         counter = _COUNTERS[outcome]
-        values = {"processed": position[registrant_id], "last_done_id": registrant_id, counter.name: counter + 1}
+        values = {
+            "processed": position[registrant_id],
+            "checkpoint": {"last_done_id": registrant_id},
+            counter.name: counter + 1,
+        }
         if error is not None and len(errors) < MAX_REPORTED:
             errors.append(error)
             values["row_errors"] = errors

@@ -11,7 +11,6 @@ runs as a job. Smaller exports stay direct (streamed CSV, XLSX in one go): one c
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -19,19 +18,18 @@ from pathlib import Path
 from peewee import JOIN
 
 from webapp.accounts.models import User
-from webapp.console import jobs
-from webapp.console.models import ConsoleJob
 from webapp.db import utcnow
 from webapp.events.models import Event
 from webapp.registrants import exports
 from webapp.runtime import settings
-
-log = logging.getLogger("rollcall.console")
+from webapp.work import jobs
+from webapp.work.models import Job
 
 DIRECT_LIMIT = {"csv": 15_000, "xlsx": 5_000}  # rows; more run as a job (see above)
 KEEP_HOURS = 24  # exports hold personal data: kept a day, then deleted
 KEEP_FILES = dt.timedelta(hours=KEEP_HOURS)
 HEARTBEAT_ROWS = 1_000
+KIND = "export"  # the job that writes a large export
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -56,50 +54,49 @@ def _exports_dir() -> Path:
     return path
 
 
-def job_file(job: ConsoleJob) -> Path | None:
+def job_file(job: Job) -> Path | None:
     """The finished file of an export job, if it is still there."""
     name = job.params.get("path")
-    if job.kind != "export" or job.state != "done" or not name:
+    if job.kind != KIND or job.state != "done" or not name:
         return None
     path = _exports_dir() / Path(name).name
     return path if path.is_file() else None
 
 
-def start(org_id: int, event: Event, kind: str, fmt: str, *, actor: User | None) -> ConsoleJob:
+def start(org_id: int, event: Event, kind: str, fmt: str, *, actor: User | None) -> Job:
     """Queue the export (or give the same export already under way, so a double click makes one)."""
     if kind not in exports.KINDS or fmt not in exports.FORMATS:
         raise ExportError("Choose what to export and the format.")
     params = {"table": kind, "format": fmt}
-    for job in ConsoleJob.select().where(
-        (ConsoleJob.organization == org_id)
-        & (ConsoleJob.event == event.id)
-        & (ConsoleJob.kind == "export")
-        & ConsoleJob.state.in_(("queued", "running"))
+    for job in Job.select().where(
+        (Job.organization_id == org_id)
+        & (Job.event_id == event.id)
+        & (Job.kind == KIND)
+        & Job.state.in_(("queued", "running"))
     ):
         if {k: job.params.get(k) for k in params} == params:
             return job
     params.update(path=f"{uuid.uuid4().hex}.{fmt}", filename=filename(event, kind, fmt))
-    return jobs.queue(org_id, event, "export", params, user=actor, total=exports.row_count(kind, org_id, event))
+    total = exports.row_count(kind, org_id, event)
+    return jobs.create(org_id, KIND, params, event_id=event.id, user_id=actor.id if actor else None, total=total)
 
 
-def run_job(job_id: int) -> None:
-    """The task's body. A resumed export (its worker died) starts over: it only reads."""
-    job = jobs.claim(job_id)
-    if job is None:
-        return
+@jobs.body(KIND)
+def _run_job(job: Job, time_slice: jobs.Slice) -> None:
+    """The whole export in one run (a file is written in one go). A resumed export (its worker
+    died) starts over: it only reads."""
     part = _exports_dir() / f"{Path(job.params['path']).name}.{job.runs}.part"
     try:
         _run(job, part)
     except jobs.JobLost:
-        log.warning("export job %s was resumed by another worker; this run stops", job.id)
+        raise
     except Exception as exc:
-        log.exception("export job %s failed", job.id)
-        jobs.fail(job, f"The export could not be written: {exc}")
+        raise RuntimeError(f"The export could not be written: {exc}") from exc
     finally:
         part.unlink(missing_ok=True)
 
 
-def _run(job: ConsoleJob, part: Path) -> None:
+def _run(job: Job, part: Path) -> None:
     event = Event.get_by_id(job.event_id)
     kind, fmt = job.params["table"], job.params["format"]
     total = exports.row_count(kind, job.organization_id, event)
@@ -119,7 +116,7 @@ def _run(job: ConsoleJob, part: Path) -> None:
     jobs.finish(job, processed=written[0], total=max(total, written[0]))
 
 
-def _counting(job: ConsoleJob, rows: Iterable[list], written: list[int]) -> Iterator[list]:
+def _counting(job: Job, rows: Iterable[list], written: list[int]) -> Iterator[list]:
     """The rows, with progress and a heartbeat saved every HEARTBEAT_ROWS."""
     for row in rows:
         yield row
@@ -128,13 +125,13 @@ def _counting(job: ConsoleJob, rows: Iterable[list], written: list[int]) -> Iter
             jobs.checkpoint(job, processed=written[0])
 
 
-def recent(org_id: int, event: Event, limit: int = 10) -> list[ConsoleJob]:
+def recent(org_id: int, event: Event, limit: int = 10) -> list[Job]:
     """The event's latest exports, with who started them."""
     return list(
-        ConsoleJob.select(ConsoleJob, User)
-        .join(User, JOIN.LEFT_OUTER)
-        .where((ConsoleJob.organization == org_id) & (ConsoleJob.event == event.id) & (ConsoleJob.kind == "export"))
-        .order_by(ConsoleJob.id.desc())
+        Job.select(Job, User)
+        .join(User, JOIN.LEFT_OUTER, on=(Job.user_id == User.id), attr="user")
+        .where((Job.organization_id == org_id) & (Job.event_id == event.id) & (Job.kind == KIND))
+        .order_by(Job.id.desc())
         .limit(limit)
     )
 
@@ -144,16 +141,14 @@ def forget_old_files(now: dt.datetime | None = None) -> int:
     and parts a dead worker left behind; returns how many exports lost their file."""
     cutoff = (now or utcnow()) - KEEP_FILES
     removed = 0
-    old = ConsoleJob.select().where(
-        (ConsoleJob.kind == "export") & ConsoleJob.state.in_(("done", "failed")) & (ConsoleJob.finished_at < cutoff)
-    )
+    old = Job.select().where((Job.kind == KIND) & Job.state.in_(("done", "failed")) & (Job.finished_at < cutoff))
     for job in old:
         name = job.params.get("path")
         if not name:
             continue
         (_exports_dir() / Path(name).name).unlink(missing_ok=True)
         job.params = {**job.params, "path": None}
-        job.save(only=[ConsoleJob.params])
+        job.save(only=[Job.params])
         removed += 1
     stale = cutoff.replace(tzinfo=dt.UTC).timestamp()
     for part in _exports_dir().glob("*.part"):

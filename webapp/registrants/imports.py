@@ -23,8 +23,6 @@ from typing import TYPE_CHECKING
 from webapp import csvfile, work
 from webapp.accounts.models import User
 from webapp.catalog.models import Product
-from webapp.console import jobs
-from webapp.console.models import ConsoleJob
 from webapp.db import db, utcnow, write_transaction
 from webapp.events.models import Event
 from webapp.orders import service as orders
@@ -32,6 +30,8 @@ from webapp.orders.models import Registrant
 from webapp.registrants.mapping import MappingError, RowChecker, guess_mapping, targets
 from webapp.runtime import settings
 from webapp.spreadsheet import safe_cell
+from webapp.work import jobs
+from webapp.work.models import Job
 
 if TYPE_CHECKING:
     from webapp.orders.service import AddedEach
@@ -44,6 +44,7 @@ PREVIEW_ROWS = 5
 BATCH = 250
 MAX_REPORTED = 5_000
 KEEP_FILES = dt.timedelta(days=7)  # uploaded files are deleted after that (the job stays as history)
+KIND = "import"  # the job that imports a file
 DUPLICATE_POLICIES = {"skip": "Skip them (keep what is there)", "update": "Update their name and answers"}
 
 
@@ -80,7 +81,7 @@ def read_upload(data: bytes) -> ParsedFile:
     )
 
 
-def preview(job: ConsoleJob, mapping: dict[str, int], event: Event) -> list[dict]:
+def preview(job: Job, mapping: dict[str, int], event: Event) -> list[dict]:
     """The first rows as they would be imported, with their problems."""
     text = job_file(job).read_text(encoding="utf-8")
     checker = RowChecker(targets(event), mapping)
@@ -102,19 +103,19 @@ def _imports_dir() -> Path:
     return path
 
 
-def job_file(job: ConsoleJob) -> Path:
+def job_file(job: Job) -> Path:
     return _imports_dir() / job.params["path"]
 
 
-def create_job(org_id: int, event: Event, user: User | None, parsed: ParsedFile, filename: str) -> ConsoleJob:
+def create_job(org_id: int, event: Event, user: User | None, parsed: ParsedFile, filename: str) -> Job:
     """Keep the uploaded file and open an import waiting for its column mapping."""
     name = f"{uuid.uuid4().hex}.csv"
     (_imports_dir() / name).write_text(parsed.text, encoding="utf-8")
-    return ConsoleJob.create(
-        organization=org_id,
-        event=event,
-        user=user,
-        kind="import",
+    return jobs.create(
+        org_id,
+        KIND,
+        event_id=event.id,
+        user_id=user.id if user else None,
         state="mapping",
         total=parsed.row_count,
         params={
@@ -128,14 +129,14 @@ def create_job(org_id: int, event: Event, user: User | None, parsed: ParsedFile,
 
 
 def start(
-    job: ConsoleJob, *, mapping: dict[str, int], product: Product, duplicates: str, send_ticket: bool, paid: bool
-) -> ConsoleJob:
+    job: Job, *, mapping: dict[str, int], product: Product, duplicates: str, send_ticket: bool, paid: bool
+) -> Job:
     """Mapping chosen: queue the import."""
     if job.state != "mapping":
         raise ImportFileError("This import has already started.")
     if duplicates not in DUPLICATE_POLICIES:
         raise MappingError({"duplicates": "Choose what to do with people already registered."})
-    job.params = {
+    params = {
         **job.params,
         "mapping": mapping,
         "product_id": product.id,
@@ -143,15 +144,14 @@ def start(
         "send_ticket": send_ticket,
         "paid": paid,
     }
-    job.state = "queued"
-    job.save()
-    jobs.enqueue(job)
-    return job
+    if not jobs.queue(job, params=params):
+        raise ImportFileError("This import has already started.")
+    return Job.get_by_id(job.id)
 
 
 @dataclass
 class _Run:
-    job: ConsoleJob
+    job: Job
     event: Event
     product: Product
     actor: User | None
@@ -169,15 +169,17 @@ class _Run:
             self.errors.append({"row": row, "email": email, "errors": messages})
 
 
-def run_job(job_id: int) -> object:
-    """The task's body. Safe to call twice: only a queued job runs. A resumed job (its worker
-    died) carries on after the last batch it saved (webapp.console.jobs)."""
-    return jobs.run(job_id, _run, "import")
+def _why_not_resumable(job: Job) -> str | None:
+    if not has_file(job):
+        return "Its worker stopped and the uploaded file is gone, so it cannot resume. Upload the file again."
+    return None
 
 
-def _run(job: ConsoleJob, time_slice: jobs.Slice) -> object:
+@jobs.body(KIND, resume_check=_why_not_resumable)
+def _run(job: Job, time_slice: jobs.Slice) -> object:
     """Import batch after batch; after the slice, pause at the last batch (work.AGAIN: the rest
-    runs after what is more urgent)."""
+    runs after what is more urgent). A resumed job (its worker died) carries on after the last
+    batch it saved."""
     event = Event.get_by_id(job.event_id)
     params = job.params
     mapping = {k: int(v) for k, v in params["mapping"].items()}
@@ -198,7 +200,6 @@ def _run(job: ConsoleJob, time_slice: jobs.Slice) -> object:
             _add(run, _sort_out_known(run, people))
             _save_progress(run, processed=start + len(batch))
         if time_slice.over() and start + len(batch) < len(rows):
-            jobs.pause(job)
             return work.AGAIN
     _save_progress(run, processed=len(rows), state="done")
     return None
@@ -334,7 +335,7 @@ def _save_progress(run: _Run, *, processed: int, state: str | None = None) -> No
         jobs.checkpoint(run.job, **values)
 
 
-def error_rows_csv(job: ConsoleJob) -> str:
+def error_rows_csv(job: Job) -> str:
     """The rows that failed, as they were in the file, with a column saying why: fix and re-import."""
     wanted = {e["row"]: "; ".join(e["errors"]) for e in job.row_errors}
     out = io.StringIO()
@@ -346,24 +347,15 @@ def error_rows_csv(job: ConsoleJob) -> str:
     return out.getvalue()
 
 
-def has_file(job: ConsoleJob) -> bool:
+def has_file(job: Job) -> bool:
     return bool(job.params.get("path")) and job_file(job).exists()
-
-
-def _why_not_resumable(job: ConsoleJob) -> str | None:
-    if not has_file(job):
-        return "Its worker stopped and the uploaded file is gone, so it cannot resume. Upload the file again."
-    return None
-
-
-jobs.RESUME_CHECKS["import"] = _why_not_resumable
 
 
 def forget_old_files(now: dt.datetime | None = None) -> int:
     """Delete the uploaded files of imports older than KEEP_FILES; returns how many went."""
     cutoff = (now or utcnow()) - KEEP_FILES
     removed = 0
-    for job in ConsoleJob.select().where((ConsoleJob.kind == "import") & (ConsoleJob.created_at < cutoff)):
+    for job in Job.select().where((Job.kind == KIND) & (Job.created_at < cutoff)):
         if job.params.get("path") and job.state != "running":
             job_file(job).unlink(missing_ok=True)
             job.params = {**job.params, "path": None}

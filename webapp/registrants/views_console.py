@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 
-from webapp.console.models import ConsoleJob
 from webapp.events.pages import event_or_404
 from webapp.registrants import bulk, listing
 from webapp.security import org_id, role_required
@@ -74,12 +73,3 @@ def _after_bulk(event, filters, *, status=200, **extra):
             flash(f"{result.done} done, {result.skipped} unchanged, {result.failed} refused.", "success")
         return redirect(url_for("registrants.registrants", event_id=event.id, **filters.to_args()), code=303)
     return render_page("console/registrants/index.html", "console/registrants/_results.html", status, **context)
-
-
-@bp.route("/jobs/<int:job_id>")
-@role_required("manager")
-def job_progress(job_id: int):
-    """A job's progress bar; the fragment polls itself until the job is finished."""
-    job = ConsoleJob.get_for_org(org_id(), job_id)
-    event = event_or_404(job.event_id)
-    return render_page("console/imports/job.html", "console/_progress.html", job=job, event=event)

@@ -7,10 +7,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, send_file, stream_with_context, url_for
 from flask_login import current_user
 
-from webapp.console.models import ConsoleJob
 from webapp.events.pages import event_or_404
 from webapp.registrants import export_jobs, exports
 from webapp.security import org_id, role_required
+from webapp.work.models import Job
 
 bp = Blueprint("registrant_exports", __name__, url_prefix="/console")
 
@@ -59,16 +59,14 @@ def export_start(event_id: int, kind: str, fmt: str):
     event = event_or_404(event_id)
     _known(kind, fmt)
     job = export_jobs.start(org_id(), event, kind, fmt, actor=current_user)
-    return redirect(url_for("registrants.job_progress", job_id=job.id), code=303)
+    return redirect(url_for("console.job_progress", job_id=job.id), code=303)
 
 
 @bp.route("/exports/<int:job_id>/file")
 @role_required("manager")
 def export_file(job_id: int):
     """A finished export's file, for the managers of its organization (another's id: 404)."""
-    job = ConsoleJob.get(
-        (ConsoleJob.id == job_id) & (ConsoleJob.organization == org_id()) & (ConsoleJob.kind == "export")
-    )
+    job = Job.get_for_org(org_id(), job_id, export_jobs.KIND)
     event_or_404(job.event_id)
     path = export_jobs.job_file(job)
     if path is None:

@@ -9,22 +9,22 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.catalog.models import Product
-from webapp.console.models import ConsoleJob
 from webapp.events.pages import event_or_404
 from webapp.registrants import imports
 from webapp.registrants import mapping as columns
 from webapp.registrants.forms import ImportOptionsForm, UploadForm
 from webapp.security import org_id, role_required
 from webapp.templating import is_fragment_request
+from webapp.work.models import Job
 
 bp = Blueprint("registrant_imports", __name__, url_prefix="/console")
 
 
 def _recent(event):
     return list(
-        ConsoleJob.select()
-        .where((ConsoleJob.organization == org_id()) & (ConsoleJob.event == event.id) & (ConsoleJob.kind == "import"))
-        .order_by(ConsoleJob.id.desc())
+        Job.select()
+        .where((Job.organization_id == org_id()) & (Job.event_id == event.id) & (Job.kind == "import"))
+        .order_by(Job.id.desc())
         .limit(10)
     )
 
@@ -69,10 +69,8 @@ def import_start(event_id: int):
     ), status
 
 
-def _mapping_job(job_id: int) -> ConsoleJob:
-    return ConsoleJob.get(
-        (ConsoleJob.id == job_id) & (ConsoleJob.organization == org_id()) & (ConsoleJob.kind == "import")
-    )
+def _mapping_job(job_id: int) -> Job:
+    return Job.get_for_org(org_id(), job_id, imports.KIND)
 
 
 @bp.route("/imports/<int:job_id>", methods=["GET", "POST"])
@@ -81,7 +79,7 @@ def import_mapping(job_id: int):
     job = _mapping_job(job_id)
     event = event_or_404(job.event_id)
     if job.state != "mapping" or not imports.has_file(job):
-        return redirect(url_for("registrants.job_progress", job_id=job.id))
+        return redirect(url_for("console.job_progress", job_id=job.id))
     targets = columns.targets(event)
     products = _products(event)
     form = ImportOptionsForm()
@@ -108,7 +106,7 @@ def import_mapping(job_id: int):
                 send_ticket=form.send_ticket.data,
                 paid=form.paid.data,
             )
-            return redirect(url_for("registrants.job_progress", job_id=job.id), code=303)
+            return redirect(url_for("console.job_progress", job_id=job.id), code=303)
     status = 422 if (mapping_errors or form.errors) else 200
     return render_template(
         "console/imports/mapping.html",
@@ -122,7 +120,7 @@ def import_mapping(job_id: int):
     ), status
 
 
-def _partial_mapping(form, job: ConsoleJob) -> dict[str, int]:
+def _partial_mapping(form, job: Job) -> dict[str, int]:
     headers = job.params["headers"]
     out = {}
     for key, value in form.items():

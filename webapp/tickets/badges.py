@@ -3,14 +3,15 @@ everyone's as one PDF built by a task with progress, all through the shared PDF 
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import logging
 import secrets
 from pathlib import Path
 
 from flask import render_template
 from PIL import Image, UnidentifiedImageError
-from pypdf import PdfWriter
 
 from webapp import work
 from webapp.accounts import audit
@@ -20,9 +21,12 @@ from webapp.db import db, utcnow
 from webapp.events.models import Event
 from webapp.orders.models import Order, Registrant
 from webapp.runtime import settings as app_settings
+from webapp.tickets import pdf_jobs
 from webapp.tickets.document import qr_data_url
-from webapp.tickets.models import BADGE_FIELDS, BADGE_SIZES, BadgeJob, BadgeSettings
+from webapp.tickets.models import BADGE_FIELDS, BADGE_SIZES, BadgeSettings
 from webapp.tickets.pdf import render_pdf
+from webapp.work import jobs
+from webapp.work.models import Job
 
 log = logging.getLogger("rollcall.badges")
 
@@ -35,7 +39,7 @@ FIELD_LABELS = {
 }
 CHUNK = 50  # badges per rendering step of a bulk job (the progress bar moves per chunk)
 MAX_LOGO_BYTES = 2 * 1024 * 1024
-BUILD = "tickets.build_badges"  # work: {"job_id"}, bulk
+KIND = "badges"  # the job that builds an event's badges into one PDF
 
 
 class BadgeError(ValueError):
@@ -235,58 +239,60 @@ def bulk_selection(event: Event, *, product_ids: list[int], attended_only: bool)
     return query
 
 
-def start_bulk(event: Event, *, product_ids: list[int], attended_only: bool, actor: User | None) -> BadgeJob:
-    """Queue a PDF of every selected badge; the task fills it in while the console shows progress."""
+def start_bulk(event: Event, *, product_ids: list[int], attended_only: bool, actor: User | None) -> Job:
+    """Queue a PDF of every selected badge; the job fills it in while the console shows progress."""
     product_ids = sorted({int(p) for p in product_ids})
     total = bulk_selection(event, product_ids=product_ids, attended_only=attended_only).count()
     if total == 0:
         raise BadgeError("Nobody matches this selection.")
     with db.atomic():
-        job = BadgeJob.create(
-            organization=event.organization_id,
-            event=event,
-            created_by=actor,
-            selection={"product_ids": product_ids, "attended_only": attended_only},
+        return jobs.create(
+            event.organization_id,
+            KIND,
+            {"product_ids": product_ids, "attended_only": attended_only},
+            event_id=event.id,
+            user_id=actor.id if actor else None,
             total=total,
         )
-        work.record(BUILD, {"job_id": job.id}, priority=work.BULK)
-    return job
 
 
-def build_bulk(job_id: int) -> BadgeJob:
-    """Render the job's badges chunk by chunk (recording progress), then join them into one file."""
-
-    claimed = BadgeJob.update(status="running").where((BadgeJob.id == job_id) & (BadgeJob.status == "queued")).execute()
-    job = BadgeJob.get_by_id(job_id)
-    if not claimed:
-        return job
-    try:
-        event = Event.get_by_id(job.event_id)
-        badge_settings = settings_for(event)
-        people = list(bulk_selection(event, **job.selection))
-        writer = PdfWriter()
-        for start in range(0, len(people), CHUNK):
-            chunk = badge_pdf(people[start : start + CHUNK], event, badge_settings)
-            writer.append(io.BytesIO(chunk))
-            done = min(start + CHUNK, len(people))
-            BadgeJob.update(done=done, total=len(people)).where(BadgeJob.id == job_id).execute()
-        relative = f"badges/org-{job.organization_id}/badges-{job.id}-{secrets.token_hex(6)}.pdf"
-        path = app_settings().instance_dir / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as fh:
-            writer.write(fh)
-        BadgeJob.update(status="done", file_path=relative, finished_at=utcnow()).where(BadgeJob.id == job_id).execute()
-    except Exception as exc:  # the console shows the failure; the log keeps the details
-        log.exception("badge job %s failed", job_id)
-        BadgeJob.update(status="failed", error=str(exc)[:500], finished_at=utcnow()).where(
-            BadgeJob.id == job_id
-        ).execute()
-    return BadgeJob.get_by_id(job_id)
+def recent_jobs(event: Event, limit: int = 5) -> list[Job]:
+    return list(
+        Job.select().where((Job.event_id == event.id) & (Job.kind == KIND)).order_by(Job.id.desc()).limit(limit)
+    )
 
 
-def job_path(job: BadgeJob) -> Path | None:
-    if job.status != "done" or not job.file_path:
+@jobs.body(KIND)
+def _build(job: Job, time_slice: jobs.Slice) -> object:
+    """Render the badges chunk by chunk (the progress bar moves per chunk), then join them into
+    one file (webapp.tickets.pdf_jobs)."""
+    event = Event.get_by_id(job.event_id)
+    badge_settings = settings_for(event)
+    selection = {k: job.params[k] for k in ("product_ids", "attended_only")}
+    people = list(bulk_selection(event, **selection))
+    chunks = [people[start : start + CHUNK] for start in range(0, len(people), CHUNK)]
+    digest = _digest([r.id for r in people], badge_settings)
+    pdf = pdf_jobs.build(job, time_slice, chunks, lambda chunk: badge_pdf(list(chunk), event, badge_settings), digest)
+    if pdf is None:
+        return work.AGAIN
+    relative = f"badges/org-{job.organization_id}/badges-{job.id}-{secrets.token_hex(6)}.pdf"
+    path = app_settings().instance_dir / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pdf)
+    jobs.finish(job, params={**job.params, "file_path": relative})
+    pdf_jobs.clean(job)
+    return None
+
+
+def _digest(ids: list[int], badge_settings: BadgeSettings) -> str:
+    what = {"ids": ids, "settings": badge_settings.updated_at.isoformat() if badge_settings.id else None}
+    return hashlib.sha256(json.dumps(what).encode()).hexdigest()[:32]
+
+
+def job_path(job: Job) -> Path | None:
+    relative = job.params.get("file_path")
+    if job.state != "done" or not relative:
         return None
     instance = app_settings().instance_dir.resolve()
-    path = (instance / job.file_path).resolve()
+    path = (instance / relative).resolve()
     return path if path.is_relative_to(instance) and path.is_file() else None

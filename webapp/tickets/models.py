@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from webapp.accounts.models import Organization, User
+from webapp.accounts.models import Organization
 from webapp.db import JSONField, OrgScoped, utcnow
 from webapp.events.models import Event
 from webapp.orders.models import Order, Registrant
@@ -56,22 +56,3 @@ class BadgeSettings(OrgScoped):
     accent_color = pw.CharField(max_length=7, default="#1d4ed8")
     logo_path = pw.CharField(max_length=255, null=True)  # under instance/uploads; else the org's logo
     updated_at = pw.DateTimeField(default=utcnow)
-
-
-BADGE_JOB_STATES = ("queued", "running", "done", "failed")
-
-
-class BadgeJob(OrgScoped):
-    """A bulk badge PDF being built by a task; the console shows its progress."""
-
-    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
-    event = pw.ForeignKeyField(Event, on_delete="CASCADE")
-    created_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
-    selection = JSONField(default=dict)  # {"product_ids": [...], "attended_only": bool}
-    status = pw.CharField(max_length=8, default="queued", choices=[(s, s) for s in BADGE_JOB_STATES])
-    total = pw.IntegerField(default=0)
-    done = pw.IntegerField(default=0)
-    file_path = pw.CharField(max_length=255, null=True)  # relative to the instance directory
-    error = pw.CharField(max_length=500, null=True)
-    created_at = pw.DateTimeField(default=utcnow)
-    finished_at = pw.DateTimeField(null=True)

@@ -78,6 +78,39 @@ def order_pdf(order: Order) -> bytes:
     return _stored_pdf(order, registrants, key=f"order:{order.id}", registrant=None)
 
 
+def admitted_count(order: Order) -> int:
+    if not is_admitted_order(order):
+        return 0
+    return (
+        Registrant.select()
+        .join(Product)
+        .where((Registrant.order == order) & (Registrant.canceled == False) & (Product.admits_entry == True))  # noqa: E712
+        .count()
+    )
+
+
+def fresh_order_pdf(order: Order) -> bytes | None:
+    """The stored PDF of the order's tickets if it shows them as they are now; None when there is
+    none, or a ticket changed since it was made (then it is built again)."""
+    registrants = admitted_registrants(order)
+    if not registrants:
+        raise NoTickets(f"order {order.code} has no admitted ticket")
+    fp = document.fingerprint(document.ticket_data(order, registrants, settings_for(order.event)))
+    stored = TicketDocument.get_or_none(TicketDocument.key == f"order:{order.id}")
+    if stored is None or stored.fingerprint != fp:
+        return None
+    try:
+        return _absolute(stored.path).read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def store_order_pdf(order: Order, fp: str, pdf: bytes, *, pages: int) -> None:
+    """Keep a PDF of the order's tickets built elsewhere (a job), made from data of fingerprint `fp`."""
+    key = f"order:{order.id}"
+    _store(order, None, key, fp, pdf, pages=pages, previous=TicketDocument.get_or_none(TicketDocument.key == key))
+
+
 def registrant_pdf(registrant: Registrant) -> bytes:
     """One registrant's ticket. Raises NoTickets."""
     order = registrant.order

@@ -8,7 +8,8 @@ from flask_login import current_user
 from webapp.events.pages import event_or_404
 from webapp.orders.models import Order, Registrant
 from webapp.security import org_id, role_required
-from webapp.tickets import service
+from webapp.templating import render_page
+from webapp.tickets import order_pdf_jobs, service
 from webapp.tickets.forms import TicketSettingsForm
 
 bp = Blueprint("tickets", __name__)
@@ -46,10 +47,42 @@ def _download(render, filename: str):
 # --- Public: the order page links here (the order secret is the key) ---------------------------
 
 
+def _large_order_pdf(order: Order, *, user_id: int | None = None):
+    """A large order's PDF when it is fresh; else the job building it (None for a small order)."""
+    if not order_pdf_jobs.is_large(order):
+        return None, None
+    try:
+        pdf = service.fresh_order_pdf(order)
+    except service.NoTickets:
+        abort(404, "There is no valid ticket here: the order is unpaid, canceled or awaiting approval.")
+    if pdf is not None:
+        return _pdf_response(pdf, f"tickets-{order.code}.pdf", download=request.args.get("inline") != "1"), None
+    return None, order_pdf_jobs.start(order, user_id=user_id)
+
+
 @bp.route("/tickets/<secret>.pdf")
 def order_pdf(secret: str):
+    """The order's tickets in one PDF: at once for a small order; a large one's is built by a job
+    meanwhile this page shows its progress."""
     order = _order_by_secret(secret)
+    response, job = _large_order_pdf(order)
+    if response is not None:
+        return response
+    if job is not None:
+        return redirect(url_for("tickets.order_pdf_progress", secret=order.secret), 303)
     return _download(lambda: service.order_pdf(order), f"tickets-{order.code}.pdf")
+
+
+@bp.route("/tickets/<secret>/building")
+def order_pdf_progress(secret: str):
+    """The buyer's view of their order's PDF being built; the fragment polls itself."""
+    order = _order_by_secret(secret)
+    job = order_pdf_jobs.current_job(order)
+    if job is None:
+        return redirect(url_for("tickets.order_pdf", secret=order.secret), 303)
+    return render_page(
+        "public/orders/tickets_pdf.html", "public/orders/_tickets_pdf.html", order=order, event=order.event, job=job
+    )
 
 
 @bp.route("/tickets/<secret>/<int:registrant_id>.pdf")
@@ -68,6 +101,12 @@ def registrant_pdf(secret: str, registrant_id: int):
 @role_required("manager")
 def console_order_pdf(order_id: int):
     order = Order.get_for_org(org_id(), order_id)
+    event_or_404(order.event_id)
+    response, job = _large_order_pdf(order, user_id=current_user.id)
+    if response is not None:
+        return response
+    if job is not None:
+        return redirect(url_for("console.job_progress", job_id=job.id), 303)
     return _download(lambda: service.order_pdf(order), f"tickets-{order.code}.pdf")
 
 

@@ -19,7 +19,7 @@ from webapp.work.engine import (
     run_ready,
     set_waker,
 )
-from webapp.work.models import BULK, URGENT, WorkItem
+from webapp.work.models import BULK, URGENT, Job, WorkItem
 
 __all__ = [
     "AGAIN",
@@ -27,6 +27,7 @@ __all__ = [
     "BULK",
     "URGENT",
     "Permanent",
+    "Job",
     "WorkItem",
     "at_priority",
     "backlog",

@@ -49,6 +49,9 @@ _priority: contextvars.ContextVar[int] = contextvars.ContextVar("work_priority",
 Handler = Callable[[dict], object]
 _handlers: dict[str, Handler] = {}
 _batched: set[str] = set()  # kinds whose handler takes the payloads of a whole claim at once
+_single: set[str] = set()  # kinds run by one thread at a time per process (see handles)
+_busy: set[str] = set()  # those of them a thread of this process is running now
+_busy_lock = threading.Lock()
 _waker: Callable[[int], None] | None = None
 
 
@@ -59,10 +62,12 @@ class Permanent(Exception):
 # Declaring ----------------------------------------------------------------------------------------
 
 
-def handles(kind: str, *, batch: bool = False) -> Callable[[Handler], Handler]:
+def handles(kind: str, *, batch: bool = False, single: bool = False) -> Callable[[Handler], Handler]:
     """Register the handler of `kind`; it receives the item's payload (a dict of plain values),
     or with `batch` the list of payloads of the items of that kind claimed together (emails over
-    one SMTP connection). A batch succeeds or fails as a whole."""
+    one SMTP connection). A batch succeeds or fails as a whole. With `single`, one thread of a
+    process at a time runs the kind, the others leave its items alone meanwhile: for work whose
+    second thread would only queue for the same lock (SQLite's writer) or the same CPU."""
 
     def register(fn: Handler) -> Handler:
         if _handlers.get(kind, fn) is not fn:
@@ -70,6 +75,8 @@ def handles(kind: str, *, batch: bool = False) -> Callable[[Handler], Handler]:
         _handlers[kind] = fn
         if batch:
             _batched.add(kind)
+        if single:
+            _single.add(kind)
         return fn
 
     return register
@@ -184,7 +191,9 @@ def run_ready(time_budget: float = TIME_BUDGET, min_priority: int | None = None)
     try:
         while time.monotonic() - started < time_budget:
             _running.more = False
-            items = claim(BATCH, min_priority=min_priority)
+            with _busy_lock:
+                skip = set(_busy)
+            items = _take_single(claim(BATCH, min_priority=min_priority, skip_kinds=skip))
             if not items:
                 if _running.more:
                     continue
@@ -193,8 +202,12 @@ def run_ready(time_budget: float = TIME_BUDGET, min_priority: int | None = None)
             for index, group in enumerate(groups):
                 if index and group[0].priority < URGENT and _urgent_waiting():
                     _unclaim([item for rest in groups[index:] for item in rest])  # urgent work first
+                    _free([rest[0].kind for rest in groups[index:]])
                     break
-                _run_group(group)
+                try:
+                    _run_group(group)
+                finally:
+                    _free([group[0].kind])
                 handled += len(group)
     finally:
         _running.active = False
@@ -202,7 +215,14 @@ def run_ready(time_budget: float = TIME_BUDGET, min_priority: int | None = None)
 
 
 def more_ready(min_priority: int | None = None) -> bool:
-    return WorkItem.select().where(_ready(utcnow(), min_priority)).exists()
+    """Whether work is ready that this thread could take (not that of a single-thread kind
+    another thread of this process is running: that thread carries on with it)."""
+    ready = _ready(utcnow(), min_priority)
+    with _busy_lock:
+        busy = sorted(_busy)
+    if busy:
+        ready &= WorkItem.kind.not_in(busy)
+    return WorkItem.select().where(ready).exists()
 
 
 def _ready(now: dt.datetime, min_priority: int | None):
@@ -214,6 +234,25 @@ def _ready(now: dt.datetime, min_priority: int | None):
     if min_priority is not None:
         condition &= WorkItem.priority >= min_priority
     return condition
+
+
+def _take_single(items: list[WorkItem]) -> list[WorkItem]:
+    """Mark the single-thread kinds among these items as this thread's; give back the items of
+    those another thread took meanwhile."""
+    kinds = {item.kind for item in items} & _single
+    if not kinds:
+        return items
+    with _busy_lock:
+        taken = kinds & _busy
+        _busy.update(kinds - taken)
+    if taken:
+        _unclaim([item for item in items if item.kind in taken])
+    return [item for item in items if item.kind not in taken]
+
+
+def _free(kinds: list[str]) -> None:
+    with _busy_lock:
+        _busy.difference_update(set(kinds) & _single)
 
 
 def _urgent_waiting() -> bool:
@@ -228,16 +267,19 @@ def _unclaim(items: list[WorkItem]) -> None:
         ).execute()
 
 
-def claim(limit: int, *, min_priority: int | None = None) -> list[WorkItem]:
+def claim(limit: int, *, min_priority: int | None = None, skip_kinds: set[str] | None = None) -> list[WorkItem]:
     """Lease up to `limit` ready items of the highest waiting priority, oldest first. Bulk items are
     run one at a time with a look for urgent work before each (run_ready gives back the rest), so
     whatever turns urgent meanwhile waits at most one bulk item: one slice of a job."""
     now = utcnow()
     token = secrets.token_hex(8)
+    ready = _ready(now, min_priority)
+    if skip_kinds:  # single-thread kinds another thread of this process is running
+        ready &= WorkItem.kind.not_in(sorted(skip_kinds))
     with write_transaction():
         candidates = (
             WorkItem.select(WorkItem.id, WorkItem.priority)
-            .where(_ready(now, min_priority))
+            .where(ready)
             .order_by(WorkItem.priority.desc(), WorkItem.run_after, WorkItem.id)
             .limit(limit)
         )

@@ -6,12 +6,14 @@ from __future__ import annotations
 import peewee as pw
 from flask import g
 
-from webapp.api.framework import Reply, operation
+from webapp.api.framework import Reply, invalid, operation
 from webapp.api.schema import AnyValue, Array, DateTime, Email, Int, JsonObject, Line, Map, Obj, Out, Str
-from webapp.api.v1.common import actor_label, field_error
+from webapp.api.v1.common import MAX_ID, actor_label, field_error
 from webapp.contacts import service as contacts
 from webapp.contacts.models import CONTACT_STATUSES, FUNNEL_STAGES, Activity, Contact, ContactLabel, Label
 from webapp.db import write_transaction
+from webapp.segments import query as segment_query
+from webapp.segments.models import Segment
 
 TIMELINE_LENGTH = 50
 
@@ -107,10 +109,16 @@ def _contact(contact_id: int) -> Contact:
         "stage": Str(enum=FUNNEL_STAGES),
         "status": Str(enum=CONTACT_STATUSES),
         "updated_since": DateTime(),
+        "segment_id": Int(minimum=1, maximum=MAX_ID, description="Only the contacts this segment holds now."),
     },
 )
 def list_contacts(query):
     select = Contact.for_org(g.api_org_id)
+    if "segment_id" in query:
+        segment = Segment.for_org(g.api_org_id).where(Segment.id == query["segment_id"]).first()
+        if segment is None:
+            raise invalid("No such segment in your organization.", segment_id="No such segment.")
+        select = select.where(segment_query.condition(g.api_org_id, segment.tree))
     if "email" in query:
         select = select.where(Contact.email == contacts.normalize_email(query["email"]))
     if "user_id" in query:
@@ -166,6 +174,7 @@ def upsert_contact(body):
             company=body.get("company"),
             custom=body.get("custom"),
             user_id=body.get("user_id"),
+            source="api",
         )
     except contacts.ContactError as exc:
         raise field_error(exc) from None

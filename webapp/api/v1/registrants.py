@@ -12,12 +12,12 @@ from webapp.api.v1.common import actor_label, field_error, state_conflict
 from webapp.api.v1.events import get_event
 from webapp.api.v1.orders import Answers, OrderOut, RegistrantOut
 from webapp.catalog.models import Product
-from webapp.console.models import ConsoleJob
 from webapp.db import write_transaction
 from webapp.mail import notify
 from webapp.orders import service as orders
 from webapp.orders.models import ORDER_STATUSES, Order, Registrant
 from webapp.registrants import imports
+from webapp.work.models import Job
 
 TAG = "Registrants"
 ID = Int(minimum=1, maximum=2**31 - 1)
@@ -297,9 +297,7 @@ def _mapping(headers: list[str], given: dict | None, guessed: dict[str, int]) ->
 
 def _job(job_id: int):
 
-    job = ConsoleJob.get_or_none(
-        (ConsoleJob.id == job_id) & (ConsoleJob.organization == g.api_org_id) & (ConsoleJob.kind == "import")
-    )
+    job = Job.get_or_none((Job.id == job_id) & (Job.organization_id == g.api_org_id) & (Job.kind == imports.KIND))
     if job is None:
         raise ApiError(404, "not_found", "Not found.")
     return job

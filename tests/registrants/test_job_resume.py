@@ -1,5 +1,5 @@
-"""Jobs whose worker died: shown as stalled, then resumed where they stopped (nothing done twice)
-or failed with the reason by the minute's sweep."""
+"""Jobs whose worker died: shown as quiet, then, once the work engine's lease on their work item
+lapses, resumed where they stopped (nothing done twice) or failed with the reason."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ import pytest
 
 from tests.factories.orders import make_registrant
 from tests.registrants.test_import import people, run_import
-from webapp.console import jobs
-from webapp.console.models import ConsoleJob
+from webapp import work
 from webapp.db import utcnow
 from webapp.mail import notify
 from webapp.mail.models import Outbox
 from webapp.orders.models import Registrant
 from webapp.registrants import bulk, imports
 from webapp.registrants.listing import RegistrantFilters
+from webapp.work import jobs
+from webapp.work.models import Job, WorkItem
 
 
 class WorkerDied(BaseException):
@@ -41,7 +42,14 @@ def die_on_call(monkeypatch, target, name, call_number):
 def age(job, minutes=10):
     """Move the job's last heartbeat back, as if its worker had been silent that long."""
     old = utcnow() - dt.timedelta(minutes=minutes)
-    ConsoleJob.update(heartbeat_at=old).where(ConsoleJob.id == job.id).execute()
+    Job.update(heartbeat_at=old).where(Job.id == job.id).execute()
+
+
+def resume() -> int:
+    """As if the lease of the dead worker's work item had run out: the next worker's run."""
+    lapsed = utcnow() - dt.timedelta(seconds=1)
+    WorkItem.update(leased_until=lapsed).where(WorkItem.lease.is_null(False)).execute()
+    return work.run_ready()
 
 
 def tickets_sent(registrant) -> int:
@@ -55,15 +63,15 @@ def test_a_resend_job_resumes_after_the_last_registrant_and_sends_nobody_twice(d
     die_on_call(monkeypatch, notify, "resend_ticket", 5)
     with pytest.raises(WorkerDied):
         bulk.start_job(desk.org.id, desk.event, "resend", RegistrantFilters(), actor=desk.owner)
-    job = ConsoleJob.get()
+    job = Job.get()
     assert (job.state, job.processed, job.updated_rows) == ("running", 4, 4)
-    assert job.last_done_id == registrants[3].id
+    assert job.checkpoint == {"last_done_id": registrants[3].id}
     monkeypatch.undo()
 
-    assert jobs.recover_stalled().resumed == 0  # a fresh heartbeat: still working, left alone
-    age(job)
-    assert jobs.recover_stalled().resumed == 1
-    job = ConsoleJob.get_by_id(job.id)
+    work.run_ready()  # its work item is still leased: the job is left alone
+    assert Job.get_by_id(job.id).state == "running"
+    resume()
+    job = Job.get_by_id(job.id)
     assert (job.state, job.processed, job.total, job.updated_rows, job.runs) == ("done", 7, 7, 7, 2)
     assert all(tickets_sent(r) == before[r.id] + 1 for r in registrants)
 
@@ -78,10 +86,9 @@ def test_a_cancel_job_over_a_filter_resumes_on_what_is_left(desk, monkeypatch):
     with pytest.raises(WorkerDied):
         bulk.start_job(desk.org.id, desk.event, "cancel", filters, actor=desk.owner)
     monkeypatch.undo()
-    job = ConsoleJob.get()
-    age(job)
-    jobs.recover_stalled()
-    job = ConsoleJob.get_by_id(job.id)
+    job = Job.get()
+    resume()
+    job = Job.get_by_id(job.id)
     # The first VIP no longer matches "not canceled", yet counts as handled: 3 of 3.
     assert (job.state, job.processed, job.total, job.updated_rows) == ("done", 3, 3, 3)
     assert all(Registrant.get_by_id(v.id).canceled for v in vips)
@@ -97,14 +104,13 @@ def test_an_import_resumes_after_the_last_saved_batch(desk, monkeypatch):
     data = ("name,email\n" + "\n".join(rows) + "\n").encode()
     with pytest.raises(WorkerDied):
         run_import(desk, data)
-    job = ConsoleJob.get(ConsoleJob.kind == "import")
+    job = Job.get(Job.kind == "import")
     assert (job.state, job.processed, job.created_rows) == ("running", 2, 2)
     monkeypatch.undo()
     monkeypatch.setattr(imports, "BATCH", 2)
 
-    age(job)
-    assert jobs.recover_stalled().resumed == 1
-    job = ConsoleJob.get_by_id(job.id)
+    resume()
+    job = Job.get_by_id(job.id)
     assert (job.state, job.processed, job.created_rows, job.failed_rows) == ("done", 6, 5, 1)
     # The repeated email is still caught though its first row was imported before the resume.
     assert job.row_errors == [{"row": 7, "email": "p0@example.org", "errors": ["the same email as row 2 of this file"]}]
@@ -120,29 +126,16 @@ def test_the_progress_page_shows_a_stalled_job_then_its_resumption(desk, monkeyp
     with pytest.raises(WorkerDied):
         bulk.start_job(desk.org.id, desk.event, "resend", RegistrantFilters(), actor=desk.owner)
     monkeypatch.undo()
-    job = ConsoleJob.get()
+    job = Job.get()
     running = desk.client.get(f"/console/jobs/{job.id}", headers={"HX-Request": "true"}).text
     assert 'data-state="running"' in running and "stalled" not in running
     age(job)
     stalled = desk.client.get(f"/console/jobs/{job.id}", headers={"HX-Request": "true"}).text
-    assert 'data-state="stalled"' in stalled and "stalled at 1 of 2 rows" in stalled
+    assert 'data-state="stalled"' in stalled and "no progress since" in stalled and "at 1 of 2 rows" in stalled
     assert 'hx-trigger="load delay:10s"' in stalled  # still polls, slowly, for the resumption
-    jobs.recover_stalled()
+    resume()
     done = desk.client.get(f"/console/jobs/{job.id}").text
     assert 'data-state="done"' in done and "<strong>2</strong> done" in done and "hx-trigger" not in done
-
-
-def test_a_job_started_without_heartbeats_is_failed_with_the_reason(desk):
-    job = ConsoleJob.create(
-        organization=desk.org.id, event=desk.event, kind="bulk", state="running", total=10, processed=4,
-        params={"action": "resend", "label": "", "filters": {}}, started_at=utcnow() - dt.timedelta(minutes=30),
-    )  # fmt: skip
-    result = jobs.recover_stalled()
-    assert (result.resumed, result.failed) == (0, 1)
-    job = ConsoleJob.get_by_id(job.id)
-    assert job.state == "failed" and "cannot resume safely" in job.error
-    page = desk.client.get(f"/console/jobs/{job.id}").text
-    assert "The job stopped:" in page and "cannot resume safely" in page and "hx-trigger" not in page
 
 
 def test_a_job_that_keeps_killing_its_worker_is_given_up(desk, monkeypatch):
@@ -150,17 +143,15 @@ def test_a_job_that_keeps_killing_its_worker_is_given_up(desk, monkeypatch):
     die_on_call(monkeypatch, notify, "resend_ticket", 1)
     with pytest.raises(WorkerDied):
         bulk.start_job(desk.org.id, desk.event, "resend", RegistrantFilters(), actor=desk.owner)
-    job = ConsoleJob.get()
+    job = Job.get()
     for _ in range(jobs.MAX_RUNS - 1):
-        age(job)
         monkeypatch.undo()
         die_on_call(monkeypatch, notify, "resend_ticket", 1)
         with pytest.raises(WorkerDied):
-            jobs.recover_stalled()
-    assert ConsoleJob.get_by_id(job.id).runs == jobs.MAX_RUNS
-    age(job)
-    assert jobs.recover_stalled().failed == 1
-    job = ConsoleJob.get_by_id(job.id)
+            resume()
+    assert Job.get_by_id(job.id).runs == jobs.MAX_RUNS
+    resume()
+    job = Job.get_by_id(job.id)
     assert job.state == "failed" and f"stopped {jobs.MAX_RUNS} times" in job.error
 
 
@@ -171,36 +162,24 @@ def test_an_import_whose_file_is_gone_cannot_resume(desk, monkeypatch):
     with pytest.raises(WorkerDied):
         run_import(desk, b"name,email\nAna,ana@example.org\n")
     monkeypatch.undo()
-    job = ConsoleJob.get(ConsoleJob.kind == "import")
+    job = Job.get(Job.kind == "import")
     imports.job_file(job).unlink()
-    age(job)
-    assert jobs.recover_stalled().failed == 1
-    assert "Upload the file again" in ConsoleJob.get_by_id(job.id).error
+    resume()
+    job = Job.get_by_id(job.id)
+    assert job.state == "failed" and "Upload the file again" in job.error
 
 
 def test_the_run_a_resume_replaced_stops_without_writing(desk):
-    job = ConsoleJob.create(
-        organization=desk.org.id, event=desk.event, kind="bulk", state="queued",
+    job = Job.create(
+        organization_id=desk.org.id, event_id=desk.event.id, kind="bulk", state="queued",
         params={"action": "resend", "label": "", "ids": []},
     )  # fmt: skip
-    first = jobs.claim(job.id)
-    ConsoleJob.update(state="queued").where(ConsoleJob.id == job.id).execute()  # the sweep's resume
-    second = jobs.claim(job.id)
+    first = jobs._start(job.id)
+    second = jobs._start(job.id)  # its worker seemed dead: the lease lapsed, another run took it
     assert (first.runs, second.runs) == (1, 2)
     with pytest.raises(jobs.JobLost):
         jobs.checkpoint(first, processed=99)
     jobs.fail(first, "the old run gave up")
     jobs.checkpoint(second, processed=1)
-    job = ConsoleJob.get_by_id(job.id)
+    job = Job.get_by_id(job.id)
     assert (job.state, job.processed, job.error) == ("running", 1, None)
-
-
-def test_a_queued_job_whose_task_was_lost_is_handed_to_the_queue_again(desk):
-    make_registrant(desk.event)
-    job = ConsoleJob.create(
-        organization=desk.org.id, event=desk.event, kind="bulk", state="queued",
-        params={"action": "cancel", "label": "", "filters": {}}, created_at=utcnow() - dt.timedelta(minutes=20),
-    )  # fmt: skip
-    assert jobs.recover_stalled().requeued == 1
-    job = ConsoleJob.get_by_id(job.id)
-    assert job.state == "done" and job.updated_rows == 1

@@ -1,0 +1,30 @@
+"""The progress of any long job, the fragment every job page polls (webapp.work.jobs)."""
+
+from __future__ import annotations
+
+from flask import redirect, url_for
+
+from webapp.console.blueprint import bp
+from webapp.events.pages import event_or_404
+from webapp.security import org_id, role_required
+from webapp.templating import is_fragment_request, render_page
+from webapp.work.models import Job
+
+# The page that shows a job of each kind (those of an event's registrants have this one's).
+_PAGES = {
+    "contacts_import": lambda job: url_for("contacts.import_job", import_id=job.id),
+    "badges": lambda job: url_for("checkin_console.badges_page", event_id=job.event_id),
+    "segment_export": lambda job: url_for("segments.detail", segment_id=job.params["segment_id"]) + "#segment-export",
+}
+
+
+@bp.route("/jobs/<int:job_id>")
+@role_required("manager")
+def job_progress(job_id: int):
+    """A job's progress bar; the fragment polls itself until the job is finished. Another
+    organization's job, or one of an event this user may not manage, is a 404."""
+    job = Job.get_for_org(org_id(), job_id)
+    event = event_or_404(job.event_id) if job.event_id is not None else None
+    if job.kind in _PAGES and not is_fragment_request():
+        return redirect(_PAGES[job.kind](job))
+    return render_page("console/jobs/page.html", "console/_progress.html", job=job, event=event)

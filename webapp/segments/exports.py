@@ -1,0 +1,135 @@
+"""A segment's members as a CSV file, written by a job in slices (webapp.work.jobs): a 100,000
+member export is bulk work that gives way to more urgent work between slices, with a progress bar,
+then a file the organization's managers download until it is deleted (KEEP_FILES).
+
+Membership is the tree's answer while the file is written. Each batch of members is appended to
+the job's part file and flushed before the checkpoint that counts it ({"after_id", "size"}): a run
+that resumes after its worker died cuts the part back to the size last counted and carries on
+after the last member counted, so no row is written twice. Cells follow the one escaping rule
+(webapp.spreadsheet, through the Contact Book's export columns)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import uuid
+from pathlib import Path
+
+from webapp.accounts.models import User
+from webapp.contacts import exports as contact_exports
+from webapp.contacts.models import Contact
+from webapp.db import utcnow
+from webapp.runtime import settings
+from webapp.segments import query
+from webapp.segments.models import Segment
+from webapp.work import AGAIN, jobs
+from webapp.work.models import Job
+
+KIND = "segment_export"
+BATCH = 1_000
+KEEP_HOURS = 24  # exports hold personal data: kept a day, then deleted
+KEEP_FILES = dt.timedelta(hours=KEEP_HOURS)
+MIMETYPE = "text/csv; charset=utf-8"
+RECENT = 200  # exports of an organization looked through for a segment's latest
+
+
+def _exports_dir() -> Path:
+    path = settings().instance_dir / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def filename(segment: Segment) -> str:
+    slug = "".join(ch if ch.isalnum() else "-" for ch in segment.name.lower()).strip("-")[:40] or "segment"
+    return f"segment-{slug}-{utcnow():%Y%m%d-%H%M}.csv"
+
+
+def start(segment: Segment, *, actor: User | None) -> Job:
+    """Queue the export (or give the one of this segment already under way: a double click makes one)."""
+    under_way = (
+        Job.for_org(segment.organization_id)
+        .where((Job.kind == KIND) & Job.state.in_(("queued", "running")))
+        .order_by(Job.id.desc())
+    )
+    for job in under_way:
+        if job.params.get("segment_id") == segment.id:
+            return job
+    params = {"segment_id": segment.id, "path": f"{uuid.uuid4().hex}.csv", "filename": filename(segment)}
+    total = query.count(segment.organization_id, segment.tree)
+    return jobs.create(segment.organization_id, KIND, params, user_id=actor.id if actor else None, total=total)
+
+
+def latest(segment: Segment) -> Job | None:
+    """The segment's most recent export, if any (among the organization's recent ones)."""
+    recent = Job.for_org(segment.organization_id).where(Job.kind == KIND).order_by(Job.id.desc()).limit(RECENT)
+    return next((job for job in recent if job.params.get("segment_id") == segment.id), None)
+
+
+def job_file(job: Job) -> Path | None:
+    """The finished file of a segment export, if it is still there."""
+    name = job.params.get("path")
+    if job.kind != KIND or job.state != "done" or not name:
+        return None
+    path = _exports_dir() / Path(name).name
+    return path if path.is_file() else None
+
+
+@jobs.body(KIND)
+def _run(job: Job, time_slice: jobs.Slice) -> object:
+    segment = Segment.get_or_none(
+        (Segment.id == job.params["segment_id"]) & (Segment.organization == job.organization_id)
+    )
+    if segment is None:
+        raise RuntimeError("The segment was deleted before its export finished.")
+    part = _exports_dir() / f"{Path(job.params['path']).name}.part"
+    done = dict(job.checkpoint or {})
+    members = query.members(job.organization_id, segment.tree)
+    if "keys" not in done:  # the first run: the columns, then the header line
+        done = {"keys": contact_exports.custom_keys(members), "after_id": 0, "size": 0, "written": 0}
+        part.unlink(missing_ok=True)
+        done["size"] = _append(part, 0, [contact_exports.header(done["keys"])])
+        jobs.checkpoint(job, checkpoint=done, processed=0)
+    while True:
+        batch = list(members.where(Contact.id > done["after_id"]).order_by(Contact.id).limit(BATCH))
+        if batch:
+            size = _append(part, done["size"], contact_exports.rows(batch, done["keys"]))
+            done = {**done, "after_id": batch[-1].id, "size": size, "written": done["written"] + len(batch)}
+            jobs.checkpoint(job, checkpoint=done, processed=done["written"], total=max(job.total, done["written"]))
+        if len(batch) < BATCH:
+            part.replace(_exports_dir() / Path(job.params["path"]).name)
+            jobs.finish(job, processed=done["written"], total=done["written"])
+            return None
+        if time_slice.over():
+            return AGAIN
+
+
+def _append(part: Path, size: int, rows: list[list[str]]) -> int:
+    """Write the rows after the first `size` bytes of the part (anything after them is from a run
+    that died before counting it), flushed to disk; returns the new size."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    with part.open("ab") as out:
+        out.truncate(size)
+        out.seek(size)
+        out.write(buffer.getvalue().encode("utf-8"))
+        out.flush()
+        os.fsync(out.fileno())
+        return out.tell()
+
+
+def forget_old_files(now: dt.datetime | None = None) -> int:
+    """Delete the files of segment exports finished more than KEEP_FILES ago (the job stays as
+    history); returns how many lost their file."""
+    cutoff = (now or utcnow()) - KEEP_FILES
+    removed = 0
+    for job in Job.select().where((Job.kind == KIND) & Job.state.in_(("done", "failed")) & (Job.finished_at < cutoff)):
+        name = job.params.get("path")
+        if name:
+            (_exports_dir() / Path(name).name).unlink(missing_ok=True)
+            (_exports_dir() / f"{Path(name).name}.part").unlink(missing_ok=True)
+            job.params = {**job.params, "path": None}
+            job.save(only=[Job.params])
+            removed += 1
+    return removed

@@ -1,0 +1,607 @@
+"""The condition tree of a segment: its JSON schema, the catalogue of dimensions, and `validate`.
+
+A tree is a group at the root:
+
+    group     = {"type": "group", "join": "and" | "or", "negate": bool, "children": [node, ...]}
+    condition = {"type": "condition", "dimension": str, "operator": str, "value": ...,
+                 "negate": bool, ...the dimension's own keys}
+
+`DIMENSIONS` says, per dimension, its labels (English and Indonesian), the type of its value, the
+operators it allows, where its value choices come from for an organization (`value_choices`) and
+the extra keys it takes (an event, a number of days, ...). The editor and the OpenAPI document are
+built from it; `validate` checks a tree against it and returns the normalized tree, or raises
+`TreeError` naming the path of the bad node (`$.children[1].children[0].value`). Ids of another
+organization's rows and segments that would contain themselves are refused the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from webapp.catalog.models import Coupon, Product, Question
+from webapp.checkin.models import CheckinList
+from webapp.contacts.ingest_models import EVENT_TYPES
+from webapp.contacts.models import CONTACT_STATUSES, FUNNEL_STAGES, Label
+from webapp.events.models import Event
+from webapp.orders.models import ORDER_STATUSES
+from webapp.segments.models import Segment
+
+MAX_DEPTH = 5  # nested groups, the root counting as one
+MAX_NODES = 100  # groups and conditions in one tree
+MAX_EXPANDED = 1000  # nodes once the segments a tree names are put in place
+MAX_TEXT = 200
+MAX_ITEMS = 100
+MAX_DAYS = 36500
+MAX_TIMES = 1_000_000
+
+JOINS = ("and", "or")
+CUSTOM_TYPES = ("text", "number", "date", "boolean")
+PROPERTY_KEY_RE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+CUSTOM_KEY_RE = re.compile(r"^[a-z0-9_]{1,40}$")
+SEND_KEY_RE = re.compile(r"^[a-z0-9_:.-]{1,64}$")
+TRACKED_PROPERTIES = ("action", "status", "source", "feature", "plan")
+CONTACT_SOURCES = ("registration", "import", "api", "ingest", "console")
+# Questions whose answers are texts (or lists of texts), what the answer dimension compares.
+ANSWER_KINDS = ("text", "textarea", "choice", "multichoice", "date", "phone", "country")
+
+# Operators and the value each takes.
+TEXT_OPERATORS = ("equals", "contains", "starts_with", "is_empty", "any_of")
+DATE_OPERATORS = ("before", "after", "within_days", "is_empty")
+NUMBER_OPERATORS = ("equals", "at_least", "at_most", "is_empty")
+BOOLEAN_OPERATORS = ("equals", "is_empty")
+CHOICE_OPERATORS = ("equals", "any_of")
+COUNT_OPERATORS = ("exists", "at_least", "at_most")
+OPERATOR_LABELS = {
+    "equals": ("equals", "sama dengan"),
+    "contains": ("contains", "mengandung"),
+    "starts_with": ("starts with", "diawali"),
+    "is_empty": ("is empty", "kosong"),
+    "any_of": ("any of", "salah satu dari"),
+    "all_of": ("all of", "semua dari"),
+    "none_of": ("none of", "tidak satu pun dari"),
+    "before": ("before", "sebelum"),
+    "after": ("after", "sesudah"),
+    "within_days": ("within the last N days", "dalam N hari terakhir"),
+    "at_least": ("at least", "paling sedikit"),
+    "at_most": ("at most", "paling banyak"),
+    "exists": ("yes", "ya"),
+    "never": ("never", "tidak pernah"),
+    "member": ("is a member", "adalah anggota"),
+}
+# Keys that pick events for the participation dimensions (all optional: none means any event).
+EVENT_KEYS = ("event_id", "event_tag", "event_from", "event_to")
+
+
+class TreeError(ValueError):
+    """A tree that cannot be used: `path` names the bad node or key, `message` says why."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}")
+        self.path, self.message = path, message
+
+
+@dataclass(frozen=True)
+class Dimension:
+    key: str
+    label_en: str
+    label_id: str
+    value_type: str  # text, date, number, boolean, choice, ids, count, times, none, custom
+    operators: tuple[str, ...]
+    choices: str | None = None  # how value choices are listed for an organization (value_choices)
+    keys: tuple[str, ...] = ()  # the dimension's own keys, beside dimension/operator/value/negate
+    required: tuple[str, ...] = ()
+
+    def describe(self) -> dict:
+        return {
+            "key": self.key,
+            "label": {"en": self.label_en, "id": self.label_id},
+            "value_type": self.value_type,
+            "operators": [
+                {"key": op, "label": {"en": OPERATOR_LABELS[op][0], "id": OPERATOR_LABELS[op][1]}}
+                for op in self.operators
+            ],
+            "choices": self.choices,
+            "keys": list(self.keys),
+            "required_keys": list(self.required),
+        }
+
+
+_PARTICIPATION = EVENT_KEYS
+DIMENSIONS: dict[str, Dimension] = {
+    d.key: d
+    for d in (
+        # Contact fields
+        Dimension("email", "Email", "Email", "text", TEXT_OPERATORS),
+        Dimension("email_domain", "Email domain", "Domain email", "text", ("equals", "any_of")),
+        Dimension("name", "Name", "Nama", "text", TEXT_OPERATORS),
+        Dimension("status", "Status", "Status", "choice", CHOICE_OPERATORS, "statuses"),
+        Dimension("source", "Source", "Sumber", "choice", (*CHOICE_OPERATORS, "is_empty"), "sources"),
+        Dimension("created", "Created", "Dibuat", "date", ("before", "after", "within_days")),
+        Dimension("subscribed", "Subscribed", "Berlangganan", "date", DATE_OPERATORS),
+        Dimension(
+            "custom_field",
+            "Custom field",
+            "Kolom khusus",
+            "custom",
+            tuple(dict.fromkeys(TEXT_OPERATORS + DATE_OPERATORS + NUMBER_OPERATORS)),
+            "custom_fields",
+            keys=("field", "field_type"),
+            required=("field",),
+        ),
+        # Labels and the funnel
+        Dimension("labels", "Labels", "Label", "ids", ("any_of", "all_of", "none_of"), "labels"),
+        Dimension("stage", "Funnel stage", "Tahap funnel", "choice", CHOICE_OPERATORS, "stages"),
+        # Event participation
+        Dimension("registered", "Registered", "Terdaftar", "count", COUNT_OPERATORS, "events", keys=_PARTICIPATION),
+        Dimension("product", "Registered with a product", "Terdaftar dengan produk", "ids", ("any_of",), "products"),
+        Dimension(
+            "order_status",
+            "Order status",
+            "Status pesanan",
+            "choice",
+            ("any_of",),
+            "order_statuses",
+            keys=_PARTICIPATION,
+        ),
+        Dimension(
+            "coupon", "Used a coupon", "Memakai kupon", "ids", ("exists", "any_of"), "coupons", keys=_PARTICIPATION
+        ),
+        Dimension(
+            "attended",
+            "Attended (checked in)",
+            "Hadir (check-in)",
+            "count",
+            COUNT_OPERATORS,
+            "events",
+            keys=_PARTICIPATION,
+        ),
+        Dimension("no_show", "No-show", "Tidak hadir", "none", ("exists",), "events", keys=_PARTICIPATION),
+        Dimension("checkin_gate", "Checked in at a gate", "Check-in di gerbang", "text", ("any_of",), "gates"),
+        Dimension("checkin_list", "Checked in on a list", "Check-in di daftar", "ids", ("any_of",), "checkin_lists"),
+        Dimension(
+            "answer",
+            "Answered a question",
+            "Menjawab pertanyaan",
+            "text",
+            ("equals", "any_of"),
+            "questions",
+            keys=("question_id",),
+            required=("question_id",),
+        ),
+        # Tracked events from the ingestion API
+        Dimension(
+            "tracked",
+            "Did a tracked event",
+            "Melakukan event terlacak",
+            "times",
+            ("at_least", "never"),
+            "event_types",
+            keys=("event_type", "property", "property_value", "days"),
+            required=("event_type",),
+        ),
+        # Other segments
+        Dimension("segment", "In segment", "Dalam segmen", "ids", ("member",), "segments"),
+        # Engagement with sends
+        Dimension(
+            "mail_received",
+            "Received an email",
+            "Menerima email",
+            "none",
+            ("exists",),
+            "send_keys",
+            keys=("send_key", "days"),
+        ),
+        Dimension(
+            "mail_opened",
+            "Opened an email",
+            "Membuka email",
+            "none",
+            ("exists",),
+            "send_keys",
+            keys=("send_key", "days"),
+        ),
+        Dimension(
+            "mail_clicked",
+            "Clicked in an email",
+            "Mengeklik email",
+            "none",
+            ("exists",),
+            "send_keys",
+            keys=("send_key", "days"),
+        ),
+    )
+}
+
+# How value choices are listed for an organization (the editor's pickers).
+FIXED_CHOICES = {
+    "statuses": CONTACT_STATUSES,
+    "sources": CONTACT_SOURCES,
+    "stages": FUNNEL_STAGES,
+    "order_statuses": ORDER_STATUSES,
+    "event_types": EVENT_TYPES,
+}
+
+
+def catalogue() -> list[dict]:
+    """The dimensions as plain data (the editor and the OpenAPI document)."""
+    return [d.describe() for d in DIMENSIONS.values()]
+
+
+# Validation --------------------------------------------------------------------------------------
+
+
+class _Walk:
+    def __init__(self, org_id: int, segment_id: int | None):
+        self.org_id, self.segment_id, self.nodes = org_id, segment_id, 0
+
+
+def validate(org_id: int, tree, *, segment_id: int | None = None) -> dict:
+    """The normalized tree, or TreeError. `segment_id`: the segment this tree is saved to (a tree
+    that reaches it through segment conditions would contain itself)."""
+    walk = _Walk(org_id, segment_id)
+    if not isinstance(tree, dict) or tree.get("type") != "group":
+        raise TreeError("$", 'The tree must be a group: an object with type "group".')
+    normalized = _node(walk, tree, "$", 1)
+    if segment_refs(normalized) and expanded_size(org_id, normalized, {}) > MAX_EXPANDED:
+        raise TreeError("$", f"With the segments it names, a segment has at most {MAX_EXPANDED} conditions.")
+    return normalized
+
+
+def expanded_size(org_id: int, tree: dict, sizes: dict[int, int]) -> int:
+    """How many nodes the tree compiles to, the segments it names included (each counted as often
+    as it is named; `sizes` remembers each segment's size, so this stays cheap)."""
+    if tree.get("type") == "condition":
+        if tree.get("dimension") != "segment":
+            return 1
+        ref = tree["value"]
+        if ref not in sizes:
+            sizes[ref] = MAX_EXPANDED + 1  # while being measured: a cycle counts as too big
+            stored = Segment.select(Segment.tree).where((Segment.id == ref) & (Segment.organization == org_id)).first()
+            sizes[ref] = expanded_size(org_id, stored.tree, sizes) if stored is not None else 1
+        return 1 + sizes[ref]
+    return 1 + sum(expanded_size(org_id, child, sizes) for child in tree.get("children", []))
+
+
+def _node(walk: _Walk, node, path: str, depth: int) -> dict:
+    walk.nodes += 1
+    if walk.nodes > MAX_NODES:
+        raise TreeError(path, f"A segment has at most {MAX_NODES} groups and conditions.")
+    if not isinstance(node, dict):
+        raise TreeError(path, "Each node must be an object.")
+    kind = node.get("type")
+    if kind == "group":
+        return _group(walk, node, path, depth)
+    if kind == "condition":
+        return _condition(walk, node, path)
+    raise TreeError(f"{path}.type", 'Use "group" or "condition".')
+
+
+def _negate(node: dict, path: str) -> bool:
+    negate = node.get("negate", False)
+    if not isinstance(negate, bool):
+        raise TreeError(f"{path}.negate", "Use true or false.")
+    return negate
+
+
+def _unknown_keys(node: dict, allowed: set[str], path: str) -> None:
+    for key in node:
+        if key not in allowed:
+            raise TreeError(f"{path}.{key}", "Unknown key.")
+
+
+def _group(walk: _Walk, node: dict, path: str, depth: int) -> dict:
+    if depth > MAX_DEPTH:
+        raise TreeError(path, f"Groups nest at most {MAX_DEPTH} levels deep.")
+    _unknown_keys(node, {"type", "join", "negate", "children"}, path)
+    join = node.get("join", "and")
+    if join not in JOINS:
+        raise TreeError(f"{path}.join", 'Use "and" or "or".')
+    children = node.get("children", [])
+    if not isinstance(children, list):
+        raise TreeError(f"{path}.children", "Use a list of groups and conditions.")
+    return {
+        "type": "group",
+        "join": join,
+        "negate": _negate(node, path),
+        "children": [_node(walk, child, f"{path}.children[{i}]", depth + 1) for i, child in enumerate(children)],
+    }
+
+
+def _condition(walk: _Walk, node: dict, path: str) -> dict:
+    dimension = DIMENSIONS.get(node.get("dimension"))  # type: ignore[arg-type]
+    if dimension is None:
+        raise TreeError(f"{path}.dimension", f"Choose among {', '.join(DIMENSIONS)}.")
+    _unknown_keys(node, {"type", "dimension", "operator", "value", "negate", *dimension.keys}, path)
+    operator = node.get("operator")
+    if operator not in dimension.operators:
+        raise TreeError(f"{path}.operator", f"Choose among {', '.join(dimension.operators)}.")
+    out = {"type": "condition", "dimension": dimension.key, "operator": operator, "negate": _negate(node, path)}
+    for key in dimension.required:
+        if node.get(key) in (None, ""):
+            raise TreeError(f"{path}.{key}", "Required.")
+    for key in dimension.keys:
+        if node.get(key) is not None:
+            out[key] = _KEY_CHECKS[key](walk, node[key], f"{path}.{key}")
+    if dimension.key == "custom_field":
+        out["field_type"] = out.get("field_type", "text")
+        _custom_operator(out, path)
+    if "event_id" in out and "event_tag" in out:
+        raise TreeError(f"{path}.event_tag", "Give an event or a tag, not both.")
+    if "property_value" in out and "property" not in out:
+        raise TreeError(f"{path}.property", "Name the property the value is for.")
+    out["value"] = _value(walk, dimension, out, node.get("value"), f"{path}.value")
+    return out
+
+
+def _custom_operator(out: dict, path: str) -> None:
+    allowed = {
+        "text": TEXT_OPERATORS,
+        "date": DATE_OPERATORS,
+        "number": NUMBER_OPERATORS,
+        "boolean": BOOLEAN_OPERATORS,
+    }[out["field_type"]]
+    if out["operator"] not in allowed:
+        raise TreeError(f"{path}.operator", f"A {out['field_type']} field takes {', '.join(allowed)}.")
+
+
+# Values -----------------------------------------------------------------------------------------
+
+
+def _text(value, path: str, *, lower: bool = False) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise TreeError(path, "Enter a text.")
+    if len(value) > MAX_TEXT:
+        raise TreeError(path, f"At most {MAX_TEXT} characters.")
+    if "\x00" in value or _lone_surrogate(value):
+        raise TreeError(path, "Enter text without NUL characters or lone surrogates.")
+    value = value.strip()
+    return value.lower() if lower else value
+
+
+def _lone_surrogate(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _list(value, path: str, item) -> list:
+    if not isinstance(value, list) or not value:
+        raise TreeError(path, "Give a list of one or more values.")
+    if len(value) > MAX_ITEMS:
+        raise TreeError(path, f"At most {MAX_ITEMS} values.")
+    return list(dict.fromkeys(item(v, f"{path}[{i}]") for i, v in enumerate(value)))
+
+
+def _int(value, path: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise TreeError(path, f"Enter a whole number from {low} to {high}.")
+    return value
+
+
+def _number(value, path: str) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value or abs(value) > 1e15:
+        raise TreeError(path, "Enter a number.")
+    return value
+
+
+def _date(value, path: str) -> str:
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except (TypeError, ValueError):
+        raise TreeError(path, "Enter a date as YYYY-MM-DD.") from None
+
+
+def _choice(options) -> callable:
+    def check(value, path: str) -> str:
+        if value not in options:
+            raise TreeError(path, f"Choose among {', '.join(options)}.")
+        return value
+
+    return check
+
+
+def _id_of(model, walk: _Walk, value, path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise TreeError(path, "Give an id (a whole number).")
+    if not model.select().where((model.id == value) & (model.organization == walk.org_id)).exists():
+        raise TreeError(path, f"No such {model.__name__.lower()} in this organization.")
+    return value
+
+
+_ID_MODELS = {
+    "labels": Label,
+    "products": Product,
+    "coupons": Coupon,
+    "checkin_lists": CheckinList,
+    "segments": Segment,
+}
+
+_NO_VALUE = ("is_empty", "exists", "never")
+
+
+def _value(walk: _Walk, dimension: Dimension, cond: dict, value, path: str):
+    op = cond["operator"]
+    if op in _NO_VALUE:
+        return None
+    kind = dimension.value_type
+    if kind == "custom":
+        kind = {"text": "text", "date": "date", "number": "number", "boolean": "boolean"}[cond["field_type"]]
+    if op in ("at_least", "at_most") and kind in ("count", "times"):
+        return _int(value, path, 0 if op == "at_most" else 1, MAX_TIMES)
+    if op == "within_days":
+        return _int(value, path, 0, MAX_DAYS)
+    if kind == "date":
+        return _date(value, path)
+    if kind == "number":
+        return _number(value, path)
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise TreeError(path, "Use true or false.")
+        return value
+    if kind == "choice":
+        check = _choice(FIXED_CHOICES[dimension.choices])
+        return _list(value, path, check) if op == "any_of" else check(value, path)
+    if kind == "ids":
+        if dimension.key == "segment":
+            return _segment_ref(walk, value, path)
+        model = _ID_MODELS[dimension.choices]
+        return _list(value, path, lambda v, p: _id_of(model, walk, v, p))
+    lower = dimension.key in ("email", "email_domain")  # addresses are stored lower-cased
+    if op == "any_of":
+        return _list(value, path, lambda v, p: _text(v, p, lower=lower))
+    return _text(value, path, lower=lower)
+
+
+def _segment_ref(walk: _Walk, value, path: str) -> int:
+    segment_id = _id_of(Segment, walk, value, path)
+    if walk.segment_id is not None and _reaches(walk.org_id, segment_id, walk.segment_id, set()):
+        raise TreeError(path, "A segment cannot contain itself, directly or through other segments.")
+    return segment_id
+
+
+def segment_refs(tree: dict) -> list[int]:
+    """The ids of the segments a tree's conditions name."""
+    if tree.get("type") == "condition":
+        return [tree["value"]] if tree.get("dimension") == "segment" else []
+    return [ref for child in tree.get("children", []) for ref in segment_refs(child)]
+
+
+def _reaches(org_id: int, start: int, target: int, seen: set[int]) -> bool:
+    if start == target:
+        return True
+    if start in seen:
+        return False
+    seen.add(start)
+    segment = Segment.select(Segment.tree).where((Segment.id == start) & (Segment.organization == org_id)).first()
+    return segment is not None and any(_reaches(org_id, ref, target, seen) for ref in segment_refs(segment.tree))
+
+
+# The dimensions' own keys ------------------------------------------------------------------------
+
+
+def _event_id(walk: _Walk, value, path: str) -> int:
+    return _id_of(Event, walk, value, path)
+
+
+def _question_id(walk: _Walk, value, path: str) -> int:
+    question_id = _id_of(Question, walk, value, path)
+    if Question.get_by_id(question_id).kind not in ANSWER_KINDS:
+        raise TreeError(path, "Choose a question answered with a text or a choice.")
+    return question_id
+
+
+def _field(walk: _Walk, value, path: str) -> str:
+    if not isinstance(value, str) or not CUSTOM_KEY_RE.match(value):
+        raise TreeError(path, "Name a custom field: lower-case letters, digits and underscores.")
+    return value
+
+
+def _property(walk: _Walk, value, path: str) -> str:
+    if not isinstance(value, str) or not PROPERTY_KEY_RE.match(value):
+        raise TreeError(path, "Name a property: letters, digits and underscores, at most 64.")
+    return value
+
+
+def _send_key(walk: _Walk, value, path: str) -> str:
+    if not isinstance(value, str) or not SEND_KEY_RE.match(value):
+        raise TreeError(path, 'Name a send, such as "ticket" or "automation:12".')
+    return value
+
+
+_KEY_CHECKS = {
+    "event_id": _event_id,
+    "event_tag": lambda walk, v, p: _text(v, p),
+    "event_from": lambda walk, v, p: _date(v, p),
+    "event_to": lambda walk, v, p: _date(v, p),
+    "field": _field,
+    "field_type": lambda walk, v, p: _choice(CUSTOM_TYPES)(v, p),
+    "question_id": _question_id,
+    "event_type": lambda walk, v, p: _choice(EVENT_TYPES)(v, p),
+    "property": _property,
+    "property_value": lambda walk, v, p: _text(v, p),
+    "days": lambda walk, v, p: _int(v, p, 1, MAX_DAYS),
+    "send_key": _send_key,
+}
+
+
+# The JSON schema of a tree (the OpenAPI document's SegmentGroup and SegmentCondition) -----------
+
+_KEY_SCHEMAS = {
+    "event_id": {"type": "integer", "minimum": 1, "description": "Participation: this event only."},
+    "event_tag": {"type": "string", "maxLength": MAX_TEXT, "description": "Participation: events with this tag."},
+    "event_from": {"type": "string", "format": "date", "description": "Participation: events starting on or after."},
+    "event_to": {"type": "string", "format": "date", "description": "Participation: events starting on or before."},
+    "field": {"type": "string", "pattern": CUSTOM_KEY_RE.pattern, "description": "custom_field: the field's key."},
+    "field_type": {"type": "string", "enum": list(CUSTOM_TYPES), "description": "custom_field: text by default."},
+    "question_id": {"type": "integer", "minimum": 1, "description": "answer: the question."},
+    "event_type": {"type": "string", "enum": list(EVENT_TYPES), "description": "tracked: the event type."},
+    "property": {
+        "type": "string",
+        "pattern": PROPERTY_KEY_RE.pattern,
+        "description": f"tracked: a property the event must have ({', '.join(TRACKED_PROPERTIES)}, ...).",
+    },
+    "property_value": {"type": "string", "maxLength": MAX_TEXT, "description": "tracked: the property's value."},
+    "days": {"type": "integer", "minimum": 1, "maximum": MAX_DAYS, "description": "Within the last N days."},
+    "send_key": {"type": "string", "pattern": SEND_KEY_RE.pattern, "description": "Mail: ticket, payment, ..."},
+}
+
+
+def json_schemas() -> dict[str, dict]:
+    """{"SegmentGroup": ..., "SegmentCondition": ...}: the tree as a JSON schema."""
+    dimensions = "; ".join(f"`{d.key}` ({', '.join(d.operators)})" for d in DIMENSIONS.values())
+    group = {
+        "type": "object",
+        "description": (
+            f"A group joins its children with and/or; `negate` holds the contacts it does not hold. Groups "
+            f"nest at most {MAX_DEPTH} levels; a tree has at most {MAX_NODES} nodes."
+        ),
+        "properties": {
+            "type": {"type": "string", "enum": ["group"]},
+            "join": {"type": "string", "enum": list(JOINS), "default": "and"},
+            "negate": {"type": "boolean", "default": False},
+            "children": {
+                "type": "array",
+                "items": {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/SegmentGroup"},
+                        {"$ref": "#/components/schemas/SegmentCondition"},
+                    ]
+                },
+            },
+        },
+        "required": ["type"],
+        "additionalProperties": False,
+    }
+    condition = {
+        "type": "object",
+        "description": (
+            "One condition. Dimensions and their operators: "
+            + dimensions
+            + ". Values: a text, number, boolean, date (YYYY-MM-DD), a number of days (within_days), a "
+            "count (at_least/at_most), ids (labels, products, coupons, check-in lists) or a segment id; "
+            "none for is_empty, exists and never."
+        ),
+        "properties": {
+            "type": {"type": "string", "enum": ["condition"]},
+            "dimension": {"type": "string", "enum": list(DIMENSIONS)},
+            "operator": {"type": "string", "enum": list(OPERATOR_LABELS)},
+            "value": {
+                "anyOf": [
+                    {"type": "string", "maxLength": MAX_TEXT},
+                    {"type": "number"},
+                    {"type": "boolean"},
+                    {"type": "array", "maxItems": MAX_ITEMS, "items": {"type": ["string", "integer"]}},
+                    {"type": "null"},
+                ]
+            },
+            "negate": {"type": "boolean", "default": False},
+            **_KEY_SCHEMAS,
+        },
+        "required": ["type", "dimension", "operator"],
+        "additionalProperties": False,
+    }
+    return {"SegmentGroup": group, "SegmentCondition": condition}
