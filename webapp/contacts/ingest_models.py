@@ -45,6 +45,8 @@ class IncomingEvent(OrgScoped):
             (("organization", "idempotency_key"), True),
             (("status", "claim"), False),
             (("organization", "status"), False),
+            # segments: "did T at least N times within D days" reads only this index
+            (("organization", "type", "occurred_at", "contact_id"), False),
         )
 
 
