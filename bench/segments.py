@@ -226,10 +226,14 @@ tree = validate(seeded["org"], segment_tree(seeded["labels"]))
 out = {{"count": [], "page": []}}
 for _ in range(5):
     members = query.count(seeded["org"], tree)
+cpu = time.process_time()
 for _ in range({runs}):
     start = time.perf_counter(); query.count(seeded["org"], tree); out["count"].append(time.perf_counter() - start)
+out["count_cpu"] = (time.process_time() - cpu) / {runs}
+cpu = time.process_time()
 for _ in range({runs}):
     start = time.perf_counter(); query.page(seeded["org"], tree, limit=50); out["page"].append(time.perf_counter() - start)
+out["page_cpu"] = (time.process_time() - cpu) / {runs}
 out["members"] = members
 print(json.dumps(out))
 """
@@ -276,17 +280,21 @@ def run(database: str, runs: int) -> None:
             figures = json.loads(instance.python(MEASURE.format(seeded=seeded.splitlines()[-1], runs=runs)))
             print(f"[{kind}] the segment holds {figures['members']:,} contacts", flush=True)
             for label, key in (("count (3 nested groups, 6 conditions)", "count"), ("first page of members", "page")):
-                print(f"[{kind}] " + Timings(seconds=figures[key], wall=sum(figures[key])).report(label), flush=True)
+                report = Timings(seconds=figures[key], wall=sum(figures[key])).report(label)
+                print(f"[{kind}] {report}; this process's CPU {figures[key + '_cpu'] * 1000:.1f} ms each", flush=True)
             token = json.loads(seeded.splitlines()[-1])["token"]
             labels = json.loads(seeded.splitlines()[-1])["labels"]
             with instance.gunicorn() as url:
-                _live_count(url, token, segment_tree(labels), runs, kind)
+                _live_count(instance, url, token, segment_tree(labels), runs, kind)
+            print(
+                f"[{kind}] load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True
+            )
     finally:
         if dropping:
             _drop_postgres_database(*dropping)
 
 
-def _live_count(url: str, token: str, tree: dict, runs: int, kind: str) -> None:
+def _live_count(instance: Instance, url: str, token: str, tree: dict, runs: int, kind: str) -> None:
     client = Client(url)
     headers = {"Authorization": f"Bearer {token}"}
     body = {"tree": tree}
@@ -298,11 +306,14 @@ def _live_count(url: str, token: str, tree: dict, runs: int, kind: str) -> None:
     for _ in range(5):
         call()
     timings = Timings()
+    cpu = instance.server_cpu()
     start = time.perf_counter()
     for _ in range(runs):
         timed(timings, call)
     timings.wall = time.perf_counter() - start
-    print(f"[{kind}] " + timings.report("live count over HTTP (POST /api/v1/segments/preview, count + 10)"), flush=True)
+    server_cpu = (instance.server_cpu() - cpu) / runs * 1000
+    report = timings.report("live count over HTTP (POST /api/v1/segments/preview, count + 10)")
+    print(f"[{kind}] {report}; server CPU {server_cpu:.1f} ms each", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:

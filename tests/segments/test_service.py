@@ -68,3 +68,11 @@ def test_registrants_come_into_the_contact_book_from_registration(org):
     make_registrant(make_event(org), buyer_email="ana@example.org")
     contact_sync.sync_pending()
     assert [(c.email, c.source) for c in Contact.for_org(org.id)] == [("ana@example.org", "registration")]
+
+
+def test_postgresql_connections_do_not_compile_queries_just_in_time(org):
+    from webapp.db import db, is_postgres
+
+    if not is_postgres():
+        pytest.skip("PostgreSQL only")
+    assert db.execute_sql("SHOW jit").fetchone()[0] == "off"

@@ -42,6 +42,8 @@ class IncomingEvent(OrgScoped):
         indexes = (
             (("organization", "idempotency_key"), True),
             (("organization", "status"), False),
+            # segments: "did T at least N times within D days" reads only this index
+            (("organization", "type", "occurred_at", "contact_id"), False),
         )
 
 

@@ -104,7 +104,12 @@ class Registrant(OrgScoped):
     updated_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("event", "created_at"), False), (("event", "name"), False))
+        indexes = (
+            (("event", "created_at"), False),
+            (("event", "name"), False),
+            # segments: a contact's registrations (attended, of an event) probed from the index alone
+            (("contact", "checked_in_at", "event", "organization"), False),
+        )
 
 
 class WaitingListEntry(OrgScoped):

@@ -75,17 +75,23 @@ def _path(key: str) -> str:
     return '$."' + key + '"'  # keys are checked names ([A-Za-z0-9_]); the path is a parameter too
 
 
+_SQLITE_TYPES = {"string": ("text",), "number": ("integer", "real"), "boolean": ("true", "false"), "null": ("null",)}
+
+
 def _json_type(column, key: str) -> pw.Node:
-    """The type of the value at key: "string", "number", "boolean", "null", "array", "object", or
-    NULL when missing (SQLite's names mapped to PostgreSQL's)."""
+    """The type of the value at key as the database names it; NULL when the key is missing."""
     if is_postgres():
         return pw.fn.JSONB_TYPEOF(pw.Expression(column.cast("jsonb"), "->", key))
-    raw = pw.fn.JSON_TYPE(column, _path(key))
-    return pw.Case(
-        raw,
-        (("text", "string"), ("integer", "number"), ("real", "number"), ("true", "boolean"), ("false", "boolean")),
-        raw,
-    )
+    return pw.fn.JSON_TYPE(column, _path(key))
+
+
+def _is(column, key: str, kind: str) -> pw.Node:
+    """The value at key is a JSON string / number / boolean / null (PostgreSQL's names)."""
+    if is_postgres():
+        return _json_type(column, key) == kind
+    names = _SQLITE_TYPES[kind]
+    kind_of = _json_type(column, key)
+    return kind_of == names[0] if len(names) == 1 else kind_of.in_(names)
 
 
 def _json_text(column, key: str) -> pw.Node:
@@ -97,8 +103,8 @@ def _json_text(column, key: str) -> pw.Node:
 
 def _json_number(column, key: str) -> pw.Node:
     if is_postgres():
-        return pw.Case(None, ((_json_type(column, key) == "number", _json_text(column, key).cast("numeric")),), None)
-    return pw.Case(None, ((_json_type(column, key) == "number", _json_text(column, key)),), None)
+        return pw.Case(None, ((_is(column, key, "number"), _json_text(column, key).cast("numeric")),), None)
+    return pw.Case(None, ((_is(column, key, "number"), _json_text(column, key)),), None)
 
 
 def _bytewise(expr: pw.Node) -> pw.Node:
@@ -107,15 +113,17 @@ def _bytewise(expr: pw.Node) -> pw.Node:
 
 
 def custom_condition(column, key: str, field_type: str, op: str, value, now: dt.datetime) -> pw.Node:
-    kind, text = _json_type(column, key), _json_text(column, key)
+    text = _json_text(column, key)
     if op == "is_empty":
-        return never_null(kind.is_null() | (kind == "null") | ((kind == "string") & (text == "")))
+        return never_null(
+            _json_type(column, key).is_null() | _is(column, key, "null") | (_is(column, key, "string") & (text == ""))
+        )
     if field_type == "number":
         number = _json_number(column, key)
         compare = {"equals": number == value, "at_least": number >= value, "at_most": number <= value}[op]
         return never_null(compare)
     if field_type == "boolean":
-        return never_null((kind == "boolean") & (text == _boolean_text(value)))
+        return never_null(_is(column, key, "boolean") & (text == _boolean_text(value)))
     if field_type == "date":
         bound = {
             "before": value,
@@ -123,8 +131,8 @@ def custom_condition(column, key: str, field_type: str, op: str, value, now: dt.
             "within_days": (now - dt.timedelta(days=value)).date().isoformat() if op == "within_days" else "",
         }[op]
         compare = _bytewise(text) < bound if op == "before" else _bytewise(text) >= bound
-        return never_null((kind == "string") & compare)
-    return never_null((kind == "string") & text_condition(text, op, value))
+        return never_null(_is(column, key, "string") & compare)
+    return never_null(_is(column, key, "string") & text_condition(text, op, value))
 
 
 def _boolean_text(value: bool) -> str | int:
@@ -136,10 +144,9 @@ def _boolean_text(value: bool) -> str | int:
 
 def json_property(column, key: str, value: str | None) -> pw.Node:
     """A tracked event's property: present (not null) or, with a value, equal to that text."""
-    kind = _json_type(column, key)
     if value is None:
-        return never_null(kind.is_null(False) & (kind != "null"))
-    return never_null((kind == "string") & (_json_text(column, key) == value))
+        return never_null(_json_type(column, key).is_null(False) & ~_is(column, key, "null"))
+    return never_null(_is(column, key, "string") & (_json_text(column, key) == value))
 
 
 def json_answer_in(column, key: str, values: list[str]) -> pw.Node:

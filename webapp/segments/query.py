@@ -102,6 +102,12 @@ def _in(subquery: pw.Select) -> pw.Node:
     return Contact.id.in_(subquery)
 
 
+def _exists(rows: pw.Select, contact_col) -> pw.Node:
+    """A correlated EXISTS: probed by contact id, only for the contacts the conditions before it
+    left (an IN list would be built whole first)."""
+    return pw.fn.EXISTS(rows.select(pw.SQL("1")).where(contact_col == Contact.id))
+
+
 def _at_least(ctx: _Context, rows: pw.Select, contact_col, counted, times: int) -> pw.Node:
     grouped = rows.select(contact_col).group_by(contact_col).having(pw.fn.COUNT(counted.distinct()) >= times)
     return _in(grouped)
@@ -111,7 +117,7 @@ def _counted(ctx: _Context, node: dict, rows: pw.Select, contact_col, counted) -
     """exists / at_least N / at_most N over `rows` (one row per thing counted, per contact)."""
     op, value = node["operator"], node.get("value")
     if op == "exists":
-        return _in(rows.select(contact_col))
+        return _exists(rows, contact_col)
     if op == "at_least":
         return _at_least(ctx, rows, contact_col, counted, value)
     return ~_at_least(ctx, rows, contact_col, counted, value + 1)  # at_most
@@ -224,19 +230,19 @@ def _registered(ctx: _Context, node: dict) -> pw.Node:
 
 
 def _product(ctx: _Context, node: dict) -> pw.Node:
-    return _in(_admitted(ctx, node).where(Registrant.product.in_(node["value"])))
+    return _exists(_admitted(ctx, node).where(Registrant.product.in_(node["value"])), Registrant.contact)
 
 
 def _order_status(ctx: _Context, node: dict) -> pw.Node:
     rows = _registrants(ctx, node).join(Order, on=Registrant.order == Order.id).where(Order.status.in_(node["value"]))
-    return _in(rows)
+    return _exists(rows, Registrant.contact)
 
 
 def _coupon(ctx: _Context, node: dict) -> pw.Node:
     rows = _registrants(ctx, node).join(Order, on=Registrant.order == Order.id)
     if node["operator"] == "any_of":
-        return _in(rows.where(Order.coupon.in_(node["value"])))
-    return _in(rows.where(Order.coupon.is_null(False)))
+        return _exists(rows.where(Order.coupon.in_(node["value"])), Registrant.contact)
+    return _exists(rows.where(Order.coupon.is_null(False)), Registrant.contact)
 
 
 def _attended(ctx: _Context, node: dict) -> pw.Node:
@@ -250,7 +256,7 @@ def _no_show(ctx: _Context, node: dict) -> pw.Node:
         .join(Event, on=Registrant.event == Event.id)
         .where(Registrant.checked_in_at.is_null() & (Event.ends_at < ctx.now))
     )
-    return _in(rows)
+    return _exists(rows, Registrant.contact)
 
 
 def _checkin_gate(ctx: _Context, node: dict) -> pw.Node:
@@ -266,7 +272,7 @@ def _checkin_gate(ctx: _Context, node: dict) -> pw.Node:
             & Checkin.gate.in_(node["value"])
         )
     )
-    return _in(rows)
+    return _exists(rows, Registrant.contact)
 
 
 def _checkin_list(ctx: _Context, node: dict) -> pw.Node:
@@ -280,7 +286,7 @@ def _checkin_list(ctx: _Context, node: dict) -> pw.Node:
             & Attendance.checkin_list.in_(node["value"])
         )
     )
-    return _in(rows)
+    return _exists(rows, Registrant.contact)
 
 
 def _answer(ctx: _Context, node: dict) -> pw.Node:
@@ -291,9 +297,9 @@ def _answer(ctx: _Context, node: dict) -> pw.Node:
     key = str(question.id)
     rows = _registrants(ctx, {"event_id": question.event_id})
     if question.per_attendee:
-        return _in(rows.where(F.json_answer_in(Registrant.answers, key, values)))
+        return _exists(rows.where(F.json_answer_in(Registrant.answers, key, values)), Registrant.contact)
     rows = rows.join(Order, on=Registrant.order == Order.id)
-    return _in(rows.where(F.json_answer_in(Order.answers, key, values)))
+    return _exists(rows.where(F.json_answer_in(Order.answers, key, values)), Registrant.contact)
 
 
 # Tracked events ----------------------------------------------------------------------------------

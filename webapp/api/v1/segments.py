@@ -13,7 +13,8 @@ from webapp.api.v1.contacts import ContactOut
 from webapp.segments import query
 from webapp.segments import service as segments
 from webapp.segments.models import Segment
-from webapp.segments.tree import TreeError, json_schemas, validate
+from webapp.segments.schema import json_schemas
+from webapp.segments.tree import TreeError, validate
 
 MAX_TREE_BYTES = 65536
 
