@@ -27,6 +27,7 @@ from pathlib import Path
 
 from webapp import work
 from webapp.accounts import audit
+from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.contacts.rules import normalize_email
 from webapp.db import db, utcnow
@@ -430,7 +431,9 @@ def _failed(row: Outbox, exc: Exception) -> str:
     )
     error = f"{type(exc).__name__}: {exc}"[:2000]
     if permanent or row.attempts >= MAX_ATTEMPTS:
-        Outbox.update(state="failed", last_error=error).where(Outbox.id == row.id).execute()
+        with db.atomic():
+            Outbox.update(state="failed", last_error=error).where(Outbox.id == row.id).execute()
+            _bounced(row, exc)
         log.warning("mail %s failed for good: %s", row.id, error)
         return "failed"
     delay = backoff(row.attempts)
@@ -441,6 +444,18 @@ def _failed(row: Outbox, exc: Exception) -> str:
         work.record(DELIVER, {"message_id": row.id}, delay=delay)
     log.info("mail %s will be retried in %s: %s", row.id, delay, error)
     return "queued"
+
+
+def _bounced(row: Outbox, exc: Exception) -> None:
+    """The server refused the recipient for good (5xx to RCPT TO): the contact's address bounced,
+    so they get no more promotional mail."""
+    if row.organization_id is None or not isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return
+    for code, answer in exc.recipients.values():
+        if 500 <= code < 600:
+            reason = f"{code} {answer.decode(errors='replace') if isinstance(answer, bytes) else answer}"
+            contacts.mark_bounced(row.organization_id, row.to_email, reason=reason)
+            return
 
 
 def backoff(attempts: int) -> dt.timedelta:
