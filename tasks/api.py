@@ -13,7 +13,7 @@ from webapp.api import idempotency, payloads, ratelimit, webhooks
 @work.handles(webhooks.FAN_OUT)
 def fan_out_webhook(payload: dict) -> int:
     """Write one delivery per subscribed endpoint of the object's organization."""
-    found = payloads.payload_for(payload["topic"], payload["object_id"])
+    found = payloads.payload_for(payload["topic"], payload["object_id"], payload.get("change"))
     if found is None:
         return 0
     org_id, data = found

@@ -8,7 +8,8 @@ from tasks import huey
 from webapp import work
 from webapp.accounts import emails as account_emails
 from webapp.accounts.models import Organization
-from webapp.mail import automations, notify, order_emails, receivers, service
+from webapp.contacts import subscriptions as contact_subscriptions
+from webapp.mail import automations, notify, order_emails, receivers, service, subscriptions
 
 
 @work.handles(service.DELIVER, batch=True)
@@ -24,6 +25,12 @@ def queue_account_email(payload: dict) -> None:
     values = dict(payload)
     org_id = values.pop("organization_id")
     service.queue_email(**values, organization=Organization.get_by_id(org_id) if org_id else None)
+
+
+@work.handles(contact_subscriptions.SEND_CONFIRMATION)
+def send_subscription_confirmation(payload: dict) -> None:
+    """The double opt-in email of a pending contact."""
+    subscriptions.send_confirmation(payload["contact_id"], payload.get("locale", "en"))
 
 
 @huey.periodic_task(crontab(minute="*"))

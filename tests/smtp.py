@@ -16,6 +16,13 @@ class Inbox:
         self.messages: list[email.message.EmailMessage] = []
         self.envelopes = []
         self.fail_next = 0  # answer 451 to this many next messages
+        self.refuse: set[str] = set()  # addresses answered "550 no such user" at RCPT TO
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.refuse:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.fail_next:

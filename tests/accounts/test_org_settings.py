@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -55,3 +56,13 @@ def test_a_good_logo_is_kept(owner_client):
     org, client = owner_client
     assert _post_logo(client, _png(64, 64)).status_code == 303
     assert Organization.get_by_id(org.id).logo_path
+
+
+def test_mail_tracking_is_on_by_default_and_can_be_switched_off(owner_client):
+    org, client = owner_client
+    page = client.get("/console/settings").get_data(as_text=True)
+    assert re.search(r'<input[^>]*checked[^>]*name="track_mail"|<input[^>]*name="track_mail"[^>]*checked', page)
+    assert client.post("/console/settings", data=SETTINGS).status_code == 303
+    assert Organization.get_by_id(org.id).track_mail is False
+    assert client.post("/console/settings", data={**SETTINGS, "track_mail": "y"}).status_code == 303
+    assert Organization.get_by_id(org.id).track_mail is True

@@ -206,7 +206,7 @@ def test_event_labels_page_labels_registrants(manager_client, org):
     contact = contact_sync.sync_registrant(make_registrant(event).id)
     response = manager_client.post(f"/console/contacts/event-labels/{event.id}", data={"name": "Summit 2026"})
     assert response.status_code == 303
-    assert [lb.name for lb in service.labels_of(contact)] == ["Summit 2026"]
+    assert [lb.name for lb in service.labels_of(contact)] == ["registered", "Summit 2026"]  # and the automatic one
     page = manager_client.get(f"/console/contacts/event-labels/{event.id}").get_data(as_text=True)
     assert "Summit 2026" in page
 

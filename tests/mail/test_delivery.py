@@ -6,7 +6,10 @@ import datetime as dt
 import logging
 
 from tests.factories.accounts import make_org
-from webapp import work
+from tests.factories.contacts import make_contact
+from tests.factories.tickets import make_paid_order
+from webapp import signals, work
+from webapp.contacts.models import Activity, Contact
 from webapp.db import db, utcnow
 from webapp.mail import service
 from webapp.mail.models import Outbox
@@ -152,3 +155,21 @@ def test_unset_smtp_url_is_said_once_at_info_not_as_a_warning(app, caplog, monke
         service.deliver_many([_queue().id, _queue().id])
     said = [r for r in caplog.records if "SMTP_URL" in r.getMessage()]
     assert [r.levelname for r in said] == ["INFO"]
+
+
+def test_an_address_the_server_refuses_for_good_marks_the_contact_bounced(mail_app):
+    app, inbox = mail_app
+    order = make_paid_order(["Ana Putri", "Budi Santoso"])
+    make_contact(order.organization, email="ana@example.org")
+    make_contact(order.organization, email="budi@example.org")
+    inbox.refuse.add("ana@example.org")
+    signals.emit(signals.order_paid, order_id=order.id)
+
+    assert [m["To"] for m in inbox.wait_for(1)] == ["Budi Santoso <budi@example.org>"]
+    assert Outbox.get(Outbox.to_email == "ana@example.org").state == "failed"
+    statuses = {c.email: c.status for c in Contact.select()}
+    assert statuses == {"ana@example.org": "bounced", "budi@example.org": "active"}
+    entry = Activity.get(
+        (Activity.kind == "status_changed") & (Activity.contact == Contact.get(email="ana@example.org"))
+    )
+    assert "550" in entry.summary

@@ -52,3 +52,7 @@ def test_every_webhook_topic_is_delivered_signed_after_actions_over_http(tier, o
     assert by_topic["registration.created"]["order"]["registrants"][0]["email"] == "ana@hooks.test"
     assert by_topic["checkin.created"]
     assert any(r["body"]["data"].get("contact", {}).get("email") == "budi@hooks.test" for r in received)
+    moves = [r["body"]["data"] for r in received if r["body"]["type"] == "contact.stage_changed"]
+    assert {"email": "ana@hooks.test", "to": "engaged", "source": "rule:registered"} in [
+        {"email": m["contact"]["email"], "to": m["change"]["to"], "source": m["change"]["source"]} for m in moves
+    ]  # registering added the automatic "registered" label, whose rule moved her

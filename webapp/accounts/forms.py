@@ -9,6 +9,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from webapp.accounts.api_keys import SCOPES
 from webapp.accounts.models import ROLES
 from webapp.email_address import EmailAddress
+from webapp.i18n import _l
 from webapp.money import CURRENCIES
 from webapp.timeutil import timezone_choices
 
@@ -141,6 +142,10 @@ class OrganizationForm(FlaskForm):
         validators=[Optional(), EmailAddress(), Length(max=254)],
     )
     logo = FileField("Logo (PNG, JPEG or WebP, at most 2 MB)")
+    track_mail = BooleanField(
+        _l("Track opens and clicks of the emails contacts get"),
+        description=_l("A tiny image and signed links show who opened an email and what they clicked."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -36,6 +36,7 @@ class Organization(BaseModel):
     brand_color = pw.CharField(max_length=7, default="#1d4ed8")
     logo_path = pw.CharField(max_length=255, null=True)
     reply_to = pw.CharField(max_length=254, null=True)
+    track_mail = pw.BooleanField(default=True)  # open pixel and click-tracked links in contacts' mail
     created_at = pw.DateTimeField(default=utcnow)
 
 

@@ -246,7 +246,7 @@ MAX_LOGO_BYTES = 2 * 1024 * 1024
 
 
 def update_organization(org: Organization, fields: dict, *, actor: User) -> dict:
-    """Save name, timezone, currency, brand colour and reply-to; returns the changes."""
+    """Save name, timezone, currency, brand colour, reply-to and mail tracking; returns the changes."""
 
     zone(fields["timezone"])  # raises ValueError for an unknown zone
     with db.atomic():

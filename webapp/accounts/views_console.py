@@ -177,6 +177,7 @@ def org_settings():
             "currency": form.currency.data,
             "brand_color": form.brand_color.data.lower(),
             "reply_to": form.reply_to.data or None,
+            "track_mail": bool(form.track_mail.data),
         }
         try:
             upload = request.files.get("logo")

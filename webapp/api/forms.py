@@ -12,6 +12,7 @@ TOPIC_LABELS = {
     "order.paid": "order.paid — an order was paid (free orders at once)",
     "checkin.created": "checkin.created — a ticket was scanned in",
     "contact.updated": "contact.updated — a contact was created or changed",
+    "contact.stage_changed": "contact.stage_changed — a contact moved to another funnel stage (with why)",
 }
 
 

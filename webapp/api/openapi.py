@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from webapp.api import payloads
 from webapp.api.framework import OPERATIONS, PREFIX, Operation
+from webapp.api.models import WEBHOOK_TOPICS
 from webapp.api.schema import Components, Map, Obj, Str
 
 ERROR = Obj(
@@ -139,10 +141,26 @@ def document(base_url: str = "") -> dict:
     responses["E429"]["headers"] = {
         "Retry-After": {"description": "Seconds to wait.", "required": True, "schema": {"type": "integer"}}
     }
+    webhooks = {
+        topic: {
+            "post": {
+                "operationId": f"webhook_{topic.replace('.', '_')}",
+                "summary": f"{topic} (signed: Rollcall-Signature: t=<unix time>,v1=<HMAC-SHA256 hex>)",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": payloads.message_schema(topic).json_schema(components)}},
+                },
+                "responses": {"200": {"description": "Any 2xx: received."}},
+                "security": [],
+            }
+        }
+        for topic in WEBHOOK_TOPICS
+    }
     doc: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "Rollcall API", "version": "1.0.0", "description": DESCRIPTION},
         "paths": paths,
+        "webhooks": webhooks,
         "components": {
             "schemas": dict(sorted(components.items())),
             "responses": responses,

@@ -22,3 +22,13 @@ signals.registration_created.connect(_on("registration.created", "order_id"), we
 signals.order_paid.connect(_on("order.paid", "order_id"), weak=False)
 signals.checked_in.connect(_on("checkin.created", "checkin_id"), weak=False)
 signals.contact_updated.connect(_on("contact.updated", "contact_id"), weak=False)
+
+
+def webhook_contact_stage_changed(sender, contact_id: int, stage_changes=(), **kwargs):
+    """Each stage move the contact change made: one contact.stage_changed message."""
+    if stage_changes and "contact.stage_changed" in webhooks.subscribed_topics():
+        for change in stage_changes:
+            work.record(webhooks.FAN_OUT, {"topic": "contact.stage_changed", "object_id": contact_id, "change": change})
+
+
+signals.contact_updated.connect(webhook_contact_stage_changed, weak=False)

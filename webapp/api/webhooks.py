@@ -1,5 +1,6 @@
 """Outgoing webhooks: an organization's endpoints receive registration.created, order.paid,
-checkin.created and contact.updated as signed JSON POSTs.
+checkin.created, contact.updated and contact.stage_changed (the contact, and the change: from, to,
+source — "person", "api", "import", "rule:<label>", "rule:inactivity") as signed JSON POSTs.
 
 Each message to each endpoint is a WebhookDelivery row first (written by a worker after the domain
 change committed), then POSTed by the work engine (work kind DELIVER). Every try is logged (status code, error, duration); a

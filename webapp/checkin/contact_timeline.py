@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from webapp.checkin.models import Checkin
-from webapp.contacts import rules
-from webapp.contacts.service import record_activity, set_stage
+from webapp.contacts import funnel
+from webapp.contacts.service import add_label, record_activity
 from webapp.db import db
 from webapp.orders.contact_sync import contact_of
 from webapp.orders.models import Registrant
 
 
 def record_checkin(checkin_id: int) -> bool:
-    """An `ok` entry scan: "checked_in" on the contact's timeline (once per scan), and attending
-    raises the contact to at least "engaged". False when there was nothing to record."""
+    """An `ok` entry scan: "checked_in" on the contact's timeline (once per scan), and the
+    organization's automatic "attended" label (whose rule raises the stage, by default to at least
+    Engaged). False when there was nothing to record."""
     checkin = Checkin.get_or_none(Checkin.id == checkin_id)
     if checkin is None or checkin.result != "ok" or checkin.kind != "entry" or checkin.registrant_id is None:
         return False
@@ -33,6 +34,7 @@ def record_checkin(checkin_id: int) -> bool:
             data={"gate": checkin.gate, "checkin_id": checkin.id},
             dedupe_key=f"checked_in:{checkin.id}",
         )
-        if activity is not None and rules.raised_stage(contact.stage, "engaged"):
-            set_stage(contact, "engaged", source="rule:attended")
+        label = funnel.auto_labels(contact.organization_id).get("attended")
+        if activity is not None and label is not None:
+            add_label(contact, label.name, raising=True)
     return activity is not None

@@ -22,6 +22,7 @@ class Batch:
     dirty: set[int] = field(default_factory=set)
     created: set[int] = field(default_factory=set)
     contacts: dict[int, Contact] = field(default_factory=dict)
+    stage_changes: dict[int, list[dict]] = field(default_factory=dict)  # announced by finish
 
 
 def activity(org_id: int, contact_id: int, kind: str, **values) -> dict:
@@ -47,6 +48,7 @@ def move_stage(batch: Batch, contact: Contact, stage: str, source: str) -> None:
     old = contact.stage
     contact.stage, contact.stage_source = stage, source[:32]
     batch.dirty.add(contact.id)
+    batch.stage_changes.setdefault(contact.id, []).append(rules.stage_change(old, stage, source))
     batch.activities.append(
         activity(
             batch.org_id,
@@ -58,9 +60,10 @@ def move_stage(batch: Batch, contact: Contact, stage: str, source: str) -> None:
     )
 
 
-def apply_labels(batch: Batch, pairs: set[tuple[int, int]]) -> None:
+def apply_labels(batch: Batch, pairs: set[tuple[int, int]], *, raising: bool = False) -> None:
     """Add labels to contacts in bulk (pairs of contact id, label id; contacts loaded in the batch),
-    logging each new one and applying the label's stage rule."""
+    logging each new one and applying the label's stage rule: that stage, or with `raising` (the
+    automatic labels of webapp/contacts/funnel.py) at least that stage."""
     if not pairs:
         return
     contact_ids = list({cid for cid, _ in pairs})
@@ -86,8 +89,10 @@ def apply_labels(batch: Batch, pairs: set[tuple[int, int]]) -> None:
         batch.activities.append(
             activity(batch.org_id, cid, "label_added", summary=f"Label {label.name} added", data={"label": label.name})
         )
-        if label.stage:
-            move_stage(batch, batch.contacts[cid], label.stage, f"rule:{label.name}")
+        contact = batch.contacts[cid]
+        stage = rules.raised_stage(contact.stage, label.stage) if raising and label.stage else label.stage
+        if stage:
+            move_stage(batch, contact, stage, f"rule:{label.name}")
 
 
 def finish(batch: Batch) -> None:
@@ -97,7 +102,11 @@ def finish(batch: Batch) -> None:
     bulk.save_contacts([batch.contacts[cid] for cid in sorted(batch.dirty)])
     bulk.insert_ignore(Activity, batch.activities)
     for contact_id in sorted(batch.dirty | batch.created):
-        signals.emit(signals.contact_updated, contact_id=contact_id)
+        changes = batch.stage_changes.get(contact_id)
+        if changes:
+            signals.emit(signals.contact_updated, contact_id=contact_id, stage_changes=changes)
+        else:
+            signals.emit(signals.contact_updated, contact_id=contact_id)
 
 
 def new_batch(org_id: int, contacts: Iterable[Contact]) -> Batch:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from webapp.contacts.models import CONTACT_STATUSES, FUNNEL_STAGES
 from webapp.contacts.rules import CUSTOM_KEY_LIMIT, stage_label
+from webapp.i18n import _l
 
 STAGE_CHOICES = [(s, stage_label(s)) for s in FUNNEL_STAGES]
 STATUS_CHOICES = [(s, s.capitalize()) for s in CONTACT_STATUSES]
@@ -80,6 +81,13 @@ class LabelForm(FlaskForm):
 
 class EventLabelForm(FlaskForm):
     name = StringField("Label", filters=[_strip], validators=[DataRequired(), Length(max=80)])
+
+
+class AutoLabelForm(FlaskForm):
+    """One moment of the funnel's default rules: the label it adds, and whether it does."""
+
+    label = SelectField(_l("Label"), coerce=int, validate_choice=False)
+    active = BooleanField(_l("On"))
 
 
 class InactivityForm(FlaskForm):

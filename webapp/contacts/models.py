@@ -103,6 +103,25 @@ class EventLabel(OrgScoped):
         indexes = ((("event", "label"), True),)
 
 
+AUTO_LABEL_TRIGGERS = ("registered", "paid", "attended", "repeat_buyer")
+
+
+class AutoLabel(OrgScoped):
+    """A moment of a person's history that labels their contact: registering for an event, paying
+    for an order, checking in, paying for a second event. Through the label's stage rule it moves
+    the contact along the funnel (webapp/contacts/funnel.py has the defaults). The organization
+    chooses the label, changes its rule, or switches the labelling off."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    trigger = pw.CharField(max_length=16, choices=[(t, t) for t in AUTO_LABEL_TRIGGERS])
+    label = pw.ForeignKeyField(Label, null=True, on_delete="SET NULL")  # None: the label was deleted
+    active = pw.BooleanField(default=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("organization", "trigger"), True),)
+
+
 class ContactSettings(OrgScoped):
     """Per-organization Contact Book settings (one row per organization, created on first save)."""
 

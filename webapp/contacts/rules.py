@@ -4,13 +4,13 @@ into a contact, and the funnel-stage order the lifecycle rules climb.
 Merge rule: a non-empty incoming value replaces the stored one (the newest answer wins); an empty
 or missing value never erases anything. Custom fields merge key by key the same way.
 
-Lifecycle rules (applied by the sync, never from opens or clicks):
-- registering for an event raises a contact to at least "engaged";
-- a paid order with a non-zero total raises the buyer's registrants to at least "customer";
-- paid registrations for two or more different events raise to at least "loyal_customer";
+Lifecycle rules (never from opens or clicks): a stage changes by a person, by a label rule, or by
+inactivity.
 - a label with a stage sets exactly that stage when the label is added ("rule:<label>");
+- registering, paying, attending and paying for a second event add the organization's automatic
+  labels (webapp/contacts/funnel.py); their rules only raise (to at least the label's stage), so a
+  stage set by a person is never lowered by a registration or a payment;
 - with an inactivity period set, a contact quiet for that long moves to "lost".
-Rules only raise: a stage set by a person is never lowered by a registration or a payment.
 """
 
 from __future__ import annotations
@@ -121,6 +121,11 @@ def merge(contact, incoming: dict[str, Any]) -> dict[str, list]:
 def raised_stage(current: str, floor: str) -> str | None:
     """The stage a "raise to at least `floor`" rule moves a contact to, or None to stay."""
     return floor if STAGE_RANK[current] < STAGE_RANK[floor] else None
+
+
+def stage_change(old: str, new: str, source: str) -> dict[str, str]:
+    """What a stage change announces (the contact_updated signal, the contact.stage_changed webhook)."""
+    return {"from": old, "to": new, "source": source[:32], "changed_at": dt.datetime.now(dt.UTC).isoformat()[:26] + "Z"}
 
 
 def later(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:

@@ -67,8 +67,9 @@ def _audit(contact: Contact, action: str, *, actor, actor_label, summary: str, c
     )
 
 
-def _changed(contact: Contact) -> None:
-    signals.emit(signals.contact_updated, contact_id=contact.id)
+def _changed(contact: Contact, **announce) -> None:
+    """Announce the change (`stage_changes`: the stage moves it made, for the stage webhook)."""
+    signals.emit(signals.contact_updated, contact_id=contact.id, **announce)
 
 
 # Contacts ---------------------------------------------------------------------------------------
@@ -233,9 +234,11 @@ def get_or_create_label(org_id: int, name: str) -> Label:
         return find_label(org_id, cleaned)
 
 
-def add_label(contact: Contact, name: str, *, actor=None, actor_label: str | None = None) -> bool:
-    """Label the contact (creating the label if needed) and apply the label's stage rule.
-    False when the contact already had it."""
+def add_label(
+    contact: Contact, name: str, *, actor=None, actor_label: str | None = None, raising: bool = False
+) -> bool:
+    """Label the contact (creating the label if needed) and apply the label's stage rule (with
+    `raising`, an automatic label's: at least that stage). False when the contact already had it."""
     with write_transaction():
         label = get_or_create_label(contact.organization_id, name)
         try:
@@ -251,9 +254,9 @@ def add_label(contact: Contact, name: str, *, actor=None, actor_label: str | Non
             actor_label=actor_label,
             summary=f"{contact.email}: +{label.name}",
         )
-        if label.stage:
-            set_stage(contact, label.stage, source=f"rule:{label.name}")
-        _changed(contact)
+        stage = rules.raised_stage(contact.stage, label.stage) if raising and label.stage else label.stage
+        if not (stage and set_stage(contact, stage, source=f"rule:{label.name}")):
+            _changed(contact)  # set_stage announced it otherwise
     return True
 
 
@@ -293,7 +296,7 @@ def labels_of(contact: Contact) -> list[Label]:
 
 def set_stage(contact: Contact, stage: str, *, source: str, actor=None, actor_label: str | None = None) -> bool:
     """Move the contact to a funnel stage. `source` says why: "person" (an operator), "rule:<label>",
-    "rule:registered", "rule:paid", "rule:inactivity", "api", "import". False when already there."""
+    "rule:inactivity", "api", "import". False when already there."""
     if stage not in FUNNEL_STAGES:
         raise ContactError(f"Unknown stage {stage!r}.", "stage")
     source = (source or "person")[:32]
@@ -309,6 +312,7 @@ def set_stage(contact: Contact, stage: str, *, source: str, actor=None, actor_la
         actor_label=actor_label,
         data={"from": old, "to": stage, "source": source},
         also={"stage_source": source},
+        announce={"stage_changes": [rules.stage_change(old, stage, source)]},
     )
 
 
@@ -338,7 +342,9 @@ def set_status(
     )
 
 
-def _change(contact: Contact, field: str, new: str, *, kind, summary, actor, actor_label, data, also=None) -> bool:
+def _change(
+    contact: Contact, field: str, new: str, *, kind, summary, actor, actor_label, data, also=None, announce=None
+) -> bool:
     """Set one lifecycle field, with its timeline entry, audit entry and signal."""
     old = getattr(contact, field)
     if old == new:
@@ -357,7 +363,7 @@ def _change(contact: Contact, field: str, new: str, *, kind, summary, actor, act
             summary=f"{contact.email}: {old} → {new}",
             changes={field: [old, new]},
         )
-        _changed(contact)
+        _changed(contact, **(announce or {}))
     return True
 
 

@@ -19,9 +19,10 @@ from flask import (
 from flask_login import current_user
 from peewee import JOIN
 
-from webapp.contacts import exports, imports, labels, lifecycle, queries, service
+from webapp.contacts import exports, funnel, imports, labels, lifecycle, queries, service
 from webapp.contacts.forms import (
     AddLabelForm,
+    AutoLabelForm,
     ContactForm,
     EventLabelForm,
     ImportMappingForm,
@@ -32,13 +33,14 @@ from webapp.contacts.forms import (
     StatusForm,
     format_custom,
 )
-from webapp.contacts.models import Activity, Contact, EventLabel, Label
+from webapp.contacts.models import AUTO_LABEL_TRIGGERS, Activity, Contact, EventLabel, Label
 from webapp.contacts.rules import stage_label
 from webapp.contacts.service import ContactError
 from webapp.db import utcnow
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id
+from webapp.i18n import _
 from webapp.orders import contact_sync
 from webapp.orders.models import Order, Registrant
 from webapp.security import org_id, role_required
@@ -287,8 +289,13 @@ def timeline(contact_id: int):
 
 def _labels_page(form: LabelForm | None = None, inactivity: InactivityForm | None = None, status: int = 200):
     current = lifecycle.contact_settings(org_id())
+    automatic = funnel.settings_of(org_id())
     return render_template(
         "console/contacts/labels.html",
+        automatic=automatic,
+        auto_forms={
+            row.trigger: AutoLabelForm(label=row.label_id or 0, active=row.active, formdata=None) for row in automatic
+        },
         labels=labels.labels_with_counts(org_id()),
         form=form or LabelForm(formdata=None),
         stage_choices=LabelForm().stage.choices,
@@ -352,6 +359,24 @@ def delete_label(label_id: int):
     label = Label.get_for_org(org_id(), label_id)
     count = labels.delete_label(label, actor=current_user)
     flash(f"Label {label.name} deleted; {count} contact(s) lost it.", "success")
+    return redirect(url_for("contacts.labels_page"), code=303)
+
+
+@bp.route("/labels/auto/<trigger>", methods=["POST"])
+@role_required("manager")
+def update_auto_label(trigger: str):
+    if trigger not in AUTO_LABEL_TRIGGERS:
+        abort(404)
+    form = AutoLabelForm()
+    if not form.validate_on_submit():
+        flash(_("Choose the label to add, or switch it off."), "error")
+        return redirect(url_for("contacts.labels_page"), code=303)
+    try:
+        funnel.update(org_id(), trigger, label_id=form.label.data or None, active=form.active.data, actor=current_user)
+    except ContactError as exc:
+        flash(_(str(exc)), "error")
+    else:
+        flash(_("Automatic label saved."), "success")
     return redirect(url_for("contacts.labels_page"), code=303)
 
 

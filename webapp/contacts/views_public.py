@@ -1,4 +1,7 @@
-"""The public unsubscribe page: /u/<token>. GET shows a confirm button (mail scanners that follow
+"""The public pages of the Contact Book: confirming a subscription (/s/<token>, double opt-in)
+and unsubscribing (/u/<token>).
+
+The unsubscribe page: /u/<token>. GET shows a confirm button (mail scanners that follow
 links must not unsubscribe anyone); POST unsubscribes, including the one-click POST a mail client
 sends for a List-Unsubscribe-Post header (RFC 8058), which carries no CSRF token."""
 
@@ -6,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from webapp.contacts import service
+from webapp.contacts import service, subscriptions
 from webapp.contacts.models import Contact
 from webapp.extensions import csrf
 
@@ -30,3 +33,21 @@ def unsubscribe(token: str):
         200,
         headers,
     )
+
+
+@bp.route("/s/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed token is the secret; the page only ever confirms what the person asked for
+def confirm_subscription(token: str):
+    """GET asks for a click (mail scanners follow links); POST confirms: pending -> active."""
+    contact = subscriptions.contact_for(token)
+    if contact is None:
+        return render_template("public/contacts_confirm.html", contact=None), 404
+    done = False
+    if request.method == "POST":
+        subscriptions.confirm(contact)
+        done = True
+    headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+    page = render_template(
+        "public/contacts_confirm.html", contact=contact, token=token, done=done, org=contact.organization
+    )
+    return page, 200, headers

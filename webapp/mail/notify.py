@@ -56,6 +56,7 @@ def send_to_registrant(
         order_id=order.id,
         unsubscribe_url=unsubscribe_url,
         skip_reason=skip_reason,
+        send_key=slot,
         **content.sender(event),
     )
 
@@ -123,6 +124,7 @@ def send_payment_email(order: Order) -> Outbox | None:
         event_id=order.event_id,
         registrant_id=buyer.id,
         order_id=order.id,
+        send_key="payment",
         **content.sender(order.event),
     )
 
@@ -193,6 +195,7 @@ def send_bank_transfer_email(order: Order, bank: BankDetails) -> Outbox:
         organization=event.organization,
         event_id=event.id,
         order_id=order.id,
+        send_key="bank_transfer",
         **content.sender(event),
     )
 

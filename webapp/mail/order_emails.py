@@ -33,7 +33,7 @@ def _when(event: Event, value) -> str:
 def _send(event: Event, *, kind: str, to_email: str, to_name: str, subject: str, body: str, order_id=None):
     queue_email(
         kind=kind, to_email=to_email, to_name=to_name, subject=subject, text_body=body,
-        organization=event.organization, event_id=event.id, order_id=order_id,
+        organization=event.organization, event_id=event.id, order_id=order_id, send_key=kind,
     )  # fmt: skip
 
 

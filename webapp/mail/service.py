@@ -27,9 +27,12 @@ from pathlib import Path
 
 from webapp import work
 from webapp.accounts import audit
+from webapp.contacts import service as contacts
+from webapp.contacts.models import Contact
+from webapp.contacts.rules import normalize_email
 from webapp.db import db, utcnow
 from webapp.guards import has_control_characters
-from webapp.mail import consent, dkim_keys
+from webapp.mail import consent, dkim_keys, tracking
 from webapp.mail.domains import verified_domain
 from webapp.mail.models import OUTBOX_STATES, Outbox
 from webapp.runtime import settings
@@ -61,13 +64,16 @@ def queue_email(
     order_id: int | None = None,
     unsubscribe_url: str | None = None,
     skip_reason: str | None = None,
+    send_key: str | None = None,
 ) -> Outbox:
     """Write the email to the outbox; it is delivered after the surrounding transaction commits.
 
     Attachments are {"filename", "content_type", "path"} (a file under instance/), or
     {"ticket": "registrant:<id>" | "order:<id>"}: the ticket PDF as it is when the mail is sent.
     `unsubscribe_url`: sent as List-Unsubscribe (promotional mail). `skip_reason`: the email must
-    not go out (the recipient unsubscribed): it is kept as "skipped" with that reason, for the log."""
+    not go out (the recipient unsubscribed): it is kept as "skipped" with that reason, for the log.
+    `send_key`: the send the email belongs to ("ticket", "automation:<id>"...; None for account
+    mail); such an email is filed under the organization's contact with its address."""
     config = settings()
     default_name, default_email = email.utils.parseaddr(config.mail_from)
     if from_name is None:
@@ -96,6 +102,8 @@ def queue_email(
         registrant_id=registrant_id,
         order_id=order_id,
         unsubscribe_url=unsubscribe_url,
+        send_key=send_key,
+        contact_id=_contact_id(organization, to_email) if send_key else None,
         state="skipped" if skip_reason else "queued",
         last_error=skip_reason,
     )
@@ -104,6 +112,26 @@ def queue_email(
     else:
         _deliver_after_commit(message.id)
     return message
+
+
+def _contact_id(organization, to_email: str) -> int | None:
+    if organization is None:
+        return None
+    org_id = getattr(organization, "id", organization)
+    return (
+        Contact.select(Contact.id)
+        .where((Contact.organization == org_id) & (Contact.email == normalize_email(to_email)))
+        .scalar()
+    )
+
+
+def _file_under_contact(row: Outbox) -> None:
+    """A message queued before its recipient's contact existed (the contact sync and the ticket
+    email run side by side) is filed under the contact when it is sent."""
+    if row.contact_id is None and row.send_key and row.organization_id:
+        row.contact_id = _contact_id(row.organization_id, row.to_email)
+        if row.contact_id is not None:
+            Outbox.update(contact_id=row.contact_id).where(Outbox.id == row.id).execute()
 
 
 def _deliver_after_commit(message_id: int) -> None:
@@ -136,6 +164,7 @@ def requeue(message: Outbox) -> Outbox:
         order_id=message.order_id,
         unsubscribe_url=unsubscribe_url,
         skip_reason=skip_reason,
+        send_key=message.send_key,
     )
 
 
@@ -232,8 +261,9 @@ def build_message(row: Outbox) -> EmailMessage:
         msg["List-Unsubscribe"] = f"<{row.unsubscribe_url}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # our /u/<token> takes the POST
     msg.set_content(row.text_body)
-    if row.html_body:
-        msg.add_alternative(row.html_body, subtype="html")
+    html_body = tracking.instrument(row)  # the open image and tracked links, when tracked
+    if html_body:
+        msg.add_alternative(html_body, subtype="html")
     for att in row.attachments:
         filename, content_type, data = _attachment(att)
         maintype, _, subtype = content_type.partition("/")
@@ -325,6 +355,7 @@ def deliver(message_id: int, *, session: SmtpSession | None = None) -> str:
         return "skipped"
     if _withdrawn(row):
         return "skipped"
+    _file_under_contact(row)
     try:
         data = render_bytes(row)
         session.send(row, data)
@@ -400,7 +431,9 @@ def _failed(row: Outbox, exc: Exception) -> str:
     )
     error = f"{type(exc).__name__}: {exc}"[:2000]
     if permanent or row.attempts >= MAX_ATTEMPTS:
-        Outbox.update(state="failed", last_error=error).where(Outbox.id == row.id).execute()
+        with db.atomic():
+            Outbox.update(state="failed", last_error=error).where(Outbox.id == row.id).execute()
+            _bounced(row, exc)
         log.warning("mail %s failed for good: %s", row.id, error)
         return "failed"
     delay = backoff(row.attempts)
@@ -411,6 +444,18 @@ def _failed(row: Outbox, exc: Exception) -> str:
         work.record(DELIVER, {"message_id": row.id}, delay=delay)
     log.info("mail %s will be retried in %s: %s", row.id, delay, error)
     return "queued"
+
+
+def _bounced(row: Outbox, exc: Exception) -> None:
+    """The server refused the recipient for good (5xx to RCPT TO): the contact's address bounced,
+    so they get no more promotional mail."""
+    if row.organization_id is None or not isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return
+    for code, answer in exc.recipients.values():
+        if 500 <= code < 600:
+            reason = f"{code} {answer.decode(errors='replace') if isinstance(answer, bytes) else answer}"
+            contacts.mark_bounced(row.organization_id, row.to_email, reason=reason)
+            return
 
 
 def backoff(attempts: int) -> dt.timedelta:

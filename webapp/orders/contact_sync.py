@@ -3,8 +3,9 @@
 One chunk of registrants is one transaction: their contacts are found or bulk-inserted (the unique
 (organization, email) index settles races: a lost insert is ignored and the row re-read), mapped
 answers merged in, each registrant linked to its contact, the "registered" and "paid" activities
-bulk-inserted under once-only keys, the event's labels added and the lifecycle rules of
-webapp/contacts/rules.py applied. Re-running a sync changes nothing.
+bulk-inserted under once-only keys, the event's labels added, and the organization's automatic
+labels ("registered", "paid", "repeat buyer": webapp/contacts/funnel.py) added, whose stage rules
+move the contact. Re-running a sync changes nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from webapp import work
 from webapp.accounts import audit
 from webapp.catalog.models import Question
 from webapp.contacts import batch as contact_batch
-from webapp.contacts import bulk, rules
+from webapp.contacts import bulk, funnel, rules
 from webapp.contacts.models import Contact, EventLabel, Label
 from webapp.contacts.service import ContactError, get_or_create_label, record_activity
 from webapp.db import db, is_postgres, utcnow, write_transaction
@@ -43,7 +44,7 @@ class _Plan:
 
     incoming: dict[str, Any] = field(default_factory=dict)
     registrants: list[SimpleNamespace] = field(default_factory=list)
-    floor: str = "engaged"
+    paid: bool = False  # a paid order with a total above zero: the "paid" label
     last_activity: Any = None
 
 
@@ -207,8 +208,7 @@ def _sync_org(org_id: int, registrants: list[SimpleNamespace]) -> int:
         rules.merge_into(plan.incoming, registrant_fields(r, questions.get(r.event_id, {})))
         plan.registrants.append(r)
         purchase = _is_purchase(r.order)
-        if purchase:
-            plan.floor = "customer"
+        plan.paid = plan.paid or purchase
         plan.last_activity = rules.later(plan.last_activity, r.created_at)
         plan.last_activity = rules.later(plan.last_activity, r.order.paid_at if purchase else None)
     if not plans:
@@ -226,19 +226,14 @@ def _sync_org(org_id: int, registrants: list[SimpleNamespace]) -> int:
             if last != contact.last_activity_at:
                 contact.last_activity_at = last
                 batch.dirty.add(contact.id)
-            new_stage = rules.raised_stage(contact.stage, plan.floor)
-            if new_stage:
-                contact_batch.move_stage(
-                    batch, contact, new_stage, "rule:paid" if plan.floor == "customer" else "rule:registered"
-                )
         for r in plan.registrants:
             if r.contact_id != contact.id:
                 links.append((r.id, contact.id))
             batch.activities.extend(_registration_activities(org_id, r, contact))
     bulk.link_registrants(links)
-    _raise_loyal(batch, [by_email[e] for e, p in plans.items() if p.floor == "customer"])
     pairs = _event_label_pairs(org_id, [(by_email[e].id, r.event_id) for e, p in plans.items() for r in p.registrants])
     contact_batch.apply_labels(batch, pairs)
+    contact_batch.apply_labels(batch, _auto_label_pairs(org_id, plans, by_email), raising=True)
     contact_batch.finish(batch)
     return sum(len(p.registrants) for p in plans.values())
 
@@ -263,8 +258,8 @@ def _ensure_contacts(org_id: int, plans: dict[str, _Plan], batch: contact_batch.
                     "user_id": None,
                     "status": "active",
                     "source": "registration",
-                    "stage": plan.floor,
-                    "stage_source": "rule:paid" if plan.floor == "customer" else "rule:registered",
+                    "stage": "aware",  # the automatic labels' rules move it on (timeline and webhook)
+                    "stage_source": "default",
                     "unsubscribe_token": tokens.setdefault(email, rules.new_unsubscribe_token()),
                     "created_at": now,
                     "updated_at": now,
@@ -320,11 +315,27 @@ def _registration_activities(org_id: int, r: SimpleNamespace, contact: Contact) 
     return rows
 
 
-def _raise_loyal(batch: contact_batch.Batch, customers: list[Contact]) -> None:
-    """Paid registrations for two or more events: at least "loyal_customer"."""
-    if not customers:
-        return
-    ids = [c.id for c in customers]
+def _auto_label_pairs(org_id: int, plans: dict[str, _Plan], by_email: dict[str, Contact]) -> set[tuple[int, int]]:
+    """(contact id, label id) of the automatic labels the registrations earn: "registered",
+    "paid" for a paid order, "repeat buyer" for paid orders of two events or more."""
+    auto = funnel.auto_labels(org_id)
+    pairs: set[tuple[int, int]] = set()
+    for email, plan in plans.items():
+        contact_id = by_email[email].id
+        if "registered" in auto:
+            pairs.add((contact_id, auto["registered"].id))
+        if plan.paid and "paid" in auto:
+            pairs.add((contact_id, auto["paid"].id))
+    if "repeat_buyer" in auto:
+        customers = [by_email[e].id for e, p in plans.items() if p.paid]
+        pairs.update((contact_id, auto["repeat_buyer"].id) for contact_id in _repeat_buyers(customers))
+    return pairs
+
+
+def _repeat_buyers(ids: list[int]) -> list[int]:
+    """Those of these contacts with paid registrations for two or more events."""
+    if not ids:
+        return []
     events = pw.fn.COUNT(pw.fn.DISTINCT(Registrant.event))
     query = (
         Registrant.select(Registrant.contact)
@@ -333,11 +344,7 @@ def _raise_loyal(batch: contact_batch.Batch, customers: list[Contact]) -> None:
         .group_by(Registrant.contact)
         .having(events >= 2)
     )
-    for row in query:
-        contact = batch.contacts[row.contact_id]
-        new_stage = rules.raised_stage(contact.stage, "loyal_customer")
-        if new_stage:
-            contact_batch.move_stage(batch, contact, new_stage, "rule:repeat")
+    return [row.contact_id for row in query]
 
 
 def _event_label_pairs(org_id: int, contact_events: list[tuple[int, int]]) -> set[tuple[int, int]]:

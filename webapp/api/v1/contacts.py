@@ -7,11 +7,13 @@ import peewee as pw
 from flask import g
 
 from webapp.api.framework import Reply, invalid, operation
-from webapp.api.schema import AnyValue, Array, DateTime, Email, Int, JsonObject, Line, Map, Obj, Out, Str
+from webapp.api.schema import AnyValue, Array, Bool, DateTime, Email, Int, JsonObject, Line, Map, Obj, Out, Str
 from webapp.api.v1.common import MAX_ID, actor_label, field_error
 from webapp.contacts import service as contacts
+from webapp.contacts import subscriptions
 from webapp.contacts.models import CONTACT_STATUSES, FUNNEL_STAGES, Activity, Contact, ContactLabel, Label
 from webapp.db import write_transaction
+from webapp.extensions import LANGUAGES
 from webapp.segments import query as segment_query
 from webapp.segments.models import Segment
 
@@ -76,6 +78,12 @@ ContactUpsert = Obj(
         "company": Str(max_length=200),
         "user_id": Str(max_length=128),
         "custom": Map(AnyValue(), max_properties=100, description="Your own fields; merged into the stored ones."),
+        "subscribe": Bool(
+            description="The person subscribed (e.g. on your signup form): double opt-in. A new contact, or "
+            "one not active, becomes pending and gets an email to confirm; confirmed, it is active. An "
+            "active contact stays active. Pending contacts get no announcements."
+        ),
+        "locale": Str(enum=LANGUAGES, description="The language of the confirmation email (default en)."),
     },
     required=("email",),
     description="Merges into the contact with this email (nothing is erased), or creates it.",
@@ -166,16 +174,20 @@ def upsert_contact(body):
     """201 when the contact is new, 200 when it existed (the values sent were merged in)."""
     existed = Contact.for_org(g.api_org_id).where(Contact.email == body["email"]).exists()
     try:
-        contact = contacts.upsert_contact(
-            g.api_org_id,
-            body["email"],
-            name=body.get("name"),
-            phone=body.get("phone"),
-            company=body.get("company"),
-            custom=body.get("custom"),
-            user_id=body.get("user_id"),
-            source="api",
-        )
+        with write_transaction():
+            contact = contacts.upsert_contact(
+                g.api_org_id,
+                body["email"],
+                name=body.get("name"),
+                phone=body.get("phone"),
+                company=body.get("company"),
+                custom=body.get("custom"),
+                user_id=body.get("user_id"),
+                source="api",
+            )
+            if body.get("subscribe"):
+                locale = body.get("locale", "en")
+                subscriptions.request(contact, new=not existed, locale=locale, actor_label=actor_label())
     except contacts.ContactError as exc:
         raise field_error(exc) from None
     return Reply(Contact.get_by_id(contact.id), 200 if existed else 201)
