@@ -1,4 +1,5 @@
-"""Console jobs run by the real consumer: a CSV import, a large export, a bulk badge PDF, a large\norder's ticket PDF, and an import whose consumer is killed half-way."""
+"""Console jobs run by the real consumer: a CSV import, a large export, a bulk badge PDF, and an
+import whose consumer is killed half-way."""
 
 from __future__ import annotations
 
