@@ -1,4 +1,5 @@
-"""Console jobs run by the real consumer: a CSV import, a large export, a bulk badge PDF, a large\norder's ticket PDF, and an import whose consumer is killed half-way."""
+"""Console jobs run by the real consumer: a CSV import, a large export, a bulk badge PDF, and an
+import whose consumer is killed half-way."""
 
 from __future__ import annotations
 
@@ -172,25 +173,3 @@ def test_an_import_whose_consumer_is_killed_half_way_resumes_and_imports_each_ro
     )
     assert found["registrants"] == KILLED_ROWS
     assert found["runs"] == 2  # the run that died, and the one that resumed it
-
-
-def test_a_large_orders_ticket_pdf_is_built_by_a_job_with_progress_then_downloads(tier, org_setup):
-    org = org_setup
-    found = tier.seed(
-        f"""
-        from tests.factories.orders import make_order
-        from webapp.events.models import Event
-        event = Event.get_by_id({org["event"]})
-        order = make_order(event, attendees=[{{"name": f"Guest {{n}}", "email": f"g{{n}}@big-order.test"}} for n in range(60)])
-        out.update(order=order.id, secret=order.secret)
-        """
-    )
-    console = tier.console(org["email"])
-    asked = console.get(f"/console/orders/{found['order']}/tickets.pdf")
-    job_id = _job_id(asked)  # over 50 tickets: a job, and its progress page
-    _wait_done(console, job_id, timeout=120)
-    pdf = console.get(f"/console/orders/{found['order']}/tickets.pdf")
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF"), pdf.text[-500:]
-    # The buyer's download is the same stored file, at once.
-    public = console.get(f"/tickets/{found['secret']}.pdf")
-    assert public.status_code == 200 and public.content == pdf.content
