@@ -53,9 +53,12 @@ class Prepared:
     Rows come back as the query's own model instances (joined models attached), exactly as if the
     query had been executed. How the result columns map onto models (peewee works it out from
     the cursor for every result) is worked out once too: the SQL, and so the columns, never change.
+
+    `build` may also give SQL text with its parameters, `(sql, [value or Slot, ...])`, for a
+    statement peewee cannot build (a data-modifying CTE); run it with `execute`.
     """
 
-    def __init__(self, build: Callable[[], peewee.Query]):
+    def __init__(self, build: Callable[[], peewee.Query | tuple[str, list]]):
         self._build = build
         self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._name = f"rollcall_{next(_numbers)}"  # its name on a PostgreSQL connection
@@ -65,8 +68,12 @@ class Prepared:
         compiled = self._compiled.get(database)
         if compiled is None:
             query = self._build()
-            _refuse_frozen_defaults(query)
-            sql, params = query.sql()
+            if isinstance(query, tuple):  # (SQL text, its parameters: values and Slots)
+                sql, params = query
+                query, params = None, [_SlotValue(p.name, p.converter) if isinstance(p, Slot) else p for p in params]
+            else:
+                _refuse_frozen_defaults(query)
+                sql, params = query.sql()
             compiled = self._compiled[database] = _Compiled(query, sql, params, self._name if is_postgres() else None)
         return compiled
 
