@@ -9,7 +9,9 @@ per list, so a retried request gets the first answer back instead of a second en
 INSERT of the retry conflicts on that unique index, everything it did rolls back, and the first
 answer is read back (only then: a fresh nonce costs no lookup).
 
-The statements of a scan are prepared once (queries.py).
+The statements of a scan are prepared once (queries.py). On PostgreSQL a plain entry is admitted
+by one statement that claims, logs, marks attended and announces together (`admit_at_once`), and
+needs no transaction around it: a scan there is two statements, the holder read and the admission.
 """
 
 from __future__ import annotations
