@@ -18,6 +18,11 @@ from urllib.parse import unquote, urlsplit
 
 from dotenv import dotenv_values
 
+# Threads per gunicorn worker (webapp/server.py). A request holds one database connection, so a
+# process's PostgreSQL pool needs as many and no more (ROLLCALL_DB_POOL_SIZE overrides it; the
+# Huey consumer's two threads fit in it too).
+WEB_THREADS = 4
+
 BASE_DIR = Path(__file__).resolve().parent
 DEFAULT_INSTANCE_DIR = BASE_DIR / "instance"
 
@@ -214,7 +219,7 @@ def load(environ: dict | None = None) -> Settings:
         test_gateway=_bool(env, "ROLLCALL_TEST_GATEWAY", app_env != "production"),
         order_hold_minutes=_int(env, "ROLLCALL_ORDER_HOLD_MINUTES", 30, 1, 7 * 24 * 60),
         max_upload_bytes=_int(env, "ROLLCALL_MAX_UPLOAD_MB", 20, 1, 500) * 1024 * 1024,
-        db_pool_size=_int(env, "ROLLCALL_DB_POOL_SIZE", 8, 1, 200),
+        db_pool_size=_int(env, "ROLLCALL_DB_POOL_SIZE", WEB_THREADS, 1, 200),
         work_lease_seconds=work_lease_seconds(env),
         trusted_proxies=_int(env, "ROLLCALL_TRUSTED_PROXIES", 0, 0, 10),
     )

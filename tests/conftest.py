@@ -101,6 +101,7 @@ def make_test_app(tmp_path: Path, database_url: str, **overrides):
         "BASE_URL": "http://rollcall.test",
         "INSTANCE_DIR": str(tmp_path / "instance"),
         "ROLLCALL_TEST_GATEWAY": "true",
+        "ROLLCALL_DB_POOL_SIZE": "16",  # race tests run more threads than a web worker has
     }
     environ.update(overrides.pop("ENVIRON", {}))
     config = {"TESTING": True, "WTF_CSRF_ENABLED": False, "ENVIRON": environ}

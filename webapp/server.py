@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import os
 
+from config import WEB_THREADS
+
 worker_class = "gthread"
-threads = 4
+threads = WEB_THREADS
 
 
 def usable_cpus() -> list[int]:

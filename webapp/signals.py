@@ -59,10 +59,16 @@ def objections(question, sender, **kwargs) -> list[str]:
 def emit(signal, **kwargs) -> None:
     """Announce `signal` with plain ids: its receivers get it once the surrounding transaction
     commits (soon after the statement, outside one), never after a rollback."""
-    payload = {"signal": signal.name, "kwargs": kwargs}
+    work.record(SIGNAL, payload(signal, **kwargs))
+
+
+def payload(signal, **kwargs) -> dict:
+    """The work item's payload that carries `signal` (for a hot path that writes the item in a
+    statement of its own, with `work.recorded_by_statement`)."""
+    carried = {"signal": signal.name, "kwargs": kwargs}
     if work.current_priority() < work.URGENT:  # announced by bulk work: what it sets off is bulk too
-        payload["priority"] = work.current_priority()
-    work.record(SIGNAL, payload)
+        carried["priority"] = work.current_priority()
+    return carried
 
 
 def by_name(name: str):

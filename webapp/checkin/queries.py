@@ -95,12 +95,64 @@ def _entry(allowed: pw.Expression | None) -> pw.Insert:
     )
 
 
-# Single entry: only a registrant never let in on this list gets in.
-FIRST_ENTRY = Prepared(lambda: _entry(Attendance.entries == 0))
-# Single entry with exit scans: back in only after an exit.
-ENTRY_WHEN_OUTSIDE = Prepared(lambda: _entry((Attendance.entries == 0) | (Attendance.inside == False)))  # noqa: E712
-# Multi-entry lists and forced entries: always.
-ANY_ENTRY = Prepared(lambda: _entry(None))
+def _first_entry() -> pw.Insert:
+    """Single entry: only a registrant never let in on this list gets in."""
+    return _entry(Attendance.entries == 0)
+
+
+def _entry_when_outside() -> pw.Insert:
+    """Single entry with exit scans: back in only after an exit."""
+    return _entry((Attendance.entries == 0) | (Attendance.inside == False))  # noqa: E712
+
+
+def _any_entry() -> pw.Insert:
+    """Multi-entry lists and forced entries: always."""
+    return _entry(None)
+
+
+FIRST_ENTRY = Prepared(_first_entry)
+ENTRY_WHEN_OUTSIDE = Prepared(_entry_when_outside)
+ANY_ENTRY = Prepared(_any_entry)
+
+
+def _admission(entry: pw.Insert) -> tuple[str, list]:
+    """PostgreSQL: a whole admission in one statement (data-modifying CTEs): claim the entry as
+    `entry` does and, only when the claim wrote a row, log the `ok` scan, mark the registrant
+    attended and record the checked-in signal's work item. Answers one row (the log's id, whether
+    the registrant was marked now) when admitted, none when the claim lost. A nonce already in
+    the log fails the whole statement: nothing is written. `queued`: the work item's time, in the
+    work engine's whole seconds (a scan's own time has microseconds)."""
+    claim, params = entry.sql()
+    now = Slot("now", Checkin.created_at.db_value)
+    sql = f"""WITH claim AS ({claim}),
+logged AS (
+    INSERT INTO "checkin" ("organization_id", "event_id", "checkin_list_id", "registrant_id", "kind",
+        "result", "reason", "gate", "user_id", "nonce", "forced", "force_reason", "data", "created_at")
+    SELECT %s::integer, %s::integer, %s::integer, %s::integer, 'entry', 'ok', NULL, %s::text,
+        %s::integer, %s::text, false, NULL, '{{}}', %s::timestamp FROM claim
+    RETURNING "id"),
+attended AS (
+    UPDATE "registrant" SET "checked_in_at" = %s::timestamp
+    WHERE "id" = %s::integer AND "checked_in_at" IS NULL AND EXISTS (SELECT 1 FROM claim)
+    RETURNING "id"),
+announced AS (
+    INSERT INTO "work_item" ("kind", "payload", "priority", "run_after", "attempts", "max_attempts",
+        "created_at")
+    SELECT %s::text, %s::text || "id"::text || %s::text, %s::integer, %s::timestamp, 0, 8,
+        %s::timestamp FROM logged)
+SELECT "id", EXISTS (SELECT 1 FROM attended) FROM logged"""
+    params = [
+        *params,
+        *(Slot("org"), Slot("event"), Slot("list"), Slot("registrant"), Slot("gate"), Slot("user"), Slot("nonce"), now),
+        *(now, Slot("registrant")),
+        *(Slot("kind"), Slot("payload_head"), Slot("payload_tail"), Slot("priority"), Slot("queued"), Slot("queued")),
+    ]
+    return sql, params
+
+
+ADMIT_FIRST_ENTRY = Prepared(lambda: _admission(_first_entry()))
+ADMIT_WHEN_OUTSIDE = Prepared(lambda: _admission(_entry_when_outside()))
+ADMIT_ANY_ENTRY = Prepared(lambda: _admission(_any_entry()))
 
 LOG_SCAN = Prepared(
     lambda: Checkin.insert(

@@ -9,7 +9,9 @@ per list, so a retried request gets the first answer back instead of a second en
 INSERT of the retry conflicts on that unique index, everything it did rolls back, and the first
 answer is read back (only then: a fresh nonce costs no lookup).
 
-The statements of a scan are prepared once (queries.py).
+The statements of a scan are prepared once (queries.py). On PostgreSQL a plain entry is admitted
+by one statement that claims, logs, marks attended and announces together (`admit_at_once`), and
+needs no transaction around it: a scan there is two statements, the holder read and the admission.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
-from webapp import signals
+from webapp import signals, work
 from webapp.accounts import audit
 from webapp.accounts.models import Membership, User
 from webapp.catalog.models import Product
 from webapp.checkin import queries
 from webapp.checkin.lists import default_list
 from webapp.checkin.models import Attendance, Checkin, CheckinList
-from webapp.db import db, write_transaction, writer_turn
+from webapp.db import db, is_postgres, utcnow, write_transaction, writer_turn
 from webapp.events.models import Event
 from webapp.i18n import _
 from webapp.orders.models import Order, Registrant
@@ -111,6 +113,8 @@ def redeem(
 
     scan = _Scan(event, checkin_list, normalize_scanned(secret or ""), gate, user, nonce, kind, force_reason)
     try:
+        if scan.statement_by_statement():
+            return scan.run()
         with writer_turn(), write_transaction():
             return scan.run()
     except pw.IntegrityError:
@@ -128,6 +132,20 @@ class _Scan:
         self.event, self.list, self.secret, self.gate = event, checkin_list, secret, gate
         self.user, self.nonce, self.kind, self.force_reason = user, nonce, kind, force_reason
         self.now = _now()
+        # PostgreSQL admits a plain entry in one statement (admit_at_once); a forced entry writes
+        # an audit row too, and bulk work (priority below URGENT) announces at its own priority.
+        self.admitted_at_once = (
+            is_postgres() and kind == "entry" and not force_reason and work.current_priority() == work.URGENT
+        )
+
+    def statement_by_statement(self) -> bool:
+        """PostgreSQL, outside any transaction, a plain entry scan: each statement may commit on
+        its own, because each write is a whole answer (the admission is one statement, a refusal
+        one log row) and the reads before it decide nothing the admission does not check again.
+        This saves the BEGIN and COMMIT round trips. Exits and forced entries write several rows
+        and keep their transaction; so does a scan inside a caller's transaction (a failed
+        statement would end that transaction)."""
+        return self.admitted_at_once and not db.in_transaction()
 
     def run(self) -> Answer:
         known = 0 < len(self.secret) <= SECRET_MAX
@@ -148,6 +166,8 @@ class _Scan:
             return self.refuse(failure, registrant)
         if self.force_reason and failure is None and self.already_in(registrant):
             failure = "already_checked_in"  # recorded as what the supervisor overrode
+        if self.admitted_at_once:
+            return self.admit_at_once(registrant) or self.refuse("already_checked_in", registrant)
         if not self.claim(registrant):
             return self.refuse("already_checked_in", registrant)
         return self.admit(registrant, overridden=failure)
@@ -177,6 +197,34 @@ class _Scan:
             org=self.event.organization_id, list=self.list.id, registrant=registrant.id, now=self.now, gate=self.gate
         ).fetchall()
         return len(written) == 1
+
+    def admit_at_once(self, registrant: Registrant) -> Answer | None:
+        """PostgreSQL: claim, log, mark attended and announce in one statement (queries._admission);
+        None when the claim lost."""
+        if self.list.multi_entry:
+            admission = queries.ADMIT_ANY_ENTRY
+        elif self.list.allow_exit:
+            admission = queries.ADMIT_WHEN_OUTSIDE
+        else:
+            admission = queries.ADMIT_FIRST_ENTRY
+        head, tail = _signal_payload_around_id()
+        row = admission.execute(
+            org=self.event.organization_id, event=self.event.id, list=self.list.id, registrant=registrant.id,
+            now=self.now, gate=self.gate, user=self.user.id if self.user else None, nonce=self.nonce,
+            kind=signals.SIGNAL, payload_head=head, payload_tail=tail, priority=work.URGENT, queued=utcnow(),
+        ).fetchone()  # fmt: skip
+        if row is None:
+            return None
+        work.recorded_by_statement(work.URGENT)
+        checkin_id, marked = row
+        if marked:
+            registrant.checked_in_at = self.now
+        checkin = Checkin(
+            id=checkin_id, organization=self.event.organization_id, event=self.event, checkin_list=self.list,
+            registrant=registrant, kind="entry", result="ok", reason=None, gate=self.gate, user=self.user,
+            nonce=self.nonce, forced=False, force_reason=None, data={}, created_at=self.now,
+        )  # fmt: skip
+        return Answer("ok", registrant=registrant, checkin=checkin, needs_attention=attention(registrant, "ok"))
 
     def admit(self, registrant: Registrant, overridden: str | None) -> Answer:
         data = {"overridden": overridden} if overridden else {}
@@ -260,6 +308,17 @@ class _Scan:
             data=data,
             created_at=self.now,
         )
+
+
+_ID = 987654321987  # stands for the check-in's id while the payload's text is cut around it
+
+
+def _signal_payload_around_id() -> tuple[str, str]:
+    """The checked-in signal's payload as stored (JSONField), as the text before and after the
+    check-in's id, which the admission statement puts between them."""
+    text = work.WorkItem.payload.db_value(signals.payload(signals.checked_in, checkin_id=_ID))
+    head, tail = text.split(str(_ID))
+    return head, tail
 
 
 def _now() -> dt.datetime:

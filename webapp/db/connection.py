@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 import peewee
 from playhouse.pool import PooledPostgresqlDatabase
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_UNKNOWN
 
 
 class _Savepoint(peewee._savepoint):
@@ -46,7 +47,22 @@ class SqliteDatabase(_SavepointMixin, peewee.SqliteDatabase):
 
 
 class PostgresqlDatabase(_SavepointMixin, PooledPostgresqlDatabase):
-    pass
+    def _is_closed(self, conn) -> bool:
+        """Whether a pooled connection is unusable, from what the driver knows without asking the
+        server (peewee's own check sends `SELECT 1`: a round trip on every request). A connection
+        the server dropped meanwhile fails its next statement instead; `stale_timeout` retires
+        connections before a server's idle timeout would."""
+        if conn.closed:
+            return True
+        status = conn.get_transaction_status()
+        if status == TRANSACTION_STATUS_UNKNOWN:
+            return True
+        if status != TRANSACTION_STATUS_IDLE:
+            try:
+                conn.cursor().execute("ROLLBACK")
+            except Exception:
+                return True
+        return False
 
 
 def on_commit(callback: Callable[[], None]) -> None:

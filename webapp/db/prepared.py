@@ -1,16 +1,22 @@
 """Prepared statements: a query built and compiled to SQL once per database, then run with fresh
 values. For the few statements a hot path (a door scan, a signed-in request) runs many times a
 second: building the SQL is most of what a small peewee query costs in Python.
+
+On PostgreSQL the server prepares them too (PREPARE once per connection, then EXECUTE), so it
+parses and plans each statement once per connection instead of on every run. SQLite's driver
+keeps its own cache of prepared statements per connection already.
 """
 
 from __future__ import annotations
 
+import itertools
+import re
 import weakref
 from collections.abc import Callable
 
 import peewee
 
-from webapp.db.connection import db
+from webapp.db.connection import db, is_postgres
 
 
 class Slot(peewee.Node):
@@ -47,20 +53,28 @@ class Prepared:
     Rows come back as the query's own model instances (joined models attached), exactly as if the
     query had been executed. How the result columns map onto models (peewee works it out from
     the cursor for every result) is worked out once too: the SQL, and so the columns, never change.
+
+    `build` may also give SQL text with its parameters, `(sql, [value or Slot, ...])`, for a
+    statement peewee cannot build (a data-modifying CTE); run it with `execute`.
     """
 
-    def __init__(self, build: Callable[[], peewee.Query]):
+    def __init__(self, build: Callable[[], peewee.Query | tuple[str, list]]):
         self._build = build
         self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._name = f"rollcall_{next(_numbers)}"  # its name on a PostgreSQL connection
 
     def _compile(self) -> _Compiled:
         database = db.obj
         compiled = self._compiled.get(database)
         if compiled is None:
             query = self._build()
-            _refuse_frozen_defaults(query)
-            sql, params = query.sql()
-            compiled = self._compiled[database] = _Compiled(query, sql, params)
+            if isinstance(query, tuple):  # (SQL text, its parameters: values and Slots)
+                sql, params = query
+                query, params = None, [_SlotValue(p.name, p.converter) if isinstance(p, Slot) else p for p in params]
+            else:
+                _refuse_frozen_defaults(query)
+                sql, params = query.sql()
+            compiled = self._compiled[database] = _Compiled(query, sql, params, self._name if is_postgres() else None)
         return compiled
 
     def execute(self, **values):
@@ -91,15 +105,38 @@ class Prepared:
     @staticmethod
     def _run(compiled: _Compiled, values: dict):
         bound = [p.value(values) if isinstance(p, _SlotValue) else p for p in compiled.params]
-        return db.execute_sql(compiled.sql, bound)
+        if compiled.name is None:
+            return db.execute_sql(compiled.sql, bound)
+        connection = db.connection()
+        prepared = _prepared_on.setdefault(connection, set())
+        if compiled.name not in prepared:
+            db.execute_sql(f"PREPARE {compiled.name} AS {compiled.numbered}")
+            prepared.add(compiled.name)
+        return db.execute_sql(compiled.execute, bound)
+
+
+_numbers = itertools.count(1)
+# The statements each PostgreSQL connection has prepared (a PREPARE outlives a rollback; it ends
+# with its connection).
+_prepared_on: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class _Compiled:
-    __slots__ = ("query", "sql", "params", "layout")
+    __slots__ = ("query", "sql", "params", "layout", "name", "numbered", "execute")
 
-    def __init__(self, query: peewee.Query, sql: str, params: list):
-        self.query, self.sql, self.params = query, sql, params
+    def __init__(self, query: peewee.Query, sql: str, params: list, name: str | None):
+        self.query, self.sql, self.params, self.name = query, sql, params, name
         self.layout: dict | None = None  # the cursor wrapper's column mapping, after the first rows
+        if name is not None:
+            self.numbered = _numbered(sql)
+            self.execute = f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
+
+
+def _numbered(sql: str) -> str:
+    """The driver's placeholders (%s) as the server's ($1, $2 ...); a literal % stays %% (the
+    driver still reads the PREPARE for placeholders)."""
+    numbers = itertools.count(1)
+    return re.sub(r"%%|%s", lambda m: m.group() if m.group() == "%%" else f"${next(numbers)}", sql)
 
 
 def _refuse_frozen_defaults(query: peewee.Query) -> None:

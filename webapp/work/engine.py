@@ -155,6 +155,12 @@ def record(
     on_commit_once(_wake_urgent if priority >= URGENT else _wake_bulk)
 
 
+def recorded_by_statement(priority: int = URGENT) -> None:
+    """A caller's own statement wrote a work item (a hot path that writes it together with the
+    change that needs it, in one statement): wake a worker once it commits, as `record` does."""
+    on_commit_once(_wake_urgent if priority >= URGENT else _wake_bulk)
+
+
 def _wake_urgent() -> None:
     _wake(URGENT)
 

@@ -1,0 +1,221 @@
+"""What one request costs in database round trips: a door scan, a registration and the landing
+page, each run in this process against a fresh database (PostgreSQL by default), with every
+statement the driver sends counted and timed (BEGIN, COMMIT and the pool's checks included).
+
+    python -m bench.statements [--db postgresql://postgres@127.0.0.1/test] [--repeat 200] [--show]
+
+For each request: round trips, time waiting on the database (each statement from send to answer:
+the server's time plus the loopback), and the rest of the request's time (Python: Flask, peewee,
+templates), as the mean of `--repeat` requests after a warm-up. `--show` prints the statements of
+one request. Nothing here asserts: it prints figures for docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg2.extensions
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ["HUEY_URL"] = "memory://"  # before tasks/ is first imported: wake-ups stay in this process
+
+from bench.servers import DEFAULT_POSTGRES, label, scratch_postgres  # noqa: E402
+from webapp import migrate  # noqa: E402
+from webapp.accounts import service as accounts  # noqa: E402
+from webapp.accounts.models import Membership  # noqa: E402
+from webapp.app import create_app  # noqa: E402
+from webapp.catalog.models import Product  # noqa: E402
+from webapp.db import db, utcnow  # noqa: E402
+from webapp.events.models import Event  # noqa: E402
+from webapp.orders.models import Order, OrderItem, Registrant  # noqa: E402
+from webapp.orders.ticket_secrets import new_ticket_secret  # noqa: E402
+
+_log = threading.local()
+
+
+def _record(sql: str, seconds: float) -> None:
+    statements = getattr(_log, "statements", None)
+    if statements is not None:
+        statements.append((sql, seconds))
+
+
+class CountingCursor(psycopg2.extensions.cursor):
+    """A cursor that notes each statement it sends and how long the answer took."""
+
+    def execute(self, sql, params=None):
+        start = time.perf_counter()
+        try:
+            return super().execute(sql, params)
+        finally:
+            _record(sql if isinstance(sql, str) else sql.decode(), time.perf_counter() - start)
+
+
+@contextmanager
+def counted():
+    _log.statements = []
+    try:
+        yield _log.statements
+    finally:
+        _log.statements = None
+
+
+def build_app(database_url: str, tmp: Path):
+    app = create_app(
+        {
+            "ENVIRON": {
+                "ROLLCALL_ENV": "production",
+                "DATABASE_URL": database_url,
+                "HUEY_URL": "memory://",
+                "SECRET_KEY": "bench-secret-key-0123456789abcdef",
+                "INSTANCE_DIR": str(tmp),
+                "BASE_URL": "http://localhost",
+            }
+        }
+    )
+    if label(database_url) == "PostgreSQL":
+        db.obj.connect_params["cursor_factory"] = CountingCursor
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        migrate.upgrade(db.obj)
+        db.close()
+    return app
+
+
+def seed(app) -> dict:
+    with app.app_context(), db.connection_context():
+        owner = accounts.create_user("bench@example.org", "Bench", "bench-password-123")
+        org = accounts.create_organization("Bench Org", owner, slug="bench")
+        door = accounts.create_user("door@example.org", "Door", "door-password-123")
+        Membership.create(user=door, organization=org, role="door")
+        start = utcnow() + dt.timedelta(hours=1)
+        event = Event.create(
+            organization=org, slug="launch", name="Launch", starts_at=start, ends_at=start + dt.timedelta(hours=8),
+            status="published", currency="IDR", max_tickets_per_order=10,
+        )  # fmt: skip
+        product = Product.create(organization=org, event=event, name="Seat", price=0, currency="IDR", quota=100000)
+        secrets = []
+        with db.atomic():
+            for n in range(3000):
+                order = Order.create(
+                    organization=org, event=event, code=f"B{n:07d}", secret=uuid.uuid4().hex, status="paid",
+                    buyer_name=f"Guest {n}", buyer_email=f"guest{n}@example.org", currency="IDR", paid_at=utcnow(),
+                )  # fmt: skip
+                item = OrderItem.create(organization=org, order=order, product=product, price=0)
+                secret = new_ticket_secret()
+                Registrant.create(
+                    organization=org, event=event, order=order, product=product, item=item, name=f"Guest {n}",
+                    email=f"guest{n}@example.org", ticket_secret=secret,
+                )  # fmt: skip
+                secrets.append(secret)
+        return {"event_id": event.id, "product_id": product.id, "secrets": secrets}
+
+
+def _csrf(html: bytes, pattern: bytes) -> str:
+    return re.search(pattern, html).group(1).decode()
+
+
+def door_client(app, event_id: int):
+    client = app.test_client()
+    page = client.get("/login").data
+    token = _csrf(page, rb'name="csrf_token" type="hidden" value="([^"]+)"')
+    answer = client.post(
+        "/login", data={"email": "door@example.org", "password": "door-password-123", "csrf_token": token}
+    )
+    assert answer.status_code == 302, answer.status_code
+    page = client.get(f"/checkin/{event_id}").data
+    return client, _csrf(page, rb'name="csrf-token" content="([^"]+)"')
+
+
+def requests(app, seeded: dict, repeat: int) -> dict:
+    """name -> a function making one request (each call a new one of its kind)."""
+    event_id, secrets = seeded["event_id"], iter(seeded["secrets"])
+    door, door_token = door_client(app, event_id)
+    buyer = app.test_client()
+    form_token = _csrf(buyer.get("/e/bench/launch/register").data, rb'name="csrf_token" value="([^"]+)"')
+    visitor = app.test_client()
+    counter = iter(range(10**9))
+
+    def scan():
+        body = {"secret": next(secrets), "gate": "Gate 1", "nonce": uuid.uuid4().hex}
+        answer = door.post(f"/api/v1/events/{event_id}/checkins", json=body, headers={"X-CSRFToken": door_token})
+        assert answer.status_code == 200 and answer.json["result"] == "ok", answer.data
+
+    def register():
+        n = next(counter)
+        form = {
+            "csrf_token": form_token, "checkout_token": uuid.uuid4().hex, f"qty-{seeded['product_id']}": "1",
+            "buyer_name": f"Buyer {n}", "buyer_email": f"buyer{n}@example.org",
+        }  # fmt: skip
+        answer = buyer.post("/e/bench/launch/register", data=form)
+        assert answer.status_code == 303, answer.status_code
+
+    def landing():
+        assert visitor.get("/e/bench/launch").status_code == 200
+
+    return {"door scan": scan, "registration": register, "landing page": landing}
+
+
+def measure(name: str, request, repeat: int, show: bool) -> dict:
+    for _ in range(10):  # warm-up: prepared statements compiled, pools filled, templates loaded
+        request()
+    trips, db_time, total = 0, 0.0, 0.0
+    kinds: Counter = Counter()
+    for n in range(repeat):
+        with counted() as statements:
+            start = time.perf_counter()
+            request()
+            total += time.perf_counter() - start
+        trips += len(statements)
+        db_time += sum(seconds for _, seconds in statements)
+        kinds.update(sql.split(None, 1)[0].upper() for sql, _ in statements)
+        if show and n == 0:
+            print(f"\n{name}: the statements of one request")
+            for sql, seconds in statements:
+                print(f"  {seconds * 1000:6.2f} ms  {' '.join(sql.split())[:150]}")
+    return {
+        "round trips": trips / repeat,
+        "database ms": db_time / repeat * 1000,
+        "request ms": total / repeat * 1000,
+        "python ms": (total - db_time) / repeat * 1000,
+        "kinds": {k: v / repeat for k, v in kinds.most_common()},
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", default=DEFAULT_POSTGRES)
+    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--show", action="store_true")
+    args = parser.parse_args(argv if argv is not None else [])
+    if label(args.db) != "PostgreSQL":
+        raise SystemExit("bench.statements counts PostgreSQL's round trips: give a postgresql:// URL")
+    with scratch_postgres(args.db) as url, tempfile.TemporaryDirectory() as tmp:
+        app = build_app(url, Path(tmp))
+        seeded = seed(app)
+        made = requests(app, seeded, args.repeat)
+        results = {name: measure(name, request, args.repeat, args.show) for name, request in made.items()}
+        db.obj.close_all()
+    print(f"\nPostgreSQL on {urlsplit(args.db).hostname}, in-process, mean of {args.repeat} requests each")
+    print(f"{'':14}{'round trips':>12}{'database ms':>13}{'python ms':>11}{'request ms':>12}   statements")
+    for name, r in results.items():
+        kinds = ", ".join(f"{k} {v:g}" for k, v in r["kinds"].items())
+        print(
+            f"{name:14}{r['round trips']:>12.1f}{r['database ms']:>13.2f}{r['python ms']:>11.2f}"
+            f"{r['request ms']:>12.2f}   {kinds}"
+        )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
