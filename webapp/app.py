@@ -63,6 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         COMPRESS_ALGORITHM=["br", "gzip"],
         COMPRESS_BR_LEVEL=4,
         COMPRESS_LEVEL=6,
+        COMPRESS_EVALUATE_CONDITIONAL_REQUEST=False,  # conditional answers are the views' (the landing page checks its ETag)
     )  # fmt: skip
     app.config.update(test_config)
     if settings.trusted_proxies:

@@ -37,7 +37,6 @@ def manifest(folder: Path) -> dict[str, str]:
 def init_app(app: Flask) -> None:
     names = manifest(Path(app.static_folder))
     current = set(names.values())
-    plain_view = app.view_functions["static"]
 
     @app.url_defaults
     def _fingerprint(endpoint: str, values: dict) -> None:
@@ -47,10 +46,10 @@ def init_app(app: Flask) -> None:
     def static(filename: str):
         match = FINGERPRINTED.match(filename)
         if match is None:
-            response = plain_view(filename)
+            response = app.send_static_file(filename)
             response.headers["Cache-Control"] = "no-cache"
             return response
-        response = plain_view(match["stem"] + match["suffix"])
+        response = app.send_static_file(match["stem"] + match["suffix"])
         if filename in current:
             response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
         else:
