@@ -7,7 +7,7 @@ import pkgutil
 import sys
 from pathlib import Path
 
-SKIP = {"common", "all"}
+SKIP = {"common", "servers", "all"}
 
 
 def main() -> int:

@@ -1,7 +1,7 @@
 """Door throughput: concurrent scanners against gunicorn + SQLite through the JSON check-in endpoint,
 signed in as door staff exactly like the scanner page (session cookie + CSRF header).
 
-    python -m bench.checkin [--tickets 3000] [--gates 16] [--workers N] [--threads N]
+    python -m bench.checkin [--tickets 3000] [--gates 16] [--workers N] [--threads N] [--db URL ...]
 
 Gates work in pairs that scan the same tickets in the same order at the same time (two doors, one
 queue), so every ticket is raced once: exactly one `ok` per ticket is expected. Prints scans per
@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import Client, Instance, LeanClient, Timings, run_concurrently, timed  # noqa: E402
+from bench.servers import Figures, add_database_options, run_on_each  # noqa: E402
 
 DOOR_EMAIL, DOOR_PASSWORD = "door@example.org", "door-password-123"
 
@@ -92,72 +93,83 @@ def main() -> None:
     parser.add_argument("--gates", type=int, default=16, help="concurrent scanning clients (an even number)")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: the Procfile's)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: the Procfile's)")
+    add_database_options(parser)
     args, _ = parser.parse_known_args()
+    run_on_each(args, lambda instance: measure(instance, args))
+
+
+def measure(instance: Instance, args: argparse.Namespace) -> Figures:
     gates = max(2, args.gates - args.gates % 2)
+    seed = SEED.format(email=DOOR_EMAIL, password=DOOR_PASSWORD, tickets=args.tickets)
+    seeded = json.loads(instance.python(seed).strip().splitlines()[-1])
+    event_id, secrets = seeded["event_id"], seeded["secrets"]
+    pairs = gates // 2
+    queues = [secrets[p::pairs] for p in range(pairs)]  # each pair of gates shares one queue
+    answers: list[list[tuple[str, str, str | None]]] = [[] for _ in range(gates)]
 
-    with Instance.create() as instance:
-        seed = SEED.format(email=DOOR_EMAIL, password=DOOR_PASSWORD, tickets=args.tickets)
-        seeded = json.loads(instance.python(seed).strip().splitlines()[-1])
-        event_id, secrets = seeded["event_id"], seeded["secrets"]
-        pairs = gates // 2
-        queues = [secrets[p::pairs] for p in range(pairs)]  # each pair of gates shares one queue
-        answers: list[list[tuple[str, str, str | None]]] = [[] for _ in range(gates)]
+    with instance.gunicorn(workers=args.workers, threads=args.threads) as url:
+        path = f"/api/v1/events/{event_id}/checkins"
 
-        with instance.gunicorn(workers=args.workers, threads=args.threads) as url:
-            path = f"/api/v1/events/{event_id}/checkins"
+        def warm_up(index: int, timings: Timings) -> None:
+            client = door_client(url, event_id)
+            for _ in range(20):
+                client.request("GET", f"/api/v1/events/{event_id}/checkins/stats")
 
-            def warm_up(index: int, timings: Timings) -> None:
-                client = door_client(url, event_id)
-                for _ in range(20):
-                    client.request("GET", f"/api/v1/events/{event_id}/checkins/stats")
+        run_concurrently(8, warm_up)
 
-            run_concurrently(8, warm_up)
-
-            # Sign-ins (a password hash each) and request bodies are made before the clock starts.
-            clients = [LeanClient(url, door_client(url, event_id).headers) for _ in range(gates)]
-            bodies = [
-                [
-                    (
-                        secret,
-                        json.dumps({"secret": secret, "gate": f"Gate {index}", "nonce": uuid.uuid4().hex}).encode(),
-                    )
-                    for secret in queues[index // 2]
-                ]
-                for index in range(gates)
+        # Sign-ins (a password hash each) and request bodies are made before the clock starts.
+        clients = [LeanClient(url, door_client(url, event_id).headers) for _ in range(gates)]
+        bodies = [
+            [
+                (
+                    secret,
+                    json.dumps({"secret": secret, "gate": f"Gate {index}", "nonce": uuid.uuid4().hex}).encode(),
+                )
+                for secret in queues[index // 2]
             ]
+            for index in range(gates)
+        ]
 
-            def gate(index: int, timings: Timings) -> None:
-                client = clients[index]
-                for secret, body in bodies[index]:
+        def gate(index: int, timings: Timings) -> None:
+            client = clients[index]
+            for secret, body in bodies[index]:
 
-                    def one(secret: str = secret, body: bytes = body) -> bool:
-                        status, answer_body = client.post_json(path, body)
-                        if status != 200:
-                            return False
-                        answer = json.loads(answer_body)
-                        answers[index].append((secret, answer["result"], answer["reason"]))
-                        return True
+                def one(secret: str = secret, body: bytes = body) -> bool:
+                    status, answer_body = client.post_json(path, body)
+                    if status != 200:
+                        return False
+                    answer = json.loads(answer_body)
+                    answers[index].append((secret, answer["result"], answer["reason"]))
+                    return True
 
-                    timed(timings, one)
+                timed(timings, one)
 
-            server = instance.server_shape
-            cpu_before = instance.server_cpu()
-            timings = run_concurrently(gates, gate)
-            server_cpu = instance.server_cpu() - cpu_before
+        server = instance.server_shape
+        cpu_before = instance.server_cpu()
+        timings = run_concurrently(gates, gate)
+        server_cpu = instance.server_cpu() - cpu_before
 
-        oks = Counter(secret for per_gate in answers for secret, result, _ in per_gate if result == "ok")
-        reasons = Counter(reason for per_gate in answers for _, result, reason in per_gate if result != "ok")
-        doubles = sum(1 for n in oks.values() if n > 1)
-        never = len(secrets) - len(oks)
-        logged_doubles = int(instance.python(COUNT_DOUBLES).strip().splitlines()[-1])
+    oks = Counter(secret for per_gate in answers for secret, result, _ in per_gate if result == "ok")
+    reasons = Counter(reason for per_gate in answers for _, result, reason in per_gate if result != "ok")
+    doubles = sum(1 for n in oks.values() if n > 1)
+    never = len(secrets) - len(oks)
+    logged_doubles = int(instance.python(COUNT_DOUBLES).strip().splitlines()[-1])
 
+    scans = max(1, len(timings.seconds))
     print(timings.report(f"{gates} gates ({pairs} pairs racing), gunicorn {server}", "scans"))
     print(f"scans/s: {len(timings.seconds) / timings.wall:.0f}")
     print(f"p50: {timings.percentile(50):.1f} ms   p99: {timings.percentile(99):.1f} ms")
-    print(f"server CPU per scan: {server_cpu / max(1, len(timings.seconds)) * 1000:.2f} ms")
+    print(f"server CPU per scan: {server_cpu / scans * 1000:.2f} ms")
     print(f"tickets: {len(secrets)}; admitted once: {sum(1 for n in oks.values() if n == 1)}; never admitted: {never}")
     print(f"refusals: {dict(reasons)}")
-    print(f"double admissions: {doubles} (answers), {logged_doubles} (check-in log)")
+    print(f"double admissions: {doubles} (answers), {logged_doubles} (check-in log)", flush=True)
+    return {
+        "scans/s": len(timings.seconds) / timings.wall,
+        "p50 ms": timings.percentile(50),
+        "p99 ms": timings.percentile(99),
+        "server CPU ms/scan": server_cpu / scans * 1000,
+        "double admissions": doubles + logged_doubles,
+    }
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ opens the order page, which is not part of the registration). The rate counts th
 over the time they took: from the start until the last one completed. Posts after the sell-out,
 answered "Sold out", are reported on their own line.
 
-    python -m bench.registration [--clients 16] [--attempts 1500] [--quota 1200] [--worker]
+    python -m bench.registration [--clients 16] [--attempts 1500] [--quota 1200] [--worker] [--db URL ...]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import threading
 import time
 
 from bench.common import Client, Instance, Timings, run_concurrently
+from bench.servers import Figures, add_database_options, run_on_each
 
 SEED = """
 import datetime as dt
@@ -105,18 +106,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--attempts", type=int, default=1500)
     parser.add_argument("--quota", type=int, default=1200)
     parser.add_argument("--worker", action="store_true", help="also run the task worker (emails, contact sync)")
-    parser.add_argument("--huey-url", default="", help="task queue (default: SQLite in the instance; redis://...)")
+    parser.add_argument("--huey-url", default="", help="SQLite run's task queue (default: SQLite in the instance)")
+    add_database_options(parser)
     args = parser.parse_args(argv if argv is not None else [])
-    with Instance.create(**({"HUEY_URL": args.huey_url} if args.huey_url else {})) as instance:
-        product_id = int(instance.python(SEED.format(quota=args.quota)).strip())
-        with instance.gunicorn() as base_url:
-            drive(base_url, product_id, 8, 8)  # warm up the workers: 8 connections, one seat each
-            if args.worker:
-                with instance.worker():
-                    timings, refused, outcomes = drive(base_url, product_id, args.clients, args.attempts)
-            else:
+    extra = {"HUEY_URL": args.huey_url} if args.huey_url else {}
+    run_on_each(args, lambda instance: measure(instance, args), **extra)
+
+
+def measure(instance: Instance, args: argparse.Namespace) -> Figures:
+    product_id = int(instance.python(SEED.format(quota=args.quota)).strip())
+    with instance.gunicorn() as base_url:
+        drive(base_url, product_id, 8, 8)  # warm up the workers: 8 connections, one seat each
+        if args.worker:
+            with instance.worker():
                 timings, refused, outcomes = drive(base_url, product_id, args.clients, args.attempts)
-        taken = int(instance.python(COUNT).strip())
+        else:
+            timings, refused, outcomes = drive(base_url, product_id, args.clients, args.attempts)
+    taken = int(instance.python(COUNT).strip())
     print(
         timings.report(f"registration, {args.clients} clients, quota {args.quota}", unit="registrations until the last")
     )
@@ -124,7 +130,13 @@ def main(argv: list[str] | None = None) -> None:
           f"{outcomes['other']} other answers; whole run {refused.wall:.2f} s")  # fmt: skip
     if refused.seconds:
         print(f"sold-out answers: p50 {refused.percentile(50):.1f} ms, p99 {refused.percentile(99):.1f} ms")
-    print(f"seats taken {taken} of {args.quota}; oversold seats: {max(taken - args.quota, 0)}")
+    print(f"seats taken {taken} of {args.quota}; oversold seats: {max(taken - args.quota, 0)}", flush=True)
+    return {
+        "registrations/s": len(timings.seconds) / timings.wall if timings.wall else float("nan"),
+        "p50 ms": timings.percentile(50),
+        "p99 ms": timings.percentile(99),
+        "oversold seats": max(taken - args.quota, 0),
+    }
 
 
 if __name__ == "__main__":
