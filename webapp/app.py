@@ -58,8 +58,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.config.update(_cache_settings(settings))
     app.config.update(
-        COMPRESS_MIMETYPES=["text/html", "text/css", "text/plain", "text/calendar", "text/csv",
-                            "application/javascript", "text/javascript", "application/json", "image/svg+xml"],
+        # The pages and their files; API answers (JSON) are left as they are, for any client.
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/plain", "text/calendar",
+                            "application/javascript", "text/javascript", "image/svg+xml"],
         COMPRESS_ALGORITHM=["br", "gzip"],
         COMPRESS_BR_LEVEL=4,
         COMPRESS_LEVEL=6,
