@@ -264,6 +264,12 @@ class LeanClient:
         request = (
             f"POST {path} HTTP/1.1\r\n{self.head}Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode() + body
+        return self._exchange(request)
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        return self._exchange(f"GET {path} HTTP/1.1\r\n{self.head}\r\n".encode())
+
+    def _exchange(self, request: bytes) -> tuple[int, bytes]:
         for attempt in (1, 2):
             fresh = self.sock is None
             if fresh:

@@ -36,8 +36,8 @@ start = utcnow() + dt.timedelta(days=30)
 event = Event.create(organization=org, slug="launch", name="Launch", starts_at=start,
                      ends_at=start + dt.timedelta(hours=6), status="published", currency="IDR",
                      max_tickets_per_order=10)
-Product.create(organization=org, event=event, name="Seat", price=0, currency="IDR", quota={quota})
-print(Product.select().first().id)
+seat = Product.create(organization=org, event=event, name="Seat", price=0, currency="IDR", quota={quota})
+print(seat.id)
 """
 
 COUNT = """

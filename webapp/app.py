@@ -13,8 +13,8 @@ import config
 import webapp.catalog.hooks  # noqa: F401  (answers the events domain's questions: webapp/signals.py)
 import webapp.orders.hooks  # noqa: F401  (answers the events and catalog domains' questions)
 from webapp import db as database
-from webapp import demo, errors, guards, migrate, security, templating
-from webapp.extensions import LANGUAGES, babel, csrf, login_manager
+from webapp import demo, errors, guards, migrate, security, static_files, templating
+from webapp.extensions import LANGUAGES, babel, cache, compress, csrf, login_manager
 
 DOMAINS = (
     "accounts",
@@ -57,6 +57,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         BABEL_TRANSLATION_DIRECTORIES=str(config.BASE_DIR / "webapp" / "translations"),
         PREFERRED_URL_SCHEME="https" if settings.base_url.startswith("https://") else "http",
     )
+    app.config.update(_cache_settings(settings))
+    app.config.update(
+        # The pages and their files; API answers (JSON) are left as they are, for any client.
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/plain", "text/calendar",
+                            "application/javascript", "text/javascript", "image/svg+xml"],
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_BR_LEVEL=4,
+        COMPRESS_LEVEL=6,
+        COMPRESS_EVALUATE_CONDITIONAL_REQUEST=False,  # conditional answers are the views' (the landing page checks its ETag)
+    )  # fmt: skip
     app.config.update(test_config)
     if settings.trusted_proxies:
         # Behind reverse proxies every request comes from the proxy's address: take the client's
@@ -77,6 +87,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    cache.init_app(app)
+    compress.init_app(app)
+    static_files.init_app(app)
 
     security.init_app(app)
     templating.init_app(app)
@@ -84,6 +97,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
     return app
+
+
+def _cache_settings(settings: config.Settings) -> dict:
+    """The page cache is shared by every process: Redis when the app's Redis is configured
+    (HUEY_URL=redis://...), else a file store in the instance folder (one node)."""
+    if settings.huey_url.startswith("redis"):
+        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.huey_url, "CACHE_KEY_PREFIX": "rollcall:"}
+    return {
+        "CACHE_TYPE": "FileSystemCache",
+        "CACHE_DIR": str(settings.instance_dir / "page-cache"),
+        "CACHE_THRESHOLD": 5000,
+    }
 
 
 def _select_locale() -> str:

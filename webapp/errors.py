@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from peewee import DoesNotExist
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
@@ -27,6 +29,10 @@ CODES = {
 }
 
 
+# A page under an event's address (its landing page, registration, calendar): /e/<org>/<event>/...
+UNDER_EVENT = re.compile(r"^/e/(?P<org>[^/]+)/(?P<event>[^/]+)/.")
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -35,7 +41,21 @@ def error_response(status: int, message: str, code: str | None = None, fields: d
     if wants_json():
         body = {"error": {"code": code or CODES.get(status, "error"), "message": message, "fields": fields or {}}}
         return jsonify(body), status
-    return render_template("errors/error.html", status=status, message=message), status
+    return render_template("errors/error.html", status=status, message=message, **_ways_back()), status
+
+
+def _ways_back() -> dict:
+    """Where an error page sends its reader: an attendee back to the event whose address this is,
+    an operator to the console; never to the sign-in page of an attendee."""
+    under_event = UNDER_EVENT.match(request.path)
+    try:
+        operator = request.path.startswith("/console") or bool(current_user.is_authenticated)
+    except Exception:  # the error may be the database's: the page still shows
+        operator = request.path.startswith("/console")
+    return {
+        "event_url": f"/e/{under_event['org']}/{under_event['event']}" if under_event else None,
+        "console_url": "/console/" if operator else None,
+    }
 
 
 def _too_large() -> str:

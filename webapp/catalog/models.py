@@ -6,12 +6,12 @@ import peewee as pw
 
 from webapp.accounts.models import Organization
 from webapp.db import JSONField, OrgScoped, utcnow
-from webapp.events.models import Event
+from webapp.events.models import Event, ShownOnLandingPage
 
 QUESTION_KINDS = ("text", "textarea", "choice", "multichoice", "checkbox", "number", "date", "phone", "country")
 
 
-class Product(OrgScoped):
+class Product(ShownOnLandingPage, OrgScoped):
     """A ticket type or add-on. The product row is the quota row: it is locked when seats are taken."""
 
     organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
@@ -54,7 +54,7 @@ class Coupon(OrgScoped):
         indexes = ((("event", "code"), True),)
 
 
-class Question(OrgScoped):
+class Question(ShownOnLandingPage, OrgScoped):
     organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
     event = pw.ForeignKeyField(Event, backref="questions", on_delete="CASCADE")
     label = pw.CharField(max_length=300)

@@ -13,7 +13,7 @@ from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.catalog.models import QUESTION_KINDS, Product, Question
 from webapp.db import db
-from webapp.events.models import Event
+from webapp.events.models import Event, page_changed
 from webapp.events.service import LANGUAGES, FieldError
 
 CONTACT_FIELDS = ("phone", "company")
@@ -41,6 +41,7 @@ def _move(row, direction: str) -> bool:
     for position, r in enumerate(rows):
         if r.position != position:
             model.update(position=position).where(model.id == r.id).execute()
+    page_changed(row.event_id)
     row.position = rows.index(next(r for r in rows if r.id == row.id))
     return True
 

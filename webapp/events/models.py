@@ -42,8 +42,41 @@ class Event(OrgScoped):
     approval_limit = pw.IntegerField(null=True)
     cancel_allowed_until = pw.DateTimeField(null=True)  # attendees may cancel until then
 
+    # Bumped in the transaction of every change the landing page shows (service.page_changed):
+    # the page cache keys on it, so an edit shows on the next request.
+    page_version = pw.IntegerField(default=0)
+
     created_at = pw.DateTimeField(default=utcnow)
     updated_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
         indexes = ((("organization", "slug"), True),)
+
+    def save(self, force_insert: bool = False, only=None):
+        if self.id is None or force_insert:
+            return super().save(force_insert=force_insert, only=only)
+        # An edit: the version goes up in the database, never back to what this copy last read.
+        fields = only or [f for f in self._meta.sorted_fields if f.name != "page_version" and not f.primary_key]
+        rows = super().save(only=fields)
+        page_changed(self.id)
+        return rows
+
+
+def page_changed(event_id: int) -> None:
+    """Something the event's landing page shows changed (a product, a question, a text): cached
+    copies of the page stop being served. Call it in the transaction of the change."""
+    Event.update(page_version=Event.page_version + 1).where(Event.id == event_id).execute()
+
+
+class ShownOnLandingPage:
+    """A row of an event that its landing page shows: saving or deleting it changes the page."""
+
+    def save(self, *args, **kwargs):
+        result = super().save(*args, **kwargs)
+        page_changed(self.event_id)
+        return result
+
+    def delete_instance(self, *args, **kwargs):
+        result = super().delete_instance(*args, **kwargs)
+        page_changed(self.event_id)
+        return result

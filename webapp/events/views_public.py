@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
-from flask import Blueprint, abort, current_app, g, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, g, render_template, request, send_from_directory, session, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from werkzeug.http import parse_etags
 
-from webapp.events import calendar, covers, i18n, service
+from webapp.events import calendar, covers, i18n, page_cache, service
 from webapp.events.models import Event
 from webapp.events.text import localized, plain_text, render_markdown
-from webapp.orders import seo
+from webapp.orders import checkout, seo
+from webapp.orders.codes import new_checkout_token
 from webapp.orders.offers import public_offers
 from webapp.payments.checkout_page import CheckoutPage
 from webapp.runtime import settings
@@ -56,14 +60,66 @@ def _event_datetime(value, event: Event) -> str:
 @bp.route("/e/<org_slug>/<event_slug>")
 def landing(org_slug: str, event_slug: str):
     event = visible_event(org_slug, event_slug)
-    org = event.organization
     locale = i18n.apply_event_locale(event)
+    if not _shared_page(event):
+        response = current_app.make_response(_page(event, locale))
+        response.headers["Cache-Control"] = "private, no-cache"
+    else:
+        entry = page_cache.pages().get(
+            event.id, locale, event.page_version, lambda csrf, token: _page(event, locale, csrf, token)
+        )
+        response = _answer(entry)
+    response.headers["Content-Language"] = locale
+    response.vary.update(("Cookie", "Accept-Language"))
+    if event.status == "draft":
+        response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _shared_page(event: Event) -> bool:
+    """Whether this visitor sees the page everybody sees (it is then served from the cache): not
+    a signed-in member, no secret product link or form values in the address, nothing flashed."""
+    return (
+        event.status in ("published", "closed")
+        and set(request.args) <= {i18n.LOCALE_PARAM}
+        and not current_user.is_authenticated
+        and "_flashes" not in session
+    )
+
+
+def _answer(entry: page_cache.Entry):
+    """The cached page with this visitor's tokens in it, or 304 when the visitor's copy is
+    still good (the same page, for this session, with a checkout token not used yet).
+    If-Modified-Since alone is not enough for a 304: a copy's tokens are checked by its ETag."""
+    session_tag = page_cache.session_tag(session.get("csrf_token"))
+    tags = parse_etags(request.headers.get("If-None-Match")).as_set(include_weak=True)
+    kept = page_cache.matching_copy(entry, tags, session_tag, lambda token: checkout.existing_order(token) is None)
+    if kept is not None:
+        response = current_app.response_class(status=304)
+        response.set_etag(kept, weak=True)
+    else:
+        csrf_token = generate_csrf()
+        token = new_checkout_token() if entry.has_form else ""
+        response = current_app.make_response(entry.fill(csrf_token, token))
+        response.set_etag(page_cache.etag(entry, token, page_cache.session_tag(session.get("csrf_token"))), weak=True)
+    response.last_modified = datetime.datetime.fromtimestamp(entry.last_modified, datetime.UTC)
+    response.headers["Cache-Control"] = "private, no-cache"  # each copy holds its visitor's tokens
+    return response
+
+
+def _page(event: Event, locale: str, csrf_mark: str | None = None, token_mark: str | None = None) -> str:
+    """The landing page; with marks, for nobody: they stand where a visitor's CSRF token and
+    checkout token go (webapp/events/page_cache.py)."""
+    org = event.organization
     access_key = request.args.get("product") or None
     state = service.registration_state(event)
     offers = public_offers(event, locale=locale, access_key=access_key)
     url = absolute(landing_path(event))
     image_url = absolute(url_for("events_public.cover", name=event.cover_image)) if event.cover_image else None
     description = localized(event, "summary", locale) or plain_text(localized(event, "description_md", locale), 200)
+    checkout_page = CheckoutPage.from_request(event) if state == "open" else None
+    if checkout_page is not None and token_mark:
+        checkout_page.token = token_mark
     context = {
         "event": event,
         "org": org,
@@ -81,7 +137,7 @@ def landing(org_slug: str, event_slug: str):
         "access_key": access_key,
         "registration_state": state,
         "show_register_form": state == "open",
-        "checkout": CheckoutPage.from_request(event) if state == "open" else None,
+        "checkout": checkout_page,
         "is_preview": event.status == "draft",
         "canonical_url": url,
         "image_url": image_url,
@@ -89,12 +145,16 @@ def landing(org_slug: str, event_slug: str):
         "google_calendar_url": calendar.google_calendar_url(event, url, locale),
         "json_ld": seo.event_json_ld(event, org, offers, url=url, image_url=image_url, locale=locale),
     }
-    response = current_app.make_response(render_template("public/events/landing.html", **context))
-    response.headers["Cache-Control"] = "private, no-cache" if event.status == "draft" else "no-cache"
-    response.headers["Content-Language"] = locale
-    if event.status == "draft":
-        response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    if csrf_mark is None:
+        return render_template("public/events/landing.html", **context)
+    own_token = g.pop("csrf_token", None)  # generate_csrf() answers g.csrf_token within a request
+    g.csrf_token = csrf_mark
+    try:
+        return render_template("public/events/landing.html", **context)
+    finally:
+        g.pop("csrf_token", None)
+        if own_token is not None:
+            g.csrf_token = own_token
 
 
 @bp.route("/e/<org_slug>/<event_slug>/calendar.ics")
