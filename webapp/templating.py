@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, g, make_response, render_template, request
 from flask_babel import get_locale
+from wtforms.widgets import ListWidget
 
 from webapp import money, timeutil
 from webapp.security import has_role
@@ -29,6 +30,11 @@ def init_app(app) -> None:
         if g.get("varies_on_htmx") or request.headers.get("HX-Request"):
             response.vary.add("HX-Request")
         return response
+
+    @app.template_test("choice_group")
+    def _choice_group(field) -> bool:
+        """A field drawn as a list of radio buttons or checkboxes (shown as one labelled group)."""
+        return isinstance(getattr(field, "widget", None), ListWidget)
 
     @app.template_filter("money")
     def _money(amount, currency):
