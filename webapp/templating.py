@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, current_app, g, make_response, render_template, request
+from babel.dates import format_skeleton
 from flask_babel import get_locale
 from wtforms.widgets import ListWidget
 
@@ -46,6 +47,13 @@ def init_app(app) -> None:
     def _localtime(value, tz="UTC", fmt="%a %d %b %Y, %H:%M"):
         local = timeutil.to_local(value, tz)
         return local.strftime(fmt) if local else ""
+
+    @app.template_filter("clock")
+    def _clock(value, tz="UTC"):
+        """A time of day in `tz`, 24 hours with seconds, written the language's way (the door's
+        scanner script writes its answers the same way)."""
+        local = timeutil.to_local(value, tz)
+        return format_skeleton("Hms", local, locale=str(get_locale() or "en")) if local else ""
 
     @app.context_processor
     def _globals():
