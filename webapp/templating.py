@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, make_response, render_template, request
 from babel.dates import format_skeleton
+from flask import Response, current_app, g, make_response, render_template, request
 from flask_babel import get_locale
 from wtforms.widgets import ListWidget
 

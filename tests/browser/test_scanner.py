@@ -169,7 +169,9 @@ def test_answer_times_match_the_list_in_the_events_zone_and_unpaid_shows_the_amo
     registrant = make_registrant(event, ticket, attendees=[{"name": "Sari Putri"}])
     unpaid = make_registrant(event, ticket, status="pending", attendees=[{"name": "Budi"}])
     manager = make_member(org, "manager")
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US", timezone_id="America/Los_Angeles")
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900}, locale="en-US", timezone_id="America/Los_Angeles"
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
     try:
