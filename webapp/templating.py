@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from babel.dates import format_skeleton
+from babel.numbers import format_compact_currency
 from flask import Response, current_app, g, make_response, render_template, request
 from flask_babel import get_locale
 from wtforms.widgets import ListWidget
@@ -42,6 +43,14 @@ def init_app(app) -> None:
         if amount is None:
             return ""
         return money.format_money(amount, currency, str(get_locale() or "en"))
+
+    @app.template_filter("money_compact")
+    def _money_compact(amount, currency):
+        """Short money for chart scales: "Rp125 jt", "$1.5K"."""
+        if amount is None:
+            return ""
+        major = money.to_major(amount, currency)
+        return format_compact_currency(major, currency, locale=str(get_locale() or "en"), fraction_digits=1)
 
     @app.template_filter("localtime")
     def _localtime(value, tz="UTC", fmt="%a %d %b %Y, %H:%M"):
