@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from babel.dates import format_skeleton
+from babel.numbers import format_compact_currency
 from flask import Response, current_app, g, make_response, render_template, request
 from flask_babel import get_locale
+from wtforms.widgets import ListWidget
 
 from webapp import money, timeutil
 from webapp.security import has_role
@@ -30,16 +33,36 @@ def init_app(app) -> None:
             response.vary.add("HX-Request")
         return response
 
+    @app.template_test("choice_group")
+    def _choice_group(field) -> bool:
+        """A field drawn as a list of radio buttons or checkboxes (shown as one labelled group)."""
+        return isinstance(getattr(field, "widget", None), ListWidget)
+
     @app.template_filter("money")
     def _money(amount, currency):
         if amount is None:
             return ""
         return money.format_money(amount, currency, str(get_locale() or "en"))
 
+    @app.template_filter("money_compact")
+    def _money_compact(amount, currency):
+        """Short money for chart scales: "Rp125 jt", "$1.5K"."""
+        if amount is None:
+            return ""
+        major = money.to_major(amount, currency)
+        return format_compact_currency(major, currency, locale=str(get_locale() or "en"), fraction_digits=1)
+
     @app.template_filter("localtime")
     def _localtime(value, tz="UTC", fmt="%a %d %b %Y, %H:%M"):
         local = timeutil.to_local(value, tz)
         return local.strftime(fmt) if local else ""
+
+    @app.template_filter("clock")
+    def _clock(value, tz="UTC"):
+        """A time of day in `tz`, 24 hours with seconds, written the language's way (the door's
+        scanner script writes its answers the same way)."""
+        local = timeutil.to_local(value, tz)
+        return format_skeleton("Hms", local, locale=str(get_locale() or "en")) if local else ""
 
     @app.context_processor
     def _globals():

@@ -28,3 +28,17 @@ document.addEventListener("htmx:responseError", (e) => {
     "The request failed (" + e.detail.xhr.status + "). Try again.";
   flashes.replaceChildren(div);
 });
+// A field's error goes away as soon as the field is changed: the message was about the old
+// value (the form checks the new one when it is sent). Errors of enclosing groups (the ticket
+// choice) go too.
+function clearErrors(e) {
+  const el = e.target;
+  if (!el.closest || !el.closest(".has-error")) return;
+  el.removeAttribute("aria-invalid");
+  for (let box = el.closest(".has-error"); box; box = box.parentElement && box.parentElement.closest(".has-error")) {
+    box.classList.remove("has-error");
+    box.querySelectorAll(":scope > .error, :scope > .field-feedback > .error").forEach((msg) => msg.remove());
+  }
+}
+document.addEventListener("input", clearErrors);
+document.addEventListener("change", clearErrors);

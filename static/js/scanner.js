@@ -132,8 +132,12 @@
   let hideTimer = null;
   const FORCEABLE = ["unpaid", "canceled", "unapproved", "already_checked_in", "product", "not_yet", "expired", "blocked"];
 
+  // A time as the recent-scans list writes it: the event's time zone, 24 hours, the page's language.
+  const clockFormat = new Intl.DateTimeFormat(document.documentElement.lang || "en", {
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZone: root.dataset.timezone || "UTC",
+  });
   function clock(iso) {
-    return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+    return iso ? clockFormat.format(new Date(iso)) : "";
   }
 
   function showAnswer(data, body) {
@@ -167,6 +171,7 @@
     if (admitted && person) $("answer-badge").href = withId(root.dataset.badgeUrl, person.id);
     if (supervisor) {
       $("answer-mark-paid").hidden = !(data.reason === "unpaid" && person);
+      $("answer-mark-paid-amount").textContent = person ? "(" + say("collect", { amount: person.order_total_text }) + ")" : "";
       $("force-form").hidden = !(data.result === "error" && person && FORCEABLE.includes(data.reason));
       $("force-reason").value = "";
     }

@@ -139,3 +139,33 @@ def test_each_request_sees_the_organizations_and_role_the_user_has_now(app, auth
     response = client.get("/console/")
     assert response.status_code == 302 and response.headers["Location"].endswith("/no-organization")
     assert client.get("/no-organization").status_code == 200  # still signed in, with no organization
+
+
+def test_lowering_ones_own_role_needs_confirming_and_never_leaves_no_owner(app, auth):
+    owner = make_user()
+    org = make_org(owner=owner)
+    mine = Membership.get(Membership.user == owner)
+    client = auth.client_for(owner)
+    page = client.get("/console/members").get_data(as_text=True)
+    # One's own role is not a select that saves on change.
+    assert f'id="role-{mine.id}" name="role" data-autosubmit' not in page and "Change my role" in page
+
+    response = client.post(f"/console/members/{mine.id}/role", data={"role": "admin"}, follow_redirects=True)
+    assert "Confirm that you want to lower your own role" in response.get_data(as_text=True)
+    assert Membership.get_by_id(mine.id).role == "owner"
+
+    # Confirmed, but the last owner: refused all the same.
+    response = client.post(
+        f"/console/members/{mine.id}/role", data={"role": "admin", "confirm_own": "yes"}, follow_redirects=True
+    )
+    assert "An organization needs at least one owner." in response.get_data(as_text=True)
+    assert Membership.get_by_id(mine.id).role == "owner"
+
+    second = make_member(org, role="owner")
+    client.post(f"/console/members/{mine.id}/role", data={"role": "admin", "confirm_own": "yes"})
+    assert Membership.get_by_id(mine.id).role == "admin"
+    # The other owner cannot step down now: they are the last one.
+    theirs = Membership.get(Membership.user == second)
+    auth.client_for(second).post(f"/console/members/{theirs.id}/role", data={"role": "door", "confirm_own": "yes"})
+    assert Membership.get_by_id(theirs.id).role == "owner"
+    assert Membership.select().where((Membership.organization == org) & (Membership.role == "owner")).count() == 1

@@ -93,3 +93,13 @@ def test_door_staff_cannot_edit_tag_rules(auth, org):
     response = client.post("/console/contacts/tag-rules/", data={"event_type": "cart", "action": "add", "label": "x"})
     assert response.status_code in (302, 403)
     assert not TagRule.select().exists()
+
+
+def test_webhook_topics_are_one_labelled_group_of_checkboxes_not_a_bulleted_list(auth, org):
+    client = auth.client_for(make_member(org, "admin"), org)
+    page = client.get("/console/webhooks/").get_data(as_text=True)
+    start = page.index('<fieldset class="field choice-group')
+    group = page[start : page.index("</fieldset>", start)]
+    assert "<legend>Events to send" in group
+    assert "<ul" not in group and "<li" not in group
+    assert group.count('type="checkbox"') >= 3 and group.count('<label class="check" for=') >= 3

@@ -3,6 +3,9 @@ fed a QR code through Chromium's fake video capture."""
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 import qrcode
 from PIL import Image
@@ -154,5 +157,45 @@ def test_the_scanner_speaks_the_devices_language(live_server, browser, live_logi
         expect(page.locator("#answer")).to_have_attribute("data-reason", "already_checked_in")
         assert page.locator("#answer-title").inner_text() == "Sudah check-in"
         assert page.locator("#answer-previous").inner_text().startswith("Check-in pukul ")
+    finally:
+        context.close()
+
+
+def test_answer_times_match_the_list_in_the_events_zone_and_unpaid_shows_the_amount(live_server, browser, live_login):
+    """A laptop set to another time zone: the answer's time is the event's, written like the list's."""
+    org = make_org(currency="IDR")
+    event = make_event(org, name="Jakarta Dev Summit", timezone="Asia/Jakarta", currency="IDR")
+    ticket = make_product(event, name="Conference pass", price=150000)
+    registrant = make_registrant(event, ticket, attendees=[{"name": "Sari Putri"}])
+    unpaid = make_registrant(event, ticket, status="pending", attendees=[{"name": "Budi"}])
+    manager = make_member(org, "manager")
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900}, locale="en-US", timezone_id="America/Los_Angeles"
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        live_login(page, manager)
+        page.goto(f"{live_server.url}/checkin/{event.id}")
+        choose_gate(page, "North")
+        hardware_scan(page, registrant.ticket_secret)
+        expect(page.locator("#answer")).to_have_attribute("data-result", "ok")
+        page.click("#answer-close")
+        hardware_scan(page, registrant.ticket_secret)
+        expect(page.locator("#answer")).to_have_attribute("data-reason", "already_checked_in")
+        page.click("#answer-close")
+        listed = page.locator(".recent-ok .recent-time").first
+        checked_in = Registrant.get_by_id(registrant.id).checked_in_at
+        expected = (checked_in.replace(tzinfo=dt.UTC).astimezone(ZoneInfo("Asia/Jakarta"))).strftime("%H:%M:%S")
+        expect(listed).to_have_text(expected)
+
+        hardware_scan(page, registrant.ticket_secret)
+        expect(page.locator("#answer-previous")).to_have_text(f"Checked in at {expected} at North")
+        page.click("#answer-close")
+
+        hardware_scan(page, unpaid.ticket_secret)
+        expect(page.locator("#answer")).to_have_attribute("data-reason", "unpaid")
+        expect(page.locator("#answer-mark-paid")).to_contain_text("collect IDR")
+        expect(page.locator("#answer-mark-paid")).to_contain_text("150,000")
     finally:
         context.close()

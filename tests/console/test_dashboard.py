@@ -72,3 +72,22 @@ def test_chart_groups_days_and_keeps_a_running_total():
     long = charts.series_chart([(start, 1), (start + dt.timedelta(days=200), 1)])
     assert long.bucket_days == 7 and sum(b.value for b in long.bars) == 2
     assert charts.series_chart([]).empty
+
+
+def test_overview_shows_money_collected_expected_and_imported_apart(desk):
+    desk.product.price = 100_000
+    desk.product.save()
+    make_order(desk.event, {desk.product: 2})  # 200,000 paid here
+    make_order(desk.event, {desk.product: 1}, status="pending")  # 100,000 expected
+    make_order(desk.event, {desk.product: 3}, source="import")  # 300,000 at list price, not collected
+    page = desk.client.get(f"/console/events/{desk.event.id}/overview").text
+
+    def figure(label: str) -> str:
+        end = page.index(label)
+        start = page.rindex('<div class="stat">', 0, end)
+        return page[start:end]
+
+    assert "200,000" in figure("money collected")
+    assert "100,000" in figure("money expected")
+    assert "300,000" in figure("imported value")
+    assert "500,000" not in page and "600,000" not in page

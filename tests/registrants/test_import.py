@@ -319,6 +319,7 @@ def test_a_large_import_gives_way_between_slices_and_still_finishes_once(desk, m
 
     monkeypatch.setattr(jobs, "SLICE_SECONDS", 0.0)
     monkeypatch.setattr(jobs, "_pause", pause)
+    monkeypatch.setattr(imports, "PROGRESS_STEPS", 1)  # batches of BATCH rows
     rows = "".join(f"Person {i},p{i}@example.org\n" for i in range(600))
     job = run_import(desk, ("Name,Email\n" + rows).encode())
     while work.more_ready():  # a loaded machine spends a run's time budget before the job ends
@@ -327,3 +328,20 @@ def test_a_large_import_gives_way_between_slices_and_still_finishes_once(desk, m
     assert job.state == "done" and job.created_rows == 600 and job.runs == 1
     assert len(paused) == 2  # 250, 500, then the last 100 in a third slice
     assert Registrant.select().where(Registrant.event == desk.event.id).count() == 600
+
+
+def test_a_small_file_moves_its_progress_in_steps_from_the_start(desk, monkeypatch):
+    seen = []
+    checkpoint = jobs.checkpoint
+
+    def record(job, **values):
+        seen.append(values["processed"])
+        return checkpoint(job, **values)
+
+    monkeypatch.setattr(jobs, "checkpoint", record)
+    data = "name,email\n" + "".join(f"P{i},p{i}@example.org\n" for i in range(60))
+    job = run_import(desk, data.encode())
+    assert job.state == "done" and job.created_rows == 60
+    # 60 rows: twelve steps of five, not one jump from 0 to 100 %.
+    assert sorted(set(seen)) == list(range(5, 65, 5))
+    assert imports.batch_size(50_000) == imports.BATCH

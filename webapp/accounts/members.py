@@ -8,9 +8,9 @@ import secrets
 from flask import render_template
 
 from webapp.accounts import audit, emails
-from webapp.accounts.models import ROLES, MemberInvitation, Membership, Organization, User
+from webapp.accounts.models import ROLE_RANK, ROLES, MemberInvitation, Membership, Organization, User
 from webapp.accounts.service import AccountError, hash_token, normalize_email
-from webapp.db import db, utcnow
+from webapp.db import db, locked, utcnow
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
 
@@ -122,25 +122,35 @@ def pending_invitations(org_id: int) -> list[MemberInvitation]:
     )
 
 
-def _owners_left(org_id: int, without: int) -> int:
-    return (
+def _leaves_no_owner(membership: Membership) -> bool:
+    """Whether the organization would have no owner without this membership's owner role. Takes
+    the organization's lock first, so two owners stepping down at the same moment cannot both
+    count the other one as staying."""
+    org_id = membership.organization_id
+    locked(Organization.select(Organization.id).where(Organization.id == org_id)).get()
+    if not Membership.select().where((Membership.id == membership.id) & (Membership.role == "owner")).exists():
+        return False
+    return not (
         Membership.select()
-        .where((Membership.organization == org_id) & (Membership.role == "owner") & (Membership.id != without))
-        .count()
+        .where((Membership.organization == org_id) & (Membership.role == "owner") & (Membership.id != membership.id))
+        .exists()
     )
 
 
-def change_role(membership: Membership, role: str, *, actor: User, actor_membership: Membership) -> None:
+def change_role(
+    membership: Membership, role: str, *, actor: User, actor_membership: Membership, confirmed: bool = False
+) -> None:
+    """Give a member another role. Lowering one's own role takes `confirmed` (the page asks first);
+    an organization never loses its last owner."""
     _check_role(role, actor_membership)
     if membership.role == "owner" and actor_membership.role != "owner":
         raise AccountError("Only an owner can change an owner's role.", "role")
+    if membership.user_id == actor.id and ROLE_RANK[role] < ROLE_RANK[membership.role] and not confirmed:
+        raise AccountError("Confirm that you want to lower your own role: you lose its rights at once.", "role")
     with db.atomic():
-        if (
-            membership.role == "owner"
-            and role != "owner"
-            and not _owners_left(membership.organization_id, membership.id)
-        ):
+        if role != "owner" and _leaves_no_owner(membership):
             raise AccountError("An organization needs at least one owner.", "role")
+        membership = Membership.get_by_id(membership.id)  # as it is now, under the lock
         changes = audit.diff(membership, {"role": role})
         membership.save()
         audit.record(
@@ -157,7 +167,7 @@ def remove(membership: Membership, *, actor: User, actor_membership: Membership)
     if membership.role == "owner" and actor_membership.role != "owner":
         raise AccountError("Only an owner can remove an owner.")
     with db.atomic():
-        if membership.role == "owner" and not _owners_left(membership.organization_id, membership.id):
+        if _leaves_no_owner(membership):
             raise AccountError("An organization needs at least one owner.")
         audit.record(
             membership.organization_id,

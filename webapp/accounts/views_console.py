@@ -64,7 +64,10 @@ def change_role(membership_id: int):
     form = RoleForm()
     if form.validate_on_submit():
         try:
-            members.change_role(membership, form.role.data, actor=current_user, actor_membership=g.membership)
+            members.change_role(
+                membership, form.role.data, actor=current_user, actor_membership=g.membership,
+                confirmed=form.confirm_own.data == "yes",
+            )  # fmt: skip
             flash(f"{membership.user.name} is now {form.role.data}.", "success")
         except service.AccountError as exc:
             flash(str(exc), "error")

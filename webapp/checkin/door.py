@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import peewee as pw
+from flask import has_request_context
 
 from webapp.accounts.models import User
 from webapp.catalog.models import Product
@@ -13,8 +14,10 @@ from webapp.checkin import queries
 from webapp.checkin.models import Attendance, Checkin, CheckinList
 from webapp.checkin.service import Answer, NotAllowed, is_supervisor, redeem
 from webapp.db import db
+from webapp.events.i18n import current_locale
 from webapp.events.models import Event
 from webapp.i18n import _
+from webapp.money import format_money
 from webapp.orders.models import Order, Registrant
 from webapp.orders.service import add_participants, mark_paid_manually
 
@@ -117,7 +120,12 @@ def answer_payload(answer: Answer) -> dict:
     return body
 
 
+def _locale() -> str:
+    return current_locale() if has_request_context() else "en"
+
+
 def registrant_payload(registrant: Registrant) -> dict:
+    order = registrant.order
     return {
         "id": registrant.id,
         "name": registrant.name,
@@ -126,6 +134,10 @@ def registrant_payload(registrant: Registrant) -> dict:
         "order_code": registrant.order.code,
         "order_id": registrant.order_id,
         "order_status": registrant.order.status,
+        # What "Mark paid & check in" collects: the order's total, in minor units and in words.
+        "order_total": order.total,
+        "order_currency": order.currency,
+        "order_total_text": format_money(order.total, order.currency, _locale()) if order.currency else "",
         "checked_in_at": registrant.checked_in_at,
         "answers": [{"label": label, "value": value} for label, value in door_answers(registrant)],
     }

@@ -218,6 +218,7 @@ def scanner_texts() -> dict[str, str]:
         "exits": _("exits"),
         "ok": _("OK · %(message)s", message="{message}"),
         "order": _("order %(code)s", code="{code}"),
+        "collect": _("collect %(amount)s", amount="{amount}"),
         "checked_in_at": _("Checked in at %(time)s", time="{time}"),
         "checked_in_at_gate": _("Checked in at %(time)s at %(gate)s", time="{time}", gate="{gate}"),
         "no_connection": _("No connection to the server. Check the network, then scan again."),

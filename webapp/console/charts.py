@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-WIDTH, HEIGHT = 640, 220
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 44, 44, 12, 26
+WIDTH, HEIGHT = 480, 240  # drawn at card width: its 14-unit labels stay readable on a phone
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 64, 64, 12, 30
 MAX_BUCKETS = 60
 
 

@@ -71,7 +71,7 @@ def org_overview(org_id: int, *, include_archived: bool = False) -> list[EventSu
         summaries[event_id].pending = n
     revenue = (
         Order.select(Order.event, pw.fn.SUM(Order.total))
-        .where(Order.event.in_(ids) & (Order.status == "paid"))
+        .where(Order.event.in_(ids) & (Order.status == "paid") & (Order.source != "import"))
         .group_by(Order.event)
     )
     for event_id, total in revenue.tuples():
@@ -93,7 +93,9 @@ class EventStats:
     registered: int = 0
     pending: int = 0
     canceled: int = 0
-    revenue: int = 0
+    revenue: int = 0  # money collected: paid orders taken here (online, bank, at the door, by staff)
+    money_expected: int = 0  # pending orders still holding their seats
+    imported_value: int = 0  # rows of a CSV import marked paid, at their list price: not collected here
     checked_in: int = 0
     inside: int = 0
     expected: int = 0
@@ -167,9 +169,18 @@ def event_stats(event: Event) -> EventStats:
         .where((Registrant.event == event.id) & (Order.status == "pending") & (Registrant.canceled == False))  # noqa: E712
         .count()
     )
-    stats.revenue = int(
-        Order.select(pw.fn.SUM(Order.total)).where((Order.event == event.id) & (Order.status == "paid")).scalar() or 0
-    )
+    for status, source, total in (
+        Order.select(Order.status, Order.source, pw.fn.SUM(Order.total))
+        .where((Order.event == event.id) & (Order.status.in_(("paid", "pending"))))
+        .group_by(Order.status, Order.source)
+        .tuples()
+    ):
+        if status == "pending":
+            stats.money_expected += int(total or 0)
+        elif source == "import":
+            stats.imported_value += int(total or 0)
+        else:
+            stats.revenue += int(total or 0)
     stats.products = _products(event)
     stats.coupons = _coupons(event)
     stats.payments_by_state = _payments(event)
@@ -181,7 +192,10 @@ def event_stats(event: Event) -> EventStats:
     )
     stats.revenue_by_day = _by_day(
         Order.select(_day(Order.paid_at, offset), pw.fn.SUM(Order.total)).where(
-            (Order.event == event.id) & (Order.status == "paid") & Order.paid_at.is_null(False)
+            (Order.event == event.id)
+            & (Order.status == "paid")
+            & Order.paid_at.is_null(False)
+            & (Order.source != "import")
         )
     )
     return stats

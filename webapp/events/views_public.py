@@ -57,6 +57,11 @@ def _event_datetime(value, event: Event) -> str:
     return i18n.local_datetime_text(value, event.timezone)
 
 
+@bp.app_template_filter("event_when")
+def _event_when(event: Event) -> str:
+    return i18n.event_when(event)
+
+
 @bp.route("/e/<org_slug>/<event_slug>")
 def landing(org_slug: str, event_slug: str):
     event = visible_event(org_slug, event_slug)

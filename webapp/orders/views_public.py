@@ -84,7 +84,9 @@ def preview(org_slug: str, event_slug: str):
     """The live part of the form (price, attendees, payment) for the current choices."""
     event = _event(org_slug, event_slug)
     page = CheckoutPage.from_request(event)
-    return render_template("public/orders/_checkout_live.html", event=event, checkout=page)
+    live = render_template("public/orders/_checkout_live.html", event=event, checkout=page)
+    # The coupon's answer goes beside its field, out of band: the live part sits further down.
+    return live + render_template("public/orders/_coupon_feedback.html", event=event, checkout=page, oob=True)
 
 
 @bp.route("/e/<org_slug>/<event_slug>/waiting-list", methods=["POST"])

@@ -2,10 +2,11 @@
 
 The file is checked when it is uploaded (size, encoding, delimiter, header, row count) and kept,
 re-encoded as UTF-8, under instance/imports/. The job validates every row (a bad row is reported
-and leaves nothing behind), then works in batches of BATCH rows, each one transaction: one lookup
-of the batch's people already registered, and one call to the orders service that claims the
-seats and adds one order per new person — rows beyond the seats left are reported, never dropped
-silently. A batch the database refuses is retried row by row, so only the rows at fault fail.
+and leaves nothing behind), then works in batches of up to BATCH rows (fewer for a small file, so
+its progress moves in steps), each one transaction: one lookup of the batch's people already
+registered, and one call to the orders service that claims the seats and adds one order per new
+person — rows beyond the seats left are reported, never dropped silently. A batch the database
+refuses is retried row by row, so only the rows at fault fail.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
 PREVIEW_ROWS = 5
 BATCH = 250
+PROGRESS_STEPS = 50  # a file is imported in at least this many batches (of at least MIN_BATCH rows)
+MIN_BATCH = 5
 MAX_REPORTED = 5_000
 KEEP_FILES = dt.timedelta(days=7)  # uploaded files are deleted after that (the job stays as history)
 KIND = "import"  # the job that imports a file
@@ -193,8 +196,9 @@ def _run(job: Job, time_slice: jobs.Slice) -> object:
     rows = list(_rows(job_file(job).read_text(encoding="utf-8"), params["delimiter"]))
     if job.processed:
         _resume(run, rows[: job.processed])
-    for start in range(job.processed, len(rows), BATCH):
-        batch = rows[start : start + BATCH]
+    size = batch_size(len(rows))
+    for start in range(job.processed, len(rows), size):
+        batch = rows[start : start + size]
         with write_transaction():
             people = [row for row in (_check_row(run, number, cells) for number, cells in batch) if row]
             _add(run, _sort_out_known(run, people))
@@ -203,6 +207,12 @@ def _run(job: Job, time_slice: jobs.Slice) -> object:
             return work.AGAIN
     _save_progress(run, processed=len(rows), state="done")
     return None
+
+
+def batch_size(total: int) -> int:
+    """Rows per batch: BATCH for a large file; smaller for a small one, so its progress bar moves
+    in steps from the start rather than jumping from 0 to 100 %."""
+    return min(BATCH, max(MIN_BATCH, -(-total // PROGRESS_STEPS)))
 
 
 def _resume(run: _Run, done: list[tuple[int, list[str]]]) -> None:
