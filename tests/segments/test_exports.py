@@ -76,7 +76,7 @@ def test_a_double_click_starts_one_export(manager, org, monkeypatch):
     manager.post(f"/console/segments/{segment.id}/export")
     assert Job.select().where(Job.kind == exports.KIND).count() == 1
     page = manager.get(f"/console/segments/{segment.id}").get_data(as_text=True)
-    assert "waiting to start" in page and 'hx-trigger="load delay:500ms"' in page
+    assert "starting" in page and 'hx-trigger="load delay:500ms"' in page
 
 
 def test_an_export_whose_worker_died_resumes_and_writes_no_member_twice(org, monkeypatch):
