@@ -14,6 +14,7 @@ import webapp.catalog.hooks  # noqa: F401  (answers the events domain's question
 import webapp.orders.hooks  # noqa: F401  (answers the events and catalog domains' questions)
 from webapp import db as database
 from webapp import demo, errors, guards, migrate, security, static_files, templating
+from webapp.accounts import access
 from webapp.extensions import LANGUAGES, babel, cache, compress, csrf, login_manager
 
 DOMAINS = (
@@ -92,6 +93,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     static_files.init_app(app)
 
     security.init_app(app)
+    access.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)

@@ -9,7 +9,6 @@ from flask_babel import get_locale
 from wtforms.widgets import ListWidget
 
 from webapp import money, timeutil
-from webapp.security import has_role
 
 
 def is_fragment_request() -> bool:
@@ -67,7 +66,6 @@ def init_app(app) -> None:
     @app.context_processor
     def _globals():
         return {
-            "has_role": has_role,
             "current_org": g.get("org"),
             "current_membership": g.get("membership"),
             "settings": current_app.config["SETTINGS"],

@@ -6,10 +6,10 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_login import current_user
 
 from webapp.accounts import api_keys, members, service
+from webapp.accounts.access import org_id, role_required
 from webapp.accounts.api_keys import DEFAULT_PER_MINUTE
 from webapp.accounts.forms import ApiKeyForm, ApiKeyPolicyForm, InviteForm, OrganizationForm, RoleForm
 from webapp.accounts.models import ApiKey, MemberInvitation, Membership, Organization
-from webapp.security import org_id, role_required
 from webapp.templating import is_fragment_request, render_page
 
 bp = Blueprint("accounts_console", __name__, url_prefix="/console")

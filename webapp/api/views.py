@@ -8,6 +8,7 @@ import json
 
 from flask import Response, current_app, render_template
 
+from webapp.accounts.access import role_required
 from webapp.api import docs as reference
 from webapp.api import openapi
 from webapp.api.framework import PREFIX, bp
@@ -21,7 +22,6 @@ from webapp.api.v1 import (  # noqa: F401  (importing a module declares its rout
     registrants,
     segments,
 )
-from webapp.security import role_required
 
 __all__ = ["bp"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask_login import current_user
 
+from webapp.accounts.access import org_id, role_required
 from webapp.api import webhooks
 from webapp.api.forms import WebhookForm
 from webapp.api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from webapp.security import org_id, role_required
 
 bp = Blueprint("api_console", __name__, url_prefix="/console/webhooks")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webapp.accounts.access import org_id, role_required
 from webapp.catalog import coupons, forms, service
 from webapp.catalog.models import Coupon, Product, Question
 from webapp.events.models import Event
@@ -12,7 +13,6 @@ from webapp.events.pages import event_or_404, form_page, initial, local, saved
 from webapp.events.service import FieldError
 from webapp.money import to_major
 from webapp.orders import capacity, offers
-from webapp.security import org_id, role_required
 from webapp.templating import is_fragment_request, render_page
 
 bp = Blueprint("catalog", __name__, url_prefix="/console/events/<int:event_id>")

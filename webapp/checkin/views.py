@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, rende
 from flask_babel import get_locale
 from flask_login import current_user
 
+from webapp.accounts.access import has_role, org_id, role_required
 from webapp.catalog.models import Product
 from webapp.checkin import door, lists, service
 from webapp.checkin.forms import WalkInForm
@@ -16,7 +17,6 @@ from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id
 from webapp.i18n import _
-from webapp.security import has_role, org_id, role_required
 from webapp.templating import is_fragment_request
 from webapp.tickets import badges
 from webapp.tickets.service import registrant_pdf

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from webapp.accounts.access import role_required
 from webapp.catalog.models import Product
 from webapp.checkin import lists as list_rules
 from webapp.checkin import service
@@ -12,7 +13,6 @@ from webapp.checkin.forms import BadgeSettingsForm, BulkBadgesForm, CheckinListF
 from webapp.checkin.models import CheckinList
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
-from webapp.security import role_required
 from webapp.templating import is_fragment_request
 from webapp.tickets import badges
 from webapp.timeutil import to_local, to_utc

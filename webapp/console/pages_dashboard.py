@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, url_for
 
+from webapp.accounts.access import has_role, org_id, role_required
 from webapp.console import charts, dashboard
 from webapp.console.blueprint import bp
 from webapp.db import utcnow
 from webapp.events.pages import event_or_404
-from webapp.security import has_role, org_id, role_required
 from webapp.timeutil import to_local
 
 

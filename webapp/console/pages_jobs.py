@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import redirect, url_for
 
+from webapp.accounts.access import org_id, role_required
 from webapp.console.blueprint import bp
 from webapp.events.pages import event_or_404
-from webapp.security import org_id, role_required
 from webapp.templating import is_fragment_request, render_page
 from webapp.work.models import Job
 

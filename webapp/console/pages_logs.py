@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from peewee import JOIN
 
+from webapp.accounts.access import org_id, role_required
 from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import Membership, User
 from webapp.checkin.models import CHECKIN_REASONS, Checkin, CheckinList
@@ -16,7 +17,6 @@ from webapp.guards import row_id
 from webapp.mail import service as mail
 from webapp.mail.models import OUTBOX_STATES, Outbox
 from webapp.orders.models import Registrant
-from webapp.security import org_id, role_required
 from webapp.templating import render_page
 from webapp.work import backlog
 

@@ -19,6 +19,7 @@ from flask import (
 from flask_login import current_user
 from peewee import JOIN
 
+from webapp.accounts.access import org_id, role_required
 from webapp.contacts import exports, funnel, imports, labels, lifecycle, queries, service
 from webapp.contacts.forms import (
     AddLabelForm,
@@ -43,7 +44,6 @@ from webapp.guards import row_id
 from webapp.i18n import _
 from webapp.orders import contact_sync
 from webapp.orders.models import Order, Registrant
-from webapp.security import org_id, role_required
 from webapp.segments import query as segment_query
 from webapp.segments.models import Segment
 from webapp.templating import is_fragment_request, render_page

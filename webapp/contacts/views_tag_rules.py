@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from webapp.accounts.access import org_id, role_required
 from webapp.contacts import ingest
 from webapp.contacts.ingest_forms import TagRuleForm
 from webapp.contacts.ingest_models import IncomingEvent, TagRule
 from webapp.contacts.models import Label
 from webapp.contacts.service import ContactError
-from webapp.security import org_id, role_required
 
 bp = Blueprint("tag_rules", __name__, url_prefix="/console/contacts/tag-rules")
 

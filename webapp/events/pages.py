@@ -7,9 +7,9 @@ from collections.abc import Callable
 from flask import flash, redirect, render_template, request
 
 from webapp import timeutil
+from webapp.accounts.access import org_id
 from webapp.events.models import Event
 from webapp.events.service import FieldError
-from webapp.security import org_id
 
 
 def event_or_404(event_id: int) -> Event:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webapp.accounts.access import org_id, role_required
 from webapp.catalog import translations
 from webapp.catalog.translation_form import translation_form
 from webapp.events import forms, service, text
 from webapp.events.models import EVENT_STATUSES, Event
 from webapp.events.pages import apply_field_error, event_or_404, form_page, initial, local, saved
-from webapp.security import org_id, role_required
 from webapp.templating import is_fragment_request, render_page
 
 bp = Blueprint("events", __name__, url_prefix="/console/events")

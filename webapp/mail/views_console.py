@@ -6,13 +6,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webapp.accounts.access import org_id, role_required
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.guards import MAX_ROW_ID
 from webapp.mail import automations, content, defaults, domains, sandbox
 from webapp.mail.forms import AutomationForm, DomainForm, EventMailSettingsForm, TemplateForm
 from webapp.mail.models import Automation, SendingDomain
-from webapp.security import org_id, role_required
 from webapp.templating import is_fragment_request
 
 bp = Blueprint("mail", __name__, url_prefix="/console")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webapp.accounts.access import org_id, role_required
 from webapp.catalog.models import Product
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id, safe_redirect_target
@@ -13,7 +14,6 @@ from webapp.orders import invitations, service, waitlist
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant, WaitingListEntry
 from webapp.orders.service import OrderError
 from webapp.payments.service import PaymentError, mark_transfer_received, payments_of
-from webapp.security import org_id, role_required
 from webapp.templating import is_fragment_request, render_page
 
 bp = Blueprint("orders_console", __name__, url_prefix="/console")

@@ -6,13 +6,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webapp.accounts.access import org_id, role_required
 from webapp.events.pages import event_or_404
 from webapp.guards import safe_redirect_target
 from webapp.orders.models import Order
 from webapp.payments import gateway_settings, gateways, service
 from webapp.payments.forms import BankForm, gateway_form
 from webapp.payments.models import PAYMENT_STATES, Payment, PaymentNotification
-from webapp.security import org_id, role_required
 from webapp.templating import is_fragment_request, render_page
 
 bp = Blueprint("payments", __name__, url_prefix="/console/payments")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 
+from webapp.accounts.access import org_id, role_required
 from webapp.events.pages import event_or_404
 from webapp.registrants import bulk, listing
-from webapp.security import org_id, role_required
 from webapp.templating import is_fragment_request, render_page
 
 bp = Blueprint("registrants", __name__, url_prefix="/console")

@@ -7,9 +7,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, send_file, stream_with_context, url_for
 from flask_login import current_user
 
+from webapp.accounts.access import org_id, role_required
 from webapp.events.pages import event_or_404
 from webapp.registrants import export_jobs, exports
-from webapp.security import org_id, role_required
 from webapp.work.models import Job
 
 bp = Blueprint("registrant_exports", __name__, url_prefix="/console")

@@ -8,12 +8,12 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from webapp.accounts.access import org_id, role_required
 from webapp.catalog.models import Product
 from webapp.events.pages import event_or_404
 from webapp.registrants import imports
 from webapp.registrants import mapping as columns
 from webapp.registrants.forms import ImportOptionsForm, UploadForm
-from webapp.security import org_id, role_required
 from webapp.templating import is_fragment_request
 from webapp.work.models import Job
 

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 from peewee import JOIN
 
+from webapp.accounts.access import org_id, role_required
 from webapp.accounts.models import User
 from webapp.catalog.models import Product, Question
 from webapp.catalog.questions import answers_from_form, build_fields, field_name, form_data, format_answer
@@ -19,7 +20,6 @@ from webapp.orders import service as orders
 from webapp.orders.models import Order, Registrant
 from webapp.orders.service import OrderError
 from webapp.registrants.forms import AddParticipantForm, MoveForm, PersonForm
-from webapp.security import org_id, role_required
 from webapp.tickets.service import NoTickets, registrant_pdf
 
 bp = Blueprint("registrant", __name__, url_prefix="/console")

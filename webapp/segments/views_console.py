@@ -9,13 +9,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import get_locale
 from flask_login import current_user
 
+from webapp.accounts.access import org_id, role_required
 from webapp.console import charts
 from webapp.contacts.models import Contact
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id
 from webapp.i18n import _, _l
-from webapp.security import org_id, role_required
 from webapp.segments import editor, exports, query, service
 from webapp.segments.choices import value_choices
 from webapp.segments.editor import Reading

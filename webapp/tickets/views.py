@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webapp.accounts.access import org_id, role_required
 from webapp.events.pages import event_or_404
 from webapp.orders.models import Order, Registrant
-from webapp.security import org_id, role_required
 from webapp.templating import render_page
 from webapp.tickets import order_pdf_jobs, service
 from webapp.tickets.forms import TicketSettingsForm
