@@ -24,20 +24,28 @@ class Bar:
 
 
 @dataclass
-class Chart:
+class _Frame:
+    """The drawing area every chart shares: its size, the plot's edges, a scale and labels."""
+
     width: int = WIDTH
     height: int = HEIGHT
-    bars: list[Bar] = field(default_factory=list)
-    line: str = ""  # SVG path of the running total
-    ticks: list[tuple[float, int]] = field(default_factory=list)  # (y, value) for the daily scale
-    total_ticks: list[tuple[float, int]] = field(default_factory=list)  # (y, value) for the running total
-    labels: list[tuple[float, str]] = field(default_factory=list)  # (x, text) under the bars
-    bucket_days: int = 1
-    total: int = 0
+    line: str = ""  # SVG path of the line
+    ticks: list[tuple[float, int]] = field(default_factory=list)  # (y, value) on the scale
+    labels: list[tuple[float, str]] = field(default_factory=list)  # (x, text) under the plot
     top: int = PAD_TOP
     bottom: int = HEIGHT - PAD_BOTTOM
     left: int = PAD_LEFT
     right: int = WIDTH - PAD_RIGHT
+
+
+@dataclass
+class Chart(_Frame):
+    """Daily bars with the running total as a line (`line`) on a second scale (`total_ticks`)."""
+
+    bars: list[Bar] = field(default_factory=list)
+    total_ticks: list[tuple[float, int]] = field(default_factory=list)  # (y, value) for the running total
+    bucket_days: int = 1
+    total: int = 0
 
     @property
     def empty(self) -> bool:
@@ -108,19 +116,10 @@ def series_chart(points: list[tuple[dt.date, int]], *, until: dt.date | None = N
 
 
 @dataclass
-class LevelChart:
+class LevelChart(_Frame):
     """A line of a level measured once a day (a segment's size), not summed like `series_chart`."""
 
-    width: int = WIDTH
-    height: int = HEIGHT
-    line: str = ""
     points: list[tuple[float, float, dt.date, int]] = field(default_factory=list)  # (x, y, day, value)
-    ticks: list[tuple[float, int]] = field(default_factory=list)
-    labels: list[tuple[float, str]] = field(default_factory=list)
-    top: int = PAD_TOP
-    bottom: int = HEIGHT - PAD_BOTTOM
-    left: int = PAD_LEFT
-    right: int = WIDTH - PAD_RIGHT
 
     @property
     def empty(self) -> bool:
