@@ -316,7 +316,9 @@ def _live_count(instance: Instance, url: str, token: str, tree: dict, runs: int,
     print(f"[{kind}] {report}; server CPU {server_cpu:.1f} ms each", flush=True)
 
 
-def main(argv: list[str] | None = None) -> None:
+def run_each_database(run_one, argv: list[str] | None = None) -> None:
+    """`run_one(database, runs)` on the --database given (and on BENCH_POSTGRES_URL too when that is
+    set and the database is SQLite)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--database", default="sqlite", help="sqlite, or a postgresql:// URL (a new database is made)")
     parser.add_argument("--runs", type=int, default=100)
@@ -325,7 +327,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.database == "sqlite" and os.environ.get("BENCH_POSTGRES_URL"):
         databases.append(os.environ["BENCH_POSTGRES_URL"])
     for database in databases:
-        run(database, args.runs)
+        run_one(database, args.runs)
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_each_database(run, argv)
 
 
 if __name__ == "__main__":

@@ -15,16 +15,13 @@ Seeds as bench/segments.py does (100,000 contacts, 200,000 registrants over 50 e
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import re
-import sys
 import time
 
 from bench.common import Client, Instance, Timings, timed
 from bench.console_list import _cookie
-from bench.segments import _drop_postgres_database, _postgres_database, segment_tree
+from bench.segments import _drop_postgres_database, _postgres_database, run_each_database, segment_tree
 
 SEED = """
 import json
@@ -135,15 +132,7 @@ def run(database: str, runs: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--database", default="sqlite", help="sqlite, or a postgresql:// URL (a new database is made)")
-    parser.add_argument("--runs", type=int, default=100)
-    args, _ = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
-    databases = [args.database]
-    if args.database == "sqlite" and os.environ.get("BENCH_POSTGRES_URL"):
-        databases.append(os.environ["BENCH_POSTGRES_URL"])
-    for database in databases:
-        run(database, args.runs)
+    run_each_database(run, argv)
 
 
 if __name__ == "__main__":
