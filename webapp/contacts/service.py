@@ -339,7 +339,18 @@ def set_status(
         actor=actor,
         actor_label=actor_label,
         data={"from": old, "to": status},
+        also=_subscription_change(status),
     )
+
+
+def _subscription_change(status: str) -> dict[str, Any]:
+    """Becoming active is (re)subscribing; pending is a subscription not agreed yet. Leaving
+    (unsubscribed, bounced, complained) keeps the date the person last subscribed."""
+    if status == "active":
+        return {"subscribed_at": utcnow()}
+    if status == "pending":
+        return {"subscribed_at": None}
+    return {}
 
 
 def _change(
