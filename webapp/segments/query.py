@@ -293,13 +293,17 @@ def _answer(ctx: _Context, node: dict) -> pw.Node:
     question = Question.get_or_none((Question.id == node["question_id"]) & (Question.organization == ctx.org_id))
     if question is None:
         return FALSE
-    values = node["value"] if node["operator"] == "any_of" else [node["value"]]
     key = str(question.id)
     rows = _registrants(ctx, {"event_id": question.event_id})
-    if question.per_attendee:
-        return _exists(rows.where(F.json_answer_in(Registrant.answers, key, values)), Registrant.contact)
-    rows = rows.join(Order, on=Registrant.order == Order.id)
-    return _exists(rows.where(F.json_answer_in(Order.answers, key, values)), Registrant.contact)
+    column = Registrant.answers
+    if not question.per_attendee:
+        rows, column = rows.join(Order, on=Registrant.order == Order.id), Order.answers
+    if node.get("answer_type", "text") == "text":
+        values = node["value"] if node["operator"] == "any_of" else [node["value"]]
+        matches = F.json_answer_in(column, key, values)
+    else:  # a yes/no or a number, compared as a custom field of that type is
+        matches = F.custom_condition(column, key, node["answer_type"], node["operator"], node["value"], ctx.now)
+    return _exists(rows.where(matches), Registrant.contact)
 
 
 # Tracked events ----------------------------------------------------------------------------------

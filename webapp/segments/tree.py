@@ -43,8 +43,19 @@ CUSTOM_KEY_RE = re.compile(r"^[a-z0-9_]{1,40}$")
 SEND_KEY_RE = re.compile(r"^[a-z0-9_:.-]{1,64}$")
 TRACKED_PROPERTIES = ("action", "status", "source", "feature", "plan")
 CONTACT_SOURCES = ("registration", "import", "api", "ingest", "console")
-# Questions whose answers are texts (or lists of texts), what the answer dimension compares.
-ANSWER_KINDS = ("text", "textarea", "choice", "multichoice", "date", "phone", "country")
+# What the answer dimension compares, by question kind: texts (or lists of texts for a multiple
+# choice), a yes/no, a number.
+ANSWER_TYPES = {
+    "text": "text",
+    "textarea": "text",
+    "choice": "text",
+    "multichoice": "text",
+    "date": "text",
+    "phone": "text",
+    "country": "text",
+    "checkbox": "boolean",
+    "number": "number",
+}
 
 # Operators and the value each takes.
 TEXT_OPERATORS = ("equals", "contains", "starts_with", "is_empty", "any_of")
@@ -87,7 +98,7 @@ class Dimension:
     key: str
     label_en: str
     label_id: str
-    value_type: str  # text, date, number, boolean, choice, ids, count, times, none, custom
+    value_type: str  # text, date, number, boolean, choice, ids, count, times, none, custom, answer
     operators: tuple[str, ...]
     choices: str | None = None  # how value choices are listed for an organization (value_choices)
     keys: tuple[str, ...] = ()  # the dimension's own keys, beside dimension/operator/value/negate
@@ -164,10 +175,10 @@ DIMENSIONS: dict[str, Dimension] = {
             "answer",
             "Answered a question",
             "Menjawab pertanyaan",
-            "text",
-            ("equals", "any_of"),
+            "answer",  # the question's kind decides: text, boolean or number (answer_type)
+            ("equals", "any_of", "at_least", "at_most"),
             "questions",
-            keys=("question_id",),
+            keys=("question_id", "answer_type"),
             required=("question_id",),
         ),
         # Tracked events from the ingestion API
@@ -327,6 +338,8 @@ def _condition(walk: _Walk, node: dict, path: str) -> dict:
     if dimension.key == "custom_field":
         out["field_type"] = out.get("field_type", "text")
         _custom_operator(out, path)
+    if dimension.key == "answer":
+        _answer_operator(out, path)
     if "event_id" in out and "event_tag" in out:
         raise TreeError(f"{path}.event_tag", "Give an event or a tag, not both.")
     if "property_value" in out and "property" not in out:
@@ -344,6 +357,18 @@ def _custom_operator(out: dict, path: str) -> None:
     }[out["field_type"]]
     if out["operator"] not in allowed:
         raise TreeError(f"{path}.operator", f"A {out['field_type']} field takes {', '.join(allowed)}.")
+
+
+ANSWER_OPERATORS = {"text": ("equals", "any_of"), "boolean": ("equals",), "number": ("equals", "at_least", "at_most")}
+
+
+def _answer_operator(out: dict, path: str) -> None:
+    """The question's kind decides what its answers are compared as (`answer_type` is filled in
+    from the question, whatever the tree said)."""
+    out["answer_type"] = ANSWER_TYPES[Question.get_by_id(out["question_id"]).kind]
+    allowed = ANSWER_OPERATORS[out["answer_type"]]
+    if out["operator"] not in allowed:
+        raise TreeError(f"{path}.operator", f"This question's answers take {', '.join(allowed)}.")
 
 
 # Values -----------------------------------------------------------------------------------------
@@ -430,6 +455,8 @@ def _value(walk: _Walk, dimension: Dimension, cond: dict, value, path: str):
     kind = dimension.value_type
     if kind == "custom":
         kind = {"text": "text", "date": "date", "number": "number", "boolean": "boolean"}[cond["field_type"]]
+    if kind == "answer":
+        kind = cond["answer_type"]
     if op in ("at_least", "at_most") and kind in ("count", "times"):
         return _int(value, path, 0 if op == "at_most" else 1, MAX_TIMES)
     if op == "within_days":
@@ -488,10 +515,7 @@ def _event_id(walk: _Walk, value, path: str) -> int:
 
 
 def _question_id(walk: _Walk, value, path: str) -> int:
-    question_id = _id_of(Question, walk, value, path)
-    if Question.get_by_id(question_id).kind not in ANSWER_KINDS:
-        raise TreeError(path, "Choose a question answered with a text or a choice.")
-    return question_id
+    return _id_of(Question, walk, value, path)
 
 
 def _field(walk: _Walk, value, path: str) -> str:
@@ -520,6 +544,7 @@ _KEY_CHECKS = {
     "field": _field,
     "field_type": lambda walk, v, p: _choice(CUSTOM_TYPES)(v, p),
     "question_id": _question_id,
+    "answer_type": lambda walk, v, p: v,  # replaced by the question's own (_answer_operator)
     "event_type": lambda walk, v, p: _choice(EVENT_TYPES)(v, p),
     "property": _property,
     "property_value": lambda walk, v, p: _text(v, p),
