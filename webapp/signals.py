@@ -36,6 +36,8 @@ checked_in = _signals.signal("checked-in")  # an `ok` entry scan
 event_changed = _signals.signal("event-changed")  # details shown on tickets changed
 # kwargs: contact_id
 contact_updated = _signals.signal("contact-updated")
+# kwargs: organization_id
+organization_created = _signals.signal("organization-created")  # signed up: give it its defaults
 
 
 # Questions a lower domain asks the domains above it, answered at once inside the caller's

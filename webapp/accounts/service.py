@@ -12,6 +12,7 @@ from flask import render_template
 from PIL import Image, UnidentifiedImageError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webapp import signals
 from webapp.accounts import audit, emails
 from webapp.accounts.models import (
     LoginAttempt,
@@ -86,6 +87,7 @@ def create_organization(
             name=name.strip(), slug=slug or unique_org_slug(name), timezone=timezone, currency=currency
         )
         Membership.create(user=owner, organization=org, role="owner")
+        signals.emit(signals.organization_created, organization_id=org.id)
     return org
 
 
