@@ -22,6 +22,7 @@ from webapp.contacts.ingest_models import IncomingEvent
 from webapp.contacts.models import Contact, ContactLabel
 from webapp.db import utcnow
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.orders.models import Order, Registrant
 from webapp.segments import fields as F
 from webapp.segments.models import Segment
@@ -332,7 +333,7 @@ def _tracked(ctx: _Context, node: dict) -> pw.Node:
 def _segment(ctx: _Context, node: dict) -> pw.Node:
     segment_id = node["value"]
     if segment_id in ctx.segments:
-        raise TreeError("$", "A segment cannot contain itself, directly or through other segments.")
+        raise TreeError("$", _("A segment cannot contain itself, directly or through other segments."))
     segment = (
         Segment.select(Segment.tree).where((Segment.id == segment_id) & (Segment.organization == ctx.org_id)).first()
     )

@@ -12,6 +12,7 @@ from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.db import db, utcnow
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.segments import query
 from webapp.segments.models import Segment, SegmentCount
 from webapp.segments.tree import MAX_EXPANDED, TreeError, expanded_size, segment_refs, validate
@@ -113,7 +114,12 @@ def _check_users_size(segment: Segment) -> None:
     for other in Segment.for_org(segment.organization_id).where(Segment.id != segment.id):
         if segment_refs(other.tree) and expanded_size(segment.organization_id, other.tree, sizes) > MAX_EXPANDED:
             raise TreeError(
-                "$", f"Segment {other.name!r} names this one and would grow past {MAX_EXPANDED} conditions."
+                "$",
+                _(
+                    "Segment “%(name)s” names this one and would grow past %(n)d conditions.",
+                    name=other.name,
+                    n=MAX_EXPANDED,
+                ),
             )
 
 
