@@ -34,8 +34,13 @@ registrant_changed = _signals.signal("registrant-changed")  # name/email/answers
 checked_in = _signals.signal("checked-in")  # an `ok` entry scan
 # kwargs: event_id
 event_changed = _signals.signal("event-changed")  # details shown on tickets changed
-# kwargs: contact_id
+# kwargs: contact_id; what changed, when the change says: stage_changes (a list of {from, to,
+# source, changed_at}), labels_added and labels_removed (label ids)
 contact_updated = _signals.signal("contact-updated")
+# kwargs: org_id, ids (incoming event ids processed onto contact timelines)
+tracked_events_processed = _signals.signal("tracked-events-processed")
+# kwargs: run_id, step (a workflow run reached a webhook step)
+workflow_webhook = _signals.signal("workflow-webhook")
 
 
 # Questions a lower domain asks the domains above it, answered at once inside the caller's
