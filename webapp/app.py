@@ -28,6 +28,7 @@ DOMAINS = (
     "contacts",
     "checkin",
     "segments",
+    "workflows",
     "registrants",
     "console",
     "api",

@@ -58,7 +58,7 @@ def test_a_condition_not_met_after_the_wait_ends_the_run(org):
         {"kind": "condition", "check": "has_label", "label_id": trial.id},
         {"kind": "add_label", "label_id": reminded.id},
     ]
-    workflow = make_workflow(org, {"kind": "label_added", "label_id": trial.id}, steps)
+    make_workflow(org, {"kind": "label_added", "label_id": trial.id}, steps)
     stays = make_contact(org, "stays@example.org")
     leaves = make_contact(org, "leaves@example.org")
     contacts.add_label(stays, "Trial")
@@ -111,7 +111,7 @@ def test_every_step_is_on_the_contacts_timeline(org):
     trial = make_label(org, "Trial")
     done = make_label(org, "Onboarded")
     steps = [{"kind": "wait", "amount": 30, "unit": "minutes"}, {"kind": "add_label", "label_id": done.id}]
-    workflow = make_workflow(org, {"kind": "label_added", "label_id": trial.id}, steps, name="Onboarding")
+    make_workflow(org, {"kind": "label_added", "label_id": trial.id}, steps, name="Onboarding")
     ana = make_contact(org, "ana@example.org")
     contacts.add_label(ana, "Trial")
     move_on(later(minutes=31))
