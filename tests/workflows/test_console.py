@@ -60,7 +60,10 @@ def test_a_workflow_is_created_from_the_editor_as_a_draft_then_activated_and_pau
     workflow = Workflow.get()
     assert (workflow.name, workflow.state) == ("Trial follow-up", "draft")
     assert workflow.trigger == {"kind": "label_added", "label_id": trial.id}
-    assert workflow.steps == [{"kind": "wait", "amount": 2, "unit": "days"}, {"kind": "add_label", "label_id": trial.id}]
+    assert workflow.steps == [
+        {"kind": "wait", "amount": 2, "unit": "days"},
+        {"kind": "add_label", "label_id": trial.id},
+    ]
 
     assert admin.post(f"/console/workflows/{workflow.id}/activate").status_code == 303
     assert Workflow.get_by_id(workflow.id).state == "active"
@@ -106,14 +109,22 @@ def test_errors_show_beside_their_fields_and_nothing_is_saved(admin, org):
 
 
 def test_bad_properties_lines_are_refused_beside_the_field(admin, org):
-    form = {"name": "X", "trigger-kind": "tracked_event", "trigger-type": "purchase", "trigger-properties": "plan pro", "step-count": "0"}
+    form = {
+        "name": "X",
+        "trigger-kind": "tracked_event",
+        "trigger-type": "purchase",
+        "trigger-properties": "plan pro",
+        "step-count": "0",
+    }
     page = admin.post("/console/workflows/new", data=form).get_data(as_text=True)
     assert "Write one name=value per line." in page
 
 
 def test_the_runs_table_shows_each_contacts_state(admin, org):
     trial = make_label(org, "Trial")
-    workflow = make_workflow(org, {"kind": "label_added", "label_id": trial.id}, [{"kind": "wait", "amount": 1, "unit": "days"}])
+    workflow = make_workflow(
+        org, {"kind": "label_added", "label_id": trial.id}, [{"kind": "wait", "amount": 1, "unit": "days"}]
+    )
     contacts.add_label(make_contact(org, "ana@example.org", name="Ana Putri"), "Trial")
     page = admin.get(f"/console/workflows/{workflow.id}").get_data(as_text=True)
     assert "Ana Putri" in page and "Waiting" in page
@@ -152,6 +163,10 @@ def test_posts_without_a_csrf_token_are_refused(csrf_app):
     client = csrf_app.test_client()
     client.post("/login", data={"email": user.email, "password": "correct horse battery"})
     workflow = make_workflow(org, {"kind": "stage_changed", "to": ""}, [])
-    for url in ("/console/workflows/new", f"/console/workflows/{workflow.id}/pause", f"/console/workflows/{workflow.id}/delete"):
+    for url in (
+        "/console/workflows/new",
+        f"/console/workflows/{workflow.id}/pause",
+        f"/console/workflows/{workflow.id}/delete",
+    ):
         assert client.post(url, data={"name": "x"}, headers=HTMX).status_code == 400, url
     assert Workflow.get_by_id(workflow.id).state == "active"
