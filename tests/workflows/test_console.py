@@ -170,3 +170,31 @@ def test_posts_without_a_csrf_token_are_refused(csrf_app):
     ):
         assert client.post(url, data={"name": "x"}, headers=HTMX).status_code == 400, url
     assert Workflow.get_by_id(workflow.id).state == "active"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"step-count": "99999999999999"},
+        {"step-count": "-1", "op": "remove:99999999999999999"},
+        {"op": "up:0"},
+        {"op": "add:teleport"},
+        {"trigger-kind": "x" * 5000},
+        {"trigger-label_id": "99999999999999999999999"},
+        {"step-0-amount": "NaN"},
+        {"step-0-amount": "1e9"},
+        {"step-0-unit": "fortnights"},
+        {"step-1-kind": "jump"},
+    ],
+)
+def test_crafted_editor_posts_answer_the_editor_never_a_500(admin, org, extra):
+    trial = make_label(org, "Trial")
+    answer = admin.post("/console/workflows/new", data=_form(trial.id, **extra))
+    assert answer.status_code in (200, 303, 422), answer.status_code
+    assert "<form" in answer.get_data(as_text=True) or answer.status_code == 303
+
+
+def test_a_bad_runs_page_cursor_or_state_is_ignored(admin, org):
+    workflow = make_workflow(org, {"kind": "stage_changed", "to": ""}, [])
+    for query in ("before=abc", "before=99999999999999999999", "state=%00", "state=nonsense"):
+        assert admin.get(f"/console/workflows/{workflow.id}?{query}").status_code in (200, 400), query
