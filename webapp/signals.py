@@ -54,6 +54,8 @@ event_currency_changing = _signals.signal("event-currency-changing")  # may its 
 event_currency_changed = _signals.signal("event-currency-changed")  # rescale what is priced in it
 # sender: the product
 product_deleting = _signals.signal("product-deleting")  # may it be deleted?
+# sender: the segment
+segment_deleting = _signals.signal("segment-deleting")  # may it be deleted?
 
 
 def objections(question, sender, **kwargs) -> list[str]:

@@ -14,6 +14,7 @@ from tests.workflows.helpers import later, make_template, make_workflow, move_on
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.segments import service as segments
+from webapp.segments.models import Segment
 from webapp.workflows import runs, service, triggers
 from webapp.workflows.definition import WorkflowInvalid
 from webapp.workflows.models import Workflow
@@ -189,3 +190,19 @@ def test_changing_a_segment_trigger_starts_the_membership_record_over(org):
     assert Workflow.get_by_id(workflow.id).segment_checked_at is None
     assert triggers.scan_segment(workflow.id) == 0  # a new starting point, not a flood of runs
     assert runs_of(workflow) == []
+
+
+def test_a_segment_a_workflow_uses_cannot_be_deleted(org):
+    started_by = segments.create_segment(org.id, name="Starts", tree=group())
+    checked_by = segments.create_segment(org.id, name="Checks", tree=group())
+    free = segments.create_segment(org.id, name="Free", tree=group())
+    make_workflow(org, {"kind": "segment_entered", "segment_id": started_by.id}, [], name="Welcome")
+    steps = [{"kind": "condition", "check": "in_segment", "segment_id": checked_by.id}]
+    make_workflow(org, {"kind": "stage_changed", "to": ""}, steps, name="Upsell", active=False)
+
+    for segment, name in ((started_by, "Welcome"), (checked_by, "Upsell")):
+        with pytest.raises(segments.SegmentError) as refused:
+            segments.delete_segment(segment)
+        assert str(refused.value) == f"These workflows use it: {name}."
+    segments.delete_segment(free)
+    assert {s.name for s in Segment.select()} == {"Starts", "Checks"}
