@@ -125,15 +125,21 @@ def test_the_runs_table_shows_each_contacts_state(admin, org):
     workflow = make_workflow(
         org, {"kind": "label_added", "label_id": trial.id}, [{"kind": "wait", "amount": 1, "unit": "days"}]
     )
-    contacts.add_label(make_contact(org, "ana@example.org", name="Ana Putri"), "Trial")
+    ana = make_contact(org, "ana@example.org", name="Ana Putri")
+    contacts.add_label(ana, "Trial")
     page = admin.get(f"/console/workflows/{workflow.id}").get_data(as_text=True)
-    assert "Ana Putri" in page and "Waiting" in page
+    assert "Ana Putri" in page and "Waiting" in page and "waiting: 1 day" in page
+    timeline = admin.get(f"/console/contacts/{ana.id}").get_data(as_text=True)
+    assert "Workflow “Welcome”: waiting 1 day" in timeline
     assert "Ana Putri" not in admin.get(f"/console/workflows/{workflow.id}?state=done").get_data(as_text=True)
 
 
 def test_the_console_speaks_indonesian(admin, org):
     page = admin.get("/console/workflows", headers={"Accept-Language": "id"}).get_data(as_text=True)
     assert "Belum ada alur kerja." in page
+    workflow = make_workflow(org, {"kind": "stage_changed", "to": ""}, [{"kind": "wait", "amount": 2, "unit": "days"}])
+    page = admin.get(f"/console/workflows/{workflow.id}", headers={"Accept-Language": "id"}).get_data(as_text=True)
+    assert "Dimulai saat" in page and "Tahap funnel berubah" in page and "Tunggu 2 hari" in page
 
 
 def test_managers_read_but_only_admins_and_owners_change(manager, org):

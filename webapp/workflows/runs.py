@@ -90,6 +90,12 @@ def start(workflow: Workflow, contact: Contact, trigger_data: dict | None = None
     return run
 
 
+def describe_wait(step: dict) -> str:
+    """ "1 day", "3 hours" (the timeline's English, as its other entries)."""
+    amount, unit = step["amount"], step["unit"]
+    return f"{amount} {unit if amount != 1 else unit.rstrip('s')}"
+
+
 def describe_trigger_data(data: dict) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(data.items()))[:300]
 
@@ -131,8 +137,8 @@ def _take_steps(workflow: Workflow, run: WorkflowRun, contact: Contact, now: dt.
         if step["kind"] == "wait":
             delay = wait_of(step)
             run.step_index, run.state, run.next_at = index + 1, "waiting", now + delay
-            _history(run, now, "waiting", step=index, detail=f"{step['amount']} {step['unit']}")
-            _timeline(contact, workflow, run, f"waiting {step['amount']} {step['unit']}", now)
+            _history(run, now, "waiting", step=index, detail=describe_wait(step))
+            _timeline(contact, workflow, run, f"waiting {describe_wait(step)}", now)
             work.record(STEP, {"run_id": run.id}, delay=delay)
             return "waiting"
         if step["kind"] == "condition":
