@@ -105,8 +105,8 @@ def describe_trigger_data(data: dict) -> str:
 
 def advance(run_id: int, now: dt.datetime | None = None) -> str:
     """Take the run's steps until a wait, a condition not met, a failure or the end. Returns what
-    became of it: waiting, exited, failed, done; or paused, early (its wait is not over: another
-    item is due then) or gone (finished already, or deleted)."""
+    became of it: waiting, exited, failed, done; or paused, early (its wait is not over: it is
+    recorded again for then) or gone (finished already, or deleted)."""
     now = now or utcnow()
     with write_transaction():
         run = locked(WorkflowRun.select().where(WorkflowRun.id == run_id)).first()
@@ -119,6 +119,8 @@ def advance(run_id: int, now: dt.datetime | None = None) -> str:
                 run.save()
             return "paused"
         if run.next_at is not None and run.next_at > now:
+            # Not due yet (an item that came early): back in line for the rest of the wait.
+            work.record(STEP, {"run_id": run.id}, delay=run.next_at - now)
             return "early"
         contact = Contact.get_by_id(run.contact_id)
         result = _take_steps(workflow, run, contact, now)
