@@ -24,7 +24,8 @@ from webapp.workflows.models import Workflow, WorkflowSegmentMember
 SCAN = "workflow.segment_scan"  # work: {"workflow_id"} -> compare the segment with its recorded members
 CACHE_SECONDS = 5.0
 CONTACT_KINDS = frozenset({"label_added", "label_removed", "stage_changed", "segment_entered"})
-QUICK_SEGMENT_CHECKS = 20  # segment workflows of an organization checked at once on a contact change
+QUICK_SEGMENT_CHECKS = 20
+SCAN_CHUNK = 500  # entrants recorded, and their runs started, per transaction  # segment workflows of an organization checked at once on a contact change
 
 _cache: dict = {"at": 0.0, "kinds": frozenset()}
 
@@ -162,7 +163,8 @@ def queue_segment_scans() -> int:
 def scan_segment(workflow_id: int, now: dt.datetime | None = None) -> int:
     """Compare the segment's members now with those recorded: start a run for each contact who
     entered (except at the first scan, which only records), forget those who left (they enter
-    again later, as new). Returns how many runs started."""
+    again later, as new). Returns how many runs started. Each chunk of entrants is recorded with
+    their runs in a transaction of its own: a scan cut short leaves the rest to the next one."""
     now = now or utcnow()
     workflow = Workflow.get_or_none(Workflow.id == workflow_id)
     if workflow is None or workflow.state != "active" or workflow.trigger.get("kind") != "segment_entered":
@@ -175,30 +177,37 @@ def scan_segment(workflow_id: int, now: dt.datetime | None = None) -> int:
     members = {
         cid for (cid,) in query.members(workflow.organization_id, segment.tree, now=now).select(Contact.id).tuples()
     }
-    started = 0
-    with write_transaction():
-        recorded = {
-            cid
-            for (cid,) in WorkflowSegmentMember.select(WorkflowSegmentMember.contact)
-            .where(WorkflowSegmentMember.workflow == workflow.id)
-            .tuples()
-        }
-        entered, left = sorted(members - recorded), sorted(recorded - members)
-        for start in range(0, len(left), 500):
+    recorded = {
+        cid
+        for (cid,) in WorkflowSegmentMember.select(WorkflowSegmentMember.contact)
+        .where(WorkflowSegmentMember.workflow == workflow.id)
+        .tuples()
+    }
+    entered, left = sorted(members - recorded), sorted(recorded - members)
+    for start in range(0, len(left), SCAN_CHUNK):
+        with write_transaction():
             WorkflowSegmentMember.delete().where(
                 (WorkflowSegmentMember.workflow == workflow.id)
-                & WorkflowSegmentMember.contact.in_(left[start : start + 500])
+                & WorkflowSegmentMember.contact.in_(left[start : start + SCAN_CHUNK])
             ).execute()
-        rows = [
-            {"organization": workflow.organization_id, "workflow": workflow.id, "contact": cid, "created_at": now}
-            for cid in entered
-        ]
-        for start in range(0, len(rows), 500):
-            WorkflowSegmentMember.insert_many(rows[start : start + 500]).on_conflict_ignore().execute()
-        if workflow.segment_checked_at is not None:
-            for start in range(0, len(entered), 500):
-                for contact in Contact.select().where(Contact.id.in_(entered[start : start + 500])):
+    started = 0
+    for start in range(0, len(entered), SCAN_CHUNK):
+        chunk = entered[start : start + SCAN_CHUNK]
+        with write_transaction():
+            WorkflowSegmentMember.insert_many(
+                [
+                    {
+                        "organization": workflow.organization_id,
+                        "workflow": workflow.id,
+                        "contact": cid,
+                        "created_at": now,
+                    }
+                    for cid in chunk
+                ]
+            ).on_conflict_ignore().execute()
+            if workflow.segment_checked_at is not None:
+                for contact in Contact.select().where(Contact.id.in_(chunk)):
                     if runs.start(workflow, contact, {"segment_id": segment.id}, now):
                         started += 1
-        Workflow.update(segment_checked_at=now).where(Workflow.id == workflow.id).execute()
+    Workflow.update(segment_checked_at=now).where(Workflow.id == workflow.id).execute()
     return started
