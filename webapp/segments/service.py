@@ -8,6 +8,7 @@ import logging
 
 import peewee as pw
 
+from webapp import signals
 from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.db import db, utcnow
@@ -130,12 +131,15 @@ def segments_using(segment: Segment) -> list[Segment]:
 
 
 def delete_segment(segment: Segment, *, actor: User | None = None, actor_label: str | None = None) -> None:
-    """Delete it, unless another segment's conditions name it (that one would change silently)."""
+    """Delete it, unless another segment's conditions name it (that one would change silently)
+    or a domain above objects (a workflow starts or checks on it)."""
     with db.atomic():
         users = segments_using(segment)
         if users:
             names = ", ".join(s.name for s in users)
             raise SegmentError(f"These segments use it in their conditions: {names}.", "segment")
+        for reason in signals.objections(signals.segment_deleting, segment):
+            raise SegmentError(reason, "segment")
         audit.record(
             segment.organization_id,
             "segment.delete",
