@@ -23,6 +23,7 @@ MODEL_MODULES = (
     "webapp.checkin.models",
     "webapp.segments.models",
     "webapp.campaigns.models",
+    "webapp.campaigns.templates_model",
     "webapp.api.models",
 )
 

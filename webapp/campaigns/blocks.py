@@ -31,7 +31,8 @@ from typing import Any
 
 import markdown
 import nh3
-from flask_babel import gettext as _
+
+from webapp.i18n import _
 
 BLOCK_TYPES = ("heading", "text", "image", "button", "divider", "columns", "event", "footer")
 COLUMN_TYPES = ("heading", "text", "image", "button", "divider")
