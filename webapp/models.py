@@ -24,6 +24,7 @@ MODEL_MODULES = (
     "webapp.segments.models",
     "webapp.campaigns.models",
     "webapp.campaigns.templates_model",
+    "webapp.campaigns.bounce_models",
     "webapp.api.models",
 )
 

@@ -32,7 +32,7 @@ from webapp.contacts.models import Contact
 from webapp.contacts.rules import normalize_email
 from webapp.db import db, utcnow
 from webapp.guards import has_control_characters
-from webapp.mail import consent, dkim_keys, tracking
+from webapp.mail import bounce_address, consent, dkim_keys, tracking
 from webapp.mail.domains import verified_domain
 from webapp.mail.models import OUTBOX_STATES, Outbox
 from webapp.runtime import settings
@@ -310,7 +310,7 @@ class SmtpSession:
         if self.client is None:
             self.client = _connect(self.smtp)
         try:
-            self.client.sendmail(row.from_email, [row.to_email], data)
+            self.client.sendmail(_envelope_sender(row), [row.to_email], data)
         except smtplib.SMTPResponseException:
             raise  # the server answered: the connection is still good
         except Exception:
@@ -324,6 +324,13 @@ class SmtpSession:
             except Exception:  # already gone: nothing to close politely
                 self.client.close()
             self.client = None
+
+
+def _envelope_sender(row) -> str:
+    """With a bounce mailbox, the reports of a message come back to it, naming its outbox row
+    (`row` is an Outbox row, or any envelope with from_email, to_email and maybe outbox_id)."""
+    outbox_id = row.id if isinstance(row, Outbox) else getattr(row, "outbox_id", None)
+    return (bounce_address.envelope_sender(outbox_id) if outbox_id else None) or row.from_email
 
 
 def _connect(smtp) -> smtplib.SMTP:
