@@ -36,6 +36,9 @@ checked_in = _signals.signal("checked-in")  # an `ok` entry scan
 event_changed = _signals.signal("event-changed")  # details shown on tickets changed
 # kwargs: contact_id
 contact_updated = _signals.signal("contact-updated")
+# kwargs: event (delivered, opened, clicked, bounced, complained, unsubscribed), outbox_ids, and
+# for a click its url; for an open or click machine (a scanner's or a proxy's hit)
+mail_event = _signals.signal("mail-event")  # something happened to sent messages (campaigns, single sends)
 
 
 # Questions a lower domain asks the domains above it, answered at once inside the caller's
