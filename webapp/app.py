@@ -28,6 +28,7 @@ DOMAINS = (
     "contacts",
     "checkin",
     "segments",
+    "campaigns",
     "registrants",
     "console",
     "api",

@@ -7,7 +7,15 @@ import peewee as pw
 from webapp.accounts.models import Organization, User
 from webapp.db import BaseModel, JSONField, OrgScoped, utcnow
 
-WEBHOOK_TOPICS = ("registration.created", "order.paid", "checkin.created", "contact.updated", "contact.stage_changed")
+MAIL_EVENTS = ("delivered", "opened", "clicked", "bounced", "complained", "unsubscribed")
+WEBHOOK_TOPICS = (
+    "registration.created",
+    "order.paid",
+    "checkin.created",
+    "contact.updated",
+    "contact.stage_changed",
+    *(f"campaign.{event}" for event in MAIL_EVENTS),
+)
 DELIVERY_STATES = ("pending", "succeeded", "failed")
 
 

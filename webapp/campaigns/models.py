@@ -94,6 +94,8 @@ class CampaignRecipient(OrgScoped):
     scheduled_for = pw.DateTimeField(null=True)  # send-time optimization: not before this
     sent_at = pw.DateTimeField(null=True)
     error = pw.TextField(null=True)
+    unsubscribed_at = pw.DateTimeField(null=True)  # through this campaign's link or header
+    complained_at = pw.DateTimeField(null=True)  # a complaint (ARF report) about this message
 
     class Meta:
         table_name = "campaign_recipient"
@@ -101,4 +103,15 @@ class CampaignRecipient(OrgScoped):
             (("campaign", "contact"), True),
             (("campaign", "status", "id"), False),
             (("campaign", "sent_at"), False),
+            (("organization", "sent_at"), False),
         )
+
+
+class Transmission(OrgScoped):
+    """A single message sent through the API (POST /api/v1/transmissions): its outbox row and the
+    caller's `metadata`, which every webhook about the message carries back."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    outbox_id = pw.IntegerField(unique=True)
+    metadata = JSONField(default=dict)
+    created_at = pw.DateTimeField(default=utcnow)

@@ -62,9 +62,13 @@ class MailEngagement(OrgScoped):
     url = pw.CharField(max_length=2000, null=True)  # the link clicked
     machine = pw.BooleanField(default=False)
     occurred_at = pw.DateTimeField(default=utcnow)
+    send_key = pw.CharField(max_length=64, null=True)  # the message's, copied: a campaign's report reads one range
 
     class Meta:
-        indexes = ((("organization", "contact_id", "kind", "occurred_at"), False),)
+        indexes = (
+            (("organization", "contact_id", "kind", "occurred_at"), False),
+            (("send_key", "kind", "machine", "outbox"), False),
+        )
 
 
 class SendingDomain(OrgScoped):

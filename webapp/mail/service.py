@@ -44,6 +44,9 @@ MAX_ATTEMPTS = 8
 # Longer than a work lease (6 min for the default 5): the hand-off's worker is gone.
 STUCK_AFTER = work.engine.LEASE * 6 / 5
 DELIVER = "mail.deliver"  # work: {"message_id"}, run in batches over one SMTP connection
+# A campaign's messages are outbox rows too (for the log, tracking and segments), but its own job
+# hands them over (webapp/campaigns/delivery.py): the outbox's delivery and sweep leave them alone.
+CAMPAIGN_KIND = "campaign"
 
 
 def queue_email(
@@ -422,7 +425,7 @@ def claim(message_id: int) -> Outbox | None:
     interrupted = (Outbox.state == "sending") & (Outbox.next_attempt_at < now - STUCK_AFTER)
     claimed = (
         Outbox.update(state="sending", attempts=Outbox.attempts + 1, next_attempt_at=now)
-        .where((Outbox.id == message_id) & (due | interrupted))
+        .where((Outbox.id == message_id) & (due | interrupted) & (Outbox.kind != CAMPAIGN_KIND))
         .execute()
     )
     return Outbox.get_by_id(message_id) if claimed else None
@@ -479,8 +482,11 @@ def due_messages(limit: int = 500) -> list[int]:
     query = (
         Outbox.select(Outbox.id)
         .where(
-            ((Outbox.state == "queued") & (Outbox.next_attempt_at <= now))
-            | ((Outbox.state == "sending") & (Outbox.next_attempt_at < now - STUCK_AFTER))
+            (
+                ((Outbox.state == "queued") & (Outbox.next_attempt_at <= now))
+                | ((Outbox.state == "sending") & (Outbox.next_attempt_at < now - STUCK_AFTER))
+            )
+            & (Outbox.kind != CAMPAIGN_KIND)
         )
         .order_by(Outbox.next_attempt_at)
         .limit(limit)

@@ -23,6 +23,7 @@ import re
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from webapp import signals
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.db import locked, utcnow, write_transaction
@@ -163,6 +164,14 @@ def _record(message_id: int, kind: str, url: str | None, user_agent: str | None)
             url=url,
             machine=machine,
             occurred_at=now,
+            send_key=row.send_key,
+        )
+        signals.emit(
+            signals.mail_event,
+            event="opened" if kind == "open" else "clicked",
+            outbox_ids=[row.id],
+            url=url,
+            machine=machine,
         )
         if not machine:
             _on_timeline(row, kind, url, now)
