@@ -217,6 +217,40 @@ def test_a_campaign_message_bounced_by_message_id_marks_recipient_and_contact(bo
     assert (bounce.campaign_id, bounce.found_by) == (campaign.id, "message_id")
 
 
+def test_a_campaign_bounce_and_complaint_fire_the_signed_webhooks(bounce_app):
+    from webapp.api import webhooks
+    from webapp.api.models import WebhookDelivery
+
+    app, inbox, port = bounce_app
+    org = make_org()
+    webhooks.create_endpoint(
+        org.id, url="https://hooks.example.org/in", topics=["campaign.bounced", "campaign.complained"]
+    )
+    webhooks.forget_subscriptions()
+    bounced, complaining = make_contact(org, "lala@example.org"), make_contact(org, "mira@example.org")
+    _, first, _ = _campaign_recipient(org, bounced)
+    _, second, _ = _campaign_recipient(org, complaining)
+    _send_report(port, _dsn("lala@example.org", message_id=first.message_id))
+    _send_report(port, _arf("mira@example.org", second.message_id))
+    topics = {d.topic: d.payload["data"] for d in WebhookDelivery.select()}
+    assert set(topics) == {"campaign.bounced", "campaign.complained"}
+    assert topics["campaign.bounced"]["contact"]["email"] == "lala@example.org"
+    assert topics["campaign.complained"]["contact"]["email"] == "mira@example.org"
+
+
+def test_a_complaint_about_a_campaign_message_counts_in_its_report(bounce_app):
+    from webapp.campaigns import reports
+
+    app, inbox, port = bounce_app
+    org = make_org()
+    contact = make_contact(org, "kiki@example.org")
+    campaign, outbox, recipient = _campaign_recipient(org, contact)
+    _send_report(port, _arf("kiki@example.org", outbox.message_id))
+    assert CampaignRecipient.get_by_id(recipient.id).complained_at is not None
+    assert reports.basic(Campaign.get_by_id(campaign.id), live=True)["complaints"] == 1
+    assert Contact.get_by_id(contact.id).status == "complained"
+
+
 def test_a_soft_bounce_of_a_campaign_message_defers_it_for_a_retry(bounce_app):
     app, inbox, port = bounce_app
     org = make_org()

@@ -244,7 +244,7 @@ def apply(report: Report, found: Found) -> MailBounce | None:
         if report.kind == "hard":
             _hard(bounce, contact, recipient)
         elif report.kind == "complaint":
-            _complaint(bounce, contact)
+            _complaint(bounce, contact, recipient)
         elif report.action == "failed":
             _retry(bounce, outbox, recipient)
         if contact is not None:
@@ -294,7 +294,11 @@ def _hard(bounce: MailBounce, contact: Contact | None, recipient: CampaignRecipi
         ).execute()
 
 
-def _complaint(bounce: MailBounce, contact: Contact | None) -> None:
+def _complaint(bounce: MailBounce, contact: Contact | None, recipient: CampaignRecipient | None) -> None:
+    if recipient is not None:
+        CampaignRecipient.update(complained_at=bounce.received_at).where(
+            (CampaignRecipient.id == recipient.id) & CampaignRecipient.complained_at.is_null()
+        ).execute()
     if contact is not None and contact.status != "complained":
         contacts.set_status(
             contact, "complained", reason=f"marked our mail as spam ({bounce.action})", kind="complained"
