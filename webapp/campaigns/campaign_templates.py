@@ -50,9 +50,9 @@ def _clean_name(org_id: int, name, template: CampaignTemplate | None = None) -> 
     return cleaned
 
 
-def _body(org: Organization, *, blocks, html, text, subject: str, preheader: str) -> Body:
+def _body(org: Organization, *, blocks, html, text, subject: str) -> Body:
     try:
-        return clean_body(org, blocks=blocks, html=html, text=text, subject=subject, preheader=preheader)
+        return clean_body(org, blocks=blocks, html=html, text=text, subject=subject)
     except BodyInvalid as exc:
         raise TemplateError(str(exc), exc.field, exc.errors) from None
 
@@ -79,7 +79,7 @@ def create_template(
     """A new template: composed with `blocks` (a list or its JSON), or raw `html`. TemplateError
     names the field at fault."""
     subject, preheader = _lines(subject, preheader)
-    body = _body(org, blocks=blocks, html=html, text=text, subject=subject, preheader=preheader)
+    body = _body(org, blocks=blocks, html=html, text=text, subject=subject)
     with db.atomic():
         template = CampaignTemplate.create(
             organization=org.id,
@@ -131,7 +131,6 @@ def update_template(
             html=None if html is _UNSET else html,
             text=template.body_text if text is _UNSET else text,
             subject=new_subject,
-            preheader=new_preheader,
         )
         values.update(body_blocks=body.blocks, body_html=body.html, body_text=body.text)
     with db.atomic():
@@ -202,7 +201,6 @@ def start_campaign(
         html=template.body_html if template.body_blocks is None else None,
         text=template.body_text,
         subject=template.subject,
-        preheader=template.preheader,
     )
     campaign_name = " ".join(str(name or "").split())[:200] or template.name
     with db.atomic():

@@ -59,24 +59,22 @@ def event_cards(org_id: int, event_ids: set[int], lang: str = "en") -> dict[int,
     return cards
 
 
-def render_blocks(
-    org: Organization, blocks: list[dict], *, subject: str = "", preheader: str = "", lang: str = "en"
-) -> blocks_mod.Rendered:
+def render_blocks(org: Organization, blocks: list[dict], *, subject: str = "", lang: str = "en") -> blocks_mod.Rendered:
     """Checked blocks as the organization's email: its name, postal address and brand colour."""
     if has_request_context():
         with force_locale(lang):
-            return _render(org, blocks, subject=subject, preheader=preheader, lang=lang)
-    return _render(org, blocks, subject=subject, preheader=preheader, lang=lang)
+            return _render(org, blocks, subject=subject, lang=lang)
+    return _render(org, blocks, subject=subject, lang=lang)
 
 
-def _render(org: Organization, blocks: list[dict], *, subject: str, preheader: str, lang: str) -> blocks_mod.Rendered:
+def _render(org: Organization, blocks: list[dict], *, subject: str, lang: str) -> blocks_mod.Rendered:
+    # No preheader here: the campaign keeps it apart and the sender puts it in every message.
     ctx = blocks_mod.RenderContext(
         org_name=org.name,
         org_address=getattr(org, "postal_address", "") or "",
         brand_color=org.brand_color or "#1d4ed8",
         events=event_cards(org.id, blocks_mod.event_ids(_flat(blocks)), lang),
         subject=subject,
-        preheader=preheader,
         lang=lang,
     )
     return blocks_mod.render(blocks, ctx)
@@ -98,7 +96,6 @@ def clean_body(
     html: str | None = None,
     text: str | None = None,
     subject: str = "",
-    preheader: str = "",
     lang: str = "en",
 ) -> Body:
     """The body to store. With `blocks` (a list, or JSON text) the HTML is rendered from them;
@@ -109,7 +106,7 @@ def clean_body(
             checked = blocks_mod.parse_json(blocks) if isinstance(blocks, str) else blocks_mod.validate(blocks)
         except blocks_mod.BlocksInvalid as exc:
             raise BodyInvalid(str(exc), "blocks", exc.errors) from None
-        rendered = render_blocks(org, checked, subject=subject, preheader=preheader, lang=lang)
+        rendered = render_blocks(org, checked, subject=subject, lang=lang)
         return Body(blocks=checked, html=rendered.html, text=text, generated_text=text or rendered.text)
     html = _checked_text(html or "", "html", MAX_HTML_BYTES)
     return Body(blocks=None, html=html, text=text, generated_text=text or blocks_mod.html_to_text(html))

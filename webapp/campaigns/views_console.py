@@ -1,7 +1,9 @@
 """Campaigns in the console: the list, starting a campaign (blank, from a template, or for an
 event's registrants), the composer (fields, block editor or raw HTML, recipients with a live count,
 a live preview at desktop and phone width, tests), and the lifecycle's buttons (schedule, send now,
-cancel the schedule, pause, resume). The report pages are in views_console_reports.py."""
+cancel the schedule, pause, resume). And a campaign's report (figures with rates, people and machines apart, per link, opens by hour,
+opens and clicks over time, the CSV export of every recipient's outcome) and the roll-up of all
+campaigns by label and by category."""
 
 from __future__ import annotations
 
@@ -12,18 +14,19 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 
 from webapp.accounts.access import org_id, role_required
-from webapp.campaigns import audience, block_editor, campaign_templates, lifecycle, previews, service
+from webapp.campaigns import audience, block_editor, campaign_templates, lifecycle, previews, reports, service
 from webapp.campaigns.composer import BodyInvalid, clean_body
 from webapp.campaigns.forms import CampaignForm, NewCampaignForm, TemplateNameForm, TestSendForm
 from webapp.campaigns.models import REGISTRANT_STATES, Campaign, empty_audience
 from webapp.campaigns.templates_model import CampaignTemplate
+from webapp.console import charts
 from webapp.contacts.models import Label
 from webapp.events.models import Event
 from webapp.guards import row_id
 from webapp.i18n import _
 from webapp.security import CSP
 from webapp.segments.models import Segment
-from webapp.templating import is_fragment_request
+from webapp.templating import is_fragment_request, render_page
 from webapp.timeutil import to_local, to_utc
 
 bp = Blueprint("campaigns", __name__, url_prefix="/console/campaigns")
@@ -148,10 +151,12 @@ def _start(form: NewCampaignForm, event: Event | None, states: list[str]) -> Cam
 
 def _choices() -> dict:
     org = org_id()
+    events = list(Event.for_org(org).order_by(Event.starts_at.desc()).limit(200))
     return {
         "labels": list(Label.for_org(org).order_by(Label.name)),
         "segments": list(Segment.for_org(org).order_by(Segment.name)),
-        "events": list(Event.for_org(org).order_by(Event.starts_at.desc()).limit(200)),
+        "events": events,
+        "event_choices": [("", _("Choose an event…"))] + [(e.id, e.name) for e in events],
         "block_types": [
             ("heading", _("Heading")),
             ("text", _("Text")),
@@ -295,7 +300,7 @@ def compose(campaign_id: int):
                 _("Only a draft can be edited; this campaign is %(state)s.", state=state_labels()[campaign.state]),
                 "error",
             )
-        return redirect(url_for("campaign_reports.report", campaign_id=campaign.id), code=303)
+        return redirect(url_for("campaigns.report", campaign_id=campaign.id), code=303)
     if request.method == "GET":
         form = CampaignForm(obj=campaign)
         _fill(form, campaign)
@@ -324,7 +329,7 @@ def compose(campaign_id: int):
         return _with_csp(_compose_page(draft, 422))
     except lifecycle.TransitionError as exc:
         flash(_("Only a draft can be edited; this campaign is %(state)s.", state=exc.state), "error")
-        return redirect(url_for("campaign_reports.report", campaign_id=campaign.id), code=303)
+        return redirect(url_for("campaigns.report", campaign_id=campaign.id), code=303)
     flash(_("Campaign saved."), "success")
     return redirect(url_for("campaigns.compose", campaign_id=campaign.id), code=303)
 
@@ -338,9 +343,15 @@ def block_op(campaign_id: int):
     draft.blocks = block_editor.apply(draft.blocks, request.form.get("op", ""))
     if not is_fragment_request():
         return _with_csp(_compose_page(draft))
-    return render_template(
-        "console/campaigns/_blocks.html", blocks=draft.blocks, errors_by_block={}, block_errors=[], **_choices()
+    html = render_template(
+        "console/campaigns/_blocks.html",
+        campaign=campaign,
+        blocks=draft.blocks,
+        errors_by_block={},
+        block_errors=[],
+        **_choices(),
     )
+    return html, 200, {"HX-Trigger": "blocks-changed"}
 
 
 @bp.route("/<int:campaign_id>/preview", methods=["POST"])
@@ -387,7 +398,7 @@ def send_test(campaign_id: int):
 
 
 def _after_action(campaign: Campaign):
-    endpoint = "campaigns.compose" if campaign.state == "draft" else "campaign_reports.report"
+    endpoint = "campaigns.compose" if campaign.state == "draft" else "campaigns.report"
     return redirect(url_for(endpoint, campaign_id=campaign.id), code=303)
 
 
@@ -515,3 +526,54 @@ def rename_template(template_id: int):
     except campaign_templates.TemplateError as exc:
         flash(str(exc), "error")
     return redirect(url_for("campaigns.index") + "#templates", code=303)
+
+
+# Reports ----------------------------------------------------------------------------------------
+
+
+def _day_points(rows: list[dict], key: str) -> list[tuple[dt.date, int]]:
+    points = []
+    for row in rows:
+        try:
+            day = dt.date.fromisoformat(str(row["at"])[:10])
+        except ValueError:
+            continue
+        points.append((day, int(row[key])))
+    return points
+
+
+@bp.route("/<int:campaign_id>/report")
+@role_required("manager")
+def report(campaign_id: int):
+    """The figures (a fragment that refreshes itself while the campaign is sending)."""
+    campaign = campaign_or_404(campaign_id)
+    tz = g.org.timezone or "UTC"
+    figures = reports.basic(campaign)
+    days = reports.series(campaign, unit="day")
+    hours = reports.open_hours(campaign, tz)
+    peak = max((h["opens"] for h in hours), default=0)
+    return render_page(
+        "console/campaigns/report.html",
+        "console/campaigns/_figures.html",
+        campaign=campaign,
+        figures=figures,
+        links=reports.links(campaign),
+        hours=hours,
+        peak=peak,
+        opens_chart=charts.series_chart(_day_points(days, "opens")),
+        clicks_chart=charts.series_chart(_day_points(days, "clicks")),
+        state_labels=state_labels(),
+        problems={},
+        test_form=TestSendForm(formdata=None),
+        send_at_local="",
+    )
+
+
+@bp.route("/rollup")
+@role_required("manager")
+def rollup():
+    return render_template(
+        "console/campaigns/rollup.html",
+        by_category=reports.by_category(org_id()),
+        by_label=reports.by_label(org_id()),
+    )
