@@ -5,7 +5,7 @@ freezing of reports when an organization's engagement window closes."""
 from huey import crontab
 
 from tasks import huey
-from webapp.campaigns import delivery, reports
+from webapp.campaigns import delivery, exports, reports  # noqa: F401  (exports registers its job body)
 
 
 @huey.periodic_task(crontab(minute="*"))

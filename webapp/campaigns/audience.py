@@ -208,7 +208,6 @@ def resolve_batch(campaign: Campaign, after_contact_id: int, limit: int = RESOLV
         pw.Value(0),
         pw.Value(0),
         pw.Value(now),
-        pw.Value(campaign.send_at or now),
     ).where(where & (Contact.id <= last))
     fields = [
         CampaignRecipient.organization,
@@ -220,7 +219,6 @@ def resolve_batch(campaign: Campaign, after_contact_id: int, limit: int = RESOLV
         CampaignRecipient.attempts,
         CampaignRecipient.soft_failures,
         CampaignRecipient.next_attempt_at,
-        CampaignRecipient.scheduled_for,
     ]
     CampaignRecipient.insert_from(rows, fields).on_conflict_ignore().execute()
     return last
