@@ -10,11 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from webapp.accounts.access import org_id, role_required
-from webapp.campaigns import audience, block_editor, campaign_templates, lifecycle, previews, reports, service
+from webapp.campaigns import (
+    audience,
+    block_editor,
+    campaign_templates,
+    exports,
+    lifecycle,
+    previews,
+    reports,
+    service,
+)
 from webapp.campaigns.composer import BodyInvalid, clean_body
 from webapp.campaigns.forms import CampaignForm, NewCampaignForm, TemplateNameForm, TestSendForm
 from webapp.campaigns.models import REGISTRANT_STATES, Campaign, empty_audience
@@ -28,6 +37,7 @@ from webapp.security import CSP
 from webapp.segments.models import Segment
 from webapp.templating import is_fragment_request, render_page
 from webapp.timeutil import to_local, to_utc
+from webapp.work.models import Job
 
 bp = Blueprint("campaigns", __name__, url_prefix="/console/campaigns")
 
@@ -36,7 +46,7 @@ bp = Blueprint("campaigns", __name__, url_prefix="/console/campaigns")
 COMPOSER_CSP = CSP.replace("img-src 'self' data: blob:", "img-src 'self' data: blob: https:")
 STARTER_BLOCKS = [
     {"type": "heading", "text": 'Hello {{ contact.first_name | default("there") }}', "level": 1, "align": "left"},
-    {"type": "text", "markdown": ""},
+    {"type": "text", "markdown": "Write your message here."},
     {"type": "footer"},
 ]
 
@@ -566,7 +576,35 @@ def report(campaign_id: int):
         problems={},
         test_form=TestSendForm(formdata=None),
         send_at_local="",
+        export_job=_latest_export(campaign),
     )
+
+
+def _latest_export(campaign: Campaign) -> Job | None:
+    recent = Job.for_org(org_id()).where(Job.kind == exports.KIND).order_by(Job.id.desc()).limit(50)
+    return next((job for job in recent if job.params.get("campaign_id") == campaign.id), None)
+
+
+@bp.route("/<int:campaign_id>/export", methods=["POST"])
+@role_required("manager")
+def export(campaign_id: int):
+    """Start the CSV export of every recipient's outcome (a job; its progress shows on the report)."""
+    campaign = campaign_or_404(campaign_id)
+    exports.start(campaign, user_id=current_user.id)
+    return redirect(url_for("campaigns.report", campaign_id=campaign.id) + "#campaign-export", code=303)
+
+
+@bp.route("/exports/<int:job_id>/file")
+@role_required("manager")
+def export_file(job_id: int):
+    """A finished export's file, for the managers of its organization (another's id: 404)."""
+    job = Job.get((Job.id == job_id) & (Job.organization_id == org_id()) & (Job.kind == exports.KIND))
+    path = exports.job_file(job)
+    if path is None:
+        abort(404, _("This export is not ready, or its file was deleted. Export again."))
+    response = send_file(path, mimetype=exports.MIMETYPE, as_attachment=True, download_name=job.params["filename"])
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/rollup")
