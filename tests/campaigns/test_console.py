@@ -316,8 +316,8 @@ def test_pause_and_resume_a_sending_campaign(app, auth):
 @pytest.fixture
 def smtp_auth(mail_app):
     """Sign-ins on the app that sends through the loopback SMTP server (campaigns go out)."""
-    from tests.conftest import Auth
     from tasks import huey
+    from tests.conftest import Auth
 
     huey.immediate = True
     return Auth(mail_app[0])
