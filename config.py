@@ -239,7 +239,7 @@ def _bounce_address(value: str, name: str) -> str | None:
     if not value:
         return None
     local, at, domain = value.partition("@")
-    if not at or not local or "+" in local or "." not in domain or any(c in value for c in " <>,;\"\\"):
+    if not at or not local or "+" in local or "." not in domain or any(c in value for c in ' <>,;"\\'):
         raise ConfigError(f"{name} must be a plain address such as bounces@mail.example.org, got {value!r}")
     return value
 
