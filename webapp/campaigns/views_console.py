@@ -8,7 +8,6 @@ campaigns by label and by category."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -24,7 +23,8 @@ from webapp.campaigns import (
     reports,
     service,
 )
-from webapp.campaigns.composer import BodyInvalid, clean_body
+from webapp.campaigns.compose_form import ComposeForm, block_errors_by_number, read_audience
+from webapp.campaigns.composer import clean_body
 from webapp.campaigns.forms import CampaignForm, NewCampaignForm, TemplateNameForm, TestSendForm
 from webapp.campaigns.models import REGISTRANT_STATES, Campaign, empty_audience
 from webapp.campaigns.templates_model import CampaignTemplate
@@ -180,90 +180,7 @@ def _choices() -> dict:
     }
 
 
-def _ids(name: str) -> list[int]:
-    out = []
-    for text in request.form.getlist(name):
-        try:
-            out.append(row_id(text))
-        except ValueError:
-            continue
-    return out
-
-
-def read_audience() -> dict:
-    """The recipients chooser's fields as an audience (checked by audience.clean)."""
-    event_id = request.form.get("aud-event_id", type=row_id)
-    states = [s for s in request.form.getlist("aud-states") if s in REGISTRANT_STATES]
-    return {
-        "all_subscribed": request.form.get("aud-all") == "y",
-        "include_labels": _ids("aud-include_labels"),
-        "include_segments": _ids("aud-include_segments"),
-        "exclude_labels": _ids("aud-exclude_labels"),
-        "exclude_segments": _ids("aud-exclude_segments"),
-        "event_registrants": {"event_id": event_id, "states": states or ["registered"]} if event_id else None,
-    }
-
-
-def _block_errors(errors: list[str]) -> dict[int, list[str]]:
-    by_block: dict[int, list[str]] = {}
-    for message in errors:
-        match = re.match(r"^\D*?(\d+)", message)
-        if match:
-            by_block.setdefault(int(match.group(1)), []).append(message)
-    return by_block
-
-
-class _Draft:
-    """The composer's state as posted: the form, the blocks, the audience and what is wrong."""
-
-    def __init__(self, campaign: Campaign, form: CampaignForm):
-        self.campaign = campaign
-        self.form = form
-        self.mode = form.mode.data if form.mode.data in ("blocks", "html") else "blocks"
-        self.blocks = block_editor.read(request.form) if self.mode == "blocks" else []
-        self.audience = read_audience()
-        self.block_errors: list[str] = []
-        self.audience_error = ""
-
-    def values(self) -> dict | None:
-        """The campaign's new values, or None when something is wrong (the errors are set)."""
-        form = self.form
-        values = {
-            name: getattr(form, name).data or ""
-            for name in ("name", "subject", "preheader", "from_name", "from_email", "reply_to", "category")
-        }
-        values.update(
-            track_opens=form.track_opens.data,
-            track_clicks=form.track_clicks.data,
-            send_time_optimization=form.send_time_optimization.data,
-            audience=self.audience,
-        )
-        try:
-            body = clean_body(
-                g.org,
-                blocks=self.blocks if self.mode == "blocks" else None,
-                html=form.body_html.data if self.mode == "html" else None,
-                text=form.body_text.data,
-                subject=values["subject"],
-            )
-        except BodyInvalid as exc:
-            if exc.field == "blocks":
-                self.block_errors = exc.errors
-            else:
-                getattr(form, "body_text" if exc.field == "text" else "body_html").errors.append(str(exc))
-            return None
-        values.update(body_blocks=body.blocks, body_html=body.html, body_text=body.text)
-        return values
-
-    def as_campaign(self) -> Campaign:
-        """An unsaved copy of the campaign with the posted values (for the preview)."""
-        values = self.values() or {}
-        copy = Campaign(**{**self.campaign.__data__, **{k: v for k, v in values.items() if k != "audience"}})
-        copy.organization = self.campaign.organization
-        return copy
-
-
-def _compose_page(draft: _Draft, status: int = 200):
+def _compose_page(draft: ComposeForm, status: int = 200):
     campaign = draft.campaign
     context = {
         "campaign": campaign,
@@ -271,7 +188,7 @@ def _compose_page(draft: _Draft, status: int = 200):
         "mode": draft.mode,
         "blocks": draft.blocks,
         "block_errors": draft.block_errors,
-        "errors_by_block": _block_errors(draft.block_errors),
+        "errors_by_block": block_errors_by_number(draft.block_errors),
         "audience": draft.audience,
         "audience_error": draft.audience_error,
         "problems": service.launch_problems(campaign) if campaign.state == "draft" else {},
@@ -314,12 +231,12 @@ def compose(campaign_id: int):
     if request.method == "GET":
         form = CampaignForm(obj=campaign)
         _fill(form, campaign)
-        draft = _Draft(campaign, form)
+        draft = ComposeForm(campaign, form, request.form, g.org)
         draft.blocks = campaign.body_blocks or []
         draft.audience = campaign.audience
         return _with_csp(_compose_page(draft))
     form = CampaignForm()
-    draft = _Draft(campaign, form)
+    draft = ComposeForm(campaign, form, request.form, g.org)
     op = request.form.get("op", "")
     if op:  # a block editor button without scripts: the page again, nothing saved
         draft.blocks = block_editor.apply(draft.blocks, op)
@@ -349,7 +266,7 @@ def compose(campaign_id: int):
 def block_op(campaign_id: int):
     """A block editor button (add, move, remove): the editor again, with the change."""
     campaign = campaign_or_404(campaign_id)
-    draft = _Draft(campaign, CampaignForm())
+    draft = ComposeForm(campaign, CampaignForm(), request.form, g.org)
     draft.blocks = block_editor.apply(draft.blocks, request.form.get("op", ""))
     if not is_fragment_request():
         return _with_csp(_compose_page(draft))
@@ -369,7 +286,7 @@ def block_op(campaign_id: int):
 def preview(campaign_id: int):
     """The campaign as being edited, rendered for a sample contact (both widths)."""
     campaign = campaign_or_404(campaign_id)
-    draft = _Draft(campaign, CampaignForm())
+    draft = ComposeForm(campaign, CampaignForm(), request.form, g.org)
     unsaved = draft.as_campaign() if campaign.state == "draft" else campaign
     result = previews.preview(g.org, unsaved)
     if draft.block_errors:
@@ -382,7 +299,7 @@ def preview(campaign_id: int):
 def audience_count():
     """The live count of the recipients chooser."""
     try:
-        chosen = audience.clean(org_id(), read_audience())
+        chosen = audience.clean(org_id(), read_audience(request.form))
     except audience.AudienceError as exc:
         return render_template("console/campaigns/_count.html", counts=None, error=exc.message)
     return render_template("console/campaigns/_count.html", counts=audience.count(org_id(), chosen), error="")
