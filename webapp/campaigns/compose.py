@@ -267,3 +267,12 @@ def _encoded(value: str) -> str:
     if value.isascii() and len(value) < 900:
         return value
     return email.header.Header(value, "utf-8", header_name="Subject").encode(linesep="\r\n")
+
+
+def preview(campaign: Campaign, contact: Contact | None = None) -> dict[str, str]:
+    """What `contact` (or a sample person) would get, untracked: subject, html, text."""
+    sender = Sender.for_campaign(campaign)
+    sender.track_opens = sender.track_clicks = False
+    person = contact or Contact(name="Ana Putri", email="ana@example.org", company="Example Co")
+    body, text = sender.render(person, 0)
+    return {"subject": sender.subject(person), "html": body, "text": text}

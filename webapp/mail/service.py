@@ -25,7 +25,7 @@ import ssl
 from email.message import EmailMessage
 from pathlib import Path
 
-from webapp import work
+from webapp import signals, work
 from webapp.accounts import audit
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
@@ -47,6 +47,8 @@ DELIVER = "mail.deliver"  # work: {"message_id"}, run in batches over one SMTP c
 # A campaign's messages are outbox rows too (for the log, tracking and segments), but its own job
 # hands them over (webapp/campaigns/delivery.py): the outbox's delivery and sweep leave them alone.
 CAMPAIGN_KIND = "campaign"
+# Single sends through the API: their delivery and bounce are announced (campaign.* webhooks).
+ANNOUNCED_KINDS = frozenset({"transmission"})
 
 
 def queue_email(
@@ -371,7 +373,10 @@ def deliver(message_id: int, *, session: SmtpSession | None = None) -> str:
         session.send(row, data)
     except Exception as exc:  # any failure is recorded on the row, never lost
         return _failed(row, exc)
-    Outbox.update(state="sent", sent_at=utcnow(), last_error=None).where(Outbox.id == row.id).execute()
+    with db.atomic():
+        Outbox.update(state="sent", sent_at=utcnow(), last_error=None).where(Outbox.id == row.id).execute()
+        if row.kind in ANNOUNCED_KINDS:
+            signals.emit(signals.mail_event, event="delivered", outbox_ids=[row.id])
     log.info("sent %s (%s) to %s", row.message_id, row.kind, row.to_email)
     return "sent"
 
@@ -465,6 +470,8 @@ def _bounced(row: Outbox, exc: Exception) -> None:
         if 500 <= code < 600:
             reason = f"{code} {answer.decode(errors='replace') if isinstance(answer, bytes) else answer}"
             contacts.mark_bounced(row.organization_id, row.to_email, reason=reason)
+            if row.kind in ANNOUNCED_KINDS:
+                signals.emit(signals.mail_event, event="bounced", outbox_ids=[row.id])
             return
 
 
