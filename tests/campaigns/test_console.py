@@ -457,3 +457,12 @@ def test_every_post_needs_the_csrf_token(csrf_app):
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     assert client.post(f"{base}/duplicate", data={"csrf_token": token}).status_code == 303
     assert Campaign.select().count() == 2
+
+
+def test_the_console_speaks_indonesian(app, auth):
+    org = _org()
+    client = _client(auth, org)
+    page = client.get("/console/campaigns", headers={"Accept-Language": "id"}).text
+    assert "Belum ada kampanye." in page and "Tulis kampanye pertama Anda" in page
+    count = client.post("/console/campaigns/audience-count", data={"aud-all": "y"}, headers={"Accept-Language": "id"})
+    assert "0 penerima" in count.text

@@ -478,7 +478,9 @@ def _columns_html(block: dict, ctx: RenderContext, width: int) -> str:
 
 def _event_html(card: EventCard | None, ctx: RenderContext) -> str:
     if card is None:
-        return f'<p style="margin:0;color:#6b7280;">{_esc(_("(This event is no longer available.)"))}</p>'
+        gone = _("(This event is no longer available.)")
+        return f'<p style="margin:0;color:#6b7280;">{_esc(gone)}</p>'
+    register = _("Register")
     venue = f'<p style="margin:0 0 12px;color:#374151;">{_esc(card.venue)}</p>' if card.venue else ""
     return (
         '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
@@ -487,7 +489,7 @@ def _event_html(card: EventCard | None, ctx: RenderContext) -> str:
         f'<p style="margin:0 0 4px;font:bold 18px/1.3 {_FONT};color:#111827;">{_esc(card.name)}</p>'
         f'<p style="margin:0 0 4px;color:#374151;">{_esc(card.when)}</p>'
         f"{venue}"
-        f"{_button_html(_('Register'), card.url, ctx.brand_color)}"
+        f"{_button_html(register, card.url, ctx.brand_color)}"
         "</td></tr></table>"
     )
 
@@ -495,16 +497,18 @@ def _event_html(card: EventCard | None, ctx: RenderContext) -> str:
 def _footer_html(block: dict, ctx: RenderContext) -> str:
     note = f'<p style="margin:0 0 8px;">{_esc(block["text"])}</p>' if block.get("text") else ""
     address = "<br>".join(_esc(line) for line in ctx.org_address.splitlines() if line.strip())
+    unsubscribe = _("Unsubscribe")
+    why = _("You receive this email because you are in the contacts of %(org)s.", org=ctx.org_name)
     link = (
         f'<a href="{ctx.unsubscribe_url if ctx.unsubscribe_url == UNSUBSCRIBE_PLACEHOLDER else _attr(ctx.unsubscribe_url)}" '
-        f'style="color:#6b7280;text-decoration:underline;">{_esc(_("Unsubscribe"))}</a>'
+        f'style="color:#6b7280;text-decoration:underline;">{_esc(unsubscribe)}</a>'
     )
     return (
         f'<div style="border-top:1px solid #e5e7eb;padding-top:16px;font:12px/1.5 {_FONT};color:#6b7280;'
         f'text-align:center;">{note}'
         f'<p style="margin:0 0 8px;"><strong>{_esc(ctx.org_name)}</strong>'
         f"{'<br>' + address if address else ''}</p>"
-        f'<p style="margin:0;">{_esc(_("You receive this email because you are in the contacts of %(org)s.", org=ctx.org_name))} '
+        f'<p style="margin:0;">{_esc(why)} '
         f"{link}</p></div>"
     )
 
@@ -552,11 +556,13 @@ def _block_text(block: dict, ctx: RenderContext) -> str:
         card = ctx.events.get(block["event_id"])
         if card is None:
             return _("(This event is no longer available.)")
-        lines = [card.name, card.when, card.venue, f"{_('Register')}: {card.url}"]
+        register = _("Register")
+        lines = [card.name, card.when, card.venue, f"{register}: {card.url}"]
         return "\n".join(line for line in lines if line)
     if kind == "footer":
         lines = ["-- ", block.get("text", ""), ctx.org_name, ctx.org_address.strip()]
-        lines.append(f"{_('Unsubscribe')}: {ctx.unsubscribe_url}")
+        unsubscribe = _("Unsubscribe")
+        lines.append(f"{unsubscribe}: {ctx.unsubscribe_url}")
         return "\n".join(line for line in lines if line)
     raise ValueError(kind)
 
