@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import urlencode
 
 import pytest
 
@@ -466,3 +467,33 @@ def test_the_console_speaks_indonesian(app, auth):
     assert "Belum ada kampanye." in page and "Tulis kampanye pertama Anda" in page
     count = client.post("/console/campaigns/audience-count", data={"aud-all": "y"}, headers={"Accept-Language": "id"})
     assert "0 penerima" in count.text
+
+
+def test_bad_input_gets_a_clear_answer_never_a_500(app, auth):
+    campaign, _, _ = ready_campaign(_org())
+    client = _client(auth, campaign.organization)
+    base = f"/console/campaigns/{campaign.id}"
+    # A NUL character anywhere in a form is refused for every request.
+    assert client.post(base, data=_form(campaign, subject="a\x00b")).status_code == 400
+    # Numbers beyond any column and words where numbers go: field errors, nothing saved.
+    huge = client.post(base, data=_form(campaign, **{"b-1-level": "99999999999999999999"}))
+    assert huge.status_code == 422 and "Block 1 (heading)" in huge.text
+    event = client.post(base, data=_form(campaign, **{"b-4-type": "event", "b-4-event_id": "NaN"}))
+    assert event.status_code == 422 and "Block 4 (event)" in event.text
+    body = urlencode(_form(campaign), doseq=True) + "&b-2-markdown=%ED%A0%80"  # a lone surrogate, as bytes
+    lone = client.post(base, data=body, content_type="application/x-www-form-urlencoded")
+    assert lone.status_code in (303, 400, 422)
+    # Ids that cannot exist, in the audience and the URL.
+    count = client.post("/console/campaigns/audience-count", data={"aud-include_labels": ["0", "-1", "9" * 30]})
+    assert count.status_code == 200
+    missing = client.post("/console/campaigns/audience-count", data={"aud-event_id": "99999"})
+    assert missing.status_code == 200 and "No such event" in missing.text
+    assert client.get("/console/campaigns/99999999").status_code == 404
+    # Block editor operations that make no sense change nothing.
+    for op in ("up:0", "down:999", "add:marquee", "add:9-left:text", "remove:1-left-1", "explode"):
+        fragment = client.post(f"{base}/blocks", data={**_form(campaign), "op": op}, headers={"HX-Request": "true"})
+        assert fragment.status_code == 200, op
+    # Wrong methods.
+    assert client.get(f"{base}/send").status_code == 405
+    assert client.get(f"{base}/preview").status_code == 405
+    assert Campaign.get_by_id(campaign.id).state == "draft"
