@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from webapp.accounts.models import Organization
@@ -41,6 +43,9 @@ PLACEHOLDERS: dict[str, dict[str, str] | str] = {
     "unsubscribe_url": "Unsubscribe link (added at the bottom when the campaign leaves it out)",
 }
 FIELDS = ("subject", "html_body", "text_body")
+# The footer's own words (the unsubscribe link) are in the instance's default language: a
+# campaign is written by its operator in one language, and a contact has none recorded.
+FOOTER_LOCALE = "en"
 _LINK = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 _BODY_START = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
@@ -118,6 +123,7 @@ class Sender:
     signer: Signer | None
     track_opens: bool
     track_clicks: bool
+    words: dict[str, str] | None = None  # the footer's words, translated once (threads have no locale)
 
     @classmethod
     def for_campaign(cls, campaign: Campaign) -> Sender:
@@ -128,12 +134,15 @@ class Sender:
             if domain is not None
             else None
         )
+        with force_locale(FOOTER_LOCALE):
+            words = {"unsubscribe": _("Unsubscribe"), "unsubscribe_text": _("Unsubscribe: %(url)s", url="{url}")}
         return cls(
             campaign=campaign,
             org=org,
             signer=signer,
             track_opens=campaign.track_opens and org.track_mail,
             track_clicks=campaign.track_clicks and org.track_mail,
+            words=words,
         )
 
     def context(self, contact: Contact, outbox_id: int) -> dict:
@@ -181,9 +190,9 @@ class Sender:
             footer_html.append("<br>".join(html.escape(line) for line in lines))
             footer_text += lines
         if html.escape(unsubscribe) not in body and unsubscribe not in body:
-            footer_html.append(f'<a href="{html.escape(unsubscribe)}">Unsubscribe</a>')
+            footer_html.append(f'<a href="{html.escape(unsubscribe)}">{html.escape(self.words["unsubscribe"])}</a>')
         if unsubscribe not in text:
-            footer_text.append(f"Unsubscribe: {unsubscribe}")
+            footer_text.append(self.words["unsubscribe_text"].replace("{url}", unsubscribe))
         if footer_html:
             block = (
                 '<p style="font-size:12px;color:#64748b;text-align:center;margin:24px 0 0;">'

@@ -24,8 +24,12 @@ import datetime as dt
 import logging
 import secrets
 import smtplib
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+
+from flask import current_app
 
 from webapp import signals, work
 from webapp.accounts.models import Organization
@@ -33,7 +37,7 @@ from webapp.campaigns import audience, compose, lifecycle, sendtime
 from webapp.campaigns.models import FINAL_STATUSES, Campaign, CampaignRecipient
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Activity, Contact
-from webapp.db import db, utcnow
+from webapp.db import Prepared, Slot, db, utcnow
 from webapp.mail.models import Outbox
 from webapp.mail.service import CAMPAIGN_KIND, SmtpSession
 from webapp.runtime import settings
@@ -44,6 +48,7 @@ log = logging.getLogger("rollcall.campaigns")
 
 KIND = "campaign_send"
 BATCH = 50
+CONNECTIONS = 4  # SMTP connections a delivery job hands messages over on at once
 MAX_ATTEMPTS = 5
 OUTBOX_KIND = CAMPAIGN_KIND
 
@@ -112,7 +117,7 @@ def _take_back_interrupted(campaign: Campaign) -> None:
 def _send(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) -> object:
     sender = compose.Sender.for_campaign(campaign)
     org = sender.org
-    with SmtpSession(settings().smtp) as session:
+    with Connections(settings().smtp) as connections:
         while not time_slice.over():
             if Campaign.select(Campaign.state).where(Campaign.id == campaign.id).scalar() != "sending":
                 jobs.finish(job)  # paused (by an operator) meanwhile
@@ -127,16 +132,12 @@ def _send(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) -> 
                     point["after"] = 0  # once more from the start: deferred ones may be due now
                     continue
                 return _nothing_due(job, campaign)
-            outcomes: list[str] = []
-            for claimed in batch:
-                outcomes.append(_hand_over(session, sender, claimed))
-                point["failures"] = _failures_in_a_row(point.get("failures", 0), outcomes[-1:])
-                if point["failures"] >= org.campaign_failure_limit:
-                    break
-            done, rest = batch[: len(outcomes)], batch[len(outcomes) :]
-            point["after"] = done[-1].recipient.id
+            done, outcomes, point["failures"] = _hand_over_batch(
+                connections, sender, batch, point.get("failures", 0), org.campaign_failure_limit
+            )
+            point["after"] = batch[-1].recipient.id
             with db.atomic():
-                _release(rest)
+                _release([c for c in batch if c not in done])
                 _announce(campaign, done, outcomes)
                 jobs.checkpoint(job, processed=_final_count(campaign), checkpoint=point)
             if point["failures"] >= org.campaign_failure_limit:
@@ -144,6 +145,29 @@ def _send(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) -> 
                 jobs.finish(job)
                 return None
     return work.AGAIN
+
+
+def _hand_over_batch(
+    connections: Connections, sender: compose.Sender, batch: list[Claimed], failures: int, limit: int
+) -> tuple[list[Claimed], list[str], int]:
+    """Hand the batch over on the parallel connections, each outcome recorded as it comes (so a
+    killed worker leaves at most the messages in flight unrecorded). After `limit` failures in a
+    row the messages not yet started are left untried. Returns (tried, their outcomes, the run)."""
+    futures = {connections.submit(sender, c): c for c in batch}
+    done: list[Claimed] = []
+    outcomes: list[str] = []
+    for future in as_completed(futures):
+        if future.cancelled():
+            continue
+        claimed = futures[future]
+        outcome = _record(sender.campaign, claimed, future.result())
+        done.append(claimed)
+        outcomes.append(outcome)
+        failures = failures + 1 if outcome in ("deferred", "failed") else 0
+        if failures >= limit:
+            for pending in futures:
+                pending.cancel()
+    return done, outcomes, failures
 
 
 def _release(rest: list[Claimed]) -> None:
@@ -199,6 +223,47 @@ def _rate_budget(org: Organization) -> int:
 # Claiming and handing over ------------------------------------------------------------------------
 
 
+# The statements run once per message, compiled once (webapp.db.Prepared).
+_CLAIM = Prepared(
+    lambda: CampaignRecipient.update(
+        status="sending",
+        attempts=CampaignRecipient.attempts + 1,
+        message_id=Slot("message_id"),
+        outbox_id=Slot("outbox_id"),
+    ).where(CampaignRecipient.id == Slot("id"))
+)
+_NEW_OUTBOX = Prepared(
+    lambda: Outbox.insert(
+        organization=Slot("organization"),
+        message_id=Slot("message_id"),
+        kind=CAMPAIGN_KIND,
+        to_email=Slot("to_email"),
+        to_name=Slot("to_name"),
+        from_email=Slot("from_email"),
+        from_name=Slot("from_name"),
+        reply_to=Slot("reply_to"),
+        subject=Slot("subject"),
+        text_body="",
+        attachments=Slot("attachments", Outbox.attachments.db_value),
+        send_key=Slot("send_key"),
+        contact_id=Slot("contact_id"),
+        state="sending",
+        next_attempt_at=Slot("now", Outbox.next_attempt_at.db_value),
+        created_at=Slot("now", Outbox.created_at.db_value),
+    )
+)
+_SENT = Prepared(
+    lambda: CampaignRecipient.update(
+        status="sent", sent_at=Slot("at", CampaignRecipient.sent_at.db_value), error=None
+    ).where(CampaignRecipient.id == Slot("id"))
+)
+_OUTBOX_SENT = Prepared(
+    lambda: Outbox.update(
+        state="sent", sent_at=Slot("at", Outbox.sent_at.db_value), attempts=Slot("attempts"), last_error=None
+    ).where(Outbox.id == Slot("id"))
+)
+
+
 @dataclass
 class Claimed:
     recipient: CampaignRecipient
@@ -231,12 +296,7 @@ def _claim(campaign: Campaign, sender: compose.Sender, after: int, limit: int) -
         claimed = [Claimed(r, r.contact, sender.subject(r.contact)) for r in rows]
         _give_outbox_rows(campaign, sender, [c for c in claimed if c.recipient.outbox_id is None], now)
         for c in claimed:
-            CampaignRecipient.update(
-                status="sending",
-                attempts=CampaignRecipient.attempts + 1,
-                message_id=c.recipient.message_id,
-                outbox_id=c.recipient.outbox_id,
-            ).where(CampaignRecipient.id == c.recipient.id).execute()
+            _CLAIM.execute(id=c.recipient.id, message_id=c.recipient.message_id, outbox_id=c.recipient.outbox_id)
             c.recipient.attempts += 1
     return claimed
 
@@ -247,29 +307,21 @@ def _give_outbox_rows(campaign: Campaign, sender: compose.Sender, claimed: list[
     domain = campaign.from_email.rpartition("@")[2] or "rollcall.localhost"
     for c in claimed:
         c.recipient.message_id = f"<c{campaign.id}.r{c.recipient.id}.{secrets.token_hex(6)}@{domain}>"
-    Outbox.insert_many(
-        [
-            {
-                Outbox.organization: campaign.organization_id,
-                Outbox.message_id: c.recipient.message_id,
-                Outbox.kind: OUTBOX_KIND,
-                Outbox.to_email: c.recipient.email,
-                Outbox.to_name: c.contact.name,
-                Outbox.from_email: campaign.from_email,
-                Outbox.from_name: campaign.from_name or sender.org.name,
-                Outbox.reply_to: campaign.reply_to or None,
-                Outbox.subject: c.subject,
-                Outbox.text_body: "",
-                Outbox.attachments: [],
-                Outbox.send_key: campaign.send_key,
-                Outbox.contact_id: c.contact.id,
-                Outbox.state: "sending",
-                Outbox.next_attempt_at: now,
-                Outbox.created_at: now,
-            }
-            for c in claimed
-        ]
-    ).execute()
+    for c in claimed:
+        _NEW_OUTBOX.execute(
+            organization=campaign.organization_id,
+            message_id=c.recipient.message_id,
+            to_email=c.recipient.email,
+            to_name=c.contact.name,
+            from_email=campaign.from_email,
+            from_name=campaign.from_name or sender.org.name,
+            reply_to=campaign.reply_to or None,
+            subject=c.subject,
+            attachments=[],
+            send_key=campaign.send_key,
+            contact_id=c.contact.id,
+            now=now,
+        )
     ids = dict(
         Outbox.select(Outbox.message_id, Outbox.id)
         .where(Outbox.message_id.in_([c.recipient.message_id for c in claimed]))
@@ -285,27 +337,65 @@ class _Envelope:
     to_email: str
 
 
-def _hand_over(session: SmtpSession, sender: compose.Sender, c: Claimed) -> str:
-    """Send one message; its recipient's outcome (sent, deferred, bounced, failed)."""
-    r = c.recipient
-    now = utcnow()
-    try:
-        data = sender.message(
-            contact=c.contact,
-            to_email=r.email,
-            subject=c.subject,
-            message_id=r.message_id,
-            outbox_id=r.outbox_id,
-            now=now,
-        )
-        session.send(_Envelope(sender.campaign.from_email, r.email), data)
-    except Exception as exc:  # every failure is the recipient's outcome, never lost
-        return _failed(sender.campaign, c, exc)
+class Connections:
+    """CONNECTIONS SMTP connections, each in a thread of its own (with the app context): while one
+    waits for the server's answer, another renders and signs. Outcomes are recorded by the caller's
+    thread, which alone writes to the database."""
+
+    def __init__(self, smtp):
+        self.smtp = smtp
+        self.app = current_app._get_current_object()
+        self.local = threading.local()
+        self.sessions: list[SmtpSession] = []
+        self.lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(CONNECTIONS, thread_name_prefix="campaign-smtp")
+
+    def __enter__(self) -> Connections:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for session in self.sessions:
+            session.close()
+
+    def submit(self, sender: compose.Sender, claimed: Claimed):
+        return self.pool.submit(self._deliver, sender, claimed)
+
+    def _session(self) -> SmtpSession:
+        session = getattr(self.local, "session", None)
+        if session is None:
+            session = self.local.session = SmtpSession(self.smtp)
+            with self.lock:
+                self.sessions.append(session)
+        return session
+
+    def _deliver(self, sender: compose.Sender, c: Claimed) -> Exception | None:
+        """Render, sign and hand over one message; the failure, if any (never raised)."""
+        r = c.recipient
+        try:
+            with self.app.app_context():
+                data = sender.message(
+                    contact=c.contact,
+                    to_email=r.email,
+                    subject=c.subject,
+                    message_id=r.message_id,
+                    outbox_id=r.outbox_id,
+                    now=utcnow(),
+                )
+            self._session().send(_Envelope(sender.campaign.from_email, r.email), data)
+        except Exception as exc:  # every failure is the recipient's outcome, never lost
+            return exc
+        return None
+
+
+def _record(campaign: Campaign, c: Claimed, failure: Exception | None) -> str:
+    """The recipient's outcome (sent, deferred, bounced, failed), written at once."""
+    if failure is not None:
+        return _failed(campaign, c, failure)
+    r, now = c.recipient, utcnow()
     with db.atomic():
-        CampaignRecipient.update(status="sent", sent_at=now, error=None).where(CampaignRecipient.id == r.id).execute()
-        Outbox.update(state="sent", sent_at=now, attempts=r.attempts, last_error=None).where(
-            Outbox.id == r.outbox_id
-        ).execute()
+        _SENT.execute(id=r.id, at=now)
+        _OUTBOX_SENT.execute(id=r.outbox_id, at=now, attempts=r.attempts)
     return "sent"
 
 
@@ -346,14 +436,6 @@ def _failed(campaign: Campaign, c: Claimed, exc: Exception) -> str:
 def backoff(attempts: int) -> dt.timedelta:
     """2, 4, 8, 16... minutes after the 1st, 2nd, 3rd... soft failure (at most 2 hours)."""
     return min(dt.timedelta(minutes=2**attempts), dt.timedelta(hours=2))
-
-
-def _failures_in_a_row(before: int, outcomes: list[str]) -> int:
-    """The run of failed hand-overs up to now (a refused address is the recipient's, not one)."""
-    run = before
-    for outcome in outcomes:
-        run = run + 1 if outcome in ("deferred", "failed") else 0
-    return run
 
 
 def _announce(campaign: Campaign, batch: list[Claimed], outcomes: list[str]) -> None:

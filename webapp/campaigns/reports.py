@@ -145,7 +145,7 @@ def links(campaign: Campaign, *, live: bool = False) -> list[dict]:
 def _hour_expr(column) -> pw.Node:
     if is_postgres():
         return pw.fn.date_part("hour", column).cast("int")
-    return pw.fn.strftime("%H", column).cast("INTEGER")
+    return pw.fn.substr(column, 12, 2).coerce(False)  # stored as "YYYY-MM-DD HH:MM:SS": cheaper than strftime
 
 
 def open_hours(campaign: Campaign, tz: str, *, live: bool = False) -> list[dict]:
@@ -173,7 +173,7 @@ def open_hours(campaign: Campaign, tz: str, *, live: bool = False) -> list[dict]
 def _bucket_expr(column, unit: str) -> pw.Node:
     if is_postgres():
         return pw.fn.to_char(pw.fn.date_trunc(unit, column), "YYYY-MM-DD HH24:00" if unit == "hour" else "YYYY-MM-DD")
-    return pw.fn.strftime("%Y-%m-%d %H:00" if unit == "hour" else "%Y-%m-%d", column)
+    return pw.fn.substr(column, 1, 13 if unit == "hour" else 10).coerce(False)  # "YYYY-MM-DD HH" or the day
 
 
 def series(campaign: Campaign, *, unit: str = "hour", live: bool = False) -> list[dict]:
@@ -191,6 +191,7 @@ def series(campaign: Campaign, *, unit: str = "hour", live: bool = False) -> lis
     )
     per: dict[str, dict] = {}
     for at, kind, n in rows:
+        at = f"{at}:00" if unit == "hour" and len(at) == 13 else at
         per.setdefault(at, {"at": at, "opens": 0, "clicks": 0})["opens" if kind == "open" else "clicks"] += n
     return list(per.values())
 
