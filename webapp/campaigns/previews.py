@@ -3,6 +3,7 @@ preview, at desktop and phone width), and test messages to a few addresses."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -35,7 +36,8 @@ def sample_contact() -> Contact:
 
 def _sender(campaign: Campaign, org: Organization) -> compose.Sender:
     # No DKIM and no tracking: a preview or a test is not one of the campaign's messages.
-    return compose.Sender(campaign=campaign, org=org, signer=None, track_opens=False, track_clicks=False)
+    sender = compose.Sender.for_campaign(campaign)
+    return dataclasses.replace(sender, org=org, signer=None, track_opens=False, track_clicks=False)
 
 
 def preview(org: Organization, campaign: Campaign, contact: Contact | None = None) -> Preview:
