@@ -99,7 +99,7 @@ def test_operator_composes_previews_schedules_sends_and_reads_the_report(mail_se
     )
     assert page.locator("#preview iframe[width='640']").count() == 1
     phone = page.frame_locator("#preview iframe[width='390']")
-    assert phone.get_by_text("See you tonight").is_visible()
+    phone.get_by_text("See you tonight").wait_for(state="visible")
     assert phone.get_by_role("link", name="Get directions").get_attribute("href") == "https://maps.example.org/hall"
     assert "Doors open at 8, Ana" in page.locator("[data-preview-subject]").inner_text()
     assert serious_violations(page) == []
@@ -138,5 +138,5 @@ def test_operator_composes_previews_schedules_sends_and_reads_the_report(mail_se
     page.reload()
     figures = page.locator("#campaign-figures")
     assert "Delivered" in figures.inner_text() and "33.3 %" in figures.inner_text()
-    assert page.get_by_role("heading", name="Opens by hour of day (Asia/Jakarta)").is_visible()
+    page.get_by_role("heading", name="Opens by hour of day (Asia/Jakarta)").wait_for(state="visible")
     assert serious_violations(page) == []
