@@ -1,9 +1,9 @@
 """Campaigns in the console: the list, starting a campaign (blank, from a template, or for an
 event's registrants), the composer (fields, block editor or raw HTML, recipients with a live count,
-a live preview at desktop and phone width, tests), and the lifecycle's buttons (schedule, send now,
-cancel the schedule, pause, resume). And a campaign's report (figures with rates, people and machines apart, per link, opens by hour,
-opens and clicks over time, the CSV export of every recipient's outcome) and the roll-up of all
-campaigns by label and by category."""
+a live preview at desktop and phone width, tests), the lifecycle's buttons (schedule, send now,
+cancel the schedule, pause, resume), a campaign's report (figures with rates, people and machines
+apart, per link, opens by hour, opens and clicks over time, the CSV export of every recipient's
+outcome) and the roll-up of all campaigns by label and by category."""
 
 from __future__ import annotations
 
@@ -193,14 +193,12 @@ def _compose_page(draft: ComposeForm, status: int = 200):
         "audience_error": draft.audience_error,
         "problems": service.launch_problems(campaign) if campaign.state == "draft" else {},
         "test_form": TestSendForm(formdata=None),
-        "template_form": TemplateNameForm(formdata=None),
         "state_labels": state_labels(),
         "registrant_states": registrant_state_labels(),
         "send_at_local": _local_input(campaign.send_at),
         **_choices(),
     }
-    response = render_template("console/campaigns/compose.html", **context), status
-    return response
+    return render_template("console/campaigns/compose.html", **context), status
 
 
 def _local_input(value: dt.datetime | None) -> str:
@@ -255,7 +253,13 @@ def compose(campaign_id: int):
                 draft.audience_error = message
         return _with_csp(_compose_page(draft, 422))
     except lifecycle.TransitionError as exc:
-        flash(_("Only a draft can be edited; this campaign is %(state)s.", state=exc.state), "error")
+        flash(
+            _(
+                "Only a draft can be edited; this campaign is %(state)s.",
+                state=state_labels().get(exc.state, exc.state),
+            ),
+            "error",
+        )
         return redirect(url_for("campaigns.report", campaign_id=campaign.id), code=303)
     flash(_("Campaign saved."), "success")
     return redirect(url_for("campaigns.compose", campaign_id=campaign.id), code=303)
@@ -474,6 +478,8 @@ def _day_points(rows: list[dict], key: str) -> list[tuple[dt.date, int]]:
 def report(campaign_id: int):
     """The figures (a fragment that refreshes itself while the campaign is sending)."""
     campaign = campaign_or_404(campaign_id)
+    if campaign.state == "draft":  # nothing to report yet: the composer says what it needs
+        return redirect(url_for("campaigns.compose", campaign_id=campaign.id))
     tz = g.org.timezone or "UTC"
     figures = reports.basic(campaign)
     days = reports.series(campaign, unit="day")
