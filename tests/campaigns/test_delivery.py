@@ -12,6 +12,7 @@ import pytest
 from tasks import huey
 from tests.campaigns.helpers import ready_campaign, verifies
 from tests.factories.accounts import make_org
+from tests.factories.contacts import make_contact
 from tests.smtp import Inbox
 from webapp.api import webhooks
 from webapp.api.models import WebhookDelivery
@@ -128,7 +129,7 @@ def test_a_run_of_failures_pauses_the_campaign_with_the_reason(mailer):
     org = make_org()
     org.campaign_failure_limit = 3
     org.save()
-    campaign, _, _ = ready_campaign(org, people=30)
+    campaign, label, _ = ready_campaign(org, people=30)
     mailer.fail_next = 1000
     service.send(campaign)
     campaign = Campaign.get_by_id(campaign.id)
@@ -142,9 +143,12 @@ def test_a_run_of_failures_pauses_the_campaign_with_the_reason(mailer):
 
     mailer.fail_next = 0
     CampaignRecipient.update(next_attempt_at=None).execute()
+    latecomer = make_contact(org)
+    contacts.add_label(latecomer, label.name)  # joined after the send started: not a recipient
     service.resume(campaign)
     assert Campaign.get_by_id(campaign.id).state == "sent"
     assert len(_sent(mailer, campaign)) == 30
+    assert not CampaignRecipient.select().where(CampaignRecipient.contact == latecomer.id).exists()
 
 
 def test_delivery_fires_the_webhook_and_an_unverified_sender_cannot_launch(mailer):

@@ -76,6 +76,8 @@ def run(job: Job, time_slice: jobs.Slice) -> object:
         jobs.finish(job)
         return None
     point = dict(job.checkpoint or {})
+    if not point and campaign.resolved_at is not None:  # a new run of sending (resumed): resolved already
+        point = {"phase": "send", "after": 0, "failures": 0}
     if point.get("phase", "resolve") == "resolve":
         point = _resolve(job, campaign, point, time_slice)
         if point.get("phase") != "send":
@@ -97,7 +99,7 @@ def _resolve(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) 
                 total = CampaignRecipient.select().where(CampaignRecipient.campaign == campaign.id).count()
                 if campaign.send_time_optimization:
                     sendtime.plan(campaign)
-                Campaign.update(recipient_count=total).where(Campaign.id == campaign.id).execute()
+                Campaign.update(recipient_count=total, resolved_at=utcnow()).where(Campaign.id == campaign.id).execute()
                 point = {"phase": "send", "after": 0, "failures": 0}
                 jobs.checkpoint(job, total=total, processed=_final_count(campaign), checkpoint=point)
                 return point
@@ -507,7 +509,7 @@ def resume_due(now: dt.datetime | None = None) -> int:
             started += start(campaign) is not None
     for campaign in Campaign.select().where(Campaign.state == "sending"):
         due = CampaignRecipient.select().where(_due(campaign, now)).exists()
-        resolving = not CampaignRecipient.select().where(CampaignRecipient.campaign == campaign.id).exists()
+        resolving = campaign.resolved_at is None
         if due or resolving:
             with db.atomic():
                 started += start(campaign) is not None
