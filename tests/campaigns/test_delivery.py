@@ -64,7 +64,8 @@ def test_a_campaign_to_a_label_arrives_signed_personalized_and_unsubscribable(ma
 
     campaign = Campaign.get_by_id(campaign.id)
     assert campaign.state == "sent" and campaign.finished_at is not None
-    assert Job.get_by_id(campaign.job_id).state == "done"
+    job = Job.get_by_id(campaign.job_id)
+    assert (job.state, job.processed, job.total) == ("done", 3, 3)
     rows = list(CampaignRecipient.select().where(CampaignRecipient.campaign == campaign.id))
     assert {r.status for r in rows} == {"sent"}
     assert {r.message_id for r in rows} == {m["Message-ID"] for m in received}
