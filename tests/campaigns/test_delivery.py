@@ -16,7 +16,7 @@ from tests.factories.contacts import make_contact
 from tests.smtp import Inbox
 from webapp.api import webhooks
 from webapp.api.models import WebhookDelivery
-from webapp.campaigns import delivery, reports, service
+from webapp.campaigns import delivery, feedback, reports, service
 from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Activity, Contact
@@ -182,3 +182,16 @@ def test_smtp_errors_are_classified_hard_or_soft():
     assert delivery._is_hard(smtplib.SMTPRecipientsRefused({"a@b.c": (550, b"no")}))
     assert not delivery._is_hard(smtplib.SMTPDataError(451, b"later"))
     assert delivery._is_hard(smtplib.SMTPDataError(554, b"rejected"))
+
+
+def test_a_later_bounce_report_and_a_complaint_change_the_report_and_the_contact(mailer):
+    campaign, _, people = ready_campaign(people=3)
+    service.send(campaign)
+    first, second = (CampaignRecipient.get(CampaignRecipient.contact == p.id) for p in people[:2])
+    feedback.bounced(feedback.message(first.message_id.strip("<>")), hard=True, reason="5.1.1 user unknown")
+    feedback.complained(feedback.message(second.message_id), reason="abuse report")
+    figures = reports.basic(Campaign.get_by_id(campaign.id))
+    assert (figures["delivered"], figures["bounced_hard"], figures["complaints"]) == (2, 1, 1)
+    assert Contact.get_by_id(people[0].id).status == "bounced"
+    assert Contact.get_by_id(people[1].id).status == "complained"
+    assert feedback.message("<nobody@nowhere>") is None
