@@ -18,12 +18,11 @@ import json
 import os
 import sys
 import threading
-import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 from aiosmtpd.controller import Controller
 
 from bench.common import Instance, Timings, free_port
+from bench.segments import _postgres_database  # a new database next to the one named
 
 LABELS = 30
 
@@ -154,18 +153,6 @@ for name, call in (("basic", lambda: reports.basic(campaign)), ("link", lambda: 
 out["tracking_rows"] = MailEngagement.select().where(MailEngagement.send_key == campaign.send_key).count()
 print(json.dumps(out))
 """
-
-
-def _postgres_database(url: str) -> tuple[str, str]:
-    import psycopg2  # noqa: PLC0415 - only for a PostgreSQL run
-
-    name = f"rollcall_bench_campaigns_{uuid.uuid4().hex[:6]}"
-    connection = psycopg2.connect(url)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}")), name
 
 
 def run(database: str, recipients: int, runs: int) -> None:

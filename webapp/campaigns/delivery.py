@@ -38,8 +38,8 @@ from webapp.campaigns.models import FINAL_STATUSES, Campaign, CampaignRecipient
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Activity, Contact
 from webapp.db import Prepared, Slot, db, utcnow
-from webapp.mail.models import Outbox
-from webapp.mail.service import CAMPAIGN_KIND, SmtpSession
+from webapp.mail.models import CAMPAIGN_KIND, Outbox
+from webapp.mail.service import SmtpSession
 from webapp.runtime import settings
 from webapp.work import jobs
 from webapp.work.models import Job
@@ -50,7 +50,6 @@ KIND = "campaign_send"
 BATCH = 50
 CONNECTIONS = 4  # SMTP connections a delivery job hands messages over on at once
 MAX_ATTEMPTS = 5
-OUTBOX_KIND = CAMPAIGN_KIND
 
 
 def start(campaign: Campaign, *, user_id: int | None = None) -> Job | None:
