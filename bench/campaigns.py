@@ -18,12 +18,11 @@ import json
 import os
 import sys
 import threading
-import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 from aiosmtpd.controller import Controller
 
 from bench.common import Instance, Timings, free_port
+from bench.segments import _postgres_database  # a new database next to the one named
 
 LABELS = 30
 
@@ -90,7 +89,6 @@ from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.db import db, utcnow
 from webapp.mail.models import MailEngagement
 from webapp.work import jobs
-from webapp.work.models import Job
 seeded = json.loads({seeded!r})
 org = Organization.get_by_id(seeded["org"])
 chosen = audience.clean(org.id, {{"include_segments": [seeded["segment"]]}})
@@ -107,22 +105,23 @@ campaign = service.create(org, {{
                  "here is <a href='https://example.org/map'>the map</a> and "
                  "<a href='https://example.org/programme'>the programme</a>.</p>" + "<p>" + "Lorem ipsum dolor sit amet. " * 60 + "</p></body></html>",
 }})
+# Resolution alone, on a copy of the campaign (its rows removed afterwards).
+trial = service.create(org, {{"name": "Resolution trial", "audience": chosen}})
+t = time.perf_counter()
+after = 0
+while (after := audience.resolve_batch(trial, after)) is not None:
+    pass
+out["resolve"] = time.perf_counter() - t
+CampaignRecipient.delete().where(CampaignRecipient.campaign == trial.id).execute()
 service.send(campaign)
 campaign = Campaign.get_by_id(campaign.id)
 started = time.perf_counter()
-resolved_at = None
 cpu = time.process_time()
-while True:
-    outcome = jobs.run(campaign.job_id)
-    job = Job.get_by_id(campaign.job_id)
-    if resolved_at is None and (job.checkpoint or {{}}).get("phase") == "send":
-        resolved_at = time.perf_counter()
-    if outcome is not work.AGAIN:
-        break
+while jobs.run(campaign.job_id) is work.AGAIN:
+    pass
 ended = time.perf_counter()
 out["cpu"] = time.process_time() - cpu
-out["resolve"] = (resolved_at or ended) - started
-out["send"] = ended - (resolved_at or started)
+out["send"] = ended - started - out["resolve"]
 out["sent"] = CampaignRecipient.select().where((CampaignRecipient.campaign == campaign.id) & (CampaignRecipient.status == "sent")).count()
 out["state"] = Campaign.get_by_id(campaign.id).state
 # 10 tracking rows per recipient: opens and clicks over a week, a tenth of them machines'.
@@ -154,18 +153,6 @@ for name, call in (("basic", lambda: reports.basic(campaign)), ("link", lambda: 
 out["tracking_rows"] = MailEngagement.select().where(MailEngagement.send_key == campaign.send_key).count()
 print(json.dumps(out))
 """
-
-
-def _postgres_database(url: str) -> tuple[str, str]:
-    import psycopg2  # noqa: PLC0415 - only for a PostgreSQL run
-
-    name = f"rollcall_bench_campaigns_{uuid.uuid4().hex[:6]}"
-    connection = psycopg2.connect(url)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}")), name
 
 
 def run(database: str, recipients: int, runs: int) -> None:

@@ -12,10 +12,11 @@ import pytest
 from tasks import huey
 from tests.campaigns.helpers import ready_campaign, verifies
 from tests.factories.accounts import make_org
+from tests.factories.contacts import make_contact
 from tests.smtp import Inbox
 from webapp.api import webhooks
 from webapp.api.models import WebhookDelivery
-from webapp.campaigns import delivery, reports, service
+from webapp.campaigns import delivery, feedback, reports, service
 from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Activity, Contact
@@ -63,7 +64,8 @@ def test_a_campaign_to_a_label_arrives_signed_personalized_and_unsubscribable(ma
 
     campaign = Campaign.get_by_id(campaign.id)
     assert campaign.state == "sent" and campaign.finished_at is not None
-    assert Job.get_by_id(campaign.job_id).state == "done"
+    job = Job.get_by_id(campaign.job_id)
+    assert (job.state, job.processed, job.total) == ("done", 3, 3)
     rows = list(CampaignRecipient.select().where(CampaignRecipient.campaign == campaign.id))
     assert {r.status for r in rows} == {"sent"}
     assert {r.message_id for r in rows} == {m["Message-ID"] for m in received}
@@ -128,7 +130,7 @@ def test_a_run_of_failures_pauses_the_campaign_with_the_reason(mailer):
     org = make_org()
     org.campaign_failure_limit = 3
     org.save()
-    campaign, _, _ = ready_campaign(org, people=30)
+    campaign, label, _ = ready_campaign(org, people=30)
     mailer.fail_next = 1000
     service.send(campaign)
     campaign = Campaign.get_by_id(campaign.id)
@@ -142,9 +144,12 @@ def test_a_run_of_failures_pauses_the_campaign_with_the_reason(mailer):
 
     mailer.fail_next = 0
     CampaignRecipient.update(next_attempt_at=None).execute()
+    latecomer = make_contact(org)
+    contacts.add_label(latecomer, label.name)  # joined after the send started: not a recipient
     service.resume(campaign)
     assert Campaign.get_by_id(campaign.id).state == "sent"
     assert len(_sent(mailer, campaign)) == 30
+    assert not CampaignRecipient.select().where(CampaignRecipient.contact == latecomer.id).exists()
 
 
 def test_delivery_fires_the_webhook_and_an_unverified_sender_cannot_launch(mailer):
@@ -177,3 +182,16 @@ def test_smtp_errors_are_classified_hard_or_soft():
     assert delivery._is_hard(smtplib.SMTPRecipientsRefused({"a@b.c": (550, b"no")}))
     assert not delivery._is_hard(smtplib.SMTPDataError(451, b"later"))
     assert delivery._is_hard(smtplib.SMTPDataError(554, b"rejected"))
+
+
+def test_a_later_bounce_report_and_a_complaint_change_the_report_and_the_contact(mailer):
+    campaign, _, people = ready_campaign(people=3)
+    service.send(campaign)
+    first, second = (CampaignRecipient.get(CampaignRecipient.contact == p.id) for p in people[:2])
+    feedback.bounced(feedback.message(first.message_id.strip("<>")), hard=True, reason="5.1.1 user unknown")
+    feedback.complained(feedback.message(second.message_id), reason="abuse report")
+    figures = reports.basic(Campaign.get_by_id(campaign.id))
+    assert (figures["delivered"], figures["bounced_hard"], figures["complaints"]) == (2, 1, 1)
+    assert Contact.get_by_id(people[0].id).status == "bounced"
+    assert Contact.get_by_id(people[1].id).status == "complained"
+    assert feedback.message("<nobody@nowhere>") is None

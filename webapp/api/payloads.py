@@ -10,8 +10,7 @@ from webapp.api.v1.orders import OrderOut, RegistrantOut
 from webapp.campaigns.models import CampaignRecipient, Transmission
 from webapp.checkin.models import Checkin
 from webapp.contacts.models import FUNNEL_STAGES, Contact
-from webapp.mail.models import Outbox
-from webapp.mail.service import CAMPAIGN_KIND
+from webapp.mail.models import CAMPAIGN_KIND, Outbox
 from webapp.orders.models import Order
 
 StageChangeOut = Out(

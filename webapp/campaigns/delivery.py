@@ -38,8 +38,8 @@ from webapp.campaigns.models import FINAL_STATUSES, Campaign, CampaignRecipient
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Activity, Contact
 from webapp.db import Prepared, Slot, db, utcnow
-from webapp.mail.models import Outbox
-from webapp.mail.service import CAMPAIGN_KIND, SmtpSession
+from webapp.mail.models import CAMPAIGN_KIND, Outbox
+from webapp.mail.service import SmtpSession
 from webapp.runtime import settings
 from webapp.work import jobs
 from webapp.work.models import Job
@@ -50,7 +50,6 @@ KIND = "campaign_send"
 BATCH = 50
 CONNECTIONS = 4  # SMTP connections a delivery job hands messages over on at once
 MAX_ATTEMPTS = 5
-OUTBOX_KIND = CAMPAIGN_KIND
 
 
 def start(campaign: Campaign, *, user_id: int | None = None) -> Job | None:
@@ -76,6 +75,9 @@ def run(job: Job, time_slice: jobs.Slice) -> object:
         jobs.finish(job)
         return None
     point = dict(job.checkpoint or {})
+    if not point and campaign.resolved_at is not None:  # a new run of sending (resumed): resolved already
+        point = {"phase": "send", "after": 0, "failures": 0}
+        jobs.checkpoint(job, total=campaign.recipient_count, processed=_final_count(campaign), checkpoint=point)
     if point.get("phase", "resolve") == "resolve":
         point = _resolve(job, campaign, point, time_slice)
         if point.get("phase") != "send":
@@ -97,7 +99,7 @@ def _resolve(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) 
                 total = CampaignRecipient.select().where(CampaignRecipient.campaign == campaign.id).count()
                 if campaign.send_time_optimization:
                     sendtime.plan(campaign)
-                Campaign.update(recipient_count=total).where(Campaign.id == campaign.id).execute()
+                Campaign.update(recipient_count=total, resolved_at=utcnow()).where(Campaign.id == campaign.id).execute()
                 point = {"phase": "send", "after": 0, "failures": 0}
                 jobs.checkpoint(job, total=total, processed=_final_count(campaign), checkpoint=point)
                 return point
@@ -117,12 +119,13 @@ def _take_back_interrupted(campaign: Campaign) -> None:
 def _send(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) -> object:
     sender = compose.Sender.for_campaign(campaign)
     org = sender.org
+    rate = _Rate(org)
     with Connections(settings().smtp) as connections:
         while not time_slice.over():
             if Campaign.select(Campaign.state).where(Campaign.id == campaign.id).scalar() != "sending":
                 jobs.finish(job)  # paused (by an operator) meanwhile
                 return None
-            budget = _rate_budget(org)
+            budget = rate.budget()
             if budget <= 0:
                 time.sleep(0.2)
                 continue
@@ -136,10 +139,12 @@ def _send(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) -> 
                 connections, sender, batch, point.get("failures", 0), org.campaign_failure_limit
             )
             point["after"] = batch[-1].recipient.id
+            rate.used(outcomes.count("sent") + outcomes.count("bounced"))
+            final = sum(outcome != "deferred" for outcome in outcomes)
             with db.atomic():
                 _release([c for c in batch if c not in done])
                 _announce(campaign, done, outcomes)
-                jobs.checkpoint(job, processed=_final_count(campaign), checkpoint=point)
+                jobs.checkpoint(job, processed=Job.processed + final, checkpoint=point)
             if point["failures"] >= org.campaign_failure_limit:
                 _pause_after_failures(campaign, point["failures"])
                 jobs.finish(job)
@@ -209,15 +214,29 @@ def _final_count(campaign: Campaign) -> int:
     )
 
 
-def _rate_budget(org: Organization) -> int:
-    """Messages the organization may still hand over in the current minute (all its campaigns)."""
-    since = utcnow() - dt.timedelta(minutes=1)
-    sent = (
-        CampaignRecipient.select()
-        .where((CampaignRecipient.organization == org.id) & (CampaignRecipient.sent_at > since))
-        .count()
-    )
-    return org.campaign_rate_per_minute - sent
+class _Rate:
+    """The organization's messages per minute, across all its campaigns: what the database says
+    was handed over in the last minute, read again every few seconds, plus what this run handed
+    over since (so a batch does not count the minute's rows every time)."""
+
+    REFRESH = 5.0
+
+    def __init__(self, org: Organization):
+        self.org, self.read_at, self.sent = org, 0.0, 0
+
+    def budget(self) -> int:
+        if time.monotonic() - self.read_at > self.REFRESH:
+            since = utcnow() - dt.timedelta(minutes=1)
+            self.sent = (
+                CampaignRecipient.select()
+                .where((CampaignRecipient.organization == self.org.id) & (CampaignRecipient.sent_at > since))
+                .count()
+            )
+            self.read_at = time.monotonic()
+        return self.org.campaign_rate_per_minute - self.sent
+
+    def used(self, messages: int) -> None:
+        self.sent += messages
 
 
 # Claiming and handing over ------------------------------------------------------------------------
@@ -507,7 +526,7 @@ def resume_due(now: dt.datetime | None = None) -> int:
             started += start(campaign) is not None
     for campaign in Campaign.select().where(Campaign.state == "sending"):
         due = CampaignRecipient.select().where(_due(campaign, now)).exists()
-        resolving = not CampaignRecipient.select().where(CampaignRecipient.campaign == campaign.id).exists()
+        resolving = campaign.resolved_at is None
         if due or resolving:
             with db.atomic():
                 started += start(campaign) is not None

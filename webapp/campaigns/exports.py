@@ -1,14 +1,11 @@
 """Per-recipient outcomes of a campaign as a CSV file, written by a job in slices with progress
-(webapp.work.jobs), like the segments' export: each batch is appended to the part file and flushed
+(webapp.work.jobs), like the segments' export (and with its file helpers): each batch is appended to the part file and flushed
 before the checkpoint that counts it ({"after_id", "size"}); a resumed run cuts the part back to
 the size last counted, so no row is written twice. Cells follow the one escaping rule
 (webapp.spreadsheet)."""
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 import uuid
 from pathlib import Path
 
@@ -16,7 +13,7 @@ from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts.models import Contact
 from webapp.db import utcnow
 from webapp.mail.models import MailEngagement
-from webapp.runtime import settings
+from webapp.segments.exports import append_rows, exports_dir
 from webapp.spreadsheet import safe_cell
 from webapp.work import AGAIN, jobs
 from webapp.work.models import Job
@@ -39,12 +36,6 @@ HEADER = [
     "soft_failures",
     "error",
 ]
-
-
-def exports_dir() -> Path:
-    path = settings().instance_dir / "exports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def start(campaign: Campaign, *, user_id: int | None = None) -> Job:
@@ -126,7 +117,7 @@ def _run(job: Job, time_slice: jobs.Slice) -> object:
     done = dict(job.checkpoint or {})
     if "size" not in done:
         part.unlink(missing_ok=True)
-        done = {"after_id": 0, "size": _append(part, 0, [HEADER]), "written": 0}
+        done = {"after_id": 0, "size": append_rows(part, 0, [HEADER]), "written": 0}
         jobs.checkpoint(job, checkpoint=done, processed=0)
     recipients = (
         CampaignRecipient.select(CampaignRecipient, Contact)
@@ -138,7 +129,7 @@ def _run(job: Job, time_slice: jobs.Slice) -> object:
             recipients.where(CampaignRecipient.id > done["after_id"]).order_by(CampaignRecipient.id).limit(BATCH)
         )
         if batch:
-            size = _append(part, done["size"], rows(batch))
+            size = append_rows(part, done["size"], rows(batch))
             done = {"after_id": batch[-1].id, "size": size, "written": done["written"] + len(batch)}
             jobs.checkpoint(job, checkpoint=done, processed=done["written"], total=max(job.total, done["written"]))
         if len(batch) < BATCH:
@@ -147,15 +138,3 @@ def _run(job: Job, time_slice: jobs.Slice) -> object:
             return None
         if time_slice.over():
             return AGAIN
-
-
-def _append(part: Path, size: int, lines: list[list[str]]) -> int:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(lines)
-    with part.open("ab") as out:
-        out.truncate(size)
-        out.seek(size)
-        out.write(buffer.getvalue().encode("utf-8"))
-        out.flush()
-        os.fsync(out.fileno())
-        return out.tell()

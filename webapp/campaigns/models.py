@@ -61,6 +61,7 @@ class Campaign(OrgScoped):
     paused_reason = pw.TextField(null=True)
     job_id = pw.IntegerField(null=True)  # the delivery job running now (or last)
     recipient_count = pw.IntegerField(default=0)  # resolved recipients, skipped ones included
+    resolved_at = pw.DateTimeField(null=True)  # recipients resolved (once: a resumed send adds nobody)
     report = JSONField(null=True)  # the aggregates frozen when reported
 
     class Meta:

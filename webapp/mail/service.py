@@ -34,7 +34,7 @@ from webapp.db import db, utcnow
 from webapp.guards import has_control_characters
 from webapp.mail import bounce_address, consent, dkim_keys, tracking
 from webapp.mail.domains import verified_domain
-from webapp.mail.models import OUTBOX_STATES, Outbox
+from webapp.mail.models import ANNOUNCED_KINDS, CAMPAIGN_KIND, OUTBOX_STATES, Outbox
 from webapp.runtime import settings
 from webapp.tickets import service as tickets
 
@@ -44,11 +44,6 @@ MAX_ATTEMPTS = 8
 # Longer than a work lease (6 min for the default 5): the hand-off's worker is gone.
 STUCK_AFTER = work.engine.LEASE * 6 / 5
 DELIVER = "mail.deliver"  # work: {"message_id"}, run in batches over one SMTP connection
-# A campaign's messages are outbox rows too (for the log, tracking and segments), but its own job
-# hands them over (webapp/campaigns/delivery.py): the outbox's delivery and sweep leave them alone.
-CAMPAIGN_KIND = "campaign"
-# Single sends through the API: their delivery and bounce are announced (campaign.* webhooks).
-ANNOUNCED_KINDS = frozenset({"transmission"})
 
 
 def queue_email(
