@@ -42,6 +42,8 @@ KNOWN = {
     "ROLLCALL_DB_POOL_SIZE",
     "ROLLCALL_WORK_LEASE_SECONDS",
     "ROLLCALL_TRUSTED_PROXIES",
+    "BOUNCE_ADDRESS",
+    "ROLLCALL_BOUNCE_LISTEN",
 }
 
 
@@ -81,6 +83,11 @@ class Settings:
     # headers are ignored: a client could forge them). The client's address (which sign-in
     # limits count) comes from X-Forwarded-For, trusting only that many hops.
     trusted_proxies: int = 0
+    # The mailbox DSNs and spam complaints come back to (the envelope sender of every message, as
+    # bounces+<token>@domain), received by `python -m webapp.campaigns.bounce_server` listening on
+    # bounce_listen (host:port). None: messages go out with their From as the envelope sender.
+    bounce_address: str | None = None
+    bounce_listen: tuple[str, int] = ("127.0.0.1", 2525)
 
 
 def _database_url(value: str, name: str) -> str:
@@ -222,7 +229,26 @@ def load(environ: dict | None = None) -> Settings:
         db_pool_size=_int(env, "ROLLCALL_DB_POOL_SIZE", WEB_THREADS, 1, 200),
         work_lease_seconds=work_lease_seconds(env),
         trusted_proxies=_int(env, "ROLLCALL_TRUSTED_PROXIES", 0, 0, 10),
+        bounce_address=_bounce_address(env.get("BOUNCE_ADDRESS") or "", "BOUNCE_ADDRESS"),
+        bounce_listen=_listen(env.get("ROLLCALL_BOUNCE_LISTEN") or "127.0.0.1:2525", "ROLLCALL_BOUNCE_LISTEN"),
     )
+
+
+def _bounce_address(value: str, name: str) -> str | None:
+    value = value.strip().lower()
+    if not value:
+        return None
+    local, at, domain = value.partition("@")
+    if not at or not local or "+" in local or "." not in domain or any(c in value for c in ' <>,;"\\'):
+        raise ConfigError(f"{name} must be a plain address such as bounces@mail.example.org, got {value!r}")
+    return value
+
+
+def _listen(value: str, name: str) -> tuple[str, int]:
+    host, colon, port = value.rpartition(":")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{name} must be host:port, such as 127.0.0.1:2525, got {value!r}")
+    return host.strip("[]"), int(port)
 
 
 def work_lease_seconds(env: dict | None = None) -> int:

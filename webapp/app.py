@@ -30,6 +30,7 @@ DOMAINS = (
     "checkin",
     "segments",
     "workflows",
+    "campaigns",
     "registrants",
     "console",
     "api",

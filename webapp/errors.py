@@ -34,7 +34,7 @@ UNDER_EVENT = re.compile(r"^/e/(?P<org>[^/]+)/(?P<event>[^/]+)/.")
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(("/api/", "/v2/"))
 
 
 def error_response(status: int, message: str, code: str | None = None, fields: dict | None = None):

@@ -23,6 +23,9 @@ MODEL_MODULES = (
     "webapp.checkin.models",
     "webapp.segments.models",
     "webapp.workflows.models",
+    "webapp.campaigns.models",
+    "webapp.campaigns.templates_model",
+    "webapp.campaigns.bounce_models",
     "webapp.api.models",
 )
 

@@ -43,6 +43,9 @@ organization_created = _signals.signal("organization-created")  # signed up: giv
 tracked_events_processed = _signals.signal("tracked-events-processed")
 # kwargs: run_id, step (a workflow run reached a webhook step)
 workflow_webhook = _signals.signal("workflow-webhook")
+# kwargs: event (delivered, opened, clicked, bounced, complained, unsubscribed), outbox_ids, and
+# for a click its url; for an open or click machine (a scanner's or a proxy's hit)
+mail_event = _signals.signal("mail-event")  # something happened to sent messages (campaigns, single sends)
 
 
 # Questions a lower domain asks the domains above it, answered at once inside the caller's

@@ -10,7 +10,7 @@ from webapp.api.framework import OPERATIONS, PREFIX
 def _flask_routes(app) -> set[tuple[str, str]]:
     routes = set()
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith(PREFIX + "/"):
+        if not rule.rule.startswith((PREFIX + "/", "/v2/email-marketing")):
             continue
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:

@@ -190,6 +190,11 @@ def test_a_new_organization_has_its_automatic_labels_from_sign_up(app):
     )
     org = Organization.get(Organization.name == "Kopi Nusantara")
     rules = {label.name: label.stage for label in Label.select().where(Label.organization == org.id)}
-    assert rules == {"registered": "engaged", "paid": "customer", "attended": "engaged", "repeat buyer": "loyal_customer"}
+    assert rules == {
+        "registered": "engaged",
+        "paid": "customer",
+        "attended": "engaged",
+        "repeat buyer": "loyal_customer",
+    }
     page = client.get("/console/contacts/labels").get_data(as_text=True)
     assert "repeat buyer" in page  # before any contact, any registration, any visit to the funnel settings

@@ -30,7 +30,7 @@ class ApiClient:
         return headers
 
     def _url(self, path: str) -> str:
-        return path if path.startswith("/api/") else f"/api/v1{path}"
+        return path if path.startswith(("/api/", "/v2/")) else f"/api/v1{path}"
 
     def get(self, path: str, **params):
         return self.client.get(self._url(path), query_string=params, headers=self.headers())

@@ -21,6 +21,7 @@ SCOPES = (
     "contacts",
     "ingest",
     "segments",
+    "campaigns",
 )  # what a key may reach
 DEFAULT_PER_MINUTE = 1200  # requests a minute of a key that sets no limit of its own
 PER_MINUTE_MIN = 1

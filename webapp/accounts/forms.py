@@ -99,6 +99,7 @@ SCOPE_LABELS = {
     "contacts": "contacts — the contact book, labels, funnel stages",
     "ingest": "ingest — your product's events, for contact timelines",
     "segments": "segments — saved segments, their members and counts",
+    "campaigns": "campaigns — email campaigns, their reports, single sends",
 }
 assert tuple(SCOPE_LABELS) == SCOPES
 

@@ -37,6 +37,10 @@ class Organization(BaseModel):
     logo_path = pw.CharField(max_length=255, null=True)
     reply_to = pw.CharField(max_length=254, null=True)
     track_mail = pw.BooleanField(default=True)  # open pixel and click-tracked links in contacts' mail
+    postal_address = pw.TextField(default="", constraints=[pw.SQL("DEFAULT ''")])  # in campaign footers
+    engagement_window_days = pw.IntegerField(default=7, constraints=[pw.SQL("DEFAULT 7")])  # then reported
+    campaign_rate_per_minute = pw.IntegerField(default=6000, constraints=[pw.SQL("DEFAULT 6000")])
+    campaign_failure_limit = pw.IntegerField(default=10, constraints=[pw.SQL("DEFAULT 10")])  # pause after
     created_at = pw.DateTimeField(default=utcnow)
 
 

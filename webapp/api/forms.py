@@ -14,6 +14,12 @@ TOPIC_LABELS = {
     "contact.updated": "contact.updated — a contact was created or changed",
     "contact.stage_changed": "contact.stage_changed — a contact moved to another funnel stage (with why)",
     "workflow.step": "workflow.step — a contact reached a webhook step of a workflow",
+    "campaign.delivered": "campaign.delivered — a campaign message or single send was handed to the mail server",
+    "campaign.opened": "campaign.opened — such a message was opened",
+    "campaign.clicked": "campaign.clicked — a link in such a message was clicked",
+    "campaign.bounced": "campaign.bounced — such a message bounced",
+    "campaign.complained": "campaign.complained — its recipient reported such a message as spam",
+    "campaign.unsubscribed": "campaign.unsubscribed — its recipient unsubscribed through such a message",
 }
 
 

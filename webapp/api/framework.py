@@ -80,10 +80,11 @@ class Operation:
     endpoint: str = ""
     extra_errors: tuple[int, ...] = ()
     session_role: str | None = None  # a signed-in member with this role may call it too
+    prefix: str = PREFIX  # /api/v1, or /v2/email-marketing's own
 
     @property
     def path(self) -> str:
-        return PREFIX + self.rule
+        return self.prefix + self.rule
 
     @property
     def openapi_path(self) -> str:
@@ -135,10 +136,12 @@ def operation(
     max_body: int = DEFAULT_MAX_BODY,
     extra_errors: tuple[int, ...] = (),
     session_role: str | None = None,
+    prefix: str = PREFIX,
 ):
     """Declare and register one API route (see the module docstring). With `session_role`, a
     signed-in member with at least that role may call it from the app's own pages too (with the
-    CSRF token on writes), as the door scanner does."""
+    CSRF token on writes), as the door scanner does. `prefix`: where the route lives (/api/v1 by
+    default). A handler may answer a file as a Flask Response of its own."""
 
     def decorator(handler: Callable):
         op = Operation(
@@ -159,6 +162,7 @@ def operation(
             endpoint=handler.__name__,
             extra_errors=extra_errors,
             session_role=session_role,
+            prefix=prefix,
         )
         if any(o.endpoint == op.endpoint for o in OPERATIONS):
             raise ValueError(f"two API operations are named {op.endpoint!r}")
@@ -202,6 +206,8 @@ def _run(op: Operation, handler: Callable, kwargs: dict) -> Response:
         return _json({"error": {"code": "invalid", "message": "Some fields are not valid.", "fields": exc.fields}}, 422)
     except pw.DoesNotExist:
         return _json({"error": {"code": "not_found", "message": "Not found.", "fields": {}}}, 404)
+    if isinstance(result, Response):
+        return result
     status = op.status
     if isinstance(result, Reply):
         assert result.status in (op.status, *op.also), f"{op.endpoint}: undeclared status {result.status}"

@@ -7,6 +7,7 @@ import peewee as pw
 from webapp.accounts.models import Organization, User
 from webapp.db import BaseModel, JSONField, OrgScoped, utcnow
 
+MAIL_EVENTS = ("delivered", "opened", "clicked", "bounced", "complained", "unsubscribed")
 WEBHOOK_TOPICS = (
     "registration.created",
     "order.paid",
@@ -14,6 +15,7 @@ WEBHOOK_TOPICS = (
     "contact.updated",
     "contact.stage_changed",
     "workflow.step",
+    *(f"campaign.{event}" for event in MAIL_EVENTS),
 )
 DELIVERY_STATES = ("pending", "succeeded", "failed")
 

@@ -39,7 +39,8 @@ ERROR_TEXT = {
 
 DESCRIPTION = """\
 Runtime operations on a Rollcall organization: events, ticket products and coupons, orders,
-registrants, check-ins, contacts, and event-tracking ingestion.
+registrants, check-ins, contacts, and event-tracking ingestion; email campaigns under
+/v2/email-marketing and single sends (/api/v1/transmissions).
 
 **Authentication**: `Authorization: Bearer <api key>`. Keys belong to one organization (console →
 API keys); a read-only key may only read.

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from webapp.api.models import WEBHOOK_TOPICS
-from webapp.api.schema import DateTime, Int, Obj, Out, Str
+from webapp.api.models import MAIL_EVENTS, WEBHOOK_TOPICS
+from webapp.api.schema import Bool, DateTime, Int, JsonObject, Obj, Out, Str
 from webapp.api.v1.checkins import CheckinOut
 from webapp.api.v1.contacts import ContactOut
 from webapp.api.v1.orders import OrderOut, RegistrantOut
+from webapp.campaigns.models import CampaignRecipient, Transmission
 from webapp.checkin.models import Checkin
 from webapp.contacts.models import FUNNEL_STAGES, Contact
+from webapp.mail.models import CAMPAIGN_KIND, Outbox
 from webapp.orders.models import Order
 from webapp.workflows.models import WorkflowRun
 
@@ -35,6 +37,29 @@ WorkflowStepOut = Out(
         "step_name": Str(description="The name the operator gave the webhook step."),
     },
 )
+MailMessageOut = Out(
+    "MailMessage",
+    {
+        "id": Int(description="The message's id (the same on every webhook about it)."),
+        "message_id": Str(description="Its Message-ID header."),
+        "to": Str(),
+        "subject": Str(),
+        "campaign_id": Int(null=True, description="The campaign it belongs to; null for a single send."),
+        "transmission_id": Int(null=True, description="The single send it is; null for a campaign message."),
+        "metadata": JsonObject(description="A single send's metadata, as given; {} for a campaign message."),
+        "sent_at": DateTime(null=True),
+    },
+)
+MailEventOut = Out(
+    "MailEventDetail",
+    {
+        "url": Str(null=True, description="The link clicked (campaign.clicked)."),
+        "machine": Bool(
+            null=True, description="Opens and clicks: the hit looks automated (a scanner, a privacy proxy)."
+        ),
+    },
+)
+_ContactOrNull = Obj("WebhookContact", ContactOut.fields, required=tuple(ContactOut.fields), null=True)
 _RegistrantOrNull = Obj("WebhookRegistrant", RegistrantOut.fields, required=tuple(RegistrantOut.fields), null=True)
 WEBHOOK_DATA = {
     "registration.created": Out("RegistrationCreatedData", {"order": OrderOut}),
@@ -43,6 +68,13 @@ WEBHOOK_DATA = {
     "contact.updated": Out("ContactUpdatedData", {"contact": ContactOut}),
     "contact.stage_changed": Out("ContactStageChangedData", {"contact": ContactOut, "change": StageChangeOut}),
     "workflow.step": Out("WorkflowStepData", {"contact": ContactOut, "workflow": WorkflowStepOut}),
+    **{
+        f"campaign.{event}": Out(
+            f"Campaign{event.capitalize()}Data",
+            {"message": MailMessageOut, "contact": _ContactOrNull, "event": MailEventOut},
+        )
+        for event in MAIL_EVENTS
+    },
 }
 assert tuple(WEBHOOK_DATA) == WEBHOOK_TOPICS
 
@@ -85,6 +117,8 @@ def payload_for(topic: str, object_id: int, change: dict | None = None) -> tuple
         return contact.organization_id, data
     if topic == "workflow.step":
         return _workflow_step(object_id, (change or {}).get("step", 0))
+    if topic.startswith("campaign."):
+        return _mail_event(object_id, change or {})
     raise ValueError(f"unknown webhook topic {topic!r}")
 
 
@@ -109,3 +143,39 @@ def _workflow_step(run_id: int, index: int) -> tuple[int, dict] | None:
         ),
     }
     return run.organization_id, data
+
+
+def _mail_event(outbox_id: int, change: dict) -> tuple[int, dict] | None:
+    """A campaign message or single send (other mail has no webhooks), with its metadata."""
+    row = Outbox.get_or_none(Outbox.id == outbox_id)
+    if row is None or row.organization_id is None:
+        return None
+    transmission = Transmission.get_or_none(Transmission.outbox_id == row.id)
+    if row.kind != CAMPAIGN_KIND and transmission is None:
+        return None
+    campaign_id = (
+        CampaignRecipient.select(CampaignRecipient.campaign).where(CampaignRecipient.outbox_id == row.id).scalar()
+        if row.kind == CAMPAIGN_KIND
+        else None
+    )
+    contact = (
+        Contact.get_or_none((Contact.id == row.contact_id) & (Contact.organization == row.organization_id))
+        if row.contact_id
+        else None
+    )
+    message = {
+        "id": row.id,
+        "message_id": row.message_id,
+        "to": row.to_email,
+        "subject": row.subject,
+        "campaign_id": campaign_id,
+        "transmission_id": transmission.id if transmission else None,
+        "metadata": transmission.metadata if transmission else {},
+        "sent_at": row.sent_at,
+    }
+    data = {
+        "message": MailMessageOut.dump(message),
+        "contact": ContactOut.dump(contact) if contact is not None else None,
+        "event": {"url": change.get("url"), "machine": change.get("machine")},
+    }
+    return row.organization_id, data

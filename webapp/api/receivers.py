@@ -41,3 +41,17 @@ def webhook_workflow_step(sender, run_id: int, step: int, **kwargs):
 
 
 signals.workflow_webhook.connect(webhook_workflow_step, weak=False)
+
+
+def webhook_mail_event(sender, event: str, outbox_ids=(), url=None, machine=None, **kwargs):
+    """Delivered, opened, clicked, bounced, complained, unsubscribed: one message per mail (the
+    fan-out keeps only campaign messages and single sends)."""
+    topic = f"campaign.{event}"
+    if topic in webhooks.subscribed_topics():
+        for outbox_id in outbox_ids:
+            work.record(
+                webhooks.FAN_OUT, {"topic": topic, "object_id": outbox_id, "change": {"url": url, "machine": machine}}
+            )
+
+
+signals.mail_event.connect(webhook_mail_event, weak=False)

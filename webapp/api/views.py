@@ -21,7 +21,9 @@ from webapp.api.v1 import (  # noqa: F401  (importing a module declares its rout
     orders,
     registrants,
     segments,
+    transmissions,
 )
+from webapp.api.v2 import email_marketing  # noqa: F401  (/v2/email-marketing)
 
 __all__ = ["bp"]
 

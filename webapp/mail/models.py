@@ -10,6 +10,12 @@ from webapp.events.models import Event
 from webapp.orders.models import Registrant
 
 OUTBOX_STATES = ("queued", "sending", "sent", "failed", "skipped")  # skipped: never sent, last_error says why
+# A campaign's messages are outbox rows too (for the log, tracking and segments), but the campaign's
+# own job hands them over (webapp/campaigns/delivery.py): the outbox's delivery and sweep leave them.
+CAMPAIGN_KIND = "campaign"
+# Mail whose delivery, opens, clicks and bounces are announced (the campaign.* webhooks): campaign
+# messages and single sends through the API.
+ANNOUNCED_KINDS = frozenset({CAMPAIGN_KIND, "transmission"})
 
 
 class Outbox(BaseModel):
@@ -62,9 +68,13 @@ class MailEngagement(OrgScoped):
     url = pw.CharField(max_length=2000, null=True)  # the link clicked
     machine = pw.BooleanField(default=False)
     occurred_at = pw.DateTimeField(default=utcnow)
+    send_key = pw.CharField(max_length=64, null=True)  # the message's, copied: a campaign's report reads one range
 
     class Meta:
-        indexes = ((("organization", "contact_id", "kind", "occurred_at"), False),)
+        indexes = (
+            (("organization", "contact_id", "kind", "occurred_at"), False),
+            (("send_key", "kind", "machine", "outbox"), False),
+        )
 
 
 class SendingDomain(OrgScoped):

@@ -7,8 +7,10 @@ use a placeholder that is not documented."""
 
 from __future__ import annotations
 
+import functools
+
 import nh3
-from jinja2 import StrictUndefined, TemplateError, nodes
+from jinja2 import StrictUndefined, Template, TemplateError, Undefined, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -69,29 +71,40 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         return False
 
 
-def _environment(autoescape: bool) -> _Sandbox:
-    env = _Sandbox(autoescape=autoescape, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+def _environment(autoescape: bool, undefined=StrictUndefined) -> _Sandbox:
+    env = _Sandbox(autoescape=autoescape, undefined=undefined, trim_blocks=True, lstrip_blocks=True)
     env.globals.clear()  # no range(), dict(), lipsum(), cycler()...
     return env
 
 
 _html = _environment(autoescape=True)
 _text = _environment(autoescape=False)
+# Campaigns: a value a contact lacks (no first name) is left out, so that
+# {{ contact.first_name | default("there") }} says "there" instead of failing the message.
+_lenient_html = _environment(autoescape=True, undefined=Undefined)
+_lenient_text = _environment(autoescape=False, undefined=Undefined)
+
+
+@functools.lru_cache(maxsize=256)
+def lenient_template(field: str, source: str) -> Template:
+    """A campaign's template, compiled once for all its messages (checked with `check` first)."""
+    return (_lenient_html if field == "html_body" else _lenient_text).from_string(source)
 
 
 def _env(field: str) -> _Sandbox:
     return _html if field == "html_body" else _text
 
 
-def check(field: str, source: str, sample: dict) -> str | None:
+def check(field: str, source: str, sample: dict, placeholders: dict | None = None) -> str | None:
     """Why this template cannot be saved, or None. Checks every branch (not only the ones the
-    sample data takes), then renders it with sample data."""
+    sample data takes), then renders it with sample data. `placeholders`: those it may use
+    (default: PLACEHOLDERS, an event's emails)."""
     env = _env(field)
     try:
         tree = env.parse(source)
     except TemplateError as exc:
         return _message(exc)
-    problem = _check_tree(tree)
+    problem = _check_tree(tree, PLACEHOLDERS if placeholders is None else placeholders)
     if problem:
         return problem
     try:
@@ -111,24 +124,24 @@ def _message(exc: TemplateError) -> str:
     return f"Line {line}: {text}" if line else text
 
 
-def _check_tree(tree: nodes.Template) -> str | None:
+def _check_tree(tree: nodes.Template, placeholders: dict) -> str | None:
     local = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")} | {"loop"}
     for node in tree.find_all((nodes.Call, nodes.Getattr, nodes.Getitem, nodes.Name)):
         if isinstance(node, nodes.Call):
             return f"Line {node.lineno}: function calls are not allowed"
         if isinstance(node, nodes.Name):
-            if node.ctx == "load" and node.name not in PLACEHOLDERS and node.name not in local:
+            if node.ctx == "load" and node.name not in placeholders and node.name not in local:
                 return f"Line {node.lineno}: unknown placeholder “{node.name}”"
             continue
         key = node.attr if isinstance(node, nodes.Getattr) else _const(node.arg)
         owner = node.node
         if key is None:
             return f"Line {node.lineno}: only the listed placeholders can be used"
-        if not (isinstance(owner, nodes.Name) and isinstance(PLACEHOLDERS.get(owner.name), dict)):
+        if not (isinstance(owner, nodes.Name) and isinstance(placeholders.get(owner.name), dict)):
             if isinstance(owner, nodes.Name) and owner.name in local:
                 continue  # the loop variable of a {% for %}
             return f"Line {node.lineno}: only the listed placeholders can be used"
-        if key not in PLACEHOLDERS[owner.name]:
+        if key not in placeholders[owner.name]:
             return f"Line {node.lineno}: unknown placeholder “{owner.name}.{key}”"
     return None
 

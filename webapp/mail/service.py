@@ -25,16 +25,16 @@ import ssl
 from email.message import EmailMessage
 from pathlib import Path
 
-from webapp import work
+from webapp import signals, work
 from webapp.accounts import audit
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.contacts.rules import normalize_email
 from webapp.db import db, utcnow
 from webapp.guards import has_control_characters
-from webapp.mail import consent, dkim_keys, tracking
+from webapp.mail import bounce_address, consent, dkim_keys, tracking
 from webapp.mail.domains import verified_domain
-from webapp.mail.models import OUTBOX_STATES, Outbox
+from webapp.mail.models import ANNOUNCED_KINDS, CAMPAIGN_KIND, OUTBOX_STATES, Outbox
 from webapp.runtime import settings
 from webapp.tickets import service as tickets
 
@@ -310,7 +310,7 @@ class SmtpSession:
         if self.client is None:
             self.client = _connect(self.smtp)
         try:
-            self.client.sendmail(row.from_email, [row.to_email], data)
+            self.client.sendmail(_envelope_sender(row), [row.to_email], data)
         except smtplib.SMTPResponseException:
             raise  # the server answered: the connection is still good
         except Exception:
@@ -324,6 +324,13 @@ class SmtpSession:
             except Exception:  # already gone: nothing to close politely
                 self.client.close()
             self.client = None
+
+
+def _envelope_sender(row) -> str:
+    """With a bounce mailbox, the reports of a message come back to it, naming its outbox row
+    (`row` is an Outbox row, or any envelope with from_email, to_email and maybe outbox_id)."""
+    outbox_id = row.id if isinstance(row, Outbox) else getattr(row, "outbox_id", None)
+    return (bounce_address.envelope_sender(outbox_id) if outbox_id else None) or row.from_email
 
 
 def _connect(smtp) -> smtplib.SMTP:
@@ -361,7 +368,10 @@ def deliver(message_id: int, *, session: SmtpSession | None = None) -> str:
         session.send(row, data)
     except Exception as exc:  # any failure is recorded on the row, never lost
         return _failed(row, exc)
-    Outbox.update(state="sent", sent_at=utcnow(), last_error=None).where(Outbox.id == row.id).execute()
+    with db.atomic():
+        Outbox.update(state="sent", sent_at=utcnow(), last_error=None).where(Outbox.id == row.id).execute()
+        if row.kind in ANNOUNCED_KINDS:
+            signals.emit(signals.mail_event, event="delivered", outbox_ids=[row.id])
     log.info("sent %s (%s) to %s", row.message_id, row.kind, row.to_email)
     return "sent"
 
@@ -415,7 +425,7 @@ def claim(message_id: int) -> Outbox | None:
     interrupted = (Outbox.state == "sending") & (Outbox.next_attempt_at < now - STUCK_AFTER)
     claimed = (
         Outbox.update(state="sending", attempts=Outbox.attempts + 1, next_attempt_at=now)
-        .where((Outbox.id == message_id) & (due | interrupted))
+        .where((Outbox.id == message_id) & (due | interrupted) & (Outbox.kind != CAMPAIGN_KIND))
         .execute()
     )
     return Outbox.get_by_id(message_id) if claimed else None
@@ -455,6 +465,8 @@ def _bounced(row: Outbox, exc: Exception) -> None:
         if 500 <= code < 600:
             reason = f"{code} {answer.decode(errors='replace') if isinstance(answer, bytes) else answer}"
             contacts.mark_bounced(row.organization_id, row.to_email, reason=reason)
+            if row.kind in ANNOUNCED_KINDS:
+                signals.emit(signals.mail_event, event="bounced", outbox_ids=[row.id])
             return
 
 
@@ -472,8 +484,11 @@ def due_messages(limit: int = 500) -> list[int]:
     query = (
         Outbox.select(Outbox.id)
         .where(
-            ((Outbox.state == "queued") & (Outbox.next_attempt_at <= now))
-            | ((Outbox.state == "sending") & (Outbox.next_attempt_at < now - STUCK_AFTER))
+            (
+                ((Outbox.state == "queued") & (Outbox.next_attempt_at <= now))
+                | ((Outbox.state == "sending") & (Outbox.next_attempt_at < now - STUCK_AFTER))
+            )
+            & (Outbox.kind != CAMPAIGN_KIND)
         )
         .order_by(Outbox.next_attempt_at)
         .limit(limit)

@@ -23,10 +23,11 @@ import re
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from webapp import signals
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.db import locked, utcnow, write_transaction
-from webapp.mail.models import MailEngagement, Outbox
+from webapp.mail.models import ANNOUNCED_KINDS, MailEngagement, Outbox
 from webapp.runtime import settings
 
 UNTRACKED_KINDS = frozenset({"subscription"})  # a confirmation link must not be counted as a click
@@ -163,7 +164,16 @@ def _record(message_id: int, kind: str, url: str | None, user_agent: str | None)
             url=url,
             machine=machine,
             occurred_at=now,
+            send_key=row.send_key,
         )
+        if row.kind in ANNOUNCED_KINDS:  # campaign messages and single sends: their webhooks
+            signals.emit(
+                signals.mail_event,
+                event="opened" if kind == "open" else "clicked",
+                outbox_ids=[row.id],
+                url=url,
+                machine=machine,
+            )
         if not machine:
             _on_timeline(row, kind, url, now)
     return True

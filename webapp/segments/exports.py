@@ -35,7 +35,7 @@ MIMETYPE = "text/csv; charset=utf-8"
 RECENT = 200  # exports of an organization looked through for a segment's latest
 
 
-def _exports_dir() -> Path:
+def exports_dir() -> Path:
     path = settings().instance_dir / "exports"
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -72,7 +72,7 @@ def job_file(job: Job) -> Path | None:
     name = job.params.get("path")
     if job.kind != KIND or job.state != "done" or not name:
         return None
-    path = _exports_dir() / Path(name).name
+    path = exports_dir() / Path(name).name
     return path if path.is_file() else None
 
 
@@ -83,29 +83,29 @@ def _run(job: Job, time_slice: jobs.Slice) -> object:
     )
     if segment is None:
         raise RuntimeError("The segment was deleted before its export finished.")
-    part = _exports_dir() / f"{Path(job.params['path']).name}.part"
+    part = exports_dir() / f"{Path(job.params['path']).name}.part"
     done = dict(job.checkpoint or {})
     members = query.members(job.organization_id, segment.tree)
     if "keys" not in done:  # the first run: the columns, then the header line
         done = {"keys": contact_exports.custom_keys(members), "after_id": 0, "size": 0, "written": 0}
         part.unlink(missing_ok=True)
-        done["size"] = _append(part, 0, [contact_exports.header(done["keys"])])
+        done["size"] = append_rows(part, 0, [contact_exports.header(done["keys"])])
         jobs.checkpoint(job, checkpoint=done, processed=0)
     while True:
         batch = list(members.where(Contact.id > done["after_id"]).order_by(Contact.id).limit(BATCH))
         if batch:
-            size = _append(part, done["size"], contact_exports.rows(batch, done["keys"]))
+            size = append_rows(part, done["size"], contact_exports.rows(batch, done["keys"]))
             done = {**done, "after_id": batch[-1].id, "size": size, "written": done["written"] + len(batch)}
             jobs.checkpoint(job, checkpoint=done, processed=done["written"], total=max(job.total, done["written"]))
         if len(batch) < BATCH:
-            part.replace(_exports_dir() / Path(job.params["path"]).name)
+            part.replace(exports_dir() / Path(job.params["path"]).name)
             jobs.finish(job, processed=done["written"], total=done["written"])
             return None
         if time_slice.over():
             return AGAIN
 
 
-def _append(part: Path, size: int, rows: list[list[str]]) -> int:
+def append_rows(part: Path, size: int, rows: list[list[str]]) -> int:
     """Write the rows after the first `size` bytes of the part (anything after them is from a run
     that died before counting it), flushed to disk; returns the new size."""
     buffer = io.StringIO()
@@ -127,8 +127,8 @@ def forget_old_files(now: dt.datetime | None = None) -> int:
     for job in Job.select().where((Job.kind == KIND) & Job.state.in_(("done", "failed")) & (Job.finished_at < cutoff)):
         name = job.params.get("path")
         if name:
-            (_exports_dir() / Path(name).name).unlink(missing_ok=True)
-            (_exports_dir() / f"{Path(name).name}.part").unlink(missing_ok=True)
+            (exports_dir() / Path(name).name).unlink(missing_ok=True)
+            (exports_dir() / f"{Path(name).name}.part").unlink(missing_ok=True)
             job.params = {**job.params, "path": None}
             job.save(only=[Job.params])
             removed += 1

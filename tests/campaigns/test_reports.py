@@ -1,0 +1,153 @@
+"""A campaign's report: figures with rates, people and machines apart, per link, by hour in the
+organization's time zone, over time, by label and category; frozen when the engagement window
+closes; the per-recipient CSV export as a job."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+
+from tasks import huey
+from tests.campaigns.helpers import ready_campaign
+from tests.factories.accounts import make_org
+from webapp.campaigns import delivery, exports, reports, sendtime, service
+from webapp.campaigns.models import Campaign, CampaignRecipient
+from webapp.db import utcnow
+from webapp.mail import tracking
+from webapp.mail.models import MailEngagement, Outbox
+from webapp.work.models import Job
+
+HUMAN = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Mail"
+
+
+@pytest.fixture
+def mailer(mail_app):
+    huey.immediate = True
+    return mail_app[1]
+
+
+def _age(campaign: Campaign, minutes: int = 5) -> None:
+    """The messages were handed over a while ago (a hit within seconds is a scanner's)."""
+    earlier = utcnow() - dt.timedelta(minutes=minutes)
+    Outbox.update(sent_at=earlier).where(Outbox.send_key == campaign.send_key).execute()
+
+
+def _outbox_ids(campaign: Campaign) -> list[int]:
+    return [
+        r.outbox_id
+        for r in CampaignRecipient.select()
+        .where(CampaignRecipient.campaign == campaign.id)
+        .order_by(CampaignRecipient.id)
+    ]
+
+
+def _sent_campaign(people=4, **values):
+    org = make_org()
+    org.timezone = "Asia/Jakarta"
+    org.save()
+    campaign, label, members = ready_campaign(org, people=people, category="Announcements", **values)
+    service.send(campaign)
+    _age(campaign)
+    return Campaign.get_by_id(campaign.id), label, members
+
+
+def test_figures_count_people_and_machines_apart_with_rates(mailer):
+    campaign, _, _ = _sent_campaign(people=4)
+    first, second, third, _ = _outbox_ids(campaign)
+    for outbox_id in (first, second):
+        assert tracking.record_open(tracking.open_url(outbox_id).rsplit("/", 1)[1], user_agent=HUMAN)
+    tracking.record_open(tracking.open_url(third).rsplit("/", 1)[1], user_agent="Mimecast link scanner")
+    tracking.record_click(tracking.click_url(first, "https://example.org/map").rsplit("/", 1)[1], user_agent=HUMAN)
+    tracking.record_click(tracking.click_url(third, "https://example.org/map").rsplit("/", 1)[1], user_agent="curl/8")
+
+    figures = reports.basic(campaign)
+    assert (figures["sent"], figures["delivered"], figures["recipients"]) == (4, 4, 4)
+    assert figures["human"]["unique_opens"] == 2 and figures["machine"]["unique_opens"] == 1
+    assert figures["human"]["unique_clicks"] == 1 and figures["machine"]["unique_clicks"] == 1
+    assert figures["human"]["open_rate"] == 0.5 and figures["human"]["click_to_open"] == 0.5
+    assert reports.links(campaign) == [
+        {"url": "https://example.org/map", "clicks": 1, "unique_clicks": 1, "machine_clicks": 1}
+    ]
+    hours = reports.open_hours(campaign, "Asia/Jakarta")
+    now_local = (utcnow() + dt.timedelta(hours=7)).hour
+    assert hours[now_local]["opens"] == 2 and sum(h["opens"] for h in hours) == 2
+    series = reports.series(campaign, unit="day")
+    assert series[-1]["opens"] == 2 and series[-1]["clicks"] == 1
+    (category,) = reports.by_category(campaign.organization_id)
+    assert category["category"] == "Announcements" and category["unique_opens"] == 2
+    (label_row,) = reports.by_label(campaign.organization_id)
+    assert (label_row["delivered"], label_row["unique_opens"], label_row["unique_clicks"]) == (4, 2, 1)
+
+
+def test_the_report_is_frozen_when_the_window_closes_and_late_opens_stay_raw(mailer):
+    campaign, _, _ = _sent_campaign(people=2)
+    first, second = _outbox_ids(campaign)
+    tracking.record_open(tracking.open_url(first).rsplit("/", 1)[1], user_agent=HUMAN)
+    assert reports.freeze_due() == 0  # the 7-day window is open
+    assert reports.freeze_due(utcnow() + dt.timedelta(days=7, minutes=1)) == 1
+    campaign = Campaign.get_by_id(campaign.id)
+    assert campaign.state == "reported" and campaign.reported_at is not None
+
+    tracking.record_open(tracking.open_url(second).rsplit("/", 1)[1], user_agent=HUMAN)  # late
+    assert reports.basic(campaign)["human"]["unique_opens"] == 1
+    assert reports.basic(campaign)["frozen"] is True
+    assert reports.basic(campaign, live=True)["human"]["unique_opens"] == 2
+
+
+def test_the_export_job_writes_every_recipient_escaped(mailer):
+    campaign, _, members = _sent_campaign(people=3, names=['=HYPERLINK("http://evil.example")', "Ana", "Budi"])
+    first = _outbox_ids(campaign)[0]
+    tracking.record_open(tracking.open_url(first).rsplit("/", 1)[1], user_agent=HUMAN)
+    job = exports.start(campaign)
+    job = Job.get_by_id(job.id)
+    assert (job.state, job.processed, job.total) == ("done", 3, 3)
+    data = exports.job_file(job).read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(data)))
+    assert rows[0] == exports.HEADER and len(rows) == 4
+    assert rows[1][1].startswith("'=") and rows[1][5] == "yes" and rows[2][5] == ""
+    assert {r[2] for r in rows[1:]} == {"sent"}
+
+
+def test_a_scheduled_campaign_goes_out_when_its_time_comes(mailer):
+    campaign, _, _ = ready_campaign(people=2)
+    later = utcnow() + dt.timedelta(hours=2)
+    service.send(campaign, send_at=later)
+    assert Campaign.get_by_id(campaign.id).state == "scheduled"
+    assert delivery.resume_due() == 0 and not mailer.messages
+    assert delivery.resume_due(later + dt.timedelta(seconds=1)) == 1
+    assert Campaign.get_by_id(campaign.id).state == "sent"
+    assert len(mailer.messages) == 2
+
+
+def test_send_time_optimization_holds_each_recipient_until_their_usual_hour():
+    assert sendtime.slot(dt.datetime(2026, 12, 5, 1, 0), 20, "Asia/Jakarta") == dt.datetime(2026, 12, 5, 13, 0)
+    assert sendtime.slot(dt.datetime(2026, 12, 5, 14, 30), 20, "Asia/Jakarta") == dt.datetime(2026, 12, 6, 13, 0)
+
+
+def test_send_time_optimization_uses_the_hour_people_opened_most(mailer):
+    org = make_org()
+    org.timezone = "Asia/Jakarta"
+    org.save()
+    campaign, _, members = ready_campaign(org, people=2, send_time_optimization=True)
+    old, _, _ = ready_campaign(org, people=0)
+    at_eight_pm_jakarta = dt.datetime(2026, 11, 1, 13, 15)
+    row = Outbox.create(
+        organization=org, message_id="<old@x>", kind="campaign", to_email=members[0].email, from_email="a@b.c",
+        subject="old", text_body="", send_key="campaign:0", contact_id=members[0].id, state="sent",
+    )  # fmt: skip
+    for day in range(3):
+        MailEngagement.create(
+            organization=org, outbox=row, contact_id=members[0].id, kind="open",
+            occurred_at=at_eight_pm_jakarta + dt.timedelta(days=day),
+        )  # fmt: skip
+    send_at = utcnow() + dt.timedelta(minutes=1)
+    service.send(campaign, send_at=send_at)
+    delivery.resume_due(send_at + dt.timedelta(seconds=1))
+    held = CampaignRecipient.get(CampaignRecipient.contact == members[0].id)
+    other = CampaignRecipient.get(CampaignRecipient.contact == members[1].id)
+    assert other.status == "sent"
+    assert held.status == "queued" and held.scheduled_for == sendtime.slot(send_at, 20, "Asia/Jakarta")
+    assert Campaign.get_by_id(campaign.id).state == "sending"

@@ -1,0 +1,41 @@
+"""Unsubscribing through a campaign message's own link or its List-Unsubscribe header (RFC 8058
+one-click POST): the signed token names the message, so the contact is unsubscribed and the
+campaign's report counts it. No session and no CSRF token: the signature is the proof."""
+
+from __future__ import annotations
+
+from webapp import signals
+from webapp.campaigns import compose
+from webapp.campaigns.models import CampaignRecipient
+from webapp.contacts import service as contacts
+from webapp.contacts.models import Contact
+from webapp.db import db, utcnow
+from webapp.mail.models import Outbox
+
+
+def contact_for(token: str) -> tuple[Contact, Outbox] | None:
+    outbox_id = compose.unsubscribe_target(token)
+    if outbox_id is None:
+        return None
+    row = Outbox.get_or_none(Outbox.id == outbox_id)
+    if row is None or row.contact_id is None or row.organization_id is None:
+        return None
+    contact = Contact.get_or_none((Contact.id == row.contact_id) & (Contact.organization == row.organization_id))
+    return (contact, row) if contact is not None else None
+
+
+def unsubscribe(token: str, *, one_click: bool) -> Contact | None:
+    """Unsubscribe the contact the message went to; None for a token that is not ours."""
+    found = contact_for(token)
+    if found is None:
+        return None
+    contact, row = found
+    with db.atomic():
+        changed = contacts.unsubscribe(contact, via="one-click" if one_click else "link")
+        CampaignRecipient.update(unsubscribed_at=utcnow()).where(
+            (CampaignRecipient.outbox_id == row.id) & CampaignRecipient.unsubscribed_at.is_null()
+        ).execute()
+        if changed:
+            signals.emit(signals.mail_event, event="unsubscribed", outbox_ids=[row.id])
+    contact.status = "unsubscribed"
+    return contact

@@ -1,0 +1,65 @@
+"""The envelope sender of outgoing mail, when the instance has a bounce mailbox (BOUNCE_ADDRESS):
+bounces+<token>@domain, where the token names the outbox row and is signed, so a delivery report
+sent back to it says which message it is about (VERP) and cannot be made up for another one.
+Mail servers return DSNs and forward complaints to the envelope sender (the Return-Path)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+from webapp.runtime import settings
+
+_TOKEN = re.compile(r"^([0-9a-z]{1,13})-([0-9a-f]{12})$")
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _base36(number: int) -> str:
+    out = ""
+    while True:
+        number, digit = divmod(number, 36)
+        out = _DIGITS[digit] + out
+        if not number:
+            return out
+
+
+def _mac(text: str) -> str:
+    key = (settings().secret_key or "").encode()
+    return hmac.new(key, f"bounce:{text}".encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def token(outbox_id: int) -> str:
+    ident = _base36(outbox_id)
+    return f"{ident}-{_mac(ident)}"
+
+
+def envelope_sender(outbox_id: int) -> str | None:
+    """bounces+<token>@domain for this outbox row, or None without a bounce mailbox."""
+    address = settings().bounce_address
+    if not address:
+        return None
+    local, _, domain = address.partition("@")
+    return f"{local}+{token(outbox_id)}@{domain}"
+
+
+def is_bounce_address(address: str) -> bool:
+    """Is this (an envelope recipient) the bounce mailbox, with or without a token?"""
+    mailbox = settings().bounce_address
+    if not mailbox:
+        return False
+    local, _, domain = address.strip().strip("<>").lower().rpartition("@")
+    base_local, _, base_domain = mailbox.partition("@")
+    return domain == base_domain and local.split("+", 1)[0] == base_local
+
+
+def outbox_id_of(address: str) -> int | None:
+    """The outbox row a bounce address names, when its token is ours; None otherwise."""
+    if not is_bounce_address(address):
+        return None
+    local = address.strip().strip("<>").lower().rpartition("@")[0]
+    _, plus, tail = local.partition("+")
+    match = _TOKEN.match(tail) if plus else None
+    if match is None or not hmac.compare_digest(_mac(match.group(1)), match.group(2)):
+        return None
+    return int(match.group(1), 36)
