@@ -20,6 +20,7 @@ from webapp.campaigns import delivery, feedback, handover, reports, service
 from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Activity, Contact
+from webapp.mail import service as mail
 from webapp.mail.models import Outbox, SendingDomain
 from webapp.work.models import Job
 
@@ -195,3 +196,11 @@ def test_a_later_bounce_report_and_a_complaint_change_the_report_and_the_contact
     assert Contact.get_by_id(people[0].id).status == "bounced"
     assert Contact.get_by_id(people[1].id).status == "complained"
     assert feedback.message("<nobody@nowhere>") is None
+
+
+def test_a_campaign_message_is_not_resent_from_the_mail_log(mailer):
+    campaign, _, _ = ready_campaign(people=1)
+    service.send(campaign)
+    row = Outbox.get(Outbox.send_key == campaign.send_key)
+    with pytest.raises(mail.NotResent):
+        mail.resend(row, actor=None)
