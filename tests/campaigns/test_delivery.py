@@ -16,10 +16,11 @@ from tests.factories.contacts import make_contact
 from tests.smtp import Inbox
 from webapp.api import webhooks
 from webapp.api.models import WebhookDelivery
-from webapp.campaigns import delivery, feedback, reports, service
+from webapp.campaigns import delivery, feedback, handover, reports, service
 from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Activity, Contact
+from webapp.mail import service as mail
 from webapp.mail.models import Outbox, SendingDomain
 from webapp.work.models import Job
 
@@ -179,9 +180,9 @@ def test_a_contact_unsubscribed_with_the_old_link_is_skipped_too(mailer):
 
 
 def test_smtp_errors_are_classified_hard_or_soft():
-    assert delivery._is_hard(smtplib.SMTPRecipientsRefused({"a@b.c": (550, b"no")}))
-    assert not delivery._is_hard(smtplib.SMTPDataError(451, b"later"))
-    assert delivery._is_hard(smtplib.SMTPDataError(554, b"rejected"))
+    assert handover._is_hard(smtplib.SMTPRecipientsRefused({"a@b.c": (550, b"no")}))
+    assert not handover._is_hard(smtplib.SMTPDataError(451, b"later"))
+    assert handover._is_hard(smtplib.SMTPDataError(554, b"rejected"))
 
 
 def test_a_later_bounce_report_and_a_complaint_change_the_report_and_the_contact(mailer):
@@ -195,3 +196,11 @@ def test_a_later_bounce_report_and_a_complaint_change_the_report_and_the_contact
     assert Contact.get_by_id(people[0].id).status == "bounced"
     assert Contact.get_by_id(people[1].id).status == "complained"
     assert feedback.message("<nobody@nowhere>") is None
+
+
+def test_a_campaign_message_is_not_resent_from_the_mail_log(mailer):
+    campaign, _, _ = ready_campaign(people=1)
+    service.send(campaign)
+    row = Outbox.get(Outbox.send_key == campaign.send_key)
+    with pytest.raises(mail.NotResent):
+        mail.resend(row, actor=None)

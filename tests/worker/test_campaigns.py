@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.worker.conftest import wait_until
-from webapp.campaigns import delivery
+from webapp.campaigns import handover
 
 pytestmark = pytest.mark.worker
 
@@ -87,7 +87,7 @@ def test_a_campaign_whose_consumer_is_killed_mid_send_reaches_everyone_once(tier
     assert all(len(ids) == 1 for ids in ids_per_address.values())  # nobody got two different messages
     # A message handed over as the worker died may arrive twice with its one Message-ID (the
     # server took it, the worker did not record it): at most those in flight, one per connection.
-    assert len(messages) - RECIPIENTS <= delivery.CONNECTIONS
+    assert len(messages) - RECIPIENTS <= handover.CONNECTIONS
     report = requests.get(
         f"{tier.base_url}/v2/email-marketing/reports/basic",
         params={"campaign_id": campaign_id},

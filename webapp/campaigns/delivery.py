@@ -3,12 +3,12 @@
 The job first resolves the audience into recipient rows (webapp/campaigns/audience.py), in keyset
 batches, its checkpoint the last contact id done. Then it sends in keyset batches over recipient
 ids. Each batch is claimed in one transaction (queued/deferred -> sending; each recipient gets its
-outbox row and Message-ID there, kept for every later try), then handed over one message at a
-time over one SMTP connection, each recipient marked sent right after the server took it. A
-worker killed in the middle leaves at most the message being handed over as "sending": the next
-run (the work engine's lease brings the job back) sends those again with the same Message-ID, so
-nobody is lost and nobody gets two different messages; every other recipient is either sent or
-still queued.
+outbox row and Message-ID there, kept for every later try), then handed over on a few parallel
+SMTP connections (webapp/campaigns/handover.py), each recipient marked sent right after the server
+took its message. A worker killed in the middle leaves at most the messages in flight as
+"sending": the next run (the work engine's lease brings the job back) sends those again with the
+same Message-ID, so nobody is lost and nobody gets two different messages; every other recipient
+is either sent or still queued.
 
 The job stops when its slice is over (work.AGAIN: queued again behind more urgent work), when the
 campaign is paused, and when nothing is due now: deferred recipients (soft failures, retried with
@@ -22,24 +22,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
-import smtplib
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
-
-from flask import current_app
+from concurrent.futures import as_completed
 
 from webapp import signals, work
 from webapp.accounts.models import Organization
-from webapp.campaigns import audience, compose, lifecycle, sendtime
+from webapp.campaigns import audience, compose, handover, lifecycle, sendtime
 from webapp.campaigns.models import FINAL_STATUSES, Campaign, CampaignRecipient
-from webapp.contacts import service as contacts
-from webapp.contacts.models import Activity, Contact
-from webapp.db import Prepared, Slot, db, utcnow
-from webapp.mail.models import CAMPAIGN_KIND, Outbox
-from webapp.mail.service import SmtpSession
+from webapp.contacts.models import Activity
+from webapp.db import db, utcnow
 from webapp.runtime import settings
 from webapp.work import jobs
 from webapp.work.models import Job
@@ -48,8 +39,6 @@ log = logging.getLogger("rollcall.campaigns")
 
 KIND = "campaign_send"
 BATCH = 50
-CONNECTIONS = 4  # SMTP connections a delivery job hands messages over on at once
-MAX_ATTEMPTS = 5
 
 
 def start(campaign: Campaign, *, user_id: int | None = None) -> Job | None:
@@ -120,7 +109,7 @@ def _send(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) -> 
     sender = compose.Sender.for_campaign(campaign)
     org = sender.org
     rate = _Rate(org)
-    with Connections(settings().smtp) as connections:
+    with handover.Connections(settings().smtp) as connections:
         while not time_slice.over():
             if Campaign.select(Campaign.state).where(Campaign.id == campaign.id).scalar() != "sending":
                 jobs.finish(job)  # paused (by an operator) meanwhile
@@ -129,7 +118,7 @@ def _send(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) -> 
             if budget <= 0:
                 time.sleep(0.2)
                 continue
-            batch = _claim(campaign, sender, point["after"], min(BATCH, budget))
+            batch = handover.claim(campaign, sender, point["after"], min(BATCH, budget))
             if not batch:
                 if point["after"]:
                     point["after"] = 0  # once more from the start: deferred ones may be due now
@@ -153,19 +142,19 @@ def _send(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) -> 
 
 
 def _hand_over_batch(
-    connections: Connections, sender: compose.Sender, batch: list[Claimed], failures: int, limit: int
-) -> tuple[list[Claimed], list[str], int]:
+    connections: handover.Connections, sender: compose.Sender, batch: list[handover.Claimed], failures: int, limit: int
+) -> tuple[list[handover.Claimed], list[str], int]:
     """Hand the batch over on the parallel connections, each outcome recorded as it comes (so a
     killed worker leaves at most the messages in flight unrecorded). After `limit` failures in a
     row the messages not yet started are left untried. Returns (tried, their outcomes, the run)."""
     futures = {connections.submit(sender, c): c for c in batch}
-    done: list[Claimed] = []
+    done: list[handover.Claimed] = []
     outcomes: list[str] = []
     for future in as_completed(futures):
         if future.cancelled():
             continue
         claimed = futures[future]
-        outcome = _record(sender.campaign, claimed, future.result())
+        outcome = handover.record(sender.campaign, claimed, future.result())
         done.append(claimed)
         outcomes.append(outcome)
         failures = failures + 1 if outcome in ("deferred", "failed") else 0
@@ -175,7 +164,7 @@ def _hand_over_batch(
     return done, outcomes, failures
 
 
-def _release(rest: list[Claimed]) -> None:
+def _release(rest: list[handover.Claimed]) -> None:
     """Claimed but not tried (the campaign paused itself first): back in line, not counted as tried."""
     if rest:
         CampaignRecipient.update(status="queued", attempts=CampaignRecipient.attempts - 1).where(
@@ -239,225 +228,7 @@ class _Rate:
         self.sent += messages
 
 
-# Claiming and handing over ------------------------------------------------------------------------
-
-
-# The statements run once per message, compiled once (webapp.db.Prepared).
-_CLAIM = Prepared(
-    lambda: CampaignRecipient.update(
-        status="sending",
-        attempts=CampaignRecipient.attempts + 1,
-        message_id=Slot("message_id"),
-        outbox_id=Slot("outbox_id"),
-    ).where(CampaignRecipient.id == Slot("id"))
-)
-_NEW_OUTBOX = Prepared(
-    lambda: Outbox.insert(
-        organization=Slot("organization"),
-        message_id=Slot("message_id"),
-        kind=CAMPAIGN_KIND,
-        to_email=Slot("to_email"),
-        to_name=Slot("to_name"),
-        from_email=Slot("from_email"),
-        from_name=Slot("from_name"),
-        reply_to=Slot("reply_to"),
-        subject=Slot("subject"),
-        text_body="",
-        attachments=Slot("attachments", Outbox.attachments.db_value),
-        send_key=Slot("send_key"),
-        contact_id=Slot("contact_id"),
-        state="sending",
-        next_attempt_at=Slot("now", Outbox.next_attempt_at.db_value),
-        created_at=Slot("now", Outbox.created_at.db_value),
-    )
-)
-_SENT = Prepared(
-    lambda: CampaignRecipient.update(
-        status="sent", sent_at=Slot("at", CampaignRecipient.sent_at.db_value), error=None
-    ).where(CampaignRecipient.id == Slot("id"))
-)
-_OUTBOX_SENT = Prepared(
-    lambda: Outbox.update(
-        state="sent", sent_at=Slot("at", Outbox.sent_at.db_value), attempts=Slot("attempts"), last_error=None
-    ).where(Outbox.id == Slot("id"))
-)
-
-
-@dataclass
-class Claimed:
-    recipient: CampaignRecipient
-    contact: Contact
-    subject: str
-
-
-def _due(campaign: Campaign, now: dt.datetime):
-    return (
-        (CampaignRecipient.campaign == campaign.id)
-        & CampaignRecipient.status.in_(("queued", "deferred"))
-        & (CampaignRecipient.next_attempt_at.is_null() | (CampaignRecipient.next_attempt_at <= now))
-        & (CampaignRecipient.scheduled_for.is_null() | (CampaignRecipient.scheduled_for <= now))
-    )
-
-
-def _claim(campaign: Campaign, sender: compose.Sender, after: int, limit: int) -> list[Claimed]:
-    """The next due recipients after `after`, claimed (-> sending) with their outbox rows."""
-    now = utcnow()
-    with db.atomic():
-        rows = list(
-            CampaignRecipient.select(CampaignRecipient, Contact)
-            .join(Contact, on=CampaignRecipient.contact == Contact.id)
-            .where(_due(campaign, now) & (CampaignRecipient.id > after))
-            .order_by(CampaignRecipient.id)
-            .limit(limit)
-        )
-        if not rows:
-            return []
-        claimed = [Claimed(r, r.contact, sender.subject(r.contact)) for r in rows]
-        _give_outbox_rows(campaign, sender, [c for c in claimed if c.recipient.outbox_id is None], now)
-        for c in claimed:
-            _CLAIM.execute(id=c.recipient.id, message_id=c.recipient.message_id, outbox_id=c.recipient.outbox_id)
-            c.recipient.attempts += 1
-    return claimed
-
-
-def _give_outbox_rows(campaign: Campaign, sender: compose.Sender, claimed: list[Claimed], now: dt.datetime) -> None:
-    if not claimed:
-        return
-    domain = campaign.from_email.rpartition("@")[2] or "rollcall.localhost"
-    for c in claimed:
-        c.recipient.message_id = f"<c{campaign.id}.r{c.recipient.id}.{secrets.token_hex(6)}@{domain}>"
-    for c in claimed:
-        _NEW_OUTBOX.execute(
-            organization=campaign.organization_id,
-            message_id=c.recipient.message_id,
-            to_email=c.recipient.email,
-            to_name=c.contact.name,
-            from_email=campaign.from_email,
-            from_name=campaign.from_name or sender.org.name,
-            reply_to=campaign.reply_to or None,
-            subject=c.subject,
-            attachments=[],
-            send_key=campaign.send_key,
-            contact_id=c.contact.id,
-            now=now,
-        )
-    ids = dict(
-        Outbox.select(Outbox.message_id, Outbox.id)
-        .where(Outbox.message_id.in_([c.recipient.message_id for c in claimed]))
-        .tuples()
-    )
-    for c in claimed:
-        c.recipient.outbox_id = ids[c.recipient.message_id]
-
-
-@dataclass
-class _Envelope:
-    from_email: str
-    to_email: str
-
-
-class Connections:
-    """CONNECTIONS SMTP connections, each in a thread of its own (with the app context): while one
-    waits for the server's answer, another renders and signs. Outcomes are recorded by the caller's
-    thread, which alone writes to the database."""
-
-    def __init__(self, smtp):
-        self.smtp = smtp
-        self.app = current_app._get_current_object()
-        self.local = threading.local()
-        self.sessions: list[SmtpSession] = []
-        self.lock = threading.Lock()
-        self.pool = ThreadPoolExecutor(CONNECTIONS, thread_name_prefix="campaign-smtp")
-
-    def __enter__(self) -> Connections:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-        for session in self.sessions:
-            session.close()
-
-    def submit(self, sender: compose.Sender, claimed: Claimed):
-        return self.pool.submit(self._deliver, sender, claimed)
-
-    def _session(self) -> SmtpSession:
-        session = getattr(self.local, "session", None)
-        if session is None:
-            session = self.local.session = SmtpSession(self.smtp)
-            with self.lock:
-                self.sessions.append(session)
-        return session
-
-    def _deliver(self, sender: compose.Sender, c: Claimed) -> Exception | None:
-        """Render, sign and hand over one message; the failure, if any (never raised)."""
-        r = c.recipient
-        try:
-            with self.app.app_context():
-                data = sender.message(
-                    contact=c.contact,
-                    to_email=r.email,
-                    subject=c.subject,
-                    message_id=r.message_id,
-                    outbox_id=r.outbox_id,
-                    now=utcnow(),
-                )
-            self._session().send(_Envelope(sender.campaign.from_email, r.email), data)
-        except Exception as exc:  # every failure is the recipient's outcome, never lost
-            return exc
-        return None
-
-
-def _record(campaign: Campaign, c: Claimed, failure: Exception | None) -> str:
-    """The recipient's outcome (sent, deferred, bounced, failed), written at once."""
-    if failure is not None:
-        return _failed(campaign, c, failure)
-    r, now = c.recipient, utcnow()
-    with db.atomic():
-        _SENT.execute(id=r.id, at=now)
-        _OUTBOX_SENT.execute(id=r.outbox_id, at=now, attempts=r.attempts)
-    return "sent"
-
-
-def _is_hard(exc: Exception) -> bool:
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(500 <= code < 600 for code, _ in exc.recipients.values())
-    return isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
-
-
-def _failed(campaign: Campaign, c: Claimed, exc: Exception) -> str:
-    r = c.recipient
-    error = f"{type(exc).__name__}: {exc}"[:2000]
-    with db.atomic():
-        if _is_hard(exc):
-            CampaignRecipient.update(status="bounced", error=error).where(CampaignRecipient.id == r.id).execute()
-            Outbox.update(state="failed", last_error=error).where(Outbox.id == r.outbox_id).execute()
-            if isinstance(exc, smtplib.SMTPRecipientsRefused):
-                contacts.mark_bounced(campaign.organization_id, r.email, reason=error[:200])
-            log.info("campaign %s: %s bounced: %s", campaign.id, r.email, error)
-            return "bounced"
-        if r.attempts >= MAX_ATTEMPTS:
-            CampaignRecipient.update(
-                status="failed", error=error, soft_failures=CampaignRecipient.soft_failures + 1
-            ).where(CampaignRecipient.id == r.id).execute()
-            Outbox.update(state="failed", last_error=error).where(Outbox.id == r.outbox_id).execute()
-            return "failed"
-        CampaignRecipient.update(
-            status="deferred",
-            error=error,
-            soft_failures=CampaignRecipient.soft_failures + 1,
-            next_attempt_at=utcnow() + backoff(r.attempts),
-        ).where(CampaignRecipient.id == r.id).execute()
-        Outbox.update(state="queued", last_error=error).where(Outbox.id == r.outbox_id).execute()
-    log.info("campaign %s: %s deferred: %s", campaign.id, r.email, error)
-    return "deferred"
-
-
-def backoff(attempts: int) -> dt.timedelta:
-    """2, 4, 8, 16... minutes after the 1st, 2nd, 3rd... soft failure (at most 2 hours)."""
-    return min(dt.timedelta(minutes=2**attempts), dt.timedelta(hours=2))
-
-
-def _announce(campaign: Campaign, batch: list[Claimed], outcomes: list[str]) -> None:
+def _announce(campaign: Campaign, batch: list[handover.Claimed], outcomes: list[str]) -> None:
     """Delivered and bounced messages go on their contacts' timelines and to the webhooks."""
     now = utcnow()
     done = [(c, o) for c, o in zip(batch, outcomes, strict=True) if o in ("sent", "bounced")]
@@ -525,7 +296,7 @@ def resume_due(now: dt.datetime | None = None) -> int:
                 continue
             started += start(campaign) is not None
     for campaign in Campaign.select().where(Campaign.state == "sending"):
-        due = CampaignRecipient.select().where(_due(campaign, now)).exists()
+        due = CampaignRecipient.select().where(handover.due(campaign, now)).exists()
         resolving = campaign.resolved_at is None
         if due or resolving:
             with db.atomic():

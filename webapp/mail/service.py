@@ -174,7 +174,10 @@ class NotResent(ValueError):
 
 def resend(message: Outbox, *, actor, actor_label: str | None = None) -> Outbox:
     """An operator sends an email of the log again (a new row; the old one stays as it was).
-    A promotional email to a contact who unsubscribed is refused (NotResent)."""
+    A promotional email to a contact who unsubscribed is refused (NotResent), and so is a campaign's
+    message: its row holds no body (the campaign does), and its campaign decides who gets it."""
+    if message.kind == CAMPAIGN_KIND:
+        raise NotResent("A campaign's message is sent by its campaign: duplicate the campaign instead.")
     if consent.is_promotional(message.kind) and message.organization_id:
         reason = consent.recipient(message.organization_id, message.to_email).skip_reason
         if reason:

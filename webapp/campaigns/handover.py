@@ -1,0 +1,249 @@
+"""Claiming and handing over a campaign's messages (webapp/campaigns/delivery.py runs them).
+
+A batch of due recipients is claimed in one transaction (queued/deferred -> sending): each gets its
+outbox row (kind "campaign", the campaign's send key) and its Message-ID, kept for every later try.
+`Connections` renders, signs and hands the messages over on CONNECTIONS SMTP connections in
+threads; the job's thread records each outcome as it comes (`record`): sent at once, a 5xx for the
+recipient bounced (the contact marked bounced), anything else deferred with backoff, failed after
+MAX_ATTEMPTS tries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import smtplib
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from flask import current_app
+
+from webapp.campaigns import compose
+from webapp.campaigns.models import Campaign, CampaignRecipient
+from webapp.contacts import service as contacts
+from webapp.contacts.models import Contact
+from webapp.db import Prepared, Slot, db, utcnow
+from webapp.mail.models import CAMPAIGN_KIND, Outbox
+from webapp.mail.service import SmtpSession
+
+log = logging.getLogger("rollcall.campaigns")
+
+CONNECTIONS = 4  # SMTP connections a delivery job hands messages over on at once
+MAX_ATTEMPTS = 5
+
+
+# The statements run once per message, compiled once (webapp.db.Prepared).
+_CLAIM = Prepared(
+    lambda: CampaignRecipient.update(
+        status="sending",
+        attempts=CampaignRecipient.attempts + 1,
+        message_id=Slot("message_id"),
+        outbox_id=Slot("outbox_id"),
+    ).where(CampaignRecipient.id == Slot("id"))
+)
+_NEW_OUTBOX = Prepared(
+    lambda: Outbox.insert(
+        organization=Slot("organization"),
+        message_id=Slot("message_id"),
+        kind=CAMPAIGN_KIND,
+        to_email=Slot("to_email"),
+        to_name=Slot("to_name"),
+        from_email=Slot("from_email"),
+        from_name=Slot("from_name"),
+        reply_to=Slot("reply_to"),
+        subject=Slot("subject"),
+        text_body="",
+        attachments=Slot("attachments", Outbox.attachments.db_value),
+        send_key=Slot("send_key"),
+        contact_id=Slot("contact_id"),
+        state="sending",
+        next_attempt_at=Slot("now", Outbox.next_attempt_at.db_value),
+        created_at=Slot("now", Outbox.created_at.db_value),
+    )
+)
+_SENT = Prepared(
+    lambda: CampaignRecipient.update(
+        status="sent", sent_at=Slot("at", CampaignRecipient.sent_at.db_value), error=None
+    ).where(CampaignRecipient.id == Slot("id"))
+)
+_OUTBOX_SENT = Prepared(
+    lambda: Outbox.update(
+        state="sent", sent_at=Slot("at", Outbox.sent_at.db_value), attempts=Slot("attempts"), last_error=None
+    ).where(Outbox.id == Slot("id"))
+)
+
+
+@dataclass
+class Claimed:
+    recipient: CampaignRecipient
+    contact: Contact
+    subject: str
+
+
+def due(campaign: Campaign, now: dt.datetime):
+    return (
+        (CampaignRecipient.campaign == campaign.id)
+        & CampaignRecipient.status.in_(("queued", "deferred"))
+        & (CampaignRecipient.next_attempt_at.is_null() | (CampaignRecipient.next_attempt_at <= now))
+        & (CampaignRecipient.scheduled_for.is_null() | (CampaignRecipient.scheduled_for <= now))
+    )
+
+
+def claim(campaign: Campaign, sender: compose.Sender, after: int, limit: int) -> list[Claimed]:
+    """The next due recipients after `after`, claimed (-> sending) with their outbox rows."""
+    now = utcnow()
+    with db.atomic():
+        rows = list(
+            CampaignRecipient.select(CampaignRecipient, Contact)
+            .join(Contact, on=CampaignRecipient.contact == Contact.id)
+            .where(due(campaign, now) & (CampaignRecipient.id > after))
+            .order_by(CampaignRecipient.id)
+            .limit(limit)
+        )
+        if not rows:
+            return []
+        claimed = [Claimed(r, r.contact, sender.subject(r.contact)) for r in rows]
+        _give_outbox_rows(campaign, sender, [c for c in claimed if c.recipient.outbox_id is None], now)
+        for c in claimed:
+            _CLAIM.execute(id=c.recipient.id, message_id=c.recipient.message_id, outbox_id=c.recipient.outbox_id)
+            c.recipient.attempts += 1
+    return claimed
+
+
+def _give_outbox_rows(campaign: Campaign, sender: compose.Sender, claimed: list[Claimed], now: dt.datetime) -> None:
+    if not claimed:
+        return
+    domain = campaign.from_email.rpartition("@")[2] or "rollcall.localhost"
+    for c in claimed:
+        c.recipient.message_id = f"<c{campaign.id}.r{c.recipient.id}.{secrets.token_hex(6)}@{domain}>"
+    for c in claimed:
+        _NEW_OUTBOX.execute(
+            organization=campaign.organization_id,
+            message_id=c.recipient.message_id,
+            to_email=c.recipient.email,
+            to_name=c.contact.name,
+            from_email=campaign.from_email,
+            from_name=campaign.from_name or sender.org.name,
+            reply_to=campaign.reply_to or None,
+            subject=c.subject,
+            attachments=[],
+            send_key=campaign.send_key,
+            contact_id=c.contact.id,
+            now=now,
+        )
+    ids = dict(
+        Outbox.select(Outbox.message_id, Outbox.id)
+        .where(Outbox.message_id.in_([c.recipient.message_id for c in claimed]))
+        .tuples()
+    )
+    for c in claimed:
+        c.recipient.outbox_id = ids[c.recipient.message_id]
+
+
+@dataclass
+class _Envelope:
+    from_email: str
+    to_email: str
+
+
+class Connections:
+    """CONNECTIONS SMTP connections, each in a thread of its own (with the app context): while one
+    waits for the server's answer, another renders and signs. Outcomes are recorded by the caller's
+    thread, which alone writes to the database."""
+
+    def __init__(self, smtp):
+        self.smtp = smtp
+        self.app = current_app._get_current_object()
+        self.local = threading.local()
+        self.sessions: list[SmtpSession] = []
+        self.lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(CONNECTIONS, thread_name_prefix="campaign-smtp")
+
+    def __enter__(self) -> Connections:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for session in self.sessions:
+            session.close()
+
+    def submit(self, sender: compose.Sender, claimed: Claimed):
+        return self.pool.submit(self._deliver, sender, claimed)
+
+    def _session(self) -> SmtpSession:
+        session = getattr(self.local, "session", None)
+        if session is None:
+            session = self.local.session = SmtpSession(self.smtp)
+            with self.lock:
+                self.sessions.append(session)
+        return session
+
+    def _deliver(self, sender: compose.Sender, c: Claimed) -> Exception | None:
+        """Render, sign and hand over one message; the failure, if any (never raised)."""
+        r = c.recipient
+        try:
+            with self.app.app_context():
+                data = sender.message(
+                    contact=c.contact,
+                    to_email=r.email,
+                    subject=c.subject,
+                    message_id=r.message_id,
+                    outbox_id=r.outbox_id,
+                    now=utcnow(),
+                )
+            self._session().send(_Envelope(sender.campaign.from_email, r.email), data)
+        except Exception as exc:  # every failure is the recipient's outcome, never lost
+            return exc
+        return None
+
+
+def record(campaign: Campaign, c: Claimed, failure: Exception | None) -> str:
+    """The recipient's outcome (sent, deferred, bounced, failed), written at once."""
+    if failure is not None:
+        return _failed(campaign, c, failure)
+    r, now = c.recipient, utcnow()
+    with db.atomic():
+        _SENT.execute(id=r.id, at=now)
+        _OUTBOX_SENT.execute(id=r.outbox_id, at=now, attempts=r.attempts)
+    return "sent"
+
+
+def _is_hard(exc: Exception) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(500 <= code < 600 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
+
+
+def _failed(campaign: Campaign, c: Claimed, exc: Exception) -> str:
+    r = c.recipient
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    with db.atomic():
+        if _is_hard(exc):
+            CampaignRecipient.update(status="bounced", error=error).where(CampaignRecipient.id == r.id).execute()
+            Outbox.update(state="failed", last_error=error).where(Outbox.id == r.outbox_id).execute()
+            if isinstance(exc, smtplib.SMTPRecipientsRefused):
+                contacts.mark_bounced(campaign.organization_id, r.email, reason=error[:200])
+            log.info("campaign %s: %s bounced: %s", campaign.id, r.email, error)
+            return "bounced"
+        if r.attempts >= MAX_ATTEMPTS:
+            CampaignRecipient.update(
+                status="failed", error=error, soft_failures=CampaignRecipient.soft_failures + 1
+            ).where(CampaignRecipient.id == r.id).execute()
+            Outbox.update(state="failed", last_error=error).where(Outbox.id == r.outbox_id).execute()
+            return "failed"
+        CampaignRecipient.update(
+            status="deferred",
+            error=error,
+            soft_failures=CampaignRecipient.soft_failures + 1,
+            next_attempt_at=utcnow() + backoff(r.attempts),
+        ).where(CampaignRecipient.id == r.id).execute()
+        Outbox.update(state="queued", last_error=error).where(Outbox.id == r.outbox_id).execute()
+    log.info("campaign %s: %s deferred: %s", campaign.id, r.email, error)
+    return "deferred"
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """2, 4, 8, 16... minutes after the 1st, 2nd, 3rd... soft failure (at most 2 hours)."""
+    return min(dt.timedelta(minutes=2**attempts), dt.timedelta(hours=2))
