@@ -2,13 +2,15 @@
 redeem, JSON answer) without an HTTP server: what a gunicorn worker spends in Python per scan,
 less its own parsing and socket work.
 
-    python -m bench.checkin_cpu [--tickets 3000] [--profile] [--statements]
+    python -m bench.checkin_cpu [--tickets 3000] [--profile] [--statements] [--served]
 
 Scans every ticket once (an `ok` each), then again (an `already_checked_in` each), then unknown
 secrets (`invalid`), as door staff signed in like the scanner page. Prints the median and lowest
 CPU time per scan in rounds of 200; with --profile, the functions that take the most time; with
 --statements, the SQL statements of one `ok` scan and of one `already_checked_in` scan (each is a
-trip into SQLite, and under a threaded server a hand-over of the interpreter lock).
+trip into SQLite, and under a threaded server a hand-over of the interpreter lock). With --served,
+as gunicorn serves it: Huey's queue on SQLite and the task layer loaded (wsgi.py), so the wake-up a
+commit sends to a worker is counted too (the default keeps the queue in memory).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pstats
 import re
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -40,8 +43,12 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=3000)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--statements", action="store_true")
+    parser.add_argument("--served", action="store_true", help="Huey on SQLite and tasks loaded, as under gunicorn")
     args, _ = parser.parse_known_args()
-    with in_process_app("checkin", "production") as app:
+    queue = f"sqlite:///{tempfile.mkdtemp(prefix='rollcall-bench-huey-')}/huey.db" if args.served else "memory://"
+    with in_process_app("checkin", "production", huey_url=queue) as app:
+        if args.served:
+            import tasks.all  # noqa: F401  (as wsgi.py: the work engine wakes a worker through Huey's queue)
         if args.statements:
             statements(app)
         else:

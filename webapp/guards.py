@@ -42,7 +42,12 @@ def _holds_nul(values) -> bool:
     return any("\x00" in key or any("\x00" in value for value in values.getlist(key)) for key in values)
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def _form_holds_nul() -> bool:
+    if request.mimetype not in FORM_TYPES:
+        return False  # no form fields (a JSON body is checked when the API reads it)
     try:
         if request.mimetype == "application/x-www-form-urlencoded":
             # Read through a copy: a view may still want the raw body (a signed payment

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.numbers import format_currency
 
@@ -47,7 +48,11 @@ def parse_amount(text: str, currency: str) -> int:
     return int(minor)
 
 
+@lru_cache(maxsize=4096)
 def format_money(amount: int, currency: str, locale: str = "en") -> str:
+    """The amount as people read it, in `locale` ("IDR150,000", "US$12.50"). Remembered: Babel
+    takes some 40 µs per call, and a page or a door answer shows the same few amounts again and
+    again (a door scan shows its order's total)."""
     exp = exponent(currency)
     pattern = "¤#,##0" if exp == 0 else "¤#,##0." + "0" * exp
     return format_currency(to_major(amount, currency), currency, format=pattern, locale=locale, currency_digits=False)

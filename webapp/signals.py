@@ -83,6 +83,18 @@ def payload(signal, **kwargs) -> dict:
     return carried
 
 
+_ID_MARK = 987654321987  # stands for the id while a payload's text is cut around it
+
+
+def stored_payload_around_id(signal, key: str) -> tuple[str, str]:
+    """The work item's payload of `signal` with one id under `key`, as stored, cut into the
+    text before and after that id: for a statement that writes the item with an id it makes
+    itself (the text between is the id)."""
+    text = work.WorkItem.payload.db_value(payload(signal, **{key: _ID_MARK}))
+    head, tail = text.split(str(_ID_MARK))
+    return head, tail
+
+
 def by_name(name: str):
     """The signal called `name`, or None."""
     return _signals.get(name)

@@ -132,15 +132,19 @@ def test_a_seat_opened_to_the_waiting_list_while_a_buyer_takes_it_is_not_offered
     waitlist.join(event, ticket, name="Waiter", email="waiter@example.org")
     Product.update(quota=2).where(Product.id == ticket.id).execute()  # one seat opens
     taking = threading.Event()
-    insert_registrant = inserts.insert_registrant
 
-    def slow_insert(values):  # the buyer's transaction stays open a moment after taking the seat
-        registrant_id = insert_registrant(values)
-        taking.set()
-        time.sleep(1.0)
-        return registrant_id
+    def slowly(insert):  # the buyer's transaction stays open a moment after taking the seat
+        def slow_insert(*args, **kwargs):
+            written = insert(*args, **kwargs)
+            taking.set()
+            time.sleep(1.0)
+            return written
 
-    monkeypatch.setattr(inserts, "insert_registrant", slow_insert)
+        return slow_insert
+
+    # The registrant is written on its own (SQLite) or with the whole order (PostgreSQL).
+    monkeypatch.setattr(inserts, "insert_registrant", slowly(inserts.insert_registrant))
+    monkeypatch.setattr(inserts, "insert_order_with_rows", slowly(inserts.insert_order_with_rows))
     errors: list = []
 
     def run(action) -> None:

@@ -310,15 +310,10 @@ class _Scan:
         )
 
 
-_ID = 987654321987  # stands for the check-in's id while the payload's text is cut around it
-
-
 def _signal_payload_around_id() -> tuple[str, str]:
-    """The checked-in signal's payload as stored (JSONField), as the text before and after the
-    check-in's id, which the admission statement puts between them."""
-    text = work.WorkItem.payload.db_value(signals.payload(signals.checked_in, checkin_id=_ID))
-    head, tail = text.split(str(_ID))
-    return head, tail
+    """The checked-in signal's payload as stored, as the text before and after the check-in's
+    id, which the admission statement puts between them."""
+    return signals.stored_payload_around_id(signals.checked_in, "checkin_id")
 
 
 def _now() -> dt.datetime:

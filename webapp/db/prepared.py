@@ -81,9 +81,17 @@ class Prepared:
         """Run it; returns the DB-API cursor (rowcount for updates, rows for RETURNING)."""
         return self._run(self._compile(), values)
 
-    def rows(self, **values) -> list:
+    def rows(self, *, after: tuple[Prepared, dict] | None = None, **values) -> list:
+        """The rows it reads. `after`: a statement (and its values) to run first, its result
+        discarded; on PostgreSQL both go in one round trip. Each still takes its own snapshot, so
+        this one sees everything committed before `after` ended: `after` may take a lock, and
+        this statement read what the lock protects."""
         compiled = self._compile()
-        cursor = self._run(compiled, values)
+        if after is None:
+            cursor = self._run(compiled, values)
+        else:
+            first, first_values = after
+            cursor = self._run(compiled, values, (first._compile(), first_values))
         wrapper = compiled.query._get_cursor_wrapper(cursor)
         layout = compiled.layout
         if layout is None:
@@ -103,16 +111,23 @@ class Prepared:
         return rows[0] if rows else None
 
     @staticmethod
-    def _run(compiled: _Compiled, values: dict):
-        bound = [p.value(values) if isinstance(p, _SlotValue) else p for p in compiled.params]
+    def _run(compiled: _Compiled, values: dict, before: tuple[_Compiled, dict] | None = None):
         if compiled.name is None:
-            return db.execute_sql(compiled.sql, bound)
+            if before is not None:
+                db.execute_sql(before[0].sql, before[0].bind(before[1]))
+            return db.execute_sql(compiled.sql, compiled.bind(values))
         connection = db.connection()
         prepared = _prepared_on.setdefault(connection, set())
-        if compiled.name not in prepared:
-            db.execute_sql(f"PREPARE {compiled.name} AS {compiled.numbered}")
-            prepared.add(compiled.name)
-        return db.execute_sql(compiled.execute, bound)
+        for statement in (compiled,) if before is None else (before[0], compiled):
+            if statement.name not in prepared:
+                db.execute_sql(f"PREPARE {statement.name} AS {statement.numbered}")
+                prepared.add(statement.name)
+        if before is None:
+            return db.execute_sql(compiled.execute, compiled.bind(values))
+        # One message, two statements: the driver gives the last one's result.
+        return db.execute_sql(
+            f"{before[0].execute}; {compiled.execute}", [*before[0].bind(before[1]), *compiled.bind(values)]
+        )
 
 
 _numbers = itertools.count(1)
@@ -130,6 +145,10 @@ class _Compiled:
         if name is not None:
             self.numbered = _numbered(sql)
             self.execute = f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
+
+    def bind(self, values: dict) -> list:
+        """The statement's parameters: its slots filled from `values`."""
+        return [p.value(values) if isinstance(p, _SlotValue) else p for p in self.params]
 
 
 def _numbered(sql: str) -> str:

@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from webapp import signals
+from webapp import signals, work
 from webapp.catalog.models import Coupon, Product
-from webapp.db import Prepared, Slot, locked, utcnow, write_transaction, writer_turn
+from webapp.db import Prepared, Slot, is_postgres, locked, utcnow, write_transaction, writer_turn
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
 from webapp.guards import has_control_characters
@@ -300,9 +300,6 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
                 WaitingListEntry.update(status="converted", order=order).where(
                     WaitingListEntry.id == sub.access.offer.id
                 ).execute()
-            signals.emit(signals.registration_created, order_id=order.id)
-            if order.status == "paid":
-                signals.emit(signals.order_paid, order_id=order.id)
             return order, True
     except _AlreadyPlaced as placed:  # the same form sent twice at the same moment
         return placed.order, False
@@ -409,30 +406,59 @@ def _write(sub: Submission, quote: pricing.Quote, invitation: Invitation | None)
         invitation=invitation.id if invitation else None, expires_at=hold if status == "pending" else None,
         paid_at=now if status == "paid" else None, created_at=now, updated_at=now,
     )  # fmt: skip
-    order = Order(id=_insert_order(sub, values), **values)
-    order.event = event
-    attendees = iter(sub.attendees)
-    for line in quote.lines:
-        for discount in line.unit_discounts or [0] * line.quantity:
+    announced = [signals.registration_created] + ([signals.order_paid] if status == "paid" else [])
+    units = _units(sub, quote, now)
+    if is_postgres():  # one statement writes it all
+        order_id = _insert_order(sub, values, lambda v: _insert_order_with_rows(v, units, announced))
+        work.recorded_by_statement(work.current_priority())
+    else:
+        order_id = _insert_order(sub, values, inserts.insert_order)
+        for unit in units:
             item_id = inserts.insert_item(
-                dict(organization=event.organization_id, order=order.id, product=line.product.id,
-                     price=line.unit_price, discount=discount)
+                dict(organization=event.organization_id, order=order_id, product=unit.product, price=unit.price,
+                     discount=unit.discount)
             )  # fmt: skip
-            if line.product.admits_entry:
-                person = next(attendees)
+            if unit.person is not None:
                 inserts.insert_registrant(
-                    dict(organization=event.organization_id, event=event.id, order=order.id,
-                         product=line.product.id, item=item_id, name=person.name, email=person.email,
-                         answers=person.answers, ticket_secret=new_ticket_secret(), created_at=now, updated_at=now)
+                    dict(organization=event.organization_id, event=event.id, order=order_id, product=unit.product,
+                         item=item_id, created_at=now, updated_at=now, **unit.person)
                 )  # fmt: skip
+        for signal in announced:
+            signals.emit(signal, order_id=order_id)
+    order = Order(id=order_id, **values)
+    order.event = event
     return order
 
 
-def _insert_order(sub: Submission, values: dict) -> int:
-    """Insert the order row; a code that is taken already is drawn again (no lookup first: a
-    clash is rare), a checkout token that is taken already ends the checkout with its order."""
+def _units(sub: Submission, quote: pricing.Quote, now: dt.datetime) -> list[inserts.Unit]:
+    """The order's items in order, each unit that admits entry with its attendee."""
+    attendees = iter(sub.attendees)
+    units = []
+    for line in quote.lines:
+        for discount in line.unit_discounts or [0] * line.quantity:
+            unit = inserts.Unit(line.product.id, line.unit_price, discount)
+            if line.product.admits_entry:
+                person = next(attendees)
+                unit.person = dict(
+                    name=person.name, email=person.email, answers=person.answers, ticket_secret=new_ticket_secret()
+                )
+            units.append(unit)
+    return units
+
+
+def _insert_order_with_rows(values: dict, units: list[inserts.Unit], announced: list) -> int | None:
+    return inserts.insert_order_with_rows(
+        values, units, [signals.stored_payload_around_id(s, "order_id") for s in announced],
+        signal_kind=signals.SIGNAL, priority=work.current_priority(),
+    )  # fmt: skip
+
+
+def _insert_order(sub: Submission, values: dict, insert: Callable[[dict], int | None]) -> int:
+    """Insert the order row (with `insert`); a code that is taken already is drawn again (no
+    lookup first: a clash is rare), a checkout token that is taken already ends the checkout
+    with its order."""
     for _attempt in range(20):
-        order_id = inserts.insert_order(values)
+        order_id = insert(values)
         if order_id is not None:
             return order_id
         placed = existing_order(sub.checkout_token)

@@ -1,8 +1,12 @@
 """A new order's rows written with prepared statements (compiled once per database, run with
 fresh values): the checkout writes an order, its items and its registrants for every
-registration, inside the write lock, where building SQL would keep every other writer waiting."""
+registration, inside the write lock, where building SQL would keep every other writer waiting.
+On PostgreSQL they are one statement (`insert_order_with_rows`): each round trip inside the lock
+keeps the event's other buyers waiting too."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import peewee as pw
 
@@ -52,3 +56,83 @@ def insert_item(values: dict) -> int:
 
 def insert_registrant(values: dict) -> int:
     return _new_id(NEW_REGISTRANT.execute(**values))
+
+
+def _order_with_rows() -> tuple[str, list]:
+    """PostgreSQL: a new order with all its rows in one statement (data-modifying CTEs): the
+    order, then, only when it was written, its items, the registrants of the items that admit
+    entry and the work items of the signals announcing it. The units come as arrays (one
+    element per item: product, unit price, discount), the people too (the unit they hold, by
+    position from 1, and their name, email, answers and ticket secret), the signals as the
+    text of each payload before and after the order's id. Answers the order's id, or no row
+    when its checkout token, code or secret is taken already (then nothing is written)."""
+    order, params = _insert(Order, ORDER_COLUMNS, skip_taken=True).sql()
+    sql = f"""WITH placed AS ({order}),
+units AS MATERIALIZED (
+    SELECT nextval(pg_get_serial_sequence('order_item', 'id')) AS item_id, u.product, u.price, u.discount, u.n
+    FROM placed, unnest(%s::integer[], %s::bigint[], %s::bigint[]) WITH ORDINALITY AS u(product, price, discount, n)),
+items AS (
+    INSERT INTO "order_item" ("id", "organization_id", "order_id", "product_id", "price", "discount", "canceled")
+    SELECT units.item_id, %s::integer, placed.id, units.product, units.price, units.discount, false
+    FROM placed, units),
+people AS (
+    INSERT INTO "registrant" ("organization_id", "event_id", "order_id", "product_id", "item_id", "name", "email",
+        "answers", "ticket_secret", "canceled", "blocked", "created_at", "updated_at")
+    SELECT %s::integer, %s::integer, placed.id, units.product, units.item_id, p.name, p.email, p.answers, p.secret,
+        false, false, %s::timestamp, %s::timestamp
+    FROM placed, units
+    JOIN unnest(%s::integer[], %s::text[], %s::text[], %s::text[], %s::text[]) AS p(unit, name, email, answers, secret)
+        ON p.unit = units.n
+    ORDER BY p.unit),
+announced AS (
+    INSERT INTO "work_item" ("kind", "payload", "priority", "run_after", "attempts", "max_attempts", "created_at")
+    SELECT %s::text, s.head || placed.id::text || s.tail, %s::integer, %s::timestamp, 0, 8, %s::timestamp
+    FROM placed, unnest(%s::text[], %s::text[]) AS s(head, tail))
+SELECT "id" FROM placed"""
+    now = Slot("created_at", Order.created_at.db_value)
+    params = [
+        *params,
+        *(Slot("unit_products"), Slot("unit_prices"), Slot("unit_discounts")),
+        Slot("organization"),
+        *(Slot("organization"), Slot("event"), now, now),
+        *(Slot("person_units"), Slot("person_names"), Slot("person_emails"), Slot("person_answers")),
+        Slot("person_secrets"),
+        *(Slot("signal_kind"), Slot("signal_priority"), Slot("queued"), Slot("queued")),
+        *(Slot("signal_heads"), Slot("signal_tails")),
+    ]
+    return sql, params
+
+
+NEW_ORDER_WITH_ROWS = Prepared(_order_with_rows)
+
+
+@dataclass
+class Unit:
+    """One order item to write: a unit of a product, and the person it admits (if it does)."""
+
+    product: int
+    price: int
+    discount: int
+    person: dict | None = None  # name, email, answers, ticket_secret
+
+
+def insert_order_with_rows(
+    values: dict, units: list[Unit], announced: list[tuple[str, str]], *, signal_kind: str, priority: int
+) -> int | None:
+    """PostgreSQL: the order, its items and registrants and its signals' work items in one
+    statement; the order's id, or None (nothing written) when its checkout token, code or
+    secret is taken already. `announced`: each signal's stored payload before and after the
+    order's id (signals.stored_payload_around_id)."""
+    people = [(n, unit.person) for n, unit in enumerate(units, start=1) if unit.person is not None]
+    answers = Registrant.answers.db_value
+    row = NEW_ORDER_WITH_ROWS.execute(
+        **values,
+        unit_products=[u.product for u in units], unit_prices=[u.price for u in units],
+        unit_discounts=[u.discount for u in units],
+        person_units=[n for n, _ in people], person_names=[p["name"] for _, p in people],
+        person_emails=[p["email"] for _, p in people], person_answers=[answers(p["answers"]) for _, p in people],
+        person_secrets=[p["ticket_secret"] for _, p in people],
+        signal_kind=signal_kind, signal_priority=priority, queued=values["created_at"],
+        signal_heads=[head for head, _ in announced], signal_tails=[tail for _, tail in announced],
+    ).fetchone()  # fmt: skip
+    return row[0] if row else None

@@ -1,0 +1,103 @@
+"""A registration on PostgreSQL holds the event's seat lock for three round trips: the lock and the
+seat count go together, then one statement writes the order, its items, its registrants and the
+work items of its signals, then COMMIT. The rows are those the statement-per-row path writes."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from tests.factories.accounts import make_org
+from tests.factories.catalog import make_product, make_question
+from tests.factories.events import make_event
+from tests.orders.helpers import form
+from tests.round_trips import on_postgres, statements_sent, worker_elsewhere  # noqa: F401
+from webapp import work
+from webapp.db import db
+from webapp.orders import checkout
+from webapp.orders.models import Order, OrderItem, Registrant
+from webapp.work import WorkItem
+
+pytestmark = [on_postgres, pytest.mark.usefixtures("worker_elsewhere")]
+
+
+def _place(event, data: dict) -> Order:
+    sub = checkout.read_form(event, MultiDict(data), access=checkout.Access(), locale="en", gateways=["test"])
+    order, created = checkout.place_order(sub)
+    assert created
+    return order
+
+
+def test_a_registration_takes_its_seats_and_writes_everything_in_two_round_trips_under_the_lock(app):
+    event = make_event(make_org())
+    ticket = make_product(event)
+    sub = checkout.read_form(
+        event, MultiDict(form({ticket: 2}, **{"a1-name": "Budi"})), access=checkout.Access(), locale="en",
+        gateways=["test"],
+    )  # fmt: skip
+    with statements_sent(db.connection()) as sent:
+        order, created = checkout.place_order(sub)
+    assert created
+    assert len(sent) == 4, sent  # BEGIN, lock + seat count, the writes, COMMIT
+    assert (sent[0], sent[-1]) == ("BEGIN", "COMMIT")
+    assert sent[1].count("EXECUTE") == 2  # the event row's lock and the count, in one message
+    people = Registrant.select().where(Registrant.order == order.id).order_by(Registrant.id)
+    assert [p.name for p in people] == ["Ana Putri", "Budi"]
+    assert {p.item_id for p in people} == {i.id for i in OrderItem.select().where(OrderItem.order == order.id)}
+    signals = sorted(item.payload["signal"] for item in WorkItem.select())
+    assert signals == ["order-paid", "registration-created"]  # a free order is paid at once
+
+
+def _rows(order: Order) -> dict:
+    """What a registration wrote, without what differs between two of them by nature (ids, the
+    buyer, secrets, the moment)."""
+    skip = {"id", "order", "item", "ticket_secret", "email", "created_at", "updated_at"}
+
+    def plain(row) -> dict:
+        return {k: v for k, v in row.__data__.items() if k not in skip}
+
+    items = list(OrderItem.select().where(OrderItem.order == order.id).order_by(OrderItem.id))
+    people = list(Registrant.select().where(Registrant.order == order.id).order_by(Registrant.id))
+    announced = WorkItem.select().where(WorkItem.payload.contains(f'"order_id":{order.id}}}')).order_by(WorkItem.id)
+    product_of_item = {i.id: i.product_id for i in items}
+    assert len({p.item_id for p in people}) == len(people)  # one item each
+    return {
+        "items": [plain(i) for i in items],
+        "people": [{**plain(p), "item's product": product_of_item[p.item_id]} for p in people],
+        "work": [
+            (w.kind, w.payload["signal"], w.priority, w.attempts, w.max_attempts, w.run_after == w.created_at)
+            for w in announced
+        ],
+    }
+
+
+def test_the_one_statement_writes_the_rows_the_statement_per_row_path_writes(monkeypatch):
+    event = make_event(make_org())
+    ticket = make_product(event, price=150000)
+    extra = make_product(event, price=20000, admits_entry=False)  # an add-on: an item, nobody admitted
+    company = make_question(event, label="Company", per_attendee=True)
+    fields = {
+        "gateway": "test", "a1-name": "Budi", f"a0-q{company.id}": "Acme", f"a1-q{company.id}": "Globex",
+        "a1-email": "budi@example.org",
+    }  # fmt: skip
+    batched = _place(event, form({ticket: 2, extra: 1}, **fields))
+    monkeypatch.setattr(checkout, "is_postgres", lambda: False)  # SQLite's path: a statement per row
+    plain = _place(event, form({ticket: 2, extra: 1}, buyer_email="citra@example.org", **fields))
+    assert _rows(batched) == _rows(plain)
+    rows = _rows(batched)
+    assert [p["answers"] for p in rows["people"]] == [{str(company.id): "Acme"}, {str(company.id): "Globex"}]
+    assert [(i["product"], i["price"]) for i in rows["items"]] == [(ticket.id, 150000)] * 2 + [(extra.id, 20000)]
+    assert rows["work"] == [("signal", "registration-created", work.URGENT, 0, 8, True)]  # pending: not paid yet
+    assert Order.get_by_id(batched.id).total == Order.get_by_id(plain.id).total == 320000
+
+
+def test_a_taken_checkout_token_writes_nothing_and_returns_the_first_order(app):
+    event = make_event(make_org())
+    ticket = make_product(event)
+    data = form({ticket: 1})
+    first = _place(event, data)
+    sub = checkout.read_form(event, MultiDict(data), access=checkout.Access(), locale="en", gateways=["test"])
+    again, created = checkout.place_order(sub)
+    assert not created and again.id == first.id
+    assert (Order.select().count(), OrderItem.select().count(), Registrant.select().count()) == (1, 1, 1)
+    assert WorkItem.select().count() == 2  # the first order's two signals only
