@@ -28,6 +28,7 @@ DOMAINS = (
     "contacts",
     "checkin",
     "segments",
+    "audiences",
     "registrants",
     "console",
     "api",
