@@ -284,3 +284,11 @@ def test_door_staff_cannot_send_pushes(app, auth):
     response = client.post("/console/audiences/send", data={"audience": "organization", "title": "x"})
     assert response.status_code in (403, 404)
     assert PushMessage.select().count() == 0
+
+
+def test_get_notified_speaks_indonesian(setup, client):
+    org, event, _ = setup
+    event.languages = ["en", "id"]
+    event.save()
+    page = client.get(f"/e/{org.slug}/{event.slug}?lang=id").get_data(as_text=True)
+    assert "Dapatkan notifikasi" in page and "Beri tahu saya tentang acara ini" in page

@@ -449,3 +449,21 @@ def test_without_wallet_keys_the_ticket_email_offers_no_wallet(mail_app):
     (msg,) = inbox.wait_for(1)
     assert "Wallet" not in msg.get_body(("plain",)).get_content()
     assert WalletPass.select().count() == 0
+
+
+def test_upload_errors_speak_indonesian(admin_client, chain):
+    from tests.factories.wallet import key_pem
+
+    org, client = admin_client
+    certificate = pem(chain.cert) + key_pem(make_chain().key)
+    form = {
+        "apple-pass_type_id": PASS_TYPE_ID,
+        "apple-team_id": "A1B2C3D4E5",
+        "apple-certificate": (io.BytesIO(certificate), "pass.pem"),
+        "apple-wwdr": (io.BytesIO(pem(chain.wwdr)), "wwdr.cer"),
+    }
+    response = client.post(
+        "/console/wallet/apple", data=form, content_type="multipart/form-data", headers={"Accept-Language": "id"}
+    )
+    assert response.status_code == 422
+    assert "Kunci privat ini bukan milik sertifikat ini." in response.get_data(as_text=True)

@@ -167,11 +167,11 @@ def _check_size(data: bytes, field: str) -> None:
 def _check_validity(cert: x509.Certificate, now: dt.datetime, field: str) -> None:
     if cert.not_valid_after_utc.replace(tzinfo=None) <= now:
         raise WalletKeyError(
-            field, _("This certificate expired on %(day)s.", day=f"{cert.not_valid_after_utc:%Y-%m-%d}")
+            field, _("This certificate expired on %(day)s.", day=cert.not_valid_after_utc.strftime("%Y-%m-%d"))
         )
     if cert.not_valid_before_utc.replace(tzinfo=None) > now:
         raise WalletKeyError(
-            field, _("This certificate is valid only from %(day)s.", day=f"{cert.not_valid_before_utc:%Y-%m-%d}")
+            field, _("This certificate is valid only from %(day)s.", day=cert.not_valid_before_utc.strftime("%Y-%m-%d"))
         )
 
 
