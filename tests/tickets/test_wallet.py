@@ -467,3 +467,40 @@ def test_upload_errors_speak_indonesian(admin_client, chain):
     )
     assert response.status_code == 422
     assert "Kunci privat ini bukan milik sertifikat ini." in response.get_data(as_text=True)
+
+
+def _fields(content: dict) -> dict:
+    return {f["key"]: f["value"] for group in content["eventTicket"].values() for f in group}
+
+
+def test_a_canceled_order_voids_its_passes_and_devices_learn_it(order, client):
+    from webapp.orders import service as orders
+
+    ana = _registrants(order)[0]
+    wallet_pass = wallet.build_order(order.id) and WalletPass.get(WalletPass.registrant == ana)
+    WalletPass.update(updated_at=wallet_pass.updated_at - dt.timedelta(seconds=10)).execute()
+    client.post(_service_path(wallet_pass), json={"pushToken": "abc"}, headers=_auth(wallet_pass))
+    tag = client.get(f"/wallet/v1/devices/device-1/registrations/{PASS_TYPE_ID}").json["lastUpdated"]
+
+    orders.cancel_order(order, actor=None, reason="test", actor_label="test")
+
+    since = f"/wallet/v1/devices/device-1/registrations/{PASS_TYPE_ID}?passesUpdatedSince={tag}"
+    assert client.get(since).json["serialNumbers"] == [wallet_pass.serial]
+    latest = client.get(f"/wallet/v1/passes/{PASS_TYPE_ID}/{wallet_pass.serial}", headers=_auth(wallet_pass))
+    assert latest.status_code == 200
+    assert json.loads(_unzip(latest.data)["pass.json"])["voided"] is True
+    assert client.get(f"/tickets/{order.secret}/{ana.id}.pkpass").status_code == 404  # no new download
+
+
+def test_a_renamed_attendee_gets_a_pass_with_the_new_name(order, client):
+    from webapp.orders import service as orders
+
+    ana = _registrants(order)[0]
+    wallet.build_order(order.id)
+    orders.update_registrant(ana, name="Ana Putri Wijaya", email=ana.email, answers={}, actor=None, actor_label="t")
+
+    stored = WalletPass.get(WalletPass.registrant == ana)
+    with zipfile.ZipFile(wallet._absolute(stored.path)) as archive:  # what the worker built
+        content = json.loads(archive.read("pass.json"))
+    assert _fields(content)["attendee"] == "Ana Putri Wijaya"
+    assert "voided" not in content

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from webapp import signals, work
 from webapp.events.models import Event
-from webapp.orders.models import Order
+from webapp.orders.models import Order, Registrant
 from webapp.tickets.models import WalletPass, WalletSettings
 
 FORGET_ORDER = "tickets.forget_order"  # {"order_id"}: drop the stored PDFs if it admits nobody
-WALLET_ORDER = "tickets.wallet_order"  # {"order_id"}: build the wallet passes of its tickets
+WALLET_ORDER = "tickets.wallet_order"  # {"order_id"}: build its wallet passes (void those of canceled tickets)
 WALLET_EVENT = "tickets.wallet_event"  # {"event_id"}: build its passes again, mark the changed ones
 
 
@@ -27,6 +27,9 @@ def _issues_passes(org_id: int) -> bool:
 @signals.order_canceled.connect
 def _order_canceled(sender, order_id: int, **kwargs) -> None:
     work.record(FORGET_ORDER, {"order_id": order_id}, priority=work.BULK)
+    issued = WalletPass.select().join(Registrant).where(Registrant.order == order_id)
+    if issued.exists():  # its passes are made void: devices that hold them learn it
+        work.record(WALLET_ORDER, {"order_id": order_id}, priority=work.BULK)
 
 
 @signals.order_paid.connect
@@ -41,3 +44,12 @@ def _event_changed(sender, event_id: int, **kwargs) -> None:
     event = Event.get_or_none(Event.id == event_id)
     if event is not None and WalletPass.select().where(WalletPass.event == event_id).exists():
         work.record(WALLET_EVENT, {"event_id": event_id}, priority=work.BULK)
+
+
+@signals.registrant_changed.connect
+def _registrant_changed(sender, registrant_id: int, **kwargs) -> None:
+    """A name, ticket type or cancellation shows on the pass: build it again (or void it)."""
+    issued = WalletPass.get_or_none(WalletPass.registrant == registrant_id)
+    if issued is not None:
+        registrant = Registrant.get_by_id(registrant_id)
+        work.record(WALLET_ORDER, {"order_id": registrant.order_id}, priority=work.BULK)

@@ -142,7 +142,7 @@ def updated_serials(device: str, pass_type: str):
 def latest_pass(pass_type: str, serial: str):
     wallet_pass = _pass_for_service(pass_type, serial)
     try:
-        wallet_pass, data = wallet.pass_bytes(wallet_pass.registrant)
+        wallet_pass, data = wallet.pass_bytes(wallet_pass.registrant, void_if_canceled=True)
     except (service.NoTickets, wallet.NotSetUp):
         abort(404)
     since = parse_date(request.headers.get("If-Modified-Since", ""))

@@ -89,7 +89,7 @@ def local_start(event) -> str:
     return event.starts_at.replace(tzinfo=dt.UTC).astimezone(zone(event.timezone)).isoformat()
 
 
-def pass_json(registrant: Registrant, row: WalletSettings, serial: str) -> dict:
+def pass_json(registrant: Registrant, row: WalletSettings, serial: str, *, voided: bool = False) -> dict:
     order = registrant.order
     event = order.event
     org = event.organization
@@ -104,7 +104,7 @@ def pass_json(registrant: Registrant, row: WalletSettings, serial: str) -> dict:
     if event.venue_address:
         back.append({"key": "address", "label": labels["address"], "value": " ".join(event.venue_address.split())})
     back.append({"key": "manage", "label": labels["manage"], "value": f"{settings().base_url}/o/{order.secret}"})
-    return {
+    data = {
         "formatVersion": 1,
         "passTypeIdentifier": row.apple_pass_type_id,
         "teamIdentifier": row.apple_team_id,
@@ -139,6 +139,9 @@ def pass_json(registrant: Registrant, row: WalletSettings, serial: str) -> dict:
             "backFields": back,
         },
     }
+    if voided:  # canceled: Wallet shows the pass as void and stops suggesting it
+        data["voided"] = True
+    return data
 
 
 def images(org, colour: str) -> dict[str, bytes]:
@@ -206,9 +209,9 @@ def package(files: dict[str, bytes], signer) -> bytes:
     return buffer.getvalue()
 
 
-def _content(registrant: Registrant, row: WalletSettings, serial: str) -> tuple[dict[str, bytes], str]:
+def _content(registrant: Registrant, row: WalletSettings, serial: str, voided: bool) -> tuple[dict[str, bytes], str]:
     """The files of the pass (signature aside) and the fingerprint of what they show."""
-    data = pass_json(registrant, row, serial)
+    data = pass_json(registrant, row, serial, voided=voided)
     org = registrant.order.event.organization
     files = {"pass.json": json.dumps(data, ensure_ascii=False, sort_keys=True).encode(), **images(org, org.brand_color)}
     digest = hashlib.sha256(manifest(files))
@@ -240,16 +243,20 @@ def is_admitted(registrant: Registrant) -> bool:
     return any(r.id == registrant.id for r in service.admitted_registrants(registrant.order))
 
 
-def build(registrant: Registrant) -> WalletPass:
-    """Bring the registrant's stored pass up to date; raises NotSetUp or service.NoTickets."""
-    if not is_admitted(registrant):
+def build(registrant: Registrant, *, void_if_canceled: bool = False) -> WalletPass:
+    """Bring the registrant's stored pass up to date; raises NotSetUp or service.NoTickets. A ticket
+    no longer admitted has no pass, except that one already issued is made void when asked (what
+    a device that holds it is given)."""
+    voided = not is_admitted(registrant)
+    issued = WalletPass.select().where(WalletPass.registrant == registrant).exists()
+    if voided and not (void_if_canceled and issued):
         raise service.NoTickets(f"registrant {registrant.id} has no admitted ticket")
     row = wallet_keys.settings_of(registrant.order.organization_id)
     signer = wallet_keys.apple_signer(row)
     if signer is None:
         raise NotSetUp("no pass certificate")
     wallet_pass = pass_of(registrant)
-    files, fp = _content(registrant, row, wallet_pass.serial)
+    files, fp = _content(registrant, row, wallet_pass.serial, voided)
     if wallet_pass.fingerprint == fp and wallet_pass.path and _absolute(wallet_pass.path).is_file():
         return wallet_pass
     data = package(files, signer)
@@ -268,19 +275,25 @@ def build(registrant: Registrant) -> WalletPass:
     return wallet_pass
 
 
-def pass_bytes(registrant: Registrant) -> tuple[WalletPass, bytes]:
-    wallet_pass = build(registrant)
+def pass_bytes(registrant: Registrant, *, void_if_canceled: bool = False) -> tuple[WalletPass, bytes]:
+    wallet_pass = build(registrant, void_if_canceled=void_if_canceled)
     return wallet_pass, _absolute(wallet_pass.path).read_bytes()
 
 
 def build_order(order_id: int) -> int:
-    """The passes of every admitted ticket of the order (the worker, once it is paid)."""
+    """The passes of every admitted ticket of the order (the worker, once it is paid); the passes
+    already issued for tickets no longer admitted are made void. Returns how many are valid."""
     order = Order.get_or_none(Order.id == order_id)
     if order is None or wallet_keys.apple_signer(wallet_keys.settings_of(order.organization_id)) is None:
         return 0
     registrants = service.admitted_registrants(order)
     for registrant in registrants:
         build(registrant)
+    admitted = {r.id for r in registrants}
+    issued = WalletPass.select(WalletPass.registrant).join(Registrant).where(Registrant.order == order)
+    for (registrant_id,) in issued.tuples():
+        if registrant_id not in admitted:
+            build(Registrant.get_by_id(registrant_id), void_if_canceled=True)
     return len(registrants)
 
 
