@@ -209,3 +209,11 @@ def test_get_notified_speaks_indonesian(setup, client):
     event.save()
     page = client.get(f"/e/{org.slug}/{event.slug}?lang=id").get_data(as_text=True)
     assert "Dapatkan notifikasi" in page and "Beri tahu saya tentang acara ini" in page
+
+
+def test_an_events_pages_lead_to_pushing_its_followers(setup):
+    org, event, console = setup
+    page = console.get(f"/console/events/{event.id}/emails").get_data(as_text=True)
+    assert f"/console/audiences?event_id={event.id}" in page
+    chosen = console.get(f"/console/audiences?event_id={event.id}").get_data(as_text=True)
+    assert f'<option selected value="event:{event.id}">' in chosen

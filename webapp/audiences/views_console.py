@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from webapp import timeutil
@@ -65,7 +65,12 @@ def _form(org: Organization) -> PushForm:
 @bp.route("")
 @role_required("manager")
 def index():
-    return _page(_form(Organization.get_by_id(org_id())))
+    """The page; `?event_id=` (from an event's pages) chooses that event's followers."""
+    form = _form(Organization.get_by_id(org_id()))
+    wanted = f"event:{request.args.get('event_id', '')}"
+    if any(value == wanted for value, _label in form.audience.choices):
+        form.audience.data = wanted
+    return _page(form)
 
 
 @bp.route("/messages")
