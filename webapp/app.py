@@ -31,6 +31,7 @@ DOMAINS = (
     "segments",
     "workflows",
     "campaigns",
+    "audiences",
     "registrants",
     "console",
     "api",

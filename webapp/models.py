@@ -26,6 +26,7 @@ MODEL_MODULES = (
     "webapp.campaigns.models",
     "webapp.campaigns.templates_model",
     "webapp.campaigns.bounce_models",
+    "webapp.audiences.models",
     "webapp.api.models",
 )
 

@@ -206,6 +206,7 @@ def context_for(registrant, *, checkin=None) -> dict:
             "gate": (checkin.gate or "") if checkin else "",
         },
         "ticket_url": links.ticket_url(registrant),
+        "wallet": links.wallet_urls(registrant),
         "unsubscribe_url": "",  # set for promotional emails (automations)
     }
 

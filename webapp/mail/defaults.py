@@ -11,6 +11,19 @@ SLOTS = {
 
 _WHERE = "{% if event.venue %}{{ event.venue }}{% if event.address %}, {{ event.address }}{% endif %}{% else %}{{ event.online_url }}{% endif %}"
 
+# The ticket's add-to-wallet buttons, shown only when the organization issues those passes.
+_WALLET_HTML = (
+    "{{% if wallet.apple_url or wallet.google_url %}}<p>"
+    '{{% if wallet.apple_url %}}<a href="{{{{ wallet.apple_url }}}}">{apple}</a>{{% endif %}}'
+    "{{% if wallet.apple_url and wallet.google_url %}} · {{% endif %}}"
+    '{{% if wallet.google_url %}}<a href="{{{{ wallet.google_url }}}}">{google}</a>{{% endif %}}'
+    "</p>\n{{% endif %}}"
+)
+_WALLET_TEXT = (
+    "{{% if wallet.apple_url %}}{apple}: {{{{ wallet.apple_url }}}}\n{{% endif %}}"
+    "{{% if wallet.google_url %}}{google}: {{{{ wallet.google_url }}}}\n{{% endif %}}"
+)
+
 DEFAULTS: dict[str, dict[str, dict[str, str]]] = {
     "ticket": {
         "en": {
@@ -23,7 +36,8 @@ DEFAULTS: dict[str, dict[str, dict[str, str]]] = {
                 "on your phone or printed.</p>\n"
                 '<p><a href="{{ ticket_url }}">Download your ticket</a> · '
                 '<a href="{{ order.url }}">Your order {{ order.code }}</a></p>\n'
-                "<p>See you there,<br>{{ organization.name }}</p>"
+                + _WALLET_HTML.format(apple="Add to Apple Wallet", google="Add to Google Wallet")
+                + "<p>See you there,<br>{{ organization.name }}</p>"
             ),
             "text_body": (
                 "Hello {{ attendee.first_name }},\n\n"
@@ -32,7 +46,9 @@ DEFAULTS: dict[str, dict[str, dict[str, str]]] = {
                 "Your ticket ({{ attendee.ticket_type }}) is attached as a PDF. Show its QR code at the entrance, "
                 "on your phone or printed.\n\n"
                 "Download your ticket: {{ ticket_url }}\n"
-                "Your order {{ order.code }}: {{ order.url }}\n\n"
+                "Your order {{ order.code }}: {{ order.url }}\n"
+                + _WALLET_TEXT.format(apple="Add to Apple Wallet", google="Add to Google Wallet")
+                + "\n"
                 "See you there,\n{{ organization.name }}"
             ),
         },
@@ -46,7 +62,8 @@ DEFAULTS: dict[str, dict[str, dict[str, str]]] = {
                 "pintu masuk, di ponsel atau dicetak.</p>\n"
                 '<p><a href="{{ ticket_url }}">Unduh tiket Anda</a> · '
                 '<a href="{{ order.url }}">Pesanan Anda {{ order.code }}</a></p>\n'
-                "<p>Sampai jumpa,<br>{{ organization.name }}</p>"
+                + _WALLET_HTML.format(apple="Tambahkan ke Apple Wallet", google="Tambahkan ke Google Wallet")
+                + "<p>Sampai jumpa,<br>{{ organization.name }}</p>"
             ),
             "text_body": (
                 "Halo {{ attendee.first_name }},\n\n"
@@ -55,7 +72,9 @@ DEFAULTS: dict[str, dict[str, dict[str, str]]] = {
                 "Tiket Anda ({{ attendee.ticket_type }}) terlampir dalam bentuk PDF. Tunjukkan kode QR-nya di "
                 "pintu masuk, di ponsel atau dicetak.\n\n"
                 "Unduh tiket Anda: {{ ticket_url }}\n"
-                "Pesanan Anda {{ order.code }}: {{ order.url }}\n\n"
+                "Pesanan Anda {{ order.code }}: {{ order.url }}\n"
+                + _WALLET_TEXT.format(apple="Tambahkan ke Apple Wallet", google="Tambahkan ke Google Wallet")
+                + "\n"
                 "Sampai jumpa,\n{{ organization.name }}"
             ),
         },

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 from webapp.runtime import settings
+from webapp.tickets import wallet_keys
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -22,6 +23,16 @@ def order_url(order) -> str:
 
 def ticket_url(registrant) -> str:
     return external_url("tickets.registrant_pdf", secret=registrant.order.secret, registrant_id=registrant.id)
+
+
+def wallet_urls(registrant) -> dict[str, str]:
+    """The ticket's add-to-wallet links, each empty when the organization does not issue that pass."""
+    row = wallet_keys.settings_of(registrant.order.organization_id)
+    values = {"secret": registrant.order.secret, "registrant_id": registrant.id}
+    return {
+        "apple_url": external_url("wallet.apple_pass", **values) if row.apple_certificate else "",
+        "google_url": external_url("wallet.google_pass", **values) if row.google_key else "",
+    }
 
 
 def order_tickets_url(order) -> str:

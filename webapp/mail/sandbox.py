@@ -43,6 +43,10 @@ PLACEHOLDERS: dict[str, dict[str, str] | str] = {
     "organization": {"name": "Organizer name", "email": "Organizer reply-to address"},
     "checkin": {"time": "Time of the check-in (check-in emails)", "gate": "Gate or device name"},
     "ticket_url": "Download link of the attendee's ticket PDF",
+    "wallet": {
+        "apple_url": "Add-to-Apple-Wallet link of the ticket (empty when the organization has no pass certificate)",
+        "google_url": "Add-to-Google-Wallet link of the ticket (empty when the organization has no Google key)",
+    },
     "unsubscribe_url": "Unsubscribe link (automations only; added at the bottom when the template leaves it out)",
 }
 
@@ -197,5 +201,9 @@ def sample_values() -> dict:
         "organization": {"name": "Sample Organizer", "email": "hello@example.org"},
         "checkin": {"time": "1 Dec 2026, 08:55", "gate": "Main entrance"},
         "ticket_url": "https://example.org/o/x/tickets/1.pdf",
+        "wallet": {
+            "apple_url": "https://example.org/tickets/x/1.pkpass",
+            "google_url": "https://example.org/tickets/x/1/google-wallet",
+        },
         "unsubscribe_url": "https://example.org/u/sample",
     }

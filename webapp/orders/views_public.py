@@ -22,6 +22,7 @@ from webapp.payments.checkout_page import CheckoutPage, access_from, gateways_fo
 from webapp.payments.gateway_settings import bank_details
 from webapp.payments.service import PaymentError, start_payment
 from webapp.templating import render_page
+from webapp.tickets import wallet
 
 bp = Blueprint("orders", __name__)
 log = logging.getLogger("rollcall.orders")
@@ -139,7 +140,7 @@ def order_page(secret: str):
     order = _order(secret)
     bank_transfer = order.status == "pending" and order.gateway == "bank" and order.total > 0
     bank = bank_details(order.organization_id) if bank_transfer else None
-    context = {**order_view(order), "bank_transfer": bank_transfer, "bank": bank}
+    context = {**order_view(order), "bank_transfer": bank_transfer, "bank": bank, "wallet": wallet.offers(order)}
     return render_page("public/orders/order.html", "public/orders/_order_status.html", **context)
 
 

@@ -22,19 +22,22 @@ class SecretUnreadable(RuntimeError):
     """The stored value was encrypted under another SECRET_KEY (or altered): enter it again."""
 
 
-def _fernet() -> Fernet:
-    # A key of its own for this purpose, so the session-signing key is never used as-is here.
-    digest = hmac.new(settings().secret_key.encode(), b"rollcall.payments.secrets.v1", hashlib.sha256).digest()
+PAYMENTS = b"rollcall.payments.secrets.v1"
+
+
+def _fernet(purpose: bytes) -> Fernet:
+    # A key of its own for each purpose, so the session-signing key is never used as-is here.
+    digest = hmac.new(settings().secret_key.encode(), purpose, hashlib.sha256).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
-def encrypt(value: str) -> str:
-    return _fernet().encrypt(value.encode()).decode()
+def encrypt(value: str, *, purpose: bytes = PAYMENTS) -> str:
+    return _fernet(purpose).encrypt(value.encode()).decode()
 
 
-def decrypt(token: str) -> str:
+def decrypt(token: str, *, purpose: bytes = PAYMENTS) -> str:
     try:
-        return _fernet().decrypt(token.encode()).decode()
+        return _fernet(purpose).decrypt(token.encode()).decode()
     except (InvalidToken, ValueError):
         raise SecretUnreadable("stored secret cannot be decrypted with the current SECRET_KEY") from None
 

@@ -56,3 +56,49 @@ class BadgeSettings(OrgScoped):
     accent_color = pw.CharField(max_length=7, default="#1d4ed8")
     logo_path = pw.CharField(max_length=255, null=True)  # under instance/uploads; else the org's logo
     updated_at = pw.DateTimeField(default=utcnow)
+
+
+class WalletSettings(OrgScoped):
+    """An organization's wallet set-up: the Apple pass certificate (its private key encrypted at
+    rest) with Apple's WWDR intermediate, and the Google Wallet service account (encrypted)."""
+
+    organization = pw.ForeignKeyField(Organization, unique=True, on_delete="CASCADE")
+    apple_pass_type_id = pw.CharField(max_length=255, default="")  # pass.com.example.tickets
+    apple_team_id = pw.CharField(max_length=32, default="")
+    apple_certificate = pw.TextField(default="")  # PEM, public
+    apple_key = pw.TextField(default="")  # Fernet token of the PEM private key
+    apple_wwdr = pw.TextField(default="")  # PEM, public
+    apple_subject = pw.CharField(max_length=255, default="")
+    apple_expires_at = pw.DateTimeField(null=True)
+    google_issuer_id = pw.CharField(max_length=32, default="")
+    google_client_email = pw.CharField(max_length=255, default="")
+    google_key = pw.TextField(default="")  # Fernet token of {"private_key", "private_key_id"}
+    updated_at = pw.DateTimeField(default=utcnow)
+
+
+class WalletPass(OrgScoped):
+    """The Apple Wallet pass of one ticket, as last built (like a stored ticket PDF: `fingerprint`
+    digests what it shows). `updated_at` moves only when what it shows changed: what a device
+    asking "which passes changed since" is told."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    registrant = pw.ForeignKeyField(Registrant, unique=True, backref="wallet_passes", on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, on_delete="CASCADE")
+    serial = pw.CharField(max_length=64, unique=True)
+    path = pw.CharField(max_length=255, default="")  # relative to instance/
+    fingerprint = pw.CharField(max_length=64, default="")
+    size = pw.IntegerField(default=0)
+    updated_at = pw.DateTimeField(default=utcnow, index=True)
+
+
+class WalletRegistration(OrgScoped):
+    """A device that added a pass and asked to hear of its updates (Apple's pass web service)."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    wallet_pass = pw.ForeignKeyField(WalletPass, backref="registrations", on_delete="CASCADE")
+    device = pw.CharField(max_length=128)
+    push_token = pw.CharField(max_length=255)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("device", "wallet_pass"), True),)
