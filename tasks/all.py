@@ -3,8 +3,8 @@ domain receivers are connected: `huey_consumer tasks.all.huey`. Add one line per
 
 import tasks.accounts  # noqa: F401
 import tasks.api  # noqa: F401
-import tasks.campaigns  # noqa: F401
 import tasks.audiences  # noqa: F401
+import tasks.campaigns  # noqa: F401
 import tasks.checkin  # noqa: F401
 import tasks.console  # noqa: F401
 import tasks.contacts  # noqa: F401
