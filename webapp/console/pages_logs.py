@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from peewee import JOIN
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import event_required, org_id, role_required
 from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import Membership, User
 from webapp.checkin.models import CHECKIN_REASONS, Checkin, CheckinList
@@ -146,7 +146,7 @@ def audit_log():
 
 
 @bp.route("/events/<int:event_id>/checkins")
-@role_required("manager")
+@event_required("registrants")
 def checkin_log(event_id: int):
 
     event = event_or_404(event_id)

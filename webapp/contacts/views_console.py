@@ -19,7 +19,7 @@ from flask import (
 from flask_login import current_user
 from peewee import JOIN
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import event_required, org_id, role_required
 from webapp.contacts import exports, funnel, imports, labels, lifecycle, queries, service
 from webapp.contacts.forms import (
     AddLabelForm,
@@ -414,7 +414,7 @@ def _event_labels_page(event: Event, form: EventLabelForm | None = None, status:
 
 
 @bp.route("/event-labels/<int:event_id>", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def event_labels(event_id: int):
     event = event_or_404(event_id)
     form = EventLabelForm()
@@ -432,7 +432,7 @@ def event_labels(event_id: int):
 
 
 @bp.route("/event-labels/<int:event_id>/<int:event_label_id>/remove", methods=["POST"])
-@role_required("manager")
+@event_required("manage")
 def remove_event_label(event_id: int, event_label_id: int):
     event = event_or_404(event_id)
     event_label = EventLabel.get((EventLabel.id == event_label_id) & (EventLabel.event == event.id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import event_required, events_reader_required, granted_event_ids, org_id, role_required
 from webapp.catalog import translations
 from webapp.catalog.translation_form import translation_form
 from webapp.events import forms, service, text
@@ -22,10 +22,13 @@ def _markdown_filter(value):
 
 
 @bp.route("/")
-@role_required("manager")
+@events_reader_required
 def console_list():
     status = request.args.get("status", "")
     query = Event.for_org(org_id())
+    reachable = granted_event_ids("participants")
+    if reachable is not None:  # a member with grants only: their events, no others
+        query = query.where(Event.id.in_(reachable or [0]))
     if status in EVENT_STATUSES:
         query = query.where(Event.status == status)
     else:
@@ -76,7 +79,7 @@ def _details_data(event: Event) -> dict:
 
 
 @bp.route("/<int:event_id>", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def console_edit(event_id: int):
     event = event_or_404(event_id)
     form = forms.EventForm(data=initial(_details_data(event)))
@@ -94,7 +97,7 @@ def _status_context(event: Event) -> dict:
 
 
 @bp.route("/<int:event_id>/registration", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def console_registration(event_id: int):
     event = event_or_404(event_id)
     tz = event.timezone
@@ -122,7 +125,7 @@ def console_registration(event_id: int):
 
 
 @bp.route("/<int:event_id>/status", methods=["POST"])
-@role_required("manager")
+@event_required("manage")
 def console_status(event_id: int):
     event = event_or_404(event_id)
     form = forms.StatusForm()
@@ -145,7 +148,7 @@ def console_status(event_id: int):
 
 
 @bp.route("/<int:event_id>/cover", methods=["POST"])
-@role_required("manager")
+@event_required("manage")
 def console_cover(event_id: int):
     event = event_or_404(event_id)
     cover_form = forms.CoverForm()
@@ -164,7 +167,7 @@ def console_cover(event_id: int):
 
 
 @bp.route("/<int:event_id>/cover/delete", methods=["POST"])
-@role_required("manager")
+@event_required("manage")
 def console_cover_delete(event_id: int):
     event = event_or_404(event_id)  # CSRFProtect has checked the token of every POST
     service.remove_cover(event, current_app.instance_path, actor=current_user)
@@ -173,7 +176,7 @@ def console_cover_delete(event_id: int):
 
 
 @bp.route("/<int:event_id>/languages", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def console_languages(event_id: int):
     event = event_or_404(event_id)
     languages = event.languages or ["en"]
@@ -188,7 +191,7 @@ def console_languages(event_id: int):
 
 
 @bp.route("/<int:event_id>/languages/<locale>", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def console_translation(event_id: int, locale: str):
     """Every operator text of the event (details, products, questions) in one other language."""
     event = event_or_404(event_id)
