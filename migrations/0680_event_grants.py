@@ -1,4 +1,4 @@
-"""Event grants."""
+"""Per-event grants: a member's role (manager, staff, door, guide) on one event."""
 
 from webapp.migrate import run_sql
 

@@ -203,9 +203,7 @@ def test_managers_grant_and_revoke_access_on_the_event_page_with_audit(app, auth
     manager = make_member(org, "manager")
     colleague = make_member(org, "member")
     client = auth.client_for(manager, org)
-    response = client.post(
-        f"/console/events/{granted.id}/team/grants", data={"user": colleague.id, "role": "guide"}
-    )
+    response = client.post(f"/console/events/{granted.id}/team/grants", data={"user": colleague.id, "role": "guide"})
     assert response.status_code == 303
     page = client.get(f"/console/events/{granted.id}/team/").get_data(as_text=True)
     assert colleague.email in page and "Guide" in page
@@ -231,7 +229,9 @@ def test_a_grant_goes_only_to_members_and_only_on_its_own_event(app, auth, world
     # A grant of another event cannot be revoked through this event's page.
     assert client.post(f"/console/events/{granted.id}/team/grants/{grant.id}/revoke").status_code == 404
     assert EventGrant.get_or_none(EventGrant.id == grant.id) is not None
-    assert client.post(f"/console/events/{granted.id}/team/grants", data={"user": "x\x00", "role": "nope"}).status_code in (
+    assert client.post(
+        f"/console/events/{granted.id}/team/grants", data={"user": "x\x00", "role": "nope"}
+    ).status_code in (
         400,
         422,
     )

@@ -8,7 +8,7 @@ from flask_login import current_user
 from webapp.accounts.access import event_required, events_reader_required, granted_event_ids, org_id, role_required
 from webapp.catalog import translations
 from webapp.catalog.translation_form import translation_form
-from webapp.events import forms, service, text
+from webapp.events import forms, service, staff, text
 from webapp.events.models import EVENT_STATUSES, Event
 from webapp.events.pages import apply_field_error, event_or_404, form_page, initial, local, saved
 from webapp.templating import is_fragment_request, render_page
@@ -34,8 +34,18 @@ def console_list():
     else:
         status = ""
         query = query.where(Event.status != "archived")
+    mine = request.args.get("mine") == "1"
+    if mine:
+        query = staff.mine(query, current_user.id)
     events = list(query.order_by(Event.starts_at.desc()))
-    context = {"events": events, "status": status, "statuses": EVENT_STATUSES}
+    context = {
+        "events": events,
+        "status": status,
+        "statuses": EVENT_STATUSES,
+        "mine": mine,
+        "creators": staff.creators(events),
+        "responsibles": staff.responsibles_by_event([e.id for e in events]),
+    }
     return render_page("console/events/list.html", "console/events/_list_rows.html", **context)
 
 
