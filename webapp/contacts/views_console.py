@@ -42,7 +42,7 @@ from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id
 from webapp.i18n import _
-from webapp.orders import contact_sync
+from webapp.orders import assignments, contact_sync
 from webapp.orders.models import Order, Registrant
 from webapp.segments import query as segment_query
 from webapp.segments.models import Segment
@@ -163,6 +163,7 @@ def _detail(contact: Contact, form: ContactForm | None = None, status: int = 200
         **_lifecycle_context(contact),
         **_labels_context(contact),
         participations=_participations(contact),
+        assignments=assignments.for_contact(contact),
         timeline=timeline,
         more_before=more,
         unsubscribe_url=service.unsubscribe_url(contact),
