@@ -42,6 +42,7 @@ from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id
 from webapp.i18n import _
+from webapp.mail import contact_mail
 from webapp.orders import assignments, contact_sync
 from webapp.orders.models import Order, Registrant
 from webapp.segments import query as segment_query
@@ -190,6 +191,23 @@ def _labels_context(contact: Contact, label_form: AddLabelForm | None = None) ->
 @role_required("manager")
 def detail(contact_id: int):
     return _detail(_contact(contact_id))
+
+
+@bp.route("/<int:contact_id>/emails")
+@role_required("manager")
+def emails(contact_id: int):
+    """Every message sent to the contact, with its state and engagement."""
+    contact = _contact(contact_id)
+    before = request.args.get("before", type=row_id)
+    messages, next_before = contact_mail.messages_to(org_id(), contact.id, contact.email, before)
+    return render_template(
+        "console/contacts/emails.html",
+        contact=contact,
+        messages=messages,
+        engagement=contact_mail.engagement_of(org_id(), [m.id for m in messages]),
+        next_before=next_before,
+        paged=bool(before),
+    )
 
 
 @bp.route("/<int:contact_id>/edit", methods=["POST"])
