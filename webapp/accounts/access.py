@@ -58,7 +58,10 @@ def init_app(app) -> None:
                 g.membership, g.org = chosen, chosen.organization
 
     # `pages|selectattr("capability", "can_reach", event.id)`: the pages of an event the member may open.
-    app.jinja_env.tests["can_reach"] = lambda capability, event_id: can_event(event_id, capability)
+    # "org:<role>" names a page that takes an organization role whatever the grants.
+    app.jinja_env.tests["can_reach"] = lambda capability, event_id: (
+        has_role(capability[4:]) if capability.startswith("org:") else can_event(event_id, capability)
+    )
 
     @app.context_processor
     def _roles():
