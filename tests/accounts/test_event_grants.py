@@ -169,6 +169,9 @@ def test_door_grant_opens_the_scanner_of_that_event_only(app, auth, world):
     assert client.get(f"/checkin/{hidden.id}").status_code == 403
     picker = client.get("/checkin/").get_data(as_text=True)
     assert "Open Day" in picker and "Hidden Gala" not in picker
+    home = client.get("/console/")
+    assert home.status_code == 302 and home.headers["Location"].endswith("/checkin/")
+    assert client.get("/console/events/").status_code == 403  # the scanner, not the events list
     assert client.get(f"/console/events/{granted.id}/registrants").status_code == 403
     stats = client.get(f"/api/v1/events/{granted.id}/checkins/stats")
     assert stats.status_code == 200

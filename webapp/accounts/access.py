@@ -170,8 +170,9 @@ def granted_event_ids(capability: str) -> list[int] | None:
 
 
 def can_list_events() -> bool:
-    """The events menu: members who may list or read events, or who hold any grant (guides too)."""
-    return has_role("manager") or bool(event_grants())
+    """The events menu: members who may list or read events (by their role, or by a grant that
+    reads its event: manager, staff, guide). A door grant gives the scanner, not the events list."""
+    return granted_event_ids("participants") != []
 
 
 def _member_or_login():
@@ -219,7 +220,7 @@ def _reaching(allowed):
     return decorator
 
 
-# The events list: members who may list events, or who hold a grant on some.
+# The events list: members who may list events, or read some by their grants.
 events_reader_required = _reaching(can_list_events)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, url_for
 
-from webapp.accounts.access import can_list_events, event_required, has_role, org_id, role_required
+from webapp.accounts.access import can_list_events, granted_event_ids, event_required, has_role, org_id, role_required
 from webapp.console import charts, dashboard
 from webapp.console.blueprint import bp
 from webapp.db import utcnow
@@ -16,10 +16,10 @@ from webapp.timeutil import to_local
 @role_required("member")
 def home():
     if not has_role("manager"):  # door staff work at the scanner; others on the events granted to them
-        if has_role("door"):
-            return redirect(url_for("checkin.index"))
         if can_list_events():
             return redirect(url_for("events.console_list"))
+        if has_role("door") or granted_event_ids("door"):
+            return redirect(url_for("checkin.index"))
         return render_template("console/no_events.html")
     summaries = dashboard.org_overview(org_id())
     return render_template("console/home.html", summaries=summaries, currency=g.org.currency)
