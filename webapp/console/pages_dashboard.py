@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, url_for
 
-from webapp.accounts.access import can_list_events, granted_event_ids, event_required, has_role, org_id, role_required
+from webapp.accounts.access import can_list_events, event_required, granted_event_ids, has_role, org_id, role_required
 from webapp.console import charts, dashboard
 from webapp.console.blueprint import bp
 from webapp.db import utcnow
