@@ -238,3 +238,10 @@ def test_a_grant_goes_only_to_members_and_only_on_its_own_event(app, auth, world
         400,
         422,
     )
+
+
+def test_the_team_page_speaks_indonesian(app, auth, world):
+    client = auth.client_for(make_member(world["org"], "manager"), world["org"])
+    page = client.get(f"/console/events/{world['granted'].id}/team/", headers={"Accept-Language": "id"})
+    text = page.get_data(as_text=True)
+    assert "Akses ke acara ini" in text and "Pemandu — melihat acara ini dan pesertanya" in text
