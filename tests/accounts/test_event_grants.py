@@ -11,7 +11,7 @@ from tests.factories.contacts import make_contact
 from tests.factories.events import make_event
 from tests.factories.orders import make_registrant
 from webapp.accounts.audit import AuditEntry
-from webapp.accounts.models import EventGrant
+from webapp.accounts.models import EventGrant, Membership
 
 GRANT_ROLES = ("manager", "staff", "door", "guide")
 
@@ -245,3 +245,14 @@ def test_the_team_page_speaks_indonesian(app, auth, world):
     page = client.get(f"/console/events/{world['granted'].id}/team/", headers={"Accept-Language": "id"})
     text = page.get_data(as_text=True)
     assert "Akses ke acara ini" in text and "Pemandu — melihat acara ini dan pesertanya" in text
+
+
+def test_a_removed_member_loses_their_grants(app, auth, world):
+    org, granted = world["org"], world["granted"]
+    guide = _member_with_grant(org, granted, "guide")
+    admin = auth.client_for(make_member(org, "admin"), org)
+    membership = Membership.get((Membership.user == guide.id) & (Membership.organization == org.id))
+    assert admin.post(f"/console/members/{membership.id}/remove").status_code in (302, 303)
+    assert not EventGrant.select().where(EventGrant.user == guide.id).exists()
+    make_member(org, "member", guide)  # invited again later: no event of the past comes back
+    assert auth.client_for(guide, org).get(f"/console/events/{granted.id}/registrants").status_code == 403
