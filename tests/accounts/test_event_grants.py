@@ -12,6 +12,7 @@ from tests.factories.events import make_event
 from tests.factories.orders import make_registrant
 from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import EventGrant, Membership
+from webapp.orders.models import Registrant
 
 GRANT_ROLES = ("manager", "staff", "door", "guide")
 
@@ -187,6 +188,11 @@ def test_a_guide_sees_their_events_and_participants_and_nothing_else(app, auth, 
     assert "Open Day" in listing and "Hidden Gala" not in listing
     assert 'href="/console/events/"' in listing  # the events menu is there for a guide
     assert "Visible Person" in client.get(f"/console/events/{granted.id}/registrants").get_data(as_text=True)
+    registrant = Registrant.get(Registrant.event == granted.id)
+    detail = client.get(f"/console/events/{granted.id}/registrants/{registrant.id}").get_data(as_text=True)
+    assert "Visible Person" in detail
+    assert "Cancel registration" not in detail and "Save changes" not in detail  # reading, not changing
+    assert client.post(f"/console/events/{granted.id}/registrants/{registrant.id}/cancel").status_code == 403
     for path in ("/orders", "/overview", "/checkin/", "/registrants/bulk"):
         method = "post" if path.endswith("bulk") else "get"
         assert getattr(client, method)(f"/console/events/{granted.id}{path}").status_code == 403, path
