@@ -33,8 +33,11 @@ class AssignedRow:
     registered: bool
 
 
-def assign(event: Event, email: str, note: str, *, actor: User) -> EventAssignment:
-    """Assign the organization's contact with this address to the event."""
+def assign(
+    event: Event, email: str, note: str, *, actor: User | None, actor_label: str | None = None
+) -> EventAssignment:
+    """Assign the organization's contact with this address to the event (`actor_label` names an
+    actor who is not a user: an API key)."""
     email = (email or "").strip().lower()
     contact = Contact.get_or_none((Contact.organization == event.organization_id) & (Contact.email == email))
     if contact is None:
@@ -46,7 +49,11 @@ def assign(event: Event, email: str, note: str, *, actor: User) -> EventAssignme
         assignment, created = EventAssignment.get_or_create(
             event=event.id,
             contact=contact.id,
-            defaults={"organization": event.organization_id, "assigned_by": actor.id, "note": note},
+            defaults={
+                "organization": event.organization_id,
+                "assigned_by": actor.id if actor is not None else None,
+                "note": note,
+            },
         )
         if not created:
             raise AssignmentError("This contact is already assigned to the event.")
@@ -54,6 +61,7 @@ def assign(event: Event, email: str, note: str, *, actor: User) -> EventAssignme
             event.organization_id,
             "event.assign",
             user=actor,
+            actor=actor_label,
             target=assignment,
             summary=f"Assigned {contact.email} to {event.name}",
             changes={"note": [None, note]} if note else {},
@@ -61,18 +69,18 @@ def assign(event: Event, email: str, note: str, *, actor: User) -> EventAssignme
     return assignment
 
 
-def unassign(event: Event, assignment_id: int, *, actor: User) -> None:
+def unassign(event: Event, assignment_id: int, *, actor: User | None, actor_label: str | None = None) -> None:
     with db.atomic():
         assignment = _of_event(event, assignment_id)
         contact = Contact.get_by_id(assignment.contact_id)
         assignment.delete_instance()
         audit.record(
-            event.organization_id, "event.unassign", user=actor, target=assignment,
+            event.organization_id, "event.unassign", user=actor, actor=actor_label, target=assignment,
             summary=f"{contact.email} no longer assigned to {event.name}",
         )  # fmt: skip
 
 
-def invite(event: Event, assignment_id: int, *, actor: User) -> Invitation:
+def invite(event: Event, assignment_id: int, *, actor: User | None) -> Invitation:
     """Send the assigned contact a personal invitation (again, when one was sent and still stands)."""
     with db.atomic():
         assignment = _of_event(event, assignment_id)
