@@ -8,6 +8,7 @@ from tests.events.test_event_setup import DETAILS
 from tests.factories.accounts import make_member, make_org, make_user
 from tests.factories.events import make_event
 from webapp.accounts.audit import AuditEntry
+from webapp.accounts.models import Membership
 from webapp.events.models import Event, EventResponsible
 
 
@@ -38,6 +39,10 @@ def test_responsible_members_are_set_on_the_team_page_and_listed(app, auth):
     team = client.get(f"/console/events/{event.id}/team/").get_data(as_text=True)
     ticked = {int(v) for v in re.findall(r'<input checked[^>]*value="(\d+)"', team)}
     assert ticked == {budi.id, citra.id}
+
+    # A member who leaves the organization is no longer shown as responsible.
+    Membership.delete().where((Membership.user == citra.id) & (Membership.organization == org.id)).execute()
+    assert "Citra Dewi" not in client.get("/console/events/").get_data(as_text=True)
 
     # Unticking everyone leaves no one responsible.
     client.post(f"/console/events/{event.id}/team/responsible", data={})

@@ -11,6 +11,12 @@ from webapp.events.models import Event, EventResponsible
 from webapp.events.service import FieldError
 
 
+def _still_member():
+    """Join condition: the responsible user is still a member of the event's organization (a
+    member who left is no longer shown as responsible)."""
+    return (Membership.user == EventResponsible.user) & (Membership.organization == EventResponsible.organization)
+
+
 def creators(events: list[Event]) -> dict[int, User]:
     """{user id: user} of the events' creators, in one query."""
     ids = {e.created_by_id for e in events if e.created_by_id}
@@ -21,6 +27,7 @@ def responsible_users(event: Event) -> list[User]:
     return list(
         User.select()
         .join(EventResponsible, on=(EventResponsible.user == User.id))
+        .join(Membership, on=_still_member())
         .where(EventResponsible.event == event.id)
         .order_by(User.name, User.email)
     )
@@ -34,6 +41,7 @@ def responsibles_by_event(event_ids: list[int]) -> dict[int, list[User]]:
     rows = (
         EventResponsible.select(EventResponsible.event, User)
         .join(User, on=(EventResponsible.user == User.id))
+        .join(Membership, on=_still_member())
         .where(EventResponsible.event.in_(event_ids))
         .order_by(User.name, User.email)
     )
