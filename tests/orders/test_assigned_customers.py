@@ -98,3 +98,13 @@ def test_a_guide_cannot_see_the_assigned_customers(app, auth):
     guide = make_member(org, "member")
     EventGrant.create(organization=org, event_id=event.id, user=guide, role="guide")
     assert auth.client_for(guide, org).get(f"/console/events/{event.id}/assigned/").status_code == 403
+
+
+def test_the_page_and_its_errors_speak_indonesian(app, auth):
+    org, event, contact, client = _setup(auth)
+    response = client.post(
+        f"/console/events/{event.id}/assigned/", data={"email": "nobody@example.org"}, headers={"Accept-Language": "id"}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Tidak ada kontak dengan alamat ini di Buku Kontak." in page and "Tugaskan kontak" in page

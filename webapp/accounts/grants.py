@@ -8,6 +8,7 @@ from webapp.accounts import audit
 from webapp.accounts.models import GRANT_ROLES, EventGrant, Membership, User
 from webapp.accounts.service import AccountError
 from webapp.db import db
+from webapp.i18n import _
 
 
 def grants_for_event(org_id: int, event_id: int) -> list[EventGrant]:
@@ -37,14 +38,14 @@ def _member(org_id: int, user_id: int) -> User:
         .first()
     )
     if user is None:
-        raise AccountError("Choose a member of the organization.", "user")
+        raise AccountError(_("Choose a member of the organization."), "user")
     return user
 
 
 def grant(org_id: int, event_id: int, user_id: int, role: str, *, actor: User) -> EventGrant:
     """Give a member a role on the event (replacing the one they had on it)."""
     if role not in GRANT_ROLES:
-        raise AccountError("Choose a role.", "role")
+        raise AccountError(_("Choose a role."), "role")
     user = _member(org_id, user_id)
     with db.atomic():
         current = EventGrant.get_or_none((EventGrant.event_id == event_id) & (EventGrant.user == user.id))

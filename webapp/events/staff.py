@@ -9,6 +9,7 @@ from webapp.accounts.models import Membership, User
 from webapp.db import db
 from webapp.events.models import Event, EventResponsible
 from webapp.events.service import FieldError
+from webapp.i18n import _
 
 
 def _still_member():
@@ -67,7 +68,7 @@ def set_responsible(event: Event, user_ids: list[int], *, actor: User) -> dict:
         )
     }
     if wanted - members:
-        raise FieldError("responsible", "Choose members of the organization.")
+        raise FieldError("responsible", _("Choose members of the organization."))
     with db.atomic():
         current = {
             r.user_id for r in EventResponsible.select(EventResponsible.user).where(EventResponsible.event == event.id)

@@ -12,6 +12,7 @@ from webapp.accounts.models import User
 from webapp.contacts.models import Contact
 from webapp.db import db
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.orders import invitations
 from webapp.orders.models import EventAssignment, Invitation, Registrant
 
@@ -41,10 +42,10 @@ def assign(
     email = (email or "").strip().lower()
     contact = Contact.get_or_none((Contact.organization == event.organization_id) & (Contact.email == email))
     if contact is None:
-        raise AssignmentError("No contact with this address in the Contact Book.")
+        raise AssignmentError(_("No contact with this address in the Contact Book."))
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
-        raise AssignmentError(f"At most {NOTE_MAX} characters.", "note")
+        raise AssignmentError(_("At most %(num)d characters.", num=NOTE_MAX), "note")
     with db.atomic():
         assignment, created = EventAssignment.get_or_create(
             event=event.id,
@@ -56,7 +57,7 @@ def assign(
             },
         )
         if not created:
-            raise AssignmentError("This contact is already assigned to the event.")
+            raise AssignmentError(_("This contact is already assigned to the event."))
         audit.record(
             event.organization_id,
             "event.assign",

@@ -8,6 +8,7 @@ from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.db import utcnow, write_transaction
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.payments import gateway_settings, vault
 from webapp.payments.gateway_settings import (
     BankDetails,
@@ -69,25 +70,25 @@ def save(
     if gateways is not None:
         gateways = list(dict.fromkeys(gateways))
         if not gateways:
-            errors["gateways"] = "Choose at least one payment method, or follow the organization's."
+            errors["gateways"] = _("Choose at least one payment method, or follow the organization's.")
         elif set(gateways) - offered:
-            errors["gateways"] = "Choose among the payment methods the organization offers."
+            errors["gateways"] = _("Choose among the payment methods the organization offers.")
     account_holder, bank_name = " ".join(account_holder.split()), " ".join(bank_name.split())
     with write_transaction():
         row = for_event(event.id) or EventPaymentSettings(organization=event.organization_id, event=event.id)
         number = None
         if own_bank:
             if not 2 <= len(account_holder) <= 120:
-                errors["account_holder"] = "Enter the account holder's name as the bank knows it."
+                errors["account_holder"] = _("Enter the account holder's name as the bank knows it.")
             if not 2 <= len(bank_name) <= 120:
-                errors["bank_name"] = "Enter the bank's name."
+                errors["bank_name"] = _("Enter the bank's name.")
             if account_number.strip():
                 try:
                     number = normalize_account_number(account_number)
                 except ValueError as exc:
                     errors["account_number"] = str(exc)
             elif not row.account_number:
-                errors["account_number"] = "Enter the account number."
+                errors["account_number"] = _("Enter the account number.")
         if errors:
             raise SettingsInvalid(errors)
         values = {
