@@ -1,4 +1,5 @@
-"""Who is asking: the signed-in user, their current organization and role; role checks for views."""
+"""Who is asking: the signed-in user, their current organization and role, their per-event grants;
+every role and grant check of the console and the session API is here."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import peewee as pw
 from flask import abort, g, redirect, session, url_for
 from flask_login import current_user
 
-from webapp.accounts.models import ROLE_RANK, Membership, Organization, User
+from webapp.accounts.models import GRANT_ROLES, ROLE_RANK, EventGrant, Membership, Organization, User
 from webapp.db import Prepared, Slot
 from webapp.extensions import login_manager
 
@@ -56,9 +57,21 @@ def init_app(app) -> None:
             if chosen:
                 g.membership, g.org = chosen, chosen.organization
 
+    # `pages|selectattr("capability", "can_reach", event.id)`: the pages of an event the member may open.
+    # "org:<role>" names a page that takes an organization role whatever the grants.
+    app.jinja_env.tests["can_reach"] = lambda capability, event_id: (
+        has_role(capability[4:]) if capability.startswith("org:") else can_event(event_id, capability)
+    )
+
     @app.context_processor
     def _roles():
-        return {"has_role": has_role}
+        return {
+            "has_role": has_role,
+            "can_event": can_event,
+            "can_list_events": can_list_events,
+            "granted_role": granted_role,
+            "can_scan_any": lambda: granted_event_ids("door") != [],
+        }
 
 
 def _memberships(user: User) -> list[Membership]:
@@ -98,3 +111,128 @@ def role_required(role: str):
 def org_id() -> int:
     """The current organization's id (only valid inside a role_required view)."""
     return g.org.id
+
+
+# What a member may do on one event. `manage`: everything about the event (set-up, emails,
+# products, grants); `registrants`: the registrant list and its actions, orders, check-in set-up
+# and logs; `participants`: read the event and its participants; `door`: the scanner.
+CAPABILITIES = ("manage", "registrants", "participants", "door")
+
+# The least organization role that gives a capability on every event of the organization.
+ORG_ROLE_FOR = {"manage": "manager", "registrants": "manager", "participants": "manager", "door": "door"}
+
+# What each per-event grant gives on its event (and nothing anywhere else).
+GRANT_CAPABILITIES = {
+    "manager": frozenset(CAPABILITIES),
+    "staff": frozenset(("registrants", "participants", "door")),
+    "door": frozenset(("door",)),
+    "guide": frozenset(("participants",)),
+}
+assert set(GRANT_CAPABILITIES) == set(GRANT_ROLES)
+
+
+def event_grants() -> dict[int, str]:
+    """{event id: grant role} of the signed-in member in the current organization (read once per
+    request)."""
+    if g.get("membership") is None:
+        return {}
+    cached = g.get("_event_grants")
+    if cached is None:
+        rows = EventGrant.select(EventGrant.event_id, EventGrant.role).where(
+            (EventGrant.organization == g.org.id) & (EventGrant.user == g.membership.user_id)
+        )
+        cached = g._event_grants = {row.event_id: row.role for row in rows}
+    return cached
+
+
+def granted_role(event_id: int) -> str | None:
+    return event_grants().get(event_id)
+
+
+def can_event(event_id: int, capability: str) -> bool:
+    """May the signed-in member do `capability` on this event of the current organization? The
+    organization role answers for every event; a grant only for its own. (Whether the event
+    belongs to the organization is for the view's event_or_404: it answers 404 otherwise.)"""
+    if capability not in CAPABILITIES:
+        raise ValueError(capability)
+    if has_role(ORG_ROLE_FOR[capability]):
+        return True
+    role = granted_role(event_id)
+    return role is not None and capability in GRANT_CAPABILITIES[role]
+
+
+def granted_event_ids(capability: str) -> list[int] | None:
+    """The events the member may reach with `capability`: None when the organization role gives
+    every event, else the ids their grants give."""
+    if has_role(ORG_ROLE_FOR[capability]):
+        return None
+    return sorted(eid for eid, role in event_grants().items() if capability in GRANT_CAPABILITIES[role])
+
+
+def can_list_events() -> bool:
+    """The events menu: members who may list or read events (by their role, or by a grant that
+    reads its event: manager, staff, guide). A door grant gives the scanner, not the events list."""
+    return granted_event_ids("participants") != []
+
+
+def _member_or_login():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if g.membership is None:
+        return redirect(url_for("accounts.no_organization"))
+    return None
+
+
+def event_required(capability: str):
+    """The view (with an `event_id` argument) needs `capability` on that event: by the member's
+    organization role or by their grant on it. Anything else answers 403."""
+    if capability not in CAPABILITIES:
+        raise ValueError(capability)
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            refused = _member_or_login()
+            if refused is not None:
+                return refused
+            if not can_event(kwargs["event_id"], capability):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _reaching(allowed):
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            refused = _member_or_login()
+            if refused is not None:
+                return refused
+            if not allowed():
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+# The events list: members who may list events, or read some by their grants.
+events_reader_required = _reaching(can_list_events)
+
+
+def any_event_required(capability: str):
+    """A page listing events for `capability` (the door's event picker): the organization role
+    gives it, or a grant with it on at least one event (the page then lists only those)."""
+    return _reaching(lambda: granted_event_ids(capability) != [])
+
+
+def session_may(role: str, event_id: int | None) -> bool:
+    """A signed-in member calling the session API: their organization role, or (for a call about
+    one event) their grant on it. The session API's roles are door-level: a door capability answers."""
+    if has_role(role):
+        return True
+    return event_id is not None and role == "door" and can_event(event_id, "door")

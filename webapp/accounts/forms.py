@@ -67,6 +67,7 @@ class ResetPasswordForm(NewPasswordMixin, FlaskForm):
 
 
 ROLE_CHOICES = [
+    ("member", "Member — only the events granted to them"),
     ("door", "Door staff — check-in only"),
     ("manager", "Manager — events, registrants, door supervisor"),
     ("admin", "Admin — also members, payments, API keys"),
@@ -152,3 +153,18 @@ class OrganizationForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.timezone.choices = [("UTC", "UTC")] + [(z, z) for z in timezone_choices()]
+
+
+GRANT_CHOICES = [
+    ("manager", _l("Event manager — full control of this event")),
+    ("staff", _l("Event staff — registrants and check-in of this event")),
+    ("door", _l("Door — the scanner of this event only")),
+    ("guide", _l("Guide — sees this event and its participants")),
+]
+
+
+class EventGrantForm(FlaskForm):
+    """Give a member a role on one event; the view fills the member choices."""
+
+    user = SelectField(_l("Member"), coerce=int, validate_choice=True, choices=[])
+    role = SelectField(_l("Role on this event"), choices=GRANT_CHOICES, default="staff")

@@ -8,7 +8,7 @@ import secrets
 from flask import render_template
 
 from webapp.accounts import audit, emails
-from webapp.accounts.models import ROLE_RANK, ROLES, MemberInvitation, Membership, Organization, User
+from webapp.accounts.models import ROLE_RANK, ROLES, EventGrant, MemberInvitation, Membership, Organization, User
 from webapp.accounts.service import AccountError, hash_token, normalize_email
 from webapp.db import db, locked, utcnow
 
@@ -177,6 +177,10 @@ def remove(membership: Membership, *, actor: User, actor_membership: Membership)
             summary=f"removed {membership.user.email}",
         )
         membership.delete_instance()
+        # Their grants on the organization's events go with them (a later return starts afresh).
+        EventGrant.delete().where(
+            (EventGrant.organization == membership.organization_id) & (EventGrant.user == membership.user_id)
+        ).execute()
 
 
 def revoke_invitation(invitation: MemberInvitation, *, actor: User) -> None:

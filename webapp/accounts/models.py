@@ -6,7 +6,8 @@ import peewee as pw
 
 from webapp.db import BaseModel, JSONField, OrgScoped, utcnow
 
-ROLES = ("door", "manager", "admin", "owner")
+# "member": no organization-wide rights; reaches only the events granted to them (EventGrant).
+ROLES = ("member", "door", "manager", "admin", "owner")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
 
 
@@ -67,6 +68,25 @@ class MemberInvitation(OrgScoped):
     expires_at = pw.DateTimeField()
     accepted_at = pw.DateTimeField(null=True)
     revoked_at = pw.DateTimeField(null=True)
+
+
+# Per-event grants, beside the organization role. What each allows is in webapp.accounts.access.
+GRANT_ROLES = ("manager", "staff", "door", "guide")
+
+
+class EventGrant(OrgScoped):
+    """A member's role on one event of the organization. The event is a plain id: events live in
+    a domain above accounts (the grant goes when the event's organization goes)."""
+
+    organization = pw.ForeignKeyField(Organization, backref="event_grants", on_delete="CASCADE")
+    event_id = pw.IntegerField()
+    user = pw.ForeignKeyField(User, backref="event_grants", on_delete="CASCADE")
+    role = pw.CharField(max_length=16, choices=[(r, r) for r in GRANT_ROLES])
+    granted_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("event_id", "user"), True), (("organization", "user"), False))
 
 
 class PasswordReset(BaseModel):

@@ -10,7 +10,8 @@ import hashlib
 from flask import g, jsonify, request
 from flask_login import current_user
 
-from webapp.accounts.models import ROLE_RANK, ApiKey, ApiKeyPolicy
+from webapp.accounts.access import session_may
+from webapp.accounts.models import ApiKey, ApiKeyPolicy
 from webapp.api import idempotency, ratelimit
 from webapp.db import utcnow
 from webapp.extensions import csrf
@@ -69,7 +70,7 @@ def api_auth(write: bool = False, session_role: str | None = None, scope: str | 
                 g.api_key, g.api_org_id, g.api_actor = key, key.organization_id, f"api key {key.name!r}"
                 return _call(view, args, kwargs)
             if session_role and current_user.is_authenticated and g.get("membership") is not None:
-                if ROLE_RANK[g.membership.role] < ROLE_RANK[session_role]:
+                if not session_may(session_role, kwargs.get("event_id")):
                     return api_error(403, "forbidden", "Your role does not allow this.")
                 if write:
                     csrf.protect()

@@ -13,6 +13,7 @@ from webapp.api import docs as reference
 from webapp.api import openapi
 from webapp.api.framework import PREFIX, bp
 from webapp.api.v1 import (  # noqa: F401  (importing a module declares its routes)
+    assignments,
     catalog,
     checkins,
     contacts,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import event_required, org_id
 from webapp.catalog import coupons, forms, service
 from webapp.catalog.models import Coupon, Product, Question
 from webapp.events.models import Event
@@ -40,7 +40,7 @@ def _product_rows_context(event: Event) -> dict:
 
 
 @bp.route("/products")
-@role_required("manager")
+@event_required("manage")
 def products(event_id: int):
     event = event_or_404(event_id)
     return render_page(
@@ -55,7 +55,7 @@ def _product_data(form: forms.ProductForm) -> dict:
 
 
 @bp.route("/products/new", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def product_new(event_id: int):
     event = event_or_404(event_id)
     form = forms.ProductForm(currency=event.currency)
@@ -68,7 +68,7 @@ def product_new(event_id: int):
 
 
 @bp.route("/products/<int:product_id>", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def product_edit(event_id: int, product_id: int):
     event = event_or_404(event_id)
     product = _row(Product, event, product_id)
@@ -101,7 +101,7 @@ def product_edit(event_id: int, product_id: int):
 
 
 @bp.route("/products/<int:product_id>/delete", methods=["POST"])
-@role_required("manager")
+@event_required("manage")
 def product_delete(event_id: int, product_id: int):
     event = event_or_404(event_id)
     product = _row(Product, event, product_id)
@@ -115,7 +115,7 @@ def product_delete(event_id: int, product_id: int):
 
 
 @bp.route("/products/<int:product_id>/move", methods=["POST"])
-@role_required("manager")
+@event_required("manage")
 def product_move(event_id: int, product_id: int):
     event = event_or_404(event_id)
     service.move_product(_row(Product, event, product_id), request.form.get("direction", ""), actor=current_user)
@@ -125,7 +125,7 @@ def product_move(event_id: int, product_id: int):
 
 
 @bp.route("/products/<int:product_id>/link", methods=["POST"])
-@role_required("manager")
+@event_required("manage")
 def product_new_link(event_id: int, product_id: int):
     event = event_or_404(event_id)
     service.new_access_key(_row(Product, event, product_id), actor=current_user)
@@ -141,7 +141,7 @@ def _products_of(event: Event) -> list[Product]:
 
 
 @bp.route("/coupons")
-@role_required("manager")
+@event_required("manage")
 def coupon_list(event_id: int):
     event = event_or_404(event_id)
     rows = list(Coupon.select().where(Coupon.event == event.id).order_by(Coupon.code))
@@ -156,7 +156,7 @@ def _coupon_data(form: forms.CouponForm) -> dict:
 
 
 @bp.route("/coupons/new", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def coupon_new(event_id: int):
     event = event_or_404(event_id)
     form = forms.CouponForm(currency=event.currency, products=_products_of(event))
@@ -169,7 +169,7 @@ def coupon_new(event_id: int):
 
 
 @bp.route("/coupons/<int:coupon_id>", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def coupon_edit(event_id: int, coupon_id: int):
     event = event_or_404(event_id)
     coupon = _row(Coupon, event, coupon_id)
@@ -200,7 +200,7 @@ def coupon_edit(event_id: int, coupon_id: int):
 
 
 @bp.route("/coupons/<int:coupon_id>/delete", methods=["POST"])
-@role_required("manager")
+@event_required("manage")
 def coupon_delete(event_id: int, coupon_id: int):
     event = event_or_404(event_id)
     coupon = _row(Coupon, event, coupon_id)
@@ -217,7 +217,7 @@ def coupon_delete(event_id: int, coupon_id: int):
 
 
 @bp.route("/questions")
-@role_required("manager")
+@event_required("manage")
 def question_list(event_id: int):
     event = event_or_404(event_id)
     context = {"event": event, "questions": service.event_questions(event), "kinds": forms.QUESTION_KIND_LABELS}
@@ -246,7 +246,7 @@ def _question_initial(question: Question) -> dict:
 
 
 @bp.route("/questions/new", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def question_new(event_id: int):
     event = event_or_404(event_id)
     form = forms.QuestionForm()
@@ -259,7 +259,7 @@ def question_new(event_id: int):
 
 
 @bp.route("/questions/<int:question_id>", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def question_edit(event_id: int, question_id: int):
     event = event_or_404(event_id)
     question = _row(Question, event, question_id)
@@ -273,7 +273,7 @@ def question_edit(event_id: int, question_id: int):
 
 
 @bp.route("/questions/<int:question_id>/delete", methods=["POST"])
-@role_required("manager")
+@event_required("manage")
 def question_delete(event_id: int, question_id: int):
     event = event_or_404(event_id)
     question = _row(Question, event, question_id)
@@ -283,7 +283,7 @@ def question_delete(event_id: int, question_id: int):
 
 
 @bp.route("/questions/<int:question_id>/move", methods=["POST"])
-@role_required("manager")
+@event_required("manage")
 def question_move(event_id: int, question_id: int):
     event = event_or_404(event_id)
     service.move_question(_row(Question, event, question_id), request.form.get("direction", ""), actor=current_user)

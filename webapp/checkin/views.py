@@ -7,7 +7,13 @@ from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, rende
 from flask_babel import get_locale
 from flask_login import current_user
 
-from webapp.accounts.access import has_role, org_id, role_required
+from webapp.accounts.access import (
+    any_event_required,
+    event_required,
+    granted_event_ids,
+    has_role,
+    org_id,
+)
 from webapp.catalog.models import Product
 from webapp.checkin import door, lists, service
 from webapp.checkin.forms import WalkInForm
@@ -45,14 +51,13 @@ def _user():
 
 
 @bp.route("/")
-@role_required("door")
+@any_event_required("door")
 def index():
-    events = list(
-        Event.for_org(org_id())
-        .where(Event.status.in_(("published", "closed")))
-        .order_by(Event.starts_at.desc())
-        .limit(100)
-    )
+    query = Event.for_org(org_id()).where(Event.status.in_(("published", "closed")))
+    reachable = granted_event_ids("door")  # None: every event of the organization
+    if reachable is not None:
+        query = query.where(Event.id.in_(reachable))
+    events = list(query.order_by(Event.starts_at.desc()).limit(100))
     now = utcnow()
     current = [e for e in events if e.ends_at >= now]
     past = [e for e in events if e.ends_at < now]
@@ -60,7 +65,7 @@ def index():
 
 
 @bp.route("/<int:event_id>")
-@role_required("door")
+@event_required("door")
 def scanner(event_id: int):
     return _scanner_page(event_or_404(event_id))
 
@@ -95,7 +100,7 @@ def _scanner_page(event: Event, form: WalkInForm | None = None, status: int = 20
 
 
 @bp.route("/<int:event_id>/search")
-@role_required("door")
+@event_required("door")
 def search(event_id: int):
     event = event_or_404(event_id)
     query = request.args.get("q", "")
@@ -107,7 +112,7 @@ def search(event_id: int):
 
 
 @bp.route("/<int:event_id>/recent")
-@role_required("door")
+@event_required("door")
 def recent(event_id: int):
     event = event_or_404(event_id)
     checkin_list = _chosen_list(event)
@@ -123,7 +128,7 @@ def recent(event_id: int):
 
 
 @bp.route("/<int:event_id>/walk-in", methods=["POST"])
-@role_required("door")
+@event_required("door")
 def walk_in(event_id: int):
     event = event_or_404(event_id)
     form = WalkInForm()
@@ -168,7 +173,7 @@ def walk_in(event_id: int):
 
 
 @bp.route("/<int:event_id>/registrants/<int:registrant_id>/mark-paid", methods=["POST"])
-@role_required("door")
+@event_required("door")
 def mark_paid(event_id: int, registrant_id: int):
     event = event_or_404(event_id)
     registrant = door.registrant_for_event(event, registrant_id)
@@ -182,7 +187,7 @@ def mark_paid(event_id: int, registrant_id: int):
 
 
 @bp.route("/<int:event_id>/registrants/<int:registrant_id>/badge.pdf")
-@role_required("door")
+@event_required("door")
 def badge(event_id: int, registrant_id: int):
 
     event = event_or_404(event_id)
@@ -192,7 +197,7 @@ def badge(event_id: int, registrant_id: int):
 
 
 @bp.route("/<int:event_id>/registrants/<int:registrant_id>/ticket.pdf")
-@role_required("door")
+@event_required("door")
 def ticket(event_id: int, registrant_id: int):
 
     event = event_or_404(event_id)

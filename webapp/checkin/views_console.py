@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from webapp.accounts.access import role_required
+from webapp.accounts.access import event_required
 from webapp.catalog.models import Product
 from webapp.checkin import lists as list_rules
 from webapp.checkin import service
@@ -26,7 +26,7 @@ def _products(event: Event) -> list[Product]:
 
 
 @bp.route("/")
-@role_required("manager")
+@event_required("registrants")
 def lists(event_id: int):
     event = event_or_404(event_id)
     questions = list_rules.door_questions(event)
@@ -93,20 +93,20 @@ def _edit(event: Event, checkin_list: CheckinList | None):
 
 
 @bp.route("/lists/new", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("registrants")
 def new_list(event_id: int):
     return _edit(event_or_404(event_id), None)
 
 
 @bp.route("/lists/<int:list_id>", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("registrants")
 def edit_list(event_id: int, list_id: int):
     event = event_or_404(event_id)
     return _edit(event, list_rules.get_list(event, list_id))
 
 
 @bp.route("/lists/<int:list_id>/delete", methods=["POST"])
-@role_required("manager")
+@event_required("registrants")
 def delete_list(event_id: int, list_id: int):
     event = event_or_404(event_id)
     try:
@@ -119,7 +119,7 @@ def delete_list(event_id: int, list_id: int):
 
 
 @bp.route("/door-answers", methods=["POST"])
-@role_required("manager")
+@event_required("registrants")
 def door_answers(event_id: int):
     event = event_or_404(event_id)
     form = DoorQuestionsForm()
@@ -153,7 +153,7 @@ def _badge_forms(event: Event, badge_settings):
 
 
 @bp.route("/badges", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("registrants")
 def badges_page(event_id: int):
 
     event = event_or_404(event_id)
@@ -188,14 +188,14 @@ def badges_page(event_id: int):
 
 
 @bp.route("/badges/sample.pdf")
-@role_required("manager")
+@event_required("registrants")
 def badge_sample(event_id: int):
 
     return _pdf(badges.sample_pdf(event_or_404(event_id)), "badge-sample.pdf")
 
 
 @bp.route("/badges/bulk", methods=["POST"])
-@role_required("manager")
+@event_required("registrants")
 def badges_bulk(event_id: int):
 
     event = event_or_404(event_id)
@@ -218,7 +218,7 @@ def badges_bulk(event_id: int):
 
 
 @bp.route("/badges/jobs/<int:job_id>/badges.pdf")
-@role_required("manager")
+@event_required("registrants")
 def badge_job_download(event_id: int, job_id: int):
 
     event = event_or_404(event_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, url_for
 
-from webapp.accounts.access import has_role, org_id, role_required
+from webapp.accounts.access import can_list_events, event_required, granted_event_ids, has_role, org_id, role_required
 from webapp.console import charts, dashboard
 from webapp.console.blueprint import bp
 from webapp.db import utcnow
@@ -13,16 +13,20 @@ from webapp.timeutil import to_local
 
 
 @bp.route("/")
-@role_required("door")
+@role_required("member")
 def home():
-    if not has_role("manager"):  # door staff work at the scanner
-        return redirect(url_for("checkin.index"))
+    if not has_role("manager"):  # door staff work at the scanner; others on the events granted to them
+        if can_list_events():
+            return redirect(url_for("events.console_list"))
+        if has_role("door") or granted_event_ids("door"):
+            return redirect(url_for("checkin.index"))
+        return render_template("console/no_events.html")
     summaries = dashboard.org_overview(org_id())
     return render_template("console/home.html", summaries=summaries, currency=g.org.currency)
 
 
 @bp.route("/events/<int:event_id>/overview")
-@role_required("manager")
+@event_required("registrants")
 def event_dashboard(event_id: int):
     event = event_or_404(event_id)
     stats = dashboard.event_stats(event)
@@ -39,7 +43,7 @@ def event_dashboard(event_id: int):
 
 
 @bp.route("/events/<int:event_id>/live")
-@role_required("manager")
+@event_required("registrants")
 def event_live(event_id: int):
     """The check-in numbers alone: what the dashboard polls while the event runs."""
     event = event_or_404(event_id)

@@ -7,11 +7,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from peewee import JOIN
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import event_required, org_id, role_required
 from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import Membership, User
 from webapp.checkin.models import CHECKIN_REASONS, Checkin, CheckinList
 from webapp.console.blueprint import bp
+from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id
 from webapp.mail import service as mail
@@ -57,6 +58,14 @@ def work_backlog():
 # -- mail -----------------------------------------------------------------------------------------
 
 
+# The mail log's event filter offers the newest events; an older one still filters by its id.
+EVENT_CHOICES = 200
+
+
+def _org_event(event_id: int) -> bool:
+    return Event.for_org(org_id()).where(Event.id == event_id).exists()
+
+
 @bp.route("/mail")
 @role_required("manager")
 def mail_log():
@@ -65,9 +74,15 @@ def mail_log():
     state = state if state in OUTBOX_STATES else ""
     kind = request.args.get("kind", "")
     q = request.args.get("q", "").strip()[:200]
-    query = mail.list_outbox(org_id(), state=state or None, kind=kind or None, search=q or None).order_by()
+    events = list(Event.for_org(org_id()).order_by(Event.starts_at.desc()).limit(EVENT_CHOICES))
+    event_id = request.args.get("event", type=row_id)
+    if event_id is not None and not _org_event(event_id):
+        event_id = None  # another organization's event: no filter, and nothing of theirs
+    query = mail.list_outbox(
+        org_id(), state=state or None, kind=kind or None, search=q or None, event_id=event_id
+    ).order_by()
     rows, next_before = _keyset(query, Outbox, _before())
-    args = {k: v for k, v in {"state": state, "kind": kind, "q": q}.items() if v}
+    args = {k: v for k, v in {"state": state, "kind": kind, "q": q, "event": event_id}.items() if v}
     return render_page(
         "console/logs/mail.html",
         "console/logs/_mail_rows.html",
@@ -78,6 +93,8 @@ def mail_log():
         state=state,
         kind=kind,
         q=q,
+        events=events,
+        event_id=event_id,
         args=args,
         paged=bool(_before()),
     )
@@ -146,7 +163,7 @@ def audit_log():
 
 
 @bp.route("/events/<int:event_id>/checkins")
-@role_required("manager")
+@event_required("registrants")
 def checkin_log(event_id: int):
 
     event = event_or_404(event_id)

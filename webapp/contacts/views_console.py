@@ -19,7 +19,7 @@ from flask import (
 from flask_login import current_user
 from peewee import JOIN
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import event_required, org_id, role_required
 from webapp.contacts import exports, funnel, imports, labels, lifecycle, queries, service
 from webapp.contacts.forms import (
     AddLabelForm,
@@ -42,7 +42,8 @@ from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id
 from webapp.i18n import _
-from webapp.orders import contact_sync
+from webapp.mail import contact_mail
+from webapp.orders import assignments, contact_sync
 from webapp.orders.models import Order, Registrant
 from webapp.segments import query as segment_query
 from webapp.segments.models import Segment
@@ -163,6 +164,7 @@ def _detail(contact: Contact, form: ContactForm | None = None, status: int = 200
         **_lifecycle_context(contact),
         **_labels_context(contact),
         participations=_participations(contact),
+        assignments=assignments.for_contact(contact),
         timeline=timeline,
         more_before=more,
         unsubscribe_url=service.unsubscribe_url(contact),
@@ -189,6 +191,23 @@ def _labels_context(contact: Contact, label_form: AddLabelForm | None = None) ->
 @role_required("manager")
 def detail(contact_id: int):
     return _detail(_contact(contact_id))
+
+
+@bp.route("/<int:contact_id>/emails")
+@role_required("manager")
+def emails(contact_id: int):
+    """Every message sent to the contact, with its state and engagement."""
+    contact = _contact(contact_id)
+    before = request.args.get("before", type=row_id)
+    messages, next_before = contact_mail.messages_to(org_id(), contact.id, contact.email, before)
+    return render_template(
+        "console/contacts/emails.html",
+        contact=contact,
+        messages=messages,
+        engagement=contact_mail.engagement_of(org_id(), [m.id for m in messages]),
+        next_before=next_before,
+        paged=bool(before),
+    )
 
 
 @bp.route("/<int:contact_id>/edit", methods=["POST"])
@@ -414,7 +433,7 @@ def _event_labels_page(event: Event, form: EventLabelForm | None = None, status:
 
 
 @bp.route("/event-labels/<int:event_id>", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def event_labels(event_id: int):
     event = event_or_404(event_id)
     form = EventLabelForm()
@@ -432,7 +451,7 @@ def event_labels(event_id: int):
 
 
 @bp.route("/event-labels/<int:event_id>/<int:event_label_id>/remove", methods=["POST"])
-@role_required("manager")
+@event_required("manage")
 def remove_event_label(event_id: int, event_label_id: int):
     event = event_or_404(event_id)
     event_label = EventLabel.get((EventLabel.id == event_label_id) & (EventLabel.event == event.id))

@@ -20,6 +20,7 @@ from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberR
 
 from webapp import money, timeutil
 from webapp.events.service import LANGUAGES
+from webapp.i18n import _l
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
@@ -123,6 +124,18 @@ class LanguagesForm(FlaskForm):
     languages = SelectMultipleField(
         "Languages offered",
         choices=list(LANGUAGES.items()),
+        widget=widgets.ListWidget(prefix_label=False),
+        option_widget=widgets.CheckboxInput(),
+    )
+
+
+class ResponsibleForm(FlaskForm):
+    """The members responsible for an event; the view fills the choices."""
+
+    responsible = SelectMultipleField(
+        _l("Responsible"),
+        coerce=int,
+        choices=[],
         widget=widgets.ListWidget(prefix_label=False),
         option_widget=widgets.CheckboxInput(),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from webapp.accounts.models import Organization
+from webapp.accounts.models import Organization, User
 from webapp.db import JSONField, OrgScoped, utcnow
 
 EVENT_STATUSES = ("draft", "published", "closed", "archived")
@@ -46,6 +46,7 @@ class Event(OrgScoped):
     # the page cache keys on it, so an edit shows on the next request.
     page_version = pw.IntegerField(default=0)
 
+    created_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     created_at = pw.DateTimeField(default=utcnow)
     updated_at = pw.DateTimeField(default=utcnow)
 
@@ -60,6 +61,18 @@ class Event(OrgScoped):
         rows = super().save(only=fields)
         page_changed(self.id)
         return rows
+
+
+class EventResponsible(OrgScoped):
+    """A member of the organization responsible for the event (shown in the lists, "my events")."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, backref="responsibles", on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("event", "user"), True),)
 
 
 def page_changed(event_id: int) -> None:

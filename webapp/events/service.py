@@ -175,7 +175,8 @@ def create_event(org: Organization, data: dict, *, actor: User | None, actor_lab
     values = _details(org.id, data, None)
     language = data.get("language") or "en"
     with db.atomic():
-        event = Event.create(organization=org.id, languages=[language], status="draft", **values)
+        created_by = actor.id if actor is not None else None
+        event = Event.create(organization=org.id, languages=[language], status="draft", created_by=created_by, **values)
         audit.record(
             org.id, "event.create", user=actor, actor=actor_label, target=event, summary=f"Created event {event.name}"
         )

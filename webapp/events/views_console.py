@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import event_required, events_reader_required, granted_event_ids, org_id, role_required
 from webapp.catalog import translations
 from webapp.catalog.translation_form import translation_form
-from webapp.events import forms, service, text
+from webapp.events import forms, service, staff, text
 from webapp.events.models import EVENT_STATUSES, Event
 from webapp.events.pages import apply_field_error, event_or_404, form_page, initial, local, saved
 from webapp.templating import is_fragment_request, render_page
@@ -22,17 +22,30 @@ def _markdown_filter(value):
 
 
 @bp.route("/")
-@role_required("manager")
+@events_reader_required
 def console_list():
     status = request.args.get("status", "")
     query = Event.for_org(org_id())
+    reachable = granted_event_ids("participants")
+    if reachable is not None:  # a member with grants only: their events, no others
+        query = query.where(Event.id.in_(reachable or [0]))
     if status in EVENT_STATUSES:
         query = query.where(Event.status == status)
     else:
         status = ""
         query = query.where(Event.status != "archived")
+    mine = request.args.get("mine") == "1"
+    if mine:
+        query = staff.mine(query, current_user.id)
     events = list(query.order_by(Event.starts_at.desc()))
-    context = {"events": events, "status": status, "statuses": EVENT_STATUSES}
+    context = {
+        "events": events,
+        "status": status,
+        "statuses": EVENT_STATUSES,
+        "mine": mine,
+        "creators": staff.creators(events),
+        "responsibles": staff.responsibles_by_event([e.id for e in events]),
+    }
     return render_page("console/events/list.html", "console/events/_list_rows.html", **context)
 
 
@@ -76,7 +89,7 @@ def _details_data(event: Event) -> dict:
 
 
 @bp.route("/<int:event_id>", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def console_edit(event_id: int):
     event = event_or_404(event_id)
     form = forms.EventForm(data=initial(_details_data(event)))
@@ -94,7 +107,7 @@ def _status_context(event: Event) -> dict:
 
 
 @bp.route("/<int:event_id>/registration", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def console_registration(event_id: int):
     event = event_or_404(event_id)
     tz = event.timezone
@@ -122,7 +135,7 @@ def console_registration(event_id: int):
 
 
 @bp.route("/<int:event_id>/status", methods=["POST"])
-@role_required("manager")
+@event_required("manage")
 def console_status(event_id: int):
     event = event_or_404(event_id)
     form = forms.StatusForm()
@@ -145,7 +158,7 @@ def console_status(event_id: int):
 
 
 @bp.route("/<int:event_id>/cover", methods=["POST"])
-@role_required("manager")
+@event_required("manage")
 def console_cover(event_id: int):
     event = event_or_404(event_id)
     cover_form = forms.CoverForm()
@@ -164,7 +177,7 @@ def console_cover(event_id: int):
 
 
 @bp.route("/<int:event_id>/cover/delete", methods=["POST"])
-@role_required("manager")
+@event_required("manage")
 def console_cover_delete(event_id: int):
     event = event_or_404(event_id)  # CSRFProtect has checked the token of every POST
     service.remove_cover(event, current_app.instance_path, actor=current_user)
@@ -173,7 +186,7 @@ def console_cover_delete(event_id: int):
 
 
 @bp.route("/<int:event_id>/languages", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def console_languages(event_id: int):
     event = event_or_404(event_id)
     languages = event.languages or ["en"]
@@ -188,7 +201,7 @@ def console_languages(event_id: int):
 
 
 @bp.route("/<int:event_id>/languages/<locale>", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def console_translation(event_id: int, locale: str):
     """Every operator text of the event (details, products, questions) in one other language."""
     event = event_or_404(event_id)

@@ -18,7 +18,8 @@ from webapp.mail import content, links
 from webapp.mail.models import Outbox
 from webapp.mail.service import queue_email
 from webapp.orders.models import Order, Registrant
-from webapp.payments.gateway_settings import BankDetails, bank_details
+from webapp.payments.event_settings import bank_details_for
+from webapp.payments.gateway_settings import BankDetails
 from webapp.tickets import display
 from webapp.tickets.service import admitted_registrants, is_admitted_order
 from webapp.timeutil import zone
@@ -156,7 +157,7 @@ def bank_transfer_placed(order_id: int) -> bool:
             return False
         if Outbox.select().where((Outbox.order_id == order.id) & (Outbox.kind == "bank_transfer")).exists():
             return False  # a replayed signal
-        bank = bank_details(order.organization_id)
+        bank = bank_details_for(order.organization_id, order.event_id)
         if bank is None:
             log.warning("order %s awaits a bank transfer but the bank account cannot be read", order.code)
             return False

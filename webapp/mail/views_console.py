@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import event_required, org_id, role_required
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.guards import MAX_ROW_ID
@@ -76,7 +76,7 @@ def _slot_name(event: Event, slot: str) -> str:
 
 
 @bp.route("/events/<int:event_id>/emails", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def console_event_emails(event_id: int):
     event = event_or_404(event_id)
     current = content.mail_settings(event)
@@ -114,7 +114,7 @@ def console_event_emails(event_id: int):
 
 
 @bp.route("/events/<int:event_id>/emails/<slot>/<lang>", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def console_template(event_id: int, slot: str, lang: str):
     event = event_or_404(event_id)
     label = _slot_name(event, slot)
@@ -164,7 +164,7 @@ def _parts(form: TemplateForm) -> dict[str, str]:
 
 
 @bp.route("/events/<int:event_id>/emails/<slot>/<lang>/preview", methods=["POST"])
-@role_required("manager")
+@event_required("manage")
 def template_preview(event_id: int, slot: str, lang: str):
     """The live preview (htmx): the email rendered with sample values, or what is broken."""
     event = event_or_404(event_id)
@@ -176,7 +176,7 @@ def template_preview(event_id: int, slot: str, lang: str):
 
 
 @bp.route("/events/<int:event_id>/emails/<slot>/<lang>/reset", methods=["POST"])
-@role_required("manager")
+@event_required("manage")
 def template_reset(event_id: int, slot: str, lang: str):
     event = event_or_404(event_id)
     _slot_name(event, slot)
@@ -189,7 +189,7 @@ def template_reset(event_id: int, slot: str, lang: str):
 
 
 @bp.route("/events/<int:event_id>/automations", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def console_automations(event_id: int):
     event = event_or_404(event_id)
     form = AutomationForm()
@@ -220,7 +220,7 @@ def console_automations(event_id: int):
 
 
 @bp.route("/events/<int:event_id>/automations/<int:automation_id>", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def automation_edit(event_id: int, automation_id: int):
     event = event_or_404(event_id)
     automation = Automation.get((Automation.id == automation_id) & (Automation.event == event))
@@ -248,7 +248,7 @@ def automation_edit(event_id: int, automation_id: int):
 
 
 @bp.route("/events/<int:event_id>/automations/<int:automation_id>/delete", methods=["POST"])
-@role_required("manager")
+@event_required("manage")
 def automation_delete(event_id: int, automation_id: int):
     event = event_or_404(event_id)
     automation = Automation.get((Automation.id == automation_id) & (Automation.event == event))

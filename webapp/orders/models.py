@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from webapp.accounts.models import Organization
+from webapp.accounts.models import Organization, User
 from webapp.catalog.models import Coupon, Product
 from webapp.contacts.models import Contact
 from webapp.db import JSONField, OrgScoped, utcnow
@@ -131,3 +131,19 @@ class WaitingListEntry(OrgScoped):
 
     class Meta:
         indexes = ((("product", "status", "position"), False), (("event", "email"), False))
+
+
+class EventAssignment(OrgScoped):
+    """A contact assigned to an event without being a participant (the account manager's list of
+    people to invite), with who assigned it and why; one click turns it into an invitation."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, backref="assignments", on_delete="CASCADE")
+    contact = pw.ForeignKeyField(Contact, backref="assignments", on_delete="CASCADE")
+    assigned_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    note = pw.CharField(max_length=500, default="")
+    invitation = pw.ForeignKeyField(Invitation, null=True, on_delete="SET NULL", backref="+")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("event", "contact"), True),)

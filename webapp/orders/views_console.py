@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import event_required, org_id, role_required
 from webapp.catalog.models import Product
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id, safe_redirect_target
@@ -22,7 +22,7 @@ PAGE_SIZE = 50
 
 
 @bp.route("/events/<int:event_id>/orders")
-@role_required("manager")
+@event_required("registrants")
 def orders(event_id: int):
     event = event_or_404(event_id)
     query = Order.select().where((Order.organization == org_id()) & (Order.event == event.id))
@@ -115,7 +115,7 @@ def order_action(order_id: int, action: str):
 
 
 @bp.route("/events/<int:event_id>/approvals")
-@role_required("manager")
+@event_required("registrants")
 def approvals(event_id: int):
     event = event_or_404(event_id)
     waiting = list(
@@ -129,7 +129,7 @@ def approvals(event_id: int):
 
 
 @bp.route("/events/<int:event_id>/invitations", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("registrants")
 def invitation_list(event_id: int):
     event = event_or_404(event_id)
     errors, result = {}, None
@@ -179,7 +179,7 @@ def invitation_action(invitation_id: int, action: str):
 
 
 @bp.route("/events/<int:event_id>/waiting-list")
-@role_required("manager")
+@event_required("registrants")
 def waiting_list(event_id: int):
     event = event_or_404(event_id)
     return render_page(

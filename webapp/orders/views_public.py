@@ -19,7 +19,7 @@ from webapp.orders import answers as answer_rules
 from webapp.orders import checkout, service, waitlist
 from webapp.orders.models import Order, Registrant, WaitingListEntry
 from webapp.payments.checkout_page import CheckoutPage, access_from, gateways_for, order_view
-from webapp.payments.gateway_settings import bank_details
+from webapp.payments.event_settings import bank_details_for
 from webapp.payments.service import PaymentError, start_payment
 from webapp.templating import render_page
 from webapp.tickets import wallet
@@ -139,7 +139,7 @@ def _order(secret: str) -> Order:
 def order_page(secret: str):
     order = _order(secret)
     bank_transfer = order.status == "pending" and order.gateway == "bank" and order.total > 0
-    bank = bank_details(order.organization_id) if bank_transfer else None
+    bank = bank_details_for(order.organization_id, order.event_id) if bank_transfer else None
     context = {**order_view(order), "bank_transfer": bank_transfer, "bank": bank, "wallet": wallet.offers(order)}
     return render_page("public/orders/order.html", "public/orders/_order_status.html", **context)
 

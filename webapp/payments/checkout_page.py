@@ -19,7 +19,7 @@ from webapp.payments.service import available_gateways
 
 
 def gateways_for(event: Event) -> list[tuple[str, str]]:
-    return list(available_gateways(event.organization, event.currency))  # Midtrans takes IDR only
+    return list(available_gateways(event.organization, event.currency, event.id))  # Midtrans takes IDR only
 
 
 def access_from(event: Event, source) -> checkout.Access:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import functools
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import Length, Optional
 
+from webapp.i18n import _l
 from webapp.payments.gateways.base import Gateway
 from webapp.payments.models import MODES
 
@@ -54,3 +55,25 @@ class BankForm(FlaskForm):
         validators=[Optional(), Length(max=1000)],
         description="Shown under the bank details, e.g. when transfers are checked.",
     )
+
+
+class EventPaymentForm(FlaskForm):
+    """An event's payment settings over the organization's; the view fills the method choices."""
+
+    own_gateways = BooleanField(_l("Offer only some of the organization's payment methods"))
+    gateways = SelectMultipleField(
+        _l("Payment methods for this event"),
+        choices=[],
+        widget=widgets.ListWidget(prefix_label=False),
+        option_widget=widgets.CheckboxInput(),
+    )
+    own_bank = BooleanField(_l("Transfers for this event go to another bank account"))
+    account_holder = StringField(_l("Account holder"), validators=[Length(max=120)])
+    bank_name = StringField(_l("Bank"), validators=[Length(max=120)])
+    account_number = StringField(
+        _l("Account number"),
+        validators=[Optional(), Length(max=64)],
+        description=_l("Leave blank to keep the stored one."),
+        render_kw={"autocomplete": "off", "inputmode": "numeric"},
+    )
+    instructions = TextAreaField(_l("Note for attendees"), validators=[Optional(), Length(max=1000)])

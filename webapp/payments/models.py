@@ -7,6 +7,7 @@ import peewee as pw
 
 from webapp.accounts.models import Organization, User
 from webapp.db import JSONField, OrgScoped, utcnow
+from webapp.events.models import Event
 from webapp.orders.models import Order
 
 PAYMENT_STATES = ("created", "pending", "paid", "failed", "refunded", "canceled")
@@ -105,3 +106,24 @@ class BankSettings(OrgScoped):
     instructions = pw.TextField(default="")  # e.g. "Transfers are checked every weekday at 10:00"
     updated_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
     updated_at = pw.DateTimeField(default=utcnow)
+
+
+class EventPaymentSettings(OrgScoped):
+    """An event's own payment set-up, over the organization's: `gateways` (None: every method the
+    organization offers; a list: only these of them) and a bank account of its own for transfers
+    (blank holder: the organization's account)."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, on_delete="CASCADE", unique=True)
+    gateways = JSONField(null=True)
+    account_holder = pw.CharField(max_length=120, default="")
+    bank_name = pw.CharField(max_length=120, default="")
+    account_number = pw.TextField(default="")  # Fernet token
+    account_number_masked = pw.CharField(max_length=64, default="")
+    instructions = pw.TextField(default="")
+    updated_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    @property
+    def has_bank(self) -> bool:
+        return bool(self.account_holder and self.account_number)

@@ -20,7 +20,7 @@ from webapp.accounts.models import Organization, User
 from webapp.db import locked, utcnow, write_transaction
 from webapp.orders import service as orders
 from webapp.orders.models import Order
-from webapp.payments import gateways, http, vault
+from webapp.payments import event_settings, gateways, http, vault
 from webapp.payments.gateway_settings import credentials, enabled_gateways
 from webapp.payments.gateways.base import Gateway, GatewayError, NotificationRejected, Urls
 from webapp.payments.models import OPEN_STATES, Payment, PaymentNotification
@@ -44,11 +44,16 @@ class PaymentError(Exception):
 # --- Starting a payment -------------------------------------------------------------------------
 
 
-def available_gateways(org: Organization | int, currency: str | None = None) -> list[tuple[str, str]]:
+def available_gateways(
+    org: Organization | int, currency: str | None = None, event_id: int | None = None
+) -> list[tuple[str, str]]:
     """(name, label) of the gateways the organization offers at checkout, in display order;
-    with `currency`, only those that take it."""
+    with `currency`, only those that take it; with `event_id`, only those the event offers (its
+    own payment settings may narrow the organization's)."""
     org_id = org if isinstance(org, int) else org.id
-    return [(g.name, g.label) for g in enabled_gateways(org_id) if currency is None or g.supports_currency(currency)]
+    found = [(g.name, g.label) for g in enabled_gateways(org_id) if currency is None or g.supports_currency(currency)]
+    names = event_settings.allowed(event_id, [name for name, _ in found])
+    return [(name, label) for name, label in found if name in names]
 
 
 def start_payment(order: Order, gateway_name: str) -> str:
@@ -59,7 +64,7 @@ def start_payment(order: Order, gateway_name: str) -> str:
         raise PaymentError("This order is not awaiting payment.")
     if order.total <= 0:
         raise PaymentError("This order has nothing to pay.")
-    if gateway_name not in dict(available_gateways(order.organization_id, order.currency)):
+    if gateway_name not in dict(available_gateways(order.organization_id, order.currency, order.event_id)):
         raise PaymentError("This payment method is not available for this order. Choose another one.")
     gateway = gateways.get(gateway_name)
     reusable = _open_attempt(order, gateway_name)

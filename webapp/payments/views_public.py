@@ -8,7 +8,7 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 from webapp.extensions import csrf
 from webapp.orders.models import Order
 from webapp.payments import gateway_settings, service
-from webapp.payments.gateway_settings import bank_details
+from webapp.payments.event_settings import bank_details_for
 from webapp.payments.gateways.simulated import gateway as test_gateway
 
 bp = Blueprint("payments_public", __name__)
@@ -37,7 +37,7 @@ def pay_page(secret: str, gateway_name: str):
             "public/payments/bank.html",
             order=order,
             payment=payment,
-            bank=bank_details(order.organization_id),
+            bank=bank_details_for(order.organization_id, order.event_id),
             order_url=_order_url(order),
         )
     if gateway_name == "test" and _test_gateway_on(order.organization_id):

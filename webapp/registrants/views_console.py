@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import event_required, org_id
 from webapp.events.pages import event_or_404
 from webapp.registrants import bulk, listing
 from webapp.templating import is_fragment_request, render_page
@@ -27,7 +27,7 @@ def _list_context(event, filters, *, after=None, before=None, known_total=None, 
 
 
 @bp.route("/events/<int:event_id>/registrants")
-@role_required("manager")
+@event_required("participants")
 def registrants(event_id: int):
     event = event_or_404(event_id)
     filters = listing.RegistrantFilters.from_args(request.args)
@@ -42,7 +42,7 @@ def registrants(event_id: int):
 
 
 @bp.route("/events/<int:event_id>/registrants/bulk", methods=["POST"])
-@role_required("manager")
+@event_required("registrants")
 def registrants_bulk(event_id: int):
     event = event_or_404(event_id)
     filters = listing.RegistrantFilters.from_args(request.form)

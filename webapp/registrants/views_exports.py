@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, send_file, stream_with_context, url_for
 from flask_login import current_user
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import event_required, org_id, role_required
 from webapp.events.pages import event_or_404
 from webapp.registrants import export_jobs, exports
 from webapp.work.models import Job
@@ -16,7 +16,7 @@ bp = Blueprint("registrant_exports", __name__, url_prefix="/console")
 
 
 @bp.route("/events/<int:event_id>/exports", endpoint="exports")
-@role_required("manager")
+@event_required("registrants")
 def exports_page(event_id: int):
     event = event_or_404(event_id)
     counts = {kind: exports.row_count(kind, org_id(), event) for kind in exports.KINDS}
@@ -37,7 +37,7 @@ def _known(kind: str, fmt: str) -> None:
 
 
 @bp.route("/events/<int:event_id>/exports/<kind>.<fmt>")
-@role_required("manager")
+@event_required("registrants")
 def export_download(event_id: int, kind: str, fmt: str):
     event = event_or_404(event_id)
     _known(kind, fmt)
@@ -54,7 +54,7 @@ def export_download(event_id: int, kind: str, fmt: str):
 
 
 @bp.route("/events/<int:event_id>/exports/<kind>.<fmt>", methods=["POST"])
-@role_required("manager")
+@event_required("registrants")
 def export_start(event_id: int, kind: str, fmt: str):
     event = event_or_404(event_id)
     _known(kind, fmt)

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import event_required, org_id, role_required
 from webapp.catalog.models import Product
 from webapp.events.pages import event_or_404
 from webapp.registrants import imports
@@ -38,7 +38,7 @@ def _products(event) -> list[Product]:
 
 
 @bp.route("/events/<int:event_id>/import", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("registrants")
 def import_start(event_id: int):
     event = event_or_404(event_id)
     try:

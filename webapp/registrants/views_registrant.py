@@ -7,7 +7,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 from peewee import JOIN
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import event_required, org_id
 from webapp.accounts.models import User
 from webapp.catalog.models import Product, Question
 from webapp.catalog.questions import answers_from_form, build_fields, field_name, form_data, format_answer
@@ -75,7 +75,7 @@ def _service_error_types():
 
 
 @bp.route("/events/<int:event_id>/participants/new", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("registrants")
 def add_participant(event_id: int):
 
     event = event_or_404(event_id)
@@ -157,14 +157,14 @@ def _checkins(registrant):
 
 
 @bp.route("/events/<int:event_id>/registrants/<int:registrant_id>")
-@role_required("manager")
+@event_required("participants")
 def registrant(event_id: int, registrant_id: int):
     event = event_or_404(event_id)
     return _page(event, _registrant(event, registrant_id))
 
 
 @bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/edit", methods=["POST"])
-@role_required("manager")
+@event_required("registrants")
 def registrant_edit(event_id: int, registrant_id: int):
 
     event = event_or_404(event_id)
@@ -209,7 +209,7 @@ def _action(event_id: int, registrant_id: int, do, success: str):
 
 
 @bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/cancel", methods=["POST"])
-@role_required("manager")
+@event_required("registrants")
 def registrant_cancel(event_id: int, registrant_id: int):
     return _action(
         event_id, registrant_id, lambda r: orders.cancel_registrant(r, actor=current_user),
@@ -218,7 +218,7 @@ def registrant_cancel(event_id: int, registrant_id: int):
 
 
 @bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/refund", methods=["POST"])
-@role_required("manager")
+@event_required("registrants")
 def registrant_refund(event_id: int, registrant_id: int):
     return _action(
         event_id, registrant_id, lambda r: orders.mark_refunded(r.order, actor=current_user),
@@ -227,7 +227,7 @@ def registrant_refund(event_id: int, registrant_id: int):
 
 
 @bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/approve", methods=["POST"])
-@role_required("manager")
+@event_required("registrants")
 def registrant_approve(event_id: int, registrant_id: int):
 
     decision = request.form.get("decision")
@@ -239,14 +239,14 @@ def registrant_approve(event_id: int, registrant_id: int):
 
 
 @bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/resend", methods=["POST"])
-@role_required("manager")
+@event_required("registrants")
 def registrant_resend(event_id: int, registrant_id: int):
     return _action(event_id, registrant_id, lambda r: resend_ticket(r, actor=current_user),
                    "The ticket is on its way to {name}.")  # fmt: skip
 
 
 @bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/emails/<int:message_id>/resend", methods=["POST"])
-@role_required("manager")
+@event_required("registrants")
 def registrant_email_resend(event_id: int, registrant_id: int, message_id: int):
 
     def resend(reg):
@@ -259,7 +259,7 @@ def registrant_email_resend(event_id: int, registrant_id: int, message_id: int):
 
 
 @bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/move", methods=["POST"])
-@role_required("manager")
+@event_required("registrants")
 def registrant_move(event_id: int, registrant_id: int):
 
     event = event_or_404(event_id)
@@ -280,7 +280,7 @@ def registrant_move(event_id: int, registrant_id: int):
 
 
 @bp.route("/events/<int:event_id>/registrants/<int:registrant_id>/ticket.pdf")
-@role_required("manager")
+@event_required("registrants")
 def registrant_ticket(event_id: int, registrant_id: int):
 
     event = event_or_404(event_id)

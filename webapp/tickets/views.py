@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import event_required, org_id, role_required
 from webapp.events.pages import event_or_404
 from webapp.orders.models import Order, Registrant
 from webapp.templating import render_page
@@ -118,7 +118,7 @@ def console_registrant_pdf(registrant_id: int):
 
 
 @bp.route("/console/events/<int:event_id>/tickets", methods=["GET", "POST"])
-@role_required("manager")
+@event_required("manage")
 def console_settings(event_id: int):
     event = event_or_404(event_id)
     current = service.settings_for(event)
@@ -138,7 +138,7 @@ def console_settings(event_id: int):
 
 
 @bp.route("/console/events/<int:event_id>/tickets/preview.pdf")
-@role_required("manager")
+@event_required("manage")
 def console_preview(event_id: int):
     event = event_or_404(event_id)
     return _pdf_response(service.preview_pdf(event), f"ticket-preview-{event.slug}.pdf", download=False)

@@ -194,7 +194,7 @@ def create_order(event_id, body):
     access = checkout.find_access(
         event, product_keys=body.get("access_keys") or [], invite_code=body.get("invitation_code") or ""
     )
-    gateway_names = [name for name, _ in payments.available_gateways(event.organization_id, event.currency)]
+    gateway_names = [name for name, _ in payments.available_gateways(event.organization_id, event.currency, event.id)]
     try:
         submission = checkout.read_form(
             event, _form(event, body), access=access, locale=body.get("locale") or "en", gateways=gateway_names
