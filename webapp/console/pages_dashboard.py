@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, url_for
 
-from webapp.accounts.access import has_role, org_id, role_required
+from webapp.accounts.access import has_role, role_required
 from webapp.console import charts, dashboard
+from webapp.console import home as org_home
 from webapp.console.blueprint import bp
 from webapp.db import utcnow
 from webapp.events.pages import event_or_404
@@ -17,8 +18,12 @@ from webapp.timeutil import to_local
 def home():
     if not has_role("manager"):  # door staff work at the scanner
         return redirect(url_for("checkin.index"))
-    summaries = dashboard.org_overview(org_id())
-    return render_template("console/home.html", summaries=summaries, currency=g.org.currency)
+    numbers = org_home.org_home(g.org)
+    return render_template(
+        "console/home.html",
+        home=numbers,
+        sales_chart=charts.series_chart(numbers.sales_by_day, until=numbers.last_day),
+    )
 
 
 @bp.route("/events/<int:event_id>/overview")
