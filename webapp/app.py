@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 import webapp.catalog.hooks  # noqa: F401  (answers the events domain's questions: webapp/signals.py)
+import webapp.events.hooks  # noqa: F401  (the accounts domain's announcements: webapp/signals.py)
 import webapp.orders.hooks  # noqa: F401  (answers the events and catalog domains' questions)
 from webapp import db as database
 from webapp import demo, errors, guards, migrate, security, static_files, templating

@@ -49,6 +49,8 @@ event_currency_changing = _signals.signal("event-currency-changing")  # may its 
 event_currency_changed = _signals.signal("event-currency-changed")  # rescale what is priced in it
 # sender: the product
 product_deleting = _signals.signal("product-deleting")  # may it be deleted?
+# sender: the organization's id
+organization_look_changed = _signals.signal("organization-look-changed")  # name, colour or logo: pages show it
 
 
 def objections(question, sender, **kwargs) -> list[str]:

@@ -12,6 +12,7 @@ from flask import render_template
 from PIL import Image, UnidentifiedImageError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webapp import signals
 from webapp.accounts import audit, emails
 from webapp.accounts.models import (
     LoginAttempt,
@@ -254,6 +255,8 @@ def update_organization(org: Organization, fields: dict, *, actor: User) -> dict
         if changes:
             org.save()
             audit.record(org.id, "organization.update", user=actor, target=org, summary="settings", changes=changes)
+            if changes.keys() & {"name", "brand_color"}:
+                signals.organization_look_changed.send(org.id)
     return changes
 
 
@@ -283,4 +286,5 @@ def store_logo(org: Organization, data: bytes, instance_dir, *, actor: User) -> 
         org.logo_path = relative
         org.save()
         audit.record(org.id, "organization.logo", user=actor, target=org, summary="new logo")
+        signals.organization_look_changed.send(org.id)
     return relative
