@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask, g, request, session
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
@@ -115,9 +116,14 @@ def _cache_settings(settings: config.Settings) -> dict:
 
 
 def _select_locale() -> str:
+    """A page's own language first (an event's page, an order's), then the signed-in user's
+    choice for the console and the door, then the language picked on a public page, then the
+    browser's."""
     chosen = g.get("locale")
     if chosen in LANGUAGES:
         return chosen
+    if current_user and current_user.is_authenticated and getattr(current_user, "language", None) in LANGUAGES:
+        return current_user.language
     if session.get("locale") in LANGUAGES:
         return session["locale"]
     return request.accept_languages.best_match(LANGUAGES) or "en"

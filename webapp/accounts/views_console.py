@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import refresh
 from flask_login import current_user
 
 from webapp.accounts import api_keys, members, service
 from webapp.accounts.access import org_id, role_required
 from webapp.accounts.api_keys import DEFAULT_PER_MINUTE
-from webapp.accounts.forms import ApiKeyForm, ApiKeyPolicyForm, InviteForm, OrganizationForm, RoleForm
+from webapp.accounts.forms import ApiKeyForm, ApiKeyPolicyForm, InviteForm, LanguageForm, OrganizationForm, RoleForm
 from webapp.accounts.models import ApiKey, MemberInvitation, Membership, Organization
+from webapp.i18n import _
 from webapp.templating import is_fragment_request, render_page
 
 bp = Blueprint("accounts_console", __name__, url_prefix="/console")
@@ -166,6 +168,19 @@ def revoke_api_key(key_id: int):
     api_keys.revoke_key(key, actor=current_user)
     flash(f"API key {key.name!r} is revoked; calls with it now get 401.", "success")
     return redirect(url_for("accounts_console.api_keys"), code=303)
+
+
+@bp.route("/profile", methods=["GET", "POST"], endpoint="profile")
+@role_required("door")
+def profile():
+    """The signed-in user's own settings: the language of the console and the door."""
+    form = LanguageForm(data={"language": current_user.language or ""})
+    if form.validate_on_submit():
+        service.set_language(current_user, form.language.data or None)
+        refresh()  # the confirmation is already in the new language
+        flash(_("Your language is saved."), "success")
+        return redirect(url_for("accounts_console.profile"), code=303)
+    return render_template("console/accounts/profile.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/settings", methods=["GET", "POST"], endpoint="org_settings")

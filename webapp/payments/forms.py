@@ -9,13 +9,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from webapp.i18n import _l
 from webapp.payments.gateways.base import Gateway
 from webapp.payments.models import MODES
 
 
 class GatewayFormBase(FlaskForm):
-    enabled = BooleanField("Offer at checkout")
-    mode = SelectField("Mode", choices=[(m, m.capitalize()) for m in MODES], default="sandbox")
+    enabled = BooleanField(_l("Offer at checkout"))
+    mode = SelectField(_l("Mode"), choices=[(m, m.capitalize()) for m in MODES], default="sandbox")
 
 
 @functools.cache
@@ -42,15 +43,15 @@ def gateway_form(gateway: Gateway, settings_row=None, *, submitted: bool = False
 
 
 class BankForm(FlaskForm):
-    account_holder = StringField("Account holder", validators=[Length(max=120)])
-    bank_name = StringField("Bank", validators=[Length(max=120)], description="e.g. BCA, Bank Mandiri, BNI")
+    account_holder = StringField(_l("Account holder"), validators=[Length(max=120)])
+    bank_name = StringField(_l("Bank"), validators=[Length(max=120)], description=_l("e.g. BCA, Bank Mandiri, BNI"))
     account_number = StringField(
-        "Account number",
+        _l("Account number"),
         validators=[Optional(), Length(max=64)],
         render_kw={"autocomplete": "off", "inputmode": "numeric"},
     )
     instructions = TextAreaField(
-        "Note for attendees",
+        _l("Note for attendees"),
         validators=[Optional(), Length(max=1000)],
-        description="Shown under the bank details, e.g. when transfers are checked.",
+        description=_l("Shown under the bank details, e.g. when transfers are checked."),
     )
