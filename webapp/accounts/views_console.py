@@ -54,7 +54,7 @@ def invite():
         except service.AccountError as exc:
             getattr(form, exc.field or "email").errors.append(str(exc))
         else:
-            flash(f"Invitation sent to {form.email.data}.", "success")
+            flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("accounts_console.members"), code=303)
     return _members_page(form, 422)
 
@@ -70,7 +70,7 @@ def change_role(membership_id: int):
                 membership, form.role.data, actor=current_user, actor_membership=g.membership,
                 confirmed=form.confirm_own.data == "yes",
             )  # fmt: skip
-            flash(f"{membership.user.name} is now {form.role.data}.", "success")
+            flash(_("%(name)s is now %(role)s.", name=membership.user.name, role=form.role.data), "success")
         except service.AccountError as exc:
             flash(str(exc), "error")
     return redirect(url_for("accounts_console.members"), code=303)
@@ -82,7 +82,7 @@ def remove_member(membership_id: int):
     membership = Membership.get((Membership.id == membership_id) & (Membership.organization == org_id()))
     try:
         members.remove(membership, actor=current_user, actor_membership=g.membership)
-        flash(f"{membership.user.name} was removed.", "success")
+        flash(_("%(name)s was removed.", name=membership.user.name), "success")
     except service.AccountError as exc:
         flash(str(exc), "error")
     return redirect(url_for("accounts_console.members"), code=303)
@@ -93,7 +93,7 @@ def remove_member(membership_id: int):
 def revoke_invitation(invitation_id: int):
     invitation = MemberInvitation.get_for_org(org_id(), invitation_id)
     members.revoke_invitation(invitation, actor=current_user)
-    flash(f"The invitation of {invitation.email} is revoked.", "success")
+    flash(_("The invitation of %(email)s is revoked.", email=invitation.email), "success")
     return redirect(url_for("accounts_console.members"), code=303)
 
 
@@ -205,6 +205,6 @@ def org_settings():
         except service.AccountError as exc:
             getattr(form, exc.field or "name").errors.append(str(exc))
         else:
-            flash("Settings saved.", "success")
+            flash(_("Settings saved."), "success")
             return redirect(url_for("accounts_console.org_settings"), code=303)
     return render_template("console/accounts/settings.html", form=form, org=org), 422 if form.errors else 200
