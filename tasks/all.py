@@ -12,4 +12,5 @@ import tasks.payments  # noqa: F401
 import tasks.segments  # noqa: F401
 import tasks.tickets  # noqa: F401
 import tasks.work  # noqa: F401
+import tasks.workflows  # noqa: F401
 from tasks import huey  # noqa: F401

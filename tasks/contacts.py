@@ -7,9 +7,16 @@ from huey import crontab
 
 from tasks import huey
 from webapp import work
-from webapp.contacts import imports, ingest, lifecycle  # noqa: F401  (imports: its job body)
+from webapp.contacts import funnel, imports, ingest, lifecycle  # noqa: F401  (imports: its job body)
+from webapp.contacts import receivers as contact_receivers
 from webapp.orders import contact_sync, receivers
 from webapp.orders.models import Registrant
+
+
+@work.handles(contact_receivers.DEFAULT_LABELS)
+def default_labels(payload: dict) -> None:
+    """A new organization sees its automatic labels and their stage rules from the start."""
+    funnel.ensure_defaults(payload["organization_id"])
 
 
 @work.handles(receivers.SYNC_NEW_REGISTRANTS)

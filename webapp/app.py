@@ -14,6 +14,7 @@ import config
 import webapp.catalog.hooks  # noqa: F401  (answers the events domain's questions: webapp/signals.py)
 import webapp.events.hooks  # noqa: F401  (the accounts domain's announcements: webapp/signals.py)
 import webapp.orders.hooks  # noqa: F401  (answers the events and catalog domains' questions)
+import webapp.workflows.hooks  # noqa: F401  (answers the segments domain's questions)
 from webapp import db as database
 from webapp import demo, errors, guards, migrate, security, static_files, templating
 from webapp.accounts import access
@@ -30,6 +31,7 @@ DOMAINS = (
     "contacts",
     "checkin",
     "segments",
+    "workflows",
     "registrants",
     "console",
     "api",

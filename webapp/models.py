@@ -22,6 +22,7 @@ MODEL_MODULES = (
     "webapp.mail.models",
     "webapp.checkin.models",
     "webapp.segments.models",
+    "webapp.workflows.models",
     "webapp.api.models",
 )
 

@@ -34,8 +34,15 @@ registrant_changed = _signals.signal("registrant-changed")  # name/email/answers
 checked_in = _signals.signal("checked-in")  # an `ok` entry scan
 # kwargs: event_id
 event_changed = _signals.signal("event-changed")  # details shown on tickets changed
-# kwargs: contact_id
+# kwargs: contact_id; what changed, when the change says: stage_changes (a list of {from, to,
+# source, changed_at}), labels_added and labels_removed (label ids)
 contact_updated = _signals.signal("contact-updated")
+# kwargs: organization_id
+organization_created = _signals.signal("organization-created")  # signed up: give it its defaults
+# kwargs: org_id, ids (incoming event ids processed onto contact timelines)
+tracked_events_processed = _signals.signal("tracked-events-processed")
+# kwargs: run_id, step (a workflow run reached a webhook step)
+workflow_webhook = _signals.signal("workflow-webhook")
 
 
 # Questions a lower domain asks the domains above it, answered at once inside the caller's
@@ -49,6 +56,8 @@ event_currency_changing = _signals.signal("event-currency-changing")  # may its 
 event_currency_changed = _signals.signal("event-currency-changed")  # rescale what is priced in it
 # sender: the product
 product_deleting = _signals.signal("product-deleting")  # may it be deleted?
+# sender: the segment
+segment_deleting = _signals.signal("segment-deleting")  # may it be deleted?
 # sender: the organization's id
 organization_look_changed = _signals.signal("organization-look-changed")  # name, colour or logo: pages show it
 

@@ -87,6 +87,9 @@ def test_a_malformed_tree_is_a_422_naming_the_bad_node(api, org):
     assert api.post("/segments/preview", {"tree": tree}).status_code == 422
     assert Segment.select().count() == 0
 
+    in_indonesian = api.post("/segments/preview", {"tree": tree}, headers={"Accept-Language": "id"})
+    assert in_indonesian.json["error"]["fields"]["tree.children[1].children[0].value"].startswith("Pilih salah satu dari")
+
 
 def test_another_organizations_label_or_segment_is_refused(api, other_api, org, client):
     from tests.factories.accounts import make_org

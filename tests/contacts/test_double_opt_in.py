@@ -12,7 +12,7 @@ from tests.factories.accounts import make_org
 from tests.factories.api import ApiClient, make_api_key
 from tests.factories.contacts import make_contact
 from tests.factories.tickets import make_paid_order
-from webapp.contacts import subscriptions
+from webapp.contacts import service, subscriptions
 from webapp.contacts.models import Activity, Contact
 from webapp.mail import automations
 from webapp.mail.models import Outbox
@@ -96,3 +96,20 @@ def test_a_pending_contact_gets_no_announcements(mail_app):
     assert automations.run_due(now=order.event.starts_at - dt.timedelta(minutes=30)).skipped == 1
     skipped = Outbox.get(Outbox.kind == "automation")
     assert skipped.state == "skipped" and "not confirmed" in skipped.last_error
+
+
+def test_the_subscribed_date_is_when_the_person_agreed(mail_app, api):
+    app, _ = mail_app
+    client, inbox, org = api
+    client.post("/contacts", {"email": "direct@example.org"})
+    assert Contact.get(Contact.email == "direct@example.org").subscribed_at is not None
+
+    client.post("/contacts", {"email": "ana@example.org", "subscribe": True})
+    assert Contact.get(Contact.email == "ana@example.org").subscribed_at is None  # not agreed yet
+    app.test_client().post(_confirm_path(inbox.wait_for(1)[0]))
+    contact = Contact.get(Contact.email == "ana@example.org")
+    assert contact.status == "active" and contact.subscribed_at is not None
+
+    subscribed = contact.subscribed_at
+    service.set_status(contact, "unsubscribed", reason="asked to")
+    assert Contact.get_by_id(contact.id).subscribed_at == subscribed  # the history stays

@@ -15,6 +15,7 @@ from tests.factories.contacts import make_contact, make_label
 from tests.factories.events import make_event
 from tests.factories.orders import make_order
 from webapp import migrate, signals
+from webapp.accounts.models import Organization
 from webapp.checkin.models import Checkin
 from webapp.contacts import funnel, service
 from webapp.contacts.models import Activity, AutoLabel, Contact, ContactLabel, Label
@@ -171,3 +172,24 @@ def test_the_automatic_labels_speak_indonesian(app, auth):
     client = auth.client_for(make_member(org, "manager"), org)
     page = client.get("/console/contacts/labels", headers={"Accept-Language": "id"}).get_data(as_text=True)
     assert "Label otomatis" in page and "Mendaftar ke acara menambahkan" in page
+
+
+def test_a_new_organization_has_its_automatic_labels_from_sign_up(app):
+    client = app.test_client()
+    client.post(
+        "/signup",
+        data={
+            "org_name": "Kopi Nusantara",
+            "name": "Sari",
+            "email": "sari@example.org",
+            "password": "a long password",
+            "confirm": "a long password",
+            "timezone": "Asia/Jakarta",
+            "currency": "IDR",
+        },
+    )
+    org = Organization.get(Organization.name == "Kopi Nusantara")
+    rules = {label.name: label.stage for label in Label.select().where(Label.organization == org.id)}
+    assert rules == {"registered": "engaged", "paid": "customer", "attended": "engaged", "repeat buyer": "loyal_customer"}
+    page = client.get("/console/contacts/labels").get_data(as_text=True)
+    assert "repeat buyer" in page  # before any contact, any registration, any visit to the funnel settings

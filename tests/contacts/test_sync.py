@@ -29,6 +29,7 @@ def test_same_person_in_two_events_is_one_contact_with_two_registrants(app):
     contacts = list(Contact.for_org(org.id))
     assert len(contacts) == 1
     assert contacts[0].email == "ana@example.org"
+    assert contacts[0].subscribed_at is not None  # registering is subscribing (segments: "subscribed within")
     linked = {r.id for r in Registrant.select().where(Registrant.contact == contacts[0].id)}
     assert linked == {a.id, b.id}
 

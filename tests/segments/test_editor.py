@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
+from tests.factories.catalog import make_question
 from tests.factories.contacts import make_label
 from tests.factories.events import make_event
 from tests.segments.helpers import cond, group
-from webapp.segments import editor, service
-from webapp.segments.tree import validate
+from webapp.segments import choices, editor, service
+from webapp.segments.tree import DIMENSIONS, validate
 
 
 def test_a_tree_read_back_from_its_form_fields_is_the_same_tree(org):
@@ -60,3 +61,19 @@ def test_fields_that_name_no_place_in_the_tree_are_left_out():
     )
     tree = editor.read(form).tree
     assert tree == group({**cond("labels", "any_of", [5]), "negate": False})
+
+
+def test_an_answer_takes_the_input_its_question_needs(org):
+    event = make_event(org)
+    age, vip = make_question(event, kind="number"), make_question(event, kind="checkbox")
+    tree = validate(
+        org.id,
+        group(cond("answer", "at_least", 18, question_id=age.id), cond("answer", "equals", False, question_id=vip.id)),
+    )
+    fields = [(k, v) for k, v in editor.form_fields(tree) if not k.endswith(":answer_type")]  # the page holds none
+    reading = editor.read(MultiDict(fields), choices.answer_types(org.id))
+    assert validate(org.id, reading.tree) == tree
+    number, yes_no = reading.tree["children"]
+    assert editor.value_kind(DIMENSIONS["answer"], number) == "number"
+    assert editor.operators_for(DIMENSIONS["answer"], number) == ("equals", "at_least", "at_most")
+    assert editor.value_kind(DIMENSIONS["answer"], yes_no) == "boolean"

@@ -57,6 +57,8 @@ def seed_data(org, rng: random.Random) -> dict:
     lists = [make_checkin_list(e) for e in events]
     questions = [make_question(e, kind="choice", options=["red", "blue", "50%"], per_attendee=True) for e in events]
     questions += [make_question(events[0], kind="text", per_attendee=False)]
+    questions += [make_question(events[1], kind="checkbox", per_attendee=True)]
+    questions += [make_question(events[2], kind="number", per_attendee=False)]
     labels = [Label.create(organization=org.id, name=f"L{i}") for i in range(4)]
     contacts = []
     for n in range(36):
@@ -100,6 +102,20 @@ def seed_data(org, rng: random.Random) -> dict:
     }
 
 
+def _order_answers(rng, i: int, questions) -> dict:
+    """The text question (event 0) or the number question (event 2), any value the JSON may hold."""
+    if i == 2:
+        return rng.choice([{}, {str(questions[-1].id): rng.choice([0, 3, 3.5, -1, "3", None, True])}])
+    return rng.choice([{}, {str(questions[3].id): rng.choice(TEXTS[:6])}])
+
+
+def _attendee_answers(rng, i: int, questions) -> dict:
+    answers = rng.choice([{}, {str(questions[i].id): rng.choice(["red", "blue", "50%", "RED"])}])
+    if i == 1:  # the yes/no question
+        answers[str(questions[4].id)] = rng.choice([True, False, "true", 1])
+    return answers
+
+
 def _registration(org, rng, contact, events, products, coupons, lists, questions) -> None:
     i = rng.randrange(len(events))
     status = rng.choice(["paid", "paid", "pending", "canceled", "refunded", "expired"])
@@ -108,8 +124,8 @@ def _registration(org, rng, contact, events, products, coupons, lists, questions
         {products[2 * i + rng.randint(0, 1)]: 1},
         status=status,
         coupon=rng.choice([None, coupons[i]]),
-        answers=rng.choice([{}, {str(questions[-1].id): rng.choice(TEXTS[:6])}]),
-        attendees=[{"answers": rng.choice([{}, {str(questions[i].id): rng.choice(["red", "blue", "50%", "RED"])}])}],
+        answers=_order_answers(rng, i, questions),
+        attendees=[{"answers": _attendee_answers(rng, i, questions)}],
     )
     checked_in = rng.random() < 0.4
     Registrant.update(contact=contact.id, checked_in_at=_ago(rng, 30) if checked_in else None).where(
@@ -249,8 +265,13 @@ def conditions(ids: dict) -> st.SearchStrategy:
             "answer",
             "any_of",
             st.lists(st.sampled_from(["red", "blue", "50%", *TEXTS[:6]]).filter(str.strip), min_size=1),
-            question_id=st.sampled_from(ids["questions"]),
+            question_id=st.sampled_from(ids["questions"][:4]),
         ),
+        _cond("answer", "equals", st.booleans(), question_id=st.just(ids["questions"][4])),
+        *[
+            _cond("answer", op, st.sampled_from([0, 3, 3.5, -1]), question_id=st.just(ids["questions"][5]))
+            for op in ("equals", "at_least", "at_most")
+        ],
         _cond(
             "tracked",
             "at_least",

@@ -6,11 +6,13 @@ from __future__ import annotations
 import pytest
 
 from tests.factories.accounts import make_org
-from tests.factories.catalog import make_product
+from tests.factories.catalog import make_product, make_question
 from tests.factories.contacts import make_contact, make_label
 from tests.factories.events import make_event
+from tests.factories.orders import make_registrant
 from tests.segments.helpers import cond, group
 from webapp.contacts.models import Contact, Label
+from webapp.orders import contact_sync
 from webapp.segments import query, service
 from webapp.segments.tree import MAX_DEPTH, MAX_NODES, TreeError, catalogue, validate
 
@@ -64,6 +66,7 @@ def test_a_segment_cannot_contain_itself(org):
     "text", ["o'brien", 'a"b', "%", "_", "\\", "'; DELETE FROM contact; --", "x' OR '1'='1", "$.name"]
 )
 def test_quoting_characters_are_plain_text(org, text):
+    labels = Label.select().count()
     make_contact(org, "plain@example.org", name="Plain")
     odd = make_contact(org, "odd@example.org", name=f"Odd {text} name", custom={"note": text})
     for operator in ("contains", "equals", "starts_with"):
@@ -72,7 +75,7 @@ def test_quoting_characters_are_plain_text(org, text):
         assert [c.email for c in query.members(org.id, tree)] == ["odd@example.org"], operator
     by_field = validate(org.id, group(cond("custom_field", "equals", text, field="note")))
     assert [c.email for c in query.members(org.id, by_field)] == ["odd@example.org"]
-    assert Contact.select().count() == 2 and Label.select().count() == 0
+    assert Contact.select().count() == 2 and Label.select().count() == labels  # nothing deleted
 
 
 def test_text_with_a_nul_is_refused(org):
@@ -101,3 +104,31 @@ def test_segments_naming_segments_cannot_blow_up_the_query(org):
         doubled = doubled * 2 + 3
     with pytest.raises(TreeError, match="at most"):
         validate(org.id, group(cond("segment", "member", inner.id), cond("segment", "member", inner.id)))
+
+
+def test_yes_no_and_number_questions_are_compared_as_such(org):
+    event = make_event(org)
+    vip = make_question(event, kind="checkbox", per_attendee=True)
+    age = make_question(event, kind="number", per_attendee=True)
+    city = make_question(event, kind="text", per_attendee=True)
+
+    yes = validate(org.id, group(cond("answer", "equals", True, question_id=vip.id, answer_type="number")))
+    assert yes["children"][0]["answer_type"] == "boolean"  # the question decides, not the tree
+    assert validate(org.id, group(cond("answer", "at_least", 18, question_id=age.id)))["children"][0]["value"] == 18
+
+    assert error_of(org, group(cond("answer", "any_of", [True], question_id=vip.id))).path == "$.children[0].operator"
+    assert error_of(org, group(cond("answer", "equals", "yes", question_id=vip.id))).message == "Use true or false."
+    assert error_of(org, group(cond("answer", "at_most", "NaN", question_id=age.id))).path == "$.children[0].value"
+    assert error_of(org, group(cond("answer", "at_least", 3, question_id=city.id))).path == "$.children[0].operator"
+
+    ana = make_registrant(
+        event, attendees=[{"email": "ana@example.org", "answers": {str(vip.id): True, str(age.id): 31}}]
+    )
+    budi = make_registrant(
+        event, attendees=[{"email": "budi@example.org", "answers": {str(vip.id): False, str(age.id): 17}}]
+    )
+    contact_sync.sync_registrants([ana.id, budi.id])
+    adults = validate(org.id, group(cond("answer", "at_least", 18, question_id=age.id)))
+    vips = validate(org.id, group(cond("answer", "equals", True, question_id=vip.id)))
+    assert [c.email for c in query.members(org.id, adults)] == ["ana@example.org"]
+    assert query.count(org.id, vips) == 1

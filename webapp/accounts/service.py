@@ -96,6 +96,7 @@ def create_organization(
             name=name.strip(), slug=slug or unique_org_slug(name), timezone=timezone, currency=currency
         )
         Membership.create(user=owner, organization=org, role="owner")
+        signals.emit(signals.organization_created, organization_id=org.id)
     return org
 
 

@@ -14,6 +14,7 @@ TOPIC_LABELS = {
     "checkin.created": "checkin.created — a ticket was scanned in",
     "contact.updated": "contact.updated — a contact was created or changed",
     "contact.stage_changed": "contact.stage_changed — a contact moved to another funnel stage (with why)",
+    "workflow.step": "workflow.step — a contact reached a webhook step of a workflow",
 }
 
 

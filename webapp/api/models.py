@@ -7,7 +7,14 @@ import peewee as pw
 from webapp.accounts.models import Organization, User
 from webapp.db import BaseModel, JSONField, OrgScoped, utcnow
 
-WEBHOOK_TOPICS = ("registration.created", "order.paid", "checkin.created", "contact.updated", "contact.stage_changed")
+WEBHOOK_TOPICS = (
+    "registration.created",
+    "order.paid",
+    "checkin.created",
+    "contact.updated",
+    "contact.stage_changed",
+    "workflow.step",
+)
 DELIVERY_STATES = ("pending", "succeeded", "failed")
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from webapp.api.models import WEBHOOK_TOPICS
-from webapp.api.schema import DateTime, Obj, Out, Str
+from webapp.api.schema import DateTime, Int, Obj, Out, Str
 from webapp.api.v1.checkins import CheckinOut
 from webapp.api.v1.contacts import ContactOut
 from webapp.api.v1.orders import OrderOut, RegistrantOut
 from webapp.checkin.models import Checkin
 from webapp.contacts.models import FUNNEL_STAGES, Contact
 from webapp.orders.models import Order
+from webapp.workflows.models import WorkflowRun
 
 StageChangeOut = Out(
     "ContactStageChange",
@@ -23,6 +24,17 @@ StageChangeOut = Out(
         "changed_at": Str(description="When, ISO 8601 in UTC."),
     },
 )
+WorkflowStepOut = Out(
+    "WorkflowStep",
+    {
+        "id": Int(description="The workflow's id."),
+        "name": Str(description="The workflow's name."),
+        "run_id": Int(description="The contact's run of the workflow."),
+        "run_number": Int(description="1 for the contact's first run; more when the workflow allows re-entry."),
+        "step": Int(description="The webhook step's position in the workflow, from 1."),
+        "step_name": Str(description="The name the operator gave the webhook step."),
+    },
+)
 _RegistrantOrNull = Obj("WebhookRegistrant", RegistrantOut.fields, required=tuple(RegistrantOut.fields), null=True)
 WEBHOOK_DATA = {
     "registration.created": Out("RegistrationCreatedData", {"order": OrderOut}),
@@ -30,6 +42,7 @@ WEBHOOK_DATA = {
     "checkin.created": Out("CheckinCreatedData", {"checkin": CheckinOut, "registrant": _RegistrantOrNull}),
     "contact.updated": Out("ContactUpdatedData", {"contact": ContactOut}),
     "contact.stage_changed": Out("ContactStageChangedData", {"contact": ContactOut, "change": StageChangeOut}),
+    "workflow.step": Out("WorkflowStepData", {"contact": ContactOut, "workflow": WorkflowStepOut}),
 }
 assert tuple(WEBHOOK_DATA) == WEBHOOK_TOPICS
 
@@ -70,4 +83,29 @@ def payload_for(topic: str, object_id: int, change: dict | None = None) -> tuple
         if topic == "contact.stage_changed":
             data["change"] = StageChangeOut.dump(change or {})
         return contact.organization_id, data
+    if topic == "workflow.step":
+        return _workflow_step(object_id, (change or {}).get("step", 0))
     raise ValueError(f"unknown webhook topic {topic!r}")
+
+
+def _workflow_step(run_id: int, index: int) -> tuple[int, dict] | None:
+    run = WorkflowRun.get_or_none(WorkflowRun.id == run_id)
+    if run is None:
+        return None
+    workflow = run.workflow
+    steps = workflow.steps or []
+    step = steps[index] if 0 <= index < len(steps) else {}
+    data = {
+        "contact": ContactOut.dump(run.contact),
+        "workflow": WorkflowStepOut.dump(
+            {
+                "id": workflow.id,
+                "name": workflow.name,
+                "run_id": run.id,
+                "run_number": run.number,
+                "step": index + 1,
+                "step_name": step.get("name", ""),
+            }
+        ),
+    }
+    return run.organization_id, data

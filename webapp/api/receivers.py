@@ -32,3 +32,12 @@ def webhook_contact_stage_changed(sender, contact_id: int, stage_changes=(), **k
 
 
 signals.contact_updated.connect(webhook_contact_stage_changed, weak=False)
+
+
+def webhook_workflow_step(sender, run_id: int, step: int, **kwargs):
+    """A run reached a webhook step: one workflow.step message to each subscribed endpoint."""
+    if "workflow.step" in webhooks.subscribed_topics():
+        work.record(webhooks.FAN_OUT, {"topic": "workflow.step", "object_id": run_id, "change": {"step": step}})
+
+
+signals.workflow_webhook.connect(webhook_workflow_step, weak=False)

@@ -23,6 +23,7 @@ class Batch:
     created: set[int] = field(default_factory=set)
     contacts: dict[int, Contact] = field(default_factory=dict)
     stage_changes: dict[int, list[dict]] = field(default_factory=dict)  # announced by finish
+    labels_added: dict[int, list[int]] = field(default_factory=dict)  # announced by finish
 
 
 def activity(org_id: int, contact_id: int, kind: str, **values) -> dict:
@@ -86,6 +87,7 @@ def apply_labels(batch: Batch, pairs: set[tuple[int, int]], *, raising: bool = F
     for cid, lid in new:
         label = labels[lid]
         batch.dirty.add(cid)
+        batch.labels_added.setdefault(cid, []).append(lid)
         batch.activities.append(
             activity(batch.org_id, cid, "label_added", summary=f"Label {label.name} added", data={"label": label.name})
         )
@@ -102,11 +104,12 @@ def finish(batch: Batch) -> None:
     bulk.save_contacts([batch.contacts[cid] for cid in sorted(batch.dirty)])
     bulk.insert_ignore(Activity, batch.activities)
     for contact_id in sorted(batch.dirty | batch.created):
-        changes = batch.stage_changes.get(contact_id)
-        if changes:
-            signals.emit(signals.contact_updated, contact_id=contact_id, stage_changes=changes)
-        else:
-            signals.emit(signals.contact_updated, contact_id=contact_id)
+        announce = {}
+        if batch.stage_changes.get(contact_id):
+            announce["stage_changes"] = batch.stage_changes[contact_id]
+        if batch.labels_added.get(contact_id):
+            announce["labels_added"] = batch.labels_added[contact_id]
+        signals.emit(signals.contact_updated, contact_id=contact_id, **announce)
 
 
 def new_batch(org_id: int, contacts: Iterable[Contact]) -> Batch:

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import peewee as pw
 
-from webapp import work
+from webapp import signals, work
 from webapp.accounts import audit
 from webapp.contacts import ingest_batch
 from webapp.contacts import service as contacts
@@ -335,6 +335,18 @@ def process_batch(rows: Iterable[ingest_batch.ClaimedEvent]) -> None:
         if outcomes is None:
             outcomes = {row.id: _one_at_a_time(row, rules_for(row.organization_id)) for row in rows}
         ingest_batch.write_outcomes(outcomes)
+        _announce(rows, outcomes)
+
+
+def _announce(rows: list[ingest_batch.ClaimedEvent], outcomes: dict[int, ingest_batch.Outcome]) -> None:
+    """One signal per organization for the events of the batch now on contact timelines (what
+    workflows triggered by tracked events look at)."""
+    processed: dict[int, list[int]] = {}
+    for row in rows:
+        if row.id in outcomes and outcomes[row.id][2] is None:
+            processed.setdefault(row.organization_id, []).append(row.id)
+    for org_id, ids in processed.items():
+        signals.emit(signals.tracked_events_processed, org_id=org_id, ids=ids)
 
 
 def _log_batch_failure(rows: list) -> None:

@@ -30,7 +30,9 @@ class Contact(OrgScoped):
     # Where the contact came from first: registration, import, api, ingest, console ("" before
     # this was recorded)
     source = pw.CharField(max_length=32, default="", constraints=[pw.SQL("DEFAULT ''")])
-    subscribed_at = pw.DateTimeField(null=True)  # when the person agreed to hear from the organization
+    # When the person agreed to hear from the organization: a new contact is active at once, a
+    # pending one has none until it confirms (webapp/contacts/service.set_status keeps it so).
+    subscribed_at = pw.DateTimeField(null=True, default=utcnow)
     created_at = pw.DateTimeField(default=utcnow)
     updated_at = pw.DateTimeField(default=utcnow)
     last_activity_at = pw.DateTimeField(null=True)

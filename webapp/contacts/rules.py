@@ -37,7 +37,9 @@ assert set(STAGE_RANK) == set(FUNNEL_STAGES)
 
 # Timeline kinds written by operators or rules, not by the person: they do not count as activity
 # for the inactivity rule.
-OPERATOR_KINDS = frozenset({"label_added", "label_removed", "stage_changed", "status_changed", "edited", "imported"})
+OPERATOR_KINDS = frozenset(
+    {"label_added", "label_removed", "stage_changed", "status_changed", "edited", "imported", "workflow"}
+)
 
 TEXT_LIMITS = {"name": 200, "phone": 40, "company": 200}
 CUSTOM_KEY_LIMIT = 64

@@ -255,8 +255,9 @@ def add_label(
             summary=f"{contact.email}: +{label.name}",
         )
         stage = rules.raised_stage(contact.stage, label.stage) if raising and label.stage else label.stage
-        if not (stage and set_stage(contact, stage, source=f"rule:{label.name}")):
-            _changed(contact)  # set_stage announced it otherwise
+        added = {"labels_added": [label.id]}
+        if not (stage and set_stage(contact, stage, source=f"rule:{label.name}", announce=added)):
+            _changed(contact, **added)  # set_stage announced it otherwise
     return True
 
 
@@ -281,7 +282,7 @@ def remove_label(contact: Contact, name: str, *, actor=None, actor_label: str | 
             actor_label=actor_label,
             summary=f"{contact.email}: -{label.name}",
         )
-        _changed(contact)
+        _changed(contact, labels_removed=[label.id])
     return True
 
 
@@ -294,9 +295,18 @@ def labels_of(contact: Contact) -> list[Label]:
 # Stage and status -------------------------------------------------------------------------------
 
 
-def set_stage(contact: Contact, stage: str, *, source: str, actor=None, actor_label: str | None = None) -> bool:
+def set_stage(
+    contact: Contact,
+    stage: str,
+    *,
+    source: str,
+    actor=None,
+    actor_label: str | None = None,
+    announce: dict | None = None,
+) -> bool:
     """Move the contact to a funnel stage. `source` says why: "person" (an operator), "rule:<label>",
-    "rule:inactivity", "api", "import". False when already there."""
+    "rule:inactivity", "api", "import", "workflow:<id>". False when already there. `announce`: more
+    of the change to announce with the stage move (the label whose rule moved it)."""
     if stage not in FUNNEL_STAGES:
         raise ContactError(f"Unknown stage {stage!r}.", "stage")
     source = (source or "person")[:32]
@@ -312,7 +322,7 @@ def set_stage(contact: Contact, stage: str, *, source: str, actor=None, actor_la
         actor_label=actor_label,
         data={"from": old, "to": stage, "source": source},
         also={"stage_source": source},
-        announce={"stage_changes": [rules.stage_change(old, stage, source)]},
+        announce={**(announce or {}), "stage_changes": [rules.stage_change(old, stage, source)]},
     )
 
 
@@ -339,7 +349,18 @@ def set_status(
         actor=actor,
         actor_label=actor_label,
         data={"from": old, "to": status},
+        also=_subscription_change(status),
     )
+
+
+def _subscription_change(status: str) -> dict[str, Any]:
+    """Becoming active is (re)subscribing; pending is a subscription not agreed yet. Leaving
+    (unsubscribed, bounced, complained) keeps the date the person last subscribed."""
+    if status == "active":
+        return {"subscribed_at": utcnow()}
+    if status == "pending":
+        return {"subscribed_at": None}
+    return {}
 
 
 def _change(

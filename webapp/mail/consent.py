@@ -17,7 +17,7 @@ from webapp.contacts.models import Contact
 from webapp.contacts.rules import normalize_email
 from webapp.contacts.service import unsubscribe_url
 
-PROMOTIONAL_KINDS = frozenset({"automation"})
+PROMOTIONAL_KINDS = frozenset({"automation", "workflow"})
 
 REASONS = {
     "unsubscribed": "Not sent: the contact unsubscribed (they get tickets and order emails only).",

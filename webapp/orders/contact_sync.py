@@ -257,6 +257,7 @@ def _ensure_contacts(org_id: int, plans: dict[str, _Plan], batch: contact_batch.
                     "custom": plan.incoming.get("custom", {}),
                     "user_id": None,
                     "status": "active",
+                    "subscribed_at": now,
                     "source": "registration",
                     "stage": "aware",  # the automatic labels' rules move it on (timeline and webhook)
                     "stage_source": "default",

@@ -9,7 +9,7 @@ from webapp.contacts.models import Contact, Label
 from webapp.events.models import Event
 from webapp.mail.models import Outbox
 from webapp.segments.models import Segment
-from webapp.segments.tree import ANSWER_KINDS, CUSTOM_KEY_RE, FIXED_CHOICES
+from webapp.segments.tree import ANSWER_TYPES, CUSTOM_KEY_RE, FIXED_CHOICES
 
 LIMIT = 500  # choices listed per picker
 CUSTOM_SAMPLE = 1000  # recent contacts whose custom fields are read for their keys and types
@@ -65,9 +65,14 @@ def _checkin_lists(org_id: int) -> list[dict]:
 
 
 def _questions(org_id: int) -> list[dict]:
-    rows = _per_event(Question, org_id, lambda q: q.label)
-    kinds = dict(Question.for_org(org_id).select(Question.id, Question.kind).tuples())
-    return [row for row in rows if kinds.get(row["value"]) in ANSWER_KINDS]
+    return _per_event(Question, org_id, lambda q: q.label)
+
+
+def answer_types(org_id: int) -> dict[int, str]:
+    """{question id: what its answers are compared as: text, boolean or number}."""
+    return {
+        qid: ANSWER_TYPES[kind] for qid, kind in Question.for_org(org_id).select(Question.id, Question.kind).tuples()
+    }
 
 
 def _gates(org_id: int) -> list[dict]:

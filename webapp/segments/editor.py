@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from webapp.segments.tree import DIMENSIONS, MAX_DEPTH, MAX_NODES, Dimension
+from webapp.segments.tree import ANSWER_OPERATORS, DIMENSIONS, MAX_DEPTH, MAX_NODES, Dimension
 
 KEY_RE = re.compile(r"^n(?:-\d{1,3}){0,8}$")
 NO_VALUE = ("is_empty", "exists", "never")
@@ -44,6 +44,8 @@ def value_kind(dim: Dimension, node: dict) -> str:
     kind = dim.value_type
     if kind == "custom":
         kind = node.get("field_type") or "text"
+    if kind == "answer":
+        kind = node.get("answer_type") or "text"
     if op in ("at_least", "at_most") and kind in ("count", "times"):
         return "number"
     if op == "within_days":
@@ -60,7 +62,10 @@ def value_kind(dim: Dimension, node: dict) -> str:
 
 
 def operators_for(dim: Dimension, node: dict) -> tuple[str, ...]:
-    """The operators the condition may use (a custom field's depend on its type)."""
+    """The operators the condition may use (a custom field's depend on its type, an answer's on
+    its question's kind)."""
+    if dim.key == "answer":
+        return ANSWER_OPERATORS[node.get("answer_type") or "text"]
     if dim.key != "custom_field":
         return dim.operators
     by_type = {
@@ -112,13 +117,15 @@ def _value(dim: Dimension, node: dict, raw: list[str]):
     return first
 
 
-def _condition(form, key: str) -> dict:
+def _condition(form, key: str, answer_types: dict[int, str]) -> dict:
     dim = DIMENSIONS.get(form.get(f"{key}:dimension", "")) or DIMENSIONS[DEFAULT_DIMENSION]
     node = {"type": "condition", "dimension": dim.key, "negate": form.get(f"{key}:negate") == "1"}
     for name in dim.keys:
         raw = form.get(f"{key}:{name}", "").strip()
         if raw:
             node[name] = _number(raw) if name in NUMBER_KEYS else raw
+    if dim.key == "answer":  # the chosen question's kind, not what the page said before
+        node["answer_type"] = answer_types.get(node.get("question_id"), "text")
     allowed = operators_for(dim, node)
     operator = form.get(f"{key}:operator", "")
     node["operator"] = operator if operator in allowed else (allowed[0] if allowed else dim.operators[0])
@@ -126,8 +133,9 @@ def _condition(form, key: str) -> dict:
     return node
 
 
-def read(form) -> Reading:
-    """The tree a submission describes (the root group alone when it names none)."""
+def read(form, answer_types: dict[int, str] | None = None) -> Reading:
+    """The tree a submission describes (the root group alone when it names none). `answer_types`:
+    {question id: what its answers are compared as} (webapp.segments.choices.answer_types)."""
     keys: dict[str, dict] = {}
     paths: dict[str, str] = {}
     key_paths: dict[str, str] = {}
@@ -135,7 +143,7 @@ def read(form) -> Reading:
         if not KEY_RE.match(key) or key in keys:
             continue
         if form.get(f"{key}:type") == "condition":
-            node = _condition(form, key)
+            node = _condition(form, key, answer_types or {})
         else:
             node = {
                 "type": "group",

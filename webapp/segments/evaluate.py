@@ -5,6 +5,7 @@ tree). Small organizations only: it reads everything."""
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass, field
 
 from webapp.catalog.models import Question
@@ -187,10 +188,20 @@ def _answer(snap: Snapshot, node: dict, contact: Contact) -> bool:
     question = snap.questions.get(node["question_id"])
     if question is None:
         return False
-    wanted = set(node["value"] if node["operator"] == "any_of" else [node["value"]])
     key = str(question.id)
-    for r in _regs(snap, {"event_id": question.event_id}, contact):
-        answer = (r["answers"] if question.per_attendee else r["order_answers"]).get(key)
+    answers = [
+        (r["answers"] if question.per_attendee else r["order_answers"]).get(key)
+        for r in _regs(snap, {"event_id": question.event_id}, contact)
+    ]
+    answer_type = node.get("answer_type", "text")
+    if answer_type == "boolean":
+        return any(isinstance(a, bool) and a == node["value"] for a in answers)
+    if answer_type == "number":
+        numbers = [a for a in answers if isinstance(a, int | float) and not isinstance(a, bool)]
+        compare = {"equals": operator.eq, "at_least": operator.ge, "at_most": operator.le}[node["operator"]]
+        return any(compare(a, node["value"]) for a in numbers)
+    wanted = set(node["value"] if node["operator"] == "any_of" else [node["value"]])
+    for answer in answers:
         if isinstance(answer, str) and answer in wanted:
             return True
         if isinstance(answer, list) and any(isinstance(a, str) and a in wanted for a in answer):

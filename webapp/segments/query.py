@@ -22,6 +22,7 @@ from webapp.contacts.ingest_models import IncomingEvent
 from webapp.contacts.models import Contact, ContactLabel
 from webapp.db import utcnow
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.orders.models import Order, Registrant
 from webapp.segments import fields as F
 from webapp.segments.models import Segment
@@ -293,13 +294,17 @@ def _answer(ctx: _Context, node: dict) -> pw.Node:
     question = Question.get_or_none((Question.id == node["question_id"]) & (Question.organization == ctx.org_id))
     if question is None:
         return FALSE
-    values = node["value"] if node["operator"] == "any_of" else [node["value"]]
     key = str(question.id)
     rows = _registrants(ctx, {"event_id": question.event_id})
-    if question.per_attendee:
-        return _exists(rows.where(F.json_answer_in(Registrant.answers, key, values)), Registrant.contact)
-    rows = rows.join(Order, on=Registrant.order == Order.id)
-    return _exists(rows.where(F.json_answer_in(Order.answers, key, values)), Registrant.contact)
+    column = Registrant.answers
+    if not question.per_attendee:
+        rows, column = rows.join(Order, on=Registrant.order == Order.id), Order.answers
+    if node.get("answer_type", "text") == "text":
+        values = node["value"] if node["operator"] == "any_of" else [node["value"]]
+        matches = F.json_answer_in(column, key, values)
+    else:  # a yes/no or a number, compared as a custom field of that type is
+        matches = F.custom_condition(column, key, node["answer_type"], node["operator"], node["value"], ctx.now)
+    return _exists(rows.where(matches), Registrant.contact)
 
 
 # Tracked events ----------------------------------------------------------------------------------
@@ -328,7 +333,7 @@ def _tracked(ctx: _Context, node: dict) -> pw.Node:
 def _segment(ctx: _Context, node: dict) -> pw.Node:
     segment_id = node["value"]
     if segment_id in ctx.segments:
-        raise TreeError("$", "A segment cannot contain itself, directly or through other segments.")
+        raise TreeError("$", _("A segment cannot contain itself, directly or through other segments."))
     segment = (
         Segment.select(Segment.tree).where((Segment.id == segment_id) & (Segment.organization == ctx.org_id)).first()
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from webapp.contacts.ingest_models import EVENT_TYPES
 from webapp.segments.tree import (
+    ANSWER_TYPES,
     CUSTOM_KEY_RE,
     CUSTOM_TYPES,
     DIMENSIONS,
@@ -27,7 +28,18 @@ _KEY_SCHEMAS = {
     "event_to": {"type": "string", "format": "date", "description": "Participation: events starting on or before."},
     "field": {"type": "string", "pattern": CUSTOM_KEY_RE.pattern, "description": "custom_field: the field's key."},
     "field_type": {"type": "string", "enum": list(CUSTOM_TYPES), "description": "custom_field: text by default."},
-    "question_id": {"type": "integer", "minimum": 1, "description": "answer: the question."},
+    "question_id": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "answer: the question. A text or choice question takes equals/any_of with texts, a yes/no "
+        "question equals with true or false, a number question equals/at_least/at_most with a number.",
+    },
+    "answer_type": {
+        "type": "string",
+        "enum": sorted(set(ANSWER_TYPES.values())),
+        "readOnly": True,
+        "description": "answer: how the question's answers compare, filled in from the question.",
+    },
     "event_type": {"type": "string", "enum": list(EVENT_TYPES), "description": "tracked: the event type."},
     "property": {
         "type": "string",

@@ -8,10 +8,12 @@ import logging
 
 import peewee as pw
 
+from webapp import signals
 from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.db import db, utcnow
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.segments import query
 from webapp.segments.models import Segment, SegmentCount
 from webapp.segments.tree import MAX_EXPANDED, TreeError, expanded_size, segment_refs, validate
@@ -113,7 +115,12 @@ def _check_users_size(segment: Segment) -> None:
     for other in Segment.for_org(segment.organization_id).where(Segment.id != segment.id):
         if segment_refs(other.tree) and expanded_size(segment.organization_id, other.tree, sizes) > MAX_EXPANDED:
             raise TreeError(
-                "$", f"Segment {other.name!r} names this one and would grow past {MAX_EXPANDED} conditions."
+                "$",
+                _(
+                    "Segment “%(name)s” names this one and would grow past %(n)d conditions.",
+                    name=other.name,
+                    n=MAX_EXPANDED,
+                ),
             )
 
 
@@ -124,12 +131,15 @@ def segments_using(segment: Segment) -> list[Segment]:
 
 
 def delete_segment(segment: Segment, *, actor: User | None = None, actor_label: str | None = None) -> None:
-    """Delete it, unless another segment's conditions name it (that one would change silently)."""
+    """Delete it, unless another segment's conditions name it (that one would change silently)
+    or a domain above objects (a workflow starts or checks on it)."""
     with db.atomic():
         users = segments_using(segment)
         if users:
             names = ", ".join(s.name for s in users)
             raise SegmentError(f"These segments use it in their conditions: {names}.", "segment")
+        for reason in signals.objections(signals.segment_deleting, segment):
+            raise SegmentError(reason, "segment")
         audit.record(
             segment.organization_id,
             "segment.delete",

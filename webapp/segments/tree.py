@@ -25,6 +25,7 @@ from webapp.checkin.models import CheckinList
 from webapp.contacts.ingest_models import EVENT_TYPES
 from webapp.contacts.models import CONTACT_STATUSES, FUNNEL_STAGES, Label
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.orders.models import ORDER_STATUSES
 from webapp.segments.models import Segment
 
@@ -43,8 +44,19 @@ CUSTOM_KEY_RE = re.compile(r"^[a-z0-9_]{1,40}$")
 SEND_KEY_RE = re.compile(r"^[a-z0-9_:.-]{1,64}$")
 TRACKED_PROPERTIES = ("action", "status", "source", "feature", "plan")
 CONTACT_SOURCES = ("registration", "import", "api", "ingest", "console")
-# Questions whose answers are texts (or lists of texts), what the answer dimension compares.
-ANSWER_KINDS = ("text", "textarea", "choice", "multichoice", "date", "phone", "country")
+# What the answer dimension compares, by question kind: texts (or lists of texts for a multiple
+# choice), a yes/no, a number.
+ANSWER_TYPES = {
+    "text": "text",
+    "textarea": "text",
+    "choice": "text",
+    "multichoice": "text",
+    "date": "text",
+    "phone": "text",
+    "country": "text",
+    "checkbox": "boolean",
+    "number": "number",
+}
 
 # Operators and the value each takes.
 TEXT_OPERATORS = ("equals", "contains", "starts_with", "is_empty", "any_of")
@@ -87,7 +99,7 @@ class Dimension:
     key: str
     label_en: str
     label_id: str
-    value_type: str  # text, date, number, boolean, choice, ids, count, times, none, custom
+    value_type: str  # text, date, number, boolean, choice, ids, count, times, none, custom, answer
     operators: tuple[str, ...]
     choices: str | None = None  # how value choices are listed for an organization (value_choices)
     keys: tuple[str, ...] = ()  # the dimension's own keys, beside dimension/operator/value/negate
@@ -164,10 +176,10 @@ DIMENSIONS: dict[str, Dimension] = {
             "answer",
             "Answered a question",
             "Menjawab pertanyaan",
-            "text",
-            ("equals", "any_of"),
+            "answer",  # the question's kind decides: text, boolean or number (answer_type)
+            ("equals", "any_of", "at_least", "at_most"),
             "questions",
-            keys=("question_id",),
+            keys=("question_id", "answer_type"),
             required=("question_id",),
         ),
         # Tracked events from the ingestion API
@@ -242,10 +254,10 @@ def validate(org_id: int, tree, *, segment_id: int | None = None) -> dict:
     that reaches it through segment conditions would contain itself)."""
     walk = _Walk(org_id, segment_id)
     if not isinstance(tree, dict) or tree.get("type") != "group":
-        raise TreeError("$", 'The tree must be a group: an object with type "group".')
+        raise TreeError("$", _('The tree must be a group: an object with type "group".'))
     normalized = _node(walk, tree, "$", 1)
     if segment_refs(normalized) and expanded_size(org_id, normalized, {}) > MAX_EXPANDED:
-        raise TreeError("$", f"With the segments it names, a segment has at most {MAX_EXPANDED} conditions.")
+        raise TreeError("$", _("With the segments it names, a segment has at most %(n)d conditions.", n=MAX_EXPANDED))
     return normalized
 
 
@@ -267,40 +279,40 @@ def expanded_size(org_id: int, tree: dict, sizes: dict[int, int]) -> int:
 def _node(walk: _Walk, node, path: str, depth: int) -> dict:
     walk.nodes += 1
     if walk.nodes > MAX_NODES:
-        raise TreeError(path, f"A segment has at most {MAX_NODES} groups and conditions.")
+        raise TreeError(path, _("A segment has at most %(n)d groups and conditions.", n=MAX_NODES))
     if not isinstance(node, dict):
-        raise TreeError(path, "Each node must be an object.")
+        raise TreeError(path, _("Each node must be an object."))
     kind = node.get("type")
     if kind == "group":
         return _group(walk, node, path, depth)
     if kind == "condition":
         return _condition(walk, node, path)
-    raise TreeError(f"{path}.type", 'Use "group" or "condition".')
+    raise TreeError(f"{path}.type", _('Use "group" or "condition".'))
 
 
 def _negate(node: dict, path: str) -> bool:
     negate = node.get("negate", False)
     if not isinstance(negate, bool):
-        raise TreeError(f"{path}.negate", "Use true or false.")
+        raise TreeError(f"{path}.negate", _("Use true or false."))
     return negate
 
 
 def _unknown_keys(node: dict, allowed: set[str], path: str) -> None:
     for key in node:
         if key not in allowed:
-            raise TreeError(f"{path}.{key}", "Unknown key.")
+            raise TreeError(f"{path}.{key}", _("Unknown key."))
 
 
 def _group(walk: _Walk, node: dict, path: str, depth: int) -> dict:
     if depth > MAX_DEPTH:
-        raise TreeError(path, f"Groups nest at most {MAX_DEPTH} levels deep.")
+        raise TreeError(path, _("Groups nest at most %(n)d levels deep.", n=MAX_DEPTH))
     _unknown_keys(node, {"type", "join", "negate", "children"}, path)
     join = node.get("join", "and")
     if join not in JOINS:
-        raise TreeError(f"{path}.join", 'Use "and" or "or".')
+        raise TreeError(f"{path}.join", _('Use "and" or "or".'))
     children = node.get("children", [])
     if not isinstance(children, list):
-        raise TreeError(f"{path}.children", "Use a list of groups and conditions.")
+        raise TreeError(f"{path}.children", _("Use a list of groups and conditions."))
     return {
         "type": "group",
         "join": join,
@@ -312,25 +324,27 @@ def _group(walk: _Walk, node: dict, path: str, depth: int) -> dict:
 def _condition(walk: _Walk, node: dict, path: str) -> dict:
     dimension = DIMENSIONS.get(node.get("dimension"))  # type: ignore[arg-type]
     if dimension is None:
-        raise TreeError(f"{path}.dimension", f"Choose among {', '.join(DIMENSIONS)}.")
+        raise TreeError(f"{path}.dimension", _("Choose among %(options)s.", options=", ".join(DIMENSIONS)))
     _unknown_keys(node, {"type", "dimension", "operator", "value", "negate", *dimension.keys}, path)
     operator = node.get("operator")
     if operator not in dimension.operators:
-        raise TreeError(f"{path}.operator", f"Choose among {', '.join(dimension.operators)}.")
+        raise TreeError(f"{path}.operator", _("Choose among %(options)s.", options=", ".join(dimension.operators)))
     out = {"type": "condition", "dimension": dimension.key, "operator": operator, "negate": _negate(node, path)}
     for key in dimension.required:
         if node.get(key) in (None, ""):
-            raise TreeError(f"{path}.{key}", "Required.")
+            raise TreeError(f"{path}.{key}", _("Required."))
     for key in dimension.keys:
         if node.get(key) is not None:
             out[key] = _KEY_CHECKS[key](walk, node[key], f"{path}.{key}")
     if dimension.key == "custom_field":
         out["field_type"] = out.get("field_type", "text")
         _custom_operator(out, path)
+    if dimension.key == "answer":
+        _answer_operator(out, path)
     if "event_id" in out and "event_tag" in out:
-        raise TreeError(f"{path}.event_tag", "Give an event or a tag, not both.")
+        raise TreeError(f"{path}.event_tag", _("Give an event or a tag, not both."))
     if "property_value" in out and "property" not in out:
-        raise TreeError(f"{path}.property", "Name the property the value is for.")
+        raise TreeError(f"{path}.property", _("Name the property the value is for."))
     out["value"] = _value(walk, dimension, out, node.get("value"), f"{path}.value")
     return out
 
@@ -343,7 +357,22 @@ def _custom_operator(out: dict, path: str) -> None:
         "boolean": BOOLEAN_OPERATORS,
     }[out["field_type"]]
     if out["operator"] not in allowed:
-        raise TreeError(f"{path}.operator", f"A {out['field_type']} field takes {', '.join(allowed)}.")
+        raise TreeError(
+            f"{path}.operator",
+            _("A %(type)s field takes %(options)s.", type=out["field_type"], options=", ".join(allowed)),
+        )
+
+
+ANSWER_OPERATORS = {"text": ("equals", "any_of"), "boolean": ("equals",), "number": ("equals", "at_least", "at_most")}
+
+
+def _answer_operator(out: dict, path: str) -> None:
+    """The question's kind decides what its answers are compared as (`answer_type` is filled in
+    from the question, whatever the tree said)."""
+    out["answer_type"] = ANSWER_TYPES[Question.get_by_id(out["question_id"]).kind]
+    allowed = ANSWER_OPERATORS[out["answer_type"]]
+    if out["operator"] not in allowed:
+        raise TreeError(f"{path}.operator", _("This question's answers take %(options)s.", options=", ".join(allowed)))
 
 
 # Values -----------------------------------------------------------------------------------------
@@ -351,11 +380,11 @@ def _custom_operator(out: dict, path: str) -> None:
 
 def _text(value, path: str, *, lower: bool = False) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise TreeError(path, "Enter a text.")
+        raise TreeError(path, _("Enter a text."))
     if len(value) > MAX_TEXT:
-        raise TreeError(path, f"At most {MAX_TEXT} characters.")
+        raise TreeError(path, _("At most %(n)d characters.", n=MAX_TEXT))
     if "\x00" in value or _lone_surrogate(value):
-        raise TreeError(path, "Enter text without NUL characters or lone surrogates.")
+        raise TreeError(path, _("Enter text without NUL characters or lone surrogates."))
     value = value.strip()
     return value.lower() if lower else value
 
@@ -370,21 +399,21 @@ def _lone_surrogate(value: str) -> bool:
 
 def _list(value, path: str, item) -> list:
     if not isinstance(value, list) or not value:
-        raise TreeError(path, "Give a list of one or more values.")
+        raise TreeError(path, _("Give a list of one or more values."))
     if len(value) > MAX_ITEMS:
-        raise TreeError(path, f"At most {MAX_ITEMS} values.")
+        raise TreeError(path, _("At most %(n)d values.", n=MAX_ITEMS))
     return list(dict.fromkeys(item(v, f"{path}[{i}]") for i, v in enumerate(value)))
 
 
 def _int(value, path: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise TreeError(path, f"Enter a whole number from {low} to {high}.")
+        raise TreeError(path, _("Enter a whole number from %(low)d to %(high)d.", low=low, high=high))
     return value
 
 
 def _number(value, path: str) -> int | float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value or abs(value) > 1e15:
-        raise TreeError(path, "Enter a number.")
+        raise TreeError(path, _("Enter a number."))
     return value
 
 
@@ -392,13 +421,13 @@ def _date(value, path: str) -> str:
     try:
         return dt.date.fromisoformat(value).isoformat()
     except (TypeError, ValueError):
-        raise TreeError(path, "Enter a date as YYYY-MM-DD.") from None
+        raise TreeError(path, _("Enter a date as YYYY-MM-DD.")) from None
 
 
 def _choice(options) -> callable:
     def check(value, path: str) -> str:
         if value not in options:
-            raise TreeError(path, f"Choose among {', '.join(options)}.")
+            raise TreeError(path, _("Choose among %(options)s.", options=", ".join(options)))
         return value
 
     return check
@@ -406,11 +435,22 @@ def _choice(options) -> callable:
 
 def _id_of(model, walk: _Walk, value, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise TreeError(path, "Give an id (a whole number).")
+        raise TreeError(path, _("Give an id (a whole number)."))
     if not model.select().where((model.id == value) & (model.organization == walk.org_id)).exists():
-        raise TreeError(path, f"No such {model.__name__.lower()} in this organization.")
+        raise TreeError(path, _NOT_HERE[model.__name__]())
     return value
 
+
+# "No such ... in this organization", for each kind of id a tree names (translated when raised).
+_NOT_HERE = {
+    "Event": lambda: _("No such event in this organization."),
+    "Question": lambda: _("No such question in this organization."),
+    "Label": lambda: _("No such label in this organization."),
+    "Product": lambda: _("No such product in this organization."),
+    "Coupon": lambda: _("No such coupon in this organization."),
+    "CheckinList": lambda: _("No such check-in list in this organization."),
+    "Segment": lambda: _("No such segment in this organization."),
+}
 
 _ID_MODELS = {
     "labels": Label,
@@ -430,6 +470,8 @@ def _value(walk: _Walk, dimension: Dimension, cond: dict, value, path: str):
     kind = dimension.value_type
     if kind == "custom":
         kind = {"text": "text", "date": "date", "number": "number", "boolean": "boolean"}[cond["field_type"]]
+    if kind == "answer":
+        kind = cond["answer_type"]
     if op in ("at_least", "at_most") and kind in ("count", "times"):
         return _int(value, path, 0 if op == "at_most" else 1, MAX_TIMES)
     if op == "within_days":
@@ -440,7 +482,7 @@ def _value(walk: _Walk, dimension: Dimension, cond: dict, value, path: str):
         return _number(value, path)
     if kind == "boolean":
         if not isinstance(value, bool):
-            raise TreeError(path, "Use true or false.")
+            raise TreeError(path, _("Use true or false."))
         return value
     if kind == "choice":
         check = _choice(FIXED_CHOICES[dimension.choices])
@@ -459,7 +501,7 @@ def _value(walk: _Walk, dimension: Dimension, cond: dict, value, path: str):
 def _segment_ref(walk: _Walk, value, path: str) -> int:
     segment_id = _id_of(Segment, walk, value, path)
     if walk.segment_id is not None and _reaches(walk.org_id, segment_id, walk.segment_id, set()):
-        raise TreeError(path, "A segment cannot contain itself, directly or through other segments.")
+        raise TreeError(path, _("A segment cannot contain itself, directly or through other segments."))
     return segment_id
 
 
@@ -488,27 +530,24 @@ def _event_id(walk: _Walk, value, path: str) -> int:
 
 
 def _question_id(walk: _Walk, value, path: str) -> int:
-    question_id = _id_of(Question, walk, value, path)
-    if Question.get_by_id(question_id).kind not in ANSWER_KINDS:
-        raise TreeError(path, "Choose a question answered with a text or a choice.")
-    return question_id
+    return _id_of(Question, walk, value, path)
 
 
 def _field(walk: _Walk, value, path: str) -> str:
     if not isinstance(value, str) or not CUSTOM_KEY_RE.match(value):
-        raise TreeError(path, "Name a custom field: lower-case letters, digits and underscores.")
+        raise TreeError(path, _("Name a custom field: lower-case letters, digits and underscores."))
     return value
 
 
 def _property(walk: _Walk, value, path: str) -> str:
     if not isinstance(value, str) or not PROPERTY_KEY_RE.match(value):
-        raise TreeError(path, "Name a property: letters, digits and underscores, at most 64.")
+        raise TreeError(path, _("Name a property: letters, digits and underscores, at most 64."))
     return value
 
 
 def _send_key(walk: _Walk, value, path: str) -> str:
     if not isinstance(value, str) or not SEND_KEY_RE.match(value):
-        raise TreeError(path, 'Name a send, such as "ticket" or "automation:12".')
+        raise TreeError(path, _('Name a send, such as "ticket" or "automation:12".'))
     return value
 
 
@@ -520,6 +559,7 @@ _KEY_CHECKS = {
     "field": _field,
     "field_type": lambda walk, v, p: _choice(CUSTOM_TYPES)(v, p),
     "question_id": _question_id,
+    "answer_type": lambda walk, v, p: v,  # replaced by the question's own (_answer_operator)
     "event_type": lambda walk, v, p: _choice(EVENT_TYPES)(v, p),
     "property": _property,
     "property_value": lambda walk, v, p: _text(v, p),

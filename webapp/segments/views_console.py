@@ -17,7 +17,7 @@ from webapp.events.pages import event_or_404
 from webapp.guards import row_id
 from webapp.i18n import _, _l
 from webapp.segments import editor, exports, query, service
-from webapp.segments.choices import value_choices
+from webapp.segments.choices import answer_types, value_choices
 from webapp.segments.editor import Reading
 from webapp.segments.forms import SegmentForm
 from webapp.segments.models import Segment
@@ -262,7 +262,7 @@ def edit(segment_id: int):
 
 
 def _save(form: SegmentForm, segment: Segment | None):
-    reading = editor.read(request.form)
+    reading = editor.read(request.form, answer_types(org_id()))
     if not form.validate_on_submit():
         return _editor_page(form, reading, segment, 422)
     try:
@@ -298,7 +298,7 @@ def _save(form: SegmentForm, segment: Segment | None):
 @role_required("manager")
 def preview():
     """The live count and sample of the tree as submitted, and each node's message."""
-    reading = editor.read(request.form)
+    reading = editor.read(request.form, answer_types(org_id()))
     return render_template(
         "console/segments/_preview.html",
         preview=_preview(reading, getattr(_posted_segment(), "id", None)),
@@ -312,7 +312,7 @@ def tree():
     """A structural change (add a condition or a group, remove one, another dimension or
     operator): the tree again, with the live count."""
     segment = _posted_segment()
-    reading = editor.read(request.form)
+    reading = editor.read(request.form, answer_types(org_id()))
     editor.apply(reading, request.form.get("op", ""))
     reading = editor.index(reading.tree)
     if not is_fragment_request():  # without scripts, the buttons post the whole form here

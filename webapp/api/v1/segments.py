@@ -10,6 +10,7 @@ from webapp.api.framework import conflict, invalid, operation
 from webapp.api.schema import Array, Bool, DateTime, Int, JsonObject, Line, Obj, Out, Str
 from webapp.api.v1.common import actor_label, field_error
 from webapp.api.v1.contacts import ContactOut
+from webapp.i18n import _
 from webapp.segments import query
 from webapp.segments import service as segments
 from webapp.segments.models import Segment
@@ -32,7 +33,9 @@ class Tree(JsonObject):
 def tree_error(exc: TreeError):
     """A TreeError as the 422 answer: the field is the path of the bad node under `tree`."""
     where = "tree" + exc.path[1:]
-    return invalid(f"The tree is not valid at {exc.path}: {exc.message}", **{where: exc.message})
+    return invalid(
+        _("The tree is not valid at %(path)s: %(message)s", path=exc.path, message=exc.message), **{where: exc.message}
+    )
 
 
 SegmentOut = Out(
