@@ -51,7 +51,7 @@ def test_a_wait_holds_the_run_until_its_time_and_the_next_step_runs_once(org):
 
 def test_a_condition_not_met_after_the_wait_ends_the_run(org):
     trial = make_label(org, "Trial")
-    paid = make_label(org, "Paid")
+    paid = make_label(org, "Customer")
     reminded = make_label(org, "Reminded")
     steps = [
         {"kind": "wait", "amount": 3, "unit": "hours"},
