@@ -7,10 +7,12 @@ import logging
 from pathlib import Path
 
 from flask import Flask, g, request, session
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 import webapp.catalog.hooks  # noqa: F401  (answers the events domain's questions: webapp/signals.py)
+import webapp.events.hooks  # noqa: F401  (the accounts domain's announcements: webapp/signals.py)
 import webapp.orders.hooks  # noqa: F401  (answers the events and catalog domains' questions)
 import webapp.workflows.hooks  # noqa: F401  (answers the segments domain's questions)
 from webapp import db as database
@@ -118,9 +120,14 @@ def _cache_settings(settings: config.Settings) -> dict:
 
 
 def _select_locale() -> str:
+    """A page's own language first (an event's page, an order's), then the signed-in user's
+    choice for the console and the door, then the language picked on a public page, then the
+    browser's."""
     chosen = g.get("locale")
     if chosen in LANGUAGES:
         return chosen
+    if current_user and current_user.is_authenticated and getattr(current_user, "language", None) in LANGUAGES:
+        return current_user.language
     if session.get("locale") in LANGUAGES:
         return session["locale"]
     return request.accept_languages.best_match(LANGUAGES) or "en"

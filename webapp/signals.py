@@ -61,6 +61,8 @@ event_currency_changed = _signals.signal("event-currency-changed")  # rescale wh
 product_deleting = _signals.signal("product-deleting")  # may it be deleted?
 # sender: the segment
 segment_deleting = _signals.signal("segment-deleting")  # may it be deleted?
+# sender: the organization's id
+organization_look_changed = _signals.signal("organization-look-changed")  # name, colour or logo: pages show it
 
 
 def objections(question, sender, **kwargs) -> list[str]:

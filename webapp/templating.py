@@ -63,6 +63,11 @@ def init_app(app) -> None:
         local = timeutil.to_local(value, tz)
         return format_skeleton("Hms", local, locale=str(get_locale() or "en")) if local else ""
 
+    @app.template_global()
+    def page_language() -> str:
+        """The language the page is written in (its <html lang>)."""
+        return str(get_locale() or "en")
+
     @app.context_processor
     def _globals():
         return {

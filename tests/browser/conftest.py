@@ -91,9 +91,10 @@ def live_login(live_server):
 
     def login(page, user, password: str = PASSWORD):
         page.goto(f"{live_server.url}/login")
-        page.get_by_label("Email").fill(user.email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
+        # By the fields' names: their labels are in the browser's language.
+        page.locator("input[name=email]").fill(user.email)
+        page.locator("input[name=password]").fill(password)
+        page.locator("form button[type=submit], form button:not([type])").last.click()
         page.wait_for_url(lambda url: "/login" not in url)
 
     return login

@@ -3,34 +3,107 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
-from tests.factories.catalog import make_coupon
+from tests.factories.accounts import make_member, make_org, make_user
+from tests.factories.catalog import make_coupon, make_product
 from tests.factories.checkin import make_checkin_list
+from tests.factories.contacts import make_contact
 from tests.factories.events import make_event
 from tests.factories.orders import make_order, make_registrant
 from webapp.checkin import service as checkin
-from webapp.console import charts
+from webapp.console import charts, home
 from webapp.db import utcnow
+from webapp.mail.models import SendingDomain
 
 
-def test_home_lists_events_with_their_numbers(desk):
+def test_home_shows_totals_with_money_per_currency(desk):
     desk.product.price = 100_000
     desk.product.save()
     make_order(desk.event, {desk.product: 2})
     make_order(desk.event, status="pending")
+    usd = make_event(desk.org, name="Dollar Night", currency="USD")
+    usd_ticket = make_product(usd, name="Seat", price=2_500, currency="USD")
+    make_order(usd, {usd_ticket: 1})
+    make_order(usd, {usd_ticket: 1}, source="import")  # imported rows are not money collected
+    make_contact(desk.org, "a@example.org")
     page = desk.client.get("/console/").text
-    assert "Launch Night" in page
-    assert "<td>1</td>" in page  # one person in a pending order
-    assert "200,000" in page
+    assert 'data-total="events">2<' in page
+    assert 'data-total="registrations">4<' in page  # 2 + 1 paid here + 1 imported, pending ones not
+    assert 'data-total="contacts">1<' in page
+    collected = page.split('data-total="collected">')[1].split("</div>")[0]
+    assert "200,000" in collected and "$25.00" in collected and "$50.00" not in collected
 
 
-def test_home_for_a_new_organization_says_what_to_do(auth):
-    from tests.factories.accounts import make_org, make_user
+def test_home_lists_upcoming_events_soonest_first_and_charts_sales(desk):
+    make_event(desk.org, name="Later Show", starts_at=utcnow() + dt.timedelta(days=40))
+    make_event(desk.org, name="Old Show", starts_at=utcnow() - dt.timedelta(days=40))
+    make_order(desk.event, {desk.product: 3})
+    page = desk.client.get("/console/").text
+    upcoming = page.split('id="upcoming-h"')[1].split("</section>")[0]
+    assert upcoming.index("Launch Night") < upcoming.index("Later Show")
+    assert "Old Show" not in upcoming
+    assert "Tickets taken, last 30 days" in page and 'aria-label="Tickets taken, last 30 days: 3 in total"' in page
 
+
+def test_home_shows_check_in_progress_of_events_running_today(desk):
+    running = make_event(desk.org, name="Door Day", starts_at=utcnow() - dt.timedelta(hours=1))
+    checkin_list = make_checkin_list(running)
+    first = make_registrant(running, buyer_name="In")
+    make_registrant(running, buyer_name="Out")
+    assert checkin.redeem(running, first.ticket_secret, checkin_list=checkin_list).result == "ok"
+    page = desk.client.get("/console/").text
+    today = page.split('id="today-h"')[1].split("</section>")[0]
+    assert "Door Day" in today and "1 of 2 checked in (50 %)" in today
+    assert "Launch Night" not in today  # three weeks ahead
+
+
+def test_today_is_the_event_s_own_day_not_the_server_s(desk):
+    # 23:30 in Jakarta is 16:30 UTC: an event starting 08:00 Jakarta time tomorrow is not today
+    # for UTC-minded code that would count the hours, and yesterday's Jakarta event is over.
+    now = dt.datetime(2026, 3, 10, 16, 30)
+    tomorrow = make_event(desk.org, timezone="Asia/Jakarta", starts_at=dt.datetime(2026, 3, 11, 1, 0))
+    tonight = make_event(
+        desk.org,
+        timezone="Asia/Jakarta",
+        starts_at=dt.datetime(2026, 3, 10, 12, 0),
+        ends_at=dt.datetime(2026, 3, 10, 16, 45),
+    )
+    doors = [d.event.id for d in home._doors_today([tomorrow, tonight], now)]
+    assert doors == [tonight.id]
+
+
+def test_home_for_a_new_organization_teaches_the_next_steps(auth):
     user = make_user()
     org = make_org(owner=user)
-    page = auth.client_for(user, org).get("/console/").text
-    assert "No events yet" in page and "Create your first event" in page
+    client = auth.client_for(user, org)
+    page = client.get("/console/").text
+    assert "Next steps" in page and "No upcoming events" in page
+    assert _done(page) == {"event": "no", "ticket": "no", "publish": "no", "domain": "no", "team": "no"}
+
+    event = make_event(org, status="draft")
+    make_product(event)
+    make_member(org, "door")
+    page = client.get("/console/").text
+    assert _done(page) == {"event": "yes", "ticket": "yes", "publish": "no", "domain": "no", "team": "yes"}
+    assert f'href="/console/events/{event.id}"' in page  # the next step links to where it is done
+
+    event.status = "published"
+    event.save()
+    SendingDomain.create(
+        organization=org,
+        domain="example.org",
+        dkim_selector="rc",
+        dkim_private_key="-",
+        dkim_public_key="-",
+        verified_at=utcnow(),
+    )
+    page = client.get("/console/").text
+    assert "Next steps" not in page  # all done: the home is about the events
+
+
+def _done(page: str) -> dict[str, str]:
+    return dict(re.findall(r'data-step="(\w+)" data-done="(\w+)"', page))
 
 
 def test_dashboard_shows_products_coupons_and_orders(desk):

@@ -18,25 +18,25 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-PASSWORD_RULES = [DataRequired(), Length(min=10, max=200, message="Use at least 10 characters.")]
+PASSWORD_RULES = [DataRequired(), Length(min=10, max=200, message=_l("Use at least 10 characters."))]
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), EmailAddress(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
-    remember = BooleanField("Keep me signed in on this device")
+    email = EmailField(_l("Email"), filters=[_strip], validators=[DataRequired(), EmailAddress(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Keep me signed in on this device"))
 
 
 class NewPasswordMixin:
-    password = PasswordField("Password", validators=PASSWORD_RULES, description="At least 10 characters.")
+    password = PasswordField(_l("Password"), validators=PASSWORD_RULES, description=_l("At least 10 characters."))
     confirm = PasswordField(
-        "Repeat the password", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]
+        _l("Repeat the password"), validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))]
     )
 
 
 class AccountFields(NewPasswordMixin):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), EmailAddress(), Length(max=254)])
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), filters=[_strip], validators=[DataRequired(), EmailAddress(), Length(max=254)])
 
 
 def _valid_timezone(form, field):
@@ -45,9 +45,9 @@ def _valid_timezone(form, field):
 
 
 class SignupForm(AccountFields, FlaskForm):
-    org_name = StringField("Organization name", validators=[DataRequired(), Length(max=200)])
-    timezone = SelectField("Time zone", validators=[DataRequired(), _valid_timezone], validate_choice=False)
-    currency = SelectField("Currency", choices=[(c, c) for c in CURRENCIES])
+    org_name = StringField(_l("Organization name"), validators=[DataRequired(), Length(max=200)])
+    timezone = SelectField(_l("Time zone"), validators=[DataRequired(), _valid_timezone], validate_choice=False)
+    currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,11 +55,11 @@ class SignupForm(AccountFields, FlaskForm):
 
 
 class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), EmailAddress(), Length(max=254)])
+    email = EmailField(_l("Email"), filters=[_strip], validators=[DataRequired(), EmailAddress(), Length(max=254)])
 
 
 class ResetPasswordForm(NewPasswordMixin, FlaskForm):
@@ -67,28 +67,28 @@ class ResetPasswordForm(NewPasswordMixin, FlaskForm):
 
 
 ROLE_CHOICES = [
-    ("member", "Member — only the events granted to them"),
-    ("door", "Door staff — check-in only"),
-    ("manager", "Manager — events, registrants, door supervisor"),
-    ("admin", "Admin — also members, payments, API keys"),
-    ("owner", "Owner — everything"),
+    ("member", _l("Member — only the events granted to them")),
+    ("door", _l("Door staff — check-in only")),
+    ("manager", _l("Manager — events, registrants, door supervisor")),
+    ("admin", _l("Admin — also members, payments, API keys")),
+    ("owner", _l("Owner — everything")),
 ]
 assert [r for r, _ in ROLE_CHOICES] == list(ROLES)
 
 
 class InviteForm(FlaskForm):
-    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), EmailAddress(), Length(max=254)])
-    role = SelectField("Role", choices=ROLE_CHOICES, default="manager")
+    email = EmailField(_l("Email"), filters=[_strip], validators=[DataRequired(), EmailAddress(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="manager")
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     confirm_own = HiddenField()  # "yes": the member changing their own role has confirmed it
 
 
 class ApiKeyForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=100)], description="e.g. the CRM sync")
-    read_only = BooleanField("Read-only (can list and read, cannot change anything)")
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)], description=_l("e.g. the CRM sync"))
+    read_only = BooleanField(_l("Read-only (can list and read, cannot change anything)"))
 
 
 SCOPE_LABELS = {
@@ -109,19 +109,19 @@ class ApiKeyPolicyForm(FlaskForm):
     """What one key may do; the range of the rate limit is checked by api_keys.set_policy."""
 
     scopes = SelectMultipleField(
-        "Parts of the API it may use",
+        _l("Parts of the API it may use"),
         choices=[(s, SCOPE_LABELS[s]) for s in SCOPES],
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
-        description="None ticked: all of them.",
+        description=_l("None ticked: all of them."),
     )
-    read_only = BooleanField("Read-only (can list and read, cannot change anything)")
+    read_only = BooleanField(_l("Read-only (can list and read, cannot change anything)"))
     requests_per_minute = StringField(
-        "Requests per minute",
+        _l("Requests per minute"),
         filters=[_strip],
         validators=[
             Optional(),
-            Regexp(r"^\d{1,9}$", message="Type a whole number of requests, or leave it blank for the default."),
+            Regexp(r"^\d{1,9}$", message=_l("Type a whole number of requests, or leave it blank for the default.")),
         ],
     )
 
@@ -129,22 +129,32 @@ class ApiKeyPolicyForm(FlaskForm):
         return int(self.requests_per_minute.data) if self.requests_per_minute.data else None
 
 
-class OrganizationForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    timezone = SelectField(
-        "Default time zone for new events", validators=[DataRequired(), _valid_timezone], validate_choice=False
+class LanguageForm(FlaskForm):
+    """The user's own language for the console and the door."""
+
+    language = SelectField(
+        _l("Language of the console and the door"),
+        choices=[("", _l("The browser's language")), ("en", _l("English")), ("id", _l("Bahasa Indonesia"))],
+        validate_choice=True,
     )
-    currency = SelectField("Default currency", choices=[(c, c) for c in CURRENCIES])
+
+
+class OrganizationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    timezone = SelectField(
+        _l("Default time zone for new events"), validators=[DataRequired(), _valid_timezone], validate_choice=False
+    )
+    currency = SelectField(_l("Default currency"), choices=[(c, c) for c in CURRENCIES])
     brand_color = StringField(
-        "Brand colour",
-        validators=[DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message="Use a colour such as #1d4ed8.")],
+        _l("Brand colour"),
+        validators=[DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Use a colour such as #1d4ed8."))],
     )
     reply_to = EmailField(
-        "Reply-to address for attendee emails",
+        _l("Reply-to address for attendee emails"),
         filters=[_strip],
         validators=[Optional(), EmailAddress(), Length(max=254)],
     )
-    logo = FileField("Logo (PNG, JPEG or WebP, at most 2 MB)")
+    logo = FileField(_l("Logo (PNG, JPEG or WebP, at most 2 MB)"))
     track_mail = BooleanField(
         _l("Track opens and clicks of the emails contacts get"),
         description=_l("A tiny image and signed links show who opened an email and what they clicked."),

@@ -20,6 +20,7 @@ class User(BaseModel):
     is_active = pw.BooleanField(default=True)
     created_at = pw.DateTimeField(default=utcnow)
     last_login_at = pw.DateTimeField(null=True)
+    language = pw.CharField(max_length=8, null=True)  # console and door: "en", "id"; None: the browser's
 
     # Flask-Login protocol
     is_authenticated = True

@@ -23,6 +23,7 @@ from webapp.accounts.models import (
     User,
 )
 from webapp.db import db, utcnow
+from webapp.extensions import LANGUAGES
 from webapp.timeutil import zone
 
 # A hash that costs as much to check as a real one, so unknown emails take as long as wrong passwords.
@@ -56,6 +57,14 @@ def hash_token(token: str) -> str:
 def slugify(text: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return slug[:60] or "org"
+
+
+def set_language(user: User, language: str | None) -> None:
+    """The language the console and the door speak to this user (None: the browser's)."""
+    if language not in (None, *LANGUAGES):
+        raise AccountError("Choose English or Bahasa Indonesia.", "language")
+    User.update(language=language).where(User.id == user.id).execute()
+    user.language = language
 
 
 def unique_org_slug(name: str) -> str:
@@ -256,6 +265,8 @@ def update_organization(org: Organization, fields: dict, *, actor: User) -> dict
         if changes:
             org.save()
             audit.record(org.id, "organization.update", user=actor, target=org, summary="settings", changes=changes)
+            if changes.keys() & {"name", "brand_color"}:
+                signals.organization_look_changed.send(org.id)
     return changes
 
 
@@ -285,4 +296,5 @@ def store_logo(org: Organization, data: bytes, instance_dir, *, actor: User) -> 
         org.logo_path = relative
         org.save()
         audit.record(org.id, "organization.logo", user=actor, target=org, summary="new logo")
+        signals.organization_look_changed.send(org.id)
     return relative

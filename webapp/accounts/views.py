@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from webapp.accounts import members, service
+from webapp.accounts import brand, members, service
 from webapp.accounts.forms import (
     AcceptInvitationForm,
     ForgotPasswordForm,
@@ -189,3 +189,17 @@ def org_logo(org_id: int):
     if not org.logo_path:
         abort(404)
     return send_file(current_app.config["SETTINGS"].instance_dir / org.logo_path, max_age=3600)
+
+
+@bp.app_template_global()
+def brand_style(org: Organization | None) -> str:
+    """The organization's colours as CSS custom properties (public pages: templates/public/base.html)."""
+    return brand.style(org)
+
+
+@bp.app_template_global()
+def brand_logo_url(org: Organization | None) -> str | None:
+    """The logo's address, changing with each new logo so that a cached copy is never shown."""
+    if org is None or not org.logo_path:
+        return None
+    return url_for("accounts.org_logo", org_id=org.id, v=org.logo_path.rsplit("-", 1)[-1].split(".")[0])

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import refresh
 from flask_login import current_user
 
 from webapp.accounts import api_keys, members, service
 from webapp.accounts.access import org_id, role_required
 from webapp.accounts.api_keys import DEFAULT_PER_MINUTE
-from webapp.accounts.forms import ApiKeyForm, ApiKeyPolicyForm, InviteForm, OrganizationForm, RoleForm
+from webapp.accounts.forms import ApiKeyForm, ApiKeyPolicyForm, InviteForm, LanguageForm, OrganizationForm, RoleForm
 from webapp.accounts.models import ApiKey, MemberInvitation, Membership, Organization
+from webapp.i18n import _
 from webapp.templating import is_fragment_request, render_page
 
 bp = Blueprint("accounts_console", __name__, url_prefix="/console")
@@ -52,7 +54,7 @@ def invite():
         except service.AccountError as exc:
             getattr(form, exc.field or "email").errors.append(str(exc))
         else:
-            flash(f"Invitation sent to {form.email.data}.", "success")
+            flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("accounts_console.members"), code=303)
     return _members_page(form, 422)
 
@@ -68,7 +70,7 @@ def change_role(membership_id: int):
                 membership, form.role.data, actor=current_user, actor_membership=g.membership,
                 confirmed=form.confirm_own.data == "yes",
             )  # fmt: skip
-            flash(f"{membership.user.name} is now {form.role.data}.", "success")
+            flash(_("%(name)s is now %(role)s.", name=membership.user.name, role=form.role.data), "success")
         except service.AccountError as exc:
             flash(str(exc), "error")
     return redirect(url_for("accounts_console.members"), code=303)
@@ -80,7 +82,7 @@ def remove_member(membership_id: int):
     membership = Membership.get((Membership.id == membership_id) & (Membership.organization == org_id()))
     try:
         members.remove(membership, actor=current_user, actor_membership=g.membership)
-        flash(f"{membership.user.name} was removed.", "success")
+        flash(_("%(name)s was removed.", name=membership.user.name), "success")
     except service.AccountError as exc:
         flash(str(exc), "error")
     return redirect(url_for("accounts_console.members"), code=303)
@@ -91,7 +93,7 @@ def remove_member(membership_id: int):
 def revoke_invitation(invitation_id: int):
     invitation = MemberInvitation.get_for_org(org_id(), invitation_id)
     members.revoke_invitation(invitation, actor=current_user)
-    flash(f"The invitation of {invitation.email} is revoked.", "success")
+    flash(_("The invitation of %(email)s is revoked.", email=invitation.email), "success")
     return redirect(url_for("accounts_console.members"), code=303)
 
 
@@ -168,6 +170,19 @@ def revoke_api_key(key_id: int):
     return redirect(url_for("accounts_console.api_keys"), code=303)
 
 
+@bp.route("/profile", methods=["GET", "POST"], endpoint="profile")
+@role_required("door")
+def profile():
+    """The signed-in user's own settings: the language of the console and the door."""
+    form = LanguageForm(data={"language": current_user.language or ""})
+    if form.validate_on_submit():
+        service.set_language(current_user, form.language.data or None)
+        refresh()  # the confirmation is already in the new language
+        flash(_("Your language is saved."), "success")
+        return redirect(url_for("accounts_console.profile"), code=303)
+    return render_template("console/accounts/profile.html", form=form), 422 if form.errors else 200
+
+
 @bp.route("/settings", methods=["GET", "POST"], endpoint="org_settings")
 @role_required("admin")
 def org_settings():
@@ -190,6 +205,6 @@ def org_settings():
         except service.AccountError as exc:
             getattr(form, exc.field or "name").errors.append(str(exc))
         else:
-            flash("Settings saved.", "success")
+            flash(_("Settings saved."), "success")
             return redirect(url_for("accounts_console.org_settings"), code=303)
     return render_template("console/accounts/settings.html", form=form, org=org), 422 if form.errors else 200

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.api.models import WEBHOOK_TOPICS
+from webapp.i18n import _l
 
 TOPIC_LABELS = {
     "registration.created": "registration.created — an order and its registrants were created",
@@ -29,17 +30,17 @@ def _strip(value):
 
 class WebhookForm(FlaskForm):
     url = URLField(
-        "URL",
+        _l("URL"),
         filters=[_strip],
         validators=[DataRequired(), Length(max=500)],
-        description="Where Rollcall POSTs the events (https in production).",
+        description=_l("Where Rollcall POSTs the events (https in production)."),
     )
-    description = StringField("Description", filters=[_strip], validators=[Optional(), Length(max=200)])
+    description = StringField(_l("Description"), filters=[_strip], validators=[Optional(), Length(max=200)])
     topics = SelectMultipleField(
-        "Events to send",
+        _l("Events to send"),
         choices=[(t, TOPIC_LABELS[t]) for t in WEBHOOK_TOPICS],
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
-        validators=[DataRequired(message="Choose at least one event.")],
+        validators=[DataRequired(message=_l("Choose at least one event."))],
     )
-    active = BooleanField("Active", default=True)
+    active = BooleanField(_l("Active"), default=True)

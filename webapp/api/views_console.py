@@ -9,6 +9,7 @@ from webapp.accounts.access import org_id, role_required
 from webapp.api import webhooks
 from webapp.api.forms import WebhookForm
 from webapp.api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from webapp.i18n import _
 
 bp = Blueprint("api_console", __name__, url_prefix="/console/webhooks")
 
@@ -76,7 +77,7 @@ def endpoint(endpoint_id: int):
         except webhooks.WebhookError as exc:
             _apply_error(form, exc)
         else:
-            flash("Webhook saved.", "success")
+            flash(_("Webhook saved."), "success")
             return redirect(url_for("api_console.endpoint", endpoint_id=row.id), code=303)
     return _endpoint_page(row, form, 422 if form.is_submitted() else 200)
 
@@ -86,7 +87,7 @@ def endpoint(endpoint_id: int):
 def rotate(endpoint_id: int):
     row = _endpoint(endpoint_id)
     session["webhook_secret"] = {"id": row.id, "secret": webhooks.rotate_secret(row, actor=current_user)}
-    flash("New signing secret made: deliveries are signed with it from now on.", "success")
+    flash(_("New signing secret made: deliveries are signed with it from now on."), "success")
     return redirect(url_for("api_console.endpoint", endpoint_id=row.id), code=303)
 
 
@@ -94,7 +95,7 @@ def rotate(endpoint_id: int):
 @role_required("admin")
 def delete(endpoint_id: int):
     webhooks.delete_endpoint(_endpoint(endpoint_id), actor=current_user)
-    flash("Webhook deleted.", "success")
+    flash(_("Webhook deleted."), "success")
     return redirect(url_for("api_console.index"), code=303)
 
 
@@ -106,5 +107,5 @@ def redeliver(endpoint_id: int, delivery_id: int):
     if delivery is None:
         abort(404)
     webhooks.redeliver(delivery, actor=current_user)
-    flash("Delivery queued again.", "success")
+    flash(_("Delivery queued again."), "success")
     return redirect(url_for("api_console.endpoint", endpoint_id=row.id), code=303)

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from webapp import money
 from webapp.catalog.models import QUESTION_KINDS
 from webapp.events.forms import local_datetime
+from webapp.i18n import _l
 
 QUESTION_KIND_LABELS = {
     "text": "Short text",
@@ -31,10 +32,10 @@ QUESTION_KIND_LABELS = {
     "country": "Country",
 }
 CONTACT_CHOICES = [
-    ("", "Not saved to the contact"),
-    ("phone", "Phone"),
-    ("company", "Company"),
-    ("custom", "Custom field…"),
+    ("", _l("Not saved to the contact")),
+    ("phone", _l("Phone")),
+    ("company", _l("Company")),
+    ("custom", _l("Custom field…")),
 ]
 
 
@@ -60,43 +61,51 @@ class _CurrencyForm(FlaskForm):
 
 
 class ProductForm(_CurrencyForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField("Description", validators=[Length(max=2000)])
-    price = AmountField("Price", description="0 or blank: free.")
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
+    price = AmountField(_l("Price"), description=_l("0 or blank: free."))
     quota = IntegerField(
-        "Quota", validators=[Optional(), NumberRange(min=0)], description="How many can be sold; blank: no limit."
+        _l("Quota"),
+        validators=[Optional(), NumberRange(min=0)],
+        description=_l("How many can be sold; blank: no limit."),
     )
-    sale_starts_at = local_datetime("Sale starts", description="Blank: when registration opens.")
-    sale_ends_at = local_datetime("Sale ends", description="Blank: when registration closes.")
-    min_per_order = IntegerField("Minimum per order", validators=[InputRequired(), NumberRange(min=0)], default=0)
+    sale_starts_at = local_datetime("Sale starts", description=_l("Blank: when registration opens."))
+    sale_ends_at = local_datetime("Sale ends", description=_l("Blank: when registration closes."))
+    min_per_order = IntegerField(_l("Minimum per order"), validators=[InputRequired(), NumberRange(min=0)], default=0)
     max_per_order = IntegerField(
-        "Maximum per order", validators=[Optional(), NumberRange(min=1)], description="Blank: the event's limit."
+        _l("Maximum per order"), validators=[Optional(), NumberRange(min=1)], description="Blank: the event's limit."
     )
-    admits_entry = BooleanField("Admits entry (a ticket; off for add-ons such as a T-shirt)", default=True)
-    hidden = BooleanField("Hidden: only through an invitation or its secret link")
-    active = BooleanField("On sale", default=True)
+    admits_entry = BooleanField(_l("Admits entry (a ticket; off for add-ons such as a T-shirt)"), default=True)
+    hidden = BooleanField(_l("Hidden: only through an invitation or its secret link"))
+    active = BooleanField(_l("On sale"), default=True)
 
 
 class CouponForm(_CurrencyForm):
-    code = StringField("Code", validators=[DataRequired(), Length(min=3, max=64)], description="Not case-sensitive.")
-    kind = SelectField("Discount", choices=[("percent", "Percent off"), ("fixed", "Fixed amount off")])
-    value = StringField("Value", validators=[DataRequired()], description="A percentage (1–100) or an amount.")
+    code = StringField(
+        _l("Code"), validators=[DataRequired(), Length(min=3, max=64)], description=_l("Not case-sensitive.")
+    )
+    kind = SelectField(_l("Discount"), choices=[("percent", _l("Percent off")), ("fixed", _l("Fixed amount off"))])
+    value = StringField(_l("Value"), validators=[DataRequired()], description=_l("A percentage (1–100) or an amount."))
     product_ids = SelectMultipleField(
-        "Applies to",
+        _l("Applies to"),
         coerce=int,
         widget=widgets.ListWidget(prefix_label=False),
         option_widget=widgets.CheckboxInput(),
-        description="None ticked: every product.",
+        description=_l("None ticked: every product."),
     )
     usage_limit = IntegerField(
-        "Usage limit", validators=[Optional(), NumberRange(min=1)], description="Orders in total; blank: no limit."
+        _l("Usage limit"),
+        validators=[Optional(), NumberRange(min=1)],
+        description=_l("Orders in total; blank: no limit."),
     )
     per_order_limit = IntegerField(
-        "Discounted items per order", validators=[Optional(), NumberRange(min=1)], description="Blank: no limit."
+        _l("Discounted items per order"),
+        validators=[Optional(), NumberRange(min=1)],
+        description=_l("Blank: no limit."),
     )
     valid_from = local_datetime("Valid from")
     valid_until = local_datetime("Valid until")
-    active = BooleanField("Active", default=True)
+    active = BooleanField(_l("Active"), default=True)
 
     def __init__(self, *args, products=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -119,16 +128,16 @@ class CouponForm(_CurrencyForm):
 
 
 class QuestionForm(FlaskForm):
-    label = StringField("Question", validators=[DataRequired(), Length(max=300)])
-    help_text = StringField("Help text", validators=[Length(max=500)])
-    kind = SelectField("Kind of answer", choices=[(k, QUESTION_KIND_LABELS[k]) for k in QUESTION_KINDS])
-    options = TextAreaField("Options", description="For choices: one option per line.")
-    required = BooleanField("Required")
-    per_attendee = BooleanField("Ask each attendee (off: once per order)")
-    show_at_checkin = BooleanField("Show the answer at check-in")
-    contact_choice = SelectField("Save the answer to the contact", choices=CONTACT_CHOICES, default="")
+    label = StringField(_l("Question"), validators=[DataRequired(), Length(max=300)])
+    help_text = StringField(_l("Help text"), validators=[Length(max=500)])
+    kind = SelectField(_l("Kind of answer"), choices=[(k, QUESTION_KIND_LABELS[k]) for k in QUESTION_KINDS])
+    options = TextAreaField(_l("Options"), description=_l("For choices: one option per line."))
+    required = BooleanField(_l("Required"))
+    per_attendee = BooleanField(_l("Ask each attendee (off: once per order)"))
+    show_at_checkin = BooleanField(_l("Show the answer at check-in"))
+    contact_choice = SelectField(_l("Save the answer to the contact"), choices=CONTACT_CHOICES, default="")
     contact_key = StringField(
-        "Custom field name", validators=[Length(max=40)], description="Lower-case letters, digits, underscores."
+        _l("Custom field name"), validators=[Length(max=40)], description=_l("Lower-case letters, digits, underscores.")
     )
 
     def contact_field(self) -> str | None:

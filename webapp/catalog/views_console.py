@@ -11,6 +11,7 @@ from webapp.catalog.models import Coupon, Product, Question
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404, form_page, initial, local, saved
 from webapp.events.service import FieldError
+from webapp.i18n import _
 from webapp.money import to_major
 from webapp.orders import capacity, offers
 from webapp.templating import is_fragment_request, render_page
@@ -110,7 +111,7 @@ def product_delete(event_id: int, product_id: int):
     except FieldError as exc:
         flash(exc.message, "error")
     else:
-        flash(f"“{product.name}” deleted.", "success")
+        flash(_("“%(name)s” deleted.", name=product.name), "success")
     return redirect(url_for("catalog.products", event_id=event.id), code=303)
 
 
@@ -129,7 +130,7 @@ def product_move(event_id: int, product_id: int):
 def product_new_link(event_id: int, product_id: int):
     event = event_or_404(event_id)
     service.new_access_key(_row(Product, event, product_id), actor=current_user)
-    flash("New secret link made; the previous one no longer works.", "success")
+    flash(_("New secret link made; the previous one no longer works."), "success")
     return redirect(url_for("catalog.product_edit", event_id=event.id, product_id=product_id), code=303)
 
 
@@ -209,7 +210,7 @@ def coupon_delete(event_id: int, coupon_id: int):
     except FieldError as exc:
         flash(exc.message, "error")
     else:
-        flash(f"Coupon {coupon.code} deleted.", "success")
+        flash(_("Coupon %(code)s deleted.", code=coupon.code), "success")
     return redirect(url_for("catalog.coupon_list", event_id=event.id), code=303)
 
 
@@ -278,7 +279,7 @@ def question_delete(event_id: int, question_id: int):
     event = event_or_404(event_id)
     question = _row(Question, event, question_id)
     service.delete_question(question, actor=current_user)
-    flash(f"Question “{question.label}” deleted.", "success")
+    flash(_("Question “%(label)s” deleted.", label=question.label), "success")
     return redirect(url_for("catalog.question_list", event_id=event.id), code=303)
 
 

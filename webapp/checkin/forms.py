@@ -38,38 +38,40 @@ class WalkInForm(FlaskForm):
 
 
 class CheckinListForm(FlaskForm):
-    name = StringField("Name", filters=[_strip], validators=[DataRequired(), Length(max=120)])
-    all_products = BooleanField("All ticket types", default=True)
-    product_ids = MultiCheckboxField("Only these ticket types", coerce=int)
+    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
+    all_products = BooleanField(_l("All ticket types"), default=True)
+    product_ids = MultiCheckboxField(_l("Only these ticket types"), coerce=int)
     starts_at = DateTimeLocalField(
-        "Opens", format="%Y-%m-%dT%H:%M", validators=[Optional()], description="In the event's time zone."
+        _l("Opens"), format="%Y-%m-%dT%H:%M", validators=[Optional()], description="In the event's time zone."
     )
-    ends_at = DateTimeLocalField("Closes", format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    multi_entry = BooleanField("Multiple entries", description="A ticket may enter any number of times.")
-    allow_exit = BooleanField("Exit scans", description="Scan people out; a single-entry ticket may come back in.")
+    ends_at = DateTimeLocalField(_l("Closes"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    multi_entry = BooleanField(_l("Multiple entries"), description=_l("A ticket may enter any number of times."))
+    allow_exit = BooleanField(
+        _l("Exit scans"), description=_l("Scan people out; a single-entry ticket may come back in.")
+    )
 
 
 class DoorQuestionsForm(FlaskForm):
-    question_ids = MultiCheckboxField("Answers shown at the door", coerce=int)
+    question_ids = MultiCheckboxField(_l("Answers shown at the door"), coerce=int)
 
 
 class BadgeSettingsForm(FlaskForm):
-    size = SelectField("Size", choices=[("90x55", "90 × 55 mm (name badge)"), ("a6", "A6 (105 × 148 mm)")])
-    fields = MultiCheckboxField("Shown on the badge", coerce=str)
-    show_logo = BooleanField("Logo")
-    show_qr = BooleanField("Ticket QR code")
+    size = SelectField(_l("Size"), choices=[("90x55", "90 × 55 mm (name badge)"), ("a6", _l("A6 (105 × 148 mm)"))])
+    fields = MultiCheckboxField(_l("Shown on the badge"), coerce=str)
+    show_logo = BooleanField(_l("Logo"))
+    show_qr = BooleanField(_l("Ticket QR code"))
     accent_color = StringField(
-        "Accent colour",
+        _l("Accent colour"),
         filters=[_strip],
-        validators=[DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message="A colour such as #1d4ed8.")],
+        validators=[DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("A colour such as #1d4ed8."))],
     )
     logo = FileField(
-        "Badge logo",
+        _l("Badge logo"),
         validators=[FileAllowed(["png", "jpg", "jpeg"], "A PNG or JPEG image.")],
         description="PNG or JPEG; without one the organization's logo is used.",
     )
 
 
 class BulkBadgesForm(FlaskForm):
-    product_ids = MultiCheckboxField("Ticket types", coerce=int, description="None ticked: every ticket type.")
-    attended_only = BooleanField("Only people who checked in")
+    product_ids = MultiCheckboxField(_l("Ticket types"), coerce=int, description=_l("None ticked: every ticket type."))
+    attended_only = BooleanField(_l("Only people who checked in"))

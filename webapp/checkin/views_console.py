@@ -13,6 +13,7 @@ from webapp.checkin.forms import BadgeSettingsForm, BulkBadgesForm, CheckinListF
 from webapp.checkin.models import CheckinList
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
+from webapp.i18n import _
 from webapp.templating import is_fragment_request
 from webapp.tickets import badges
 from webapp.timeutil import to_local, to_utc
@@ -84,7 +85,7 @@ def _edit(event: Event, checkin_list: CheckinList | None):
         except list_rules.ListError as exc:
             getattr(form, exc.field or "name").errors.append(str(exc))
         else:
-            flash("Check-in list saved.", "success")
+            flash(_("Check-in list saved."), "success")
             return redirect(url_for("checkin_console.lists", event_id=event.id), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template(
@@ -114,7 +115,7 @@ def delete_list(event_id: int, list_id: int):
     except list_rules.ListError as exc:
         flash(str(exc), "error")
     else:
-        flash("Check-in list deleted.", "success")
+        flash(_("Check-in list deleted."), "success")
     return redirect(url_for("checkin_console.lists", event_id=event.id), code=303)
 
 
@@ -127,7 +128,7 @@ def door_answers(event_id: int):
     if not form.validate_on_submit():
         abort(400)
     list_rules.set_door_questions(event, form.question_ids.data or [], actor=current_user)
-    flash("The door now sees the chosen answers.", "success")
+    flash(_("The door now sees the chosen answers."), "success")
     return redirect(url_for("checkin_console.lists", event_id=event.id), code=303)
 
 
@@ -174,7 +175,7 @@ def badges_page(event_id: int):
         except badges.BadgeError as exc:
             getattr(form, exc.field or "fields").errors.append(str(exc))
         else:
-            flash("Badge settings saved.", "success")
+            flash(_("Badge settings saved."), "success")
             return redirect(url_for("checkin_console.badges_page", event_id=event.id), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template(

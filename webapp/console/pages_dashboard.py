@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, url_for
 
-from webapp.accounts.access import can_list_events, event_required, granted_event_ids, has_role, org_id, role_required
+from webapp.accounts.access import can_list_events, event_required, granted_event_ids, has_role, role_required
 from webapp.console import charts, dashboard
+from webapp.console import home as org_home
 from webapp.console.blueprint import bp
 from webapp.db import utcnow
 from webapp.events.pages import event_or_404
@@ -21,8 +22,12 @@ def home():
         if has_role("door") or granted_event_ids("door"):
             return redirect(url_for("checkin.index"))
         return render_template("console/no_events.html")
-    summaries = dashboard.org_overview(org_id())
-    return render_template("console/home.html", summaries=summaries, currency=g.org.currency)
+    numbers = org_home.org_home(g.org)
+    return render_template(
+        "console/home.html",
+        home=numbers,
+        sales_chart=charts.series_chart(numbers.sales_by_day, until=numbers.last_day),
+    )
 
 
 @bp.route("/events/<int:event_id>/overview")

@@ -40,11 +40,11 @@ def format_custom(custom: dict) -> str:
 
 
 class ContactForm(FlaskForm):
-    name = StringField("Name", filters=[_strip], validators=[Length(max=200)])
-    phone = StringField("Phone", filters=[_strip], validators=[Length(max=40)])
-    company = StringField("Company", filters=[_strip], validators=[Length(max=200)])
+    name = StringField(_l("Name"), filters=[_strip], validators=[Length(max=200)])
+    phone = StringField(_l("Phone"), filters=[_strip], validators=[Length(max=40)])
+    company = StringField(_l("Company"), filters=[_strip], validators=[Length(max=200)])
     custom = TextAreaField(
-        "Custom fields", description="One per line, as “field: value”. An empty value removes the field."
+        _l("Custom fields"), description=_l("One per line, as “field: value”. An empty value removes the field.")
     )
 
     def validate_custom(self, field):
@@ -55,32 +55,34 @@ class ContactForm(FlaskForm):
 
 
 class AddLabelForm(FlaskForm):
-    name = StringField("Label", filters=[_strip], validators=[DataRequired(), Length(max=80)])
+    name = StringField(_l("Label"), filters=[_strip], validators=[DataRequired(), Length(max=80)])
 
 
 class StageForm(FlaskForm):
-    stage = SelectField("Funnel stage", choices=STAGE_CHOICES)
+    stage = SelectField(_l("Funnel stage"), choices=STAGE_CHOICES)
 
 
 class StatusForm(FlaskForm):
-    status = SelectField("Status", choices=STATUS_CHOICES)
+    status = SelectField(_l("Status"), choices=STATUS_CHOICES)
 
 
 class LabelForm(FlaskForm):
-    name = StringField("Name", filters=[_strip], validators=[DataRequired(), Length(max=80)])
+    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=80)])
     color = StringField(
-        "Colour", default="#64748b", validators=[DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message="Use #rrggbb.")]
+        _l("Colour"),
+        default="#64748b",
+        validators=[DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Use #rrggbb."))],
     )
     stage = SelectField(
-        "Sets funnel stage",
-        choices=[("", "No stage rule")] + STAGE_CHOICES,
+        _l("Sets funnel stage"),
+        choices=[("", _l("No stage rule"))] + STAGE_CHOICES,
         default="",
-        description="When this label is added to a contact, the contact moves to this stage.",
+        description=_l("When this label is added to a contact, the contact moves to this stage."),
     )
 
 
 class EventLabelForm(FlaskForm):
-    name = StringField("Label", filters=[_strip], validators=[DataRequired(), Length(max=80)])
+    name = StringField(_l("Label"), filters=[_strip], validators=[DataRequired(), Length(max=80)])
 
 
 class AutoLabelForm(FlaskForm):
@@ -92,21 +94,21 @@ class AutoLabelForm(FlaskForm):
 
 class InactivityForm(FlaskForm):
     inactivity_days = IntegerField(
-        "Move to “Lost” after this many days without activity",
+        _l("Move to “Lost” after this many days without activity"),
         validators=[Optional(), NumberRange(min=1, max=3650)],
-        description="Leave empty to turn the rule off. Checked once a day.",
+        description=_l("Leave empty to turn the rule off. Checked once a day."),
     )
 
 
 class ImportUploadForm(FlaskForm):
-    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")])
+    file = FileField(_l("CSV file"), validators=[FileRequired("Choose a CSV file.")])
 
 
 class ImportMappingForm(FlaskForm):
     labels = StringField(
-        "Add these labels to every imported contact",
+        _l("Add these labels to every imported contact"),
         default="",  # a submission without the field adds no labels
         filters=[_strip],
         validators=[Length(max=400)],
-        description="Optional; separate several with commas.",
+        description=_l("Optional; separate several with commas."),
     )

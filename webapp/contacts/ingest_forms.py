@@ -5,6 +5,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from webapp.contacts.ingest_models import EVENT_TYPES
+from webapp.i18n import _l
 
 
 def _strip(value):
@@ -12,13 +13,15 @@ def _strip(value):
 
 
 class TagRuleForm(FlaskForm):
-    event_type = SelectField("When an event of type", choices=[(t, t) for t in EVENT_TYPES])
-    property_name = StringField("with property (optional)", filters=[_strip], validators=[Optional(), Length(max=100)])
+    event_type = SelectField(_l("When an event of type"), choices=[(t, t) for t in EVENT_TYPES])
+    property_name = StringField(
+        _l("with property (optional)"), filters=[_strip], validators=[Optional(), Length(max=100)]
+    )
     property_value = StringField(
-        "equal to",
+        _l("equal to"),
         filters=[_strip],
         validators=[Optional(), Length(max=200)],
-        description="Compared as text: true/false, numbers as written.",
+        description=_l("Compared as text: true/false, numbers as written."),
     )
-    action = SelectField("then", choices=[("add", "add label"), ("remove", "remove label")])
-    label = StringField("Label", filters=[_strip], validators=[DataRequired(), Length(max=80)])
+    action = SelectField(_l("then"), choices=[("add", "add label"), ("remove", "remove label")])
+    label = StringField(_l("Label"), filters=[_strip], validators=[DataRequired(), Length(max=80)])

@@ -225,7 +225,7 @@ def edit(contact_id: int):
         custom=form.custom_values,
         actor=current_user,
     )
-    flash("Contact saved." if changes else "Nothing changed.", "success" if changes else "info")
+    flash(_("Contact saved.") if changes else _("Nothing changed."), "success" if changes else "info")
     return redirect(url_for("contacts.detail", contact_id=contact.id), code=303)
 
 
@@ -278,7 +278,7 @@ def set_stage(contact_id: int):
     if not form.validate_on_submit():
         return _lifecycle_fragment(contact, 422, stage_form=form)
     if service.set_stage(contact, form.stage.data, source="person", actor=current_user) and not is_fragment_request():
-        flash(f"Stage set to {stage_label(contact.stage)}.", "success")
+        flash(_("Stage set to %(stage)s.", stage=stage_label(contact.stage)), "success")
     return _lifecycle_fragment(contact)
 
 
@@ -291,7 +291,7 @@ def set_status(contact_id: int):
         return _lifecycle_fragment(contact, 422, status_form=form)
     changed = service.set_status(contact, form.status.data, actor=current_user, reason="set by an operator")
     if changed and not is_fragment_request():
-        flash(f"Status set to {contact.status}.", "success")
+        flash(_("Status set to %(status)s.", status=contact.status), "success")
     return _lifecycle_fragment(contact)
 
 
@@ -335,7 +335,7 @@ def labels_page():
             except ContactError as exc:
                 getattr(form, exc.field or "name").errors.append(str(exc))
             else:
-                flash(f"Label {label.name} created.", "success")
+                flash(_("Label %(name)s created.", name=label.name), "success")
                 return redirect(url_for("contacts.labels_page"), code=303)
         return _labels_page(form, status=422)
     return _labels_page()
@@ -357,9 +357,9 @@ def update_label(label_id: int):
     else:
         error = " ".join(e for errors in form.errors.values() for e in errors)
     if error:
-        flash(f"{label.name}: {error}", "error")
+        flash(_("%(name)s: %(error)s", name=label.name, error=error), "error")
     else:
-        flash(f"Label {label.name} saved.", "success")
+        flash(_("Label %(name)s saved.", name=label.name), "success")
     return redirect(url_for("contacts.labels_page"), code=303)
 
 
@@ -368,7 +368,15 @@ def update_label(label_id: int):
 def apply_label_rule(label_id: int):
     label = Label.get_for_org(org_id(), label_id)
     moved = labels.apply_stage_rule(label, actor=current_user)
-    flash(f"{moved} contact(s) with {label.name} moved to {stage_label(label.stage)}.", "success")
+    flash(
+        _(
+            "%(moved)s contact(s) with %(name)s moved to %(stage)s.",
+            moved=moved,
+            name=label.name,
+            stage=stage_label(label.stage),
+        ),
+        "success",
+    )
     return redirect(url_for("contacts.labels_page"), code=303)
 
 
@@ -377,7 +385,7 @@ def apply_label_rule(label_id: int):
 def delete_label(label_id: int):
     label = Label.get_for_org(org_id(), label_id)
     count = labels.delete_label(label, actor=current_user)
-    flash(f"Label {label.name} deleted; {count} contact(s) lost it.", "success")
+    flash(_("Label %(name)s deleted; %(count)s contact(s) lost it.", name=label.name, count=count), "success")
     return redirect(url_for("contacts.labels_page"), code=303)
 
 
@@ -406,7 +414,7 @@ def inactivity():
     if not form.validate_on_submit():
         return _labels_page(inactivity=form, status=422)
     lifecycle.set_inactivity_days(org_id(), form.inactivity_days.data, actor=current_user)
-    flash("Inactivity rule saved.", "success")
+    flash(_("Inactivity rule saved."), "success")
     return redirect(url_for("contacts.labels_page"), code=303)
 
 
@@ -444,7 +452,10 @@ def event_labels(event_id: int):
             except ContactError as exc:
                 form.name.errors.append(str(exc))
             else:
-                flash(f"{event.name} now labels its registrants {form.name.data}.", "success")
+                flash(
+                    _("%(name)s now labels its registrants %(name2)s.", name=event.name, name2=form.name.data),
+                    "success",
+                )
                 return redirect(url_for("contacts.event_labels", event_id=event.id), code=303)
         return _event_labels_page(event, form, 422)
     return _event_labels_page(event)
@@ -456,7 +467,7 @@ def remove_event_label(event_id: int, event_label_id: int):
     event = event_or_404(event_id)
     event_label = EventLabel.get((EventLabel.id == event_label_id) & (EventLabel.event == event.id))
     labels.remove_event_label(event_label, actor=current_user)
-    flash(f"{event.name} no longer adds {event_label.label.name}.", "success")
+    flash(_("%(name)s no longer adds %(name2)s.", name=event.name, name2=event_label.label.name), "success")
     return redirect(url_for("contacts.event_labels", event_id=event.id), code=303)
 
 

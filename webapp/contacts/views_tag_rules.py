@@ -11,6 +11,7 @@ from webapp.contacts.ingest_forms import TagRuleForm
 from webapp.contacts.ingest_models import IncomingEvent, TagRule
 from webapp.contacts.models import Label
 from webapp.contacts.service import ContactError
+from webapp.i18n import _
 
 bp = Blueprint("tag_rules", __name__, url_prefix="/console/contacts/tag-rules")
 
@@ -50,7 +51,7 @@ def index():
         except ContactError as exc:
             getattr(form, exc.field or "label").errors.append(str(exc))
         else:
-            flash("Tag rule added. It applies to events processed from now on.", "success")
+            flash(_("Tag rule added. It applies to events processed from now on."), "success")
             return redirect(url_for("tag_rules.index"), code=303)
     return _page(form, 422 if form.is_submitted() else 200)
 
@@ -69,5 +70,5 @@ def toggle(rule_id: int):
 def delete(rule_id: int):
     rule = TagRule.get_for_org(org_id(), rule_id)
     ingest.delete_tag_rule(rule, actor=current_user)
-    flash("Tag rule deleted.", "success")
+    flash(_("Tag rule deleted."), "success")
     return redirect(url_for("tag_rules.index"), code=303)

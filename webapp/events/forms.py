@@ -29,43 +29,45 @@ def local_datetime(label: str, required: bool = False, description: str = "") ->
     return DateTimeLocalField(
         label,
         format=DATETIME_FORMATS,
-        validators=[InputRequired(message="Enter a date and time.") if required else Optional()],
+        validators=[InputRequired(message=_l("Enter a date and time.")) if required else Optional()],
         description=description,
     )
 
 
 class EventForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     slug = StringField(
-        "Page address",
+        _l("Page address"),
         validators=[Optional(), Length(max=80)],
-        description="Lower-case letters, digits and dashes; blank: made from the name. "
-        "Changing it breaks links already shared.",
+        description=_l(
+            "Lower-case letters, digits and dashes; blank: made from the name. Changing it breaks links already shared."
+        ),
     )
     summary = TextAreaField(
-        "Summary",
+        _l("Summary"),
         validators=[Length(max=500)],
-        description="One or two sentences, shown at the top and in link previews.",
+        description=_l("One or two sentences, shown at the top and in link previews."),
     )
     description_md = TextAreaField(
-        "Description", description="Markdown: **bold**, _italic_, lists, [links](https://example.org), ## headings."
+        _l("Description"),
+        description=_l("Markdown: **bold**, _italic_, lists, [links](https://example.org), ## headings."),
     )
-    timezone = SelectField("Time zone", validators=[DataRequired()])
+    timezone = SelectField(_l("Time zone"), validators=[DataRequired()])
     starts_at = local_datetime("Starts", required=True)
     ends_at = local_datetime("Ends", required=True)
-    venue_name = StringField("Venue", validators=[Length(max=200)])
-    venue_address = TextAreaField("Venue address", validators=[Length(max=1000)])
+    venue_name = StringField(_l("Venue"), validators=[Length(max=200)])
+    venue_address = TextAreaField(_l("Venue address"), validators=[Length(max=1000)])
     online_url = URLField(
-        "Online event link",
+        _l("Online event link"),
         validators=[
             Optional(),
-            URL(require_tld=False, message="Enter a full link such as https://meet.example.org/abc"),
+            URL(require_tld=False, message=_l("Enter a full link such as https://meet.example.org/abc")),
             Length(max=500),
         ],
-        description="For online or hybrid events.",
+        description=_l("For online or hybrid events."),
     )
-    tags = StringField("Tags", validators=[Length(max=500)], description="Separated by commas.")
-    currency = SelectField("Currency", choices=[(c, c) for c in money.CURRENCIES])
+    tags = StringField(_l("Tags"), validators=[Length(max=500)], description=_l("Separated by commas."))
+    currency = SelectField(_l("Currency"), choices=[(c, c) for c in money.CURRENCIES])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -74,45 +76,45 @@ class EventForm(FlaskForm):
 
 class NewEventForm(EventForm):
     language = SelectField(
-        "Main language",
+        _l("Main language"),
         choices=list(LANGUAGES.items()),
-        description="The language you write the texts in; add translations later.",
+        description=_l("The language you write the texts in; add translations later."),
     )
 
 
 class RegistrationForm(FlaskForm):
-    opens_at = local_datetime("Registration opens", description="Blank: as soon as the event is published.")
-    closes_at = local_datetime("Registration closes", description="Blank: when the event ends.")
+    opens_at = local_datetime("Registration opens", description=_l("Blank: as soon as the event is published."))
+    closes_at = local_datetime("Registration closes", description=_l("Blank: when the event ends."))
     capacity = IntegerField(
-        "Event capacity",
-        validators=[Optional(), NumberRange(min=1, message="Enter at least 1.")],
-        description="Admitted people over all ticket types; blank: only the ticket quotas apply.",
+        _l("Event capacity"),
+        validators=[Optional(), NumberRange(min=1, message=_l("Enter at least 1."))],
+        description=_l("Admitted people over all ticket types; blank: only the ticket quotas apply."),
     )
     max_tickets_per_order = IntegerField(
-        "Most tickets per order", validators=[InputRequired(), NumberRange(min=1, max=500)], default=10
+        _l("Most tickets per order"), validators=[InputRequired(), NumberRange(min=1, max=500)], default=10
     )
     max_registrations_per_email = IntegerField(
-        "Most registrations per email address",
-        validators=[Optional(), NumberRange(min=1, max=1000, message="Enter a number from 1 to 1000.")],
+        _l("Most registrations per email address"),
+        validators=[Optional(), NumberRange(min=1, max=1000, message=_l("Enter a number from 1 to 1000."))],
         description="Blank: no limit. Each ticket counts for its attendee's email and for the buyer's, "
         "so 1 means one seat per person and per buyer. Paid orders and orders awaiting payment or "
         "approval count; canceled, expired and refunded ones do not. People you add in the console, by CSV "
         "import or at the door are not limited.",
     )
-    invite_only = BooleanField("Only invited people can register")
-    requires_approval = BooleanField("Registrations wait for approval")
+    invite_only = BooleanField(_l("Only invited people can register"))
+    requires_approval = BooleanField(_l("Registrations wait for approval"))
     approval_limit = IntegerField(
-        "Approve at most",
-        validators=[Optional(), NumberRange(min=1, message="Enter at least 1.")],
-        description="Blank: no limit on approvals.",
+        _l("Approve at most"),
+        validators=[Optional(), NumberRange(min=1, message=_l("Enter at least 1."))],
+        description=_l("Blank: no limit on approvals."),
     )
     cancel_allowed_until = local_datetime(
-        "Attendees may cancel until", description="Blank: attendees cannot cancel themselves."
+        "Attendees may cancel until", description=_l("Blank: attendees cannot cancel themselves.")
     )
 
 
 class CoverForm(FlaskForm):
-    cover = FileField("Cover image", validators=[FileRequired("Choose an image file.")])
+    cover = FileField(_l("Cover image"), validators=[FileRequired("Choose an image file.")])
 
 
 class StatusForm(FlaskForm):
@@ -120,9 +122,9 @@ class StatusForm(FlaskForm):
 
 
 class LanguagesForm(FlaskForm):
-    main = SelectField("Main language", choices=list(LANGUAGES.items()))
+    main = SelectField(_l("Main language"), choices=list(LANGUAGES.items()))
     languages = SelectMultipleField(
-        "Languages offered",
+        _l("Languages offered"),
         choices=list(LANGUAGES.items()),
         widget=widgets.ListWidget(prefix_label=False),
         option_widget=widgets.CheckboxInput(),

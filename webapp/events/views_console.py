@@ -11,6 +11,7 @@ from webapp.catalog.translation_form import translation_form
 from webapp.events import forms, service, staff, text
 from webapp.events.models import EVENT_STATUSES, Event
 from webapp.events.pages import apply_field_error, event_or_404, form_page, initial, local, saved
+from webapp.i18n import _
 from webapp.templating import is_fragment_request, render_page
 
 bp = Blueprint("events", __name__, url_prefix="/console/events")
@@ -168,7 +169,7 @@ def console_cover(event_id: int):
         except service.FieldError as exc:
             apply_field_error(cover_form, exc)
         else:
-            flash("Cover image saved.", "success")
+            flash(_("Cover image saved."), "success")
             return redirect(url_for("events.console_edit", event_id=event.id), code=303)
     form = forms.EventForm(data=_details_data(event))
     return render_template(
@@ -181,7 +182,7 @@ def console_cover(event_id: int):
 def console_cover_delete(event_id: int):
     event = event_or_404(event_id)  # CSRFProtect has checked the token of every POST
     service.remove_cover(event, current_app.instance_path, actor=current_user)
-    flash("Cover image removed.", "success")
+    flash(_("Cover image removed."), "success")
     return redirect(url_for("events.console_edit", event_id=event.id), code=303)
 
 

@@ -6,52 +6,59 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
+from webapp.i18n import _l
 from webapp.mail.automations import TRIGGER_LABELS
 
 
 class DomainForm(FlaskForm):
     domain = StringField(
-        "Domain",
-        validators=[DataRequired(message="Enter a domain name such as example.org"), Length(max=253)],
-        description="The part after the @ of the address you send from, e.g. example.org.",
+        _l("Domain"),
+        validators=[DataRequired(message=_l("Enter a domain name such as example.org")), Length(max=253)],
+        description=_l("The part after the @ of the address you send from, e.g. example.org."),
     )
 
 
 class EventMailSettingsForm(FlaskForm):
     sender_name = StringField(
-        "Sender name", validators=[Length(max=200)], description="Defaults to the organization's name."
+        _l("Sender name"), validators=[Length(max=200)], description="Defaults to the organization's name."
     )
     sender_email = EmailField(
-        "Sender email",
-        validators=[Optional(), Email(message="Enter an email address."), Length(max=254)],
-        description="Used as From once its domain is verified under Sending domains; until then emails come "
-        "from this instance's address with this one as Reply-To.",
+        _l("Sender email"),
+        validators=[Optional(), Email(message=_l("Enter an email address.")), Length(max=254)],
+        description=_l(
+            "Used as From once its domain is verified under Sending domains; until then emails come "
+            "from this instance's address with this one as Reply-To."
+        ),
     )
     reply_to = EmailField(
-        "Reply-To", validators=[Optional(), Email(message="Enter an email address."), Length(max=254)]
+        _l("Reply-To"), validators=[Optional(), Email(message=_l("Enter an email address.")), Length(max=254)]
     )
     send_payment_email = BooleanField(
-        "Send the buyer an order confirmation (a payment receipt, or a notice of a free order placed for others)"
+        _l("Send the buyer an order confirmation (a payment receipt, or a notice of a free order placed for others)")
     )
-    send_checkin_email = BooleanField("Send a confirmation to attendees when they are checked in")
+    send_checkin_email = BooleanField(_l("Send a confirmation to attendees when they are checked in"))
 
 
 class TemplateForm(FlaskForm):
-    subject = StringField("Subject")  # lengths are checked by content.validate, beside each field
-    html_body = TextAreaField("HTML body")
-    text_body = TextAreaField("Plain-text body", description="What mail apps show when they do not display HTML.")
+    subject = StringField(_l("Subject"))  # lengths are checked by content.validate, beside each field
+    html_body = TextAreaField(_l("HTML body"))
+    text_body = TextAreaField(
+        _l("Plain-text body"), description=_l("What mail apps show when they do not display HTML.")
+    )
 
 
 class AutomationForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(message="Give the automation a name."), Length(max=120)])
-    trigger = SelectField("When", choices=[(k, v.capitalize()) for k, v in TRIGGER_LABELS.items()])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(message=_l("Give the automation a name.")), Length(max=120)]
+    )
+    trigger = SelectField(_l("When"), choices=[(k, v.capitalize()) for k, v in TRIGGER_LABELS.items()])
     delay_amount = IntegerField(
-        "Delay", default=0, validators=[NumberRange(min=0, max=8760, message="Enter a number from 0 to 8760.")]
+        _l("Delay"), default=0, validators=[NumberRange(min=0, max=8760, message=_l("Enter a number from 0 to 8760."))]
     )
     delay_unit = SelectField(
-        "Unit", choices=[("minutes", "minutes"), ("hours", "hours"), ("days", "days")], default="hours"
+        _l("Unit"), choices=[("minutes", "minutes"), ("hours", "hours"), ("days", "days")], default="hours"
     )
-    active = BooleanField("Active", default=True)
+    active = BooleanField(_l("Active"), default=True)
 
     UNITS = {"minutes": 1, "hours": 60, "days": 24 * 60}
 

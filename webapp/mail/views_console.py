@@ -10,6 +10,7 @@ from webapp.accounts.access import event_required, org_id, role_required
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.guards import MAX_ROW_ID
+from webapp.i18n import _
 from webapp.mail import automations, content, defaults, domains, sandbox
 from webapp.mail.forms import AutomationForm, DomainForm, EventMailSettingsForm, TemplateForm
 from webapp.mail.models import Automation, SendingDomain
@@ -31,7 +32,9 @@ def console_domains():
         except domains.DomainError as exc:
             form.domain.errors = [str(exc)]
         else:
-            flash(f"{row.domain} added. Publish the two records below, then press Verify.", "success")
+            flash(
+                _("%(domain)s added. Publish the two records below, then press Verify.", domain=row.domain), "success"
+            )
             return redirect(url_for("mail.console_domains"), 303)
     rows = domains.domains_for(org_id())
     status = 422 if form.errors else 200
@@ -45,7 +48,7 @@ def domain_verify(domain_id: int):
     if is_fragment_request():
         return render_template("console/mail/_domain.html", row=row, records=domains.records)
     if row.verified:
-        flash(f"{row.domain} is verified: emails from it are DKIM-signed.", "success")
+        flash(_("%(domain)s is verified: emails from it are DKIM-signed.", domain=row.domain), "success")
     else:
         flash(f"{row.domain} is not verified yet. {row.last_error or ''}", "error")
     return redirect(url_for("mail.console_domains"), 303)
@@ -56,7 +59,9 @@ def domain_verify(domain_id: int):
 def domain_delete(domain_id: int):
     row = SendingDomain.get_for_org(org_id(), domain_id)
     domains.remove_domain(row, actor=current_user)
-    flash(f"{row.domain} removed. Emails from it now go out from this instance's address.", "success")
+    flash(
+        _("%(domain)s removed. Emails from it now go out from this instance's address.", domain=row.domain), "success"
+    )
     return redirect(url_for("mail.console_domains"), 303)
 
 
@@ -91,7 +96,7 @@ def console_event_emails(event_id: int):
             send_payment_email=form.send_payment_email.data,
             send_checkin_email=form.send_checkin_email.data,
         )
-        flash("Email settings saved.", "success")
+        flash(_("Email settings saved."), "success")
         return redirect(url_for("mail.console_event_emails", event_id=event.id), 303)
     sender_domain = domains.verified_domain(org_id(), current.sender_email) if current.sender_email else None
     slots = [
@@ -136,7 +141,7 @@ def console_template(event_id: int, slot: str, lang: str):
             for name, message in exc.errors.items():
                 getattr(form, name).errors = [message]
         else:
-            flash("Template saved.", "success")
+            flash(_("Template saved."), "success")
             return redirect(url_for("mail.console_template", event_id=event.id, slot=slot, lang=lang), 303)
     preview = content.preview(event, _parts(form), lang, slot=slot)
     return render_template(
@@ -181,7 +186,7 @@ def template_reset(event_id: int, slot: str, lang: str):
     event = event_or_404(event_id)
     _slot_name(event, slot)
     content.reset_template(event, slot, lang, actor=current_user)
-    flash("Back to the built-in template.", "success")
+    flash(_("Back to the built-in template."), "success")
     return redirect(url_for("mail.console_template", event_id=event.id, slot=slot, lang=lang), 303)
 
 
@@ -205,7 +210,7 @@ def console_automations(event_id: int):
         except automations.AutomationInvalid as exc:
             form.name.errors = list(exc.errors.values())
         else:
-            flash(f"Automation “{automation.name}” created. Adjust its email below.", "success")
+            flash(_("Automation “%(name)s” created. Adjust its email below.", name=automation.name), "success")
             return redirect(
                 url_for("mail.console_template", event_id=event.id, slot=automation.slot, lang=content.LANGUAGES[0]),
                 303,
@@ -240,7 +245,7 @@ def automation_edit(event_id: int, automation_id: int):
         except automations.AutomationInvalid as exc:
             form.name.errors = list(exc.errors.values())
         else:
-            flash("Automation saved.", "success")
+            flash(_("Automation saved."), "success")
             return redirect(url_for("mail.console_automations", event_id=event.id), 303)
     return render_template(
         "console/mail/automation.html", event=event, form=form, automation=automation, languages=content.LANGUAGES
@@ -253,5 +258,5 @@ def automation_delete(event_id: int, automation_id: int):
     event = event_or_404(event_id)
     automation = Automation.get((Automation.id == automation_id) & (Automation.event == event))
     automations.delete_automation(automation, actor=current_user)
-    flash(f"Automation “{automation.name}” deleted.", "success")
+    flash(_("Automation “%(name)s” deleted.", name=automation.name), "success")
     return redirect(url_for("mail.console_automations", event_id=event.id), 303)

@@ -9,6 +9,7 @@ from webapp.accounts.access import event_required, org_id, role_required
 from webapp.catalog.models import Product
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id, safe_redirect_target
+from webapp.i18n import _
 from webapp.mail import notify
 from webapp.orders import invitations, service, waitlist
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant, WaitingListEntry
@@ -139,7 +140,7 @@ def invitation_list(event_id: int):
             if request.files.get("csv") and request.files["csv"].filename:
                 result = invitations.import_csv(event, request.files["csv"].read(), product_ids=product_ids,
                                                 actor=current_user._get_current_object())  # fmt: skip
-                flash(f"{len(result.created)} invitation(s) sent.", "success")
+                flash(_("%(n)s invitation(s) sent.", n=len(result.created)), "success")
             else:
                 uses = request.form.get("max_uses", "1")
                 invitation = invitations.create(
@@ -147,7 +148,7 @@ def invitation_list(event_id: int):
                     product_ids=product_ids, max_uses=int(uses) if uses.isdigit() else 0,
                     actor=current_user._get_current_object(),
                 )  # fmt: skip
-                flash(f"Invitation {invitation.code} created.", "success")
+                flash(_("Invitation %(code)s created.", code=invitation.code), "success")
                 return redirect(url_for("orders_console.invitation_list", event_id=event.id), code=303)
         except invitations.InvitationError as exc:
             errors["form"] = str(exc)
@@ -167,10 +168,10 @@ def invitation_action(invitation_id: int, action: str):
     try:
         if action == "resend":
             invitations.send_invitation(invitation)
-            flash(f"Invitation sent again to {invitation.email}.", "success")
+            flash(_("Invitation sent again to %(email)s.", email=invitation.email), "success")
         elif action == "revoke":
             invitations.revoke(invitation, actor=current_user._get_current_object())
-            flash("Invitation revoked.", "success")
+            flash(_("Invitation revoked."), "success")
         else:
             abort(404)
     except invitations.InvitationError as exc:

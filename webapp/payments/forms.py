@@ -15,8 +15,8 @@ from webapp.payments.models import MODES
 
 
 class GatewayFormBase(FlaskForm):
-    enabled = BooleanField("Offer at checkout")
-    mode = SelectField("Mode", choices=[(m, m.capitalize()) for m in MODES], default="sandbox")
+    enabled = BooleanField(_l("Offer at checkout"))
+    mode = SelectField(_l("Mode"), choices=[(m, m.capitalize()) for m in MODES], default="sandbox")
 
 
 @functools.cache
@@ -43,17 +43,17 @@ def gateway_form(gateway: Gateway, settings_row=None, *, submitted: bool = False
 
 
 class BankForm(FlaskForm):
-    account_holder = StringField("Account holder", validators=[Length(max=120)])
-    bank_name = StringField("Bank", validators=[Length(max=120)], description="e.g. BCA, Bank Mandiri, BNI")
+    account_holder = StringField(_l("Account holder"), validators=[Length(max=120)])
+    bank_name = StringField(_l("Bank"), validators=[Length(max=120)], description=_l("e.g. BCA, Bank Mandiri, BNI"))
     account_number = StringField(
-        "Account number",
+        _l("Account number"),
         validators=[Optional(), Length(max=64)],
         render_kw={"autocomplete": "off", "inputmode": "numeric"},
     )
     instructions = TextAreaField(
-        "Note for attendees",
+        _l("Note for attendees"),
         validators=[Optional(), Length(max=1000)],
-        description="Shown under the bank details, e.g. when transfers are checked.",
+        description=_l("Shown under the bank details, e.g. when transfers are checked."),
     )
 
 

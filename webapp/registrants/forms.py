@@ -8,40 +8,43 @@ from wtforms import BooleanField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from webapp.email_address import EmailAddress
+from webapp.i18n import _l
 from webapp.registrants.imports import DUPLICATE_POLICIES
 
 
 class UploadForm(FlaskForm):
     file = FileField(
-        "CSV file",
+        _l("CSV file"),
         validators=[FileRequired("Choose a CSV file to upload.")],
-        description="The first line names the columns. UTF-8 text, comma or semicolon separated, up to 10 MB.",
+        description=_l("The first line names the columns. UTF-8 text, comma or semicolon separated, up to 10 MB."),
     )
 
 
 class ImportOptionsForm(FlaskForm):
-    product = SelectField("Ticket type", coerce=int, validators=[DataRequired("Choose a ticket type.")])
+    product = SelectField(_l("Ticket type"), coerce=int, validators=[DataRequired("Choose a ticket type.")])
     duplicates = RadioField(
-        "People already registered (same email)",
+        _l("People already registered (same email)"),
         choices=list(DUPLICATE_POLICIES.items()),
         default="skip",
     )
-    paid = BooleanField("They have paid (or the ticket is free)", default=True)
-    send_ticket = BooleanField("Email each new participant their ticket", default=False)
+    paid = BooleanField(_l("They have paid (or the ticket is free)"), default=True)
+    send_ticket = BooleanField(_l("Email each new participant their ticket"), default=False)
 
 
 class PersonForm(FlaskForm):
     """Name and email of one participant; question fields are added per event."""
 
-    name = StringField("Name", validators=[DataRequired("Enter the participant's name."), Length(max=200)])
-    email = StringField("Email", validators=[DataRequired("Enter an email address."), Length(max=254), EmailAddress()])
+    name = StringField(_l("Name"), validators=[DataRequired("Enter the participant's name."), Length(max=200)])
+    email = StringField(
+        _l("Email"), validators=[DataRequired("Enter an email address."), Length(max=254), EmailAddress()]
+    )
 
 
 class AddParticipantForm(PersonForm):
-    product = SelectField("Ticket type", coerce=int, validators=[DataRequired("Choose a ticket type.")])
-    paid = BooleanField("They have paid (or the ticket is free)", default=True)
-    send_ticket = BooleanField("Email the ticket now", default=True)
+    product = SelectField(_l("Ticket type"), coerce=int, validators=[DataRequired("Choose a ticket type.")])
+    paid = BooleanField(_l("They have paid (or the ticket is free)"), default=True)
+    send_ticket = BooleanField(_l("Email the ticket now"), default=True)
 
 
 class MoveForm(FlaskForm):
-    product = SelectField("New ticket type", coerce=int, validators=[DataRequired("Choose a ticket type.")])
+    product = SelectField(_l("New ticket type"), coerce=int, validators=[DataRequired("Choose a ticket type.")])

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from webapp.accounts.access import event_required, org_id
 from webapp.events.pages import event_or_404
+from webapp.i18n import _
 from webapp.registrants import bulk, listing
 from webapp.templating import is_fragment_request, render_page
 
@@ -70,6 +71,14 @@ def _after_bulk(event, filters, *, status=200, **extra):
         if extra.get("error"):
             flash(extra["error"], "error")
         elif result is not None:
-            flash(f"{result.done} done, {result.skipped} unchanged, {result.failed} refused.", "success")
+            flash(
+                _(
+                    "%(done)s done, %(skipped)s unchanged, %(failed)s refused.",
+                    done=result.done,
+                    skipped=result.skipped,
+                    failed=result.failed,
+                ),
+                "success",
+            )
         return redirect(url_for("registrants.registrants", event_id=event.id, **filters.to_args()), code=303)
     return render_page("console/registrants/index.html", "console/registrants/_results.html", status, **context)

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from webapp.accounts.access import event_required, org_id, role_required
 from webapp.events.pages import event_or_404
+from webapp.i18n import _
 from webapp.registrants import export_jobs, exports
 from webapp.work.models import Job
 
@@ -42,7 +43,13 @@ def export_download(event_id: int, kind: str, fmt: str):
     event = event_or_404(event_id)
     _known(kind, fmt)
     if export_jobs.runs_as_job(kind, fmt, org_id(), event):
-        flash(f"{exports.KINDS[kind]} has too many rows to download at once: prepare the file below.", "error")
+        flash(
+            _(
+                "%(export)s has too many rows to download at once: prepare the file below.",
+                export=exports.KINDS[kind],
+            ),
+            "error",
+        )
         return redirect(url_for("registrant_exports.exports", event_id=event.id), code=303)
     table = exports.table_for(kind, org_id(), event)
     name = export_jobs.filename(event, kind, fmt)

@@ -13,6 +13,7 @@ from webapp.catalog.models import Product, Question
 from webapp.catalog.questions import answers_from_form, build_fields, field_name, form_data, format_answer
 from webapp.checkin.models import Checkin, CheckinList
 from webapp.events.pages import event_or_404
+from webapp.i18n import _
 from webapp.mail import service as mail
 from webapp.mail.notify import NotAdmitted, resend_ticket
 from webapp.mail.service import NotResent, emails_for_registrant
@@ -101,8 +102,11 @@ def add_participant(event_id: int):
             form.product.errors = [*form.product.errors, str(exc)]
         else:
             registrant = order.registrants.get()
-            sent = " The ticket is on its way." if form.send_ticket.data and form.paid.data else ""
-            flash(f"{registrant.name} is registered (order {order.code}).{sent}", "success")
+            sent = " " + _("The ticket is on its way.") if form.send_ticket.data and form.paid.data else ""
+            flash(
+                _("%(name)s is registered (order %(code)s).%(sent)s", name=registrant.name, code=order.code, sent=sent),
+                "success",
+            )
             if request.form.get("another"):
                 return redirect(url_for("registrant.add_participant", event_id=event.id), code=303)
             return redirect(url_for("registrant.registrant", event_id=event.id, registrant_id=registrant.id), code=303)
@@ -183,7 +187,7 @@ def registrant_edit(event_id: int, registrant_id: int):
         except orders.OrderError as exc:
             form.email.errors = [*form.email.errors, str(exc)]
         else:
-            flash("Saved. The ticket now carries the new details.", "success")
+            flash(_("Saved. The ticket now carries the new details."), "success")
             return redirect(url_for("registrant.registrant", event_id=event.id, registrant_id=reg.id), code=303)
     return _page(event, reg, edit_form=form, status=422)
 
@@ -274,7 +278,7 @@ def registrant_move(event_id: int, registrant_id: int):
         except orders.OrderError as exc:
             form.product.errors = [*form.product.errors, str(exc)]
         else:
-            flash(f"{reg.name} now holds a {product.name} ticket.", "success")
+            flash(_("%(name)s now holds a %(name2)s ticket.", name=reg.name, name2=product.name), "success")
             return redirect(url_for("registrant.registrant", event_id=event.id, registrant_id=reg.id), code=303)
     return _page(event, reg, move_form=form, status=422)
 
@@ -288,7 +292,7 @@ def registrant_ticket(event_id: int, registrant_id: int):
     try:
         pdf = registrant_pdf(reg)
     except NoTickets:
-        flash("This registrant has no valid ticket (unpaid, canceled or awaiting approval).", "error")
+        flash(_("This registrant has no valid ticket (unpaid, canceled or awaiting approval)."), "error")
         return redirect(url_for("registrant.registrant", event_id=event.id, registrant_id=reg.id), code=303)
     filename = f"ticket-{reg.order.code}-{reg.id}.pdf"
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})

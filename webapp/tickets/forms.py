@@ -13,17 +13,17 @@ from webapp.tickets.models import PAGE_SIZES
 
 class TicketSettingsForm(FlaskForm):
     page_size = SelectField(
-        "Page size",
+        _l("Page size"),
         choices=[
             (s, {"A6": "A6 — one ticket per small page (phones, folded prints)", "A4": "A4 — one ticket per sheet"}[s])
             for s in PAGE_SIZES
         ],
     )
-    show_price = BooleanField("Print the price on the ticket")
+    show_price = BooleanField(_l("Print the price on the ticket"))
     note = TextAreaField(
-        "Note printed on every ticket",
+        _l("Note printed on every ticket"),
         validators=[Length(max=300)],
-        description="For example: “Bring an ID card. Doors open at 08:30.”",
+        description=_l("For example: “Bring an ID card. Doors open at 08:30.”"),
     )
 
 

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from webapp.accounts.access import event_required, org_id, role_required
 from webapp.events.pages import event_or_404
+from webapp.i18n import _
 from webapp.orders.models import Order, Registrant
 from webapp.templating import render_page
 from webapp.tickets import order_pdf_jobs, service
@@ -131,7 +132,7 @@ def console_settings(event_id: int):
             note=form.note.data or "",
             actor=current_user,
         )
-        flash("Ticket settings saved. Tickets are generated again with the new layout.", "success")
+        flash(_("Ticket settings saved. Tickets are generated again with the new layout."), "success")
         return redirect(url_for("tickets.console_settings", event_id=event.id), 303)
     status = 422 if form.errors else 200
     return render_template("console/tickets/settings.html", event=event, form=form), status
