@@ -13,7 +13,7 @@ import config
 import webapp.catalog.hooks  # noqa: F401  (answers the events domain's questions: webapp/signals.py)
 import webapp.orders.hooks  # noqa: F401  (answers the events and catalog domains' questions)
 from webapp import db as database
-from webapp import demo, errors, guards, migrate, security, static_files, templating
+from webapp import demo, errors, guards, migrate, observability, security, static_files, templating
 from webapp.accounts import access
 from webapp.extensions import LANGUAGES, babel, cache, compress, csrf, login_manager
 
@@ -31,6 +31,7 @@ DOMAINS = (
     "registrants",
     "console",
     "api",
+    "ops",
 )
 
 
@@ -76,7 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    observability.configure_logging(settings.log_format)
     # Huey's consumer gives its own logger a handler: its lines must not also reach ours (each
     # would be printed twice).
     if logging.getLogger("huey").handlers:
@@ -84,6 +85,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # WeasyPrint reports every stylesheet it parses, starting when it is imported (below).
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     guards.init_app(app)  # first: no other start-of-request step reads a refused request
+    observability.init_app(app)  # the request id and the latency of every request let through
     database.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)

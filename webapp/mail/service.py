@@ -25,6 +25,8 @@ import ssl
 from email.message import EmailMessage
 from pathlib import Path
 
+from prometheus_client import Counter
+
 from webapp import work
 from webapp.accounts import audit
 from webapp.contacts import service as contacts
@@ -39,6 +41,12 @@ from webapp.runtime import settings
 from webapp.tickets import service as tickets
 
 log = logging.getLogger("rollcall.mail")
+
+# Counted in the process that sends (a worker); /metrics shows it when the node's processes share
+# PROMETHEUS_MULTIPROC_DIR (webapp/observability.py). "permanent": the message failed for good.
+SMTP_FAILURES = Counter(
+    "rollcall_smtp_failures", "Attempts the SMTP server or connection failed", ["outcome"]
+)
 
 MAX_ATTEMPTS = 8
 # Longer than a work lease (6 min for the default 5): the hand-off's worker is gone.
@@ -430,7 +438,10 @@ def _failed(row: Outbox, exc: Exception) -> str:
         isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
     )
     error = f"{type(exc).__name__}: {exc}"[:2000]
-    if permanent or row.attempts >= MAX_ATTEMPTS:
+    gives_up = permanent or row.attempts >= MAX_ATTEMPTS
+    if isinstance(exc, (smtplib.SMTPException, OSError)):
+        SMTP_FAILURES.labels("permanent" if gives_up else "retried").inc()
+    if gives_up:
         with db.atomic():
             Outbox.update(state="failed", last_error=error).where(Outbox.id == row.id).execute()
             _bounced(row, exc)
