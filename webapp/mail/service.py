@@ -23,7 +23,6 @@ import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
-from pathlib import Path
 
 from prometheus_client import Counter
 
@@ -38,6 +37,7 @@ from webapp.mail import consent, dkim_keys, tracking
 from webapp.mail.domains import verified_domain
 from webapp.mail.models import OUTBOX_STATES, Outbox
 from webapp.runtime import settings
+from webapp.storage import storage
 from webapp.tickets import service as tickets
 
 log = logging.getLogger("rollcall.mail")
@@ -76,7 +76,7 @@ def queue_email(
 ) -> Outbox:
     """Write the email to the outbox; it is delivered after the surrounding transaction commits.
 
-    Attachments are {"filename", "content_type", "path"} (a file under instance/), or
+    Attachments are {"filename", "content_type", "path"} (a storage key, webapp/storage.py), or
     {"ticket": "registrant:<id>" | "order:<id>"}: the ticket PDF as it is when the mail is sent.
     `unsubscribe_url`: sent as List-Unsubscribe (promotional mail). `skip_reason`: the email must
     not go out (the recipient unsubscribed): it is kept as "skipped" with that reason, for the log.
@@ -285,7 +285,7 @@ def _attachment(att: dict) -> tuple[str, str, bytes]:
             return att["filename"], "application/pdf", tickets.pdf_for_key(att["ticket"])
         except tickets.NoTickets as exc:
             raise PermanentFailure(f"the ticket is no longer valid ({exc})") from exc
-    return att["filename"], att["content_type"], attachment_path(att["path"]).read_bytes()
+    return att["filename"], att["content_type"], storage().read(att["path"])
 
 
 def render_bytes(row: Outbox) -> bytes:
@@ -492,5 +492,3 @@ def due_messages(limit: int = 500) -> list[int]:
     return [row.id for row in query]
 
 
-def attachment_path(relative: str) -> Path:
-    return settings().instance_dir / relative
