@@ -12,8 +12,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config
 import webapp.catalog.hooks  # noqa: F401  (answers the events domain's questions: webapp/signals.py)
 import webapp.orders.hooks  # noqa: F401  (answers the events and catalog domains' questions)
+from webapp import backup, demo, errors, guards, migrate, observability, security, static_files, templating
 from webapp import db as database
-from webapp import demo, errors, guards, migrate, observability, security, static_files, templating
 from webapp.accounts import access
 from webapp.extensions import LANGUAGES, babel, cache, compress, csrf, login_manager
 
@@ -135,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     migrate.register_cli(app)
+    backup.register_cli(app)
     demo.register_cli(app)
     for domain in DOMAINS:
         name = f"webapp.{domain}.cli"
