@@ -44,6 +44,16 @@ KNOWN = {
     "ROLLCALL_TRUSTED_PROXIES",
     "BOUNCE_ADDRESS",
     "ROLLCALL_BOUNCE_LISTEN",
+    "LOG_FORMAT",
+    "METRICS_TOKEN",
+    "PROMETHEUS_MULTIPROC_DIR",
+    "STORAGE_BACKEND",
+    "S3_BUCKET",
+    "S3_ENDPOINT_URL",
+    "S3_REGION",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "S3_PREFIX",
 }
 
 
@@ -61,6 +71,19 @@ class SmtpSettings:
 
     def __repr__(self) -> str:  # never print the password
         return f"SmtpSettings(host={self.host!r}, port={self.port}, security={self.security!r})"
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Object storage (STORAGE_BACKEND=s3): a bucket on S3 or any S3-compatible server. Without
+    keys, boto3 finds credentials its usual way (AWS_* variables, an instance role)."""
+
+    bucket: str
+    endpoint_url: str | None
+    region: str | None
+    access_key_id: str | None
+    secret_access_key: str | None = field(repr=False)
+    prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,6 +111,12 @@ class Settings:
     # bounce_listen (host:port). None: messages go out with their From as the envelope sender.
     bounce_address: str | None = None
     bounce_listen: tuple[str, int] = ("127.0.0.1", 2525)
+    # "text" (a line per record) or "json" (an object per line, with the request id).
+    log_format: str = "text"
+    # The bearer token /metrics asks for (None: /metrics answers 404). Never printed.
+    metrics_token: str | None = field(default=None, repr=False)
+    # Where files live (webapp/storage.py): "local" (the instance folder) or "s3".
+    storage: StorageSettings | None = None
 
 
 def _database_url(value: str, name: str) -> str:
@@ -231,6 +260,44 @@ def load(environ: dict | None = None) -> Settings:
         trusted_proxies=_int(env, "ROLLCALL_TRUSTED_PROXIES", 0, 0, 10),
         bounce_address=_bounce_address(env.get("BOUNCE_ADDRESS") or "", "BOUNCE_ADDRESS"),
         bounce_listen=_listen(env.get("ROLLCALL_BOUNCE_LISTEN") or "127.0.0.1:2525", "ROLLCALL_BOUNCE_LISTEN"),
+        log_format=_choice(env, "LOG_FORMAT", ("text", "json")),
+        metrics_token=_metrics_token(env),
+        storage=_storage(env),
+    )
+
+
+def _choice(env: dict, name: str, choices: tuple[str, ...]) -> str:
+    value = (env.get(name) or choices[0]).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {env.get(name)!r}")
+    return value
+
+
+def _metrics_token(env: dict) -> str | None:
+    token = env.get("METRICS_TOKEN") or None
+    if token is not None and len(token) < 16:
+        raise ConfigError("METRICS_TOKEN must be at least 16 characters long")
+    return token
+
+
+def _storage(env: dict) -> StorageSettings | None:
+    """None for the instance folder (the default); the bucket's settings for STORAGE_BACKEND=s3."""
+    if _choice(env, "STORAGE_BACKEND", ("local", "s3")) == "local":
+        return None
+    if not env.get("S3_BUCKET"):
+        raise ConfigError("S3_BUCKET must be set when STORAGE_BACKEND=s3")
+    endpoint = env.get("S3_ENDPOINT_URL") or None
+    if endpoint is not None:
+        _base_url(endpoint, "S3_ENDPOINT_URL")
+    if bool(env.get("S3_ACCESS_KEY_ID")) != bool(env.get("S3_SECRET_ACCESS_KEY")):
+        raise ConfigError("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together")
+    return StorageSettings(
+        bucket=env["S3_BUCKET"],
+        endpoint_url=endpoint,
+        region=env.get("S3_REGION") or None,
+        access_key_id=env.get("S3_ACCESS_KEY_ID") or None,
+        secret_access_key=env.get("S3_SECRET_ACCESS_KEY") or None,
+        prefix=(env.get("S3_PREFIX") or "").strip("/"),
     )
 
 

@@ -20,6 +20,7 @@ from huey import MemoryHuey, PriorityRedisHuey, SqliteHuey
 from huey.storage import SqliteStorage
 
 import config
+from webapp import work as work_engine  # (tasks.work, the submodule, takes the name `work` here)
 from webapp.app import create_app
 from webapp.db import task_connection
 
@@ -48,11 +49,27 @@ def task_scope() -> Iterator[None]:
 
 
 class _Scoped:
-    """Runs every task inside task_scope()."""
+    """Runs every task inside task_scope(), and shuts down without keeping work leased.
+
+    The consumer (Procfile: `--graceful-signal TERM`) takes SIGTERM as a graceful stop: it sets its
+    stop flag and waits up to `--shutdown-timeout` for its workers. The work engine reads that flag:
+    a run finishes the item in hand, gives back what it claimed and has not started, and claims
+    nothing more. Workers still busy when the timeout elapses are abandoned with the process: their
+    leases are given back first, so the items run again at once elsewhere."""
 
     def execute(self, task, timestamp=None):
         with task_scope():
             return super().execute(task, timestamp)
+
+    def create_consumer(self, **options):
+        consumer = super().create_consumer(**options)
+        work_engine.stop_with(consumer.stop_flag.is_set)
+        return consumer
+
+    def notify_interrupted_tasks(self):
+        super().notify_interrupted_tasks()
+        with worker_app().app_context(), task_connection():
+            work_engine.release_held()
 
 
 class ScopedSqliteHuey(_Scoped, SqliteHuey):

@@ -15,8 +15,8 @@ import webapp.catalog.hooks  # noqa: F401  (answers the events domain's question
 import webapp.events.hooks  # noqa: F401  (the accounts domain's announcements: webapp/signals.py)
 import webapp.orders.hooks  # noqa: F401  (answers the events and catalog domains' questions)
 import webapp.workflows.hooks  # noqa: F401  (answers the segments domain's questions)
+from webapp import backup, demo, errors, guards, migrate, observability, security, static_files, templating
 from webapp import db as database
-from webapp import demo, errors, guards, migrate, security, static_files, templating
 from webapp.accounts import access
 from webapp.extensions import LANGUAGES, babel, cache, compress, csrf, login_manager
 
@@ -37,6 +37,7 @@ DOMAINS = (
     "registrants",
     "console",
     "api",
+    "ops",
 )
 
 
@@ -82,7 +83,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    observability.configure_logging(settings.log_format)
     # Huey's consumer gives its own logger a handler: its lines must not also reach ours (each
     # would be printed twice).
     if logging.getLogger("huey").handlers:
@@ -90,6 +91,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # WeasyPrint reports every stylesheet it parses, starting when it is imported (below).
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     guards.init_app(app)  # first: no other start-of-request step reads a refused request
+    observability.init_app(app)  # the request id and the latency of every request let through
     database.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -144,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     migrate.register_cli(app)
+    backup.register_cli(app)
     demo.register_cli(app)
     for domain in DOMAINS:
         name = f"webapp.{domain}.cli"

@@ -16,9 +16,14 @@ from __future__ import annotations
 import os
 
 from config import WEB_THREADS
+from webapp import observability
 
 worker_class = "gthread"
 threads = WEB_THREADS
+# SIGTERM is gunicorn's graceful stop: the master stops accepting, each worker finishes the requests
+# in hand and exits; one still busy after this many seconds is killed (a systemd unit's
+# TimeoutStopSec must be longer).
+graceful_timeout = 25
 
 
 def usable_cpus() -> list[int]:
@@ -62,6 +67,12 @@ def post_fork(server, worker):
     """In the new worker process, before its threads start: stay on the chosen CPU."""
     if hasattr(os, "sched_setaffinity") and getattr(worker, "cpu", None) is not None:
         os.sched_setaffinity(0, {worker.cpu})
+
+
+def child_exit(server, worker):
+    """In the master, after a worker process exited: its live gauges stop counting (metrics in
+    PROMETHEUS_MULTIPROC_DIR, webapp/observability.py)."""
+    observability.process_exited(worker.pid)
 
 
 def when_ready(server) -> None:

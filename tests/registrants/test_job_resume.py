@@ -16,6 +16,7 @@ from webapp.mail.models import Outbox
 from webapp.orders.models import Registrant
 from webapp.registrants import bulk, imports
 from webapp.registrants.listing import RegistrantFilters
+from webapp.storage import storage
 from webapp.work import jobs
 from webapp.work.models import Job, WorkItem
 
@@ -163,7 +164,7 @@ def test_an_import_whose_file_is_gone_cannot_resume(desk, monkeypatch):
         run_import(desk, b"name,email\nAna,ana@example.org\n")
     monkeypatch.undo()
     job = Job.get(Job.kind == "import")
-    imports.job_file(job).unlink()
+    storage().delete(imports.job_file(job))
     resume()
     job = Job.get_by_id(job.id)
     assert job.state == "failed" and "Upload the file again" in job.error

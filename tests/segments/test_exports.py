@@ -16,6 +16,7 @@ from tests.registrants.test_job_resume import WorkerDied, die_on_call, resume
 from tests.segments.helpers import cond, group
 from webapp.contacts import service as contacts
 from webapp.segments import exports, service
+from webapp.storage import storage
 from webapp.work import jobs
 from webapp.work.models import Job
 
@@ -94,7 +95,7 @@ def test_an_export_whose_worker_died_resumes_and_writes_no_member_twice(org, mon
     resume()
     job = Job.get_by_id(job.id)
     assert (job.state, job.processed, job.runs) == ("done", 7, 2)
-    rows = _rows(exports.job_file(job).read_bytes())
+    rows = _rows(storage().read(exports.job_file(job)))
     assert sorted(row[0] for row in rows[1:]) == [f"member{i}@example.org" for i in range(7)]
 
 

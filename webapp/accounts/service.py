@@ -24,6 +24,7 @@ from webapp.accounts.models import (
 )
 from webapp.db import db, utcnow
 from webapp.extensions import LANGUAGES
+from webapp.storage import storage
 from webapp.timeutil import zone
 
 # A hash that costs as much to check as a real one, so unknown emails take as long as wrong passwords.
@@ -270,7 +271,7 @@ def update_organization(org: Organization, fields: dict, *, actor: User) -> dict
     return changes
 
 
-def store_logo(org: Organization, data: bytes, instance_dir, *, actor: User) -> str:
+def store_logo(org: Organization, data: bytes, *, actor: User) -> str:
     """Check that `data` is a PNG, JPEG or WebP image of sensible size and keep it as the logo."""
 
     if len(data) > MAX_LOGO_BYTES:
@@ -289,9 +290,7 @@ def store_logo(org: Organization, data: bytes, instance_dir, *, actor: User) -> 
     if width > 4000 or height > 4000:
         raise AccountError("The logo must be at most 4000×4000 pixels.", "logo")
     relative = f"uploads/org-{org.id}/logo-{secrets.token_hex(6)}.{LOGO_TYPES[kind]}"
-    path = instance_dir / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    storage().write(relative, data)  # a storage key (webapp/storage.py)
     with db.atomic():
         org.logo_path = relative
         org.save()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mimetypes
+
 from flask import (
     Blueprint,
     abort,
@@ -11,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -28,6 +29,7 @@ from webapp.accounts.forms import (
 from webapp.accounts.models import Organization, User
 from webapp.db import db
 from webapp.guards import row_id, safe_redirect_target
+from webapp.storage import download
 
 bp = Blueprint("accounts", __name__)
 
@@ -188,7 +190,11 @@ def org_logo(org_id: int):
     org = Organization.get_by_id(org_id)
     if not org.logo_path:
         abort(404)
-    return send_file(current_app.config["SETTINGS"].instance_dir / org.logo_path, max_age=3600)
+    mimetype = mimetypes.guess_type(org.logo_path)[0] or "application/octet-stream"
+    try:
+        return download(org.logo_path, mimetype, cache="public, max-age=3600")
+    except FileNotFoundError:
+        abort(404)
 
 
 @bp.app_template_global()

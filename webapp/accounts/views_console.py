@@ -200,7 +200,7 @@ def org_settings():
         try:
             upload = request.files.get("logo")
             if upload and upload.filename:
-                service.store_logo(org, upload.read(), current_app.config["SETTINGS"].instance_dir, actor=current_user)
+                service.store_logo(org, upload.read(), actor=current_user)
             service.update_organization(org, fields, actor=current_user)
         except service.AccountError as exc:
             getattr(form, exc.field or "name").errors.append(str(exc))

@@ -1,20 +1,20 @@
 """Per-recipient outcomes of a campaign as a CSV file, written by a job in slices with progress
-(webapp.work.jobs), like the segments' export (and with its file helpers): each batch is appended to the part file and flushed
-before the checkpoint that counts it ({"after_id", "size"}); a resumed run cuts the part back to
-the size last counted, so no row is written twice. Cells follow the one escaping rule
-(webapp.spreadsheet)."""
+(webapp.work.jobs), like the segments' export and with its storage helpers: each batch is stored
+as one part before the checkpoint that counts it ({"after_id", "chunks"}); a resumed run writes
+over a part it had not counted, so no row is written twice, and the last run joins the parts.
+Cells follow the one escaping rule (webapp.spreadsheet)."""
 
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts.models import Contact
 from webapp.db import utcnow
 from webapp.mail.models import MailEngagement
-from webapp.segments.exports import append_rows, exports_dir
+from webapp.segments.exports import append_part, export_key, export_parts, join_parts
 from webapp.spreadsheet import safe_cell
+from webapp.storage import storage
 from webapp.work import AGAIN, jobs
 from webapp.work.models import Job
 
@@ -54,12 +54,13 @@ def start(campaign: Campaign, *, user_id: int | None = None) -> Job:
     return jobs.create(campaign.organization_id, KIND, params, user_id=user_id, total=total)
 
 
-def job_file(job: Job) -> Path | None:
+def job_file(job: Job) -> str | None:
+    """The storage key of a finished export's file, if it is still there."""
     name = job.params.get("path")
     if job.kind != KIND or job.state != "done" or not name:
         return None
-    path = exports_dir() / Path(name).name
-    return path if path.is_file() else None
+    key = export_key(name)
+    return key if storage().exists(key) else None
 
 
 def _engaged(outbox_ids: list[int]) -> dict[tuple[int, str, bool], bool]:
@@ -113,11 +114,11 @@ def _run(job: Job, time_slice: jobs.Slice) -> object:
     )
     if campaign is None:
         raise RuntimeError("The campaign was deleted before its export finished.")
-    part = exports_dir() / f"{Path(job.params['path']).name}.part"
+    name = job.params["path"]
     done = dict(job.checkpoint or {})
-    if "size" not in done:
-        part.unlink(missing_ok=True)
-        done = {"after_id": 0, "size": append_rows(part, 0, [HEADER]), "written": 0}
+    if "chunks" not in done:  # the first run (or one from before exports were stored in parts)
+        storage().delete_prefix(export_parts(name))
+        done = {"after_id": 0, "chunks": append_part(name, 0, [HEADER]), "written": 0}
         jobs.checkpoint(job, checkpoint=done, processed=0)
     recipients = (
         CampaignRecipient.select(CampaignRecipient, Contact)
@@ -129,11 +130,11 @@ def _run(job: Job, time_slice: jobs.Slice) -> object:
             recipients.where(CampaignRecipient.id > done["after_id"]).order_by(CampaignRecipient.id).limit(BATCH)
         )
         if batch:
-            size = append_rows(part, done["size"], rows(batch))
-            done = {"after_id": batch[-1].id, "size": size, "written": done["written"] + len(batch)}
+            chunks = append_part(name, done["chunks"], rows(batch))
+            done = {"after_id": batch[-1].id, "chunks": chunks, "written": done["written"] + len(batch)}
             jobs.checkpoint(job, checkpoint=done, processed=done["written"], total=max(job.total, done["written"]))
         if len(batch) < BATCH:
-            part.replace(exports_dir() / Path(job.params["path"]).name)
+            join_parts(name, done["chunks"])
             jobs.finish(job, processed=done["written"], total=done["written"])
             return None
         if time_slice.over():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.accounts.access import org_id, role_required
@@ -35,6 +35,7 @@ from webapp.guards import row_id
 from webapp.i18n import _
 from webapp.security import CSP
 from webapp.segments.models import Segment
+from webapp.storage import download
 from webapp.templating import is_fragment_request, render_page
 from webapp.timeutil import to_local, to_utc
 from webapp.work.models import Job
@@ -522,12 +523,10 @@ def export(campaign_id: int):
 def export_file(job_id: int):
     """A finished export's file, for the managers of its organization (another's id: 404)."""
     job = Job.get((Job.id == job_id) & (Job.organization_id == org_id()) & (Job.kind == exports.KIND))
-    path = exports.job_file(job)
-    if path is None:
+    key = exports.job_file(job)
+    if key is None:
         abort(404, _("This export is not ready, or its file was deleted. Export again."))
-    response = send_file(path, mimetype=exports.MIMETYPE, as_attachment=True, download_name=job.params["filename"])
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return download(key, exports.MIMETYPE, job.params["filename"])
 
 
 @bp.route("/rollup")

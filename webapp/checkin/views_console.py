@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.accounts.access import event_required
@@ -14,6 +14,7 @@ from webapp.checkin.models import CheckinList
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.i18n import _
+from webapp.storage import download
 from webapp.templating import is_fragment_request
 from webapp.tickets import badges
 from webapp.timeutil import to_local, to_utc
@@ -224,10 +225,10 @@ def badge_job_download(event_id: int, job_id: int):
 
     event = event_or_404(event_id)
     job = Job.get((Job.id == job_id) & (Job.event_id == event.id) & (Job.kind == badges.KIND))
-    path = badges.job_path(job)
-    if path is None:
+    key = badges.job_file(job)
+    if key is None:
         abort(404)
-    return send_file(path, mimetype="application/pdf", download_name=f"badges-{event.slug}.pdf", as_attachment=True)
+    return download(key, "application/pdf", f"badges-{event.slug}.pdf")
 
 
 def _pdf(data: bytes, filename: str):

@@ -7,7 +7,6 @@ import csv
 import io
 import logging
 import uuid
-from pathlib import Path
 
 from webapp import csvfile, work
 from webapp.accounts import audit
@@ -16,6 +15,7 @@ from webapp.contacts.models import FUNNEL_STAGES, Contact
 from webapp.contacts.service import ContactError
 from webapp.db import db, write_transaction
 from webapp.runtime import settings
+from webapp.storage import storage
 from webapp.work import jobs
 from webapp.work.models import Job
 
@@ -76,14 +76,12 @@ def start_import(org_id: int, data: bytes, filename: str, *, user=None) -> Job:
         )
     except csvfile.CSVFileError as exc:
         raise ContactError(str(exc), "file") from None
-    relative = Path("contact_imports") / str(org_id) / f"{uuid.uuid4().hex}.csv"
-    target = settings().instance_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(parsed.text, encoding="utf-8")
+    relative = f"contact_imports/{org_id}/{uuid.uuid4().hex}.csv"  # a storage key (webapp/storage.py)
+    storage().write(relative, parsed.text.encode("utf-8"))
     headers = [h or f"Column {i + 1}" for i, h in enumerate(parsed.headers)]
     params = {
         "filename": (filename or "contacts.csv")[:255],
-        "path": str(relative),
+        "path": relative,
         "encoding": parsed.encoding,
         "delimiter": parsed.delimiter,
         "headers": headers,
@@ -106,7 +104,7 @@ def preview(job: Job, limit: int = 5) -> list[list[str]]:
 
 def _rows(job: Job):
     """(line number, cells) of every non-blank line, the header first."""
-    text = (settings().instance_dir / job.params["path"]).read_text(encoding="utf-8")
+    text = storage().read(job.params["path"]).decode("utf-8")
     reader = _reader(text, job.params["delimiter"])
     for cells in reader:
         if any(cell.strip() for cell in cells):
@@ -216,7 +214,7 @@ def _import_row(job: Job, values: dict) -> str:
 
 
 def _why_not_resumable(job: Job) -> str | None:
-    if not (settings().instance_dir / job.params["path"]).is_file():
+    if not storage().exists(job.params["path"]):
         return "Its worker stopped and the uploaded file is gone, so it cannot resume. Upload the file again."
     return None
 

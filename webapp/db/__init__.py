@@ -15,6 +15,7 @@ from webapp.db.connection import (
     on_commit,
     on_commit_once,
     task_connection,
+    without_database,
 )
 from webapp.db.models import BaseModel, JSONField, OrgScoped, utcnow
 from webapp.db.prepared import Prepared, Slot
@@ -35,6 +36,7 @@ __all__ = [
     "on_commit_once",
     "task_connection",
     "utcnow",
+    "without_database",
     "write_transaction",
     "writer_turn",
 ]

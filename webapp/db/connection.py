@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from urllib.parse import unquote, urlsplit
 
 import peewee
+from flask import current_app, request
 from playhouse.pool import PooledPostgresqlDatabase
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_UNKNOWN
 
@@ -117,7 +118,17 @@ def is_postgres() -> bool:
     return isinstance(db.obj, peewee.PostgresqlDatabase)
 
 
+def without_database(view):
+    """Mark a view that must answer without the request's connection (a liveness probe, or one
+    that opens its own and reports when it cannot)."""
+    view.without_database = True
+    return view
+
+
 def connect_db() -> None:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if getattr(view, "without_database", False):
+        return
     db.connect(reuse_if_open=True)
 
 

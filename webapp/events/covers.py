@@ -1,4 +1,5 @@
-"""Cover images: checked by content (not by name), re-encoded, stored under instance/uploads."""
+"""Cover images: checked by content (not by name), re-encoded, kept in storage under uploads/covers/
+(webapp/storage.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import secrets
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from webapp.storage import storage
 
 MAX_COVER_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
@@ -19,11 +22,12 @@ class CoverError(ValueError):
     """The upload is not an acceptable image; the message is fit for the form field."""
 
 
-def covers_dir(instance_dir: Path) -> Path:
-    return Path(instance_dir) / "uploads" / "covers"
+def cover_key(name: str) -> str:
+    """The storage key of a cover (its name is ours: random, checked by the caller)."""
+    return f"uploads/covers/{Path(name).name}"
 
 
-def store_cover(data: bytes, instance_dir: Path) -> str:
+def store_cover(data: bytes) -> str:
     """Check and re-encode an uploaded image; returns the stored file name (random, so a new
     upload gets a new URL and the old one can be cached forever)."""
     if len(data) > MAX_COVER_BYTES:
@@ -46,9 +50,7 @@ def store_cover(data: bytes, instance_dir: Path) -> str:
     extension = FORMATS[fmt]
     encoded = _reencode(data, extension)
     name = f"{secrets.token_urlsafe(16)}.{extension}"
-    target = covers_dir(instance_dir)
-    target.mkdir(parents=True, exist_ok=True)
-    (target / name).write_bytes(encoded)
+    storage().write(cover_key(name), encoded)
     return name
 
 
@@ -74,11 +76,10 @@ def _reencode(data: bytes, extension: str) -> bytes:
         raise CoverError("This image could not be read. Upload a JPEG, PNG or WebP picture.") from None
 
 
-def remove_cover(name: str | None, instance_dir: Path) -> None:
+def remove_cover(name: str | None) -> None:
     if not name:
         return
-    path = covers_dir(instance_dir) / Path(name).name
-    path.unlink(missing_ok=True)
+    storage().delete(cover_key(name))
 
 
 def content_type(name: str) -> str:

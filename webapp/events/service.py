@@ -7,7 +7,6 @@ They raise `FieldError` for input the operator must correct; the message names w
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from webapp import signals, timeutil
 from webapp.accounts import audit
@@ -300,9 +299,9 @@ def set_status(event: Event, status: str, *, actor: User | None, actor_label: st
         )
 
 
-def set_cover(event: Event, data: bytes, instance_dir: Path, *, actor: User | None) -> str:
+def set_cover(event: Event, data: bytes, *, actor: User | None) -> str:
     try:
-        name = covers.store_cover(data, instance_dir)
+        name = covers.store_cover(data)
     except covers.CoverError as exc:
         raise FieldError("cover", str(exc)) from None
     old = event.cover_image
@@ -313,11 +312,11 @@ def set_cover(event: Event, data: bytes, instance_dir: Path, *, actor: User | No
         audit.record(
             event.organization_id, "event.cover", user=actor, target=event, summary="New cover image", changes=changes
         )
-    covers.remove_cover(old, instance_dir)
+    covers.remove_cover(old)
     return name
 
 
-def remove_cover(event: Event, instance_dir: Path, *, actor: User | None) -> None:
+def remove_cover(event: Event, *, actor: User | None) -> None:
     old = event.cover_image
     if not old:
         return
@@ -332,7 +331,7 @@ def remove_cover(event: Event, instance_dir: Path, *, actor: User | None) -> Non
             summary="Removed cover image",
             changes=changes,
         )
-    covers.remove_cover(old, instance_dir)
+    covers.remove_cover(old)
 
 
 def set_languages(event: Event, languages: list[str], *, actor: User | None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.accounts.access import event_required, events_reader_required, granted_event_ids, org_id, role_required
@@ -165,7 +165,7 @@ def console_cover(event_id: int):
     cover_form = forms.CoverForm()
     if cover_form.validate_on_submit():
         try:
-            service.set_cover(event, cover_form.cover.data.read(), current_app.instance_path, actor=current_user)
+            service.set_cover(event, cover_form.cover.data.read(), actor=current_user)
         except service.FieldError as exc:
             apply_field_error(cover_form, exc)
         else:
@@ -181,7 +181,7 @@ def console_cover(event_id: int):
 @event_required("manage")
 def console_cover_delete(event_id: int):
     event = event_or_404(event_id)  # CSRFProtect has checked the token of every POST
-    service.remove_cover(event, current_app.instance_path, actor=current_user)
+    service.remove_cover(event, actor=current_user)
     flash(_("Cover image removed."), "success")
     return redirect(url_for("events.console_edit", event_id=event.id), code=303)
 

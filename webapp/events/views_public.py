@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from flask import Blueprint, abort, current_app, g, render_template, request, send_from_directory, session, url_for
+from flask import Blueprint, abort, current_app, g, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.http import parse_etags
@@ -18,6 +18,7 @@ from webapp.orders.codes import new_checkout_token
 from webapp.orders.offers import public_offers
 from webapp.payments.checkout_page import CheckoutPage
 from webapp.runtime import settings
+from webapp.storage import download
 
 bp = Blueprint("events_public", __name__)
 
@@ -181,7 +182,7 @@ def calendar_file(org_slug: str, event_slug: str):
 def cover(name: str):
     if not COVER_NAME.match(name):
         abort(404)
-    response = send_from_directory(covers.covers_dir(current_app.instance_path), name, max_age=365 * 24 * 3600)
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-    response.headers["Content-Type"] = covers.content_type(name)
-    return response
+    try:
+        return download(covers.cover_key(name), covers.content_type(name), cache="public, max-age=31536000, immutable")
+    except FileNotFoundError:
+        abort(404)

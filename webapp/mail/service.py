@@ -23,7 +23,8 @@ import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
-from pathlib import Path
+
+from prometheus_client import Counter
 
 from webapp import signals, work
 from webapp.accounts import audit
@@ -36,9 +37,16 @@ from webapp.mail import bounce_address, consent, dkim_keys, tracking
 from webapp.mail.domains import verified_domain
 from webapp.mail.models import ANNOUNCED_KINDS, CAMPAIGN_KIND, OUTBOX_STATES, Outbox
 from webapp.runtime import settings
+from webapp.storage import storage
 from webapp.tickets import service as tickets
 
 log = logging.getLogger("rollcall.mail")
+
+# Counted in the process that sends (a worker); /metrics shows it when the node's processes share
+# PROMETHEUS_MULTIPROC_DIR (webapp/observability.py). "permanent": the message failed for good.
+SMTP_FAILURES = Counter(
+    "rollcall_smtp_failures", "Attempts the SMTP server or connection failed", ["outcome"]
+)
 
 MAX_ATTEMPTS = 8
 # Longer than a work lease (6 min for the default 5): the hand-off's worker is gone.
@@ -68,7 +76,7 @@ def queue_email(
 ) -> Outbox:
     """Write the email to the outbox; it is delivered after the surrounding transaction commits.
 
-    Attachments are {"filename", "content_type", "path"} (a file under instance/), or
+    Attachments are {"filename", "content_type", "path"} (a storage key, webapp/storage.py), or
     {"ticket": "registrant:<id>" | "order:<id>"}: the ticket PDF as it is when the mail is sent.
     `unsubscribe_url`: sent as List-Unsubscribe (promotional mail). `skip_reason`: the email must
     not go out (the recipient unsubscribed): it is kept as "skipped" with that reason, for the log.
@@ -280,7 +288,7 @@ def _attachment(att: dict) -> tuple[str, str, bytes]:
             return att["filename"], "application/pdf", tickets.pdf_for_key(att["ticket"])
         except tickets.NoTickets as exc:
             raise PermanentFailure(f"the ticket is no longer valid ({exc})") from exc
-    return att["filename"], att["content_type"], attachment_path(att["path"]).read_bytes()
+    return att["filename"], att["content_type"], storage().read(att["path"])
 
 
 def render_bytes(row: Outbox) -> bytes:
@@ -443,7 +451,10 @@ def _failed(row: Outbox, exc: Exception) -> str:
         isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
     )
     error = f"{type(exc).__name__}: {exc}"[:2000]
-    if permanent or row.attempts >= MAX_ATTEMPTS:
+    gives_up = permanent or row.attempts >= MAX_ATTEMPTS
+    if isinstance(exc, (smtplib.SMTPException, OSError)):
+        SMTP_FAILURES.labels("permanent" if gives_up else "retried").inc()
+    if gives_up:
         with db.atomic():
             Outbox.update(state="failed", last_error=error).where(Outbox.id == row.id).execute()
             _bounced(row, exc)
@@ -499,5 +510,3 @@ def due_messages(limit: int = 500) -> list[int]:
     return [row.id for row in query]
 
 
-def attachment_path(relative: str) -> Path:
-    return settings().instance_dir / relative

@@ -11,6 +11,7 @@ runs as a job. Smaller exports stay direct (streamed CSV, XLSX in one go): one c
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from webapp.accounts.models import User
 from webapp.db import utcnow
 from webapp.events.models import Event
 from webapp.registrants import exports
-from webapp.runtime import settings
+from webapp.storage import storage
 from webapp.work import jobs
 from webapp.work.models import Job
 
@@ -48,19 +49,18 @@ def filename(event: Event, kind: str, fmt: str) -> str:
     return f"{event.slug}-{kind}-{utcnow():%Y%m%d-%H%M}.{fmt}"
 
 
-def _exports_dir() -> Path:
-    path = settings().instance_dir / "exports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _key(name: str) -> str:
+    """The storage key of an export file (webapp/storage.py)."""
+    return f"exports/{Path(name).name}"
 
 
-def job_file(job: Job) -> Path | None:
-    """The finished file of an export job, if it is still there."""
+def job_file(job: Job) -> str | None:
+    """The storage key of an export job's finished file, if it is still there."""
     name = job.params.get("path")
     if job.kind != KIND or job.state != "done" or not name:
         return None
-    path = _exports_dir() / Path(name).name
-    return path if path.is_file() else None
+    key = _key(name)
+    return key if storage().exists(key) else None
 
 
 def start(org_id: int, event: Event, kind: str, fmt: str, *, actor: User | None) -> Job:
@@ -85,15 +85,14 @@ def start(org_id: int, event: Event, kind: str, fmt: str, *, actor: User | None)
 def _run_job(job: Job, time_slice: jobs.Slice) -> None:
     """The whole export in one run (a file is written in one go). A resumed export (its worker
     died) starts over: it only reads."""
-    part = _exports_dir() / f"{Path(job.params['path']).name}.{job.runs}.part"
-    try:
-        _run(job, part)
-    except jobs.JobLost:
-        raise
-    except Exception as exc:
-        raise RuntimeError(f"The export could not be written: {exc}") from exc
-    finally:
-        part.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rollcall-export-") as scratch:
+        part = Path(scratch) / f"{Path(job.params['path']).name}.part"
+        try:
+            _run(job, part)
+        except jobs.JobLost:
+            raise
+        except Exception as exc:
+            raise RuntimeError(f"The export could not be written: {exc}") from exc
 
 
 def _run(job: Job, part: Path) -> None:
@@ -110,9 +109,9 @@ def _run(job: Job, part: Path) -> None:
                 out.write(chunk)
     else:
         exports.write_xlsx(table, part)
-    # A complete file replaces the target in one step: a run that lost the job meanwhile can
+    # Written to a scratch file first, then stored whole: a run that lost the job meanwhile can
     # only put a complete export of the same table there, never half a file.
-    part.replace(_exports_dir() / Path(job.params["path"]).name)
+    storage().write(_key(job.params["path"]), part.read_bytes())
     jobs.finish(job, processed=written[0], total=max(total, written[0]))
 
 
@@ -137,8 +136,9 @@ def recent(org_id: int, event: Event, limit: int = 10) -> list[Job]:
 
 
 def forget_old_files(now: dt.datetime | None = None) -> int:
-    """Delete the files of exports finished more than KEEP_FILES ago (the job stays as history),
-    and parts a dead worker left behind; returns how many exports lost their file."""
+    """Delete the files of exports finished more than KEEP_FILES ago (the job stays as history);
+    returns how many exports lost their file. (A run's scratch file is a temporary folder of its
+    own, gone when the run ends.)"""
     cutoff = (now or utcnow()) - KEEP_FILES
     removed = 0
     old = Job.select().where((Job.kind == KIND) & Job.state.in_(("done", "failed")) & (Job.finished_at < cutoff))
@@ -146,12 +146,8 @@ def forget_old_files(now: dt.datetime | None = None) -> int:
         name = job.params.get("path")
         if not name:
             continue
-        (_exports_dir() / Path(name).name).unlink(missing_ok=True)
+        storage().delete(_key(name))
         job.params = {**job.params, "path": None}
         job.save(only=[Job.params])
         removed += 1
-    stale = cutoff.replace(tzinfo=dt.UTC).timestamp()
-    for part in _exports_dir().glob("*.part"):
-        if part.stat().st_mtime < stale:
-            part.unlink(missing_ok=True)
     return removed

@@ -29,8 +29,8 @@ from webapp.events.models import Event
 from webapp.orders import service as orders
 from webapp.orders.models import Registrant
 from webapp.registrants.mapping import MappingError, RowChecker, guess_mapping, targets
-from webapp.runtime import settings
 from webapp.spreadsheet import safe_cell
+from webapp.storage import storage
 from webapp.work import jobs
 from webapp.work.models import Job
 
@@ -86,7 +86,7 @@ def read_upload(data: bytes) -> ParsedFile:
 
 def preview(job: Job, mapping: dict[str, int], event: Event) -> list[dict]:
     """The first rows as they would be imported, with their problems."""
-    text = job_file(job).read_text(encoding="utf-8")
+    text = _text(job)
     checker = RowChecker(targets(event), mapping)
     out = []
     for number, cells in _rows(text, job.params["delimiter"]):
@@ -100,20 +100,19 @@ def preview(job: Job, mapping: dict[str, int], event: Event) -> list[dict]:
 # -- the job ----------------------------------------------------------------------------------------
 
 
-def _imports_dir() -> Path:
-    path = settings().instance_dir / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def job_file(job: Job) -> str:
+    """The storage key of the uploaded file (webapp/storage.py)."""
+    return f"imports/{Path(job.params['path']).name}"
 
 
-def job_file(job: Job) -> Path:
-    return _imports_dir() / job.params["path"]
+def _text(job: Job) -> str:
+    return storage().read(job_file(job)).decode("utf-8")
 
 
 def create_job(org_id: int, event: Event, user: User | None, parsed: ParsedFile, filename: str) -> Job:
     """Keep the uploaded file and open an import waiting for its column mapping."""
     name = f"{uuid.uuid4().hex}.csv"
-    (_imports_dir() / name).write_text(parsed.text, encoding="utf-8")
+    storage().write(f"imports/{name}", parsed.text.encode("utf-8"))
     return jobs.create(
         org_id,
         KIND,
@@ -193,7 +192,7 @@ def _run(job: Job, time_slice: jobs.Slice) -> object:
         actor=User.get_or_none(User.id == job.user_id) if job.user_id else None,
         checker=RowChecker(targets(event), mapping),
     )
-    rows = list(_rows(job_file(job).read_text(encoding="utf-8"), params["delimiter"]))
+    rows = list(_rows(_text(job), params["delimiter"]))
     if job.processed:
         _resume(run, rows[: job.processed])
     size = batch_size(len(rows))
@@ -351,14 +350,14 @@ def error_rows_csv(job: Job) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([safe_cell(h) for h in [*job.params["headers"], "error"]])
-    for number, cells in _rows(job_file(job).read_text(encoding="utf-8"), job.params["delimiter"]):
+    for number, cells in _rows(_text(job), job.params["delimiter"]):
         if number in wanted:
             writer.writerow([safe_cell(c) for c in [*cells, wanted[number]]])
     return out.getvalue()
 
 
 def has_file(job: Job) -> bool:
-    return bool(job.params.get("path")) and job_file(job).exists()
+    return bool(job.params.get("path")) and storage().exists(job_file(job))
 
 
 def forget_old_files(now: dt.datetime | None = None) -> int:
@@ -367,7 +366,7 @@ def forget_old_files(now: dt.datetime | None = None) -> int:
     removed = 0
     for job in Job.select().where((Job.kind == KIND) & (Job.created_at < cutoff)):
         if job.params.get("path") and job.state != "running":
-            job_file(job).unlink(missing_ok=True)
+            storage().delete(job_file(job))
             job.params = {**job.params, "path": None}
             if job.state == "mapping":
                 job.state, job.error, job.finished_at = "failed", "Abandoned before its columns were mapped.", utcnow()

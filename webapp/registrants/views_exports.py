@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, send_file, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, stream_with_context, url_for
 from flask_login import current_user
 
 from webapp.accounts.access import event_required, org_id, role_required
 from webapp.events.pages import event_or_404
 from webapp.i18n import _
 from webapp.registrants import export_jobs, exports
+from webapp.storage import download
 from webapp.work.models import Job
 
 bp = Blueprint("registrant_exports", __name__, url_prefix="/console")
@@ -75,13 +76,9 @@ def export_file(job_id: int):
     """A finished export's file, for the managers of its organization (another's id: 404)."""
     job = Job.get_for_org(org_id(), job_id, export_jobs.KIND)
     event_or_404(job.event_id)
-    path = export_jobs.job_file(job)
-    if path is None:
+    key = export_jobs.job_file(job)
+    if key is None:
         gone = f"This export is not ready, or its file was deleted {export_jobs.KEEP_HOURS} hours after it was made."
         abort(404, gone + " Export again.")
     fmt = job.params["format"]
-    response = send_file(
-        path, mimetype=export_jobs.MIMETYPES[fmt], as_attachment=True, download_name=job.params["filename"], max_age=0
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return download(key, export_jobs.MIMETYPES[fmt], job.params["filename"])

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import uuid
 from pathlib import Path
 
@@ -21,9 +20,9 @@ from webapp.accounts.models import User
 from webapp.contacts import exports as contact_exports
 from webapp.contacts.models import Contact
 from webapp.db import utcnow
-from webapp.runtime import settings
 from webapp.segments import query
 from webapp.segments.models import Segment
+from webapp.storage import storage
 from webapp.work import AGAIN, jobs
 from webapp.work.models import Job
 
@@ -35,10 +34,15 @@ MIMETYPE = "text/csv; charset=utf-8"
 RECENT = 200  # exports of an organization looked through for a segment's latest
 
 
-def exports_dir() -> Path:
-    path = settings().instance_dir / "exports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def export_key(name: str) -> str:
+    """The storage key of an export file (webapp/storage.py)."""
+    return f"exports/{Path(name).name}"
+
+
+def export_parts(name: str) -> str:
+    """The folder of an export's parts: one object per batch, counted in the checkpoint, so that a
+    run resumed on any node carries on after the last batch saved."""
+    return f"exports/{Path(name).name}.parts/"
 
 
 def filename(segment: Segment) -> str:
@@ -67,13 +71,13 @@ def latest(segment: Segment) -> Job | None:
     return next((job for job in recent if job.params.get("segment_id") == segment.id), None)
 
 
-def job_file(job: Job) -> Path | None:
-    """The finished file of a segment export, if it is still there."""
+def job_file(job: Job) -> str | None:
+    """The storage key of a segment export's finished file, if it is still there."""
     name = job.params.get("path")
     if job.kind != KIND or job.state != "done" or not name:
         return None
-    path = exports_dir() / Path(name).name
-    return path if path.is_file() else None
+    key = export_key(name)
+    return key if storage().exists(key) else None
 
 
 @jobs.body(KIND)
@@ -83,40 +87,42 @@ def _run(job: Job, time_slice: jobs.Slice) -> object:
     )
     if segment is None:
         raise RuntimeError("The segment was deleted before its export finished.")
-    part = exports_dir() / f"{Path(job.params['path']).name}.part"
+    name = job.params["path"]
     done = dict(job.checkpoint or {})
     members = query.members(job.organization_id, segment.tree)
-    if "keys" not in done:  # the first run: the columns, then the header line
-        done = {"keys": contact_exports.custom_keys(members), "after_id": 0, "size": 0, "written": 0}
-        part.unlink(missing_ok=True)
-        done["size"] = append_rows(part, 0, [contact_exports.header(done["keys"])])
+    if "chunks" not in done:  # the first run: the columns, then the header line
+        storage().delete_prefix(export_parts(name))
+        done = {"keys": contact_exports.custom_keys(members), "after_id": 0, "chunks": 0, "written": 0}
+        done["chunks"] = append_part(name, 0, [contact_exports.header(done["keys"])])
         jobs.checkpoint(job, checkpoint=done, processed=0)
     while True:
         batch = list(members.where(Contact.id > done["after_id"]).order_by(Contact.id).limit(BATCH))
         if batch:
-            size = append_rows(part, done["size"], contact_exports.rows(batch, done["keys"]))
-            done = {**done, "after_id": batch[-1].id, "size": size, "written": done["written"] + len(batch)}
+            chunks = append_part(name, done["chunks"], contact_exports.rows(batch, done["keys"]))
+            done = {**done, "after_id": batch[-1].id, "chunks": chunks, "written": done["written"] + len(batch)}
             jobs.checkpoint(job, checkpoint=done, processed=done["written"], total=max(job.total, done["written"]))
         if len(batch) < BATCH:
-            part.replace(exports_dir() / Path(job.params["path"]).name)
+            join_parts(name, done["chunks"])
             jobs.finish(job, processed=done["written"], total=done["written"])
             return None
         if time_slice.over():
             return AGAIN
 
 
-def append_rows(part: Path, size: int, rows: list[list[str]]) -> int:
-    """Write the rows after the first `size` bytes of the part (anything after them is from a run
-    that died before counting it), flushed to disk; returns the new size."""
+def append_part(name: str, index: int, rows: list[list[str]]) -> int:
+    """Store the rows as part number `index` (a part of a run that died before counting it is
+    written over); returns how many parts there are now."""
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
-    with part.open("ab") as out:
-        out.truncate(size)
-        out.seek(size)
-        out.write(buffer.getvalue().encode("utf-8"))
-        out.flush()
-        os.fsync(out.fileno())
-        return out.tell()
+    storage().write(f"{export_parts(name)}{index:06d}.csv", buffer.getvalue().encode("utf-8"))
+    return index + 1
+
+
+def join_parts(name: str, count: int) -> None:
+    """The whole file from its parts, stored in one write, then the parts dropped."""
+    parts = export_parts(name)
+    storage().write(export_key(name), b"".join(storage().read(f"{parts}{index:06d}.csv") for index in range(count)))
+    storage().delete_prefix(parts)
 
 
 def forget_old_files(now: dt.datetime | None = None) -> int:
@@ -127,8 +133,8 @@ def forget_old_files(now: dt.datetime | None = None) -> int:
     for job in Job.select().where((Job.kind == KIND) & Job.state.in_(("done", "failed")) & (Job.finished_at < cutoff)):
         name = job.params.get("path")
         if name:
-            (exports_dir() / Path(name).name).unlink(missing_ok=True)
-            (exports_dir() / f"{Path(name).name}.part").unlink(missing_ok=True)
+            storage().delete(export_key(name))
+            storage().delete_prefix(export_parts(name))
             job.params = {**job.params, "path": None}
             job.save(only=[Job.params])
             removed += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -31,6 +31,7 @@ from webapp.segments.tree import (
     TreeError,
     validate,
 )
+from webapp.storage import download
 from webapp.templating import is_fragment_request, render_page
 from webapp.work.models import Job
 
@@ -361,12 +362,10 @@ def export(segment_id: int):
 def export_file(job_id: int):
     """A finished export's file, for the managers of its organization (another's id: 404)."""
     job = Job.get((Job.id == job_id) & (Job.organization_id == org_id()) & (Job.kind == exports.KIND))
-    path = exports.job_file(job)
-    if path is None:
+    key = exports.job_file(job)
+    if key is None:
         abort(404, _("This export is not ready, or its file was deleted a day after it was made. Export again."))
-    response = send_file(path, mimetype=exports.MIMETYPE, as_attachment=True, download_name=job.params["filename"])
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return download(key, exports.MIMETYPE, job.params["filename"])
 
 
 @bp.route("/<int:segment_id>/delete", methods=["POST"])

@@ -8,7 +8,6 @@ import io
 import json
 import logging
 import secrets
-from pathlib import Path
 
 from flask import render_template
 from PIL import Image, UnidentifiedImageError
@@ -20,9 +19,9 @@ from webapp.catalog.models import Product, Question
 from webapp.db import db, utcnow
 from webapp.events.models import Event
 from webapp.orders.models import Order, Registrant
-from webapp.runtime import settings as app_settings
+from webapp.storage import InvalidKey, storage
 from webapp.tickets import pdf_jobs
-from webapp.tickets.document import qr_data_url
+from webapp.tickets.document import image_data_url, qr_data_url
 from webapp.tickets.models import BADGE_FIELDS, BADGE_SIZES, BadgeSettings
 from webapp.tickets.pdf import render_pdf
 from webapp.work import jobs
@@ -116,22 +115,20 @@ def _store_logo(event: Event, data: bytes) -> str:
     if kind not in ("PNG", "JPEG"):
         raise BadgeError("The logo must be a PNG or JPEG image.", "logo")
     relative = f"uploads/org-{event.organization_id}/badge-logo-{event.id}-{secrets.token_hex(6)}.{kind.lower()}"
-    path = app_settings().instance_dir / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    storage().write(relative, data)  # a storage key (webapp/storage.py)
     return relative
 
 
 def _logo_url(badge_settings: BadgeSettings, org: Organization) -> str | None:
     if not badge_settings.show_logo:
         return None
-    instance = app_settings().instance_dir.resolve()
-    for relative in (badge_settings.logo_path, org.logo_path):
-        if not relative:
+    for key in (badge_settings.logo_path, org.logo_path):
+        if not key:
             continue
-        path = (instance / relative).resolve()
-        if path.is_relative_to(instance) and path.is_file():
-            return path.as_uri()
+        try:
+            return image_data_url(key, storage().read(key))
+        except (FileNotFoundError, InvalidKey):
+            continue
     return None
 
 
@@ -276,9 +273,7 @@ def _build(job: Job, time_slice: jobs.Slice) -> object:
     if pdf is None:
         return work.AGAIN
     relative = f"badges/org-{job.organization_id}/badges-{job.id}-{secrets.token_hex(6)}.pdf"
-    path = app_settings().instance_dir / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(pdf)
+    storage().write(relative, pdf)
     jobs.finish(job, params={**job.params, "file_path": relative})
     pdf_jobs.clean(job)
     return None
@@ -289,10 +284,12 @@ def _digest(ids: list[int], badge_settings: BadgeSettings) -> str:
     return hashlib.sha256(json.dumps(what).encode()).hexdigest()[:32]
 
 
-def job_path(job: Job) -> Path | None:
-    relative = job.params.get("file_path")
-    if job.state != "done" or not relative:
+def job_file(job: Job) -> str | None:
+    """The storage key of a finished badge build's PDF, if it is still there."""
+    key = job.params.get("file_path")
+    if job.state != "done" or not key:
         return None
-    instance = app_settings().instance_dir.resolve()
-    path = (instance / relative).resolve()
-    return path if path.is_relative_to(instance) and path.is_file() else None
+    try:
+        return key if storage().exists(key) else None
+    except InvalidKey:
+        return None

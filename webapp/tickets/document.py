@@ -7,7 +7,7 @@ import base64
 import hashlib
 import io
 import json
-from pathlib import Path
+import mimetypes
 
 import qrcode
 from flask import render_template
@@ -15,7 +15,7 @@ from flask_babel import force_locale
 from PIL import Image
 from qrcode.constants import ERROR_CORRECT_M
 
-from webapp.runtime import settings
+from webapp.storage import InvalidKey, storage
 from webapp.tickets import display
 from webapp.tickets.pdf import render_pdf
 
@@ -96,12 +96,17 @@ def qr_data_url(secret: str) -> str:
 
 
 def _logo(org) -> dict | None:
-    """The organization's logo as a file URL under instance/, with its mtime so a new logo at the
-    same path still changes the fingerprint."""
+    """The organization's logo as a data: URL read from storage (the PDF renderer fetches nothing
+    else), with a digest of its bytes so that a new logo changes the fingerprint."""
     if not org.logo_path:
         return None
-    instance = settings().instance_dir.resolve()
-    path = (instance / org.logo_path).resolve()
-    if not path.is_relative_to(instance) or not path.is_file():
+    try:
+        data = storage().read(org.logo_path)
+    except (FileNotFoundError, InvalidKey):
         return None
-    return {"url": Path(path).as_uri(), "mtime": int(path.stat().st_mtime)}
+    return {"url": image_data_url(org.logo_path, data), "mtime": hashlib.sha256(data).hexdigest()[:16]}
+
+
+def image_data_url(name: str, data: bytes) -> str:
+    mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return f"data:{mimetype};base64," + base64.b64encode(data).decode()

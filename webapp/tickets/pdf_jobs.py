@@ -9,19 +9,19 @@ changed meanwhile (a ticket renamed, a badge setting saved), the build starts ov
 from __future__ import annotations
 
 import io
-import shutil
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from pypdf import PdfWriter
 
-from webapp.runtime import settings
+from webapp.storage import storage
 from webapp.work import jobs
 from webapp.work.models import Job
 
 
-def _parts_dir(job: Job) -> Path:
-    return settings().instance_dir / "job_parts" / str(job.id)
+def _parts(job: Job) -> str:
+    """The folder (a storage prefix) of the job's part files: in shared storage, a job resumed on
+    another node finds the chunks the first one saved."""
+    return f"job_parts/{job.id}/"
 
 
 def build(
@@ -31,20 +31,19 @@ def build(
     first (the caller returns work.AGAIN)."""
     saved = job.checkpoint or {}
     done = saved.get("chunks", 0) if saved.get("digest") == digest else 0
-    parts = _parts_dir(job)
-    parts.mkdir(parents=True, exist_ok=True)
+    parts = _parts(job)
     total = sum(len(chunk) for chunk in chunks)
     processed = sum(len(chunk) for chunk in chunks[:done])
     jobs.checkpoint(job, total=total, processed=processed, checkpoint={"digest": digest, "chunks": done})
     for index in range(done, len(chunks)):
-        (parts / f"{index}.pdf").write_bytes(render_chunk(chunks[index]))
+        storage().write(f"{parts}{index}.pdf", render_chunk(chunks[index]))
         processed += len(chunks[index])
         jobs.checkpoint(job, processed=processed, checkpoint={"digest": digest, "chunks": index + 1})
         if time_slice.over() and index + 1 < len(chunks):
             return None
     writer = PdfWriter()
     for index in range(len(chunks)):
-        writer.append(str(parts / f"{index}.pdf"))
+        writer.append(io.BytesIO(storage().read(f"{parts}{index}.pdf")))
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -52,4 +51,4 @@ def build(
 
 def clean(job: Job) -> None:
     """Drop the part files of a finished job."""
-    shutil.rmtree(_parts_dir(job), ignore_errors=True)
+    storage().delete_prefix(_parts(job))

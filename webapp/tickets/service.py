@@ -1,4 +1,4 @@
-"""Ticket PDFs: one page per admitted ticket, made when first emailed or downloaded, kept on disk,
+"""Ticket PDFs: one page per admitted ticket, made when first emailed or downloaded, kept in storage,
 and made again on the next use after what they show changed (the stored fingerprint no longer
 matches). Nothing is rendered ahead of time: a bulk add of 5,000 people costs no PDF until one is
 wanted, and what is emailed is never stale."""
@@ -6,9 +6,6 @@ wanted, and what is emailed is never stale."""
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
-from pathlib import Path
 
 import peewee as pw
 
@@ -16,7 +13,7 @@ from webapp.accounts import audit
 from webapp.catalog.models import Product
 from webapp.db import db, utcnow
 from webapp.orders.models import Order, OrderItem, Registrant
-from webapp.runtime import settings
+from webapp.storage import storage
 from webapp.tickets import document
 from webapp.tickets.models import PAGE_SIZES, TicketDocument, TicketSettings
 
@@ -100,7 +97,7 @@ def fresh_order_pdf(order: Order) -> bytes | None:
     if stored is None or stored.fingerprint != fp:
         return None
     try:
-        return _absolute(stored.path).read_bytes()
+        return storage().read(stored.path)
     except FileNotFoundError:
         return None
 
@@ -154,7 +151,7 @@ def _stored_pdf(order: Order, registrants: list[Registrant], *, key: str, regist
     stored = TicketDocument.get_or_none(TicketDocument.key == key)
     if stored is not None and stored.fingerprint == fp:
         try:
-            return _absolute(stored.path).read_bytes()
+            return storage().read(stored.path)
         except FileNotFoundError:
             log.warning("stored ticket %s is missing on disk: generating it again", stored.path)
     pdf = document.render(data)
@@ -164,13 +161,7 @@ def _stored_pdf(order: Order, registrants: list[Registrant], *, key: str, regist
 
 def _store(order, registrant, key: str, fp: str, pdf: bytes, *, pages: int, previous) -> None:
     relative = f"tickets/{order.organization_id}/{key.replace(':', '-')}-{fp[:16]}.pdf"
-    target = _absolute(relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename: a reader never sees half a file.
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pdf)
-    os.replace(tmp, target)
+    storage().write(relative, pdf)  # a reader never sees half a file (webapp/storage.py)
     values = {"path": relative, "fingerprint": fp, "pages": pages, "size": len(pdf), "generated_at": utcnow()}
     with db.atomic():
         updated = TicketDocument.update(**values).where(TicketDocument.key == key).execute()
@@ -183,11 +174,7 @@ def _store(order, registrant, key: str, fp: str, pdf: bytes, *, pages: int, prev
             except pw.IntegrityError:  # another worker stored it at the same moment
                 TicketDocument.update(**values).where(TicketDocument.key == key).execute()
     if previous is not None and previous.path != relative:
-        _absolute(previous.path).unlink(missing_ok=True)
-
-
-def _absolute(relative: str) -> Path:
-    return settings().instance_dir / relative
+        storage().delete(previous.path)
 
 
 def forget_if_not_admitted(order_id: int) -> int:
@@ -204,5 +191,5 @@ def forget_if_not_admitted(order_id: int) -> int:
 def forget_order(order: Order) -> None:
     """Drop the stored PDFs of an order that admits nobody any more (canceled, refunded)."""
     for stored in TicketDocument.select().where(TicketDocument.order == order):
-        _absolute(stored.path).unlink(missing_ok=True)
+        storage().delete(stored.path)
         stored.delete_instance()

@@ -13,11 +13,8 @@ import hmac
 import io
 import json
 import logging
-import os
 import secrets
-import tempfile
 import zipfile
-from pathlib import Path
 
 import peewee as pw
 from cryptography.hazmat.primitives import hashes, serialization
@@ -27,6 +24,7 @@ from PIL import Image
 from webapp.db import db, utcnow
 from webapp.orders.models import Order, Registrant
 from webapp.runtime import settings
+from webapp.storage import InvalidKey, storage
 from webapp.tickets import display, service, wallet_keys
 from webapp.tickets.models import WalletPass, WalletSettings
 from webapp.timeutil import zone
@@ -162,14 +160,10 @@ def images(org, colour: str) -> dict[str, bytes]:
 def _org_logo(org) -> Image.Image | None:
     if not org.logo_path:
         return None
-    instance = settings().instance_dir.resolve()
-    path = (instance / org.logo_path).resolve()
-    if not path.is_relative_to(instance) or not path.is_file():
-        return None
     try:
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(storage().read(org.logo_path))) as image:
             return image.convert("RGBA")
-    except (OSError, ValueError, Image.DecompressionBombError):
+    except (FileNotFoundError, InvalidKey, OSError, ValueError, Image.DecompressionBombError):
         return None
 
 
@@ -257,11 +251,11 @@ def build(registrant: Registrant, *, void_if_canceled: bool = False) -> WalletPa
         raise NotSetUp("no pass certificate")
     wallet_pass = pass_of(registrant)
     files, fp = _content(registrant, row, wallet_pass.serial, voided)
-    if wallet_pass.fingerprint == fp and wallet_pass.path and _absolute(wallet_pass.path).is_file():
+    if wallet_pass.fingerprint == fp and wallet_pass.path and storage().exists(wallet_pass.path):
         return wallet_pass
     data = package(files, signer)
     relative = f"passes/{wallet_pass.organization_id}/{wallet_pass.serial}-{fp[:16]}.pkpass"
-    _write(relative, data)
+    storage().write(relative, data)
     previous, changed = wallet_pass.path, wallet_pass.fingerprint != fp
     values = {"path": relative, "fingerprint": fp, "size": len(data)}
     if changed:
@@ -271,13 +265,13 @@ def build(registrant: Registrant, *, void_if_canceled: bool = False) -> WalletPa
     for name, value in values.items():
         setattr(wallet_pass, name, value)
     if previous and previous != relative:
-        _absolute(previous).unlink(missing_ok=True)
+        storage().delete(previous)
     return wallet_pass
 
 
 def pass_bytes(registrant: Registrant, *, void_if_canceled: bool = False) -> tuple[WalletPass, bytes]:
     wallet_pass = build(registrant, void_if_canceled=void_if_canceled)
-    return wallet_pass, _absolute(wallet_pass.path).read_bytes()
+    return wallet_pass, storage().read(wallet_pass.path)
 
 
 def build_order(order_id: int) -> int:
@@ -313,19 +307,6 @@ def rebuild_event(event_id: int) -> int:
             return changed
         changed += after != before
     return changed
-
-
-def _write(relative: str, data: bytes) -> None:
-    target = _absolute(relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, target)
-
-
-def _absolute(relative: str) -> Path:
-    return settings().instance_dir / relative
 
 
 def offers(order: Order) -> dict:

@@ -16,9 +16,11 @@ from webapp.work.engine import (
     more_ready,
     record,
     recorded_by_statement,
+    release_held,
     retry_dead,
     run_ready,
     set_waker,
+    stop_with,
 )
 from webapp.work.models import BULK, URGENT, Job, WorkItem
 
@@ -40,7 +42,9 @@ __all__ = [
     "more_ready",
     "record",
     "recorded_by_statement",
+    "release_held",
     "retry_dead",
     "run_ready",
     "set_waker",
+    "stop_with",
 ]

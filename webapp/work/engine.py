@@ -32,6 +32,7 @@ from contextlib import contextmanager
 import peewee as pw
 
 import config
+from webapp import observability
 from webapp.db import Prepared, Slot, db, is_postgres, on_commit_once, utcnow, write_transaction
 from webapp.work.models import BULK, URGENT, WorkItem
 
@@ -53,6 +54,9 @@ _single: set[str] = set()  # kinds run by one thread at a time per process (see 
 _busy: set[str] = set()  # those of them a thread of this process is running now
 _busy_lock = threading.Lock()
 _waker: Callable[[int], None] | None = None
+_stopping: Callable[[], bool] = lambda: False  # noqa: E731  (the consumer's stop flag, see stop_with)
+_held: set[str] = set()  # the leases this process holds now (given back if it must exit mid-work)
+_held_lock = threading.Lock()
 
 
 class Permanent(Exception):
@@ -92,6 +96,28 @@ def set_waker(waker: Callable[[int], None] | None) -> None:
     _waker = waker
 
 
+def stop_with(stopping: Callable[[], bool]) -> None:
+    """`stopping()` says the process is shutting down (the consumer got SIGTERM): a run finishes
+    the item in hand, gives back what it claimed and has not started, and claims nothing more."""
+    global _stopping
+    _stopping = stopping
+
+
+def release_held() -> int:
+    """Give back the leases this process still holds (its workers were interrupted at exit): the
+    items are ready again at once instead of when the lease would lapse. A handler still running
+    then can no longer delete or reschedule its item (every write is conditional on the lease);
+    handlers are idempotent, so the item simply runs again."""
+    with _held_lock:
+        leases = sorted(_held)
+        _held.clear()
+    if not leases:
+        return 0
+    released = WorkItem.update(lease=None, leased_until=None).where(WorkItem.lease.in_(leases)).execute()
+    log.warning("shutting down: gave back %d work item(s) still in hand", released)
+    return released
+
+
 # Recording ----------------------------------------------------------------------------------------
 
 
@@ -127,6 +153,7 @@ _INSERT = Prepared(
         run_after=Slot("run_after"),
         max_attempts=Slot("max_attempts"),
         created_at=Slot("created_at"),
+        request_id=Slot("request_id"),
         attempts=0,
     )
 )
@@ -151,6 +178,7 @@ def record(
         run_after=now + delay if delay else now,
         max_attempts=max_attempts,
         created_at=now,
+        request_id=observability.request_id.get(),
     )
     on_commit_once(_wake_urgent if priority >= URGENT else _wake_bulk)
 
@@ -195,7 +223,7 @@ def run_ready(time_budget: float = TIME_BUDGET, min_priority: int | None = None)
     handled = 0
     started = time.monotonic()
     try:
-        while time.monotonic() - started < time_budget:
+        while time.monotonic() - started < time_budget and not _stopping():
             _running.more = False
             with _busy_lock:
                 skip = set(_busy)
@@ -206,6 +234,10 @@ def run_ready(time_budget: float = TIME_BUDGET, min_priority: int | None = None)
                 break
             groups = _grouped(items)
             for index, group in enumerate(groups):
+                if index and _stopping():  # shutting down: what is not started goes back in line
+                    _unclaim([item for rest in groups[index:] for item in rest])
+                    _free([rest[0].kind for rest in groups[index:]])
+                    break
                 if index and group[0].priority < URGENT and _urgent_waiting():
                     _unclaim([item for rest in groups[index:] for item in rest])  # urgent work first
                     _free([rest[0].kind for rest in groups[index:]])
@@ -215,9 +247,15 @@ def run_ready(time_budget: float = TIME_BUDGET, min_priority: int | None = None)
                 finally:
                     _free([group[0].kind])
                 handled += len(group)
+            _let_go(items[0].lease)
     finally:
         _running.active = False
     return handled
+
+
+def _let_go(lease: str) -> None:
+    with _held_lock:
+        _held.discard(lease)
 
 
 def more_ready(min_priority: int | None = None) -> bool:
@@ -297,6 +335,8 @@ def claim(limit: int, *, min_priority: int | None = None, skip_kinds: set[str] |
         top = rows[0][1]
         ids = [item_id for item_id, priority in rows if priority == top]
         WorkItem.update(lease=token, leased_until=now + LEASE).where(WorkItem.id.in_(ids)).execute()
+    with _held_lock:
+        _held.add(token)
     return list(WorkItem.select().where(WorkItem.lease == token).order_by(WorkItem.id))
 
 
@@ -320,6 +360,23 @@ def run_one(item: WorkItem) -> None:
 
 
 def _run_group(items: list[WorkItem]) -> None:
+    """Run a group with the id of the request that recorded it on every log line it writes."""
+    token = observability.request_id.set(items[0].request_id or observability.request_id.get())
+    try:
+        if items[0].request_id:
+            log.log(
+                observability.work_run_level(),
+                "work %s %s runs (recorded by request %s)",
+                items[0].kind,
+                [i.id for i in items],
+                items[0].request_id,
+            )
+        _run_handler(items)
+    finally:
+        observability.request_id.reset(token)
+
+
+def _run_handler(items: list[WorkItem]) -> None:
     kind = items[0].kind
     handler = _handlers.get(kind)
     if handler is None:

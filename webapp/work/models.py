@@ -31,6 +31,9 @@ class WorkItem(BaseModel):
     last_error = pw.TextField(null=True)
     dead_at = pw.DateTimeField(null=True)
     created_at = pw.DateTimeField(default=utcnow)
+    # The id of the request that recorded it (webapp/observability): the worker's log lines about
+    # this item carry it.
+    request_id = pw.CharField(max_length=64, null=True)
 
     class Meta:
         table_name = "work_item"

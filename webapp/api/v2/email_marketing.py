@@ -5,7 +5,7 @@ the campaign's state does not allow answers 409 naming the state."""
 
 from __future__ import annotations
 
-from flask import Response, g
+from flask import g
 
 from webapp.api.framework import ApiError, invalid, not_found, operation
 from webapp.api.schema import Array, Bool, DateTime, Field, Int, JsonObject, Line, Obj, Out, Str
@@ -14,6 +14,7 @@ from webapp.campaigns import audience, compose, exports, lifecycle, reports, ser
 from webapp.campaigns.models import CAMPAIGN_STATES, Campaign
 from webapp.contacts.models import Contact
 from webapp.db import db
+from webapp.storage import download
 from webapp.work.models import Job
 
 PREFIX = "/v2/email-marketing"
@@ -412,9 +413,7 @@ def follow_export(query):
         raise not_found("No such export.")
     if not query.get("download"):
         return _job_out(job)
-    path = exports.job_file(job)
-    if path is None:
+    key = exports.job_file(job)
+    if key is None:
         raise ApiError(409, "conflict", f"The export is {job.state}: its file is not ready.", {"state": job.state})
-    response = Response(path.read_bytes(), mimetype=exports.MIMETYPE)
-    response.headers["Content-Disposition"] = f'attachment; filename="{job.params.get("filename") or "campaign.csv"}"'
-    return response
+    return download(key, exports.MIMETYPE, job.params.get("filename") or "campaign.csv")
