@@ -189,7 +189,9 @@ def test_uploaded_files_are_deleted_after_a_week(desk):
     job = run_import(desk, b"name,email\nAna,\n")
     assert desk.client.get(f"/console/imports/{job.id}/errors.csv").status_code == 200
     assert imports.forget_old_files(now=job.created_at + dt.timedelta(days=8)) == 1
-    assert not storage().exists(imports.job_file(Job.get_by_id(job.id))) if Job.get_by_id(job.id).params["path"] else True
+    assert (
+        not storage().exists(imports.job_file(Job.get_by_id(job.id))) if Job.get_by_id(job.id).params["path"] else True
+    )
     assert desk.client.get(f"/console/imports/{job.id}/errors.csv").status_code == 404
     assert "Rows with errors" in desk.client.get(f"/console/jobs/{job.id}").text
 

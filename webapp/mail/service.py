@@ -44,9 +44,7 @@ log = logging.getLogger("rollcall.mail")
 
 # Counted in the process that sends (a worker); /metrics shows it when the node's processes share
 # PROMETHEUS_MULTIPROC_DIR (webapp/observability.py). "permanent": the message failed for good.
-SMTP_FAILURES = Counter(
-    "rollcall_smtp_failures", "Attempts the SMTP server or connection failed", ["outcome"]
-)
+SMTP_FAILURES = Counter("rollcall_smtp_failures", "Attempts the SMTP server or connection failed", ["outcome"])
 
 MAX_ATTEMPTS = 8
 # Longer than a work lease (6 min for the default 5): the hand-off's worker is gone.
@@ -508,5 +506,3 @@ def due_messages(limit: int = 500) -> list[int]:
         .limit(limit)
     )
     return [row.id for row in query]
-
-
