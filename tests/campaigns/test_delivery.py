@@ -16,7 +16,7 @@ from tests.factories.contacts import make_contact
 from tests.smtp import Inbox
 from webapp.api import webhooks
 from webapp.api.models import WebhookDelivery
-from webapp.campaigns import delivery, feedback, handover, reports, service
+from webapp.campaigns import bounces, delivery, handover, reports, service
 from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Activity, Contact
@@ -189,13 +189,15 @@ def test_a_later_bounce_report_and_a_complaint_change_the_report_and_the_contact
     campaign, _, people = ready_campaign(people=3)
     service.send(campaign)
     first, second = (CampaignRecipient.get(CampaignRecipient.contact == p.id) for p in people[:2])
-    feedback.bounced(feedback.message(first.message_id.strip("<>")), hard=True, reason="5.1.1 user unknown")
-    feedback.complained(feedback.message(second.message_id), reason="abuse report")
+    bounces.bounced(Outbox.get(Outbox.message_id == first.message_id), hard=True, reason="5.1.1 user unknown")
+    bounces.complained(Outbox.get(Outbox.message_id == second.message_id), reason="abuse report")
     figures = reports.basic(Campaign.get_by_id(campaign.id))
     assert (figures["delivered"], figures["bounced_hard"], figures["complaints"]) == (2, 1, 1)
     assert Contact.get_by_id(people[0].id).status == "bounced"
     assert Contact.get_by_id(people[1].id).status == "complained"
-    assert feedback.message("<nobody@nowhere>") is None
+    assert Activity.select().where(
+        (Activity.contact == people[0].id) & (Activity.kind == "email_bounced")
+    ).exists()
 
 
 def test_a_campaign_message_is_not_resent_from_the_mail_log(mailer):

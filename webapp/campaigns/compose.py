@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from webapp.accounts.models import Organization
+from webapp.campaigns import blocks
 from webapp.campaigns.models import Campaign
 from webapp.campaigns.signing import Signer
 from webapp.contacts.models import Contact
@@ -49,7 +50,6 @@ FOOTER_LOCALE = "en"
 _LINK = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 _BODY_START = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
-_TAG = re.compile(r"<[^>]+>")
 
 
 def sample_values(org: Organization) -> dict:
@@ -74,18 +74,8 @@ def template_parts(campaign: Campaign) -> dict[str, str]:
     return {
         "subject": campaign.subject,
         "html_body": campaign.body_html,
-        "text_body": campaign.body_text or html_to_text(campaign.body_html),
+        "text_body": campaign.body_text or blocks.html_to_text(campaign.body_html),
     }
-
-
-def html_to_text(source: str) -> str:
-    """A plain-text body made from HTML when none was written: links kept as "text (url)"."""
-    text = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", "", source)
-    text = re.sub(r"""(?is)<a\b[^>]*?href\s*=\s*["']([^"']+)["'][^>]*>(.*?)</a>""", r"\2 (\1)", text)
-    text = re.sub(r"(?i)<br\s*/?>|</p>|</h[1-6]>|</tr>|</div>|</li>", "\n", text)
-    text = html.unescape(_TAG.sub("", text))
-    lines = [" ".join(line.split()) for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
 # Unsubscribing: a signed token naming the outbox row, so the report can count it per campaign.

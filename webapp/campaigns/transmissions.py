@@ -7,7 +7,7 @@ webhooks."""
 from __future__ import annotations
 
 from webapp.accounts.models import Organization
-from webapp.campaigns import compose
+from webapp.campaigns import blocks, compose
 from webapp.campaigns.models import Campaign, Transmission
 from webapp.contacts.models import Contact
 from webapp.contacts.rules import normalize_email
@@ -107,4 +107,4 @@ def _parts(org: Organization, subject, html, text, template_campaign_id) -> dict
         errors["html"] = "Give html or text (or a template_id)."
     if errors:
         raise TransmissionError(errors)
-    return {"subject": subject, "html_body": html or "", "text_body": text or compose.html_to_text(html or "")}
+    return {"subject": subject, "html_body": html or "", "text_body": text or blocks.html_to_text(html or "")}
