@@ -15,6 +15,7 @@ from tests.factories.api import ApiClient, make_api_key
 from tests.factories.contacts import make_contact, make_label
 from webapp.api import webhooks
 from webapp.api.models import WebhookDelivery
+from webapp.campaigns.composer import clean_body
 from webapp.campaigns.models import Campaign
 from webapp.contacts import service as contacts
 from webapp.db import utcnow
@@ -193,3 +194,42 @@ def test_a_single_send_carries_its_metadata_on_its_webhooks(api, org, mailer):
     assert Outbox.get_by_id(response.get_json()["outbox_id"]).state == "sent"
     assert api.post("/transmissions", {"to": "ana@example.org"}).status_code == 422
     assert api.post("/transmissions", {"to": "nobody", "subject": "s", "text": "t"}).status_code == 422
+
+
+BLOCKS = [
+    {"type": "heading", "text": "Doors open at 8", "level": 1},
+    {"type": "text", "markdown": 'Hello {{ contact.first_name | default("there") }}, here is **the map**.'},
+    {"type": "button", "label": "Open the map", "url": "https://example.org/map"},
+]
+
+
+def test_blocks_given_to_the_api_are_rendered_as_the_console_renders_them(api, org):
+    draft = _draft(api, org, body_html="", body_blocks=BLOCKS)
+    stored = Campaign.get_by_id(draft["id"])
+    assert stored.body_blocks[2]["url"] == "https://example.org/map"
+    assert stored.body_html == clean_body(org, blocks=BLOCKS, subject=stored.subject).html
+    assert "Open the map" in draft["body_html"] and "https://example.org/map" in draft["body_html"]
+    preview = api.get(f"{URL}/{draft['id']}/preview").get_json()
+    assert "Hello Ana" in preview["html"] and "Doors open at 8" in preview["text"]
+    assert "Open the map (https://example.org/map)" in preview["text"]
+
+
+def test_raw_html_over_the_api_keeps_no_blocks(api, org):
+    draft = _draft(api, org, body_blocks=None)
+    assert Campaign.get_by_id(draft["id"]).body_blocks is None and "the map" in draft["body_html"]
+
+
+@pytest.mark.parametrize(
+    ("block", "words"),
+    [
+        ({"type": "button", "label": "Go", "url": "javascript:alert(1)"}, "Block 2 (button)"),
+        ({"type": "image", "src": "http://example.org/a.png"}, "Block 2 (image)"),
+        ({"type": "marquee"}, "Block 2"),
+        ({"type": "columns", "left": [{"type": "event", "event_id": 1}], "right": []}, "Block 2"),
+    ],
+)
+def test_a_bad_block_over_the_api_is_a_422_naming_it(api, org, block, words):
+    response = api.post(URL, {"name": "x", "body_blocks": [{"type": "divider"}, block]})
+    assert response.status_code == 422, response.get_json()
+    assert words in response.get_json()["error"]["fields"]["body_blocks"]
+    assert not Campaign.select().where(Campaign.name == "x").exists()
