@@ -390,3 +390,34 @@ def test_a_token_names_its_row_and_a_changed_one_names_none(app):
     assert bounce_address.outbox_id_of(local[:-1] + ("0" if local[-1] != "0" else "1") + "@" + domain) is None
     assert bounce_address.outbox_id_of(BOUNCES) is None
     assert bounce_address.outbox_id_of("bounces+abc@elsewhere.example") is None
+
+
+def test_a_campaign_message_carries_its_token_and_a_dsn_naming_only_the_token_bounces_it(bounce_app):
+    from tasks import huey
+    from tests.campaigns.helpers import ready_campaign
+    from webapp.campaigns import service
+
+    app, inbox, port = bounce_app
+    huey.immediate = True
+    campaign, _, people = ready_campaign(people=2)
+    service.send(campaign)
+    inbox.wait_for(2)
+    ana = CampaignRecipient.get(
+        (CampaignRecipient.campaign == campaign.id) & (CampaignRecipient.contact == people[0].id)
+    )
+    (envelope,) = [e for e in inbox.envelopes if e.rcpt_tos == [ana.email]]
+    assert bounce_address.outbox_id_of(envelope.mail_from) == ana.outbox_id
+    later = _ticket_email(campaign.organization, to=ana.email)  # the latest message to the address
+    inbox.wait_for(3)
+
+    _send_report(port, _dsn(ana.email), rcpt=envelope.mail_from)  # no Message-ID: only the token says which
+
+    assert CampaignRecipient.get_by_id(ana.id).status == "bounced"
+    assert Contact.get_by_id(people[0].id).status == "bounced"
+    (bounce,) = MailBounce.select()
+    assert (bounce.outbox_id, bounce.campaign_id, bounce.found_by) == (ana.outbox_id, campaign.id, "token")
+    assert Outbox.get_by_id(later.id).state == "sent"
+    other = CampaignRecipient.get(
+        (CampaignRecipient.campaign == campaign.id) & (CampaignRecipient.contact == people[1].id)
+    )
+    assert other.status == "sent"

@@ -195,9 +195,7 @@ def test_a_later_bounce_report_and_a_complaint_change_the_report_and_the_contact
     assert (figures["delivered"], figures["bounced_hard"], figures["complaints"]) == (2, 1, 1)
     assert Contact.get_by_id(people[0].id).status == "bounced"
     assert Contact.get_by_id(people[1].id).status == "complained"
-    assert Activity.select().where(
-        (Activity.contact == people[0].id) & (Activity.kind == "email_bounced")
-    ).exists()
+    assert Activity.select().where((Activity.contact == people[0].id) & (Activity.kind == "email_bounced")).exists()
 
 
 def test_a_campaign_message_is_not_resent_from_the_mail_log(mailer):
