@@ -29,7 +29,7 @@ from webapp.campaigns.models import Campaign
 from webapp.campaigns.signing import Signer
 from webapp.contacts.models import Contact
 from webapp.guards import has_control_characters
-from webapp.mail import sandbox, tracking
+from webapp.mail import bounce_address, sandbox, tracking
 from webapp.mail.domains import verified_domain
 from webapp.runtime import settings
 
@@ -98,8 +98,13 @@ def unsubscribe_target(token: str) -> int | None:
 
 
 def unsubscribe_mailto(org: Organization, outbox_id: int) -> str:
-    """The mailto: form of List-Unsubscribe: to the organization's reply-to (or the instance's
-    sender), the subject naming the message."""
+    """The mailto: form of List-Unsubscribe. With a bounce mailbox: its unsubscribe address, whose
+    signed token names the message (bounce_server.py unsubscribes on receipt). Without one: the
+    organization's reply-to (or the instance's sender), the subject naming the message, for a
+    person to act on."""
+    mailbox = bounce_address.unsubscribe_address(outbox_id)
+    if mailbox:
+        return f"mailto:{mailbox}?subject=unsubscribe"
     address = org.reply_to or email.utils.parseaddr(settings().mail_from)[1]
     return f"mailto:{address}?subject={quote(f'unsubscribe {_unsubscribe_serializer().dumps(outbox_id)}')}"
 
