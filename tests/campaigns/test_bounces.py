@@ -242,7 +242,6 @@ def test_a_campaign_bounce_and_complaint_fire_the_signed_webhooks(bounce_app):
 
 
 def test_a_complaint_about_a_campaign_message_counts_in_its_report(bounce_app):
-
     app, inbox, port = bounce_app
     org = make_org()
     contact = make_contact(org, "kiki@example.org")
