@@ -73,7 +73,6 @@ class BounceHandler:
                 if opened and not db.is_closed():
                     db.close()
 
-
     def unsubscribe(self, recipients: list[str]) -> list:
         """The List-Unsubscribe mailto (RFC 8058): mail to an unsubscribe address unsubscribes the
         contact of the message its signed token names, whatever the mail says."""
