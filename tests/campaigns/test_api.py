@@ -15,6 +15,7 @@ from tests.factories.api import ApiClient, make_api_key
 from tests.factories.contacts import make_contact, make_label
 from webapp.api import webhooks
 from webapp.api.models import WebhookDelivery
+from webapp.campaigns import campaign_templates
 from webapp.campaigns.composer import clean_body
 from webapp.campaigns.models import Campaign
 from webapp.contacts import service as contacts
@@ -233,3 +234,40 @@ def test_a_bad_block_over_the_api_is_a_422_naming_it(api, org, block, words):
     assert response.status_code == 422, response.get_json()
     assert words in response.get_json()["error"]["fields"]["body_blocks"]
     assert not Campaign.select().where(Campaign.name == "x").exists()
+
+
+def test_a_single_send_from_a_campaign_template(api, org, mailer):
+    template = campaign_templates.create_template(
+        org, name="Welcome", subject="Welcome, {{ contact.first_name | default('friend') }}", blocks=BLOCKS
+    )
+    response = api.post(
+        "/transmissions", {"to": "dewi@example.org", "to_name": "Dewi Lestari", "template_id": template.id}
+    )
+    assert response.status_code == 202, response.get_json()
+    (message,) = mailer[1].messages
+    assert message["Subject"] == "Welcome, Dewi"
+    assert "Open the map" in message.get_body(("html",)).get_content()
+    assert "Hello Dewi, here is the map." in message.get_body(("plain",)).get_content()
+
+
+def test_a_single_send_copies_a_campaign_by_campaign_id(api, org, mailer):
+    draft = _draft(api, org, subject="Campaign subject", from_name="JTS Team")
+    response = api.post("/transmissions", {"to": "dewi@example.org", "campaign_id": draft["id"]})
+    assert response.status_code == 202, response.get_json()
+    (message,) = mailer[1].messages
+    assert message["Subject"] == "Campaign subject" and "hello@news.example.org" in message["From"]
+
+
+def test_a_single_send_names_a_template_or_campaign_it_cannot_use(api, other_api, org):
+    draft = _draft(api, org)
+    mine = campaign_templates.create_template(org, name="Mine", subject="s", html="<p>x</p>")
+    for body, field in [
+        ({"template_id": draft["id"] + 1000}, "template_id"),  # no such template
+        ({"campaign_id": draft["id"] + 1000}, "campaign_id"),
+        ({"template_id": mine.id, "campaign_id": draft["id"]}, "template_id"),
+    ]:
+        response = api.post("/transmissions", {"to": "dewi@example.org", **body})
+        assert response.status_code == 422 and field in response.get_json()["error"]["fields"], body
+    for body, field in [({"template_id": mine.id}, "template_id"), ({"campaign_id": draft["id"]}, "campaign_id")]:
+        response = other_api.post("/transmissions", {"to": "dewi@example.org", **body})  # another organization's
+        assert response.status_code == 422 and field in response.get_json()["error"]["fields"], body

@@ -185,6 +185,18 @@ def save_campaign_as_template(
     )
 
 
+def template_body(template: CampaignTemplate) -> Body:
+    """The template's body as it goes out now: its blocks rendered again (an event card shows the
+    event as it is today), or its raw HTML; the plain text as written or made from the HTML."""
+    return _body(
+        template.organization,
+        blocks=template.body_blocks,
+        html=template.body_html if template.body_blocks is None else None,
+        text=template.body_text,
+        subject=template.subject,
+    )
+
+
 def start_campaign(
     template: CampaignTemplate,
     *,
@@ -195,13 +207,7 @@ def start_campaign(
     """A new draft campaign with the template's subject, preheader and body (its blocks rendered
     again now, so an event card shows the event as it is today)."""
     org = template.organization
-    body = _body(
-        org,
-        blocks=template.body_blocks,
-        html=template.body_html if template.body_blocks is None else None,
-        text=template.body_text,
-        subject=template.subject,
-    )
+    body = template_body(template)
     campaign_name = " ".join(str(name or "").split())[:200] or template.name
     with db.atomic():
         campaign = Campaign.create(
