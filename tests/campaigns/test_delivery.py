@@ -10,7 +10,7 @@ import smtplib
 import pytest
 
 from tasks import huey
-from tests.campaigns.helpers import ready_campaign, verifies
+from tests.campaigns.helpers import BODY, ready_campaign, verifies
 from tests.factories.accounts import make_org
 from tests.factories.contacts import make_contact
 from tests.smtp import Inbox
@@ -204,3 +204,34 @@ def test_a_campaign_message_is_not_resent_from_the_mail_log(mailer):
     row = Outbox.get(Outbox.send_key == campaign.send_key)
     with pytest.raises(mail.NotResent):
         mail.resend(row, actor=None)
+
+
+def test_campaign_mail_unsubscribes_only_through_its_own_link_which_counts_in_the_report(mailer, mail_app):
+    """The older /u/<contact token> link names no message, so it could not count for a campaign:
+    one pasted into a body (the operator's own, copied from an email) goes out as each recipient's
+    own message link."""
+    org = make_org()
+    operator = make_contact(org, "operator@example.org")
+    pasted = contacts.unsubscribe_url(operator)
+    body = BODY.replace("</body>", f'<p><a href="{pasted}">Stop these emails</a></p></body>')
+    campaign, _, people = ready_campaign(org, people=2, body_html=body, body_text=f"Hello\n\nStop: {pasted}\n")
+    service.send(campaign)
+
+    received = _sent(mailer, campaign)
+    assert len(received) == 2
+    for message in received:
+        everything = str(message["List-Unsubscribe"]) + _html(message) + message.get_body(("plain",)).get_content()
+        assert "/u/" not in everything.replace("/m/u/", "")
+    first = received[0]
+    own = re.findall(r"<([^>]+)>", first["List-Unsubscribe"])[1]
+    assert (
+        re.search(f'href="{re.escape(own)}"[^>]*>Stop these emails', _html(first))
+        and f"Stop: {own}" in first.get_body(("plain",)).get_content()
+    )
+
+    client = mail_app[0].test_client()
+    assert client.post("/" + own.split("://", 1)[1].split("/", 1)[1]).status_code == 200
+    who = first["To"].addresses[0].addr_spec
+    assert Contact.get(Contact.email == who).status == "unsubscribed"
+    assert Contact.get_by_id(operator.id).status != "unsubscribed"
+    assert reports.basic(Campaign.get_by_id(campaign.id))["unsubscribes"] == 1

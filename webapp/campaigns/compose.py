@@ -167,6 +167,7 @@ class Sender:
         parts = template_parts(self.campaign)
         body = sandbox.clean_html(sandbox.lenient_template("html_body", parts["html_body"]).render(values))
         text = sandbox.lenient_template("text_body", parts["text_body"]).render(values).strip() + "\n"
+        body, text = (_own_unsubscribe(part, values["unsubscribe_url"]) for part in (body, text))
         body, text = self._footer(body, text, values["unsubscribe_url"])
         return self._tracked(body, outbox_id), text
 
@@ -261,6 +262,13 @@ class Sender:
         )
         data = head + b"\r\n" + parts + f"--{boundary}--\r\n".encode()
         return self.signer.sign(data) + data if self.signer is not None else data
+
+
+def _own_unsubscribe(part: str, unsubscribe: str) -> str:
+    """A campaign message unsubscribes only through its own link (/m/u/<token>, which names the
+    message, so its campaign's report counts it): a contact's older /u/<token> link pasted into a
+    body (someone's own, copied from an email they got) becomes the recipient's message link."""
+    return re.sub(re.escape(settings().base_url) + r"/u/[^\s\"'<>?#]+", lambda _match: unsubscribe, part)
 
 
 def _one_line(text: str | None) -> str:
