@@ -113,8 +113,14 @@ def _body(org: Organization, values: dict[str, Any], campaign: Campaign | None, 
 
 
 def create(
-    org: Organization, values: dict[str, Any], *, actor: User | None = None, actor_label: str | None = None
+    org: Organization,
+    values: dict[str, Any],
+    *,
+    actor: User | None = None,
+    actor_label: str | None = None,
+    summary: str | None = None,
 ) -> Campaign:
+    """A new draft; `summary` says in the audit log how it came (a template...)."""
     cleaned = _clean(org, {"name": values.get("name", ""), **values})
     with db.atomic():
         campaign = Campaign.create(organization=org, created_by=actor, **cleaned)
@@ -124,7 +130,7 @@ def create(
             user=actor,
             actor=actor_label,
             target=campaign,
-            summary=f"Created “{campaign.name}”",
+            summary=summary or f"Created “{campaign.name}”",
         )
     return campaign
 
