@@ -126,6 +126,7 @@ def test_disallowed_transitions_answer_409_naming_the_state(api, org):
         ({"name": "x", "track_opens": "yes"}, "track_opens"),
         ({"name": "x\u0000"}, "name"),
         ({"name": "x", "unknown": 1}, "unknown"),
+        ({"name": "x", "template_id": 999999}, "template_id"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field(api, body, field):

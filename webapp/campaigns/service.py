@@ -11,6 +11,7 @@ from webapp.accounts import audit
 from webapp.accounts.models import Organization, User
 from webapp.campaigns import audience, compose, composer, delivery, lifecycle
 from webapp.campaigns.models import Campaign
+from webapp.campaigns.templates_model import CampaignTemplate
 from webapp.db import db, utcnow
 from webapp.email_address import is_valid_email
 from webapp.guards import has_control_characters
@@ -74,6 +75,10 @@ def _clean(org: Organization, values: dict[str, Any], campaign: Campaign | None 
                     errors[key] = "Enter an email address such as ana@example.org."
         elif key in ("send_time_optimization", "track_opens", "track_clicks"):
             value = bool(value)
+        elif key == "template_id" and value is not None:
+            template = CampaignTemplate.for_org(org_id).where(CampaignTemplate.id == value)
+            if not template.exists():
+                errors[key] = "No such campaign template in this organization."
         elif key == "audience":
             try:
                 value = audience.clean(org_id, value)
