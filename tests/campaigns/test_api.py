@@ -15,6 +15,8 @@ from tests.factories.api import ApiClient, make_api_key
 from tests.factories.contacts import make_contact, make_label
 from webapp.api import webhooks
 from webapp.api.models import WebhookDelivery
+from webapp.campaigns import campaign_templates
+from webapp.campaigns.composer import clean_body
 from webapp.campaigns.models import Campaign
 from webapp.contacts import service as contacts
 from webapp.db import utcnow
@@ -124,6 +126,7 @@ def test_disallowed_transitions_answer_409_naming_the_state(api, org):
         ({"name": "x", "track_opens": "yes"}, "track_opens"),
         ({"name": "x\u0000"}, "name"),
         ({"name": "x", "unknown": 1}, "unknown"),
+        ({"name": "x", "template_id": 999999}, "template_id"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field(api, body, field):
@@ -193,3 +196,79 @@ def test_a_single_send_carries_its_metadata_on_its_webhooks(api, org, mailer):
     assert Outbox.get_by_id(response.get_json()["outbox_id"]).state == "sent"
     assert api.post("/transmissions", {"to": "ana@example.org"}).status_code == 422
     assert api.post("/transmissions", {"to": "nobody", "subject": "s", "text": "t"}).status_code == 422
+
+
+BLOCKS = [
+    {"type": "heading", "text": "Doors open at 8", "level": 1},
+    {"type": "text", "markdown": 'Hello {{ contact.first_name | default("there") }}, here is **the map**.'},
+    {"type": "button", "label": "Open the map", "url": "https://example.org/map"},
+]
+
+
+def test_blocks_given_to_the_api_are_rendered_as_the_console_renders_them(api, org):
+    draft = _draft(api, org, body_html="", body_blocks=BLOCKS)
+    stored = Campaign.get_by_id(draft["id"])
+    assert stored.body_blocks[2]["url"] == "https://example.org/map"
+    assert stored.body_html == clean_body(org, blocks=BLOCKS, subject=stored.subject).html
+    assert "Open the map" in draft["body_html"] and "https://example.org/map" in draft["body_html"]
+    preview = api.get(f"{URL}/{draft['id']}/preview").get_json()
+    assert "Hello Ana" in preview["html"] and "Doors open at 8" in preview["text"]
+    assert "Open the map (https://example.org/map)" in preview["text"]
+
+
+def test_raw_html_over_the_api_keeps_no_blocks(api, org):
+    draft = _draft(api, org, body_blocks=None)
+    assert Campaign.get_by_id(draft["id"]).body_blocks is None and "the map" in draft["body_html"]
+
+
+@pytest.mark.parametrize(
+    ("block", "words"),
+    [
+        ({"type": "button", "label": "Go", "url": "javascript:alert(1)"}, "Block 2 (button)"),
+        ({"type": "image", "src": "http://example.org/a.png"}, "Block 2 (image)"),
+        ({"type": "marquee"}, "Block 2"),
+        ({"type": "columns", "left": [{"type": "event", "event_id": 1}], "right": []}, "Block 2"),
+    ],
+)
+def test_a_bad_block_over_the_api_is_a_422_naming_it(api, org, block, words):
+    response = api.post(URL, {"name": "x", "body_blocks": [{"type": "divider"}, block]})
+    assert response.status_code == 422, response.get_json()
+    assert words in response.get_json()["error"]["fields"]["body_blocks"]
+    assert not Campaign.select().where(Campaign.name == "x").exists()
+
+
+def test_a_single_send_from_a_campaign_template(api, org, mailer):
+    template = campaign_templates.create_template(
+        org, name="Welcome", subject="Welcome, {{ contact.first_name | default('friend') }}", blocks=BLOCKS
+    )
+    response = api.post(
+        "/transmissions", {"to": "dewi@example.org", "to_name": "Dewi Lestari", "template_id": template.id}
+    )
+    assert response.status_code == 202, response.get_json()
+    (message,) = mailer[1].messages
+    assert message["Subject"] == "Welcome, Dewi"
+    assert "Open the map" in message.get_body(("html",)).get_content()
+    assert "Hello Dewi, here is the map." in message.get_body(("plain",)).get_content()
+
+
+def test_a_single_send_copies_a_campaign_by_campaign_id(api, org, mailer):
+    draft = _draft(api, org, subject="Campaign subject", from_name="JTS Team")
+    response = api.post("/transmissions", {"to": "dewi@example.org", "campaign_id": draft["id"]})
+    assert response.status_code == 202, response.get_json()
+    (message,) = mailer[1].messages
+    assert message["Subject"] == "Campaign subject" and "hello@news.example.org" in message["From"]
+
+
+def test_a_single_send_names_a_template_or_campaign_it_cannot_use(api, other_api, org):
+    draft = _draft(api, org)
+    mine = campaign_templates.create_template(org, name="Mine", subject="s", html="<p>x</p>")
+    for body, field in [
+        ({"template_id": draft["id"] + 1000}, "template_id"),  # no such template
+        ({"campaign_id": draft["id"] + 1000}, "campaign_id"),
+        ({"template_id": mine.id, "campaign_id": draft["id"]}, "template_id"),
+    ]:
+        response = api.post("/transmissions", {"to": "dewi@example.org", **body})
+        assert response.status_code == 422 and field in response.get_json()["error"]["fields"], body
+    for body, field in [({"template_id": mine.id}, "template_id"), ({"campaign_id": draft["id"]}, "campaign_id")]:
+        response = other_api.post("/transmissions", {"to": "dewi@example.org", **body})  # another organization's
+        assert response.status_code == 422 and field in response.get_json()["error"]["fields"], body

@@ -5,15 +5,18 @@ campaigns alike."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import smtplib
 
 import pytest
 
+from tasks import huey
+from tests.campaigns.helpers import ready_campaign
 from tests.factories.accounts import make_org
 from tests.factories.contacts import make_contact
 from tests.smtp import free_port
 from webapp import signals
-from webapp.campaigns import bounce_server, bounces
+from webapp.campaigns import bounce_server, bounces, reports, service
 from webapp.campaigns.bounce_models import MailBounce
 from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts.models import Activity, Contact
@@ -239,8 +242,6 @@ def test_a_campaign_bounce_and_complaint_fire_the_signed_webhooks(bounce_app):
 
 
 def test_a_complaint_about_a_campaign_message_counts_in_its_report(bounce_app):
-    from webapp.campaigns import reports
-
     app, inbox, port = bounce_app
     org = make_org()
     contact = make_contact(org, "kiki@example.org")
@@ -390,3 +391,79 @@ def test_a_token_names_its_row_and_a_changed_one_names_none(app):
     assert bounce_address.outbox_id_of(local[:-1] + ("0" if local[-1] != "0" else "1") + "@" + domain) is None
     assert bounce_address.outbox_id_of(BOUNCES) is None
     assert bounce_address.outbox_id_of("bounces+abc@elsewhere.example") is None
+
+
+def _sent_campaign(inbox):
+    """A campaign sent to two people: (campaign, its contacts, the first one's recipient row)."""
+    huey.immediate = True
+    campaign, _, people = ready_campaign(people=2)
+    service.send(campaign)
+    inbox.wait_for(2)
+    first = CampaignRecipient.get(
+        (CampaignRecipient.campaign == campaign.id) & (CampaignRecipient.contact == people[0].id)
+    )
+    return campaign, people, first
+
+
+def test_a_campaign_message_carries_its_token_and_a_dsn_naming_only_the_token_bounces_it(bounce_app):
+    app, inbox, port = bounce_app
+    campaign, people, ana = _sent_campaign(inbox)
+    (envelope,) = [e for e in inbox.envelopes if e.rcpt_tos == [ana.email]]
+    assert bounce_address.outbox_id_of(envelope.mail_from) == ana.outbox_id
+    later = _ticket_email(campaign.organization, to=ana.email)  # the latest message to the address
+    inbox.wait_for(3)
+
+    _send_report(port, _dsn(ana.email), rcpt=envelope.mail_from)  # no Message-ID: only the token says which
+
+    assert CampaignRecipient.get_by_id(ana.id).status == "bounced"
+    assert Contact.get_by_id(people[0].id).status == "bounced"
+    (bounce,) = MailBounce.select()
+    assert (bounce.outbox_id, bounce.campaign_id, bounce.found_by) == (ana.outbox_id, campaign.id, "token")
+    assert Outbox.get_by_id(later.id).state == "sent"
+    other = CampaignRecipient.get(
+        (CampaignRecipient.campaign == campaign.id) & (CampaignRecipient.contact == people[1].id)
+    )
+    assert other.status == "sent"
+
+
+def _list_unsubscribe_mailto(message) -> str:
+    header = str(message["List-Unsubscribe"])
+    mailto = re.search(r"<mailto:([^>?]+)(\?[^>]*)?>", header)
+    assert mailto and "<https://" in header.replace("<http://", "<https://")
+    return mailto.group(1)
+
+
+def test_mail_to_the_list_unsubscribe_mailto_unsubscribes_the_contact(bounce_app, mail_events):
+    app, inbox, port = bounce_app
+    campaign, people, ana = _sent_campaign(inbox)
+    (message,) = [m for m in inbox.messages if m["Message-ID"] == ana.message_id]
+    address = _list_unsubscribe_mailto(message)
+    assert address.startswith("bounces+unsubscribe-") and address.endswith("@rollcall.test")
+
+    unsubscribe = f"From: {ana.email}\r\nTo: {address}\r\nSubject: unsubscribe\r\n\r\nunsubscribe\r\n"
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:  # as a mail client sends it (RFC 8058)
+        client.sendmail(ana.email, [address], unsubscribe.encode())
+
+    assert Contact.get_by_id(people[0].id).status == "unsubscribed"
+    assert Contact.get_by_id(people[1].id).status == "active"
+    assert CampaignRecipient.get_by_id(ana.id).unsubscribed_at is not None
+    assert reports.basic(Campaign.get_by_id(campaign.id), live=True)["unsubscribes"] == 1
+    assert {"event": "unsubscribed", "outbox_ids": [ana.outbox_id]} in mail_events
+    assert not MailBounce.select().exists()
+
+
+def test_an_unsubscribe_address_with_a_token_not_ours_is_refused(bounce_app):
+    app, inbox, port = bounce_app
+    org = make_org()
+    contact = make_contact(org, "budi@example.org")
+    _, outbox, recipient = _campaign_recipient(org, contact)
+    good = bounce_address.unsubscribe_address(outbox.id)
+    local, _, domain = good.partition("@")
+    forged = f"{local[:-1]}{'0' if local[-1] != '0' else '1'}@{domain}"  # the signature changed
+    assert forged != good and bounce_address.unsubscribe_outbox_id(forged) is None
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client, pytest.raises(smtplib.SMTPRecipientsRefused):
+        client.sendmail("budi@example.org", [forged], b"Subject: unsubscribe\r\n\r\nunsubscribe\r\n")
+    bounce_token = bounce_address.envelope_sender(outbox.id).replace("bounces+", "bounces+unsubscribe-")
+    assert bounce_address.unsubscribe_outbox_id(bounce_token) is None  # a bounce token does not unsubscribe
+    assert Contact.get_by_id(contact.id).status == "active"
+    assert CampaignRecipient.get_by_id(recipient.id).unsubscribed_at is None

@@ -10,13 +10,13 @@ import smtplib
 import pytest
 
 from tasks import huey
-from tests.campaigns.helpers import ready_campaign, verifies
+from tests.campaigns.helpers import BODY, ready_campaign, verifies
 from tests.factories.accounts import make_org
 from tests.factories.contacts import make_contact
 from tests.smtp import Inbox
 from webapp.api import webhooks
 from webapp.api.models import WebhookDelivery
-from webapp.campaigns import delivery, feedback, handover, reports, service
+from webapp.campaigns import bounces, delivery, handover, reports, service
 from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Activity, Contact
@@ -189,13 +189,13 @@ def test_a_later_bounce_report_and_a_complaint_change_the_report_and_the_contact
     campaign, _, people = ready_campaign(people=3)
     service.send(campaign)
     first, second = (CampaignRecipient.get(CampaignRecipient.contact == p.id) for p in people[:2])
-    feedback.bounced(feedback.message(first.message_id.strip("<>")), hard=True, reason="5.1.1 user unknown")
-    feedback.complained(feedback.message(second.message_id), reason="abuse report")
+    bounces.bounced(Outbox.get(Outbox.message_id == first.message_id), hard=True, reason="5.1.1 user unknown")
+    bounces.complained(Outbox.get(Outbox.message_id == second.message_id), reason="abuse report")
     figures = reports.basic(Campaign.get_by_id(campaign.id))
     assert (figures["delivered"], figures["bounced_hard"], figures["complaints"]) == (2, 1, 1)
     assert Contact.get_by_id(people[0].id).status == "bounced"
     assert Contact.get_by_id(people[1].id).status == "complained"
-    assert feedback.message("<nobody@nowhere>") is None
+    assert Activity.select().where((Activity.contact == people[0].id) & (Activity.kind == "email_bounced")).exists()
 
 
 def test_a_campaign_message_is_not_resent_from_the_mail_log(mailer):
@@ -204,3 +204,34 @@ def test_a_campaign_message_is_not_resent_from_the_mail_log(mailer):
     row = Outbox.get(Outbox.send_key == campaign.send_key)
     with pytest.raises(mail.NotResent):
         mail.resend(row, actor=None)
+
+
+def test_campaign_mail_unsubscribes_only_through_its_own_link_which_counts_in_the_report(mailer, mail_app):
+    """The older /u/<contact token> link names no message, so it could not count for a campaign:
+    one pasted into a body (the operator's own, copied from an email) goes out as each recipient's
+    own message link."""
+    org = make_org()
+    operator = make_contact(org, "operator@example.org")
+    pasted = contacts.unsubscribe_url(operator)
+    body = BODY.replace("</body>", f'<p><a href="{pasted}">Stop these emails</a></p></body>')
+    campaign, _, people = ready_campaign(org, people=2, body_html=body, body_text=f"Hello\n\nStop: {pasted}\n")
+    service.send(campaign)
+
+    received = _sent(mailer, campaign)
+    assert len(received) == 2
+    for message in received:
+        everything = str(message["List-Unsubscribe"]) + _html(message) + message.get_body(("plain",)).get_content()
+        assert "/u/" not in everything.replace("/m/u/", "")
+    first = received[0]
+    own = re.findall(r"<([^>]+)>", first["List-Unsubscribe"])[1]
+    assert (
+        re.search(f'href="{re.escape(own)}"[^>]*>Stop these emails', _html(first))
+        and f"Stop: {own}" in first.get_body(("plain",)).get_content()
+    )
+
+    client = mail_app[0].test_client()
+    assert client.post("/" + own.split("://", 1)[1].split("/", 1)[1]).status_code == 200
+    who = first["To"].addresses[0].addr_spec
+    assert Contact.get(Contact.email == who).status == "unsubscribed"
+    assert Contact.get_by_id(operator.id).status != "unsubscribed"
+    assert reports.basic(Campaign.get_by_id(campaign.id))["unsubscribes"] == 1

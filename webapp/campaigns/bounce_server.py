@@ -1,12 +1,15 @@
 """The bounce mailbox's SMTP server: receives the DSNs and spam complaints that come back to
-BOUNCE_ADDRESS (and its bounces+<token> forms) and hands each to webapp/campaigns/bounces.py.
+BOUNCE_ADDRESS (and its bounces+<token> forms) and hands each to webapp/campaigns/bounces.py; mail
+to its bounces+unsubscribe-<token> form (the List-Unsubscribe mailto) unsubscribes the contact of
+the message the token names (webapp/campaigns/unsubscribe.py).
 
     python -m webapp.campaigns.bounce_server          (the Procfile's `bounces:` line)
 
 It listens on ROLLCALL_BOUNCE_LISTEN (default 127.0.0.1:2525): put it behind the instance's MX, or
 point the bounce domain's MX at it. Only the bounce mailbox is accepted (anything else is 550 at
-RCPT TO, so the server relays nothing). A message is answered 250 once its reports are recorded
-(a message that is no report is accepted and dropped, so no mail loop starts); when recording fails
+RCPT TO, so the server relays nothing; so is an unsubscribe address whose token is not ours). A
+message is answered 250 once its reports are recorded (a message that is no report is accepted and
+dropped, so no mail loop starts); when recording fails
 the answer is 451 and the sending server tries again later, so no report is lost.
 """
 
@@ -23,6 +26,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 
 from webapp.campaigns import bounces
+from webapp.campaigns import unsubscribe as unsubscribing
 from webapp.db import db
 from webapp.mail import bounce_address
 
@@ -37,7 +41,10 @@ class BounceHandler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self.app.app_context():
-            accepted = bounce_address.is_bounce_address(address)
+            accepted = bounce_address.is_bounce_address(address) and (
+                not bounce_address.is_unsubscribe_address(address)
+                or bounce_address.unsubscribe_outbox_id(address) is not None
+            )
         if not accepted:
             return "550 5.1.1 No such mailbox here"
         envelope.rcpt_tos.append(address)
@@ -59,10 +66,24 @@ class BounceHandler:
         with self.app.app_context():
             opened = db.connect(reuse_if_open=True)
             try:
-                return bounces.handle(raw, recipients)
+                return self.unsubscribe(recipients) + bounces.handle(
+                    raw, [r for r in recipients if not bounce_address.is_unsubscribe_address(r)]
+                )
             finally:
                 if opened and not db.is_closed():
                     db.close()
+
+    def unsubscribe(self, recipients: list[str]) -> list:
+        """The List-Unsubscribe mailto (RFC 8058): mail to an unsubscribe address unsubscribes the
+        contact of the message its signed token names, whatever the mail says."""
+        done = []
+        for address in recipients:
+            outbox_id = bounce_address.unsubscribe_outbox_id(address)
+            contact = unsubscribing.unsubscribe_message(outbox_id, via="mailto") if outbox_id else None
+            if contact is not None:
+                log.info("contact %s unsubscribed by mail (message %s)", contact.id, outbox_id)
+                done.append(contact)
+        return done
 
 
 def controller(app: Flask, host: str, port: int) -> Controller:

@@ -204,6 +204,23 @@ def _campaign_recipient(row: Outbox) -> CampaignRecipient | None:
 # Acting on a report -------------------------------------------------------------------------------
 
 
+def bounced(row: Outbox, *, hard: bool, reason: str) -> MailBounce | None:
+    """A message bounced, told otherwise than by a report to the bounce mailbox (a provider's
+    notice, an operator): recorded and acted on as a report would be (`apply`)."""
+    match = _STATUS.search(reason or "")
+    status = ".".join(match.groups()) if match else ""
+    report = Report(
+        "hard" if hard else "soft", normalize_email(row.to_email), "failed", status, " ".join(reason.split())[:1000]
+    )
+    return apply(report, Found(row, _campaign_recipient(row), "notice"))
+
+
+def complained(row: Outbox, *, reason: str = "") -> MailBounce | None:
+    """The recipient reported the message as spam (told otherwise than by an ARF report)."""
+    report = Report("complaint", normalize_email(row.to_email), "abuse", "", " ".join(reason.split())[:1000])
+    return apply(report, Found(row, _campaign_recipient(row), "notice"))
+
+
 def handle(raw: bytes, envelope_recipients: list[str] | None = None) -> list[MailBounce]:
     """Parse one received message and act on each report in it; the rows recorded."""
     recorded = []

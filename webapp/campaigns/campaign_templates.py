@@ -7,6 +7,7 @@ import peewee as pw
 
 from webapp.accounts import audit
 from webapp.accounts.models import Organization, User
+from webapp.campaigns import service
 from webapp.campaigns.composer import Body, BodyInvalid, clean_body, clean_line
 from webapp.campaigns.models import Campaign
 from webapp.campaigns.templates_model import CampaignTemplate
@@ -185,6 +186,18 @@ def save_campaign_as_template(
     )
 
 
+def template_body(template: CampaignTemplate) -> Body:
+    """The template's body as it goes out now: its blocks rendered again (an event card shows the
+    event as it is today), or its raw HTML; the plain text as written or made from the HTML."""
+    return _body(
+        template.organization,
+        blocks=template.body_blocks,
+        html=template.body_html if template.body_blocks is None else None,
+        text=template.body_text,
+        subject=template.subject,
+    )
+
+
 def start_campaign(
     template: CampaignTemplate,
     *,
@@ -194,33 +207,23 @@ def start_campaign(
 ) -> Campaign:
     """A new draft campaign with the template's subject, preheader and body (its blocks rendered
     again now, so an event card shows the event as it is today)."""
-    org = template.organization
-    body = _body(
-        org,
-        blocks=template.body_blocks,
-        html=template.body_html if template.body_blocks is None else None,
-        text=template.body_text,
-        subject=template.subject,
-    )
-    campaign_name = " ".join(str(name or "").split())[:200] or template.name
-    with db.atomic():
-        campaign = Campaign.create(
-            organization=org.id,
-            name=campaign_name,
-            subject=template.subject,
-            preheader=template.preheader,
-            body_blocks=body.blocks,
-            body_html=body.html,
-            body_text=body.text,
-            template_id=template.id,
-            created_by=actor,
+    values = {
+        "name": " ".join(str(name or "").split())[:200] or template.name,
+        "subject": template.subject,
+        "preheader": template.preheader,
+        "body_blocks": template.body_blocks,
+        "body_html": template.body_html if template.body_blocks is None else "",
+        "body_text": template.body_text,
+        "template_id": template.id,
+    }
+    try:
+        return service.create(
+            template.organization,
+            values,
+            actor=actor,
+            actor_label=actor_label,
+            summary=f"{values['name']}, from the template {template.name}",
         )
-        audit.record(
-            org.id,
-            "campaign.create",
-            user=actor,
-            actor=actor_label,
-            target=campaign,
-            summary=f"{campaign.name}, from the template {template.name}",
-        )
-    return campaign
+    except service.CampaignError as exc:
+        field, message = next(iter(exc.fields.items()))
+        raise TemplateError(message, field) from None

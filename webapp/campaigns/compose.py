@@ -24,11 +24,12 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from webapp.accounts.models import Organization
+from webapp.campaigns import blocks
 from webapp.campaigns.models import Campaign
 from webapp.campaigns.signing import Signer
 from webapp.contacts.models import Contact
 from webapp.guards import has_control_characters
-from webapp.mail import sandbox, tracking
+from webapp.mail import bounce_address, sandbox, tracking
 from webapp.mail.domains import verified_domain
 from webapp.runtime import settings
 
@@ -49,7 +50,6 @@ FOOTER_LOCALE = "en"
 _LINK = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 _BODY_START = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
-_TAG = re.compile(r"<[^>]+>")
 
 
 def sample_values(org: Organization) -> dict:
@@ -74,18 +74,8 @@ def template_parts(campaign: Campaign) -> dict[str, str]:
     return {
         "subject": campaign.subject,
         "html_body": campaign.body_html,
-        "text_body": campaign.body_text or html_to_text(campaign.body_html),
+        "text_body": campaign.body_text or blocks.html_to_text(campaign.body_html),
     }
-
-
-def html_to_text(source: str) -> str:
-    """A plain-text body made from HTML when none was written: links kept as "text (url)"."""
-    text = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", "", source)
-    text = re.sub(r"""(?is)<a\b[^>]*?href\s*=\s*["']([^"']+)["'][^>]*>(.*?)</a>""", r"\2 (\1)", text)
-    text = re.sub(r"(?i)<br\s*/?>|</p>|</h[1-6]>|</tr>|</div>|</li>", "\n", text)
-    text = html.unescape(_TAG.sub("", text))
-    lines = [" ".join(line.split()) for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
 # Unsubscribing: a signed token naming the outbox row, so the report can count it per campaign.
@@ -108,8 +98,13 @@ def unsubscribe_target(token: str) -> int | None:
 
 
 def unsubscribe_mailto(org: Organization, outbox_id: int) -> str:
-    """The mailto: form of List-Unsubscribe: to the organization's reply-to (or the instance's
-    sender), the subject naming the message."""
+    """The mailto: form of List-Unsubscribe. With a bounce mailbox: its unsubscribe address, whose
+    signed token names the message (bounce_server.py unsubscribes on receipt). Without one: the
+    organization's reply-to (or the instance's sender), the subject naming the message, for a
+    person to act on."""
+    mailbox = bounce_address.unsubscribe_address(outbox_id)
+    if mailbox:
+        return f"mailto:{mailbox}?subject=unsubscribe"
     address = org.reply_to or email.utils.parseaddr(settings().mail_from)[1]
     return f"mailto:{address}?subject={quote(f'unsubscribe {_unsubscribe_serializer().dumps(outbox_id)}')}"
 
@@ -172,6 +167,7 @@ class Sender:
         parts = template_parts(self.campaign)
         body = sandbox.clean_html(sandbox.lenient_template("html_body", parts["html_body"]).render(values))
         text = sandbox.lenient_template("text_body", parts["text_body"]).render(values).strip() + "\n"
+        body, text = (_own_unsubscribe(part, values["unsubscribe_url"]) for part in (body, text))
         body, text = self._footer(body, text, values["unsubscribe_url"])
         return self._tracked(body, outbox_id), text
 
@@ -266,6 +262,13 @@ class Sender:
         )
         data = head + b"\r\n" + parts + f"--{boundary}--\r\n".encode()
         return self.signer.sign(data) + data if self.signer is not None else data
+
+
+def _own_unsubscribe(part: str, unsubscribe: str) -> str:
+    """A campaign message unsubscribes only through its own link (/m/u/<token>, which names the
+    message, so its campaign's report counts it): a contact's older /u/<token> link pasted into a
+    body (someone's own, copied from an email they got) becomes the recipient's message link."""
+    return re.sub(re.escape(settings().base_url) + r"/u/[^\s\"'<>?#]+", lambda _match: unsubscribe, part)
 
 
 def _one_line(text: str | None) -> str:

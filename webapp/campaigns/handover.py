@@ -144,8 +144,12 @@ def _give_outbox_rows(campaign: Campaign, sender: compose.Sender, claimed: list[
 
 @dataclass
 class _Envelope:
+    """What SmtpSession.send needs: with `outbox_id`, the envelope sender is the bounce mailbox's
+    address with the message's token (webapp/mail/bounce_address.py), so a DSN finds it."""
+
     from_email: str
     to_email: str
+    outbox_id: int
 
 
 class Connections:
@@ -193,7 +197,8 @@ class Connections:
                     outbox_id=r.outbox_id,
                     now=utcnow(),
                 )
-            self._session().send(_Envelope(sender.campaign.from_email, r.email), data)
+                # In the app's context: the envelope sender's bounce address and token are its settings.
+                self._session().send(_Envelope(sender.campaign.from_email, r.email, r.outbox_id), data)
         except Exception as exc:  # every failure is the recipient's outcome, never lost
             return exc
         return None

@@ -9,8 +9,9 @@ from typing import Any
 
 from webapp.accounts import audit
 from webapp.accounts.models import Organization, User
-from webapp.campaigns import audience, compose, delivery, lifecycle
+from webapp.campaigns import audience, compose, composer, delivery, lifecycle
 from webapp.campaigns.models import Campaign
+from webapp.campaigns.templates_model import CampaignTemplate
 from webapp.db import db, utcnow
 from webapp.email_address import is_valid_email
 from webapp.guards import has_control_characters
@@ -44,6 +45,8 @@ LIMITS = {
     "category": 80,
 }
 ONE_LINE = ("name", "subject", "from_name", "from_email", "reply_to", "preheader", "category")
+BODY = ("body_blocks", "body_html", "body_text")
+_BODY_FIELDS = {"blocks": "body_blocks", "html": "body_html", "text": "body_text"}
 
 
 class CampaignError(ValueError):
@@ -54,11 +57,12 @@ class CampaignError(ValueError):
         self.fields = fields
 
 
-def _clean(org_id: int, values: dict[str, Any]) -> dict[str, Any]:
+def _clean(org: Organization, values: dict[str, Any], campaign: Campaign | None = None) -> dict[str, Any]:
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
+    org_id = org.id
     for key, value in values.items():
-        if key not in EDITABLE:
+        if key not in EDITABLE or key in BODY:
             continue
         if key in LIMITS:
             value = (value or "").strip()
@@ -71,8 +75,10 @@ def _clean(org_id: int, values: dict[str, Any]) -> dict[str, Any]:
                     errors[key] = "Enter an email address such as ana@example.org."
         elif key in ("send_time_optimization", "track_opens", "track_clicks"):
             value = bool(value)
-        elif key in ("body_html", "body_text"):
-            value = value or ""
+        elif key == "template_id" and value is not None:
+            template = CampaignTemplate.for_org(org_id).where(CampaignTemplate.id == value)
+            if not template.exists():
+                errors[key] = "No such campaign template in this organization."
         elif key == "audience":
             try:
                 value = audience.clean(org_id, value)
@@ -81,15 +87,46 @@ def _clean(org_id: int, values: dict[str, Any]) -> dict[str, Any]:
         out[key] = value
     if "name" in out and not out["name"]:
         errors["name"] = "Give the campaign a name."
+    try:
+        out.update(_body(org, values, campaign, out.get("subject")))
+    except composer.BodyInvalid as exc:
+        errors[_BODY_FIELDS[exc.field]] = " ".join(exc.errors)
     if errors:
         raise CampaignError(errors)
     return out
 
 
+def _body(org: Organization, values: dict[str, Any], campaign: Campaign | None, subject: str | None) -> dict:
+    """The body as the composer makes it (composer.clean_body, as in the console): blocks checked
+    and rendered into body_html, or raw HTML kept; the plain text as written. Fields not given
+    keep the campaign's (blocks given replace its HTML; null blocks: raw HTML)."""
+    if not any(key in values for key in BODY):
+        return {}
+
+    def given(key: str):
+        return values[key] if key in values else getattr(campaign, key, None)
+
+    blocks = given("body_blocks")
+    body = composer.clean_body(
+        org,
+        blocks=blocks,
+        html=None if blocks is not None else given("body_html"),
+        text=given("body_text"),
+        subject=subject if subject is not None else getattr(campaign, "subject", ""),
+    )
+    return {"body_blocks": body.blocks, "body_html": body.html, "body_text": body.text}
+
+
 def create(
-    org: Organization, values: dict[str, Any], *, actor: User | None = None, actor_label: str | None = None
+    org: Organization,
+    values: dict[str, Any],
+    *,
+    actor: User | None = None,
+    actor_label: str | None = None,
+    summary: str | None = None,
 ) -> Campaign:
-    cleaned = _clean(org.id, {"name": values.get("name", ""), **values})
+    """A new draft; `summary` says in the audit log how it came (a template...)."""
+    cleaned = _clean(org, {"name": values.get("name", ""), **values})
     with db.atomic():
         campaign = Campaign.create(organization=org, created_by=actor, **cleaned)
         audit.record(
@@ -98,7 +135,7 @@ def create(
             user=actor,
             actor=actor_label,
             target=campaign,
-            summary=f"Created “{campaign.name}”",
+            summary=summary or f"Created “{campaign.name}”",
         )
     return campaign
 
@@ -108,7 +145,7 @@ def update(
 ) -> Campaign:
     """Change a draft (only a draft is editable)."""
     lifecycle.target(campaign, "edit")
-    cleaned = _clean(campaign.organization_id, values)
+    cleaned = _clean(campaign.organization, values, campaign)
     with db.atomic():
         lifecycle.move(campaign, "edit", updated_at=utcnow(), **cleaned)
         audit.record(

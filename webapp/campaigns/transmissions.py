@@ -1,5 +1,6 @@
-"""Single sends: one message to one recipient through the API, from a campaign used as its
-template or from a subject and body given, with the caller's `metadata`, which every webhook
+"""Single sends: one message to one recipient through the API, from a campaign template
+(CampaignTemplate, `template_id`), a copy of a campaign's body (`campaign_id`) or a subject and
+body given, with the caller's `metadata`, which every webhook
 about the message carries back. The message is an outbox row (kind "transmission") delivered by
 the mail worker like any other; its opens, clicks, delivery and bounce fire the campaign.*
 webhooks."""
@@ -7,8 +8,9 @@ webhooks."""
 from __future__ import annotations
 
 from webapp.accounts.models import Organization
-from webapp.campaigns import compose
+from webapp.campaigns import blocks, campaign_templates, compose
 from webapp.campaigns.models import Campaign, Transmission
+from webapp.campaigns.templates_model import CampaignTemplate
 from webapp.contacts.models import Contact
 from webapp.contacts.rules import normalize_email
 from webapp.db import db
@@ -32,20 +34,25 @@ def send(
     subject: str | None = None,
     html: str | None = None,
     text: str | None = None,
-    template_campaign_id: int | None = None,
+    template_id: int | None = None,
+    campaign_id: int | None = None,
     from_email: str | None = None,
     from_name: str | None = None,
     reply_to: str | None = None,
     metadata: dict | None = None,
 ) -> Transmission:
-    """Queue the message (delivered after the commit); TransmissionError names bad fields."""
-    parts = _parts(org, subject, html, text, template_campaign_id)
-    if template_campaign_id is not None and from_email is None:
-        template = Campaign.get_by_id(template_campaign_id)
+    """Queue the message (delivered after the commit); TransmissionError names bad fields.
+    `template_id`: a campaign template's subject and body; `campaign_id`: a campaign's subject,
+    body and sender; what is given besides replaces theirs."""
+    if template_id is not None and campaign_id is not None:
+        raise TransmissionError({"template_id": "Give template_id or campaign_id, not both."})
+    source = _source(org, template_id, campaign_id)
+    parts = _parts(subject, html, text, source)
+    if isinstance(source, Campaign) and from_email is None:
         from_email, from_name, reply_to = (
-            template.from_email or None,
-            template.from_name or None,
-            template.reply_to or None,
+            source.from_email or None,
+            source.from_name or None,
+            source.reply_to or None,
         )
     errors = {}
     for field, source in parts.items():
@@ -89,12 +96,30 @@ def send(
         return Transmission.create(organization=org, outbox_id=row.id, metadata=metadata or {})
 
 
-def _parts(org: Organization, subject, html, text, template_campaign_id) -> dict[str, str]:
-    if template_campaign_id is not None:
-        template = Campaign.get_or_none((Campaign.id == template_campaign_id) & (Campaign.organization == org.id))
+def _source(org: Organization, template_id: int | None, campaign_id: int | None) -> dict | Campaign | None:
+    """The template's parts, the campaign, or None (both looked up in the organization only)."""
+    if template_id is not None:
+        template = CampaignTemplate.get_or_none(
+            (CampaignTemplate.id == template_id) & (CampaignTemplate.organization == org.id)
+        )
         if template is None:
-            raise TransmissionError({"template_id": "No such campaign in this organization."})
-        parts = compose.template_parts(template)
+            raise TransmissionError({"template_id": "No such campaign template in this organization."})
+        try:
+            body = campaign_templates.template_body(template)
+        except campaign_templates.TemplateError as exc:
+            raise TransmissionError({"template_id": f"The template cannot be used: {exc}"}) from None
+        return {"subject": template.subject, "html_body": body.html, "text_body": body.generated_text}
+    if campaign_id is not None:
+        campaign = Campaign.get_or_none((Campaign.id == campaign_id) & (Campaign.organization == org.id))
+        if campaign is None:
+            raise TransmissionError({"campaign_id": "No such campaign in this organization."})
+        return campaign
+    return None
+
+
+def _parts(subject, html, text, source: dict | Campaign | None) -> dict[str, str]:
+    if source is not None:
+        parts = compose.template_parts(source) if isinstance(source, Campaign) else source
         return {
             "subject": subject or parts["subject"],
             "html_body": html if html is not None else parts["html_body"],
@@ -102,9 +127,9 @@ def _parts(org: Organization, subject, html, text, template_campaign_id) -> dict
         }
     errors = {}
     if not subject:
-        errors["subject"] = "Give a subject (or a template_id)."
+        errors["subject"] = "Give a subject (or a template_id or campaign_id)."
     if not html and not text:
-        errors["html"] = "Give html or text (or a template_id)."
+        errors["html"] = "Give html or text (or a template_id or campaign_id)."
     if errors:
         raise TransmissionError(errors)
-    return {"subject": subject, "html_body": html or "", "text_body": text or compose.html_to_text(html or "")}
+    return {"subject": subject, "html_body": html or "", "text_body": text or blocks.html_to_text(html or "")}

@@ -1,6 +1,8 @@
 """Unsubscribing through a campaign message's own link or its List-Unsubscribe header (RFC 8058
 one-click POST): the signed token names the message, so the contact is unsubscribed and the
-campaign's report counts it. No session and no CSRF token: the signature is the proof."""
+campaign's report counts it. No session and no CSRF token: the signature is the proof. The
+mailto: form of the header reaches the bounce mailbox (bounce_server.py), which calls
+`unsubscribe_message` for the message its address names."""
 
 from __future__ import annotations
 
@@ -15,8 +17,10 @@ from webapp.mail.models import Outbox
 
 def contact_for(token: str) -> tuple[Contact, Outbox] | None:
     outbox_id = compose.unsubscribe_target(token)
-    if outbox_id is None:
-        return None
+    return _message_contact(outbox_id) if outbox_id is not None else None
+
+
+def _message_contact(outbox_id: int) -> tuple[Contact, Outbox] | None:
     row = Outbox.get_or_none(Outbox.id == outbox_id)
     if row is None or row.contact_id is None or row.organization_id is None:
         return None
@@ -26,12 +30,21 @@ def contact_for(token: str) -> tuple[Contact, Outbox] | None:
 
 def unsubscribe(token: str, *, one_click: bool) -> Contact | None:
     """Unsubscribe the contact the message went to; None for a token that is not ours."""
-    found = contact_for(token)
+    outbox_id = compose.unsubscribe_target(token)
+    if outbox_id is None:
+        return None
+    return unsubscribe_message(outbox_id, via="one-click" if one_click else "link")
+
+
+def unsubscribe_message(outbox_id: int, *, via: str) -> Contact | None:
+    """Unsubscribe the contact a message (outbox row) went to, counted in its campaign's report;
+    `via` says how (link, one-click, mailto). None when the message has no contact."""
+    found = _message_contact(outbox_id)
     if found is None:
         return None
     contact, row = found
     with db.atomic():
-        changed = contacts.unsubscribe(contact, via="one-click" if one_click else "link")
+        changed = contacts.unsubscribe(contact, via=via)
         CampaignRecipient.update(unsubscribed_at=utcnow()).where(
             (CampaignRecipient.outbox_id == row.id) & CampaignRecipient.unsubscribed_at.is_null()
         ).execute()

@@ -1,5 +1,5 @@
 """Single sends: POST /api/v1/transmissions sends one message to one recipient, from a campaign
-used as its template or from a subject and body, with `metadata` that comes back on every
+template (`template_id`), a copy of a campaign's body (`campaign_id`) or a subject and body, with `metadata` that comes back on every
 campaign.* webhook about the message (delivered, opened, clicked, bounced, complained,
 unsubscribed)."""
 
@@ -17,7 +17,8 @@ TransmissionIn = Obj(
     {
         "to": Str(max_length=254, description="The recipient's address."),
         "to_name": Line(max_length=200),
-        "template_id": Int(minimum=1, description="A campaign whose subject and bodies are used."),
+        "template_id": Int(minimum=1, description="A campaign template whose subject and body are used."),
+        "campaign_id": Int(minimum=1, description="A campaign whose subject, bodies and sender are copied."),
         "subject": Line(max_length=500),
         "html": Str(max_length=500_000),
         "text": Str(max_length=200_000),
@@ -57,7 +58,8 @@ def create_transmission(body):
             subject=body.get("subject"),
             html=body.get("html"),
             text=body.get("text"),
-            template_campaign_id=body.get("template_id"),
+            template_id=body.get("template_id"),
+            campaign_id=body.get("campaign_id"),
             from_email=(body.get("from_email") or "").strip() or None,
             from_name=body.get("from_name"),
             reply_to=(body.get("reply_to") or "").strip() or None,

@@ -70,7 +70,11 @@ _FIELDS = {
     "body_html": Str(max_length=500_000),
     "body_text": Str(max_length=200_000, description="Empty: made from the HTML."),
     "body_blocks": Array(
-        JsonObject(max_bytes=65536), max_items=200, null=True, description="The composer's blocks; null: raw HTML."
+        JsonObject(max_bytes=65536),
+        max_items=200,
+        null=True,
+        description="The composer's blocks (see the console's composer), checked (422 naming a bad block) "
+        "and rendered into body_html; null: body_html is raw HTML.",
     ),
     "template_id": Int(minimum=1, null=True),
     "audience": Audience(max_bytes=16384),
