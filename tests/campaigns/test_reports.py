@@ -18,6 +18,7 @@ from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.db import utcnow
 from webapp.mail import tracking
 from webapp.mail.models import MailEngagement, Outbox
+from webapp.storage import storage
 from webapp.work.models import Job
 
 HUMAN = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Mail"
@@ -104,7 +105,7 @@ def test_the_export_job_writes_every_recipient_escaped(mailer):
     job = exports.start(campaign)
     job = Job.get_by_id(job.id)
     assert (job.state, job.processed, job.total) == ("done", 3, 3)
-    data = exports.job_file(job).read_text(encoding="utf-8")
+    data = storage().read(exports.job_file(job)).decode("utf-8")
     rows = list(csv.reader(io.StringIO(data)))
     assert rows[0] == exports.HEADER and len(rows) == 4
     assert rows[1][1].startswith("'=") and rows[1][5] == "yes" and rows[2][5] == ""

@@ -19,6 +19,7 @@ import zxingcpp
 from tests.factories.tickets import make_paid_order
 from tests.factories.wallet import PASS_TYPE_ID, make_chain, make_service_account, pem
 from webapp.orders.models import Registrant
+from webapp.storage import storage
 from webapp.tickets import google_wallet, wallet, wallet_keys
 from webapp.tickets.models import WalletPass, WalletSettings
 
@@ -500,7 +501,7 @@ def test_a_renamed_attendee_gets_a_pass_with_the_new_name(order, client):
     orders.update_registrant(ana, name="Ana Putri Wijaya", email=ana.email, answers={}, actor=None, actor_label="t")
 
     stored = WalletPass.get(WalletPass.registrant == ana)
-    with zipfile.ZipFile(wallet._absolute(stored.path)) as archive:  # what the worker built
+    with zipfile.ZipFile(io.BytesIO(storage().read(stored.path))) as archive:  # what the worker built
         content = json.loads(archive.read("pass.json"))
     assert _fields(content)["attendee"] == "Ana Putri Wijaya"
     assert "voided" not in content
