@@ -1,10 +1,10 @@
 """`flask backup <path>`: an online copy of a SQLite database, safe while the app serves.
 
-SQLite's backup API copies the database page by page into a new file and restarts the copy when a
-writer changes a page it has already copied, so the result is one consistent state of the
-database, never half a transaction. In WAL mode (ours) readers never block writers, and the copy
-is taken a few hundred pages at a time with a pause between steps, so requests keep writing while
-it runs. The copy is written beside the target, checked (`PRAGMA quick_check`) and only then
+SQLite's backup API copies the database into a new file. Copied in steps, it starts over whenever
+another connection writes, so under steady traffic it would never finish; copied in one step it is
+one read transaction, which in WAL mode (ours) never blocks writers: requests keep writing while
+it runs, and the copy is the one consistent state the transaction saw, never half a transaction.
+The copy is written beside the target, checked (`PRAGMA quick_check`) and only then
 renamed into place: a backup file that exists is a complete one.
 
 PostgreSQL is backed up with its own tools (pg_dump; README, "Deployment"): the command says so.
@@ -21,9 +21,6 @@ from urllib.parse import unquote
 import click
 
 from webapp.runtime import settings
-
-PAGES_PER_STEP = 512  # 2 MB at 4 kB pages; the writer waits at most one step
-PAUSE = 0.01  # seconds between steps: writers get the lock in between
 
 PG_ROUTINE = """PostgreSQL is backed up with pg_dump, not with this command:
 
@@ -68,7 +65,7 @@ def backup_sqlite(source: Path, target: Path, *, overwrite: bool = False, progre
     try:
         dst = sqlite3.connect(partial)
         try:
-            src.backup(dst, pages=PAGES_PER_STEP, sleep=PAUSE, progress=progress)
+            src.backup(dst, pages=-1, progress=progress)  # one step: one snapshot (see above)
             dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
             verdict = dst.execute("PRAGMA quick_check").fetchone()[0]
             pages = dst.execute("PRAGMA page_count").fetchone()[0]
