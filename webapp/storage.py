@@ -16,6 +16,7 @@ no backslashes or control characters, so that a key built from user input never 
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import functools
 import os
@@ -58,32 +59,33 @@ def _check_prefix(prefix: str) -> str:
     return prefix.rstrip("/") + "/"
 
 
-class Storage:
-    """What every backend does. `read` raises FileNotFoundError for a missing key."""
+class Storage(abc.ABC):
+    """What every backend does (each implements the abstract methods). `read` raises
+    FileNotFoundError for a missing key."""
 
-    def write(self, key: str, data: bytes) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def write(self, key: str, data: bytes) -> None: ...
 
-    def read(self, key: str) -> bytes:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def read(self, key: str) -> bytes: ...
 
-    def exists(self, key: str) -> bool:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def exists(self, key: str) -> bool: ...
 
-    def size(self, key: str) -> int:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def size(self, key: str) -> int: ...
 
+    @abc.abstractmethod
     def modified(self, key: str) -> dt.datetime:
         """When the object was last written (naive UTC); FileNotFoundError when missing."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def delete(self, key: str) -> None:
         """Remove the object; a missing one is not an error."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def keys(self, prefix: str) -> list[str]:
         """The keys under a folder-like prefix ("exports/12/"), sorted."""
-        raise NotImplementedError
 
     def delete_prefix(self, prefix: str) -> int:
         """Remove every object under a folder-like prefix; returns how many."""
