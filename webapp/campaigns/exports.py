@@ -12,7 +12,7 @@ from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts.models import Contact
 from webapp.db import utcnow
 from webapp.mail.models import MailEngagement
-from webapp.segments.exports import append_part, export_key, export_parts, join_parts
+from webapp.segments.exports import append_part, export_parts, finished_file, join_parts
 from webapp.spreadsheet import safe_cell
 from webapp.storage import storage
 from webapp.work import AGAIN, jobs
@@ -56,11 +56,7 @@ def start(campaign: Campaign, *, user_id: int | None = None) -> Job:
 
 def job_file(job: Job) -> str | None:
     """The storage key of a finished export's file, if it is still there."""
-    name = job.params.get("path")
-    if job.kind != KIND or job.state != "done" or not name:
-        return None
-    key = export_key(name)
-    return key if storage().exists(key) else None
+    return finished_file(job, KIND)
 
 
 def _engaged(outbox_ids: list[int]) -> dict[tuple[int, str, bool], bool]:

@@ -73,8 +73,14 @@ def latest(segment: Segment) -> Job | None:
 
 def job_file(job: Job) -> str | None:
     """The storage key of a segment export's finished file, if it is still there."""
+    return finished_file(job, KIND)
+
+
+def finished_file(job: Job, kind: str) -> str | None:
+    """The storage key of a finished export job's file of this kind (segments, campaigns), if it
+    is still there."""
     name = job.params.get("path")
-    if job.kind != KIND or job.state != "done" or not name:
+    if job.kind != kind or job.state != "done" or not name:
         return None
     key = export_key(name)
     return key if storage().exists(key) else None
