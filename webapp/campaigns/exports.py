@@ -12,10 +12,9 @@ from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts.models import Contact
 from webapp.db import utcnow
 from webapp.mail.models import MailEngagement
-from webapp.segments.exports import append_part, export_parts, finished_file, join_parts
+from webapp.segments.exports import export_in_parts, finished_file
 from webapp.spreadsheet import safe_cell
-from webapp.storage import storage
-from webapp.work import AGAIN, jobs
+from webapp.work import jobs
 from webapp.work.models import Job
 
 KIND = "campaign_export"
@@ -110,28 +109,16 @@ def _run(job: Job, time_slice: jobs.Slice) -> object:
     )
     if campaign is None:
         raise RuntimeError("The campaign was deleted before its export finished.")
-    name = job.params["path"]
-    done = dict(job.checkpoint or {})
-    if "chunks" not in done:  # the first run (or one from before exports were stored in parts)
-        storage().delete_prefix(export_parts(name))
-        done = {"after_id": 0, "chunks": append_part(name, 0, [HEADER]), "written": 0}
-        jobs.checkpoint(job, checkpoint=done, processed=0)
     recipients = (
         CampaignRecipient.select(CampaignRecipient, Contact)
         .join(Contact, on=(CampaignRecipient.contact == Contact.id))
         .where(CampaignRecipient.campaign == campaign.id)
     )
-    while True:
-        batch = list(
-            recipients.where(CampaignRecipient.id > done["after_id"]).order_by(CampaignRecipient.id).limit(BATCH)
-        )
-        if batch:
-            chunks = append_part(name, done["chunks"], rows(batch))
-            done = {"after_id": batch[-1].id, "chunks": chunks, "written": done["written"] + len(batch)}
-            jobs.checkpoint(job, checkpoint=done, processed=done["written"], total=max(job.total, done["written"]))
-        if len(batch) < BATCH:
-            join_parts(name, done["chunks"])
-            jobs.finish(job, processed=done["written"], total=done["written"])
-            return None
-        if time_slice.over():
-            return AGAIN
+    return export_in_parts(
+        job,
+        time_slice,
+        recipients,
+        CampaignRecipient.id,
+        first=lambda: ({}, HEADER),
+        to_rows=lambda batch, done: rows(batch),
+    )

@@ -93,18 +93,38 @@ def _run(job: Job, time_slice: jobs.Slice) -> object:
     )
     if segment is None:
         raise RuntimeError("The segment was deleted before its export finished.")
+    members = query.members(job.organization_id, segment.tree)
+
+    def first() -> tuple[dict, list[str]]:  # the columns, kept for the runs that follow
+        keys = contact_exports.custom_keys(members)
+        return {"keys": keys}, contact_exports.header(keys)
+
+    return export_in_parts(
+        job,
+        time_slice,
+        members,
+        Contact.id,
+        first=first,
+        to_rows=lambda batch, done: contact_exports.rows(batch, done["keys"]),
+    )
+
+
+def export_in_parts(job: Job, time_slice: jobs.Slice, select, id_column, *, first, to_rows) -> object:
+    """The export jobs' loop (segments, campaigns): `select` in id order, BATCH rows at a time, each
+    batch stored as one part and counted in the checkpoint ({"after_id", "chunks", "written"} and
+    what `first` adds), the parts joined at the end. `first()` gives the first run's extra
+    checkpoint keys and the header line; `to_rows(batch, checkpoint)` the batch's CSV rows."""
     name = job.params["path"]
     done = dict(job.checkpoint or {})
-    members = query.members(job.organization_id, segment.tree)
-    if "chunks" not in done:  # the first run: the columns, then the header line
+    if "chunks" not in done:  # the first run (or one from before exports were stored in parts)
         storage().delete_prefix(export_parts(name))
-        done = {"keys": contact_exports.custom_keys(members), "after_id": 0, "chunks": 0, "written": 0}
-        done["chunks"] = append_part(name, 0, [contact_exports.header(done["keys"])])
+        extra, header = first()
+        done = {**extra, "after_id": 0, "written": 0, "chunks": append_part(name, 0, [header])}
         jobs.checkpoint(job, checkpoint=done, processed=0)
     while True:
-        batch = list(members.where(Contact.id > done["after_id"]).order_by(Contact.id).limit(BATCH))
+        batch = list(select.where(id_column > done["after_id"]).order_by(id_column).limit(BATCH))
         if batch:
-            chunks = append_part(name, done["chunks"], contact_exports.rows(batch, done["keys"]))
+            chunks = append_part(name, done["chunks"], to_rows(batch, done))
             done = {**done, "after_id": batch[-1].id, "chunks": chunks, "written": done["written"] + len(batch)}
             jobs.checkpoint(job, checkpoint=done, processed=done["written"], total=max(job.total, done["written"]))
         if len(batch) < BATCH:
