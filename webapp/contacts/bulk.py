@@ -40,9 +40,12 @@ def insert_ignore(model: type[pw.Model], rows: list[dict]) -> None:
 
 
 def link_registrants(links: list[tuple[int, int]]) -> None:
-    """Point each registrant (id, contact id) at its contact."""
+    """Point each registrant (id, contact id) at its contact.
+
+    Rows are written in registrant id order, so two syncs over overlapping registrants lock them in
+    the same order and one waits for the other instead of deadlocking (PostgreSQL)."""
     if links:
-        _run('UPDATE "registrant" SET "contact_id" = ? WHERE "id" = ?', [(cid, rid) for rid, cid in links])
+        _run('UPDATE "registrant" SET "contact_id" = ? WHERE "id" = ?', [(cid, rid) for rid, cid in sorted(links)])
 
 
 SAVED_FIELDS = (
