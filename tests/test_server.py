@@ -97,5 +97,10 @@ def test_the_procfile_server_keeps_each_worker_on_a_cpu_of_its_own(tmp_path):
         assert None not in pinned, "a worker may run on any CPU"
         assert sorted(pinned) == cpus  # one worker per CPU, none sharing
     finally:
-        master.terminate()
-        master.wait(15)
+        master.terminate()  # graceful stop: up to graceful_timeout (25 s) for the workers to finish
+        try:
+            master.wait(40)
+        except subprocess.TimeoutExpired:
+            master.kill()
+            master.wait()
+            raise
