@@ -27,6 +27,7 @@ from webapp.orders.views_public import to_gateway
 from webapp.payments.checkout_page import CheckoutPage, access_from, gateways_for, order_view
 from webapp.runtime import settings
 from webapp.security import allow_framing
+from webapp.templating import is_fragment_request
 from webapp.widgets import service as widgets
 
 bp = Blueprint("widgets", __name__)
@@ -132,7 +133,7 @@ def order(secret: str):
     (in a new tab) and then its result."""
     order = _order(secret)
     context = order_view(order)
-    template = "widget/_order_status.html" if request.headers.get("HX-Request") else "widget/order.html"
+    template = "widget/_order_status.html" if is_fragment_request() else "widget/order.html"
     return _framed(
         template, **context, org=order.event.organization,
         order_url=settings().base_url + url_for("orders.order_page", secret=order.secret),
