@@ -110,3 +110,10 @@ def test_attempts_are_limited_per_client(client, kiosk):
         environ_base={"REMOTE_ADDR": "192.0.2.7"},
     )  # fmt: skip
     assert _answer(other) == CHECKED_IN
+
+
+def test_the_kiosk_speaks_the_events_language(client):
+    org, event = widget_event(languages=["id", "en"])
+    service.set_self_checkin(event, True, actor=None)
+    html = client.get(checkin_path(event)).get_data(as_text=True)
+    assert "Email atau kode tiket" in html and 'lang="id"' in html
