@@ -14,8 +14,9 @@ from playwright.sync_api import expect
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories.catalog import make_product
 from tests.factories.events import make_event
+from tests.factories.payments import configure_gateway
 from tests.widgets.helpers import widget_event
-from webapp.orders.models import Registrant
+from webapp.orders.models import Order, Registrant
 from webapp.widgets import service
 from webapp.widgets.views_console import snippets
 
@@ -128,5 +129,36 @@ def test_a_site_not_on_the_allow_list_gets_no_widget(live_server, strict_browser
         frame = next(f for f in page.frames if f != page.main_frame)
         assert frame.locator("#checkout-form").count() == 0  # the browser refused to show it
         assert Registrant.select().count() == 0
+    finally:
+        host.stop()
+
+
+def test_a_paid_ticket_is_paid_in_a_new_tab_and_the_widget_shows_the_outcome(live_server, strict_browser):
+    page = strict_browser
+    org, event = widget_event(origins=(), name="Paid Summit")
+    configure_gateway(org, "test")
+    make_product(event, name="Conference pass", price=150000)
+    host = _host(live_server, event)
+    try:
+        site = f"http://localhost:{host.port}"
+        service.save_origins(org, site, actor=None)
+        page.goto(site + "/")
+        frame = page.frame_locator("iframe")
+        frame.locator("#buyer_name").fill("Budi Santoso")
+        frame.locator("#buyer_email").fill("budi@example.org")
+        frame.get_by_label("Test payment (simulated, no money moves)").check()
+        frame.get_by_role("button", name="Register").click()
+        expect(frame.get_by_role("heading", name="Payment pending")).to_be_visible()
+
+        with page.expect_popup() as opened:  # gateways refuse frames: a tab of its own
+            frame.get_by_role("button", name="Pay now").click()
+        gateway = opened.value
+        gateway.get_by_role("button", name="Pay").first.click()
+        expect(gateway.get_by_role("heading", name="You're registered")).to_be_visible()
+        gateway.close()
+
+        expect(frame.get_by_role("heading", name="You're registered")).to_be_visible()  # back on the host page
+        assert Order.get().status == "paid"
+        assert page.url == site + "/"
     finally:
         host.stop()
