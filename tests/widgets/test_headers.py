@@ -108,3 +108,13 @@ def test_a_draft_or_unknown_event_has_no_widget(client):
     draft = make_event(org, status="draft")
     assert client.get(register_path(draft)).status_code == 404
     assert client.get(f"/widget/{org.slug}/nothing/register").status_code == 404
+
+
+def test_the_widget_wears_the_organizations_brand(client):
+    org, event = widget_event()
+    org.brand_color, org.name = "#aa2200", "Acme Events"
+    org.save()
+    make_product(event, price=0)
+    html = client.get(register_path(event)).get_data(as_text=True)
+    assert "--brand: #aa2200" in html
+    assert "Acme Events" in html  # the name stands where a logo would
