@@ -10,6 +10,7 @@ from tests.factories.accounts import make_member, make_org
 from tests.factories.catalog import make_product
 from tests.factories.events import make_event
 from tests.widgets.helpers import SITE, checkin_path, register_path, widget_event
+from webapp.security import allow_framing
 from webapp.widgets import service
 
 
@@ -118,3 +119,11 @@ def test_the_widget_wears_the_organizations_brand(client):
     html = client.get(register_path(event)).get_data(as_text=True)
     assert "--brand: #aa2200" in html
     assert "Acme Events" in html  # the name stands where a logo would
+
+
+def test_a_stored_value_that_is_no_origin_never_reaches_the_header(app):
+    response = app.response_class("")
+    allow_framing(response, ["https://ok.example", "https://a.example; script-src *", "'self'"])
+    assert response.frame_ancestors == ["https://ok.example"]
+    allow_framing(response, ["'none' https://x.example"])
+    assert response.frame_ancestors == []
