@@ -34,6 +34,7 @@ DOMAINS = (
     "workflows",
     "campaigns",
     "audiences",
+    "widgets",
     "registrants",
     "console",
     "api",

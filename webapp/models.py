@@ -27,6 +27,7 @@ MODEL_MODULES = (
     "webapp.campaigns.templates_model",
     "webapp.campaigns.bounce_models",
     "webapp.audiences.models",
+    "webapp.widgets.models",
     "webapp.api.models",
 )
 

@@ -1,19 +1,40 @@
-"""The headers every answer carries: content security policy, no sniffing, no framing."""
+"""The headers every answer carries: content security policy, no sniffing, no framing.
+
+Framing is refused everywhere (`frame-ancestors 'none'` and `X-Frame-Options: DENY`) except on
+the answers a view marks with `allow_framing(response, origins)`: the website widgets, framed by
+the organization's own websites only (docs/widgets.md)."""
 
 from __future__ import annotations
 
-CSP = (
+import re
+from collections.abc import Iterable
+
+POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self'; connect-src 'self'; media-src 'self' data: blob:; object-src 'none'; "
-    "base-uri 'self'; form-action 'self' https:; frame-ancestors 'none'"
+    "base-uri 'self'; form-action 'self' https:; frame-ancestors {ancestors}"
 )
+CSP = POLICY.format(ancestors="'none'")
+SOURCE = re.compile(r"^https?://[a-z0-9.*-]+(:[0-9]{1,5})?$")  # what an origin on an allow-list looks like
+
+
+def allow_framing(response, origins: Iterable[str]) -> None:
+    """Let the pages of `origins` (checked ones: webapp/widgets/origins.py) frame this answer.
+    No origins: framed nowhere, as every other answer."""
+    response.frame_ancestors = [origin for origin in origins if SOURCE.match(origin)]  # nothing that bends the policy
+
+
+def content_security_policy(ancestors: list[str] | None) -> str:
+    return POLICY.format(ancestors=" ".join(ancestors)) if ancestors else CSP
 
 
 def init_app(app) -> None:
     @app.after_request
     def _headers(response):
+        ancestors = getattr(response, "frame_ancestors", None)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        if not ancestors:  # browsers that know only X-Frame-Options would refuse an allowed frame
+            response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(ancestors))
         return response

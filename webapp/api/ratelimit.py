@@ -11,6 +11,7 @@ The window is fixed, so a client may send up to twice the limit across a minute 
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import sqlite3
 import threading
@@ -60,6 +61,13 @@ def hit(api_key_id: int, limit: int, now: float | None = None) -> Verdict:
         count = _file_hit(api_key_id, window) if _file_path() else _db_hit(api_key_id, window)
     retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
     return Verdict(count <= limit, limit, max(0, limit - count), retry_after)
+
+
+def hit_named(name: str, limit: int, now: float | None = None) -> Verdict:
+    """Count one request of something that is no API key (a public form, per client address):
+    its windows are kept under a negative key drawn from `name`, apart from every key's."""
+    digest = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "big") & 0x7FFFFFFF
+    return hit(-(digest or 1), limit, now)
 
 
 @functools.lru_cache(maxsize=4)

@@ -64,11 +64,11 @@ def register(org_slug: str, event_slug: str):
         page.show_errors()
         return _render_checkout(event, page, 422)
     if created and order.status == "pending" and order.approval == "none" and order.gateway:
-        return _to_gateway(order)
+        return to_gateway(order)
     return redirect(url_for("orders.order_page", secret=order.secret), code=303)
 
 
-def _to_gateway(order: Order):
+def to_gateway(order: Order):
     try:
         return redirect(start_payment(order, order.gateway), code=303)
     except PaymentError as exc:  # a reason the attendee can act on, worded for them
@@ -158,7 +158,7 @@ def pay(secret: str):
     if gateway != order.gateway:
         Order.update(gateway=gateway).where(Order.id == order.id).execute()
         order.gateway = gateway
-    return _to_gateway(order)
+    return to_gateway(order)
 
 
 @bp.route("/o/<secret>/cancel", methods=["POST"])
