@@ -22,7 +22,7 @@ import threading
 import time
 
 from bench.common import Client, Instance, Timings, run_concurrently
-from bench.servers import Figures, add_database_options, run_on_each
+from bench.databases import Figures, add_database_options, run_on_each
 
 SEED = """
 import datetime as dt

@@ -78,14 +78,18 @@ def _event_when(event: Event) -> str:
 def landing(org_slug: str, event_slug: str):
     event = _visible(_page_events().find(org_slug, event_slug))
     locale = i18n.apply_event_locale(event)
+
+    def render(csrf_mark: str | None = None, token_mark: str | None = None) -> str:
+        # A page is made from the event read afresh: the copy this process keeps decides who
+        # sees which page, and its version says whether a cached page is still the page.
+        fresh = service.find_public_event(org_slug, event_slug) or event
+        return _page(fresh, locale, csrf_mark, token_mark)
+
     if not _shared_page(event):
-        response = current_app.make_response(_page(event, locale))
+        response = current_app.make_response(render())
         response.headers["Cache-Control"] = "private, no-cache"
     else:
-        entry = page_cache.pages().get(
-            event.id, locale, event.page_version, lambda csrf, token: _page(event, locale, csrf, token)
-        )
-        response = _answer(entry)
+        response = _answer(page_cache.pages().get(event.id, locale, event.page_version, render))
     response.headers["Content-Language"] = locale
     response.vary.update(("Cookie", "Accept-Language"))
     if event.status == "draft":
