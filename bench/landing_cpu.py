@@ -95,10 +95,11 @@ def visitor_headers(app, path: str, visitor: str) -> tuple[dict[str, str], str]:
     headers = dict(BROWSER)
     if visitor == "new":
         return headers, "200"
-    status, answer, _ = fetch(app, path, headers)
-    cookie = answer.get("set-cookie", "").split(";", 1)[0]
-    if cookie:
-        headers["HTTP_COOKIE"] = cookie
+    for _ in range(2):  # a browser keeps the cookie of each answer (the second visit updates it)
+        status, answer, _ = fetch(app, path, headers)
+        cookie = answer.get("set-cookie", "").split(";", 1)[0]
+        if cookie:
+            headers["HTTP_COOKIE"] = cookie
     if visitor == "returning":
         return headers, "200"
     status, answer, _ = fetch(app, path, headers)

@@ -33,6 +33,7 @@ from webapp.extensions import cache
 FRESH = 1.5  # seconds an entry is served as it is; after that one request renders it again
 MAX_AGE = 2.0  # an entry older than this is never served: the seats shown are at most this old
 KEEP = 120  # seconds the shared store keeps an entry (its Last-Modified outlives its freshness)
+ENTRY_FORMAT = 2  # in the store's keys: a process never reads an entry of another release's shape
 GZIP_LEVEL = 6  # as Flask-Compress's COMPRESS_LEVEL
 # A gzip member's header (RFC 1952): deflate, no flags, no time, no extra flags, unknown system.
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
@@ -118,7 +119,7 @@ class PageCache:
         self._local.clear()
 
     def _from_store(self, page: tuple, version: int, render: Render) -> Entry:
-        key = f"{self.prefix}:{page[0]}:{page[1]}:{version}"
+        key = f"{self.prefix}:{ENTRY_FORMAT}:{page[0]}:{page[1]}:{version}"
         stored = cache.get(key)
         entry = self._usable(stored, version, FRESH)
         if entry is None:
