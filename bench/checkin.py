@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import Client, Instance, LeanClient, Timings, run_concurrently, timed  # noqa: E402
-from bench.servers import Figures, add_database_options, run_on_each  # noqa: E402
+from bench.databases import Figures, add_database_options, run_on_each  # noqa: E402
 
 DOOR_EMAIL, DOOR_PASSWORD = "door@example.org", "door-password-123"
 

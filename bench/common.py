@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+from webapp import server
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -99,8 +101,7 @@ class Instance:
             yield f"http://127.0.0.1:{port}"
         finally:
             self.server_pid = None
-            proc.terminate()
-            proc.wait(timeout=15)
+            _stop(proc)
 
     def server_cpu(self) -> float:
         """CPU seconds (user + system) used so far by the gunicorn master and its workers."""
@@ -182,8 +183,6 @@ def procfile_web_options() -> list[str]:
 def _shape(options: list[str], env: dict) -> str:
     """'2 workers x 4 threads' from gunicorn options (the last of a repeated option counts) and the
     settings module they name (webapp.server), as it reads the server's environment."""
-    from webapp import server
-
     values = {"--workers": str(server.worker_count(env)), "--threads": str(server.threads)}
     for name, value in zip(options, options[1:], strict=False):
         if name in values:
@@ -204,6 +203,17 @@ def process_tree_cpu(pid: int) -> float:
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo += [int(child) for child in (task / "children").read_text().split()]
     return total
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM, gunicorn's graceful stop: its workers may take their graceful_timeout
+    (webapp/server.py) to finish on a loaded machine; killed if still there after that."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=server.graceful_timeout + 10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=15)
 
 
 def _wait_for_port(port: int, timeout: float = 30) -> None:

@@ -16,7 +16,7 @@ import threading
 
 from bench import registration
 from bench.common import Client, Instance, LeanClient, Timings, run_concurrently, timed
-from bench.servers import Figures, add_database_options, run_on_each
+from bench.databases import Figures, add_database_options, run_on_each
 
 PAGE = "/e/demo/product-summit"
 LAUNCH = "/e/bench/launch"

@@ -22,7 +22,7 @@ import threading
 import time
 
 from bench.common import Client, Instance, Timings, run_concurrently
-from bench.servers import Figures, add_database_options, run_on_each
+from bench.databases import Figures, add_database_options, run_on_each
 
 SEED = """
 import datetime as dt
@@ -117,11 +117,14 @@ def measure(instance: Instance, args: argparse.Namespace) -> Figures:
     product_id = int(instance.python(SEED.format(quota=args.quota)).strip())
     with instance.gunicorn() as base_url:
         drive(base_url, product_id, 8, 8)  # warm up the workers: 8 connections, one seat each
+        cpu_before = instance.server_cpu()
         if args.worker:
             with instance.worker():
                 timings, refused, outcomes = drive(base_url, product_id, args.clients, args.attempts)
         else:
             timings, refused, outcomes = drive(base_url, product_id, args.clients, args.attempts)
+        # Every answer counts (the sold-out ones too): what the server spent per form posted.
+        server_cpu = (instance.server_cpu() - cpu_before) / max(sum(outcomes.values()), 1) * 1000
     taken = int(instance.python(COUNT).strip())
     print(
         timings.report(f"registration, {args.clients} clients, quota {args.quota}", unit="registrations until the last")
@@ -130,11 +133,13 @@ def measure(instance: Instance, args: argparse.Namespace) -> Figures:
           f"{outcomes['other']} other answers; whole run {refused.wall:.2f} s")  # fmt: skip
     if refused.seconds:
         print(f"sold-out answers: p50 {refused.percentile(50):.1f} ms, p99 {refused.percentile(99):.1f} ms")
+    print(f"server CPU per form posted: {server_cpu:.2f} ms")
     print(f"seats taken {taken} of {args.quota}; oversold seats: {max(taken - args.quota, 0)}", flush=True)
     return {
         "registrations/s": len(timings.seconds) / timings.wall if timings.wall else float("nan"),
         "p50 ms": timings.percentile(50),
         "p99 ms": timings.percentile(99),
+        "server CPU ms/post": server_cpu,
         "oversold seats": max(taken - args.quota, 0),
     }
 

@@ -31,7 +31,7 @@ import psycopg2.extensions
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["HUEY_URL"] = "memory://"  # before tasks/ is first imported: wake-ups stay in this process
 
-from bench.servers import DEFAULT_POSTGRES, label, scratch_postgres  # noqa: E402
+from bench.databases import DEFAULT_POSTGRES, label, scratch_postgres  # noqa: E402
 from webapp import migrate  # noqa: E402
 from webapp.accounts import service as accounts  # noqa: E402
 from webapp.accounts.models import Membership  # noqa: E402

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import webapp.catalog.hooks  # noqa: F401  (answers the events domain's question
 import webapp.events.hooks  # noqa: F401  (the accounts domain's announcements: webapp/signals.py)
 import webapp.orders.hooks  # noqa: F401  (answers the events and catalog domains' questions)
 import webapp.workflows.hooks  # noqa: F401  (answers the segments domain's questions)
-from webapp import backup, demo, errors, guards, migrate, observability, security, static_files, templating
+from webapp import backup, demo, errors, guards, migrate, observability, security, sessions, static_files, templating
 from webapp import db as database
 from webapp.accounts import access
 from webapp.extensions import LANGUAGES, babel, cache, compress, csrf, login_manager
@@ -42,13 +43,23 @@ DOMAINS = (
 )
 
 
+class Rollcall(Flask):
+    def ensure_sync(self, func):
+        """Flask asks this of every hook and view on every request, through
+        inspect.iscoroutinefunction; a plain function or method is answered from its code's flags."""
+        code = getattr(getattr(func, "__func__", func), "__code__", None)
+        if code is not None and not code.co_flags & inspect.CO_COROUTINE:
+            return func
+        return super().ensure_sync(func)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app. `test_config` may carry "ENVIRON" (a dict used instead of os.environ) and
     any Flask setting to override."""
     test_config = dict(test_config or {})
     settings = config.ensure_secret_key(config.load(test_config.pop("ENVIRON", None)))
 
-    app = Flask(
+    app = Rollcall(
         "webapp",
         template_folder=str(config.BASE_DIR / "templates"),
         static_folder=str(config.BASE_DIR / "static"),
@@ -67,6 +78,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         PREFERRED_URL_SCHEME="https" if settings.base_url.startswith("https://") else "http",
     )
     app.config.update(_cache_settings(settings))
+    app.session_interface = sessions.CookieSessions()
     app.config.update(
         # The pages and their files; API answers (JSON) are left as they are, for any client.
         COMPRESS_MIMETYPES=["text/html", "text/css", "text/plain", "text/calendar",

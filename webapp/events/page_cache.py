@@ -17,9 +17,12 @@ secret product links, flashed messages) are not cached: the view decides.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,6 +33,10 @@ from webapp.extensions import cache
 FRESH = 1.5  # seconds an entry is served as it is; after that one request renders it again
 MAX_AGE = 2.0  # an entry older than this is never served: the seats shown are at most this old
 KEEP = 120  # seconds the shared store keeps an entry (its Last-Modified outlives its freshness)
+ENTRY_FORMAT = 2  # in the store's keys: a process never reads an entry of another release's shape
+GZIP_LEVEL = 6  # as Flask-Compress's COMPRESS_LEVEL
+# A gzip member's header (RFC 1952): deflate, no flags, no time, no extra flags, unknown system.
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 
 
 @dataclass(frozen=True)
@@ -41,13 +48,37 @@ class Entry:
     digest: str  # of the page without the marks: what the ETag says
     rendered_at: float  # time.time() before the page's queries ran
     last_modified: float  # when a render last changed the page
+    parts: tuple[bytes, ...]  # the page (UTF-8) cut at each mark
+    slots: tuple[bool, ...]  # after parts[i]: the checkout token (True) or the CSRF token (False)
+    deflated: tuple[bytes, ...]  # each part compressed once (see `gzipped`)
 
     @property
     def has_form(self) -> bool:
-        return self.token_mark in self.body
+        return True in self.slots
 
-    def fill(self, csrf_token: str, checkout_token: str) -> str:
-        return self.body.replace(self.csrf_mark, csrf_token).replace(self.token_mark, checkout_token)
+    def fill(self, csrf_token: str, checkout_token: str) -> bytes:
+        values = (csrf_token.encode(), checkout_token.encode())
+        pieces = [self.parts[0]]
+        for is_token, part in zip(self.slots, self.parts[1:], strict=True):
+            pieces += (values[is_token], part)
+        return b"".join(pieces)
+
+    def gzipped(self, csrf_token: str, checkout_token: str) -> bytes:
+        """The filled page as a gzip file, without compressing it again: the parts were deflated
+        once, each ending byte-aligned with the compressor's history cleared (a full flush), so
+        the visitor's tokens go between them as stored (uncompressed) blocks. Only the checksum
+        is computed per answer."""
+        values = (csrf_token.encode(), checkout_token.encode())
+        pieces, crc, size = [GZIP_HEADER], 0, 0
+        for index, part in enumerate(self.parts):
+            crc, size = zlib.crc32(part, crc), size + len(part)
+            pieces.append(self.deflated[index])
+            if index < len(self.slots):
+                value = values[self.slots[index]]
+                crc, size = zlib.crc32(value, crc), size + len(value)
+                pieces.append(_stored_block(value))
+        pieces.append(struct.pack("<II", crc, size & 0xFFFFFFFF))
+        return b"".join(pieces)
 
 
 Render = Callable[[str, str], str]  # (csrf mark, checkout token mark) -> the page
@@ -88,7 +119,7 @@ class PageCache:
         self._local.clear()
 
     def _from_store(self, page: tuple, version: int, render: Render) -> Entry:
-        key = f"{self.prefix}:{page[0]}:{page[1]}:{version}"
+        key = f"{self.prefix}:{ENTRY_FORMAT}:{page[0]}:{page[1]}:{version}"
         stored = cache.get(key)
         entry = self._usable(stored, version, FRESH)
         if entry is None:
@@ -113,6 +144,8 @@ def _render(version: int, render: Render, previous: Entry | None) -> Entry:
     body = render(csrf_mark, token_mark)
     digest = hashlib.sha256(body.replace(csrf_mark, "").replace(token_mark, "").encode()).hexdigest()[:20]
     same = previous is not None and previous.digest == digest
+    pieces = re.split(f"({csrf_mark}|{token_mark})", body)
+    parts = tuple(piece.encode() for piece in pieces[::2])
     return Entry(
         version=version,
         body=body,
@@ -121,7 +154,24 @@ def _render(version: int, render: Render, previous: Entry | None) -> Entry:
         digest=digest,
         rendered_at=rendered_at,
         last_modified=previous.last_modified if same else rendered_at,
+        parts=parts,
+        slots=tuple(mark == token_mark for mark in pieces[1::2]),
+        deflated=_deflate_apart(parts),
     )
+
+
+def _deflate_apart(parts: tuple[bytes, ...]) -> tuple[bytes, ...]:
+    """Raw deflate data of each part, in one stream: every part but the last ends with a full
+    flush (byte-aligned, and nothing after it refers back to it), the last with the final block."""
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    deflated = [compressor.compress(part) + compressor.flush(zlib.Z_FULL_FLUSH) for part in parts[:-1]]
+    return (*deflated, compressor.compress(parts[-1]) + compressor.flush(zlib.Z_FINISH))
+
+
+def _stored_block(data: bytes) -> bytes:
+    """A deflate block holding `data` as it is (RFC 1951, 3.2.4), not the last of its stream:
+    header bits 000 padded to a byte, then LEN and its ones' complement."""
+    return b"\x00" + struct.pack("<HH", len(data), len(data) ^ 0xFFFF) + data
 
 
 def session_tag(raw_csrf_token: str | None) -> str:
@@ -154,4 +204,7 @@ def matching_copy(entry: Entry, tags, session: str, token_unused: Callable[[str]
 
 def pages() -> PageCache:
     """This app's page cache (one per app: tests build many apps in one process)."""
-    return current_app.extensions.setdefault("rollcall_page_cache", PageCache())
+    cache_of_app = current_app.extensions.get("rollcall_page_cache")
+    if cache_of_app is None:
+        cache_of_app = current_app.extensions.setdefault("rollcall_page_cache", PageCache())
+    return cache_of_app

@@ -394,6 +394,41 @@ def find_public_event(org_slug: str, event_slug: str) -> Event | None:
     return EVENT_BY_ADDRESS.first(org_slug=org_slug, event_slug=event_slug)
 
 
+EVENT_VERSION_BY_ADDRESS = Prepared(
+    lambda: (
+        Event.select(Event.id, Event.page_version)
+        .join(Organization)
+        .where((Organization.slug == Slot("org_slug")) & (Event.slug == Slot("event_slug")))
+        .tuples()
+    )
+)
+EVENT_BY_ID = Prepared(lambda: Event.select(Event, Organization).join(Organization).where(Event.id == Slot("id")))
+
+
+class PageEvents:
+    """The events of landing pages, as their last version was read by this process: every change
+    the page shows (its organization's name and look included) bumps `Event.page_version`, so a
+    copy of that version is the event as it is. Each request still reads the version (one small
+    row); the whole event and its organization are read again only after a change. The copies are
+    shared by the requests of the process: only for reading."""
+
+    def __init__(self) -> None:
+        self._copies: dict[int, Event] = {}
+
+    def find(self, org_slug: str, event_slug: str) -> Event | None:
+        found = EVENT_VERSION_BY_ADDRESS.first(org_slug=org_slug, event_slug=event_slug)
+        if found is None:
+            return None
+        event_id, version = found
+        event = self._copies.get(event_id)
+        if event is None or event.page_version != version:
+            event = EVENT_BY_ID.first(id=event_id)
+            if event is None:
+                return None
+            self._copies[event_id] = event
+        return event
+
+
 def is_visible(event: Event, member_org_ids: set[int]) -> bool:
     """Published and closed events are public; drafts only to members of the organization;
     archived events to nobody on the public page."""

@@ -33,10 +33,21 @@ def _member_org_ids() -> set[int]:
 
 def visible_event(org_slug: str, event_slug: str) -> Event:
     """The event if this visitor may see its page, else 404 (drafts exist only for members)."""
-    event = service.find_public_event(org_slug, event_slug)
+    return _visible(service.find_public_event(org_slug, event_slug))
+
+
+def _visible(event: Event | None) -> Event:
     if event is None or not service.is_visible(event, _member_org_ids()):
         abort(404)
     return event
+
+
+def _page_events() -> service.PageEvents:
+    """This app's copies of the landing pages' events (one per app: tests build many apps)."""
+    events = current_app.extensions.get("rollcall_page_events")
+    if events is None:
+        events = current_app.extensions.setdefault("rollcall_page_events", service.PageEvents())
+    return events
 
 
 def absolute(path: str) -> str:
@@ -65,16 +76,20 @@ def _event_when(event: Event) -> str:
 
 @bp.route("/e/<org_slug>/<event_slug>")
 def landing(org_slug: str, event_slug: str):
-    event = visible_event(org_slug, event_slug)
+    event = _visible(_page_events().find(org_slug, event_slug))
     locale = i18n.apply_event_locale(event)
+
+    def render(csrf_mark: str | None = None, token_mark: str | None = None) -> str:
+        # A page is made from the event read afresh: the copy this process keeps decides who
+        # sees which page, and its version says whether a cached page is still the page.
+        fresh = service.find_public_event(org_slug, event_slug) or event
+        return _page(fresh, locale, csrf_mark, token_mark)
+
     if not _shared_page(event):
-        response = current_app.make_response(_page(event, locale))
+        response = current_app.make_response(render())
         response.headers["Cache-Control"] = "private, no-cache"
     else:
-        entry = page_cache.pages().get(
-            event.id, locale, event.page_version, lambda csrf, token: _page(event, locale, csrf, token)
-        )
-        response = _answer(entry)
+        response = _answer(page_cache.pages().get(event.id, locale, event.page_version, render))
     response.headers["Content-Language"] = locale
     response.vary.update(("Cookie", "Accept-Language"))
     if event.status == "draft":
@@ -106,7 +121,12 @@ def _answer(entry: page_cache.Entry):
     else:
         csrf_token = generate_csrf()
         token = new_checkout_token() if entry.has_form else ""
-        response = current_app.make_response(entry.fill(csrf_token, token))
+        if request.accept_encodings["gzip"]:
+            # Compressed once per page, not per answer (Flask-Compress leaves an encoded body be).
+            response = current_app.response_class(entry.gzipped(csrf_token, token), mimetype="text/html")
+            response.headers["Content-Encoding"] = "gzip"
+        else:
+            response = current_app.response_class(entry.fill(csrf_token, token), mimetype="text/html")
         response.set_etag(page_cache.etag(entry, token, page_cache.session_tag(session.get("csrf_token"))), weak=True)
     response.last_modified = datetime.datetime.fromtimestamp(entry.last_modified, datetime.UTC)
     response.headers["Cache-Control"] = "private, no-cache"  # each copy holds its visitor's tokens
