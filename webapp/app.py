@@ -25,6 +25,7 @@ DOMAINS = (
     "events",
     "catalog",
     "orders",
+    "projects",
     "payments",
     "tickets",
     "mail",
