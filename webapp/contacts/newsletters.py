@@ -274,7 +274,7 @@ def signup_allowed(newsletter_id: int, remote_addr: str, now: float | None = Non
         (f"newsletter-signup:{newsletter_id}:*:{window}", SIGNUPS_PER_NEWSLETTER),
     ):
         cache.add(key, 0, timeout=SIGNUP_WINDOW * 2)
-        count = cache.inc(key) or 0
+        count = cache.cache.inc(key) or 0  # the backend itself: Redis counts atomically
         allowed = allowed and count <= limit
     return allowed
 
