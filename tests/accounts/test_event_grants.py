@@ -60,6 +60,7 @@ def _ids(org, event, product, registrant) -> dict:
         "milestone_id": projects.add_milestone(project, "M", "2030-01-01", actor=None).id,
         "task_id": projects.add_task(project, "T", actor=None).id,
         "newsletter_id": newsletter.id,
+        "file_id": projects.add_file(project, "notes.txt", b"Hidden Gala notes", actor=None).id,
     }
 
 

@@ -14,12 +14,13 @@ from webapp.accounts.access import events_reader_required, granted_event_ids, ha
 from webapp.campaigns.models import Campaign
 from webapp.events.models import Event
 from webapp.i18n import _
+from webapp.storage import download
 from webapp.projects import figures, service
-from webapp.projects.models import TASK_STATUSES, Milestone, Project, ProjectEvent, ProjectTask
+from webapp.projects.models import TASK_STATUSES, Milestone, Project, ProjectEvent, ProjectFile, ProjectTask
 
 bp = Blueprint("projects", __name__, url_prefix="/console/projects")
 
-TABS = ("overview", "events", "milestones", "tasks", "participants", "emails")
+TABS = ("overview", "events", "milestones", "tasks", "files", "participants", "emails")
 
 
 def _actor():
@@ -280,6 +281,64 @@ def delete_task(project_id: int, task_id: int):
         abort(404)
     flash(_("Task deleted."), "success")
     return redirect(url_for("projects.tasks", project_id=project.id), code=303)
+
+
+# --- files ----------------------------------------------------------------------------------------
+
+
+def _files_page(project: Project, status: int = 200, errors=None):
+    return _page(
+        project, "files", status, files=service.files(project), errors=errors or {},
+        max_mb=service.MAX_FILE_BYTES // (1024 * 1024),
+    )  # fmt: skip
+
+
+@bp.route("/<int:project_id>/files")
+@events_reader_required
+def files(project_id: int):
+    return _files_page(project_or_404(project_id))
+
+
+@bp.route("/<int:project_id>/files", methods=["POST"])
+@role_required("manager")
+def upload_file(project_id: int):
+    project = project_or_404(project_id)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _files_page(project, 422, {"file": _("Choose a file.")})
+    try:
+        service.add_file(project, upload.filename, upload.read(service.MAX_FILE_BYTES + 1), actor=_actor())
+    except service.ProjectError as exc:
+        return _files_page(project, 422, {exc.field: exc.message})
+    flash(_("File added."), "success")
+    return redirect(url_for("projects.files", project_id=project.id), code=303)
+
+
+@bp.route("/<int:project_id>/files/<int:file_id>")
+@events_reader_required
+def download_file(project_id: int, file_id: int):
+    project = project_or_404(project_id)
+    row = ProjectFile.get_or_none((ProjectFile.id == file_id) & (ProjectFile.project == project.id))
+    if row is None:
+        abort(404)
+    try:
+        response = download(row.key, row.content_type, row.name)
+    except FileNotFoundError:
+        abort(404)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/<int:project_id>/files/<int:file_id>/delete", methods=["POST"])
+@role_required("manager")
+def delete_file(project_id: int, file_id: int):
+    project = project_or_404(project_id)
+    try:
+        service.delete_file(project, file_id, actor=_actor())
+    except ProjectFile.DoesNotExist:
+        abort(404)
+    flash(_("File deleted."), "success")
+    return redirect(url_for("projects.files", project_id=project.id), code=303)
 
 
 # --- participants and emails ----------------------------------------------------------------------
