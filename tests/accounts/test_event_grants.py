@@ -13,8 +13,8 @@ from tests.factories.orders import make_registrant
 from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import EventGrant, Membership
 from webapp.contacts import newsletters
-from webapp.projects import service as projects
 from webapp.orders.models import Registrant
+from webapp.projects import service as projects
 
 GRANT_ROLES = ("manager", "staff", "door", "guide")
 

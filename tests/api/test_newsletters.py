@@ -16,7 +16,10 @@ def test_an_integration_keeps_a_newsletter_and_its_subscribers(api, org):
     added = api.post(f"/newsletters/{nid}/subscribers", {"email": "Ana@Example.org", "name": "Ana", "locale": "id"})
     assert added.status_code == 201 and added.json["state"] == "pending" and added.json["email"] == "ana@example.org"
     confirmation = Outbox.get(Outbox.kind == "subscription")
-    assert confirmation.to_email == "ana@example.org" and confirmation.subject == "Konfirmasi langganan Anda ke Kopi Weekly"
+    assert (
+        confirmation.to_email == "ana@example.org"
+        and confirmation.subject == "Konfirmasi langganan Anda ke Kopi Weekly"
+    )
     assert api.get(f"/newsletters/{nid}").json["pending"] == 1
     newsletters.confirm(NewsletterSubscription.get_by_id(added.json["id"]))
     listed = api.get(f"/newsletters/{nid}/subscribers", state="confirmed").json["data"]

@@ -26,7 +26,10 @@ def test_an_integration_builds_a_project_and_reads_its_figures(api, org):
     body = api.get(f"/projects/{pid}").json
     assert body["event_ids"] == sorted([jakarta.id, online.id])
     assert body["registered"] == 4 and body["revenue"] == {"IDR": 300_000, "USD": 1_000}
-    assert {e["event_id"]: e["revenue"] for e in body["events"]} == {jakarta.id: {"IDR": 300_000}, online.id: {"USD": 1_000}}
+    assert {e["event_id"]: e["revenue"] for e in body["events"]} == {
+        jakarta.id: {"IDR": 300_000},
+        online.id: {"USD": 1_000},
+    }
 
     milestone = api.post(f"/projects/{pid}/milestones", {"title": "Venue", "due_on": "2027-02-01"})
     assert milestone.status_code == 201 and milestone.json == {

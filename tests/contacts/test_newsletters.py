@@ -103,7 +103,11 @@ def test_a_campaign_to_the_newsletter_reaches_confirmed_subscribers_only_and_one
     campaigns.send(Campaign.get_by_id(campaign.id))
     received = [m for m in inbox.messages if m["Message-ID"] and f"<c{campaign.id}." in m["Message-ID"]]
     assert sorted(m["To"].addresses[0].addr_spec for m in received) == ["fan0@example.org", "fan1@example.org"]
-    assert not CampaignRecipient.select().where(CampaignRecipient.email.in_(["waiting@example.org", "left@example.org"])).exists()
+    assert (
+        not CampaignRecipient.select()
+        .where(CampaignRecipient.email.in_(["waiting@example.org", "left@example.org"]))
+        .exists()
+    )
 
     message = received[0]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -78,7 +78,12 @@ def test_milestones_and_tasks_are_kept_with_their_checks(auth, conference):
     pid = conference["project"].id
     bad_date = client.post(f"/console/projects/{pid}/milestones", data={"title": "Venue booked", "due_on": "31/12"})
     assert bad_date.status_code == 422 and "YYYY-MM-DD" in bad_date.get_data(as_text=True)
-    assert client.post(f"/console/projects/{pid}/milestones", data={"title": "Venue booked", "due_on": "2027-01-15"}).status_code == 303
+    assert (
+        client.post(
+            f"/console/projects/{pid}/milestones", data={"title": "Venue booked", "due_on": "2027-01-15"}
+        ).status_code
+        == 303
+    )
     milestone = Milestone.get()
     client.post(f"/console/projects/{pid}/milestones/{milestone.id}/done", data={"done": "y"})
     assert Milestone.get_by_id(milestone.id).done is True
@@ -90,7 +95,12 @@ def test_milestones_and_tasks_are_kept_with_their_checks(auth, conference):
     assert huge.status_code == 422
     ok = client.post(
         f"/console/projects/{pid}/tasks",
-        data={"title": "Print badges", "assignee_id": conference["manager"].id, "due_on": "2027-01-10", "status": "todo"},
+        data={
+            "title": "Print badges",
+            "assignee_id": conference["manager"].id,
+            "due_on": "2027-01-10",
+            "status": "todo",
+        },
     )
     assert ok.status_code == 303
     task = ProjectTask.get()

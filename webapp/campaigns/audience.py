@@ -203,9 +203,12 @@ def _existing(org_id: int, audience: dict) -> dict:
                 (ProjectEvent.project == audience["project_id"]) & (ProjectEvent.organization == org_id)
             )
         ]
-    if audience.get("newsletter_id") and not Newsletter.select().where(
-        (Newsletter.id == audience["newsletter_id"]) & (Newsletter.organization == org_id)
-    ).exists():
+    if (
+        audience.get("newsletter_id")
+        and not Newsletter.select()
+        .where((Newsletter.id == audience["newsletter_id"]) & (Newsletter.organization == org_id))
+        .exists()
+    ):
         out["newsletter_id"] = -1  # deleted since: nobody
     return out
 

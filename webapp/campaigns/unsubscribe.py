@@ -12,8 +12,8 @@ from webapp.campaigns import compose
 from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts import newsletters
 from webapp.contacts import service as contacts
-from webapp.contacts.newsletter_models import Newsletter
 from webapp.contacts.models import Contact
+from webapp.contacts.newsletter_models import Newsletter
 from webapp.db import db, utcnow
 from webapp.mail.models import Outbox
 

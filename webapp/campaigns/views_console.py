@@ -33,8 +33,8 @@ from webapp.contacts.models import Label
 from webapp.contacts.newsletter_models import Newsletter
 from webapp.events.models import Event
 from webapp.guards import row_id
-from webapp.projects.models import Project
 from webapp.i18n import _
+from webapp.projects.models import Project
 from webapp.security import CSP
 from webapp.segments.models import Segment
 from webapp.storage import download

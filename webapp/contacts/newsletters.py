@@ -20,8 +20,8 @@ from webapp.accounts.models import User
 from webapp.contacts import service as contacts
 from webapp.contacts import subscriptions
 from webapp.contacts.models import Contact
-from webapp.contacts.rules import normalize_email
 from webapp.contacts.newsletter_models import SUBSCRIPTION_SOURCES, Newsletter, NewsletterSubscription
+from webapp.contacts.rules import normalize_email
 from webapp.db import db, utcnow
 from webapp.events.models import Event, page_changed
 from webapp.extensions import cache
@@ -138,7 +138,9 @@ SIGNUP = "contacts.newsletter_signup"  # work: {"newsletter_id", "email", "name"
 def record_signup(newsletter_id: int, email: str, name: str, locale: str, *, source: str) -> None:
     """Subscribe the person after the caller's transaction commits (checkout ticks the box inside
     its order's transaction; the subscription and its email follow the order, never precede it)."""
-    work.record(SIGNUP, {"newsletter_id": newsletter_id, "email": email, "name": name, "locale": locale, "source": source})
+    work.record(
+        SIGNUP, {"newsletter_id": newsletter_id, "email": email, "name": name, "locale": locale, "source": source}
+    )
 
 
 def run_signup(payload: dict) -> None:
@@ -281,7 +283,10 @@ def signup_allowed(newsletter_id: int, remote_addr: str, now: float | None = Non
 
 def link_event(event: Event, newsletter_id: int | None, *, actor: User | None, actor_label: str | None = None) -> None:
     """The newsletter the event's registration form offers (None: none). Its landing page changes."""
-    if newsletter_id is not None and not Newsletter.for_org(event.organization_id).where(Newsletter.id == newsletter_id).exists():
+    if (
+        newsletter_id is not None
+        and not Newsletter.for_org(event.organization_id).where(Newsletter.id == newsletter_id).exists()
+    ):
         raise NewsletterError(_("No such newsletter in this organization."), "newsletter_id")
     if event.newsletter_id == newsletter_id:
         return

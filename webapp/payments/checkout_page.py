@@ -142,7 +142,9 @@ class CheckoutPage:
 def offered_newsletter(event: Event) -> Newsletter | None:
     if event.newsletter_id is None:
         return None
-    return Newsletter.get_or_none((Newsletter.id == event.newsletter_id) & (Newsletter.organization == event.organization_id))
+    return Newsletter.get_or_none(
+        (Newsletter.id == event.newsletter_id) & (Newsletter.organization == event.organization_id)
+    )
 
 
 def order_view(order: Order) -> dict:

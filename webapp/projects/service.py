@@ -111,9 +111,7 @@ def _record(project: Project, action: str, actor: User | None, actor_label: str 
     audit.record(project.organization_id, action, user=actor, actor=actor_label, target=project, summary=summary, **kw)
 
 
-def create(
-    org_id: int, name, description="", *, actor: User | None, actor_label: str | None = None
-) -> Project:
+def create(org_id: int, name, description="", *, actor: User | None, actor_label: str | None = None) -> Project:
     name, description = _line(name, "name"), _text(description, "description", DESCRIPTION_MAX)
     with db.atomic():
         project = Project.create(
@@ -194,9 +192,7 @@ def event_ids(project: Project) -> list[int]:
 # --- milestones -----------------------------------------------------------------------------------
 
 
-def add_milestone(
-    project: Project, title, due_on, *, actor: User | None, actor_label: str | None = None
-) -> Milestone:
+def add_milestone(project: Project, title, due_on, *, actor: User | None, actor_label: str | None = None) -> Milestone:
     title, due = _line(title, "title"), parse_date(due_on, "due_on", required=True)
     with db.atomic():
         milestone = Milestone.create(organization=project.organization_id, project=project.id, title=title, due_on=due)

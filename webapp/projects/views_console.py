@@ -14,9 +14,9 @@ from webapp.accounts.access import events_reader_required, granted_event_ids, ha
 from webapp.campaigns.models import Campaign
 from webapp.events.models import Event
 from webapp.i18n import _
-from webapp.storage import download
 from webapp.projects import figures, service
 from webapp.projects.models import TASK_STATUSES, Milestone, Project, ProjectEvent, ProjectFile, ProjectTask
+from webapp.storage import download
 
 bp = Blueprint("projects", __name__, url_prefix="/console/projects")
 

@@ -135,8 +135,7 @@ def list_subscribers(newsletter_id, query):
         NewsletterSubscription.select(NewsletterSubscription, Contact)
         .join(Contact, on=(NewsletterSubscription.contact == Contact.id))
         .where(
-            (NewsletterSubscription.newsletter == newsletter.id)
-            & (NewsletterSubscription.organization == g.api_org_id)
+            (NewsletterSubscription.newsletter == newsletter.id) & (NewsletterSubscription.organization == g.api_org_id)
         )
     )
     if "state" in query:

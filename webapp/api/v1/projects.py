@@ -50,7 +50,7 @@ ProjectDetailOut = Out(
         "revenue": Map(
             Int(),
             source=lambda p: p.figures.revenue,
-            description="Money collected per currency, in minor units: {\"IDR\": 450000, \"USD\": 2500}.",
+            description='Money collected per currency, in minor units: {"IDR": 450000, "USD": 2500}.',
         ),
         "events": Array(EventFiguresOut, source=lambda p: p.figures.events),
     },
@@ -109,7 +109,9 @@ def list_projects(query):
 )
 def create_project(body):
     try:
-        project = service.create(g.api_org_id, body["name"], body.get("description", ""), actor=None, actor_label=actor_label())
+        project = service.create(
+            g.api_org_id, body["name"], body.get("description", ""), actor=None, actor_label=actor_label()
+        )
     except service.ProjectError as exc:
         raise field_error(exc) from None
     return _detail(project)
@@ -228,7 +230,9 @@ def create_milestone(project_id, body):
     try:
         milestone = service.add_milestone(project, body["title"], body["due_on"], actor=None, actor_label=actor_label())
         if body.get("done"):
-            milestone = service.update_milestone(project, milestone.id, {"done": True}, actor=None, actor_label=actor_label())
+            milestone = service.update_milestone(
+                project, milestone.id, {"done": True}, actor=None, actor_label=actor_label()
+            )
     except service.ProjectError as exc:
         raise field_error(exc) from None
     return milestone
@@ -245,7 +249,9 @@ def create_milestone(project_id, body):
 )
 def update_milestone(project_id, milestone_id, body):
     try:
-        return service.update_milestone(get_project(project_id), milestone_id, body, actor=None, actor_label=actor_label())
+        return service.update_milestone(
+            get_project(project_id), milestone_id, body, actor=None, actor_label=actor_label()
+        )
     except service.ProjectError as exc:
         raise field_error(exc) from None
 
@@ -326,4 +332,3 @@ def update_task(project_id, task_id, body):
 def delete_task(project_id, task_id):
     service.delete_task(get_project(project_id), task_id, actor=None, actor_label=actor_label())
     return {"id": task_id, "deleted": True}
-
