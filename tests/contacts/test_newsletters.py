@@ -164,6 +164,7 @@ def test_the_registration_form_offers_the_newsletter_unticked_and_a_tick_asks_fo
     assert answer.status_code == 303
     subscription = _subscription("ana@example.org")
     assert (subscription.state, subscription.source) == ("pending", "registration")
+    assert Contact.get(Contact.email == "ana@example.org").status == "active"  # a registrant keeps their mail
     confirmation = [m for m in inbox.wait_for(3) if m["Subject"] == "Confirm your subscription to Kopi Weekly"]
     assert [m["To"].addresses[0].addr_spec for m in confirmation] == ["ana@example.org"]
     client.post(_link(confirmation[0], "/s/"))

@@ -13,6 +13,9 @@ from tests.factories.events import make_event
 from tests.factories.orders import make_order
 from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import EventGrant
+from webapp.campaigns import audience
+from webapp.campaigns.models import Campaign
+from webapp.contacts import service as contacts
 from webapp.orders.models import Registrant
 from webapp.projects import figures, service
 from webapp.projects.models import Milestone, Project, ProjectEvent, ProjectFile, ProjectTask
@@ -205,3 +208,29 @@ def test_files_are_checked_by_content_stored_and_downloaded(auth, conference):
     assert stranger.get(f"/console/projects/{pid}/files/{row.id}").status_code == 404
     client.post(f"/console/projects/{pid}/files/{row.id}/delete")
     assert not ProjectFile.select().exists() and not storage().exists(row.key)
+
+
+def test_emailing_the_participants_starts_a_campaign_linked_to_the_project(auth, conference):
+    client = auth.client_for(conference["manager"], conference["org"])
+    pid = conference["project"].id
+    start = client.get(f"/console/campaigns/new?project_id={pid}").get_data(as_text=True)
+    assert "To the participants of the project" in start
+    made = client.post("/console/campaigns/new", data={"name": "See you there", "start": "html", "project_id": pid})
+    assert made.status_code == 303
+    campaign = Campaign.get(Campaign.name == "See you there")
+    assert campaign.project_id == pid and campaign.audience["project_id"] == pid
+    # The registered people of both events: Ana, Budi and Cai (the unpaid order is not registered).
+    make_contact_sync(conference)
+    assert audience.count(conference["org"].id, campaign.audience)["matched"] == 3
+    emails = client.get(f"/console/projects/{pid}/emails").get_data(as_text=True)
+    assert "See you there" in emails
+    stranger_org = make_org()
+    stranger = auth.client_for(make_member(stranger_org, "owner"), stranger_org)
+    assert stranger.get(f"/console/campaigns/new?project_id={pid}").status_code == 404
+
+
+def make_contact_sync(conference):
+    """The registrants' contacts, as the Contact Book sync makes them after each order."""
+    for registrant in Registrant.select().where(Registrant.organization == conference["org"].id):
+        contact = contacts.upsert_contact(conference["org"].id, registrant.email, name=registrant.name)
+        Registrant.update(contact=contact.id).where(Registrant.id == registrant.id).execute()

@@ -125,8 +125,10 @@ def subscribe(
         subscription = _subscription(newsletter, contact, source)
         if subscription.state == "confirmed":
             return subscription
-        # A new contact, or one who had turned all mail off, is pending until the same click.
-        if not existed or contact.status in ("pending", "unsubscribed"):
+        # A contact that only this request makes, or one who had turned all mail off, is pending
+        # until the same click. A registrant's contact is the registration's (active, as the
+        # Contact Book sync makes it): ticking the box must not take mail away from them.
+        if (not existed and source != "registration") or contact.status in ("pending", "unsubscribed"):
             contacts.set_status(contact, "pending", reason=f"newsletter {newsletter.name} to confirm by email")
         subscriptions.ask_to_confirm(contact, locale=locale, newsletter_id=newsletter.id)
     return subscription

@@ -15,7 +15,7 @@ from webapp.campaigns.models import Campaign
 from webapp.events.models import Event
 from webapp.i18n import _
 from webapp.projects import figures, service
-from webapp.projects.models import TASK_STATUSES, Milestone, Project, ProjectEvent, ProjectFile, ProjectTask
+from webapp.projects.models import Milestone, Project, ProjectEvent, ProjectFile, ProjectTask
 from webapp.storage import download
 
 bp = Blueprint("projects", __name__, url_prefix="/console/projects")
@@ -379,4 +379,4 @@ def emails(project_id: int):
         .where(Campaign.project_id == project.id)
         .order_by(Campaign.created_at.desc(), Campaign.id.desc())
     )
-    return _page(project, "emails", campaigns=sent, statuses=TASK_STATUSES)
+    return _page(project, "emails", campaigns=sent)
