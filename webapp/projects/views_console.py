@@ -7,7 +7,7 @@ sees, read only, the projects that hold an event granted to them, and in them on
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
 from webapp.accounts.access import events_reader_required, granted_event_ids, has_role, org_id, role_required
@@ -364,7 +364,8 @@ def participants(project_id: int):
 @events_reader_required
 def participants_csv(project_id: int):
     project = project_or_404(project_id)
-    response = Response(figures.participants_csv(project, _reachable()), mimetype="text/csv")
+    # Streamed in keyset batches inside the request context (its database connection stays open).
+    response = Response(stream_with_context(figures.participants_csv(project, _reachable())), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="project-{project.id}-participants.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response
