@@ -8,6 +8,7 @@ from tasks import huey
 from webapp import work
 from webapp.accounts import emails as account_emails
 from webapp.accounts.models import Organization
+from webapp.contacts import newsletters
 from webapp.contacts import subscriptions as contact_subscriptions
 from webapp.mail import automations, notify, order_emails, receivers, service, subscriptions
 
@@ -29,8 +30,14 @@ def queue_account_email(payload: dict) -> None:
 
 @work.handles(contact_subscriptions.SEND_CONFIRMATION)
 def send_subscription_confirmation(payload: dict) -> None:
-    """The double opt-in email of a pending contact."""
-    subscriptions.send_confirmation(payload["contact_id"], payload.get("locale", "en"))
+    """The double opt-in email of a pending contact or newsletter subscription."""
+    subscriptions.send_confirmation(payload["contact_id"], payload.get("locale", "en"), payload.get("newsletter_id"))
+
+
+@work.handles(newsletters.SIGNUP)
+def newsletter_signup(payload: dict) -> None:
+    """A registration form's ticked newsletter box, once its order committed."""
+    newsletters.run_signup(payload)
 
 
 @huey.periodic_task(crontab(minute="*"))

@@ -26,6 +26,7 @@ DOMAINS = (
     "events",
     "catalog",
     "orders",
+    "projects",
     "payments",
     "tickets",
     "mail",

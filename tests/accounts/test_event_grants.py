@@ -12,7 +12,9 @@ from tests.factories.events import make_event
 from tests.factories.orders import make_registrant
 from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import EventGrant, Membership
+from webapp.contacts import newsletters
 from webapp.orders.models import Registrant
+from webapp.projects import service as projects
 
 GRANT_ROLES = ("manager", "staff", "door", "guide")
 
@@ -42,6 +44,9 @@ def world(app):
 def _ids(org, event, product, registrant) -> dict:
     """Ids of rows of `event` for each kind of URL parameter."""
     contact = make_contact(org, email=f"contact-of-{event.id}@example.org")
+    project = projects.create(org.id, f"{event.name} project", actor=None)
+    projects.link_event(project, event.id, actor=None)
+    newsletter = newsletters.create(org.id, f"{event.name} letter", actor=None)
     return {
         "event_id": event.id,
         "product_id": product.id,
@@ -51,6 +56,11 @@ def _ids(org, event, product, registrant) -> dict:
         "registrant_id": registrant.id,
         "order_id": registrant.order_id,
         "contact_id": contact.id,
+        "project_id": project.id,
+        "milestone_id": projects.add_milestone(project, "M", "2030-01-01", actor=None).id,
+        "task_id": projects.add_task(project, "T", actor=None).id,
+        "newsletter_id": newsletter.id,
+        "file_id": projects.add_file(project, "notes.txt", b"Hidden Gala notes", actor=None).id,
     }
 
 

@@ -16,8 +16,10 @@ import peewee as pw
 
 from webapp.campaigns.models import REGISTRANT_STATES, Campaign, CampaignRecipient, empty_audience
 from webapp.contacts.models import Contact, Label
+from webapp.contacts.newsletter_models import Newsletter, NewsletterSubscription
 from webapp.db import utcnow
 from webapp.events.models import Event
+from webapp.projects.models import Project, ProjectEvent
 from webapp.segments import query
 from webapp.segments.models import Segment
 from webapp.segments.tree import validate
@@ -81,6 +83,16 @@ def _registrants(raw, org_id: int) -> dict | None:
     return {"event_id": event_id, "states": list(dict.fromkeys(states))}
 
 
+def _one_id(raw, field: str, model, org_id: int) -> int | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 2**31 - 1:
+        raise AudienceError(field, "Give an id (a whole number).")
+    if not model.select().where((model.id == raw) & (model.organization == org_id)).exists():
+        raise AudienceError(field, f"No such {model.__name__.lower()} in this organization.")
+    return raw
+
+
 def clean(org_id: int, raw) -> dict:
     """The normalized audience, or AudienceError naming the bad key."""
     if raw is None:
@@ -100,17 +112,23 @@ def clean(org_id: int, raw) -> dict:
         "exclude_labels": _ids(raw.get("exclude_labels"), "audience.exclude_labels", Label, org_id),
         "exclude_segments": _ids(raw.get("exclude_segments"), "audience.exclude_segments", Segment, org_id),
         "event_registrants": _registrants(raw.get("event_registrants"), org_id),
+        "project_id": _one_id(raw.get("project_id"), "audience.project_id", Project, org_id),
+        "newsletter_id": _one_id(raw.get("newsletter_id"), "audience.newsletter_id", Newsletter, org_id),
     }
 
 
-def is_empty(audience: dict) -> bool:
-    """Nobody is chosen: not everyone, and nothing included."""
-    return not (
-        audience.get("all_subscribed")
-        or audience.get("include_labels")
+def _includes(audience: dict) -> bool:
+    return bool(
+        audience.get("include_labels")
         or audience.get("include_segments")
         or audience.get("event_registrants")
+        or audience.get("project_id")
     )
+
+
+def is_empty(audience: dict) -> bool:
+    """Nobody is chosen: not everyone, no newsletter, and nothing included."""
+    return not (audience.get("all_subscribed") or audience.get("newsletter_id") or _includes(audience))
 
 
 def _condition(dimension: str, operator: str, value=None, **keys) -> dict:
@@ -130,8 +148,11 @@ def tree(audience: dict) -> dict:
             included.append(
                 _condition(spec["dimension"], spec["operator"], spec.get("value"), event_id=registrants["event_id"])
             )
+    for event_id in audience.get("project_event_ids") or []:
+        included.append(_condition("registered", "exists", event_id=event_id))
     children: list[dict] = []
-    if not audience.get("all_subscribed"):
+    # A newsletter alone means all its confirmed subscribers (`condition` narrows to them).
+    if not audience.get("all_subscribed") and (_includes(audience) or not audience.get("newsletter_id")):
         children.append({"type": "group", "join": "or", "negate": False, "children": included})
     if audience.get("exclude_labels"):
         children.append(_condition("labels", "none_of", audience["exclude_labels"]))
@@ -143,9 +164,17 @@ def tree(audience: dict) -> dict:
 def condition(org_id: int, audience: dict) -> pw.Node:
     """The audience as one expression over Contact, scoped to the organization. The tree is checked
     again here: a label or segment deleted since the audience was saved is left out, not an error."""
-    return (Contact.organization == org_id) & query.condition(
-        org_id, validate(org_id, tree(_existing(org_id, audience)))
-    )
+    audience = _existing(org_id, audience)
+    expression = (Contact.organization == org_id) & query.condition(org_id, validate(org_id, tree(audience)))
+    if audience.get("newsletter_id"):
+        expression &= Contact.id.in_(
+            NewsletterSubscription.select(NewsletterSubscription.contact).where(
+                (NewsletterSubscription.newsletter == audience["newsletter_id"])
+                & (NewsletterSubscription.organization == org_id)
+                & (NewsletterSubscription.state == "confirmed")
+            )
+        )
+    return expression
 
 
 def _existing(org_id: int, audience: dict) -> dict:
@@ -166,6 +195,21 @@ def _existing(org_id: int, audience: dict) -> dict:
         and not Event.select().where((Event.id == registrants["event_id"]) & (Event.organization == org_id)).exists()
     ):
         out["event_registrants"] = None
+    # A project's audience is the registrants of the events linked to it when the campaign is counted or sent.
+    if audience.get("project_id"):
+        out["project_event_ids"] = [
+            row.event_id
+            for row in ProjectEvent.select(ProjectEvent.event).where(
+                (ProjectEvent.project == audience["project_id"]) & (ProjectEvent.organization == org_id)
+            )
+        ]
+    if (
+        audience.get("newsletter_id")
+        and not Newsletter.select()
+        .where((Newsletter.id == audience["newsletter_id"]) & (Newsletter.organization == org_id))
+        .exists()
+    ):
+        out["newsletter_id"] = -1  # deleted since: nobody
     return out
 
 

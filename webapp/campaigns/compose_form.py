@@ -35,6 +35,8 @@ def read_audience(data: Mapping) -> dict:
         "exclude_labels": _ids(data, "aud-exclude_labels"),
         "exclude_segments": _ids(data, "aud-exclude_segments"),
         "event_registrants": {"event_id": event_id, "states": states or ["registered"]} if event_id else None,
+        "project_id": data.get("aud-project_id", type=row_id),
+        "newsletter_id": data.get("aud-newsletter_id", type=row_id),
     }
 
 

@@ -30,6 +30,8 @@ def empty_audience() -> dict:
         "exclude_labels": [],
         "exclude_segments": [],
         "event_registrants": None,  # {"event_id": 1, "states": ["attended", ...]}
+        "project_id": None,  # the registrants of a project's events (webapp/projects)
+        "newsletter_id": None,  # only the confirmed subscribers of this newsletter
     }
 
 
@@ -63,6 +65,7 @@ class Campaign(OrgScoped):
     recipient_count = pw.IntegerField(default=0)  # resolved recipients, skipped ones included
     resolved_at = pw.DateTimeField(null=True)  # recipients resolved (once: a resumed send adds nobody)
     report = JSONField(null=True)  # the aggregates frozen when reported
+    project_id = pw.IntegerField(null=True, index=True)  # sent from this project's page
 
     class Meta:
         indexes = (

@@ -16,6 +16,7 @@ from webapp.db import db, utcnow
 from webapp.email_address import is_valid_email
 from webapp.guards import has_control_characters
 from webapp.mail.domains import verified_domain
+from webapp.projects.models import Project
 
 EDITABLE = (
     "name",
@@ -34,6 +35,7 @@ EDITABLE = (
     "track_opens",
     "track_clicks",
     "category",
+    "project_id",
 )
 LIMITS = {
     "name": 200,
@@ -79,6 +81,9 @@ def _clean(org: Organization, values: dict[str, Any], campaign: Campaign | None 
             template = CampaignTemplate.for_org(org_id).where(CampaignTemplate.id == value)
             if not template.exists():
                 errors[key] = "No such campaign template in this organization."
+        elif key == "project_id" and value is not None:
+            if not Project.for_org(org_id).where(Project.id == value).exists():
+                errors[key] = "No such project in this organization."
         elif key == "audience":
             try:
                 value = audience.clean(org_id, value)
@@ -264,3 +269,14 @@ def resume(campaign: Campaign, *, actor: User | None = None, actor_label: str | 
             summary=f"Resumed “{campaign.name}”",
         )
     return campaign
+
+
+def for_newsletter(org_id: int, newsletter_id: int) -> list[Campaign]:
+    """The organization's campaigns whose audience is this newsletter's subscribers, newest first
+    (the audience is stored as sorted JSON, so its key reads the same in every row)."""
+    key = f'"newsletter_id":{int(newsletter_id)}'
+    return list(
+        Campaign.for_org(org_id)
+        .where(Campaign.audience.contains(key + ",") | Campaign.audience.contains(key + "}"))
+        .order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    )

@@ -1,6 +1,7 @@
 """Unsubscribing through a campaign message's own link or its List-Unsubscribe header (RFC 8058
 one-click POST): the signed token names the message, so the contact is unsubscribed and the
-campaign's report counts it. No session and no CSRF token: the signature is the proof. The
+campaign's report counts it; a campaign sent to a newsletter unsubscribes from that newsletter only.
+No session and no CSRF token: the signature is the proof. The
 mailto: form of the header reaches the bounce mailbox (bounce_server.py), which calls
 `unsubscribe_message` for the message its address names."""
 
@@ -8,9 +9,11 @@ from __future__ import annotations
 
 from webapp import signals
 from webapp.campaigns import compose
-from webapp.campaigns.models import CampaignRecipient
+from webapp.campaigns.models import Campaign, CampaignRecipient
+from webapp.contacts import newsletters
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
+from webapp.contacts.newsletter_models import Newsletter
 from webapp.db import db, utcnow
 from webapp.mail.models import Outbox
 
@@ -43,12 +46,32 @@ def unsubscribe_message(outbox_id: int, *, via: str) -> Contact | None:
     if found is None:
         return None
     contact, row = found
+    newsletter = newsletter_of(row)
     with db.atomic():
-        changed = contacts.unsubscribe(contact, via=via)
+        if newsletter is not None:
+            subscription = newsletters.subscription_of(newsletter.id, contact.id)
+            changed = subscription is not None and newsletters.unsubscribe(subscription)
+        else:
+            changed = contacts.unsubscribe(contact, via=via)
         CampaignRecipient.update(unsubscribed_at=utcnow()).where(
             (CampaignRecipient.outbox_id == row.id) & CampaignRecipient.unsubscribed_at.is_null()
         ).execute()
         if changed:
             signals.emit(signals.mail_event, event="unsubscribed", outbox_ids=[row.id])
-    contact.status = "unsubscribed"
+    if newsletter is None:
+        contact.status = "unsubscribed"
     return contact
+
+
+def newsletter_of(row: Outbox) -> Newsletter | None:
+    """The newsletter a campaign message was sent to (None: a campaign to contacts)."""
+    campaign = (
+        Campaign.select(Campaign.audience)
+        .join(CampaignRecipient, on=(CampaignRecipient.campaign == Campaign.id))
+        .where((CampaignRecipient.outbox_id == row.id) & (Campaign.organization == row.organization_id))
+        .first()
+    )
+    newsletter_id = (campaign.audience or {}).get("newsletter_id") if campaign is not None else None
+    if not newsletter_id:
+        return None
+    return Newsletter.get_or_none((Newsletter.id == newsletter_id) & (Newsletter.organization == row.organization_id))

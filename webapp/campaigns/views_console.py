@@ -30,9 +30,11 @@ from webapp.campaigns.models import REGISTRANT_STATES, Campaign, empty_audience
 from webapp.campaigns.templates_model import CampaignTemplate
 from webapp.console import charts
 from webapp.contacts.models import Label
+from webapp.contacts.newsletter_models import Newsletter
 from webapp.events.models import Event
 from webapp.guards import row_id
 from webapp.i18n import _
+from webapp.projects.models import Project
 from webapp.security import CSP
 from webapp.segments.models import Segment
 from webapp.storage import download
@@ -97,6 +99,20 @@ def index():
 # Starting one -----------------------------------------------------------------------------------
 
 
+def _list_prefill() -> dict:
+    """?project_id= (a project's "Email the participants") or ?newsletter_id= (a newsletter's
+    "Send a campaign"): the audience, and the project the campaign is sent from."""
+    project_id = request.values.get("project_id", type=row_id)
+    newsletter_id = request.values.get("newsletter_id", type=row_id)
+    if project_id is not None:
+        project = Project.get_for_org(org_id(), project_id)
+        return {"project_id": project.id, "audience": {**empty_audience(), "project_id": project.id}}
+    if newsletter_id is not None:
+        newsletter = Newsletter.get_for_org(org_id(), newsletter_id)
+        return {"audience": {**empty_audience(), "newsletter_id": newsletter.id}}
+    return {}
+
+
 def _event_prefill() -> tuple[Event | None, list[str]]:
     """?event_id=&state= from an event's page ("Email these registrants")."""
     event_id = request.values.get("event_id", type=row_id)
@@ -111,6 +127,7 @@ def _event_prefill() -> tuple[Event | None, list[str]]:
 @role_required("manager")
 def new():
     event, states = _event_prefill()
+    prefill = _list_prefill()
     templates = list(campaign_templates.list_templates(org_id()))
     form = NewCampaignForm()
     form.start.choices = [("blocks", _("Blank, with the block editor")), ("html", _("Blank, raw HTML"))] + [
@@ -122,22 +139,23 @@ def new():
         if event is not None:
             form.name.data = _("To the registrants of %(event)s", event=event.name)[:200]
     if form.validate_on_submit():
-        campaign = _start(form, event, states)
+        campaign = _start(form, event, states, prefill)
         if campaign is not None:
             flash(_("Campaign %(name)s created as a draft.", name=campaign.name), "success")
             return redirect(url_for("campaigns.compose", campaign_id=campaign.id), code=303)
     status = 422 if request.method == "POST" else 200
     labels = registrant_state_labels()
     return render_template(
-        "console/campaigns/new.html", form=form, event=event, states=states, state_labels=labels
+        "console/campaigns/new.html", form=form, event=event, states=states, state_labels=labels, prefill=prefill
     ), status
 
 
-def _start(form: NewCampaignForm, event: Event | None, states: list[str]) -> Campaign | None:
+def _start(form: NewCampaignForm, event: Event | None, states: list[str], prefill: dict) -> Campaign | None:
     chosen = form.start.data or "blocks"
     values: dict = {"name": form.name.data}
     if event is not None:
         values["audience"] = {**empty_audience(), "event_registrants": {"event_id": event.id, "states": states}}
+    values.update(prefill)
     if chosen.startswith("template:"):
         try:
             template = _template_or_404(row_id(chosen.partition(":")[2]))
@@ -145,7 +163,7 @@ def _start(form: NewCampaignForm, event: Event | None, states: list[str]) -> Cam
             abort(404)
         campaign = campaign_templates.start_campaign(template, name=form.name.data, actor=current_user)
         if "audience" in values:
-            service.update(campaign, {"audience": values["audience"]}, actor=current_user)
+            service.update(campaign, {k: v for k, v in values.items() if k != "name"}, actor=current_user)
         return campaign
     if chosen == "blocks":
         body = clean_body(g.org, blocks=STARTER_BLOCKS)
@@ -167,6 +185,8 @@ def _choices() -> dict:
         "labels": list(Label.for_org(org).order_by(Label.name)),
         "segments": list(Segment.for_org(org).order_by(Segment.name)),
         "events": events,
+        "projects": list(Project.for_org(org).order_by(Project.name).limit(200)),
+        "newsletters": list(Newsletter.for_org(org).order_by(Newsletter.name)),
         "event_choices": [("", _("Choose an event…"))] + [(e.id, e.name) for e in events],
         "block_types": [
             ("heading", _("Heading")),

@@ -20,12 +20,23 @@ def unsubscribe(token: str):
     found = unsubscribing.contact_for(token)
     if found is None:
         return render_template("public/contacts_unsubscribe.html", contact=None), 404, _HEADERS
-    contact, _row = found
+    contact, row = found
+    newsletter = unsubscribing.newsletter_of(row)
     done = False
     if request.method == "POST":
         one_click = request.form.get("List-Unsubscribe") == "One-Click"
         contact = unsubscribing.unsubscribe(token, one_click=one_click) or contact
         done = True
+    if newsletter is not None:
+        page = render_template(
+            "public/newsletter_unsubscribe.html",
+            subscription=row,
+            newsletter=newsletter,
+            contact=contact,
+            done=done,
+            action=url_for("campaigns_public.unsubscribe", token=token),
+        )
+        return page, 200, _HEADERS
     page = render_template(
         "public/contacts_unsubscribe.html",
         contact=contact,

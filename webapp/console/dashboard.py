@@ -15,7 +15,7 @@ from webapp.checkin.models import Attendance, CheckinList
 from webapp.db import is_postgres, utcnow
 from webapp.events.models import Event
 from webapp.orders.capacity import availability
-from webapp.orders.models import Order, OrderItem, Registrant
+from webapp.orders.models import Order, OrderItem, Registrant, holds_valid_ticket
 from webapp.payments.models import Payment
 from webapp.timeutil import zone
 
@@ -34,11 +34,7 @@ class EventSummary:
 
 def _admitted(query: pw.ModelSelect) -> pw.ModelSelect:
     """Registrants who hold a valid ticket: not canceled, their order paid and not declined."""
-    return query.where(
-        (Registrant.canceled == False)  # noqa: E712
-        & (Order.status == "paid")
-        & (Order.approval.not_in(("pending", "declined")))
-    )
+    return query.where(holds_valid_ticket())
 
 
 def org_overview(org_id: int, *, include_archived: bool = False) -> list[EventSummary]:

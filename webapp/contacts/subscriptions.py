@@ -17,7 +17,8 @@ from webapp.db import db
 from webapp.extensions import LANGUAGES
 from webapp.runtime import settings
 
-SEND_CONFIRMATION = "contacts.send_confirmation"  # work: {"contact_id", "locale"} -> the email (webapp/mail)
+# work: {"contact_id", "locale", "newsletter_id" (optional)} -> the email (webapp/mail)
+SEND_CONFIRMATION = "contacts.send_confirmation"
 
 
 def _serializer() -> URLSafeSerializer:
@@ -32,23 +33,46 @@ def request(contact: Contact, *, new: bool = False, locale: str = "en", actor_la
         return False
     with db.atomic():
         set_status(contact, "pending", actor_label=actor_label, reason="subscription to confirm by email")
-        work.record(SEND_CONFIRMATION, {"contact_id": contact.id, "locale": locale if locale in LANGUAGES else "en"})
+        ask_to_confirm(contact, locale=locale)
     return True
 
 
-def confirmation_url(contact: Contact) -> str:
-    return f"{settings().base_url}/s/{_serializer().dumps([contact.id, contact.email])}"
+def ask_to_confirm(contact: Contact, *, locale: str = "en", newsletter_id: int | None = None) -> None:
+    """The confirmation email goes out after the commit: for the contact's subscription, or for
+    one newsletter (webapp/contacts/newsletters.py)."""
+    payload = {"contact_id": contact.id, "locale": locale if locale in LANGUAGES else "en"}
+    if newsletter_id is not None:
+        payload["newsletter_id"] = newsletter_id
+    work.record(SEND_CONFIRMATION, payload)
+
+
+def confirmation_url(contact: Contact, newsletter_id: int | None = None) -> str:
+    values = [contact.id, contact.email] + ([newsletter_id] if newsletter_id is not None else [])
+    return f"{settings().base_url}/s/{_serializer().dumps(values)}"
+
+
+def confirmation_for(token: str) -> tuple[Contact, int | None] | None:
+    """The contact a confirmation token was made for (while its address is still the same) and
+    the newsletter it confirms (None: the contact's own subscription)."""
+    try:
+        values = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(values, list) or len(values) not in (2, 3):
+        return None
+    contact_id, email, newsletter_id = (*values, None)[:3]
+    if not isinstance(contact_id, int) or not isinstance(email, str):
+        return None
+    if newsletter_id is not None and not isinstance(newsletter_id, int):
+        return None
+    contact = Contact.get_or_none((Contact.id == contact_id) & (Contact.email == email))
+    return (contact, newsletter_id) if contact is not None else None
 
 
 def contact_for(token: str) -> Contact | None:
     """The contact a confirmation token was made for, while its address is still the same."""
-    try:
-        contact_id, email = _serializer().loads(token)
-    except (BadSignature, ValueError, TypeError):
-        return None
-    if not isinstance(contact_id, int):
-        return None
-    return Contact.get_or_none((Contact.id == contact_id) & (Contact.email == email))
+    found = confirmation_for(token)
+    return found[0] if found else None
 
 
 def confirm(contact: Contact) -> bool:

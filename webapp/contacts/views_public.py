@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from webapp.contacts import service, subscriptions
+from webapp.contacts import newsletters, service, subscriptions
 from webapp.contacts.models import Contact
+from webapp.contacts.newsletter_models import Newsletter
 from webapp.extensions import csrf
 
 bp = Blueprint("contacts_public", __name__)
@@ -38,16 +39,33 @@ def unsubscribe(token: str):
 @bp.route("/s/<token>", methods=["GET", "POST"])
 @csrf.exempt  # the signed token is the secret; the page only ever confirms what the person asked for
 def confirm_subscription(token: str):
-    """GET asks for a click (mail scanners follow links); POST confirms: pending -> active."""
-    contact = subscriptions.contact_for(token)
-    if contact is None:
+    """GET asks for a click (mail scanners follow links); POST confirms: pending -> active, or a
+    newsletter subscription pending -> confirmed."""
+    found = subscriptions.confirmation_for(token)
+    subscription = newsletter = None
+    if found is not None and found[1] is not None:
+        subscription = newsletters.subscription_of(found[1], found[0].id)
+        newsletter = Newsletter.get_or_none(Newsletter.id == found[1]) if subscription else None
+        found = found if newsletter is not None else None
+    if found is None:
         return render_template("public/contacts_confirm.html", contact=None), 404
+    contact = found[0]
     done = False
     if request.method == "POST":
-        subscriptions.confirm(contact)
+        if subscription is not None:
+            newsletters.confirm(subscription)
+            subscription = newsletters.subscription_of(newsletter.id, contact.id)
+        else:
+            subscriptions.confirm(contact)
         done = True
     headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
     page = render_template(
-        "public/contacts_confirm.html", contact=contact, token=token, done=done, org=contact.organization
+        "public/contacts_confirm.html",
+        contact=contact,
+        token=token,
+        done=done,
+        org=contact.organization,
+        newsletter=newsletter,
+        subscription=subscription,
     )
     return page, 200, headers

@@ -41,6 +41,8 @@ class Event(OrgScoped):
     requires_approval = pw.BooleanField(default=False)
     approval_limit = pw.IntegerField(null=True)
     cancel_allowed_until = pw.DateTimeField(null=True)  # attendees may cancel until then
+    # The registration form offers a subscription to this newsletter (webapp/contacts newsletters)
+    newsletter_id = pw.IntegerField(null=True)
 
     # Bumped in the transaction of every change the landing page shows (service.page_changed):
     # the page cache keys on it, so an edit shows on the next request.

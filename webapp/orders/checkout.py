@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from webapp import signals, work
 from webapp.catalog.models import Coupon, Product
+from webapp.contacts import newsletters
 from webapp.db import Prepared, Slot, is_postgres, locked, utcnow, write_transaction, writer_turn
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
@@ -65,6 +66,7 @@ class Submission:
     locale: str
     access: Access
     quote: pricing.Quote
+    newsletter_id: int | None = None  # the event's newsletter, when the box was ticked
 
 
 def find_access(event: Event, *, product_keys=(), invite_code: str = "", offer_token: str = "") -> Access:
@@ -260,9 +262,10 @@ def read_form(
         errors[""] = _("The form expired. Reload the page and try again.")
     if errors:
         raise CheckoutError(errors)
+    newsletter_id = event.newsletter_id if form.get("newsletter") == "y" else None
     return Submission(
         event, quantities, buyer_name, buyer_email, order_answers, attendees, coupon_code,
-        gateway if quote.total > 0 else None, token, locale, access, quote,
+        gateway if quote.total > 0 else None, token, locale, access, quote, newsletter_id,
     )  # fmt: skip
 
 
@@ -425,6 +428,8 @@ def _write(sub: Submission, quote: pricing.Quote, invitation: Invitation | None)
                 )  # fmt: skip
         for signal in announced:
             signals.emit(signal, order_id=order_id)
+    if sub.newsletter_id is not None:  # the subscription and its confirmation email, after the commit
+        newsletters.record_signup(sub.newsletter_id, sub.buyer_email, sub.buyer_name, sub.locale, source="registration")
     order = Order(id=order_id, **values)
     order.event = event
     return order

@@ -147,3 +147,13 @@ class EventAssignment(OrgScoped):
 
     class Meta:
         indexes = ((("event", "contact"), True),)
+
+
+def holds_valid_ticket() -> pw.Node:
+    """Registrants (joined to their Order) who hold a valid ticket: not canceled, their order paid
+    and not awaiting or refused approval. The one definition of "registered" in every count."""
+    return (
+        (Registrant.canceled == False)  # noqa: E712
+        & (Order.status == "paid")
+        & (Order.approval.not_in(("pending", "declined")))
+    )

@@ -9,6 +9,7 @@ from flask import request
 from flask_babel import get_locale
 
 from webapp.catalog.models import Product
+from webapp.contacts.newsletter_models import Newsletter
 from webapp.db import utcnow
 from webapp.events.models import Event
 from webapp.orders import answers as answer_rules
@@ -61,6 +62,7 @@ class CheckoutPage:
     token: str
     closed: str | None
     invite_code: str = ""
+    newsletter: Newsletter | None = None  # the event's newsletter, offered with an unchecked box
     errors: dict[str, str] = field(default_factory=dict)
 
     def show_errors(self) -> None:
@@ -133,7 +135,16 @@ class CheckoutPage:
             token=source.get("checkout_token") or new_checkout_token(),
             closed=closed,
             invite_code=source.get("invite", ""),
+            newsletter=offered_newsletter(event),
         )
+
+
+def offered_newsletter(event: Event) -> Newsletter | None:
+    if event.newsletter_id is None:
+        return None
+    return Newsletter.get_or_none(
+        (Newsletter.id == event.newsletter_id) & (Newsletter.organization == event.organization_id)
+    )
 
 
 def order_view(order: Order) -> dict:

@@ -4,13 +4,11 @@ everyone's as one PDF built by a task with progress, all through the shared PDF 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import secrets
 
 from flask import render_template
-from PIL import Image, UnidentifiedImageError
 
 from webapp import work
 from webapp.accounts import audit
@@ -24,6 +22,7 @@ from webapp.tickets import pdf_jobs
 from webapp.tickets.document import image_data_url, qr_data_url
 from webapp.tickets.models import BADGE_FIELDS, BADGE_SIZES, BadgeSettings
 from webapp.tickets.pdf import render_pdf
+from webapp.uploads import image_kind
 from webapp.work import jobs
 from webapp.work.models import Job
 
@@ -106,12 +105,7 @@ def save_settings(
 def _store_logo(event: Event, data: bytes) -> str:
     if len(data) > MAX_LOGO_BYTES:
         raise BadgeError("The logo must be at most 2 MB.", "logo")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        raise BadgeError("The logo must be a PNG or JPEG image.", "logo") from None
+    kind = image_kind(data)
     if kind not in ("PNG", "JPEG"):
         raise BadgeError("The logo must be a PNG or JPEG image.", "logo")
     relative = f"uploads/org-{event.organization_id}/badge-logo-{event.id}-{secrets.token_hex(6)}.{kind.lower()}"

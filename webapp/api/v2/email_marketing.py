@@ -54,6 +54,14 @@ class Audience(JsonObject):
                             },
                         },
                     },
+                    "project_id": {
+                        "type": ["integer", "null"],
+                        "description": "The registrants of the events of this project.",
+                    },
+                    "newsletter_id": {
+                        "type": ["integer", "null"],
+                        "description": "Only confirmed subscribers of this newsletter (alone: all of them).",
+                    },
                 },
             },
         )
