@@ -45,11 +45,24 @@ async function fromNetworkFirst(request) {
     if (response.ok && !response.redirected) cache.put(request, response.clone());
     return response;
   } catch (err) {
-    const found = (await cache.match(request)) || (await cache.match(request, { ignoreSearch: true }));
+    const found = (await cache.match(request, { ignoreVary: true })) || (await cache.match(request, { ignoreSearch: true, ignoreVary: true }));
     if (found) return found;
     throw err;
   }
 }
+
+// The page that registered this worker was loaded before the worker ran: it asks for its own
+// address to be kept, so it opens again without the network.
+self.addEventListener("message", (event) => {
+  const url = event.data && event.data.keep;
+  if (typeof url !== "string" || !url.startsWith(self.registration.scope)) return;
+  event.waitUntil(
+    caches.open(CACHE).then(async (cache) => {
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (response.ok && !response.redirected) await cache.put(url, response);
+    })
+  );
+});
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;

@@ -34,6 +34,7 @@
     banner.hidden = !state.offline && !state.queued;
     banner.classList.toggle("online", !state.offline);
     root.dataset.offline = state.offline ? "1" : "0";
+    root.dataset.copy = state.hasCopy ? "1" : "0";
     $("offline-state").textContent = state.offline ? say("offline") : "";
     $("offline-copy").textContent = state.offline && state.syncedAt ? say("copy_from", { time: clock(state.syncedAt) }) : "";
     $("offline-queued").textContent = state.queued ? say("queued", { count: state.queued }) : "";
@@ -41,7 +42,11 @@
   }
 
   if ("serviceWorker" in navigator && root.dataset.serviceWorkerUrl) {
-    navigator.serviceWorker.register(root.dataset.serviceWorkerUrl).catch(() => {});
+    navigator.serviceWorker
+      .register(root.dataset.serviceWorkerUrl)
+      .then(() => navigator.serviceWorker.ready)
+      .then((registration) => registration.active && registration.active.postMessage({ keep: window.location.href }))
+      .catch(() => {});
   }
 
   // --- this device's list and gate --------------------------------------------------------------
