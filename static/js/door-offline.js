@@ -304,8 +304,17 @@
       return { reason: failure, ticket: ticket, hash: hash };
     }
 
-    // Answer a scan from the copy and queue it; the answer has the shape of the server's.
-    async function answer(scanned, gate, nonce, texts) {
+    // Answer a scan from the copy and queue it; the answer has the shape of the server's. One at a
+    // time: two quick scans of one ticket must see each other's admission.
+    let answering = Promise.resolve();
+
+    function answer(scanned, gate, nonce, texts) {
+      const next = answering.then(() => answerNow(scanned, gate, nonce, texts));
+      answering = next.catch(() => null);
+      return next;
+    }
+
+    async function answerNow(scanned, gate, nonce, texts) {
       if (!list) return null;
       const secret = normalize(scanned).slice(0, 500); // longer is no ticket; the upload takes 500
       const now = new Date();
@@ -343,6 +352,23 @@
       };
     }
 
+    // An entry the server admitted while online: the copy says so at once, not only at the next
+    // round of changes, so a network gone in between cannot admit the ticket again here.
+    async function noteAdmitted(scanned, gate, at) {
+      if (!list) return;
+      const hash = await hashFor(list, normalize(scanned));
+      await tx(["tickets"], "readwrite", async (t) => {
+        const store = t.objectStore("tickets");
+        const ticket = await done(store.get([list.id, hash]));
+        if (!ticket) return;
+        ticket.entries = (ticket.entries || 0) + 1;
+        ticket.inside = true;
+        ticket.last_entry_at = at;
+        ticket.last_gate = gate || "";
+        store.put(ticket);
+      });
+    }
+
     window.addEventListener("online", () => {
       offline = false;
       sync();
@@ -355,7 +381,7 @@
       if (!document.hidden) sync();
     }, SYNC_EVERY);
 
-    return { use: use, sync: sync, answer: answer, state: state, isOffline: () => offline || !navigator.onLine };
+    return { use: use, sync: sync, answer: answer, noteAdmitted: noteAdmitted, state: state, isOffline: () => offline || !navigator.onLine };
   }
 
   window.RollcallDoor = { create: create };

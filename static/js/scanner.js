@@ -172,6 +172,9 @@
       showProblem(data && data.error ? data.error.message : say("scan_failed", { status: response.status }));
       return;
     }
+    if (door && data.result === "ok" && data.kind === "entry" && !data.replayed) {
+      door.noteAdmitted(body.secret, body.gate, data.checkin ? data.checkin.at : new Date().toISOString()).catch(() => {});
+    }
     showAnswer(data, body);
   }
 

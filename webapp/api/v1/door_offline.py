@@ -13,7 +13,7 @@ from webapp.checkin import offline, service
 from webapp.checkin.models import CHECKIN_REASONS, CHECKIN_RESULTS, CheckinList
 from webapp.events.models import Event
 
-TAG = "Check-in"
+TAG = "Offline door"
 
 DoorTicket = Out(
     "DoorTicket",
