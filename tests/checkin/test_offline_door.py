@@ -21,7 +21,7 @@ from webapp.checkin.lists import default_list
 from webapp.checkin.models import AdmissionReview, Attendance, Checkin
 from webapp.events.models import Event
 from webapp.orders import signed_secrets
-from webapp.orders.models import Registrant
+from webapp.orders.models import Registrant, TicketSigningKey
 from webapp.orders.service import add_participants
 
 
@@ -331,3 +331,13 @@ def test_manifest_and_service_worker_cover_the_door(door, client):
     assert any("/static/js/door-offline." in url for url in shell["assets"])
     for url in shell["assets"]:
         assert client.get(url).status_code == 200
+
+
+def test_a_key_sealed_under_another_secret_key_gives_plain_secrets_until_signing_is_renewed(event, ticket):
+    signed_secrets.set_signed_tickets(event, True, actor=None)
+    old = signed_secrets.signing_key(event)
+    TicketSigningKey.update(private_key="gAAAAAnot-a-token").where(TicketSigningKey.id == old.id).execute()
+    assert len(signed_secrets.secret_for(Event.get_by_id(event.id), ticket.id)) == 26
+    signed_secrets.set_signed_tickets(event, True, actor=None)
+    assert signed_secrets.public_key(event) != old.public_key
+    assert len(signed_secrets.secret_for(Event.get_by_id(event.id), ticket.id)) == signed_secrets.SIGNED_LENGTH

@@ -24,7 +24,7 @@ from webapp.db import write_transaction
 from webapp.events.models import Event
 from webapp.orders.models import TicketSigningKey
 from webapp.orders.ticket_secrets import new_ticket_secret
-from webapp.sealed import seal, unseal
+from webapp.sealed import SecretUnreadable, seal, unseal
 
 VERSION = 1
 PURPOSE = b"rollcall.tickets.signing-key.v1"
@@ -66,7 +66,11 @@ def set_signed_tickets(event: Event, on: bool, *, actor: User | None) -> None:
     """Turn signed secrets on or off for tickets made from now on (existing tickets keep theirs)."""
     with write_transaction():
         if on:
-            signing_key(event)
+            try:
+                _private_key(signing_key(event).private_key)
+            except SecretUnreadable:  # sealed under an earlier SECRET_KEY: a new key pair
+                TicketSigningKey.delete().where(TicketSigningKey.event == event.id).execute()
+                signing_key(event)
         Event.update(signed_tickets=on).where(Event.id == event.id).execute()
         event.signed_tickets = on
         audit.record(
@@ -88,8 +92,14 @@ def secret_for(event: Event, product_id: int) -> str:
     if not event.signed_tickets:
         return new_ticket_secret()
     key = signing_key(event)
+    try:
+        private = _private_key(key.private_key)
+    except SecretUnreadable:
+        # SECRET_KEY changed since the key was made: a plain secret still scans online; turning
+        # signing off and on makes a new key pair.
+        return new_ticket_secret()
     payload = _PAYLOAD.pack(VERSION, event.id, product_id, secrets.token_bytes(10))
-    signature = _private_key(key.private_key).sign(payload)
+    signature = private.sign(payload)
     return base64.b32encode(payload + signature).decode().rstrip("=")
 
 
