@@ -18,6 +18,37 @@
   const texts = JSON.parse($("scanner-texts").textContent);
   const say = (key, values) => texts[key].replace(/\{(\w+)\}/g, (match, name) => (values && name in values ? values[name] : match));
 
+  // --- this device's copy of its list, for when the network is gone (door-offline.js) ----------
+
+  const door = window.RollcallDoor && window.crypto && window.crypto.subtle && window.indexedDB
+    ? window.RollcallDoor.create({
+        eventId: root.dataset.eventId,
+        csrf: csrf,
+        urls: { list: root.dataset.offlineListUrl, changes: root.dataset.offlineChangesUrl, scans: root.dataset.offlineScansUrl },
+        onChange: showDoorState,
+      })
+    : null;
+
+  function showDoorState(state) {
+    const banner = $("offline-banner");
+    banner.hidden = !state.offline && !state.queued;
+    banner.classList.toggle("online", !state.offline);
+    root.dataset.offline = state.offline ? "1" : "0";
+    root.dataset.copy = state.hasCopy ? "1" : "0";
+    $("offline-state").textContent = state.offline ? say("offline") : "";
+    $("offline-copy").textContent = state.offline && state.syncedAt ? say("copy_from", { time: clock(state.syncedAt) }) : "";
+    $("offline-queued").textContent = state.queued ? say("queued", { count: state.queued }) : "";
+    $("offline-queued").dataset.count = state.queued;
+  }
+
+  if ("serviceWorker" in navigator && root.dataset.serviceWorkerUrl) {
+    navigator.serviceWorker
+      .register(root.dataset.serviceWorkerUrl)
+      .then(() => navigator.serviceWorker.ready)
+      .then((registration) => registration.active && registration.active.postMessage({ keep: window.location.href }))
+      .catch(() => {});
+  }
+
   // --- this device's list and gate --------------------------------------------------------------
 
   let settings = readSettings();
@@ -41,6 +72,7 @@
     $("current-list").textContent = option ? option.textContent : "";
     $("current-gate").textContent = (settings.gate || say("no_gate")) + (settings.mode === "exit" ? " · " + say("exits") : "");
     refreshStats();
+    if (door) door.use(settings.list);
     document.body.dispatchEvent(new CustomEvent("checkin:scanned", { bubbles: true }));
   }
 
@@ -106,11 +138,27 @@
     });
   }
 
+  // Without the network an entry is answered from this device's copy and queued with its nonce;
+  // a request that did reach the server before the network went is answered once all the same.
+  const offlineCapable = (body) => door && body.kind === "entry" && !body.force_reason;
+
+  async function answerOffline(body) {
+    const data = await door.answer(body.secret, body.gate, body.nonce, texts.answers).catch(() => null);
+    if (!data) {
+      showProblem(say("no_copy"));
+      return;
+    }
+    showAnswer(data, body);
+  }
+
   async function send(body, attempt) {
+    if (offlineCapable(body) && door.isOffline()) return answerOffline(body);
+    if (body.kind === "exit" && !navigator.onLine) return showProblem(say("offline_exit"));
     let response;
     try {
       response = await post(root.dataset.scanUrl, body);
     } catch (err) {
+      if (offlineCapable(body)) return answerOffline(body);
       // Same nonce on every retry: the server answers a repeat with the first answer.
       if (attempt < 3) {
         window.setTimeout(() => send(body, attempt + 1), 300 * (attempt + 1));
@@ -123,6 +171,9 @@
     if (!response.ok) {
       showProblem(data && data.error ? data.error.message : say("scan_failed", { status: response.status }));
       return;
+    }
+    if (door && data.result === "ok" && data.kind === "entry" && !data.replayed) {
+      door.noteAdmitted(body.secret, body.gate, data.checkin ? data.checkin.at : new Date().toISOString()).catch(() => {});
     }
     showAnswer(data, body);
   }
@@ -146,9 +197,10 @@
     answerBox.className = "answer answer-" + data.colour;
     answerBox.dataset.result = data.result;
     answerBox.dataset.reason = data.reason || "";
+    answerBox.dataset.offline = data.offline ? "1" : "0";
     $("answer-title").textContent = data.result === "ok" && data.kind === "entry" ? say("ok", { message: data.message }) : data.message;
     $("answer-name").textContent = person ? person.name : "";
-    $("answer-product").textContent = person ? person.product + " · " + say("order", { code: person.order_code }) : "";
+    $("answer-product").textContent = person ? [person.product, person.order_code ? say("order", { code: person.order_code }) : ""].filter(Boolean).join(" · ") : "";
     let previous = "";
     if (data.previous && data.previous.at) {
       const when = { time: clock(data.previous.at), gate: data.previous.gate };

@@ -75,3 +75,13 @@ class BadgeSettingsForm(FlaskForm):
 class BulkBadgesForm(FlaskForm):
     product_ids = MultiCheckboxField(_l("Ticket types"), coerce=int, description=_l("None ticked: every ticket type."))
     attended_only = BooleanField(_l("Only people who checked in"))
+
+
+class ReviewResolveForm(FlaskForm):
+    Meta = QuestionsMeta
+
+    note = StringField(_l("What was found or done"), validators=[DataRequired(), Length(max=300)], filters=[_strip])
+
+
+class SignedTicketsForm(FlaskForm):
+    signed_tickets = BooleanField(_l("Sign new tickets so door devices can check them offline"))

@@ -81,4 +81,31 @@ class Attendance(OrgScoped):
     updated_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("checkin_list", "registrant"), True),)
+        indexes = ((("checkin_list", "registrant"), True), (("checkin_list", "updated_at"), False))
+
+
+REVIEW_REASONS = CHECKIN_REASONS  # what the server answered a scan a device had admitted offline
+
+
+class AdmissionReview(OrgScoped):
+    """A ticket a door device admitted while offline that the server, replaying the scan, refused:
+    most often `already_checked_in` (admitted at two devices, or offline at one and online at
+    another). A supervisor looks at each and resolves it; nothing is dropped silently."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, on_delete="CASCADE")
+    checkin_list = pw.ForeignKeyField(CheckinList, on_delete="CASCADE")
+    registrant = pw.ForeignKeyField(Registrant, null=True, on_delete="CASCADE")
+    checkin = pw.ForeignKeyField(Checkin, unique=True, on_delete="CASCADE")  # the replayed, refused scan
+    reason = pw.CharField(max_length=24)
+    device = pw.CharField(max_length=64, default="")
+    device_time = pw.DateTimeField(null=True)  # UTC, as the device's clock had it
+    previous_at = pw.DateTimeField(null=True)  # the admission that stands
+    previous_gate = pw.CharField(max_length=64, default="")
+    resolved_at = pw.DateTimeField(null=True)
+    resolved_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    resolution = pw.CharField(max_length=300, default="")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("event", "resolved_at"), False),)

@@ -89,8 +89,11 @@ def redeem(
     nonce: str | None = None,
     kind: str = "entry",
     force_reason: str | None = None,
+    offline: dict | None = None,
 ) -> Answer:
-    """Scan `secret` at `gate` of `checkin_list` (the event's default list when None)."""
+    """Scan `secret` at `gate` of `checkin_list` (the event's default list when None). `offline`:
+    what a door device recorded of a scan it made without the server (device, device time, its own
+    verdict), kept in the log row of the replay (checkin/offline.py)."""
     if kind not in KINDS:
         raise CheckinError(f"kind must be one of {', '.join(KINDS)}")
     checkin_list = checkin_list or default_list(event)
@@ -112,6 +115,8 @@ def redeem(
     gate = (gate or "").strip()[:GATE_MAX]
 
     scan = _Scan(event, checkin_list, normalize_scanned(secret or ""), gate, user, nonce, kind, force_reason)
+    if offline:  # the replay's log row keeps what the device recorded: the separate statements
+        scan.offline, scan.admitted_at_once = offline, False
     try:
         if scan.statement_by_statement():
             return scan.run()
@@ -131,6 +136,7 @@ class _Scan:
     def __init__(self, event, checkin_list, secret, gate, user, nonce, kind, force_reason):
         self.event, self.list, self.secret, self.gate = event, checkin_list, secret, gate
         self.user, self.nonce, self.kind, self.force_reason = user, nonce, kind, force_reason
+        self.offline: dict | None = None
         self.now = _now()
         # PostgreSQL admits a plain entry in one statement (admit_at_once); a forced entry writes
         # an audit row too, and bulk work (priority below URGENT) announces at its own priority.
@@ -275,6 +281,8 @@ class _Scan:
         """The attempt's row in the log (raises IntegrityError when its nonce is there already)."""
         forced = bool(self.force_reason) and result == "ok"
         force_reason = self.force_reason if result == "ok" else None
+        if self.offline:
+            data = {**data, "offline": self.offline}
         ((checkin_id,),) = queries.LOG_SCAN.execute(
             org=self.event.organization_id,
             event=self.event.id,

@@ -3,7 +3,23 @@ Scans themselves go through the JSON API (webapp/api/v1/checkins.py) that the pa
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+import hashlib
+import json
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -207,6 +223,63 @@ def ticket(event_id: int, registrant_id: int):
     return _pdf(registrant_pdf(registrant), f"ticket-{registrant.order.code}-{registrant.id}.pdf")
 
 
+# --- the installable door: web app manifest and service worker ------------------------------------
+
+# What the scanner needs to open without the network (base.html's files and the scanner's own).
+SHELL_FILES = (
+    "css/app.css",
+    "css/checkin.css",
+    "vendor/htmx-2.0.11.min.js",
+    "js/app.js",
+    "js/scanner.js",
+    "js/door-offline.js",
+    "vendor/jsqr-1.4.0/jsQR.js",
+    "img/door-icon-192.png",
+    "img/door-icon-512.png",
+)
+
+
+@bp.route("/sw.js")
+def service_worker():
+    """The door's service worker, from /checkin/ so that its scope is the door pages. Its first line
+    names the shell files by their fingerprinted addresses and a version made from them: a deploy
+    that changes any of them changes the worker, which then replaces its cache."""
+    assets = [url_for("static", filename=name) for name in SHELL_FILES]
+    body = (Path(current_app.static_folder) / "js/door-sw.js").read_text()
+    version = hashlib.sha256(("\n".join(assets) + body).encode()).hexdigest()[:12]
+    shell = json.dumps({"version": version, "assets": assets})
+    response = Response(f"const DOOR_SHELL = {shell};\n{body}", mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/manifest.webmanifest")
+def manifest():
+    """The door as an installable app: it opens on the event picker, full screen."""
+    icons = [
+        {
+            "src": url_for("static", filename=f"img/door-icon-{size}.png"),
+            "sizes": f"{size}x{size}",
+            "type": "image/png",
+            "purpose": "any maskable",
+        }
+        for size in (192, 512)
+    ]
+    body = {
+        "name": _("Rollcall · Door"),
+        "short_name": _("Door"),
+        "start_url": url_for("checkin.index"),
+        "scope": url_for("checkin.index"),
+        "display": "standalone",
+        "background_color": "#0f172a",
+        "theme_color": "#1d4ed8",
+        "icons": icons,
+    }
+    response = Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 def _pdf(data: bytes, filename: str) -> Response:
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
@@ -215,7 +288,7 @@ def _pdf(data: bytes, filename: str) -> Response:
 
 
 @bp.app_template_global()
-def scanner_texts() -> dict[str, str]:
+def scanner_texts() -> dict:
     """What the scanner script writes on the page, in the request's language; `{name}` marks a
     value the script fills in."""
     return {
@@ -236,6 +309,12 @@ def scanner_texts() -> dict[str, str]:
         "camera_on_builtin": _("Camera on (built-in decoder)."),
         "start_camera": _("Start camera"),
         "stop_camera": _("Stop camera"),
+        "offline": _("Offline: answers come from this device's copy of the list."),
+        "copy_from": _("Copy of %(time)s.", time="{time}"),
+        "no_copy": _("No connection, and this device has no copy of this list yet."),
+        "queued": _("Scans waiting to upload: %(count)s", count="{count}"),
+        "offline_exit": _("Exits cannot be recorded without the network."),
+        "answers": door.answer_messages(),
     }
 
 
@@ -249,4 +328,8 @@ def checkin_urls(event: Event) -> dict:
         "mark_paid": url_for("checkin.mark_paid", event_id=event.id, registrant_id=0),
         "badge": url_for("checkin.badge", event_id=event.id, registrant_id=0),
         "ticket": url_for("checkin.ticket", event_id=event.id, registrant_id=0),
+        "offline_list": url_for("api.door_list", event_id=event.id, list_id=0),
+        "offline_changes": url_for("api.door_list_changes", event_id=event.id, list_id=0),
+        "offline_scans": url_for("api.upload_offline_scans", event_id=event.id, list_id=0),
+        "service_worker": url_for("checkin.service_worker"),
     }

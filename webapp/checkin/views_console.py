@@ -8,12 +8,20 @@ from flask_login import current_user
 from webapp.accounts.access import event_required
 from webapp.catalog.models import Product
 from webapp.checkin import lists as list_rules
-from webapp.checkin import service
-from webapp.checkin.forms import BadgeSettingsForm, BulkBadgesForm, CheckinListForm, DoorQuestionsForm
-from webapp.checkin.models import CheckinList
+from webapp.checkin import offline, service
+from webapp.checkin.forms import (
+    BadgeSettingsForm,
+    BulkBadgesForm,
+    CheckinListForm,
+    DoorQuestionsForm,
+    ReviewResolveForm,
+    SignedTicketsForm,
+)
+from webapp.checkin.models import AdmissionReview, CheckinList
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.i18n import _
+from webapp.orders import signed_secrets
 from webapp.storage import download
 from webapp.templating import is_fragment_request
 from webapp.tickets import badges
@@ -131,6 +139,58 @@ def door_answers(event_id: int):
     list_rules.set_door_questions(event, form.question_ids.data or [], actor=current_user)
     flash(_("The door now sees the chosen answers."), "success")
     return redirect(url_for("checkin_console.lists", event_id=event.id), code=303)
+
+
+# --- the offline door: signed tickets, the review of refused offline admissions -------------------
+
+
+@bp.route("/offline")
+@event_required("registrants")
+def offline_door(event_id: int):
+    event = event_or_404(event_id)
+    show_all = request.args.get("all") == "1"
+    return render_template(
+        "console/checkin/offline.html",
+        event=event,
+        reviews=offline.reviews(event, open_only=not show_all),
+        show_all=show_all,
+        signed_form=SignedTicketsForm(formdata=None, signed_tickets=event.signed_tickets),
+        resolve_form=ReviewResolveForm(formdata=None),
+        active_tab="offline_door",
+    )
+
+
+@bp.route("/offline/signed-tickets", methods=["POST"])
+@event_required("registrants")
+def signed_tickets(event_id: int):
+    event = event_or_404(event_id)
+    form = SignedTicketsForm()
+    if not form.validate_on_submit():
+        abort(400)
+    signed_secrets.set_signed_tickets(event, bool(form.signed_tickets.data), actor=current_user)
+    flash(_("New tickets are signed.") if form.signed_tickets.data else _("New tickets are not signed."), "success")
+    return redirect(url_for("checkin_console.offline_door", event_id=event.id), code=303)
+
+
+@bp.route("/offline/reviews/<int:review_id>/resolve", methods=["POST"])
+@event_required("registrants")
+def resolve_review(event_id: int, review_id: int):
+    event = event_or_404(event_id)
+    review = AdmissionReview.get((AdmissionReview.id == review_id) & (AdmissionReview.event == event.id))
+    form = ReviewResolveForm()
+    if form.validate_on_submit():
+        try:
+            review = offline.resolve(review, user=current_user, note=form.note.data)
+        except offline.OfflineError as exc:
+            form.note.errors.append(str(exc))
+    status = 422 if form.errors else 200
+    if is_fragment_request():
+        return render_template("console/checkin/_review.html", event=event, review=review, resolve_form=form), status
+    if status == 200:
+        flash(_("Marked resolved."), "success")
+    else:
+        flash(form.note.errors[0], "error")
+    return redirect(url_for("checkin_console.offline_door", event_id=event.id), code=303)
 
 
 # --- badges ---------------------------------------------------------------------------------------

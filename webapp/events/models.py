@@ -43,6 +43,8 @@ class Event(OrgScoped):
     cancel_allowed_until = pw.DateTimeField(null=True)  # attendees may cancel until then
     # The registration form offers a subscription to this newsletter (webapp/contacts newsletters)
     newsletter_id = pw.IntegerField(null=True)
+    # New tickets carry an Ed25519 signature a door device checks offline (orders/signed_secrets.py).
+    signed_tickets = pw.BooleanField(default=False, constraints=[pw.SQL("DEFAULT FALSE")])
 
     # Bumped in the transaction of every change the landing page shows (service.page_changed):
     # the page cache keys on it, so an edit shows on the next request.

@@ -19,7 +19,7 @@ from webapp.email_address import is_valid_email
 from webapp.events.models import Event
 from webapp.orders.codes import new_link_secret, new_order_code
 from webapp.orders.models import Order, OrderItem, Registrant
-from webapp.orders.ticket_secrets import new_ticket_secret
+from webapp.orders.signed_secrets import secret_for
 
 INSERT_CHUNK = 250  # rows per INSERT statement: well under the bound-parameter limits
 
@@ -57,7 +57,7 @@ def registrant_fields(event: Event, product: Product, person: dict, *, order_id:
     return {
         "organization": event.organization_id, "event": event, "order": order_id, "product": product,
         "item": item_id, "name": person["name"].strip()[:200], "email": person["email"].strip().lower(),
-        "answers": person.get("answers") or {}, "ticket_secret": new_ticket_secret(),
+        "answers": person.get("answers") or {}, "ticket_secret": secret_for(event, product.id),
     }  # fmt: skip
 
 

@@ -23,7 +23,7 @@ from webapp.orders import answers as answer_rules
 from webapp.orders import capacity, inserts, per_email, pricing
 from webapp.orders.codes import new_link_secret, new_order_code
 from webapp.orders.models import Invitation, Order, WaitingListEntry
-from webapp.orders.ticket_secrets import new_ticket_secret
+from webapp.orders.signed_secrets import secret_for
 from webapp.runtime import settings
 
 
@@ -445,7 +445,10 @@ def _units(sub: Submission, quote: pricing.Quote, now: dt.datetime) -> list[inse
             if line.product.admits_entry:
                 person = next(attendees)
                 unit.person = dict(
-                    name=person.name, email=person.email, answers=person.answers, ticket_secret=new_ticket_secret()
+                    name=person.name,
+                    email=person.email,
+                    answers=person.answers,
+                    ticket_secret=secret_for(sub.event, line.product.id),
                 )
             units.append(unit)
     return units

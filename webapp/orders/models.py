@@ -70,7 +70,12 @@ class Order(OrgScoped):
 
     class Meta:
         # (event, buyer_email): the per-email registration limit looks buyers up under the lock
-        indexes = ((("event", "status"), False), (("status", "expires_at"), False), (("event", "buyer_email"), False))
+        indexes = (
+            (("event", "status"), False),
+            (("status", "expires_at"), False),
+            (("event", "buyer_email"), False),
+            (("event", "updated_at"), False),  # the door devices' changes since a cursor
+        )
 
 
 class OrderItem(OrgScoped):
@@ -96,7 +101,7 @@ class Registrant(OrgScoped):
     name = pw.CharField(max_length=200)
     email = pw.CharField(max_length=254, index=True)
     answers = JSONField(default=dict)  # per-attendee questions: {question_id: answer}
-    ticket_secret = pw.CharField(max_length=64, unique=True)
+    ticket_secret = pw.CharField(max_length=160, unique=True)  # 26 characters, 133 when signed
     canceled = pw.BooleanField(default=False)
     blocked = pw.BooleanField(default=False)
     checked_in_at = pw.DateTimeField(null=True)  # first entry: "attended"; None after the event: no-show
@@ -106,6 +111,7 @@ class Registrant(OrgScoped):
     class Meta:
         indexes = (
             (("event", "created_at"), False),
+            (("event", "updated_at"), False),  # the door devices' changes since a cursor
             (("event", "name"), False),
             # segments: a contact's registrations (attended, of an event) probed from the index alone
             (("contact", "checked_in_at", "event", "organization"), False),
@@ -157,3 +163,14 @@ def holds_valid_ticket() -> pw.Node:
         & (Order.status == "paid")
         & (Order.approval.not_in(("pending", "declined")))
     )
+
+
+class TicketSigningKey(OrgScoped):
+    """An event's Ed25519 key pair for signed ticket secrets: the public key (raw, base64url) goes to
+    door devices; the private key is kept only sealed (webapp/sealed.py) and signs new tickets."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, unique=True, on_delete="CASCADE")
+    public_key = pw.CharField(max_length=64)
+    private_key = pw.TextField()  # Fernet token of the raw 32-byte seed, base64url
+    created_at = pw.DateTimeField(default=utcnow)

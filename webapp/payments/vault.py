@@ -1,45 +1,29 @@
-"""Gateway keys at rest: Fernet (AES-128-CBC + HMAC-SHA256) with a key derived from SECRET_KEY, and
-the masked form the console shows instead ("SB-Mid-server-••••1a2b")."""
+"""Gateway keys at rest (sealed by webapp/sealed.py under a purpose of their own), and the masked
+form the console shows instead ("SB-Mid-server-••••1a2b")."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import re
 
-from cryptography.fernet import Fernet, InvalidToken
-
-from webapp.runtime import settings
+from webapp.sealed import SecretUnreadable, seal, unseal
 
 MASK = "••••"
 # A recognisable key prefix: "SB-Mid-server-", "Mid-server-", "sk_test_", "whsec_", "rk_live_".
 _PREFIX = re.compile(r"^(?:[A-Za-z]{1,12}[-_]){1,3}")
 
-
-class SecretUnreadable(RuntimeError):
-    """The stored value was encrypted under another SECRET_KEY (or altered): enter it again."""
-
-
 PAYMENTS = b"rollcall.payments.secrets.v1"
 
 
-def _fernet(purpose: bytes) -> Fernet:
-    # A key of its own for each purpose, so the session-signing key is never used as-is here.
-    digest = hmac.new(settings().secret_key.encode(), purpose, hashlib.sha256).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+__all__ = ["SecretUnreadable", "decrypt", "decrypt_json", "encrypt", "encrypt_json", "mask"]
 
 
 def encrypt(value: str, *, purpose: bytes = PAYMENTS) -> str:
-    return _fernet(purpose).encrypt(value.encode()).decode()
+    return seal(value, purpose=purpose)
 
 
 def decrypt(token: str, *, purpose: bytes = PAYMENTS) -> str:
-    try:
-        return _fernet(purpose).decrypt(token.encode()).decode()
-    except (InvalidToken, ValueError):
-        raise SecretUnreadable("stored secret cannot be decrypted with the current SECRET_KEY") from None
+    return unseal(token, purpose=purpose)
 
 
 def encrypt_json(values: dict[str, str]) -> str:
