@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from peewee import JOIN
 
-from webapp.accounts.access import event_required, org_id, role_required
+from webapp.accounts.access import event_required, org_id, owned, role_required, row_required
 from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import Membership, User
 from webapp.checkin.models import CHECKIN_REASONS, Checkin, CheckinList
@@ -22,6 +22,9 @@ from webapp.templating import render_page
 from webapp.work import backlog
 
 PAGE_SIZE = 50
+
+# A mail log entry belongs to the event it was sent for (or to the organization alone).
+MESSAGE_OWNER = owned(Outbox, event=Outbox.event_id)
 
 
 def _before() -> int | None:
@@ -101,14 +104,14 @@ def mail_log():
 
 
 @bp.route("/mail/<int:message_id>")
-@role_required("manager")
+@row_required("message_id", "registrants", MESSAGE_OWNER)
 def mail_message(message_id: int):
 
     return render_template("console/logs/mail_message.html", m=mail.get_message(org_id(), message_id))
 
 
 @bp.route("/mail/<int:message_id>/resend", methods=["POST"])
-@role_required("manager")
+@row_required("message_id", "registrants", MESSAGE_OWNER)
 def mail_resend(message_id: int):
 
     message = mail.get_message(org_id(), message_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.accounts.access import event_required, org_id, role_required
+from webapp.accounts.access import event_required, org_id, owned, row_required
 from webapp.catalog.models import Product
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id, safe_redirect_target
@@ -53,7 +53,7 @@ def _order(order_id: int) -> Order:
 
 
 @bp.route("/orders/<int:order_id>")
-@role_required("manager")
+@row_required("order_id", "registrants", owned(Order))
 def order_detail(order_id: int):
     order = _order(order_id)
     items = list(OrderItem.select(OrderItem, Product).join(Product).where(OrderItem.order == order.id))
@@ -97,7 +97,7 @@ ACTIONS = {
 
 
 @bp.route("/orders/<int:order_id>/<action>", methods=["POST"])
-@role_required("manager")
+@row_required("order_id", "registrants", owned(Order))
 def order_action(order_id: int, action: str):
     order = _order(order_id)
     if action not in ACTIONS or (action == "mark-paid" and request.form.get("gateway", "bank") not in ("bank", "door")):
@@ -162,7 +162,7 @@ def invitation_list(event_id: int):
 
 
 @bp.route("/invitations/<int:invitation_id>/<action>", methods=["POST"])
-@role_required("manager")
+@row_required("invitation_id", "registrants", owned(Invitation))
 def invitation_action(invitation_id: int, action: str):
     invitation = Invitation.get_for_org(org_id(), invitation_id)
     try:
@@ -190,7 +190,7 @@ def waiting_list(event_id: int):
 
 
 @bp.route("/waiting-list/<int:entry_id>/<action>", methods=["POST"])
-@role_required("manager")
+@row_required("entry_id", "registrants", owned(WaitingListEntry))
 def waiting_list_action(entry_id: int, action: str):
     entry = WaitingListEntry.get_for_org(org_id(), entry_id)
     actor = current_user._get_current_object()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import org_id, owned, role_required, row_required
 from webapp.events.pages import event_or_404
 from webapp.guards import safe_redirect_target
 from webapp.orders.models import Order
@@ -197,14 +197,14 @@ def console_event_payments(event_id: int):
 
 
 @bp.get("/orders/<int:order_id>")
-@role_required("manager")
+@row_required("order_id", "registrants", owned(Order))
 def order_payments(order_id: int):
     order = Order.get_for_org(org_id(), order_id)
     return render_template("console/payments/_order_payments.html", order=order)
 
 
 @bp.post("/orders/<int:order_id>/transfer-received")
-@role_required("manager")
+@row_required("order_id", "registrants", owned(Order))
 def mark_transfer_received(order_id: int):
     order = Order.get_for_org(org_id(), order_id)
     try:
@@ -216,7 +216,7 @@ def mark_transfer_received(order_id: int):
 
 
 @bp.post("/<int:payment_id>/refresh")
-@role_required("manager")
+@row_required("payment_id", "registrants", owned(Payment, event=Order.event, join=Order))
 def refresh(payment_id: int):
     payment = Payment.get_for_org(org_id(), payment_id)
     try:
