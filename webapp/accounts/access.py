@@ -254,10 +254,11 @@ def session_may(role: str, event_id: int | None) -> bool:
 @dataclass(frozen=True)
 class Owner:
     """Whose a row is: its organization, its event (None: the organization's alone) and, for a
-    job, the member who started it."""
+    row that is someone's own (a job), the member who started it (None: the system did)."""
 
     organization_id: int
     event_id: int | None
+    personal: bool = False
     started_by: int | None = None
 
 
@@ -275,7 +276,7 @@ def owned(model, *, organization=None, event=None, started_by=None, join=None) -
         row = query.where(model.id == pk).dicts().first()
         if row is None:
             return None
-        return Owner(row["owner_org"], row["owner_event"], row.get("owner_user"))
+        return Owner(row["owner_org"], row["owner_event"], started_by is not None, row.get("owner_user"))
 
     return lookup
 
@@ -293,7 +294,7 @@ def may_reach(owner: Owner, capability: str) -> bool:
         return has_role(ORG_ROLE_FOR[capability])
     if not can_event(owner.event_id, capability):
         return False
-    if owner.started_by is None or owner.started_by == current_user.id:
+    if not owner.personal or owner.started_by == current_user.id:
         return True
     return can_event(owner.event_id, "manage")
 
