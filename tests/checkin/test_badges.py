@@ -153,3 +153,9 @@ def test_a_badge_without_a_linked_contact_leaves_the_contact_fields_out(manager,
     )
     (text,) = pdf_pages(registrant_badge_pdf(registrant))
     assert "Nyoman Solo" in text and "Contact" not in text
+
+
+def test_the_badge_editor_offers_the_contact_fields_in_indonesian(manager, event, ticket):
+    page = manager.get(f"/console/events/{event.id}/checkin/badges", headers={"Accept-Language": "id"})
+    text = page.get_data(as_text=True)
+    assert "Kontak: telepon" in text and "Kontak: label" in text and "Kode pesanan" in text

@@ -21,6 +21,7 @@ from webapp.contacts.exports import custom_keys
 from webapp.contacts.models import Contact, ContactLabel, Label
 from webapp.db import db, utcnow
 from webapp.events.models import Event
+from webapp.i18n import _, _l
 from webapp.orders.models import Order, Registrant
 from webapp.storage import InvalidKey, storage
 from webapp.tickets import pdf_jobs
@@ -33,18 +34,18 @@ from webapp.work.models import Job
 log = logging.getLogger("rollcall.badges")
 
 FIELD_LABELS = {
-    "name": "Name",
-    "company": "Company",
-    "product": "Ticket type",
-    "event": "Event name",
-    "order_code": "Order code",
+    "name": _l("Name"),
+    "company": _l("Company"),
+    "product": _l("Ticket type"),
+    "event": _l("Event name"),
+    "order_code": _l("Order code"),
 }
 # Fields of the registrant's contact in the Contact Book ("contact:custom:<key>": a custom field).
 CONTACT_FIELD_LABELS = {
-    "contact:name": "Contact: name",
-    "contact:phone": "Contact: phone",
-    "contact:company": "Contact: company",
-    "contact:labels": "Contact: labels",
+    "contact:name": _l("Contact: name"),
+    "contact:phone": _l("Contact: phone"),
+    "contact:company": _l("Contact: company"),
+    "contact:labels": _l("Contact: labels"),
 }
 CUSTOM_PREFIX = "contact:custom:"
 CHUNK = 50  # badges per rendering step of a bulk job (the progress bar moves per chunk)
@@ -80,7 +81,7 @@ def field_choices(event: Event) -> list[tuple[str, str]]:
         [(key, FIELD_LABELS[key]) for key in BADGE_FIELDS]
         + [(f"question:{q.id}", q.label) for q in questions]
         + list(CONTACT_FIELD_LABELS.items())
-        + [(f"{CUSTOM_PREFIX}{key}", f"Contact: {key}") for key in sorted(keys)]
+        + [(f"{CUSTOM_PREFIX}{key}", _("Contact: %(field)s", field=key)) for key in sorted(keys)]
     )
 
 
