@@ -416,3 +416,18 @@ def test_a_guide_reads_a_participant_without_money_or_messages(app, auth, world)
     manager = auth.client_for(make_member(world["org"], "manager"), world["org"])
     full = manager.get(f"/console/events/{granted.id}/registrants/{registrant.id}").get_data(as_text=True)
     assert "Payments" in full and "Your ticket for" in full
+
+
+def test_staff_cancel_an_order_of_their_event_in_indonesian(app, auth, world):
+    granted = world["granted"]
+    client = auth.client_for(_member_with_grant(world["org"], granted, "staff"), world["org"])
+    registrant = Registrant.get(Registrant.event == granted.id)
+    code = registrant.order.code
+    indonesian = {"Accept-Language": "id"}
+    page = client.get(f"/console/orders/{registrant.order_id}", headers=indonesian).get_data(as_text=True)
+    assert f"Batalkan pesanan {code}? Kursinya dilepas kembali." in page
+    detail = client.get(f"/console/events/{granted.id}/registrants/{registrant.id}", headers=indonesian)
+    assert f"Batalkan pendaftaran {registrant.name}?" in detail.get_data(as_text=True)
+    done = client.post(f"/console/orders/{registrant.order_id}/cancel", headers=indonesian, follow_redirects=True)
+    assert "Pesanan dibatalkan." in done.get_data(as_text=True)
+    assert Registrant.get_by_id(registrant.id).order.status == "canceled"

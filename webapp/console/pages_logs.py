@@ -15,6 +15,7 @@ from webapp.console.blueprint import bp
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id
+from webapp.i18n import _
 from webapp.mail import service as mail
 from webapp.mail.models import OUTBOX_STATES, Outbox
 from webapp.orders.models import Registrant
@@ -120,7 +121,7 @@ def mail_resend(message_id: int):
     except mail.NotResent as exc:
         flash(str(exc), "error")
         return redirect(url_for("console.mail_message", message_id=message.id), code=303)
-    flash(f"“{message.subject}” is queued again for {message.to_email}.", "success")
+    flash(_("“%(subject)s” is queued again for %(email)s.", subject=message.subject, email=message.to_email), "success")
     return redirect(url_for("console.mail_message", message_id=copy.id), code=303)
 
 

@@ -9,7 +9,7 @@ from webapp.accounts.access import event_required, org_id, owned, row_required
 from webapp.catalog.models import Product
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id, safe_redirect_target
-from webapp.i18n import _
+from webapp.i18n import _, _l
 from webapp.mail import notify
 from webapp.orders import invitations, service, waitlist
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant, WaitingListEntry
@@ -68,7 +68,7 @@ def order_detail(order_id: int):
 def _resend(order: Order, actor) -> None:
 
     if order.status != "paid":
-        raise OrderError("Tickets are sent for paid orders only.")
+        raise OrderError(_("Tickets are sent for paid orders only."))
     for registrant in order.registrants.where(Registrant.canceled == False):  # noqa: E712
         notify.resend_ticket(registrant, actor=actor)
 
@@ -87,12 +87,15 @@ def _mark_paid(order: Order, actor, gateway: str) -> None:
 
 
 ACTIONS = {
-    "cancel": (lambda o, u: service.cancel_order(o, actor=u, reason=request.form.get("reason", "")), "Order canceled."),
-    "refund": (lambda o, u: service.mark_refunded(o, actor=u), "Order marked refunded."),
-    "mark-paid": (lambda o, u: _mark_paid(o, u, request.form.get("gateway", "bank")), "Order marked paid."),
-    "approve": (lambda o, u: service.approve_order(o, actor=u), "Registration accepted."),
-    "decline": (lambda o, u: service.decline_order(o, actor=u), "Registration declined."),
-    "resend": (_resend, "Tickets sent again."),
+    "cancel": (
+        lambda o, u: service.cancel_order(o, actor=u, reason=request.form.get("reason", "")),
+        _l("Order canceled."),
+    ),
+    "refund": (lambda o, u: service.mark_refunded(o, actor=u), _l("Order marked refunded.")),
+    "mark-paid": (lambda o, u: _mark_paid(o, u, request.form.get("gateway", "bank")), _l("Order marked paid.")),
+    "approve": (lambda o, u: service.approve_order(o, actor=u), _l("Registration accepted.")),
+    "decline": (lambda o, u: service.decline_order(o, actor=u), _l("Registration declined.")),
+    "resend": (_resend, _l("Tickets sent again.")),
 }
 
 
@@ -108,7 +111,7 @@ def order_action(order_id: int, action: str):
     except OrderError as exc:
         flash(str(exc), "error")
     else:
-        flash(message, "success")
+        flash(str(message), "success")
     back = safe_redirect_target(request.form.get("next"))
     if not back or not back.startswith("/console/"):
         back = url_for("orders_console.order_detail", order_id=order.id)

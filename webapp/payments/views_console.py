@@ -9,6 +9,7 @@ from flask_login import current_user
 from webapp.accounts.access import org_id, owned, role_required, row_required
 from webapp.events.pages import event_or_404
 from webapp.guards import safe_redirect_target
+from webapp.i18n import _
 from webapp.orders.models import Order
 from webapp.payments import gateway_settings, gateways, service
 from webapp.payments.forms import BankForm, gateway_form
@@ -212,7 +213,7 @@ def mark_transfer_received(order_id: int):
     except service.PaymentError as exc:
         return _after_action(order, str(exc), "error")
     order = Order.get_by_id(order.id)
-    return _after_action(order, f"Order {order.code} is marked paid by bank transfer.", "success")
+    return _after_action(order, _("Order %(code)s is marked paid by bank transfer.", code=order.code), "success")
 
 
 @bp.post("/<int:payment_id>/refresh")
@@ -224,7 +225,9 @@ def refresh(payment_id: int):
     except service.PaymentError as exc:
         return _after_action(payment.order, str(exc), "error")
     message = (
-        "No change." if outcome in ("unchanged", "duplicate", "stale") else f"Updated: {outcome.replace('_', ' ')}."
+        _("No change.")
+        if outcome in ("unchanged", "duplicate", "stale")
+        else _("Updated: %(outcome)s.", outcome=outcome.replace("_", " "))
     )
     return _after_action(Order.get_by_id(payment.order_id), message, "success")
 
