@@ -10,11 +10,16 @@ from tests.factories.checkin import make_checkin_list
 from tests.factories.contacts import make_contact
 from tests.factories.events import make_event
 from tests.factories.orders import make_registrant
+from webapp.accounts.access import GRANT_CAPABILITIES
 from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import EventGrant, Membership
 from webapp.contacts import newsletters
-from webapp.orders.models import Registrant
+from webapp.mail.models import Outbox
+from webapp.orders.models import Invitation, Registrant, WaitingListEntry
+from webapp.payments.models import Payment
 from webapp.projects import service as projects
+from webapp.registrants import export_jobs
+from webapp.work.models import Job
 
 GRANT_ROLES = ("manager", "staff", "door", "guide")
 
@@ -28,7 +33,7 @@ def world(app):
     org = make_org()
     granted = make_event(org, name="Open Day")
     hidden = make_event(org, name="Hidden Gala")
-    make_registrant(granted, buyer_name="Visible Person", buyer_email="visible@example.org")
+    visible = make_registrant(granted, buyer_name="Visible Person", buyer_email="visible@example.org")
     product = make_product(hidden, name="SecretTicket")
     registrant = make_registrant(hidden, product, buyer_name="Secretname Lee", buyer_email="secret-buyer@example.org")
     other_org = make_org()
@@ -38,6 +43,7 @@ def world(app):
         "hidden": _ids(org, hidden, product, registrant),
         "foreign": _ids(other_org, foreign, make_product(foreign, name="Outsider pass"), foreign_registrant),
     }
+    ids["granted"] = _ids(org, granted, visible.product, visible)
     return {"org": org, "granted": granted, "hidden": hidden, "ids": ids}
 
 
@@ -47,6 +53,7 @@ def _ids(org, event, product, registrant) -> dict:
     project = projects.create(org.id, f"{event.name} project", actor=None)
     projects.link_event(project, event.id, actor=None)
     newsletter = newsletters.create(org.id, f"{event.name} letter", actor=None)
+    order = registrant.order
     return {
         "event_id": event.id,
         "product_id": product.id,
@@ -61,6 +68,29 @@ def _ids(org, event, product, registrant) -> dict:
         "task_id": projects.add_task(project, "T", actor=None).id,
         "newsletter_id": newsletter.id,
         "file_id": projects.add_file(project, "notes.txt", b"Hidden Gala notes", actor=None).id,
+        "invitation_id": Invitation.create(
+            organization=org, event=event, code=f"INV{event.id}X", email="i@example.org"
+        ).id,
+        "entry_id": WaitingListEntry.create(
+            organization=org, event=event, product=product, name="Wait", email="w@example.org", token=f"wait{event.id}"
+        ).id,
+        "message_id": Outbox.create(
+            organization=org,
+            message_id=f"<m{event.id}@example.org>",
+            kind="ticket",
+            to_email=registrant.email,
+            from_email="events@example.org",
+            subject=f"Your ticket for {event.name}",
+            text_body="Ticket",
+            event_id=event.id,
+            registrant_id=registrant.id,
+            order_id=order.id,
+        ).id,  # fmt: skip
+        "payment_id": Payment.create(
+            organization=org, order=order, gateway="bank", reference=f"{order.code}-T", amount=1, currency="IDR"
+        ).id,
+        # A job of the event started by someone else (the member walking gets one of their own).
+        "job_id": Job.create(organization_id=org.id, event_id=event.id, kind=export_jobs.KIND, params={}).id,
     }
 
 
@@ -89,6 +119,11 @@ STRING_VALUES = {
 def _urls(app, ids: dict):
     """Every console, door and API rule, its parameters filled with the ids of `ids`' rows (another
     row id, 1, where the kind is not listed). Yields (method, url)."""
+    for _rule, method, url in _rule_urls(app, ids):
+        yield method, url
+
+
+def _rule_urls(app, ids: dict):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(("/console", "/api", "/checkin")):
             continue
@@ -102,7 +137,7 @@ def _urls(app, ids: dict):
                 values[name] = STRING_VALUES.get(name, "x")
         url = rule.build(values, append_unknown=False)[1]
         for method in sorted((rule.methods or set()) & {"GET", "POST"}):
-            yield method, url
+            yield rule, method, url
 
 
 def _body(response) -> str:
@@ -272,3 +307,137 @@ def test_a_removed_member_loses_their_grants(app, auth, world):
     assert not EventGrant.select().where(EventGrant.user == guide.id).exists()
     make_member(org, "member", guide)  # invited again later: no event of the past comes back
     assert auth.client_for(guide, org).get(f"/console/events/{granted.id}/registrants").status_code == 403
+
+
+def _grant_of_colleague(org, event) -> int:
+    return EventGrant.create(organization=org, event_id=event.id, user=make_member(org, "member"), role="guide").id
+
+
+def _access(app, rule):
+    """The rule a console, door or API route declares (webapp.accounts.access marks each view)."""
+    return getattr(app.view_functions[rule.endpoint], "access", None)
+
+
+def _allowed(access, rule, role: str, which: str) -> bool:
+    """Should a member (organization role `member`) with a `role` grant on the granted event reach
+    this route, its ids filled with the rows of `which` event?"""
+    caps = GRANT_CAPABILITIES[role]
+    kind = access[0]
+    if kind == "org":
+        return access[1] == "member"
+    if kind in ("event", "row"):
+        return which == "granted" and access[-1] in caps
+    if kind == "reach":
+        return bool(caps & ({"participants"} if access[1] == "events" else {access[1]}))
+    if kind == "api":
+        return access[1] == "door" and "event_id" in rule.arguments and which == "granted" and "door" in caps
+    raise AssertionError(f"{rule.rule}: unknown access rule {access}")
+
+
+def _walk(app, ids: dict):
+    """(rule, method, url) of every console, door and API rule with `ids` filled in: GETs first,
+    so that a POST which changes a row (cancel, delete) comes after every page that shows it."""
+    return sorted(_rule_urls(app, ids), key=lambda walked: walked[1] != "GET")
+
+
+# Parameters that name a row which belongs to an event: a route addressed by one of them (without
+# the event in its path) must decide by the capability on the row's event (row_required).
+EVENT_ROW_PARAMS = {"order_id", "registrant_id", "invitation_id", "entry_id", "job_id", "message_id", "payment_id"}
+# ...except these, whose parameter names a row of the organization's own tools: an invitation to
+# join the organization, a web push (the audiences page is the organization managers').
+ORGANIZATION_ROWS = {"accounts_console.revoke_invitation", "audiences_console.cancel"}
+# Routes a grant reaches whose service then refuses with a 403 of its own: taking money at the
+# door is for supervisors (an organization manager), whatever the grant.
+SERVICE_REFUSALS = {"checkin.mark_paid"}
+
+
+@pytest.mark.parametrize("role", GRANT_ROLES)
+def test_every_route_answers_a_grant_by_the_capability_on_the_rows_event(app, auth, world, role):
+    """Each route is walked with the granted event's own rows (allowed where the grant's capability
+    allows, a 403 otherwise), another event's rows (403) and another organization's rows (404 for
+    rows addressed by their own id)."""
+    user = _member_with_grant(world["org"], world["granted"], role)
+    client = auth.client_for(user, world["org"])
+    granted = dict(world["ids"]["granted"])
+    # A colleague's grant (the walk's revoke takes it back, not the walking member's own).
+    granted["grant_id"] = _grant_of_colleague(world["org"], world["granted"])
+    # A job of the granted event this member started: staff see their own jobs.
+    granted["job_id"] = Job.create(
+        organization_id=world["org"].id, event_id=granted["event_id"], user_id=user.id, kind=export_jobs.KIND
+    ).id
+    wrong, own_rows = [], 0
+    for which, ids in (("granted", granted), ("hidden", world["ids"]["hidden"]), ("foreign", world["ids"]["foreign"])):
+        for rule, method, url in _walk(app, ids):
+            access = _access(app, rule)
+            if access is None:
+                assert rule.rule == "/api/v1/openapi.json", f"{rule.rule} declares no access rule"
+                continue
+            key_only = access == ("api", None)  # an API key is the organization's: no grant applies
+            if (
+                not key_only
+                and rule.endpoint not in ORGANIZATION_ROWS
+                and EVENT_ROW_PARAMS & set(rule.arguments)
+                and "event_id" not in rule.arguments
+            ):
+                assert access[0] == "row", f"{rule.rule} is addressed by an event's row but decides by {access}"
+            own_rows += access[0] == "row"
+            status = client.open(url, method=method, data={}).status_code
+            if _allowed(access, rule, role, which):
+                ok = status not in (401, 403) and status < 500 or (status == 403 and rule.endpoint in SERVICE_REFUSALS)
+            elif access[0] == "row":
+                ok = status == (404 if which == "foreign" else 403)
+            else:
+                ok = status in (401, 403, 404, 405)
+            if not ok:
+                wrong.append((which, method, url, status, access))
+    assert own_rows > 3 * 15  # the pages addressed by their own id were walked for each event
+    assert not wrong, wrong
+
+
+def test_staff_open_their_events_order_from_the_registrant_page_but_not_others_jobs(app, auth, world):
+    org, granted = world["org"], world["granted"]
+    staff = _member_with_grant(org, granted, "staff")
+    client = auth.client_for(staff, org)
+    registrant = Registrant.get(Registrant.event == granted.id)
+    page = client.get(f"/console/events/{granted.id}/registrants/{registrant.id}").get_data(as_text=True)
+    assert f'href="/console/orders/{registrant.order_id}"' in page
+    order_page = client.get(f"/console/orders/{registrant.order_id}")
+    assert order_page.status_code == 200 and "Visible Person" in order_page.get_data(as_text=True)
+    hidden_order = world["ids"]["hidden"]["order_id"]
+    assert client.get(f"/console/orders/{hidden_order}").status_code == 403
+    assert client.get(f"/console/orders/{world['ids']['foreign']['order_id']}").status_code == 404
+    # A job of their event started by someone else is the event managers' to see.
+    others_job = world["ids"]["granted"]["job_id"]
+    assert client.get(f"/console/jobs/{others_job}").status_code == 403
+    manager = auth.client_for(_member_with_grant(org, granted, "manager"), org)
+    assert manager.get(f"/console/jobs/{others_job}").status_code == 200
+
+
+def test_a_guide_reads_a_participant_without_money_or_messages(app, auth, world):
+    granted = world["granted"]
+    client = auth.client_for(_member_with_grant(world["org"], granted, "guide"), world["org"])
+    registrant = Registrant.get(Registrant.event == granted.id)
+    page = client.get(f"/console/events/{granted.id}/registrants/{registrant.id}").get_data(as_text=True)
+    assert "Visible Person" in page
+    assert "Payments" not in page and "Your ticket for" not in page and "Total" not in page
+    assert client.get(f"/console/orders/{registrant.order_id}").status_code == 403
+    assert client.get(f"/console/mail/{world['ids']['granted']['message_id']}").status_code == 403
+    # An organization manager sees the same page with the order's money and emails.
+    manager = auth.client_for(make_member(world["org"], "manager"), world["org"])
+    full = manager.get(f"/console/events/{granted.id}/registrants/{registrant.id}").get_data(as_text=True)
+    assert "Payments" in full and "Your ticket for" in full
+
+
+def test_staff_cancel_an_order_of_their_event_in_indonesian(app, auth, world):
+    granted = world["granted"]
+    client = auth.client_for(_member_with_grant(world["org"], granted, "staff"), world["org"])
+    registrant = Registrant.get(Registrant.event == granted.id)
+    code = registrant.order.code
+    indonesian = {"Accept-Language": "id"}
+    page = client.get(f"/console/orders/{registrant.order_id}", headers=indonesian).get_data(as_text=True)
+    assert f"Batalkan pesanan {code}? Kursinya dilepas kembali." in page
+    detail = client.get(f"/console/events/{granted.id}/registrants/{registrant.id}", headers=indonesian)
+    assert f"Batalkan pendaftaran {registrant.name}?" in detail.get_data(as_text=True)
+    done = client.post(f"/console/orders/{registrant.order_id}/cancel", headers=indonesian, follow_redirects=True)
+    assert "Pesanan dibatalkan." in done.get_data(as_text=True)
+    assert Registrant.get_by_id(registrant.id).order.status == "canceled"

@@ -9,7 +9,10 @@ import pytest
 import zxingcpp
 
 from tests.factories.catalog import make_question
+from tests.factories.contacts import make_contact, make_label
 from tests.factories.orders import make_order, make_registrant
+from webapp.contacts.models import ContactLabel
+from webapp.tickets.badges import registrant_badge_pdf
 from webapp.tickets.models import BadgeSettings
 from webapp.work.models import Job
 
@@ -53,8 +56,6 @@ def test_badge_qr_carries_the_ticket_secret(manager, event, ticket):
         f"/console/events/{event.id}/checkin/badges",
         data={"size": "90x55", "fields": ["name"], "show_qr": "y", "accent_color": "#1d4ed8"},
     )
-    from webapp.tickets.badges import registrant_badge_pdf
-
     page = pypdfium2.PdfDocument(registrant_badge_pdf(registrant))[0]
     image = page.render(scale=4).to_pil()
     assert [code.text for code in zxingcpp.read_barcodes(image)] == [registrant.ticket_secret]
@@ -111,3 +112,50 @@ def test_sample_badge_renders_without_registrants(manager, event, ticket):
 def test_door_staff_cannot_change_badges(auth, org, door_user, event, ticket):
     door = auth.client_for(door_user, org)
     assert door.get(f"/console/events/{event.id}/checkin/badges").status_code == 403
+
+
+def test_badge_shows_the_linked_contacts_fields_labels_and_custom_fields(manager, door_user, auth, org, event, ticket):
+    contact = make_contact(
+        org, "wayan@example.org", name="Wayan Contact", phone="+62 812 5550 1234", company="Bali Robotics",
+        custom={"table": "Table 7", "diet": "Vegan"},
+    )  # fmt: skip
+    ContactLabel.create(organization=org, contact=contact, label=make_label(org, "VIP Speaker"))
+    registrant = make_registrant(event, ticket, buyer_name="Wayan Registrant", buyer_email="wayan@example.org")
+    registrant.contact = contact
+    registrant.save()
+
+    editor = manager.get(f"/console/events/{event.id}/checkin/badges").get_data(as_text=True)
+    for offered in ("contact:phone", "contact:company", "contact:labels", "contact:custom:table", "Contact: table"):
+        assert offered in editor, offered
+    fields = ["name", "contact:phone", "contact:company", "contact:labels", "contact:custom:table"]
+    saved = manager.post(
+        f"/console/events/{event.id}/checkin/badges",
+        data={"size": "a6", "fields": fields, "accent_color": "#0f766e"},
+    )
+    assert saved.status_code == 303
+    assert BadgeSettings.get(BadgeSettings.event == event.id).fields == fields
+
+    badge = auth.client_for(door_user, org).get(f"/checkin/{event.id}/registrants/{registrant.id}/badge.pdf")
+    (text,) = pdf_pages(badge.data)
+    text = " ".join(text.split())  # a long name wraps onto two lines
+    for shown in ("Wayan Registrant", "+62 812 5550 1234", "Bali Robotics", "VIP Speaker", "Table 7"):
+        assert shown in text, (shown, text)
+    assert "Vegan" not in text  # a custom field the badge does not show
+
+
+def test_a_badge_without_a_linked_contact_leaves_the_contact_fields_out(manager, org, event, ticket):
+    registrant = make_registrant(event, ticket, buyer_name="Nyoman Solo", buyer_email="solo@example.org")
+    registrant.contact = None
+    registrant.save()
+    manager.post(
+        f"/console/events/{event.id}/checkin/badges",
+        data={"size": "90x55", "fields": ["name", "contact:phone", "contact:labels"], "accent_color": "#1d4ed8"},
+    )
+    (text,) = pdf_pages(registrant_badge_pdf(registrant))
+    assert "Nyoman Solo" in text and "Contact" not in text
+
+
+def test_the_badge_editor_offers_the_contact_fields_in_indonesian(manager, event, ticket):
+    page = manager.get(f"/console/events/{event.id}/checkin/badges", headers={"Accept-Language": "id"})
+    text = page.get_data(as_text=True)
+    assert "Kontak: telepon" in text and "Kontak: label" in text and "Kode pesanan" in text

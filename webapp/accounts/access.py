@@ -1,9 +1,12 @@
 """Who is asking: the signed-in user, their current organization and role, their per-event grants;
-every role and grant check of the console and the session API is here."""
+every role and grant check of the console and the session API is here. Each decorator marks the
+view with the rule it applies (`view.access`), which tests/accounts/test_event_grants.py walks."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import peewee as pw
 from flask import abort, g, redirect, session, url_for
@@ -12,6 +15,7 @@ from flask_login import current_user
 from webapp.accounts.models import GRANT_ROLES, ROLE_RANK, EventGrant, Membership, Organization, User
 from webapp.db import Prepared, Slot
 from webapp.extensions import login_manager
+from webapp.work.models import Job
 
 # Runs for every signed-in request (compiled once: webapp.db.Prepared): the user with each of
 # their memberships and its organization, one row per membership (one row with `membership` None
@@ -103,6 +107,7 @@ def role_required(role: str):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapper.access = ("org", role)
         return wrapper
 
     return decorator
@@ -199,12 +204,13 @@ def event_required(capability: str):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapper.access = ("event", capability)
         return wrapper
 
     return decorator
 
 
-def _reaching(allowed):
+def _reaching(allowed, name: str):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
@@ -215,19 +221,20 @@ def _reaching(allowed):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapper.access = ("reach", name)
         return wrapper
 
     return decorator
 
 
 # The events list: members who may list events, or read some by their grants.
-events_reader_required = _reaching(can_list_events)
+events_reader_required = _reaching(can_list_events, "events")
 
 
 def any_event_required(capability: str):
     """A page listing events for `capability` (the door's event picker): the organization role
     gives it, or a grant with it on at least one event (the page then lists only those)."""
-    return _reaching(lambda: granted_event_ids(capability) != [])
+    return _reaching(lambda: granted_event_ids(capability) != [], capability)
 
 
 def session_may(role: str, event_id: int | None) -> bool:
@@ -236,3 +243,83 @@ def session_may(role: str, event_id: int | None) -> bool:
     if has_role(role):
         return True
     return event_id is not None and role == "door" and can_event(event_id, "door")
+
+
+# -- Rows addressed by their own id ---------------------------------------------------------------
+# An order, an invitation, a job, a mail log entry... reached by its own id (/console/orders/<id>)
+# belongs to an event (or to the organization alone). Its page is allowed by the capability on
+# that event, as the event's own pages are: one rule for every such page (row_required).
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Whose a row is: its organization, its event (None: the organization's alone) and, for a
+    row that is someone's own (a job), the member who started it (None: the system did)."""
+
+    organization_id: int
+    event_id: int | None
+    personal: bool = False
+    started_by: int | None = None
+
+
+def owned(model, *, organization=None, event=None, started_by=None, join=None) -> Callable[[int], Owner | None]:
+    """The owner lookup of `model` by id: its `organization` and `event` columns (or the columns
+    given; `join` reaches them through another model), read in one small query."""
+    columns = [(organization or model.organization).alias("owner_org"), (event or model.event).alias("owner_event")]
+    if started_by is not None:
+        columns.append(started_by.alias("owner_user"))
+
+    def lookup(pk: int) -> Owner | None:
+        query = model.select(*columns)
+        if join is not None:
+            query = query.join(join)
+        row = query.where(model.id == pk).dicts().first()
+        if row is None:
+            return None
+        return Owner(row["owner_org"], row["owner_event"], started_by is not None, row.get("owner_user"))
+
+    return lookup
+
+
+# Jobs (imports, exports, PDFs, bulk actions): the member who started one sees it; an event's
+# managers see every job of the event.
+job_owner = owned(Job, organization=Job.organization_id, event=Job.event_id, started_by=Job.user_id)
+
+
+def may_reach(owner: Owner, capability: str) -> bool:
+    """May the signed-in member open a row of the current organization owned by `owner` for
+    `capability`? A row of no event takes the organization role; a row of an event, the
+    capability on it; a job started by someone else, the event's `manage` capability too."""
+    if owner.event_id is None:
+        return has_role(ORG_ROLE_FOR[capability])
+    if not can_event(owner.event_id, capability):
+        return False
+    if not owner.personal or owner.started_by == current_user.id:
+        return True
+    return can_event(owner.event_id, "manage")
+
+
+def row_required(param: str, capability: str, owner: Callable[[int], Owner | None]):
+    """The view (with an id argument `param`) needs `capability` on the event that owns the row:
+    another organization's row (or none) answers 404, a row of this organization the member may
+    not reach 403."""
+    if capability not in CAPABILITIES:
+        raise ValueError(capability)
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            refused = _member_or_login()
+            if refused is not None:
+                return refused
+            found = owner(kwargs[param])
+            if found is None or found.organization_id != g.org.id:
+                abort(404)
+            if not may_reach(found, capability):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.access = ("row", param, capability)
+        return wrapper
+
+    return decorator

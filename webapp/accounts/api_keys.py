@@ -22,6 +22,7 @@ SCOPES = (
     "ingest",
     "segments",
     "campaigns",
+    "team",
 )  # what a key may reach
 DEFAULT_PER_MINUTE = 1200  # requests a minute of a key that sets no limit of its own
 PER_MINUTE_MIN = 1

@@ -101,6 +101,7 @@ SCOPE_LABELS = {
     "ingest": "ingest — your product's events, for contact timelines",
     "segments": "segments — saved segments, their members and counts",
     "campaigns": "campaigns — email campaigns, their reports, single sends",
+    "team": "team — who holds which role on each event",
 }
 assert tuple(SCOPE_LABELS) == SCOPES
 

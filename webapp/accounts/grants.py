@@ -42,8 +42,26 @@ def _member(org_id: int, user_id: int) -> User:
     return user
 
 
-def grant(org_id: int, event_id: int, user_id: int, role: str, *, actor: User) -> EventGrant:
-    """Give a member a role on the event (replacing the one they had on it)."""
+def grants_of_member(org_id: int, user_id: int) -> list[EventGrant]:
+    """A member's grants in the organization, by event (another organization's member: none)."""
+    return list(
+        EventGrant.select(EventGrant, User)
+        .join(User, on=(EventGrant.user == User.id))
+        .where((EventGrant.organization == org_id) & (EventGrant.user == user_id))
+        .order_by(EventGrant.event_id)
+    )
+
+
+def member(org_id: int, user_id: int) -> User:
+    """A member of the organization, or AccountError (field `user`)."""
+    return _member(org_id, user_id)
+
+
+def grant(
+    org_id: int, event_id: int, user_id: int, role: str, *, actor: User | None, actor_label: str | None = None
+) -> EventGrant:
+    """Give a member a role on the event (replacing the one they had on it). `actor` is the member
+    who gives it; an API key gives it with no member and its `actor_label` in the audit trail."""
     if role not in GRANT_ROLES:
         raise AccountError(_("Choose a role."), "role")
     user = _member(org_id, user_id)
@@ -53,17 +71,18 @@ def grant(org_id: int, event_id: int, user_id: int, role: str, *, actor: User) -
             return current
         if current is None:
             current = EventGrant.create(
-                organization=org_id, event_id=event_id, user=user.id, role=role, granted_by=actor.id
+                organization=org_id, event_id=event_id, user=user.id, role=role, granted_by=actor.id if actor else None
             )
             changes = {"role": [None, role]}
         else:
             changes = {"role": [current.role, role]}
-            current.role, current.granted_by = role, actor.id
+            current.role, current.granted_by = role, actor.id if actor else None
             current.save()
         audit.record(
             org_id,
             "event.grant",
             user=actor,
+            actor=actor_label,
             target=current,
             summary=f"{user.email}: {role} of event {event_id}",
             changes={"event_id": [None, event_id], **changes},
@@ -71,7 +90,7 @@ def grant(org_id: int, event_id: int, user_id: int, role: str, *, actor: User) -
     return current
 
 
-def revoke(org_id: int, event_id: int, grant_id: int, *, actor: User) -> None:
+def revoke(org_id: int, event_id: int, grant_id: int, *, actor: User | None, actor_label: str | None = None) -> None:
     """Take a grant back (a grant of another event or organization is not found)."""
     with db.atomic():
         current = EventGrant.get(
@@ -83,6 +102,7 @@ def revoke(org_id: int, event_id: int, grant_id: int, *, actor: User) -> None:
             org_id,
             "event.revoke",
             user=actor,
+            actor=actor_label,
             target=current,
             summary=f"{user.email}: no longer {current.role} of event {event_id}",
             changes={"role": [current.role, None]},

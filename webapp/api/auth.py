@@ -80,6 +80,7 @@ def api_auth(write: bool = False, session_role: str | None = None, scope: str | 
             response[0].headers["WWW-Authenticate"] = 'Bearer realm="rollcall"'
             return response
 
+        wrapper.access = ("api", session_role)
         # Key-authenticated calls carry no cookie, so CSRF does not apply to them; session calls
         # are checked above.
         return csrf.exempt(wrapper)

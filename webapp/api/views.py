@@ -19,6 +19,7 @@ from webapp.api.v1 import (  # noqa: F401  (importing a module declares its rout
     contacts,
     door_offline,
     events,
+    grants,
     ingest,
     newsletters,
     orders,

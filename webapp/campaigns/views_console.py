@@ -12,7 +12,7 @@ import datetime as dt
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import job_owner, org_id, role_required, row_required
 from webapp.campaigns import (
     audience,
     block_editor,
@@ -539,7 +539,7 @@ def export(campaign_id: int):
 
 
 @bp.route("/exports/<int:job_id>/file")
-@role_required("manager")
+@row_required("job_id", "registrants", job_owner)
 def export_file(job_id: int):
     """A finished export's file, for the managers of its organization (another's id: 404)."""
     job = Job.get((Job.id == job_id) & (Job.organization_id == org_id()) & (Job.kind == exports.KIND))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import redirect, url_for
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import job_owner, org_id, row_required
 from webapp.console.blueprint import bp
 from webapp.events.pages import event_or_404
 from webapp.templating import is_fragment_request, render_page
@@ -19,7 +19,7 @@ _PAGES = {
 
 
 @bp.route("/jobs/<int:job_id>")
-@role_required("manager")
+@row_required("job_id", "registrants", job_owner)
 def job_progress(job_id: int):
     """A job's progress bar; the fragment polls itself until the job is finished. Another
     organization's job, or one of an event this user may not manage, is a 404."""

@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from peewee import JOIN
 
-from webapp.accounts.access import event_required, org_id, role_required
+from webapp.accounts.access import event_required, org_id, owned, role_required, row_required
 from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import Membership, User
 from webapp.checkin.models import CHECKIN_REASONS, Checkin, CheckinList
@@ -15,6 +15,7 @@ from webapp.console.blueprint import bp
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id
+from webapp.i18n import _
 from webapp.mail import service as mail
 from webapp.mail.models import OUTBOX_STATES, Outbox
 from webapp.orders.models import Registrant
@@ -22,6 +23,9 @@ from webapp.templating import render_page
 from webapp.work import backlog
 
 PAGE_SIZE = 50
+
+# A mail log entry belongs to the event it was sent for (or to the organization alone).
+MESSAGE_OWNER = owned(Outbox, event=Outbox.event_id)
 
 
 def _before() -> int | None:
@@ -101,14 +105,14 @@ def mail_log():
 
 
 @bp.route("/mail/<int:message_id>")
-@role_required("manager")
+@row_required("message_id", "registrants", MESSAGE_OWNER)
 def mail_message(message_id: int):
 
     return render_template("console/logs/mail_message.html", m=mail.get_message(org_id(), message_id))
 
 
 @bp.route("/mail/<int:message_id>/resend", methods=["POST"])
-@role_required("manager")
+@row_required("message_id", "registrants", MESSAGE_OWNER)
 def mail_resend(message_id: int):
 
     message = mail.get_message(org_id(), message_id)
@@ -117,7 +121,7 @@ def mail_resend(message_id: int):
     except mail.NotResent as exc:
         flash(str(exc), "error")
         return redirect(url_for("console.mail_message", message_id=message.id), code=303)
-    flash(f"“{message.subject}” is queued again for {message.to_email}.", "success")
+    flash(_("“%(subject)s” is queued again for %(email)s.", subject=message.subject, email=message.to_email), "success")
     return redirect(url_for("console.mail_message", message_id=copy.id), code=303)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.accounts.access import event_required, org_id, role_required
+from webapp.accounts.access import event_required, org_id, owned, row_required
 from webapp.catalog.models import Product
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id, safe_redirect_target
-from webapp.i18n import _
+from webapp.i18n import _, _l
 from webapp.mail import notify
 from webapp.orders import invitations, service, waitlist
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant, WaitingListEntry
@@ -53,7 +53,7 @@ def _order(order_id: int) -> Order:
 
 
 @bp.route("/orders/<int:order_id>")
-@role_required("manager")
+@row_required("order_id", "registrants", owned(Order))
 def order_detail(order_id: int):
     order = _order(order_id)
     items = list(OrderItem.select(OrderItem, Product).join(Product).where(OrderItem.order == order.id))
@@ -68,7 +68,7 @@ def order_detail(order_id: int):
 def _resend(order: Order, actor) -> None:
 
     if order.status != "paid":
-        raise OrderError("Tickets are sent for paid orders only.")
+        raise OrderError(_("Tickets are sent for paid orders only."))
     for registrant in order.registrants.where(Registrant.canceled == False):  # noqa: E712
         notify.resend_ticket(registrant, actor=actor)
 
@@ -87,17 +87,20 @@ def _mark_paid(order: Order, actor, gateway: str) -> None:
 
 
 ACTIONS = {
-    "cancel": (lambda o, u: service.cancel_order(o, actor=u, reason=request.form.get("reason", "")), "Order canceled."),
-    "refund": (lambda o, u: service.mark_refunded(o, actor=u), "Order marked refunded."),
-    "mark-paid": (lambda o, u: _mark_paid(o, u, request.form.get("gateway", "bank")), "Order marked paid."),
-    "approve": (lambda o, u: service.approve_order(o, actor=u), "Registration accepted."),
-    "decline": (lambda o, u: service.decline_order(o, actor=u), "Registration declined."),
-    "resend": (_resend, "Tickets sent again."),
+    "cancel": (
+        lambda o, u: service.cancel_order(o, actor=u, reason=request.form.get("reason", "")),
+        _l("Order canceled."),
+    ),
+    "refund": (lambda o, u: service.mark_refunded(o, actor=u), _l("Order marked refunded.")),
+    "mark-paid": (lambda o, u: _mark_paid(o, u, request.form.get("gateway", "bank")), _l("Order marked paid.")),
+    "approve": (lambda o, u: service.approve_order(o, actor=u), _l("Registration accepted.")),
+    "decline": (lambda o, u: service.decline_order(o, actor=u), _l("Registration declined.")),
+    "resend": (_resend, _l("Tickets sent again.")),
 }
 
 
 @bp.route("/orders/<int:order_id>/<action>", methods=["POST"])
-@role_required("manager")
+@row_required("order_id", "registrants", owned(Order))
 def order_action(order_id: int, action: str):
     order = _order(order_id)
     if action not in ACTIONS or (action == "mark-paid" and request.form.get("gateway", "bank") not in ("bank", "door")):
@@ -108,7 +111,7 @@ def order_action(order_id: int, action: str):
     except OrderError as exc:
         flash(str(exc), "error")
     else:
-        flash(message, "success")
+        flash(str(message), "success")
     back = safe_redirect_target(request.form.get("next"))
     if not back or not back.startswith("/console/"):
         back = url_for("orders_console.order_detail", order_id=order.id)
@@ -162,7 +165,7 @@ def invitation_list(event_id: int):
 
 
 @bp.route("/invitations/<int:invitation_id>/<action>", methods=["POST"])
-@role_required("manager")
+@row_required("invitation_id", "registrants", owned(Invitation))
 def invitation_action(invitation_id: int, action: str):
     invitation = Invitation.get_for_org(org_id(), invitation_id)
     try:
@@ -190,7 +193,7 @@ def waiting_list(event_id: int):
 
 
 @bp.route("/waiting-list/<int:entry_id>/<action>", methods=["POST"])
-@role_required("manager")
+@row_required("entry_id", "registrants", owned(WaitingListEntry))
 def waiting_list_action(entry_id: int, action: str):
     entry = WaitingListEntry.get_for_org(org_id(), entry_id)
     actor = current_user._get_current_object()

@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import org_id, owned, role_required, row_required
 from webapp.events.pages import event_or_404
 from webapp.guards import safe_redirect_target
+from webapp.i18n import _
 from webapp.orders.models import Order
 from webapp.payments import gateway_settings, gateways, service
 from webapp.payments.forms import BankForm, gateway_form
@@ -197,14 +198,14 @@ def console_event_payments(event_id: int):
 
 
 @bp.get("/orders/<int:order_id>")
-@role_required("manager")
+@row_required("order_id", "registrants", owned(Order))
 def order_payments(order_id: int):
     order = Order.get_for_org(org_id(), order_id)
     return render_template("console/payments/_order_payments.html", order=order)
 
 
 @bp.post("/orders/<int:order_id>/transfer-received")
-@role_required("manager")
+@row_required("order_id", "registrants", owned(Order))
 def mark_transfer_received(order_id: int):
     order = Order.get_for_org(org_id(), order_id)
     try:
@@ -212,11 +213,11 @@ def mark_transfer_received(order_id: int):
     except service.PaymentError as exc:
         return _after_action(order, str(exc), "error")
     order = Order.get_by_id(order.id)
-    return _after_action(order, f"Order {order.code} is marked paid by bank transfer.", "success")
+    return _after_action(order, _("Order %(code)s is marked paid by bank transfer.", code=order.code), "success")
 
 
 @bp.post("/<int:payment_id>/refresh")
-@role_required("manager")
+@row_required("payment_id", "registrants", owned(Payment, event=Order.event, join=Order))
 def refresh(payment_id: int):
     payment = Payment.get_for_org(org_id(), payment_id)
     try:
@@ -224,7 +225,9 @@ def refresh(payment_id: int):
     except service.PaymentError as exc:
         return _after_action(payment.order, str(exc), "error")
     message = (
-        "No change." if outcome in ("unchanged", "duplicate", "stale") else f"Updated: {outcome.replace('_', ' ')}."
+        _("No change.")
+        if outcome in ("unchanged", "duplicate", "stale")
+        else _("Updated: %(outcome)s.", outcome=outcome.replace("_", " "))
     )
     return _after_action(Order.get_by_id(payment.order_id), message, "success")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, stream_with_context, url_for
 from flask_login import current_user
 
-from webapp.accounts.access import event_required, org_id, role_required
+from webapp.accounts.access import event_required, job_owner, org_id, row_required
 from webapp.events.pages import event_or_404
 from webapp.i18n import _
 from webapp.registrants import export_jobs, exports
@@ -71,7 +71,7 @@ def export_start(event_id: int, kind: str, fmt: str):
 
 
 @bp.route("/exports/<int:job_id>/file")
-@role_required("manager")
+@row_required("job_id", "registrants", job_owner)
 def export_file(job_id: int):
     """A finished export's file, for the managers of its organization (another's id: 404)."""
     job = Job.get_for_org(org_id(), job_id, export_jobs.KIND)

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from webapp.accounts.access import event_required, org_id, role_required
+from webapp.accounts.access import event_required, job_owner, org_id, row_required
 from webapp.catalog.models import Product
 from webapp.events.pages import event_or_404
 from webapp.registrants import imports
@@ -74,7 +74,7 @@ def _mapping_job(job_id: int) -> Job:
 
 
 @bp.route("/imports/<int:job_id>", methods=["GET", "POST"])
-@role_required("manager")
+@row_required("job_id", "registrants", job_owner)
 def import_mapping(job_id: int):
     job = _mapping_job(job_id)
     event = event_or_404(job.event_id)
@@ -142,7 +142,7 @@ def _preview(job, event, mapping, mapping_errors):
 
 
 @bp.route("/imports/<int:job_id>/errors.csv")
-@role_required("manager")
+@row_required("job_id", "registrants", job_owner)
 def import_errors(job_id: int):
     job = _mapping_job(job_id)
     if not imports.has_file(job):

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import get_locale
 from flask_login import current_user
 
-from webapp.accounts.access import org_id, role_required
+from webapp.accounts.access import job_owner, org_id, role_required, row_required
 from webapp.console import charts
 from webapp.contacts.models import Contact
 from webapp.events.models import Event
@@ -358,7 +358,7 @@ def export(segment_id: int):
 
 
 @bp.route("/exports/<int:job_id>/file")
-@role_required("manager")
+@row_required("job_id", "registrants", job_owner)
 def export_file(job_id: int):
     """A finished export's file, for the managers of its organization (another's id: 404)."""
     job = Job.get((Job.id == job_id) & (Job.organization_id == org_id()) & (Job.kind == exports.KIND))

@@ -8,14 +8,18 @@ import json
 import logging
 import secrets
 
+import peewee as pw
 from flask import render_template
 
 from webapp import work
 from webapp.accounts import audit
 from webapp.accounts.models import Organization, User
 from webapp.catalog.models import Product, Question
+from webapp.contacts.exports import custom_keys
+from webapp.contacts.models import Contact, ContactLabel, Label
 from webapp.db import db, utcnow
 from webapp.events.models import Event
+from webapp.i18n import _, _l
 from webapp.orders.models import Order, Registrant
 from webapp.storage import InvalidKey, storage
 from webapp.tickets import pdf_jobs
@@ -29,12 +33,20 @@ from webapp.work.models import Job
 log = logging.getLogger("rollcall.badges")
 
 FIELD_LABELS = {
-    "name": "Name",
-    "company": "Company",
-    "product": "Ticket type",
-    "event": "Event name",
-    "order_code": "Order code",
+    "name": _l("Name"),
+    "company": _l("Company"),
+    "product": _l("Ticket type"),
+    "event": _l("Event name"),
+    "order_code": _l("Order code"),
 }
+# Fields of the registrant's contact in the Contact Book ("contact:custom:<key>": a custom field).
+CONTACT_FIELD_LABELS = {
+    "contact:name": _l("Contact: name"),
+    "contact:phone": _l("Contact: phone"),
+    "contact:company": _l("Contact: company"),
+    "contact:labels": _l("Contact: labels"),
+}
+CUSTOM_PREFIX = "contact:custom:"
 CHUNK = 50  # badges per rendering step of a bulk job (the progress bar moves per chunk)
 MAX_LOGO_BYTES = 2 * 1024 * 1024
 KIND = "badges"  # the job that builds an event's badges into one PDF
@@ -56,8 +68,28 @@ def settings_for(event: Event) -> BadgeSettings:
 
 
 def field_choices(event: Event) -> list[tuple[str, str]]:
+    """What a badge can show: the registrant's fields, the answers to the event's questions, and
+    the fields of the linked contact (its custom fields: those the event's contacts have, and those
+    the badge already shows)."""
     questions = Question.select().where(Question.event == event.id).order_by(Question.position, Question.id)
-    return [(key, FIELD_LABELS[key]) for key in BADGE_FIELDS] + [(f"question:{q.id}", q.label) for q in questions]
+    saved = BadgeSettings.get_or_none(BadgeSettings.event == event.id)
+    keys = set(_custom_keys(event)) | {
+        f[len(CUSTOM_PREFIX) :] for f in (saved.fields if saved else []) if f.startswith(CUSTOM_PREFIX)
+    }
+    return (
+        [(key, FIELD_LABELS[key]) for key in BADGE_FIELDS]
+        + [(f"question:{q.id}", q.label) for q in questions]
+        + list(CONTACT_FIELD_LABELS.items())
+        + [(f"{CUSTOM_PREFIX}{key}", _("Contact: %(field)s", field=key)) for key in sorted(keys)]
+    )
+
+
+def _custom_keys(event: Event) -> list[str]:
+    """The custom field names of the contacts linked to the event's registrants."""
+    linked = Registrant.select(Registrant.contact).where(
+        (Registrant.event == event.id) & Registrant.contact.is_null(False)
+    )
+    return custom_keys(Contact.select().where(Contact.id.in_(linked)))
 
 
 def save_settings(
@@ -126,9 +158,39 @@ def _logo_url(badge_settings: BadgeSettings, org: Organization) -> str | None:
     return None
 
 
-def _lines(registrant: Registrant, event: Event, fields: list[str]) -> list[tuple[str, str]]:
+def _contacts(registrants: list[Registrant]) -> dict[int, tuple[Contact, list[str]]]:
+    """{contact id: (contact, its label names)} of the registrants' linked contacts, in two queries."""
+    ids = {r.contact_id for r in registrants if r.contact_id}
+    if not ids:
+        return {}
+    found = {c.id: (c, []) for c in Contact.select().where(Contact.id.in_(ids))}
+    labels = (
+        ContactLabel.select(ContactLabel.contact, Label.name)
+        .join(Label)
+        .where(ContactLabel.contact.in_(ids))
+        .order_by(pw.fn.LOWER(Label.name))
+    )
+    for row in labels:
+        found[row.contact_id][1].append(row.label.name)
+    return found
+
+
+def _contact_value(key: str, contact: Contact | None, labels: list[str]):
+    if contact is None:
+        return None
+    if key == "contact:labels":
+        return ", ".join(labels)
+    if key.startswith(CUSTOM_PREFIX):
+        return (contact.custom or {}).get(key[len(CUSTOM_PREFIX) :])
+    return getattr(contact, key.partition(":")[2])  # name, phone, company
+
+
+def _lines(
+    registrant: Registrant, event: Event, fields: list[str], contacts: dict | None = None
+) -> list[tuple[str, str]]:
     """(field key, text) for each chosen field that has a value on this registrant."""
-    contact = registrant.contact if registrant.contact_id else None
+    contacts = _contacts([registrant]) if contacts is None else contacts
+    contact, labels = contacts.get(registrant.contact_id, (None, []))
     lines = []
     for key in fields:
         if key == "name":
@@ -147,6 +209,9 @@ def _lines(registrant: Registrant, event: Event, fields: list[str]) -> list[tupl
             value = source.get(qid)
             value = ", ".join(map(str, value)) if isinstance(value, list) else value
             value = ("Yes" if value else "") if isinstance(value, bool) else value
+        elif key in CONTACT_FIELD_LABELS or key.startswith(CUSTOM_PREFIX):
+            value = _contact_value(key, contact, labels)
+            value = ", ".join(map(str, value)) if isinstance(value, list) else value
         else:
             value = None
         if value not in (None, ""):
@@ -171,9 +236,10 @@ def badge_html(registrants: list[Registrant], event: Event, badge_settings: Badg
 
     org = Organization.get_by_id(event.organization_id)
     width, height = BADGE_SIZES[badge_settings.size]
+    contacts = _contacts(registrants)
     badges = [
         {
-            "lines": _lines(r, event, badge_settings.fields),
+            "lines": _lines(r, event, badge_settings.fields, contacts),
             "qr": qr_data_url(r.ticket_secret) if badge_settings.show_qr else None,
         }
         for r in registrants

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.accounts.access import event_required, org_id, role_required
+from webapp.accounts.access import event_required, org_id, owned, row_required
 from webapp.events.pages import event_or_404
 from webapp.i18n import _
 from webapp.orders.models import Order, Registrant
@@ -99,7 +99,7 @@ def registrant_pdf(secret: str, registrant_id: int):
 
 
 @bp.route("/console/orders/<int:order_id>/tickets.pdf")
-@role_required("manager")
+@row_required("order_id", "registrants", owned(Order))
 def console_order_pdf(order_id: int):
     order = Order.get_for_org(org_id(), order_id)
     event_or_404(order.event_id)
@@ -112,7 +112,7 @@ def console_order_pdf(order_id: int):
 
 
 @bp.route("/console/registrants/<int:registrant_id>/ticket.pdf")
-@role_required("manager")
+@row_required("registrant_id", "registrants", owned(Registrant))
 def console_registrant_pdf(registrant_id: int):
     registrant = Registrant.get_for_org(org_id(), registrant_id)
     return _download(lambda: service.registrant_pdf(registrant), f"ticket-{registrant.order.code}-{registrant.id}.pdf")
