@@ -24,6 +24,7 @@ DOMAINS = (
     "accounts",
     "events",
     "catalog",
+    "documents",
     "orders",
     "payments",
     "tickets",
