@@ -17,8 +17,8 @@ import datetime as dt
 
 import peewee as pw
 
-from webapp.db import utcnow
 from webapp.catalog.models import ParticipantGroup
+from webapp.db import utcnow
 from webapp.events.models import Event
 from webapp.i18n import _l
 from webapp.orders.groups import in_group

@@ -16,8 +16,8 @@ from webapp.events.service import find_public_event
 from webapp.extensions import LANGUAGES
 from webapp.i18n import _
 from webapp.orders import answers as answer_rules
-from webapp.orders import checkout, service, waitlist
-from webapp.orders.models import Order, Registrant, WaitingListEntry
+from webapp.orders import checkout, invitations, service, waitlist
+from webapp.orders.models import Invitation, Order, Registrant, WaitingListEntry
 from webapp.payments.checkout_page import CheckoutPage, access_from, gateways_for, order_view
 from webapp.payments.event_settings import bank_details_for
 from webapp.payments.service import PaymentError, start_payment
@@ -124,6 +124,25 @@ def waitlist_offer(token: str):
     if entry.status != "offered" or entry.offer_expires_at <= utcnow():
         return render_template("public/orders/offer_gone.html", event=event, entry=entry), 410
     return redirect(target)
+
+
+@bp.route("/i/<code>/decline", methods=["GET", "POST"])
+def decline_invitation(code: str):
+    """The invitee says no from their invitation: a page that asks, a POST that records it."""
+    invitation = Invitation.get_or_none(Invitation.code == code.strip().upper()[:32]) if len(code) <= 32 else None
+    if invitation is None or not invitation.email or invitation.event.status in ("draft", "archived"):
+        abort(404)
+    event = invitation.event
+    apply_event_locale(event)
+    declined = invitation.declined_at is not None
+    if request.method == "POST":
+        if not invitations.decline(invitation):
+            return render_template("public/orders/decline.html", event=event, invitation=invitation, gone=True), 410
+        declined = True
+    status = 200 if declined or invitations.can_decline(invitation) else 410
+    return render_template(
+        "public/orders/decline.html", event=event, invitation=invitation, declined=declined, gone=status == 410
+    ), status
 
 
 def _order(secret: str) -> Order:
