@@ -24,8 +24,10 @@ def _states_by_filter(event) -> dict[int, str]:
     """Each registrant's state as the SQL filter finds it."""
     found = {}
     for state in states.REGISTRANT_STATES:
-        query = Registrant.select(Registrant.id).join(Order).where(
-            (Registrant.event == event.id) & states.condition(state, event)
+        query = (
+            Registrant.select(Registrant.id)
+            .join(Order)
+            .where((Registrant.event == event.id) & states.condition(state, event))
         )
         for row in query:
             assert row.id not in found, f"registrant {row.id} in {found[row.id]} and {state}"

@@ -18,6 +18,7 @@ from webapp.api.v1 import (  # noqa: F401  (importing a module declares its rout
     checkins,
     contacts,
     events,
+    groups,
     ingest,
     orders,
     registrants,
