@@ -12,8 +12,8 @@ from webapp.api.v1.common import actor_label, field_error, state_conflict
 from webapp.api.v1.events import get_event
 from webapp.api.v1.orders import Answers, OrderOut, RegistrantOut
 from webapp.catalog.models import ParticipantGroup, Product
-from webapp.events.models import Event
 from webapp.db import write_transaction
+from webapp.events.models import Event
 from webapp.mail import notify
 from webapp.orders import service as orders
 from webapp.orders import states
