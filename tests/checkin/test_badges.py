@@ -111,3 +111,18 @@ def test_sample_badge_renders_without_registrants(manager, event, ticket):
 def test_door_staff_cannot_change_badges(auth, org, door_user, event, ticket):
     door = auth.client_for(door_user, org)
     assert door.get(f"/console/events/{event.id}/checkin/badges").status_code == 403
+
+
+def test_each_participant_group_prints_its_badge_layout(auth, org, door_user, event, ticket):
+    from webapp.catalog import groups as catalog_groups
+    from webapp.orders.models import Registrant
+
+    speakers = catalog_groups.create(event, {"name": "Speakers", "badge_layout": "ribbon"}, actor=None)
+    speaker = make_registrant(event, ticket, buyer_name="Made Wirawan")
+    Registrant.update(group=speakers.id).where(Registrant.id == speaker.id).execute()
+    attendee = make_registrant(event, ticket, buyer_name="Siti Rahma")
+    door = auth.client_for(door_user, org)
+    (speaker_text,) = pdf_pages(door.get(f"/checkin/{event.id}/registrants/{speaker.id}/badge.pdf").data)
+    (attendee_text,) = pdf_pages(door.get(f"/checkin/{event.id}/registrants/{attendee.id}/badge.pdf").data)
+    assert "Made Wirawan" in speaker_text and "SPEAKERS" in speaker_text.upper()
+    assert "Siti Rahma" in attendee_text and "SPEAKERS" not in attendee_text.upper()

@@ -205,3 +205,20 @@ def test_a_staff_grant_moves_people_but_does_not_set_groups_up(app):
     assert client.get(f"/console/events/{event.id}/groups/").status_code == 200
     assert client.post(f"/console/events/{event.id}/groups/", data={"name": "X"}).status_code in (403, 404)
     assert not Invitation.select().exists()
+
+
+def test_the_registrant_page_shows_the_state_and_group_and_moves_them(app, auth):
+    org, event, ticket = _event()
+    client = auth.client_for(make_member(org, "manager", make_user()), org)
+    speakers = _group(event)
+    person = make_registrant(event, ticket)
+    url = f"/console/events/{event.id}/registrants/{person.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "registered" in page and "Attendees" in page and "Speakers" in page
+    moved = client.post(f"/console/events/{event.id}/groups/move", data={"ids": person.id, "group_id": speakers.id,
+                                                                          "next": url})  # fmt: skip
+    assert moved.status_code == 303 and moved.headers["Location"].endswith(url)
+    assert Registrant.get_by_id(person.id).group_id == speakers.id
+    evil = client.post(f"/console/events/{event.id}/groups/move",
+                       data={"ids": person.id, "group_id": speakers.id, "next": "//evil.example/"})  # fmt: skip
+    assert "evil.example" not in evil.headers["Location"]

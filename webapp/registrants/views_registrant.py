@@ -116,9 +116,6 @@ def add_participant(event_id: int):
     return render_template(
         "console/registrants/new.html", event=event, form=form, questions=questions, products=products,
         question_fields=_field_names(questions),
-        groups=catalog_groups.groups_of(event),
-        state=states.of_registrant(registrant, registrant.order, event),
-        state_labels=states.LABELS,
     ), status  # fmt: skip
 
 
@@ -149,6 +146,9 @@ def _page(event, registrant, *, edit_form=None, move_form=None, status=200):
         edit_form=edit_form,
         move_form=move_form,
         question_fields=_field_names(questions),
+        groups=catalog_groups.groups_of(event),
+        state=states.of_registrant(registrant, registrant.order, event),
+        state_labels=states.LABELS,
     ), status
 
 
