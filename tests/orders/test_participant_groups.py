@@ -222,3 +222,13 @@ def test_the_registrant_page_shows_the_state_and_group_and_moves_them(app, auth)
     evil = client.post(f"/console/events/{event.id}/groups/move",
                        data={"ids": person.id, "group_id": speakers.id, "next": "//evil.example/"})  # fmt: skip
     assert "evil.example" not in evil.headers["Location"]
+
+
+def test_the_landing_page_lists_a_groups_products_only_on_its_link(client):
+    org, event, ticket = _event()
+    speaker_pass = make_product(event, name="Speaker pass", price=0)
+    landing = f"/e/{event.organization.slug}/{event.slug}"
+    assert "Speaker pass" in client.get(landing).get_data(as_text=True)
+    speakers = _group(event, product_ids=[str(speaker_pass.id)])
+    assert "Speaker pass" not in client.get(landing).get_data(as_text=True)  # the cached copy is not served
+    assert "Speaker pass" in client.get(f"{landing}?group={speakers.key}").get_data(as_text=True)

@@ -12,7 +12,7 @@ from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.catalog.models import BADGE_LAYOUTS, GROUP_REGISTRATION, ParticipantGroup, Product
 from webapp.db import db
-from webapp.events.models import Event
+from webapp.events.models import Event, page_changed
 from webapp.guards import has_control_characters
 from webapp.i18n import _
 
@@ -151,6 +151,7 @@ def create(event: Event, data: dict, *, actor: User | None, actor_label: str | N
         group = ParticipantGroup.create(
             organization=event.organization_id, event=event.id, key=new_group_key(), position=position, **values
         )
+        page_changed(event.id)  # the products the landing page offers may change
         audit.record(
             event.organization_id, "group.create", user=actor, actor=actor_label, target=group, summary=group.name
         )
@@ -163,6 +164,7 @@ def update(group: ParticipantGroup, data: dict, *, actor: User | None, actor_lab
         changes = audit.diff(group, values)
         if changes:
             group.save()
+            page_changed(group.event_id)
             audit.record(
                 group.organization_id, "group.update", user=actor, actor=actor_label, target=group,
                 summary=group.name, changes=changes,

@@ -15,7 +15,7 @@ from webapp.accounts.models import User
 from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import ParticipantGroup
 from webapp.db import db, utcnow, write_transaction
-from webapp.events.models import Event
+from webapp.events.models import Event, page_changed
 from webapp.i18n import _, ngettext
 from webapp.orders import capacity
 from webapp.orders.models import Invitation, Order, Registrant
@@ -173,3 +173,4 @@ def remove(group: ParticipantGroup, *, actor: User | None, actor_label: str | No
             group.organization_id, "group.remove", user=actor, actor=actor_label, target=group, summary=group.name
         )
         group.delete_instance()
+        page_changed(group.event_id)
