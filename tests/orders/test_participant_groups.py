@@ -64,7 +64,7 @@ def test_a_full_group_refuses_while_the_event_still_has_seats(client):
         == 303
     )
     full = client.post(register_url(event), data=form({ticket: 1}, group=press.key, buyer_email="late@example.org"))
-    assert full.status_code == 422 and "The event is full." in full.get_data(as_text=True)
+    assert full.status_code == 422 and "This group is full." in full.get_data(as_text=True)
     # The default group still takes people.
     assert client.post(register_url(event), data=form({ticket: 1}, buyer_email="b@example.org")).status_code == 303
     assert Registrant.select().where(Registrant.group == press.id).count() == 2

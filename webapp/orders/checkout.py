@@ -318,10 +318,10 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
             except capacity.SoldOut as exc:
                 raise CheckoutError({_sold_out_field(exc): _sold_out_message(exc)}) from None
             _check_per_email(sub, seats)
-            group = _reserve_group(sub)
+            placement = _reserve_group(sub)
             quote = _requote(sub)
             invitation = _claim_invitation(sub)
-            order = _write(sub, quote, invitation, group)
+            order = _write(sub, quote, invitation, placement)
             if sub.access.offer:
                 WaitingListEntry.update(status="converted", order=order).where(
                     WaitingListEntry.id == sub.access.offer.id
@@ -339,7 +339,7 @@ def _reserve_group(sub: Submission) -> tuple[ParticipantGroup, bool]:
     try:
         groups.reserve(group, people)
     except groups.GroupFull as exc:
-        message = _("Only %(n)d left.", n=exc.available) if exc.available else _("The event is full.")
+        message = _("Only %(n)d left.", n=exc.available) if exc.available else _("This group is full.")
         raise CheckoutError({"tickets": message}) from None
     return group, sub.event.requires_approval or not groups.accepted_at_once(group, people)
 
@@ -432,10 +432,10 @@ def _claim_invitation(sub: Submission) -> Invitation | None:
 
 
 def _write(
-    sub: Submission, quote: pricing.Quote, invitation: Invitation | None, group: tuple[ParticipantGroup, bool]
+    sub: Submission, quote: pricing.Quote, invitation: Invitation | None, placement: tuple[ParticipantGroup, bool]
 ) -> Order:
     event, now = sub.event, utcnow()
-    (group, awaits) = group
+    group, awaits = placement
     status = "paid" if quote.total == 0 and not awaits else "pending"
     hold = None if awaits else now + dt.timedelta(minutes=settings().order_hold_minutes)
     values = dict(
