@@ -51,8 +51,8 @@ def _defaults(now: str, true: str) -> list[str]:
             f'WHERE NOT EXISTS (SELECT 1 FROM "label" l WHERE l."organization_id" = o."id" '
             f"AND LOWER(l.\"name\") = '{name}')",
             'INSERT INTO "auto_label" ("organization_id", "trigger", "label_id", "active", "created_at") '
-            f"SELECT o.\"id\", '{trigger}', (SELECT MIN(l.\"id\") FROM \"label\" l "
-            f"WHERE l.\"organization_id\" = o.\"id\" AND LOWER(l.\"name\") = '{name}'), {true}, {now} "
+            f'SELECT o."id", \'{trigger}\', (SELECT MIN(l."id") FROM "label" l '
+            f'WHERE l."organization_id" = o."id" AND LOWER(l."name") = \'{name}\'), {true}, {now} '
             'FROM "organization" o',
             'INSERT INTO "contact_label" ("organization_id", "contact_id", "label_id", "created_at") '
             f'SELECT e."organization_id", e."contact_id", a."label_id", {now} FROM ({_EARNED[trigger]}) e '
@@ -66,12 +66,16 @@ def _defaults(now: str, true: str) -> list[str]:
 
 SQL = {
     "sqlite": [
-        'CREATE TABLE "auto_label" ("id" INTEGER NOT NULL PRIMARY KEY, ' + _TABLE.format(bool="INTEGER", ts="DATETIME") + ")",
+        'CREATE TABLE "auto_label" ("id" INTEGER NOT NULL PRIMARY KEY, '
+        + _TABLE.format(bool="INTEGER", ts="DATETIME")
+        + ")",
         *_INDEXES,
         *_defaults("CURRENT_TIMESTAMP", "1"),
     ],
     "postgresql": [
-        'CREATE TABLE "auto_label" ("id" SERIAL NOT NULL PRIMARY KEY, ' + _TABLE.format(bool="BOOLEAN", ts="TIMESTAMP") + ")",
+        'CREATE TABLE "auto_label" ("id" SERIAL NOT NULL PRIMARY KEY, '
+        + _TABLE.format(bool="BOOLEAN", ts="TIMESTAMP")
+        + ")",
         *_INDEXES,
         *_defaults("(now() AT TIME ZONE 'utc')", "TRUE"),
     ],

@@ -4,8 +4,12 @@ this version subscribed when they were created."""
 from webapp.migrate import run_sql
 
 SQL = {
-    "sqlite": ["UPDATE \"contact\" SET \"subscribed_at\" = \"created_at\" WHERE \"status\" = 'active' AND \"subscribed_at\" IS NULL"],
-    "postgresql": ["UPDATE \"contact\" SET \"subscribed_at\" = \"created_at\" WHERE \"status\" = 'active' AND \"subscribed_at\" IS NULL"],
+    "sqlite": [
+        'UPDATE "contact" SET "subscribed_at" = "created_at" WHERE "status" = \'active\' AND "subscribed_at" IS NULL'
+    ],
+    "postgresql": [
+        'UPDATE "contact" SET "subscribed_at" = "created_at" WHERE "status" = \'active\' AND "subscribed_at" IS NULL'
+    ],
 }
 
 

@@ -25,6 +25,7 @@ DOMAINS = (
     "accounts",
     "events",
     "catalog",
+    "documents",
     "orders",
     "projects",
     "payments",

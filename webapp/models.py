@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "webapp.accounts.audit",
     "webapp.events.models",
     "webapp.catalog.models",
+    "webapp.documents.models",
     "webapp.contacts.models",
     "webapp.contacts.ingest_models",
     "webapp.contacts.newsletter_models",

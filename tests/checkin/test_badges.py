@@ -11,7 +11,9 @@ import zxingcpp
 from tests.factories.catalog import make_question
 from tests.factories.contacts import make_contact, make_label
 from tests.factories.orders import make_order, make_registrant
+from webapp.catalog import groups as catalog_groups
 from webapp.contacts.models import ContactLabel
+from webapp.orders.models import Registrant
 from webapp.tickets.badges import registrant_badge_pdf
 from webapp.tickets.models import BadgeSettings
 from webapp.work.models import Job
@@ -159,3 +161,15 @@ def test_the_badge_editor_offers_the_contact_fields_in_indonesian(manager, event
     page = manager.get(f"/console/events/{event.id}/checkin/badges", headers={"Accept-Language": "id"})
     text = page.get_data(as_text=True)
     assert "Kontak: telepon" in text and "Kontak: label" in text and "Kode pesanan" in text
+
+
+def test_each_participant_group_prints_its_badge_layout(auth, org, door_user, event, ticket):
+    speakers = catalog_groups.create(event, {"name": "Speakers", "badge_layout": "ribbon"}, actor=None)
+    speaker = make_registrant(event, ticket, buyer_name="Made Wirawan")
+    Registrant.update(group=speakers.id).where(Registrant.id == speaker.id).execute()
+    attendee = make_registrant(event, ticket, buyer_name="Siti Rahma")
+    door = auth.client_for(door_user, org)
+    (speaker_text,) = pdf_pages(door.get(f"/checkin/{event.id}/registrants/{speaker.id}/badge.pdf").data)
+    (attendee_text,) = pdf_pages(door.get(f"/checkin/{event.id}/registrants/{attendee.id}/badge.pdf").data)
+    assert "Made Wirawan" in speaker_text and "SPEAKERS" in speaker_text.upper()
+    assert "Siti Rahma" in attendee_text and "SPEAKERS" not in attendee_text.upper()

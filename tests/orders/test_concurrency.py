@@ -93,3 +93,18 @@ def test_one_address_racing_itself_gets_only_the_registrations_it_is_allowed(thr
     assert not [o for o in outcomes if o.startswith("error")], outcomes
     assert outcomes.count("ok") == 2, outcomes
     assert Registrant.select().where(Registrant.email == "same@example.org").count() == 2
+
+
+def test_a_participant_groups_last_seats_go_to_as_many_buyers_as_it_has(threaded_app):
+    from webapp.catalog import groups as catalog_groups
+
+    event = make_event(make_org(), capacity=100)
+    ticket = make_product(event, price=0)  # no quota: only the group's capacity limits
+    group = catalog_groups.default_group(event)
+    group.capacity = 4
+    group.save()
+    outcomes = _race(threaded_app, event, [{ticket.id: 1}] * BUYERS)
+    assert not [o for o in outcomes if o.startswith("error")], outcomes
+    assert outcomes.count("ok") == 4, outcomes
+    assert _taken(ticket) == 4
+    assert Registrant.select().where(Registrant.group == group.id).count() == 4

@@ -20,6 +20,7 @@ from webapp.api.v1 import (  # noqa: F401  (importing a module declares its rout
     door_offline,
     events,
     grants,
+    groups,
     ingest,
     newsletters,
     orders,

@@ -8,6 +8,12 @@ from webapp.accounts.models import Organization
 from webapp.db import JSONField, OrgScoped, utcnow
 from webapp.events.models import Event, ShownOnLandingPage
 
+# How people join a participant group: anyone with its link, only with an invitation, every
+# registration awaits the operator's acceptance, or the first `accept_limit` are accepted at once
+# and the rest await acceptance.
+GROUP_REGISTRATION = ("open", "invited", "acceptance", "accept_limit")
+BADGE_LAYOUTS = ("standard", "large_name", "ribbon")
+
 QUESTION_KINDS = ("text", "textarea", "choice", "multichoice", "checkbox", "number", "date", "phone", "country")
 
 
@@ -68,3 +74,26 @@ class Question(ShownOnLandingPage, OrgScoped):
     show_at_checkin = pw.BooleanField(default=False)  # the door sees this answer on the scan screen
     position = pw.IntegerField(default=0)
     created_at = pw.DateTimeField(default=utcnow)
+
+
+class ParticipantGroup(OrgScoped):
+    """A kind of participant of an event (Attendees, Speakers, Press...): its own capacity, how
+    people join it, the products it may buy and its badge layout. Every event has one default
+    group (`is_default`): whoever registers without a group's link or invitation joins it."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, backref="participant_groups", on_delete="CASCADE")
+    name = pw.CharField(max_length=100)
+    is_default = pw.BooleanField(default=False)
+    # The group's registration link carries it (?group=<key>); unique over every event
+    key = pw.CharField(max_length=32, unique=True)
+    capacity = pw.IntegerField(null=True)  # None: only the event's own limits
+    registration = pw.CharField(max_length=16, default="open", choices=[(r, r) for r in GROUP_REGISTRATION])
+    accept_limit = pw.IntegerField(null=True)  # with registration "accept_limit"
+    product_ids = JSONField(default=list)  # empty: every product no other group is limited to
+    badge_layout = pw.CharField(max_length=16, default="standard")
+    position = pw.IntegerField(default=0)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("event", "name"), True),)

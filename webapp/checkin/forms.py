@@ -41,6 +41,9 @@ class CheckinListForm(FlaskForm):
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
     all_products = BooleanField(_l("All ticket types"), default=True)
     product_ids = MultiCheckboxField(_l("Only these ticket types"), coerce=int)
+    group_ids = MultiCheckboxField(
+        _l("Only these participant groups"), coerce=int, description=_l("None ticked: every group.")
+    )
     starts_at = DateTimeLocalField(
         _l("Opens"), format="%Y-%m-%dT%H:%M", validators=[Optional()], description="In the event's time zone."
     )

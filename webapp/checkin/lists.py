@@ -7,7 +7,7 @@ import datetime as dt
 
 from webapp.accounts import audit
 from webapp.accounts.models import User
-from webapp.catalog.models import Product, Question
+from webapp.catalog.models import ParticipantGroup, Product, Question
 from webapp.checkin import queries
 from webapp.checkin.models import Checkin, CheckinList
 from webapp.db import db, locked, write_transaction
@@ -72,8 +72,10 @@ def save_list(
     allow_exit: bool,
     actor: User | None,
     checkin_list: CheckinList | None = None,
+    group_ids: list[int] | None = None,
 ) -> CheckinList:
-    """Create a list (checkin_list None) or change one. Times are naive UTC."""
+    """Create a list (checkin_list None) or change one. Times are naive UTC. `group_ids`: the
+    participant groups the list admits (empty: every group; None: as it was)."""
     name = name.strip()
     if not name:
         raise ListError("Give the list a name.", "name")
@@ -84,12 +86,19 @@ def save_list(
             raise ListError("Choose at least one ticket type, or admit all of them.", "product_ids")
         if not set(product_ids) <= own_products:
             raise ListError("Choose ticket types of this event.", "product_ids")
+    if group_ids is None:
+        group_ids = list(checkin_list.group_ids or []) if checkin_list is not None else []
+    group_ids = sorted({int(gid) for gid in group_ids})
+    own_groups = {g.id for g in ParticipantGroup.select(ParticipantGroup.id).where(ParticipantGroup.event == event.id)}
+    if not set(group_ids) <= own_groups:
+        raise ListError("Choose participant groups of this event.", "group_ids")
     if starts_at and ends_at and ends_at <= starts_at:
         raise ListError("The window must end after it starts.", "ends_at")
     values = {
         "name": name[:120],
         "all_products": all_products,
         "product_ids": [] if all_products else product_ids,
+        "group_ids": group_ids,
         "starts_at": starts_at,
         "ends_at": ends_at,
         "multi_entry": multi_entry,

@@ -30,6 +30,7 @@ class CheckinList(OrgScoped):
     name = pw.CharField(max_length=120)
     all_products = pw.BooleanField(default=True)
     product_ids = JSONField(default=list)  # when not all_products
+    group_ids = JSONField(default=list, constraints=[pw.SQL("DEFAULT '[]'")])  # participant groups admitted; empty: all
     starts_at = pw.DateTimeField(null=True)  # UTC
     ends_at = pw.DateTimeField(null=True)
     multi_entry = pw.BooleanField(default=False)

@@ -41,8 +41,8 @@ DEFAULT_LIST = Prepared(
 # The ticket holder with their order and ticket type, in narrow columns.
 _HOLDER_COLUMNS = (
     Registrant.id, Registrant.organization, Registrant.event, Registrant.order, Registrant.product,
-    Registrant.contact, Registrant.name, Registrant.email, Registrant.answers, Registrant.ticket_secret,
-    Registrant.canceled, Registrant.blocked, Registrant.checked_in_at,
+    Registrant.contact, Registrant.group, Registrant.name, Registrant.email, Registrant.answers,
+    Registrant.ticket_secret, Registrant.canceled, Registrant.blocked, Registrant.checked_in_at,
     Order.id, Order.code, Order.status, Order.approval, Order.flag, Order.answers, Order.total, Order.currency,
     Product.id, Product.name, Product.admits_entry,
 )  # fmt: skip

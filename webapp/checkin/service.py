@@ -24,7 +24,7 @@ import peewee as pw
 from webapp import signals, work
 from webapp.accounts import audit
 from webapp.accounts.models import Membership, User
-from webapp.catalog.models import Product
+from webapp.catalog.models import ParticipantGroup, Product
 from webapp.checkin import queries
 from webapp.checkin.lists import default_list
 from webapp.checkin.models import Attendance, Checkin, CheckinList
@@ -341,12 +341,24 @@ def _order_failure(registrant: Registrant) -> str | None:
     return None
 
 
+def _group_of(registrant: Registrant) -> int | None:
+    """The registrant's participant group id (none set: the event's default group)."""
+    if registrant.group_id is not None:
+        return registrant.group_id
+    default = ParticipantGroup.get_or_none(
+        (ParticipantGroup.event == registrant.event_id) & ParticipantGroup.is_default
+    )
+    return default.id if default else None
+
+
 def _ticket_failure(checkin_list: CheckinList, registrant: Registrant, now: dt.datetime) -> str | None:
     """The list's rules for this ticket, after already_checked_in in DESIGN.md's order."""
     if not registrant.product.admits_entry:
         return "product"
     if not checkin_list.all_products and registrant.product_id not in (checkin_list.product_ids or []):
         return "product"
+    if checkin_list.group_ids and _group_of(registrant) not in checkin_list.group_ids:
+        return "product"  # a list limited to participant groups: not valid on this list
     if checkin_list.starts_at and now < checkin_list.starts_at:
         return "not_yet"
     if checkin_list.ends_at and now > checkin_list.ends_at:
@@ -473,6 +485,14 @@ def expected_registrants(checkin_list: CheckinList) -> pw.Select:
     )
     if not checkin_list.all_products:
         query = query.where(Registrant.product.in_(checkin_list.product_ids or [0]))
+    if checkin_list.group_ids:
+        default = ParticipantGroup.get_or_none(
+            (ParticipantGroup.event == checkin_list.event_id) & ParticipantGroup.is_default
+        )
+        in_groups = Registrant.group.in_(checkin_list.group_ids)
+        if default is not None and default.id in checkin_list.group_ids:
+            in_groups |= Registrant.group.is_null()
+        query = query.where(in_groups)
     return query
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from webapp.accounts.access import event_required
+from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import Product
 from webapp.checkin import lists as list_rules
 from webapp.checkin import offline, service
@@ -63,6 +64,7 @@ def _list_form(event: Event, checkin_list: CheckinList | None) -> CheckinListFor
             "name": checkin_list.name,
             "all_products": checkin_list.all_products,
             "product_ids": checkin_list.product_ids,
+            "group_ids": checkin_list.group_ids,
             "starts_at": to_local(checkin_list.starts_at, event.timezone),
             "ends_at": to_local(checkin_list.ends_at, event.timezone),
             "multi_entry": checkin_list.multi_entry,
@@ -71,6 +73,7 @@ def _list_form(event: Event, checkin_list: CheckinList | None) -> CheckinListFor
         data = {k: (v.replace(tzinfo=None) if hasattr(v, "tzinfo") and v is not None else v) for k, v in data.items()}
     form = CheckinListForm(data=data) if data else CheckinListForm()
     form.product_ids.choices = [(p.id, p.name) for p in _products(event)]
+    form.group_ids.choices = [(g.id, g.name) for g in catalog_groups.groups_of(event)]
     return form
 
 
@@ -84,6 +87,7 @@ def _edit(event: Event, checkin_list: CheckinList | None):
                 name=form.name.data,
                 all_products=form.all_products.data,
                 product_ids=form.product_ids.data or [],
+                group_ids=form.group_ids.data or [],
                 starts_at=to_utc(form.starts_at.data, tz) if form.starts_at.data else None,
                 ends_at=to_utc(form.ends_at.data, tz) if form.ends_at.data else None,
                 multi_entry=form.multi_entry.data,

@@ -43,7 +43,7 @@ from webapp.events.pages import event_or_404
 from webapp.guards import row_id
 from webapp.i18n import _
 from webapp.mail import contact_mail
-from webapp.orders import assignments, contact_sync
+from webapp.orders import assignments, contact_sync, states
 from webapp.orders.models import Order, Registrant
 from webapp.segments import query as segment_query
 from webapp.segments.models import Segment
@@ -157,13 +157,16 @@ def _detail(contact: Contact, form: ContactForm | None = None, status: int = 200
         form = ContactForm(obj=contact, formdata=None)
         form.custom.data = format_custom(contact.custom)
     timeline, more = _timeline(contact)
+    participations = _participations(contact)
     return render_template(
         "console/contacts/detail.html",
         contact=contact,
         form=form,
         **_lifecycle_context(contact),
         **_labels_context(contact),
-        participations=_participations(contact),
+        participations=participations,
+        participation_states={r.id: states.of_registrant(r, r.order, r.event) for r in participations},
+        state_labels=states.LABELS,
         assignments=assignments.for_contact(contact),
         timeline=timeline,
         more_before=more,

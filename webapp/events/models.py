@@ -25,6 +25,9 @@ class Event(OrgScoped):
     venue_name = pw.CharField(max_length=200, default="")
     venue_address = pw.TextField(default="")
     online_url = pw.CharField(max_length=500, default="")
+    # The lobby shows online_url from this many minutes before the start
+    join_link_opens_minutes = pw.IntegerField(default=30, constraints=[pw.SQL("DEFAULT 30")])
+    venue_map_url = pw.CharField(max_length=500, default="", constraints=[pw.SQL("DEFAULT ''")])
     cover_image = pw.CharField(max_length=255, null=True)  # path under instance/uploads
     tags = JSONField(default=list)
     status = pw.CharField(max_length=16, default="draft", choices=[(s, s) for s in EVENT_STATUSES])
@@ -77,6 +80,19 @@ class EventResponsible(OrgScoped):
 
     class Meta:
         indexes = ((("event", "user"), True),)
+
+
+class EventAnnouncement(OrgScoped):
+    """What is new: a short note operators post for the event's ticket holders (their lobby)."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, backref="announcements", on_delete="CASCADE")
+    body = pw.TextField()
+    posted_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("event", "created_at"), False),)
 
 
 def page_changed(event_id: int) -> None:

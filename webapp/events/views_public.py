@@ -139,7 +139,7 @@ def _page(event: Event, locale: str, csrf_mark: str | None = None, token_mark: s
     org = event.organization
     access_key = request.args.get("product") or None
     state = service.registration_state(event)
-    offers = public_offers(event, locale=locale, access_key=access_key)
+    offers = public_offers(event, locale=locale, access_key=access_key, group_key=request.args.get("group"))
     url = absolute(landing_path(event))
     image_url = absolute(url_for("events_public.cover", name=event.cover_image)) if event.cover_image else None
     description = localized(event, "summary", locale) or plain_text(localized(event, "description_md", locale), 200)

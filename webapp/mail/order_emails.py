@@ -92,5 +92,6 @@ def invitation(invitation_id: int) -> None:
         subject=f"You're invited: {event.name}",
         body=f"Hello {inv.name or 'there'},\n\nYou are invited to register for {event.name} "
         f"({_when(event, event.starts_at)}).\n\nRegister with your personal link:\n"
-        f"{landing_link(event, invite=inv.code)}\n\nOr enter the code {inv.code} on the event page.\n",
+        f"{landing_link(event, invite=inv.code)}\n\nOr enter the code {inv.code} on the event page.\n"
+        f"\nNot coming? Let the organizer know: {link('/i/' + inv.code + '/decline')}\n",
     )  # fmt: skip

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from webapp import signals, work
-from webapp.catalog.models import Coupon, Product
+from webapp.catalog import groups as catalog_groups
+from webapp.catalog.models import Coupon, ParticipantGroup, Product
 from webapp.contacts import newsletters
 from webapp.db import Prepared, Slot, is_postgres, locked, utcnow, write_transaction, writer_turn
 from webapp.email_address import is_valid_email
@@ -20,7 +21,7 @@ from webapp.events.models import Event
 from webapp.guards import has_control_characters
 from webapp.i18n import _, ngettext
 from webapp.orders import answers as answer_rules
-from webapp.orders import capacity, inserts, per_email, pricing
+from webapp.orders import capacity, groups, inserts, per_email, pricing
 from webapp.orders.codes import new_link_secret, new_order_code
 from webapp.orders.models import Invitation, Order, WaitingListEntry
 from webapp.orders.signed_secrets import secret_for
@@ -42,6 +43,8 @@ class Access:
     product_keys: list[str] = field(default_factory=list)  # ?product=<access_key> links
     invitation: Invitation | None = None
     offer: WaitingListEntry | None = None
+    group_key: str = ""  # a participant group's registration link (?group=<key>)
+    group: ParticipantGroup | None = None  # the group the registration joins (find_access sets it)
 
 
 @dataclass
@@ -69,8 +72,10 @@ class Submission:
     newsletter_id: int | None = None  # the event's newsletter, when the box was ticked
 
 
-def find_access(event: Event, *, product_keys=(), invite_code: str = "", offer_token: str = "") -> Access:
-    access = Access(product_keys=[k for k in product_keys if k])
+def find_access(
+    event: Event, *, product_keys=(), invite_code: str = "", offer_token: str = "", group_key: str = ""
+) -> Access:
+    access = Access(product_keys=[k for k in product_keys if k], group_key=(group_key or "").strip().lower()[:32])
     code = (invite_code or "").strip().upper()
     if code:
         access.invitation = Invitation.get_or_none(
@@ -82,6 +87,7 @@ def find_access(event: Event, *, product_keys=(), invite_code: str = "", offer_t
         )
         if entry and entry.status == "offered" and entry.offer_expires_at > utcnow():
             access.offer = entry
+    access.group = groups.group_for_registration(event, access.invitation, access.group_key)
     return access
 
 
@@ -117,7 +123,8 @@ ACTIVE_PRODUCTS_OF_EVENT = Prepared(
 
 def visible_products(event: Event, access: Access, products: list[Product] | None = None) -> list[Product]:
     """The products this visitor may choose, in display order: active ones, hidden ones only when
-    unlocked. `products`: all of the event's products, when the caller has them already."""
+    unlocked, and of those only the ones the visitor's participant group may buy. `products`: all
+    of the event's products, when the caller has them already."""
     unlocked = set(access.invitation.product_ids if access.invitation else [])
     if access.offer:
         unlocked.add(access.offer.product_id)
@@ -125,12 +132,24 @@ def visible_products(event: Event, access: Access, products: list[Product] | Non
         rows = ACTIVE_PRODUCTS_OF_EVENT.rows(event=event.id)
     else:
         rows = sorted((p for p in products if p.active), key=lambda p: (p.position, p.id))
-    return [
+    rows = [
         p for p in rows if not p.hidden or p.id in unlocked or (p.access_key and p.access_key in access.product_keys)
     ]
+    all_groups = list(ParticipantGroup.select().where(ParticipantGroup.event == event.id))
+    group = access.group
+    if group is None or not any(g.product_ids for g in all_groups):
+        return rows
+    return [p for p in rows if catalog_groups.may_buy(group, p.id, all_groups)]
 
 
 def invitation_problem(event: Event, access: Access) -> str | None:
+    group = access.group
+    if group is not None and group.registration == "invited" and not access.offer:
+        invitation = access.invitation
+        if invitation is None or invitation.group_id != group.id:
+            return _("Registration for this group is by invitation only. Enter the code from your invitation.")
+        if invitation.times_used >= invitation.max_uses:
+            return _("This invitation has already been used.")
     if not event.invite_only or access.offer:
         return None
     if access.invitation is None:
@@ -253,7 +272,7 @@ def read_form(
     gateway = (form.get("gateway") or "").strip() or None
     if (
         quote.total > 0
-        and not event.requires_approval
+        and not awaits_acceptance(event, access.group)
         and gateway not in (gateways() if callable(gateways) else gateways)
     ):
         errors["gateway"] = _("Choose how you want to pay.")
@@ -267,6 +286,12 @@ def read_form(
         event, quantities, buyer_name, buyer_email, order_answers, attendees, coupon_code,
         gateway if quote.total > 0 else None, token, locale, access, quote, newsletter_id,
     )  # fmt: skip
+
+
+def awaits_acceptance(event: Event, group: ParticipantGroup | None) -> bool:
+    """Whether every registration waits for the operator (no payment is taken before): the
+    event's setting, or a group whose registrations all await acceptance."""
+    return event.requires_approval or (group is not None and group.registration == "acceptance")
 
 
 def existing_order(token: str) -> Order | None:
@@ -296,9 +321,10 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
             except capacity.SoldOut as exc:
                 raise CheckoutError({_sold_out_field(exc): _sold_out_message(exc)}) from None
             _check_per_email(sub, seats)
+            placement = _reserve_group(sub)
             quote = _requote(sub)
             invitation = _claim_invitation(sub)
-            order = _write(sub, quote, invitation)
+            order = _write(sub, quote, invitation, placement)
             if sub.access.offer:
                 WaitingListEntry.update(status="converted", order=order).where(
                     WaitingListEntry.id == sub.access.offer.id
@@ -306,6 +332,19 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
             return order, True
     except _AlreadyPlaced as placed:  # the same form sent twice at the same moment
         return placed.order, False
+
+
+def _reserve_group(sub: Submission) -> tuple[ParticipantGroup, bool]:
+    """The participant group's seats, under the seat lock `capacity.reserve` took, and whether
+    the registration is accepted at once: (group, awaits acceptance)."""
+    group = sub.access.group or groups.group_for_registration(sub.event, sub.access.invitation, sub.access.group_key)
+    people = len(sub.attendees)
+    try:
+        groups.reserve(group, people)
+    except groups.GroupFull as exc:
+        message = _("Only %(n)d left.", n=exc.available) if exc.available else _("This group is full.")
+        raise CheckoutError({"tickets": message}) from None
+    return group, sub.event.requires_approval or not groups.accepted_at_once(group, people)
 
 
 def _sold_out_field(exc: capacity.SoldOut) -> str:
@@ -395,13 +434,16 @@ def _claim_invitation(sub: Submission) -> Invitation | None:
     return invitation if claimed else None
 
 
-def _write(sub: Submission, quote: pricing.Quote, invitation: Invitation | None) -> Order:
+def _write(
+    sub: Submission, quote: pricing.Quote, invitation: Invitation | None, placement: tuple[ParticipantGroup, bool]
+) -> Order:
     event, now = sub.event, utcnow()
-    status = "paid" if quote.total == 0 and not event.requires_approval else "pending"
-    hold = None if event.requires_approval else now + dt.timedelta(minutes=settings().order_hold_minutes)
+    group, awaits = placement
+    status = "paid" if quote.total == 0 and not awaits else "pending"
+    hold = None if awaits else now + dt.timedelta(minutes=settings().order_hold_minutes)
     values = dict(
         organization=event.organization_id, event=event.id, code=new_order_code(), secret=new_link_secret(),
-        status=status, approval="pending" if event.requires_approval else "none", buyer_name=sub.buyer_name,
+        status=status, approval="pending" if awaits else "none", buyer_name=sub.buyer_name,
         buyer_email=sub.buyer_email, locale=sub.locale, answers=sub.answers, currency=event.currency,
         subtotal=quote.subtotal, discount=quote.discount, total=quote.total,
         coupon=quote.coupon.id if quote.coupon else None, coupon_uses=quote.coupon_uses,
@@ -412,7 +454,7 @@ def _write(sub: Submission, quote: pricing.Quote, invitation: Invitation | None)
     announced = [signals.registration_created] + ([signals.order_paid] if status == "paid" else [])
     units = _units(sub, quote, now)
     if is_postgres():  # one statement writes it all
-        order_id = _insert_order(sub, values, lambda v: _insert_order_with_rows(v, units, announced))
+        order_id = _insert_order(sub, values, lambda v: _insert_order_with_rows(v, units, announced, group.id))
         work.recorded_by_statement(work.current_priority())
     else:
         order_id = _insert_order(sub, values, inserts.insert_order)
@@ -424,7 +466,7 @@ def _write(sub: Submission, quote: pricing.Quote, invitation: Invitation | None)
             if unit.person is not None:
                 inserts.insert_registrant(
                     dict(organization=event.organization_id, event=event.id, order=order_id, product=unit.product,
-                         item=item_id, created_at=now, updated_at=now, **unit.person)
+                         item=item_id, group=group.id, created_at=now, updated_at=now, **unit.person)
                 )  # fmt: skip
         for signal in announced:
             signals.emit(signal, order_id=order_id)
@@ -454,9 +496,9 @@ def _units(sub: Submission, quote: pricing.Quote, now: dt.datetime) -> list[inse
     return units
 
 
-def _insert_order_with_rows(values: dict, units: list[inserts.Unit], announced: list) -> int | None:
+def _insert_order_with_rows(values: dict, units: list[inserts.Unit], announced: list, group_id: int) -> int | None:
     return inserts.insert_order_with_rows(
-        values, units, [signals.stored_payload_around_id(s, "order_id") for s in announced],
+        values, units, [signals.stored_payload_around_id(s, "order_id") for s in announced], group_id=group_id,
         signal_kind=signals.SIGNAL, priority=work.current_priority(),
     )  # fmt: skip
 

@@ -20,7 +20,7 @@ ORDER_COLUMNS = (
 )  # fmt: skip
 ITEM_COLUMNS = ("organization", "order", "product", "price", "discount")
 REGISTRANT_COLUMNS = (
-    "organization", "event", "order", "product", "item", "name", "email", "answers", "ticket_secret",
+    "organization", "event", "order", "product", "item", "group", "name", "email", "answers", "ticket_secret",
     "created_at", "updated_at",
 )  # fmt: skip
 
@@ -76,9 +76,10 @@ items AS (
     SELECT units.item_id, %s::integer, placed.id, units.product, units.price, units.discount, false
     FROM placed, units),
 people AS (
-    INSERT INTO "registrant" ("organization_id", "event_id", "order_id", "product_id", "item_id", "name", "email",
-        "answers", "ticket_secret", "canceled", "blocked", "created_at", "updated_at")
-    SELECT %s::integer, %s::integer, placed.id, units.product, units.item_id, p.name, p.email, p.answers, p.secret,
+    INSERT INTO "registrant" ("organization_id", "event_id", "order_id", "product_id", "item_id", "group_id", "name",
+        "email", "answers", "ticket_secret", "canceled", "blocked", "created_at", "updated_at")
+    SELECT %s::integer, %s::integer, placed.id, units.product, units.item_id, %s::integer, p.name, p.email, p.answers,
+        p.secret,
         false, false, %s::timestamp, %s::timestamp
     FROM placed, units
     JOIN unnest(%s::integer[], %s::text[], %s::text[], %s::text[], %s::text[]) AS p(unit, name, email, answers, secret)
@@ -94,7 +95,7 @@ SELECT "id" FROM placed"""
         *params,
         *(Slot("unit_products"), Slot("unit_prices"), Slot("unit_discounts")),
         Slot("organization"),
-        *(Slot("organization"), Slot("event"), now, now),
+        *(Slot("organization"), Slot("event"), Slot("group_id"), now, now),
         *(Slot("person_units"), Slot("person_names"), Slot("person_emails"), Slot("person_answers")),
         Slot("person_secrets"),
         *(Slot("signal_kind"), Slot("signal_priority"), Slot("queued"), Slot("queued")),
@@ -117,16 +118,23 @@ class Unit:
 
 
 def insert_order_with_rows(
-    values: dict, units: list[Unit], announced: list[tuple[str, str]], *, signal_kind: str, priority: int
+    values: dict,
+    units: list[Unit],
+    announced: list[tuple[str, str]],
+    *,
+    signal_kind: str,
+    priority: int,
+    group_id: int,
 ) -> int | None:
     """PostgreSQL: the order, its items and registrants and its signals' work items in one
     statement; the order's id, or None (nothing written) when its checkout token, code or
     secret is taken already. `announced`: each signal's stored payload before and after the
-    order's id (signals.stored_payload_around_id)."""
+    order's id (signals.stored_payload_around_id). `group_id`: the registrants' participant group."""
     people = [(n, unit.person) for n, unit in enumerate(units, start=1) if unit.person is not None]
     answers = Registrant.answers.db_value
     row = NEW_ORDER_WITH_ROWS.execute(
         **values,
+        group_id=group_id,
         unit_products=[u.product for u in units], unit_prices=[u.price for u in units],
         unit_discounts=[u.discount for u in units],
         person_units=[n for n, _ in people], person_names=[p["name"] for _, p in people],

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from webapp import csvfile, signals
 from webapp.accounts import audit
 from webapp.accounts.models import User
-from webapp.catalog.models import Product
+from webapp.catalog.models import ParticipantGroup, Product
 from webapp.db import db, utcnow
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
@@ -39,6 +39,15 @@ def _check_products(event: Event, product_ids: list[int]) -> list[int]:
     return ids
 
 
+def _check_group(event: Event, group_id: int | None) -> int | None:
+    if not group_id:
+        return None
+    group = ParticipantGroup.get_or_none((ParticipantGroup.id == group_id) & (ParticipantGroup.event == event.id))
+    if group is None:
+        raise InvitationError("Choose a participant group of this event.")
+    return group.id
+
+
 def _new_code() -> str:
     while True:
         code = new_invitation_code()
@@ -48,9 +57,10 @@ def _new_code() -> str:
 
 def create(
     event: Event, *, email: str = "", name: str = "", product_ids: list[int] | None = None,
-    max_uses: int = 1, send: bool = True, actor: User | None,
+    max_uses: int = 1, send: bool = True, actor: User | None, group_id: int | None = None,
 ) -> Invitation:  # fmt: skip
-    """A personal invitation (with an email: sent at once when `send`) or a shared code."""
+    """A personal invitation (with an email: sent at once when `send`) or a shared code. Whoever
+    registers with it joins the participant group `group_id` (None: the default group)."""
     email = (email or "").strip().lower()
     if email and not is_valid_email(email):
         raise InvitationError("Enter an email address such as ana@example.org.")
@@ -59,10 +69,11 @@ def create(
     if max_uses < 1 or max_uses > 100000:
         raise InvitationError("Uses must be between 1 and 100000.")
     ids = _check_products(event, product_ids or [])
+    group = _check_group(event, group_id)
     with db.atomic():
         invitation = Invitation.create(
             organization=event.organization_id, event=event, code=_new_code(), email=email,
-            name=(name or "").strip()[:200], product_ids=ids, max_uses=max_uses,
+            name=(name or "").strip()[:200], product_ids=ids, max_uses=max_uses, group=group,
         )  # fmt: skip
         audit.record(
             event.organization_id, "invitation.create", user=actor, target=invitation,
@@ -90,7 +101,33 @@ def revoke(invitation: Invitation, *, actor: User | None) -> None:
         )
 
 
-def import_csv(event: Event, data: bytes, *, product_ids: list[int] | None = None, actor: User | None) -> ImportResult:
+def can_decline(invitation: Invitation) -> bool:
+    return bool(invitation.email) and not invitation.revoked_at and invitation.times_used < invitation.max_uses
+
+
+def decline(invitation: Invitation) -> bool:
+    """The invitee says they will not come (from the invitation link). False when the invitation
+    was used up, revoked, or is a shared code; saying no twice changes nothing."""
+    if not can_decline(invitation):
+        return False
+    with db.atomic():
+        changed = (
+            Invitation.update(declined_at=utcnow())
+            .where((Invitation.id == invitation.id) & Invitation.declined_at.is_null())
+            .execute()
+        )
+        if changed:
+            audit.record(
+                invitation.organization_id, "invitation.decline", actor=f"invitee {invitation.email}",
+                target=invitation, summary=f"{invitation.email} declined the invitation",
+            )  # fmt: skip
+    return True
+
+
+def import_csv(
+    event: Event, data: bytes, *, product_ids: list[int] | None = None, actor: User | None,
+    group_id: int | None = None,
+) -> ImportResult:  # fmt: skip
     """Rows of email[,name] (a header row naming `email` is recognised). Each good row becomes a
     personal invitation and is sent; each bad row is reported with its line number."""
     result = ImportResult()
@@ -106,6 +143,7 @@ def import_csv(event: Event, data: bytes, *, product_ids: list[int] | None = Non
         name_col = next((i for i, c in enumerate(header) if "name" in c), -1)
         start = 1
     ids = _check_products(event, product_ids or [])
+    group = _check_group(event, group_id)
     seen = {
         i.email
         for i in Invitation.select(Invitation.email).where(
@@ -127,7 +165,7 @@ def import_csv(event: Event, data: bytes, *, product_ids: list[int] | None = Non
             seen.add(email)
             invitation = Invitation.create(
                 organization=event.organization_id, event=event, code=_new_code(), email=email,
-                name=name[:200], product_ids=ids, max_uses=1,
+                name=name[:200], product_ids=ids, max_uses=1, group=group,
             )  # fmt: skip
             send_invitation(invitation)
             result.created.append(invitation)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import peewee as pw
 
 from webapp.accounts.models import Organization, User
-from webapp.catalog.models import Coupon, Product
+from webapp.catalog.models import Coupon, ParticipantGroup, Product
 from webapp.contacts.models import Contact
 from webapp.db import JSONField, OrgScoped, utcnow
 from webapp.events.models import Event
@@ -29,6 +29,9 @@ class Invitation(OrgScoped):
     times_used = pw.IntegerField(default=0)  # counted in the order's transaction
     sent_at = pw.DateTimeField(null=True)
     revoked_at = pw.DateTimeField(null=True)
+    # The participant group whoever registers with it joins (None: the event's default group)
+    group = pw.ForeignKeyField(ParticipantGroup, null=True, backref="+", on_delete="SET NULL")
+    declined_at = pw.DateTimeField(null=True)  # the invitee said no from the invitation link
     created_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
@@ -98,6 +101,8 @@ class Registrant(OrgScoped):
     product = pw.ForeignKeyField(Product, on_delete="RESTRICT")
     item = pw.ForeignKeyField(OrderItem, null=True, backref="registrant", on_delete="SET NULL")
     contact = pw.ForeignKeyField(Contact, null=True, backref="registrants", on_delete="SET NULL")
+    # None counts as the event's default group (webapp/orders/groups.py)
+    group = pw.ForeignKeyField(ParticipantGroup, null=True, backref="+", on_delete="SET NULL")
     name = pw.CharField(max_length=200)
     email = pw.CharField(max_length=254, index=True)
     answers = JSONField(default=dict)  # per-attendee questions: {question_id: answer}

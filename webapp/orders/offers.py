@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from webapp.catalog.models import Product
+from webapp.catalog import groups as catalog_groups
+from webapp.catalog.models import ParticipantGroup, Product
 from webapp.db import utcnow
 from webapp.events.models import Event
 from webapp.events.text import localized
@@ -53,15 +54,28 @@ class Offer:
 
 
 def public_offers(
-    event: Event, *, locale: str | None = None, access_key: str | None = None, now: dt.datetime | None = None
+    event: Event,
+    *,
+    locale: str | None = None,
+    access_key: str | None = None,
+    now: dt.datetime | None = None,
+    group_key: str | None = None,
 ) -> list[Offer]:
-    """Active products in their order; hidden ones only for the matching secret link."""
+    """Active products in their order; hidden ones only for the matching secret link; products
+    limited to participant groups only for the group of the link (`group_key`; none: the
+    default group)."""
     now = now or utcnow()
     left = availability(event)
     offers = []
+    groups = list(ParticipantGroup.select().where(ParticipantGroup.event == event.id))
+    group = None
+    if any(g.product_ids for g in groups):
+        group = catalog_groups.by_key(event, group_key or "") or catalog_groups.default_group(event)
     query = Product.select().where((Product.event == event.id) & Product.active).order_by(Product.position, Product.id)
     for product in query:
         if product.hidden and not _unlocks(access_key, product):
+            continue
+        if group is not None and not catalog_groups.may_buy(group, product.id, groups):
             continue
         remaining = left.get(product.id)
         if product.sale_starts_at and now < product.sale_starts_at:

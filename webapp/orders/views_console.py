@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from webapp.accounts.access import event_required, org_id, owned, row_required
+from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import Product
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id, safe_redirect_target
@@ -139,17 +140,18 @@ def invitation_list(event_id: int):
     errors, result = {}, None
     if request.method == "POST":
         product_ids = request.form.getlist("product_ids", type=row_id)
+        group_id = request.form.get("group_id", type=row_id)
         try:
             if request.files.get("csv") and request.files["csv"].filename:
                 result = invitations.import_csv(event, request.files["csv"].read(), product_ids=product_ids,
-                                                actor=current_user._get_current_object())  # fmt: skip
+                                                actor=current_user._get_current_object(), group_id=group_id)  # fmt: skip
                 flash(_("%(n)s invitation(s) sent.", n=len(result.created)), "success")
             else:
                 uses = request.form.get("max_uses", "1")
                 invitation = invitations.create(
                     event, email=request.form.get("email", ""), name=request.form.get("name", ""),
                     product_ids=product_ids, max_uses=int(uses) if uses.isdigit() else 0,
-                    actor=current_user._get_current_object(),
+                    actor=current_user._get_current_object(), group_id=group_id,
                 )  # fmt: skip
                 flash(_("Invitation %(code)s created.", code=invitation.code), "success")
                 return redirect(url_for("orders_console.invitation_list", event_id=event.id), code=303)
@@ -160,7 +162,7 @@ def invitation_list(event_id: int):
     status = 422 if errors else 200
     return render_template(
         "console/orders/invitations.html", event=event, invitations=rows, products=products, errors=errors,
-        result=result, values=request.form,
+        result=result, values=request.form, groups=catalog_groups.groups_of(event),
     ), status  # fmt: skip
 
 

@@ -10,17 +10,20 @@ from flask_babel import get_locale
 
 from webapp.catalog.questions import answers_from_form
 from webapp.db import utcnow
+from webapp.events import calendar
 from webapp.events.i18n import apply_event_locale
 from webapp.events.models import Event
 from webapp.events.service import find_public_event
+from webapp.events.text import localized, render_markdown
 from webapp.extensions import LANGUAGES
 from webapp.i18n import _
 from webapp.orders import answers as answer_rules
-from webapp.orders import checkout, service, waitlist
-from webapp.orders.models import Order, Registrant, WaitingListEntry
+from webapp.orders import checkout, invitations, lobby, service, waitlist
+from webapp.orders.models import Invitation, Order, Registrant, WaitingListEntry
 from webapp.payments.checkout_page import CheckoutPage, access_from, gateways_for, order_view
 from webapp.payments.event_settings import bank_details_for
 from webapp.payments.service import PaymentError, start_payment
+from webapp.storage import download
 from webapp.templating import render_page
 from webapp.tickets import wallet
 
@@ -126,6 +129,25 @@ def waitlist_offer(token: str):
     return redirect(target)
 
 
+@bp.route("/i/<code>/decline", methods=["GET", "POST"])
+def decline_invitation(code: str):
+    """The invitee says no from their invitation: a page that asks, a POST that records it."""
+    invitation = Invitation.get_or_none(Invitation.code == code.strip().upper()[:32]) if len(code) <= 32 else None
+    if invitation is None or not invitation.email or invitation.event.status in ("draft", "archived"):
+        abort(404)
+    event = invitation.event
+    apply_event_locale(event)
+    declined = invitation.declined_at is not None
+    if request.method == "POST":
+        if not invitations.decline(invitation):
+            return render_template("public/orders/decline.html", event=event, invitation=invitation, gone=True), 410
+        declined = True
+    status = 200 if declined or invitations.can_decline(invitation) else 410
+    return render_template(
+        "public/orders/decline.html", event=event, invitation=invitation, declined=declined, gone=status == 410
+    ), status
+
+
 def _order(secret: str) -> Order:
     order = Order.get_or_none(Order.secret == secret)
     if order is None:
@@ -141,7 +163,38 @@ def order_page(secret: str):
     bank_transfer = order.status == "pending" and order.gateway == "bank" and order.total > 0
     bank = bank_details_for(order.organization_id, order.event_id) if bank_transfer else None
     context = {**order_view(order), "bank_transfer": bank_transfer, "bank": bank, "wallet": wallet.offers(order)}
+    context.update(_lobby_context(order))
     return render_page("public/orders/order.html", "public/orders/_order_status.html", **context)
+
+
+def _lobby_context(order: Order) -> dict:
+    """The lobby's parts of the order page (nothing when nobody in the order holds a ticket)."""
+    room = lobby.for_order(order)
+    if room is None:
+        return {"lobby": None}
+    event, locale = order.event, str(get_locale() or "en")
+    page_url = url_for("events_public.landing", org_slug=event.organization.slug, event_slug=event.slug,
+                       _external=True)  # fmt: skip
+    return {
+        "lobby": room,
+        "programme_html": render_markdown(localized(event, "description_md", locale)),
+        "ics_url": url_for("events_public.calendar_file", org_slug=event.organization.slug, event_slug=event.slug),
+        "google_calendar_url": calendar.google_calendar_url(event, page_url, locale),
+    }
+
+
+@bp.route("/o/<secret>/documents/<int:document_id>")
+def lobby_document(secret: str, document_id: int):
+    """A document of the lobby: the order's ticket holders' group must be allowed to see it, on
+    every request (a link passed on stops working once the document is hidden or the order ends)."""
+    order = _order(secret)
+    document = lobby.document_for_order(order, document_id)
+    if document is None:
+        abort(404)
+    try:
+        return download(document.storage_key, document.content_type, document.filename)
+    except FileNotFoundError:
+        abort(404)
 
 
 @bp.route("/o/<secret>/pay", methods=["POST"])

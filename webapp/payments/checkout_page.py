@@ -24,12 +24,14 @@ def gateways_for(event: Event) -> list[tuple[str, str]]:
 
 
 def access_from(event: Event, source) -> checkout.Access:
-    """What the link or the posted form unlocks: hidden products, an invitation, an offer."""
+    """What the link or the posted form unlocks: hidden products, an invitation, an offer, a
+    participant group's registration link."""
     return checkout.find_access(
         event,
         product_keys=source.getlist("product"),
         invite_code=source.get("invite", ""),
         offer_token=source.get("offer", ""),
+        group_key=source.get("group", ""),
     )
 
 
@@ -76,7 +78,12 @@ class CheckoutPage:
 
     @property
     def needs_invitation(self) -> bool:
-        return bool(self.event.invite_only and not self.access.offer and self.closed)
+        by_group = self.access.group is not None and self.access.group.registration == "invited"
+        return bool((self.event.invite_only or by_group) and not self.access.offer and self.closed)
+
+    @property
+    def awaits_acceptance(self) -> bool:
+        return checkout.awaits_acceptance(self.event, self.access.group)
 
     def value(self, name: str, default: str = "") -> str:
         return self.values.get(name, default)
@@ -123,7 +130,9 @@ class CheckoutPage:
             quantities=quantities,
             values=source,
             quote=quote,
-            gateways=gateways_for(event) if quote.total > 0 and not event.requires_approval else [],  # shown then only
+            gateways=gateways_for(event)
+            if quote.total > 0 and not checkout.awaits_acceptance(event, access.group)
+            else [],  # shown then only
             order_questions=order_questions,
             attendee_questions=attendee_questions,
             attendees=attendees,

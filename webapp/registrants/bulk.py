@@ -1,4 +1,5 @@
-"""Bulk actions on registrants: resend tickets, add a label, cancel, approve, decline.
+"""Bulk actions on registrants: resend tickets, add a label, move to a participant group, cancel,
+approve, decline.
 
 Each registrant (or order, for approval) is handled in a savepoint of its own through the owning
 domain's service, so one that cannot be changed is reported and the others still go through. A
@@ -18,12 +19,13 @@ from dataclasses import dataclass, field
 
 from webapp import work
 from webapp.accounts.models import User
+from webapp.catalog.models import ParticipantGroup
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.db import db
 from webapp.events.models import Event
 from webapp.mail import notify
-from webapp.orders import contact_sync
+from webapp.orders import contact_sync, groups
 from webapp.orders import service as orders
 from webapp.orders.models import Order, Registrant
 from webapp.registrants.listing import RegistrantFilters, matching_ids
@@ -35,6 +37,7 @@ log = logging.getLogger("rollcall.console")
 ACTIONS = {
     "resend": "Resend tickets",
     "label": "Add label",
+    "move": "Move to group",
     "approve": "Approve",
     "decline": "Decline",
     "cancel": "Cancel registration",
@@ -70,6 +73,8 @@ def check(action: str, label: str | None) -> None:
         raise BulkError("Type the label to add.")
     if action == "label" and len(label.strip()) > 80:
         raise BulkError("A label has at most 80 characters.")
+    if action == "move" and not ((label or "").strip().isdigit() and len(label.strip()) <= 12):
+        raise BulkError("Choose the group to move them to.")
 
 
 def apply(
@@ -171,10 +176,21 @@ def _decline(registrant: Registrant, *, actor, label) -> bool:
     return True
 
 
+def _move(registrant: Registrant, *, actor, label) -> bool:
+    """`label` carries the target group's id (the bulk form's group menu)."""
+    target = ParticipantGroup.get_or_none(
+        (ParticipantGroup.id == int(label)) & (ParticipantGroup.event == registrant.event_id)
+    )
+    if target is None:
+        raise groups.MoveError("Choose a group of this event.")
+    return groups.move(registrant.event, [registrant.id], target, actor=actor) > 0
+
+
 _STEPS: dict[str, Callable[..., bool]] = {
     "resend": _resend,
     "label": _label,
     "cancel": _cancel,
+    "move": _move,
     "approve": _approve,
     "decline": _decline,
 }

@@ -14,10 +14,13 @@ from dataclasses import asdict, dataclass, fields
 
 import peewee as pw
 
-from webapp.catalog.models import Coupon, Product
+from webapp.catalog import groups as catalog_groups
+from webapp.catalog.models import Coupon, ParticipantGroup, Product
 from webapp.contacts.models import ContactLabel, Label
 from webapp.events.models import Event
 from webapp.guards import MAX_ROW_ID, row_id
+from webapp.orders import states
+from webapp.orders.groups import in_group
 from webapp.orders.models import APPROVAL_STATES, ORDER_STATUSES, Order, Registrant
 
 PAGE_SIZE = 50
@@ -42,6 +45,8 @@ class RegistrantFilters:
     coupon: int | None = None
     label: int | None = None
     canceled: str = ""  # "yes": canceled registrants only; "no": hide them
+    group: int | None = None  # a participant group's id
+    state: str = ""  # a participant state (webapp/orders/states.py)
     sort: str = "newest"
 
     @classmethod
@@ -62,6 +67,8 @@ class RegistrantFilters:
             coupon=number("coupon"),
             label=number("label"),
             canceled=choice("canceled", ("yes", "no")),
+            group=number("group"),
+            state=choice("state", states.REGISTRANT_STATES),
             sort=choice("sort", SORTS) or "newest",
         )
 
@@ -95,7 +102,7 @@ class Page:
 # What a list row shows: loading only these keeps a page of 50 rows cheap to build.
 ROW_COLUMNS = (
     Registrant.id, Registrant.name, Registrant.email, Registrant.order, Registrant.product,
-    Registrant.contact, Registrant.canceled, Registrant.blocked, Registrant.checked_in_at, Registrant.created_at,
+    Registrant.contact, Registrant.group, Registrant.canceled, Registrant.blocked, Registrant.checked_in_at, Registrant.created_at,
     Order.id, Order.code, Order.status, Order.approval, Order.refunded_at,
     Product.id, Product.name,
 )  # fmt: skip
@@ -110,18 +117,18 @@ def filtered(org_id: int, event: Event, filters: RegistrantFilters) -> pw.ModelS
         .join(Product, on=(Registrant.product == Product.id))
         .where((Registrant.organization == org_id) & (Registrant.event == event.id))
     )
-    conditions = _conditions(org_id, filters)
+    conditions = _conditions(org_id, filters, event)
     return query.where(*conditions) if conditions else query
 
 
 def _needs_order(f: RegistrantFilters) -> bool:
-    return bool(f.status or f.approval or f.coupon)
+    return bool(f.status or f.approval or f.coupon or f.state)
 
 
 def count(org_id: int, event: Event, filters: RegistrantFilters) -> int:
     """How many registrants match: exact without filters (an index-only count), else up to
     COUNT_CAP + 1. `event` is already the organization's, so its registrants are too."""
-    conditions = _conditions(org_id, filters)
+    conditions = _conditions(org_id, filters, event)
     if not conditions:
         return Registrant.select(pw.fn.COUNT(pw.SQL("*"))).where(Registrant.event == event.id).scalar()
     query = Registrant.select(Registrant.id).where(Registrant.event == event.id)
@@ -130,8 +137,13 @@ def count(org_id: int, event: Event, filters: RegistrantFilters) -> int:
     return query.where(*conditions).limit(COUNT_CAP + 1).count()
 
 
-def _conditions(org_id: int, f: RegistrantFilters) -> list:
+def _conditions(org_id: int, f: RegistrantFilters, event: Event) -> list:
     conditions = []
+    if f.group:
+        group = ParticipantGroup.get_or_none((ParticipantGroup.id == f.group) & (ParticipantGroup.event == event.id))
+        conditions.append(in_group(group) if group is not None else pw.SQL("1 = 0"))
+    if f.state:
+        conditions.append(states.condition(f.state, event))
     if f.q:
         term = f.q.replace("%", "").replace("\\", "")
         like = f"%{term}%"
@@ -272,6 +284,8 @@ def filter_choices(org_id: int, event: Event) -> dict:
             .order_by(Coupon.code)
         ),
         "labels": list(Label.select(Label.id, Label.name).where(Label.organization == org_id).order_by(Label.name)),
+        "groups": catalog_groups.groups_of(event),
+        "states": [(s, states.LABELS[s]) for s in states.REGISTRANT_STATES],
         "statuses": ORDER_STATUSES,
         "approvals": APPROVAL_STATES,
         "sorts": SORTS,

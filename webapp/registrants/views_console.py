@@ -6,8 +6,10 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 
 from webapp.accounts.access import event_required, org_id
+from webapp.db import utcnow
 from webapp.events.pages import event_or_404
 from webapp.i18n import _
+from webapp.orders import states
 from webapp.registrants import bulk, listing
 from webapp.templating import is_fragment_request, render_page
 
@@ -16,11 +18,18 @@ bp = Blueprint("registrants", __name__, url_prefix="/console")
 
 def _list_context(event, filters, *, after=None, before=None, known_total=None, **extra) -> dict:
     page = listing.page(org_id(), event, filters, after=after, before=before, known_total=known_total)
+    choices = listing.filter_choices(org_id(), event)
+    default_group = choices["groups"][0]
+    group_names = {g.id: g.name for g in choices["groups"]}
+    now = utcnow()
     return {
         "event": event,
         "filters": filters,
         "page": page,
-        "choices": listing.filter_choices(org_id(), event),
+        "choices": choices,
+        "row_groups": {r.id: group_names.get(r.group_id or default_group.id, "") for r in page.rows},
+        "row_states": {r.id: states.of_registrant(r, r.order, event, now) for r in page.rows},
+        "state_labels": states.LABELS,
         "actions": bulk.ACTIONS,
         "inline_limit": bulk.INLINE_LIMIT,
         **extra,
@@ -48,7 +57,7 @@ def registrants_bulk(event_id: int):
     event = event_or_404(event_id)
     filters = listing.RegistrantFilters.from_args(request.form)
     action = request.form.get("action", "")
-    label = request.form.get("label", "")
+    label = request.form.get("group_id", "") if action == "move" else request.form.get("label", "")
     scope = request.form.get("scope", "selected")
     ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
     try:

@@ -9,6 +9,7 @@ from peewee import JOIN
 
 from webapp.accounts.access import event_required, org_id
 from webapp.accounts.models import User
+from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import Product, Question
 from webapp.catalog.questions import answers_from_form, build_fields, field_name, form_data, format_answer
 from webapp.checkin.models import Checkin, CheckinList
@@ -18,6 +19,7 @@ from webapp.mail import service as mail
 from webapp.mail.notify import NotAdmitted, resend_ticket
 from webapp.mail.service import NotResent, emails_for_registrant
 from webapp.orders import service as orders
+from webapp.orders import states
 from webapp.orders.models import Order, Registrant
 from webapp.orders.service import OrderError
 from webapp.registrants.forms import AddParticipantForm, MoveForm, PersonForm
@@ -144,6 +146,9 @@ def _page(event, registrant, *, edit_form=None, move_form=None, status=200):
         edit_form=edit_form,
         move_form=move_form,
         question_fields=_field_names(questions),
+        groups=catalog_groups.groups_of(event),
+        state=states.of_registrant(registrant, registrant.order, event),
+        state_labels=states.LABELS,
     ), status
 
 

@@ -14,6 +14,7 @@ from flask import render_template
 from webapp import work
 from webapp.accounts import audit
 from webapp.accounts.models import Organization, User
+from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import Product, Question
 from webapp.contacts.exports import custom_keys
 from webapp.contacts.models import Contact, ContactLabel, Label
@@ -237,13 +238,17 @@ def badge_html(registrants: list[Registrant], event: Event, badge_settings: Badg
     org = Organization.get_by_id(event.organization_id)
     width, height = BADGE_SIZES[badge_settings.size]
     contacts = _contacts(registrants)
-    badges = [
-        {
+    groups = {g.id: g for g in catalog_groups.groups_of(event)}
+    default = next(g for g in groups.values() if g.is_default)
+    badges = []
+    for r in registrants:
+        group = groups.get(r.group_id, default)  # each participant group prints its own layout
+        badges.append({
             "lines": _lines(r, event, badge_settings.fields, contacts),
             "qr": qr_data_url(r.ticket_secret) if badge_settings.show_qr else None,
-        }
-        for r in registrants
-    ]
+            "layout": group.badge_layout,
+            "group": group.name,
+        })  # fmt: skip
     return render_template(
         "pdf/badge.html",
         badges=badges,

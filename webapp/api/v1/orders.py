@@ -11,7 +11,7 @@ from webapp.api.schema import AnyValue, Array, Bool, DateTime, Email, Int, Line,
 from webapp.api.v1.common import actor_label, state_conflict
 from webapp.api.v1.events import get_event
 from webapp.catalog.models import Product
-from webapp.orders import checkout
+from webapp.orders import checkout, states
 from webapp.orders import service as orders
 from webapp.orders.codes import new_checkout_token
 from webapp.orders.models import ORDER_STATUSES, Order, Registrant
@@ -39,6 +39,12 @@ RegistrantOut = Out(
         "product_id": Int(source=lambda r: r.product_id),
         "product_name": Str(source=lambda r: r.product.name),
         "contact_id": Int(null=True, source=lambda r: r.contact_id),
+        "group_id": Int(null=True, source=lambda r: r.group_id, description="null: the event's default group."),
+        "state": Str(
+            enum=states.REGISTRANT_STATES,
+            source=lambda r: states.of_registrant(r, r.order, r.event),
+            description="The participant state (docs/participant-groups.md).",
+        ),
         "name": Str(),
         "email": Str(),
         "answers": Map(AnyValue(null=True), max_properties=None, description="Question id → answer."),

@@ -11,10 +11,13 @@ from webapp.api.schema import Array, Bool, DateTime, Email, Int, Line, Map, Obj,
 from webapp.api.v1.common import actor_label, field_error, state_conflict
 from webapp.api.v1.events import get_event
 from webapp.api.v1.orders import Answers, OrderOut, RegistrantOut
-from webapp.catalog.models import Product
+from webapp.catalog.models import ParticipantGroup, Product
 from webapp.db import write_transaction
+from webapp.events.models import Event
 from webapp.mail import notify
 from webapp.orders import service as orders
+from webapp.orders import states
+from webapp.orders.groups import in_group
 from webapp.orders.models import ORDER_STATUSES, Order, Registrant
 from webapp.registrants import imports
 from webapp.work.models import Job
@@ -117,15 +120,28 @@ def _product(event, product_id: int, field: str = "product_id") -> Product:
         "email": Email(),
         "search": Str(min_length=1, max_length=200, description="Part of the name or email."),
         "updated_since": DateTime(),
+        "group_id": ID,
+        "state": Str(enum=states.REGISTRANT_STATES, description="A participant state."),
     },
 )
 def list_registrants(event_id, query):
     event = get_event(event_id)
     select = (
-        Registrant.select(Registrant, Order)
+        Registrant.select(Registrant, Order, Event)
         .join(Order)
+        .switch(Registrant)
+        .join(Event)
         .where((Registrant.organization == g.api_org_id) & (Registrant.event == event.id))
     )
+    if "group_id" in query:
+        group = ParticipantGroup.get_or_none(
+            (ParticipantGroup.id == query["group_id"]) & (ParticipantGroup.event == event.id)
+        )
+        if group is None:
+            raise invalid("Unknown group.", group_id="Not a participant group of this event.")
+        select = select.where(in_group(group))
+    if "state" in query:
+        select = select.where(states.condition(query["state"], event))
     if "checked_in" in query:
         select = select.where(Registrant.checked_in_at.is_null(not query["checked_in"]))
     if "canceled" in query:
