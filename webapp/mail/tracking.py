@@ -23,7 +23,7 @@ import re
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from webapp import signals
+from webapp import signals, tokens
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.db import locked, utcnow, write_transaction
@@ -45,7 +45,7 @@ PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c0
 
 
 def _serializer(salt: str) -> URLSafeSerializer:
-    return URLSafeSerializer(settings().secret_key, salt=salt)
+    return tokens.serializer(settings().secret_key, salt)
 
 
 def open_url(message_id: int) -> str:
