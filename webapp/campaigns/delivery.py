@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures import as_completed
 
 from webapp import signals, work
 from webapp.accounts.models import Organization
@@ -102,9 +102,8 @@ def run(job: Job, time_slice: jobs.Slice) -> object:
         point = {"phase": "send", "after": 0, "failures": 0}
         jobs.checkpoint(job, total=_part_count(campaign, job), processed=_final_count(campaign, job), checkpoint=point)
     if point.get("phase", "resolve") == "resolve":
-        point = _resolve(job, campaign, point, time_slice)
-        if point.get("phase") != "send":
-            return work.AGAIN
+        _resolve(job, campaign, point, time_slice)
+        return work.AGAIN  # resolved or not: sending starts in the next run, beside the siblings started
     if settings().smtp is None:
         log.info("campaign %s waits: SMTP_URL is not set", campaign.id)
         jobs.finish(job)
@@ -182,26 +181,34 @@ def _send(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) -> 
 def _hand_over_batch(
     connections: handover.Connections, sender: compose.Sender, batch: list[handover.Claimed], failures: int, limit: int
 ) -> tuple[list[handover.Claimed], list[str], int]:
-    """Hand the batch over on the parallel connections, the outcomes recorded as they come: those
-    finished since the last write, together (so a killed worker leaves at most the messages in
-    flight and those just finished unrecorded). After `limit` failures in a row the messages not
-    yet started are left untried. Returns (tried, their outcomes, the run)."""
+    """Hand the batch over on the parallel connections, the outcomes recorded as they come, a few
+    at a time (handover.RECORD_EVERY), so a killed worker leaves at most the messages in flight and
+    those few unrecorded. After `limit` failures in a row the messages not yet started are left
+    untried. Returns (tried, their outcomes, the run)."""
     futures = {connections.submit(sender, c): c for c in batch}
-    pending = set(futures)
     done: list[handover.Claimed] = []
     outcomes: list[str] = []
-    while pending:
-        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-        finished = [f for f in futures if f in finished and not f.cancelled()]  # in the batch's order
-        results = [(futures[f], f.result()) for f in finished]
-        for (claimed, _failure), outcome in zip(results, handover.record(sender.campaign, results), strict=True):
+    waiting: list[tuple[handover.Claimed, Exception | None]] = []
+
+    def write() -> int:
+        run = failures
+        for (claimed, _failure), outcome in zip(waiting, handover.record(sender.campaign, waiting), strict=True):
             done.append(claimed)
             outcomes.append(outcome)
-            failures = failures + 1 if outcome in ("deferred", "failed") else 0
-        if failures >= limit:
-            for future in pending:
-                future.cancel()
-            pending = {f for f in pending if not f.cancelled()}
+            run = run + 1 if outcome in ("deferred", "failed") else 0
+        waiting.clear()
+        return run
+
+    for future in as_completed(futures):
+        if future.cancelled():
+            continue
+        waiting.append((futures[future], future.result()))
+        if len(waiting) >= handover.RECORD_EVERY or any(failure is not None for _c, failure in waiting):
+            failures = write()
+            if failures >= limit:
+                for pending in futures:
+                    pending.cancel()
+    failures = write()
     return done, outcomes, failures
 
 

@@ -31,6 +31,7 @@ from webapp.mail.service import SmtpSession
 log = logging.getLogger("rollcall.campaigns")
 
 CONNECTIONS = 4  # SMTP connections a delivery job hands messages over on at once
+RECORD_EVERY = 10  # outcomes written together (fewer while the batch's last ones come in)
 MAX_ATTEMPTS = 5
 
 
@@ -42,6 +43,26 @@ _CLAIM = Prepared(
         message_id=Slot("message_id"),
         outbox_id=Slot("outbox_id"),
     ).where(CampaignRecipient.id == Slot("id"))
+)
+_NEW_OUTBOX = Prepared(
+    lambda: Outbox.insert(
+        organization=Slot("organization"),
+        message_id=Slot("message_id"),
+        kind=CAMPAIGN_KIND,
+        to_email=Slot("to_email"),
+        to_name=Slot("to_name"),
+        from_email=Slot("from_email"),
+        from_name=Slot("from_name"),
+        reply_to=Slot("reply_to"),
+        subject=Slot("subject"),
+        text_body="",
+        attachments=Slot("attachments", Outbox.attachments.db_value),
+        send_key=Slot("send_key"),
+        contact_id=Slot("contact_id"),
+        state="sending",
+        next_attempt_at=Slot("now", Outbox.next_attempt_at.db_value),
+        created_at=Slot("now", Outbox.created_at.db_value),
+    )
 )
 
 
@@ -89,32 +110,21 @@ def _give_outbox_rows(campaign: Campaign, sender: compose.Sender, claimed: list[
     domain = campaign.from_email.rpartition("@")[2] or "rollcall.localhost"
     for c in claimed:
         c.recipient.message_id = f"<c{campaign.id}.r{c.recipient.id}.{secrets.token_hex(6)}@{domain}>"
-    shared = {
-        Outbox.organization: campaign.organization_id,
-        Outbox.kind: CAMPAIGN_KIND,
-        Outbox.from_email: campaign.from_email,
-        Outbox.from_name: campaign.from_name or sender.org.name,
-        Outbox.reply_to: campaign.reply_to or None,
-        Outbox.text_body: "",
-        Outbox.attachments: [],
-        Outbox.send_key: campaign.send_key,
-        Outbox.state: "sending",
-        Outbox.next_attempt_at: now,
-        Outbox.created_at: now,
-    }
-    Outbox.insert_many(
-        [
-            {
-                **shared,
-                Outbox.message_id: c.recipient.message_id,
-                Outbox.to_email: c.recipient.email,
-                Outbox.to_name: c.contact.name,
-                Outbox.subject: c.subject,
-                Outbox.contact_id: c.contact.id,
-            }
-            for c in claimed
-        ]
-    ).execute()
+    for c in claimed:
+        _NEW_OUTBOX.execute(
+            organization=campaign.organization_id,
+            message_id=c.recipient.message_id,
+            to_email=c.recipient.email,
+            to_name=c.contact.name,
+            from_email=campaign.from_email,
+            from_name=campaign.from_name or sender.org.name,
+            reply_to=campaign.reply_to or None,
+            subject=c.subject,
+            attachments=[],
+            send_key=campaign.send_key,
+            contact_id=c.contact.id,
+            now=now,
+        )
     ids = dict(
         Outbox.select(Outbox.message_id, Outbox.id)
         .where(Outbox.message_id.in_([c.recipient.message_id for c in claimed]))
