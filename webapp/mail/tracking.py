@@ -31,7 +31,7 @@ from webapp import signals, tokens, work
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.db import locked, utcnow, write_transaction
-from webapp.mail.models import ANNOUNCED_KINDS, MailEngagement, Outbox
+from webapp.mail.models import ANNOUNCED_KINDS, EngagementHour, MailEngagement, Outbox
 from webapp.runtime import settings
 
 HIT = "mail.hit"  # work: {"message_id", "kind", "url", "user_agent", "at"}: an open or click to record
@@ -168,13 +168,17 @@ def _record(
         if row is None or row.organization_id is None:
             return False  # the message was deleted (its organization with it)
         machine = is_machine(user_agent, row.sent_at, now)
-        seen = MailEngagement.select().where(
-            (MailEngagement.outbox == row.id)
-            & (MailEngagement.kind == kind)
-            & (MailEngagement.url.is_null() if url is None else MailEngagement.url == url)
+        earlier = list(
+            MailEngagement.select(MailEngagement.url, MailEngagement.machine)
+            .where((MailEngagement.outbox == row.id) & (MailEngagement.kind == kind))
+            .tuples()
         )
-        if seen.where(MailEngagement.machine == machine).exists():
+        if (url, machine) in earlier:
             return True
+        if row.send_key:
+            _count_hour(
+                row, kind, url, machine, now, first=machine not in {m for _u, m in earlier}, first_any=not earlier
+            )
         MailEngagement.create(
             organization=row.organization_id,
             outbox=row.id,
@@ -196,6 +200,30 @@ def _record(
         if not machine:
             _on_timeline(row, kind, url, now)
     return True
+
+
+def _count_hour(
+    row: Outbox, kind: str, url: str | None, machine: bool, at: dt.datetime, *, first: bool, first_any: bool
+) -> None:
+    """The hit in its send's hour (EngagementHour), in the transaction that records it (under the
+    message's lock, so whether it is the message's first is exact)."""
+    H = EngagementHour
+    url_hash = hashlib.sha256(url.encode()).hexdigest() if url else ""
+    H.insert(
+        organization=row.organization_id,
+        send_key=row.send_key,
+        kind=kind,
+        machine=machine,
+        url=url or "",
+        url_hash=url_hash,
+        hour=at.replace(minute=0, second=0, microsecond=0),
+        hits=1,
+        firsts=int(first),
+        firsts_any=int(first_any),
+    ).on_conflict(
+        conflict_target=[H.send_key, H.kind, H.machine, H.hour, H.url_hash],
+        update={H.hits: H.hits + 1, H.firsts: H.firsts + int(first), H.firsts_any: H.firsts_any + int(first_any)},
+    ).execute()
 
 
 def _on_timeline(row: Outbox, kind: str, url: str | None, now: dt.datetime) -> None:
