@@ -28,7 +28,7 @@ _FILL = (
     'FROM (SELECT e.*, ROW_NUMBER() OVER (PARTITION BY "outbox_id", "kind", "machine" ORDER BY "id") AS "nth_machine", '
     'ROW_NUMBER() OVER (PARTITION BY "outbox_id", "kind" ORDER BY "id") AS "nth_any" '
     'FROM "mail_engagement" e WHERE "send_key" IS NOT NULL) hits '
-    'GROUP BY "send_key", "kind", "machine", COALESCE("url", \'\'), {hour}'
+    'GROUP BY "send_key", "kind", "machine", "url", {hour}'
 )
 
 SQL = {

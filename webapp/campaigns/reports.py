@@ -30,28 +30,22 @@ def _rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def _statuses(campaign_id: int) -> dict[str, int]:
+def _recipients(campaign_id: int) -> tuple[dict[str, int], tuple[int, int, int]]:
+    """({status: recipients}, (recipients with a soft failure, unsubscribed, complained)), in one
+    pass over the campaign's recipients."""
+    R = CampaignRecipient
+    soft = pw.fn.SUM(pw.Case(None, [(R.soft_failures > 0, 1)], 0))
     rows = (
-        CampaignRecipient.select(CampaignRecipient.status, pw.fn.COUNT(CampaignRecipient.id))
-        .where(CampaignRecipient.campaign == campaign_id)
-        .group_by(CampaignRecipient.status)
+        R.select(R.status, pw.fn.COUNT(R.id), soft, pw.fn.COUNT(R.unsubscribed_at), pw.fn.COUNT(R.complained_at))
+        .where(R.campaign == campaign_id)
+        .group_by(R.status)
         .tuples()
     )
-    return dict(rows)
-
-
-def _flags(campaign_id: int) -> tuple[int, int, int]:
-    """(recipients with a soft failure, unsubscribed, complained)."""
-    soft = pw.fn.SUM(pw.Case(None, [(CampaignRecipient.soft_failures > 0, 1)], 0))
-    row = (
-        CampaignRecipient.select(
-            soft, pw.fn.COUNT(CampaignRecipient.unsubscribed_at), pw.fn.COUNT(CampaignRecipient.complained_at)
-        )
-        .where(CampaignRecipient.campaign == campaign_id)
-        .tuples()
-        .get()
-    )
-    return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
+    statuses, flags = {}, [0, 0, 0]
+    for status, count, *counts in rows:
+        statuses[status] = count
+        flags = [total + int(n or 0) for total, n in zip(flags, counts, strict=True)]
+    return statuses, (flags[0], flags[1], flags[2])
 
 
 def _engagement(send_key: str) -> dict:
@@ -93,8 +87,7 @@ def basic(campaign: Campaign, *, live: bool = False) -> dict:
     """The campaign's figures; a reported campaign's frozen ones unless `live`."""
     if campaign.report and not live:
         return {**campaign.report["basic"], "frozen": True}
-    statuses = _statuses(campaign.id)
-    soft, unsubscribed, complained = _flags(campaign.id)
+    statuses, (soft, unsubscribed, complained) = _recipients(campaign.id)
     hard = statuses.get("bounced", 0)
     sent = statuses.get("sent", 0)
     handed = sent + hard
