@@ -111,7 +111,9 @@ def run(database: str, recipients: int, parts: int, profile: bool) -> None:
                         sys.executable,
                         "-c",
                         _wrapped(
-                            WORK.format(job_id=job_id, profile=f"/tmp/campaign-handover-{job_id}.prof" if profile else "")
+                            WORK.format(
+                                job_id=job_id, profile=f"/tmp/campaign-handover-{job_id}.prof" if profile else ""
+                            )
                         ),
                     ],
                     cwd=ROOT,

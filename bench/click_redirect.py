@@ -43,7 +43,9 @@ paths = [tracking.click_url(i, url).split("/", 3)[3] for i in ids for url in ("h
 print(json.dumps(["/" + p for p in paths]))
 """
 
-BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"}
+BROWSER = {
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+}
 
 
 def follow(base_url: str, paths: list[str], clients: int, total: int) -> Timings:
