@@ -85,7 +85,10 @@ def _parts(job: Job) -> tuple[int, int]:
 
 def _in_part(job: Job):
     part, parts = _parts(job)
-    return CampaignRecipient.id.is_null(False) if parts == 1 else ((CampaignRecipient.id % parts) == part)
+    if parts == 1:
+        return CampaignRecipient.id.is_null(False)
+    # id modulo parts, by integer division (peewee's % is LIKE)
+    return (CampaignRecipient.id - (CampaignRecipient.id / parts) * parts) == part
 
 
 # The job ------------------------------------------------------------------------------------------
