@@ -40,6 +40,7 @@ KNOWN = {
     "ROLLCALL_ORDER_HOLD_MINUTES",
     "ROLLCALL_MAX_UPLOAD_MB",
     "ROLLCALL_DB_POOL_SIZE",
+    "ROLLCALL_CAMPAIGN_JOBS",
     "ROLLCALL_WORK_LEASE_SECONDS",
     "ROLLCALL_TRUSTED_PROXIES",
     "BOUNCE_ADDRESS",
@@ -117,6 +118,9 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     # Where files live (webapp/storage.py): "local" (the instance folder) or "s3".
     storage: StorageSettings | None = None
+    # Jobs that hand one campaign's messages over side by side, each its own part of the
+    # recipients (webapp/campaigns/delivery.py); as many as worker processes can run them.
+    campaign_jobs: int = 2
 
 
 def _database_url(value: str, name: str) -> str:
@@ -263,6 +267,7 @@ def load(environ: dict | None = None) -> Settings:
         log_format=_choice(env, "LOG_FORMAT", ("text", "json")),
         metrics_token=_metrics_token(env),
         storage=_storage(env),
+        campaign_jobs=_int(env, "ROLLCALL_CAMPAIGN_JOBS", 2, 1, 16),
     )
 
 

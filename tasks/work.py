@@ -47,7 +47,7 @@ def _run(min_priority: int | None, not_before: float | None) -> int:
     return handled
 
 
-@work.handles(jobs.RUN)
+@work.handles(jobs.RUN, alone=True)  # a campaign's parts run side by side on other threads and nodes
 def run_job(payload: dict) -> object:
     """One slice of a long operator job (webapp.work.jobs): its body is registered by its domain."""
     return jobs.run(payload["job_id"])

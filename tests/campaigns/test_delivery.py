@@ -17,6 +17,7 @@ from tests.smtp import Inbox
 from webapp.api import webhooks
 from webapp.api.models import WebhookDelivery
 from webapp.campaigns import bounces, delivery, handover, reports, service
+from webapp.campaigns.bounce_models import MailBounce
 from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Activity, Contact
@@ -65,8 +66,11 @@ def test_a_campaign_to_a_label_arrives_signed_personalized_and_unsubscribable(ma
 
     campaign = Campaign.get_by_id(campaign.id)
     assert campaign.state == "sent" and campaign.finished_at is not None
-    job = Job.get_by_id(campaign.job_id)
-    assert (job.state, job.processed, job.total) == ("done", 3, 3)
+    # The campaign's parts, one job each (the first resolved the audience), each counting its own.
+    parts = [j for j in Job.select().where(Job.kind == delivery.KIND) if j.params["campaign_id"] == campaign.id]
+    assert campaign.job_id == parts[0].id and len(parts) == 2
+    assert {j.state for j in parts} == {"done"}
+    assert (sum(j.processed for j in parts), sum(j.total for j in parts)) == (3, 3)
     rows = list(CampaignRecipient.select().where(CampaignRecipient.campaign == campaign.id))
     assert {r.status for r in rows} == {"sent"}
     assert {r.message_id for r in rows} == {m["Message-ID"] for m in received}
@@ -101,11 +105,25 @@ def test_one_click_unsubscribe_without_session_stops_the_next_campaign(mailer, m
 
 def test_a_refused_address_bounces_and_marks_the_contact(mailer):
     campaign, _, people = ready_campaign()
-    mailer.refuse.add(people[1].email)
+    webhooks.create_endpoint(campaign.organization_id, url="https://hooks.example.org/in", topics=["campaign.bounced"])
+    webhooks.forget_subscriptions()
+    mailer.refuse.add(people[1].email)  # the SMTP server answers 550 5.1.1 at RCPT TO
     service.send(campaign)
     row = CampaignRecipient.get(CampaignRecipient.contact == people[1].id)
     assert row.status == "bounced" and "550" in row.error
     assert Contact.get_by_id(people[1].id).status == "bounced"
+    # The refusal went through the bounce path, as a DSN for that message would have.
+    bounce = MailBounce.get(MailBounce.contact_id == people[1].id)
+    assert (bounce.kind, bounce.status, bounce.outbox_id) == ("hard", "5.1.1", row.outbox_id)
+    assert bounce.campaign_id == campaign.id and "No such user" in bounce.diagnostic
+    assert not MailBounce.select().where(MailBounce.contact_id != people[1].id).exists()
+    bounced_on_timeline = Activity.select().where(
+        (Activity.contact == people[1].id) & (Activity.kind == "email_bounced")
+    )
+    assert bounced_on_timeline.count() == 1
+    hooks = list(WebhookDelivery.select().where(WebhookDelivery.topic == "campaign.bounced"))
+    assert [h.payload["data"]["contact"]["email"] for h in hooks] == [people[1].email]
+    assert Outbox.get_by_id(row.outbox_id).state == "failed"
     figures = reports.basic(Campaign.get_by_id(campaign.id))
     assert (figures["delivered"], figures["bounced_hard"], figures["sent"]) == (2, 1, 3)
     assert Campaign.get_by_id(campaign.id).state == "sent"

@@ -13,11 +13,13 @@ import pytest
 from tasks import huey
 from tests.campaigns.helpers import ready_campaign
 from tests.factories.accounts import make_org
-from webapp.campaigns import delivery, exports, reports, sendtime, service
+from webapp import work
+from webapp.campaigns import bounces, delivery, exports, reports, sendtime, service
 from webapp.campaigns.models import Campaign, CampaignRecipient
-from webapp.db import utcnow
+from webapp.db import db, utcnow
 from webapp.mail import tracking
 from webapp.mail.models import MailEngagement, Outbox
+from webapp.runtime import settings
 from webapp.storage import storage
 from webapp.work.models import Job
 
@@ -152,3 +154,89 @@ def test_send_time_optimization_uses_the_hour_people_opened_most(mailer):
     assert other.status == "sent"
     assert held.status == "queued" and held.scheduled_for == sendtime.slot(send_at, 20, "Asia/Jakarta")
     assert Campaign.get_by_id(campaign.id).state == "sending"
+
+
+def _raw_figures(campaign: Campaign, tz_offset_hours: int) -> dict:
+    """The report's engagement figures counted here from the hits themselves."""
+    hits = list(MailEngagement.select().where(MailEngagement.send_key == campaign.send_key))
+    people = [h for h in hits if not h.machine]
+    per_link: dict[str, dict] = {}
+    for h in hits:
+        if h.kind == "click":
+            entry = per_link.setdefault(h.url, {"url": h.url, "clicks": 0, "unique_clicks": 0, "machine_clicks": 0})
+            entry["machine_clicks" if h.machine else "clicks"] += 1
+            entry["unique_clicks"] = len({p.outbox_id for p in people if p.kind == "click" and p.url == h.url})
+    hours = [0] * 24
+    for h in people:
+        if h.kind == "open":
+            hours[(h.occurred_at.hour + tz_offset_hours) % 24] += 1
+    series: dict[str, dict] = {}
+    for h in sorted(people, key=lambda h: h.occurred_at):
+        at = h.occurred_at.strftime("%Y-%m-%d %H:00")
+        series.setdefault(at, {"at": at, "opens": 0, "clicks": 0})["opens" if h.kind == "open" else "clicks"] += 1
+    return {
+        "links": sorted(per_link.values(), key=lambda e: (-e["unique_clicks"], -e["machine_clicks"], e["url"])),
+        "hours": [{"hour": i, "opens": n} for i, n in enumerate(hours)],
+        "series": list(series.values()),
+    }
+
+
+def test_the_report_read_from_hourly_figures_equals_a_recount_of_every_hit(mailer, mail_app):
+    app, _ = mail_app
+    org = make_org()
+    org.timezone = "Asia/Jakarta"
+    org.save()
+    campaign, _, people = ready_campaign(org, people=5, category="Announcements")
+    mailer.refuse.add(people[4].email)  # one hard bounce at hand-over
+    service.send(campaign)
+    _age(campaign, minutes=24 * 60)
+    campaign = Campaign.get_by_id(campaign.id)
+    first, second, third, fourth, _bounced = _outbox_ids(campaign)
+    client = app.test_client()
+
+    def follow(url: str, agent: str = HUMAN) -> None:  # as a mail client does: through the public routes
+        answer = client.get(url.removeprefix(settings().base_url), headers={"User-Agent": agent})
+        assert answer.status_code in (200, 302)
+
+    follow(tracking.open_url(first))
+    follow(tracking.open_url(first))  # opened again: a duplicate
+    follow(tracking.open_url(second))
+    follow(tracking.open_url(third), "Mimecast link scanner")  # a scanner first, then the person
+    follow(tracking.open_url(third))
+    follow(tracking.click_url(first, "https://example.org/map"))
+    follow(tracking.click_url(first, "https://example.org/map"))  # a double click
+    follow(tracking.click_url(first, "https://example.org/programme"))
+    follow(tracking.click_url(second, "https://example.org/map"), "curl/8")
+    follow(tracking.click_url(second, "https://example.org/map"))
+    # A late hit: queued hours ago, recorded only now, lands in its own hour.
+    with db.atomic():
+        work.record(
+            tracking.HIT,
+            {
+                "message_id": fourth,
+                "kind": "open",
+                "url": None,
+                "user_agent": HUMAN,
+                "at": (utcnow() - dt.timedelta(hours=3)).isoformat(),
+            },
+        )
+    assert MailEngagement.select().where(MailEngagement.outbox == fourth).count() == 1
+
+    campaign = Campaign.get_by_id(campaign.id)
+    assert reports._engagement(campaign.send_key) == reports.recount(campaign.send_key)
+    figures = reports.basic(campaign)
+    assert (figures["delivered"], figures["bounced_hard"]) == (4, 1)
+    assert (figures["human"]["opens"], figures["human"]["unique_opens"]) == (4, 4)
+    assert (figures["machine"]["opens"], figures["human"]["unique_clicks"], figures["machine"]["clicks"]) == (1, 2, 1)
+    assert (figures["unique_opens_any"], figures["unique_clicks_any"]) == (4, 2)
+    raw = _raw_figures(campaign, tz_offset_hours=7)
+    assert reports.links(campaign) == raw["links"]
+    assert reports.open_hours(campaign, "Asia/Jakarta") == raw["hours"]
+    assert reports.series(campaign, unit="hour") == raw["series"]
+    assert len(reports.series(campaign, unit="hour")) == 2  # now, and the late hit's hour
+
+    # A DSN arriving later turns a delivered message into a bounce: the figures follow.
+    bounces.bounced(Outbox.get_by_id(third), hard=True, reason="550 5.1.1 gone")
+    after = reports.basic(campaign)
+    assert (after["delivered"], after["bounced_hard"]) == (3, 2)
+    assert reports._engagement(campaign.send_key) == reports.recount(campaign.send_key)

@@ -14,6 +14,7 @@ import base64
 import datetime as dt
 import email.header
 import email.utils
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -23,12 +24,12 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from webapp import tokens
 from webapp.accounts.models import Organization
 from webapp.campaigns import blocks
 from webapp.campaigns.models import Campaign
 from webapp.campaigns.signing import Signer
 from webapp.contacts.models import Contact
-from webapp.guards import has_control_characters
 from webapp.mail import bounce_address, sandbox, tracking
 from webapp.mail.domains import verified_domain
 from webapp.runtime import settings
@@ -50,6 +51,8 @@ FOOTER_LOCALE = "en"
 _LINK = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 _BODY_START = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+# What has_control_characters refuses in a header, each made a space by _one_line.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def sample_values(org: Organization) -> dict:
@@ -82,7 +85,7 @@ def template_parts(campaign: Campaign) -> dict[str, str]:
 
 
 def _unsubscribe_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(settings().secret_key, salt="campaign.unsubscribe")
+    return tokens.serializer(settings().secret_key, "campaign.unsubscribe")
 
 
 def unsubscribe_url(outbox_id: int) -> str:
@@ -119,6 +122,7 @@ class Sender:
     track_opens: bool
     track_clicks: bool
     words: dict[str, str] | None = None  # the footer's words, translated once (threads have no locale)
+    parts: dict[str, str] | None = None  # the templates' sources (the text one made from the HTML once)
 
     @classmethod
     def for_campaign(cls, campaign: Campaign) -> Sender:
@@ -138,9 +142,10 @@ class Sender:
             track_opens=campaign.track_opens and org.track_mail,
             track_clicks=campaign.track_clicks and org.track_mail,
             words=words,
+            parts=template_parts(campaign),
         )
 
-    def context(self, contact: Contact, outbox_id: int) -> dict:
+    def context(self, contact: Contact, outbox_id: int, unsubscribe: str | None = None) -> dict:
         person = {
             "first_name": (contact.name.split() or [""])[0],
             "name": contact.name,
@@ -154,17 +159,19 @@ class Sender:
                 "email": self.org.reply_to or "",
                 "address": self.org.postal_address,
             },
-            "unsubscribe_url": unsubscribe_url(outbox_id),
+            "unsubscribe_url": unsubscribe if unsubscribe is not None else unsubscribe_url(outbox_id),
         }
 
     def subject(self, contact: Contact) -> str:
-        rendered = sandbox.lenient_template("subject", self.campaign.subject).render(self.context(contact, 0))
+        # The subject is rendered before the message has its outbox row: a sample unsubscribe link.
+        sample = f"{settings().base_url}/m/u/sample"
+        rendered = sandbox.lenient_template("subject", self.campaign.subject).render(self.context(contact, 0, sample))
         return _one_line(rendered)[:500] or self.campaign.name
 
-    def render(self, contact: Contact, outbox_id: int) -> tuple[str, str]:
+    def render(self, contact: Contact, outbox_id: int, unsubscribe: str | None = None) -> tuple[str, str]:
         """(html, text) of the message to this contact."""
-        values = self.context(contact, outbox_id)
-        parts = template_parts(self.campaign)
+        values = self.context(contact, outbox_id, unsubscribe)
+        parts = self.parts or template_parts(self.campaign)
         body = sandbox.clean_html(sandbox.lenient_template("html_body", parts["html_body"]).render(values))
         text = sandbox.lenient_template("text_body", parts["text_body"]).render(values).strip() + "\n"
         body, text = (_own_unsubscribe(part, values["unsubscribe_url"]) for part in (body, text))
@@ -229,8 +236,8 @@ class Sender:
     ) -> bytes:
         """The message as handed over: headers, both bodies, DKIM-signed when the From is on a
         verified domain of the organization."""
-        body, text = self.render(contact, outbox_id)
         unsubscribe = unsubscribe_url(outbox_id)
+        body, text = self.render(contact, outbox_id, unsubscribe)
         headers = [
             (
                 "From",
@@ -268,11 +275,16 @@ def _own_unsubscribe(part: str, unsubscribe: str) -> str:
     """A campaign message unsubscribes only through its own link (/m/u/<token>, which names the
     message, so its campaign's report counts it): a contact's older /u/<token> link pasted into a
     body (someone's own, copied from an email they got) becomes the recipient's message link."""
-    return re.sub(re.escape(settings().base_url) + r"/u/[^\s\"'<>?#]+", lambda _match: unsubscribe, part)
+    return _old_unsubscribe_link(settings().base_url).sub(lambda _match: unsubscribe, part)
+
+
+@functools.lru_cache(maxsize=4)
+def _old_unsubscribe_link(base_url: str) -> re.Pattern:
+    return re.compile(re.escape(base_url) + r"/u/[^\s\"'<>?#]+")
 
 
 def _one_line(text: str | None) -> str:
-    return " ".join("".join(" " if has_control_characters(c) else c for c in text or "").split())
+    return " ".join(_CONTROL.sub(" ", text or "").split())
 
 
 def _encoded(value: str) -> str:

@@ -1,8 +1,11 @@
-"""Sending a campaign: one job (kind KIND) on the work engine per run of sending.
+"""Sending a campaign: jobs (kind KIND) on the work engine, several side by side per run of sending.
 
-The job first resolves the audience into recipient rows (webapp/campaigns/audience.py), in keyset
-batches, its checkpoint the last contact id done. Then it sends in keyset batches over recipient
-ids. Each batch is claimed in one transaction (queued/deferred -> sending; each recipient gets its
+The first job (part 0) resolves the audience into recipient rows (webapp/campaigns/audience.py), in
+keyset batches, its checkpoint the last contact id done; then it starts its siblings. There are
+`settings().campaign_jobs` parts: part i of n sends the recipients whose id is i modulo n, so two
+jobs never claim the same recipient and together they leave none out; each runs on whichever
+worker takes it (two worker processes or nodes hand one campaign over at twice the pace). Each job
+sends its part in keyset batches over recipient ids. Each batch is claimed in one transaction (queued/deferred -> sending; each recipient gets its
 outbox row and Message-ID there, kept for every later try), then handed over on a few parallel
 SMTP connections (webapp/campaigns/handover.py), each recipient marked sent right after the server
 took its message. A worker killed in the middle leaves at most the messages in flight as
@@ -42,16 +45,50 @@ BATCH = 50
 
 
 def start(campaign: Campaign, *, user_id: int | None = None) -> Job | None:
-    """Record the delivery job of a sending campaign (in the caller's transaction), unless one is
-    queued or running already."""
-    if campaign.job_id:
-        current = Job.get_or_none(Job.id == campaign.job_id)
-        if current is not None and current.state in ("queued", "running"):
-            return None
-    job = jobs.create(campaign.organization_id, KIND, {"campaign_id": campaign.id}, user_id=user_id)
+    """Record the delivery jobs of a sending campaign (in the caller's transaction), unless one is
+    queued or running already: the first alone while the audience is still to be resolved (it
+    starts the others once it is), all parts at once otherwise. Returns the first."""
+    if _running(campaign):
+        return None
+    parts = settings().campaign_jobs
+    job = _create_part(campaign, 0, parts, user_id)
+    if campaign.resolved_at is not None:
+        _start_siblings(campaign, job)
     Campaign.update(job_id=job.id).where(Campaign.id == campaign.id).execute()
     campaign.job_id = job.id
     return job
+
+
+def _running(campaign: Campaign) -> bool:
+    """A delivery job of the campaign queued or running (any part)."""
+    active = Job.select(Job.params).where(
+        (Job.organization_id == campaign.organization_id) & (Job.kind == KIND) & Job.state.in_(("queued", "running"))
+    )
+    return any(job.params.get("campaign_id") == campaign.id for job in active)
+
+
+def _create_part(campaign: Campaign, part: int, parts: int, user_id: int | None) -> Job:
+    params = {"campaign_id": campaign.id, "part": part, "parts": parts}
+    return jobs.create(campaign.organization_id, KIND, params, user_id=user_id)
+
+
+def _start_siblings(campaign: Campaign, first: Job) -> None:
+    parts = _parts(first)[1]
+    for part in range(1, parts):
+        _create_part(campaign, part, parts, first.user_id)
+
+
+def _parts(job: Job) -> tuple[int, int]:
+    """(this job's part, the number of parts); a job from before parts is the only one."""
+    return int(job.params.get("part", 0)), int(job.params.get("parts", 1))
+
+
+def _in_part(job: Job):
+    part, parts = _parts(job)
+    if parts == 1:
+        return CampaignRecipient.id.is_null(False)
+    # id modulo parts, by integer division (peewee's % is LIKE)
+    return (CampaignRecipient.id - (CampaignRecipient.id / parts) * parts) == part
 
 
 # The job ------------------------------------------------------------------------------------------
@@ -66,16 +103,15 @@ def run(job: Job, time_slice: jobs.Slice) -> object:
     point = dict(job.checkpoint or {})
     if not point and campaign.resolved_at is not None:  # a new run of sending (resumed): resolved already
         point = {"phase": "send", "after": 0, "failures": 0}
-        jobs.checkpoint(job, total=campaign.recipient_count, processed=_final_count(campaign), checkpoint=point)
+        jobs.checkpoint(job, total=_part_count(campaign, job), processed=_final_count(campaign, job), checkpoint=point)
     if point.get("phase", "resolve") == "resolve":
-        point = _resolve(job, campaign, point, time_slice)
-        if point.get("phase") != "send":
-            return work.AGAIN
+        _resolve(job, campaign, point, time_slice)
+        return work.AGAIN  # resolved or not: sending starts in the next run, beside the siblings started
     if settings().smtp is None:
         log.info("campaign %s waits: SMTP_URL is not set", campaign.id)
         jobs.finish(job)
         return None
-    _take_back_interrupted(campaign)
+    _take_back_interrupted(campaign, job)
     return _send(job, campaign, point, time_slice)
 
 
@@ -89,8 +125,11 @@ def _resolve(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) 
                 if campaign.send_time_optimization:
                     sendtime.plan(campaign)
                 Campaign.update(recipient_count=total, resolved_at=utcnow()).where(Campaign.id == campaign.id).execute()
+                _start_siblings(campaign, job)
                 point = {"phase": "send", "after": 0, "failures": 0}
-                jobs.checkpoint(job, total=total, processed=_final_count(campaign), checkpoint=point)
+                jobs.checkpoint(
+                    job, total=_part_count(campaign, job), processed=_final_count(campaign, job), checkpoint=point
+                )
                 return point
             after = last
             point = {"phase": "resolve", "after": after}
@@ -98,17 +137,18 @@ def _resolve(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) 
     return point
 
 
-def _take_back_interrupted(campaign: Campaign) -> None:
-    """Recipients a dead run left "sending" go back in line, keeping their Message-ID."""
+def _take_back_interrupted(campaign: Campaign, job: Job) -> None:
+    """Recipients of this job's part a dead run left "sending" go back in line, keeping their
+    Message-ID (the other parts' are their own jobs' to take back: they may be in flight)."""
     CampaignRecipient.update(status="queued").where(
-        (CampaignRecipient.campaign == campaign.id) & (CampaignRecipient.status == "sending")
+        (CampaignRecipient.campaign == campaign.id) & (CampaignRecipient.status == "sending") & _in_part(job)
     ).execute()
 
 
 def _send(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) -> object:
     sender = compose.Sender.for_campaign(campaign)
     org = sender.org
-    rate = _Rate(org)
+    rate = _Rate(org, _parts(job)[1])
     with handover.Connections(settings().smtp) as connections:
         while not time_slice.over():
             if Campaign.select(Campaign.state).where(Campaign.id == campaign.id).scalar() != "sending":
@@ -118,7 +158,7 @@ def _send(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) -> 
             if budget <= 0:
                 time.sleep(0.2)
                 continue
-            batch = handover.claim(campaign, sender, point["after"], min(BATCH, budget))
+            batch = handover.claim(campaign, sender, point["after"], min(BATCH, budget), _in_part(job))
             if not batch:
                 if point["after"]:
                     point["after"] = 0  # once more from the start: deferred ones may be due now
@@ -144,23 +184,34 @@ def _send(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) -> 
 def _hand_over_batch(
     connections: handover.Connections, sender: compose.Sender, batch: list[handover.Claimed], failures: int, limit: int
 ) -> tuple[list[handover.Claimed], list[str], int]:
-    """Hand the batch over on the parallel connections, each outcome recorded as it comes (so a
-    killed worker leaves at most the messages in flight unrecorded). After `limit` failures in a
-    row the messages not yet started are left untried. Returns (tried, their outcomes, the run)."""
+    """Hand the batch over on the parallel connections, the outcomes recorded as they come, a few
+    at a time (handover.RECORD_EVERY), so a killed worker leaves at most the messages in flight and
+    those few unrecorded. After `limit` failures in a row the messages not yet started are left
+    untried. Returns (tried, their outcomes, the run)."""
     futures = {connections.submit(sender, c): c for c in batch}
     done: list[handover.Claimed] = []
     outcomes: list[str] = []
+    waiting: list[tuple[handover.Claimed, Exception | None]] = []
+
+    def write() -> int:
+        run = failures
+        for (claimed, _failure), outcome in zip(waiting, handover.record(sender.campaign, waiting), strict=True):
+            done.append(claimed)
+            outcomes.append(outcome)
+            run = run + 1 if outcome in ("deferred", "failed") else 0
+        waiting.clear()
+        return run
+
     for future in as_completed(futures):
         if future.cancelled():
             continue
-        claimed = futures[future]
-        outcome = handover.record(sender.campaign, claimed, future.result())
-        done.append(claimed)
-        outcomes.append(outcome)
-        failures = failures + 1 if outcome in ("deferred", "failed") else 0
-        if failures >= limit:
-            for pending in futures:
-                pending.cancel()
+        waiting.append((futures[future], future.result()))
+        if len(waiting) >= handover.RECORD_EVERY or any(failure is not None for _c, failure in waiting):
+            failures = write()
+            if failures >= limit:
+                for pending in futures:
+                    pending.cancel()
+    failures = write()
     return done, outcomes, failures
 
 
@@ -175,7 +226,7 @@ def _release(rest: list[handover.Claimed]) -> None:
 def _nothing_due(job: Job, campaign: Campaign) -> None:
     with db.atomic():
         finished = finish_if_done(campaign)
-        jobs.finish(job, processed=_final_count(campaign))
+        jobs.finish(job, processed=_final_count(campaign, job))
     if not finished:
         log.info("campaign %s: the rest is due later (retries, best hours)", campaign.id)
     return None
@@ -195,23 +246,31 @@ def finish_if_done(campaign: Campaign) -> bool:
     return True
 
 
-def _final_count(campaign: Campaign) -> int:
+def _final_count(campaign: Campaign, job: Job) -> int:
+    """Recipients of the job's part with their outcome."""
     return (
         CampaignRecipient.select()
-        .where((CampaignRecipient.campaign == campaign.id) & CampaignRecipient.status.in_(FINAL_STATUSES))
+        .where(
+            (CampaignRecipient.campaign == campaign.id) & CampaignRecipient.status.in_(FINAL_STATUSES) & _in_part(job)
+        )
         .count()
     )
+
+
+def _part_count(campaign: Campaign, job: Job) -> int:
+    return CampaignRecipient.select().where((CampaignRecipient.campaign == campaign.id) & _in_part(job)).count()
 
 
 class _Rate:
     """The organization's messages per minute, across all its campaigns: what the database says
     was handed over in the last minute, read again every few seconds, plus what this run handed
-    over since (so a batch does not count the minute's rows every time)."""
+    over since (so a batch does not count the minute's rows every time). Each of a campaign's
+    `parts` jobs takes its share of the minute's budget."""
 
     REFRESH = 5.0
 
-    def __init__(self, org: Organization):
-        self.org, self.read_at, self.sent = org, 0.0, 0
+    def __init__(self, org: Organization, parts: int = 1):
+        self.org, self.read_at, self.sent, self.parts = org, 0.0, 0, parts
 
     def budget(self) -> int:
         if time.monotonic() - self.read_at > self.REFRESH:
@@ -222,16 +281,17 @@ class _Rate:
                 .count()
             )
             self.read_at = time.monotonic()
-        return self.org.campaign_rate_per_minute - self.sent
+        return (self.org.campaign_rate_per_minute - self.sent) // self.parts
 
     def used(self, messages: int) -> None:
         self.sent += messages
 
 
 def _announce(campaign: Campaign, batch: list[handover.Claimed], outcomes: list[str]) -> None:
-    """Delivered and bounced messages go on their contacts' timelines and to the webhooks."""
+    """Delivered messages go on their contacts' timelines and to the webhooks (bounced ones went
+    through the bounce path, which does the same)."""
     now = utcnow()
-    done = [(c, o) for c, o in zip(batch, outcomes, strict=True) if o in ("sent", "bounced")]
+    done = [c for c, outcome in zip(batch, outcomes, strict=True) if outcome == "sent"]
     if not done:
         return
     Activity.insert_many(
@@ -239,20 +299,17 @@ def _announce(campaign: Campaign, batch: list[handover.Claimed], outcomes: list[
             {
                 Activity.organization: campaign.organization_id,
                 Activity.contact: c.contact.id,
-                Activity.kind: "emailed" if outcome == "sent" else "email_bounced",
+                Activity.kind: "emailed",
                 Activity.occurred_at: now,
-                Activity.summary: (f"Sent “{c.subject}”" if outcome == "sent" else f"Bounced: “{c.subject}”")[:300],
+                Activity.summary: f"Sent “{c.subject}”"[:300],
                 Activity.data: {"outbox_id": c.recipient.outbox_id, "send_key": campaign.send_key},
-                Activity.dedupe_key: f"{outcome}:{c.recipient.outbox_id}",
+                Activity.dedupe_key: f"sent:{c.recipient.outbox_id}",
                 Activity.created_at: now,
             }
-            for c, outcome in done
+            for c in done
         ]
     ).on_conflict_ignore().execute()
-    for event in ("sent", "bounced"):
-        ids = [c.recipient.outbox_id for c, outcome in done if outcome == event]
-        if ids:
-            signals.emit(signals.mail_event, event="delivered" if event == "sent" else "bounced", outbox_ids=ids)
+    signals.emit(signals.mail_event, event="delivered", outbox_ids=[c.recipient.outbox_id for c in done])
 
 
 def _pause_after_failures(campaign: Campaign, failures: int) -> None:

@@ -3,9 +3,10 @@
 A batch of due recipients is claimed in one transaction (queued/deferred -> sending): each gets its
 outbox row (kind "campaign", the campaign's send key) and its Message-ID, kept for every later try.
 `Connections` renders, signs and hands the messages over on CONNECTIONS SMTP connections in
-threads; the job's thread records each outcome as it comes (`record`): sent at once, a 5xx for the
-recipient bounced (the contact marked bounced), anything else deferred with backoff, failed after
-MAX_ATTEMPTS tries.
+threads; the job's thread records the outcomes as they come (`record`: those finished since the last
+write, in one transaction): sent, a 5xx for the recipient a hard bounce through the bounce path
+(webapp/campaigns/bounces.py: the contact marked bounced, its timeline, the webhook), anything else
+deferred with backoff, failed after MAX_ATTEMPTS tries.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from webapp.campaigns import compose
+from webapp.campaigns import bounces, compose
 from webapp.campaigns.models import Campaign, CampaignRecipient
-from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.db import Prepared, Slot, db, utcnow
 from webapp.mail.models import CAMPAIGN_KIND, Outbox
@@ -31,6 +31,7 @@ from webapp.mail.service import SmtpSession
 log = logging.getLogger("rollcall.campaigns")
 
 CONNECTIONS = 4  # SMTP connections a delivery job hands messages over on at once
+RECORD_EVERY = 10  # outcomes written together (fewer while the batch's last ones come in)
 MAX_ATTEMPTS = 5
 
 
@@ -63,16 +64,6 @@ _NEW_OUTBOX = Prepared(
         created_at=Slot("now", Outbox.created_at.db_value),
     )
 )
-_SENT = Prepared(
-    lambda: CampaignRecipient.update(
-        status="sent", sent_at=Slot("at", CampaignRecipient.sent_at.db_value), error=None
-    ).where(CampaignRecipient.id == Slot("id"))
-)
-_OUTBOX_SENT = Prepared(
-    lambda: Outbox.update(
-        state="sent", sent_at=Slot("at", Outbox.sent_at.db_value), attempts=Slot("attempts"), last_error=None
-    ).where(Outbox.id == Slot("id"))
-)
 
 
 @dataclass
@@ -91,14 +82,15 @@ def due(campaign: Campaign, now: dt.datetime):
     )
 
 
-def claim(campaign: Campaign, sender: compose.Sender, after: int, limit: int) -> list[Claimed]:
-    """The next due recipients after `after`, claimed (-> sending) with their outbox rows."""
+def claim(campaign: Campaign, sender: compose.Sender, after: int, limit: int, part=True) -> list[Claimed]:
+    """The next due recipients after `after` (of the job's `part`: a condition on the recipient),
+    claimed (-> sending) with their outbox rows."""
     now = utcnow()
     with db.atomic():
         rows = list(
             CampaignRecipient.select(CampaignRecipient, Contact)
             .join(Contact, on=CampaignRecipient.contact == Contact.id)
-            .where(due(campaign, now) & (CampaignRecipient.id > after))
+            .where(due(campaign, now) & (CampaignRecipient.id > after) & part)
             .order_by(CampaignRecipient.id)
             .limit(limit)
         )
@@ -204,21 +196,32 @@ class Connections:
         return None
 
 
-def record(campaign: Campaign, c: Claimed, failure: Exception | None) -> str:
-    """The recipient's outcome (sent, deferred, bounced, failed), written at once."""
-    if failure is not None:
-        return _failed(campaign, c, failure)
-    r, now = c.recipient, utcnow()
+def record(campaign: Campaign, finished: list[tuple[Claimed, Exception | None]]) -> list[str]:
+    """The outcomes (sent, deferred, bounced, failed) of messages just handed over (or not), written
+    together in one transaction; in the order given."""
+    now = utcnow()
+    outcomes = []
     with db.atomic():
-        _SENT.execute(id=r.id, at=now)
-        _OUTBOX_SENT.execute(id=r.outbox_id, at=now, attempts=r.attempts)
-    return "sent"
+        sent = [c.recipient for c, failure in finished if failure is None]
+        if sent:
+            CampaignRecipient.update(status="sent", sent_at=now, error=None).where(
+                CampaignRecipient.id.in_([r.id for r in sent])
+            ).execute()
+            for attempts in {r.attempts for r in sent}:
+                Outbox.update(state="sent", sent_at=now, attempts=attempts, last_error=None).where(
+                    Outbox.id.in_([r.outbox_id for r in sent if r.attempts == attempts])
+                ).execute()
+        for c, failure in finished:
+            outcomes.append("sent" if failure is None else _failed(campaign, c, failure))
+    return outcomes
 
 
 def _is_hard(exc: Exception) -> bool:
+    """A 5xx for this recipient or this message. A refused envelope sender is the server's
+    quarrel with us, not with the address: it fails (and pauses the campaign after a run)."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(500 <= code < 600 for code, _ in exc.recipients.values())
-    return isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
+    return isinstance(exc, smtplib.SMTPDataError) and 500 <= exc.smtp_code < 600
 
 
 def _failed(campaign: Campaign, c: Claimed, exc: Exception) -> str:
@@ -226,10 +229,9 @@ def _failed(campaign: Campaign, c: Claimed, exc: Exception) -> str:
     error = f"{type(exc).__name__}: {exc}"[:2000]
     with db.atomic():
         if _is_hard(exc):
-            CampaignRecipient.update(status="bounced", error=error).where(CampaignRecipient.id == r.id).execute()
             Outbox.update(state="failed", last_error=error).where(Outbox.id == r.outbox_id).execute()
-            if isinstance(exc, smtplib.SMTPRecipientsRefused):
-                contacts.mark_bounced(campaign.organization_id, r.email, reason=error[:200])
+            # Recorded as a DSN's would be: the recipient bounced, the contact too, its timeline, the webhook.
+            bounces.bounced(Outbox.get_by_id(r.outbox_id), hard=True, reason=_refusal(exc))
             log.info("campaign %s: %s bounced: %s", campaign.id, r.email, error)
             return "bounced"
         if r.attempts >= MAX_ATTEMPTS:
@@ -247,6 +249,16 @@ def _failed(campaign: Campaign, c: Claimed, exc: Exception) -> str:
         Outbox.update(state="queued", last_error=error).where(Outbox.id == r.outbox_id).execute()
     log.info("campaign %s: %s deferred: %s", campaign.id, r.email, error)
     return "deferred"
+
+
+def _refusal(exc: smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError) -> str:
+    """The server's answer, as a bounce's reason: "550 5.1.1 No such user"."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        answers = list(exc.recipients.values())
+    else:
+        answers = [(exc.smtp_code, exc.smtp_error)]
+    text = "; ".join(f"{code} {m.decode(errors='replace') if isinstance(m, bytes) else m}" for code, m in answers)
+    return text[:1000]
 
 
 def backoff(attempts: int) -> dt.timedelta:

@@ -2,9 +2,11 @@
 machine apart), click-to-open, unsubscribes, complaints, with rates; per link; opens by hour of
 day in the organization's time zone; opens and clicks over time; roll-ups by label and category.
 
-Counts come from the recipient table (one row per contact) and the engagement rows of the
-campaign's messages (MailEngagement, one open per message and one click per message and link,
-and again once when a person follows a machine's hit), read by their send key through one index.
+Counts come from the recipient table (one row per contact) and the per-hour engagement figures of
+the campaign's send key (EngagementHour: hits, and how many were a message's first, kept in the
+transaction that records each hit, MailEngagement: one open per message and one click per message
+and link, and again once when a person follows a machine's hit). A report reads a few hundred of
+those rows, not a million hits; `recount` gives the same figures from the hits themselves.
 When the organization's engagement window closes the figures are frozen into the campaign
 (sent -> reported); late opens and clicks still land in the engagement rows.
 """
@@ -19,8 +21,8 @@ from webapp.accounts.models import Organization
 from webapp.campaigns import lifecycle
 from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts.models import ContactLabel, Label
-from webapp.db import db, is_postgres, utcnow
-from webapp.mail.models import MailEngagement
+from webapp.db import db, utcnow
+from webapp.mail.models import EngagementHour, MailEngagement
 from webapp.timeutil import zone
 
 
@@ -28,32 +30,42 @@ def _rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def _statuses(campaign_id: int) -> dict[str, int]:
+def _recipients(campaign_id: int) -> tuple[dict[str, int], tuple[int, int, int]]:
+    """({status: recipients}, (recipients with a soft failure, unsubscribed, complained)), in one
+    pass over the campaign's recipients."""
+    R = CampaignRecipient
+    soft = pw.fn.SUM(pw.Case(None, [(R.soft_failures > 0, 1)], 0))
     rows = (
-        CampaignRecipient.select(CampaignRecipient.status, pw.fn.COUNT(CampaignRecipient.id))
-        .where(CampaignRecipient.campaign == campaign_id)
-        .group_by(CampaignRecipient.status)
+        R.select(R.status, pw.fn.COUNT(R.id), soft, pw.fn.COUNT(R.unsubscribed_at), pw.fn.COUNT(R.complained_at))
+        .where(R.campaign == campaign_id)
+        .group_by(R.status)
         .tuples()
     )
-    return dict(rows)
-
-
-def _flags(campaign_id: int) -> tuple[int, int, int]:
-    """(recipients with a soft failure, unsubscribed, complained)."""
-    soft = pw.fn.SUM(pw.Case(None, [(CampaignRecipient.soft_failures > 0, 1)], 0))
-    row = (
-        CampaignRecipient.select(
-            soft, pw.fn.COUNT(CampaignRecipient.unsubscribed_at), pw.fn.COUNT(CampaignRecipient.complained_at)
-        )
-        .where(CampaignRecipient.campaign == campaign_id)
-        .tuples()
-        .get()
-    )
-    return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
+    statuses, flags = {}, [0, 0, 0]
+    for status, count, *counts in rows:
+        statuses[status] = count
+        flags = [total + int(n or 0) for total, n in zip(flags, counts, strict=True)]
+    return statuses, (flags[0], flags[1], flags[2])
 
 
 def _engagement(send_key: str) -> dict:
     """{kind: {"human": (hits, unique messages), "machine": (...), "any_unique": n}}."""
+    out: dict = {k: {"human": (0, 0), "machine": (0, 0), "any_unique": 0} for k in ("open", "click")}
+    H = EngagementHour
+    rows = (
+        H.select(H.kind, H.machine, pw.fn.SUM(H.hits), pw.fn.SUM(H.firsts), pw.fn.SUM(H.firsts_any))
+        .where(H.send_key == send_key)
+        .group_by(H.kind, H.machine)
+        .tuples()
+    )
+    for kind, machine, hits, unique, firsts_any in rows:
+        out[kind]["machine" if machine else "human"] = (int(hits), int(unique))
+        out[kind]["any_unique"] += int(firsts_any)
+    return out
+
+
+def recount(send_key: str) -> dict:
+    """`_engagement`'s figures counted from the hits themselves (what the summary must equal)."""
     out: dict = {k: {"human": (0, 0), "machine": (0, 0), "any_unique": 0} for k in ("open", "click")}
     E = MailEngagement
     rows = (
@@ -75,8 +87,7 @@ def basic(campaign: Campaign, *, live: bool = False) -> dict:
     """The campaign's figures; a reported campaign's frozen ones unless `live`."""
     if campaign.report and not live:
         return {**campaign.report["basic"], "frozen": True}
-    statuses = _statuses(campaign.id)
-    soft, unsubscribed, complained = _flags(campaign.id)
+    statuses, (soft, unsubscribed, complained) = _recipients(campaign.id)
     hard = statuses.get("bounced", 0)
     sent = statuses.get("sent", 0)
     handed = sent + hard
@@ -124,11 +135,12 @@ def links(campaign: Campaign, *, live: bool = False) -> list[dict]:
     """Per link: clicks and unique clicks, human and machine apart, most clicked first."""
     if campaign.report and not live:
         return campaign.report["links"]
-    E = MailEngagement
+    # One hit per message, link and machine flag: a link's hits are its unique clicks.
+    H = EngagementHour
     rows = (
-        E.select(E.url, E.machine, pw.fn.COUNT(E.id), pw.fn.COUNT(E.outbox.distinct()))
-        .where((E.send_key == campaign.send_key) & (E.kind == "click"))
-        .group_by(E.url, E.machine)
+        H.select(H.url, H.machine, pw.fn.SUM(H.hits), pw.fn.SUM(H.hits))
+        .where((H.send_key == campaign.send_key) & (H.kind == "click"))
+        .group_by(H.url_hash, H.url, H.machine)
         .tuples()
     )
     per: dict[str, dict] = {}
@@ -142,58 +154,48 @@ def links(campaign: Campaign, *, live: bool = False) -> list[dict]:
     return sorted(per.values(), key=lambda e: (-e["unique_clicks"], -e["machine_clicks"], e["url"]))
 
 
-def _hour_expr(column) -> pw.Node:
-    if is_postgres():
-        return pw.fn.date_part("hour", column).cast("int")
-    return pw.fn.substr(column, 12, 2).coerce(False)  # stored as "YYYY-MM-DD HH:MM:SS": cheaper than strftime
-
-
 def open_hours(campaign: Campaign, tz: str, *, live: bool = False) -> list[dict]:
     """People's opens by hour of day (0-23) in `tz`. Counted per UTC hour in the database and
     moved by the zone's offset at the send time (a daylight-saving change inside the window
     shifts by an hour what falls after it)."""
     if campaign.report and not live:
         return campaign.report["open_hours"]
-    E = MailEngagement
-    hour = _hour_expr(E.occurred_at)
+    H = EngagementHour
     rows = (
-        E.select(hour, pw.fn.COUNT(E.id))
-        .where((E.send_key == campaign.send_key) & (E.kind == "open") & (E.machine == False))  # noqa: E712
-        .group_by(hour)
+        H.select(H.hour, pw.fn.SUM(H.hits))
+        .where((H.send_key == campaign.send_key) & (H.kind == "open") & (H.machine == False))  # noqa: E712
+        .group_by(H.hour)
         .tuples()
     )
     at = (campaign.sent_at or utcnow()).replace(tzinfo=dt.UTC)
     offset_hours = int(at.astimezone(zone(tz)).utcoffset().total_seconds() // 3600)
     counts = [0] * 24
-    for utc_hour, n in rows:
-        counts[(int(utc_hour) + offset_hours) % 24] += n
+    for hour, n in rows:
+        counts[(_as_datetime(hour).hour + offset_hours) % 24] += int(n)
     return [{"hour": h, "opens": counts[h]} for h in range(24)]
-
-
-def _bucket_expr(column, unit: str) -> pw.Node:
-    if is_postgres():
-        return pw.fn.to_char(pw.fn.date_trunc(unit, column), "YYYY-MM-DD HH24:00" if unit == "hour" else "YYYY-MM-DD")
-    return pw.fn.substr(column, 1, 13 if unit == "hour" else 10).coerce(False)  # "YYYY-MM-DD HH" or the day
 
 
 def series(campaign: Campaign, *, unit: str = "hour", live: bool = False) -> list[dict]:
     """People's opens and clicks per hour (or day), UTC, from the first to the last."""
     if campaign.report and not live and unit in campaign.report.get("series", {}):
         return campaign.report["series"][unit]
-    E = MailEngagement
-    bucket = _bucket_expr(E.occurred_at, unit)
+    H = EngagementHour
     rows = (
-        E.select(bucket, E.kind, pw.fn.COUNT(E.id))
-        .where((E.send_key == campaign.send_key) & (E.machine == False))  # noqa: E712
-        .group_by(bucket, E.kind)
-        .order_by(bucket)
+        H.select(H.hour, H.kind, pw.fn.SUM(H.hits))
+        .where((H.send_key == campaign.send_key) & (H.machine == False))  # noqa: E712
+        .group_by(H.hour, H.kind)
+        .order_by(H.hour)
         .tuples()
     )
     per: dict[str, dict] = {}
-    for at, kind, n in rows:
-        at = f"{at}:00" if unit == "hour" and len(at) == 13 else at
-        per.setdefault(at, {"at": at, "opens": 0, "clicks": 0})["opens" if kind == "open" else "clicks"] += n
+    for hour, kind, n in rows:
+        at = _as_datetime(hour).strftime("%Y-%m-%d %H:00" if unit == "hour" else "%Y-%m-%d")
+        per.setdefault(at, {"at": at, "opens": 0, "clicks": 0})["opens" if kind == "open" else "clicks"] += int(n)
     return list(per.values())
+
+
+def _as_datetime(value) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
 
 
 def by_category(org_id: int) -> list[dict]:

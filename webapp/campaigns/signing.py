@@ -39,7 +39,8 @@ def _relaxed_header(name: bytes, value: bytes) -> bytes:
 
 
 def relaxed_body(body: bytes) -> bytes:
-    body = _TRAILING_WSP.sub(b"\r\n", _WSP.sub(b" ", body))
+    if b"\t" in body or b"  " in body or b" \r\n" in body or body.endswith(b" "):
+        body = _TRAILING_WSP.sub(b"\r\n", _WSP.sub(b" ", body))  # else nothing to change: base64 parts
     body = body.rstrip(b"\r\n")
     return body + b"\r\n" if body else b""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from webapp import work
+from webapp import tokens, work
 from webapp.contacts.models import Contact
 from webapp.contacts.service import set_status
 from webapp.db import db
@@ -22,7 +22,7 @@ SEND_CONFIRMATION = "contacts.send_confirmation"
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(settings().secret_key, salt="contact.confirm")
+    return tokens.serializer(settings().secret_key, "contact.confirm")
 
 
 def request(contact: Contact, *, new: bool = False, locale: str = "en", actor_label: str | None = None) -> bool:

@@ -162,3 +162,26 @@ class AutomationRun(OrgScoped):
 
     class Meta:
         indexes = ((("automation", "registrant"), True),)
+
+
+class EngagementHour(OrgScoped):
+    """A send's opens or clicks in one hour (UTC), per link and machine flag, kept by
+    webapp/mail/tracking.py in the transaction that records each hit: `hits` counts them,
+    `firsts` those that were the message's first of their kind with that machine flag, and
+    `firsts_any` its first of their kind at all (so unique counts add up across hours and links).
+    A campaign's report reads these instead of every hit."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    send_key = pw.CharField(max_length=64)
+    kind = pw.CharField(max_length=8, choices=[(k, k) for k in ENGAGEMENT_KINDS])
+    machine = pw.BooleanField()
+    url = pw.CharField(max_length=2000)  # "" for opens
+    url_hash = pw.CharField(max_length=64)  # SHA-256 of the URL ("" for opens): the key's part
+    hour = pw.DateTimeField()
+    hits = pw.IntegerField()
+    firsts = pw.IntegerField()
+    firsts_any = pw.IntegerField()
+
+    class Meta:
+        table_name = "engagement_hour"
+        indexes = ((("send_key", "kind", "machine", "hour", "url_hash"), True),)

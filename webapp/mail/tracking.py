@@ -12,6 +12,10 @@ Hits are recorded as MailEngagement rows: one open per message and one click per
 proxies fetch images and follow links on their own, so a hit that looks automated (a robot's user
 agent, or within seconds of the hand-off) is kept with `machine` set, not dropped, and only a
 person's first open or click goes on the contact's timeline. A HEAD request records nothing.
+
+The image and the redirect answer without waiting for any of that: they check the token (no
+database) and queue the hit as a work item (HIT, one insert); the worker records it (`_record`,
+with the time of the hit), so a burst of clicks after a campaign costs the web server one insert each.
 """
 
 from __future__ import annotations
@@ -23,13 +27,14 @@ import re
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from webapp import signals
+from webapp import signals, tokens, work
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.db import locked, utcnow, write_transaction
-from webapp.mail.models import ANNOUNCED_KINDS, MailEngagement, Outbox
+from webapp.mail.models import ANNOUNCED_KINDS, EngagementHour, MailEngagement, Outbox
 from webapp.runtime import settings
 
+HIT = "mail.hit"  # work: {"message_id", "kind", "url", "user_agent", "at"}: an open or click to record
 UNTRACKED_KINDS = frozenset({"subscription"})  # a confirmation link must not be counted as a click
 MACHINE_WINDOW = dt.timedelta(seconds=10)  # a hit this soon after the hand-off is a scanner's
 _ROBOT_AGENT = re.compile(
@@ -45,7 +50,7 @@ PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c0
 
 
 def _serializer(salt: str) -> URLSafeSerializer:
-    return URLSafeSerializer(settings().secret_key, salt=salt)
+    return tokens.serializer(settings().secret_key, salt)
 
 
 def open_url(message_id: int) -> str:
@@ -142,20 +147,38 @@ def record_click(token: str, *, user_agent: str | None) -> str | None:
     return target[1]
 
 
-def _record(message_id: int, kind: str, url: str | None, user_agent: str | None) -> bool:
-    now = utcnow()
+def queue_hit(message_id: int, kind: str, url: str | None, user_agent: str | None) -> None:
+    """An open or click of a valid token, recorded later by the worker (HIT)."""
+    payload = {"message_id": message_id, "kind": kind, "url": url, "user_agent": (user_agent or "")[:500]}
+    work.record(HIT, {**payload, "at": utcnow().isoformat()}, priority=work.BULK)
+
+
+@work.handles(HIT)
+def _recorded_hit(payload: dict) -> None:
+    at = dt.datetime.fromisoformat(payload["at"])
+    _record(payload["message_id"], payload["kind"], payload.get("url"), payload.get("user_agent") or None, at)
+
+
+def _record(
+    message_id: int, kind: str, url: str | None, user_agent: str | None, now: dt.datetime | None = None
+) -> bool:
+    now = now or utcnow()
     with write_transaction():
         row = locked(Outbox.select().where(Outbox.id == message_id)).first()
         if row is None or row.organization_id is None:
             return False  # the message was deleted (its organization with it)
         machine = is_machine(user_agent, row.sent_at, now)
-        seen = MailEngagement.select().where(
-            (MailEngagement.outbox == row.id)
-            & (MailEngagement.kind == kind)
-            & (MailEngagement.url.is_null() if url is None else MailEngagement.url == url)
+        earlier = list(
+            MailEngagement.select(MailEngagement.url, MailEngagement.machine)
+            .where((MailEngagement.outbox == row.id) & (MailEngagement.kind == kind))
+            .tuples()
         )
-        if seen.where(MailEngagement.machine == machine).exists():
+        if (url, machine) in earlier:
             return True
+        if row.send_key:
+            _count_hour(
+                row, kind, url, machine, now, first=machine not in {m for _u, m in earlier}, first_any=not earlier
+            )
         MailEngagement.create(
             organization=row.organization_id,
             outbox=row.id,
@@ -177,6 +200,30 @@ def _record(message_id: int, kind: str, url: str | None, user_agent: str | None)
         if not machine:
             _on_timeline(row, kind, url, now)
     return True
+
+
+def _count_hour(
+    row: Outbox, kind: str, url: str | None, machine: bool, at: dt.datetime, *, first: bool, first_any: bool
+) -> None:
+    """The hit in its send's hour (EngagementHour), in the transaction that records it (under the
+    message's lock, so whether it is the message's first is exact)."""
+    H = EngagementHour
+    url_hash = hashlib.sha256(url.encode()).hexdigest() if url else ""
+    H.insert(
+        organization=row.organization_id,
+        send_key=row.send_key,
+        kind=kind,
+        machine=machine,
+        url=url or "",
+        url_hash=url_hash,
+        hour=at.replace(minute=0, second=0, microsecond=0),
+        hits=1,
+        firsts=int(first),
+        firsts_any=int(first_any),
+    ).on_conflict(
+        conflict_target=[H.send_key, H.kind, H.machine, H.hour, H.url_hash],
+        update={H.hits: H.hits + 1, H.firsts: H.firsts + int(first), H.firsts_any: H.firsts_any + int(first_any)},
+    ).execute()
 
 
 def _on_timeline(row: Outbox, kind: str, url: str | None, now: dt.datetime) -> None:

@@ -1,5 +1,6 @@
 """The open image and the click redirect of tracked mail (webapp/mail/tracking.py). No session,
-no CSRF: the signed token in the URL is all they take, and a bad one answers 404."""
+no CSRF: the signed token in the URL is all they take, and a bad one answers 404. They read
+nothing from the database: the hit is queued for the worker to record (tracking.queue_hit)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ _NO_CACHE = {"Cache-Control": "no-store, private", "X-Robots-Tag": "noindex"}
 
 @bp.route("/m/o/<token>", methods=["GET", "HEAD"])
 def opened(token: str):
-    if tracking.open_target(token) is None:
+    message_id = tracking.open_target(token)
+    if message_id is None:
         abort(404)
     if request.method == "GET":
-        tracking.record_open(token, user_agent=request.user_agent.string)
+        tracking.queue_hit(message_id, "open", None, request.headers.get("User-Agent"))
     return tracking.PIXEL, 200, {**_NO_CACHE, "Content-Type": "image/gif"}
 
 
@@ -27,7 +29,7 @@ def clicked(token: str):
     if target is None:
         abort(404)
     if request.method == "GET":
-        tracking.record_click(token, user_agent=request.user_agent.string)
+        tracking.queue_hit(target[0], "click", target[1], request.headers.get("User-Agent"))
     response = redirect(target[1], code=302)
     response.headers.update(_NO_CACHE)
     return response

@@ -51,6 +51,7 @@ Handler = Callable[[dict], object]
 _handlers: dict[str, Handler] = {}
 _batched: set[str] = set()  # kinds whose handler takes the payloads of a whole claim at once
 _single: set[str] = set()  # kinds run by one thread at a time per process (see handles)
+_alone: set[str] = set()  # kinds a thread claims one item of at a time (see handles)
 _busy: set[str] = set()  # those of them a thread of this process is running now
 _busy_lock = threading.Lock()
 _waker: Callable[[int], None] | None = None
@@ -66,12 +67,16 @@ class Permanent(Exception):
 # Declaring ----------------------------------------------------------------------------------------
 
 
-def handles(kind: str, *, batch: bool = False, single: bool = False) -> Callable[[Handler], Handler]:
+def handles(
+    kind: str, *, batch: bool = False, single: bool = False, alone: bool = False
+) -> Callable[[Handler], Handler]:
     """Register the handler of `kind`; it receives the item's payload (a dict of plain values),
     or with `batch` the list of payloads of the items of that kind claimed together (emails over
     one SMTP connection). A batch succeeds or fails as a whole. With `single`, one thread of a
     process at a time runs the kind, the others leave its items alone meanwhile: for work whose
-    second thread would only queue for the same lock (SQLite's writer) or the same CPU."""
+    second thread would only queue for the same lock (SQLite's writer) or the same CPU. With
+    `alone`, a thread claims one item of the kind at a time and leaves the others in line for
+    other threads and processes: for long items (a job's slice) that are meant to run side by side."""
 
     def register(fn: Handler) -> Handler:
         if _handlers.get(kind, fn) is not fn:
@@ -81,6 +86,8 @@ def handles(kind: str, *, batch: bool = False, single: bool = False) -> Callable
             _batched.add(kind)
         if single:
             _single.add(kind)
+        if alone:
+            _alone.add(kind)
         return fn
 
     return register
@@ -227,7 +234,7 @@ def run_ready(time_budget: float = TIME_BUDGET, min_priority: int | None = None)
             _running.more = False
             with _busy_lock:
                 skip = set(_busy)
-            items = _take_single(claim(BATCH, min_priority=min_priority, skip_kinds=skip))
+            items = _one_of_each_alone(_take_single(claim(BATCH, min_priority=min_priority, skip_kinds=skip)))
             if not items:
                 if _running.more:
                     continue
@@ -292,6 +299,19 @@ def _take_single(items: list[WorkItem]) -> list[WorkItem]:
     if taken:
         _unclaim([item for item in items if item.kind in taken])
     return [item for item in items if item.kind not in taken]
+
+
+def _one_of_each_alone(items: list[WorkItem]) -> list[WorkItem]:
+    """Of the kinds claimed alone, keep the first item; give the others back to the line."""
+    kept, extra, seen = [], [], set()
+    for item in items:
+        if item.kind in _alone and item.kind in seen:
+            extra.append(item)
+            continue
+        seen.add(item.kind)
+        kept.append(item)
+    _unclaim(extra)
+    return kept
 
 
 def _free(kinds: list[str]) -> None:

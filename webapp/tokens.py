@@ -1,0 +1,42 @@
+"""Signed URL tokens (itsdangerous's URLSafeSerializer) made once per salt and secret.
+
+A campaign message carries several signed tokens (unsubscribe, open image, one per tracked link)
+and the click redirect checks one per request. itsdangerous builds a new signer and derives its
+key (a SHA-1 over salt and secret) on every dumps and loads; here the serializer, its signer and the
+derived key are kept, so a token costs one HMAC. The tokens are byte for byte those of a plain
+URLSafeSerializer with the same secret and salt: links already sent keep working.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from itsdangerous import Signer, URLSafeSerializer
+
+
+class _KeptKeySigner(Signer):
+    """A Signer whose derived key is computed once."""
+
+    @functools.cached_property
+    def _key(self) -> bytes:
+        return super().derive_key()
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        return self._key if secret_key is None else super().derive_key(secret_key)
+
+
+class _KeptSerializer(URLSafeSerializer):
+    default_signer = _KeptKeySigner
+
+    @functools.cached_property
+    def _signer(self) -> Signer:
+        return super().make_signer(None)
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        return self._signer if salt is None or salt == self.salt else super().make_signer(salt)
+
+
+@functools.lru_cache(maxsize=64)
+def serializer(secret_key: str, salt: str) -> URLSafeSerializer:
+    """The URL-safe serializer for `salt` (what `URLSafeSerializer(secret_key, salt=salt)` gives)."""
+    return _KeptSerializer(secret_key, salt=salt)
