@@ -58,19 +58,17 @@ class HostSite:
 
 
 @pytest.fixture
-def strict_browser():
-    """Chromium told to block third-party cookies."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, "--test-third-party-cookie-phaseout"]
-        )
-        context = browser.new_context(viewport={"width": 1024, "height": 800}, locale="en-US")
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        yield page
-        browser.close()
+def strict_browser(browser):
+    """Chromium told to block third-party cookies (a second browser of the session's Playwright:
+    one Playwright runs per process)."""
+    strict = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, "--test-third-party-cookie-phaseout"]
+    )
+    context = strict.new_context(viewport={"width": 1024, "height": 800}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    strict.close()
 
 
 def _host(live_server, event):
