@@ -13,6 +13,7 @@ from tests.factories.events import make_event
 from tests.orders.helpers import form
 from tests.round_trips import on_postgres, statements_sent, worker_elsewhere  # noqa: F401
 from webapp import work
+from webapp.catalog import groups as catalog_groups
 from webapp.db import db
 from webapp.orders import checkout
 from webapp.orders.models import Order, OrderItem, Registrant
@@ -31,6 +32,7 @@ def _place(event, data: dict) -> Order:
 def test_a_registration_takes_its_seats_and_writes_everything_in_two_round_trips_under_the_lock(app):
     event = make_event(make_org())
     ticket = make_product(event)
+    catalog_groups.default_group(event)  # made on the event's first use (its page), not by this order
     sub = checkout.read_form(
         event, MultiDict(form({ticket: 2}, **{"a1-name": "Budi"})), access=checkout.Access(), locale="en",
         gateways=["test"],
@@ -38,7 +40,8 @@ def test_a_registration_takes_its_seats_and_writes_everything_in_two_round_trips
     with statements_sent(db.connection()) as sent:
         order, created = checkout.place_order(sub)
     assert created
-    assert len(sent) == 4, sent  # BEGIN, lock + seat count, the writes, COMMIT
+    # BEGIN, lock + seat count, the participant groups' read, the writes, COMMIT
+    assert len(sent) == 5, sent
     assert (sent[0], sent[-1]) == ("BEGIN", "COMMIT")
     assert sent[1].count("EXECUTE") == 2  # the event row's lock and the count, in one message
     people = Registrant.select().where(Registrant.order == order.id).order_by(Registrant.id)
