@@ -59,19 +59,19 @@ row.verified_at = now
 row.save()
 labels = [Label.create(organization=org.id, name=f"Label {{i}}") for i in range({labels})]
 started = time.perf_counter()
-for base in range(0, {n}, 20000):
+for base in range(0, {n}, 4000):  # SQLite takes at most 32,766 variables in one statement
     with db.atomic():
         Contact.insert_many([
             dict(organization=org.id, email=f"person{{i}}@domain{{i % 40}}.test", name=f"Person{{i}} Bench",
                  status="active", unsubscribe_token=f"u{{i}}", created_at=now, updated_at=now)
-            for i in range(base, min(base + 20000, {n}))
+            for i in range(base, min(base + 4000, {n}))
         ]).execute()
 ids = [c.id for c in Contact.select(Contact.id).where(Contact.organization == org.id)]
 rows = [dict(organization=org.id, contact=cid, label=label.id, created_at=now)
         for cid in ids for label in rng.sample(labels, rng.choice([1, 2, 2, 3]))]
-for base in range(0, len(rows), 20000):
+for base in range(0, len(rows), 8000):
     with db.atomic():
-        ContactLabel.insert_many(rows[base:base + 20000]).execute()
+        ContactLabel.insert_many(rows[base:base + 8000]).execute()
 # The segment holds every contact with any label: each contact has one or more.
 tree = {{"type": "group", "join": "and", "negate": False, "children": [
     {{"type": "condition", "dimension": "labels", "operator": "any_of", "negate": False, "value": [l.id for l in labels]}}]}}
