@@ -76,7 +76,13 @@ def accepted_at_once(group: ParticipantGroup, people: int) -> bool:
         return False
     if group.registration != "accept_limit":
         return True
-    held = (
+    return accepted_seats(group) + people <= (group.accept_limit or 0)
+
+
+def accepted_seats(group: ParticipantGroup) -> int:
+    """The group's people holding a seat who do not await acceptance (accepted at once or by an
+    operator): what a group's accept limit counts."""
+    return (
         Registrant.select(pw.fn.COUNT(Registrant.id))
         .join(Order, on=(Order.id == Registrant.order))
         .where(
@@ -88,7 +94,33 @@ def accepted_at_once(group: ParticipantGroup, people: int) -> bool:
         .scalar()
         or 0
     )
-    return held + people <= (group.accept_limit or 0)
+
+
+def accept_limit_refusal(event: Event, order: Order) -> str | None:
+    """Why accepting `order` (awaiting acceptance) would take a group past its accept limit, or
+    None when it fits. Call it under the event's seat lock (`capacity.lock_seats`), as
+    registration decides `accepted_at_once` under it: two operators accepting at once are
+    counted one after the other."""
+    default = catalog_groups.default_group(event)
+    people = Counter(
+        r.group_id or default.id
+        for r in Registrant.select(Registrant.group).where(
+            (Registrant.order == order.id) & (Registrant.canceled == False)  # noqa: E712
+        )
+    )
+    if not people:
+        return None
+    for group in ParticipantGroup.select().where(ParticipantGroup.id.in_(list(people))).order_by(ParticipantGroup.id):
+        if group.registration != "accept_limit" or group.accept_limit is None:
+            continue
+        left = group.accept_limit - accepted_seats(group)
+        if people[group.id] > left:
+            return ngettext(
+                "Accepting this would pass the accept limit of %(group)s (%(limit)s): %(num)d more person can be accepted.",
+                "Accepting this would pass the accept limit of %(group)s (%(limit)s): %(num)d more people can be accepted.",
+                max(left, 0), group=group.name, limit=group.accept_limit,
+            )  # fmt: skip
+    return None
 
 
 def group_for_registration(event: Event, invitation: Invitation | None, link_key: str = "") -> ParticipantGroup:

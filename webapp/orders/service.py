@@ -18,7 +18,7 @@ from webapp.db import locked, utcnow, write_transaction
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
 from webapp.i18n import _
-from webapp.orders import additions, capacity, per_email, waitlist
+from webapp.orders import additions, capacity, groups, per_email, waitlist
 from webapp.orders.checkout import _unique_code, per_email_message
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant
 from webapp.runtime import settings
@@ -216,14 +216,21 @@ def approved_count(event: Event) -> int:
 
 
 def approve_order(order: Order, *, actor: User | None, actor_label: str | None = None) -> None:
+    """Accept a registration awaiting acceptance, within the event's approval limit and its
+    groups' accept limits, counted under the event's seat lock (taken before the order's row, as
+    checkout takes it) so that two operators accepting at once cannot both pass a limit."""
     with write_transaction():
+        event = Event.get_by_id(order.event_id)
+        capacity.lock_seats(event)
         order = _lock(order.id)
         if order.approval != "pending" or order.status != "pending":
             raise OrderError("This registration is not waiting for approval.")
-        event = Event.get_by_id(order.event_id)
         people = order.registrants.where(Registrant.canceled == False).count()  # noqa: E712
         if event.approval_limit is not None and approved_count(event) + people > event.approval_limit:
             raise OrderError(f"Accepting this would pass the limit of {event.approval_limit} accepted attendees.")
+        refusal = groups.accept_limit_refusal(event, order)
+        if refusal:
+            raise OrderError(refusal)
         order.approval = "approved"
         if order.total == 0:
             _mark_paid(order, None)

@@ -274,3 +274,40 @@ def cancel_order(order_id, body):
 )
 def read_registrant(registrant_id):
     return Registrant.get_for_org(g.api_org_id, registrant_id)
+
+
+@operation(
+    "POST",
+    "/orders/<int:order_id>/accept",
+    tag=TAG,
+    scope="orders",
+    summary="Accept a registration awaiting acceptance",
+    response=OrderOut,
+)
+def accept_order(order_id):
+    """409, with nothing changed, when the order does not await acceptance or accepting it would
+    pass the event's approval limit or a participant group's accept limit."""
+    order = Order.get_for_org(g.api_org_id, order_id)
+    try:
+        orders.approve_order(order, actor=None, actor_label=actor_label())
+    except orders.OrderError as exc:
+        raise state_conflict(exc) from None
+    return Order.get_by_id(order.id)
+
+
+@operation(
+    "POST",
+    "/orders/<int:order_id>/decline",
+    tag=TAG,
+    scope="orders",
+    summary="Decline a registration awaiting acceptance",
+    response=OrderOut,
+)
+def decline_order(order_id):
+    """409 when the order does not await acceptance."""
+    order = Order.get_for_org(g.api_org_id, order_id)
+    try:
+        orders.decline_order(order, actor=None, actor_label=actor_label())
+    except orders.OrderError as exc:
+        raise state_conflict(exc) from None
+    return Order.get_by_id(order.id)
