@@ -172,3 +172,15 @@ def test_starting_an_export_needs_the_csrf_token(csrf_app, desk):
         r'name="csrf-token" content="([^"]+)"', page
     )
     assert client.post(url, data={"csrf_token": token.group(1)}).status_code == 303
+
+
+def test_an_export_job_writes_its_columns_in_the_language_of_whoever_asked(desk, small_limit):
+    from webapp.accounts.models import User
+
+    User.update(language="id").where(User.id == desk.owner.id).execute()
+    for name in ("Ana", "Budi", "Citra"):
+        make_registrant(desk.event, buyer_name=name)
+    job = start(desk.client, desk.event, fmt="csv")
+    rows = list(csv.reader(io.StringIO(desk.client.get(file_url(job)).data.decode("utf-8-sig"))))
+    assert "Kelompok peserta" in rows[0] and "Nama" in rows[0]
+    assert {row[rows[0].index("Kelompok peserta")] for row in rows[1:]} == {"Attendees"}

@@ -91,3 +91,31 @@ def test_checkins_export_lists_every_scan(desk):
         ("Ana", "Main door", "ok", "", "A"),
         ("Ana", "Main door", "error", "already_checked_in", "B"),
     ]
+
+
+def test_registrants_export_carries_each_ones_participant_group_and_state(desk):
+    from webapp.catalog import groups as catalog_groups
+    from webapp.orders.models import Registrant
+
+    speakers = catalog_groups.create(desk.event, {"name": "Speakers"}, actor=None)
+    attendee = make_registrant(desk.event, desk.product, buyer_name="Ana")
+    speaker = make_registrant(desk.event, desk.product, buyer_name="Budi")
+    Registrant.update(group=speakers.id).where(Registrant.id == speaker.id).execute()
+    Registrant.update(canceled=True).where(Registrant.id == attendee.id).execute()
+    rows = csv_rows(download(desk, "registrants", "csv"))
+    header = rows[0]
+    by_name = {row[header.index("Name")]: row for row in rows[1:]}
+    group, state = header.index("Participant group"), header.index("Participant state")
+    assert (by_name["Ana"][group], by_name["Ana"][state]) == ("Attendees", "canceled")
+    assert (by_name["Budi"][group], by_name["Budi"][state]) == ("Speakers", "registered")
+
+
+def test_registrants_export_speaks_the_operators_language(desk):
+    from webapp.accounts.models import User
+
+    User.update(language="id").where(User.id == desk.owner.id).execute()
+    make_registrant(desk.event, desk.product, buyer_name="Ana")
+    rows = csv_rows(download(desk, "registrants", "csv"))
+    header = rows[0]
+    assert "Kelompok peserta" in header and "Status peserta" in header and "Participant group" not in header
+    assert rows[1][header.index("Status peserta")] == "terdaftar"

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from flask_babel import force_locale
 from peewee import JOIN
 
 from webapp.accounts.models import User
@@ -63,8 +64,9 @@ def job_file(job: Job) -> str | None:
     return key if storage().exists(key) else None
 
 
-def start(org_id: int, event: Event, kind: str, fmt: str, *, actor: User | None) -> Job:
-    """Queue the export (or give the same export already under way, so a double click makes one)."""
+def start(org_id: int, event: Event, kind: str, fmt: str, *, actor: User | None, locale: str = "en") -> Job:
+    """Queue the export (or give the same export already under way, so a double click makes one).
+    Its column names are written in `locale` (the language of whoever asked for it)."""
     if kind not in exports.KINDS or fmt not in exports.FORMATS:
         raise ExportError("Choose what to export and the format.")
     params = {"table": kind, "format": fmt}
@@ -76,7 +78,7 @@ def start(org_id: int, event: Event, kind: str, fmt: str, *, actor: User | None)
     ):
         if {k: job.params.get(k) for k in params} == params:
             return job
-    params.update(path=f"{uuid.uuid4().hex}.{fmt}", filename=filename(event, kind, fmt))
+    params.update(path=f"{uuid.uuid4().hex}.{fmt}", filename=filename(event, kind, fmt), locale=locale)
     total = exports.row_count(kind, org_id, event)
     return jobs.create(org_id, KIND, params, event_id=event.id, user_id=actor.id if actor else None, total=total)
 
@@ -100,15 +102,16 @@ def _run(job: Job, part: Path) -> None:
     kind, fmt = job.params["table"], job.params["format"]
     total = exports.row_count(kind, job.organization_id, event)
     jobs.checkpoint(job, total=total, processed=0)
-    table = exports.table_for(kind, job.organization_id, event)
-    written = [0]
-    table.rows = _counting(job, table.rows, written)
-    if fmt == "csv":
-        with part.open("wb") as out:
-            for chunk in exports.csv_chunks(table):
-                out.write(chunk)
-    else:
-        exports.write_xlsx(table, part)
+    with force_locale(job.params.get("locale") or "en"):
+        table = exports.table_for(kind, job.organization_id, event)
+        written = [0]
+        table.rows = _counting(job, table.rows, written)
+        if fmt == "csv":
+            with part.open("wb") as out:
+                for chunk in exports.csv_chunks(table):
+                    out.write(chunk)
+        else:
+            exports.write_xlsx(table, part)
     # Written to a scratch file first, then stored whole: a run that lost the job meanwhile can
     # only put a complete export of the same table there, never half a file.
     storage().write(_key(job.params["path"]), part.read_bytes())

@@ -20,11 +20,15 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from webapp.accounts.models import User
+from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import Coupon, Product, Question
 from webapp.catalog.questions import format_answer
 from webapp.checkin.models import Checkin, CheckinList
+from webapp.db import utcnow
 from webapp.events.models import Event
+from webapp.i18n import _l
 from webapp.money import to_major
+from webapp.orders import states
 from webapp.orders.models import Order, Registrant
 from webapp.spreadsheet import safe_cell
 from webapp.timeutil import to_local
@@ -59,9 +63,15 @@ def registrants(org_id: int, event: Event) -> Table:
     )
     tz = event.timezone
     headers = [
-        "Registrant ID", "Order code", "Name", "Email", "Ticket type", "Order status", "Approval",
-        "Canceled", f"Checked in at ({tz})", f"Registered at ({tz})", "Coupon", "Order total", "Currency",
-    ] + [q.label for q in questions]  # fmt: skip
+        _l("Registrant ID"), _l("Order code"), _l("Name"), _l("Email"), _l("Ticket type"), _l("Order status"),
+        _l("Approval"), _l("Canceled"), _l("Checked in at (%(tz)s)", tz=tz), _l("Registered at (%(tz)s)", tz=tz),
+        _l("Coupon"), _l("Order total"), _l("Currency"), _l("Participant group"), _l("Participant state"),
+    ]  # fmt: skip
+    headers = [str(h) for h in headers] + [q.label for q in questions]
+    default = catalog_groups.default_group(event)
+    group_names = {g.id: g.name for g in catalog_groups.groups_of(event)}
+    state_labels = {state: str(label) for state, label in states.LABELS.items()}
+    now = utcnow()
 
     def rows() -> Iterator[list]:
         query = (
@@ -81,6 +91,8 @@ def registrants(org_id: int, event: Event) -> Table:
                 r.id, order.code, r.name, r.email, r.product.name, order.status, order.approval,
                 "yes" if r.canceled else "no", _local(r.checked_in_at, tz), _local(r.created_at, tz),
                 coupon, _money(order.total, order.currency), order.currency,
+                group_names.get(r.group_id or default.id, default.name),
+                state_labels[states.of_registrant(r, order, event, now)],
             ] + [format_answer(q, answers.get(str(q.id))) for q in questions]  # fmt: skip
 
     return Table("Registrants", headers, rows())

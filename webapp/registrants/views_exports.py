@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, stream_with_context, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 
 from webapp.accounts.access import event_required, job_owner, org_id, row_required
@@ -66,7 +67,7 @@ def export_download(event_id: int, kind: str, fmt: str):
 def export_start(event_id: int, kind: str, fmt: str):
     event = event_or_404(event_id)
     _known(kind, fmt)
-    job = export_jobs.start(org_id(), event, kind, fmt, actor=current_user)
+    job = export_jobs.start(org_id(), event, kind, fmt, actor=current_user, locale=str(get_locale() or "en"))
     return redirect(url_for("console.job_progress", job_id=job.id), code=303)
 
 
