@@ -22,6 +22,7 @@ from webapp.api.v1 import (  # noqa: F401  (importing a module declares its rout
     grants,
     groups,
     ingest,
+    invitations,
     newsletters,
     orders,
     projects,

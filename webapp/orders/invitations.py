@@ -13,6 +13,7 @@ from webapp.catalog.models import ParticipantGroup, Product
 from webapp.db import db, utcnow
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.orders.codes import new_invitation_code
 from webapp.orders.models import Invitation
 
@@ -58,6 +59,7 @@ def _new_code() -> str:
 def create(
     event: Event, *, email: str = "", name: str = "", product_ids: list[int] | None = None,
     max_uses: int = 1, send: bool = True, actor: User | None, group_id: int | None = None,
+    actor_label: str | None = None,
 ) -> Invitation:  # fmt: skip
     """A personal invitation (with an email: sent at once when `send`) or a shared code. Whoever
     registers with it joins the participant group `group_id` (None: the default group)."""
@@ -76,7 +78,7 @@ def create(
             name=(name or "").strip()[:200], product_ids=ids, max_uses=max_uses, group=group,
         )  # fmt: skip
         audit.record(
-            event.organization_id, "invitation.create", user=actor, target=invitation,
+            event.organization_id, "invitation.create", user=actor, actor=actor_label, target=invitation,
             summary=f"Invited {email or 'code ' + invitation.code}",
         )  # fmt: skip
         if send and email:
@@ -93,12 +95,56 @@ def send_invitation(invitation: Invitation) -> None:
     Invitation.update(sent_at=utcnow()).where(Invitation.id == invitation.id).execute()
 
 
-def revoke(invitation: Invitation, *, actor: User | None) -> None:
+def resend(invitation: Invitation, *, actor: User | None, actor_label: str | None = None) -> None:
+    """Send a personal invitation again (audited); not once it is revoked or used up."""
+    if invitation.email and invitation.times_used >= invitation.max_uses:
+        raise InvitationError(_("This invitation was used: its registration is on the list."))
     with db.atomic():
-        Invitation.update(revoked_at=utcnow()).where(Invitation.id == invitation.id).execute()
+        send_invitation(invitation)
         audit.record(
-            invitation.organization_id, "invitation.revoke", user=actor, target=invitation, summary=invitation.code
+            invitation.organization_id, "invitation.resend", user=actor, actor=actor_label, target=invitation,
+            summary=f"Sent again to {invitation.email}",
+        )  # fmt: skip
+
+
+def revoke(invitation: Invitation, *, actor: User | None, actor_label: str | None = None) -> None:
+    """Cancel the invitation: its link and code stop working. Revoking twice changes nothing
+    more (InvitationError)."""
+    with db.atomic():
+        changed = (
+            Invitation.update(revoked_at=utcnow())
+            .where((Invitation.id == invitation.id) & Invitation.revoked_at.is_null())
+            .execute()
         )
+        if not changed:
+            raise InvitationError(_("This invitation was revoked."))
+        audit.record(
+            invitation.organization_id, "invitation.revoke", user=actor, actor=actor_label, target=invitation,
+            summary=invitation.code,
+        )  # fmt: skip
+
+
+STATUSES = ("invited", "declined", "used", "revoked")
+
+
+def status(invitation: Invitation) -> str:
+    """Where an invitation stands: revoked, used (up), declined (by the invitee), else invited."""
+    if invitation.revoked_at is not None:
+        return "revoked"
+    if invitation.times_used >= invitation.max_uses:
+        return "used"
+    return "declined" if invitation.declined_at is not None else "invited"
+
+
+def status_condition(name: str):
+    """The invitations in status `name` (a WHERE condition on Invitation), as `status` decides."""
+    live = Invitation.revoked_at.is_null() & (Invitation.times_used < Invitation.max_uses)
+    return {
+        "revoked": Invitation.revoked_at.is_null(False),
+        "used": Invitation.revoked_at.is_null() & (Invitation.times_used >= Invitation.max_uses),
+        "declined": live & Invitation.declined_at.is_null(False),
+        "invited": live & Invitation.declined_at.is_null(),
+    }[name]
 
 
 def can_decline(invitation: Invitation) -> bool:

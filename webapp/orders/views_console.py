@@ -172,7 +172,7 @@ def invitation_action(invitation_id: int, action: str):
     invitation = Invitation.get_for_org(org_id(), invitation_id)
     try:
         if action == "resend":
-            invitations.send_invitation(invitation)
+            invitations.resend(invitation, actor=current_user._get_current_object())
             flash(_("Invitation sent again to %(email)s.", email=invitation.email), "success")
         elif action == "revoke":
             invitations.revoke(invitation, actor=current_user._get_current_object())
