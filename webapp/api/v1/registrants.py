@@ -6,19 +6,19 @@ from __future__ import annotations
 import peewee as pw
 from flask import g
 
-from webapp.api.framework import ApiError, invalid, operation
-from webapp.api.schema import Array, Bool, DateTime, Email, Int, Line, Map, Obj, Out, Str
+from webapp.api.framework import DEFAULT_LIMIT, MAX_LIMIT, ApiError, invalid, list_of, operation
+from webapp.api.schema import AnyValue, Array, Bool, DateTime, Email, Int, Line, Map, Obj, Out, Str
 from webapp.api.v1.common import actor_label, field_error, state_conflict
 from webapp.api.v1.events import get_event
 from webapp.api.v1.orders import Answers, OrderOut, RegistrantOut
 from webapp.catalog.models import ParticipantGroup, Product
-from webapp.db import write_transaction
+from webapp.db import utcnow, write_transaction
 from webapp.events.models import Event
 from webapp.mail import notify
 from webapp.orders import service as orders
 from webapp.orders import states
 from webapp.orders.groups import in_group
-from webapp.orders.models import ORDER_STATUSES, Order, Registrant
+from webapp.orders.models import ORDER_STATUSES, Invitation, Order, Registrant
 from webapp.registrants import imports
 from webapp.work.models import Job
 
@@ -105,13 +105,70 @@ def _product(event, product_id: int, field: str = "product_id") -> Product:
     return product
 
 
+ParticipantOut = Out(
+    "Participant",
+    {
+        "kind": Str(
+            enum=("registrant", "invitation"),
+            description="invitation: an open personal invitation (no registration yet); its registration fields are null.",
+        ),
+        "id": Int(description="The registrant's id (the invitation's for an invitation)."),
+        "event_id": Int(),
+        "order_id": Int(null=True),
+        "order_code": Str(null=True),
+        "order_status": Str(null=True, enum=ORDER_STATUSES),
+        "product_id": Int(null=True),
+        "product_name": Str(null=True),
+        "contact_id": Int(null=True),
+        "group_id": Int(null=True, description="null: the event's default group."),
+        "state": Str(enum=states.STATES, description="The participant state (docs/participant-groups.md)."),
+        "name": Str(),
+        "email": Str(),
+        "answers": Map(AnyValue(null=True), max_properties=None, description="Question id → answer."),
+        "ticket_secret": Str(null=True, description="The QR content of the ticket."),
+        "invitation_code": Str(null=True, description="The invitation's code (invitations only)."),
+        "canceled": Bool(),
+        "blocked": Bool(),
+        "checked_in": Bool(),
+        "checked_in_at": DateTime(null=True),
+        "created_at": DateTime(),
+        "updated_at": DateTime(),
+    },
+)
+# The list's filters that only a registration can match: with one of them, no invitation is listed.
+REGISTRATION_ONLY = ("checked_in", "canceled", "product_id", "order_status", "updated_since")
+
+
+def _registrant_row(r: Registrant, now) -> dict:
+    return {
+        "kind": "registrant", "id": r.id, "event_id": r.event_id, "order_id": r.order_id,
+        "order_code": r.order.code, "order_status": r.order.status, "product_id": r.product_id,
+        "product_name": r.product.name, "contact_id": r.contact_id, "group_id": r.group_id,
+        "state": states.of_registrant(r, r.order, r.event, now), "name": r.name, "email": r.email,
+        "answers": r.answers or {}, "ticket_secret": r.ticket_secret, "invitation_code": None,
+        "canceled": r.canceled, "blocked": r.blocked, "checked_in": r.checked_in_at is not None,
+        "checked_in_at": r.checked_in_at, "created_at": r.created_at, "updated_at": r.updated_at,
+    }  # fmt: skip
+
+
+def _invitation_row(i: Invitation) -> dict:
+    return {
+        "kind": "invitation", "id": i.id, "event_id": i.event_id, "order_id": None, "order_code": None,
+        "order_status": None, "product_id": None, "product_name": None, "contact_id": None,
+        "group_id": i.group_id, "state": states.of_invitation(i), "name": i.name, "email": i.email, "answers": {},
+        "ticket_secret": None, "invitation_code": i.code, "canceled": False, "blocked": False, "checked_in": False,
+        "checked_in_at": None, "created_at": i.created_at,
+        "updated_at": i.declined_at or i.sent_at or i.created_at,
+    }  # fmt: skip
+
+
 @operation(
     "GET",
     "/events/<int:event_id>/registrants",
     tag=TAG,
     scope="registrants",
-    summary="List registrants",
-    page=RegistrantOut,
+    summary="List registrants (and open invitations)",
+    response=list_of(ParticipantOut),
     query={
         "checked_in": Bool(),
         "canceled": Bool(),
@@ -121,27 +178,66 @@ def _product(event, product_id: int, field: str = "product_id") -> Product:
         "search": Str(min_length=1, max_length=200, description="Part of the name or email."),
         "updated_since": DateTime(),
         "group_id": ID,
-        "state": Str(enum=states.REGISTRANT_STATES, description="A participant state."),
+        "state": Str(enum=states.STATES, description="A participant state."),
+        "include_invitations": Bool(
+            default=False,
+            description="true: the open personal invitations (state invited or declined) follow the registrants. "
+            "They are listed whenever `state` is invited or declined, so that the list matches the groups' counts.",
+        ),
+        "limit": Int(minimum=1, maximum=MAX_LIMIT, default=DEFAULT_LIMIT, description="Items per page."),
+        "cursor": Str(max_length=19, pattern=r"^i?[0-9]+$", description="next_cursor of the previous page."),
     },
 )
 def list_registrants(event_id, query):
+    """Newest first: the registrants, then (when asked for, or when `state` is invited or
+    declined) the event's open personal invitations as items of kind `invitation`."""
     event = get_event(event_id)
-    select = (
-        Registrant.select(Registrant, Order, Event)
-        .join(Order)
-        .switch(Registrant)
-        .join(Event)
-        .where((Registrant.organization == g.api_org_id) & (Registrant.event == event.id))
-    )
+    group = None
     if "group_id" in query:
         group = ParticipantGroup.get_or_none(
             (ParticipantGroup.id == query["group_id"]) & (ParticipantGroup.event == event.id)
         )
         if group is None:
             raise invalid("Unknown group.", group_id="Not a participant group of this event.")
+    limit, cursor = query["limit"], query.get("cursor") or ""
+    in_invitations = cursor.startswith("i")
+    rows: list = []
+    if not in_invitations:
+        select = _registrants(event, group, query)
+        if cursor:
+            select = select.where(Registrant.id < int(cursor))
+        rows = list(select.order_by(Registrant.id.desc()).limit(limit + 1))
+    invited = _invitations(event, group, query)
+    if invited is not None and len(rows) <= limit:
+        if in_invitations:
+            invited = invited.where(Invitation.id < int(cursor[1:]))
+        rows += list(invited.order_by(Invitation.id.desc()).limit(limit + 1 - len(rows)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    now = utcnow()
+    data = [_registrant_row(r, now) if isinstance(r, Registrant) else _invitation_row(r) for r in rows]
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        next_cursor = str(last.id) if isinstance(last, Registrant) else f"i{last.id}"
+    return {"data": data, "next_cursor": next_cursor}
+
+
+def _registrants(event, group, query) -> pw.ModelSelect:
+    select = (
+        Registrant.select(Registrant, Order, Event, Product)
+        .join(Order)
+        .switch(Registrant)
+        .join(Event)
+        .switch(Registrant)
+        .join(Product)
+        .where((Registrant.organization == g.api_org_id) & (Registrant.event == event.id))
+    )
+    if group is not None:
         select = select.where(in_group(group))
     if "state" in query:
-        select = select.where(states.condition(query["state"], event))
+        state = query["state"]
+        select = select.where(pw.SQL("1 = 0") if state == "invited" else states.condition(state, event))
     if "checked_in" in query:
         select = select.where(Registrant.checked_in_at.is_null(not query["checked_in"]))
     if "canceled" in query:
@@ -157,6 +253,26 @@ def list_registrants(event_id, query):
         select = select.where(pw.fn.LOWER(Registrant.name).contains(query["search"].lower()) | Registrant.email**needle)
     if "updated_since" in query:
         select = select.where(Registrant.updated_at >= query["updated_since"])
+    return select
+
+
+def _invitations(event, group, query) -> pw.ModelSelect | None:
+    """The open personal invitations the query asks for (None: none are listed)."""
+    state = query.get("state")
+    wanted = query.get("include_invitations") or state in ("invited", "declined")
+    if not wanted or state not in (None, "invited", "declined") or any(k in query for k in REGISTRATION_ONLY):
+        return None
+    select = states.open_invitations(event).where(Invitation.organization == g.api_org_id)
+    if state:
+        select = select.where(Invitation.declined_at.is_null(state == "invited"))
+    if group is not None:
+        own = Invitation.group == group.id
+        select = select.where(own | Invitation.group.is_null() if group.is_default else own)
+    if "email" in query:
+        select = select.where(Invitation.email == query["email"])
+    if "search" in query:
+        needle = f"%{query['search'].lower()}%"
+        select = select.where(pw.fn.LOWER(Invitation.name).contains(query["search"].lower()) | Invitation.email**needle)
     return select
 
 
