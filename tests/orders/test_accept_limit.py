@@ -123,3 +123,17 @@ def test_two_operators_accepting_the_last_place_at_once_accept_one(threaded_app)
         t.join(timeout=120)
     assert sorted(outcomes) == ["ok"] + ["refused"] * 5, outcomes
     assert _accepted(group) == 3
+
+
+def test_the_refusal_speaks_the_operators_language(app, auth):
+    from webapp.accounts.models import User
+
+    org, event, ticket, group = _setup("0")
+    user = make_member(org, "manager", make_user())
+    User.update(language="id").where(User.id == user.id).execute()
+    client = auth.client_for(user, org)
+    registrant = _awaiting(event, ticket, group).registrants.get()
+    page = client.post(
+        f"/console/events/{event.id}/registrants/{registrant.id}/approve", follow_redirects=True
+    ).get_data(as_text=True)
+    assert "Menerima ini akan melewati batas penerimaan Community (0)" in page

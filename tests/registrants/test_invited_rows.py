@@ -116,3 +116,13 @@ def test_the_api_list_carries_invitations_when_asked_and_by_state(app, client):
     assert len(api.get(url, include_invitations="true", product_id=ticket.id).json["data"]) == 2
     assert api.get(url, cursor="x1").status_code == 422
     assert Registrant.select().count() == 2
+
+
+def test_invitation_rows_speak_indonesian(app, auth):
+    from webapp.accounts.models import User
+
+    org, event, ticket, speakers = _event_with_invitations()
+    user = make_member(org, "manager", make_user())
+    User.update(language="id").where(User.id == user.id).execute()
+    page = auth.client_for(user, org).get(f"/console/events/{event.id}/registrants").get_data(as_text=True)
+    assert "2 di antaranya adalah undangan yang belum mendaftar" in page and "Undangan dikirim" in page
