@@ -57,7 +57,9 @@ class ApnsServer:
         self.ca_file.write_bytes(_pem(ca))
         (self.folder / "server.pem").write_bytes(_pem(cert))
         (self.folder / "server.key").write_bytes(
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
         )
         (self.folder / "client-ca.pem").write_bytes(b"".join(_pem(c) for c in client_ca))
 

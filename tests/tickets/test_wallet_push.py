@@ -54,7 +54,9 @@ def _passes(order) -> list[WalletPass]:
     passes = [wallet.build(r) for r in order.registrants.order_by(Registrant.id)]
     # Built a while ago: a change made now is a later version (Last-Modified has whole seconds).
     for built in passes:
-        WalletPass.update(updated_at=built.updated_at - dt.timedelta(minutes=5)).where(WalletPass.id == built.id).execute()
+        WalletPass.update(updated_at=built.updated_at - dt.timedelta(minutes=5)).where(
+            WalletPass.id == built.id
+        ).execute()
     return [WalletPass.get_by_id(p.id) for p in passes]
 
 
