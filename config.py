@@ -45,6 +45,8 @@ KNOWN = {
     "ROLLCALL_TRUSTED_PROXIES",
     "BOUNCE_ADDRESS",
     "ROLLCALL_BOUNCE_LISTEN",
+    "ROLLCALL_APNS_URL",
+    "ROLLCALL_APNS_CA_FILE",
     "LOG_FORMAT",
     "METRICS_TOKEN",
     "PROMETHEUS_MULTIPROC_DIR",
@@ -121,6 +123,10 @@ class Settings:
     # Jobs that hand one campaign's messages over side by side, each its own part of the
     # recipients (webapp/campaigns/delivery.py); as many as worker processes can run them.
     campaign_jobs: int = 2
+    # Apple's push service, told when a wallet pass changed (webapp/tickets/wallet_push.py), and a
+    # CA file trusted for it besides the usual ones (a TLS-inspecting proxy; the tests' own CA).
+    apns_url: str = "https://api.push.apple.com"
+    apns_ca_file: Path | None = None
 
 
 def _database_url(value: str, name: str) -> str:
@@ -268,7 +274,25 @@ def load(environ: dict | None = None) -> Settings:
         metrics_token=_metrics_token(env),
         storage=_storage(env),
         campaign_jobs=_int(env, "ROLLCALL_CAMPAIGN_JOBS", 2, 1, 16),
+        apns_url=_https_url(env.get("ROLLCALL_APNS_URL") or "https://api.push.apple.com", "ROLLCALL_APNS_URL"),
+        apns_ca_file=_existing_file(env.get("ROLLCALL_APNS_CA_FILE") or "", "ROLLCALL_APNS_CA_FILE"),
     )
+
+
+def _https_url(value: str, name: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise ConfigError(f"{name} must be an https:// address without a path, got {value!r}")
+    return f"https://{parts.netloc}"
+
+
+def _existing_file(value: str, name: str) -> Path | None:
+    if not value.strip():
+        return None
+    path = Path(value.strip())
+    if not path.is_file():
+        raise ConfigError(f"{name} must name an existing file, got {value!r}")
+    return path
 
 
 def _choice(env: dict, name: str, choices: tuple[str, ...]) -> str:

@@ -1,12 +1,13 @@
 """Ticket work: stored PDFs dropped when an order ends; wallet passes built for a paid order and
-again when their event changes; the jobs that build badge PDFs and the PDF of a large order
-register their bodies in their modules, imported here."""
+again when their event changes, and the devices that hold them told through APNs; the jobs that
+build badge PDFs and the PDF of a large order register their bodies in their modules, imported
+here."""
 
 from __future__ import annotations
 
 from tasks import huey  # noqa: F401  (the instance every task module shares)
 from webapp import work
-from webapp.tickets import badges, order_pdf_jobs, receivers, service, wallet  # noqa: F401  (their job bodies)
+from webapp.tickets import badges, order_pdf_jobs, receivers, service, wallet, wallet_push  # noqa: F401  (job bodies)
 
 
 @work.handles(receivers.FORGET_ORDER)
@@ -22,3 +23,8 @@ def build_wallet_passes(payload: dict) -> int:
 @work.handles(receivers.WALLET_EVENT)
 def rebuild_wallet_passes(payload: dict) -> int:
     return wallet.rebuild_event(payload["event_id"])
+
+
+@work.handles(wallet_push.KIND)
+def push_wallet_updates(payload: dict) -> dict:
+    return wallet_push.push(payload["registration_ids"])

@@ -102,6 +102,7 @@ def make_test_app(tmp_path: Path, database_url: str, **overrides):
         "INSTANCE_DIR": str(tmp_path / "instance"),
         "ROLLCALL_TEST_GATEWAY": "true",
         "ROLLCALL_DB_POOL_SIZE": "16",  # race tests run more threads than a web worker has
+        "ROLLCALL_APNS_URL": "https://127.0.0.1:9",  # no test reaches Apple (a closed port answers at once)
     }
     environ.update(overrides.pop("ENVIRON", {}))
     config = {"TESTING": True, "WTF_CSRF_ENABLED": False, "ENVIRON": environ}

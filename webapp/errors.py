@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 from flask import current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
@@ -37,10 +38,26 @@ def wants_json() -> bool:
     return request.path.startswith(("/api/", "/v2/"))
 
 
+ErrorPage = Callable[[int, str], object]  # (status, message) -> a response
+
+
+def add_error_page(app, prefix: str, render: ErrorPage) -> None:
+    """The HTML errors of the paths under `prefix` are answered by `render(status, message)`
+    instead of the site's error page (the widgets: a page their frame may show)."""
+    app.extensions.setdefault("rollcall.error_pages", {})[prefix] = render
+
+
 def error_response(status: int, message: str, code: str | None = None, fields: dict | None = None):
     if wants_json():
         body = {"error": {"code": code or CODES.get(status, "error"), "message": message, "fields": fields or {}}}
         return jsonify(body), status
+    for prefix, render in current_app.extensions.get("rollcall.error_pages", {}).items():
+        if request.path.startswith(prefix):
+            try:
+                return render(status, message)
+            except Exception:  # the error may be the database's: the site's own page still shows
+                log.exception("the error page for %s failed; the site's error page answers", prefix)
+            break
     return render_template("errors/error.html", status=status, message=message, **_ways_back()), status
 
 

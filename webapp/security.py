@@ -2,7 +2,7 @@
 
 Framing is refused everywhere (`frame-ancestors 'none'` and `X-Frame-Options: DENY`) except on
 the answers a view marks with `allow_framing(response, origins)`: the website widgets, framed by
-the organization's own websites only (docs/widgets.md)."""
+the organization's own websites only, and their error pages (docs/widgets.md)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,13 @@ def allow_framing(response, origins: Iterable[str]) -> None:
     """Let the pages of `origins` (checked ones: webapp/widgets/origins.py) frame this answer.
     No origins: framed nowhere, as every other answer."""
     response.frame_ancestors = [origin for origin in origins if SOURCE.match(origin)]  # nothing that bends the policy
+
+
+def allow_framing_anywhere(response) -> None:
+    """Let any site frame this answer: only for a page with nothing to click and nothing of
+    anyone's (a widget's error page whose organization is unknown), so framing it can trick no
+    one into anything, and the host page shows its message instead of the browser's refusal."""
+    response.frame_ancestors = ["*"]
 
 
 def content_security_policy(ancestors: list[str] | None) -> str:

@@ -16,6 +16,7 @@ from tests.factories.catalog import make_product
 from tests.factories.events import make_event
 from tests.factories.payments import configure_gateway
 from tests.widgets.helpers import widget_event
+from webapp.events.models import Event
 from webapp.orders.models import Order, Registrant
 from webapp.widgets import service
 from webapp.widgets.views_console import snippets
@@ -127,6 +128,25 @@ def test_a_site_not_on_the_allow_list_gets_no_widget(live_server, strict_browser
         frame = next(f for f in page.frames if f != page.main_frame)
         assert frame.locator("#checkout-form").count() == 0  # the browser refused to show it
         assert Registrant.select().count() == 0
+    finally:
+        host.stop()
+
+
+def test_a_widget_of_an_event_taken_down_shows_its_message_inside_the_frame(live_server, strict_browser):
+    page = strict_browser
+    org, event = widget_event(origins=(), name="Old Summit")
+    make_product(event, price=0)
+    host = _host(live_server, event)
+    try:
+        site = f"http://localhost:{host.port}"
+        service.save_origins(org, site, actor=None)
+        Event.update(status="draft").where(Event.id == event.id).execute()  # the snippet stays on the site
+
+        page.goto(site + "/")
+        frame = page.frame_locator("iframe")
+        expect(frame.get_by_role("heading", name="This form is not available")).to_be_visible()
+        # The message sizes the frame like the form did.
+        page.wait_for_function("document.querySelector('iframe').style.height !== '900px'")
     finally:
         host.stop()
 

@@ -9,7 +9,8 @@ from werkzeug.routing import IntegerConverter
 from tests.factories.accounts import make_member, make_org
 from tests.factories.catalog import make_product
 from tests.factories.events import make_event
-from tests.widgets.helpers import SITE, checkin_path, register_path, widget_event
+from tests.factories.tickets import make_paid_order
+from tests.widgets.helpers import SITE, checkin_path, hidden, register_path, widget_event
 from webapp.security import allow_framing
 from webapp.widgets import service
 
@@ -127,3 +128,66 @@ def test_a_stored_value_that_is_no_origin_never_reaches_the_header(app):
     assert response.frame_ancestors == ["https://ok.example"]
     allow_framing(response, ["'none' https://x.example"])
     assert response.frame_ancestors == []
+
+
+# Error pages under /widget/: shown inside the frame, never the browser's refusal to frame.
+
+
+def test_a_widget_address_of_a_gone_event_answers_a_message_the_allowed_sites_may_frame(client):
+    org, event = widget_event(origins=(SITE,))
+    org.name = "Acme Events"
+    org.save()
+    response = client.get(f"/widget/{org.slug}/no-such-event/register?parent={SITE}")
+    assert response.status_code == 404
+    assert _frame_ancestors(response) == f"frame-ancestors {SITE}"
+    assert "X-Frame-Options" not in response.headers
+    assert response.headers["Cache-Control"] == "no-store"
+    html = response.get_data(as_text=True)
+    assert "This form is not available" in html and "Acme Events" in html
+    assert f'data-parent-origin="{SITE}"' in html  # the frame still sizes itself
+    assert "requested URL was not found" not in html
+
+
+def test_a_widget_error_whose_organization_is_unknown_is_a_bare_message_any_site_may_frame(client):
+    for path in ("/widget/no-such-org/summit/register", "/widget/o/no-such-order", "/widget/o/no-such-order/pay"):
+        response = client.get(path)
+        assert response.status_code in (404, 405), path
+        assert _frame_ancestors(response) == "frame-ancestors *", path
+        assert "X-Frame-Options" not in response.headers
+        html = response.get_data(as_text=True)
+        assert "<a " not in html and "<form" not in html and 'data-parent-origin=""' in html
+
+
+def test_a_widget_form_sent_stale_answers_400_inside_the_frame(client):
+    org, event = widget_event(origins=(SITE, "https://*.example.net"))
+    order = make_paid_order(["Ana Putri"], org=org, event=event)
+    response = client.post(f"/widget/o/{order.secret}/pay", data={"widget_token": "forged"})
+    assert response.status_code == 400
+    assert _frame_ancestors(response) == f"frame-ancestors {SITE} https://*.example.net"
+    assert "The form expired" in response.get_data(as_text=True)
+
+
+def test_a_widget_error_of_an_organization_that_allows_no_site_is_framed_nowhere(client):
+    org, event = widget_event(origins=None)
+    response = client.get(f"/widget/{org.slug}/no-such-event/checkin")
+    assert response.status_code == 404
+    assert _refuses_framing(response)
+
+
+def test_the_self_checkin_limit_answers_429_inside_the_frame(client):
+    org, event = widget_event(origins=(SITE,))
+    service.set_self_checkin(event, True, actor=None)
+    page = client.get(checkin_path(event)).get_data(as_text=True)
+    token = hidden(page, "widget_token")
+    answers = [client.post(checkin_path(event), data={"widget_token": token, "who": f"p{i}@x.test"}) for i in range(12)]
+    limited = answers[-1]
+    assert limited.status_code == 429
+    assert _frame_ancestors(limited) == f"frame-ancestors {SITE}"
+
+
+def test_error_pages_elsewhere_still_refuse_framing(client):
+    org, event = widget_event(origins=(SITE,))
+    for path in (f"/e/{org.slug}/no-such-event", "/o/no-such-order", "/widgets/x", "/no-such-page"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert _refuses_framing(response), path

@@ -99,6 +99,11 @@ class WalletRegistration(OrgScoped):
     device = pw.CharField(max_length=128)
     push_token = pw.CharField(max_length=255)
     created_at = pw.DateTimeField(default=utcnow)
+    # The pass version (its updated_at) this device was last told of through APNs, and what APNs
+    # said the last time it refused a push to this token (webapp/tickets/wallet_push.py).
+    pushed_at = pw.DateTimeField(null=True)
+    push_error = pw.CharField(max_length=255, default="")
+    push_error_at = pw.DateTimeField(null=True)
 
     class Meta:
         indexes = ((("device", "wallet_pass"), True),)

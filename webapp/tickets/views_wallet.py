@@ -108,13 +108,17 @@ def device_registration(device: str, pass_type: str, serial: str):
     push_token = body.get("pushToken") if body else None
     if not isinstance(push_token, str) or not push_token or len(push_token) > 255 or "\x00" in push_token:
         abort(400)
+    # The device holds the pass as it is now: pushes tell it only of later versions.
     if found is not None:
-        WalletRegistration.update(push_token=push_token).where(WalletRegistration.id == found.id).execute()
+        WalletRegistration.update(push_token=push_token, pushed_at=wallet_pass.updated_at).where(
+            WalletRegistration.id == found.id
+        ).execute()
         return "", 200
     with db.atomic():
         WalletRegistration.create(
-            organization=wallet_pass.organization_id, wallet_pass=wallet_pass, device=device, push_token=push_token
-        )
+            organization=wallet_pass.organization_id, wallet_pass=wallet_pass, device=device, push_token=push_token,
+            pushed_at=wallet_pass.updated_at,
+        )  # fmt: skip
     return "", 201
 
 

@@ -25,7 +25,7 @@ from webapp.db import db, utcnow
 from webapp.orders.models import Order, Registrant
 from webapp.runtime import settings
 from webapp.storage import InvalidKey, storage
-from webapp.tickets import display, service, wallet_keys
+from webapp.tickets import display, service, wallet_keys, wallet_push
 from webapp.tickets.models import WalletPass, WalletSettings
 from webapp.timeutil import zone
 
@@ -288,12 +288,14 @@ def build_order(order_id: int) -> int:
     for (registrant_id,) in issued.tuples():
         if registrant_id not in admitted:
             build(Registrant.get_by_id(registrant_id), void_if_canceled=True)
+    wallet_push.record_pushes(WalletPass.select(WalletPass.id).join(Registrant).where(Registrant.order == order))
     return len(registrants)
 
 
 def rebuild_event(event_id: int) -> int:
     """The event's time, venue or name changed: its passes are built again; those whose content
-    changed get a new updated_at, which devices learn from the web service. Returns how many."""
+    changed get a new updated_at, and the devices registered for them are told through APNs
+    (webapp/tickets/wallet_push.py). Returns how many changed."""
     changed = 0
     query = WalletPass.select(WalletPass.registrant).where(WalletPass.event == event_id).order_by(WalletPass.id)
     for (registrant_id,) in query.tuples():
@@ -306,6 +308,7 @@ def rebuild_event(event_id: int) -> int:
         except NotSetUp:
             return changed
         changed += after != before
+    wallet_push.record_pushes(WalletPass.select(WalletPass.id).where(WalletPass.event == event_id))
     return changed
 
 

@@ -11,10 +11,14 @@ gateways refuse to be framed; the widget asks for the order's state until it is 
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Blueprint, abort, g, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from werkzeug.exceptions import default_exceptions
 
+from webapp import errors
+from webapp.accounts.models import Organization
 from webapp.api import ratelimit
 from webapp.events.i18n import apply_event_locale
 from webapp.events.models import Event
@@ -26,7 +30,7 @@ from webapp.orders.models import Order
 from webapp.orders.views_public import to_gateway
 from webapp.payments.checkout_page import CheckoutPage, access_from, gateways_for, order_view
 from webapp.runtime import settings
-from webapp.security import allow_framing
+from webapp.security import allow_framing, allow_framing_anywhere
 from webapp.templating import is_fragment_request
 from webapp.widgets import service as widgets
 
@@ -35,6 +39,8 @@ csrf.exempt(bp)  # the forms carry a signed token instead of the session's (see 
 log = logging.getLogger("rollcall.widgets")
 
 CHECKINS_PER_MINUTE = 10  # per event and client address: enough for a family, not for guessing
+# A form's address, /widget/<org>/<event>/... (not an order's, /widget/o/<secret>/...).
+UNDER_ORG = re.compile(r"^/widget/(?!o/)(?P<org>[^/]+)/[^/]+/")
 
 
 def _event(org_slug: str, event_slug: str) -> Event:
@@ -184,3 +190,41 @@ def self_checkin(org_slug: str, event_slug: str):
         return response
     admitted = widgets.self_checkin(event, who)
     return _framed("widget/checkin.html", outcome="checked_in" if admitted else "not_found", **context)
+
+
+# --- Errors inside the frame ----------------------------------------------------------------------
+
+
+@bp.record_once
+def _error_pages(state) -> None:
+    errors.add_error_page(state.app, "/widget/", _error_page)
+
+
+def _error_page(status: int, message: str):
+    """An error under /widget/ (an event gone, a form too old, too many attempts) as a page the
+    frame shows instead of the browser's refusal to frame: framed by the organization's
+    allow-list when the address names the organization, else a bare message any site may frame."""
+    org = _organization_of_error()
+    default = default_exceptions.get(status)
+    shown = "" if default is not None and message in (default.description, default().name) else message
+    response = make_response(
+        render_template("widget/error.html", status=status, message=shown, org=org, parent=_parent() if org else ""),
+        status,
+    )
+    if org is not None:
+        allow_framing(response, _origins())
+    else:
+        allow_framing_anywhere(response)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _organization_of_error() -> Organization | None:
+    org_id = g.get("widget_org_id")
+    if org_id is None:
+        under_org = UNDER_ORG.match(request.path)
+        found = under_org and Organization.get_or_none(Organization.slug == under_org["org"][:80])
+        if not found:
+            return None
+        g.widget_org_id = org_id = found.id
+    return Organization.get_or_none(Organization.id == org_id)
