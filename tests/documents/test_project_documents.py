@@ -69,6 +69,8 @@ def test_a_manager_uploads_downloads_and_removes_a_project_document(auth, summit
     assert got.data == PDF and got.mimetype == "application/pdf"
     assert 'filename="Sponsor brief.pdf"' in got.headers["Content-Disposition"]
     assert got.headers["X-Content-Type-Options"] == "nosniff"
+    indonesian = client.get(f"/console/projects/{pid}/documents", headers={"Accept-Language": "id"})
+    assert "Pemegang tiket acara-acara proyek ini, di lobi mereka" in indonesian.get_data(as_text=True)
     assert _upload(client, pid, "Run sheet.docx", _docx()).status_code == 303  # an Office file, checked by its parts
 
     for name, data, message in (
