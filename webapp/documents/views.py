@@ -53,8 +53,10 @@ def _may(document: Document, capability: str) -> bool:
     is the organization managers'."""
     if document.event_id is not None:
         return may_reach(Owner(document.organization_id, document.event_id), capability)
-    if has_role(ORG_ROLE_FOR[capability]) or capability != "participants":
-        return has_role(ORG_ROLE_FOR[capability])
+    if has_role(ORG_ROLE_FOR[capability]):
+        return True
+    if capability != "participants":
+        return False
     reachable = granted_event_ids("participants") or []
     return bool(set(reachable) & set(projects.event_ids_of(document.project_id)))
 

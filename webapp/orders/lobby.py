@@ -1,7 +1,8 @@
 """The lobby: what a ticket holder's order page shows once they are in — the programme, their
-groups' documents (and those its event's projects share with their participants), the online join link (from a set time before the start), the venue map, the
-calendar file and what is new. Only the order's secret link reaches it, and only while the order
-admits someone (paid, accepted if it needed to be, a registrant not canceled)."""
+groups' documents (and those the event's projects share with their participants), the online
+join link (from a set time before the start), the venue map, the calendar file and what is new.
+Only the order's secret link reaches it, and only while the order admits someone (paid, accepted
+if it needed to be, a registrant not canceled)."""
 
 from __future__ import annotations
 
