@@ -4,12 +4,10 @@ gone."""
 
 from __future__ import annotations
 
-import uuid
-
 import peewee
 import pytest
 
-from tests.conftest import TEST_DATABASE_URL, Auth, _pg_admin_url, make_test_app
+from tests.conftest import TEST_DATABASE_URL, Auth, make_test_app, scratch_database_url
 from tests.factories.accounts import make_member, make_org
 from tests.factories.events import make_event
 from webapp import migrate
@@ -24,31 +22,16 @@ NOTES = b"Load-in at 7, sponsors' booths by 9.\n"
 @pytest.fixture
 def old_url(tmp_path, monkeypatch):
     """The URL of a database migrated up to the one before 0731."""
-    if TEST_DATABASE_URL:
-        admin = make_database(TEST_DATABASE_URL)
-        name = f"rollcall_migrate_{uuid.uuid4().hex[:8]}"
-        with admin.connection_context():
-            admin.execute_sql(f'CREATE DATABASE "{name}"')
-        url = _pg_admin_url(TEST_DATABASE_URL, name)
-    else:
-        url = f"sqlite:///{tmp_path / 'old.db'}"
     every = migrate._migration_files()
-    monkeypatch.setattr(migrate, "_migration_files", lambda: [p for p in every if p.stem < "0731"])
-    database = make_database(url)
-    with database.connection_context():
-        migrate.upgrade(database)
-    if TEST_DATABASE_URL:
-        database.close_all()
-    monkeypatch.setattr(migrate, "_migration_files", lambda: every)
-    yield url
-    if TEST_DATABASE_URL:
-        with admin.connection_context():
-            admin.execute_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                (name,),
-            )
-            admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close_all()
+    with scratch_database_url(tmp_path) as url:
+        monkeypatch.setattr(migrate, "_migration_files", lambda: [p for p in every if p.stem < "0731"])
+        database = make_database(url)
+        with database.connection_context():
+            migrate.upgrade(database)
+        if TEST_DATABASE_URL:
+            database.close_all()
+        monkeypatch.setattr(migrate, "_migration_files", lambda: every)
+        yield url
 
 
 def test_a_project_file_becomes_a_project_document_and_still_downloads(old_url, tmp_path):
