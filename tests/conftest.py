@@ -9,6 +9,7 @@ tests at a server.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import tempfile
@@ -47,6 +48,34 @@ def _pg_admin_url(url: str, dbname: str) -> str:
     return urlunsplit(parts._replace(path=f"/{dbname}"))
 
 
+def _drop_database(admin: peewee.Database, name: str) -> None:
+    """Drop a PostgreSQL database of the tests, ending its connections first."""
+    with admin.connection_context():
+        admin.execute_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+        admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.close_all()
+
+
+@contextlib.contextmanager
+def scratch_database_url(tmp_path: Path):
+    """The URL of an empty database of its own (a migration test's): a SQLite file under
+    `tmp_path`, or a PostgreSQL database created next to the tests' one and dropped after."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    admin = make_database(TEST_DATABASE_URL)
+    name = f"rollcall_migrate_{uuid.uuid4().hex[:8]}"
+    with admin.connection_context():
+        admin.execute_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield _pg_admin_url(TEST_DATABASE_URL, name)
+    finally:
+        _drop_database(admin, name)
+
+
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory):
     """Migrate once per test run; tests get copies (SQLite) or an emptied database (PostgreSQL)."""
@@ -62,13 +91,7 @@ def database_template(tmp_path_factory):
         database.close_all()
         yield {"kind": "postgresql", "url": url}
         database = None
-        with admin.connection_context():
-            admin.execute_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                (name,),
-            )
-            admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close_all()
+        _drop_database(admin, name)
     else:
         path = tmp_path_factory.mktemp("template") / "template.db"
         database = make_database(f"sqlite:///{path}")

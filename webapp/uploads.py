@@ -1,20 +1,27 @@
 """What an uploaded file is, judged by its content (never by its name or the browser's word): the
-one place the upload checks of covers, logos and project files share."""
+one place the upload checks of covers, logos and documents (of events and projects) share."""
 
 from __future__ import annotations
 
 import io
+import zipfile
 
 from PIL import Image, UnidentifiedImageError
 
-# Documents kept as they are (project files): kind -> (content type, extension).
-DOCUMENT_KINDS = {
-    "PDF": ("application/pdf", "pdf"),
-    "PNG": ("image/png", "png"),
-    "JPEG": ("image/jpeg", "jpg"),
-    "WEBP": ("image/webp", "webp"),
-    "GIF": ("image/gif", "gif"),
-    "TEXT": ("text/plain; charset=utf-8", "txt"),
+_OFFICE = "application/vnd.openxmlformats-officedocument."
+# The documents taken: extension -> (content type, how the content must read).
+DOCUMENT_TYPES = {
+    "pdf": ("application/pdf", "pdf"),
+    "png": ("image/png", "PNG"),
+    "jpg": ("image/jpeg", "JPEG"),
+    "jpeg": ("image/jpeg", "JPEG"),
+    "webp": ("image/webp", "WEBP"),
+    "gif": ("image/gif", "GIF"),
+    "docx": (_OFFICE + "wordprocessingml.document", "word/"),
+    "xlsx": (_OFFICE + "spreadsheetml.sheet", "xl/"),
+    "pptx": (_OFFICE + "presentationml.presentation", "ppt/"),
+    "txt": ("text/plain; charset=utf-8", "text"),
+    "csv": ("text/csv; charset=utf-8", "text"),
 }
 
 
@@ -30,21 +37,36 @@ def image_kind(data: bytes) -> str | None:
     return kind
 
 
-def document_kind(data: bytes) -> str | None:
-    """A key of DOCUMENT_KINDS for `data`, or None: a PDF (by its header and trailer), an image
-    the decoder accepts, or UTF-8 text without control characters other than tabs and line ends
-    (notes, CSV)."""
-    if not data:
-        return None
-    if data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:]:
-        return "PDF"
-    kind = image_kind(data)
-    if kind is not None:
-        return kind if kind in DOCUMENT_KINDS else None
+def is_text(data: bytes) -> bool:
+    """UTF-8 text without control characters other than tabs and line ends (notes, CSV)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return None
-    if any(ord(ch) < 32 and ch not in "\t\r\n" for ch in text):
-        return None
-    return "TEXT"
+        return False
+    return not any(ord(ch) < 32 and ch not in "\t\r\n" for ch in text)
+
+
+def _office_part(data: bytes, folder: str) -> bool:
+    """An Office Open XML file: a ZIP holding its content types and the folder of its kind."""
+    if not data.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False
+    return "[Content_Types].xml" in names and any(name.startswith(folder) for name in names)
+
+
+def document_matches(extension: str, data: bytes) -> bool:
+    """Whether `data` is what a document with this extension (a key of DOCUMENT_TYPES) must be: a
+    PDF by its header, an image the decoder accepts in that format, an Office file by its parts,
+    or plain UTF-8 text."""
+    expected = DOCUMENT_TYPES[extension][1]
+    if expected == "pdf":
+        return data.startswith(b"%PDF-")
+    if expected == "text":
+        return is_text(data)
+    if expected.endswith("/"):
+        return _office_part(data, expected)
+    return image_kind(data) == expected

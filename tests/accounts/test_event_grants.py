@@ -14,6 +14,7 @@ from webapp.accounts.access import GRANT_CAPABILITIES
 from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import EventGrant, Membership
 from webapp.contacts import newsletters
+from webapp.documents import service as documents
 from webapp.mail.models import Outbox
 from webapp.orders.models import Invitation, Registrant, WaitingListEntry
 from webapp.payments.models import Payment
@@ -67,7 +68,9 @@ def _ids(org, event, product, registrant) -> dict:
         "milestone_id": projects.add_milestone(project, "M", "2030-01-01", actor=None).id,
         "task_id": projects.add_task(project, "T", actor=None).id,
         "newsletter_id": newsletter.id,
-        "file_id": projects.add_file(project, "notes.txt", b"Hidden Gala notes", actor=None).id,
+        "document_id": documents.upload(
+            event, filename="notes.txt", data=f"{event.name} notes".encode(), actor=None
+        ).id,
         "invitation_id": Invitation.create(
             organization=org, event=event, code=f"INV{event.id}X", email="i@example.org"
         ).id,

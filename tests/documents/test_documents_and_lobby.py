@@ -51,7 +51,7 @@ def test_an_operator_uploads_and_downloads_a_document_and_bad_files_are_refused(
     document = Document.get()
     assert document.title == "Floor plan" and document.visibility == "operators" and document.size == len(PDF)
     assert storage().read(document.storage_key) == PDF
-    got = client.get(f"{base}documents/{document.id}/download")
+    got = client.get(f"/console/documents/{document.id}/download")
     assert got.status_code == 200 and got.data == PDF and got.mimetype == "application/pdf"
     assert 'filename="Floor plan.pdf"' in got.headers["Content-Disposition"]
     for name, data, message in (
@@ -74,7 +74,7 @@ def test_an_operator_uploads_and_downloads_a_document_and_bad_files_are_refused(
     )  # fmt: skip
     assert groups_refused.status_code == 422 and "Choose at least one group" in groups_refused.get_data(as_text=True)
     assert Document.select().count() == 1
-    client.post(f"{base}documents/{document.id}/remove")
+    client.post(f"/console/documents/{document.id}/remove")
     assert not Document.select().exists() and not storage().exists(document.storage_key)
     assert {"document.upload", "document.remove"} <= {e.action for e in AuditEntry.select()}
 
@@ -90,12 +90,11 @@ def test_document_downloads_are_refused_to_other_organizations_other_groups_and_
     assert client.get(f"/o/{speaker_order.secret}/documents/{guide.id}").data == PDF
     assert client.get(f"/o/{attendee_order.secret}/documents/{guide.id}").status_code == 404  # other group
     assert client.get(f"/o/not-an-order/documents/{guide.id}").status_code == 404  # no order
-    assert client.get(f"/console/events/{event.id}/lobby/documents/{guide.id}/download").status_code in (302, 401)
+    assert client.get(f"/console/documents/{guide.id}/download").status_code in (302, 401)
 
     other_org, other_event, other_ticket = _event()
     stranger = auth.client_for(make_member(other_org, "manager", make_user()), other_org)
-    assert stranger.get(f"/console/events/{event.id}/lobby/documents/{guide.id}/download").status_code in (403, 404)
-    assert stranger.get(f"/console/events/{other_event.id}/lobby/documents/{guide.id}/download").status_code == 404
+    assert stranger.get(f"/console/documents/{guide.id}/download").status_code == 404
     other_order = make_order(other_event, {other_ticket: 1})
     assert client.get(f"/o/{other_order.secret}/documents/{guide.id}").status_code == 404  # another event's order
 
@@ -114,7 +113,7 @@ def test_a_guide_grant_downloads_but_cannot_upload(app, auth):
     EventGrant.create(organization=org, event_id=event.id, user=guide, role="guide")
     client = auth.client_for(guide, org)
     document = documents.upload(event, filename="plan.pdf", data=PDF, actor=None)
-    assert client.get(f"/console/events/{event.id}/lobby/documents/{document.id}/download").data == PDF
+    assert client.get(f"/console/documents/{document.id}/download").data == PDF
     refused = client.post(
         f"/console/events/{event.id}/lobby/documents", data={"file": (__import__("io").BytesIO(PDF), "x.pdf")},
         content_type="multipart/form-data",

@@ -3,11 +3,9 @@ gets its default group (Attendees), and every registrant joins it."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from tests.conftest import TEST_DATABASE_URL, _pg_admin_url
+from tests.conftest import TEST_DATABASE_URL, scratch_database_url
 from webapp import migrate
 from webapp.db import make_database
 
@@ -15,31 +13,20 @@ from webapp.db import make_database
 @pytest.fixture
 def old_database(tmp_path, monkeypatch):
     """A database migrated up to the one before 0690 (foreign keys not enforced)."""
-    if TEST_DATABASE_URL:
-        admin = make_database(TEST_DATABASE_URL)
-        name = f"rollcall_migrate_{uuid.uuid4().hex[:8]}"
-        with admin.connection_context():
-            admin.execute_sql(f'CREATE DATABASE "{name}"')
-        database = make_database(_pg_admin_url(TEST_DATABASE_URL, name))
-    else:
-        database = make_database(f"sqlite:///{tmp_path / 'old.db'}")
-    every = migrate._migration_files()
-    monkeypatch.setattr(migrate, "_migration_files", lambda: [p for p in every if p.stem < "0690"])
-    database.connect()
-    migrate.upgrade(database)
-    monkeypatch.setattr(migrate, "_migration_files", lambda: every)
-    database.execute_sql("SET session_replication_role = replica" if TEST_DATABASE_URL else "PRAGMA foreign_keys = OFF")
-    yield database
-    database.close()
-    if TEST_DATABASE_URL:
-        database.close_all()
-        with admin.connection_context():
-            admin.execute_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                (name,),
-            )
-            admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close_all()
+    with scratch_database_url(tmp_path) as url:
+        database = make_database(url)
+        every = migrate._migration_files()
+        monkeypatch.setattr(migrate, "_migration_files", lambda: [p for p in every if p.stem < "0690"])
+        database.connect()
+        migrate.upgrade(database)
+        monkeypatch.setattr(migrate, "_migration_files", lambda: every)
+        database.execute_sql(
+            "SET session_replication_role = replica" if TEST_DATABASE_URL else "PRAGMA foreign_keys = OFF"
+        )
+        yield database
+        database.close()
+        if TEST_DATABASE_URL:
+            database.close_all()
 
 
 def _insert(database, table: str, **values) -> None:

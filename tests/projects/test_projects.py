@@ -3,8 +3,6 @@ and tasks, participants and their export, who may see and change what, and isola
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
 from tests.factories.accounts import make_member, make_org
@@ -18,8 +16,7 @@ from webapp.campaigns.models import Campaign
 from webapp.contacts import service as contacts
 from webapp.orders.models import Registrant
 from webapp.projects import figures, service
-from webapp.projects.models import Milestone, Project, ProjectEvent, ProjectFile, ProjectTask
-from webapp.storage import storage
+from webapp.projects.models import Milestone, Project, ProjectEvent, ProjectTask
 
 
 @pytest.fixture
@@ -157,7 +154,7 @@ def test_a_member_with_a_grant_reads_only_the_projects_and_events_granted(auth, 
     assert client.get(f"/console/projects/{hidden_project.id}").status_code == 404
     # Read only: no form, and every write is refused on the server.
     assert "Save changes" not in page
-    for path in ("", "/milestones", "/tasks", "/events", "/delete"):
+    for path in ("", "/milestones", "/tasks", "/events", "/documents", "/delete"):
         assert client.post(f"/console/projects/{pid}{path}", data={"name": "x", "title": "x"}).status_code == 403
     assert client.get(f"/console/projects/{pid}/emails").status_code == 403
     assert Project.get_by_id(pid).name == "Summit 2027"
@@ -167,47 +164,10 @@ def test_another_organization_gets_404_for_every_project_page(auth, conference):
     stranger_org = make_org()
     client = auth.client_for(make_member(stranger_org, "owner"), stranger_org)
     pid = conference["project"].id
-    for path in ("", "/events", "/milestones", "/tasks", "/participants", "/participants.csv", "/emails"):
+    for path in ("", "/events", "/milestones", "/tasks", "/documents", "/participants", "/participants.csv", "/emails"):
         assert client.get(f"/console/projects/{pid}{path}").status_code == 404, path
     assert client.post(f"/console/projects/{pid}/delete").status_code == 404
     assert Project.select().count() == 1 and ProjectEvent.select().count() == 2
-
-
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-def test_files_are_checked_by_content_stored_and_downloaded(auth, conference):
-    client = auth.client_for(conference["manager"], conference["org"])
-    pid = conference["project"].id
-    ok = client.post(
-        f"/console/projects/{pid}/files", data={"file": (io.BytesIO(PDF), "floor plan.pdf")},
-        content_type="multipart/form-data",
-    )  # fmt: skip
-    assert ok.status_code == 303
-    row = ProjectFile.get()
-    assert (row.name, row.content_type, row.size) == ("floor plan.pdf", "application/pdf", len(PDF))
-    assert storage().read(row.key) == PDF
-    got = client.get(f"/console/projects/{pid}/files/{row.id}")
-    assert got.data == PDF and got.mimetype == "application/pdf" and "attachment" in got.headers["Content-Disposition"]
-
-    disguised = client.post(
-        f"/console/projects/{pid}/files", data={"file": (io.BytesIO(b"MZ\x90\x00\x03binary"), "notes.pdf")},
-        content_type="multipart/form-data",
-    )  # fmt: skip
-    assert disguised.status_code == 422 and 'id="project-file-error"' in disguised.get_data(as_text=True)
-    empty = client.post(
-        f"/console/projects/{pid}/files", data={"file": (io.BytesIO(b""), "empty.txt")},
-        content_type="multipart/form-data",
-    )  # fmt: skip
-    assert empty.status_code == 422 and "empty" in empty.get_data(as_text=True)
-    assert client.post(f"/console/projects/{pid}/files", data={}).status_code == 422
-    assert ProjectFile.select().count() == 1
-
-    stranger_org = make_org()
-    stranger = auth.client_for(make_member(stranger_org, "owner"), stranger_org)
-    assert stranger.get(f"/console/projects/{pid}/files/{row.id}").status_code == 404
-    client.post(f"/console/projects/{pid}/files/{row.id}/delete")
-    assert not ProjectFile.select().exists() and not storage().exists(row.key)
 
 
 def test_emailing_the_participants_starts_a_campaign_linked_to_the_project(auth, conference):

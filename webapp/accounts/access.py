@@ -180,7 +180,7 @@ def can_list_events() -> bool:
     return granted_event_ids("participants") != []
 
 
-def _member_or_login():
+def member_or_login():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if g.membership is None:
@@ -197,7 +197,7 @@ def event_required(capability: str):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            refused = _member_or_login()
+            refused = member_or_login()
             if refused is not None:
                 return refused
             if not can_event(kwargs["event_id"], capability):
@@ -214,7 +214,7 @@ def _reaching(allowed, name: str):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            refused = _member_or_login()
+            refused = member_or_login()
             if refused is not None:
                 return refused
             if not allowed():
@@ -309,7 +309,7 @@ def row_required(param: str, capability: str, owner: Callable[[int], Owner | Non
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            refused = _member_or_login()
+            refused = member_or_login()
             if refused is not None:
                 return refused
             found = owner(kwargs[param])

@@ -97,6 +97,8 @@ def _operation(op: Operation, components: dict) -> dict:
     success = {"description": "OK" if op.status < 300 else "Accepted" if op.status == 202 else "Created"}
     if op.response is not None:
         success["content"] = {"application/json": {"schema": op.response.json_schema(components)}}
+    elif op.method == "GET":  # a file, in its own content type (a document's download)
+        success["content"] = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
     responses: dict[str, Any] = {str(op.status): success}
     for status in op.also:
         responses[str(status)] = success

@@ -17,6 +17,7 @@ from webapp.api.v1 import (  # noqa: F401  (importing a module declares its rout
     catalog,
     checkins,
     contacts,
+    documents,
     door_offline,
     events,
     grants,

@@ -1,11 +1,13 @@
 """The lobby: what a ticket holder's order page shows once they are in — the programme, their
-groups' documents, the online join link (from a set time before the start), the venue map, the
-calendar file and what is new. Only the order's secret link reaches it, and only while the order
-admits someone (paid, accepted if it needed to be, a registrant not canceled)."""
+groups' documents (and those the event's projects share with their participants), the online
+join link (from a set time before the start), the venue map, the calendar file and what is new.
+Only the order's secret link reaches it, and only while the order admits someone (paid, accepted
+if it needed to be, a registrant not canceled)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from webapp.catalog import groups as catalog_groups
@@ -50,15 +52,20 @@ def join_link_opens_at(event: Event) -> dt.datetime:
     return event.starts_at - dt.timedelta(minutes=max(event.join_link_opens_minutes or 0, 0))
 
 
-def for_order(order: Order, now: dt.datetime | None = None) -> Lobby | None:
-    """The order's lobby, or None when nobody in the order holds a ticket."""
+def for_order(order: Order, now: dt.datetime | None = None, project_ids: Iterable[int] = ()) -> Lobby | None:
+    """The order's lobby, or None when nobody in the order holds a ticket. `project_ids`: the
+    projects holding the order's event (webapp.projects, a higher layer, is asked by the view)."""
     people = admitted_registrants(order)
     if not people:
         return None
     event, now = order.event, now or utcnow()
     ids = group_ids(order, people)
     lobby = Lobby(
-        event, ids, documents.for_lobby(event, ids), announcements.for_event(event), venue_map_url=event.venue_map_url
+        event,
+        ids,
+        documents.for_lobby(event, ids, project_ids),
+        announcements.for_event(event),
+        venue_map_url=event.venue_map_url,
     )
     if event.online_url and now < event.ends_at:
         opens = join_link_opens_at(event)
@@ -69,13 +76,13 @@ def for_order(order: Order, now: dt.datetime | None = None) -> Lobby | None:
     return lobby
 
 
-def document_for_order(order: Order, document_id: int) -> Document | None:
-    """The document when this order's ticket holders may download it (checked on every request)."""
+def document_for_order(order: Order, document_id: int, project_ids: Iterable[int] = ()) -> Document | None:
+    """The document when this order's ticket holders may download it (checked on every request):
+    one of the order's event, or of a project holding it (`project_ids`)."""
     people = admitted_registrants(order)
     if not people:
         return None
-    document = Document.get_or_none((Document.id == document_id) & (Document.event == order.event_id))
-    if document is None:
+    document = Document.get_or_none((Document.id == document_id) & (Document.organization == order.organization_id))
+    if document is None or document.event_id not in (None, order.event_id):
         return None
-    ids = group_ids(order, people)
-    return document if any(documents.visible_in_lobby(document, g) for g in ids) else None
+    return document if documents.visible_in_lobby(document, group_ids(order, people), project_ids) else None

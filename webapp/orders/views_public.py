@@ -23,6 +23,7 @@ from webapp.orders.models import Invitation, Order, Registrant, WaitingListEntry
 from webapp.payments.checkout_page import CheckoutPage, access_from, gateways_for, order_view
 from webapp.payments.event_settings import bank_details_for
 from webapp.payments.service import PaymentError, start_payment
+from webapp.projects import service as projects
 from webapp.storage import download
 from webapp.templating import render_page
 from webapp.tickets import wallet
@@ -169,7 +170,7 @@ def order_page(secret: str):
 
 def _lobby_context(order: Order) -> dict:
     """The lobby's parts of the order page (nothing when nobody in the order holds a ticket)."""
-    room = lobby.for_order(order)
+    room = lobby.for_order(order, project_ids=projects.project_ids_of_event(order.event_id))
     if room is None:
         return {"lobby": None}
     event, locale = order.event, str(get_locale() or "en")
@@ -186,9 +187,10 @@ def _lobby_context(order: Order) -> dict:
 @bp.route("/o/<secret>/documents/<int:document_id>")
 def lobby_document(secret: str, document_id: int):
     """A document of the lobby: the order's ticket holders' group must be allowed to see it, on
-    every request (a link passed on stops working once the document is hidden or the order ends)."""
+    every request (a link passed on stops working once the document is hidden or the order ends).
+    A project's document shared with its participants reaches the ticket holders of its events."""
     order = _order(secret)
-    document = lobby.document_for_order(order, document_id)
+    document = lobby.document_for_order(order, document_id, projects.project_ids_of_event(order.event_id))
     if document is None:
         abort(404)
     try:

@@ -1,6 +1,7 @@
 """Projects: one initiative (a multi-session conference, a sponsor activation) grouping events of
-the organization, with its milestones, tasks and files. Its participants are the registrants of
-its events; the emails sent from it are campaigns carrying its id (webapp/campaigns)."""
+the organization, with its milestones and tasks; its documents are webapp/documents' (owned by the
+project). Its participants are the registrants of its events; the emails sent from it are
+campaigns carrying its id (webapp/campaigns)."""
 
 from __future__ import annotations
 
@@ -58,19 +59,3 @@ class ProjectTask(OrgScoped):
 
     class Meta:
         table_name = "project_task"
-
-
-class ProjectFile(OrgScoped):
-    """A file kept with the project; its bytes live in storage under `key`."""
-
-    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
-    project = pw.ForeignKeyField(Project, backref="files", on_delete="CASCADE")
-    name = pw.CharField(max_length=200)  # as uploaded (shown, and the download's name)
-    key = pw.CharField(max_length=255)  # storage key, ours: random
-    content_type = pw.CharField(max_length=100)
-    size = pw.IntegerField()
-    uploaded_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
-    created_at = pw.DateTimeField(default=utcnow)
-
-    class Meta:
-        table_name = "project_file"

@@ -5,19 +5,17 @@ the same functions (`actor` a member, or `actor_label` an API key)."""
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 
 import peewee as pw
 
-from webapp import uploads
 from webapp.accounts import audit
 from webapp.accounts.models import Membership, User
 from webapp.db import db, utcnow
+from webapp.documents import service as documents
 from webapp.events.models import Event
 from webapp.guards import has_control_characters
 from webapp.i18n import _
-from webapp.projects.models import TASK_STATUSES, Milestone, Project, ProjectEvent, ProjectFile, ProjectTask
-from webapp.storage import storage
+from webapp.projects.models import TASK_STATUSES, Milestone, Project, ProjectEvent, ProjectTask
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 5000
@@ -138,8 +136,10 @@ def update(project: Project, fields: dict, *, actor: User | None, actor_label: s
 
 
 def delete(project: Project, *, actor: User | None, actor_label: str | None = None) -> None:
+    """Delete the project and its documents (their stored bytes once committed); its events stay."""
     with db.atomic():
         _record(project, "project.delete", actor, actor_label, f"Deleted project {project.name}")
+        documents.remove_all(documents.Owner.of_project(project))
         project.delete_instance()
 
 
@@ -186,7 +186,16 @@ def events(project: Project) -> list[Event]:
 
 
 def event_ids(project: Project) -> list[int]:
-    return [link.event_id for link in ProjectEvent.select(ProjectEvent.event).where(ProjectEvent.project == project.id)]
+    return event_ids_of(project.id)
+
+
+def event_ids_of(project_id: int) -> list[int]:
+    return [link.event_id for link in ProjectEvent.select(ProjectEvent.event).where(ProjectEvent.project == project_id)]
+
+
+def project_ids_of_event(event_id: int) -> list[int]:
+    """The projects holding an event: their documents shared with participants reach its lobby."""
+    return [link.project_id for link in ProjectEvent.select(ProjectEvent.project).where(ProjectEvent.event == event_id)]
 
 
 # --- milestones -----------------------------------------------------------------------------------
@@ -313,44 +322,3 @@ def members(org_id: int) -> list[User]:
         .where(Membership.organization == org_id)
         .order_by(User.name, User.id)
     )
-
-
-# --- files ----------------------------------------------------------------------------------------
-
-MAX_FILE_BYTES = 10 * 1024 * 1024
-
-
-def add_file(project: Project, filename: str, data: bytes, *, actor: User | None) -> ProjectFile:
-    """Keep an uploaded file with the project: a PDF, an image or plain text (judged by its
-    content, webapp/uploads.py), at most MAX_FILE_BYTES; its bytes go to storage."""
-    if not data:
-        raise ProjectError(_("The file is empty."), "file")
-    if len(data) > MAX_FILE_BYTES:
-        raise ProjectError(_("The file is larger than %(num)d MB.", num=MAX_FILE_BYTES // (1024 * 1024)), "file")
-    kind = uploads.document_kind(data)
-    if kind is None:
-        raise ProjectError(_("Upload a PDF, an image (PNG, JPEG, WebP, GIF) or a text file."), "file")
-    content_type, extension = uploads.DOCUMENT_KINDS[kind]
-    name = "".join(ch for ch in (filename or "").strip() if ch.isprintable() and ch not in '/\\"')[-NAME_MAX:]
-    name = name if _encodable(name) and name else f"file.{extension}"
-    key = f"uploads/org-{project.organization_id}/project-{project.id}/{secrets.token_urlsafe(16)}.{extension}"
-    storage().write(key, data)
-    with db.atomic():
-        row = ProjectFile.create(
-            organization=project.organization_id, project=project.id, name=name, key=key,
-            content_type=content_type, size=len(data), uploaded_by=actor.id if actor else None,
-        )  # fmt: skip
-        _record(project, "project.file", actor, None, f"File {name} added to {project.name}")
-    return row
-
-
-def delete_file(project: Project, file_id: int, *, actor: User | None) -> None:
-    with db.atomic():
-        row = ProjectFile.get((ProjectFile.id == file_id) & (ProjectFile.project == project.id))
-        row.delete_instance()
-        _record(project, "project.file", actor, None, f"File {row.name} deleted from {project.name}")
-    storage().delete(row.key)
-
-
-def files(project: Project) -> list[ProjectFile]:
-    return list(ProjectFile.select().where(ProjectFile.project == project.id).order_by(ProjectFile.created_at.desc()))

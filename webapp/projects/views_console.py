@@ -1,5 +1,5 @@
 """Console: projects. The list, a project's page with its tabs (overview with the combined figures,
-events, milestones, tasks, participants, emails), and the forms that change them.
+events, milestones, tasks, documents, participants, emails), and the forms that change them.
 
 An organization manager (or higher) sees and edits every project. A member with event grants
 sees, read only, the projects that hold an event granted to them, and in them only those events
@@ -12,15 +12,16 @@ from flask_login import current_user
 
 from webapp.accounts.access import events_reader_required, granted_event_ids, has_role, org_id, role_required
 from webapp.campaigns.models import Campaign
+from webapp.documents import service as document_service
+from webapp.documents.views import upload_from_form
 from webapp.events.models import Event
 from webapp.i18n import _
 from webapp.projects import figures, service
-from webapp.projects.models import Milestone, Project, ProjectEvent, ProjectFile, ProjectTask
-from webapp.storage import download
+from webapp.projects.models import Milestone, Project, ProjectEvent, ProjectTask
 
 bp = Blueprint("projects", __name__, url_prefix="/console/projects")
 
-TABS = ("overview", "events", "milestones", "tasks", "files", "participants", "emails")
+TABS = ("overview", "events", "milestones", "tasks", "documents", "participants", "emails")
 
 
 def _actor():
@@ -283,62 +284,31 @@ def delete_task(project_id: int, task_id: int):
     return redirect(url_for("projects.tasks", project_id=project.id), code=303)
 
 
-# --- files ----------------------------------------------------------------------------------------
+# --- documents ------------------------------------------------------------------------------------
 
 
-def _files_page(project: Project, status: int = 200, errors=None):
+def _documents_page(project: Project, status: int = 200, errors=None, values=None):
     return _page(
-        project, "files", status, files=service.files(project), errors=errors or {},
-        max_mb=service.MAX_FILE_BYTES // (1024 * 1024),
+        project, "documents", status, documents=document_service.for_owner(document_service.Owner.of_project(project)),
+        may_manage=has_role("manager"), errors=errors or {}, values=values or {},
+        max_mb=document_service.MAX_BYTES // (1024 * 1024),
     )  # fmt: skip
 
 
-@bp.route("/<int:project_id>/files")
+@bp.route("/<int:project_id>/documents")
 @events_reader_required
-def files(project_id: int):
-    return _files_page(project_or_404(project_id))
+def documents(project_id: int):
+    return _documents_page(project_or_404(project_id))
 
 
-@bp.route("/<int:project_id>/files", methods=["POST"])
+@bp.route("/<int:project_id>/documents", methods=["POST"])
 @role_required("manager")
-def upload_file(project_id: int):
+def upload_document(project_id: int):
     project = project_or_404(project_id)
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return _files_page(project, 422, {"file": _("Choose a file.")})
-    try:
-        service.add_file(project, upload.filename, upload.read(service.MAX_FILE_BYTES + 1), actor=_actor())
-    except service.ProjectError as exc:
-        return _files_page(project, 422, {exc.field: exc.message})
-    flash(_("File added."), "success")
-    return redirect(url_for("projects.files", project_id=project.id), code=303)
-
-
-@bp.route("/<int:project_id>/files/<int:file_id>")
-@events_reader_required
-def download_file(project_id: int, file_id: int):
-    project = project_or_404(project_id)
-    row = ProjectFile.get_or_none((ProjectFile.id == file_id) & (ProjectFile.project == project.id))
-    if row is None:
-        abort(404)
-    try:
-        response = download(row.key, row.content_type, row.name)
-    except FileNotFoundError:
-        abort(404)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-@bp.route("/<int:project_id>/files/<int:file_id>/delete", methods=["POST"])
-@role_required("manager")
-def delete_file(project_id: int, file_id: int):
-    project = project_or_404(project_id)
-    try:
-        service.delete_file(project, file_id, actor=_actor())
-    except ProjectFile.DoesNotExist:
-        abort(404)
-    flash(_("File deleted."), "success")
-    return redirect(url_for("projects.files", project_id=project.id), code=303)
+    errors = upload_from_form(document_service.Owner.of_project(project))
+    if errors:
+        return _documents_page(project, 422, errors, request.form)
+    return redirect(url_for("projects.documents", project_id=project.id), code=303)
 
 
 # --- participants and emails ----------------------------------------------------------------------
