@@ -48,6 +48,7 @@ from webapp.accounts import service as accounts
 from webapp.accounts.api_keys import create_key
 from webapp.accounts.models import ApiKeyPolicy
 from webapp.api import webhooks
+from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import Product
 from webapp.db import db, utcnow
 from webapp.events.models import Event
@@ -60,6 +61,7 @@ ApiKeyPolicy.create(api_key=key, requests_per_minute=1000000)
 endpoint, secret = webhooks.create_endpoint(org.id, url={hook_url!r}, topics=["registration.created", "checkin.created"])
 start = utcnow() + dt.timedelta(hours=1)
 event = Event.create(organization=org, slug="cluster", name="Cluster Conf", starts_at=start, ends_at=start + dt.timedelta(hours=8), status="published")
+catalog_groups.create_default_group(event)  # as every event gets it when made (events.service)
 seats = Product.create(organization=org, event=event, name="Rush", currency="IDR", quota={seats})
 door = Product.create(organization=org, event=event, name="Door", currency="IDR", position=1)
 tickets = []

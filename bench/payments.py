@@ -22,6 +22,7 @@ from bench.common import Client, Instance, Timings, run_concurrently, timed  # n
 SEED = """
 import json
 from webapp.accounts import service as accounts
+from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import Product
 from webapp.db import db, utcnow
 from webapp.events.models import Event
@@ -35,6 +36,7 @@ org = accounts.create_organization("Bench Org", owner)
 gateway_settings.save_gateway(org.id, "test", enabled=True, mode="sandbox", new_secrets={{}}, actor=None)
 start = utcnow() + dt.timedelta(days=7)
 event = Event.create(organization=org, slug="bench", name="Bench Conf", starts_at=start, ends_at=start + dt.timedelta(hours=8), status="published")
+catalog_groups.create_default_group(event)  # as every event gets it when made (events.service)
 product = Product.create(organization=org, event=event, name="Pass", currency="IDR", price=150000)
 out = []
 for n in range({orders}):

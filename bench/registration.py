@@ -27,6 +27,7 @@ from bench.databases import Figures, add_database_options, run_on_each
 SEED = """
 import datetime as dt
 from webapp.accounts import service as accounts
+from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import Product
 from webapp.db import utcnow
 from webapp.events.models import Event
@@ -36,6 +37,7 @@ start = utcnow() + dt.timedelta(days=30)
 event = Event.create(organization=org, slug="launch", name="Launch", starts_at=start,
                      ends_at=start + dt.timedelta(hours=6), status="published", currency="IDR",
                      max_tickets_per_order=10)
+catalog_groups.create_default_group(event)  # as every event gets it when made (events.service)
 seat = Product.create(organization=org, event=event, name="Seat", price=0, currency="IDR", quota={quota})
 print(seat.id)
 """

@@ -36,6 +36,7 @@ from webapp import migrate  # noqa: E402
 from webapp.accounts import service as accounts  # noqa: E402
 from webapp.accounts.models import Membership  # noqa: E402
 from webapp.app import create_app  # noqa: E402
+from webapp.catalog import groups as catalog_groups  # noqa: E402
 from webapp.catalog.models import Product  # noqa: E402
 from webapp.db import db, utcnow  # noqa: E402
 from webapp.events.models import Event  # noqa: E402
@@ -104,6 +105,7 @@ def seed(app) -> dict:
             organization=org, slug="launch", name="Launch", starts_at=start, ends_at=start + dt.timedelta(hours=8),
             status="published", currency="IDR", max_tickets_per_order=10,
         )  # fmt: skip
+        catalog_groups.create_default_group(event)  # as every event gets it when made (events.service)
         product = Product.create(organization=org, event=event, name="Seat", price=0, currency="IDR", quota=100000)
         secrets = []
         with db.atomic():

@@ -28,6 +28,7 @@ from bench.common import Instance, free_port
 SEED = """
 import datetime as dt
 from webapp.accounts import api_keys, service as accounts
+from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import Product
 from webapp.db import utcnow
 from webapp.events.models import Event
@@ -36,6 +37,7 @@ org = accounts.create_organization("Bench Org", user, slug="bench")
 start = utcnow() + dt.timedelta(days=30)
 event = Event.create(organization=org, slug="launch", name="Launch", starts_at=start,
                      ends_at=start + dt.timedelta(hours=6), status="published", currency="IDR")
+catalog_groups.create_default_group(event)  # as every event gets it when made (events.service)
 product = Product.create(organization=org, event=event, name="Seat", price=0, currency="IDR", quota=100000)
 key, token = api_keys.create_key(org, "bench")
 print(event.id, product.id, token)

@@ -55,6 +55,9 @@ mail_event = _signals.signal("mail-event")  # something happened to sent message
 event_publishing = _signals.signal("event-publishing")  # may it be published?
 event_unpublishing = _signals.signal("event-unpublishing")  # may it go back to draft?
 event_currency_changing = _signals.signal("event-currency-changing")  # may its currency change?
+# sender: the event, just made (inside its transaction): the domains above give it what every
+# event has (the catalog: its default participant group)
+event_created = _signals.signal("event-created")
 # sender: the event; kwargs: currency (the new one), shift (its exponent minus the old one's)
 event_currency_changed = _signals.signal("event-currency-changed")  # rescale what is priced in it
 # sender: the product

@@ -1,5 +1,6 @@
 """Migration 0690 on a database holding events and registrants of earlier versions: every event
-gets its default group (Attendees), and every registrant joins it."""
+gets its default group (Attendees), and every registrant joins it. Migration 0711: the events made
+after 0690 without their default group get it."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from webapp.db import make_database
 
 
 @pytest.fixture
-def old_database(tmp_path, monkeypatch):
-    """A database migrated up to the one before 0690 (foreign keys not enforced)."""
+def old_database(request, tmp_path, monkeypatch):
+    """A database migrated up to the one before 0690, or before the migration given as the
+    fixture's parameter (foreign keys not enforced)."""
+    before = getattr(request, "param", "0690")
     with scratch_database_url(tmp_path) as url:
         database = make_database(url)
         every = migrate._migration_files()
-        monkeypatch.setattr(migrate, "_migration_files", lambda: [p for p in every if p.stem < "0690"])
+        monkeypatch.setattr(migrate, "_migration_files", lambda: [p for p in every if p.stem < before])
         database.connect()
         migrate.upgrade(database)
         monkeypatch.setattr(migrate, "_migration_files", lambda: every)
@@ -62,3 +65,18 @@ def test_every_event_gets_its_default_group_and_its_registrants_join_it(old_data
     by_event = {g[1]: g[0] for g in groups}
     joined = db.execute_sql('SELECT "id", "group_id" FROM "registrant" ORDER BY "id"').fetchall()
     assert joined == [(1, by_event[1]), (2, by_event[1]), (3, by_event[2])]
+
+
+@pytest.mark.parametrize("old_database", ["0711"], indirect=True)
+def test_events_made_without_their_default_group_get_it_and_the_others_keep_theirs(old_database):
+    db = old_database
+    for event_id in (1, 2):
+        _insert(db, "event", id=event_id, organization_id=1, slug=f"e{event_id}", name=f"Event {event_id}")
+    _insert(db, "participant_group", id=7, organization_id=1, event_id=1, name="Attendees", is_default=True, key="k7")
+    _insert(db, "participant_group", id=8, organization_id=1, event_id=2, name="Press", is_default=False, key="k8")
+    migrate.upgrade(db)
+    groups = db.execute_sql(
+        'SELECT "event_id", "name", "is_default" FROM "participant_group" WHERE "is_default" ORDER BY "event_id"'
+    ).fetchall()
+    assert [(g[0], g[1], bool(g[2])) for g in groups] == [(1, "Attendees", True), (2, "Attendees", True)]
+    assert db.execute_sql('SELECT COUNT(*) FROM "participant_group"').fetchone()[0] == 3

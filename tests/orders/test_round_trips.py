@@ -32,7 +32,6 @@ def _place(event, data: dict) -> Order:
 def test_a_registration_takes_its_seats_and_writes_everything_in_two_round_trips_under_the_lock(app):
     event = make_event(make_org())
     ticket = make_product(event)
-    catalog_groups.default_group(event)  # made on the event's first use (its page), not by this order
     sub = checkout.read_form(
         event, MultiDict(form({ticket: 2}, **{"a1-name": "Budi"})), access=checkout.Access(), locale="en",
         gateways=["test"],
@@ -40,8 +39,8 @@ def test_a_registration_takes_its_seats_and_writes_everything_in_two_round_trips
     with statements_sent(db.connection()) as sent:
         order, created = checkout.place_order(sub)
     assert created
-    # BEGIN, lock + seat count, the participant groups' read, the writes, COMMIT
-    assert len(sent) == 5, sent
+    # BEGIN, lock + seat count, the writes, COMMIT
+    assert len(sent) == 4, sent
     assert (sent[0], sent[-1]) == ("BEGIN", "COMMIT")
     assert sent[1].count("EXECUTE") == 2  # the event row's lock and the count, in one message
     people = Registrant.select().where(Registrant.order == order.id).order_by(Registrant.id)
@@ -109,3 +108,48 @@ def test_a_taken_checkout_token_writes_nothing_and_returns_the_first_order(app):
 def _order_work() -> list[WorkItem]:
     """The work items recorded, without the organization's own sign-up signal."""
     return [item for item in WorkItem.select() if item.payload.get("signal") != "organization-created"]
+
+
+def test_a_limited_groups_seats_are_counted_in_the_lock_message_and_still_refuse_the_overflow(app):
+    event = make_event(make_org())
+    ticket = make_product(event)
+    group = catalog_groups.default_group(event)
+    group.capacity = 3
+    group.save()
+    first = checkout.read_form(
+        event, MultiDict(form({ticket: 2}, **{"a1-name": "Budi"})), access=checkout.Access(), locale="en",
+        gateways=["test"],
+    )  # fmt: skip
+    with statements_sent(db.connection()) as sent:
+        checkout.place_order(first)
+    assert len(sent) == 4, sent  # BEGIN, lock + seats of the event and of the group, the writes, COMMIT
+    assert sent[1].count("EXECUTE") == 2
+    second = checkout.read_form(
+        event, MultiDict(form({ticket: 2}, **{"a1-name": "Citra"})), access=checkout.Access(), locale="en",
+        gateways=["test"],
+    )  # fmt: skip
+    with pytest.raises(checkout.CheckoutError) as refused:
+        checkout.place_order(second)
+    assert refused.value.errors == {"tickets": "Only 1 left."}
+    assert Registrant.select().where(Registrant.group == group.id).count() == 2
+
+
+def test_an_accept_limit_groups_registrations_are_counted_in_the_lock_message(app):
+    event = make_event(make_org())
+    ticket = make_product(event)
+    speakers = catalog_groups.create(
+        event, {"name": "Speakers", "registration": "accept_limit", "accept_limit": "1"}, actor=None
+    )
+    orders = []
+    for n in range(2):
+        access = checkout.find_access(event, group_key=speakers.key)
+        sub = checkout.read_form(
+            event, MultiDict(form({ticket: 1}, buyer_email=f"speaker{n}@example.org")), access=access, locale="en",
+            gateways=["test"],
+        )  # fmt: skip
+        with statements_sent(db.connection()) as sent:
+            order, _created = checkout.place_order(sub)
+        assert len(sent) == 4, sent
+        orders.append(order)
+    assert [o.approval for o in orders] == ["none", "pending"]  # the second awaits the operator
+    assert {r.group_id for r in Registrant.select()} == {speakers.id}

@@ -11,7 +11,7 @@ import peewee as pw
 from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.catalog.models import BADGE_LAYOUTS, GROUP_REGISTRATION, ParticipantGroup, Product
-from webapp.db import db
+from webapp.db import Prepared, Slot, db
 from webapp.events.models import Event, page_changed
 from webapp.guards import has_control_characters
 from webapp.i18n import _
@@ -33,27 +33,40 @@ def new_group_key() -> str:
     return secrets.token_hex(8)
 
 
-def groups_of(event: Event) -> list[ParticipantGroup]:
-    """The event's groups, the default one first (created when the event has none yet)."""
-    default_group(event)
-    return list(
+EVENT_GROUPS = Prepared(
+    lambda: (
         ParticipantGroup.select()
-        .where(ParticipantGroup.event == event.id)
+        .where(ParticipantGroup.event == Slot("event"))
         .order_by(ParticipantGroup.is_default.desc(), ParticipantGroup.position, ParticipantGroup.id)
+    )
+)
+
+
+def groups_of(event: Event) -> list[ParticipantGroup]:
+    """The event's groups, the default one first (in one statement; an event made before it had
+    one gets its default group now)."""
+    groups = EVENT_GROUPS.rows(event=event.id)
+    if groups and groups[0].is_default:
+        return groups
+    return [default_group(event), *groups]
+
+
+def create_default_group(event: Event) -> ParticipantGroup:
+    """The default group every event has, made with the event (the `event_created` answer)."""
+    return ParticipantGroup.create(
+        organization=event.organization_id, event=event.id, name=DEFAULT_NAME, is_default=True, key=new_group_key()
     )
 
 
 def default_group(event: Event) -> ParticipantGroup:
-    """The event's default group; an event made before it had one gets it now."""
+    """The event's default group. Every event gets it when it is made (migrations 0690 and 0711
+    gave one to the events before); one made some other way gets it on first use."""
     group = ParticipantGroup.get_or_none((ParticipantGroup.event == event.id) & ParticipantGroup.is_default)
     if group is not None:
         return group
     try:
         with db.atomic():
-            return ParticipantGroup.create(
-                organization=event.organization_id, event=event.id, name=DEFAULT_NAME, is_default=True,
-                key=new_group_key(),
-            )  # fmt: skip
+            return create_default_group(event)
     except pw.IntegrityError:  # made at the same moment by another request (the name is unique per event)
         return ParticipantGroup.get((ParticipantGroup.event == event.id) & ParticipantGroup.is_default)
 

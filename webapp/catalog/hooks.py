@@ -1,8 +1,10 @@
-"""What the catalog answers when the events domain (below it) asks (webapp/signals.py questions)."""
+"""What the catalog answers when the events domain (below it) asks or announces at once
+(webapp/signals.py questions)."""
 
 from __future__ import annotations
 
 from webapp import signals
+from webapp.catalog import groups
 from webapp.catalog.models import Coupon, Product
 from webapp.events.models import Event
 
@@ -12,6 +14,12 @@ def _needs_a_ticket_type(event: Event, **kwargs) -> str | None:
     if not Product.select().where((Product.event == event.id) & Product.active).exists():
         return "Add at least one ticket type before publishing."
     return None
+
+
+@signals.event_created.connect
+def _default_group(event: Event, **kwargs) -> None:
+    """Every event has its default participant group from the start: a registration never makes it."""
+    groups.create_default_group(event)
 
 
 @signals.event_currency_changed.connect

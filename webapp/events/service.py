@@ -176,6 +176,7 @@ def create_event(org: Organization, data: dict, *, actor: User | None, actor_lab
     with db.atomic():
         created_by = actor.id if actor is not None else None
         event = Event.create(organization=org.id, languages=[language], status="draft", created_by=created_by, **values)
+        signals.event_created.send(event)  # what every event has (its default participant group)
         audit.record(
             org.id, "event.create", user=actor, actor=actor_label, target=event, summary=f"Created event {event.name}"
         )

@@ -80,11 +80,12 @@ def _sold() -> pw.Node:
     return pw.Expression(items, "-", released)
 
 
-def _seats_query() -> pw.Select:
+def seats_query(*more: pw.Node) -> pw.Select:
     """Every product of the event (ordered by id) with the seats it has taken, as one statement:
     `sold` (order items holding a seat), `offered` (live waiting-list offers, but the one being
     redeemed), the event's `event_capacity` and its `per_email_limit` (orders.per_email), all
-    read by the same statement."""
+    read by the same statement. `more`: columns a caller reads in the same statement, under the
+    same lock (a participant group's seats: orders.groups), each an attribute of every row."""
     now = Slot("now", Order.expires_at.db_value)
     offered = WaitingListEntry.select(pw.fn.COUNT(WaitingListEntry.id)).where(
         (WaitingListEntry.product == Product.id)
@@ -101,15 +102,16 @@ def _seats_query() -> pw.Select:
             offered.alias("offered"),
             event_capacity.alias("event_capacity"),
             per_email_limit.alias("per_email_limit"),
+            *more,
         )
         .where(Product.event == Slot("event"))
         .order_by(Product.id)
     )
 
 
-SEATS_OF_EVENT = Prepared(_seats_query)
+SEATS_OF_EVENT = Prepared(seats_query)
 # PostgreSQL: the product rows locked too (run after the event row's lock, see _locked_seats).
-SEATS_OF_EVENT_LOCKED = Prepared(lambda: locked(_seats_query()))
+SEATS_OF_EVENT_LOCKED = Prepared(lambda: locked(seats_query()))
 EVENT_ROW_LOCK = Prepared(lambda: Event.select(Event.id).where(Event.id == Slot("event")).for_update())
 
 
@@ -146,8 +148,10 @@ class Seats:
             raise SoldOut(None, event_left)
 
 
-def _seats(query: Prepared, event: Event, offer_id: int | None, *, after: tuple | None = None) -> Seats:
-    products = query.rows(event=event.id, now=utcnow(), offer=offer_id or 0, after=after)
+def _seats(
+    query: Prepared, event: Event, offer_id: int | None, *, after: tuple | None = None, more: dict | None = None
+) -> Seats:
+    products = query.rows(event=event.id, now=utcnow(), offer=offer_id or 0, after=after, **(more or {}))
     first = products[0] if products else None
     return Seats(
         products,
@@ -189,15 +193,17 @@ def event_seats_left(event: Event) -> int | None:
     return seats(event).event_left()
 
 
-def _locked_seats(event: Event, offer_id: int | None) -> Seats:
+def _locked_seats(event: Event, offer_id: int | None, read_with: tuple[Prepared, dict] | None = None) -> Seats:
     """The seats taken as committed now, under the write lock. SQLite: the transaction's BEGIN
     IMMEDIATE already serializes writers, one statement reads it all. PostgreSQL: lock the event
     row first — every writer that takes seats does, so once it is ours they have all committed —
     then read the counts in a new statement (its snapshot starts after the lock) with the product
-    rows locked by id. Both statements go in one round trip: the lock is held that much less."""
+    rows locked by id. Both statements go in one round trip: the lock is held that much less.
+    `read_with`: a locked `seats_query` with more columns, and the values of its own slots."""
+    query, more = read_with or (SEATS_OF_EVENT_LOCKED, None)
     if is_postgres():
-        return _seats(SEATS_OF_EVENT_LOCKED, event, offer_id, after=(EVENT_ROW_LOCK, {"event": event.id}))
-    return _seats(SEATS_OF_EVENT_LOCKED, event, offer_id)
+        return _seats(query, event, offer_id, after=(EVENT_ROW_LOCK, {"event": event.id}), more=more)
+    return _seats(query, event, offer_id, more=more)
 
 
 def lock_seats(event: Event) -> None:
@@ -215,16 +221,20 @@ def _require_transaction(name: str) -> None:
         raise RuntimeError(f"capacity.{name} must run inside webapp.db.write_transaction()")
 
 
-def reserve(event: Event, wanted: dict[int, int], *, offer_id: int | None = None) -> Seats | None:
+def reserve(
+    event: Event, wanted: dict[int, int], *, offer_id: int | None = None, read_with: tuple[Prepared, dict] | None = None
+) -> Seats | None:
     """Check that `wanted` ({product_id: units}) fits; raise SoldOut otherwise. Call it inside
     `write_transaction()` and insert the order items before that transaction ends. `offer_id`:
     a waiting-list offer being redeemed — its own held seat is available to this order. Returns
-    the seats it read under the lock (None when nothing was wanted)."""
+    the seats it read under the lock (None when nothing was wanted). `read_with`: the statement
+    that reads them, a locked `seats_query(...)` with more columns, and its own slots' values
+    (the caller reads those columns on the rows of `Seats.products`)."""
     _require_transaction("reserve")
     wanted = {pid: n for pid, n in wanted.items() if n > 0}
     if not wanted:
         return None
-    seats = _locked_seats(event, offer_id)
+    seats = _locked_seats(event, offer_id, read_with)
     seats.check(wanted)
     return seats
 

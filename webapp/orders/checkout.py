@@ -45,6 +45,7 @@ class Access:
     offer: WaitingListEntry | None = None
     group_key: str = ""  # a participant group's registration link (?group=<key>)
     group: ParticipantGroup | None = None  # the group the registration joins (find_access sets it)
+    groups: list[ParticipantGroup] | None = None  # all the event's groups (read once, with `group`)
 
 
 @dataclass
@@ -87,8 +88,14 @@ def find_access(
         )
         if entry and entry.status == "offered" and entry.offer_expires_at > utcnow():
             access.offer = entry
-    access.group = groups.group_for_registration(event, access.invitation, access.group_key)
+    _find_group(event, access)
     return access
+
+
+def _find_group(event: Event, access: Access) -> None:
+    """The event's groups (one statement) and, among them, the one the registration joins."""
+    access.groups = catalog_groups.groups_of(event)
+    access.group = groups.group_for_registration(event, access.invitation, access.group_key, among=access.groups)
 
 
 def registration_closed_reason(event: Event, now: dt.datetime | None = None) -> str | None:
@@ -135,9 +142,11 @@ def visible_products(event: Event, access: Access, products: list[Product] | Non
     rows = [
         p for p in rows if not p.hidden or p.id in unlocked or (p.access_key and p.access_key in access.product_keys)
     ]
-    all_groups = list(ParticipantGroup.select().where(ParticipantGroup.event == event.id))
     group = access.group
-    if group is None or not any(g.product_ids for g in all_groups):
+    if group is None:
+        return rows
+    all_groups = access.groups if access.groups is not None else catalog_groups.groups_of(event)
+    if not any(g.product_ids for g in all_groups):
         return rows
     return [p for p in rows if catalog_groups.may_buy(group, p.id, all_groups)]
 
@@ -231,6 +240,8 @@ def read_form(
     closed = registration_closed_reason(event, now) or invitation_problem(event, access)
     if closed:
         raise CheckoutError({"": closed})
+    if access.group is None:
+        _find_group(event, access)
     seats = capacity.seats(event, exclude_offer_id=access.offer.id if access.offer else None)
     products = visible_products(event, access, seats.products)
     quantities, qty_errors = read_quantities(form, products)
@@ -314,14 +325,17 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
     meanwhile (for a form sent twice, the caller looks the token up: `existing_order`)."""
     event = sub.event
     wanted = {p.id: n for p, n in sub.quantities.items() if n}
+    group = sub.access.group  # read_form found it
     try:
         with writer_turn(), write_transaction():  # SQLite: queue for the write lock, no busy polling
-            try:
-                seats = capacity.reserve(event, wanted, offer_id=sub.access.offer.id if sub.access.offer else None)
+            try:  # the group's seats read with the event's, under the lock, in one statement
+                seats, counted = groups.reserve_seats(
+                    event, wanted, group, offer_id=sub.access.offer.id if sub.access.offer else None
+                )
             except capacity.SoldOut as exc:
                 raise CheckoutError({_sold_out_field(exc): _sold_out_message(exc)}) from None
             _check_per_email(sub, seats)
-            placement = _reserve_group(sub)
+            placement = _reserve_group(sub, group, counted)
             quote = _requote(sub)
             invitation = _claim_invitation(sub)
             order = _write(sub, quote, invitation, placement)
@@ -334,17 +348,17 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
         return placed.order, False
 
 
-def _reserve_group(sub: Submission) -> tuple[ParticipantGroup, bool]:
-    """The participant group's seats, under the seat lock `capacity.reserve` took, and whether
-    the registration is accepted at once: (group, awaits acceptance)."""
-    group = sub.access.group or groups.group_for_registration(sub.event, sub.access.invitation, sub.access.group_key)
+def _reserve_group(sub: Submission, group: ParticipantGroup, counted: groups.Counted) -> tuple[ParticipantGroup, bool]:
+    """The participant group's seats, as counted under the seat lock (`groups.reserve_seats`),
+    and whether the registration is accepted at once: (group, awaits acceptance)."""
     people = len(sub.attendees)
     try:
-        groups.reserve(group, people)
+        groups.reserve(group, people, taken=counted.taken)
     except groups.GroupFull as exc:
         message = _("Only %(n)d left.", n=exc.available) if exc.available else _("This group is full.")
         raise CheckoutError({"tickets": message}) from None
-    return group, sub.event.requires_approval or not groups.accepted_at_once(group, people)
+    accepted = groups.accepted_at_once(group, people, accepted=counted.accepted)
+    return group, sub.event.requires_approval or not accepted
 
 
 def _sold_out_field(exc: capacity.SoldOut) -> str:

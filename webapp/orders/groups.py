@@ -7,6 +7,7 @@ existed were moved into it by migration 0690; an operator's additions join it)."
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 import peewee as pw
 
@@ -14,7 +15,7 @@ from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import ParticipantGroup
-from webapp.db import db, utcnow, write_transaction
+from webapp.db import Prepared, Slot, db, locked, utcnow, write_transaction
 from webapp.events.models import Event, page_changed
 from webapp.i18n import _, ngettext
 from webapp.orders import capacity
@@ -36,18 +37,28 @@ class MoveError(ValueError):
 
 def in_group(group: ParticipantGroup) -> pw.Expression:
     """Registrants of `group` (a WHERE condition on Registrant)."""
-    if group.is_default:
-        return (Registrant.event == group.event_id) & ((Registrant.group == group.id) | Registrant.group.is_null())
-    return Registrant.group == group.id
+    return _members(group.is_default, group.event_id, group.id)
+
+
+def _members(default: bool, event_id, group_id) -> pw.Expression:
+    """Registrants of a group, the default group's including those without one (ids or Slots)."""
+    if default:
+        return (Registrant.event == event_id) & ((Registrant.group == group_id) | Registrant.group.is_null())
+    return Registrant.group == group_id
+
+
+def _holding(members: pw.Expression, now) -> pw.Expression:
+    """Of `members`, those holding a seat: not canceled, in an order that holds seats."""
+    return members & (Registrant.canceled == False) & capacity.holding_orders(now)  # noqa: E712
+
+
+def _count(where: pw.Expression) -> pw.Select:
+    return Registrant.select(pw.fn.COUNT(Registrant.id)).join(Order, on=(Order.id == Registrant.order)).where(where)
 
 
 def seats_taken(group: ParticipantGroup, *, exclude: list[int] | None = None) -> int:
     """Registrants of the group holding a seat now: not canceled, in an order that holds seats."""
-    query = (
-        Registrant.select(pw.fn.COUNT(Registrant.id))
-        .join(Order, on=(Order.id == Registrant.order))
-        .where(in_group(group) & (Registrant.canceled == False) & capacity.holding_orders(utcnow()))  # noqa: E712
-    )
+    query = _count(_holding(in_group(group), utcnow()))
     if exclude:
         query = query.where(Registrant.id.not_in(exclude))
     return query.scalar() or 0
@@ -57,43 +68,82 @@ def seats_left(group: ParticipantGroup) -> int | None:
     return None if group.capacity is None else max(group.capacity - seats_taken(group), 0)
 
 
-def reserve(group: ParticipantGroup, people: int, *, exclude: list[int] | None = None) -> None:
+def _seats_with_group(default: bool) -> pw.Select:
+    """The event's seats under the lock (`capacity.seats_query`) with the group's own counts as
+    two more columns, each read only when its slot asks for it (PostgreSQL runs an uncorrelated
+    subquery once, when first needed): `group_taken` (its people holding a seat) and
+    `group_accepted` (those of them not awaiting acceptance)."""
+    holding = _holding(_members(default, Slot("event"), Slot("group")), Slot("now", Order.expires_at.db_value))
+    accepted = holding & (Order.approval != "pending")
+    return locked(
+        capacity.seats_query(
+            pw.Case(None, [(Slot("count_taken"), _count(holding))]).alias("group_taken"),
+            pw.Case(None, [(Slot("count_accepted"), _count(accepted))]).alias("group_accepted"),
+        )
+    )
+
+
+# by whether the group is the event's default one (its people include those without a group)
+SEATS_WITH_GROUP = {default: Prepared(lambda default=default: _seats_with_group(default)) for default in (True, False)}
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A group's seats read with the event's, under the seat lock (None: not needed, not read)."""
+
+    taken: int | None = None  # its people holding a seat (`reserve`)
+    accepted: int | None = None  # of those, the ones not awaiting acceptance (`accepted_at_once`)
+
+
+def reserve_seats(
+    event: Event, wanted: dict[int, int], group: ParticipantGroup, *, offer_id: int | None = None
+) -> tuple[capacity.Seats | None, Counted]:
+    """`capacity.reserve` for a registration joining `group`, with the group's counts that its
+    checks (`reserve`, `accepted_at_once`) need read by the same statement, under the same lock:
+    no round trip of their own while every buyer of the event waits for the lock."""
+    count_taken, count_accepted = group.capacity is not None, group.registration == "accept_limit"
+    if not (count_taken or count_accepted):
+        return capacity.reserve(event, wanted, offer_id=offer_id), Counted()
+    values = {"group": group.id, "count_taken": count_taken, "count_accepted": count_accepted}
+    seats = capacity.reserve(event, wanted, offer_id=offer_id, read_with=(SEATS_WITH_GROUP[group.is_default], values))
+    if seats is None or not seats.products:
+        return seats, Counted()
+    row = seats.products[0]
+    return seats, Counted(row.group_taken, row.group_accepted)
+
+
+def reserve(
+    group: ParticipantGroup, people: int, *, exclude: list[int] | None = None, taken: int | None = None
+) -> None:
     """Raise GroupFull unless `people` more fit in the group. Inside `write_transaction()`, after
     the event's seat lock (`capacity.reserve` or `capacity.lock_seats`): every writer that adds
-    people to the event's groups holds it, so the count cannot change before the commit."""
+    people to the event's groups holds it, so the count cannot change before the commit.
+    `taken`: the group's seats as read under that lock already (`reserve_seats`)."""
     if group.capacity is None or people <= 0:
         return
-    left = group.capacity - seats_taken(group, exclude=exclude)
+    left = group.capacity - (seats_taken(group, exclude=exclude) if taken is None else taken)
     if people > left:
         raise GroupFull(group, left)
 
 
-def accepted_at_once(group: ParticipantGroup, people: int) -> bool:
+def accepted_at_once(group: ParticipantGroup, people: int, *, accepted: int | None = None) -> bool:
     """Whether a new registration of `people` is accepted without the operator (under the seat
     lock, like `reserve`): always in open and invited groups, never in "acceptance" groups, and
-    in "accept_limit" groups while the registrations not awaiting acceptance stay within it."""
+    in "accept_limit" groups while the registrations not awaiting acceptance stay within it.
+    `accepted`: those registrations as read under the lock already (`reserve_seats`)."""
     if group.registration == "acceptance":
         return False
     if group.registration != "accept_limit":
         return True
-    return accepted_seats(group) + people <= (group.accept_limit or 0)
+    if accepted is None:
+        accepted = accepted_seats(group)
+    return accepted + people <= (group.accept_limit or 0)
 
 
 def accepted_seats(group: ParticipantGroup) -> int:
     """The group's people holding a seat who do not await acceptance (accepted at once or by an
     operator): what a group's accept limit counts."""
-    return (
-        Registrant.select(pw.fn.COUNT(Registrant.id))
-        .join(Order, on=(Order.id == Registrant.order))
-        .where(
-            in_group(group)
-            & (Registrant.canceled == False)  # noqa: E712
-            & (Order.approval != "pending")
-            & capacity.holding_orders(utcnow())
-        )
-        .scalar()
-        or 0
-    )
+    return _count(_holding(in_group(group), utcnow()) & (Order.approval != "pending")).scalar() or 0
 
 
 def accept_limit_refusal(event: Event, order: Order) -> str | None:
@@ -123,18 +173,23 @@ def accept_limit_refusal(event: Event, order: Order) -> str | None:
     return None
 
 
-def group_for_registration(event: Event, invitation: Invitation | None, link_key: str = "") -> ParticipantGroup:
+def group_for_registration(
+    event: Event, invitation: Invitation | None, link_key: str = "", *, among: list[ParticipantGroup] | None = None
+) -> ParticipantGroup:
     """The group a new registration joins: the invitation's, else the group of the registration
-    link (`?group=<key>`), else the event's default group."""
+    link (`?group=<key>`), else the event's default group. `among`: the event's groups, when the
+    caller has them (`catalog_groups.groups_of`)."""
+    groups = catalog_groups.groups_of(event) if among is None else among
     if invitation is not None and invitation.group_id:
-        group = ParticipantGroup.get_or_none(ParticipantGroup.id == invitation.group_id)
+        group = next((g for g in groups if g.id == invitation.group_id), None)
         if group is not None:
             return group
-    if link_key:
-        group = catalog_groups.by_key(event, link_key)
+    key = (link_key or "").strip().lower()
+    if key and len(key) <= 32:
+        group = next((g for g in groups if g.key == key), None)
         if group is not None:
             return group
-    return catalog_groups.default_group(event)
+    return next((g for g in groups if g.is_default), None) or catalog_groups.default_group(event)
 
 
 def counts(event: Event) -> dict[int, int]:
