@@ -8,6 +8,7 @@ from flask import g
 from webapp.api.framework import operation
 from webapp.api.schema import Array, Bool, DateTime, Int, Line, Map, Obj, Out, Str
 from webapp.api.v1.common import MAX_ID, actor_label, field_error
+from webapp.api.v1.resource import OrgResource
 from webapp.projects import figures, service
 from webapp.projects.models import TASK_STATUSES, Project
 
@@ -83,81 +84,41 @@ TaskWrite = {
 }
 
 
-def get_project(project_id: int) -> Project:
-    return Project.get_for_org(g.api_org_id, project_id)
-
-
 def _detail(project: Project) -> Project:
     project.figures = figures.figures(project)
     return project
 
 
-@operation("GET", "/projects", tag=TAG, scope=SCOPE, summary="List projects", page=ProjectOut)
-def list_projects(query):
-    return Project.for_org(g.api_org_id)
-
-
-@operation(
-    "POST",
-    "/projects",
-    tag=TAG,
-    scope=SCOPE,
+PROJECTS = OrgResource(
+    Project, "/projects", "project", "projects", tag=TAG, scope=SCOPE, errors={service.ProjectError: field_error}
+)
+get_project = PROJECTS.get
+list_projects = PROJECTS.list(summary="List projects", page=ProjectOut)
+create_project = PROJECTS.create(
     summary="Create a project",
     body=Obj("ProjectCreate", ProjectWrite, required=("name",)),
     response=ProjectDetailOut,
-    status=201,
+    make=lambda body: service.create(
+        g.api_org_id, body["name"], body.get("description", ""), actor=None, actor_label=actor_label()
+    ),
+    show=_detail,
 )
-def create_project(body):
-    try:
-        project = service.create(
-            g.api_org_id, body["name"], body.get("description", ""), actor=None, actor_label=actor_label()
-        )
-    except service.ProjectError as exc:
-        raise field_error(exc) from None
-    return _detail(project)
-
-
-@operation(
-    "GET",
-    "/projects/<int:project_id>",
-    tag=TAG,
-    scope=SCOPE,
+read_project = PROJECTS.read(
     summary="Get a project with the combined registrations, check-ins and revenue of its events",
     response=ProjectDetailOut,
+    show=_detail,
 )
-def read_project(project_id):
-    return _detail(get_project(project_id))
-
-
-@operation(
-    "PATCH",
-    "/projects/<int:project_id>",
-    tag=TAG,
-    scope=SCOPE,
+update_project = PROJECTS.update(
     summary="Update a project",
     body=Obj("ProjectUpdate", ProjectWrite),
     response=ProjectDetailOut,
+    change=lambda project, body: service.update(project, body, actor=None, actor_label=actor_label()),
+    show=_detail,
 )
-def update_project(project_id, body):
-    project = get_project(project_id)
-    try:
-        service.update(project, body, actor=None, actor_label=actor_label())
-    except service.ProjectError as exc:
-        raise field_error(exc) from None
-    return _detail(Project.get_by_id(project.id))
-
-
-@operation(
-    "DELETE",
-    "/projects/<int:project_id>",
-    tag=TAG,
-    scope=SCOPE,
+delete_project = PROJECTS.delete(
     summary="Delete a project (its events stay)",
-    response=Out("ProjectDeleted", {"id": Int(), "deleted": Bool()}),
+    remove=lambda project: service.delete(project, actor=None, actor_label=actor_label()),
 )
-def delete_project(project_id):
-    service.delete(get_project(project_id), actor=None, actor_label=actor_label())
-    return {"id": project_id, "deleted": True}
 
 
 # --- events ---------------------------------------------------------------------------------------
