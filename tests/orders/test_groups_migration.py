@@ -5,53 +5,23 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import TEST_DATABASE_URL, scratch_database_url
+from tests.migrations import database_before, insert_row
 from webapp import migrate
-from webapp.db import make_database
 
 
 @pytest.fixture
 def old_database(tmp_path, monkeypatch):
     """A database migrated up to the one before 0690 (foreign keys not enforced)."""
-    with scratch_database_url(tmp_path) as url:
-        database = make_database(url)
-        every = migrate._migration_files()
-        monkeypatch.setattr(migrate, "_migration_files", lambda: [p for p in every if p.stem < "0690"])
-        database.connect()
-        migrate.upgrade(database)
-        monkeypatch.setattr(migrate, "_migration_files", lambda: every)
-        database.execute_sql(
-            "SET session_replication_role = replica" if TEST_DATABASE_URL else "PRAGMA foreign_keys = OFF"
-        )
+    with database_before("0690", tmp_path, monkeypatch) as database:
         yield database
-        database.close()
-        if TEST_DATABASE_URL:
-            database.close_all()
-
-
-def _insert(database, table: str, **values) -> None:
-    """A row with `values`, every other NOT NULL column without a default given a plain value."""
-    for column in database.get_columns(table):
-        if column.name in values or column.null or column.primary_key or column.default is not None:
-            continue
-        kind = column.data_type.lower()
-        if "int" in kind or "bool" in kind:
-            values[column.name] = 0 if "int" in kind else False
-        elif "time" in kind or "date" in kind:
-            values[column.name] = "2026-01-02 03:04:05"
-        else:
-            values[column.name] = "[]" if column.name in ("languages", "tags", "answers") else "x"
-    names = ", ".join(f'"{k}"' for k in values)
-    marks = ", ".join([database.param] * len(values))
-    database.execute_sql(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', list(values.values()))
 
 
 def test_every_event_gets_its_default_group_and_its_registrants_join_it(old_database):
     db = old_database
     for event_id in (1, 2):
-        _insert(db, "event", id=event_id, organization_id=1, slug=f"e{event_id}", name=f"Event {event_id}")
+        insert_row(db, "event", id=event_id, organization_id=1, slug=f"e{event_id}", name=f"Event {event_id}")
     for registrant_id, event_id in ((1, 1), (2, 1), (3, 2)):
-        _insert(db, "registrant", id=registrant_id, organization_id=1, event_id=event_id, order_id=1, product_id=1,
+        insert_row(db, "registrant", id=registrant_id, organization_id=1, event_id=event_id, order_id=1, product_id=1,
                 ticket_secret=f"S{registrant_id}", name="A", email="a@example.org")  # fmt: skip
     migrate.upgrade(db)
     groups = db.execute_sql(
