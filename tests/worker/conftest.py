@@ -32,7 +32,7 @@ from aiosmtpd.controller import Controller
 from tests.api.test_webhooks import Receiver
 from tests.conftest import RUN_ID, TEST_DATABASE_URL, TEST_HUEY_URL
 from tests.smtp import Inbox, free_port
-from webapp.db import make_database
+from webapp.db.scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -273,18 +273,8 @@ def tier_database(tmp_path_factory):
     if not TEST_DATABASE_URL:
         yield f"sqlite:///{tmp_path_factory.mktemp('worker-db') / 'rollcall.db'}"
         return
-    admin = make_database(TEST_DATABASE_URL)
-    name = f"rollcall_worker_{RUN_ID}"
-    with admin.connection_context():
-        admin.execute_sql(f'CREATE DATABASE "{name}"')
-    yield urlunsplit(urlsplit(TEST_DATABASE_URL)._replace(path=f"/{name}"))
-    with admin.connection_context():
-        admin.execute_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        )
-        admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.close_all()
+    with scratch_database(TEST_DATABASE_URL, f"rollcall_worker_{RUN_ID}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

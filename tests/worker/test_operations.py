@@ -13,7 +13,6 @@ import re
 import signal
 import threading
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
@@ -23,6 +22,7 @@ from tests.conftest import RUN_ID, TEST_DATABASE_URL
 from tests.smtp import Inbox, free_port
 from tests.worker.conftest import Process, Tier, wait_until
 from webapp.db import make_database
+from webapp.db.scratch import scratch_database
 
 pytestmark = pytest.mark.worker
 TOKEN = "ops-metrics-token-0123456789"
@@ -54,18 +54,8 @@ def ops_database(tmp_path_factory):
     if not TEST_DATABASE_URL:
         yield f"sqlite:///{tmp_path_factory.mktemp('ops-db') / 'rollcall.db'}"
         return
-    admin = make_database(TEST_DATABASE_URL)
-    name = f"rollcall_ops_{RUN_ID}"
-    with admin.connection_context():
-        admin.execute_sql(f'CREATE DATABASE "{name}"')
-    yield urlunsplit(urlsplit(TEST_DATABASE_URL)._replace(path=f"/{name}"))
-    with admin.connection_context():
-        admin.execute_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        )
-        admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.close_all()
+    with scratch_database(TEST_DATABASE_URL, f"rollcall_ops_{RUN_ID}") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
