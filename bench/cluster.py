@@ -154,17 +154,27 @@ class Cluster:
 def spread(clients: int, jobs: list, work) -> tuple[list[Timings], float]:
     """Run work(client, job, timings_of_its_node) over the jobs, `clients` threads, client n on
     node n % 2; returns the timings per node and the wall time."""
+
+    def run(n: int, mine: Timings):
+        for job in jobs[n::clients]:
+            work(n, job, mine)
+
+    return _on_two_nodes(clients, run)
+
+
+def _on_two_nodes(count: int, body) -> tuple[list[Timings], float]:
+    """body(n, timings) in `count` threads, thread n's timings counted for node n % 2; returns the
+    timings per node and the wall time."""
     per_node = [Timings(), Timings()]
     lock = threading.Lock()
 
     def run(n: int):
         mine = Timings()
-        for job in jobs[n::clients]:
-            work(n, job, mine)
+        body(n, mine)
         with lock:
             per_node[n % 2].add(mine)
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(clients)]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -302,28 +312,14 @@ def main(argv: list[str] | None = None) -> None:
 
 def spread_pairs(scanners: int, tickets: list[str], scan) -> tuple[list[Timings], float]:
     """`scanners` gates; gate n on node n % 2; gates 2k and 2k+1 scan every ticket in the same order."""
-    per_node = [Timings(), Timings()]
-    lock = threading.Lock()
     start = threading.Barrier(scanners)
 
-    def gate(n: int):
-        mine = Timings()
+    def gate(n: int, mine: Timings):
         start.wait()
         for secret in tickets:
             scan(n, (n // 2, secret), mine)
-        with lock:
-            per_node[n % 2].add(mine)
 
-    threads = [threading.Thread(target=gate, args=(n,)) for n in range(scanners)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    for timings in per_node:
-        timings.wall = wall
-    return per_node, wall
+    return _on_two_nodes(scanners, gate)
 
 
 if __name__ == "__main__":
