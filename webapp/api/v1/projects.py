@@ -8,7 +8,7 @@ from flask import g
 from webapp.api.framework import operation
 from webapp.api.schema import Array, Bool, DateTime, Int, Line, Map, Obj, Out, Str
 from webapp.api.v1.common import MAX_ID, actor_label, field_error
-from webapp.api.v1.resource import OrgResource
+from webapp.api.v1.resource import OrgResource, guarded
 from webapp.projects import figures, service
 from webapp.projects.models import TASK_STATUSES, Project
 
@@ -89,9 +89,8 @@ def _detail(project: Project) -> Project:
     return project
 
 
-PROJECTS = OrgResource(
-    Project, "/projects", "project", "projects", tag=TAG, scope=SCOPE, errors={service.ProjectError: field_error}
-)
+ERRORS = {service.ProjectError: field_error}
+PROJECTS = OrgResource(Project, "/projects", "project", "projects", tag=TAG, scope=SCOPE, errors=ERRORS)
 get_project = PROJECTS.get
 list_projects = PROJECTS.list(summary="List projects", page=ProjectOut)
 create_project = PROJECTS.create(
@@ -140,10 +139,7 @@ def link_project_event(project_id, body):
     """Linking groups the event under the project; it assigns nobody to the event. 422 for an
     event of another organization."""
     project = get_project(project_id)
-    try:
-        event = service.link_event(project, body["event_id"], actor=None, actor_label=actor_label())
-    except service.ProjectError as exc:
-        raise field_error(exc) from None
+    event = guarded(ERRORS, service.link_event, project, body["event_id"], actor=None, actor_label=actor_label())
     return {"project_id": project.id, "event_id": event.id, "linked": True}
 
 
@@ -188,14 +184,14 @@ def list_milestones(project_id):
 )
 def create_milestone(project_id, body):
     project = get_project(project_id)
-    try:
-        milestone = service.add_milestone(project, body["title"], body["due_on"], actor=None, actor_label=actor_label())
-        if body.get("done"):
-            milestone = service.update_milestone(
-                project, milestone.id, {"done": True}, actor=None, actor_label=actor_label()
-            )
-    except service.ProjectError as exc:
-        raise field_error(exc) from None
+    milestone = guarded(
+        ERRORS, service.add_milestone, project, body["title"], body["due_on"], actor=None, actor_label=actor_label()
+    )
+    if body.get("done"):
+        milestone = guarded(
+            ERRORS, service.update_milestone, project, milestone.id, {"done": True}, actor=None,
+            actor_label=actor_label(),
+        )  # fmt: skip
     return milestone
 
 
@@ -209,12 +205,8 @@ def create_milestone(project_id, body):
     response=MilestoneOut,
 )
 def update_milestone(project_id, milestone_id, body):
-    try:
-        return service.update_milestone(
-            get_project(project_id), milestone_id, body, actor=None, actor_label=actor_label()
-        )
-    except service.ProjectError as exc:
-        raise field_error(exc) from None
+    project = get_project(project_id)
+    return guarded(ERRORS, service.update_milestone, project, milestone_id, body, actor=None, actor_label=actor_label())
 
 
 @operation(
@@ -257,13 +249,10 @@ def list_tasks(project_id):
 )
 def create_task(project_id, body):
     """422 when the assignee is not a member of the organization."""
-    try:
-        return service.add_task(
-            get_project(project_id), body["title"], assignee_id=body.get("assignee_id"), due_on=body.get("due_on"),
-            status=body.get("status", "todo"), actor=None, actor_label=actor_label(),
-        )  # fmt: skip
-    except service.ProjectError as exc:
-        raise field_error(exc) from None
+    return guarded(
+        ERRORS, service.add_task, get_project(project_id), body["title"], assignee_id=body.get("assignee_id"),
+        due_on=body.get("due_on"), status=body.get("status", "todo"), actor=None, actor_label=actor_label(),
+    )  # fmt: skip
 
 
 @operation(
@@ -276,10 +265,8 @@ def create_task(project_id, body):
     response=TaskOut,
 )
 def update_task(project_id, task_id, body):
-    try:
-        return service.update_task(get_project(project_id), task_id, body, actor=None, actor_label=actor_label())
-    except service.ProjectError as exc:
-        raise field_error(exc) from None
+    project = get_project(project_id)
+    return guarded(ERRORS, service.update_task, project, task_id, body, actor=None, actor_label=actor_label())
 
 
 @operation(

@@ -26,10 +26,10 @@ def _same(row: Any) -> Any:
     return row
 
 
-def guarded(errors: Errors, call: Callable, *args) -> Any:
-    """`call(*args)`, a domain error of `errors` turned into the API error it maps to."""
+def guarded(errors: Errors, call: Callable, *args, **kwargs) -> Any:
+    """`call(*args, **kwargs)`, a domain error of `errors` turned into the API error it maps to."""
     try:
-        return call(*args)
+        return call(*args, **kwargs)
     except tuple(errors) as exc:
         raise next(to(exc) for kind, to in errors.items() if isinstance(exc, kind)) from None
 
