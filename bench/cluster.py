@@ -30,7 +30,6 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -40,7 +39,7 @@ from aiosmtpd.controller import Controller  # noqa: E402
 from bench.common import BIN, ROOT, Client, Timings, free_port, procfile_web_options, timed  # noqa: E402
 from tests.api.test_webhooks import Receiver  # noqa: E402
 from tests.smtp import Inbox  # noqa: E402
-from webapp.db import make_database  # noqa: E402
+from webapp.db.scratch import scratch_database  # noqa: E402
 
 SEED = """
 import datetime as dt, json, secrets
@@ -154,39 +153,30 @@ class Cluster:
         self.log.close()
 
 
-@contextlib.contextmanager
-def own_database(admin_url: str):
-    admin = make_database(admin_url)
-    name = f"rollcall_cluster_{os.getpid()}"
-    with admin.connection_context():
-        admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
-    finally:
-        with admin.connection_context():
-            admin.execute_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                (name,),
-            )
-            admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close_all()
-
-
 def spread(clients: int, jobs: list, work) -> tuple[list[Timings], float]:
     """Run work(client, job, timings_of_its_node) over the jobs, `clients` threads, client n on
     node n % 2; returns the timings per node and the wall time."""
+
+    def run(n: int, mine: Timings):
+        for job in jobs[n::clients]:
+            work(n, job, mine)
+
+    return _on_two_nodes(clients, run)
+
+
+def _on_two_nodes(count: int, body) -> tuple[list[Timings], float]:
+    """body(n, timings) in `count` threads, thread n's timings counted for node n % 2; returns the
+    timings per node and the wall time."""
     per_node = [Timings(), Timings()]
     lock = threading.Lock()
 
     def run(n: int):
         mine = Timings()
-        for job in jobs[n::clients]:
-            work(n, job, mine)
+        body(n, mine)
         with lock:
             per_node[n % 2].add(mine)
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(clients)]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -224,7 +214,11 @@ def main(argv: list[str] | None = None) -> None:
     smtp_port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
-    with Receiver() as receiver, own_database(args.db) as database_url, tempfile.TemporaryDirectory() as tmp:
+    with (
+        Receiver() as receiver,
+        scratch_database(args.db, f"rollcall_cluster_{os.getpid()}", replace=True) as database_url,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         cluster = Cluster(Path(tmp), database_url, args.redis, f"smtp://127.0.0.1:{smtp_port}")
         try:
             cluster.start()
@@ -320,28 +314,14 @@ def main(argv: list[str] | None = None) -> None:
 
 def spread_pairs(scanners: int, tickets: list[str], scan) -> tuple[list[Timings], float]:
     """`scanners` gates; gate n on node n % 2; gates 2k and 2k+1 scan every ticket in the same order."""
-    per_node = [Timings(), Timings()]
-    lock = threading.Lock()
     start = threading.Barrier(scanners)
 
-    def gate(n: int):
-        mine = Timings()
+    def gate(n: int, mine: Timings):
         start.wait()
         for secret in tickets:
             scan(n, (n // 2, secret), mine)
-        with lock:
-            per_node[n % 2].add(mine)
 
-    threads = [threading.Thread(target=gate, args=(n,)) for n in range(scanners)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    for timings in per_node:
-        timings.wall = wall
-    return per_node, wall
+    return _on_two_nodes(scanners, gate)
 
 
 if __name__ == "__main__":

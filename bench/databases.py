@@ -18,10 +18,10 @@ import contextlib
 import socket
 import uuid
 from collections.abc import Callable, Iterator
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from bench.common import Instance
-from webapp.db import make_database
+from webapp.db.scratch import scratch_database
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -66,20 +66,8 @@ def instance_on(url: str, redis_url: str = DEFAULT_REDIS, **extra_env) -> Iterat
 @contextlib.contextmanager
 def scratch_postgres(url: str) -> Iterator[str]:
     """A new, empty database on the server `url` names, dropped afterwards; yields its URL."""
-    name = f"rollcall_bench_{uuid.uuid4().hex[:10]}"
-    admin = make_database(url)
-    with admin.connection_context():
-        admin.execute_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-    finally:
-        with admin.connection_context():
-            admin.execute_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                (name,),
-            )
-            admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close_all()
+    with scratch_database(url, f"rollcall_bench_{uuid.uuid4().hex[:10]}") as database_url:
+        yield database_url
 
 
 def run_on_each(args: argparse.Namespace, run: Callable[[Instance], Figures], **extra_env) -> dict[str, Figures]:

@@ -17,6 +17,7 @@ one after the other:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -24,9 +25,9 @@ import random
 import sys
 import time
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 from bench.common import Client, Instance, Timings, timed
+from webapp.db.scratch import scratch_database
 
 CONTACTS, REGISTRANTS, EVENTS, LABELS, TRACKED = 100_000, 200_000, 50, 30, 1_000_000
 BATCH = 2000
@@ -239,39 +240,14 @@ print(json.dumps(out))
 """
 
 
-def _postgres_database(url: str) -> tuple[str, str]:
-    """A new database next to the one named: (its URL, its name)."""
-    import psycopg2
-
-    name = f"rollcall_bench_segments_{uuid.uuid4().hex[:6]}"
-    connection = psycopg2.connect(url)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}")), name
-
-
-def _drop_postgres_database(url: str, name: str) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(url)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    connection.close()
-
-
 def run(database: str, runs: int) -> None:
     extra = {}
-    dropping = None
-    if database.startswith("postgresql://"):
-        extra["DATABASE_URL"], name = _postgres_database(database)
-        dropping = (database, name)
-    try:
+    with contextlib.ExitStack() as scratch:
+        if database.startswith("postgresql://"):
+            name = f"rollcall_bench_segments_{uuid.uuid4().hex[:6]}"
+            extra["DATABASE_URL"] = scratch.enter_context(scratch_database(database, name))
         with Instance.create(**extra) as instance:
-            kind = "PostgreSQL" if dropping else "SQLite"
+            kind = "PostgreSQL" if extra else "SQLite"
             print(
                 f"[{kind}] seeding {CONTACTS:,} contacts, {REGISTRANTS:,} registrants, {TRACKED:,} tracked events…",
                 flush=True,
@@ -289,9 +265,6 @@ def run(database: str, runs: int) -> None:
             print(
                 f"[{kind}] load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True
             )
-    finally:
-        if dropping:
-            _drop_postgres_database(*dropping)
 
 
 def _live_count(instance: Instance, url: str, token: str, tree: dict, runs: int, kind: str) -> None:

@@ -15,7 +15,6 @@ import shutil
 import tempfile
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import peewee
 import pytest
@@ -31,6 +30,7 @@ from tasks import huey  # noqa: E402
 from webapp import migrate  # noqa: E402
 from webapp.app import create_app  # noqa: E402
 from webapp.db import db, make_database  # noqa: E402
+from webapp.db.scratch import scratch_database  # noqa: E402
 
 atexit.register(shutil.rmtree, os.environ["INSTANCE_DIR"], ignore_errors=True)
 
@@ -43,22 +43,6 @@ huey.immediate = True
 pytest_plugins = ["tests.smtp"]
 
 
-def _pg_admin_url(url: str, dbname: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{dbname}"))
-
-
-def _drop_database(admin: peewee.Database, name: str) -> None:
-    """Drop a PostgreSQL database of the tests, ending its connections first."""
-    with admin.connection_context():
-        admin.execute_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        )
-        admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.close_all()
-
-
 @contextlib.contextmanager
 def scratch_database_url(tmp_path: Path):
     """The URL of an empty database of its own (a migration test's): a SQLite file under
@@ -66,32 +50,20 @@ def scratch_database_url(tmp_path: Path):
     if not TEST_DATABASE_URL:
         yield f"sqlite:///{tmp_path / 'scratch.db'}"
         return
-    admin = make_database(TEST_DATABASE_URL)
-    name = f"rollcall_migrate_{uuid.uuid4().hex[:8]}"
-    with admin.connection_context():
-        admin.execute_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield _pg_admin_url(TEST_DATABASE_URL, name)
-    finally:
-        _drop_database(admin, name)
+    with scratch_database(TEST_DATABASE_URL, f"rollcall_migrate_{uuid.uuid4().hex[:8]}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory):
     """Migrate once per test run; tests get copies (SQLite) or an emptied database (PostgreSQL)."""
     if TEST_DATABASE_URL:
-        admin = make_database(TEST_DATABASE_URL)
-        name = f"rollcall_test_{RUN_ID}"
-        with admin.connection_context():
-            admin.execute_sql(f'CREATE DATABASE "{name}"')
-        url = _pg_admin_url(TEST_DATABASE_URL, name)
-        database = make_database(url)
-        with database.connection_context():
-            migrate.upgrade(database)
-        database.close_all()
-        yield {"kind": "postgresql", "url": url}
-        database = None
-        _drop_database(admin, name)
+        with scratch_database(TEST_DATABASE_URL, f"rollcall_test_{RUN_ID}") as url:
+            database = make_database(url)
+            with database.connection_context():
+                migrate.upgrade(database)
+            database.close_all()
+            yield {"kind": "postgresql", "url": url}
     else:
         path = tmp_path_factory.mktemp("template") / "template.db"
         database = make_database(f"sqlite:///{path}")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import socket
 import time
+from collections.abc import Iterator
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -49,9 +51,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
+@contextlib.contextmanager
+def serving(inbox: Inbox) -> Iterator[Inbox]:
+    """`inbox` as an SMTP server on a free loopback port (`inbox.url`), stopped afterwards."""
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
@@ -60,6 +62,12 @@ def smtp_server():
         yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    with serving(Inbox()) as inbox:
+        yield inbox
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ import json
 
 import pytest
 
-from tests.conftest import TEST_DATABASE_URL, scratch_database_url
+from tests.migrations import database_before, insert_row
 from webapp import migrate
-from webapp.db import make_database
 
 T = "2026-01-02 03:04:05"
 
@@ -18,27 +17,8 @@ T = "2026-01-02 03:04:05"
 @pytest.fixture
 def old_database(tmp_path, monkeypatch):
     """A database migrated up to 0500 (foreign keys not enforced: the rows stand alone)."""
-    with scratch_database_url(tmp_path) as url:
-        database = make_database(url)
-        every = migrate._migration_files()
-        monkeypatch.setattr(migrate, "_migration_files", lambda: [p for p in every if p.stem < "0510"])
-        database.connect()
-        migrate.upgrade(database)
-        monkeypatch.setattr(migrate, "_migration_files", lambda: every)
-        if TEST_DATABASE_URL:
-            database.execute_sql("SET session_replication_role = replica")
-        else:
-            database.execute_sql("PRAGMA foreign_keys = OFF")
+    with database_before("0510", tmp_path, monkeypatch) as database:
         yield database
-        database.close()
-        if TEST_DATABASE_URL:
-            database.close_all()
-
-
-def _insert(database, table: str, **values) -> None:
-    names = ", ".join(f'"{k}"' for k in values)
-    marks = ", ".join([database.param] * len(values))
-    database.execute_sql(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', list(values.values()))
 
 
 def _rows(database, sql: str) -> list[dict]:
@@ -48,27 +28,27 @@ def _rows(database, sql: str) -> list[dict]:
 
 
 def _work(database, kind: str, payload: dict) -> None:
-    _insert(database, "work_item", kind=kind, payload=json.dumps(payload), priority=0, run_after=T, attempts=0,
+    insert_row(database, "work_item", kind=kind, payload=json.dumps(payload), priority=0, run_after=T, attempts=0,
             max_attempts=8, created_at=T)  # fmt: skip
 
 
 def test_old_jobs_become_jobs_and_their_waiting_work_follows(old_database):
     db = old_database
-    _insert(db, "console_job", id=7, organization_id=1, event_id=2, user_id=3, kind="bulk", state="running",
+    insert_row(db, "console_job", id=7, organization_id=1, event_id=2, user_id=3, kind="bulk", state="running",
             params='{"action":"resend"}', total=10, processed=4, created_rows=0, updated_rows=4, skipped_rows=0,
             failed_rows=0, row_errors="[]", created_at=T, started_at=T, heartbeat_at=T, runs=1, last_done_id=44)  # fmt: skip
     _work(db, "console.run_bulk_job", {"job_id": 7})
     for import_id, state in ((3, "uploaded"), (4, "queued")):
-        _insert(db, "contact_import", id=import_id, organization_id=1, user_id=3, filename="c.csv",
+        insert_row(db, "contact_import", id=import_id, organization_id=1, user_id=3, filename="c.csv",
                 path="contact_imports/1/c.csv", encoding="utf-8-sig", delimiter=",", headers='["Email"]',
                 mapping='{"0":"email"}', label_names='["VIP"]', state=state, total_rows=5, processed_rows=0,
                 created_count=0, updated_count=0, error_count=0, errors="[]", created_at=T)  # fmt: skip
     _work(db, "contacts.run_import", {"import_id": 4})
-    _insert(db, "badge_job", id=1, organization_id=1, event_id=2, created_by_id=3,
+    insert_row(db, "badge_job", id=1, organization_id=1, event_id=2, created_by_id=3,
             selection='{"product_ids":[5],"attended_only":false}', status="done", total=3, done=3,
             file_path="badges/b.pdf", created_at=T, finished_at=T)  # fmt: skip
     for n in range(3):
-        _insert(db, "incoming_event", organization_id=1, type="signup", email=f"{n}@example.org", occurred_at=T,
+        insert_row(db, "incoming_event", organization_id=1, type="signup", email=f"{n}@example.org", occurred_at=T,
                 properties="{}", status="pending" if n else "processed", received_at=T)  # fmt: skip
     _work(db, "contacts.process_incoming_events", {})
 
@@ -104,7 +84,7 @@ def test_old_jobs_become_jobs_and_their_waiting_work_follows(old_database):
     assert not {"console_job", "contact_import", "badge_job"} & set(db.get_tables())
     assert "claim" not in {c.name for c in db.get_columns("incoming_event")}
     # New jobs take ids after the copies.
-    _insert(db, "job", organization_id=1, kind="export", state="queued", params="{}", total=0, processed=0,
+    insert_row(db, "job", organization_id=1, kind="export", state="queued", params="{}", total=0, processed=0,
             created_rows=0, updated_rows=0, skipped_rows=0, failed_rows=0, row_errors="[]", checkpoint="{}",
             created_at=T, runs=0)  # fmt: skip
     assert max(row["id"] for row in _rows(db, 'SELECT "id" FROM "job"')) == 11

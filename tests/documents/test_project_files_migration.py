@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import TEST_DATABASE_URL, Auth, make_test_app, scratch_database_url
 from tests.factories.accounts import make_member, make_org
 from tests.factories.events import make_event
+from tests.migrations import migrate_before
 from webapp import migrate
 from webapp.db import db, make_database
 from webapp.documents.models import Document
@@ -22,15 +23,12 @@ NOTES = b"Load-in at 7, sponsors' booths by 9.\n"
 @pytest.fixture
 def old_url(tmp_path, monkeypatch):
     """The URL of a database migrated up to the one before 0731."""
-    every = migrate._migration_files()
     with scratch_database_url(tmp_path) as url:
-        monkeypatch.setattr(migrate, "_migration_files", lambda: [p for p in every if p.stem < "0731"])
         database = make_database(url)
         with database.connection_context():
-            migrate.upgrade(database)
+            migrate_before(database, "0731", monkeypatch)
         if TEST_DATABASE_URL:
             database.close_all()
-        monkeypatch.setattr(migrate, "_migration_files", lambda: every)
         yield url
 
 

@@ -6,55 +6,24 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import TEST_DATABASE_URL, scratch_database_url
+from tests.migrations import database_before, insert_row
 from webapp import migrate
-from webapp.db import make_database
 
 
 @pytest.fixture
 def old_database(request, tmp_path, monkeypatch):
     """A database migrated up to the one before 0690, or before the migration given as the
     fixture's parameter (foreign keys not enforced)."""
-    before = getattr(request, "param", "0690")
-    with scratch_database_url(tmp_path) as url:
-        database = make_database(url)
-        every = migrate._migration_files()
-        monkeypatch.setattr(migrate, "_migration_files", lambda: [p for p in every if p.stem < before])
-        database.connect()
-        migrate.upgrade(database)
-        monkeypatch.setattr(migrate, "_migration_files", lambda: every)
-        database.execute_sql(
-            "SET session_replication_role = replica" if TEST_DATABASE_URL else "PRAGMA foreign_keys = OFF"
-        )
+    with database_before(getattr(request, "param", "0690"), tmp_path, monkeypatch) as database:
         yield database
-        database.close()
-        if TEST_DATABASE_URL:
-            database.close_all()
-
-
-def _insert(database, table: str, **values) -> None:
-    """A row with `values`, every other NOT NULL column without a default given a plain value."""
-    for column in database.get_columns(table):
-        if column.name in values or column.null or column.primary_key or column.default is not None:
-            continue
-        kind = column.data_type.lower()
-        if "int" in kind or "bool" in kind:
-            values[column.name] = 0 if "int" in kind else False
-        elif "time" in kind or "date" in kind:
-            values[column.name] = "2026-01-02 03:04:05"
-        else:
-            values[column.name] = "[]" if column.name in ("languages", "tags", "answers") else "x"
-    names = ", ".join(f'"{k}"' for k in values)
-    marks = ", ".join([database.param] * len(values))
-    database.execute_sql(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', list(values.values()))
 
 
 def test_every_event_gets_its_default_group_and_its_registrants_join_it(old_database):
     db = old_database
     for event_id in (1, 2):
-        _insert(db, "event", id=event_id, organization_id=1, slug=f"e{event_id}", name=f"Event {event_id}")
+        insert_row(db, "event", id=event_id, organization_id=1, slug=f"e{event_id}", name=f"Event {event_id}")
     for registrant_id, event_id in ((1, 1), (2, 1), (3, 2)):
-        _insert(db, "registrant", id=registrant_id, organization_id=1, event_id=event_id, order_id=1, product_id=1,
+        insert_row(db, "registrant", id=registrant_id, organization_id=1, event_id=event_id, order_id=1, product_id=1,
                 ticket_secret=f"S{registrant_id}", name="A", email="a@example.org")  # fmt: skip
     migrate.upgrade(db)
     groups = db.execute_sql(
@@ -71,9 +40,9 @@ def test_every_event_gets_its_default_group_and_its_registrants_join_it(old_data
 def test_events_made_without_their_default_group_get_it_and_the_others_keep_theirs(old_database):
     db = old_database
     for event_id in (1, 2):
-        _insert(db, "event", id=event_id, organization_id=1, slug=f"e{event_id}", name=f"Event {event_id}")
-    _insert(db, "participant_group", id=7, organization_id=1, event_id=1, name="Attendees", is_default=True, key="k7")
-    _insert(db, "participant_group", id=8, organization_id=1, event_id=2, name="Press", is_default=False, key="k8")
+        insert_row(db, "event", id=event_id, organization_id=1, slug=f"e{event_id}", name=f"Event {event_id}")
+    insert_row(db, "participant_group", id=7, organization_id=1, event_id=1, name="Attendees", is_default=True, key="k7")
+    insert_row(db, "participant_group", id=8, organization_id=1, event_id=2, name="Press", is_default=False, key="k8")
     migrate.upgrade(db)
     groups = db.execute_sql(
         'SELECT "event_id", "name", "is_default" FROM "participant_group" WHERE "is_default" ORDER BY "event_id"'

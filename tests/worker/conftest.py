@@ -11,6 +11,7 @@ processes' logs are printed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -21,18 +22,18 @@ import sys
 import textwrap
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
 import requests
-from aiosmtpd.controller import Controller
 
 from tests.api.test_webhooks import Receiver
 from tests.conftest import RUN_ID, TEST_DATABASE_URL, TEST_HUEY_URL
-from tests.smtp import Inbox, free_port
-from webapp.db import make_database
+from tests.smtp import Inbox, free_port, serving
+from webapp.db.scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -268,23 +269,21 @@ def _redis_url(base: str) -> str:
     return urlunsplit(parts._replace(path=f"/{1 + _xdist_index() % 15}"))
 
 
+@contextlib.contextmanager
+def tier_database_url(tmp_path_factory, name: str) -> Iterator[str]:
+    """A database for a tier of its own: a SQLite file, or a scratch PostgreSQL database (dropped
+    afterwards) when the suite runs on PostgreSQL."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp(f'{name}-db') / 'rollcall.db'}"
+        return
+    with scratch_database(TEST_DATABASE_URL, f"rollcall_{name}_{RUN_ID}") as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def tier_database(tmp_path_factory):
-    if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path_factory.mktemp('worker-db') / 'rollcall.db'}"
-        return
-    admin = make_database(TEST_DATABASE_URL)
-    name = f"rollcall_worker_{RUN_ID}"
-    with admin.connection_context():
-        admin.execute_sql(f'CREATE DATABASE "{name}"')
-    yield urlunsplit(urlsplit(TEST_DATABASE_URL)._replace(path=f"/{name}"))
-    with admin.connection_context():
-        admin.execute_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        )
-        admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.close_all()
+    with tier_database_url(tmp_path_factory, "worker") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -298,13 +297,8 @@ def tier_queue(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tier_smtp():
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    inbox.url = f"smtp://127.0.0.1:{port}"
-    yield inbox
-    controller.stop()
+    with serving(Inbox()) as inbox:
+        yield inbox
 
 
 @pytest.fixture(scope="session")
@@ -317,14 +311,21 @@ def tier_receiver():
 def tier(tmp_path_factory, tier_database, tier_queue, tier_smtp, tier_receiver):
     tmp = tmp_path_factory.mktemp("worker-tier")
     tier = Tier(tmp, tier_database, tier_queue, tier_smtp, tier_receiver)
-    tier.flask("db", "upgrade")
-    tier.probe = tier.seed(
-        """
+    probe = """
         from tests.factories.accounts import make_org
         from tests.factories.api import make_api_key
         out["token"] = make_api_key(make_org("Probe Org"))[1]
         """
-    )
+    with running(tier, probe):
+        yield tier
+
+
+@contextlib.contextmanager
+def running(tier: Tier, probe: str) -> Iterator[Tier]:
+    """The tier's database migrated, `probe` seeded (its `out` as `tier.probe`), gunicorn and
+    huey_consumer started; both stopped afterwards."""
+    tier.flask("db", "upgrade")
+    tier.probe = tier.seed(probe)
     try:
         tier.start_web()
         tier.start_worker()

@@ -13,15 +13,12 @@ import re
 import signal
 import threading
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 
-from tests.conftest import RUN_ID, TEST_DATABASE_URL
-from tests.smtp import Inbox, free_port
-from tests.worker.conftest import Process, Tier, wait_until
+from tests.smtp import Inbox, serving
+from tests.worker.conftest import Process, Tier, running, tier_database_url, wait_until
 from webapp.db import make_database
 
 pytestmark = pytest.mark.worker
@@ -51,53 +48,28 @@ class SlowInbox(Inbox):
 
 @pytest.fixture(scope="module")
 def ops_database(tmp_path_factory):
-    if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path_factory.mktemp('ops-db') / 'rollcall.db'}"
-        return
-    admin = make_database(TEST_DATABASE_URL)
-    name = f"rollcall_ops_{RUN_ID}"
-    with admin.connection_context():
-        admin.execute_sql(f'CREATE DATABASE "{name}"')
-    yield urlunsplit(urlsplit(TEST_DATABASE_URL)._replace(path=f"/{name}"))
-    with admin.connection_context():
-        admin.execute_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        )
-        admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.close_all()
+    with tier_database_url(tmp_path_factory, "ops") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def ops(tmp_path_factory, ops_database, tier_receiver):
-    inbox = SlowInbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    inbox.url = f"smtp://127.0.0.1:{port}"
     tmp = tmp_path_factory.mktemp("ops-tier")
     (tmp / "metrics").mkdir()
-    tier = Tier(tmp, ops_database, f"sqlite:///{tmp / 'huey.db'}", inbox, tier_receiver)
-    tier.env.update(
-        LOG_FORMAT="json", METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=str(tmp / "metrics"), WEB_CONCURRENCY="2"
-    )
-    tier.flask("db", "upgrade")
-    tier.probe = tier.seed(
-        """
+    probe = """
         from tests.factories.accounts import make_org
         from tests.factories.api import make_api_key
         org = make_org("Ops Org")
         out["token"] = make_api_key(org)[1]
         out["org"] = org.id
         """
-    )
-    try:
-        tier.start_web()
-        tier.start_worker()
-        yield tier
-    finally:
-        tier.stop()
-        controller.stop()
+    with serving(SlowInbox()) as inbox:
+        tier = Tier(tmp, ops_database, f"sqlite:///{tmp / 'huey.db'}", inbox, tier_receiver)
+        tier.env.update(
+            LOG_FORMAT="json", METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=str(tmp / "metrics"), WEB_CONCURRENCY="2"
+        )
+        with running(tier, probe):
+            yield tier
 
 
 def _json_lines(process: Process) -> list[dict]:

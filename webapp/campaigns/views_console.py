@@ -29,6 +29,7 @@ from webapp.campaigns.forms import CampaignForm, NewCampaignForm, TemplateNameFo
 from webapp.campaigns.models import REGISTRANT_STATES, Campaign, empty_audience
 from webapp.campaigns.templates_model import CampaignTemplate
 from webapp.console import charts
+from webapp.console.pages_jobs import job_file_download
 from webapp.contacts.models import Label
 from webapp.contacts.newsletter_models import Newsletter
 from webapp.events.models import Event
@@ -37,7 +38,6 @@ from webapp.i18n import _
 from webapp.projects.models import Project
 from webapp.security import CSP
 from webapp.segments.models import Segment
-from webapp.storage import download
 from webapp.templating import is_fragment_request, render_page
 from webapp.timeutil import to_local, to_utc
 from webapp.work.models import Job
@@ -542,11 +542,10 @@ def export(campaign_id: int):
 @row_required("job_id", "registrants", job_owner)
 def export_file(job_id: int):
     """A finished export's file, for the managers of its organization (another's id: 404)."""
-    job = Job.get((Job.id == job_id) & (Job.organization_id == org_id()) & (Job.kind == exports.KIND))
-    key = exports.job_file(job)
-    if key is None:
-        abort(404, _("This export is not ready, or its file was deleted. Export again."))
-    return download(key, exports.MIMETYPE, job.params["filename"])
+    return job_file_download(
+        job_id, exports.KIND, exports.job_file, exports.MIMETYPE,
+        _("This export is not ready, or its file was deleted. Export again."),
+    )  # fmt: skip
 
 
 @bp.route("/rollup")

@@ -1,12 +1,16 @@
-"""The progress of any long job, the fragment every job page polls (webapp.work.jobs)."""
+"""The progress of any long job, the fragment every job page polls (webapp.work.jobs), and the
+download of a finished export's file."""
 
 from __future__ import annotations
 
-from flask import redirect, url_for
+from collections.abc import Callable
+
+from flask import abort, redirect, url_for
 
 from webapp.accounts.access import job_owner, org_id, row_required
 from webapp.console.blueprint import bp
 from webapp.events.pages import event_or_404
+from webapp.storage import download
 from webapp.templating import is_fragment_request, render_page
 from webapp.work.models import Job
 
@@ -28,3 +32,13 @@ def job_progress(job_id: int):
     if job.kind in _PAGES and not is_fragment_request():
         return redirect(_PAGES[job.kind](job))
     return render_page("console/jobs/page.html", "console/_progress.html", job=job, event=event)
+
+
+def job_file_download(job_id: int, kind: str, file_of: Callable[[Job], str | None], mimetype: str, not_ready: str):
+    """The file of a finished job of `kind` (`file_of(job)`: its storage key, None when not done or
+    deleted, which answers 404 with `not_ready`); another organization's job is a 404."""
+    job = Job.get((Job.id == job_id) & (Job.organization_id == org_id()) & (Job.kind == kind))
+    key = file_of(job)
+    if key is None:
+        abort(404, not_ready)
+    return download(key, mimetype, job.params["filename"])

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import functools
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, request, url_for
 from flask_login import current_user
 
 from webapp.accounts.access import ORG_ROLE_FOR, Owner, granted_event_ids, has_role, may_reach, member_or_login
 from webapp.documents import service
 from webapp.documents.models import Document
+from webapp.events.pages import attempted, done
 from webapp.i18n import _
 from webapp.projects import service as projects
 from webapp.storage import download as download_file
@@ -106,21 +107,19 @@ def download(document: Document):
 @bp.route("/<int:document_id>", methods=["POST"])
 @document_required("manage")
 def update(document: Document):
-    try:
-        service.update(
+    return attempted(
+        lambda: service.update(
             document, title=request.form.get("title", ""), visibility=request.form.get("visibility", "operators"),
             group_ids=request.form.getlist("group_ids"), actor=_actor(),
-        )  # fmt: skip
-    except service.DocumentError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(_("Document saved."), "success")
-    return redirect(_owner_page(document), code=303)
+        ),
+        service.DocumentError,
+        _("Document saved."),
+        _owner_page(document),
+    )  # fmt: skip
 
 
 @bp.route("/<int:document_id>/remove", methods=["POST"])
 @document_required("manage")
 def remove(document: Document):
     service.remove(document, actor=_actor())
-    flash(_("Document removed."), "success")
-    return redirect(_owner_page(document), code=303)
+    return done(_("Document removed."), _owner_page(document))

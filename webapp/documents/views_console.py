@@ -4,7 +4,7 @@ link timing, venue map)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.accounts.access import can_event, event_required
@@ -13,7 +13,7 @@ from webapp.documents import service
 from webapp.documents.views import upload_from_form
 from webapp.events import announcements
 from webapp.events.models import EventAnnouncement
-from webapp.events.pages import event_or_404
+from webapp.events.pages import done, event_or_404, found_or_404, submitted
 from webapp.i18n import _
 
 bp = Blueprint("event_lobby", __name__, url_prefix="/console/events/<int:event_id>/lobby")
@@ -48,40 +48,39 @@ def index(event_id: int):
 @event_required("manage")
 def settings(event_id: int):
     event = event_or_404(event_id)
-    try:
-        announcements.update_lobby_settings(
+    return submitted(
+        lambda: announcements.update_lobby_settings(
             event, join_link_opens_minutes=request.form.get("join_link_opens_minutes", ""),
             venue_map_url=request.form.get("venue_map_url", ""), actor=_actor(),
-        )  # fmt: skip
-    except announcements.AnnouncementError as exc:
-        field = exc.args[1] if len(exc.args) > 1 else "join_link_opens_minutes"
-        return _page(event, {field: exc.args[0]}, request.form, 422)
-    flash(_("Lobby settings saved."), "success")
-    return redirect(url_for("event_lobby.index", event_id=event.id), code=303)
+        ),
+        announcements.AnnouncementError,
+        lambda exc: _page(
+            event, {exc.args[1] if len(exc.args) > 1 else "join_link_opens_minutes": exc.args[0]}, request.form, 422
+        ),
+        _("Lobby settings saved."),
+        url_for("event_lobby.index", event_id=event.id),
+    )  # fmt: skip
 
 
 @bp.route("/announcements", methods=["POST"])
 @event_required("manage")
 def announce(event_id: int):
     event = event_or_404(event_id)
-    try:
-        announcements.post(event, request.form.get("body", ""), actor=_actor())
-    except announcements.AnnouncementError as exc:
-        return _page(event, {"body": str(exc)}, request.form, 422)
-    flash(_("Announcement posted to the lobby."), "success")
-    return redirect(url_for("event_lobby.index", event_id=event.id), code=303)
+    return submitted(
+        lambda: announcements.post(event, request.form.get("body", ""), actor=_actor()),
+        announcements.AnnouncementError,
+        lambda exc: _page(event, {"body": str(exc)}, request.form, 422),
+        _("Announcement posted to the lobby."),
+        url_for("event_lobby.index", event_id=event.id),
+    )
 
 
 @bp.route("/announcements/<int:announcement_id>/remove", methods=["POST"])
 @event_required("manage")
 def unannounce(event_id: int, announcement_id: int):
     event = event_or_404(event_id)
-    try:
-        announcements.remove(event, announcement_id, actor=_actor())
-    except EventAnnouncement.DoesNotExist:
-        abort(404)
-    flash(_("Announcement removed."), "success")
-    return redirect(url_for("event_lobby.index", event_id=event.id), code=303)
+    found_or_404(lambda: announcements.remove(event, announcement_id, actor=_actor()), EventAnnouncement.DoesNotExist)
+    return done(_("Announcement removed."), url_for("event_lobby.index", event_id=event.id))
 
 
 @bp.route("/documents", methods=["POST"])

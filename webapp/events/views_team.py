@@ -3,7 +3,7 @@ staff, door, guide)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.accounts import grants
@@ -14,7 +14,7 @@ from webapp.accounts.service import AccountError
 from webapp.events import staff
 from webapp.events.forms import ResponsibleForm
 from webapp.events.models import Event
-from webapp.events.pages import apply_field_error, event_or_404
+from webapp.events.pages import apply_field_error, done, event_or_404, found_or_404
 from webapp.events.service import FieldError
 from webapp.i18n import _
 
@@ -64,8 +64,7 @@ def grant(event_id: int):
         except AccountError as exc:
             getattr(form, exc.field or "user").errors.append(str(exc))
         else:
-            flash(_("Access saved."), "success")
-            return redirect(url_for("event_team.team", event_id=event.id), code=303)
+            return done(_("Access saved."), url_for("event_team.team", event_id=event.id))
     return _page(event, form, status=422)
 
 
@@ -73,12 +72,8 @@ def grant(event_id: int):
 @event_required("manage")
 def revoke(event_id: int, grant_id: int):
     event = event_or_404(event_id)
-    try:
-        grants.revoke(org_id(), event.id, grant_id, actor=current_user)
-    except EventGrant.DoesNotExist:
-        abort(404)
-    flash(_("Access removed."), "success")
-    return redirect(url_for("event_team.team", event_id=event.id), code=303)
+    found_or_404(lambda: grants.revoke(org_id(), event.id, grant_id, actor=current_user), EventGrant.DoesNotExist)
+    return done(_("Access removed."), url_for("event_team.team", event_id=event.id))
 
 
 @bp.route("/responsible", methods=["POST"])
@@ -92,6 +87,7 @@ def responsible(event_id: int):
         except FieldError as exc:
             apply_field_error(form, exc)
         else:
-            flash(_("Saved.") if changes else _("Nothing changed."), "success")
-            return redirect(url_for("event_team.team", event_id=event.id), code=303)
+            return done(
+                _("Saved.") if changes else _("Nothing changed."), url_for("event_team.team", event_id=event.id)
+            )
     return _page(event, responsible_form=form, status=422)

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from webapp.accounts.access import event_required
-from webapp.events.pages import event_or_404
+from webapp.events.pages import done, event_or_404, found_or_404, submitted
 from webapp.i18n import _
 from webapp.orders import assignments, invitations
 from webapp.orders.models import EventAssignment
@@ -39,12 +39,13 @@ def index(event_id: int):
 @event_required("registrants")
 def assign(event_id: int):
     event = event_or_404(event_id)
-    try:
-        assignments.assign(event, request.form.get("email", ""), request.form.get("note", ""), actor=_actor())
-    except assignments.AssignmentError as exc:
-        return _page(event, {exc.field: str(exc)}, request.form, 422)
-    flash(_("Contact assigned to the event."), "success")
-    return redirect(url_for("event_assigned.index", event_id=event.id), code=303)
+    return submitted(
+        lambda: assignments.assign(event, request.form.get("email", ""), request.form.get("note", ""), actor=_actor()),
+        assignments.AssignmentError,
+        lambda exc: _page(event, {exc.field: str(exc)}, request.form, 422),
+        _("Contact assigned to the event."),
+        url_for("event_assigned.index", event_id=event.id),
+    )
 
 
 @bp.route("/<int:assignment_id>/invite", methods=["POST"])
@@ -66,9 +67,5 @@ def invite(event_id: int, assignment_id: int):
 @event_required("registrants")
 def remove(event_id: int, assignment_id: int):
     event = event_or_404(event_id)
-    try:
-        assignments.unassign(event, assignment_id, actor=_actor())
-    except EventAssignment.DoesNotExist:
-        abort(404)
-    flash(_("Assignment removed."), "success")
-    return redirect(url_for("event_assigned.index", event_id=event.id), code=303)
+    found_or_404(lambda: assignments.unassign(event, assignment_id, actor=_actor()), EventAssignment.DoesNotExist)
+    return done(_("Assignment removed."), url_for("event_assigned.index", event_id=event.id))

@@ -9,7 +9,7 @@ from flask_login import current_user
 from webapp.accounts.access import can_event, event_required
 from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import BADGE_LAYOUTS, GROUP_REGISTRATION, ParticipantGroup, Product
-from webapp.events.pages import event_or_404
+from webapp.events.pages import attempted, done, event_or_404, found_or_404, submitted
 from webapp.guards import row_id, safe_redirect_target
 from webapp.i18n import _, _l
 from webapp.orders import groups, states
@@ -71,19 +71,17 @@ def index(event_id: int):
 @event_required("manage")
 def create(event_id: int):
     event = event_or_404(event_id)
-    try:
-        group = catalog_groups.create(event, _form_data(), actor=_actor())
-    except catalog_groups.GroupError as exc:
-        return _page(event, {exc.field or "name": str(exc)}, request.form, 422)
-    flash(_("Group %(name)s added.", name=group.name), "success")
-    return redirect(url_for("event_groups.index", event_id=event.id), code=303)
+    return submitted(
+        lambda: catalog_groups.create(event, _form_data(), actor=_actor()),
+        catalog_groups.GroupError,
+        lambda exc: _page(event, {exc.field or "name": str(exc)}, request.form, 422),
+        lambda group: _("Group %(name)s added.", name=group.name),
+        url_for("event_groups.index", event_id=event.id),
+    )
 
 
 def _group(event, group_id: int) -> ParticipantGroup:
-    try:
-        return catalog_groups.group_of_event(event, group_id)
-    except ParticipantGroup.DoesNotExist:
-        abort(404)
+    return found_or_404(lambda: catalog_groups.group_of_event(event, group_id), ParticipantGroup.DoesNotExist)
 
 
 @bp.route("/<int:group_id>", methods=["GET", "POST"])
@@ -98,8 +96,7 @@ def edit(event_id: int, group_id: int):
         except catalog_groups.GroupError as exc:
             errors, status = {exc.field or "name": str(exc)}, 422
         else:
-            flash(_("Group saved."), "success")
-            return redirect(url_for("event_groups.index", event_id=event.id), code=303)
+            return done(_("Group saved."), url_for("event_groups.index", event_id=event.id))
     return render_template(
         "console/orders/group_edit.html", group=group, errors=errors, values=request.form if errors else {},
         **_context(event),
@@ -110,13 +107,11 @@ def edit(event_id: int, group_id: int):
 @event_required("manage")
 def remove(event_id: int, group_id: int):
     event = event_or_404(event_id)
-    try:
-        groups.remove(_group(event, group_id), actor=_actor())
-    except catalog_groups.GroupError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(_("Group removed."), "success")
-    return redirect(url_for("event_groups.index", event_id=event.id), code=303)
+    group = _group(event, group_id)
+    return attempted(
+        lambda: groups.remove(group, actor=_actor()), catalog_groups.GroupError, _("Group removed."),
+        url_for("event_groups.index", event_id=event.id),
+    )  # fmt: skip
 
 
 @bp.route("/<int:group_id>/new-link", methods=["POST"])
@@ -124,8 +119,10 @@ def remove(event_id: int, group_id: int):
 def new_link(event_id: int, group_id: int):
     event = event_or_404(event_id)
     catalog_groups.new_link(_group(event, group_id), actor=_actor())
-    flash(_("The group has a new registration link; the old one no longer works."), "success")
-    return redirect(url_for("event_groups.index", event_id=event.id), code=303)
+    return done(
+        _("The group has a new registration link; the old one no longer works."),
+        url_for("event_groups.index", event_id=event.id),
+    )
 
 
 @bp.route("/move", methods=["POST"])

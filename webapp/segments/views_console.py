@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from webapp.accounts.access import job_owner, org_id, role_required, row_required
 from webapp.console import charts
+from webapp.console.pages_jobs import job_file_download
 from webapp.contacts.models import Contact
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
@@ -31,9 +32,7 @@ from webapp.segments.tree import (
     TreeError,
     validate,
 )
-from webapp.storage import download
 from webapp.templating import is_fragment_request, render_page
-from webapp.work.models import Job
 
 bp = Blueprint("segments", __name__, url_prefix="/console/segments")
 
@@ -361,11 +360,10 @@ def export(segment_id: int):
 @row_required("job_id", "registrants", job_owner)
 def export_file(job_id: int):
     """A finished export's file, for the managers of its organization (another's id: 404)."""
-    job = Job.get((Job.id == job_id) & (Job.organization_id == org_id()) & (Job.kind == exports.KIND))
-    key = exports.job_file(job)
-    if key is None:
-        abort(404, _("This export is not ready, or its file was deleted a day after it was made. Export again."))
-    return download(key, exports.MIMETYPE, job.params["filename"])
+    return job_file_download(
+        job_id, exports.KIND, exports.job_file, exports.MIMETYPE,
+        _("This export is not ready, or its file was deleted a day after it was made. Export again."),
+    )  # fmt: skip
 
 
 @bp.route("/<int:segment_id>/delete", methods=["POST"])

@@ -8,6 +8,7 @@ from webapp.api.framework import operation
 from webapp.api.schema import Array, Bool, DateTime, Int, Line, Obj, Out, Str
 from webapp.api.v1.common import actor_label, field_error, wall
 from webapp.api.v1.events import get_event
+from webapp.api.v1.resource import OrgResource
 from webapp.catalog import coupons
 from webapp.catalog import service as catalog
 from webapp.catalog.models import Coupon, Product
@@ -102,13 +103,22 @@ def _merged(row, body: dict, fields: dict, times: tuple[str, ...], event: Event)
     return data
 
 
+TAG = "Products and coupons"
+PRODUCTS = OrgResource(
+    Product, "/products", "product", "products", tag=TAG, scope="catalog", errors={FieldError: field_error}
+)
+COUPONS = OrgResource(
+    Coupon, "/coupons", "coupon", "coupons", tag=TAG, scope="catalog", errors={FieldError: field_error}
+)
+
+
 # Products -----------------------------------------------------------------------------------------
 
 
 @operation(
     "GET",
     "/events/<int:event_id>/products",
-    tag="Products and coupons",
+    tag=TAG,
     scope="catalog",
     summary="List an event's products",
     page=ProductOut,
@@ -122,22 +132,13 @@ def list_products(event_id, query):
     return select
 
 
-@operation(
-    "GET",
-    "/products/<int:product_id>",
-    tag="Products and coupons",
-    scope="catalog",
-    summary="Get a product",
-    response=ProductOut,
-)
-def read_product(product_id):
-    return Product.get_for_org(g.api_org_id, product_id)
+read_product = PRODUCTS.read(summary="Get a product", response=ProductOut)
 
 
 @operation(
     "POST",
     "/events/<int:event_id>/products",
-    tag="Products and coupons",
+    tag=TAG,
     scope="catalog",
     summary="Create a product",
     body=ProductCreate,
@@ -155,28 +156,16 @@ def create_product(event_id, body):
     return product
 
 
-@operation(
-    "PATCH",
-    "/products/<int:product_id>",
-    tag="Products and coupons",
-    scope="catalog",
-    summary="Update a product",
-    body=ProductUpdate,
-    response=ProductOut,
-)
-def update_product(product_id, body):
-    product = Product.get_for_org(g.api_org_id, product_id)
+def _update_product(product: Product, body: dict) -> None:
     event = Event.get_by_id(product.event_id)
-    try:
-        catalog.update_product(
-            product,
-            _merged(product, body, _product_fields, PRODUCT_TIMES, event),
-            actor=None,
-            actor_label=actor_label(),
-        )
-    except FieldError as exc:
-        raise field_error(exc) from None
-    return Product.get_by_id(product.id)
+    catalog.update_product(
+        product, _merged(product, body, _product_fields, PRODUCT_TIMES, event), actor=None, actor_label=actor_label()
+    )
+
+
+update_product = PRODUCTS.update(
+    summary="Update a product", body=ProductUpdate, response=ProductOut, change=_update_product
+)
 
 
 # Coupons ------------------------------------------------------------------------------------------
@@ -185,7 +174,7 @@ def update_product(product_id, body):
 @operation(
     "GET",
     "/events/<int:event_id>/coupons",
-    tag="Products and coupons",
+    tag=TAG,
     scope="catalog",
     summary="List an event's coupons",
     page=CouponOut,
@@ -201,22 +190,13 @@ def list_coupons(event_id, query):
     return select
 
 
-@operation(
-    "GET",
-    "/coupons/<int:coupon_id>",
-    tag="Products and coupons",
-    scope="catalog",
-    summary="Get a coupon",
-    response=CouponOut,
-)
-def read_coupon(coupon_id):
-    return Coupon.get_for_org(g.api_org_id, coupon_id)
+read_coupon = COUPONS.read(summary="Get a coupon", response=CouponOut)
 
 
 @operation(
     "POST",
     "/events/<int:event_id>/coupons",
-    tag="Products and coupons",
+    tag=TAG,
     scope="catalog",
     summary="Create a coupon",
     body=CouponCreate,
@@ -233,22 +213,11 @@ def create_coupon(event_id, body):
         raise field_error(exc) from None
 
 
-@operation(
-    "PATCH",
-    "/coupons/<int:coupon_id>",
-    tag="Products and coupons",
-    scope="catalog",
-    summary="Update a coupon",
-    body=CouponUpdate,
-    response=CouponOut,
-)
-def update_coupon(coupon_id, body):
-    coupon = Coupon.get_for_org(g.api_org_id, coupon_id)
+def _update_coupon(coupon: Coupon, body: dict) -> None:
     event = Event.get_by_id(coupon.event_id)
-    try:
-        coupons.update_coupon(
-            coupon, _merged(coupon, body, _coupon_fields, COUPON_TIMES, event), actor=None, actor_label=actor_label()
-        )
-    except FieldError as exc:
-        raise field_error(exc) from None
-    return Coupon.get_by_id(coupon.id)
+    coupons.update_coupon(
+        coupon, _merged(coupon, body, _coupon_fields, COUPON_TIMES, event), actor=None, actor_label=actor_label()
+    )
+
+
+update_coupon = COUPONS.update(summary="Update a coupon", body=CouponUpdate, response=CouponOut, change=_update_coupon)

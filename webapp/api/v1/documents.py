@@ -7,13 +7,12 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import g
-
 from webapp.api.framework import invalid, operation
-from webapp.api.schema import Array, Bool, DateTime, Int, Line, Obj, Out, Str
+from webapp.api.schema import Array, DateTime, Int, Line, Obj, Out, Str
 from webapp.api.v1.common import MAX_ID, actor_label, field_error
 from webapp.api.v1.events import get_event
 from webapp.api.v1.projects import get_project
+from webapp.api.v1.resource import OrgResource
 from webapp.documents import service
 from webapp.documents.models import VISIBILITY, Document
 from webapp.storage import download
@@ -78,8 +77,10 @@ def _upload(owner, body) -> Document:
         raise field_error(exc, {"file": "content_base64"}) from None
 
 
-def get_document(document_id: int) -> Document:
-    return service.of_organization(g.api_org_id, document_id)
+DOCUMENTS = OrgResource(
+    Document, "/documents", "document", "documents", tag=TAG, scope=SCOPE, errors={service.DocumentError: field_error}
+)
+get_document = DOCUMENTS.get  # the organization's document, whoever owns it
 
 
 @operation(
@@ -135,9 +136,7 @@ def upload_project_document(project_id, body):
     return _upload(service.Owner.of_project(get_project(project_id)), body)
 
 
-@operation("GET", "/documents/<int:document_id>", tag=TAG, scope=SCOPE, summary="Get a document", response=DocumentOut)
-def read_document(document_id):
-    return get_document(document_id)
+read_document = DOCUMENTS.read(summary="Get a document", response=DocumentOut)
 
 
 @operation("GET", "/documents/<int:document_id>/file", tag=TAG, scope=SCOPE, summary="Download a document's file")
@@ -153,35 +152,20 @@ def download_document(document_id):
     return response
 
 
-@operation(
-    "PATCH",
-    "/documents/<int:document_id>",
-    tag=TAG,
-    scope=SCOPE,
+def _update(document: Document, body: dict) -> None:
+    service.update(
+        document, title=body.get("title", document.title), visibility=body.get("visibility", document.visibility),
+        group_ids=body.get("group_ids", document.group_ids), actor=None, actor_label=actor_label(),
+    )  # fmt: skip
+
+
+update_document = DOCUMENTS.update(
     summary="Change a document's title or who sees it",
     body=Obj("DocumentUpdate", Settings),
     response=DocumentOut,
+    change=_update,
 )
-def update_document(document_id, body):
-    document = get_document(document_id)
-    try:
-        service.update(
-            document, title=body.get("title", document.title), visibility=body.get("visibility", document.visibility),
-            group_ids=body.get("group_ids", document.group_ids), actor=None, actor_label=actor_label(),
-        )  # fmt: skip
-    except service.DocumentError as exc:
-        raise field_error(exc) from None
-    return Document.get_by_id(document.id)
-
-
-@operation(
-    "DELETE",
-    "/documents/<int:document_id>",
-    tag=TAG,
-    scope=SCOPE,
+delete_document = DOCUMENTS.delete(
     summary="Delete a document and its file",
-    response=Out("DocumentDeleted", {"id": Int(), "deleted": Bool()}),
+    remove=lambda document: service.remove(document, actor=None, actor_label=actor_label()),
 )
-def delete_document(document_id):
-    service.remove(get_document(document_id), actor=None, actor_label=actor_label())
-    return {"id": document_id, "deleted": True}

@@ -7,8 +7,9 @@ from __future__ import annotations
 from flask import g
 
 from webapp.api.framework import operation
-from webapp.api.schema import Bool, DateTime, Email, Int, Line, Obj, Out, Str
+from webapp.api.schema import DateTime, Email, Int, Line, Obj, Out, Str
 from webapp.api.v1.common import actor_label, field_error
+from webapp.api.v1.resource import OrgResource
 from webapp.contacts import newsletters
 from webapp.contacts.models import Contact
 from webapp.contacts.newsletter_models import SUBSCRIPTION_STATES, Newsletter, NewsletterSubscription
@@ -51,73 +52,38 @@ SubscriberOut = Out(
 )
 
 
-def get_newsletter(newsletter_id: int) -> Newsletter:
-    return Newsletter.get_for_org(g.api_org_id, newsletter_id)
+def _update(newsletter: Newsletter, body: dict) -> None:
+    newsletters.update(
+        newsletter, body.get("name", newsletter.name), body.get("description", newsletter.description),
+        actor=None, actor_label=actor_label(),
+    )  # fmt: skip
 
 
-@operation("GET", "/newsletters", tag=TAG, scope=SCOPE, summary="List newsletters", page=NewsletterOut)
-def list_newsletters(query):
-    return Newsletter.for_org(g.api_org_id)
-
-
-@operation(
-    "POST",
-    "/newsletters",
-    tag=TAG,
-    scope=SCOPE,
+NEWSLETTERS = OrgResource(
+    Newsletter, "/newsletters", "newsletter", "newsletters", tag=TAG, scope=SCOPE,
+    errors={newsletters.NewsletterError: field_error},
+)  # fmt: skip
+get_newsletter = NEWSLETTERS.get
+list_newsletters = NEWSLETTERS.list(summary="List newsletters", page=NewsletterOut)
+create_newsletter = NEWSLETTERS.create(
     summary="Create a newsletter",
     body=Obj("NewsletterCreate", NewsletterWrite, required=("name",)),
     response=NewsletterOut,
-    status=201,
+    make=lambda body: newsletters.create(
+        g.api_org_id, body["name"], body.get("description", ""), actor=None, actor_label=actor_label()
+    ),
 )
-def create_newsletter(body):
-    try:
-        return newsletters.create(
-            g.api_org_id, body["name"], body.get("description", ""), actor=None, actor_label=actor_label()
-        )
-    except newsletters.NewsletterError as exc:
-        raise field_error(exc) from None
-
-
-@operation(
-    "GET", "/newsletters/<int:newsletter_id>", tag=TAG, scope=SCOPE, summary="Get a newsletter", response=NewsletterOut
-)
-def read_newsletter(newsletter_id):
-    return get_newsletter(newsletter_id)
-
-
-@operation(
-    "PATCH",
-    "/newsletters/<int:newsletter_id>",
-    tag=TAG,
-    scope=SCOPE,
+read_newsletter = NEWSLETTERS.read(summary="Get a newsletter", response=NewsletterOut)
+update_newsletter = NEWSLETTERS.update(
     summary="Update a newsletter",
     body=Obj("NewsletterUpdate", NewsletterWrite),
     response=NewsletterOut,
+    change=_update,
 )
-def update_newsletter(newsletter_id, body):
-    newsletter = get_newsletter(newsletter_id)
-    try:
-        newsletters.update(
-            newsletter, body.get("name", newsletter.name), body.get("description", newsletter.description),
-            actor=None, actor_label=actor_label(),
-        )  # fmt: skip
-    except newsletters.NewsletterError as exc:
-        raise field_error(exc) from None
-    return Newsletter.get_by_id(newsletter.id)
-
-
-@operation(
-    "DELETE",
-    "/newsletters/<int:newsletter_id>",
-    tag=TAG,
-    scope=SCOPE,
+delete_newsletter = NEWSLETTERS.delete(
     summary="Delete a newsletter and its subscriptions (the contacts stay)",
-    response=Out("NewsletterDeleted", {"id": Int(), "deleted": Bool()}),
+    remove=lambda newsletter: newsletters.delete(newsletter, actor=None, actor_label=actor_label()),
 )
-def delete_newsletter(newsletter_id):
-    newsletters.delete(get_newsletter(newsletter_id), actor=None, actor_label=actor_label())
-    return {"id": newsletter_id, "deleted": True}
 
 
 @operation(

@@ -8,6 +8,7 @@ from flask import g
 from webapp.api.framework import operation
 from webapp.api.schema import Array, Bool, DateTime, Int, Line, Map, Obj, Out, Str
 from webapp.api.v1.common import MAX_ID, actor_label, field_error
+from webapp.api.v1.resource import OrgResource, guarded
 from webapp.projects import figures, service
 from webapp.projects.models import TASK_STATUSES, Project
 
@@ -83,81 +84,40 @@ TaskWrite = {
 }
 
 
-def get_project(project_id: int) -> Project:
-    return Project.get_for_org(g.api_org_id, project_id)
-
-
 def _detail(project: Project) -> Project:
     project.figures = figures.figures(project)
     return project
 
 
-@operation("GET", "/projects", tag=TAG, scope=SCOPE, summary="List projects", page=ProjectOut)
-def list_projects(query):
-    return Project.for_org(g.api_org_id)
-
-
-@operation(
-    "POST",
-    "/projects",
-    tag=TAG,
-    scope=SCOPE,
+ERRORS = {service.ProjectError: field_error}
+PROJECTS = OrgResource(Project, "/projects", "project", "projects", tag=TAG, scope=SCOPE, errors=ERRORS)
+get_project = PROJECTS.get
+list_projects = PROJECTS.list(summary="List projects", page=ProjectOut)
+create_project = PROJECTS.create(
     summary="Create a project",
     body=Obj("ProjectCreate", ProjectWrite, required=("name",)),
     response=ProjectDetailOut,
-    status=201,
+    make=lambda body: service.create(
+        g.api_org_id, body["name"], body.get("description", ""), actor=None, actor_label=actor_label()
+    ),
+    show=_detail,
 )
-def create_project(body):
-    try:
-        project = service.create(
-            g.api_org_id, body["name"], body.get("description", ""), actor=None, actor_label=actor_label()
-        )
-    except service.ProjectError as exc:
-        raise field_error(exc) from None
-    return _detail(project)
-
-
-@operation(
-    "GET",
-    "/projects/<int:project_id>",
-    tag=TAG,
-    scope=SCOPE,
+read_project = PROJECTS.read(
     summary="Get a project with the combined registrations, check-ins and revenue of its events",
     response=ProjectDetailOut,
+    show=_detail,
 )
-def read_project(project_id):
-    return _detail(get_project(project_id))
-
-
-@operation(
-    "PATCH",
-    "/projects/<int:project_id>",
-    tag=TAG,
-    scope=SCOPE,
+update_project = PROJECTS.update(
     summary="Update a project",
     body=Obj("ProjectUpdate", ProjectWrite),
     response=ProjectDetailOut,
+    change=lambda project, body: service.update(project, body, actor=None, actor_label=actor_label()),
+    show=_detail,
 )
-def update_project(project_id, body):
-    project = get_project(project_id)
-    try:
-        service.update(project, body, actor=None, actor_label=actor_label())
-    except service.ProjectError as exc:
-        raise field_error(exc) from None
-    return _detail(Project.get_by_id(project.id))
-
-
-@operation(
-    "DELETE",
-    "/projects/<int:project_id>",
-    tag=TAG,
-    scope=SCOPE,
+delete_project = PROJECTS.delete(
     summary="Delete a project (its events stay)",
-    response=Out("ProjectDeleted", {"id": Int(), "deleted": Bool()}),
+    remove=lambda project: service.delete(project, actor=None, actor_label=actor_label()),
 )
-def delete_project(project_id):
-    service.delete(get_project(project_id), actor=None, actor_label=actor_label())
-    return {"id": project_id, "deleted": True}
 
 
 # --- events ---------------------------------------------------------------------------------------
@@ -179,10 +139,7 @@ def link_project_event(project_id, body):
     """Linking groups the event under the project; it assigns nobody to the event. 422 for an
     event of another organization."""
     project = get_project(project_id)
-    try:
-        event = service.link_event(project, body["event_id"], actor=None, actor_label=actor_label())
-    except service.ProjectError as exc:
-        raise field_error(exc) from None
+    event = guarded(ERRORS, service.link_event, project, body["event_id"], actor=None, actor_label=actor_label())
     return {"project_id": project.id, "event_id": event.id, "linked": True}
 
 
@@ -227,14 +184,14 @@ def list_milestones(project_id):
 )
 def create_milestone(project_id, body):
     project = get_project(project_id)
-    try:
-        milestone = service.add_milestone(project, body["title"], body["due_on"], actor=None, actor_label=actor_label())
-        if body.get("done"):
-            milestone = service.update_milestone(
-                project, milestone.id, {"done": True}, actor=None, actor_label=actor_label()
-            )
-    except service.ProjectError as exc:
-        raise field_error(exc) from None
+    milestone = guarded(
+        ERRORS, service.add_milestone, project, body["title"], body["due_on"], actor=None, actor_label=actor_label()
+    )
+    if body.get("done"):
+        milestone = guarded(
+            ERRORS, service.update_milestone, project, milestone.id, {"done": True}, actor=None,
+            actor_label=actor_label(),
+        )  # fmt: skip
     return milestone
 
 
@@ -248,12 +205,8 @@ def create_milestone(project_id, body):
     response=MilestoneOut,
 )
 def update_milestone(project_id, milestone_id, body):
-    try:
-        return service.update_milestone(
-            get_project(project_id), milestone_id, body, actor=None, actor_label=actor_label()
-        )
-    except service.ProjectError as exc:
-        raise field_error(exc) from None
+    project = get_project(project_id)
+    return guarded(ERRORS, service.update_milestone, project, milestone_id, body, actor=None, actor_label=actor_label())
 
 
 @operation(
@@ -296,13 +249,10 @@ def list_tasks(project_id):
 )
 def create_task(project_id, body):
     """422 when the assignee is not a member of the organization."""
-    try:
-        return service.add_task(
-            get_project(project_id), body["title"], assignee_id=body.get("assignee_id"), due_on=body.get("due_on"),
-            status=body.get("status", "todo"), actor=None, actor_label=actor_label(),
-        )  # fmt: skip
-    except service.ProjectError as exc:
-        raise field_error(exc) from None
+    return guarded(
+        ERRORS, service.add_task, get_project(project_id), body["title"], assignee_id=body.get("assignee_id"),
+        due_on=body.get("due_on"), status=body.get("status", "todo"), actor=None, actor_label=actor_label(),
+    )  # fmt: skip
 
 
 @operation(
@@ -315,10 +265,8 @@ def create_task(project_id, body):
     response=TaskOut,
 )
 def update_task(project_id, task_id, body):
-    try:
-        return service.update_task(get_project(project_id), task_id, body, actor=None, actor_label=actor_label())
-    except service.ProjectError as exc:
-        raise field_error(exc) from None
+    project = get_project(project_id)
+    return guarded(ERRORS, service.update_task, project, task_id, body, actor=None, actor_label=actor_label())
 
 
 @operation(

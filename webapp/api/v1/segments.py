@@ -7,9 +7,10 @@ from __future__ import annotations
 from flask import g
 
 from webapp.api.framework import conflict, invalid, operation
-from webapp.api.schema import Array, Bool, DateTime, Int, JsonObject, Line, Obj, Out, Str
+from webapp.api.schema import Array, DateTime, Int, JsonObject, Line, Obj, Out, Str
 from webapp.api.v1.common import actor_label, field_error
 from webapp.api.v1.contacts import ContactOut
+from webapp.api.v1.resource import OrgResource
 from webapp.i18n import _
 from webapp.segments import query
 from webapp.segments import service as segments
@@ -75,11 +76,6 @@ PreviewOut = Out(
         "sample": Array(ContactOut, description="Matching contacts, the newest first."),
     },
 )
-DeletedOut = Out("SegmentDeleted", {"id": Int(), "deleted": Bool()})
-
-
-def _segment(segment_id: int) -> Segment:
-    return Segment.get_for_org(g.api_org_id, segment_id)
 
 
 def _checked(tree: dict, segment_id: int | None = None) -> dict:
@@ -89,86 +85,39 @@ def _checked(tree: dict, segment_id: int | None = None) -> dict:
         raise tree_error(exc) from None
 
 
-@operation("GET", "/segments", tag="Segments", scope="segments", summary="List segments", page=SegmentOut)
-def list_segments(query):
-    return Segment.for_org(g.api_org_id)
-
-
-@operation(
-    "POST",
-    "/segments",
-    tag="Segments",
-    scope="segments",
+SEGMENTS = OrgResource(
+    Segment, "/segments", "segment", "segments", tag="Segments", scope="segments",
+    errors={TreeError: tree_error, segments.SegmentError: field_error},
+)  # fmt: skip
+_segment = SEGMENTS.get
+list_segments = SEGMENTS.list(summary="List segments", page=SegmentOut)
+create_segment = SEGMENTS.create(
     summary="Create a segment",
     body=SegmentIn,
     response=SegmentOut,
-    status=201,
-)
-def create_segment(body):
-    try:
-        return segments.create_segment(
-            g.api_org_id,
-            name=body["name"],
-            description=body.get("description", ""),
-            tree=body["tree"],
-            actor_label=actor_label(),
-        )
-    except TreeError as exc:
-        raise tree_error(exc) from None
-    except segments.SegmentError as exc:
-        raise field_error(exc) from None
-
-
-@operation(
-    "GET", "/segments/<int:segment_id>", tag="Segments", scope="segments", summary="Get a segment", response=SegmentOut
-)
-def read_segment(segment_id):
-    return _segment(segment_id)
-
-
-@operation(
-    "PATCH",
-    "/segments/<int:segment_id>",
-    tag="Segments",
-    scope="segments",
+    make=lambda body: segments.create_segment(
+        g.api_org_id, name=body["name"], description=body.get("description", ""), tree=body["tree"],
+        actor_label=actor_label(),
+    ),
+)  # fmt: skip
+read_segment = SEGMENTS.read(summary="Get a segment", response=SegmentOut)
+change_segment = SEGMENTS.update(
     summary="Change a segment's name, description or tree",
     body=SegmentChange,
     response=SegmentOut,
-)
-def change_segment(segment_id, body):
-    segment = _segment(segment_id)
-    try:
-        segments.update_segment(
-            segment,
-            name=body.get("name"),
-            description=body.get("description"),
-            tree=body.get("tree"),
-            actor_label=actor_label(),
-        )
-    except TreeError as exc:
-        raise tree_error(exc) from None
-    except segments.SegmentError as exc:
-        raise field_error(exc) from None
-    return Segment.get_by_id(segment.id)
-
-
-@operation(
-    "DELETE",
-    "/segments/<int:segment_id>",
-    tag="Segments",
-    scope="segments",
+    change=lambda segment, body: segments.update_segment(
+        segment, name=body.get("name"), description=body.get("description"), tree=body.get("tree"),
+        actor_label=actor_label(),
+    ),
+    name="change_segment",
+)  # fmt: skip
+delete_segment = SEGMENTS.delete(
     summary="Delete a segment",
-    response=DeletedOut,
+    remove=lambda segment: segments.delete_segment(segment, actor_label=actor_label()),
+    errors={segments.SegmentError: lambda exc: conflict(str(exc))},
+    description="409 when another segment's conditions name this one.",
     extra_errors=(409,),
 )
-def delete_segment(segment_id):
-    """409 when another segment's conditions name this one."""
-    segment = _segment(segment_id)
-    try:
-        segments.delete_segment(segment, actor_label=actor_label())
-    except segments.SegmentError as exc:
-        raise conflict(str(exc)) from None
-    return {"id": segment_id, "deleted": True}
 
 
 @operation(
