@@ -41,7 +41,9 @@ def test_events_made_without_their_default_group_get_it_and_the_others_keep_thei
     db = old_database
     for event_id in (1, 2):
         insert_row(db, "event", id=event_id, organization_id=1, slug=f"e{event_id}", name=f"Event {event_id}")
-    insert_row(db, "participant_group", id=7, organization_id=1, event_id=1, name="Attendees", is_default=True, key="k7")
+    insert_row(
+        db, "participant_group", id=7, organization_id=1, event_id=1, name="Attendees", is_default=True, key="k7"
+    )
     insert_row(db, "participant_group", id=8, organization_id=1, event_id=2, name="Press", is_default=False, key="k8")
     migrate.upgrade(db)
     groups = db.execute_sql(
