@@ -85,6 +85,47 @@ class CookieSessions(SecureCookieSessionInterface):
             serializer = self._serializers[keys] = self._make_serializer(app)
         return serializer
 
+    def save_session(self, app: Flask, session, response) -> None:
+        """Flask's save_session, with "Cookie" added to Vary only when Vary does not name it yet:
+        Flask parses the header again for each of its two additions, and the landing page's
+        answers already name it."""
+        name = self.get_cookie_name(app)
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        secure = self.get_cookie_secure(app)
+        partitioned = self.get_cookie_partitioned(app)
+        samesite = self.get_cookie_samesite(app)
+        httponly = self.get_cookie_httponly(app)
+        if session.accessed:
+            vary_on_cookie(response)
+        if not session:  # emptied: the cookie goes; never set: nothing to send
+            if session.modified:
+                response.delete_cookie(
+                    name,
+                    domain=domain,
+                    path=path,
+                    secure=secure,
+                    partitioned=partitioned,
+                    samesite=samesite,
+                    httponly=httponly,
+                )
+                vary_on_cookie(response)
+            return
+        if not self.should_set_cookie(app, session):
+            return
+        response.set_cookie(
+            name,
+            self.get_signing_serializer(app).dumps(dict(session)),
+            expires=self.get_expiration_time(app, session),
+            httponly=httponly,
+            domain=domain,
+            path=path,
+            secure=secure,
+            partitioned=partitioned,
+            samesite=samesite,
+        )
+        vary_on_cookie(response)
+
     def _make_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         if not app.secret_key:
             return None
@@ -94,6 +135,12 @@ class CookieSessions(SecureCookieSessionInterface):
             serializer=self.serializer,
             signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method},
         )
+
+
+def vary_on_cookie(response) -> None:
+    vary = response.headers.get("Vary")
+    if not vary or "cookie" not in (part.strip().lower() for part in vary.split(",")):
+        response.vary.add("Cookie")
 
 
 _csrf_serializers: dict[str | bytes, QuickSerializer] = {}
