@@ -33,12 +33,8 @@ def _member_org_ids() -> set[int]:
     return {m.organization_id for m in g.get("memberships") or []}
 
 
-def visible_event(org_slug: str, event_slug: str) -> Event:
-    """The event if this visitor may see its page, else 404 (drafts exist only for members)."""
-    return _visible(service.find_public_event(org_slug, event_slug))
-
-
 def _visible(event: Event | None) -> Event:
+    """The event if this visitor may see its page, else 404 (drafts exist only for members)."""
     if event is None or not service.is_visible(event, _member_org_ids()):
         abort(404)
     return event
@@ -226,7 +222,7 @@ def calendar_file(org_slug: str, event_slug: str):
     headers = [
         ("Content-Type", "text/calendar; charset=utf-8; method=PUBLISH"),
         ("Content-Disposition", f'attachment; filename="{event.slug}.ics"'),
-        ("Vary", "Cookie, Accept-Language, Accept-Encoding"),
+        ("Vary", PAGE_VARY),
     ]
     if _accepts_gzip(request.headers.get("Accept-Encoding")):
         headers.append(("Content-Encoding", "gzip"))  # compressed once (Flask-Compress leaves it be)
