@@ -130,9 +130,25 @@ def _finish(response):
         response.headers[HEADER] = rid
     started = g.get("request_started")
     if started is not None:
-        route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
-        REQUEST_SECONDS.labels(route, request.method, str(response.status_code)).observe(time.perf_counter() - started)
+        rule = request.url_rule
+        route = rule.rule if rule is not None else "<unmatched>"
+        _latency(route, request.method, response.status_code).observe(time.perf_counter() - started)
     return response
+
+
+_series: dict[tuple, object] = {}
+
+
+def _latency(route: str, method: str, status: int):
+    """The histogram's series of (route, method, status), looked up once: `labels` checks and
+    locks on every call. Routes are the app's own (an unmatched path is one) and statuses few."""
+    key = (route, method, status)
+    series = _series.get(key)
+    if series is None:
+        series = REQUEST_SECONDS.labels(route, method, str(status))
+        if len(_series) < 2000:  # methods are the client's word: past that, looked up each time
+            _series[key] = series
+    return series
 
 
 def _forget(exc=None) -> None:

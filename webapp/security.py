@@ -38,10 +38,26 @@ def content_security_policy(ancestors: list[str] | None) -> str:
 def init_app(app) -> None:
     @app.after_request
     def _headers(response):
+        # One look through the answer's headers, then each missing one added (setdefault would
+        # look them through twice per header).
         ancestors = getattr(response, "frame_ancestors", None)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not ancestors:  # browsers that know only X-Frame-Options would refuse an allowed frame
-            response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy", content_security_policy(ancestors))
+        present = {name.lower() for name, _ in response.headers}
+        defaults = (
+            DEFAULTS
+            if not ancestors
+            else (*DEFAULTS[:2], ("Content-Security-Policy", content_security_policy(ancestors)))
+        )
+        for name, value in defaults:
+            if name.lower() not in present:
+                response.headers.add(name, value)
         return response
+
+
+# Browsers that know only X-Frame-Options would refuse an allowed frame: an answer that allows
+# framing has no X-Frame-Options (and its own policy).
+DEFAULTS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Content-Security-Policy", CSP),
+    ("X-Frame-Options", "DENY"),
+)

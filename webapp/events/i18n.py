@@ -4,10 +4,13 @@ browser, among the languages the event offers."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from babel.dates import format_date, format_datetime, format_time
 from flask import g, request, session
 from flask_babel import get_locale, refresh
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from webapp import timeutil
 from webapp.events.models import Event
@@ -43,13 +46,30 @@ def apply_event_locale(event: Event, preferred: str | None = None) -> str:
         event,
         requested=request.args.get(LOCALE_PARAM),
         remembered=[preferred, session.get("locale")],
-        accept=request.accept_languages,
+        accept=BrowserLanguages(request.headers.get("Accept-Language")),
     )
-    if explicit:
+    if explicit and session.get("locale") != locale:  # a session set again is a cookie sent again
         session["locale"] = locale
     g.locale = locale
     refresh()
     return locale
+
+
+class BrowserLanguages:
+    """An Accept-Language header's best match among the languages offered, remembered per header
+    and offer: browsers send a handful of different headers, and parsing one on every request of
+    a busy page costs more than the rest of choosing the page's language."""
+
+    def __init__(self, header: str | None) -> None:
+        self.header = header or ""
+
+    def best_match(self, offered: list[str]) -> str | None:
+        return _best_language(self.header, tuple(offered)) if self.header else None
+
+
+@functools.lru_cache(maxsize=512)
+def _best_language(header: str, offered: tuple[str, ...]) -> str | None:
+    return parse_accept_header(header, LanguageAccept).best_match(offered)
 
 
 def current_locale() -> str:

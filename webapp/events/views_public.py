@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import functools
+import gzip
 import re
 
 from flask import Blueprint, abort, current_app, g, render_template, request, session, url_for
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
-from werkzeug.http import parse_etags
+from werkzeug.http import http_date, parse_accept_header, parse_etags, quote_etag
 
+from webapp import sessions
 from webapp.events import calendar, covers, i18n, page_cache, service
 from webapp.events.models import Event
 from webapp.events.text import localized, plain_text, render_markdown
@@ -31,12 +33,8 @@ def _member_org_ids() -> set[int]:
     return {m.organization_id for m in g.get("memberships") or []}
 
 
-def visible_event(org_slug: str, event_slug: str) -> Event:
-    """The event if this visitor may see its page, else 404 (drafts exist only for members)."""
-    return _visible(service.find_public_event(org_slug, event_slug))
-
-
 def _visible(event: Event | None) -> Event:
+    """The event if this visitor may see its page, else 404 (drafts exist only for members)."""
     if event is None or not service.is_visible(event, _member_org_ids()):
         abort(404)
     return event
@@ -85,11 +83,10 @@ def landing(org_slug: str, event_slug: str):
         fresh = service.find_public_event(org_slug, event_slug) or event
         return _page(fresh, locale, csrf_mark, token_mark)
 
-    if not _shared_page(event):
-        response = current_app.make_response(render())
-        response.headers["Cache-Control"] = "private, no-cache"
-    else:
-        response = _answer(page_cache.pages().get(event.id, locale, event.page_version, render))
+    if _shared_page(event):
+        return _answer(page_cache.pages().get(event.id, locale, event.page_version, render), locale)
+    response = current_app.make_response(render())
+    response.headers["Cache-Control"] = "private, no-cache"
     response.headers["Content-Language"] = locale
     response.vary.update(("Cookie", "Accept-Language"))
     if event.status == "draft":
@@ -108,29 +105,50 @@ def _shared_page(event: Event) -> bool:
     )
 
 
-def _answer(entry: page_cache.Entry):
+def _answer(entry: page_cache.Entry, locale: str):
     """The cached page with this visitor's tokens in it, or 304 when the visitor's copy is
     still good (the same page, for this session, with a checkout token not used yet).
-    If-Modified-Since alone is not enough for a 304: a copy's tokens are checked by its ETag."""
+    If-Modified-Since alone is not enough for a 304: a copy's tokens are checked by its ETag.
+    Its headers are given at once (each one set on a response looks the others through)."""
     session_tag = page_cache.session_tag(session.get("csrf_token"))
     tags = parse_etags(request.headers.get("If-None-Match")).as_set(include_weak=True)
     kept = page_cache.matching_copy(entry, tags, session_tag, lambda token: checkout.existing_order(token) is None)
+    headers = [
+        ("Last-Modified", _http_date(entry.last_modified)),
+        ("Cache-Control", "private, no-cache"),  # each copy holds its visitor's tokens
+        ("Content-Language", locale),
+        ("Vary", PAGE_VARY),
+    ]
     if kept is not None:
-        response = current_app.response_class(status=304)
-        response.set_etag(kept, weak=True)
+        headers.append(("ETag", quote_etag(kept, weak=True)))
+        return current_app.response_class(status=304, headers=headers)
+    csrf_token = sessions.csrf_token()
+    token = new_checkout_token() if entry.has_form else ""
+    if _accepts_gzip(request.headers.get("Accept-Encoding")):
+        # Compressed once per page, not per answer (Flask-Compress leaves an encoded body be).
+        body = entry.gzipped(csrf_token, token)
+        headers.append(("Content-Encoding", "gzip"))
     else:
-        csrf_token = generate_csrf()
-        token = new_checkout_token() if entry.has_form else ""
-        if request.accept_encodings["gzip"]:
-            # Compressed once per page, not per answer (Flask-Compress leaves an encoded body be).
-            response = current_app.response_class(entry.gzipped(csrf_token, token), mimetype="text/html")
-            response.headers["Content-Encoding"] = "gzip"
-        else:
-            response = current_app.response_class(entry.fill(csrf_token, token), mimetype="text/html")
-        response.set_etag(page_cache.etag(entry, token, page_cache.session_tag(session.get("csrf_token"))), weak=True)
-    response.last_modified = datetime.datetime.fromtimestamp(entry.last_modified, datetime.UTC)
-    response.headers["Cache-Control"] = "private, no-cache"  # each copy holds its visitor's tokens
-    return response
+        body = entry.fill(csrf_token, token)
+    etag = page_cache.etag(entry, token, page_cache.session_tag(session.get("csrf_token")))
+    headers += (("ETag", quote_etag(etag, weak=True)), ("Content-Type", "text/html; charset=utf-8"))
+    return current_app.response_class(body, headers=headers)
+
+
+# What the shared page depends on besides its address: the session (its tokens), the language
+# asked for, and the encoding (said here, so Flask-Compress need not add it).
+PAGE_VARY = "Cookie, Accept-Language, Accept-Encoding"
+
+
+@functools.lru_cache(maxsize=64)
+def _http_date(timestamp: float) -> str:
+    return http_date(datetime.datetime.fromtimestamp(timestamp, datetime.UTC))
+
+
+@functools.lru_cache(maxsize=256)
+def _accepts_gzip(header: str | None) -> bool:
+    """Whether an Accept-Encoding header takes gzip (parsed once per header: browsers send a few)."""
+    return bool(parse_accept_header(header)["gzip"])
 
 
 def _page(event: Event, locale: str, csrf_mark: str | None = None, token_mark: str | None = None) -> str:
@@ -185,17 +203,35 @@ def _page(event: Event, locale: str, csrf_mark: str | None = None, token_mark: s
 
 @bp.route("/e/<org_slug>/<event_slug>/calendar.ics")
 def calendar_file(org_slug: str, event_slug: str):
-    event = visible_event(org_slug, event_slug)
+    """The event's .ics, made once per (event, language, page version) in each process: every
+    change the file shows bumps the version, as for the page."""
+    event = _visible(_page_events().find(org_slug, event_slug))
     locale = i18n.apply_event_locale(event)
-    body = calendar.ics(event, absolute(landing_path(event)), locale)
-    return (
-        body,
-        200,
-        {
-            "Content-Type": "text/calendar; charset=utf-8; method=PUBLISH",
-            "Content-Disposition": f'attachment; filename="{event.slug}.ics"',
-        },
-    )
+    files = current_app.extensions.get("rollcall_calendar_files")
+    if files is None:
+        files = current_app.extensions.setdefault("rollcall_calendar_files", {})
+    known = (event.id, locale)
+    version = (event.page_version, org_slug, event_slug)
+    kept = files.get(known)
+    if kept is None or kept[0] != version:
+        fresh = service.find_public_event(org_slug, event_slug) or event  # as the page: made from the row read afresh
+        body = calendar.ics(fresh, absolute(landing_path(fresh)), locale)
+        if len(files) >= CALENDAR_FILES_KEPT:
+            files.clear()
+        kept = files[known] = (version, body, gzip.compress(body, GZIP_LEVEL, mtime=0))
+    headers = [
+        ("Content-Type", "text/calendar; charset=utf-8; method=PUBLISH"),
+        ("Content-Disposition", f'attachment; filename="{event.slug}.ics"'),
+        ("Vary", PAGE_VARY),
+    ]
+    if _accepts_gzip(request.headers.get("Accept-Encoding")):
+        headers.append(("Content-Encoding", "gzip"))  # compressed once (Flask-Compress leaves it be)
+        return current_app.response_class(kept[2], headers=headers)
+    return current_app.response_class(kept[1], headers=headers)
+
+
+CALENDAR_FILES_KEPT = 2000  # (event, language) pairs a process keeps; past that it starts again
+GZIP_LEVEL = 6  # as Flask-Compress's COMPRESS_LEVEL
 
 
 @bp.route("/media/covers/<name>")
