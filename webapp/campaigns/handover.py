@@ -73,6 +73,45 @@ class Claimed:
     subject: str
 
 
+# What a message needs of its recipient and contact, read as plain values: building two whole
+# model instances per row (every column converted) cost more than rendering the message.
+_CLAIMED_COLUMNS = (
+    CampaignRecipient.id,
+    CampaignRecipient.email,
+    CampaignRecipient.message_id,
+    CampaignRecipient.outbox_id,
+    CampaignRecipient.attempts,
+    Contact.id,
+    Contact.name,
+    Contact.email,
+    Contact.company,
+)
+
+
+def _claimed(sender: compose.Sender, row: tuple) -> Claimed:
+    recipient_id, email, message_id, outbox_id, attempts, contact_id, name, contact_email, company = row
+    recipient = CampaignRecipient(
+        id=recipient_id,
+        email=email,
+        message_id=message_id,
+        outbox_id=outbox_id,
+        attempts=attempts,
+        contact=contact_id,
+        campaign=sender.campaign.id,
+        organization=sender.campaign.organization_id,
+        __no_default__=True,
+    )
+    contact = Contact(
+        id=contact_id,
+        name=name,
+        email=contact_email,
+        company=company,
+        organization=sender.campaign.organization_id,
+        __no_default__=True,
+    )
+    return Claimed(recipient, contact, sender.subject(contact))
+
+
 def due(campaign: Campaign, now: dt.datetime):
     return (
         (CampaignRecipient.campaign == campaign.id)
@@ -87,16 +126,17 @@ def claim(campaign: Campaign, sender: compose.Sender, after: int, limit: int, pa
     claimed (-> sending) with their outbox rows."""
     now = utcnow()
     with db.atomic():
-        rows = list(
-            CampaignRecipient.select(CampaignRecipient, Contact)
+        rows = (
+            CampaignRecipient.select(*_CLAIMED_COLUMNS)
             .join(Contact, on=CampaignRecipient.contact == Contact.id)
             .where(due(campaign, now) & (CampaignRecipient.id > after) & part)
             .order_by(CampaignRecipient.id)
             .limit(limit)
+            .tuples()
         )
-        if not rows:
+        claimed = [_claimed(sender, row) for row in rows]
+        if not claimed:
             return []
-        claimed = [Claimed(r, r.contact, sender.subject(r.contact)) for r in rows]
         _give_outbox_rows(campaign, sender, [c for c in claimed if c.recipient.outbox_id is None], now)
         for c in claimed:
             _CLAIM.execute(id=c.recipient.id, message_id=c.recipient.message_id, outbox_id=c.recipient.outbox_id)
