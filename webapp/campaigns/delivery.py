@@ -30,7 +30,7 @@ from concurrent.futures import as_completed
 
 from webapp import signals, work
 from webapp.accounts.models import Organization
-from webapp.campaigns import audience, compose, handover, lifecycle, sendtime
+from webapp.campaigns import audience, compose, handover, lifecycle, sendtime, tally
 from webapp.campaigns.models import FINAL_STATUSES, Campaign, CampaignRecipient
 from webapp.contacts.models import Activity
 from webapp.db import Prepared, Slot, db, utcnow
@@ -125,6 +125,7 @@ def _resolve(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) 
                 if campaign.send_time_optimization:
                     sendtime.plan(campaign)
                 Campaign.update(recipient_count=total, resolved_at=utcnow()).where(Campaign.id == campaign.id).execute()
+                tally.reset(campaign.id, campaign.organization_id)
                 _start_siblings(campaign, job)
                 point = {"phase": "send", "after": 0, "failures": 0}
                 jobs.checkpoint(
@@ -140,9 +141,15 @@ def _resolve(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) 
 def _take_back_interrupted(campaign: Campaign, job: Job) -> None:
     """Recipients of this job's part a dead run left "sending" go back in line, keeping their
     Message-ID (the other parts' are their own jobs' to take back: they may be in flight)."""
-    CampaignRecipient.update(status="queued").where(
-        (CampaignRecipient.campaign == campaign.id) & (CampaignRecipient.status == "sending") & _in_part(job)
-    ).execute()
+    with db.atomic():
+        back = (
+            CampaignRecipient.update(status="queued")
+            .where(
+                (CampaignRecipient.campaign == campaign.id) & (CampaignRecipient.status == "sending") & _in_part(job)
+            )
+            .execute()
+        )
+        tally.moved(campaign.id, campaign.organization_id, "sending", "queued", back)
 
 
 def _send(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) -> object:
@@ -172,7 +179,7 @@ def _send(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) -> 
             final = sum(outcome != "deferred" for outcome in outcomes)
             with db.atomic():
                 tried = {id(c) for c in done}  # by identity: comparing the claimed rows field by field is quadratic
-                _release([c for c in batch if id(c) not in tried])
+                _release(campaign, [c for c in batch if id(c) not in tried])
                 _announce(campaign, done, outcomes)
                 jobs.checkpoint(job, processed=Job.processed + final, checkpoint=point)
             if point["failures"] >= org.campaign_failure_limit:
@@ -216,12 +223,15 @@ def _hand_over_batch(
     return done, outcomes, failures
 
 
-def _release(rest: list[handover.Claimed]) -> None:
+def _release(campaign: Campaign, rest: list[handover.Claimed]) -> None:
     """Claimed but not tried (the campaign paused itself first): back in line, not counted as tried."""
     if rest:
-        CampaignRecipient.update(status="queued", attempts=CampaignRecipient.attempts - 1).where(
-            CampaignRecipient.id.in_([c.recipient.id for c in rest]) & (CampaignRecipient.status == "sending")
-        ).execute()
+        back = (
+            CampaignRecipient.update(status="queued", attempts=CampaignRecipient.attempts - 1)
+            .where(CampaignRecipient.id.in_([c.recipient.id for c in rest]) & (CampaignRecipient.status == "sending"))
+            .execute()
+        )
+        tally.moved(campaign.id, campaign.organization_id, "sending", "queued", back)
 
 
 def _nothing_due(job: Job, campaign: Campaign) -> None:
