@@ -71,13 +71,14 @@ def test_messages_filled_in_are_those_rendered_in_full(app, kind):
     campaign, _label, _people = ready_campaign(body_html=BODIES[kind], subject=subject, preheader="Doors & maps")
     sender = compose.Sender.for_campaign(campaign)
     full = _full(sender)
+    sender.signer = full.signer = None  # the signature carries its time; the signed bytes are compared
     now = dt.datetime(2026, 12, 1, 8, 0)
     for i, contact in enumerate(_contacts(campaign.organization)):
         assert sender.subject(contact) == full.subject(contact)
         fields = {"contact": contact, "to_email": contact.email, "message_id": f"<m{i}@x>", "outbox_id": 100 + i}
         fast = sender.message(subject=sender.subject(contact), now=now, **fields)
         slow = full.message(subject=full.subject(contact), now=now, **fields)
-        assert fast.split(b"\r\n", 1)[1] == slow.split(b"\r\n", 1)[1]  # after the DKIM line (its time differs)
+        assert fast == slow
         assert sender.render(contact, 100 + i) == full.render(contact, 100 + i)
 
 
