@@ -248,7 +248,7 @@ def record(campaign: Campaign, finished: list[tuple[Claimed, Exception | None]])
     together in one transaction; in the order given."""
     now = utcnow()
     outcomes = []
-    with db.atomic():
+    with db.atomic(), tally.batch():
         sent = [c.recipient for c, failure in finished if failure is None]
         if sent:
             done = (

@@ -12,7 +12,10 @@ in a circle.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from collections import Counter
+from collections.abc import Iterator
 
 import peewee as pw
 
@@ -22,7 +25,35 @@ from webapp.db import db
 SOFT, UNSUBSCRIBED, COMPLAINED = "soft", "unsubscribed", "complained"
 
 
+_batch: contextvars.ContextVar[dict | None] = contextvars.ContextVar("campaign_tally_batch", default=None)
+
+
+@contextlib.contextmanager
+def batch() -> Iterator[None]:
+    """Changes made inside are written together at the end, each counter once and in key order
+    (a transaction that changes several recipients takes the counters' row locks in the same order
+    as every other one)."""
+    pending: dict = {}
+    token = _batch.set(pending)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    for (campaign_id, organization_id), changes in sorted(pending.items()):
+        _write(campaign_id, organization_id, changes)
+
+
 def add(campaign_id: int, organization_id: int, changes: dict[str, int]) -> None:
+    pending = _batch.get()
+    if pending is None:
+        _write(campaign_id, organization_id, changes)
+        return
+    merged = pending.setdefault((campaign_id, organization_id), Counter())
+    for key, n in changes.items():
+        merged[key] += n
+
+
+def _write(campaign_id: int, organization_id: int, changes: dict[str, int]) -> None:
     T = CampaignTally
     for key in sorted(k for k, n in changes.items() if n):
         n = changes[key]
