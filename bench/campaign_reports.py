@@ -7,7 +7,8 @@
 Fills a new PostgreSQL database: N contacts, a sent campaign to all of them (recipients and their
 outbox rows: 2 % bounced, 1 % unsubscribed), and 10 tracking rows per recipient (opens and clicks
 on 4 links over a week, a tenth of them machines'), written in one INSERT … SELECT; then the per-
-hour figures are filled from those rows as migration 0670 does for existing data. The report
+hour figures are filled from those rows as migration 0670 does for existing data, and the recipient
+counters as resolving the audience sets them. The report
 page (the console's full page, then its htmx fragment) is fetched through gunicorn as the Procfile
 runs it, by one signed-in operator; prints p50/p99, the server's CPU per page and the load average.
 """
@@ -28,7 +29,7 @@ from bench.segments import _drop_postgres_database, _postgres_database
 SEED = """
 import datetime as dt, json, random, time
 from webapp.accounts import service as accounts
-from webapp.campaigns import service
+from webapp.campaigns import service, tally
 from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts.models import Contact
 from webapp.db import db, utcnow
@@ -61,6 +62,7 @@ db.execute_sql(
     "SELECT o.organization_id, %s, o.contact_id, o.to_email, CASE WHEN o.id %% 50 = 0 THEN 'bounced' ELSE 'sent' END, "
     "o.message_id, o.id, 1, 0, o.sent_at, CASE WHEN o.id %% 100 = 1 THEN o.sent_at END "
     "FROM outbox o WHERE o.send_key = %s", (campaign.id, campaign.send_key))
+tally.reset(campaign.id, org.id)  # the report's recipient counters, as resolving the audience sets them
 # 10 hits per recipient: 6 opens and 4 clicks (one per link), a tenth of them machines', over the week.
 db.execute_sql(
     "INSERT INTO mail_engagement (organization_id, outbox_id, contact_id, kind, url, machine, occurred_at, send_key) "

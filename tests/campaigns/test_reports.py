@@ -14,8 +14,10 @@ from tasks import huey
 from tests.campaigns.helpers import ready_campaign
 from tests.factories.accounts import make_org
 from webapp import work
-from webapp.campaigns import bounces, delivery, exports, reports, sendtime, service
+from webapp.campaigns import bounces, delivery, exports, reports, sendtime, service, tally
+from webapp.campaigns import unsubscribe as unsubscribing
 from webapp.campaigns.models import Campaign, CampaignRecipient
+from webapp.contacts import service as contacts
 from webapp.db import db, utcnow
 from webapp.mail import tracking
 from webapp.mail.models import MailEngagement, Outbox
@@ -240,3 +242,61 @@ def test_the_report_read_from_hourly_figures_equals_a_recount_of_every_hit(maile
     after = reports.basic(campaign)
     assert (after["delivered"], after["bounced_hard"]) == (3, 2)
     assert reports._engagement(campaign.send_key) == reports.recount(campaign.send_key)
+
+
+def test_recipient_counters_equal_a_recount_of_the_rows_through_every_change(mailer, mail_app):
+    app, _ = mail_app
+    campaign, _, people = ready_campaign(people=7)
+    contacts.unsubscribe(people[6])  # skipped, with its reason
+    mailer.refuse.add(people[5].email)  # a hard bounce at hand-over
+    mailer.fail_next = 1  # a soft failure: deferred
+    service.send(campaign)
+    campaign = Campaign.get_by_id(campaign.id)
+
+    def same() -> dict:
+        counted = tally.counts(campaign.id)
+        assert counted == tally.recount(campaign.id)
+        return counted
+
+    counted = same()
+    expected = {"skipped": 1, "skipped:unsubscribed": 1, "bounced": 1, "deferred": 1}
+    assert {key: counted.get(key) for key in expected} == expected
+    assert counted[tally.SOFT] == 1
+
+    # The deferred one goes out on a later run; a worker killed mid-batch leaves some "sending".
+    CampaignRecipient.update(next_attempt_at=utcnow() - dt.timedelta(hours=1)).where(
+        CampaignRecipient.status == "deferred"
+    ).execute()
+    assert delivery.resume_due() == 1
+    assert same().get("deferred", 0) == 0
+    sent = [
+        r for r in CampaignRecipient.select().where(CampaignRecipient.status == "sent").order_by(CampaignRecipient.id)
+    ]
+    with db.atomic():  # what a killed run leaves: claimed, never recorded
+        CampaignRecipient.update(status="sending").where(CampaignRecipient.id == sent[0].id).execute()
+        tally.moved(campaign.id, campaign.organization_id, "sent", "sending", 1)
+    delivery._take_back_interrupted(campaign, Job(params={"campaign_id": campaign.id}))  # its only part
+    assert same()["queued"] == 1
+    CampaignRecipient.update(status="sent").where(CampaignRecipient.id == sent[0].id).execute()
+    tally.moved(campaign.id, campaign.organization_id, "queued", "sent", 1)
+
+    # Later: a DSN bounce, a soft DSN, a complaint (twice), unsubscribes (twice), late hits.
+    bounces.bounced(Outbox.get_by_id(sent[1].outbox_id), hard=True, reason="550 5.1.1 gone")
+    bounces.bounced(Outbox.get_by_id(sent[1].outbox_id), hard=True, reason="550 5.1.1 gone")  # reported twice
+    bounces.bounced(Outbox.get_by_id(sent[2].outbox_id), hard=False, reason="452 4.2.2 mailbox full")
+    for _ in range(2):
+        bounces.complained(Outbox.get_by_id(sent[3].outbox_id), reason="abuse report")
+        unsubscribing.unsubscribe_message(sent[4].outbox_id, via="one-click")
+    client = app.test_client()
+    for outbox_id in (sent[0].outbox_id, sent[3].outbox_id):
+        assert (
+            client.get(
+                tracking.open_url(outbox_id).removeprefix(settings().base_url), headers={"User-Agent": HUMAN}
+            ).status_code
+            == 200
+        )
+    counted = same()
+    assert (counted["bounced"], counted[tally.COMPLAINED], counted[tally.UNSUBSCRIBED]) == (2, 1, 1)
+    figures = reports.basic(Campaign.get_by_id(campaign.id))
+    assert (figures["recipients"], figures["skipped"], figures["bounced_hard"], figures["complaints"]) == (7, 1, 2, 1)
+    assert figures["unsubscribes"] == 1 and figures["bounced_soft"] == counted[tally.SOFT]

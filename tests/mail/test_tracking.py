@@ -96,6 +96,28 @@ def test_a_click_goes_to_the_link_of_the_email_and_is_recorded(mail_app, ticket)
     )
 
 
+def test_pixel_and_redirect_answer_without_a_session_and_with_the_apps_headers(mail_app, ticket):
+    app, _ = mail_app
+    row, msg, _contact = ticket
+    client = app.test_client()
+    client.set_cookie("session", "not-a-session-we-signed")  # a visitor's cookie is neither read nor renewed
+    answers = [
+        client.get(_pixel(_html(msg)), headers=BROWSER),
+        client.get(_tracked_links(_html(msg))[0], headers=BROWSER),
+    ]
+    assert [a.status_code for a in answers] == [200, 302]
+    for answer in answers:
+        assert "Set-Cookie" not in answer.headers and "Cookie" not in answer.headers.get("Vary", "")
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert answer.headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
+        assert "no-store" in answer.headers["Cache-Control"] and answer.headers["X-Request-ID"]
+    assert answers[1].headers["Location"] in row.html_body
+    head = client.head(_tracked_links(_html(msg))[0], headers=BROWSER)
+    assert head.status_code == 302 and head.data == b""
+    assert {(e.kind, e.machine) for e in MailEngagement.select()} == {("open", False), ("click", False)}
+
+
 def test_tampered_or_forged_tokens_redirect_nowhere_and_record_nothing(mail_app, ticket):
     app, _ = mail_app
     row, msg, _contact = ticket

@@ -105,6 +105,14 @@ def test_a_campaign_whose_consumer_is_killed_mid_send_reaches_everyone_once(tier
         timeout=30,
     ).json()
     assert (report["delivered"], report["queued"]) == (RECIPIENTS, 0)
+    # The report's counters, kept through the kill and the resumed runs, equal a recount of the rows.
+    counted = tier.seed(
+        f"""
+        from webapp.campaigns import tally
+        out.update(counts=tally.counts({campaign_id}), recount=tally.recount({campaign_id}))
+        """
+    )
+    assert counted["counts"] == counted["recount"] == {"sent": RECIPIENTS}
 
 
 def due_work(tier) -> int:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from email.message import Message
 
 from webapp import signals
+from webapp.campaigns import tally
 from webapp.campaigns.bounce_models import MailBounce
 from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts import service as contacts
@@ -306,16 +307,17 @@ def _hard(bounce: MailBounce, contact: Contact | None, recipient: CampaignRecipi
     if contact is not None and contact.status != "bounced":
         contacts.set_status(contact, "bounced", reason=f"hard bounce: {_reason(bounce)}"[:200])
     if recipient is not None:
-        CampaignRecipient.update(status="bounced", error=f"hard bounce: {_reason(bounce)}").where(
-            CampaignRecipient.id == recipient.id
-        ).execute()
+        tally.change(recipient, "bounced", error=f"hard bounce: {_reason(bounce)}")
 
 
 def _complaint(bounce: MailBounce, contact: Contact | None, recipient: CampaignRecipient | None) -> None:
     if recipient is not None:
-        CampaignRecipient.update(complained_at=bounce.received_at).where(
-            (CampaignRecipient.id == recipient.id) & CampaignRecipient.complained_at.is_null()
-        ).execute()
+        first = (
+            CampaignRecipient.update(complained_at=bounce.received_at)
+            .where((CampaignRecipient.id == recipient.id) & CampaignRecipient.complained_at.is_null())
+            .execute()
+        )
+        tally.add(recipient.campaign_id, recipient.organization_id, {tally.COMPLAINED: first})
     if contact is not None and contact.status != "complained":
         contacts.set_status(
             contact, "complained", reason=f"marked our mail as spam ({bounce.action})", kind="complained"
@@ -358,12 +360,12 @@ def _retry_campaign_recipient(recipient: CampaignRecipient) -> None:
     fresh = CampaignRecipient.get_by_id(recipient.id)
     campaign = Campaign.get_by_id(fresh.campaign_id)
     soft = fresh.soft_failures + 1
-    values = {}
     if campaign.state in ("sending", "paused") and soft <= MAX_SOFT_RETRIES and fresh.status == "sent":
-        values = {"status": "deferred", "next_attempt_at": utcnow() + mail.backoff(soft + 1)}
-    CampaignRecipient.update(soft_failures=soft, error="soft bounce (DSN)", **values).where(
-        CampaignRecipient.id == fresh.id
-    ).execute()
+        tally.change(
+            fresh, "deferred", soft=True, error="soft bounce (DSN)", next_attempt_at=utcnow() + mail.backoff(soft + 1)
+        )
+    else:
+        tally.change(fresh, soft=True, error="soft bounce (DSN)")
 
 
 _SUMMARIES = {

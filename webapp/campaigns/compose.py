@@ -26,7 +26,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from webapp import tokens
 from webapp.accounts.models import Organization
-from webapp.campaigns import blocks
+from webapp.campaigns import blocks, substitution
 from webapp.campaigns.models import Campaign
 from webapp.campaigns.signing import Signer
 from webapp.contacts.models import Contact
@@ -123,6 +123,11 @@ class Sender:
     track_clicks: bool
     words: dict[str, str] | None = None  # the footer's words, translated once (threads have no locale)
     parts: dict[str, str] | None = None  # the templates' sources (the text one made from the HTML once)
+    # The templates read into pieces, filled in per message without rendering (substitution.py);
+    # None: rendered in full for every message.
+    subject_pieces: substitution.Pieces | None = None
+    text_pieces: substitution.Pieces | None = None
+    clean_body: substitution.CleanBody | None = None
 
     @classmethod
     def for_campaign(cls, campaign: Campaign) -> Sender:
@@ -135,7 +140,7 @@ class Sender:
         )
         with force_locale(FOOTER_LOCALE):
             words = {"unsubscribe": _("Unsubscribe"), "unsubscribe_text": _("Unsubscribe: %(url)s", url="{url}")}
-        return cls(
+        sender = cls(
             campaign=campaign,
             org=org,
             signer=signer,
@@ -144,6 +149,28 @@ class Sender:
             words=words,
             parts=template_parts(campaign),
         )
+        sender.prepare()
+        return sender
+
+    def prepare(self) -> None:
+        """Read the templates into pieces and render and clean the HTML body once, where they
+        allow it (substitution.py)."""
+        parts = self.parts or template_parts(self.campaign)
+        self.subject_pieces = substitution.pieces("subject", self.campaign.subject)
+        self.text_pieces = substitution.pieces("text_body", parts["text_body"])
+        fixed = self.context(Contact(name="", email="", company=""), 0, f"{settings().base_url}/m/u/sample.Token_-9")
+        self.clean_body = substitution.CleanBody.prepare(parts["html_body"], fixed, sandbox.clean_html, self._full_html)
+
+    def _full_html(self, values: dict) -> str:
+        parts = self.parts or template_parts(self.campaign)
+        return sandbox.clean_html(sandbox.lenient_template("html_body", parts["html_body"]).render(values))
+
+    def _text(self, values: dict) -> str:
+        text = substitution.fill(self.text_pieces, values) if self.text_pieces is not None else None
+        if text is None:
+            parts = self.parts or template_parts(self.campaign)
+            text = sandbox.lenient_template("text_body", parts["text_body"]).render(values)
+        return text
 
     def context(self, contact: Contact, outbox_id: int, unsubscribe: str | None = None) -> dict:
         person = {
@@ -165,15 +192,19 @@ class Sender:
     def subject(self, contact: Contact) -> str:
         # The subject is rendered before the message has its outbox row: a sample unsubscribe link.
         sample = f"{settings().base_url}/m/u/sample"
-        rendered = sandbox.lenient_template("subject", self.campaign.subject).render(self.context(contact, 0, sample))
+        values = self.context(contact, 0, sample)
+        rendered = substitution.fill(self.subject_pieces, values) if self.subject_pieces is not None else None
+        if rendered is None:
+            rendered = sandbox.lenient_template("subject", self.campaign.subject).render(values)
         return _one_line(rendered)[:500] or self.campaign.name
 
     def render(self, contact: Contact, outbox_id: int, unsubscribe: str | None = None) -> tuple[str, str]:
         """(html, text) of the message to this contact."""
         values = self.context(contact, outbox_id, unsubscribe)
-        parts = self.parts or template_parts(self.campaign)
-        body = sandbox.clean_html(sandbox.lenient_template("html_body", parts["html_body"]).render(values))
-        text = sandbox.lenient_template("text_body", parts["text_body"]).render(values).strip() + "\n"
+        body = self.clean_body.fill(values) if self.clean_body is not None else None
+        if body is None:
+            body = self._full_html(values)
+        text = self._text(values).strip() + "\n"
         body, text = (_own_unsubscribe(part, values["unsubscribe_url"]) for part in (body, text))
         body, text = self._footer(body, text, values["unsubscribe_url"])
         return self._tracked(body, outbox_id), text

@@ -30,10 +30,10 @@ from concurrent.futures import as_completed
 
 from webapp import signals, work
 from webapp.accounts.models import Organization
-from webapp.campaigns import audience, compose, handover, lifecycle, sendtime
+from webapp.campaigns import audience, compose, handover, lifecycle, sendtime, tally
 from webapp.campaigns.models import FINAL_STATUSES, Campaign, CampaignRecipient
 from webapp.contacts.models import Activity
-from webapp.db import db, utcnow
+from webapp.db import Prepared, Slot, db, utcnow
 from webapp.runtime import settings
 from webapp.work import jobs
 from webapp.work.models import Job
@@ -125,6 +125,7 @@ def _resolve(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) 
                 if campaign.send_time_optimization:
                     sendtime.plan(campaign)
                 Campaign.update(recipient_count=total, resolved_at=utcnow()).where(Campaign.id == campaign.id).execute()
+                tally.reset(campaign.id, campaign.organization_id)
                 _start_siblings(campaign, job)
                 point = {"phase": "send", "after": 0, "failures": 0}
                 jobs.checkpoint(
@@ -140,9 +141,15 @@ def _resolve(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) 
 def _take_back_interrupted(campaign: Campaign, job: Job) -> None:
     """Recipients of this job's part a dead run left "sending" go back in line, keeping their
     Message-ID (the other parts' are their own jobs' to take back: they may be in flight)."""
-    CampaignRecipient.update(status="queued").where(
-        (CampaignRecipient.campaign == campaign.id) & (CampaignRecipient.status == "sending") & _in_part(job)
-    ).execute()
+    with db.atomic():
+        back = (
+            CampaignRecipient.update(status="queued")
+            .where(
+                (CampaignRecipient.campaign == campaign.id) & (CampaignRecipient.status == "sending") & _in_part(job)
+            )
+            .execute()
+        )
+        tally.moved(campaign.id, campaign.organization_id, "sending", "queued", back)
 
 
 def _send(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) -> object:
@@ -171,7 +178,8 @@ def _send(job: Job, campaign: Campaign, point: dict, time_slice: jobs.Slice) -> 
             rate.used(outcomes.count("sent") + outcomes.count("bounced"))
             final = sum(outcome != "deferred" for outcome in outcomes)
             with db.atomic():
-                _release([c for c in batch if c not in done])
+                tried = {id(c) for c in done}  # by identity: comparing the claimed rows field by field is quadratic
+                _release(campaign, [c for c in batch if id(c) not in tried])
                 _announce(campaign, done, outcomes)
                 jobs.checkpoint(job, processed=Job.processed + final, checkpoint=point)
             if point["failures"] >= org.campaign_failure_limit:
@@ -215,12 +223,15 @@ def _hand_over_batch(
     return done, outcomes, failures
 
 
-def _release(rest: list[handover.Claimed]) -> None:
+def _release(campaign: Campaign, rest: list[handover.Claimed]) -> None:
     """Claimed but not tried (the campaign paused itself first): back in line, not counted as tried."""
     if rest:
-        CampaignRecipient.update(status="queued", attempts=CampaignRecipient.attempts - 1).where(
-            CampaignRecipient.id.in_([c.recipient.id for c in rest]) & (CampaignRecipient.status == "sending")
-        ).execute()
+        back = (
+            CampaignRecipient.update(status="queued", attempts=CampaignRecipient.attempts - 1)
+            .where(CampaignRecipient.id.in_([c.recipient.id for c in rest]) & (CampaignRecipient.status == "sending"))
+            .execute()
+        )
+        tally.moved(campaign.id, campaign.organization_id, "sending", "queued", back)
 
 
 def _nothing_due(job: Job, campaign: Campaign) -> None:
@@ -261,6 +272,22 @@ def _part_count(campaign: Campaign, job: Job) -> int:
     return CampaignRecipient.select().where((CampaignRecipient.campaign == campaign.id) & _in_part(job)).count()
 
 
+# A delivered message's timeline entry, once (its dedupe key names the outbox row): one compiled
+# statement per message costs a fraction of building a many-row insert of the batch.
+_EMAILED = Prepared(
+    lambda: Activity.insert(
+        organization=Slot("organization"),
+        contact=Slot("contact"),
+        kind="emailed",
+        occurred_at=Slot("occurred_at", Activity.occurred_at.db_value),
+        summary=Slot("summary"),
+        data=Slot("data", Activity.data.db_value),
+        dedupe_key=Slot("dedupe_key"),
+        created_at=Slot("occurred_at", Activity.created_at.db_value),
+    ).on_conflict_ignore()
+)
+
+
 class _Rate:
     """The organization's messages per minute, across all its campaigns: what the database says
     was handed over in the last minute, read again every few seconds, plus what this run handed
@@ -294,21 +321,15 @@ def _announce(campaign: Campaign, batch: list[handover.Claimed], outcomes: list[
     done = [c for c, outcome in zip(batch, outcomes, strict=True) if outcome == "sent"]
     if not done:
         return
-    Activity.insert_many(
-        [
-            {
-                Activity.organization: campaign.organization_id,
-                Activity.contact: c.contact.id,
-                Activity.kind: "emailed",
-                Activity.occurred_at: now,
-                Activity.summary: f"Sent “{c.subject}”"[:300],
-                Activity.data: {"outbox_id": c.recipient.outbox_id, "send_key": campaign.send_key},
-                Activity.dedupe_key: f"sent:{c.recipient.outbox_id}",
-                Activity.created_at: now,
-            }
-            for c in done
-        ]
-    ).on_conflict_ignore().execute()
+    for c in done:
+        _EMAILED.execute(
+            organization=campaign.organization_id,
+            contact=c.contact.id,
+            occurred_at=now,
+            summary=f"Sent “{c.subject}”"[:300],
+            data={"outbox_id": c.recipient.outbox_id, "send_key": campaign.send_key},
+            dedupe_key=f"sent:{c.recipient.outbox_id}",
+        )
     signals.emit(signals.mail_event, event="delivered", outbox_ids=[c.recipient.outbox_id for c in done])
 
 

@@ -16,12 +16,13 @@ import logging
 import secrets
 import smtplib
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from flask import current_app
 
-from webapp.campaigns import bounces, compose
+from webapp.campaigns import bounces, compose, tally
 from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts.models import Contact
 from webapp.db import Prepared, Slot, db, utcnow
@@ -73,6 +74,47 @@ class Claimed:
     subject: str
 
 
+# What a message needs of its recipient and contact, read as plain values: building two whole
+# model instances per row (every column converted) cost more than rendering the message.
+_CLAIMED_COLUMNS = (
+    CampaignRecipient.id,
+    CampaignRecipient.email,
+    CampaignRecipient.message_id,
+    CampaignRecipient.outbox_id,
+    CampaignRecipient.attempts,
+    CampaignRecipient.status,
+    Contact.id,
+    Contact.name,
+    Contact.email,
+    Contact.company,
+)
+
+
+def _claimed(sender: compose.Sender, row: tuple) -> Claimed:
+    recipient_id, email, message_id, outbox_id, attempts, status, contact_id, name, contact_email, company = row
+    recipient = CampaignRecipient(
+        id=recipient_id,
+        email=email,
+        message_id=message_id,
+        outbox_id=outbox_id,
+        attempts=attempts,
+        status=status,
+        contact=contact_id,
+        campaign=sender.campaign.id,
+        organization=sender.campaign.organization_id,
+        __no_default__=True,
+    )
+    contact = Contact(
+        id=contact_id,
+        name=name,
+        email=contact_email,
+        company=company,
+        organization=sender.campaign.organization_id,
+        __no_default__=True,
+    )
+    return Claimed(recipient, contact, sender.subject(contact))
+
+
 def due(campaign: Campaign, now: dt.datetime):
     return (
         (CampaignRecipient.campaign == campaign.id)
@@ -87,20 +129,25 @@ def claim(campaign: Campaign, sender: compose.Sender, after: int, limit: int, pa
     claimed (-> sending) with their outbox rows."""
     now = utcnow()
     with db.atomic():
-        rows = list(
-            CampaignRecipient.select(CampaignRecipient, Contact)
+        rows = (
+            CampaignRecipient.select(*_CLAIMED_COLUMNS)
             .join(Contact, on=CampaignRecipient.contact == Contact.id)
             .where(due(campaign, now) & (CampaignRecipient.id > after) & part)
             .order_by(CampaignRecipient.id)
             .limit(limit)
+            .tuples()
         )
-        if not rows:
+        claimed = [_claimed(sender, row) for row in rows]
+        if not claimed:
             return []
-        claimed = [Claimed(r, r.contact, sender.subject(r.contact)) for r in rows]
         _give_outbox_rows(campaign, sender, [c for c in claimed if c.recipient.outbox_id is None], now)
         for c in claimed:
             _CLAIM.execute(id=c.recipient.id, message_id=c.recipient.message_id, outbox_id=c.recipient.outbox_id)
             c.recipient.attempts += 1
+        was = Counter(c.recipient.status for c in claimed)
+        tally.add(campaign.id, campaign.organization_id, {**{s: -n for s, n in was.items()}, "sending": len(claimed)})
+        for c in claimed:
+            c.recipient.status = "sending"
     return claimed
 
 
@@ -201,12 +248,15 @@ def record(campaign: Campaign, finished: list[tuple[Claimed, Exception | None]])
     together in one transaction; in the order given."""
     now = utcnow()
     outcomes = []
-    with db.atomic():
+    with db.atomic(), tally.batch():
         sent = [c.recipient for c, failure in finished if failure is None]
         if sent:
-            CampaignRecipient.update(status="sent", sent_at=now, error=None).where(
-                CampaignRecipient.id.in_([r.id for r in sent])
-            ).execute()
+            done = (
+                CampaignRecipient.update(status="sent", sent_at=now, error=None)
+                .where(CampaignRecipient.id.in_([r.id for r in sent]) & (CampaignRecipient.status == "sending"))
+                .execute()
+            )
+            tally.moved(campaign.id, campaign.organization_id, "sending", "sent", done)
             for attempts in {r.attempts for r in sent}:
                 Outbox.update(state="sent", sent_at=now, attempts=attempts, last_error=None).where(
                     Outbox.id.in_([r.outbox_id for r in sent if r.attempts == attempts])
@@ -235,17 +285,10 @@ def _failed(campaign: Campaign, c: Claimed, exc: Exception) -> str:
             log.info("campaign %s: %s bounced: %s", campaign.id, r.email, error)
             return "bounced"
         if r.attempts >= MAX_ATTEMPTS:
-            CampaignRecipient.update(
-                status="failed", error=error, soft_failures=CampaignRecipient.soft_failures + 1
-            ).where(CampaignRecipient.id == r.id).execute()
+            tally.change(r, "failed", soft=True, error=error)
             Outbox.update(state="failed", last_error=error).where(Outbox.id == r.outbox_id).execute()
             return "failed"
-        CampaignRecipient.update(
-            status="deferred",
-            error=error,
-            soft_failures=CampaignRecipient.soft_failures + 1,
-            next_attempt_at=utcnow() + backoff(r.attempts),
-        ).where(CampaignRecipient.id == r.id).execute()
+        tally.change(r, "deferred", soft=True, error=error, next_attempt_at=utcnow() + backoff(r.attempts))
         Outbox.update(state="queued", last_error=error).where(Outbox.id == r.outbox_id).execute()
     log.info("campaign %s: %s deferred: %s", campaign.id, r.email, error)
     return "deferred"

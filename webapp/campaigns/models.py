@@ -119,3 +119,19 @@ class Transmission(OrgScoped):
     outbox_id = pw.IntegerField(unique=True)
     metadata = JSONField(default=dict)
     created_at = pw.DateTimeField(default=utcnow)
+
+
+class CampaignTally(OrgScoped):
+    """A campaign's recipients counted as their statuses change (in the transaction of each
+    change), so a report reads a dozen rows instead of every recipient. `key`: a status (queued,
+    sending, sent, deferred, bounced, failed, skipped), "skipped:<reason>", "soft" (recipients
+    with a soft failure), "unsubscribed", "complained". webapp/campaigns/tally.py keeps them."""
+
+    organization = pw.ForeignKeyField(Organization, on_delete="CASCADE")
+    campaign = pw.ForeignKeyField(Campaign, on_delete="CASCADE")
+    key = pw.CharField(max_length=48)
+    value = pw.IntegerField(default=0)
+
+    class Meta:
+        table_name = "campaign_tally"
+        indexes = ((("campaign", "key"), True),)

@@ -18,8 +18,8 @@ import datetime as dt
 import peewee as pw
 
 from webapp.accounts.models import Organization
-from webapp.campaigns import lifecycle
-from webapp.campaigns.models import Campaign, CampaignRecipient
+from webapp.campaigns import lifecycle, tally
+from webapp.campaigns.models import RECIPIENT_STATUSES, Campaign, CampaignRecipient
 from webapp.contacts.models import ContactLabel, Label
 from webapp.db import db, utcnow
 from webapp.mail.models import EngagementHour, MailEngagement
@@ -31,21 +31,11 @@ def _rate(part: int, whole: int) -> float:
 
 
 def _recipients(campaign_id: int) -> tuple[dict[str, int], tuple[int, int, int]]:
-    """({status: recipients}, (recipients with a soft failure, unsubscribed, complained)), in one
-    pass over the campaign's recipients."""
-    R = CampaignRecipient
-    soft = pw.fn.SUM(pw.Case(None, [(R.soft_failures > 0, 1)], 0))
-    rows = (
-        R.select(R.status, pw.fn.COUNT(R.id), soft, pw.fn.COUNT(R.unsubscribed_at), pw.fn.COUNT(R.complained_at))
-        .where(R.campaign == campaign_id)
-        .group_by(R.status)
-        .tuples()
-    )
-    statuses, flags = {}, [0, 0, 0]
-    for status, count, *counts in rows:
-        statuses[status] = count
-        flags = [total + int(n or 0) for total, n in zip(flags, counts, strict=True)]
-    return statuses, (flags[0], flags[1], flags[2])
+    """({status: recipients}, (recipients with a soft failure, unsubscribed, complained)), from the
+    campaign's counters (webapp/campaigns/tally.py), never from its recipient rows."""
+    counts = tally.counts(campaign_id)
+    statuses = {status: counts[status] for status in RECIPIENT_STATUSES if counts.get(status)}
+    return statuses, (counts.get(tally.SOFT, 0), counts.get(tally.UNSUBSCRIBED, 0), counts.get(tally.COMPLAINED, 0))
 
 
 def _engagement(send_key: str) -> dict:

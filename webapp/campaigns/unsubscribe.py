@@ -8,7 +8,7 @@ mailto: form of the header reaches the bounce mailbox (bounce_server.py), which 
 from __future__ import annotations
 
 from webapp import signals
-from webapp.campaigns import compose
+from webapp.campaigns import compose, tally
 from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts import newsletters
 from webapp.contacts import service as contacts
@@ -53,9 +53,15 @@ def unsubscribe_message(outbox_id: int, *, via: str) -> Contact | None:
             changed = subscription is not None and newsletters.unsubscribe(subscription)
         else:
             changed = contacts.unsubscribe(contact, via=via)
-        CampaignRecipient.update(unsubscribed_at=utcnow()).where(
+        for recipient in CampaignRecipient.select().where(
             (CampaignRecipient.outbox_id == row.id) & CampaignRecipient.unsubscribed_at.is_null()
-        ).execute()
+        ):
+            first = (
+                CampaignRecipient.update(unsubscribed_at=utcnow())
+                .where((CampaignRecipient.id == recipient.id) & CampaignRecipient.unsubscribed_at.is_null())
+                .execute()
+            )
+            tally.add(recipient.campaign_id, recipient.organization_id, {tally.UNSUBSCRIBED: first})
         if changed:
             signals.emit(signals.mail_event, event="unsubscribed", outbox_ids=[row.id])
     if newsletter is None:

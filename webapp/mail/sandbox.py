@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 
+import markupsafe
 import nh3
 from jinja2 import StrictUndefined, Template, TemplateError, Undefined, nodes
 from jinja2.exceptions import SecurityError
@@ -93,6 +94,16 @@ _lenient_text = _environment(autoescape=False, undefined=Undefined)
 def lenient_template(field: str, source: str) -> Template:
     """A campaign's template, compiled once for all its messages (checked with `check` first)."""
     return (_lenient_html if field == "html_body" else _lenient_text).from_string(source)
+
+
+def parse_lenient(field: str, source: str) -> nodes.Template:
+    """The syntax tree of a campaign's template, as `lenient_template` compiles it."""
+    return (_lenient_html if field == "html_body" else _lenient_text).parse(source)
+
+
+def escape(value: object) -> str:
+    """A value as an HTML template prints it."""
+    return str(markupsafe.escape(value))
 
 
 def _env(field: str) -> _Sandbox:
