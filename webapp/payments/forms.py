@@ -13,10 +13,12 @@ from webapp.i18n import _l
 from webapp.payments.gateways.base import Gateway
 from webapp.payments.models import MODES
 
+MODE_LABELS = {"sandbox": _l("Sandbox"), "production": _l("Production")}
+
 
 class GatewayFormBase(FlaskForm):
     enabled = BooleanField(_l("Offer at checkout"))
-    mode = SelectField(_l("Mode"), choices=[(m, m.capitalize()) for m in MODES], default="sandbox")
+    mode = SelectField(_l("Mode"), choices=[(m, MODE_LABELS[m]) for m in MODES], default="sandbox")
 
 
 @functools.cache
