@@ -155,7 +155,7 @@ def test_every_console_and_door_page_reads_in_indonesian(app, auth, console_worl
             english[url] = left
     assert not english, "\n".join(f"{url}: {left}" for url, left in english.items())
     products = readable_text(pages[f"/console/events/{event_id}/products"])
-    assert "Jenis tiket" in products and "1.999 / 2.000" in products  # grouped the Indonesian way
+    assert "Sisa" in products and "1.999 / 2.000" in products  # grouped the Indonesian way
 
 
 def test_the_same_pages_stay_english_for_a_user_who_chose_english(app, auth, console_world):
