@@ -32,7 +32,8 @@ def gateway_form_class(gateway: Gateway) -> type[GatewayFormBase]:
             render_kw={"autocomplete": "off", "spellcheck": "false"},
         )
         if not spec.required:
-            attrs[f"forget_{spec.name}"] = BooleanField(f"Remove the stored {spec.label.lower()}")
+            # Lazy, so the cached class shows each reader their own language.
+            attrs[f"forget_{spec.name}"] = BooleanField(_l("Remove the stored value of “%(field)s”", field=spec.label))
     return type(f"{gateway.name.capitalize()}GatewayForm", (GatewayFormBase,), attrs)
 
 

@@ -10,7 +10,7 @@ from webapp.payments.models import BankSettings
 
 class BankTransfer(Gateway):
     name = "bank"
-    brand = _l("Bank transfer")
+    brand = "Bank transfer"
     label = _l("Bank transfer")
     position = 30
     has_modes = False

@@ -29,7 +29,7 @@ class TestGateway(Gateway):
     __test__ = False  # not a pytest test class
     name = "test"
     label = _l("Test payment (simulated, no money moves)")
-    brand = _l("Test gateway")
+    brand = "Test gateway"
     position = 90
     has_modes = False
     follows_order = True
