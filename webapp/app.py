@@ -7,7 +7,7 @@ import inspect
 import logging
 from pathlib import Path
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -140,6 +140,8 @@ def _select_locale() -> str:
     """A page's own language first (an event's page, an order's), then the signed-in user's
     choice for the console and the door, then the language picked on a public page, then the
     browser's."""
+    if not has_request_context():  # a lazy text read at import or in a task: English, as `_` does
+        return "en"
     chosen = g.get("locale")
     if chosen in LANGUAGES:
         return chosen

@@ -14,6 +14,8 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from webapp.i18n import _
+
 BINARY_SNIFF = 4096
 SNIFF_SAMPLE = 20_000
 DELIMITERS = ",;\t|"
@@ -46,8 +48,10 @@ def decode(data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     raise CSVFileError(
-        "The file is not text we can read. In Excel choose “Save as → CSV UTF-8”; in LibreOffice pick "
-        "“Unicode (UTF-8)” as the character set, then upload it again."
+        _(
+            "The file is not text we can read. In Excel choose “Save as → CSV UTF-8”; in LibreOffice pick "
+            "“Unicode (UTF-8)” as the character set, then upload it again."
+        )
     )
 
 
@@ -76,14 +80,17 @@ def read(
     """Check and decode an upload. `what` names the rows in messages ("participants", "contacts")."""
     if len(data) > max_bytes:
         raise CSVFileError(
-            f"The file is too large ({len(data) / 1024 / 1024:.1f} MB); the limit is "
-            f"{max_bytes / 1024 / 1024:g} MB. Split it into smaller files."
+            _(
+                "The file is too large (%(size)s MB); the limit is %(limit)s MB. Split it into smaller files.",
+                size=f"{len(data) / 1024 / 1024:.1f}",
+                limit=f"{max_bytes / 1024 / 1024:g}",
+            )
         )
     if not data.strip():
-        raise CSVFileError("The file is empty.")
+        raise CSVFileError(_("The file is empty."))
     if b"\x00" in data[:BINARY_SNIFF] and not data.startswith(UTF16_BOMS):
         raise CSVFileError(
-            "This is not a CSV file (it looks like a spreadsheet or another binary file). Export it as CSV first."
+            _("This is not a CSV file (it looks like a spreadsheet or another binary file). Export it as CSV first.")
         )
     text, encoding = decode(data)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -91,15 +98,24 @@ def read(
     try:
         headers = _headers(text, delimiter, max_columns) if header else []
         count = 0
-        for count, _ in enumerate(rows(text, delimiter, header=header), start=1):
+        for count, _row in enumerate(rows(text, delimiter, header=header), start=1):
             if count > max_rows:
                 raise CSVFileError(
-                    f"The file has more than {max_rows:,} rows. Split it into files of at most {max_rows:,} rows."
+                    _(
+                        "The file has more than %(max)s rows. Split it into files of at most %(max)s rows.",
+                        max=f"{max_rows:,}",
+                    )
                 )
     except csv.Error as exc:
-        raise CSVFileError(f"The file is not valid CSV: {exc}.") from None
+        raise CSVFileError(_("The file is not valid CSV: %(error)s.", error=exc)) from None
     if count == 0:
-        raise CSVFileError(f"The file has a header line but no {what} below it." if header else "The file is empty.")
+        if not header:
+            raise CSVFileError(_("The file is empty."))
+        if what == "participants":
+            raise CSVFileError(_("The file has a header line but no participants below it."))
+        if what == "contacts":
+            raise CSVFileError(_("The file has a header line but no contacts below it."))
+        raise CSVFileError(_("The file has a header line but no rows below it."))
     return CSVFile(text=text, encoding=encoding, delimiter=delimiter, headers=headers, row_count=count)
 
 
@@ -107,7 +123,9 @@ def _headers(text: str, delimiter: str, max_columns: int) -> list[str]:
     first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
     headers = [h.strip() for h in first]
     if not any(headers):
-        raise CSVFileError("The first line must name the columns (for example: name, email).")
+        raise CSVFileError(_("The first line must name the columns (for example: name, email)."))
     if max_columns and len(headers) > max_columns:
-        raise CSVFileError(f"The file has {len(headers)} columns; at most {max_columns} are supported.")
+        raise CSVFileError(
+            _("The file has %(count)s columns; at most %(max)s are supported.", count=len(headers), max=max_columns)
+        )
     return headers

@@ -7,6 +7,8 @@ from functools import lru_cache
 
 from babel.numbers import format_currency
 
+from webapp.i18n import _
+
 # ISO 4217 minor-unit exponents that differ from 2 (IDR counts whole rupiah, as gateways expect).
 EXPONENTS = {"IDR": 0, "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "KWD": 3, "BHD": 3, "JOD": 3}
 CURRENCIES = ("IDR", "USD", "EUR", "SGD", "MYR", "AUD", "GBP", "JPY", "PHP", "THB", "VND")
@@ -39,9 +41,9 @@ def parse_amount(text: str, currency: str) -> int:
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise ValueError("Enter an amount such as 150000 or 12.50") from None
+        raise ValueError(_("Enter an amount such as 150000 or 12.50")) from None
     if value < 0:
-        raise ValueError("The amount cannot be negative")
+        raise ValueError(_("The amount cannot be negative"))
     minor = value.scaleb(exp)
     if minor != minor.to_integral_value():
         raise ValueError(f"{currency} amounts have at most {exp} decimal places")

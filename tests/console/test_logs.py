@@ -57,9 +57,9 @@ def test_checkin_log_lists_admitted_and_refused_scans(desk):
     checkin.redeem(desk.event, r.ticket_secret, checkin_list=checkin_list)
     checkin.redeem(desk.event, r.ticket_secret, checkin_list=checkin_list)
     page = desk.client.get(f"/console/events/{desk.event.id}/checkins").text
-    assert "Ana" in page and "already checked in" in page
+    assert "Ana" in page and "Already checked in" in page
     refused = desk.client.get(f"/console/events/{desk.event.id}/checkins?result=error").text
-    assert refused.count("already checked in") >= 1 and "badge-ok" not in refused
+    assert refused.count("Already checked in") >= 1 and "badge-ok" not in refused
 
 
 def test_progress_fragment_polls_itself_until_done(desk):

@@ -10,6 +10,7 @@ from webapp.accounts import audit
 from webapp.accounts.models import ApiKey, ApiKeyPolicy, Organization, User
 from webapp.accounts.service import AccountError, hash_token
 from webapp.db import db, locked, utcnow, write_transaction
+from webapp.i18n import _
 
 KEY_PREFIX = "rc_"
 SCOPES = (
@@ -35,7 +36,7 @@ def create_key(
     """A new key; returns (row, the key itself) — the key is never retrievable again."""
     name = name.strip()
     if not name:
-        raise AccountError("Give the key a name, e.g. the system that will use it.", "name")
+        raise AccountError(_("Give the key a name, e.g. the system that will use it."), "name")
     token = KEY_PREFIX + secrets.token_urlsafe(32)
     with db.atomic():
         key = ApiKey.create(
@@ -103,18 +104,29 @@ def set_policy(
     wanted = set(scopes)
     unknown = sorted(wanted - set(SCOPES))
     if unknown:
-        raise AccountError(f"Unknown scope: {', '.join(unknown)}. Choose among {', '.join(SCOPES)}.", "scopes")
+        raise AccountError(
+            _(
+                "Unknown scope: %(unknown)s. Choose among %(scopes)s.",
+                unknown=", ".join(unknown),
+                scopes=", ".join(SCOPES),
+            ),
+            "scopes",
+        )
     if requests_per_minute is not None and not PER_MINUTE_MIN <= requests_per_minute <= PER_MINUTE_MAX:
         raise AccountError(
-            f"Between {PER_MINUTE_MIN} and {PER_MINUTE_MAX:,} requests a minute, "
-            f"or leave it blank for the default ({DEFAULT_PER_MINUTE:,}).",
+            _(
+                "Between %(min)s and %(max)s requests a minute, or leave it blank for the default (%(default)s).",
+                min=PER_MINUTE_MIN,
+                max=f"{PER_MINUTE_MAX:,}",
+                default=f"{DEFAULT_PER_MINUTE:,}",
+            ),
             "requests_per_minute",
         )
     with write_transaction():
         # The key's row serializes two people saving the same key's policy at once.
         key = locked(ApiKey.select().where(ApiKey.id == key.id)).get()
         if key.revoked_at is not None:
-            raise AccountError("This key is revoked; create a new one instead.")
+            raise AccountError(_("This key is revoked; create a new one instead."))
         policy = policy_of(key) or ApiKeyPolicy(api_key=key, scopes=[], requests_per_minute=None)
         changes = audit.diff(
             policy, {"scopes": [s for s in SCOPES if s in wanted], "requests_per_minute": requests_per_minute}

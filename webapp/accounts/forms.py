@@ -9,7 +9,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from webapp.accounts.api_keys import SCOPES
 from webapp.accounts.models import ROLES
 from webapp.email_address import EmailAddress
-from webapp.i18n import _l
+from webapp.i18n import _, _l
 from webapp.money import CURRENCIES
 from webapp.timeutil import timezone_choices
 
@@ -41,7 +41,7 @@ class AccountFields(NewPasswordMixin):
 
 def _valid_timezone(form, field):
     if field.data not in set(timezone_choices()) and field.data != "UTC":
-        raise ValidationError("Choose a time zone from the list.")
+        raise ValidationError(_("Choose a time zone from the list."))
 
 
 class SignupForm(AccountFields, FlaskForm):

@@ -11,15 +11,16 @@ from webapp.accounts import audit, emails
 from webapp.accounts.models import ROLE_RANK, ROLES, EventGrant, MemberInvitation, Membership, Organization, User
 from webapp.accounts.service import AccountError, hash_token, normalize_email
 from webapp.db import db, locked, utcnow
+from webapp.i18n import _
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
 
 
 def _check_role(role: str, actor_membership: Membership) -> None:
     if role not in ROLES:
-        raise AccountError("Choose a role.", "role")
+        raise AccountError(_("Choose a role."), "role")
     if role == "owner" and actor_membership.role != "owner":
-        raise AccountError("Only an owner can make someone an owner.", "role")
+        raise AccountError(_("Only an owner can make someone an owner."), "role")
 
 
 def invite(
@@ -30,7 +31,7 @@ def invite(
     _check_role(role, actor_membership)
     already = Membership.select().join(User).where((Membership.organization == org.id) & (User.email == email)).exists()
     if already:
-        raise AccountError("This person is already a member.", "email")
+        raise AccountError(_("This person is already a member."), "email")
     token = secrets.token_urlsafe(32)
     with db.atomic():
         # A new invitation replaces an open one for the same address.
@@ -88,7 +89,7 @@ def accept(invitation: MemberInvitation, user: User) -> Membership:
             .execute()
         )
         if not claimed:
-            raise AccountError("This invitation was already used.")
+            raise AccountError(_("This invitation was already used."))
         membership = Membership.get_or_none(
             (Membership.user == user.id) & (Membership.organization == invitation.organization_id)
         )
@@ -144,12 +145,12 @@ def change_role(
     an organization never loses its last owner."""
     _check_role(role, actor_membership)
     if membership.role == "owner" and actor_membership.role != "owner":
-        raise AccountError("Only an owner can change an owner's role.", "role")
+        raise AccountError(_("Only an owner can change an owner's role."), "role")
     if membership.user_id == actor.id and ROLE_RANK[role] < ROLE_RANK[membership.role] and not confirmed:
-        raise AccountError("Confirm that you want to lower your own role: you lose its rights at once.", "role")
+        raise AccountError(_("Confirm that you want to lower your own role: you lose its rights at once."), "role")
     with db.atomic():
         if role != "owner" and _leaves_no_owner(membership):
-            raise AccountError("An organization needs at least one owner.", "role")
+            raise AccountError(_("An organization needs at least one owner."), "role")
         membership = Membership.get_by_id(membership.id)  # as it is now, under the lock
         changes = audit.diff(membership, {"role": role})
         membership.save()
@@ -165,10 +166,10 @@ def change_role(
 
 def remove(membership: Membership, *, actor: User, actor_membership: Membership) -> None:
     if membership.role == "owner" and actor_membership.role != "owner":
-        raise AccountError("Only an owner can remove an owner.")
+        raise AccountError(_("Only an owner can remove an owner."))
     with db.atomic():
         if _leaves_no_owner(membership):
-            raise AccountError("An organization needs at least one owner.")
+            raise AccountError(_("An organization needs at least one owner."))
         audit.record(
             membership.organization_id,
             "member.remove",

@@ -24,6 +24,7 @@ from webapp.accounts.models import (
 )
 from webapp.db import db, utcnow
 from webapp.extensions import LANGUAGES
+from webapp.i18n import _
 from webapp.storage import storage
 from webapp.timeutil import zone
 
@@ -63,7 +64,7 @@ def slugify(text: str) -> str:
 def set_language(user: User, language: str | None) -> None:
     """The language the console and the door speak to this user (None: the browser's)."""
     if language not in (None, *LANGUAGES):
-        raise AccountError("Choose English or Bahasa Indonesia.", "language")
+        raise AccountError(_("Choose English or Bahasa Indonesia."), "language")
     User.update(language=language).where(User.id == user.id).execute()
     user.language = language
 
@@ -80,7 +81,7 @@ def unique_org_slug(name: str) -> str:
 def create_user(email: str, name: str, password: str) -> User:
     email = normalize_email(email)
     if User.select().where(User.email == email).exists():
-        raise AccountError("An account with this email already exists.", "email")
+        raise AccountError(_("An account with this email already exists."), "email")
     return User.create(
         email=email,
         name=name.strip(),
@@ -141,13 +142,13 @@ def authenticate(email: str, password: str, ip: str) -> User:
     """The user with these credentials, or AccountError. Every attempt is recorded."""
     email = normalize_email(email)
     if login_blocked(email, ip):
-        raise AccountError("Too many failed attempts. Wait 15 minutes or reset your password.")
+        raise AccountError(_("Too many failed attempts. Wait 15 minutes or reset your password."))
     user = User.get_or_none(User.email == email)
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     ok = bool(user and valid and user.is_active)
     LoginAttempt.create(email=email, ip=ip, succeeded=ok)
     if not ok:
-        raise AccountError("Email or password is not right.")
+        raise AccountError(_("Email or password is not right."))
     user.last_login_at = utcnow()
     user.save(only=[User.last_login_at])
     return user
@@ -237,14 +238,14 @@ def reset_password(token: str, password: str) -> User:
     with db.atomic():
         reset = valid_reset(token)
         if reset is None:
-            raise AccountError("This link has expired or was already used. Ask for a new one.")
+            raise AccountError(_("This link has expired or was already used. Ask for a new one."))
         claimed = (
             PasswordReset.update(used_at=utcnow())
             .where((PasswordReset.id == reset.id) & PasswordReset.used_at.is_null())
             .execute()
         )
         if not claimed:
-            raise AccountError("This link has expired or was already used. Ask for a new one.")
+            raise AccountError(_("This link has expired or was already used. Ask for a new one."))
         user = reset.user
         set_password(user, password)  # every other reset link of the user dies here too
         LoginAttempt.delete().where(LoginAttempt.email == user.email).execute()
@@ -275,20 +276,20 @@ def store_logo(org: Organization, data: bytes, *, actor: User) -> str:
     """Check that `data` is a PNG, JPEG or WebP image of sensible size and keep it as the logo."""
 
     if len(data) > MAX_LOGO_BYTES:
-        raise AccountError("The logo must be at most 2 MB.", "logo")
+        raise AccountError(_("The logo must be at most 2 MB."), "logo")
     try:
         with Image.open(io.BytesIO(data)) as image:
             kind = image.format
             image.verify()
             width, height = image.size
     except Image.DecompressionBombError:  # far more pixels than any logo: refused before decoding
-        raise AccountError("The logo must be at most 4000×4000 pixels.", "logo") from None
+        raise AccountError(_("The logo must be at most 4000×4000 pixels."), "logo") from None
     except (UnidentifiedImageError, OSError, SyntaxError):
-        raise AccountError("The logo must be a PNG, JPEG or WebP image.", "logo") from None
+        raise AccountError(_("The logo must be a PNG, JPEG or WebP image."), "logo") from None
     if kind not in LOGO_TYPES:
-        raise AccountError("The logo must be a PNG, JPEG or WebP image.", "logo")
+        raise AccountError(_("The logo must be a PNG, JPEG or WebP image."), "logo")
     if width > 4000 or height > 4000:
-        raise AccountError("The logo must be at most 4000×4000 pixels.", "logo")
+        raise AccountError(_("The logo must be at most 4000×4000 pixels."), "logo")
     relative = f"uploads/org-{org.id}/logo-{secrets.token_hex(6)}.{LOGO_TYPES[kind]}"
     storage().write(relative, data)  # a storage key (webapp/storage.py)
     with db.atomic():

@@ -29,6 +29,7 @@ from webapp.accounts.forms import (
 from webapp.accounts.models import Organization, User
 from webapp.db import db
 from webapp.guards import row_id, safe_redirect_target
+from webapp.i18n import _
 from webapp.storage import download
 
 bp = Blueprint("accounts", __name__)
@@ -72,7 +73,7 @@ def login():
 def logout():
     logout_user()
     session.clear()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -117,7 +118,7 @@ def signup():
         else:
             session.clear()
             login_user(user)
-            flash("Welcome to Rollcall. Create your first event to open registration.", "success")
+            flash(_("Welcome to Rollcall. Create your first event to open registration."), "success")
             return redirect(url_for("accounts.index"))
     return render_template("accounts/signup.html", form=form), 422 if form.errors else 200
 
@@ -129,7 +130,7 @@ def forgot_password():
         service.request_password_reset(
             form.email.data, lambda token: _absolute("accounts.reset_password", token=token), request.remote_addr or ""
         )
-        flash("If an account uses that address, a reset link is on its way. It works for one hour.", "info")
+        flash(_("If an account uses that address, a reset link is on its way. It works for one hour."), "info")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot_password.html", form=form), 422 if form.errors else 200
 
@@ -146,7 +147,7 @@ def reset_password(token: str):
             return render_template("accounts/link_expired.html", what="password reset", message=str(exc)), 410
         logout_user()
         session.clear()
-        flash("Your password is changed and every other session is signed out. Sign in with the new one.", "success")
+        flash(_("Your password is changed and every other session is signed out. Sign in with the new one."), "success")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form), 422 if form.errors else 200
 
@@ -162,7 +163,7 @@ def accept_invitation(token: str):
         if request.method == "POST" and "accept" in request.form:
             members.accept(invitation, current_user)
             session["org_id"] = invitation.organization_id
-            flash(f"You joined {invitation.organization.name}.", "success")
+            flash(_("You joined %(org)s.", org=invitation.organization.name), "success")
             return redirect(url_for("accounts.index"))
     elif existing is None and form.validate_on_submit():
         try:
@@ -175,7 +176,7 @@ def accept_invitation(token: str):
             session.clear()
             login_user(user)
             session["org_id"] = invitation.organization_id
-            flash(f"Welcome to {invitation.organization.name}.", "success")
+            flash(_("Welcome to %(org)s.", org=invitation.organization.name), "success")
             return redirect(url_for("accounts.index"))
     status = 422 if form.errors else 200
     return render_template(

@@ -132,7 +132,7 @@ def _policy_page(key: ApiKey, form: ApiKeyPolicyForm, status: int = 200, saved: 
 def api_key_access(key_id: int):
     key = ApiKey.get_for_org(org_id(), key_id)
     if key.revoked_at is not None:
-        flash(f"API key {key.name!r} is revoked; its access can no longer change.", "error")
+        flash(_("API key %(name)s is revoked; its access can no longer change.", name=repr(key.name)), "error")
         return redirect(url_for("accounts_console.api_keys"), code=303)
     policy = api_keys.policy_of(key)
     if request.method == "GET":
@@ -156,7 +156,7 @@ def api_key_access(key_id: int):
         else:
             if is_fragment_request():
                 return _policy_page(ApiKey.get_by_id(key.id), form, saved=True)
-            flash(f"API key {key.name!r}: access saved.", "success")
+            flash(_("API key %(name)s: access saved.", name=repr(key.name)), "success")
             return redirect(url_for("accounts_console.api_keys"), code=303)
     return _policy_page(key, form, 422)
 
@@ -166,7 +166,7 @@ def api_key_access(key_id: int):
 def revoke_api_key(key_id: int):
     key = ApiKey.get_for_org(org_id(), key_id)
     api_keys.revoke_key(key, actor=current_user)
-    flash(f"API key {key.name!r} is revoked; calls with it now get 401.", "success")
+    flash(_("API key %(name)s is revoked; calls with it now get 401.", name=repr(key.name)), "success")
     return redirect(url_for("accounts_console.api_keys"), code=303)
 
 

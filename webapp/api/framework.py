@@ -23,6 +23,7 @@ from flask import Blueprint, Response, request
 
 from webapp.api.auth import api_auth, api_error
 from webapp.api.schema import _MISSING, Array, Bool, DateTime, Field, Int, Invalid, Malformed, Obj, Str, load_json
+from webapp.i18n import _
 
 PREFIX = "/api/v1"
 MAX_ID = 2**31 - 1
@@ -238,7 +239,7 @@ def _load_body(op: Operation):
             return {} if op.body is not None else None
         raise invalid("Send a JSON object body.", body="Required.")
     if not request.mimetype or request.mimetype != "application/json":
-        raise ApiError(415, "unsupported_media_type", "Send the body as Content-Type: application/json.")
+        raise ApiError(415, "unsupported_media_type", _("Send the body as Content-Type: application/json."))
     try:
         data = load_json(raw)
     except Malformed as exc:

@@ -19,6 +19,7 @@ from typing import Any
 
 from webapp.email_address import is_valid_email
 from webapp.guards import has_control_characters
+from webapp.i18n import _
 
 _MISSING = object()
 MAX_DEPTH = 32  # levels of objects and lists in a request body
@@ -284,7 +285,7 @@ def parse_datetime(text: str) -> dt.datetime:
     """An RFC 3339 date-time (offset required) -> naive UTC. Raises ValueError."""
     match = _RFC3339.match(text)
     if not match:
-        raise ValueError("Use an RFC 3339 date-time with an offset, such as 2026-05-01T09:00:00Z.")
+        raise ValueError(_("Use an RFC 3339 date-time with an offset, such as 2026-05-01T09:00:00Z."))
     year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
     fraction = match.group(7) or ""
     micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
@@ -299,9 +300,9 @@ def parse_datetime(text: str) -> dt.datetime:
                 raise ValueError
             value -= sign * dt.timedelta(hours=hours, minutes=minutes)
     except (ValueError, OverflowError):
-        raise ValueError("Not a valid date and time.") from None
+        raise ValueError(_("Not a valid date and time.")) from None
     if not 1900 <= value.year <= 9998:
-        raise ValueError("The year must be between 1900 and 9998.")
+        raise ValueError(_("The year must be between 1900 and 9998."))
     return value
 
 

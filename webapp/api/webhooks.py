@@ -31,6 +31,7 @@ from webapp import work
 from webapp.accounts import audit
 from webapp.api.models import WEBHOOK_TOPICS, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webapp.db import db, utcnow
+from webapp.i18n import _
 from webapp.runtime import settings
 
 log = logging.getLogger("rollcall.webhooks")
@@ -87,16 +88,16 @@ def clean_url(url: str) -> str:
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500:
-        raise WebhookError("Enter an http(s) URL such as https://example.org/hooks/rollcall.", "url")
+        raise WebhookError(_("Enter an http(s) URL such as https://example.org/hooks/rollcall."), "url")
     if settings().env == "production" and parts.scheme != "https":
-        raise WebhookError("Use an https:// URL: deliveries carry personal data.", "url")
+        raise WebhookError(_("Use an https:// URL: deliveries carry personal data."), "url")
     return url
 
 
 def clean_topics(topics) -> list[str]:
     chosen = [t for t in WEBHOOK_TOPICS if t in set(topics or ())]
     if not chosen:
-        raise WebhookError("Choose at least one event to send.", "topics")
+        raise WebhookError(_("Choose at least one event to send."), "topics")
     return chosen
 
 
@@ -297,7 +298,7 @@ def _refuse_internal(url: str) -> None:
     for info in socket.getaddrinfo(host, None):
         address = ipaddress.ip_address(info[4][0])
         if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
-            raise WebhookError(f"{host} resolves to an internal address.")
+            raise WebhookError(_("%(host)s resolves to an internal address.", host=host))
 
 
 def _ms(started: float) -> int:

@@ -53,12 +53,12 @@ def audience_for(org_id: int, event: Event | None = None) -> Audience:
 def _checked_keys(subscription) -> tuple[str, str, str]:
     """(endpoint, p256dh, auth) of a PushSubscription's JSON, or AudienceError."""
     if not isinstance(subscription, dict):
-        raise AudienceError("subscription", "A push subscription is expected.")
+        raise AudienceError("subscription", _("A push subscription is expected."))
     endpoint, keys = subscription.get("endpoint"), subscription.get("keys")
     if not isinstance(endpoint, str) or not endpoint or len(endpoint) > 1000 or not push.endpoint_allowed(endpoint):
-        raise AudienceError("endpoint", "This push service address cannot be used.")
+        raise AudienceError("endpoint", _("This push service address cannot be used."))
     if not isinstance(keys, dict):
-        raise AudienceError("keys", "The subscription's keys are missing.")
+        raise AudienceError("keys", _("The subscription's keys are missing."))
     p256dh, auth = keys.get("p256dh"), keys.get("auth")
     try:
         point = push.unb64url(p256dh) if isinstance(p256dh, str) and len(p256dh) < 128 else b""
@@ -66,7 +66,7 @@ def _checked_keys(subscription) -> tuple[str, str, str]:
     except ValueError:
         point = secret = b""
     if len(point) != 65 or point[0] != 4 or len(secret) != 16:
-        raise AudienceError("keys", "The subscription's keys are not P-256 keys.")
+        raise AudienceError("keys", _("The subscription's keys are not P-256 keys."))
     return endpoint, p256dh, auth
 
 

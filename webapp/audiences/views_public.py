@@ -11,6 +11,7 @@ from flask import Blueprint, abort, current_app, jsonify, request, send_from_dir
 from webapp.accounts.models import Organization
 from webapp.audiences import push, service
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.orders.models import Order
 
 bp = Blueprint("audiences", __name__)
@@ -33,7 +34,7 @@ def _body() -> dict:
     except (ValueError, RecursionError):
         body = None
     if not isinstance(body, dict):
-        abort(400, "A JSON object is expected.")
+        abort(400, _("A JSON object is expected."))
     return body
 
 

@@ -19,6 +19,7 @@ from webapp.contacts.models import Contact, Label
 from webapp.contacts.newsletter_models import Newsletter, NewsletterSubscription
 from webapp.db import utcnow
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.projects.models import Project, ProjectEvent
 from webapp.segments import query
 from webapp.segments.models import Segment
@@ -50,12 +51,12 @@ def _ids(raw, field: str, model, org_id: int) -> list[int]:
     if raw is None:
         return []
     if not isinstance(raw, list):
-        raise AudienceError(field, "Give a list of ids.")
+        raise AudienceError(field, _("Give a list of ids."))
     if len(raw) > MAX_IDS:
         raise AudienceError(field, f"At most {MAX_IDS} ids.")
     for i, value in enumerate(raw):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 2**31 - 1:
-            raise AudienceError(f"{field}[{i}]", "Give an id (a whole number).")
+            raise AudienceError(f"{field}[{i}]", _("Give an id (a whole number)."))
     wanted = list(dict.fromkeys(raw))
     found = {r.id for r in model.select(model.id).where((model.organization == org_id) & model.id.in_(wanted))}
     for i, value in enumerate(raw):
@@ -69,12 +70,12 @@ def _registrants(raw, org_id: int) -> dict | None:
     if raw is None:
         return None
     if not isinstance(raw, dict) or set(raw) - {"event_id", "states"}:
-        raise AudienceError(field, "Give an object with event_id and states.")
+        raise AudienceError(field, _("Give an object with event_id and states."))
     event_id, states = raw.get("event_id"), raw.get("states")
     if isinstance(event_id, bool) or not isinstance(event_id, int) or not 1 <= event_id <= 2**31 - 1:
-        raise AudienceError(f"{field}.event_id", "Give an event id.")
+        raise AudienceError(f"{field}.event_id", _("Give an event id."))
     if not Event.select().where((Event.id == event_id) & (Event.organization == org_id)).exists():
-        raise AudienceError(f"{field}.event_id", "No such event in this organization.")
+        raise AudienceError(f"{field}.event_id", _("No such event in this organization."))
     if not isinstance(states, list) or not states:
         raise AudienceError(f"{field}.states", f"Choose one or more of {', '.join(REGISTRANT_STATES)}.")
     for i, state in enumerate(states):
@@ -87,7 +88,7 @@ def _one_id(raw, field: str, model, org_id: int) -> int | None:
     if raw is None:
         return None
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 2**31 - 1:
-        raise AudienceError(field, "Give an id (a whole number).")
+        raise AudienceError(field, _("Give an id (a whole number)."))
     if not model.select().where((model.id == raw) & (model.organization == org_id)).exists():
         raise AudienceError(field, f"No such {model.__name__.lower()} in this organization.")
     return raw
@@ -98,13 +99,13 @@ def clean(org_id: int, raw) -> dict:
     if raw is None:
         return empty_audience()
     if not isinstance(raw, dict):
-        raise AudienceError("audience", "Give an object.")
+        raise AudienceError("audience", _("Give an object."))
     unknown = set(raw) - set(empty_audience())
     if unknown:
-        raise AudienceError(f"audience.{sorted(unknown)[0]}", "Unknown key.")
+        raise AudienceError(f"audience.{sorted(unknown)[0]}", _("Unknown key."))
     everyone = raw.get("all_subscribed", False)
     if not isinstance(everyone, bool):
-        raise AudienceError("audience.all_subscribed", "Use true or false.")
+        raise AudienceError("audience.all_subscribed", _("Use true or false."))
     return {
         "all_subscribed": everyone,
         "include_labels": _ids(raw.get("include_labels"), "audience.include_labels", Label, org_id),

@@ -11,6 +11,7 @@ import uuid
 from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts.models import Contact
 from webapp.db import utcnow
+from webapp.i18n import _
 from webapp.mail.models import MailEngagement
 from webapp.segments.exports import export_in_parts, finished_file
 from webapp.spreadsheet import safe_cell
@@ -108,7 +109,7 @@ def _run(job: Job, time_slice: jobs.Slice) -> object:
         (Campaign.id == job.params["campaign_id"]) & (Campaign.organization == job.organization_id)
     )
     if campaign is None:
-        raise RuntimeError("The campaign was deleted before its export finished.")
+        raise RuntimeError(_("The campaign was deleted before its export finished."))
     recipients = (
         CampaignRecipient.select(CampaignRecipient, Contact)
         .join(Contact, on=(CampaignRecipient.contact == Contact.id))

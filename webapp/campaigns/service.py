@@ -15,6 +15,7 @@ from webapp.campaigns.templates_model import CampaignTemplate
 from webapp.db import db, utcnow
 from webapp.email_address import is_valid_email
 from webapp.guards import has_control_characters
+from webapp.i18n import _
 from webapp.mail.domains import verified_domain
 from webapp.projects.models import Project
 
@@ -69,7 +70,7 @@ def _clean(org: Organization, values: dict[str, Any], campaign: Campaign | None 
         if key in LIMITS:
             value = (value or "").strip()
             if len(value) > LIMITS[key]:
-                errors[key] = f"At most {LIMITS[key]} characters."
+                errors[key] = _("At most %(n)s characters.", n=LIMITS[key])
             elif key in ONE_LINE and has_control_characters(value):
                 errors[key] = "One line, without control characters."
             elif key in ("from_email", "reply_to") and value:

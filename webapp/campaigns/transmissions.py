@@ -14,6 +14,7 @@ from webapp.campaigns.templates_model import CampaignTemplate
 from webapp.contacts.models import Contact
 from webapp.contacts.rules import normalize_email
 from webapp.db import db
+from webapp.i18n import _
 from webapp.mail import sandbox
 from webapp.mail.service import queue_email
 
@@ -45,7 +46,7 @@ def send(
     `template_id`: a campaign template's subject and body; `campaign_id`: a campaign's subject,
     body and sender; what is given besides replaces theirs."""
     if template_id is not None and campaign_id is not None:
-        raise TransmissionError({"template_id": "Give template_id or campaign_id, not both."})
+        raise TransmissionError({"template_id": _("Give template_id or campaign_id, not both.")})
     source = _source(org, template_id, campaign_id)
     parts = _parts(subject, html, text, source)
     if isinstance(source, Campaign) and from_email is None:
@@ -103,7 +104,7 @@ def _source(org: Organization, template_id: int | None, campaign_id: int | None)
             (CampaignTemplate.id == template_id) & (CampaignTemplate.organization == org.id)
         )
         if template is None:
-            raise TransmissionError({"template_id": "No such campaign template in this organization."})
+            raise TransmissionError({"template_id": _("No such campaign template in this organization.")})
         try:
             body = campaign_templates.template_body(template)
         except campaign_templates.TemplateError as exc:
@@ -112,7 +113,7 @@ def _source(org: Organization, template_id: int | None, campaign_id: int | None)
     if campaign_id is not None:
         campaign = Campaign.get_or_none((Campaign.id == campaign_id) & (Campaign.organization == org.id))
         if campaign is None:
-            raise TransmissionError({"campaign_id": "No such campaign in this organization."})
+            raise TransmissionError({"campaign_id": _("No such campaign in this organization.")})
         return campaign
     return None
 

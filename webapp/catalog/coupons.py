@@ -11,6 +11,7 @@ from webapp.catalog.models import Coupon, Product
 from webapp.db import db
 from webapp.events.models import Event
 from webapp.events.service import FieldError
+from webapp.i18n import _
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,63}$")
 
@@ -30,34 +31,34 @@ def find_coupon(event: Event, code: str) -> Coupon | None:
 def _values(event: Event, data: dict, coupon_id: int | None) -> dict:
     code = normalize_code(data["code"])
     if not CODE_RE.match(code):
-        raise FieldError("code", "Use 3 to 64 letters, digits, dashes or underscores.")
+        raise FieldError("code", _("Use 3 to 64 letters, digits, dashes or underscores."))
     taken = Coupon.select().where((Coupon.event == event.id) & (Coupon.code == code))
     if coupon_id:
         taken = taken.where(Coupon.id != coupon_id)
     if taken.exists():
-        raise FieldError("code", "This event already has a coupon with this code.")
+        raise FieldError("code", _("This event already has a coupon with this code."))
     kind, value = data["kind"], int(data.get("value") or 0)
     if kind not in ("percent", "fixed"):
-        raise FieldError("kind", "Choose percent or fixed amount.")
+        raise FieldError("kind", _("Choose percent or fixed amount."))
     if kind == "percent" and not 1 <= value <= 100:
-        raise FieldError("value", "A percentage is between 1 and 100.")
+        raise FieldError("value", _("A percentage is between 1 and 100."))
     if kind == "fixed" and value < 1:
-        raise FieldError("value", "Enter an amount above zero.")
+        raise FieldError("value", _("Enter an amount above zero."))
     product_ids = sorted({int(p) for p in data.get("product_ids") or []})
     if product_ids:
         own = {
             p.id for p in Product.select(Product.id).where((Product.event == event.id) & Product.id.in_(product_ids))
         }
         if own != set(product_ids):
-            raise FieldError("product_ids", "Choose products of this event.")
+            raise FieldError("product_ids", _("Choose products of this event."))
     tz = event.timezone
     valid_from = timeutil.to_utc(data["valid_from"], tz) if data.get("valid_from") else None
     valid_until = timeutil.to_utc(data["valid_until"], tz) if data.get("valid_until") else None
     if valid_from and valid_until and valid_until <= valid_from:
-        raise FieldError("valid_until", "The end of validity must be after its start.")
+        raise FieldError("valid_until", _("The end of validity must be after its start."))
     for key in ("usage_limit", "per_order_limit"):
         if data.get(key) is not None and data[key] < 1:
-            raise FieldError(key, "Enter at least 1, or leave it blank for no limit.")
+            raise FieldError(key, _("Enter at least 1, or leave it blank for no limit."))
     return {
         "code": code,
         "kind": kind,
@@ -106,7 +107,7 @@ def update_coupon(coupon: Coupon, data: dict, *, actor: User | None, actor_label
 def delete_coupon(coupon: Coupon, *, actor: User | None) -> None:
     """A coupon already used stays for the record; deactivate it instead."""
     if coupon.times_used:
-        raise FieldError("coupon", "This coupon has been used; deactivate it instead of deleting it.")
+        raise FieldError("coupon", _("This coupon has been used; deactivate it instead of deleting it."))
     with db.atomic():
         audit.record(coupon.organization_id, "coupon.delete", user=actor, target=coupon, summary=coupon.code)
         coupon.delete_instance()

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from webapp import money
 from webapp.catalog.models import QUESTION_KINDS
 from webapp.events.forms import local_datetime
-from webapp.i18n import _l
+from webapp.i18n import _, _l
 
 QUESTION_KIND_LABELS = {
     "text": "Short text",
@@ -69,11 +69,13 @@ class ProductForm(_CurrencyForm):
         validators=[Optional(), NumberRange(min=0)],
         description=_l("How many can be sold; blank: no limit."),
     )
-    sale_starts_at = local_datetime("Sale starts", description=_l("Blank: when registration opens."))
-    sale_ends_at = local_datetime("Sale ends", description=_l("Blank: when registration closes."))
+    sale_starts_at = local_datetime(_l("Sale starts"), description=_l("Blank: when registration opens."))
+    sale_ends_at = local_datetime(_l("Sale ends"), description=_l("Blank: when registration closes."))
     min_per_order = IntegerField(_l("Minimum per order"), validators=[InputRequired(), NumberRange(min=0)], default=0)
     max_per_order = IntegerField(
-        _l("Maximum per order"), validators=[Optional(), NumberRange(min=1)], description="Blank: the event's limit."
+        _l("Maximum per order"),
+        validators=[Optional(), NumberRange(min=1)],
+        description=_l("Blank: the event's limit."),
     )
     admits_entry = BooleanField(_l("Admits entry (a ticket; off for add-ons such as a T-shirt)"), default=True)
     hidden = BooleanField(_l("Hidden: only through an invitation or its secret link"))
@@ -103,8 +105,8 @@ class CouponForm(_CurrencyForm):
         validators=[Optional(), NumberRange(min=1)],
         description=_l("Blank: no limit."),
     )
-    valid_from = local_datetime("Valid from")
-    valid_until = local_datetime("Valid until")
+    valid_from = local_datetime(_l("Valid from"))
+    valid_until = local_datetime(_l("Valid until"))
     active = BooleanField(_l("Active"), default=True)
 
     def __init__(self, *args, products=(), **kwargs):
@@ -116,7 +118,7 @@ class CouponForm(_CurrencyForm):
         if self.kind.data == "percent":
             text = field.data.strip().rstrip("%").strip()
             if not text.isdigit() or not 1 <= int(text) <= 100:
-                raise ValidationError("Enter a whole percentage from 1 to 100.")
+                raise ValidationError(_("Enter a whole percentage from 1 to 100."))
             self.value_minor = int(text)
         else:
             try:
@@ -124,7 +126,7 @@ class CouponForm(_CurrencyForm):
             except ValueError as exc:
                 raise ValidationError(str(exc)) from None
             if self.value_minor <= 0:
-                raise ValidationError("Enter an amount above zero.")
+                raise ValidationError(_("Enter an amount above zero."))
 
 
 class QuestionForm(FlaskForm):
@@ -147,4 +149,4 @@ class QuestionForm(FlaskForm):
 
     def validate_contact_key(self, field):
         if self.contact_choice.data == "custom" and not (field.data or "").strip():
-            raise ValidationError("Name the custom field, such as t_shirt_size.")
+            raise ValidationError(_("Name the custom field, such as t_shirt_size."))

@@ -15,6 +15,7 @@ from webapp.catalog.models import QUESTION_KINDS, Product, Question
 from webapp.db import db
 from webapp.events.models import Event, page_changed
 from webapp.events.service import LANGUAGES, FieldError
+from webapp.i18n import _
 
 CONTACT_FIELDS = ("phone", "company")
 CUSTOM_KEY_RE = re.compile(r"^custom:[a-z0-9_]{1,40}$")
@@ -70,20 +71,20 @@ def _product_values(event: Event, data: dict) -> dict:
         "active": bool(data.get("active", True)),
     }
     if not values["name"]:
-        raise FieldError("name", "Enter the product's name.")
+        raise FieldError("name", _("Enter the product's name."))
     if values["price"] < 0:
-        raise FieldError("price", "The price cannot be negative.")
+        raise FieldError("price", _("The price cannot be negative."))
     if values["quota"] is not None and values["quota"] < 0:
-        raise FieldError("quota", "Enter 0 or more, or leave it blank for no limit.")
+        raise FieldError("quota", _("Enter 0 or more, or leave it blank for no limit."))
     if values["sale_starts_at"] and values["sale_ends_at"] and values["sale_ends_at"] <= values["sale_starts_at"]:
-        raise FieldError("sale_ends_at", "The sale must end after it starts.")
+        raise FieldError("sale_ends_at", _("The sale must end after it starts."))
     if values["min_per_order"] < 0:
-        raise FieldError("min_per_order", "Enter 0 or more.")
+        raise FieldError("min_per_order", _("Enter 0 or more."))
     if values["max_per_order"] is not None:
         if values["max_per_order"] < 1:
-            raise FieldError("max_per_order", "Enter at least 1, or leave it blank.")
+            raise FieldError("max_per_order", _("Enter at least 1, or leave it blank."))
         if values["max_per_order"] < values["min_per_order"]:
-            raise FieldError("max_per_order", "The maximum cannot be below the minimum.")
+            raise FieldError("max_per_order", _("The maximum cannot be below the minimum."))
     return values
 
 
@@ -168,7 +169,7 @@ def update_product_translation(product: Product, locale: str, texts: dict, *, ac
 
 def _translate(row, locale: str, texts: dict, *, actor: User | None, action: str) -> None:
     if locale not in LANGUAGES:
-        raise FieldError("locale", "Unknown language.")
+        raise FieldError("locale", _("Unknown language."))
     cleaned = {}
     for key, value in texts.items():
         if isinstance(value, list):
@@ -201,13 +202,13 @@ def _translate(row, locale: str, texts: dict, *, actor: User | None, action: str
 def _question_values(data: dict) -> dict:
     kind = data["kind"]
     if kind not in QUESTION_KINDS:
-        raise FieldError("kind", "Choose a kind of answer.")
+        raise FieldError("kind", _("Choose a kind of answer."))
     options = data.get("options") or []
     if isinstance(options, str):
         options = options.splitlines()
     options = list(dict.fromkeys(o.strip() for o in options if o.strip()))
     if kind in CHOICE_KINDS and len(options) < 2:
-        raise FieldError("options", "Give at least two options, one per line.")
+        raise FieldError("options", _("Give at least two options, one per line."))
     if kind not in CHOICE_KINDS:
         options = []
     contact_field = (data.get("contact_field") or "").strip() or None
@@ -216,9 +217,9 @@ def _question_values(data: dict) -> dict:
             "contact_field", "Use phone, company or custom:<key> (lower-case letters, digits and underscores)."
         )
     if contact_field == "phone" and kind not in ("phone", "text"):
-        raise FieldError("contact_field", "Only a phone or short-text answer can fill the contact's phone.")
+        raise FieldError("contact_field", _("Only a phone or short-text answer can fill the contact's phone."))
     if not data["label"].strip():
-        raise FieldError("label", "Enter the question.")
+        raise FieldError("label", _("Enter the question."))
     return {
         "label": data["label"].strip(),
         "help_text": (data.get("help_text") or "").strip(),

@@ -8,6 +8,7 @@ from wtforms.validators import Length
 
 from webapp.catalog.models import Product, Question
 from webapp.events.models import Event
+from webapp.i18n import _l
 
 
 class TranslationForm(FlaskForm):
@@ -34,20 +35,20 @@ def translation_form(
     event: Event, products: list[Product], questions: list[Question], locale: str, formdata=None
 ) -> TranslationForm:
     fields = {
-        "event_name": StringField("Name", validators=[Length(max=200)], description=event.name),
-        "event_summary": TextAreaField("Summary", validators=[Length(max=500)], description=event.summary),
-        "event_description_md": TextAreaField("Description (Markdown)"),
+        "event_name": StringField(_l("Name"), validators=[Length(max=200)], description=event.name),
+        "event_summary": TextAreaField(_l("Summary"), validators=[Length(max=500)], description=event.summary),
+        "event_description_md": TextAreaField(_l("Description (Markdown)")),
     }
     initial = {f"event_{k}": v for k, v in (event.translations or {}).get(locale, {}).items()}
     for p in products:
-        fields[f"p{p.id}_name"] = StringField("Name", validators=[Length(max=200)], description=p.name)
-        fields[f"p{p.id}_description"] = TextAreaField("Description", validators=[Length(max=2000)])
+        fields[f"p{p.id}_name"] = StringField(_l("Name"), validators=[Length(max=200)], description=p.name)
+        fields[f"p{p.id}_description"] = TextAreaField(_l("Description"), validators=[Length(max=2000)])
         initial.update({f"p{p.id}_{k}": v for k, v in (p.translations or {}).get(locale, {}).items()})
     for q in questions:
-        fields[f"q{q.id}_label"] = StringField("Question", validators=[Length(max=300)], description=q.label)
-        fields[f"q{q.id}_help_text"] = StringField("Help text", validators=[Length(max=500)])
+        fields[f"q{q.id}_label"] = StringField(_l("Question"), validators=[Length(max=300)], description=q.label)
+        fields[f"q{q.id}_help_text"] = StringField(_l("Help text"), validators=[Length(max=500)])
         fields[f"q{q.id}_options"] = TextAreaField(
-            "Options, one per line in the same order", description=" / ".join(q.options)
+            _l("Options, one per line in the same order"), description=" / ".join(q.options)
         )
         for key, value in (q.translations or {}).get(locale, {}).items():
             initial[f"q{q.id}_{key}"] = "\n".join(value) if isinstance(value, list) else value

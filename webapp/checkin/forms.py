@@ -45,7 +45,7 @@ class CheckinListForm(FlaskForm):
         _l("Only these participant groups"), coerce=int, description=_l("None ticked: every group.")
     )
     starts_at = DateTimeLocalField(
-        _l("Opens"), format="%Y-%m-%dT%H:%M", validators=[Optional()], description="In the event's time zone."
+        _l("Opens"), format="%Y-%m-%dT%H:%M", validators=[Optional()], description=_l("In the event's time zone.")
     )
     ends_at = DateTimeLocalField(_l("Closes"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     multi_entry = BooleanField(_l("Multiple entries"), description=_l("A ticket may enter any number of times."))
@@ -59,7 +59,7 @@ class DoorQuestionsForm(FlaskForm):
 
 
 class BadgeSettingsForm(FlaskForm):
-    size = SelectField(_l("Size"), choices=[("90x55", "90 × 55 mm (name badge)"), ("a6", _l("A6 (105 × 148 mm)"))])
+    size = SelectField(_l("Size"), choices=[("90x55", _l("90 × 55 mm (name badge)")), ("a6", _l("A6 (105 × 148 mm)"))])
     fields = MultiCheckboxField(_l("Shown on the badge"), coerce=str)
     show_logo = BooleanField(_l("Logo"))
     show_qr = BooleanField(_l("Ticket QR code"))
@@ -71,7 +71,7 @@ class BadgeSettingsForm(FlaskForm):
     logo = FileField(
         _l("Badge logo"),
         validators=[FileAllowed(["png", "jpg", "jpeg"], "A PNG or JPEG image.")],
-        description="PNG or JPEG; without one the organization's logo is used.",
+        description=_l("PNG or JPEG; without one the organization's logo is used."),
     )
 
 

@@ -12,6 +12,7 @@ from webapp.checkin import queries
 from webapp.checkin.models import Checkin, CheckinList
 from webapp.db import db, locked, write_transaction
 from webapp.events.models import Event
+from webapp.i18n import _
 
 DEFAULT_LIST_NAME = "Entrance"
 
@@ -78,22 +79,22 @@ def save_list(
     participant groups the list admits (empty: every group; None: as it was)."""
     name = name.strip()
     if not name:
-        raise ListError("Give the list a name.", "name")
+        raise ListError(_("Give the list a name."), "name")
     own_products = {p.id for p in Product.select(Product.id).where(Product.event == event.id)}
     product_ids = sorted({int(pid) for pid in product_ids or []})
     if not all_products:
         if not product_ids:
-            raise ListError("Choose at least one ticket type, or admit all of them.", "product_ids")
+            raise ListError(_("Choose at least one ticket type, or admit all of them."), "product_ids")
         if not set(product_ids) <= own_products:
-            raise ListError("Choose ticket types of this event.", "product_ids")
+            raise ListError(_("Choose ticket types of this event."), "product_ids")
     if group_ids is None:
         group_ids = list(checkin_list.group_ids or []) if checkin_list is not None else []
     group_ids = sorted({int(gid) for gid in group_ids})
     own_groups = {g.id for g in ParticipantGroup.select(ParticipantGroup.id).where(ParticipantGroup.event == event.id)}
     if not set(group_ids) <= own_groups:
-        raise ListError("Choose participant groups of this event.", "group_ids")
+        raise ListError(_("Choose participant groups of this event."), "group_ids")
     if starts_at and ends_at and ends_at <= starts_at:
-        raise ListError("The window must end after it starts.", "ends_at")
+        raise ListError(_("The window must end after it starts."), "ends_at")
     values = {
         "name": name[:120],
         "all_products": all_products,
@@ -132,9 +133,9 @@ def save_list(
 def delete_list(checkin_list: CheckinList, *, actor: User | None) -> None:
     """Lists with scans keep their log: only an unused, non-default list can go."""
     if checkin_list.is_default:
-        raise ListError("The default list cannot be deleted.")
+        raise ListError(_("The default list cannot be deleted."))
     if Checkin.select().where(Checkin.checkin_list == checkin_list).exists():
-        raise ListError("This list has scans in its log; it cannot be deleted.")
+        raise ListError(_("This list has scans in its log; it cannot be deleted."))
     with db.atomic():
         audit.record(
             checkin_list.organization_id,

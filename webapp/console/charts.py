@@ -31,7 +31,7 @@ class _Frame:
     height: int = HEIGHT
     line: str = ""  # SVG path of the line
     ticks: list[tuple[float, int]] = field(default_factory=list)  # (y, value) on the scale
-    labels: list[tuple[float, str]] = field(default_factory=list)  # (x, text) under the plot
+    labels: list[tuple[float, dt.date]] = field(default_factory=list)  # (x, day) under the plot
     top: int = PAD_TOP
     bottom: int = HEIGHT - PAD_BOTTOM
     left: int = PAD_LEFT
@@ -109,7 +109,7 @@ def series_chart(points: list[tuple[dt.date, int]], *, until: dt.date | None = N
     chart.total_ticks = [(round(chart.bottom - plot_h * f, 1), round(total_peak * f)) for f in (0, 0.5, 1)]
     every = max(1, count // 6)
     chart.labels = [
-        (round(chart.left + i * slot + slot / 2, 1), (first + dt.timedelta(days=i * bucket)).strftime("%d %b"))
+        (round(chart.left + i * slot + slot / 2, 1), (first + dt.timedelta(days=i * bucket)))
         for i in range(0, count, every)
     ]
     return chart
@@ -143,5 +143,5 @@ def level_chart(points: list[tuple[dt.date, int]]) -> LevelChart:
     chart.line = " ".join(f"{'M' if i == 0 else 'L'}{x},{y}" for i, (x, y, _, _) in enumerate(chart.points))
     chart.ticks = [(round(chart.bottom - plot_h * f, 1), round(peak * f)) for f in (0, 0.5, 1)]
     every = max(1, len(chart.points) // 6)
-    chart.labels = [(x, day.strftime("%d %b")) for x, _, day, _ in chart.points[::every]]
+    chart.labels = [(x, day) for x, _, day, _ in chart.points[::every]]
     return chart

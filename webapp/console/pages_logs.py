@@ -10,6 +10,7 @@ from peewee import JOIN
 from webapp.accounts.access import event_required, org_id, owned, role_required, row_required
 from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import Membership, User
+from webapp.checkin import door
 from webapp.checkin.models import CHECKIN_REASONS, Checkin, CheckinList
 from webapp.console.blueprint import bp
 from webapp.events.models import Event
@@ -197,6 +198,7 @@ def checkin_log(event_id: int):
         checkins=rows,
         next_before=next_before,
         reasons=CHECKIN_REASONS,
+        answers=door.answer_messages(),
         result=result,
         args={"result": result} if result else {},
         paged=bool(_before()),

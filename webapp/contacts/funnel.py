@@ -23,6 +23,7 @@ from webapp.accounts import audit
 from webapp.contacts.models import AUTO_LABEL_TRIGGERS, AutoLabel, Label
 from webapp.contacts.service import ContactError, find_label
 from webapp.db import db
+from webapp.i18n import _
 
 # trigger: (label name, colour, stage rule), as migration 0542 made them for existing organizations
 DEFAULTS = {
@@ -70,13 +71,13 @@ def settings_of(org_id: int) -> list[AutoLabel]:
 def update(org_id: int, trigger: str, *, label_id: int | None, active: bool, actor=None) -> AutoLabel:
     """Point a moment at one of the organization's labels, or switch it on or off."""
     if trigger not in AUTO_LABEL_TRIGGERS:
-        raise ContactError("Choose the label to add, or switch it off.", "trigger")
+        raise ContactError(_("Choose the label to add, or switch it off."), "trigger")
     ensure_defaults(org_id)
     label = Label.get_or_none((Label.id == label_id) & (Label.organization == org_id)) if label_id else None
     if label_id and label is None:
-        raise ContactError("Choose one of your labels.", "label")
+        raise ContactError(_("Choose one of your labels."), "label")
     if active and label is None:
-        raise ContactError("Choose the label to add, or switch it off.", "label")
+        raise ContactError(_("Choose the label to add, or switch it off."), "label")
     with db.atomic():
         row = AutoLabel.get((AutoLabel.organization == org_id) & (AutoLabel.trigger == trigger))
         changes = audit.diff(row, {"label_id": label.id if label else None, "active": active})

@@ -14,6 +14,7 @@ from webapp.contacts import rules, service
 from webapp.contacts.models import FUNNEL_STAGES, Contact
 from webapp.contacts.service import ContactError
 from webapp.db import db, write_transaction
+from webapp.i18n import _
 from webapp.runtime import settings
 from webapp.storage import storage
 from webapp.work import jobs
@@ -95,7 +96,7 @@ def preview(job: Job, limit: int = 5) -> list[list[str]]:
     rows = _rows(job)
     next(rows, None)
     out = []
-    for _, row in rows:
+    for _line, row in rows:
         out.append(row)
         if len(out) >= limit:
             break
@@ -129,18 +130,18 @@ def check_mapping(job: Job, mapping: dict[str, str]) -> dict[str, str]:
             target = f"custom:{key}"
         clean[str(index)] = target
     if "email" not in seen:
-        raise ContactError("Map one column to Email: contacts are matched by their email address.", "mapping")
+        raise ContactError(_("Map one column to Email: contacts are matched by their email address."), "mapping")
     return clean
 
 
 def queue_import(job: Job, mapping: dict[str, str], label_names: list[str], *, actor=None) -> Job:
     if job.state != "mapping":
-        raise ContactError("This import has started already.", "mapping")
+        raise ContactError(_("This import has started already."), "mapping")
     clean = check_mapping(job, mapping)
     names = [service.clean_label_name(n) for n in label_names if n.strip()]
     with db.atomic():
         if not jobs.queue(job, params={**job.params, "mapping": clean, "label_names": names}):
-            raise ContactError("This import has started already.", "mapping")
+            raise ContactError(_("This import has started already."), "mapping")
         audit.record(
             job.organization_id,
             "contacts.import",

@@ -23,5 +23,5 @@ class TagRuleForm(FlaskForm):
         validators=[Optional(), Length(max=200)],
         description=_l("Compared as text: true/false, numbers as written."),
     )
-    action = SelectField(_l("then"), choices=[("add", "add label"), ("remove", "remove label")])
+    action = SelectField(_l("then"), choices=[("add", _l("add label")), ("remove", _l("remove label"))])
     label = StringField(_l("Label"), filters=[_strip], validators=[DataRequired(), Length(max=80)])

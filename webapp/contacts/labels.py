@@ -13,6 +13,7 @@ from webapp.contacts.models import FUNNEL_STAGES, Contact, ContactLabel, EventLa
 from webapp.contacts.service import ContactError, clean_label_name, find_label
 from webapp.db import db, write_transaction
 from webapp.events.models import Event
+from webapp.i18n import _
 
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -35,9 +36,9 @@ def _check(org_id: int, name: str, color: str, stage: str | None, label: Label |
     if same is not None and (label is None or same.id != label.id):
         raise ContactError(f"A label named {same.name} exists already.", "name")
     if not COLOR.match(color or ""):
-        raise ContactError("Pick a colour such as #1d4ed8.", "color")
+        raise ContactError(_("Pick a colour such as #1d4ed8."), "color")
     if stage and stage not in FUNNEL_STAGES:
-        raise ContactError("Choose a stage from the list.", "stage")
+        raise ContactError(_("Choose a stage from the list."), "stage")
     return cleaned
 
 

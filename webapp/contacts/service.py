@@ -28,6 +28,7 @@ from webapp.contacts.models import (
 )
 from webapp.contacts.rules import normalize_email
 from webapp.db import db, locked, utcnow, write_transaction
+from webapp.i18n import _
 from webapp.runtime import settings
 
 __all__ = [
@@ -92,7 +93,7 @@ def upsert_contact(
     contact: the unique (organization, email) index rejects the second insert, which then merges."""
     normalized = normalize_email(email)
     if not normalized:
-        raise ContactError(f"{email!r} is not an email address.", "email")
+        raise ContactError(_("%(email)s is not an email address.", email=repr(email)), "email")
     incoming = rules.incoming_fields(name=name, phone=phone, company=company, custom=custom, user_id=user_id)
     for attempt in range(UPSERT_ATTEMPTS):
         try:
@@ -210,9 +211,9 @@ def record_activity(
 def clean_label_name(name: str) -> str:
     cleaned = " ".join((name or "").split())
     if not cleaned:
-        raise ContactError("Give the label a name.", "name")
+        raise ContactError(_("Give the label a name."), "name")
     if len(cleaned) > 80:
-        raise ContactError("A label name has at most 80 characters.", "name")
+        raise ContactError(_("A label name has at most 80 characters."), "name")
     return cleaned
 
 

@@ -61,7 +61,11 @@ def index():
 def toggle(rule_id: int):
     rule = TagRule.get_for_org(org_id(), rule_id)
     ingest.set_tag_rule_active(rule, not rule.active, actor=current_user)
-    flash(f"Rule {'resumed' if rule.active else 'paused'}: {ingest.describe_rule(rule)}", "success")
+    rule_text = ingest.describe_rule(rule)
+    flash(
+        _("Rule resumed: %(rule)s", rule=rule_text) if rule.active else _("Rule paused: %(rule)s", rule=rule_text),
+        "success",
+    )
     return redirect(url_for("tag_rules.index"), code=303)
 
 

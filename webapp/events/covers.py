@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from webapp.i18n import _
 from webapp.storage import storage
 
 MAX_COVER_BYTES = 5 * 1024 * 1024
@@ -31,22 +32,22 @@ def store_cover(data: bytes) -> str:
     """Check and re-encode an uploaded image; returns the stored file name (random, so a new
     upload gets a new URL and the old one can be cached forever)."""
     if len(data) > MAX_COVER_BYTES:
-        raise CoverError(f"The image is larger than {MAX_COVER_BYTES // (1024 * 1024)} MB.")
+        raise CoverError(_("The image is larger than %(mb)s MB.", mb=MAX_COVER_BYTES // (1024 * 1024)))
     if not data:
-        raise CoverError("The file is empty.")
+        raise CoverError(_("The file is empty."))
     try:
         with Image.open(io.BytesIO(data)) as probe:
             fmt = probe.format
             width, height = probe.size
             probe.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise CoverError("This file is not an image. Upload a JPEG, PNG or WebP picture.") from None
+        raise CoverError(_("This file is not an image. Upload a JPEG, PNG or WebP picture.")) from None
     if fmt not in FORMATS:
-        raise CoverError("Upload a JPEG, PNG or WebP picture.")
+        raise CoverError(_("Upload a JPEG, PNG or WebP picture."))
     if width * height > MAX_PIXELS:
-        raise CoverError("The image has too many pixels; use one under 40 megapixels.")
+        raise CoverError(_("The image has too many pixels; use one under 40 megapixels."))
     if width < 200 or height < 100:
-        raise CoverError("The image is too small; use one at least 200 × 100 pixels.")
+        raise CoverError(_("The image is too small; use one at least 200 × 100 pixels."))
     extension = FORMATS[fmt]
     encoded = _reencode(data, extension)
     name = f"{secrets.token_urlsafe(16)}.{extension}"
@@ -73,7 +74,7 @@ def _reencode(data: bytes, extension: str) -> bytes:
                 image.save(out, "PNG", optimize=True)
             return out.getvalue()
     except (OSError, ValueError, Image.DecompressionBombError):
-        raise CoverError("This image could not be read. Upload a JPEG, PNG or WebP picture.") from None
+        raise CoverError(_("This image could not be read. Upload a JPEG, PNG or WebP picture.")) from None
 
 
 def remove_cover(name: str | None) -> None:

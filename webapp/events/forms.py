@@ -53,8 +53,8 @@ class EventForm(FlaskForm):
         description=_l("Markdown: **bold**, _italic_, lists, [links](https://example.org), ## headings."),
     )
     timezone = SelectField(_l("Time zone"), validators=[DataRequired()])
-    starts_at = local_datetime("Starts", required=True)
-    ends_at = local_datetime("Ends", required=True)
+    starts_at = local_datetime(_l("Starts"), required=True)
+    ends_at = local_datetime(_l("Ends"), required=True)
     venue_name = StringField(_l("Venue"), validators=[Length(max=200)])
     venue_address = TextAreaField(_l("Venue address"), validators=[Length(max=1000)])
     online_url = URLField(
@@ -83,8 +83,8 @@ class NewEventForm(EventForm):
 
 
 class RegistrationForm(FlaskForm):
-    opens_at = local_datetime("Registration opens", description=_l("Blank: as soon as the event is published."))
-    closes_at = local_datetime("Registration closes", description=_l("Blank: when the event ends."))
+    opens_at = local_datetime(_l("Registration opens"), description=_l("Blank: as soon as the event is published."))
+    closes_at = local_datetime(_l("Registration closes"), description=_l("Blank: when the event ends."))
     capacity = IntegerField(
         _l("Event capacity"),
         validators=[Optional(), NumberRange(min=1, message=_l("Enter at least 1."))],
@@ -96,10 +96,12 @@ class RegistrationForm(FlaskForm):
     max_registrations_per_email = IntegerField(
         _l("Most registrations per email address"),
         validators=[Optional(), NumberRange(min=1, max=1000, message=_l("Enter a number from 1 to 1000."))],
-        description="Blank: no limit. Each ticket counts for its attendee's email and for the buyer's, "
-        "so 1 means one seat per person and per buyer. Paid orders and orders awaiting payment or "
-        "approval count; canceled, expired and refunded ones do not. People you add in the console, by CSV "
-        "import or at the door are not limited.",
+        description=_l(
+            "Blank: no limit. Each ticket counts for its attendee's email and for the buyer's, "
+            "so 1 means one seat per person and per buyer. Paid orders and orders awaiting payment or "
+            "approval count; canceled, expired and refunded ones do not. People you add in the console, by CSV "
+            "import or at the door are not limited."
+        ),
     )
     invite_only = BooleanField(_l("Only invited people can register"))
     requires_approval = BooleanField(_l("Registrations wait for approval"))
@@ -109,7 +111,7 @@ class RegistrationForm(FlaskForm):
         description=_l("Blank: no limit on approvals."),
     )
     cancel_allowed_until = local_datetime(
-        "Attendees may cancel until", description=_l("Blank: attendees cannot cancel themselves.")
+        _l("Attendees may cancel until"), description=_l("Blank: attendees cannot cancel themselves.")
     )
 
 

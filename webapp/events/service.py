@@ -15,6 +15,7 @@ from webapp.db import Prepared, Slot, db, utcnow
 from webapp.events import covers
 from webapp.events.models import EVENT_STATUSES, Event
 from webapp.events.text import SLUG_RE, localized, slugify
+from webapp.i18n import _, _l
 from webapp.money import exponent
 from webapp.runtime import settings
 
@@ -35,6 +36,7 @@ TICKET_FIELDS = {
 }
 
 # (from, to) -> audit action
+STATUS_LABELS = {"draft": _l("draft"), "published": _l("published"), "closed": _l("closed"), "archived": _l("archived")}
 TRANSITIONS = {
     ("draft", "published"): "event.publish",
     ("published", "draft"): "event.unpublish",
@@ -92,18 +94,18 @@ def _actor_label(actor: User | None) -> str | None:
 
 def _check_times(starts_at: dt.datetime, ends_at: dt.datetime) -> None:
     if ends_at <= starts_at:
-        raise FieldError("ends_at", "The end must be after the start.")
+        raise FieldError("ends_at", _("The end must be after the start."))
 
 
 def _check_slug(org_id: int, slug: str, event_id: int | None = None) -> str:
     slug = slug.strip().lower()
     if not SLUG_RE.match(slug):
-        raise FieldError("slug", "Use lower-case letters, digits and dashes, such as jakarta-summit-2026.")
+        raise FieldError("slug", _("Use lower-case letters, digits and dashes, such as jakarta-summit-2026."))
     taken = Event.for_org(org_id).where(Event.slug == slug)
     if event_id:
         taken = taken.where(Event.id != event_id)
     if taken.exists():
-        raise FieldError("slug", "Another event of this organization already uses this address.")
+        raise FieldError("slug", _("Another event of this organization already uses this address."))
     return slug
 
 
@@ -125,7 +127,7 @@ def _check_timezone(name: str) -> str:
     try:
         timeutil.zone(name)
     except ValueError:
-        raise FieldError("timezone", "Choose a time zone from the list.") from None
+        raise FieldError("timezone", _("Choose a time zone from the list.")) from None
     return name
 
 
@@ -146,11 +148,11 @@ def _details(org_id: int, data: dict, event_id: int | None) -> dict:
         "currency": data["currency"].upper(),
     }
     if not values["name"]:
-        raise FieldError("name", "Enter the event's name.")
+        raise FieldError("name", _("Enter the event's name."))
     if not values["slug"]:
-        raise FieldError("slug", "Enter an address for the event page.")
+        raise FieldError("slug", _("Enter an address for the event page."))
     if not (len(values["currency"]) == 3 and values["currency"].isalpha()):
-        raise FieldError("currency", "Use a three-letter currency code such as IDR.")
+        raise FieldError("currency", _("Use a three-letter currency code such as IDR."))
     _check_times(values["starts_at"], values["ends_at"])
     return values
 
@@ -241,20 +243,20 @@ def update_registration(event: Event, data: dict, *, actor: User | None, actor_l
     }
     opens, closes = values["registration_opens_at"], values["registration_closes_at"]
     if opens and closes and closes <= opens:
-        raise FieldError("closes_at", "Registration must close after it opens.")
+        raise FieldError("closes_at", _("Registration must close after it opens."))
     if closes and closes > event.ends_at:
-        raise FieldError("closes_at", "Registration cannot close after the event ends.")
+        raise FieldError("closes_at", _("Registration cannot close after the event ends."))
     if values["capacity"] is not None and values["capacity"] < 1:
-        raise FieldError("capacity", "Enter at least 1, or leave it blank for no limit.")
+        raise FieldError("capacity", _("Enter at least 1, or leave it blank for no limit."))
     if values["max_tickets_per_order"] < 1:
-        raise FieldError("max_tickets_per_order", "Enter at least 1.")
+        raise FieldError("max_tickets_per_order", _("Enter at least 1."))
     per_email = values["max_registrations_per_email"]
     if per_email is not None and not 1 <= per_email <= 1000:
         raise FieldError(
             "max_registrations_per_email", "Enter a number from 1 to 1000, or leave it blank for no limit."
         )
     if values["approval_limit"] is not None and values["approval_limit"] < 1:
-        raise FieldError("approval_limit", "Enter at least 1, or leave it blank for no limit.")
+        raise FieldError("approval_limit", _("Enter at least 1, or leave it blank for no limit."))
     with db.atomic():
         changes = audit.diff(event, values)
         if changes:
@@ -275,12 +277,19 @@ def update_registration(event: Event, data: dict, *, actor: User | None, actor_l
 def set_status(event: Event, status: str, *, actor: User | None, actor_label: str | None = None) -> None:
     """Move along draft -> published -> closed -> archived (and back where it makes sense)."""
     if status not in EVENT_STATUSES or (event.status, status) not in TRANSITIONS:
-        raise FieldError("status", f"A {event.status} event cannot become {status}.")
+        raise FieldError(
+            "status",
+            _(
+                "A %(current)s event cannot become %(status)s.",
+                current=STATUS_LABELS.get(event.status, event.status),
+                status=STATUS_LABELS.get(status, status),
+            ),
+        )
     if status == "published":
         for reason in signals.objections(signals.event_publishing, event):
             raise FieldError("status", reason)
     if status == "published" and event.ends_at <= utcnow():
-        raise FieldError("status", "This event has already ended; change its dates before publishing.")
+        raise FieldError("status", _("This event has already ended; change its dates before publishing."))
     if event.status == "published" and status == "draft":
         for reason in signals.objections(signals.event_unpublishing, event):
             raise FieldError("status", reason)
@@ -339,7 +348,7 @@ def set_languages(event: Event, languages: list[str], *, actor: User | None) -> 
     """`languages[0]` is the main language, the one the event's own texts are written in."""
     languages = [code for code in dict.fromkeys(languages) if code in LANGUAGES]
     if not languages:
-        raise FieldError("languages", "Choose at least one language.")
+        raise FieldError("languages", _("Choose at least one language."))
     with db.atomic():
         changes = audit.diff(event, {"languages": languages})
         if changes:
@@ -358,7 +367,7 @@ def update_translation(event: Event, locale: str, texts: dict, *, actor: User | 
     """The event's name, summary and description in another of its languages (blank: fall back to
     the main language)."""
     if locale not in LANGUAGES:
-        raise FieldError("locale", "Unknown language.")
+        raise FieldError("locale", _("Unknown language."))
     translations = dict(event.translations or {})
     translations[locale] = {k: (texts.get(k) or "").strip() for k in TRANSLATED_FIELDS if (texts.get(k) or "").strip()}
     if not translations[locale]:

@@ -11,8 +11,15 @@ from webapp.catalog.translation_form import translation_form
 from webapp.events import forms, service, staff, text
 from webapp.events.models import EVENT_STATUSES, Event
 from webapp.events.pages import apply_field_error, event_or_404, form_page, initial, local, saved
-from webapp.i18n import _
+from webapp.i18n import _, _l
 from webapp.templating import is_fragment_request, render_page
+
+STATUS_NOW = {
+    "draft": _l("The event is now a draft."),
+    "published": _l("The event is now published."),
+    "closed": _l("The event is now closed."),
+    "archived": _l("The event is now archived."),
+}
 
 bp = Blueprint("events", __name__, url_prefix="/console/events")
 
@@ -66,7 +73,7 @@ def console_new():
 
     def save():
         event = service.create_event(org, form.data, actor=current_user)
-        message = f"Event “{event.name}” created as a draft. Add ticket types, then publish it."
+        message = _("Event “%(name)s” created as a draft. Add ticket types, then publish it.", name=event.name)
         return message, url_for("catalog.products", event_id=event.id)
 
     return form_page(form, save, "console/events/new.html")
@@ -151,7 +158,7 @@ def console_status(event_id: int):
     if error and is_fragment_request():
         context = {"event": event, "status_error": error, **_status_context(event)}
         return render_template("console/events/_status.html", **context), 422
-    flash(error or f"The event is now {event.status}.", "error" if error else "success")
+    flash(error or str(STATUS_NOW[event.status]), "error" if error else "success")
     target = url_for("events.console_edit", event_id=event.id)
     if is_fragment_request():  # the status shows all over the page: load it again
         return "", 200, {"HX-Redirect": target}
@@ -215,7 +222,7 @@ def console_translation(event_id: int, locale: str):
     def save():
         translations.save_translations(event, locale, form.texts(), actor=current_user)
         return (
-            f"{service.LANGUAGES[locale]} texts saved.",
+            _("Texts in %(language)s saved.", language=service.LANGUAGES[locale]),
             url_for("events.console_translation", event_id=event.id, locale=locale),
         )
 

@@ -7,6 +7,7 @@ from flask import render_template
 
 from webapp.accounts import audit
 from webapp.db import db, utcnow
+from webapp.i18n import _
 from webapp.mail import defaults, links, sandbox
 from webapp.mail.models import Automation, EmailTemplate, EventMailSettings
 from webapp.tickets import display
@@ -55,10 +56,16 @@ MAX_BODY_BYTES = 256 * 1024
 def _too_long(field: str, source: str) -> str | None:
     if field == "subject":
         if len(source) > MAX_SUBJECT_CHARS:
-            return f"Keep the subject to at most {MAX_SUBJECT_CHARS} characters (it has {len(source)})."
+            return _(
+                "Keep the subject to at most %(max)s characters (it has %(count)s).",
+                max=MAX_SUBJECT_CHARS,
+                count=len(source),
+            )
         return None
     if len(source.encode("utf-8")) > MAX_BODY_BYTES:
-        return f"Keep the body under {MAX_BODY_BYTES // 1024} KB; link to large content instead of including it."
+        return _(
+            "Keep the body under %(kb)s KB; link to large content instead of including it.", kb=MAX_BODY_BYTES // 1024
+        )
     return None
 
 

@@ -8,6 +8,7 @@ import re
 
 from webapp.accounts import audit
 from webapp.db import db, utcnow
+from webapp.i18n import _
 from webapp.mail import dkim_keys
 from webapp.mail.models import SendingDomain
 
@@ -25,16 +26,16 @@ def normalize_domain(text: str) -> str:
     try:
         domain = domain.encode("idna").decode()
     except UnicodeError:
-        raise DomainError("Enter a domain name such as example.org") from None
+        raise DomainError(_("Enter a domain name such as example.org")) from None
     if not DOMAIN_RE.match(domain) or domain.rsplit(".", 1)[-1].isdigit():
-        raise DomainError("Enter a domain name such as example.org")
+        raise DomainError(_("Enter a domain name such as example.org"))
     return domain
 
 
 def add_domain(org, text: str, *, actor) -> SendingDomain:
     domain = normalize_domain(text)
     if SendingDomain.select().where((SendingDomain.organization == org) & (SendingDomain.domain == domain)).exists():
-        raise DomainError(f"{domain} is already on the list")
+        raise DomainError(_("%(domain)s is already on the list.", domain=domain))
     private, public = dkim_keys.new_key_pair()
     with db.atomic():
         row = SendingDomain.create(

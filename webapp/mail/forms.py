@@ -20,7 +20,7 @@ class DomainForm(FlaskForm):
 
 class EventMailSettingsForm(FlaskForm):
     sender_name = StringField(
-        _l("Sender name"), validators=[Length(max=200)], description="Defaults to the organization's name."
+        _l("Sender name"), validators=[Length(max=200)], description=_l("Defaults to the organization's name.")
     )
     sender_email = EmailField(
         _l("Sender email"),
@@ -56,7 +56,7 @@ class AutomationForm(FlaskForm):
         _l("Delay"), default=0, validators=[NumberRange(min=0, max=8760, message=_l("Enter a number from 0 to 8760."))]
     )
     delay_unit = SelectField(
-        _l("Unit"), choices=[("minutes", "minutes"), ("hours", "hours"), ("days", "days")], default="hours"
+        _l("Unit"), choices=[("minutes", _l("minutes")), ("hours", _l("hours")), ("days", _l("days"))], default="hours"
     )
     active = BooleanField(_l("Active"), default=True)
 

@@ -15,6 +15,8 @@ from jinja2 import StrictUndefined, Template, TemplateError, Undefined, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from webapp.i18n import _
+
 # The placeholders every email template sees: {group: {name: description}} or {name: description}.
 PLACEHOLDERS: dict[str, dict[str, str] | str] = {
     "attendee": {
@@ -127,7 +129,7 @@ def check(field: str, source: str, sample: dict, placeholders: dict | None = Non
     except TemplateError as exc:
         return _message(exc)
     except Exception as exc:  # e.g. a division by zero in an expression
-        return f"The template cannot be rendered: {exc}"
+        return _("The template cannot be rendered: %(error)s", error=exc)
     return None
 
 
@@ -135,29 +137,29 @@ def _message(exc: TemplateError) -> str:
     line = getattr(exc, "lineno", None)
     text = getattr(exc, "message", None) or str(exc)
     if "unsafe" in text or "access to attribute" in text:
-        text = "only the listed placeholders can be used"
-    return f"Line {line}: {text}" if line else text
+        text = _("only the listed placeholders can be used")
+    return _("Line %(line)s: %(message)s", line=line, message=text) if line else text
 
 
 def _check_tree(tree: nodes.Template, placeholders: dict) -> str | None:
     local = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")} | {"loop"}
     for node in tree.find_all((nodes.Call, nodes.Getattr, nodes.Getitem, nodes.Name)):
         if isinstance(node, nodes.Call):
-            return f"Line {node.lineno}: function calls are not allowed"
+            return _("Line %(line)s: function calls are not allowed", line=node.lineno)
         if isinstance(node, nodes.Name):
             if node.ctx == "load" and node.name not in placeholders and node.name not in local:
-                return f"Line {node.lineno}: unknown placeholder “{node.name}”"
+                return _("Line %(line)s: unknown placeholder “%(name)s”", line=node.lineno, name=node.name)
             continue
         key = node.attr if isinstance(node, nodes.Getattr) else _const(node.arg)
         owner = node.node
         if key is None:
-            return f"Line {node.lineno}: only the listed placeholders can be used"
+            return _("Line %(line)s: only the listed placeholders can be used", line=node.lineno)
         if not (isinstance(owner, nodes.Name) and isinstance(placeholders.get(owner.name), dict)):
             if isinstance(owner, nodes.Name) and owner.name in local:
                 continue  # the loop variable of a {% for %}
-            return f"Line {node.lineno}: only the listed placeholders can be used"
+            return _("Line %(line)s: only the listed placeholders can be used", line=node.lineno)
         if key not in placeholders[owner.name]:
-            return f"Line {node.lineno}: unknown placeholder “{owner.name}.{key}”"
+            return _("Line %(line)s: unknown placeholder “%(name)s”", line=node.lineno, name=f"{owner.name}.{key}")
     return None
 
 

@@ -50,7 +50,9 @@ def domain_verify(domain_id: int):
     if row.verified:
         flash(_("%(domain)s is verified: emails from it are DKIM-signed.", domain=row.domain), "success")
     else:
-        flash(f"{row.domain} is not verified yet. {row.last_error or ''}", "error")
+        flash(
+            " ".join(filter(None, [_("%(domain)s is not verified yet.", domain=row.domain), row.last_error])), "error"
+        )
     return redirect(url_for("mail.console_domains"), 303)
 
 

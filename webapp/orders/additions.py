@@ -17,6 +17,7 @@ from webapp.catalog.models import Product
 from webapp.db import db, utcnow
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.orders.codes import new_link_secret, new_order_code
 from webapp.orders.models import Order, OrderItem, Registrant
 from webapp.orders.signed_secrets import secret_for
@@ -30,7 +31,7 @@ INSERT_CHUNK = 250  # rows per INSERT statement: well under the bound-parameter 
 def person_problem(person: dict) -> str | None:
     """Why `person` ({name, email, answers?}) cannot be added, or None."""
     if not (person.get("name") or "").strip() or not is_valid_email((person.get("email") or "").strip().lower()):
-        return f"Each person needs a name and a valid email (got {person.get('email')!r})."
+        return _("Each person needs a name and a valid email (got %(email)s).", email=repr(person.get("email")))
     return None
 
 

@@ -28,6 +28,7 @@ from webapp.contacts.models import Contact, EventLabel, Label
 from webapp.contacts.service import ContactError, get_or_create_label, record_activity
 from webapp.db import db, is_postgres, utcnow, write_transaction
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.money import format_money
 from webapp.orders.models import Order, Registrant
 
@@ -411,7 +412,7 @@ def add_event_label(event: Event, name: str, *, actor=None) -> EventLabel:
         label = get_or_create_label(event.organization_id, name)
         existing = EventLabel.get_or_none((EventLabel.event == event.id) & (EventLabel.label == label.id))
         if existing is not None:
-            raise ContactError(f"{event.name} already adds {label.name}.", "name")
+            raise ContactError(_("%(event)s already adds %(label)s.", event=event.name, label=label.name), "name")
         event_label = EventLabel.create(organization=event.organization_id, event=event.id, label=label.id)
         audit.record(
             event.organization_id, "event.label_add", user=actor, target=event, summary=f"{event.name}: +{label.name}"

@@ -36,7 +36,7 @@ def _check_products(event: Event, product_ids: list[int]) -> list[int]:
     ids = [int(p) for p in product_ids or []]
     found = {p.id for p in Product.select(Product.id).where((Product.event == event.id) & Product.id.in_(ids))}
     if set(ids) - found:
-        raise InvitationError("Choose products of this event.")
+        raise InvitationError(_("Choose products of this event."))
     return ids
 
 
@@ -45,7 +45,7 @@ def _check_group(event: Event, group_id: int | None) -> int | None:
         return None
     group = ParticipantGroup.get_or_none((ParticipantGroup.id == group_id) & (ParticipantGroup.event == event.id))
     if group is None:
-        raise InvitationError("Choose a participant group of this event.")
+        raise InvitationError(_("Choose a participant group of this event."))
     return group.id
 
 
@@ -65,11 +65,11 @@ def create(
     registers with it joins the participant group `group_id` (None: the default group)."""
     email = (email or "").strip().lower()
     if email and not is_valid_email(email):
-        raise InvitationError("Enter an email address such as ana@example.org.")
+        raise InvitationError(_("Enter an email address such as ana@example.org."))
     if not email and max_uses < 1:
-        raise InvitationError("A shared code needs at least one use.")
+        raise InvitationError(_("A shared code needs at least one use."))
     if max_uses < 1 or max_uses > 100000:
-        raise InvitationError("Uses must be between 1 and 100000.")
+        raise InvitationError(_("Uses must be between 1 and 100000."))
     ids = _check_products(event, product_ids or [])
     group = _check_group(event, group_id)
     with db.atomic():
@@ -88,9 +88,9 @@ def create(
 
 def send_invitation(invitation: Invitation) -> None:
     if not invitation.email:
-        raise InvitationError("A shared code has no email address to send to.")
+        raise InvitationError(_("A shared code has no email address to send to."))
     if invitation.revoked_at:
-        raise InvitationError("This invitation was revoked.")
+        raise InvitationError(_("This invitation was revoked."))
     signals.emit(signals.invitation_sent, invitation_id=invitation.id)
     Invitation.update(sent_at=utcnow()).where(Invitation.id == invitation.id).execute()
 

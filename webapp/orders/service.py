@@ -160,13 +160,15 @@ def mark_paid_manually(
     with write_transaction():
         order = _lock(order.id)
         if order.status == "paid":
-            raise OrderError("This order is already paid.")
+            raise OrderError(_("This order is already paid."))
         if order.status in ("canceled", "refunded"):
-            raise OrderError(f"This order is {order.status}.")
+            raise OrderError(
+                _("This order is canceled.") if order.status == "canceled" else _("This order is refunded.")
+            )
         if order.approval == "pending":
-            raise OrderError("Approve the registration first.")
+            raise OrderError(_("Approve the registration first."))
         if not holds_seats(order) and not _revive(order):
-            raise OrderError("The hold on this order ran out and its seats are taken.")
+            raise OrderError(_("The hold on this order ran out and its seats are taken."))
         order.flag = None
         _mark_paid(order, gateway)
         _record(order, "order.mark_paid", actor, f"Marked paid ({gateway})", actor_label)
@@ -177,7 +179,11 @@ def cancel_order(order: Order, *, actor: User | None, reason: str = "", actor_la
     with write_transaction():
         order = _lock(order.id)
         if order.status not in ("pending", "paid", "expired"):
-            raise OrderError(f"This order is already {order.status}.")
+            raise OrderError(
+                _("This order is already refunded.")
+                if order.status == "refunded"
+                else _("This order is already canceled.")
+            )
         _end(order, "canceled", canceled_at=utcnow())
         _record(order, "order.cancel", actor, reason or "Canceled", actor_label)
         signals.emit(signals.order_canceled, order_id=order.id)
@@ -198,7 +204,7 @@ def mark_refunded(order: Order, *, actor: User | None, actor_label: str | None =
     with write_transaction():
         order = _lock(order.id)
         if order.status not in ("paid", "canceled") or (order.status == "canceled" and order.paid_at is None):
-            raise OrderError("Only a paid order (or a canceled one that was paid) can be refunded.")
+            raise OrderError(_("Only a paid order (or a canceled one that was paid) can be refunded."))
         was = order.status
         _end(order, "refunded", refunded_at=utcnow(), canceled_at=order.canceled_at or utcnow())
         _record(order, "order.refund", actor, "Marked refunded", actor_label)
@@ -224,10 +230,12 @@ def approve_order(order: Order, *, actor: User | None, actor_label: str | None =
         capacity.lock_seats(event)
         order = _lock(order.id)
         if order.approval != "pending" or order.status != "pending":
-            raise OrderError("This registration is not waiting for approval.")
+            raise OrderError(_("This registration is not waiting for approval."))
         people = order.registrants.where(Registrant.canceled == False).count()  # noqa: E712
         if event.approval_limit is not None and approved_count(event) + people > event.approval_limit:
-            raise OrderError(f"Accepting this would pass the limit of {event.approval_limit} accepted attendees.")
+            raise OrderError(
+                _("Accepting this would pass the limit of %(limit)s accepted attendees.", limit=event.approval_limit)
+            )
         refusal = groups.accept_limit_refusal(event, order)
         if refusal:
             raise OrderError(refusal)
@@ -245,7 +253,7 @@ def decline_order(order: Order, *, actor: User | None, actor_label: str | None =
     with write_transaction():
         order = _lock(order.id)
         if order.approval != "pending" or order.status != "pending":
-            raise OrderError("This registration is not waiting for approval.")
+            raise OrderError(_("This registration is not waiting for approval."))
         _end(order, "canceled", approval="declined", canceled_at=utcnow())
         _record(order, "order.decline", actor, "Registration declined", actor_label)
         signals.emit(signals.order_declined, order_id=order.id)
@@ -283,9 +291,9 @@ def update_registrant(
     (operators are not limited)."""
     name, email = (name or "").strip(), (email or "").strip().lower()
     if not name or len(name) > 200:
-        raise OrderError("Enter a name (up to 200 characters).", "name")
+        raise OrderError(_("Enter a name (up to 200 characters)."), "name")
     if not is_valid_email(email):
-        raise OrderError("Enter an email address such as ana@example.org.", "email")
+        raise OrderError(_("Enter an email address such as ana@example.org."), "email")
     with write_transaction():
         registrant = locked(Registrant.select().where(Registrant.id == registrant.id)).get()
         if limit_per_email and email != registrant.email:
@@ -317,7 +325,7 @@ def cancel_registrant(registrant: Registrant, *, actor: User | None, actor_label
     with write_transaction():
         registrant = locked(Registrant.select().where(Registrant.id == registrant.id)).get()
         if registrant.canceled:
-            raise OrderError("This attendee is already canceled.")
+            raise OrderError(_("This attendee is already canceled."))
         registrant.canceled, registrant.updated_at = True, utcnow()
         registrant.save()
         if registrant.item_id:
@@ -335,7 +343,7 @@ def change_product(
 ) -> None:
     """Move an attendee to another ticket type of the same event (capacity checked)."""
     if product.event_id != registrant.event_id or not product.admits_entry:
-        raise OrderError("Choose a ticket type of this event.")
+        raise OrderError(_("Choose a ticket type of this event."))
     with write_transaction():
         registrant = locked(Registrant.select().where(Registrant.id == registrant.id)).get()
         if registrant.product_id == product.id:
@@ -347,7 +355,7 @@ def change_product(
             try:
                 capacity.reserve(registrant.event, {product.id: 1})
             except capacity.SoldOut:
-                raise OrderError(f"{product.name} has no seat left.") from None
+                raise OrderError(_("%(product)s has no seat left.", product=product.name)) from None
         if registrant.item_id:
             OrderItem.update(canceled=registrant.canceled, product=product).where(
                 OrderItem.id == registrant.item_id
@@ -372,7 +380,7 @@ def add_participants(
     an operator marks them paid or cancels them."""
     _check_product(event, product)
     if not people:
-        raise OrderError("Add at least one person.")
+        raise OrderError(_("Add at least one person."))
     for person in people:
         if problem := additions.person_problem(person):
             raise OrderError(problem)
@@ -380,7 +388,7 @@ def add_participants(
         try:
             capacity.reserve(event, {product.id: len(people)})
         except capacity.SoldOut as exc:
-            raise OrderError(f"Not enough seats: {exc.available} left.") from None
+            raise OrderError(_("Not enough seats: %(left)s left.", left=exc.available)) from None
         order = Order.create(
             **additions.order_fields(
                 event, product, people, code=_unique_code(), source=source, paid=paid, send_ticket=send_ticket,
@@ -399,7 +407,7 @@ def add_participants(
 
 def _check_product(event: Event, product: Product) -> None:
     if product.event_id != event.id or not product.admits_entry:
-        raise OrderError("Choose a ticket type of this event.")
+        raise OrderError(_("Choose a ticket type of this event."))
 
 
 @dataclass

@@ -13,10 +13,12 @@ from webapp.i18n import _l
 from webapp.payments.gateways.base import Gateway
 from webapp.payments.models import MODES
 
+MODE_LABELS = {"sandbox": _l("Sandbox"), "production": _l("Production")}
+
 
 class GatewayFormBase(FlaskForm):
     enabled = BooleanField(_l("Offer at checkout"))
-    mode = SelectField(_l("Mode"), choices=[(m, m.capitalize()) for m in MODES], default="sandbox")
+    mode = SelectField(_l("Mode"), choices=[(m, MODE_LABELS[m]) for m in MODES], default="sandbox")
 
 
 @functools.cache
@@ -30,7 +32,8 @@ def gateway_form_class(gateway: Gateway) -> type[GatewayFormBase]:
             render_kw={"autocomplete": "off", "spellcheck": "false"},
         )
         if not spec.required:
-            attrs[f"forget_{spec.name}"] = BooleanField(f"Remove the stored {spec.label.lower()}")
+            # Lazy, so the cached class shows each reader their own language.
+            attrs[f"forget_{spec.name}"] = BooleanField(_l("Remove the stored value of “%(field)s”", field=spec.label))
     return type(f"{gateway.name.capitalize()}GatewayForm", (GatewayFormBase,), attrs)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.db import utcnow, write_transaction
+from webapp.i18n import _
 from webapp.payments import gateways, vault
 from webapp.payments.gateways.base import Credentials, Gateway
 from webapp.payments.models import MODES, BankSettings, GatewaySettings
@@ -73,7 +74,7 @@ def save_gateway(
     keys. Raises SettingsInvalid (nothing written) when a key does not fit the mode or is missing."""
     gateway = gateways.get(gateway_name)
     if mode not in MODES:
-        raise SettingsInvalid({"mode": "Choose sandbox or production."})
+        raise SettingsInvalid({"mode": _("Choose sandbox or production.")})
     with write_transaction():
         settings_row = row(org_id, gateway_name) or GatewaySettings(organization=org_id, gateway=gateway_name)
         try:
@@ -154,14 +155,14 @@ def normalize_account_number(text: str) -> str:
     compact = re.sub(r"[\s.\-]", "", text or "").upper()
     if compact.isdigit():
         if not 6 <= len(compact) <= 20:
-            raise ValueError("An account number has 6 to 20 digits.")
+            raise ValueError(_("An account number has 6 to 20 digits."))
         return compact
     if IBAN.match(compact):
         rearranged = compact[4:] + compact[:4]
         if int("".join(str(int(c, 36)) for c in rearranged)) % 97 != 1:
-            raise ValueError("This IBAN's check digits are wrong: check for a typo.")
+            raise ValueError(_("This IBAN's check digits are wrong: check for a typo."))
         return compact
-    raise ValueError("Enter the account number with digits only (or an IBAN).")
+    raise ValueError(_("Enter the account number with digits only (or an IBAN)."))
 
 
 def mask_account_number(number: str) -> str:

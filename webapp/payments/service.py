@@ -18,6 +18,7 @@ from flask import current_app
 
 from webapp.accounts.models import Organization, User
 from webapp.db import locked, utcnow, write_transaction
+from webapp.i18n import _
 from webapp.orders import service as orders
 from webapp.orders.models import Order
 from webapp.payments import event_settings, gateways, http, vault
@@ -61,11 +62,11 @@ def start_payment(order: Order, gateway_name: str) -> str:
     attendee to. An attempt still open for the same gateway and amount is reused (a reload or a
     double click opens no second one). Raises PaymentError."""
     if order.status != "pending":
-        raise PaymentError("This order is not awaiting payment.")
+        raise PaymentError(_("This order is not awaiting payment."))
     if order.total <= 0:
-        raise PaymentError("This order has nothing to pay.")
+        raise PaymentError(_("This order has nothing to pay."))
     if gateway_name not in dict(available_gateways(order.organization_id, order.currency, order.event_id)):
-        raise PaymentError("This payment method is not available for this order. Choose another one.")
+        raise PaymentError(_("This payment method is not available for this order. Choose another one."))
     gateway = gateways.get(gateway_name)
     reusable = _open_attempt(order, gateway_name)
     if reusable is not None:
@@ -87,7 +88,7 @@ def start_payment(order: Order, gateway_name: str) -> str:
         log.warning("payment %s at %s could not start: %s", payment.reference, gateway_name, exc)
         payment.change(state="failed", error=str(exc)[:500])
         raise PaymentError(
-            "The payment could not be started. Try again in a moment or choose another payment method."
+            _("The payment could not be started. Try again in a moment or choose another payment method.")
         ) from None
     payment.change(external_id=checkout.external_id, redirect_url=checkout.redirect_url)
     # A notification may already have moved the attempt on: only a fresh one becomes pending.
@@ -213,12 +214,14 @@ def refresh_status(payment: Payment) -> str:
         creds = credentials(payment.organization_id, payment.gateway)
         report = gateway.fetch_status(payment, creds) if creds is not None else None
     except vault.SecretUnreadable:
-        raise PaymentError("The stored keys cannot be read: enter them again in the payment settings.") from None
+        raise PaymentError(_("The stored keys cannot be read: enter them again in the payment settings.")) from None
     except (GatewayError, http.GatewayUnavailable) as exc:
-        raise PaymentError(f"{gateway.brand} could not be asked: {exc}") from None
+        raise PaymentError(_("%(gateway)s could not be asked: %(error)s", gateway=gateway.brand, error=exc)) from None
     if report is None:
         return "unchanged"
-    outcome, _ = apply_report(payment.organization_id, payment.gateway, replace(report, reference=payment.reference))
+    outcome, _changed = apply_report(
+        payment.organization_id, payment.gateway, replace(report, reference=payment.reference)
+    )
     return outcome
 
 
@@ -296,7 +299,7 @@ def mark_transfer_received(order: Order, *, actor: User) -> Payment:
     and the bank payment attempt recorded as paid. Raises PaymentError."""
 
     if order.status != "pending":
-        raise PaymentError("Only a pending order can be marked paid.")
+        raise PaymentError(_("Only a pending order can be marked paid."))
     with write_transaction():
         try:
             orders.mark_paid_manually(order, actor=actor, gateway="bank")

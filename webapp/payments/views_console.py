@@ -103,10 +103,16 @@ def save_gateway(gateway_name: str):
             for name, message in exc.errors.items():
                 form[name].errors = [message]
         else:
-            return _settings_answer(GATEWAY_CARD, _gateway_card(gateway, saved=True), 200, f"{gateway.brand}: saved.")
+            return _settings_answer(
+                GATEWAY_CARD, _gateway_card(gateway, saved=True), 200, _("%(gateway)s: saved.", gateway=gateway.brand)
+            )
     card = _gateway_card(gateway, form)
     return _settings_answer(
-        GATEWAY_CARD, card, 422, f"{gateway.brand}: check the fields marked below.", gateway_card=card
+        GATEWAY_CARD,
+        card,
+        422,
+        _("%(gateway)s: check the fields marked below.", gateway=gateway.brand),
+        gateway_card=card,
     )
 
 

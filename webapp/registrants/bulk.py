@@ -24,6 +24,7 @@ from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.db import db
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.mail import notify
 from webapp.orders import contact_sync, groups
 from webapp.orders import service as orders
@@ -68,13 +69,13 @@ class BulkResult:
 
 def check(action: str, label: str | None) -> None:
     if action not in ACTIONS:
-        raise BulkError("Choose an action.")
+        raise BulkError(_("Choose an action."))
     if action == "label" and not (label or "").strip():
-        raise BulkError("Type the label to add.")
+        raise BulkError(_("Type the label to add."))
     if action == "label" and len(label.strip()) > 80:
-        raise BulkError("A label has at most 80 characters.")
+        raise BulkError(_("A label has at most 80 characters."))
     if action == "move" and not ((label or "").strip().isdigit() and len(label.strip()) <= 12):
-        raise BulkError("Choose the group to move them to.")
+        raise BulkError(_("Choose the group to move them to."))
 
 
 def apply(

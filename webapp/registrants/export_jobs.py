@@ -22,6 +22,7 @@ from peewee import JOIN
 from webapp.accounts.models import User
 from webapp.db import utcnow
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.registrants import exports
 from webapp.storage import storage
 from webapp.work import jobs
@@ -68,7 +69,7 @@ def start(org_id: int, event: Event, kind: str, fmt: str, *, actor: User | None,
     """Queue the export (or give the same export already under way, so a double click makes one).
     Its column names are written in `locale` (the language of whoever asked for it)."""
     if kind not in exports.KINDS or fmt not in exports.FORMATS:
-        raise ExportError("Choose what to export and the format.")
+        raise ExportError(_("Choose what to export and the format."))
     params = {"table": kind, "format": fmt}
     for job in Job.select().where(
         (Job.organization_id == org_id)

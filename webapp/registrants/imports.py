@@ -26,6 +26,7 @@ from webapp.accounts.models import User
 from webapp.catalog.models import Product
 from webapp.db import db, utcnow, write_transaction
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.orders import service as orders
 from webapp.orders.models import Registrant
 from webapp.registrants.mapping import MappingError, RowChecker, guess_mapping, targets
@@ -135,9 +136,9 @@ def start(
 ) -> Job:
     """Mapping chosen: queue the import."""
     if job.state != "mapping":
-        raise ImportFileError("This import has already started.")
+        raise ImportFileError(_("This import has already started."))
     if duplicates not in DUPLICATE_POLICIES:
-        raise MappingError({"duplicates": "Choose what to do with people already registered."})
+        raise MappingError({"duplicates": _("Choose what to do with people already registered.")})
     params = {
         **job.params,
         "mapping": mapping,
@@ -147,7 +148,7 @@ def start(
         "paid": paid,
     }
     if not jobs.queue(job, params=params):
-        raise ImportFileError("This import has already started.")
+        raise ImportFileError(_("This import has already started."))
     return Job.get_by_id(job.id)
 
 

@@ -15,6 +15,7 @@ from webapp.catalog.questions import answers_from_form, field_name
 from webapp.contacts.service import normalize_email
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
+from webapp.i18n import _
 
 # Control characters (NUL above all, which PostgreSQL cannot store) come from damaged files.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -80,7 +81,11 @@ def read_mapping(form, headers: list[str], event_targets: list[Target]) -> dict[
         if raw.isdigit() and int(raw) < len(headers):
             mapping[target.key] = int(raw)
         elif target.key in ("name", "email"):
-            errors[f"map-{target.key}"] = f"Choose the column that holds the {target.label.lower()}."
+            errors[f"map-{target.key}"] = (
+                _("Choose the column that holds the name.")
+                if target.key == "name"
+                else _("Choose the column that holds the email.")
+            )
     if errors:
         raise MappingError(errors)
     return mapping

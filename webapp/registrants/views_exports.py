@@ -79,7 +79,10 @@ def export_file(job_id: int):
     event_or_404(job.event_id)
     key = export_jobs.job_file(job)
     if key is None:
-        gone = f"This export is not ready, or its file was deleted {export_jobs.KEEP_HOURS} hours after it was made."
+        gone = _(
+            "This export is not ready, or its file was deleted %(hours)s hours after it was made.",
+            hours=export_jobs.KEEP_HOURS,
+        )
         abort(404, gone + " Export again.")
     fmt = job.params["format"]
     return download(key, export_jobs.MIMETYPES[fmt], job.params["filename"])

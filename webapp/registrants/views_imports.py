@@ -11,6 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from webapp.accounts.access import event_required, job_owner, org_id, row_required
 from webapp.catalog.models import Product
 from webapp.events.pages import event_or_404
+from webapp.i18n import _
 from webapp.registrants import imports
 from webapp.registrants import mapping as columns
 from webapp.registrants.forms import ImportOptionsForm, UploadForm
@@ -46,7 +47,7 @@ def import_start(event_id: int):
         submitted = form.validate_on_submit()
     except RequestEntityTooLarge:
         form = UploadForm(formdata=None)
-        form.file.errors = [f"The file is too large; the limit is {imports.MAX_BYTES // 1024 // 1024} MB."]
+        form.file.errors = [_("The file is too large; the limit is %(mb)s MB.", mb=imports.MAX_BYTES // 1024 // 1024)]
         submitted = False
     if submitted:
         upload = form.file.data
@@ -146,7 +147,9 @@ def _preview(job, event, mapping, mapping_errors):
 def import_errors(job_id: int):
     job = _mapping_job(job_id)
     if not imports.has_file(job):
-        abort(404, "The uploaded file was deleted a week after the import; the error list above still shows each row.")
+        abort(
+            404, _("The uploaded file was deleted a week after the import; the error list above still shows each row.")
+        )
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", job.params.get("filename", "import.csv").rsplit(".", 1)[0]) or "import"
     return Response(
         "\ufeff" + imports.error_rows_csv(job),

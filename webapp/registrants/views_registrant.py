@@ -12,6 +12,7 @@ from webapp.accounts.models import User
 from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import Product, Question
 from webapp.catalog.questions import answers_from_form, build_fields, field_name, form_data, format_answer
+from webapp.checkin import door
 from webapp.checkin.models import Checkin, CheckinList
 from webapp.events.pages import event_or_404
 from webapp.i18n import _
@@ -142,6 +143,7 @@ def _page(event, registrant, *, edit_form=None, move_form=None, status=200):
         answers=[(q, format_answer(q, answers.get(str(q.id)))) for q in questions],
         emails=emails_for_registrant(registrant),
         checkins=_checkins(registrant),
+        door_answers=door.answer_messages(),
         others=list(registrant.order.registrants.where(Registrant.id != registrant.id).order_by(Registrant.id)),
         edit_form=edit_form,
         move_form=move_form,

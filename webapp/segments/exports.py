@@ -20,6 +20,7 @@ from webapp.accounts.models import User
 from webapp.contacts import exports as contact_exports
 from webapp.contacts.models import Contact
 from webapp.db import utcnow
+from webapp.i18n import _
 from webapp.segments import query
 from webapp.segments.models import Segment
 from webapp.storage import storage
@@ -92,7 +93,7 @@ def _run(job: Job, time_slice: jobs.Slice) -> object:
         (Segment.id == job.params["segment_id"]) & (Segment.organization == job.organization_id)
     )
     if segment is None:
-        raise RuntimeError("The segment was deleted before its export finished.")
+        raise RuntimeError(_("The segment was deleted before its export finished."))
     members = query.members(job.organization_id, segment.tree)
 
     def first() -> tuple[dict, list[str]]:  # the columns, kept for the runs that follow

@@ -35,14 +35,14 @@ class SegmentError(ValueError):
 def _clean_name(org_id: int, name, segment: Segment | None = None) -> str:
     cleaned = " ".join(str(name or "").split())
     if not cleaned:
-        raise SegmentError("Give the segment a name.", "name")
+        raise SegmentError(_("Give the segment a name."), "name")
     if len(cleaned) > NAME_LENGTH:
-        raise SegmentError(f"At most {NAME_LENGTH} characters.", "name")
+        raise SegmentError(_("At most %(n)s characters.", n=NAME_LENGTH), "name")
     taken = Segment.for_org(org_id).where(pw.fn.LOWER(Segment.name) == cleaned.lower())
     if segment is not None:
         taken = taken.where(Segment.id != segment.id)
     if taken.exists():
-        raise SegmentError("Another segment has this name.", "name")
+        raise SegmentError(_("Another segment has this name."), "name")
     return cleaned
 
 
@@ -137,7 +137,7 @@ def delete_segment(segment: Segment, *, actor: User | None = None, actor_label: 
         users = segments_using(segment)
         if users:
             names = ", ".join(s.name for s in users)
-            raise SegmentError(f"These segments use it in their conditions: {names}.", "segment")
+            raise SegmentError(_("These segments use it in their conditions: %(names)s.", names=names), "segment")
         for reason in signals.objections(signals.segment_deleting, segment):
             raise SegmentError(reason, "segment")
         audit.record(

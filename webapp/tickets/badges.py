@@ -105,11 +105,11 @@ def save_settings(
     actor: User | None,
 ) -> BadgeSettings:
     if size not in BADGE_SIZES:
-        raise BadgeError("Choose a badge size.", "size")
+        raise BadgeError(_("Choose a badge size."), "size")
     allowed = [key for key, _ in field_choices(event)]
     fields = [key for key in allowed if key in set(fields)]  # in a fixed order: name first
     if not fields:
-        raise BadgeError("Choose at least one field.", "fields")
+        raise BadgeError(_("Choose at least one field."), "fields")
     current = settings_for(event)
     values = {
         "size": size,
@@ -137,10 +137,10 @@ def save_settings(
 
 def _store_logo(event: Event, data: bytes) -> str:
     if len(data) > MAX_LOGO_BYTES:
-        raise BadgeError("The logo must be at most 2 MB.", "logo")
+        raise BadgeError(_("The logo must be at most 2 MB."), "logo")
     kind = image_kind(data)
     if kind not in ("PNG", "JPEG"):
-        raise BadgeError("The logo must be a PNG or JPEG image.", "logo")
+        raise BadgeError(_("The logo must be a PNG or JPEG image."), "logo")
     relative = f"uploads/org-{event.organization_id}/badge-logo-{event.id}-{secrets.token_hex(6)}.{kind.lower()}"
     storage().write(relative, data)  # a storage key (webapp/storage.py)
     return relative
@@ -306,7 +306,7 @@ def start_bulk(event: Event, *, product_ids: list[int], attended_only: bool, act
     product_ids = sorted({int(p) for p in product_ids})
     total = bulk_selection(event, product_ids=product_ids, attended_only=attended_only).count()
     if total == 0:
-        raise BadgeError("Nobody matches this selection.")
+        raise BadgeError(_("Nobody matches this selection."))
     with db.atomic():
         return jobs.create(
             event.organization_id,

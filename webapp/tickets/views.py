@@ -41,7 +41,7 @@ def _download(render, filename: str):
     try:
         pdf = render()
     except service.NoTickets:
-        abort(404, "There is no valid ticket here: the order is unpaid, canceled or awaiting approval.")
+        abort(404, _("There is no valid ticket here: the order is unpaid, canceled or awaiting approval."))
     return _pdf_response(pdf, filename, download=request.args.get("inline") != "1")
 
 
@@ -55,7 +55,7 @@ def _large_order_pdf(order: Order, *, user_id: int | None = None):
     try:
         pdf = service.fresh_order_pdf(order)
     except service.NoTickets:
-        abort(404, "There is no valid ticket here: the order is unpaid, canceled or awaiting approval.")
+        abort(404, _("There is no valid ticket here: the order is unpaid, canceled or awaiting approval."))
     if pdf is not None:
         return _pdf_response(pdf, f"tickets-{order.code}.pdf", download=request.args.get("inline") != "1"), None
     return None, order_pdf_jobs.start(order, user_id=user_id)

@@ -45,7 +45,7 @@ def apple_pass(secret: str, registrant_id: int):
     except service.NoTickets:
         abort(404, NO_TICKET)
     except wallet.NotSetUp:
-        abort(404, "This organization does not issue wallet passes.")
+        abort(404, _("This organization does not issue wallet passes."))
     return data, 200, _pass_headers(wallet_pass, f"ticket-{registrant.order.code}-{registrant.id}.pkpass")
 
 

@@ -4,6 +4,7 @@ a segment a workflow starts or checks on stays."""
 from __future__ import annotations
 
 from webapp import signals
+from webapp.i18n import _
 from webapp.segments.models import Segment
 from webapp.workflows.models import Workflow
 
@@ -22,5 +23,5 @@ def _keep_segments_of_workflows(segment: Segment, **kwargs) -> str | None:
         wf.name for wf in Workflow.for_org(segment.organization_id).order_by(Workflow.name) if _uses(wf, segment.id)
     ]
     if users:
-        return f"These workflows use it: {', '.join(users)}."
+        return _("These workflows use it: %(names)s.", names=", ".join(users))
     return None

@@ -14,6 +14,7 @@ from webapp.api.v1.orders import Answers, OrderOut, RegistrantOut
 from webapp.catalog.models import ParticipantGroup, Product
 from webapp.db import utcnow, write_transaction
 from webapp.events.models import Event
+from webapp.i18n import _
 from webapp.mail import notify
 from webapp.orders import service as orders
 from webapp.orders import states
@@ -431,7 +432,7 @@ def _job(job_id: int):
 
     job = Job.get_or_none((Job.id == job_id) & (Job.organization_id == g.api_org_id) & (Job.kind == imports.KIND))
     if job is None:
-        raise ApiError(404, "not_found", "Not found.")
+        raise ApiError(404, "not_found", _("Not found."))
     return job
 
 

@@ -3,18 +3,20 @@ code as reference; an operator marks the order paid once the money shows on the 
 
 from __future__ import annotations
 
+from webapp.i18n import _l
 from webapp.payments.gateways.base import Checkout, Credentials, Gateway, Urls
 from webapp.payments.models import BankSettings
 
 
 class BankTransfer(Gateway):
     name = "bank"
-    label = brand = "Bank transfer"
+    brand = "Bank transfer"
+    label = _l("Bank transfer")
     position = 30
     has_modes = False
     receives_notifications = False
     follows_order = True
-    setup_help = (
+    setup_help = _l(
         "Attendees see the bank account below and the order code as the transfer reference. Orders "
         "stay pending until an operator marks them paid, so set a generous hold time for them."
     )

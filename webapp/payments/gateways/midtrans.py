@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from webapp import money
 from webapp.db import utcnow
+from webapp.i18n import _, _l
 from webapp.payments import http
 from webapp.payments.gateways.base import (
     Checkout,
@@ -80,19 +81,19 @@ def outcome_of(transaction_status: str, fraud_status: str) -> str:
 
 class Midtrans(Gateway):
     name = "midtrans"
-    label = "Midtrans (bank transfer, e-wallets, QRIS, cards)"
+    label = _l("Midtrans (bank transfer, e-wallets, QRIS, cards)")
     brand = "Midtrans"
     position = 10
     currencies = frozenset({"IDR"})
     secret_fields = (
         SecretField(
             "server_key",
-            "Server key",
-            "Midtrans dashboard → Settings → Access keys. Sandbox keys start with SB-Mid-server-.",
+            _l("Server key"),
+            _l("Midtrans dashboard → Settings → Access keys. Sandbox keys start with SB-Mid-server-."),
             check=_check_server_key,
         ),
     )
-    setup_help = (
+    setup_help = _l(
         "Notifications arrive at the URL below; Rollcall also sends it with every transaction, so "
         "the dashboard's Payment Notification URL may stay empty."
     )
@@ -155,7 +156,7 @@ class Midtrans(Gateway):
         if response.status == 404 or data.get("status_code") == "404":
             return None
         if response.status in (401, 403) or data.get("status_code") == "401":
-            raise GatewayError("Midtrans refused the server key (check the key and the sandbox/production mode)")
+            raise GatewayError(_("Midtrans refused the server key (check the key and the sandbox/production mode)"))
         if not response.ok or "transaction_status" not in data or data.get("order_id") != order_id:
             raise GatewayError(f"unexpected status answer ({response.status}): {_messages(response)}")
         currency = str(data.get("currency") or "IDR").upper()

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 
+from webapp.i18n import _l
 from webapp.payments.gateways.base import Checkout, Credentials, Gateway, NotificationRejected, Report, Urls
 from webapp.runtime import settings
 
@@ -27,12 +28,12 @@ def sign(body: bytes, org_id: int) -> str:
 class TestGateway(Gateway):
     __test__ = False  # not a pytest test class
     name = "test"
-    label = "Test payment (simulated, no money moves)"
+    label = _l("Test payment (simulated, no money moves)")
     brand = "Test gateway"
     position = 90
     has_modes = False
     follows_order = True
-    setup_help = "For demos and rehearsals: attendees choose pay or fail on a simulated page."
+    setup_help = _l("For demos and rehearsals: attendees choose pay or fail on a simulated page.")
 
     def is_offered(self) -> bool:
         return settings().test_gateway

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from webapp import money
 from webapp.db import utcnow
+from webapp.i18n import _l
 from webapp.payments import http
 from webapp.payments.gateways.base import (
     Checkout,
@@ -92,31 +93,33 @@ def verify_signature(payload: bytes, header: str, secrets: list[str], now: float
 
 class Stripe(Gateway):
     name = "stripe"
-    label = "Card (Stripe)"
+    label = _l("Card (Stripe)")
     brand = "Stripe"
     position = 20
     secret_fields = (
         SecretField(
             "secret_key",
-            "Secret key",
-            "Stripe dashboard → Developers → API keys (sk_test_… in sandbox, sk_live_… in production).",
+            _l("Secret key"),
+            _l("Stripe dashboard → Developers → API keys (sk_test_… in sandbox, sk_live_… in production)."),
             check=_check_secret_key,
         ),
         SecretField(
             "webhook_secret",
-            "Webhook signing secret",
-            "Add the webhook URL below in Stripe (events: checkout.session.*, charge.refunded) and paste its whsec_….",
+            _l("Webhook signing secret"),
+            _l(
+                "Add the webhook URL below in Stripe (events: checkout.session.*, charge.refunded) and paste its whsec_…."
+            ),
             check=_check_webhook_secret,
         ),
         SecretField(
             "previous_webhook_secret",
-            "Previous webhook signing secret",
-            "While rolling the secret in Stripe, keep the old one here until Stripe stops using it.",
+            _l("Previous webhook signing secret"),
+            _l("While rolling the secret in Stripe, keep the old one here until Stripe stops using it."),
             required=False,
             check=_check_webhook_secret,
         ),
     )
-    setup_help = "Stripe calls the webhook URL below for every checkout; without it payments stay pending."
+    setup_help = _l("Stripe calls the webhook URL below for every checkout; without it payments stay pending.")
 
     def _auth(self, credentials: Credentials) -> str:
         return "Bearer " + credentials.secrets["secret_key"]
