@@ -16,6 +16,7 @@ steadier figure). `--profile` writes a cProfile of each worker's job thread (not
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -27,7 +28,7 @@ from aiosmtpd.controller import Controller
 
 from bench.campaigns import LABELS, SEED, Sink
 from bench.common import ROOT, Instance, free_port
-from bench.segments import _postgres_database
+from bench.databases import scratch_postgres
 
 LAUNCH = """
 import json
@@ -92,8 +93,9 @@ def run(database: str, recipients: int, parts: int, profile: bool) -> None:
     controller.start()
     extra = {"SMTP_URL": f"smtp://127.0.0.1:{port}", "ROLLCALL_CAMPAIGN_JOBS": str(parts)}
     kind = "SQLite"
+    scratch = contextlib.ExitStack()
     if database.startswith("postgresql://"):
-        extra["DATABASE_URL"], _ = _postgres_database(database)
+        extra["DATABASE_URL"] = scratch.enter_context(scratch_postgres(database))  # dropped afterwards
         kind = "PostgreSQL"
     try:
         with Instance.create(**extra) as instance:
@@ -130,6 +132,7 @@ def run(database: str, recipients: int, parts: int, profile: bool) -> None:
             result = json.loads(instance.python(RESULT.format(campaign=launched["campaign"])).strip().splitlines()[-1])
     finally:
         controller.stop()
+        scratch.close()
     workers_cpu = (children.ru_utime + children.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
     handed = sink.count - before_sink
     print(

@@ -24,7 +24,7 @@ import time
 
 from bench.common import ROOT, Client, Instance, Timings, timed
 from bench.console_list import login
-from bench.segments import _drop_postgres_database, _postgres_database
+from bench.databases import scratch_postgres
 
 SEED = """
 import datetime as dt, json, random, time
@@ -113,31 +113,27 @@ def measure(client: Client, path: str, requests: int, headers: dict, instance: I
 
 
 def run(database: str, recipients: int, hits: int, requests: int) -> None:
-    url, name = _postgres_database(database)
-    try:
-        with Instance.create(DATABASE_URL=url) as instance:
-            print(f"seeding {recipients:,} recipients and {recipients * hits:,} tracking rows…", flush=True)
-            seeded = json.loads(instance.python(SEED.format(n=recipients, hits=hits)).strip().splitlines()[-1])
-            filled = json.loads(instance.python(FILL.format(fill=_fill_statement())).strip().splitlines()[-1])
-            print(
-                f"seeded in {seeded['seconds']:.0f} s; {filled['hits']:,} tracking rows summed into "
-                f"{filled['hour_rows']:,} hourly rows in {filled['seconds']:.1f} s",
-                flush=True,
-            )
-            path = f"/console/campaigns/{seeded['campaign']}/report"
-            with instance.gunicorn() as base_url:
-                client = Client(base_url)
-                login(client)
-                for label, headers in (("report page", {}), ("report fragment (htmx)", {"HX-Request": "true"})):
-                    load = os.getloadavg()[0]
-                    timings, cpu = measure(client, path, requests, headers, instance)
-                    print(
-                        timings.report(f"{label}, {recipients:,} recipients, {filled['hits']:,} tracking rows"),
-                        f"; server CPU {cpu:.1f} ms/page; load average {load:.1f} -> {os.getloadavg()[0]:.1f}",
-                        flush=True,
-                    )
-    finally:
-        _drop_postgres_database(database, name)
+    with scratch_postgres(database) as url, Instance.create(DATABASE_URL=url) as instance:
+        print(f"seeding {recipients:,} recipients and {recipients * hits:,} tracking rows…", flush=True)
+        seeded = json.loads(instance.python(SEED.format(n=recipients, hits=hits)).strip().splitlines()[-1])
+        filled = json.loads(instance.python(FILL.format(fill=_fill_statement())).strip().splitlines()[-1])
+        print(
+            f"seeded in {seeded['seconds']:.0f} s; {filled['hits']:,} tracking rows summed into "
+            f"{filled['hour_rows']:,} hourly rows in {filled['seconds']:.1f} s",
+            flush=True,
+        )
+        path = f"/console/campaigns/{seeded['campaign']}/report"
+        with instance.gunicorn() as base_url:
+            client = Client(base_url)
+            login(client)
+            for label, headers in (("report page", {}), ("report fragment (htmx)", {"HX-Request": "true"})):
+                load = os.getloadavg()[0]
+                timings, cpu = measure(client, path, requests, headers, instance)
+                print(
+                    timings.report(f"{label}, {recipients:,} recipients, {filled['hits']:,} tracking rows"),
+                    f"; server CPU {cpu:.1f} ms/page; load average {load:.1f} -> {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
 
 
 def main(argv: list[str] | None = None) -> None:

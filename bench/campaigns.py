@@ -14,6 +14,7 @@ hand-over); then 10 tracking rows per recipient are added and the report queries
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -22,7 +23,7 @@ import threading
 from aiosmtpd.controller import Controller
 
 from bench.common import Instance, Timings, free_port
-from bench.segments import _postgres_database  # a new database next to the one named
+from bench.databases import scratch_postgres
 
 LABELS = 30
 
@@ -162,8 +163,9 @@ def run(database: str, recipients: int, runs: int) -> None:
     controller.start()
     extra = {"SMTP_URL": f"smtp://127.0.0.1:{port}"}
     kind = "SQLite"
+    scratch = contextlib.ExitStack()
     if database.startswith("postgresql://"):
-        extra["DATABASE_URL"], _ = _postgres_database(database)
+        extra["DATABASE_URL"] = scratch.enter_context(scratch_postgres(database))  # dropped afterwards
         kind = "PostgreSQL"
     try:
         with Instance.create(**extra) as instance:
@@ -172,6 +174,7 @@ def run(database: str, recipients: int, runs: int) -> None:
             figures = json.loads(instance.python(MEASURE.format(seeded=seeded, runs=runs)).strip().splitlines()[-1])
     finally:
         controller.stop()
+        scratch.close()
     count = Timings(seconds=figures["count"], wall=sum(figures["count"]))
     label = f"recipient count, segment audience ({figures['recipients']:,} contacts)"
     print(f"[{kind}] {count.report(label, 'counts')}")

@@ -15,13 +15,15 @@ Seeds as bench/segments.py does (100,000 contacts, 200,000 registrants over 50 e
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
 
 from bench.common import Client, Instance, Timings, timed
 from bench.console_list import _cookie
-from bench.segments import _drop_postgres_database, _postgres_database, run_each_database, segment_tree
+from bench.databases import scratch_postgres
+from bench.segments import run_each_database, segment_tree
 
 SEED = """
 import json
@@ -89,11 +91,11 @@ def _measure(label: str, call, runs: int, kind: str) -> None:
 
 
 def run(database: str, runs: int) -> None:
-    extra, dropping = {}, None
+    extra, kind = {}, "SQLite"
+    scratch = contextlib.ExitStack()
     if database.startswith("postgresql://"):
-        extra["DATABASE_URL"], name = _postgres_database(database)
-        dropping = (database, name)
-    kind = "PostgreSQL" if dropping else "SQLite"
+        extra["DATABASE_URL"] = scratch.enter_context(scratch_postgres(database))  # dropped afterwards
+        kind = "PostgreSQL"
     try:
         with Instance.create(**extra) as instance:
             print(f"[{kind}] seeding…", flush=True)
@@ -127,8 +129,7 @@ def run(database: str, runs: int) -> None:
                 flush=True,
             )
     finally:
-        if dropping:
-            _drop_postgres_database(*dropping)
+        scratch.close()
 
 
 def main(argv: list[str] | None = None) -> None:
