@@ -188,3 +188,18 @@ def test_a_name_stored_with_a_line_break_still_gets_its_ticket_on_one_header_lin
     assert message["Bcc"] is None
     assert [envelope.rcpt_tos for envelope in inbox.envelopes] == [["ana@example.org"]]
     assert Outbox.get(Outbox.kind == "ticket").state == "sent"
+
+
+def test_an_indonesian_registrant_hears_of_acceptance_in_indonesian(mail_app):
+    app, inbox = mail_app
+    order = make_paid_order(["Ana Putri"], approval="pending", locale="id")
+    order.event.translations = {"id": {"name": "KTT Teknologi Jakarta"}}
+    order.event.save()
+    order.approval = "approved"
+    order.save()
+    signals.emit(signals.order_approved, order_id=order.id)
+    (msg,) = [m for m in inbox.wait_for(2) if m["Subject"].startswith("Anda diterima")]
+    assert msg["Subject"] == "Anda diterima: KTT Teknologi Jakarta"
+    text = msg.get_body(("plain",)).get_content()
+    assert f"Pendaftaran Anda {order.code} untuk KTT Teknologi Jakarta" in text
+    assert "(Asia/Jakarta)" in text and "accepted" not in text

@@ -1,14 +1,23 @@
 """The emails of the order lifecycle: approved, declined, a waiting-list offer, an invitation. The
 orders domain announces these moments (signals); the receivers in webapp/mail/receivers.py record
-the work, and these functions queue the email when it runs."""
+the work, and these functions queue the email when it runs, written in the language the person
+registered in (an invitation: the event's first language), the event's name as the operator wrote it
+in that language and its times in the event's time zone."""
 
 from __future__ import annotations
+
+import datetime as dt
+
+from babel.dates import format_datetime
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from webapp.events.models import Event
 from webapp.mail.service import queue_email
 from webapp.orders.models import Invitation, Order, WaitingListEntry
 from webapp.runtime import settings
-from webapp.timeutil import to_local
+from webapp.tickets import display
+from webapp.timeutil import zone
 
 
 def link(path: str) -> str:
@@ -26,8 +35,12 @@ def landing_link(event: Event, **query) -> str:
     return link(path)
 
 
-def _when(event: Event, value) -> str:
-    return to_local(value, event.timezone).strftime("%a %d %b %Y, %H:%M") + f" ({event.timezone})"
+def _when(event: Event, value: dt.datetime, lang: str) -> str:
+    """A moment in the event's time zone, in `lang`, e.g. "Sab 5 Des 2026, 18.30 (Asia/Jakarta)"."""
+    local = format_datetime(
+        value.replace(tzinfo=dt.UTC), "EEE d MMM y, HH:mm", tzinfo=zone(event.timezone), locale=lang
+    )
+    return f"{local} ({event.timezone})"
 
 
 def _send(event: Event, *, kind: str, to_email: str, to_name: str, subject: str, body: str, order_id=None):
@@ -42,15 +55,21 @@ def approved(order_id: int) -> None:
     if order is None:
         return
     event = order.event
-    if order.status == "paid":
-        next_step = "Your tickets follow in a separate email."
-    else:
-        next_step = f"Complete your payment here to keep your place:\n{order_link(order)}"
+    lang = display.language(order.locale)
+    name = display.translated(event, "name", lang)
+    with force_locale(lang):
+        if order.status == "paid":
+            next_step = _("Your tickets follow in a separate email.")
+        else:
+            next_step = _("Complete your payment here to keep your place:\n%(link)s", link=order_link(order))
+        subject = _("You're in: %(event)s", event=name)
+        body = _(
+            "Hello %(name)s,\n\nYour registration %(code)s for %(event)s (%(when)s) has been accepted.\n\n%(next)s\n",
+            name=order.buyer_name, code=order.code, event=name, when=_when(event, event.starts_at, lang), next=next_step,
+        )  # fmt: skip
     _send(
         event, kind="order.approved", to_email=order.buyer_email, to_name=order.buyer_name, order_id=order.id,
-        subject=f"You're in: {event.name}",
-        body=f"Hello {order.buyer_name},\n\nYour registration {order.code} for {event.name} "
-        f"({_when(event, event.starts_at)}) has been accepted.\n\n{next_step}\n",
+        subject=subject, body=body,
     )  # fmt: skip
 
 
@@ -59,11 +78,18 @@ def declined(order_id: int) -> None:
     if order is None:
         return
     event = order.event
+    lang = display.language(order.locale)
+    name = display.translated(event, "name", lang)
+    with force_locale(lang):
+        subject = _("Your registration for %(event)s", event=name)
+        body = _(
+            "Hello %(name)s,\n\nThank you for your interest in %(event)s. We are sorry: we could not accept "
+            "your registration %(code)s this time.\n",
+            name=order.buyer_name, event=name, code=order.code,
+        )  # fmt: skip
     _send(
         event, kind="order.declined", to_email=order.buyer_email, to_name=order.buyer_name, order_id=order.id,
-        subject=f"Your registration for {event.name}",
-        body=f"Hello {order.buyer_name},\n\nThank you for your interest in {event.name}. We are sorry: "
-        f"we could not accept your registration {order.code} this time.\n",
+        subject=subject, body=body,
     )  # fmt: skip
 
 
@@ -72,14 +98,18 @@ def waitlist_offer(entry_id: int) -> None:
     if entry is None or entry.status != "offered":
         return
     event = entry.event
-    _send(
-        event, kind="waitlist.offer", to_email=entry.email, to_name=entry.name,
-        subject=f"A place opened up: {event.name}",
-        body=f"Hello {entry.name},\n\nA place for {entry.product.name} at {event.name} is free, and we are "
-        f"holding it for you until {_when(event, entry.offer_expires_at)}.\n\nRegister here:\n"
-        f"{link('/w/' + entry.token)}\n\nIf you no longer need it, do nothing: the place goes to the next "
-        "person on the waiting list when the time runs out.\n",
-    )  # fmt: skip
+    lang = display.language(entry.locale)
+    name = display.translated(event, "name", lang)
+    with force_locale(lang):
+        subject = _("A place opened up: %(event)s", event=name)
+        body = _(
+            "Hello %(name)s,\n\nA place for %(product)s at %(event)s is free, and we are holding it for you until "
+            "%(until)s.\n\nRegister here:\n%(link)s\n\nIf you no longer need it, do nothing: the place goes to "
+            "the next person on the waiting list when the time runs out.\n",
+            name=entry.name, product=display.translated(entry.product, "name", lang), event=name,
+            until=_when(event, entry.offer_expires_at, lang), link=link("/w/" + entry.token),
+        )  # fmt: skip
+    _send(event, kind="waitlist.offer", to_email=entry.email, to_name=entry.name, subject=subject, body=body)
 
 
 def invitation(invitation_id: int) -> None:
@@ -87,11 +117,15 @@ def invitation(invitation_id: int) -> None:
     if inv is None or not inv.email or inv.revoked_at:
         return
     event = inv.event
-    _send(
-        event, kind="invitation", to_email=inv.email, to_name=inv.name,
-        subject=f"You're invited: {event.name}",
-        body=f"Hello {inv.name or 'there'},\n\nYou are invited to register for {event.name} "
-        f"({_when(event, event.starts_at)}).\n\nRegister with your personal link:\n"
-        f"{landing_link(event, invite=inv.code)}\n\nOr enter the code {inv.code} on the event page.\n"
-        f"\nNot coming? Let the organizer know: {link('/i/' + inv.code + '/decline')}\n",
-    )  # fmt: skip
+    lang = display.language((event.languages or ["en"])[0])
+    name = display.translated(event, "name", lang)
+    with force_locale(lang):
+        subject = _("You're invited: %(event)s", event=name)
+        body = _(
+            "Hello %(name)s,\n\nYou are invited to register for %(event)s (%(when)s).\n\nRegister with your "
+            "personal link:\n%(link)s\n\nOr enter the code %(code)s on the event page.\n\nNot coming? Let the "
+            "organizer know: %(decline)s\n",
+            name=inv.name or _("there"), event=name, when=_when(event, event.starts_at, lang),
+            link=landing_link(event, invite=inv.code), code=inv.code, decline=link("/i/" + inv.code + "/decline"),
+        )  # fmt: skip
+    _send(event, kind="invitation", to_email=inv.email, to_name=inv.name, subject=subject, body=body)
