@@ -3,44 +3,17 @@ are filled from the recipient rows (what tally.recount counts)."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from tests.conftest import TEST_DATABASE_URL, _pg_admin_url
-from tests.orders.test_groups_migration import _insert
+from tests.migrations import database_before, insert_row
 from webapp import migrate
-from webapp.db import make_database
 
 
 @pytest.fixture
 def old_database(tmp_path, monkeypatch):
     """A database migrated up to the one before 0751 (foreign keys not enforced)."""
-    if TEST_DATABASE_URL:
-        admin = make_database(TEST_DATABASE_URL)
-        name = f"rollcall_migrate_{uuid.uuid4().hex[:8]}"
-        with admin.connection_context():
-            admin.execute_sql(f'CREATE DATABASE "{name}"')
-        database = make_database(_pg_admin_url(TEST_DATABASE_URL, name))
-    else:
-        database = make_database(f"sqlite:///{tmp_path / 'old.db'}")
-    every = migrate._migration_files()
-    monkeypatch.setattr(migrate, "_migration_files", lambda: [p for p in every if p.stem < "0751"])
-    database.connect()
-    migrate.upgrade(database)
-    monkeypatch.setattr(migrate, "_migration_files", lambda: every)
-    database.execute_sql("SET session_replication_role = replica" if TEST_DATABASE_URL else "PRAGMA foreign_keys = OFF")
-    yield database
-    database.close()
-    if TEST_DATABASE_URL:
-        database.close_all()
-        with admin.connection_context():
-            admin.execute_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                (name,),
-            )
-            admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close_all()
+    with database_before("0751", tmp_path, monkeypatch) as database:
+        yield database
 
 
 def test_existing_campaigns_get_counters_equal_to_their_rows(old_database):
@@ -55,7 +28,7 @@ def test_existing_campaigns_get_counters_equal_to_their_rows(old_database):
         (2, "queued", None, 0, False, False),
     ]
     for contact, (campaign, status, reason, soft, unsubscribed, complained) in enumerate(rows, start=1):
-        _insert(
+        insert_row(
             old_database,
             "campaign_recipient",
             organization_id=1,
