@@ -126,19 +126,24 @@ def _urls(app, ids: dict):
         yield method, url
 
 
+def rule_url(rule, ids: dict) -> str:
+    """The rule's address, its parameters filled with `ids` (1 or a plain string when not there)."""
+    values = {}
+    for name in rule.arguments:
+        if name in ids:
+            values[name] = ids[name]
+        elif rule._converters[name].__class__.__name__ == "IntegerConverter":
+            values[name] = 1
+        else:
+            values[name] = STRING_VALUES.get(name, "x")
+    return rule.build(values, append_unknown=False)[1]
+
+
 def _rule_urls(app, ids: dict):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(("/console", "/api", "/checkin")):
             continue
-        values = {}
-        for name in rule.arguments:
-            if name in ids:
-                values[name] = ids[name]
-            elif rule._converters[name].__class__.__name__ == "IntegerConverter":
-                values[name] = 1
-            else:
-                values[name] = STRING_VALUES.get(name, "x")
-        url = rule.build(values, append_unknown=False)[1]
+        url = rule_url(rule, ids)
         for method in sorted((rule.methods or set()) & {"GET", "POST"}):
             yield rule, method, url
 

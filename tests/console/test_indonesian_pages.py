@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from tests.accounts.test_event_grants import STRING_VALUES, _ids
+from tests.accounts.test_event_grants import _ids, rule_url
 from tests.factories.accounts import make_org
 from tests.factories.catalog import make_product
 from tests.factories.events import make_event
@@ -113,15 +113,7 @@ def _page_urls(app, ids: dict):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(("/console", "/checkin")) or "GET" not in (rule.methods or set()):
             continue
-        values = {}
-        for name in rule.arguments:
-            if name in ids:
-                values[name] = ids[name]
-            elif rule._converters[name].__class__.__name__ == "IntegerConverter":
-                values[name] = 1
-            else:
-                values[name] = STRING_VALUES.get(name, "x")
-        yield rule.build(values, append_unknown=False)[1]
+        yield rule_url(rule, ids)
 
 
 def _walk(app, auth, world, headers=None):
