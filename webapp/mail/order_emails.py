@@ -43,6 +43,13 @@ def _when(event: Event, value: dt.datetime, lang: str) -> str:
     return f"{local} ({event.timezone})"
 
 
+def _language(event: Event, locale: str | None) -> tuple[str, str]:
+    """The language an email to someone who chose `locale` is written in, and the event's name as
+    the operator wrote it in that language."""
+    lang = display.language(locale)
+    return lang, display.translated(event, "name", lang)
+
+
 def _send(event: Event, *, kind: str, to_email: str, to_name: str, subject: str, body: str, order_id=None):
     queue_email(
         kind=kind, to_email=to_email, to_name=to_name, subject=subject, text_body=body,
@@ -55,8 +62,7 @@ def approved(order_id: int) -> None:
     if order is None:
         return
     event = order.event
-    lang = display.language(order.locale)
-    name = display.translated(event, "name", lang)
+    lang, name = _language(event, order.locale)
     with force_locale(lang):
         if order.status == "paid":
             next_step = _("Your tickets follow in a separate email.")
@@ -78,8 +84,7 @@ def declined(order_id: int) -> None:
     if order is None:
         return
     event = order.event
-    lang = display.language(order.locale)
-    name = display.translated(event, "name", lang)
+    lang, name = _language(event, order.locale)
     with force_locale(lang):
         subject = _("Your registration for %(event)s", event=name)
         body = _(
@@ -98,8 +103,7 @@ def waitlist_offer(entry_id: int) -> None:
     if entry is None or entry.status != "offered":
         return
     event = entry.event
-    lang = display.language(entry.locale)
-    name = display.translated(event, "name", lang)
+    lang, name = _language(event, entry.locale)
     with force_locale(lang):
         subject = _("A place opened up: %(event)s", event=name)
         body = _(
@@ -117,8 +121,7 @@ def invitation(invitation_id: int) -> None:
     if inv is None or not inv.email or inv.revoked_at:
         return
     event = inv.event
-    lang = display.language((event.languages or ["en"])[0])
-    name = display.translated(event, "name", lang)
+    lang, name = _language(event, (event.languages or ["en"])[0])
     with force_locale(lang):
         subject = _("You're invited: %(event)s", event=name)
         body = _(
