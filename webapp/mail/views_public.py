@@ -55,10 +55,7 @@ def clicked(token: str):
 _COMMON = [
     ("Cache-Control", "no-store, private"),
     ("X-Robots-Tag", "noindex"),
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "same-origin"),
-    ("X-Frame-Options", "DENY"),
-    ("Content-Security-Policy", security.CSP),
+    *security.DEFAULTS,  # what security.init_app adds to every other answer
 ]
 _PIXEL_HEADERS = [("Content-Type", "image/gif"), ("Content-Length", str(len(tracking.PIXEL))), *_COMMON]
 
