@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from babel.dates import format_datetime
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from webapp.events.i18n import local_datetime_text
 from webapp.events.models import Event
 from webapp.mail.service import queue_email
 from webapp.orders.models import Invitation, Order, WaitingListEntry
 from webapp.runtime import settings
 from webapp.tickets import display
-from webapp.timeutil import zone
 
 
 def link(path: str) -> str:
@@ -36,11 +35,8 @@ def landing_link(event: Event, **query) -> str:
 
 
 def _when(event: Event, value: dt.datetime, lang: str) -> str:
-    """A moment in the event's time zone, in `lang`, e.g. "Sab 5 Des 2026, 18.30 (Asia/Jakarta)"."""
-    local = format_datetime(
-        value.replace(tzinfo=dt.UTC), "EEE d MMM y, HH:mm", tzinfo=zone(event.timezone), locale=lang
-    )
-    return f"{local} ({event.timezone})"
+    """A moment as the event's wall-clock time in `lang`, with the zone named."""
+    return f"{local_datetime_text(value, event.timezone, lang)} ({event.timezone})"
 
 
 def _language(event: Event, locale: str | None) -> tuple[str, str]:
