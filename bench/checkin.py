@@ -21,7 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Client, Instance, LeanClient, Timings, run_concurrently, timed  # noqa: E402
+from bench.common import (  # noqa: E402
+    Client,
+    Instance,
+    LeanClient,
+    Timings,
+    cpu_by_program,
+    cpu_split,
+    run_concurrently,
+    timed,
+)
 from bench.databases import Figures, add_database_options, run_on_each  # noqa: E402
 
 DOOR_EMAIL, DOOR_PASSWORD = "door@example.org", "door-password-123"
@@ -145,9 +154,9 @@ def measure(instance: Instance, args: argparse.Namespace) -> Figures:
                 timed(timings, one)
 
         server = instance.server_shape
-        cpu_before = instance.server_cpu()
+        cpu_before, machine_before = instance.server_cpu(), cpu_by_program()
         timings = run_concurrently(gates, gate)
-        server_cpu = instance.server_cpu() - cpu_before
+        server_cpu, machine_after = instance.server_cpu() - cpu_before, cpu_by_program()
 
     oks = Counter(secret for per_gate in answers for secret, result, _ in per_gate if result == "ok")
     reasons = Counter(reason for per_gate in answers for _, result, reason in per_gate if result != "ok")
@@ -160,6 +169,7 @@ def measure(instance: Instance, args: argparse.Namespace) -> Figures:
     print(f"scans/s: {len(timings.seconds) / timings.wall:.0f}")
     print(f"p50: {timings.percentile(50):.1f} ms   p99: {timings.percentile(99):.1f} ms")
     print(f"server CPU per scan: {server_cpu / scans * 1000:.2f} ms")
+    print(f"machine CPU per scan, ms by program: {cpu_split(machine_before, machine_after, scans)}")
     print(f"tickets: {len(secrets)}; admitted once: {sum(1 for n in oks.values() if n == 1)}; never admitted: {never}")
     print(f"refusals: {dict(reasons)}")
     print(f"double admissions: {doubles} (answers), {logged_doubles} (check-in log)", flush=True)

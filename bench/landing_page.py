@@ -15,7 +15,7 @@ import sys
 import threading
 
 from bench import registration
-from bench.common import Client, Instance, LeanClient, Timings, run_concurrently, timed
+from bench.common import Client, Instance, LeanClient, Timings, cpu_by_program, cpu_split, run_concurrently, timed
 from bench.databases import Figures, add_database_options, run_on_each
 
 PAGE = "/e/demo/product-summit"
@@ -84,12 +84,13 @@ def launch(instance: Instance, args: argparse.Namespace) -> Figures:
         registration.drive(base_url, product_id, 4, 4)
         alone = registration.drive(base_url, product_id, args.buyers, attempts)[0]
         print(alone.report(f"registrations alone, {args.buyers} buyers", unit="registrations"), flush=True)
-        cpu = instance.server_cpu()
+        cpu, machine = instance.server_cpu(), cpu_by_program()
         page = rush(base_url, args.clients, args.rush_requests)
         cpu_per_page = (instance.server_cpu() - cpu) / max(len(page.seconds), 1) * 1000
         print(
             page.report(f"launch page alone, {args.clients} new visitors"), f"; server CPU {cpu_per_page:.2f} ms/page"
         )
+        print(f"machine CPU per page, ms by program: {cpu_split(machine, cpu_by_program(), len(page.seconds))}")
         during: list[Timings] = []
         buyers = threading.Thread(
             target=lambda: during.append(registration.drive(base_url, product_id, args.buyers, attempts)[0])

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 
-from bench.common import Client, Instance, Timings, run_concurrently
+from bench.common import Client, Instance, Timings, cpu_by_program, cpu_split, run_concurrently
 from bench.databases import Figures, add_database_options, run_on_each
 
 SEED = """
@@ -119,14 +119,16 @@ def measure(instance: Instance, args: argparse.Namespace) -> Figures:
     product_id = int(instance.python(SEED.format(quota=args.quota)).strip())
     with instance.gunicorn() as base_url:
         drive(base_url, product_id, 8, 8)  # warm up the workers: 8 connections, one seat each
-        cpu_before = instance.server_cpu()
+        cpu_before, machine_before = instance.server_cpu(), cpu_by_program()
         if args.worker:
             with instance.worker():
                 timings, refused, outcomes = drive(base_url, product_id, args.clients, args.attempts)
         else:
             timings, refused, outcomes = drive(base_url, product_id, args.clients, args.attempts)
         # Every answer counts (the sold-out ones too): what the server spent per form posted.
-        server_cpu = (instance.server_cpu() - cpu_before) / max(sum(outcomes.values()), 1) * 1000
+        posted = max(sum(outcomes.values()), 1)
+        server_cpu = (instance.server_cpu() - cpu_before) / posted * 1000
+        machine = cpu_split(machine_before, cpu_by_program(), posted)
     taken = int(instance.python(COUNT).strip())
     print(
         timings.report(f"registration, {args.clients} clients, quota {args.quota}", unit="registrations until the last")
@@ -136,6 +138,7 @@ def measure(instance: Instance, args: argparse.Namespace) -> Figures:
     if refused.seconds:
         print(f"sold-out answers: p50 {refused.percentile(50):.1f} ms, p99 {refused.percentile(99):.1f} ms")
     print(f"server CPU per form posted: {server_cpu:.2f} ms")
+    print(f"machine CPU per form posted, ms by program: {machine}")
     print(f"seats taken {taken} of {args.quota}; oversold seats: {max(taken - args.quota, 0)}", flush=True)
     return {
         "registrations/s": len(timings.seconds) / timings.wall if timings.wall else float("nan"),
