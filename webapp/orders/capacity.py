@@ -14,9 +14,11 @@ UPDATE), so the check and the caller's inserts that follow commit together or no
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import peewee as pw
+from flask import current_app, has_app_context
 
 from webapp.catalog.models import Product
 from webapp.db import Prepared, Slot, db, is_postgres, locked, utcnow
@@ -124,6 +126,7 @@ class Seats:
     taken: dict[int, int]
     capacity: int | None
     per_email_limit: int | None
+    recent: bool = False  # a copy of this process's last count under the lock (`seats(recent=True)`)
 
     def left(self) -> dict[int, int | None]:
         """Seats left per product id (None: unlimited), the event-wide capacity applied."""
@@ -175,11 +178,46 @@ def _left(
     return left, event_left
 
 
-def seats(event: Event, *, exclude_offer_id: int | None = None) -> Seats:
+RECENT = 2.0  # seconds a count under the lock stands in for a form's first check (`seats(recent=True)`)
+
+
+def seats(event: Event, *, exclude_offer_id: int | None = None, recent: bool = False) -> Seats:
     """The seats of `event` as committed now, in one statement (no lock: what a page shows, or a
     first check before `reserve`). `exclude_offer_id`: as seen by the holder of that
-    waiting-list offer (its seat is theirs)."""
+    waiting-list offer (its seat is theirs).
+
+    `recent`: for a form's first check, which only spares a sold-out form the wait for the lock
+    (`reserve` decides, under the lock, on the database): the seats this process counted under
+    the lock in the last `RECENT` seconds, at the event's current page version (an edit of a
+    product or of the event bumps it), stand in for a count of its own. In a sale that is the
+    count one registration before; the heaviest statement of a registration is not sent twice.
+    The caller counts afresh when these seats refuse (`Seats.recent` says which it got)."""
+    if recent and exclude_offer_id is None:
+        kept = _recent_counts().get(event.id)
+        if kept is not None and kept[1] == event.page_version and time.monotonic() - kept[0] < RECENT:
+            return kept[2]
     return _seats(SEATS_OF_EVENT, event, exclude_offer_id)
+
+
+def _recent_counts() -> dict[int, tuple[float, int, Seats]]:
+    """{event id: (when, page version, seats)} of this app's counts under the lock (one per app:
+    tests build many apps in one process, on databases whose ids repeat)."""
+    if not has_app_context():
+        return {}
+    return current_app.extensions.setdefault("rollcall_recent_seats", {})
+
+
+def _remember(event: Event, counted: Seats, offer_id: int | None, taking: dict[int, int]) -> None:
+    """Keep the seats counted under the lock, with those this transaction takes (`taking`) as
+    taken: should it roll back, a form refused by the copy is counted afresh; a copy without
+    them would send the next buyer of the last seat to wait for the lock."""
+    if offer_id is not None:
+        return  # counted as the holder of an offer sees them
+    taken = dict(counted.taken)
+    for product_id, units in taking.items():
+        taken[product_id] = taken.get(product_id, 0) + units
+    kept = Seats(counted.products, taken, counted.capacity, counted.per_email_limit, recent=True)
+    _recent_counts()[event.id] = (time.monotonic(), event.page_version, kept)
 
 
 def availability(event: Event, *, exclude_offer_id: int | None = None) -> dict[int, int | None]:
@@ -235,7 +273,12 @@ def reserve(
     if not wanted:
         return None
     seats = _locked_seats(event, offer_id, read_with)
-    seats.check(wanted)
+    try:
+        seats.check(wanted)
+    except SoldOut:
+        _remember(event, seats, offer_id, {})
+        raise
+    _remember(event, seats, offer_id, wanted)
     return seats
 
 
@@ -247,7 +290,10 @@ def claim(event: Event, product_id: int, units: int) -> int:
     _require_transaction("claim")
     if units <= 0:
         return 0
-    left = _locked_seats(event, None).left()
+    counted = _locked_seats(event, None)
+    left = counted.left()
     if product_id not in left:
         return 0
-    return units if left[product_id] is None else min(units, left[product_id])
+    claimed = units if left[product_id] is None else min(units, left[product_id])
+    _remember(event, counted, None, {product_id: claimed})
+    return claimed

@@ -229,6 +229,15 @@ def admitted_units(quantities: dict[Product, int]) -> list[Product]:
     return units
 
 
+def _choose_tickets(
+    event: Event, form, access: Access, seats: capacity.Seats, now: dt.datetime
+) -> tuple[dict[Product, int], dict[str, str]]:
+    """The quantities chosen among the products this visitor may buy, and what is wrong with
+    them: a quantity that is not a number, a product off sale, more than the seats left."""
+    quantities, errors = read_quantities(form, visible_products(event, access, seats.products))
+    return quantities, errors or check_quantities(event, quantities, now) or _seats_problem(seats, quantities)
+
+
 def read_form(
     event: Event, form, *, access: Access, locale: str, gateways: list[str] | Callable[[], list[str]]
 ) -> Submission:
@@ -242,10 +251,13 @@ def read_form(
         raise CheckoutError({"": closed})
     if access.group is None:
         _find_group(event, access)
-    seats = capacity.seats(event, exclude_offer_id=access.offer.id if access.offer else None)
-    products = visible_products(event, access, seats.products)
-    quantities, qty_errors = read_quantities(form, products)
-    errors.update(qty_errors or check_quantities(event, quantities, now) or _seats_problem(seats, quantities))
+    offer_id = access.offer.id if access.offer else None
+    seats = capacity.seats(event, exclude_offer_id=offer_id, recent=True)
+    quantities, ticket_errors = _choose_tickets(event, form, access, seats, now)
+    if ticket_errors and seats.recent:  # the last count under the lock refused: ask the database
+        seats = capacity.seats(event, exclude_offer_id=offer_id)
+        quantities, ticket_errors = _choose_tickets(event, form, access, seats, now)
+    errors.update(ticket_errors)
 
     buyer_name = (form.get("buyer_name") or "").strip()
     buyer_email = (form.get("buyer_email") or "").strip().lower()
