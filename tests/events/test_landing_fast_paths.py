@@ -157,3 +157,28 @@ def test_an_operator_previews_a_draft_that_visitors_see_once_published(app, auth
     assert "This event is a draft" not in operator.get(_url(event)).get_data(as_text=True)
     service.set_status(event, "closed", actor=None)
     assert "Registration is closed." in _page(visitor, _url(event))
+
+
+def test_a_rush_reads_the_pages_version_once_per_moment(client, monkeypatch):
+    event, _ = _event()
+    reads = []
+    real = service.EVENT_VERSION_BY_ADDRESS.first
+    monkeypatch.setattr(service.EVENT_VERSION_BY_ADDRESS, "first", lambda **kw: reads.append(kw) or real(**kw))
+    started = time.monotonic()
+    for _ in range(20):
+        _page(client, _url(event))
+    moments = int((time.monotonic() - started) / service.VERSION_KEPT) + 1
+    assert 1 <= len(reads) <= moments
+
+
+def test_a_change_made_by_another_process_shows_within_the_moment(client):
+    event, _ = _event()
+    assert "Renamed elsewhere" not in _page(client, _url(event))
+    # Another node renames the event: its version goes up in the database, not in this process.
+    type(event).update(name="Renamed elsewhere", page_version=type(event).page_version + 1).where(
+        type(event).id == event.id
+    ).execute()
+    started = time.monotonic()
+    while "Renamed elsewhere" not in _page(client, _url(event)):
+        assert time.monotonic() - started < service.VERSION_KEPT + 0.5, "the other node's change never showed"
+        time.sleep(0.05)

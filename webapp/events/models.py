@@ -99,6 +99,20 @@ def page_changed(event_id: int) -> None:
     """Something the event's landing page shows changed (a product, a question, a text): cached
     copies of the page stop being served. Call it in the transaction of the change."""
     Event.update(page_version=Event.page_version + 1).where(Event.id == event_id).execute()
+    pages_changed_here()
+
+
+_changes_here = [0]  # landing pages changed by this process so far (see `changes_seen_here`)
+
+
+def pages_changed_here() -> None:
+    """This process changed what some landing page shows: the page versions it keeps for a
+    moment (events.service.PageEvents) are read again at its next request."""
+    _changes_here[0] += 1
+
+
+def changes_seen_here() -> int:
+    return _changes_here[0]
 
 
 class ShownOnLandingPage:

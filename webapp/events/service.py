@@ -7,13 +7,14 @@ They raise `FieldError` for input the operator must correct; the message names w
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from webapp import signals, timeutil
 from webapp.accounts import audit
 from webapp.accounts.models import Organization, User
 from webapp.db import Prepared, Slot, db, utcnow
 from webapp.events import covers
-from webapp.events.models import EVENT_STATUSES, Event
+from webapp.events.models import EVENT_STATUSES, Event, changes_seen_here
 from webapp.events.text import SLUG_RE, localized, slugify
 from webapp.i18n import _, _l
 from webapp.money import exponent
@@ -415,21 +416,36 @@ EVENT_VERSION_BY_ADDRESS = Prepared(
 EVENT_BY_ID = Prepared(lambda: Event.select(Event, Organization).join(Organization).where(Event.id == Slot("id")))
 
 
+VERSION_KEPT = 0.25  # seconds a landing page's version, once read, answers this process's requests
+
+
 class PageEvents:
     """The events of landing pages, as their last version was read by this process: every change
     the page shows (its organization's name and look included) bumps `Event.page_version`, so a
-    copy of that version is the event as it is. Each request still reads the version (one small
-    row); the whole event and its organization are read again only after a change. The copies are
-    shared by the requests of the process: only for reading."""
+    copy of that version is the event as it is. The version of an address (one small row) is read
+    at most once per `VERSION_KEPT` seconds (under a rush, thousands of requests a second ask for
+    one page), and at once after a change made by this process; a change made elsewhere shows
+    within that moment. The whole event and its organization are read again only after a change.
+    The copies are shared by the requests of the process: only for reading."""
 
     def __init__(self) -> None:
         self._copies: dict[int, Event] = {}
+        self._versions: dict[tuple[str, str], tuple[float, int, int, int]] = {}  # (read at, changes seen, id, version)
 
     def find(self, org_slug: str, event_slug: str) -> Event | None:
-        found = EVENT_VERSION_BY_ADDRESS.first(org_slug=org_slug, event_slug=event_slug)
-        if found is None:
-            return None
-        event_id, version = found
+        address, now, changes = (org_slug, event_slug), time.monotonic(), changes_seen_here()
+        known = self._versions.get(address)
+        if known is not None and now - known[0] < VERSION_KEPT and known[1] == changes:
+            event_id, version = known[2], known[3]
+        else:
+            found = EVENT_VERSION_BY_ADDRESS.first(org_slug=org_slug, event_slug=event_slug)
+            if found is None:
+                self._versions.pop(address, None)
+                return None
+            event_id, version = found
+            if len(self._versions) >= ADDRESSES_KEPT:
+                self._versions.clear()
+            self._versions[address] = (now, changes, event_id, version)
         event = self._copies.get(event_id)
         if event is None or event.page_version != version:
             event = EVENT_BY_ID.first(id=event_id)
@@ -437,6 +453,9 @@ class PageEvents:
                 return None
             self._copies[event_id] = event
         return event
+
+
+ADDRESSES_KEPT = 10_000  # addresses whose version a process keeps (then it starts again)
 
 
 def is_visible(event: Event, member_org_ids: set[int]) -> bool:
