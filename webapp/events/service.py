@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from flask import current_app
+
 from webapp import signals, timeutil
 from webapp.accounts import audit
 from webapp.accounts.models import Organization, User
@@ -456,6 +458,14 @@ class PageEvents:
 
 
 ADDRESSES_KEPT = 10_000  # addresses whose version a process keeps (then it starts again)
+
+
+def page_events() -> PageEvents:
+    """This app's copies of the landing pages' events (one per app: tests build many apps)."""
+    events = current_app.extensions.get("rollcall_page_events")
+    if events is None:
+        events = current_app.extensions.setdefault("rollcall_page_events", PageEvents())
+    return events
 
 
 def is_visible(event: Event, member_org_ids: set[int]) -> bool:

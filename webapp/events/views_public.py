@@ -40,14 +40,6 @@ def _visible(event: Event | None) -> Event:
     return event
 
 
-def _page_events() -> service.PageEvents:
-    """This app's copies of the landing pages' events (one per app: tests build many apps)."""
-    events = current_app.extensions.get("rollcall_page_events")
-    if events is None:
-        events = current_app.extensions.setdefault("rollcall_page_events", service.PageEvents())
-    return events
-
-
 def absolute(path: str) -> str:
     return settings().base_url + path
 
@@ -74,7 +66,7 @@ def _event_when(event: Event) -> str:
 
 @bp.route("/e/<org_slug>/<event_slug>")
 def landing(org_slug: str, event_slug: str):
-    event = _visible(_page_events().find(org_slug, event_slug))
+    event = _visible(service.page_events().find(org_slug, event_slug))
     locale = i18n.apply_event_locale(event)
 
     def render(csrf_mark: str | None = None, token_mark: str | None = None) -> str:
@@ -205,7 +197,7 @@ def _page(event: Event, locale: str, csrf_mark: str | None = None, token_mark: s
 def calendar_file(org_slug: str, event_slug: str):
     """The event's .ics, made once per (event, language, page version) in each process: every
     change the file shows bumps the version, as for the page."""
-    event = _visible(_page_events().find(org_slug, event_slug))
+    event = _visible(service.page_events().find(org_slug, event_slug))
     locale = i18n.apply_event_locale(event)
     files = current_app.extensions.get("rollcall_calendar_files")
     if files is None:

@@ -13,7 +13,7 @@ from webapp.db import utcnow
 from webapp.events import calendar
 from webapp.events.i18n import apply_event_locale
 from webapp.events.models import Event
-from webapp.events.service import find_public_event
+from webapp.events.service import page_events
 from webapp.events.text import localized, render_markdown
 from webapp.extensions import LANGUAGES
 from webapp.i18n import _
@@ -33,7 +33,10 @@ log = logging.getLogger("rollcall.orders")
 
 
 def _event(org_slug: str, event_slug: str) -> Event:
-    event = find_public_event(org_slug, event_slug)
+    """The event as its landing page shows it (events.service.PageEvents: under a sale's rush the
+    database is not asked for it on every form; seats, prices and limits are decided under the
+    seat lock all the same)."""
+    event = page_events().find(org_slug, event_slug)
     if event is None or event.status in ("draft", "archived"):
         abort(404)
     apply_event_locale(event)  # the event page's language, among those the event offers
