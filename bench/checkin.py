@@ -22,12 +22,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
+    DATABASE_PROGRAM,
     Client,
     Instance,
     LeanClient,
     Timings,
     cpu_by_program,
     cpu_split,
+    cpu_used,
     run_concurrently,
     timed,
 )
@@ -169,7 +171,8 @@ def measure(instance: Instance, args: argparse.Namespace) -> Figures:
     print(f"scans/s: {len(timings.seconds) / timings.wall:.0f}")
     print(f"p50: {timings.percentile(50):.1f} ms   p99: {timings.percentile(99):.1f} ms")
     print(f"server CPU per scan: {server_cpu / scans * 1000:.2f} ms")
-    print(f"machine CPU per scan, ms by program: {cpu_split(machine_before, machine_after, scans)}")
+    machine = cpu_used(machine_before, machine_after, scans)
+    print(f"machine CPU per scan, ms by program: {cpu_split(machine)}")
     print(f"tickets: {len(secrets)}; admitted once: {sum(1 for n in oks.values() if n == 1)}; never admitted: {never}")
     print(f"refusals: {dict(reasons)}")
     print(f"double admissions: {doubles} (answers), {logged_doubles} (check-in log)", flush=True)
@@ -178,6 +181,7 @@ def measure(instance: Instance, args: argparse.Namespace) -> Figures:
         "p50 ms": timings.percentile(50),
         "p99 ms": timings.percentile(99),
         "server CPU ms/scan": server_cpu / scans * 1000,
+        "database CPU ms/scan": machine.get(DATABASE_PROGRAM, 0.0),
         "double admissions": doubles + logged_doubles,
     }
 

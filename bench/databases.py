@@ -94,7 +94,8 @@ def print_side_by_side(results: dict[str, Figures]) -> None:
     for metric in metrics:
         values = [results[name][metric] for name in names]
         ratios = [f"{v / values[0]:.2f}x" if values[0] else "-" for v in values[1:]]
-        print(f"{metric:<{width}}" + "".join(f"{v:>16.1f}" for v in values) + "".join(f"{r:>18}" for r in ratios))
+        shown = [f"{v:>16.2f}" if abs(v) < 10 else f"{v:>16.1f}" for v in values]  # CPU ms: two places
+        print(f"{metric:<{width}}" + "".join(shown) + "".join(f"{r:>18}" for r in ratios))
 
 
 def _answers(host: str, port: int) -> bool:

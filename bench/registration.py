@@ -21,7 +21,16 @@ import sys
 import threading
 import time
 
-from bench.common import Client, Instance, Timings, cpu_by_program, cpu_split, run_concurrently
+from bench.common import (
+    DATABASE_PROGRAM,
+    Client,
+    Instance,
+    Timings,
+    cpu_by_program,
+    cpu_split,
+    cpu_used,
+    run_concurrently,
+)
 from bench.databases import Figures, add_database_options, run_on_each
 
 SEED = """
@@ -128,7 +137,7 @@ def measure(instance: Instance, args: argparse.Namespace) -> Figures:
         # Every answer counts (the sold-out ones too): what the server spent per form posted.
         posted = max(sum(outcomes.values()), 1)
         server_cpu = (instance.server_cpu() - cpu_before) / posted * 1000
-        machine = cpu_split(machine_before, cpu_by_program(), posted)
+        machine = cpu_used(machine_before, cpu_by_program(), posted)
     taken = int(instance.python(COUNT).strip())
     print(
         timings.report(f"registration, {args.clients} clients, quota {args.quota}", unit="registrations until the last")
@@ -138,13 +147,14 @@ def measure(instance: Instance, args: argparse.Namespace) -> Figures:
     if refused.seconds:
         print(f"sold-out answers: p50 {refused.percentile(50):.1f} ms, p99 {refused.percentile(99):.1f} ms")
     print(f"server CPU per form posted: {server_cpu:.2f} ms")
-    print(f"machine CPU per form posted, ms by program: {machine}")
+    print(f"machine CPU per form posted, ms by program: {cpu_split(machine)}")
     print(f"seats taken {taken} of {args.quota}; oversold seats: {max(taken - args.quota, 0)}", flush=True)
     return {
         "registrations/s": len(timings.seconds) / timings.wall if timings.wall else float("nan"),
         "p50 ms": timings.percentile(50),
         "p99 ms": timings.percentile(99),
         "server CPU ms/post": server_cpu,
+        "database CPU ms/post": machine.get(DATABASE_PROGRAM, 0.0),
         "oversold seats": max(taken - args.quota, 0),
     }
 
