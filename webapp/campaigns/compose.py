@@ -135,6 +135,7 @@ class Sender:
     text_pieces: substitution.Pieces | None = None
     clean_body: substitution.CleanBody | None = None
     _from_header: str | None = None
+    urls: tracking.Urls | None = None  # made on first use, in the app's context
 
     @classmethod
     def for_campaign(cls, campaign: Campaign) -> Sender:
@@ -247,7 +248,9 @@ class Sender:
         return body, text
 
     def _tracked(self, body: str, outbox_id: int) -> str:
-        base = settings().base_url
+        if self.urls is None:
+            self.urls = tracking.Urls()
+        base = self.urls.base_url
         if self.track_clicks:
 
             def rewrite(match: re.Match) -> str:
@@ -256,13 +259,13 @@ class Sender:
                     (f"{base}/u/", f"{base}/s/", f"{base}/m/")
                 ):
                     return match.group(0)
-                target = html.escape(tracking.click_url(outbox_id, url))
+                target = html.escape(self.urls.click_url(outbox_id, url))
                 return f"{match.group(1)}{match.group(2)}{target}{match.group(2)}"
 
             body = _LINK.sub(rewrite, body)
         if self.track_opens:
             pixel = (
-                f'<img src="{html.escape(tracking.open_url(outbox_id))}" width="1" height="1" alt="" '
+                f'<img src="{html.escape(self.urls.open_url(outbox_id))}" width="1" height="1" alt="" '
                 'style="display:block;border:0;">'
             )
             ends = list(_BODY_END.finditer(body))
