@@ -202,7 +202,13 @@ class Connections:
         self.local = threading.local()
         self.sessions: list[SmtpSession] = []
         self.lock = threading.Lock()
-        self.pool = ThreadPoolExecutor(CONNECTIONS, thread_name_prefix="campaign-smtp")
+        self.pool = ThreadPoolExecutor(CONNECTIONS, thread_name_prefix="campaign-smtp", initializer=self._enter_app)
+
+    def _enter_app(self) -> None:
+        # Each thread works in the app's context for its whole life (settings: the bounce address,
+        # the secret of the tokens) rather than pushing one per message; the app registers no
+        # teardown for it to miss, and the thread's context ends with the thread.
+        self.app.app_context().push()
 
     def __enter__(self) -> Connections:
         return self
@@ -227,17 +233,15 @@ class Connections:
         """Render, sign and hand over one message; the failure, if any (never raised)."""
         r = c.recipient
         try:
-            with self.app.app_context():
-                data = sender.message(
-                    contact=c.contact,
-                    to_email=r.email,
-                    subject=c.subject,
-                    message_id=r.message_id,
-                    outbox_id=r.outbox_id,
-                    now=utcnow(),
-                )
-                # In the app's context: the envelope sender's bounce address and token are its settings.
-                self._session().send(_Envelope(sender.campaign.from_email, r.email, r.outbox_id), data)
+            data = sender.message(
+                contact=c.contact,
+                to_email=r.email,
+                subject=c.subject,
+                message_id=r.message_id,
+                outbox_id=r.outbox_id,
+                now=utcnow(),
+            )
+            self._session().send(_Envelope(sender.campaign.from_email, r.email, r.outbox_id), data)
         except Exception as exc:  # every failure is the recipient's outcome, never lost
             return exc
         return None
