@@ -49,9 +49,9 @@ class _KeptSerializer(URLSafeSerializer):
         return self._signer if salt is None or salt == self.salt else super().make_signer(salt)
 
     def dump_payload(self, obj: object) -> bytes:
-        if isinstance(obj, int):
-            json = str(obj).encode()  # what the compact JSON serializer writes for an int (or bool)
-            if len(json) <= _NEVER_COMPRESSED and not isinstance(obj, bool):
+        if type(obj) is int:  # not a bool or an IntEnum, which JSON writes otherwise than str()
+            json = str(obj).encode()  # what the compact JSON serializer writes for an int
+            if len(json) <= _NEVER_COMPRESSED:
                 return base64_encode(json)
         return super().dump_payload(obj)
 
