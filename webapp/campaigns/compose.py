@@ -327,7 +327,10 @@ def _own_unsubscribe(part: str, unsubscribe: str) -> str:
     """A campaign message unsubscribes only through its own link (/m/u/<token>, which names the
     message, so its campaign's report counts it): a contact's older /u/<token> link pasted into a
     body (someone's own, copied from an email they got) becomes the recipient's message link."""
-    return _old_unsubscribe_link(settings().base_url).sub(lambda _match: unsubscribe, part)
+    base_url = settings().base_url
+    if f"{base_url}/u/" not in part:  # the usual case, found without the pattern
+        return part
+    return _old_unsubscribe_link(base_url).sub(lambda _match: unsubscribe, part)
 
 
 @functools.lru_cache(maxsize=4)
