@@ -35,6 +35,12 @@ class Sink:
         self.count = 0
         self.lock = threading.Lock()
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 - aiosmtpd's hook name
+        """PIPELINING offered, as receiving MTAs do (aiosmtpd reads pipelined commands in order but
+        does not say so by itself)."""
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         with self.lock:
             self.count += 1

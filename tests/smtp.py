@@ -19,6 +19,13 @@ class Inbox:
         self.envelopes = []
         self.fail_next = 0  # answer 451 to this many next messages
         self.refuse: set[str] = set()  # addresses answered "550 no such user" at RCPT TO
+        self.pipelining = False  # offer PIPELINING (RFC 2920) in the EHLO answer
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if not self.pipelining:
+            return responses
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.refuse:

@@ -21,6 +21,7 @@ from webapp.campaigns.bounce_models import MailBounce
 from webapp.campaigns.models import Campaign, CampaignRecipient
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Activity, Contact
+from webapp.db import utcnow
 from webapp.mail import service as mail
 from webapp.mail.models import Outbox, SendingDomain
 from webapp.work.models import Job
@@ -77,6 +78,39 @@ def test_a_campaign_to_a_label_arrives_signed_personalized_and_unsubscribable(ma
     outbox = Outbox.get(Outbox.message_id == ana["Message-ID"])
     assert (outbox.state, outbox.send_key, outbox.contact_id) == ("sent", f"campaign:{campaign.id}", people[0].id)
     assert Activity.select().where((Activity.contact == people[0].id) & (Activity.kind == "emailed")).count() == 1
+
+
+def test_through_a_pipelining_server_non_ascii_mail_verifies_and_refusals_keep_their_outcomes(mailer):
+    mailer.pipelining = True  # MAIL, RCPT and DATA arrive in one write
+    campaign, _, people = ready_campaign(
+        names=["Zoë Ünal", "Budi Santoso", "Łukasz Wójcik"],
+        subject="Halo {{ contact.first_name }} — pintu dibuka jam 8",
+        from_name="Tim Acara Ñusantara",
+    )
+    mailer.refuse.add(people[1].email)  # 550 at RCPT TO
+    mailer.fail_next = 1  # 451 at the end of the first message's data
+    service.send(campaign)
+
+    rows = {r.contact_id: r for r in CampaignRecipient.select().where(CampaignRecipient.campaign == campaign.id)}
+    assert rows[people[1].id].status == "bounced" and "550" in rows[people[1].id].error
+    assert sorted(r.status for r in rows.values()) == ["bounced", "deferred", "sent"]
+    CampaignRecipient.update(next_attempt_at=utcnow().replace(year=2000)).where(
+        CampaignRecipient.status == "deferred"
+    ).execute()
+    assert delivery.resume_due() == 1
+
+    received = _sent(mailer, campaign)
+    assert len(received) == 2
+    domain = SendingDomain.get(SendingDomain.organization == campaign.organization_id)
+    assert all(verifies(envelope.content, domain) for envelope in mailer.envelopes)
+    by_to = {m["To"].addresses[0].addr_spec: m for m in received}
+    zoe, lukasz = by_to[people[0].email], by_to[people[2].email]
+    assert zoe["Subject"] == "Halo Zoë — pintu dibuka jam 8"
+    assert lukasz["Subject"] == "Halo Łukasz — pintu dibuka jam 8"
+    assert zoe["To"].addresses[0].display_name == "Zoë Ünal"
+    assert zoe["From"].addresses[0].display_name == "Tim Acara Ñusantara"
+    assert "Hello Zoë," in _html(zoe)
+    assert Campaign.get_by_id(campaign.id).state == "sent"
 
 
 def test_one_click_unsubscribe_without_session_stops_the_next_campaign(mailer, mail_app):

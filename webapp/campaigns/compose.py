@@ -10,7 +10,7 @@ thousands of messages a minute that is most of the time a message costs besides 
 
 from __future__ import annotations
 
-import base64
+import binascii
 import datetime as dt
 import email.header
 import email.utils
@@ -100,16 +100,22 @@ def unsubscribe_target(token: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def unsubscribe_mailto(org: Organization, outbox_id: int) -> str:
+def unsubscribe_mailto(org: Organization, outbox_id: int, token: str | None = None) -> str:
     """The mailto: form of List-Unsubscribe. With a bounce mailbox: its unsubscribe address, whose
     signed token names the message (bounce_server.py unsubscribes on receipt). Without one: the
     organization's reply-to (or the instance's sender), the subject naming the message, for a
-    person to act on."""
+    person to act on. `token`: the message's unsubscribe token, when made already."""
     mailbox = bounce_address.unsubscribe_address(outbox_id)
     if mailbox:
         return f"mailto:{mailbox}?subject=unsubscribe"
-    address = org.reply_to or email.utils.parseaddr(settings().mail_from)[1]
-    return f"mailto:{address}?subject={quote(f'unsubscribe {_unsubscribe_serializer().dumps(outbox_id)}')}"
+    address = org.reply_to or _address_of(settings().mail_from)
+    token = token if token is not None else _unsubscribe_serializer().dumps(outbox_id)
+    return f"mailto:{address}?subject=unsubscribe%20{quote(token)}"  # quote's fast path: no space
+
+
+@functools.lru_cache(maxsize=4)
+def _address_of(mailbox: str) -> str:
+    return email.utils.parseaddr(mailbox)[1]
 
 
 @dataclass
@@ -128,6 +134,8 @@ class Sender:
     subject_pieces: substitution.Pieces | None = None
     text_pieces: substitution.Pieces | None = None
     clean_body: substitution.CleanBody | None = None
+    _from_header: str | None = None
+    urls: tracking.Urls | None = None  # made on first use, in the app's context
 
     @classmethod
     def for_campaign(cls, campaign: Campaign) -> Sender:
@@ -240,7 +248,9 @@ class Sender:
         return body, text
 
     def _tracked(self, body: str, outbox_id: int) -> str:
-        base = settings().base_url
+        if self.urls is None:
+            self.urls = tracking.Urls()
+        base = self.urls.base_url
         if self.track_clicks:
 
             def rewrite(match: re.Match) -> str:
@@ -249,33 +259,35 @@ class Sender:
                     (f"{base}/u/", f"{base}/s/", f"{base}/m/")
                 ):
                     return match.group(0)
-                target = html.escape(tracking.click_url(outbox_id, url))
+                target = html.escape(self.urls.click_url(outbox_id, url))
                 return f"{match.group(1)}{match.group(2)}{target}{match.group(2)}"
 
             body = _LINK.sub(rewrite, body)
         if self.track_opens:
             pixel = (
-                f'<img src="{html.escape(tracking.open_url(outbox_id))}" width="1" height="1" alt="" '
+                f'<img src="{html.escape(self.urls.open_url(outbox_id))}" width="1" height="1" alt="" '
                 'style="display:block;border:0;">'
             )
             ends = list(_BODY_END.finditer(body))
             body = body[: ends[-1].start()] + pixel + body[ends[-1].start() :] if ends else body + pixel
         return body
 
+    def from_header(self) -> str:
+        if self._from_header is None:
+            name = _one_line(self.campaign.from_name or self.org.name)
+            self._from_header = email.utils.formataddr((name, self.campaign.from_email), charset="utf-8")
+        return self._from_header
+
     def message(
         self, *, contact: Contact, to_email: str, subject: str, message_id: str, outbox_id: int, now: dt.datetime
     ) -> bytes:
         """The message as handed over: headers, both bodies, DKIM-signed when the From is on a
         verified domain of the organization."""
-        unsubscribe = unsubscribe_url(outbox_id)
+        token = _unsubscribe_serializer().dumps(outbox_id)
+        unsubscribe = f"{settings().base_url}/m/u/{token}"
         body, text = self.render(contact, outbox_id, unsubscribe)
         headers = [
-            (
-                "From",
-                email.utils.formataddr(
-                    (_one_line(self.campaign.from_name or self.org.name), self.campaign.from_email), charset="utf-8"
-                ),
-            ),
+            ("From", self.from_header()),
             ("To", email.utils.formataddr((_one_line(contact.name), to_email), charset="utf-8")),
             ("Subject", _encoded(subject)),
             ("Date", email.utils.format_datetime(now.replace(tzinfo=dt.UTC))),
@@ -285,7 +297,7 @@ class Sender:
             headers.append(("Reply-To", self.campaign.reply_to))
         headers += [
             ("MIME-Version", "1.0"),
-            ("List-Unsubscribe", f"<{unsubscribe_mailto(self.org, outbox_id)}>, <{unsubscribe}>"),
+            ("List-Unsubscribe", f"<{unsubscribe_mailto(self.org, outbox_id, token)}>, <{unsubscribe}>"),
             ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
             ("Precedence", "bulk"),
             ("Feedback-ID", f"{self.campaign.id}:{self.org.id}:campaign:rollcall"),
@@ -295,18 +307,30 @@ class Sender:
         head = "".join(f"{name}: {value}\r\n" for name, value in headers).encode()
         parts = b"".join(
             f"--{boundary}\r\nContent-Type: text/{kind}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n".encode()
-            + base64.encodebytes(content.encode()).replace(b"\n", b"\r\n")
+            + _base64_lines(content.encode())
             for kind, content in (("plain", text), ("html", body))
         )
         data = head + b"\r\n" + parts + f"--{boundary}--\r\n".encode()
         return self.signer.sign(data) + data if self.signer is not None else data
 
 
+def _base64_lines(content: bytes) -> bytes:
+    """`content` in base64 as MIME writes it (base64.encodebytes: lines of 76), CRLF-ended; one
+    encoding call instead of one per line."""
+    if not content:
+        return b""
+    encoded = binascii.b2a_base64(content, newline=False)
+    return b"\r\n".join([encoded[i : i + 76] for i in range(0, len(encoded), 76)]) + b"\r\n"
+
+
 def _own_unsubscribe(part: str, unsubscribe: str) -> str:
     """A campaign message unsubscribes only through its own link (/m/u/<token>, which names the
     message, so its campaign's report counts it): a contact's older /u/<token> link pasted into a
     body (someone's own, copied from an email they got) becomes the recipient's message link."""
-    return _old_unsubscribe_link(settings().base_url).sub(lambda _match: unsubscribe, part)
+    base_url = settings().base_url
+    if f"{base_url}/u/" not in part:  # the usual case, found without the pattern
+        return part
+    return _old_unsubscribe_link(base_url).sub(lambda _match: unsubscribe, part)
 
 
 @functools.lru_cache(maxsize=4)

@@ -12,6 +12,7 @@ deferred with backoff, failed after MAX_ATTEMPTS tries.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import secrets
 import smtplib
@@ -202,7 +203,13 @@ class Connections:
         self.local = threading.local()
         self.sessions: list[SmtpSession] = []
         self.lock = threading.Lock()
-        self.pool = ThreadPoolExecutor(CONNECTIONS, thread_name_prefix="campaign-smtp")
+        self.pool = ThreadPoolExecutor(CONNECTIONS, thread_name_prefix="campaign-smtp", initializer=self._enter_app)
+
+    def _enter_app(self) -> None:
+        # Each thread works in the app's context for its whole life (settings: the bounce address,
+        # the secret of the tokens) rather than pushing one per message; the app registers no
+        # teardown for it to miss, and the thread's context ends with the thread.
+        self.app.app_context().push()
 
     def __enter__(self) -> Connections:
         return self
@@ -227,20 +234,45 @@ class Connections:
         """Render, sign and hand over one message; the failure, if any (never raised)."""
         r = c.recipient
         try:
-            with self.app.app_context():
-                data = sender.message(
-                    contact=c.contact,
-                    to_email=r.email,
-                    subject=c.subject,
-                    message_id=r.message_id,
-                    outbox_id=r.outbox_id,
-                    now=utcnow(),
-                )
-                # In the app's context: the envelope sender's bounce address and token are its settings.
-                self._session().send(_Envelope(sender.campaign.from_email, r.email, r.outbox_id), data)
+            data = sender.message(
+                contact=c.contact,
+                to_email=r.email,
+                subject=c.subject,
+                message_id=r.message_id,
+                outbox_id=r.outbox_id,
+                now=utcnow(),
+            )
+            self._session().send(_Envelope(sender.campaign.from_email, r.email, r.outbox_id), data)
         except Exception as exc:  # every failure is the recipient's outcome, never lost
             return exc
         return None
+
+
+# The outcome statements for n rows at a time (n up to RECORD_EVERY or so), each compiled once:
+# building an UPDATE ... IN (...) cost more than running it.
+@functools.lru_cache(maxsize=64)
+def _marked_sent(n: int) -> Prepared:
+    R = CampaignRecipient
+    ids = [Slot(f"id{i}") for i in range(n)]
+    return Prepared(
+        lambda: R.update(status="sent", sent_at=Slot("now", R.sent_at.db_value), error=None).where(
+            R.id.in_(ids) & (R.status == "sending")
+        )
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _outbox_sent(n: int) -> Prepared:
+    ids = [Slot(f"id{i}") for i in range(n)]
+    return Prepared(
+        lambda: Outbox.update(
+            state="sent", sent_at=Slot("now", Outbox.sent_at.db_value), attempts=Slot("attempts"), last_error=None
+        ).where(Outbox.id.in_(ids))
+    )
+
+
+def _run_for(statement, ids: list[int], **values):
+    return statement(len(ids)).execute(**values, **{f"id{i}": id_ for i, id_ in enumerate(ids)})
 
 
 def record(campaign: Campaign, finished: list[tuple[Claimed, Exception | None]]) -> list[str]:
@@ -251,16 +283,11 @@ def record(campaign: Campaign, finished: list[tuple[Claimed, Exception | None]])
     with db.atomic(), tally.batch():
         sent = [c.recipient for c, failure in finished if failure is None]
         if sent:
-            done = (
-                CampaignRecipient.update(status="sent", sent_at=now, error=None)
-                .where(CampaignRecipient.id.in_([r.id for r in sent]) & (CampaignRecipient.status == "sending"))
-                .execute()
-            )
+            done = _run_for(_marked_sent, [r.id for r in sent], now=now).rowcount
             tally.moved(campaign.id, campaign.organization_id, "sending", "sent", done)
             for attempts in {r.attempts for r in sent}:
-                Outbox.update(state="sent", sent_at=now, attempts=attempts, last_error=None).where(
-                    Outbox.id.in_([r.outbox_id for r in sent if r.attempts == attempts])
-                ).execute()
+                ids = [r.outbox_id for r in sent if r.attempts == attempts]
+                _run_for(_outbox_sent, ids, now=now, attempts=attempts)
         for c, failure in finished:
             outcomes.append("sent" if failure is None else _failed(campaign, c, failure))
     return outcomes

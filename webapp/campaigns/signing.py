@@ -29,6 +29,8 @@ SIGNED = (
     "list-unsubscribe",
     "list-unsubscribe-post",
 )
+# The signed headers that differ from one message to the next (the others are kept canonicalized).
+_PER_MESSAGE = frozenset({b"to", b"subject", b"date", b"message-id", b"list-unsubscribe", b"content-type"})
 _WSP = re.compile(rb"[ \t]+")
 _TRAILING_WSP = re.compile(rb"[ \t]+\r\n")
 
@@ -68,6 +70,18 @@ class Signer:
     def __init__(self, *, selector: str, domain: str, private_key: str):
         self.selector, self.domain = selector, domain
         self.key = _key(private_key)
+        # Headers the same in every message of a campaign (From, MIME-Version...), canonicalized once.
+        self.canonical: dict[tuple[bytes, bytes], bytes] = {}
+
+    def _canonical(self, name: bytes, value: bytes) -> bytes:
+        if name in _PER_MESSAGE:
+            return _relaxed_header(name, value) + b"\r\n"
+        found = self.canonical.get((name, value))
+        if found is None:
+            found = _relaxed_header(name, value) + b"\r\n"
+            if len(self.canonical) < 64:
+                self.canonical[(name, value)] = found
+        return found
 
     def sign(self, message: bytes) -> bytes:
         """The DKIM-Signature header line (CRLF-terminated) to put in front of `message`."""
@@ -79,7 +93,7 @@ class Signer:
             f"v=1; a=rsa-sha256; c=relaxed/relaxed; d={self.domain}; s={self.selector}; "
             f"t={int(time.time())}; h={':'.join(names)}; bh={body_hash}; b="
         )
-        hashed = b"".join(_relaxed_header(n.encode(), present[n.encode()]) + b"\r\n" for n in names)
+        hashed = b"".join(self._canonical(n, present[n]) for n in map(str.encode, names))
         hashed += _relaxed_header(b"DKIM-Signature", b" " + tags.encode())
         signature = self.key.sign(hashed, padding.PKCS1v15(), hashes.SHA256())
         b64 = base64.b64encode(signature).decode()

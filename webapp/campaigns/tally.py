@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import peewee as pw
 
 from webapp.campaigns.models import CampaignRecipient, CampaignTally
-from webapp.db import db
+from webapp.db import Prepared, Slot, db
 
 SOFT, UNSUBSCRIBED, COMPLAINED = "soft", "unsubscribed", "complained"
 
@@ -53,13 +53,21 @@ def add(campaign_id: int, organization_id: int, changes: dict[str, int]) -> None
         merged[key] += n
 
 
+# One counter changed by n (made if missing), compiled once: a delivery batch changes a few counters
+# every few messages.
+_ADD = Prepared(
+    lambda: CampaignTally.insert(
+        organization=Slot("organization"), campaign=Slot("campaign"), key=Slot("key"), value=Slot("n")
+    ).on_conflict(
+        conflict_target=[CampaignTally.campaign, CampaignTally.key],
+        update={CampaignTally.value: CampaignTally.value + Slot("n")},
+    )
+)
+
+
 def _write(campaign_id: int, organization_id: int, changes: dict[str, int]) -> None:
-    T = CampaignTally
     for key in sorted(k for k, n in changes.items() if n):
-        n = changes[key]
-        T.insert(organization=organization_id, campaign=campaign_id, key=key, value=n).on_conflict(
-            conflict_target=[T.campaign, T.key], update={T.value: T.value + n}
-        ).execute()
+        _ADD.execute(organization=organization_id, campaign=campaign_id, key=key, n=changes[key])
 
 
 def moved(campaign_id: int, organization_id: int, old: str, new: str, n: int) -> None:

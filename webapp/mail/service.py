@@ -33,7 +33,7 @@ from webapp.contacts.models import Contact
 from webapp.contacts.rules import normalize_email
 from webapp.db import db, utcnow
 from webapp.guards import has_control_characters
-from webapp.mail import bounce_address, consent, dkim_keys, tracking
+from webapp.mail import bounce_address, consent, dkim_keys, smtp_transaction, tracking
 from webapp.mail.domains import verified_domain
 from webapp.mail.models import ANNOUNCED_KINDS, CAMPAIGN_KIND, OUTBOX_STATES, Outbox
 from webapp.runtime import settings
@@ -319,9 +319,11 @@ class SmtpSession:
         if self.client is None:
             self.client = _connect(self.smtp)
         try:
-            self.client.sendmail(_envelope_sender(row), [row.to_email], data)
-        except smtplib.SMTPResponseException:
-            raise  # the server answered: the connection is still good
+            smtp_transaction.send(self.client, _envelope_sender(row), row.to_email, data)
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
+            if self.client.sock is None:  # the server said it was closing (421)
+                self.client = None
+            raise  # the server answered and the transaction was reset: the connection is still good
         except Exception:
             self.close()
             raise
