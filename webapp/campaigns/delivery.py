@@ -34,6 +34,7 @@ from webapp.campaigns import audience, compose, handover, lifecycle, sendtime, t
 from webapp.campaigns.models import FINAL_STATUSES, Campaign, CampaignRecipient
 from webapp.contacts.models import Activity
 from webapp.db import Prepared, Slot, db, utcnow
+from webapp.i18n import stored_text
 from webapp.runtime import settings
 from webapp.work import jobs
 from webapp.work.models import Job
@@ -281,6 +282,7 @@ _EMAILED = Prepared(
         kind="emailed",
         occurred_at=Slot("occurred_at", Activity.occurred_at.db_value),
         summary=Slot("summary"),
+        summary_i18n=Slot("summary_i18n", Activity.summary_i18n.db_value),
         data=Slot("data", Activity.data.db_value),
         dedupe_key=Slot("dedupe_key"),
         created_at=Slot("occurred_at", Activity.created_at.db_value),
@@ -322,11 +324,13 @@ def _announce(campaign: Campaign, batch: list[handover.Claimed], outcomes: list[
     if not done:
         return
     for c in done:
+        sent = stored_text("Sent “%(subject)s”", subject=c.subject)
         _EMAILED.execute(
             organization=campaign.organization_id,
             contact=c.contact.id,
             occurred_at=now,
-            summary=f"Sent “{c.subject}”"[:300],
+            summary=sent.english[:300],
+            summary_i18n=sent.to_json(),
             data={"outbox_id": c.recipient.outbox_id, "send_key": campaign.send_key},
             dedupe_key=f"sent:{c.recipient.outbox_id}",
         )

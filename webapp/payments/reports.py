@@ -9,6 +9,7 @@ import logging
 import peewee
 
 from webapp.db import locked, utcnow, write_transaction
+from webapp.i18n import stored_text
 from webapp.money import format_money
 from webapp.orders import service as orders
 from webapp.payments import gateways
@@ -77,9 +78,13 @@ def _decide(payment: Payment, report: Report) -> tuple[str, dict]:
             return "duplicate", {}
         if state == "paid" and outcome == "failed":
             # e.g. a Midtrans settlement later denied: the money did not stay with us.
-            reason = f"{gateway_label(payment)} reports {report.status} after the payment was confirmed"
+            reason = stored_text(
+                "%(gateway)s reports %(status)s after the payment was confirmed",
+                gateway=gateway_label(payment),
+                status=report.status,
+            )
             orders.revoke_payment(payment.order_id, reason=reason)
-            return "revoked", {"state": "failed", "flag": f"Payment reversed: {reason}."}
+            return "revoked", {"state": "failed", "flag": f"Payment reversed: {reason.english}."}
         if state not in OPEN_STATES:
             return "stale", {}
         return outcome, {"state": outcome}
@@ -87,7 +92,9 @@ def _decide(payment: Payment, report: Report) -> tuple[str, dict]:
         if state == "refunded":
             return "duplicate", {}
         if state == "paid":
-            orders.revoke_payment(payment.order_id, reason=f"refunded at {gateway_label(payment)}")
+            orders.revoke_payment(
+                payment.order_id, reason=stored_text("refunded at %(gateway)s", gateway=gateway_label(payment))
+            )
         refunded = report.refunded_amount if report.refunded_amount is not None else payment.amount
         return "refunded", {"state": "refunded", "refunded_amount": refunded}
     if outcome == "partial_refund":

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from peewee import fn
 
 from webapp.db import db, utcnow
+from webapp.i18n import message_of, stored_from
 from webapp.work.engine import AGAIN, bulk, record
 from webapp.work.models import BULK, Job
 
@@ -131,7 +132,7 @@ def run(job_id: int) -> object:
         log.warning("%s job %s was taken over by a later run; this run stops", job.kind, job.id)
     except Exception as exc:
         log.exception("%s job %s failed", job.kind, job.id)
-        fail(job, str(exc))
+        fail(job, message_of(exc))
     return None
 
 
@@ -186,5 +187,9 @@ def _pause(job: Job) -> None:
 
 
 def fail(job: Job, error: str) -> None:
-    """The job itself broke; a run that lost the job leaves it to its new owner."""
-    Job.update(state="failed", error=error[:2000], finished_at=utcnow()).where(_owned(job)).execute()
+    """The job itself broke; a run that lost the job leaves it to its new owner. An `error` that
+    `_` gave keeps its message, so the operator reads it in their language."""
+    message = stored_from(error)
+    Job.update(state="failed", error=error[:2000], error_i18n=message.to_json(), finished_at=utcnow()).where(
+        _owned(job)
+    ).execute()
