@@ -53,9 +53,9 @@ def create_key(
             user=actor,
             actor=actor_label,
             target=key,
-            summary=stored_text(
-                "created read-only API key “%(name)s”" if read_only else "created API key “%(name)s”", name=name
-            ),
+            summary=stored_text("created read-only API key “%(name)s”", name=name)
+            if read_only
+            else stored_text("created API key “%(name)s”", name=name),
         )
     return key, token
 

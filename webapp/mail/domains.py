@@ -108,10 +108,9 @@ def verify(row: SendingDomain, *, actor=None) -> SendingDomain:
                 "mail.domain_verified" if row.verified else "mail.domain_unverified",
                 user=actor,
                 target=row,
-                summary=stored_text(
-                    "%(domain)s verified" if row.verified else "%(domain)s no longer verified",
-                    domain=row.domain,
-                ),
+                summary=stored_text("%(domain)s verified", domain=row.domain)
+                if row.verified
+                else stored_text("%(domain)s no longer verified", domain=row.domain),
             )
     return row
 
