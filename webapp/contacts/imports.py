@@ -170,7 +170,7 @@ def parse_row(cells: list[str], mapping: dict[str, str]) -> dict:
         elif target == "stage":
             stage = STAGE_NAMES.get(" ".join(cell.replace("_", " ").split()).lower()) or STAGE_NAMES.get(cell.lower())
             if stage is None:
-                raise ContactError(f"unknown funnel stage {cell!r}")
+                raise ContactError(_("unknown funnel stage %(stage)s", stage=repr(cell)))
             values["stage"] = stage
         elif target.startswith("custom:"):
             values["custom"][target[7:]] = cell
@@ -180,9 +180,9 @@ def parse_row(cells: list[str], mapping: dict[str, str]) -> dict:
         values["name"] = f"{first} {last}".strip()
     email = values.get("email", "")
     if not email:
-        raise ContactError("no email")
+        raise ContactError(_("no email"))
     if not rules.normalize_email(email):
-        raise ContactError(f"{email!r} is not an email address")
+        raise ContactError(_("%(email)s is not an email address.", email=repr(email)))
     for label in values["labels"]:
         service.clean_label_name(label)
     return values
