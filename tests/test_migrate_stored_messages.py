@@ -8,7 +8,13 @@ import pytest
 from tests.migrations import database_before, insert_row
 from webapp import migrate
 
-COLUMNS = {"audit_entry": "summary_i18n", "activity": "summary_i18n", "order": "flag_i18n", "job": "error_i18n"}
+COLUMNS = {
+    "audit_entry": "summary_i18n",
+    "activity": "summary_i18n",
+    "order": "flag_i18n",
+    "payment": "flag_i18n",
+    "job": "error_i18n",
+}
 
 
 @pytest.fixture
