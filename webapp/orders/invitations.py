@@ -203,7 +203,8 @@ def import_csv(
             email = row[email_col].strip().lower() if len(row) > email_col else ""
             name = row[name_col].strip() if 0 <= name_col < len(row) else ""
             if not is_valid_email(email):
-                result.errors.append((line, f"{email or '(empty)'} is not an email address"))
+                problem = _("%(email)s is not an email address", email=email) if email else _("the email is empty")
+                result.errors.append((line, problem))
                 continue
             if email in seen:
                 result.skipped.append((line, f"{email} is already invited"))
