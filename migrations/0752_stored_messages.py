@@ -1,5 +1,5 @@
 """Stored texts people read later (audit entries, timeline entries, order and payment flags, job
-errors) keep their message beside the English text: msgid and parameters as JSON
+errors, campaign pause reasons) keep their message beside the English text: msgid and parameters as JSON
 (webapp.i18n.stored_text), so each reader sees them in their own language. Rows written before
 keep NULL and show their English text."""
 
@@ -11,6 +11,7 @@ _COLUMNS = [
     ("order", "flag_i18n"),
     ("payment", "flag_i18n"),
     ("job", "error_i18n"),
+    ("campaign", "paused_reason_i18n"),
 ]
 _ADD = [f'ALTER TABLE "{table}" ADD COLUMN "{column}" TEXT' for table, column in _COLUMNS]
 

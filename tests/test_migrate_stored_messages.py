@@ -14,6 +14,7 @@ COLUMNS = {
     "order": "flag_i18n",
     "payment": "flag_i18n",
     "job": "error_i18n",
+    "campaign": "paused_reason_i18n",
 }
 
 

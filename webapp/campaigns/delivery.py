@@ -34,7 +34,7 @@ from webapp.campaigns import audience, compose, handover, lifecycle, sendtime, t
 from webapp.campaigns.models import FINAL_STATUSES, Campaign, CampaignRecipient
 from webapp.contacts.models import Activity
 from webapp.db import Prepared, Slot, db, utcnow
-from webapp.i18n import stored_text
+from webapp.i18n import StoredText, stored_columns, stored_text
 from webapp.runtime import settings
 from webapp.work import jobs
 from webapp.work.models import Job
@@ -344,24 +344,28 @@ def _pause_after_failures(campaign: Campaign, failures: int) -> None:
         .order_by(CampaignRecipient.id.desc())
         .scalar()
     )
-    reason = f"Paused after {failures} failed hand-overs in a row. Last error: {last_error or 'unknown'}"
+    reason = stored_text(
+        "Paused after %(failures)s failed hand-overs in a row. Last error: %(error)s",
+        failures=failures,
+        error=last_error or stored_text("unknown"),
+    )
     try:
-        lifecycle.move(campaign, "pause", paused_reason=reason[:2000])
+        lifecycle.move(campaign, "pause", **stored_columns("paused_reason", reason, 2000))
     except lifecycle.TransitionError:
         return
-    log.warning("campaign %s paused: %s", campaign.id, reason)
+    log.warning("campaign %s paused: %s", campaign.id, reason.english)
 
 
 # Operator actions and the minute's upkeep ---------------------------------------------------------
 
 
-def pause(campaign: Campaign, *, reason: str) -> None:
-    lifecycle.move(campaign, "pause", paused_reason=reason)
+def pause(campaign: Campaign, *, reason: StoredText) -> None:
+    lifecycle.move(campaign, "pause", **stored_columns("paused_reason", reason, 2000))
 
 
 def resume(campaign: Campaign, *, user_id: int | None = None) -> None:
     with db.atomic():
-        lifecycle.move(campaign, "resume", paused_reason=None)
+        lifecycle.move(campaign, "resume", paused_reason=None, paused_reason_i18n=None)
         start(campaign, user_id=user_id)
 
 

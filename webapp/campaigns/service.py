@@ -250,7 +250,11 @@ def cancel_schedule(
 
 def pause(campaign: Campaign, *, actor: User | None = None, actor_label: str | None = None) -> Campaign:
     with db.atomic():
-        delivery.pause(campaign, reason=f"Paused by {actor_label or getattr(actor, 'email', 'an operator')}")
+        who = actor_label or getattr(actor, "email", None)
+        delivery.pause(
+            campaign,
+            reason=stored_text("Paused by %(who)s", who=who) if who else stored_text("Paused by an operator"),
+        )
         audit.record(
             campaign.organization_id,
             "campaign.pause",
