@@ -16,7 +16,7 @@ from webapp import work
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact, ContactLabel
 from webapp.db import db, locked, utcnow, write_transaction
-from webapp.i18n import StoredText, message_of, stored_from, stored_text
+from webapp.i18n import StoredText, message_of, stored_from, stored_text, verbatim
 from webapp.segments import query
 from webapp.segments.models import Segment
 from webapp.workflows import actions
@@ -30,12 +30,14 @@ MAX_ENTRIES_PER_DAY = 10  # with re-entry: a contact starts one workflow at most
 TIMELINE_KIND = "workflow"
 
 
-def _history(run: WorkflowRun, now: dt.datetime, outcome: str, *, step: int | None = None, detail: str = "") -> None:
+def _history(
+    run: WorkflowRun, now: dt.datetime, outcome: str, *, step: int | None = None, detail: StoredText | None = None
+) -> None:
     entry = {"at": now.isoformat(timespec="seconds"), "outcome": outcome}
     if step is not None:
         entry["step"] = step
-    if detail:
-        entry["detail"] = detail[:300]
+    if detail is not None and detail.english:
+        entry["detail"], entry["detail_i18n"] = detail.english[:300], detail.to_json()
     run.history = [*(run.history or []), entry]
 
 
@@ -92,14 +94,18 @@ def start(workflow: Workflow, contact: Contact, trigger_data: dict | None = None
     return run
 
 
-def describe_wait(step: dict) -> str:
-    """ "1 day", "3 hours" (the timeline's English, as its other entries)."""
+def describe_wait(step: dict) -> StoredText:
+    """ "1 day", "3 hours", shown in the reader's language."""
     amount, unit = step["amount"], step["unit"]
-    return f"{amount} {unit if amount != 1 else unit.rstrip('s')}"
+    if unit == "days":
+        return stored_text("1 day") if amount == 1 else stored_text("%(amount)s days", amount=amount)
+    if unit == "hours":
+        return stored_text("1 hour") if amount == 1 else stored_text("%(amount)s hours", amount=amount)
+    return stored_text("1 minute") if amount == 1 else stored_text("%(amount)s minutes", amount=amount)
 
 
-def describe_trigger_data(data: dict) -> str:
-    return ", ".join(f"{k} {v}" for k, v in sorted(data.items()))[:300]
+def describe_trigger_data(data: dict) -> StoredText:
+    return verbatim(", ".join(f"{k} {v}" for k, v in sorted(data.items()))[:300])
 
 
 # Moving on ----------------------------------------------------------------------------------------
@@ -165,7 +171,7 @@ def _take_steps(workflow: Workflow, run: WorkflowRun, contact: Contact, now: dt.
                 done = actions.perform(workflow, run, contact, index, step)
         except (actions.StepFailed, contacts.ContactError) as exc:
             _finish(run, "failed", now)
-            _history(run, now, "failed", step=index, detail=str(exc))
+            _history(run, now, "failed", step=index, detail=stored_from(message_of(exc)))
             _timeline(
                 contact,
                 workflow,
@@ -183,7 +189,7 @@ def _take_steps(workflow: Workflow, run: WorkflowRun, contact: Contact, now: dt.
                 "step %(step)s: %(kind)s (%(detail)s)",
                 step=index + 1,
                 kind=step["kind"].replace("_", " "),
-                detail=done.detail,
+                detail=done.detail or "",
             ),
             now,
         )
