@@ -140,7 +140,7 @@ def _render(value: dict, *, translate: bool) -> str:
     if not isinstance(msgid, str) or not isinstance(params, dict):
         raise TypeError("not a stored message")
     shown = {k: _render(v, translate=translate) if isinstance(v, dict) else v for k, v in params.items()}
-    if not translate:
+    if not translate or not msgid:  # gettext("") is the catalog's header
         return _fill(msgid, shown)
     try:
         return _fill(gettext(msgid), shown)

@@ -23,6 +23,7 @@ from webapp.contacts import service as contacts
 from webapp.contacts.models import Activity
 from webapp.i18n import render_stored, stored_text, verbatim
 from webapp.orders.signed_secrets import set_signed_tickets
+from webapp.work import jobs
 from webapp.work.models import Job
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -120,6 +121,21 @@ def test_import_row_errors_written_by_the_worker_are_read_in_each_readers_langua
     assert job.row_errors[0]["message"] == "'not-an-email' is not an email address."
     assert "&#39;not-an-email&#39; bukan alamat email." in _page(indonesian, f"/console/contacts/import/{job.id}")
     assert "&#39;not-an-email&#39; is not an email address." in _page(english, f"/console/contacts/import/{job.id}")
+
+
+def test_a_job_the_worker_gives_up_shows_why_in_each_readers_language(auth, org):
+    event = make_event(org)
+    job = Job.create(organization_id=org.id, event_id=event.id, kind="bulk", state="running", runs=jobs.MAX_RUNS)
+    jobs.run(job.id)  # as the worker runs it: outside any request
+    job = Job.get_by_id(job.id)
+    assert job.state == "failed" and job.error.startswith(f"Its worker stopped {jobs.MAX_RUNS} times")
+    indonesian, _ = _reader(auth, org, "manager", "id")
+    english, _ = _reader(auth, org, "manager", "en")
+    fragment = {"HX-Request": "true", "Accept-Language": "en"}
+    page = indonesian.get(f"/console/jobs/{job.id}", headers=fragment).get_data(as_text=True)
+    assert f"Pekerjaan berhenti: Pekerjanya berhenti {jobs.MAX_RUNS} kali" in page
+    page = english.get(f"/console/jobs/{job.id}", headers=fragment).get_data(as_text=True)
+    assert f"The job stopped: Its worker stopped {jobs.MAX_RUNS} times" in page
 
 
 def test_a_message_whose_english_text_changed_without_it_shows_the_english_text(app):

@@ -23,7 +23,7 @@ from webapp.accounts import audit
 from webapp.contacts.models import AUTO_LABEL_TRIGGERS, AutoLabel, Label
 from webapp.contacts.service import ContactError, find_label
 from webapp.db import db
-from webapp.i18n import _, verbatim
+from webapp.i18n import _, stored_label
 
 # trigger: (label name, colour, stage rule), as migration 0542 made them for existing organizations
 DEFAULTS = {
@@ -84,6 +84,6 @@ def update(org_id: int, trigger: str, *, label_id: int | None, active: bool, act
         if changes:
             row.save()
             audit.record(
-                org_id, "contacts.auto_label", user=actor, target=row, summary=verbatim(trigger), changes=changes
+                org_id, "contacts.auto_label", user=actor, target=row, summary=stored_label(trigger), changes=changes
             )
     return row

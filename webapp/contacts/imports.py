@@ -216,7 +216,7 @@ def _import_row(job: Job, values: dict) -> str:
 
 def _why_not_resumable(job: Job) -> str | None:
     if not storage().exists(job.params["path"]):
-        return "Its worker stopped and the uploaded file is gone, so it cannot resume. Upload the file again."
+        return _("Its worker stopped and the uploaded file is gone, so it cannot resume. Upload the file again.")
     return None
 
 

@@ -181,7 +181,7 @@ class _Run:
 
 def _why_not_resumable(job: Job) -> str | None:
     if not has_file(job):
-        return "Its worker stopped and the uploaded file is gone, so it cannot resume. Upload the file again."
+        return _("Its worker stopped and the uploaded file is gone, so it cannot resume. Upload the file again.")
     return None
 
 

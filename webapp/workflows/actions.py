@@ -79,7 +79,7 @@ def _send_email(workflow: Workflow, contact: Contact, step: dict) -> Done:
         **content.sender(event),
     )
     if recipient.skip_reason:
-        return Done("email_skipped", verbatim(recipient.skip_reason))
+        return Done("email_skipped", stored_label(recipient.skip_reason or ""))
     return Done(
         "email_queued", stored_text("“%(subject)s” (outbox %(id)s)", subject=rendered["subject"], id=message.id)
     )
