@@ -204,3 +204,13 @@ def test_every_stored_message_is_a_literal_pybabel_extracts():
     ]
     assert not_literal == []
     assert "-k stored_text" in (ROOT / "babel.cfg").read_text()
+
+
+def test_every_audited_action_has_a_label():
+    codes = {
+        call.args[1].value
+        for _, call in _calls()
+        if ast.unparse(call.func) == "audit.record" and len(call.args) > 1 and isinstance(call.args[1], ast.Constant)
+    }
+    assert len(codes) > 100
+    assert sorted(codes - set(audit.ACTION_LABELS)) == []
