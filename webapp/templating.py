@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from wtforms.widgets import ListWidget
 
 from webapp import money, timeutil
-from webapp.i18n import _l
+from webapp.i18n import _l, render_stored
 
 # strftime directives as CLDR pattern letters, so a date keeps its layout but names its months and
 # days in the page's language ("07 Des 2026" in Indonesian, not "07 Dec 2026").
@@ -99,6 +99,12 @@ def init_app(app) -> None:
     def _choice_group(field) -> bool:
         """A field drawn as a list of radio buttons or checkboxes (shown as one labelled group)."""
         return isinstance(getattr(field, "widget", None), ListWidget)
+
+    @app.template_filter("in_reader_language")
+    def _in_reader_language(value, english=""):
+        """A stored message (webapp.i18n.stored_text) in the reader's language; `english`, the
+        text stored beside it, for rows that have no message."""
+        return render_stored(value, english or "")
 
     @app.template_filter("money")
     def _money(amount, currency):

@@ -15,6 +15,7 @@ from webapp.accounts.audit import AuditEntry
 from webapp.contacts import service
 from webapp.contacts.models import Contact
 from webapp.db import utcnow
+from webapp.i18n import verbatim
 from webapp.orders import contact_sync
 from webapp.orders.models import Registrant
 
@@ -260,7 +261,7 @@ def test_timeline_pages_continue_where_they_stopped(manager_client, org):
     contact = make_contact(org)
     for n in range(45):
         service.record_activity(
-            contact, "core_activity", summary=f"entry {n:02d}", occurred_at=utcnow() - dt.timedelta(minutes=n)
+            contact, "core_activity", summary=verbatim(f"entry {n:02d}"), occurred_at=utcnow() - dt.timedelta(minutes=n)
         )
     first = manager_client.get(f"/console/contacts/{contact.id}").get_data(as_text=True)
     assert "entry 00" in first and "entry 29" in first and "entry 30" not in first

@@ -10,7 +10,7 @@ from webapp.accounts import audit
 from webapp.accounts.models import ApiKey, ApiKeyPolicy, Organization, User
 from webapp.accounts.service import AccountError, hash_token
 from webapp.db import db, locked, utcnow, write_transaction
-from webapp.i18n import _
+from webapp.i18n import _, stored_text
 
 KEY_PREFIX = "rc_"
 SCOPES = (
@@ -53,7 +53,9 @@ def create_key(
             user=actor,
             actor=actor_label,
             target=key,
-            summary=f"created {'read-only ' if read_only else ''}API key {name!r}",
+            summary=stored_text("created read-only API key “%(name)s”", name=name)
+            if read_only
+            else stored_text("created API key “%(name)s”", name=name),
         )
     return key, token
 
@@ -69,7 +71,7 @@ def revoke_key(key: ApiKey, *, actor: User | None = None, actor_label: str | Non
                 user=actor,
                 actor=actor_label,
                 target=key,
-                summary=f"revoked API key {key.name!r}",
+                summary=stored_text("revoked API key “%(key)s”", key=key.name),
             )
 
 
@@ -145,7 +147,7 @@ def set_policy(
             user=actor,
             actor=actor_label,
             target=key,
-            summary=f"API key {key.name!r}: {describe_policy(key, policy)}",
+            summary=stored_text("API key “%(key)s”: %(policy)s", key=key.name, policy=describe_policy(key, policy)),
             changes=changes,
         )
     return policy

@@ -8,7 +8,7 @@ from webapp.accounts import audit
 from webapp.accounts.models import GRANT_ROLES, EventGrant, Membership, User
 from webapp.accounts.service import AccountError
 from webapp.db import db
-from webapp.i18n import _
+from webapp.i18n import _, stored_text
 
 
 def grants_for_event(org_id: int, event_id: int) -> list[EventGrant]:
@@ -84,7 +84,12 @@ def grant(
             user=actor,
             actor=actor_label,
             target=current,
-            summary=f"{user.email}: {role} of event {event_id}",
+            summary=stored_text(
+                "%(email)s: %(role)s of event %(event_id)s",
+                email=user.email,
+                role=audit.role_word(role),
+                event_id=event_id,
+            ),
             changes={"event_id": [None, event_id], **changes},
         )
     return current
@@ -104,6 +109,11 @@ def revoke(org_id: int, event_id: int, grant_id: int, *, actor: User | None, act
             user=actor,
             actor=actor_label,
             target=current,
-            summary=f"{user.email}: no longer {current.role} of event {event_id}",
+            summary=stored_text(
+                "%(email)s: no longer %(role)s of event %(event_id)s",
+                email=user.email,
+                role=audit.role_word(current.role),
+                event_id=event_id,
+            ),
             changes={"role": [current.role, None]},
         )

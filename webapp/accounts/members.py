@@ -11,7 +11,7 @@ from webapp.accounts import audit, emails
 from webapp.accounts.models import ROLE_RANK, ROLES, EventGrant, MemberInvitation, Membership, Organization, User
 from webapp.accounts.service import AccountError, hash_token, normalize_email
 from webapp.db import db, locked, utcnow
-from webapp.i18n import _
+from webapp.i18n import _, stored_text
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
 
@@ -64,7 +64,13 @@ def invite(
             text_body=render_template("email/accounts/invite.txt", **context),
             html_body=render_template("email/accounts/invite.html", **context),
         )
-        audit.record(org.id, "member.invite", user=actor, target=invitation, summary=f"invited {email} as {role}")
+        audit.record(
+            org.id,
+            "member.invite",
+            user=actor,
+            target=invitation,
+            summary=stored_text("invited %(email)s as %(role)s", email=email, role=audit.role_word(role)),
+        )
     return invitation
 
 
@@ -100,7 +106,9 @@ def accept(invitation: MemberInvitation, user: User) -> Membership:
             "member.join",
             user=user,
             target=membership,
-            summary=f"{user.email} joined as {membership.role}",
+            summary=stored_text(
+                "%(email)s joined as %(role)s", email=user.email, role=audit.role_word(membership.role)
+            ),
         )
     return membership
 
@@ -159,7 +167,7 @@ def change_role(
             "member.role",
             user=actor,
             target=membership,
-            summary=f"{membership.user.email}: {role}",
+            summary=stored_text("%(email)s: %(role)s", email=membership.user.email, role=audit.role_word(role)),
             changes=changes,
         )
 
@@ -175,7 +183,7 @@ def remove(membership: Membership, *, actor: User, actor_membership: Membership)
             "member.remove",
             user=actor,
             target=membership,
-            summary=f"removed {membership.user.email}",
+            summary=stored_text("removed %(email)s", email=membership.user.email),
         )
         membership.delete_instance()
         # Their grants on the organization's events go with them (a later return starts afresh).
@@ -193,5 +201,5 @@ def revoke_invitation(invitation: MemberInvitation, *, actor: User) -> None:
             "member.invite_revoke",
             user=actor,
             target=invitation,
-            summary=f"revoked the invitation of {invitation.email}",
+            summary=stored_text("revoked the invitation of %(email)s", email=invitation.email),
         )

@@ -24,7 +24,7 @@ from webapp.accounts.models import (
 )
 from webapp.db import db, utcnow
 from webapp.extensions import LANGUAGES
-from webapp.i18n import _
+from webapp.i18n import _, stored_text
 from webapp.storage import storage
 from webapp.timeutil import zone
 
@@ -266,7 +266,9 @@ def update_organization(org: Organization, fields: dict, *, actor: User) -> dict
         changes = audit.diff(org, fields)
         if changes:
             org.save()
-            audit.record(org.id, "organization.update", user=actor, target=org, summary="settings", changes=changes)
+            audit.record(
+                org.id, "organization.update", user=actor, target=org, summary=stored_text("settings"), changes=changes
+            )
             if changes.keys() & {"name", "brand_color"}:
                 signals.organization_look_changed.send(org.id)
     return changes
@@ -295,6 +297,6 @@ def store_logo(org: Organization, data: bytes, *, actor: User) -> str:
     with db.atomic():
         org.logo_path = relative
         org.save()
-        audit.record(org.id, "organization.logo", user=actor, target=org, summary="new logo")
+        audit.record(org.id, "organization.logo", user=actor, target=org, summary=stored_text("new logo"))
         signals.organization_look_changed.send(org.id)
     return relative

@@ -31,7 +31,7 @@ from webapp import work
 from webapp.accounts import audit
 from webapp.api.models import WEBHOOK_TOPICS, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webapp.db import db, utcnow
-from webapp.i18n import _
+from webapp.i18n import _, stored_text, verbatim
 from webapp.runtime import settings
 
 log = logging.getLogger("rollcall.webhooks")
@@ -113,7 +113,13 @@ def create_endpoint(org_id: int, *, url: str, topics, description: str = "", act
             secret=secret,
             created_by=actor,
         )
-        audit.record(org_id, "webhook.create", user=actor, target=endpoint, summary=f"webhook {endpoint.url}")
+        audit.record(
+            org_id,
+            "webhook.create",
+            user=actor,
+            target=endpoint,
+            summary=stored_text("webhook %(url)s", url=endpoint.url),
+        )
     forget_subscriptions()
     return endpoint, secret
 
@@ -134,7 +140,7 @@ def update_endpoint(endpoint: WebhookEndpoint, *, url: str, topics, description:
                 "webhook.update",
                 user=actor,
                 target=endpoint,
-                summary=f"webhook {endpoint.url}",
+                summary=stored_text("webhook %(url)s", url=endpoint.url),
                 changes=changes,
             )
     forget_subscriptions()
@@ -147,14 +153,20 @@ def rotate_secret(endpoint: WebhookEndpoint, *, actor=None) -> str:
         endpoint.secret = secret
         endpoint.save(only=[WebhookEndpoint.secret])
         audit.record(
-            endpoint.organization_id, "webhook.rotate_secret", user=actor, target=endpoint, summary=endpoint.url
+            endpoint.organization_id,
+            "webhook.rotate_secret",
+            user=actor,
+            target=endpoint,
+            summary=verbatim(endpoint.url),
         )
     return secret
 
 
 def delete_endpoint(endpoint: WebhookEndpoint, *, actor=None) -> None:
     with db.atomic():
-        audit.record(endpoint.organization_id, "webhook.delete", user=actor, target=endpoint, summary=endpoint.url)
+        audit.record(
+            endpoint.organization_id, "webhook.delete", user=actor, target=endpoint, summary=verbatim(endpoint.url)
+        )
         endpoint.delete_instance()
     forget_subscriptions()
 
@@ -321,5 +333,7 @@ def redeliver(delivery: WebhookDelivery, *, actor=None) -> None:
         WebhookDelivery.update(state="pending", attempts=0, next_attempt_at=utcnow()).where(
             WebhookDelivery.id == delivery.id
         ).execute()
-        audit.record(delivery.organization_id, "webhook.redeliver", user=actor, target=delivery, summary=delivery.topic)
+        audit.record(
+            delivery.organization_id, "webhook.redeliver", user=actor, target=delivery, summary=verbatim(delivery.topic)
+        )
         _enqueue_delivery(delivery.id)

@@ -41,6 +41,7 @@ from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.contacts.rules import normalize_email
 from webapp.db import db, utcnow
+from webapp.i18n import StoredText, stored_text
 from webapp.mail import bounce_address
 from webapp.mail import service as mail
 from webapp.mail.models import Outbox
@@ -305,7 +306,7 @@ def _reason(bounce: MailBounce) -> str:
 
 def _hard(bounce: MailBounce, contact: Contact | None, recipient: CampaignRecipient | None) -> None:
     if contact is not None and contact.status != "bounced":
-        contacts.set_status(contact, "bounced", reason=f"hard bounce: {_reason(bounce)}"[:200])
+        contacts.set_status(contact, "bounced", reason=stored_text("hard bounce: %(reason)s", reason=_reason(bounce)))
     if recipient is not None:
         tally.change(recipient, "bounced", error=f"hard bounce: {_reason(bounce)}")
 
@@ -368,21 +369,27 @@ def _retry_campaign_recipient(recipient: CampaignRecipient) -> None:
         tally.change(fresh, soft=True, error="soft bounce (DSN)")
 
 
-_SUMMARIES = {
-    "hard": "Email bounced for good{status}: “{subject}”",
-    "soft": "Email not delivered for now{status}: “{subject}”",
-    "complaint": "Marked “{subject}” as spam",
-}
+def _summary(kind: str, status: str, subject: str) -> StoredText:
+    if kind == "complaint":
+        return stored_text("Marked “%(subject)s” as spam", subject=subject)
+    if kind == "hard":
+        if status:
+            return stored_text("Email bounced for good (%(status)s): “%(subject)s”", status=status, subject=subject)
+        return stored_text("Email bounced for good: “%(subject)s”", subject=subject)
+    if status:
+        return stored_text("Email not delivered for now (%(status)s): “%(subject)s”", status=status, subject=subject)
+    return stored_text("Email not delivered for now: “%(subject)s”", subject=subject)
+
+
 _KINDS = {"hard": "email_bounced", "soft": "email_soft_bounced", "complaint": "email_complained"}
 
 
 def _on_timeline(bounce: MailBounce, contact: Contact, outbox: Outbox | None) -> None:
     subject = outbox.subject if outbox is not None else ""
-    status = f" ({bounce.status})" if bounce.status else ""
     contacts.record_activity(
         contact,
         _KINDS[bounce.kind],
-        summary=_SUMMARIES[bounce.kind].format(status=status, subject=subject),
+        summary=_summary(bounce.kind, bounce.status, subject),
         data={
             "outbox_id": bounce.outbox_id,
             "campaign_id": bounce.campaign_id,

@@ -12,7 +12,7 @@ from webapp.campaigns.composer import Body, BodyInvalid, clean_body, clean_line
 from webapp.campaigns.models import Campaign
 from webapp.campaigns.templates_model import CampaignTemplate
 from webapp.db import db, utcnow
-from webapp.i18n import _
+from webapp.i18n import _, stored_text, verbatim
 
 NAME_LENGTH = 200
 
@@ -93,7 +93,12 @@ def create_template(
             created_by=actor,
         )
         audit.record(
-            org.id, "campaign_template.create", user=actor, actor=actor_label, target=template, summary=template.name
+            org.id,
+            "campaign_template.create",
+            user=actor,
+            actor=actor_label,
+            target=template,
+            summary=verbatim(template.name),
         )
     return template
 
@@ -148,7 +153,7 @@ def update_template(
                 user=actor,
                 actor=actor_label,
                 target=template,
-                summary=template.name,
+                summary=verbatim(template.name),
                 changes=changes,
             )
     return changes
@@ -163,7 +168,7 @@ def delete_template(template: CampaignTemplate, *, actor: User | None = None, ac
             user=actor,
             actor=actor_label,
             target=template,
-            summary=template.name,
+            summary=verbatim(template.name),
         )
         template.delete_instance()
 
@@ -222,7 +227,9 @@ def start_campaign(
             values,
             actor=actor,
             actor_label=actor_label,
-            summary=f"{values['name']}, from the template {template.name}",
+            summary=stored_text(
+                "%(campaign)s, from the template %(template)s", campaign=values["name"], template=template.name
+            ),
         )
     except service.CampaignError as exc:
         field, message = next(iter(exc.fields.items()))

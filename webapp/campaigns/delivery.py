@@ -34,6 +34,7 @@ from webapp.campaigns import audience, compose, handover, lifecycle, sendtime, t
 from webapp.campaigns.models import FINAL_STATUSES, Campaign, CampaignRecipient
 from webapp.contacts.models import Activity
 from webapp.db import Prepared, Slot, db, utcnow
+from webapp.i18n import StoredText, stored_columns, stored_text
 from webapp.runtime import settings
 from webapp.work import jobs
 from webapp.work.models import Job
@@ -281,6 +282,7 @@ _EMAILED = Prepared(
         kind="emailed",
         occurred_at=Slot("occurred_at", Activity.occurred_at.db_value),
         summary=Slot("summary"),
+        summary_i18n=Slot("summary_i18n", Activity.summary_i18n.db_value),
         data=Slot("data", Activity.data.db_value),
         dedupe_key=Slot("dedupe_key"),
         created_at=Slot("occurred_at", Activity.created_at.db_value),
@@ -322,11 +324,13 @@ def _announce(campaign: Campaign, batch: list[handover.Claimed], outcomes: list[
     if not done:
         return
     for c in done:
+        sent = stored_text("Sent “%(subject)s”", subject=c.subject)
         _EMAILED.execute(
             organization=campaign.organization_id,
             contact=c.contact.id,
             occurred_at=now,
-            summary=f"Sent “{c.subject}”"[:300],
+            summary=sent.english[:300],
+            summary_i18n=sent.to_json(),
             data={"outbox_id": c.recipient.outbox_id, "send_key": campaign.send_key},
             dedupe_key=f"sent:{c.recipient.outbox_id}",
         )
@@ -340,24 +344,28 @@ def _pause_after_failures(campaign: Campaign, failures: int) -> None:
         .order_by(CampaignRecipient.id.desc())
         .scalar()
     )
-    reason = f"Paused after {failures} failed hand-overs in a row. Last error: {last_error or 'unknown'}"
+    reason = stored_text(
+        "Paused after %(failures)s failed hand-overs in a row. Last error: %(error)s",
+        failures=failures,
+        error=last_error or stored_text("unknown"),
+    )
     try:
-        lifecycle.move(campaign, "pause", paused_reason=reason[:2000])
+        lifecycle.move(campaign, "pause", **stored_columns("paused_reason", reason, 2000))
     except lifecycle.TransitionError:
         return
-    log.warning("campaign %s paused: %s", campaign.id, reason)
+    log.warning("campaign %s paused: %s", campaign.id, reason.english)
 
 
 # Operator actions and the minute's upkeep ---------------------------------------------------------
 
 
-def pause(campaign: Campaign, *, reason: str) -> None:
-    lifecycle.move(campaign, "pause", paused_reason=reason)
+def pause(campaign: Campaign, *, reason: StoredText) -> None:
+    lifecycle.move(campaign, "pause", **stored_columns("paused_reason", reason, 2000))
 
 
 def resume(campaign: Campaign, *, user_id: int | None = None) -> None:
     with db.atomic():
-        lifecycle.move(campaign, "resume", paused_reason=None)
+        lifecycle.move(campaign, "resume", paused_reason=None, paused_reason_i18n=None)
         start(campaign, user_id=user_id)
 
 

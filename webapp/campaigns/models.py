@@ -60,7 +60,8 @@ class Campaign(OrgScoped):
     sent_at = pw.DateTimeField(null=True)  # sending started (recipients resolved)
     finished_at = pw.DateTimeField(null=True)  # every recipient final
     reported_at = pw.DateTimeField(null=True)  # the engagement window closed, report frozen
-    paused_reason = pw.TextField(null=True)
+    paused_reason = pw.TextField(null=True)  # English, for the API
+    paused_reason_i18n = JSONField(null=True)  # the same as a stored message (webapp.i18n), shown translated
     job_id = pw.IntegerField(null=True)  # the delivery job running now (or last)
     recipient_count = pw.IntegerField(default=0)  # resolved recipients, skipped ones included
     resolved_at = pw.DateTimeField(null=True)  # recipients resolved (once: a resumed send adds nobody)

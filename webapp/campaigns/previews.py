@@ -15,7 +15,7 @@ from webapp.contacts.models import Contact
 from webapp.contacts.rules import normalize_email
 from webapp.db import db
 from webapp.email_address import is_valid_email
-from webapp.i18n import _
+from webapp.i18n import _, stored_text
 from webapp.mail.service import queue_email
 
 MAX_TEST_ADDRESSES = 5
@@ -106,6 +106,8 @@ def send_test(campaign: Campaign, raw_addresses: str, *, actor: User | None = No
             "campaign.test",
             user=actor,
             target=campaign,
-            summary=f"Sent a test of “{campaign.name}” to {', '.join(addresses)}",
+            summary=stored_text(
+                "Sent a test of “%(campaign)s” to %(addresses)s", campaign=campaign.name, addresses=", ".join(addresses)
+            ),
         )
     return addresses

@@ -15,7 +15,7 @@ from webapp.campaigns.templates_model import CampaignTemplate
 from webapp.db import db, utcnow
 from webapp.email_address import is_valid_email
 from webapp.guards import has_control_characters
-from webapp.i18n import _
+from webapp.i18n import StoredText, _, stored_text
 from webapp.mail.domains import verified_domain
 from webapp.projects.models import Project
 
@@ -129,7 +129,7 @@ def create(
     *,
     actor: User | None = None,
     actor_label: str | None = None,
-    summary: str | None = None,
+    summary: StoredText | None = None,
 ) -> Campaign:
     """A new draft; `summary` says in the audit log how it came (a template...)."""
     cleaned = _clean(org, {"name": values.get("name", ""), **values})
@@ -141,7 +141,7 @@ def create(
             user=actor,
             actor=actor_label,
             target=campaign,
-            summary=summary or f"Created “{campaign.name}”",
+            summary=summary or stored_text("Created “%(campaign)s”", campaign=campaign.name),
         )
     return campaign
 
@@ -156,7 +156,7 @@ def update(
         lifecycle.move(campaign, "edit", updated_at=utcnow(), **cleaned)
         audit.record(
             campaign.organization_id, "campaign.update", user=actor, actor=actor_label, target=campaign,
-            summary=f"Edited “{campaign.name}”", changes={k: "changed" for k in cleaned},
+            summary=stored_text("Edited “%(campaign)s”", campaign=campaign.name), changes={k: "changed" for k in cleaned},
         )  # fmt: skip
     return campaign
 
@@ -169,7 +169,7 @@ def duplicate(campaign: Campaign, *, actor: User | None = None, actor_label: str
         copy = Campaign.create(organization=campaign.organization_id, created_by=actor, **values)
         audit.record(
             campaign.organization_id, "campaign.duplicate", user=actor, actor=actor_label, target=copy,
-            summary=f"Copied “{campaign.name}”",
+            summary=stored_text("Copied “%(campaign)s”", campaign=campaign.name),
         )  # fmt: skip
     return copy
 
@@ -211,11 +211,15 @@ def send(
     with db.atomic():
         if action == "schedule":
             lifecycle.move(campaign, "schedule", send_at=send_at, updated_at=now)
-            summary = f"Scheduled “{campaign.name}” for {send_at:%Y-%m-%d %H:%M} UTC"
+            summary = stored_text(
+                "Scheduled “%(campaign)s” for %(when)s UTC",
+                campaign=campaign.name,
+                when=format(send_at, "%Y-%m-%d %H:%M"),
+            )
         else:
             lifecycle.move(campaign, "send", sent_at=now, send_at=campaign.send_at or now, updated_at=now)
             delivery.start(campaign, user_id=getattr(actor, "id", None))
-            summary = f"Started sending “{campaign.name}”"
+            summary = stored_text("Started sending “%(campaign)s”", campaign=campaign.name)
         audit.record(
             campaign.organization_id,
             f"campaign.{action}",
@@ -239,21 +243,25 @@ def cancel_schedule(
         lifecycle.move(campaign, "cancel_schedule", updated_at=now)
         audit.record(
             campaign.organization_id, "campaign.cancel_schedule", user=actor, actor=actor_label, target=campaign,
-            summary=f"Canceled the schedule of “{campaign.name}”",
+            summary=stored_text("Canceled the schedule of “%(campaign)s”", campaign=campaign.name),
         )  # fmt: skip
     return campaign
 
 
 def pause(campaign: Campaign, *, actor: User | None = None, actor_label: str | None = None) -> Campaign:
     with db.atomic():
-        delivery.pause(campaign, reason=f"Paused by {actor_label or getattr(actor, 'email', 'an operator')}")
+        who = actor_label or getattr(actor, "email", None)
+        delivery.pause(
+            campaign,
+            reason=stored_text("Paused by %(who)s", who=who) if who else stored_text("Paused by an operator"),
+        )
         audit.record(
             campaign.organization_id,
             "campaign.pause",
             user=actor,
             actor=actor_label,
             target=campaign,
-            summary=f"Paused “{campaign.name}”",
+            summary=stored_text("Paused “%(campaign)s”", campaign=campaign.name),
         )
     return campaign
 
@@ -267,7 +275,7 @@ def resume(campaign: Campaign, *, actor: User | None = None, actor_label: str | 
             user=actor,
             actor=actor_label,
             target=campaign,
-            summary=f"Resumed “{campaign.name}”",
+            summary=stored_text("Resumed “%(campaign)s”", campaign=campaign.name),
         )
     return campaign
 

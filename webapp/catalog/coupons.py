@@ -11,7 +11,7 @@ from webapp.catalog.models import Coupon, Product
 from webapp.db import db
 from webapp.events.models import Event
 from webapp.events.service import FieldError
-from webapp.i18n import _
+from webapp.i18n import _, verbatim
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,63}$")
 
@@ -80,7 +80,12 @@ def create_coupon(event: Event, data: dict, *, actor: User | None, actor_label: 
     with db.atomic():
         coupon = Coupon.create(organization=event.organization_id, event=event.id, **values)
         audit.record(
-            event.organization_id, "coupon.create", user=actor, actor=actor_label, target=coupon, summary=coupon.code
+            event.organization_id,
+            "coupon.create",
+            user=actor,
+            actor=actor_label,
+            target=coupon,
+            summary=verbatim(coupon.code),
         )
     return coupon
 
@@ -98,7 +103,7 @@ def update_coupon(coupon: Coupon, data: dict, *, actor: User | None, actor_label
                 user=actor,
                 actor=actor_label,
                 target=coupon,
-                summary=coupon.code,
+                summary=verbatim(coupon.code),
                 changes=changes,
             )
     return changes
@@ -109,5 +114,5 @@ def delete_coupon(coupon: Coupon, *, actor: User | None) -> None:
     if coupon.times_used:
         raise FieldError("coupon", _("This coupon has been used; deactivate it instead of deleting it."))
     with db.atomic():
-        audit.record(coupon.organization_id, "coupon.delete", user=actor, target=coupon, summary=coupon.code)
+        audit.record(coupon.organization_id, "coupon.delete", user=actor, target=coupon, summary=verbatim(coupon.code))
         coupon.delete_instance()

@@ -14,7 +14,7 @@ from webapp.catalog.models import BADGE_LAYOUTS, GROUP_REGISTRATION, Participant
 from webapp.db import Prepared, Slot, db
 from webapp.events.models import Event, page_changed
 from webapp.guards import has_control_characters
-from webapp.i18n import _
+from webapp.i18n import _, verbatim
 
 DEFAULT_NAME = "Attendees"
 MAX_CAPACITY = 1_000_000
@@ -166,7 +166,12 @@ def create(event: Event, data: dict, *, actor: User | None, actor_label: str | N
         )
         page_changed(event.id)  # the products the landing page offers may change
         audit.record(
-            event.organization_id, "group.create", user=actor, actor=actor_label, target=group, summary=group.name
+            event.organization_id,
+            "group.create",
+            user=actor,
+            actor=actor_label,
+            target=group,
+            summary=verbatim(group.name),
         )
     return group
 
@@ -180,7 +185,7 @@ def update(group: ParticipantGroup, data: dict, *, actor: User | None, actor_lab
             page_changed(group.event_id)
             audit.record(
                 group.organization_id, "group.update", user=actor, actor=actor_label, target=group,
-                summary=group.name, changes=changes,
+                summary=verbatim(group.name), changes=changes,
             )  # fmt: skip
     return changes
 
@@ -190,4 +195,4 @@ def new_link(group: ParticipantGroup, *, actor: User | None) -> None:
     with db.atomic():
         group.key = new_group_key()
         group.save(only=[ParticipantGroup.key])
-        audit.record(group.organization_id, "group.new_link", user=actor, target=group, summary=group.name)
+        audit.record(group.organization_id, "group.new_link", user=actor, target=group, summary=verbatim(group.name))

@@ -15,7 +15,7 @@ from webapp.catalog.models import QUESTION_KINDS, Product, Question
 from webapp.db import db
 from webapp.events.models import Event, page_changed
 from webapp.events.service import LANGUAGES, FieldError
-from webapp.i18n import _
+from webapp.i18n import StoredText, _, stored_text, verbatim
 
 CONTACT_FIELDS = ("phone", "company")
 CUSTOM_KEY_RE = re.compile(r"^custom:[a-z0-9_]{1,40}$")
@@ -28,6 +28,10 @@ CHOICE_KINDS = ("choice", "multichoice")
 def _next_position(model, event_id: int) -> int:
     last = model.select(pw.fn.MAX(model.position)).where(model.event == event_id).scalar()
     return 0 if last is None else last + 1
+
+
+def _direction(direction: str) -> StoredText:
+    return stored_text("up") if direction == "up" else stored_text("down")
 
 
 def _move(row, direction: str) -> bool:
@@ -107,7 +111,7 @@ def create_product(event: Event, data: dict, *, actor: User | None, actor_label:
             user=actor,
             actor=actor_label,
             target=product,
-            summary=f"{event.name}: {product.name}",
+            summary=stored_text("%(event)s: %(product)s", event=event.name, product=product.name),
         )
     return product
 
@@ -125,7 +129,7 @@ def update_product(product: Product, data: dict, *, actor: User | None, actor_la
                 user=actor,
                 actor=actor_label,
                 target=product,
-                summary=f"{event.name}: {product.name}",
+                summary=stored_text("%(event)s: %(product)s", event=event.name, product=product.name),
                 changes=changes,
             )
     return changes
@@ -136,7 +140,9 @@ def delete_product(product: Product, *, actor: User | None) -> None:
     with db.atomic():
         for reason in signals.objections(signals.product_deleting, product):
             raise FieldError("product", reason)
-        audit.record(product.organization_id, "product.delete", user=actor, target=product, summary=product.name)
+        audit.record(
+            product.organization_id, "product.delete", user=actor, target=product, summary=verbatim(product.name)
+        )
         product.delete_instance()
 
 
@@ -149,7 +155,9 @@ def move_product(product: Product, direction: str, *, actor: User | None) -> boo
                 "product.move",
                 user=actor,
                 target=product,
-                summary=f"{product.name} {direction}",
+                summary=stored_text(
+                    "%(product)s moved %(direction)s", product=product.name, direction=_direction(direction)
+                ),
             )
     return moved
 
@@ -159,7 +167,9 @@ def new_access_key(product: Product, *, actor: User | None) -> str:
     with db.atomic():
         product.access_key = secrets.token_urlsafe(12)
         product.save()
-        audit.record(product.organization_id, "product.link", user=actor, target=product, summary="New secret link")
+        audit.record(
+            product.organization_id, "product.link", user=actor, target=product, summary=stored_text("New secret link")
+        )
     return product.access_key
 
 
@@ -191,7 +201,7 @@ def _translate(row, locale: str, texts: dict, *, actor: User | None, action: str
                 f"{action}.translation",
                 user=actor,
                 target=row,
-                summary=f"{LANGUAGES[locale]} texts",
+                summary=stored_text("%(language)s texts", language=LANGUAGES[locale]),
                 changes=changes,
             )
 
@@ -245,7 +255,7 @@ def create_question(event: Event, data: dict, *, actor: User | None) -> Question
             "question.create",
             user=actor,
             target=question,
-            summary=f"{event.name}: {question.label}",
+            summary=stored_text("%(event)s: %(question)s", event=event.name, question=question.label),
         )
     return question
 
@@ -261,7 +271,7 @@ def update_question(question: Question, data: dict, *, actor: User | None) -> di
                 "question.update",
                 user=actor,
                 target=question,
-                summary=question.label,
+                summary=verbatim(question.label),
                 changes=changes,
             )
     return changes
@@ -270,7 +280,9 @@ def update_question(question: Question, data: dict, *, actor: User | None) -> di
 def delete_question(question: Question, *, actor: User | None) -> None:
     """Answers already given stay on the orders; they are no longer asked."""
     with db.atomic():
-        audit.record(question.organization_id, "question.delete", user=actor, target=question, summary=question.label)
+        audit.record(
+            question.organization_id, "question.delete", user=actor, target=question, summary=verbatim(question.label)
+        )
         question.delete_instance()
 
 
@@ -283,7 +295,9 @@ def move_question(question: Question, direction: str, *, actor: User | None) -> 
                 "question.move",
                 user=actor,
                 target=question,
-                summary=f"{question.label} {direction}",
+                summary=stored_text(
+                    "%(question)s moved %(direction)s", question=question.label, direction=_direction(direction)
+                ),
             )
     return moved
 

@@ -6,6 +6,7 @@ from webapp.checkin.models import Checkin
 from webapp.contacts import funnel
 from webapp.contacts.service import add_label, record_activity
 from webapp.db import db
+from webapp.i18n import stored_text
 from webapp.orders.contact_sync import contact_of
 from webapp.orders.models import Registrant
 
@@ -22,7 +23,6 @@ def record_checkin(checkin_id: int) -> bool:
     if contact is None:
         return False
     event = registrant.event
-    gate = f" at gate {checkin.gate}" if checkin.gate else ""
     with db.atomic():
         activity = record_activity(
             contact,
@@ -30,7 +30,9 @@ def record_checkin(checkin_id: int) -> bool:
             occurred_at=checkin.created_at,
             event=event.id,
             registrant_id=registrant.id,
-            summary=f"Checked in to {event.name}{gate}",
+            summary=stored_text("Checked in to %(event)s at gate %(gate)s", event=event.name, gate=checkin.gate)
+            if checkin.gate
+            else stored_text("Checked in to %(event)s", event=event.name),
             data={"gate": checkin.gate, "checkin_id": checkin.id},
             dedupe_key=f"checked_in:{checkin.id}",
         )

@@ -12,7 +12,7 @@ from webapp.checkin import queries
 from webapp.checkin.models import Checkin, CheckinList
 from webapp.db import db, locked, write_transaction
 from webapp.events.models import Event
-from webapp.i18n import _
+from webapp.i18n import _, stored_text
 
 DEFAULT_LIST_NAME = "Entrance"
 
@@ -113,7 +113,7 @@ def save_list(
                 "checkin_list.create",
                 user=actor,
                 target=checkin_list,
-                summary=f"Check-in list {name!r} created for {event.name}",
+                summary=stored_text("Check-in list “%(name)s” created for %(event)s", name=name, event=event.name),
             )
         else:
             changes = audit.diff(checkin_list, values)
@@ -124,7 +124,7 @@ def save_list(
                     "checkin_list.update",
                     user=actor,
                     target=checkin_list,
-                    summary=f"Check-in list {name!r} changed",
+                    summary=stored_text("Check-in list “%(name)s” changed", name=name),
                     changes=changes,
                 )
     return checkin_list
@@ -142,7 +142,7 @@ def delete_list(checkin_list: CheckinList, *, actor: User | None) -> None:
             "checkin_list.delete",
             user=actor,
             target=checkin_list,
-            summary=f"Check-in list {checkin_list.name!r} deleted",
+            summary=stored_text("Check-in list “%(checkin_list)s” deleted", checkin_list=checkin_list.name),
         )
         checkin_list.delete_instance()
 
@@ -164,6 +164,6 @@ def set_door_questions(event: Event, question_ids: list[int], *, actor: User | N
                 "event.door_questions",
                 user=actor,
                 target=event,
-                summary=f"Answers shown at the door for {event.name} changed",
+                summary=stored_text("Answers shown at the door for %(event)s changed", event=event.name),
                 changes={"show_at_checkin": [sorted(before), sorted(after)]},
             )

@@ -30,7 +30,7 @@ from webapp.checkin import service
 from webapp.checkin.models import AdmissionReview, Attendance, CheckinList
 from webapp.db import utcnow, write_transaction
 from webapp.events.models import Event
-from webapp.i18n import _
+from webapp.i18n import _, stored_text
 from webapp.orders import signed_secrets
 from webapp.orders.models import Order, Registrant
 from webapp.orders.ticket_secrets import normalize_scanned
@@ -240,6 +240,11 @@ def resolve(review: AdmissionReview, *, user: User | None, note: str) -> Admissi
             "checkin.review_resolved",
             user=user,
             target=review.registrant if review.registrant_id else None,
-            summary=f"Offline admission refused as {review.reason} on {review.device or 'a device'} resolved: {note}",
+            summary=stored_text(
+                "Offline admission refused as %(reason)s on %(device)s resolved: %(note)s",
+                reason=review.reason,
+                device=review.device or stored_text("a device"),
+                note=note,
+            ),
         )
     return AdmissionReview.get_by_id(review.id)

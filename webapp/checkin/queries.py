@@ -43,7 +43,7 @@ _HOLDER_COLUMNS = (
     Registrant.id, Registrant.organization, Registrant.event, Registrant.order, Registrant.product,
     Registrant.contact, Registrant.group, Registrant.name, Registrant.email, Registrant.answers,
     Registrant.ticket_secret, Registrant.canceled, Registrant.blocked, Registrant.checked_in_at,
-    Order.id, Order.code, Order.status, Order.approval, Order.flag, Order.answers, Order.total, Order.currency,
+    Order.id, Order.code, Order.status, Order.approval, Order.flag, Order.flag_i18n, Order.answers, Order.total, Order.currency,
     Product.id, Product.name, Product.admits_entry,
 )  # fmt: skip
 

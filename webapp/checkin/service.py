@@ -30,7 +30,7 @@ from webapp.checkin.lists import default_list
 from webapp.checkin.models import Attendance, Checkin, CheckinList
 from webapp.db import db, is_postgres, utcnow, write_transaction, writer_turn
 from webapp.events.models import Event
-from webapp.i18n import _
+from webapp.i18n import _, render_stored, stored_text
 from webapp.orders.models import Order, Registrant
 from webapp.orders.ticket_secrets import normalize_scanned
 
@@ -244,9 +244,18 @@ class _Scan:
                 "checkin.force",
                 user=self.user,
                 target=registrant,
-                summary=f"Forced check-in of {registrant.name}"
-                + (f" over {overridden}" if overridden else "")
-                + f": {self.force_reason}",
+                summary=stored_text(
+                    "Forced check-in of %(registrant)s over %(answer)s: %(reason)s",
+                    registrant=registrant.name,
+                    answer=overridden,
+                    reason=self.force_reason,
+                )
+                if overridden
+                else stored_text(
+                    "Forced check-in of %(registrant)s: %(reason)s",
+                    registrant=registrant.name,
+                    reason=self.force_reason,
+                ),
             )
         signals.emit(signals.checked_in, checkin_id=checkin.id)
         return Answer("ok", registrant=registrant, checkin=checkin, needs_attention=attention(registrant, "ok"))
@@ -384,7 +393,7 @@ def attention(registrant: Registrant, outcome: str) -> list[str]:
     elif outcome == "product" and not registrant.product.admits_entry:
         notes.append(_("Add-on only: this is not an entry ticket."))
     if outcome == "ok" and registrant.order.flag:
-        notes.append(registrant.order.flag)
+        notes.append(render_stored(registrant.order.flag_i18n, registrant.order.flag))
     return notes
 
 
@@ -436,7 +445,11 @@ def undo(checkin: Checkin, *, user: User | None) -> Checkin:
             "checkin.undo",
             user=user,
             target=registrant,
-            summary=f"Check-in of {registrant.name} at {checkin.created_at:%Y-%m-%d %H:%M} undone",
+            summary=stored_text(
+                "Check-in of %(registrant)s at %(created_at)s undone",
+                registrant=registrant.name,
+                created_at=format(checkin.created_at, "%Y-%m-%d %H:%M"),
+            ),
         )
     checkin.undone_at, checkin.undone_by = now, user
     return checkin

@@ -8,7 +8,7 @@ from flask_login import current_user
 from peewee import JOIN
 
 from webapp.accounts.access import event_required, org_id, owned, role_required, row_required
-from webapp.accounts.audit import AuditEntry
+from webapp.accounts.audit import AuditEntry, action_label
 from webapp.accounts.models import Membership, User
 from webapp.checkin import door
 from webapp.checkin.models import CHECKIN_REASONS, Checkin, CheckinList
@@ -127,6 +127,11 @@ def mail_resend(message_id: int):
 
 
 # -- audit trail ----------------------------------------------------------------------------------
+
+
+@bp.app_template_filter("audit_action")
+def _audit_action(action: str) -> str:
+    return action_label(action)
 
 
 @bp.route("/audit")

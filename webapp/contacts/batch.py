@@ -11,6 +11,7 @@ from webapp import signals
 from webapp.contacts import bulk, rules
 from webapp.contacts.models import Activity, Contact, ContactLabel, Label
 from webapp.db import utcnow
+from webapp.i18n import stored_columns, stored_label, stored_text
 
 CHUNK = 500  # contacts per transaction: a few hundred bound parameters per bulk statement
 
@@ -34,7 +35,7 @@ def activity(org_id: int, contact_id: int, kind: str, **values) -> dict:
         "occurred_at": values.get("occurred_at") or utcnow(),
         "event": values.get("event"),
         "registrant_id": values.get("registrant_id"),
-        "summary": values.get("summary", "")[:300],
+        **stored_columns("summary", values.get("summary"), 300),
         "data": values.get("data") or {},
         "dedupe_key": values.get("dedupe_key"),
         "created_at": utcnow(),
@@ -55,7 +56,12 @@ def move_stage(batch: Batch, contact: Contact, stage: str, source: str) -> None:
             batch.org_id,
             contact.id,
             "stage_changed",
-            summary=f"Stage {rules.stage_label(old)} → {rules.stage_label(stage)} ({source})",
+            summary=stored_text(
+                "Stage %(old)s → %(new)s (%(source)s)",
+                old=stored_label(rules.stage_label(old)),
+                new=stored_label(rules.stage_label(stage)),
+                source=source,
+            ),
             data={"from": old, "to": stage, "source": source},
         )
     )
@@ -89,7 +95,13 @@ def apply_labels(batch: Batch, pairs: set[tuple[int, int]], *, raising: bool = F
         batch.dirty.add(cid)
         batch.labels_added.setdefault(cid, []).append(lid)
         batch.activities.append(
-            activity(batch.org_id, cid, "label_added", summary=f"Label {label.name} added", data={"label": label.name})
+            activity(
+                batch.org_id,
+                cid,
+                "label_added",
+                summary=stored_text("Label %(label)s added", label=label.name),
+                data={"label": label.name},
+            )
         )
         contact = batch.contacts[cid]
         stage = rules.raised_stage(contact.stage, label.stage) if raising and label.stage else label.stage

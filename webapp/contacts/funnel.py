@@ -23,7 +23,7 @@ from webapp.accounts import audit
 from webapp.contacts.models import AUTO_LABEL_TRIGGERS, AutoLabel, Label
 from webapp.contacts.service import ContactError, find_label
 from webapp.db import db
-from webapp.i18n import _
+from webapp.i18n import _, stored_label
 
 # trigger: (label name, colour, stage rule), as migration 0542 made them for existing organizations
 DEFAULTS = {
@@ -83,5 +83,7 @@ def update(org_id: int, trigger: str, *, label_id: int | None, active: bool, act
         changes = audit.diff(row, {"label_id": label.id if label else None, "active": active})
         if changes:
             row.save()
-            audit.record(org_id, "contacts.auto_label", user=actor, target=row, summary=trigger, changes=changes)
+            audit.record(
+                org_id, "contacts.auto_label", user=actor, target=row, summary=stored_label(trigger), changes=changes
+            )
     return row

@@ -14,7 +14,7 @@ from webapp.contacts import rules, service
 from webapp.contacts.models import FUNNEL_STAGES, Contact
 from webapp.contacts.service import ContactError
 from webapp.db import db, write_transaction
-from webapp.i18n import _
+from webapp.i18n import _, message_of, stored_from, stored_text
 from webapp.runtime import settings
 from webapp.storage import storage
 from webapp.work import jobs
@@ -147,7 +147,7 @@ def queue_import(job: Job, mapping: dict[str, str], label_names: list[str], *, a
             "contacts.import",
             user=actor,
             target=job,
-            summary=f"{job.params['filename']}: {job.total} rows",
+            summary=stored_text("%(filename)s: %(total)s rows", filename=job.params["filename"], total=job.total),
         )
     return Job.get_by_id(job.id)
 
@@ -170,7 +170,7 @@ def parse_row(cells: list[str], mapping: dict[str, str]) -> dict:
         elif target == "stage":
             stage = STAGE_NAMES.get(" ".join(cell.replace("_", " ").split()).lower()) or STAGE_NAMES.get(cell.lower())
             if stage is None:
-                raise ContactError(f"unknown funnel stage {cell!r}")
+                raise ContactError(_("unknown funnel stage %(stage)s", stage=repr(cell)))
             values["stage"] = stage
         elif target.startswith("custom:"):
             values["custom"][target[7:]] = cell
@@ -180,9 +180,9 @@ def parse_row(cells: list[str], mapping: dict[str, str]) -> dict:
         values["name"] = f"{first} {last}".strip()
     email = values.get("email", "")
     if not email:
-        raise ContactError("no email")
+        raise ContactError(_("no email"))
     if not rules.normalize_email(email):
-        raise ContactError(f"{email!r} is not an email address")
+        raise ContactError(_("%(email)s is not an email address.", email=repr(email)))
     for label in values["labels"]:
         service.clean_label_name(label)
     return values
@@ -204,7 +204,7 @@ def _import_row(job: Job, values: dict) -> str:
     service.record_activity(
         contact,
         "imported",
-        summary=f"Imported from {job.params['filename']}",
+        summary=stored_text("Imported from %(filename)s", filename=job.params["filename"]),
         dedupe_key=f"import:{job.id}:{contact.id}",
     )
     for name in [*values["labels"], *job.params["label_names"]]:
@@ -216,7 +216,7 @@ def _import_row(job: Job, values: dict) -> str:
 
 def _why_not_resumable(job: Job) -> str | None:
     if not storage().exists(job.params["path"]):
-        return "Its worker stopped and the uploaded file is gone, so it cannot resume. Upload the file again."
+        return _("Its worker stopped and the uploaded file is gone, so it cannot resume. Upload the file again.")
     return None
 
 
@@ -256,7 +256,8 @@ def _run_batch(job: Job, batch: list[tuple[int, list[str]]], errors: list, done:
             except ContactError as exc:
                 counts["failed"] += 1
                 if len(errors) < MAX_STORED_ERRORS:
-                    errors.append({"row": line, "message": str(exc)})
+                    message = message_of(exc)
+                    errors.append({"row": line, "message": message, "message_i18n": stored_from(message).to_json()})
         done += len(batch)
         jobs.checkpoint(
             job,

@@ -30,6 +30,7 @@ from webapp.contacts.ingest_batch import IngestError
 from webapp.contacts.ingest_models import EVENT_TYPES, TAG_ACTIONS, IncomingEvent, TagRule
 from webapp.contacts.models import Activity, Contact
 from webapp.db import db, is_postgres, utcnow, write_transaction, writer_turn
+from webapp.i18n import StoredText, stored_text, verbatim
 
 log = logging.getLogger("rollcall.ingest")
 
@@ -374,7 +375,7 @@ def _process_one(row: ingest_batch.ClaimedEvent, rules: list[TagRule]) -> tuple[
         contact,
         row.type,
         occurred_at=row.occurred_at,
-        summary=summary_of(row),
+        summary=verbatim(summary_of(row)),
         data={"properties": row.properties or {}, "incoming_id": row.id, "source": "api"},
         dedupe_key=dedupe_key,
     )
@@ -483,9 +484,14 @@ def set_tag_rule_active(rule: TagRule, active: bool, *, actor=None) -> None:
             )
 
 
-def describe_rule(rule: TagRule) -> str:
-    when = f"When {rule.event_type}"
+def describe_rule(rule: TagRule) -> StoredText:
+    """ "When signup with plan = pro → add label Pro" (shown with `render_stored`)."""
+    names = {"event": rule.event_type, "label": rule.label}
     if rule.property_name:
-        when += f" with {rule.property_name} = {rule.property_value or ''}"
-    verb = "add label" if rule.action == "add" else "remove label"
-    return f"{when} → {verb} {rule.label}"
+        names.update(property=rule.property_name, value=rule.property_value or "")
+        if rule.action == "add":
+            return stored_text("When %(event)s with %(property)s = %(value)s → add label %(label)s", **names)
+        return stored_text("When %(event)s with %(property)s = %(value)s → remove label %(label)s", **names)
+    if rule.action == "add":
+        return stored_text("When %(event)s → add label %(label)s", **names)
+    return stored_text("When %(event)s → remove label %(label)s", **names)

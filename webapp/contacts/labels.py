@@ -13,7 +13,7 @@ from webapp.contacts.models import FUNNEL_STAGES, Contact, ContactLabel, EventLa
 from webapp.contacts.service import ContactError, clean_label_name, find_label
 from webapp.db import db, write_transaction
 from webapp.events.models import Event
-from webapp.i18n import _
+from webapp.i18n import _, stored_text, verbatim
 
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -46,7 +46,7 @@ def create_label(org_id: int, name: str, *, color: str = "#64748b", stage: str |
     with db.atomic():
         cleaned = _check(org_id, name, color, stage)
         label = Label.create(organization=org_id, name=cleaned, color=color.lower(), stage=stage or None)
-        audit.record(org_id, "label.create", user=actor, target=label, summary=cleaned)
+        audit.record(org_id, "label.create", user=actor, target=label, summary=verbatim(cleaned))
     return label
 
 
@@ -59,7 +59,12 @@ def update_label(label: Label, *, name: str, color: str, stage: str | None, acto
         if changes:
             label.save()
             audit.record(
-                label.organization_id, "label.update", user=actor, target=label, summary=label.name, changes=changes
+                label.organization_id,
+                "label.update",
+                user=actor,
+                target=label,
+                summary=verbatim(label.name),
+                changes=changes,
             )
     return changes
 
@@ -69,7 +74,11 @@ def delete_label(label: Label, *, actor=None) -> int:
     with db.atomic():
         count = ContactLabel.select().where(ContactLabel.label == label.id).count()
         audit.record(
-            label.organization_id, "label.delete", user=actor, target=label, summary=f"{label.name} ({count} contacts)"
+            label.organization_id,
+            "label.delete",
+            user=actor,
+            target=label,
+            summary=stored_text("%(label)s (%(count)s contacts)", label=label.name, count=count),
         )
         label.delete_instance(recursive=False)
     return count
@@ -103,7 +112,9 @@ def apply_stage_rule(label: Label, *, actor=None) -> int:
             "label.apply_stage",
             user=actor,
             target=label,
-            summary=f"{label.name}: {moved} contacts moved to {label.stage}",
+            summary=stored_text(
+                "%(label)s: %(moved)s contacts moved to %(stage)s", label=label.name, moved=moved, stage=label.stage
+            ),
         )
     return moved
 
@@ -128,6 +139,6 @@ def remove_event_label(event_label: EventLabel, *, actor=None) -> None:
             "event.label_remove",
             user=actor,
             target=event_label.event,
-            summary=f"{event_label.event.name}: -{event_label.label.name}",
+            summary=stored_text("%(event)s: -%(label)s", event=event_label.event.name, label=event_label.label.name),
         )
         event_label.delete_instance()

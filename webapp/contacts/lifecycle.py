@@ -11,6 +11,7 @@ from webapp.contacts import batch as contact_batch
 from webapp.contacts.models import Contact, ContactSettings
 from webapp.contacts.service import ContactError
 from webapp.db import db, utcnow, write_transaction
+from webapp.i18n import stored_text
 
 MAX_INACTIVITY_DAYS = 3650
 
@@ -38,7 +39,9 @@ def set_inactivity_days(org_id: int, days: int | None, *, actor=None) -> Contact
                 "contacts.inactivity_rule",
                 user=actor,
                 target=current,
-                summary=f"Inactivity → lost after {days} days" if days else "Inactivity rule off",
+                summary=stored_text("Inactivity → lost after %(days)s days", days=days)
+                if days
+                else stored_text("Inactivity rule off"),
                 changes={"inactivity_days": [old, days]},
             )
     return current

@@ -78,7 +78,8 @@ class Activity(OrgScoped):
     occurred_at = pw.DateTimeField(default=utcnow)
     event = pw.ForeignKeyField(Event, null=True, on_delete="SET NULL")
     registrant_id = pw.IntegerField(null=True)
-    summary = pw.CharField(max_length=300, default="")
+    summary = pw.CharField(max_length=300, default="")  # English, for the API, exports and search
+    summary_i18n = JSONField(null=True)  # the same as a stored message (webapp.i18n), shown translated
     data = JSONField(default=dict)
     # Set for activities that must be recorded once ("registered:<registrant id>"): a re-run
     # of the same sync inserts nothing.

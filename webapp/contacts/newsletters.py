@@ -26,7 +26,7 @@ from webapp.db import db, utcnow
 from webapp.events.models import Event, page_changed
 from webapp.extensions import cache
 from webapp.guards import has_control_characters
-from webapp.i18n import _
+from webapp.i18n import _, stored_text
 from webapp.runtime import settings
 
 NAME_MAX = 200
@@ -71,7 +71,12 @@ def create(org_id: int, name, description="", *, actor: User | None, actor_label
             organization=org_id, name=name, description=description, public_key=secrets.token_urlsafe(12)
         )
         audit.record(
-            org_id, "newsletter.create", user=actor, actor=actor_label, target=newsletter, summary=f"Newsletter {name}"
+            org_id,
+            "newsletter.create",
+            user=actor,
+            actor=actor_label,
+            target=newsletter,
+            summary=stored_text("Newsletter %(name)s", name=name),
         )
     return newsletter
 
@@ -87,7 +92,7 @@ def update(newsletter: Newsletter, name, description, *, actor: User | None, act
                 page_changed(event.id)
             audit.record(
                 newsletter.organization_id, "newsletter.update", user=actor, actor=actor_label, target=newsletter,
-                summary=f"Newsletter {name} edited", changes=changes,
+                summary=stored_text("Newsletter %(name)s edited", name=name), changes=changes,
             )  # fmt: skip
     return changes
 
@@ -96,7 +101,7 @@ def delete(newsletter: Newsletter, *, actor: User | None, actor_label: str | Non
     with db.atomic():
         audit.record(
             newsletter.organization_id, "newsletter.delete", user=actor, actor=actor_label, target=newsletter,
-            summary=f"Newsletter {newsletter.name} deleted",
+            summary=stored_text("Newsletter %(newsletter)s deleted", newsletter=newsletter.name),
         )  # fmt: skip
         for event in events_offering(newsletter):
             page_changed(event.id)
@@ -129,7 +134,11 @@ def subscribe(
         # until the same click. A registrant's contact is the registration's (active, as the
         # Contact Book sync makes it): ticking the box must not take mail away from them.
         if (not existed and source != "registration") or contact.status in ("pending", "unsubscribed"):
-            contacts.set_status(contact, "pending", reason=f"newsletter {newsletter.name} to confirm by email")
+            contacts.set_status(
+                contact,
+                "pending",
+                reason=stored_text("newsletter %(newsletter)s to confirm by email", newsletter=newsletter.name),
+            )
         subscriptions.ask_to_confirm(contact, locale=locale, newsletter_id=newsletter.id)
     return subscription
 
@@ -297,7 +306,7 @@ def link_event(event: Event, newsletter_id: int | None, *, actor: User | None, a
         event.save(only=[Event.newsletter_id, Event.updated_at])
         audit.record(
             event.organization_id, "event.newsletter", user=actor, actor=actor_label, target=event,
-            summary=f"Registration form of {event.name} offers newsletter {newsletter_id or 'none'}",
+            summary=stored_text("Registration form of %(event)s offers newsletter %(newsletter)s", event=event.name, newsletter=newsletter_id) if newsletter_id else stored_text("Registration form of %(event)s offers no newsletter", event=event.name),
             changes={"newsletter_id": [old, newsletter_id]},
         )  # fmt: skip
 

@@ -28,7 +28,7 @@ from webapp.contacts.models import (
 )
 from webapp.contacts.rules import normalize_email
 from webapp.db import db, locked, utcnow, write_transaction
-from webapp.i18n import _
+from webapp.i18n import StoredText, _, stored_columns, stored_label, stored_text, verbatim
 from webapp.runtime import settings
 
 __all__ = [
@@ -60,7 +60,9 @@ class ContactError(ValueError):
         self.field = field
 
 
-def _audit(contact: Contact, action: str, *, actor, actor_label, summary: str, changes: dict | None = None) -> None:
+def _audit(
+    contact: Contact, action: str, *, actor, actor_label, summary: StoredText, changes: dict | None = None
+) -> None:
     if actor is None and actor_label is None:
         return  # rules and syncs are not operator actions: the timeline tells their story
     audit.record(
@@ -150,8 +152,17 @@ def update_contact(
             return {}
         contact.updated_at = utcnow()
         contact.save()
-        record_activity(contact, "edited", summary="Details edited: " + ", ".join(sorted(changes)))
-        _audit(contact, "contact.update", actor=actor, actor_label=actor_label, summary=contact.email, changes=changes)
+        record_activity(
+            contact, "edited", summary=stored_text("Details edited: %(fields)s", fields=", ".join(sorted(changes)))
+        )
+        _audit(
+            contact,
+            "contact.update",
+            actor=actor,
+            actor_label=actor_label,
+            summary=verbatim(contact.email),
+            changes=changes,
+        )
         _changed(contact)
     return changes
 
@@ -166,7 +177,7 @@ def record_activity(
     occurred_at: dt.datetime | None = None,
     event=None,
     registrant_id: int | None = None,
-    summary: str = "",
+    summary: StoredText | None = None,
     data: dict | None = None,
     dedupe_key: str | None = None,
 ) -> Activity | None:
@@ -189,7 +200,7 @@ def record_activity(
                     occurred_at=occurred_at,
                     event=getattr(event, "id", event),
                     registrant_id=registrant_id,
-                    summary=summary[:300],
+                    **stored_columns("summary", summary, 300),
                     data=data or {},
                     dedupe_key=dedupe_key,
                 )
@@ -247,13 +258,18 @@ def add_label(
                 ContactLabel.create(organization=contact.organization_id, contact=contact.id, label=label.id)
         except pw.IntegrityError:
             return False
-        record_activity(contact, "label_added", summary=f"Label {label.name} added", data={"label": label.name})
+        record_activity(
+            contact,
+            "label_added",
+            summary=stored_text("Label %(label)s added", label=label.name),
+            data={"label": label.name},
+        )
         _audit(
             contact,
             "contact.label_add",
             actor=actor,
             actor_label=actor_label,
-            summary=f"{contact.email}: +{label.name}",
+            summary=stored_text("%(email)s: +%(label)s", email=contact.email, label=label.name),
         )
         stage = rules.raised_stage(contact.stage, label.stage) if raising and label.stage else label.stage
         added = {"labels_added": [label.id]}
@@ -275,13 +291,18 @@ def remove_label(contact: Contact, name: str, *, actor=None, actor_label: str | 
         )
         if not deleted:
             return False
-        record_activity(contact, "label_removed", summary=f"Label {label.name} removed", data={"label": label.name})
+        record_activity(
+            contact,
+            "label_removed",
+            summary=stored_text("Label %(label)s removed", label=label.name),
+            data={"label": label.name},
+        )
         _audit(
             contact,
             "contact.label_remove",
             actor=actor,
             actor_label=actor_label,
-            summary=f"{contact.email}: -{label.name}",
+            summary=stored_text("%(email)s: -%(label)s", email=contact.email, label=label.name),
         )
         _changed(contact, labels_removed=[label.id])
     return True
@@ -312,7 +333,12 @@ def set_stage(
         raise ContactError(f"Unknown stage {stage!r}.", "stage")
     source = (source or "person")[:32]
     old = contact.stage
-    summary = f"Stage {rules.stage_label(old)} → {rules.stage_label(stage)} ({source})"
+    summary = stored_text(
+        "Stage %(old)s → %(new)s (%(source)s)",
+        old=stored_label(rules.stage_label(old)),
+        new=stored_label(rules.stage_label(stage)),
+        source=source,
+    )
     return _change(
         contact,
         "stage",
@@ -333,14 +359,20 @@ def set_status(
     *,
     actor=None,
     actor_label: str | None = None,
-    reason: str = "",
+    reason: str | StoredText = "",
     kind: str = "status_changed",
 ) -> bool:
     """One of CONTACT_STATUSES. False when unchanged."""
     if status not in CONTACT_STATUSES:
         raise ContactError(f"Unknown status {status!r}.", "status")
     old = contact.status
-    summary = f"Status {old} → {status}" + (f": {reason}" if reason else "")
+    summary = (
+        stored_text(
+            "Status %(old)s → %(new)s: %(reason)s", old=stored_label(old), new=stored_label(status), reason=reason
+        )
+        if reason
+        else stored_text("Status %(old)s → %(new)s", old=stored_label(old), new=stored_label(status))
+    )
     return _change(
         contact,
         "status",
@@ -382,7 +414,7 @@ def _change(
             f"contact.{field}",
             actor=actor,
             actor_label=actor_label,
-            summary=f"{contact.email}: {old} → {new}",
+            summary=stored_text("%(email)s: %(old)s → %(new)s", email=contact.email, old=old, new=new),
             changes={field: [old, new]},
         )
         _changed(contact, **(announce or {}))
@@ -391,7 +423,9 @@ def _change(
 
 def unsubscribe(contact: Contact, *, via: str = "link") -> bool:
     """The person asked for no more announcements (the public link or a mail client's one-click)."""
-    return set_status(contact, "unsubscribed", reason=f"by the person ({via})", kind="unsubscribed")
+    return set_status(
+        contact, "unsubscribed", reason=stored_text("by the person (%(via)s)", via=via), kind="unsubscribed"
+    )
 
 
 def unsubscribe_url(contact: Contact) -> str:
@@ -416,7 +450,7 @@ def is_unsubscribed(org_id: int, email: str) -> bool:
     return status in NO_PROMOTIONAL_MAIL
 
 
-def mark_bounced(org_id: int, email: str, *, reason: str = "") -> bool:
+def mark_bounced(org_id: int, email: str, *, reason: str | StoredText = "") -> bool:
     """The mail server refused this address for good."""
     contact = Contact.get_or_none((Contact.organization == org_id) & (Contact.email == normalize_email(email)))
-    return bool(contact) and set_status(contact, "bounced", reason=reason[:200])
+    return bool(contact) and set_status(contact, "bounced", reason=reason)

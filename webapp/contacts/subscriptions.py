@@ -15,6 +15,7 @@ from webapp.contacts.models import Contact
 from webapp.contacts.service import set_status
 from webapp.db import db
 from webapp.extensions import LANGUAGES
+from webapp.i18n import stored_text
 from webapp.runtime import settings
 
 # work: {"contact_id", "locale", "newsletter_id" (optional)} -> the email (webapp/mail)
@@ -32,7 +33,7 @@ def request(contact: Contact, *, new: bool = False, locale: str = "en", actor_la
     if contact.status == "active" and not new:
         return False
     with db.atomic():
-        set_status(contact, "pending", actor_label=actor_label, reason="subscription to confirm by email")
+        set_status(contact, "pending", actor_label=actor_label, reason=stored_text("subscription to confirm by email"))
         ask_to_confirm(contact, locale=locale)
     return True
 
@@ -79,4 +80,4 @@ def confirm(contact: Contact) -> bool:
     """pending -> active, by the person. False when there was nothing to confirm."""
     if contact.status != "pending":
         return False
-    return set_status(contact, "active", reason="subscription confirmed by the person", kind="subscribed")
+    return set_status(contact, "active", reason=stored_text("subscription confirmed by the person"), kind="subscribed")

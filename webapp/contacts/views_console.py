@@ -41,7 +41,7 @@ from webapp.db import utcnow
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id
-from webapp.i18n import _
+from webapp.i18n import _, stored_text
 from webapp.mail import contact_mail
 from webapp.orders import assignments, contact_sync, states
 from webapp.orders.models import Order, Registrant
@@ -292,7 +292,9 @@ def set_status(contact_id: int):
     form = StatusForm()
     if not form.validate_on_submit():
         return _lifecycle_fragment(contact, 422, status_form=form)
-    changed = service.set_status(contact, form.status.data, actor=current_user, reason="set by an operator")
+    changed = service.set_status(
+        contact, form.status.data, actor=current_user, reason=stored_text("set by an operator")
+    )
     if changed and not is_fragment_request():
         flash(_("Status set to %(status)s.", status=contact.status), "success")
     return _lifecycle_fragment(contact)

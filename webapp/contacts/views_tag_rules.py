@@ -11,7 +11,7 @@ from webapp.contacts.ingest_forms import TagRuleForm
 from webapp.contacts.ingest_models import IncomingEvent, TagRule
 from webapp.contacts.models import Label
 from webapp.contacts.service import ContactError
-from webapp.i18n import _
+from webapp.i18n import _, render_stored
 
 bp = Blueprint("tag_rules", __name__, url_prefix="/console/contacts/tag-rules")
 
@@ -29,7 +29,7 @@ def _page(form: TagRuleForm, status: int = 200):
         rules=rules,
         stages=stages,
         counts=counts,
-        describe=ingest.describe_rule,
+        describe=lambda rule: render_stored(ingest.describe_rule(rule)),
     ), status
 
 
@@ -61,7 +61,7 @@ def index():
 def toggle(rule_id: int):
     rule = TagRule.get_for_org(org_id(), rule_id)
     ingest.set_tag_rule_active(rule, not rule.active, actor=current_user)
-    rule_text = ingest.describe_rule(rule)
+    rule_text = render_stored(ingest.describe_rule(rule))
     flash(
         _("Rule resumed: %(rule)s", rule=rule_text) if rule.active else _("Rule paused: %(rule)s", rule=rule_text),
         "success",

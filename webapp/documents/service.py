@@ -28,7 +28,7 @@ from webapp.db import db, on_commit
 from webapp.documents.models import VISIBILITY_FOR, Document
 from webapp.events.models import Event
 from webapp.guards import has_control_characters
-from webapp.i18n import _
+from webapp.i18n import _, stored_text, verbatim
 from webapp.storage import storage
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -205,7 +205,7 @@ def upload(
             )  # fmt: skip
             audit.record(
                 owner.organization_id, "document.upload", user=actor, actor=actor_label, target=document,
-                summary=f"{document.title} ({name}, {len(data)} bytes) for {owner.kind} {owner.id}",
+                summary=stored_text("%(title)s (%(name)s, %(count)s bytes) for %(kind)s %(id)s", title=document.title, name=name, count=len(data), kind=owner.kind, id=owner.id),
             )  # fmt: skip
     except Exception:
         storage().delete(key)
@@ -224,7 +224,7 @@ def update(
             document.save()
             audit.record(
                 document.organization_id, "document.update", user=actor, actor=actor_label, target=document,
-                summary=document.title, changes=changes,
+                summary=verbatim(document.title), changes=changes,
             )  # fmt: skip
     return changes
 
@@ -234,7 +234,7 @@ def remove(document: Document, *, actor: User | None, actor_label: str | None = 
     with db.atomic():
         audit.record(
             document.organization_id, "document.remove", user=actor, actor=actor_label, target=document,
-            summary=document.title,
+            summary=verbatim(document.title),
         )  # fmt: skip
         document.delete_instance()
         key = document.storage_key

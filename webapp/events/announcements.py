@@ -7,7 +7,7 @@ from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.db import db
 from webapp.events.models import Event, EventAnnouncement
-from webapp.i18n import _
+from webapp.i18n import _, stored_text, verbatim
 
 MAX_LENGTH = 2000
 
@@ -37,7 +37,9 @@ def post(event: Event, body: str, *, actor: User | None) -> EventAnnouncement:
         announcement = EventAnnouncement.create(
             organization=event.organization_id, event=event.id, body=body, posted_by=actor
         )
-        audit.record(event.organization_id, "event.announce", user=actor, target=announcement, summary=body[:200])
+        audit.record(
+            event.organization_id, "event.announce", user=actor, target=announcement, summary=verbatim(body[:200])
+        )
     return announcement
 
 
@@ -47,7 +49,11 @@ def remove(event: Event, announcement_id: int, *, actor: User | None) -> None:
     )
     with db.atomic():
         audit.record(
-            event.organization_id, "event.unannounce", user=actor, target=announcement, summary=announcement.body[:200]
+            event.organization_id,
+            "event.unannounce",
+            user=actor,
+            target=announcement,
+            summary=verbatim(announcement.body[:200]),
         )
         announcement.delete_instance()
 
@@ -74,7 +80,7 @@ def update_lobby_settings(
         if changes:
             event.save(only=[Event.join_link_opens_minutes, Event.venue_map_url])
             audit.record(
-                event.organization_id, "event.lobby", user=actor, target=event, summary="Lobby settings",
+                event.organization_id, "event.lobby", user=actor, target=event, summary=stored_text("Lobby settings"),
                 changes=changes,
             )  # fmt: skip
     return changes

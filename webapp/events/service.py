@@ -18,7 +18,7 @@ from webapp.db import Prepared, Slot, db, utcnow
 from webapp.events import covers
 from webapp.events.models import EVENT_STATUSES, Event, changes_seen_here
 from webapp.events.text import SLUG_RE, localized, slugify
-from webapp.i18n import _, _l
+from webapp.i18n import _, _l, stored_label, stored_text
 from webapp.money import exponent
 from webapp.runtime import settings
 
@@ -183,7 +183,12 @@ def create_event(org: Organization, data: dict, *, actor: User | None, actor_lab
         event = Event.create(organization=org.id, languages=[language], status="draft", created_by=created_by, **values)
         signals.event_created.send(event)  # what every event has (its default participant group)
         audit.record(
-            org.id, "event.create", user=actor, actor=actor_label, target=event, summary=f"Created event {event.name}"
+            org.id,
+            "event.create",
+            user=actor,
+            actor=actor_label,
+            target=event,
+            summary=stored_text("Created event %(event)s", event=event.name),
         )
     return event
 
@@ -206,7 +211,7 @@ def update_event(event: Event, data: dict, *, actor: User | None, actor_label: s
             user=actor,
             actor=actor_label,
             target=event,
-            summary=f"Edited {event.name}",
+            summary=stored_text("Edited %(event)s", event=event.name),
             changes=changes,
         )
         if TICKET_FIELDS & changes.keys():
@@ -271,7 +276,7 @@ def update_registration(event: Event, data: dict, *, actor: User | None, actor_l
                 user=actor,
                 actor=actor_label,
                 target=event,
-                summary=f"Changed registration settings of {event.name}",
+                summary=stored_text("Changed registration settings of %(event)s", event=event.name),
                 changes=changes,
             )
     return changes
@@ -307,7 +312,7 @@ def set_status(event: Event, status: str, *, actor: User | None, actor_label: st
             user=actor,
             actor=actor_label,
             target=event,
-            summary=f"{event.name}: {status}",
+            summary=stored_text("%(event)s: %(status)s", event=event.name, status=stored_label(status)),
             changes=changes,
         )
 
@@ -323,7 +328,12 @@ def set_cover(event: Event, data: bytes, *, actor: User | None) -> str:
         event.updated_at = utcnow()
         event.save()
         audit.record(
-            event.organization_id, "event.cover", user=actor, target=event, summary="New cover image", changes=changes
+            event.organization_id,
+            "event.cover",
+            user=actor,
+            target=event,
+            summary=stored_text("New cover image"),
+            changes=changes,
         )
     covers.remove_cover(old)
     return name
@@ -341,7 +351,7 @@ def remove_cover(event: Event, *, actor: User | None) -> None:
             "event.cover",
             user=actor,
             target=event,
-            summary="Removed cover image",
+            summary=stored_text("Removed cover image"),
             changes=changes,
         )
     covers.remove_cover(old)
@@ -361,7 +371,7 @@ def set_languages(event: Event, languages: list[str], *, actor: User | None) -> 
                 "event.languages",
                 user=actor,
                 target=event,
-                summary="Languages: " + ", ".join(languages),
+                summary=stored_text("Languages: %(languages)s", languages=", ".join(languages)),
                 changes=changes,
             )
 
@@ -386,7 +396,7 @@ def update_translation(event: Event, locale: str, texts: dict, *, actor: User | 
             "event.translation",
             user=actor,
             target=event,
-            summary=f"{LANGUAGES[locale]} texts of {event.name}",
+            summary=stored_text("%(language)s texts of %(event)s", language=LANGUAGES[locale], event=event.name),
             changes=changes,
         )
         signals.emit(signals.event_changed, event_id=event.id)

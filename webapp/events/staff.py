@@ -9,7 +9,7 @@ from webapp.accounts.models import Membership, User
 from webapp.db import db
 from webapp.events.models import Event, EventResponsible
 from webapp.events.service import FieldError
-from webapp.i18n import _
+from webapp.i18n import _, stored_text
 
 
 def _still_member():
@@ -91,7 +91,11 @@ def set_responsible(event: Event, user_ids: list[int], *, actor: User) -> dict:
             "event.responsible",
             user=actor,
             target=event,
-            summary=f"Responsible for {event.name}: {', '.join(changes['responsible'][1]) or 'no one'}",
+            summary=stored_text(
+                "Responsible for %(event)s: %(people)s",
+                event=event.name,
+                people=", ".join(changes["responsible"][1]) or stored_text("no one"),
+            ),
             changes=changes,
         )
     return changes

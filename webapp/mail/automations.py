@@ -18,6 +18,7 @@ from webapp.accounts import audit
 from webapp.contacts.rules import normalize_email
 from webapp.db import db, utcnow
 from webapp.events.models import Event
+from webapp.i18n import stored_text
 from webapp.mail import consent
 from webapp.mail.models import AUTOMATION_TRIGGERS, Automation, AutomationRun, EmailTemplate, Outbox
 from webapp.mail.notify import send_to_registrant
@@ -73,7 +74,9 @@ def create_automation(event, *, name: str, trigger: str, delay_minutes: int, act
             "mail.automation_create",
             user=actor,
             target=event,
-            summary=f"Automation “{automation.name}” ({describe(automation)})",
+            summary=stored_text(
+                "Automation “%(automation)s” (%(rule)s)", automation=automation.name, rule=describe(automation)
+            ),
         )
     return automation
 
@@ -94,7 +97,7 @@ def update_automation(
             "mail.automation_update",
             user=actor,
             target=automation.event,
-            summary=f"Automation “{automation.name}”",
+            summary=stored_text("Automation “%(automation)s”", automation=automation.name),
             changes=changes,
         )
     return automation
@@ -110,7 +113,7 @@ def delete_automation(automation: Automation, *, actor) -> None:
             "mail.automation_delete",
             user=actor,
             target=automation.event,
-            summary=f"Deleted automation “{automation.name}”",
+            summary=stored_text("Deleted automation “%(automation)s”", automation=automation.name),
         )
         automation.delete_instance()
 

@@ -7,7 +7,7 @@ from flask import render_template
 
 from webapp.accounts import audit
 from webapp.db import db, utcnow
-from webapp.i18n import _
+from webapp.i18n import _, stored_text
 from webapp.mail import defaults, links, sandbox
 from webapp.mail.models import Automation, EmailTemplate, EventMailSettings
 from webapp.tickets import display
@@ -108,7 +108,7 @@ def save_template(event, slot: str, lang: str, *, subject: str, html_body: str, 
             "mail.template_save",
             user=actor,
             target=event,
-            summary=f"Email “{slot}” ({lang}) of {event.name}",
+            summary=stored_text("Email “%(slot)s” (%(lang)s) of %(event)s", slot=slot, lang=lang, event=event.name),
             changes={k: ["…", "…"] for k in changes},  # the texts themselves are too long for the trail
         )
     return row
@@ -128,7 +128,12 @@ def reset_template(event, slot: str, lang: str, *, actor) -> None:
                 "mail.template_reset",
                 user=actor,
                 target=event,
-                summary=f"Email “{slot}” ({lang}) of {event.name} reset to the default",
+                summary=stored_text(
+                    "Email “%(slot)s” (%(lang)s) of %(event)s reset to the default",
+                    slot=slot,
+                    lang=lang,
+                    event=event.name,
+                ),
             )
 
 
@@ -153,7 +158,7 @@ def save_mail_settings(event, *, actor, **values) -> EventMailSettings:
                 "mail.settings",
                 user=actor,
                 target=event,
-                summary=f"Email settings of {event.name}",
+                summary=stored_text("Email settings of %(event)s", event=event.name),
                 changes=changes,
             )
     return row

@@ -8,7 +8,7 @@ import re
 
 from webapp.accounts import audit
 from webapp.db import db, utcnow
-from webapp.i18n import _
+from webapp.i18n import _, stored_text
 from webapp.mail import dkim_keys
 from webapp.mail.models import SendingDomain
 
@@ -45,13 +45,25 @@ def add_domain(org, text: str, *, actor) -> SendingDomain:
             dkim_private_key=private,
             dkim_public_key=public,
         )
-        audit.record(org.id, "mail.domain_add", user=actor, target=row, summary=f"Added sending domain {domain}")
+        audit.record(
+            org.id,
+            "mail.domain_add",
+            user=actor,
+            target=row,
+            summary=stored_text("Added sending domain %(domain)s", domain=domain),
+        )
     return row
 
 
 def remove_domain(row: SendingDomain, *, actor) -> None:
     with db.atomic():
-        audit.record(row.organization_id, "mail.domain_remove", user=actor, target=row, summary=f"Removed {row.domain}")
+        audit.record(
+            row.organization_id,
+            "mail.domain_remove",
+            user=actor,
+            target=row,
+            summary=stored_text("Removed %(domain)s", domain=row.domain),
+        )
         row.delete_instance()
 
 
@@ -96,7 +108,9 @@ def verify(row: SendingDomain, *, actor=None) -> SendingDomain:
                 "mail.domain_verified" if row.verified else "mail.domain_unverified",
                 user=actor,
                 target=row,
-                summary=f"{row.domain} {'verified' if row.verified else 'no longer verified'}",
+                summary=stored_text("%(domain)s verified", domain=row.domain)
+                if row.verified
+                else stored_text("%(domain)s no longer verified", domain=row.domain),
             )
     return row
 

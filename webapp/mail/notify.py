@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from webapp.accounts import audit
 from webapp.db import db, locked, write_transaction
+from webapp.i18n import stored_text
 from webapp.mail import content, links
 from webapp.mail.models import Outbox
 from webapp.mail.service import queue_email
@@ -91,7 +92,9 @@ def resend_ticket(registrant: Registrant, *, actor, actor_label: str | None = No
             user=actor,
             actor=actor_label,
             target=registrant,
-            summary=f"Resent the ticket of {registrant.name} to {registrant.email}",
+            summary=stored_text(
+                "Resent the ticket of %(registrant)s to %(email)s", registrant=registrant.name, email=registrant.email
+            ),
         )
     return sent[0]
 

@@ -33,6 +33,7 @@ from webapp.contacts.models import Contact
 from webapp.contacts.rules import normalize_email
 from webapp.db import db, utcnow
 from webapp.guards import has_control_characters
+from webapp.i18n import stored_text
 from webapp.mail import bounce_address, consent, dkim_keys, smtp_transaction, tracking
 from webapp.mail.domains import verified_domain
 from webapp.mail.models import ANNOUNCED_KINDS, CAMPAIGN_KIND, OUTBOX_STATES, Outbox
@@ -197,7 +198,9 @@ def resend(message: Outbox, *, actor, actor_label: str | None = None) -> Outbox:
                 user=actor,
                 actor=actor_label,
                 target=message,
-                summary=f"Resent “{message.subject}” to {message.to_email}",
+                summary=stored_text(
+                    "Resent “%(subject)s” to %(to_email)s", subject=message.subject, to_email=message.to_email
+                ),
             )
     return copy
 

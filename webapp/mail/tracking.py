@@ -31,6 +31,7 @@ from webapp import signals, tokens, work
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.db import locked, utcnow, write_transaction
+from webapp.i18n import stored_text
 from webapp.mail.models import ANNOUNCED_KINDS, EngagementHour, MailEngagement, Outbox
 from webapp.runtime import settings
 
@@ -248,10 +249,11 @@ def _on_timeline(row: Outbox, kind: str, url: str | None, now: dt.datetime) -> N
     if contact is None:
         return
     if kind == "open":
-        summary, key = f"Opened “{row.subject}”", f"opened:{row.id}"
+        summary, key = stored_text("Opened “%(subject)s”", subject=row.subject), f"opened:{row.id}"
     else:
         digest = hashlib.sha256(url.encode()).hexdigest()[:20]
-        summary, key = f"Clicked {url} in “{row.subject}”", f"clicked:{row.id}:{digest}"
+        summary = stored_text("Clicked %(url)s in “%(subject)s”", url=url, subject=row.subject)
+        key = f"clicked:{row.id}:{digest}"
     contacts.record_activity(
         contact,
         "opened" if kind == "open" else "clicked",

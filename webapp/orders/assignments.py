@@ -12,7 +12,7 @@ from webapp.accounts.models import User
 from webapp.contacts.models import Contact
 from webapp.db import db
 from webapp.events.models import Event
-from webapp.i18n import _
+from webapp.i18n import _, stored_text
 from webapp.orders import invitations
 from webapp.orders.models import EventAssignment, Invitation, Registrant
 
@@ -64,7 +64,7 @@ def assign(
             user=actor,
             actor=actor_label,
             target=assignment,
-            summary=f"Assigned {contact.email} to {event.name}",
+            summary=stored_text("Assigned %(email)s to %(event)s", email=contact.email, event=event.name),
             changes={"note": [None, note]} if note else {},
         )
     return assignment
@@ -77,7 +77,7 @@ def unassign(event: Event, assignment_id: int, *, actor: User | None, actor_labe
         assignment.delete_instance()
         audit.record(
             event.organization_id, "event.unassign", user=actor, actor=actor_label, target=assignment,
-            summary=f"{contact.email} no longer assigned to {event.name}",
+            summary=stored_text("%(email)s no longer assigned to %(event)s", email=contact.email, event=event.name),
         )  # fmt: skip
 
 

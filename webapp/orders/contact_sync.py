@@ -28,7 +28,7 @@ from webapp.contacts.models import Contact, EventLabel, Label
 from webapp.contacts.service import ContactError, get_or_create_label, record_activity
 from webapp.db import db, is_postgres, utcnow, write_transaction
 from webapp.events.models import Event
-from webapp.i18n import _
+from webapp.i18n import StoredText, _, stored_text
 from webapp.money import format_money
 from webapp.orders.models import Order, Registrant
 
@@ -295,7 +295,7 @@ def _registration_activities(org_id: int, r: SimpleNamespace, contact: Contact) 
             occurred_at=r.created_at,
             event=event.id,
             registrant_id=r.id,
-            summary=f"Registered for {event.name} (order {order.code})",
+            summary=stored_text("Registered for %(event)s (order %(code)s)", event=event.name, code=order.code),
             data={"order": order.code},
             dedupe_key=f"registered:{r.id}:{contact.id}",
         )
@@ -309,7 +309,12 @@ def _registration_activities(org_id: int, r: SimpleNamespace, contact: Contact) 
                 occurred_at=order.paid_at,
                 event=event.id,
                 registrant_id=r.id,
-                summary=f"Paid {_money(order.total, order.currency)} for {event.name} (order {order.code})",
+                summary=stored_text(
+                    "Paid %(amount)s for %(event)s (order %(code)s)",
+                    amount=_money(order.total, order.currency),
+                    event=event.name,
+                    code=order.code,
+                ),
                 data={"order": order.code, "total": order.total, "currency": order.currency},
                 dedupe_key=f"paid:{order.id}:{contact.id}",
             )
@@ -385,7 +390,6 @@ def record_order_end(order_id: int) -> int:
         registrants = list(Registrant.select().where(Registrant.order == order.id))
     recorded = 0
     seen: set[int] = set()
-    words = kind.removeprefix("order_")
     for registrant in registrants:
         if registrant.contact_id is None or registrant.contact_id in seen:
             continue
@@ -397,12 +401,22 @@ def record_order_end(order_id: int) -> int:
             occurred_at=when or utcnow(),
             event=order.event_id,
             registrant_id=registrant.id,
-            summary=f"Order {order.code} {words} ({order.event.name})",
+            summary=_order_end_summary(kind, order.code, order.event.name),
             data={"order": order.code, "status": order.status},
             dedupe_key=f"{kind}:{order.id}:{contact.id}",
         )
         recorded += activity is not None
     return recorded
+
+
+def _order_end_summary(kind: str, code: str, event: str) -> StoredText:
+    if kind == "order_canceled":
+        return stored_text("Order %(code)s canceled (%(event)s)", code=code, event=event)
+    if kind == "order_expired":
+        return stored_text("Order %(code)s expired (%(event)s)", code=code, event=event)
+    if kind == "order_refunded":
+        return stored_text("Order %(code)s refunded (%(event)s)", code=code, event=event)
+    return stored_text("Order %(code)s declined (%(event)s)", code=code, event=event)
 
 
 def add_event_label(event: Event, name: str, *, actor=None) -> EventLabel:
@@ -415,7 +429,11 @@ def add_event_label(event: Event, name: str, *, actor=None) -> EventLabel:
             raise ContactError(_("%(event)s already adds %(label)s.", event=event.name, label=label.name), "name")
         event_label = EventLabel.create(organization=event.organization_id, event=event.id, label=label.id)
         audit.record(
-            event.organization_id, "event.label_add", user=actor, target=event, summary=f"{event.name}: +{label.name}"
+            event.organization_id,
+            "event.label_add",
+            user=actor,
+            target=event,
+            summary=stored_text("%(event)s: +%(label)s", event=event.name, label=label.name),
         )
         work.record(LABEL_EVENT_REGISTRANTS, {"event_id": event.id, "label_id": label.id}, priority=work.BULK)
     return event_label

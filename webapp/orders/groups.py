@@ -17,7 +17,7 @@ from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import ParticipantGroup
 from webapp.db import Prepared, Slot, db, locked, utcnow, write_transaction
 from webapp.events.models import Event, page_changed
-from webapp.i18n import _, ngettext
+from webapp.i18n import _, ngettext, stored_text, verbatim
 from webapp.orders import capacity
 from webapp.orders.models import Invitation, Order, Registrant
 
@@ -244,7 +244,7 @@ def move(
             old = names.get(registrant.group_id, default_name)
             audit.record(
                 event.organization_id, "registrant.move_group", user=actor, actor=actor_label, target=registrant,
-                summary=f"{old} → {target.name}", changes={"group": [old, target.name]},
+                summary=stored_text("%(old)s → %(target)s", old=old, target=target.name), changes={"group": [old, target.name]},
             )  # fmt: skip
     return len(moving)
 
@@ -257,7 +257,12 @@ def remove(group: ParticipantGroup, *, actor: User | None, actor_label: str | No
         if Registrant.select().where(Registrant.group == group.id).exists():
             raise catalog_groups.GroupError(_("Move this group's registrants to another group first."))
         audit.record(
-            group.organization_id, "group.remove", user=actor, actor=actor_label, target=group, summary=group.name
+            group.organization_id,
+            "group.remove",
+            user=actor,
+            actor=actor_label,
+            target=group,
+            summary=verbatim(group.name),
         )
         group.delete_instance()
         page_changed(group.event_id)

@@ -13,7 +13,7 @@ from webapp.catalog.models import ParticipantGroup, Product
 from webapp.db import db, utcnow
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
-from webapp.i18n import _
+from webapp.i18n import _, stored_text, verbatim
 from webapp.orders.codes import new_invitation_code
 from webapp.orders.models import Invitation
 
@@ -79,7 +79,7 @@ def create(
         )  # fmt: skip
         audit.record(
             event.organization_id, "invitation.create", user=actor, actor=actor_label, target=invitation,
-            summary=f"Invited {email or 'code ' + invitation.code}",
+            summary=stored_text("Invited %(email)s", email=email) if email else stored_text("Invited code %(code)s", code=invitation.code),
         )  # fmt: skip
         if send and email:
             send_invitation(invitation)
@@ -103,7 +103,7 @@ def resend(invitation: Invitation, *, actor: User | None, actor_label: str | Non
         send_invitation(invitation)
         audit.record(
             invitation.organization_id, "invitation.resend", user=actor, actor=actor_label, target=invitation,
-            summary=f"Sent again to {invitation.email}",
+            summary=stored_text("Sent again to %(email)s", email=invitation.email),
         )  # fmt: skip
 
 
@@ -120,7 +120,7 @@ def revoke(invitation: Invitation, *, actor: User | None, actor_label: str | Non
             raise InvitationError(_("This invitation was revoked."))
         audit.record(
             invitation.organization_id, "invitation.revoke", user=actor, actor=actor_label, target=invitation,
-            summary=invitation.code,
+            summary=verbatim(invitation.code),
         )  # fmt: skip
 
 
@@ -165,7 +165,7 @@ def decline(invitation: Invitation) -> bool:
         if changed:
             audit.record(
                 invitation.organization_id, "invitation.decline", actor=f"invitee {invitation.email}",
-                target=invitation, summary=f"{invitation.email} declined the invitation",
+                target=invitation, summary=stored_text("%(email)s declined the invitation", email=invitation.email),
             )  # fmt: skip
     return True
 
@@ -203,7 +203,8 @@ def import_csv(
             email = row[email_col].strip().lower() if len(row) > email_col else ""
             name = row[name_col].strip() if 0 <= name_col < len(row) else ""
             if not is_valid_email(email):
-                result.errors.append((line, f"{email or '(empty)'} is not an email address"))
+                problem = _("%(email)s is not an email address", email=email) if email else _("the email is empty")
+                result.errors.append((line, problem))
                 continue
             if email in seen:
                 result.skipped.append((line, f"{email} is already invited"))
@@ -217,6 +218,6 @@ def import_csv(
             result.created.append(invitation)
         audit.record(
             event.organization_id, "invitation.import", user=actor, target=event,
-            summary=f"Imported {len(result.created)} invitation(s), {len(result.errors)} error(s)",
+            summary=stored_text("Imported %(count)s invitation(s), %(count2)s error(s)", count=len(result.created), count2=len(result.errors)),
         )  # fmt: skip
     return result

@@ -63,6 +63,7 @@ class Order(OrgScoped):
     send_ticket = pw.BooleanField(default=True, constraints=[pw.SQL("DEFAULT TRUE")])
     checkout_token = pw.CharField(max_length=64, null=True, unique=True)  # one-time form token
     invitation = pw.ForeignKeyField(Invitation, null=True, on_delete="SET NULL")
+    flag_i18n = JSONField(null=True)  # the flag as a stored message (webapp.i18n), shown translated
     flag = pw.CharField(max_length=200, null=True)  # needs an operator: amount mismatch, oversold...
     expires_at = pw.DateTimeField(null=True)  # pending orders hold seats until then
     paid_at = pw.DateTimeField(null=True)

@@ -17,7 +17,7 @@ from webapp.catalog.models import Coupon, Product
 from webapp.db import locked, utcnow, write_transaction
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
-from webapp.i18n import _
+from webapp.i18n import StoredText, _, stored_text, verbatim
 from webapp.orders import additions, capacity, groups, per_email, waitlist
 from webapp.orders.checkout import _unique_code, per_email_message
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant
@@ -37,7 +37,7 @@ def _lock(order_id: int) -> Order:
     return locked(Order.select().where(Order.id == order_id)).get()
 
 
-def _record(order: Order, action: str, actor: User | None, summary: str, actor_label: str | None = None, **kw):
+def _record(order: Order, action: str, actor: User | None, summary: StoredText, actor_label: str | None = None, **kw):
     if actor is not None or actor_label:
         audit.record(order.organization_id, action, user=actor, actor=actor_label, target=order, summary=summary, **kw)
 
@@ -116,27 +116,49 @@ def confirm_payment(order_id: int, *, amount: int, currency: str, gateway: str, 
         order = _lock(order_id)
         if order.status == "paid":
             return "already_paid"
-        label = f"{gateway} payment {reference}"
+        label = stored_text("%(gateway)s payment %(reference)s", gateway=gateway, reference=reference)
         if amount != order.total or currency.upper() != order.currency:
-            return _flag(order, f"Paid {amount} {currency} by {label}, expected {order.total} {order.currency}")
+            return _flag(
+                order,
+                stored_text(
+                    "Paid %(amount)s %(currency)s by %(payment)s, expected %(total)s %(expected_currency)s",
+                    amount=amount,
+                    currency=currency,
+                    payment=label,
+                    total=order.total,
+                    expected_currency=order.currency,
+                ),
+            )
         if order.status in ("canceled", "refunded"):
-            return _flag(order, f"Paid by {label} after the order was {order.status}: refund or reinstate")
+            return _flag(
+                order,
+                stored_text("Paid by %(payment)s after the order was canceled: refund or reinstate", payment=label)
+                if order.status == "canceled"
+                else stored_text(
+                    "Paid by %(payment)s after the order was refunded: refund or reinstate", payment=label
+                ),
+            )
         if not holds_seats(order) and not _revive(order):
-            return _flag(order, f"Paid by {label} after its hold expired, and the seats are gone: refund or add")
+            return _flag(
+                order,
+                stored_text(
+                    "Paid by %(payment)s after its hold expired, and the seats are gone: refund or add", payment=label
+                ),
+            )
         order.flag = None
         _mark_paid(order, gateway)
         audit.record(order.organization_id, "order.paid", actor=f"{gateway} gateway", target=order, summary=label)
         return "paid"
 
 
-def _flag(order: Order, message: str) -> str:
-    order.flag, order.updated_at = message[:200], utcnow()
+def _flag(order: Order, message: StoredText) -> str:
+    order.flag, order.flag_i18n, order.updated_at = message.english[:200], message.to_json(), utcnow()
     order.save()
     audit.record(order.organization_id, "order.flagged", actor="system", target=order, summary=message)
     return "flagged"
 
 
-def revoke_payment(order_id: int, *, reason: str) -> None:
+def revoke_payment(order_id: int, *, reason: StoredText) -> None:
     """A settlement turned into a deny or a refund at the gateway: the order is unpaid again and
     holds its seats for one more hold period, so the attendee can pay another way."""
     with write_transaction():
@@ -146,7 +168,8 @@ def revoke_payment(order_id: int, *, reason: str) -> None:
         now = utcnow()
         order.status, order.paid_at, order.updated_at = "pending", None, now
         order.expires_at = now + dt.timedelta(minutes=settings().order_hold_minutes)
-        order.flag = f"Payment revoked: {reason}"[:200]
+        flag = stored_text("Payment revoked: %(reason)s", reason=reason)
+        order.flag, order.flag_i18n = flag.english[:200], flag.to_json()
         order.save()
         audit.record(order.organization_id, "order.payment_revoked", actor="system", target=order, summary=reason)
         for registrant_id in [r.id for r in order.registrants]:
@@ -171,7 +194,7 @@ def mark_paid_manually(
             raise OrderError(_("The hold on this order ran out and its seats are taken."))
         order.flag = None
         _mark_paid(order, gateway)
-        _record(order, "order.mark_paid", actor, f"Marked paid ({gateway})", actor_label)
+        _record(order, "order.mark_paid", actor, stored_text("Marked paid (%(gateway)s)", gateway=gateway), actor_label)
 
 
 def cancel_order(order: Order, *, actor: User | None, reason: str = "", actor_label: str | None = None) -> None:
@@ -185,7 +208,7 @@ def cancel_order(order: Order, *, actor: User | None, reason: str = "", actor_la
                 else _("This order is already canceled.")
             )
         _end(order, "canceled", canceled_at=utcnow())
-        _record(order, "order.cancel", actor, reason or "Canceled", actor_label)
+        _record(order, "order.cancel", actor, verbatim(reason) if reason else stored_text("Canceled"), actor_label)
         signals.emit(signals.order_canceled, order_id=order.id)
 
 
@@ -207,7 +230,7 @@ def mark_refunded(order: Order, *, actor: User | None, actor_label: str | None =
             raise OrderError(_("Only a paid order (or a canceled one that was paid) can be refunded."))
         was = order.status
         _end(order, "refunded", refunded_at=utcnow(), canceled_at=order.canceled_at or utcnow())
-        _record(order, "order.refund", actor, "Marked refunded", actor_label)
+        _record(order, "order.refund", actor, stored_text("Marked refunded"), actor_label)
         if was == "paid":
             signals.emit(signals.order_canceled, order_id=order.id)
 
@@ -245,7 +268,7 @@ def approve_order(order: Order, *, actor: User | None, actor_label: str | None =
         else:
             order.expires_at = utcnow() + dt.timedelta(minutes=settings().order_hold_minutes)
             order.save()
-        _record(order, "order.approve", actor, "Registration accepted", actor_label)
+        _record(order, "order.approve", actor, stored_text("Registration accepted"), actor_label)
         signals.emit(signals.order_approved, order_id=order.id)
 
 
@@ -255,7 +278,7 @@ def decline_order(order: Order, *, actor: User | None, actor_label: str | None =
         if order.approval != "pending" or order.status != "pending":
             raise OrderError(_("This registration is not waiting for approval."))
         _end(order, "canceled", approval="declined", canceled_at=utcnow())
-        _record(order, "order.decline", actor, "Registration declined", actor_label)
+        _record(order, "order.decline", actor, stored_text("Registration declined"), actor_label)
         signals.emit(signals.order_declined, order_id=order.id)
         signals.emit(signals.order_canceled, order_id=order.id)
 
@@ -306,7 +329,7 @@ def update_registrant(
         if actor is not None or actor_label:
             audit.record(
                 registrant.organization_id, "registrant.update", user=actor, actor=actor_label,
-                target=registrant, summary=f"Changed {', '.join(changes)}", changes=changes,
+                target=registrant, summary=stored_text("Changed %(changes)s", changes=', '.join(changes)), changes=changes,
             )  # fmt: skip
         signals.emit(signals.registrant_changed, registrant_id=registrant.id)
     return registrant
@@ -332,7 +355,7 @@ def cancel_registrant(registrant: Registrant, *, actor: User | None, actor_label
             OrderItem.update(canceled=True).where(OrderItem.id == registrant.item_id).execute()
         audit.record(
             registrant.organization_id, "registrant.cancel", user=actor, actor=actor_label,
-            target=registrant, summary=f"Canceled {registrant.name}",
+            target=registrant, summary=stored_text("Canceled %(registrant)s", registrant=registrant.name),
         )  # fmt: skip
         waitlist.offer_freed_seats(registrant.event)
         signals.emit(signals.registrant_changed, registrant_id=registrant.id)
@@ -365,7 +388,7 @@ def change_product(
         registrant.save()
         audit.record(
             registrant.organization_id, "registrant.change_product", user=actor, actor=actor_label,
-            target=registrant, summary=f"{old.name} → {product.name}", changes=changes,
+            target=registrant, summary=stored_text("%(old)s → %(product)s", old=old.name, product=product.name), changes=changes,
         )  # fmt: skip
         waitlist.offer_freed_seats(registrant.event)
         signals.emit(signals.registrant_changed, registrant_id=registrant.id)
@@ -398,7 +421,15 @@ def add_participants(
         for person in people:
             item = OrderItem.create(**additions.item_fields(event, product, order.id))
             Registrant.create(**additions.registrant_fields(event, product, person, order_id=order.id, item_id=item.id))
-        _record(order, "order.add", actor, f"Added {len(people)} × {product.name} ({source})", actor_label)
+        _record(
+            order,
+            "order.add",
+            actor,
+            stored_text(
+                "Added %(count)s × %(product)s (%(source)s)", count=len(people), product=product.name, source=source
+            ),
+            actor_label,
+        )
         signals.emit(signals.registration_created, order_id=order.id)
         if paid:
             signals.emit(signals.order_paid, order_id=order.id)
@@ -451,6 +482,6 @@ def add_participants_each(
         if actor is not None or actor_label:
             audit.record(
                 event.organization_id, "order.add", user=actor, actor=actor_label, target=event,
-                summary=f"Added {len(chosen)} × {product.name} ({source}), one order each",
+                summary=stored_text("Added %(count)s × %(product)s (%(source)s), one order each", count=len(chosen), product=product.name, source=source),
             )  # fmt: skip
     return result

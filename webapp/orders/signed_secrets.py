@@ -22,6 +22,7 @@ from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.db import write_transaction
 from webapp.events.models import Event
+from webapp.i18n import stored_text
 from webapp.orders.models import TicketSigningKey
 from webapp.orders.ticket_secrets import new_ticket_secret
 from webapp.sealed import SecretUnreadable, seal, unseal
@@ -78,7 +79,11 @@ def set_signed_tickets(event: Event, on: bool, *, actor: User | None) -> None:
             "event.signed_tickets",
             user=actor,
             target=event,
-            summary=f"Signed ticket secrets {'on' if on else 'off'} for {event.name}",
+            summary=stored_text(
+                "Signed ticket secrets %(state)s for %(event)s",
+                state=stored_text("on") if on else stored_text("off"),
+                event=event.name,
+            ),
         )
 
 

@@ -19,7 +19,7 @@ from webapp.db import db, utcnow, write_transaction
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
 from webapp.guards import has_control_characters
-from webapp.i18n import _
+from webapp.i18n import _, stored_text
 from webapp.orders import capacity
 from webapp.orders.codes import new_link_secret
 from webapp.orders.models import WaitingListEntry
@@ -156,7 +156,7 @@ def move(entry: WaitingListEntry, direction: int, *, actor: User | None) -> None
         WaitingListEntry.update(position=this.position).where(WaitingListEntry.id == other.id).execute()
         audit.record(
             entry.organization_id, "waitlist.reorder", user=actor, target=entry,
-            summary=f"Moved {entry.name} {'up' if direction < 0 else 'down'}",
+            summary=stored_text("Moved %(entry)s up", entry=entry.name) if direction < 0 else stored_text("Moved %(entry)s down", entry=entry.name),
         )  # fmt: skip
 
 
@@ -165,7 +165,11 @@ def remove(entry: WaitingListEntry, *, actor: User | None) -> None:
         held = entry.status == "offered"
         WaitingListEntry.update(status="removed").where(WaitingListEntry.id == entry.id).execute()
         audit.record(
-            entry.organization_id, "waitlist.remove", user=actor, target=entry, summary=f"Removed {entry.name}"
+            entry.organization_id,
+            "waitlist.remove",
+            user=actor,
+            target=entry,
+            summary=stored_text("Removed %(entry)s", entry=entry.name),
         )
         if held:
             offer_freed_seats(entry.event)

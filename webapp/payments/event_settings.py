@@ -8,7 +8,7 @@ from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.db import utcnow, write_transaction
 from webapp.events.models import Event
-from webapp.i18n import _
+from webapp.i18n import _, stored_text
 from webapp.payments import gateway_settings, vault
 from webapp.payments.gateway_settings import (
     BankDetails,
@@ -114,7 +114,7 @@ def save(
                 "payments.event",
                 user=actor,
                 target=event,
-                summary=f"Payment settings of {event.name}",
+                summary=stored_text("Payment settings of %(event)s", event=event.name),
                 changes=changes,
             )
     return row

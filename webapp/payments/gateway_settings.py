@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.db import utcnow, write_transaction
-from webapp.i18n import _
+from webapp.i18n import _, stored_text
 from webapp.payments import gateways, vault
 from webapp.payments.gateways.base import Credentials, Gateway
 from webapp.payments.models import MODES, BankSettings, GatewaySettings
@@ -104,13 +104,15 @@ def save_gateway(
         settings_row.updated_by, settings_row.updated_at = actor, utcnow()
         settings_row.save()
         if changes:
-            state = "on" if enabled else "off"
+            state = stored_text("on") if enabled else stored_text("off")
             audit.record(
                 org_id,
                 "payments.gateway",
                 user=actor,
                 target=settings_row,
-                summary=f"{gateway.brand}: {state}" + (f", {mode}" if gateway.has_modes else ""),
+                summary=stored_text("%(gateway)s: %(state)s, %(mode)s", gateway=gateway.brand, state=state, mode=mode)
+                if gateway.has_modes
+                else stored_text("%(gateway)s: %(state)s", gateway=gateway.brand, state=state),
                 changes=changes,
             )
     return settings_row
@@ -222,6 +224,11 @@ def save_bank(
         settings_row.save()
         if changes:
             audit.record(
-                org_id, "payments.bank", user=actor, target=settings_row, summary="Bank account", changes=changes
+                org_id,
+                "payments.bank",
+                user=actor,
+                target=settings_row,
+                summary=stored_text("Bank account"),
+                changes=changes,
             )
     return settings_row

@@ -36,6 +36,7 @@ class Payment(OrgScoped):
     received_amount = pw.BigIntegerField(null=True)  # what the gateway says was paid
     refunded_amount = pw.BigIntegerField(default=0)
     flag = pw.CharField(max_length=300, null=True)  # needs an operator: amount mismatch, fraud hold...
+    flag_i18n = JSONField(null=True)  # the flag as a stored message (webapp.i18n), shown translated
     error = pw.CharField(max_length=500, default="")  # why creating the attempt failed
     paid_at = pw.DateTimeField(null=True)
     created_at = pw.DateTimeField(default=utcnow, index=True)

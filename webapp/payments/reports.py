@@ -9,6 +9,7 @@ import logging
 import peewee
 
 from webapp.db import locked, utcnow, write_transaction
+from webapp.i18n import StoredText, stored_text
 from webapp.money import format_money
 from webapp.orders import service as orders
 from webapp.payments import gateways
@@ -68,18 +69,22 @@ def _decide(payment: Payment, report: Report) -> tuple[str, dict]:
     if outcome in ("pending", "hold"):
         if state not in OPEN_STATES:
             return "stale", {}  # an older word arriving late: the later one stands
-        flag = _hold_flag(payment) if outcome == "hold" else None
-        if state == "pending" and payment.flag == flag:
+        flag = _flag(_hold_flag(payment) if outcome == "hold" else None)
+        if state == "pending" and payment.flag == flag["flag"]:
             return "duplicate", {}
-        return outcome, {"state": "pending", "flag": flag}
+        return outcome, {"state": "pending", **flag}
     if outcome in ("failed", "canceled"):
         if state == outcome:
             return "duplicate", {}
         if state == "paid" and outcome == "failed":
             # e.g. a Midtrans settlement later denied: the money did not stay with us.
-            reason = f"{gateway_label(payment)} reports {report.status} after the payment was confirmed"
+            reason = stored_text(
+                "%(gateway)s reports %(status)s after the payment was confirmed",
+                gateway=gateway_label(payment),
+                status=report.status,
+            )
             orders.revoke_payment(payment.order_id, reason=reason)
-            return "revoked", {"state": "failed", "flag": f"Payment reversed: {reason}."}
+            return "revoked", {"state": "failed", **_flag(stored_text("Payment reversed: %(reason)s.", reason=reason))}
         if state not in OPEN_STATES:
             return "stale", {}
         return outcome, {"state": outcome}
@@ -87,18 +92,21 @@ def _decide(payment: Payment, report: Report) -> tuple[str, dict]:
         if state == "refunded":
             return "duplicate", {}
         if state == "paid":
-            orders.revoke_payment(payment.order_id, reason=f"refunded at {gateway_label(payment)}")
+            orders.revoke_payment(
+                payment.order_id, reason=stored_text("refunded at %(gateway)s", gateway=gateway_label(payment))
+            )
         refunded = report.refunded_amount if report.refunded_amount is not None else payment.amount
         return "refunded", {"state": "refunded", "refunded_amount": refunded}
     if outcome == "partial_refund":
         refunded = report.refunded_amount or 0
         if state != "paid" or refunded == payment.refunded_amount:
             return ("duplicate" if refunded == payment.refunded_amount else "stale"), {}
-        flag = (
-            f"Partially refunded at {gateway_label(payment)}: {format_money(refunded, payment.currency)}. "
-            "The order stays paid."
+        flag = stored_text(
+            "Partially refunded at %(gateway)s: %(amount)s. The order stays paid.",
+            gateway=gateway_label(payment),
+            amount=format_money(refunded, payment.currency),
         )
-        return "partial_refund", {"refunded_amount": refunded, "flag": flag}
+        return "partial_refund", {"refunded_amount": refunded, **_flag(flag)}
     return "ignored", {}
 
 
@@ -106,9 +114,16 @@ def _paid(payment: Payment, report: Report, orders) -> tuple[str, dict]:
     currency = (report.currency or payment.currency).upper()
     received = report.amount
     if received != payment.amount or currency != payment.currency:
-        shown = format_money(received, currency) if received is not None else "an unreadable amount"
-        flag = f"Amount mismatch: {gateway_label(payment)} reports {shown}, {format_money(payment.amount, payment.currency)} was due."
-        if payment.flag == flag:
+        shown = format_money(received, currency) if received is not None else stored_text("an unreadable amount")
+        flag = _flag(
+            stored_text(
+                "Amount mismatch: %(gateway)s reports %(amount)s, %(due)s was due.",
+                gateway=gateway_label(payment),
+                amount=shown,
+                due=format_money(payment.amount, payment.currency),
+            )
+        )
+        if payment.flag == flag["flag"]:
             return "duplicate", {}
         # The orders service checks the amount too: it flags the order for the operator and does not mark it paid.
         orders.confirm_payment(
@@ -118,16 +133,16 @@ def _paid(payment: Payment, report: Report, orders) -> tuple[str, dict]:
             gateway=payment.gateway,
             reference=payment.reference,
         )
-        return "flagged", {"flag": flag, "received_amount": received}
+        return "flagged", {**flag, "received_amount": received}
     result = orders.confirm_payment(
         payment.order_id, amount=received, currency=currency, gateway=payment.gateway, reference=payment.reference
     )
-    changes = {"state": "paid", "paid_at": utcnow(), "received_amount": received, "flag": None}
+    changes = {"state": "paid", "paid_at": utcnow(), "received_amount": received, **_flag(None)}
     if result == "already_paid" and _paid_elsewhere(payment):
-        changes["flag"] = "The order was already paid by another payment: refund this one."
+        changes.update(_flag(stored_text("The order was already paid by another payment: refund this one.")))
         result = "flagged"
     elif result == "flagged":
-        changes["flag"] = "Money received, but the order could not be confirmed (see the order)."
+        changes.update(_flag(stored_text("Money received, but the order could not be confirmed (see the order).")))
     return result, changes
 
 
@@ -139,11 +154,18 @@ def _paid_elsewhere(payment: Payment) -> bool:
     )
 
 
-def _hold_flag(payment: Payment) -> str:
-    return (
-        f"Held by {gateway_label(payment)}'s fraud check (challenge): accept or deny it in the "
-        f"{gateway_label(payment)} dashboard."
+def _hold_flag(payment: Payment) -> StoredText:
+    return stored_text(
+        "Held by %(gateway)s's fraud check (challenge): accept or deny it in the %(gateway)s dashboard.",
+        gateway=gateway_label(payment),
     )
+
+
+def _flag(text: StoredText | None) -> dict:
+    """The payment's flag for the operator: English (API, exports) and the message (the console)."""
+    if text is None:
+        return {"flag": None, "flag_i18n": None}
+    return {"flag": text.english[:300], "flag_i18n": text.to_json()}
 
 
 def gateway_label(payment: Payment) -> str:

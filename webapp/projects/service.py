@@ -14,7 +14,7 @@ from webapp.db import db, utcnow
 from webapp.documents import service as documents
 from webapp.events.models import Event
 from webapp.guards import has_control_characters
-from webapp.i18n import _
+from webapp.i18n import _, stored_text
 from webapp.projects.models import TASK_STATUSES, Milestone, Project, ProjectEvent, ProjectTask
 
 NAME_MAX = 200
@@ -115,7 +115,7 @@ def create(org_id: int, name, description="", *, actor: User | None, actor_label
         project = Project.create(
             organization=org_id, name=name, description=description, created_by=actor.id if actor else None
         )
-        _record(project, "project.create", actor, actor_label, f"Created project {name}")
+        _record(project, "project.create", actor, actor_label, stored_text("Created project %(name)s", name=name))
     return project
 
 
@@ -131,14 +131,27 @@ def update(project: Project, fields: dict, *, actor: User | None, actor_label: s
         if changes:
             project.updated_at = utcnow()
             project.save()
-            _record(project, "project.update", actor, actor_label, f"Edited project {project.name}", changes=changes)
+            _record(
+                project,
+                "project.update",
+                actor,
+                actor_label,
+                stored_text("Edited project %(project)s", project=project.name),
+                changes=changes,
+            )
     return changes
 
 
 def delete(project: Project, *, actor: User | None, actor_label: str | None = None) -> None:
     """Delete the project and its documents (their stored bytes once committed); its events stay."""
     with db.atomic():
-        _record(project, "project.delete", actor, actor_label, f"Deleted project {project.name}")
+        _record(
+            project,
+            "project.delete",
+            actor,
+            actor_label,
+            stored_text("Deleted project %(project)s", project=project.name),
+        )
         documents.remove_all(documents.Owner.of_project(project))
         project.delete_instance()
 
@@ -164,7 +177,13 @@ def link_event(project: Project, event_id, *, actor: User | None, actor_label: s
             .execute()
         )
         if created:
-            _record(project, "project.link_event", actor, actor_label, f"Linked {event.name} to {project.name}")
+            _record(
+                project,
+                "project.link_event",
+                actor,
+                actor_label,
+                stored_text("Linked %(event)s to %(project)s", event=event.name, project=project.name),
+            )
     return event
 
 
@@ -173,7 +192,13 @@ def unlink_event(project: Project, event_id: int, *, actor: User | None, actor_l
         link = ProjectEvent.get((ProjectEvent.project == project.id) & (ProjectEvent.event == event_id))
         event = Event.get_by_id(link.event_id)
         link.delete_instance()
-        _record(project, "project.unlink_event", actor, actor_label, f"Unlinked {event.name} from {project.name}")
+        _record(
+            project,
+            "project.unlink_event",
+            actor,
+            actor_label,
+            stored_text("Unlinked %(event)s from %(project)s", event=event.name, project=project.name),
+        )
 
 
 def events(project: Project) -> list[Event]:
@@ -205,7 +230,13 @@ def add_milestone(project: Project, title, due_on, *, actor: User | None, actor_
     title, due = _line(title, "title"), parse_date(due_on, "due_on", required=True)
     with db.atomic():
         milestone = Milestone.create(organization=project.organization_id, project=project.id, title=title, due_on=due)
-        _record(project, "project.milestone", actor, actor_label, f"Milestone {title} ({due}) in {project.name}")
+        _record(
+            project,
+            "project.milestone",
+            actor,
+            actor_label,
+            stored_text("Milestone %(title)s (%(due)s) in %(project)s", title=title, due=due, project=project.name),
+        )
     return milestone
 
 
@@ -227,7 +258,7 @@ def update_milestone(
         if changes:
             milestone.save()
             _record(
-                project, "project.milestone", actor, actor_label, f"Milestone {milestone.title} changed",
+                project, "project.milestone", actor, actor_label, stored_text("Milestone %(title)s changed", title=milestone.title),
                 changes={k: [str(a), str(b)] for k, (a, b) in changes.items()},
             )  # fmt: skip
     return milestone
@@ -237,7 +268,13 @@ def delete_milestone(project: Project, milestone_id: int, *, actor: User | None,
     with db.atomic():
         milestone = Milestone.get((Milestone.id == milestone_id) & (Milestone.project == project.id))
         milestone.delete_instance()
-        _record(project, "project.milestone", actor, actor_label, f"Milestone {milestone.title} deleted")
+        _record(
+            project,
+            "project.milestone",
+            actor,
+            actor_label,
+            stored_text("Milestone %(title)s deleted", title=milestone.title),
+        )
 
 
 def milestones(project: Project) -> list[Milestone]:
@@ -269,7 +306,13 @@ def add_task(
             due_on=due,
             status=status,
         )
-        _record(project, "project.task", actor, actor_label, f"Task {title} in {project.name}")
+        _record(
+            project,
+            "project.task",
+            actor,
+            actor_label,
+            stored_text("Task %(title)s in %(project)s", title=title, project=project.name),
+        )
     return task
 
 
@@ -291,7 +334,7 @@ def update_task(
         if changes:
             task.save()
             _record(
-                project, "project.task", actor, actor_label, f"Task {task.title} changed",
+                project, "project.task", actor, actor_label, stored_text("Task %(title)s changed", title=task.title),
                 changes={k: [str(a), str(b)] for k, (a, b) in changes.items()},
             )  # fmt: skip
     return task
@@ -301,7 +344,7 @@ def delete_task(project: Project, task_id: int, *, actor: User | None, actor_lab
     with db.atomic():
         task = ProjectTask.get((ProjectTask.id == task_id) & (ProjectTask.project == project.id))
         task.delete_instance()
-        _record(project, "project.task", actor, actor_label, f"Task {task.title} deleted")
+        _record(project, "project.task", actor, actor_label, stored_text("Task %(title)s deleted", title=task.title))
 
 
 def tasks(project: Project) -> list[ProjectTask]:

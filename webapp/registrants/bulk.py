@@ -24,7 +24,7 @@ from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.db import db
 from webapp.events.models import Event
-from webapp.i18n import _
+from webapp.i18n import _, message_of, stored_from
 from webapp.mail import notify
 from webapp.orders import contact_sync, groups
 from webapp.orders import service as orders
@@ -121,7 +121,13 @@ def _apply_chunk(
             raise
         except Exception as exc:  # reported per row: one refusal must not stop the others
             log.info("bulk %s refused for registrant %s: %s", action, registrant.id, exc)
-            error = {"registrant": registrant.id, "name": registrant.name, "error": str(exc)}
+            message = message_of(exc)
+            error = {
+                "registrant": registrant.id,
+                "name": registrant.name,
+                "error": message,
+                "error_i18n": stored_from(message).to_json(),
+            }
             result.failed += 1
             if len(result.errors) < MAX_REPORTED:
                 result.errors.append(error)

@@ -26,7 +26,7 @@ from webapp.accounts.models import User
 from webapp.catalog.models import Product
 from webapp.db import db, utcnow, write_transaction
 from webapp.events.models import Event
-from webapp.i18n import _
+from webapp.i18n import _, message_of, stored_from
 from webapp.orders import service as orders
 from webapp.orders.models import Registrant
 from webapp.registrants.mapping import MappingError, RowChecker, guess_mapping, targets
@@ -169,12 +169,19 @@ class _Run:
     def fail(self, row: int, email: str, messages: list[str]) -> None:
         self.failed += 1
         if len(self.errors) < MAX_REPORTED:
-            self.errors.append({"row": row, "email": email, "errors": messages})
+            self.errors.append(
+                {
+                    "row": row,
+                    "email": email,
+                    "errors": messages,
+                    "errors_i18n": [stored_from(message).to_json() for message in messages],
+                }
+            )
 
 
 def _why_not_resumable(job: Job) -> str | None:
     if not has_file(job):
-        return "Its worker stopped and the uploaded file is gone, so it cannot resume. Upload the file again."
+        return _("Its worker stopped and the uploaded file is gone, so it cannot resume. Upload the file again.")
     return None
 
 
@@ -235,7 +242,7 @@ def _check_row(run: _Run, number: int, cells: list[str]) -> tuple[int, dict] | N
         run.fail(number, email, errors)
         return None
     if email in run.seen:
-        run.fail(number, email, [f"the same email as row {run.seen[email]} of this file"])
+        run.fail(number, email, [_("the same email as row %(row)s of this file", row=run.seen[email])])
         return None
     run.seen[email] = number
     return number, person
@@ -277,7 +284,7 @@ def _update(run: _Run, number: int, person: dict, registrant: Registrant) -> Non
                 actor=run.actor,
             )
     except Exception as exc:  # the service's refusal, reported for this row only
-        run.fail(number, person["email"], [str(exc) or type(exc).__name__])
+        run.fail(number, person["email"], [message_of(exc) or type(exc).__name__])
         return
     run.updated += 1
 
@@ -306,7 +313,7 @@ def _add(run: _Run, fresh: list[tuple[int, dict]]) -> None:
                 with db.atomic():
                     added = orders.add_participants_each(run.event, run.product, [person], **options)
             except Exception as row_exc:
-                run.fail(number, person["email"], [str(row_exc) or type(row_exc).__name__])
+                run.fail(number, person["email"], [message_of(row_exc) or type(row_exc).__name__])
             else:
                 _count(run, [(number, person)], added)
         return
@@ -325,8 +332,9 @@ def _count(run: _Run, fresh: list[tuple[int, dict]], added: AddedEach) -> None:
 
 
 def _no_seat(run: _Run) -> str:
-    return (
-        f"no seat left for “{run.product.name}” (raise its quota or the event's capacity, then import this row again)"
+    return _(
+        "no seat left for “%(product)s” (raise its quota or the event's capacity, then import this row again)",
+        product=run.product.name,
     )
 
 

@@ -137,15 +137,15 @@ class RowChecker:
         name = " ".join(_cell(cells, self.mapping.get("name")).split())
         email = _cell(cells, self.mapping.get("email"))
         if not name:
-            errors.append("the name is empty")
+            errors.append(_("the name is empty"))
         elif len(name) > 200:
-            errors.append("the name is longer than 200 characters")
+            errors.append(_("the name is longer than 200 characters"))
         elif CONTROL.search(name):
-            errors.append("the name contains an invisible control character")
+            errors.append(_("the name contains an invisible control character"))
         if not email:
-            errors.append("the email is empty")
+            errors.append(_("the email is empty"))
         elif not is_valid_email(email):
-            errors.append(f"“{CONTROL.sub('', email)[:80]}” is not an email address")
+            errors.append(_("“%(email)s” is not an email address", email=CONTROL.sub("", email)[:80]))
         else:
             email = normalize_email(email)
         answers = {}
@@ -156,5 +156,6 @@ class RowChecker:
             else:
                 for field_name, field in form._fields.items():
                     if field.errors:
-                        errors.append(f"{self.labels.get(field_name, field_name)}: {' '.join(map(str, field.errors))}")
+                        label, problems = self.labels.get(field_name, field_name), " ".join(map(str, field.errors))
+                        errors.append(_("%(question)s: %(problems)s", question=label, problems=problems))
         return {"name": name, "email": email, "answers": answers}, errors

@@ -13,7 +13,7 @@ from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.db import db, utcnow
 from webapp.events.models import Event
-from webapp.i18n import _
+from webapp.i18n import _, verbatim
 from webapp.segments import query
 from webapp.segments.models import Segment, SegmentCount
 from webapp.segments.tree import MAX_EXPANDED, TreeError, expanded_size, segment_refs, validate
@@ -66,7 +66,7 @@ def create_segment(
             tree=normalized,
             created_by=actor,
         )
-        audit.record(org_id, "segment.create", user=actor, actor=actor_label, target=segment, summary=cleaned)
+        audit.record(org_id, "segment.create", user=actor, actor=actor_label, target=segment, summary=verbatim(cleaned))
     return segment
 
 
@@ -103,7 +103,7 @@ def update_segment(
                 user=actor,
                 actor=actor_label,
                 target=segment,
-                summary=segment.name,
+                summary=verbatim(segment.name),
                 changes=changes,
             )
     return changes
@@ -146,7 +146,7 @@ def delete_segment(segment: Segment, *, actor: User | None = None, actor_label: 
             user=actor,
             actor=actor_label,
             target=segment,
-            summary=segment.name,
+            summary=verbatim(segment.name),
         )
         segment.delete_instance()
 

@@ -20,7 +20,7 @@ from webapp.contacts.exports import custom_keys
 from webapp.contacts.models import Contact, ContactLabel, Label
 from webapp.db import db, utcnow
 from webapp.events.models import Event
-from webapp.i18n import _, _l
+from webapp.i18n import _, _l, stored_text
 from webapp.orders.models import Order, Registrant
 from webapp.storage import InvalidKey, storage
 from webapp.tickets import pdf_jobs
@@ -129,7 +129,7 @@ def save_settings(
             "event.badges",
             user=actor,
             target=event,
-            summary=f"Badge settings of {event.name} changed",
+            summary=stored_text("Badge settings of %(event)s changed", event=event.name),
             changes=changes,
         )
     return current

@@ -12,6 +12,7 @@ import peewee as pw
 from webapp.accounts import audit
 from webapp.catalog.models import Product
 from webapp.db import db, utcnow
+from webapp.i18n import stored_text
 from webapp.orders.models import Order, OrderItem, Registrant
 from webapp.storage import storage
 from webapp.tickets import document
@@ -61,7 +62,7 @@ def update_settings(event, *, page_size: str, show_price: bool, note: str, actor
                 "tickets.settings",
                 user=actor,
                 target=event,
-                summary=f"Ticket settings of {event.name}",
+                summary=stored_text("Ticket settings of %(event)s", event=event.name),
                 changes=changes,
             )
     return current

@@ -13,6 +13,7 @@ from webapp.db import db, utcnow
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
 from webapp.guards import has_control_characters
+from webapp.i18n import stored_text
 from webapp.orders.models import Registrant
 from webapp.runtime import settings
 from webapp.widgets.models import EventWidget, WidgetSettings
@@ -43,7 +44,7 @@ def save_origins(org: Organization, text: str, *, actor: User | None) -> list[st
         if before != origins:
             audit.record(
                 org.id, "widgets.origins", user=actor, target=row,
-                summary=f"Websites allowed to frame widgets: {', '.join(origins) or 'none'}",
+                summary=stored_text("Websites allowed to frame widgets: %(origins)s", origins=", ".join(origins)) if origins else stored_text("No website may frame widgets"),
                 changes={"origins": [before, origins]},
             )  # fmt: skip
     return origins
@@ -69,7 +70,7 @@ def set_self_checkin(event: Event, enabled: bool, *, actor: User | None) -> bool
             row.save()
         audit.record(
             event.organization_id, "widgets.self_checkin", user=actor, target=event,
-            summary=f"Self check-in {'on' if enabled else 'off'} for “{event.name}”",
+            summary=stored_text("Self check-in %(state)s for “%(event)s”", state=stored_text("on") if enabled else stored_text("off"), event=event.name),
             changes={"self_checkin": [not enabled, enabled]},
         )  # fmt: skip
     return True

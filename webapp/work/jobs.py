@@ -27,6 +27,7 @@ from collections.abc import Callable
 from peewee import fn
 
 from webapp.db import db, utcnow
+from webapp.i18n import _, message_of, stored_from
 from webapp.work.engine import AGAIN, bulk, record
 from webapp.work.models import BULK, Job
 
@@ -131,7 +132,7 @@ def run(job_id: int) -> object:
         log.warning("%s job %s was taken over by a later run; this run stops", job.kind, job.id)
     except Exception as exc:
         log.exception("%s job %s failed", job.kind, job.id)
-        fail(job, str(exc))
+        fail(job, message_of(exc))
     return None
 
 
@@ -149,13 +150,16 @@ def _start(job_id: int) -> Job | None:
 def _why_not(job: Job) -> str | None:
     """Why this run must not go on, in words for the operator; None if it may."""
     if job.kind not in _bodies:
-        return f"Rollcall cannot run jobs of kind {job.kind!r}."
+        return _("Rollcall cannot run jobs of kind %(kind)s.", kind=repr(job.kind))
     if job.runs <= 1:
         return None
     if job.runs > MAX_RUNS:
-        return (
-            f"Its worker stopped {job.runs - 1} times before it finished (after {job.processed:,} of "
-            f"{job.total:,}), so it is not tried again. What was done is kept; start again what is missing."
+        return _(
+            "Its worker stopped %(times)s times before it finished (after %(done)s of %(total)s), so it is "
+            "not tried again. What was done is kept; start again what is missing.",
+            times=job.runs - 1,
+            done=f"{job.processed:,}",
+            total=f"{job.total:,}",
         )
     check = _resume_checks.get(job.kind)
     return check(job) if check is not None else None
@@ -186,5 +190,9 @@ def _pause(job: Job) -> None:
 
 
 def fail(job: Job, error: str) -> None:
-    """The job itself broke; a run that lost the job leaves it to its new owner."""
-    Job.update(state="failed", error=error[:2000], finished_at=utcnow()).where(_owned(job)).execute()
+    """The job itself broke; a run that lost the job leaves it to its new owner. An `error` that
+    `_` gave keeps its message, so the operator reads it in their language."""
+    message = stored_from(error)
+    Job.update(state="failed", error=error[:2000], error_i18n=message.to_json(), finished_at=utcnow()).where(
+        _owned(job)
+    ).execute()

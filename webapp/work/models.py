@@ -70,6 +70,7 @@ class Job(BaseModel):
     failed_rows = pw.IntegerField(default=0)
     row_errors = JSONField(default=list)  # the first few hundred rows that failed, with why
     error = pw.TextField(null=True)  # why the whole job failed
+    error_i18n = JSONField(null=True)  # the same as a stored message (webapp.i18n), shown translated
     checkpoint = JSONField(default=dict)  # where a resumed run carries on (per kind)
     created_at = pw.DateTimeField(default=utcnow)
     started_at = pw.DateTimeField(null=True)

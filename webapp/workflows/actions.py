@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from webapp import signals
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact, Label
+from webapp.contacts.rules import stage_label
+from webapp.i18n import StoredText, _, stored_label, stored_text, verbatim
 from webapp.mail import consent, content, links
 from webapp.mail.models import EmailTemplate
 from webapp.mail.service import queue_email
@@ -25,7 +27,7 @@ class StepFailed(Exception):
 @dataclass(frozen=True)
 class Done:
     outcome: str  # a code the console shows in words (webapp/workflows/views_console.py)
-    detail: str = ""  # English, for the timeline and the run's history
+    detail: StoredText | None = None  # for the timeline and the run's history, in the reader's language
 
 
 def perform(workflow: Workflow, run: WorkflowRun, contact: Contact, index: int, step: dict) -> Done:
@@ -35,19 +37,20 @@ def perform(workflow: Workflow, run: WorkflowRun, contact: Contact, index: int, 
     if kind in ("add_label", "remove_label"):
         label = Label.get_or_none((Label.id == step["label_id"]) & (Label.organization == workflow.organization_id))
         if label is None:
-            raise StepFailed("The label no longer exists.")
+            raise StepFailed(_("The label no longer exists."))
         if kind == "add_label":
             changed = contacts.add_label(contact, label.name)
-            return Done("label_added" if changed else "unchanged", f"label {label.name}")
+            return Done("label_added" if changed else "unchanged", stored_text("label %(label)s", label=label.name))
         changed = contacts.remove_label(contact, label.name)
-        return Done("label_removed" if changed else "unchanged", f"label {label.name}")
+        return Done("label_removed" if changed else "unchanged", stored_text("label %(label)s", label=label.name))
     if kind == "set_stage":
         changed = contacts.set_stage(contact, step["stage"], source=f"workflow:{workflow.id}")
-        return Done("stage_set" if changed else "unchanged", f"stage {step['stage']}")
+        stage = stored_label(stage_label(step["stage"]))
+        return Done("stage_set" if changed else "unchanged", stored_text("stage %(stage)s", stage=stage))
     if kind == "webhook":
         signals.emit(signals.workflow_webhook, run_id=run.id, step=index)
-        return Done("webhook", step["name"])
-    raise StepFailed(f"Unknown step {kind!r}.")
+        return Done("webhook", verbatim(step["name"]))
+    raise StepFailed(_("Unknown step %(kind)s.", kind=repr(kind)))
 
 
 def _send_email(workflow: Workflow, contact: Contact, step: dict) -> Done:
@@ -55,7 +58,7 @@ def _send_email(workflow: Workflow, contact: Contact, step: dict) -> Done:
         (EmailTemplate.id == step["template_id"]) & (EmailTemplate.organization == workflow.organization_id)
     )
     if template is None:
-        raise StepFailed("The email template no longer exists.")
+        raise StepFailed(_("The email template no longer exists."))
     event = template.event
     lang = template.locale if template.locale in display.LANGUAGES else "en"
     recipient = consent.recipient(workflow.organization_id, contact.email)
@@ -76,8 +79,10 @@ def _send_email(workflow: Workflow, contact: Contact, step: dict) -> Done:
         **content.sender(event),
     )
     if recipient.skip_reason:
-        return Done("email_skipped", recipient.skip_reason)
-    return Done("email_queued", f"“{rendered['subject']}” (outbox {message.id})")
+        return Done("email_skipped", stored_label(recipient.skip_reason or ""))
+    return Done(
+        "email_queued", stored_text("“%(subject)s” (outbox %(id)s)", subject=rendered["subject"], id=message.id)
+    )
 
 
 def _context(contact: Contact, event, lang: str, recipient: consent.Recipient) -> dict:

@@ -16,6 +16,7 @@ from webapp import work
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact, ContactLabel
 from webapp.db import db, locked, utcnow, write_transaction
+from webapp.i18n import StoredText, message_of, stored_from, stored_text, verbatim
 from webapp.segments import query
 from webapp.segments.models import Segment
 from webapp.workflows import actions
@@ -29,21 +30,23 @@ MAX_ENTRIES_PER_DAY = 10  # with re-entry: a contact starts one workflow at most
 TIMELINE_KIND = "workflow"
 
 
-def _history(run: WorkflowRun, now: dt.datetime, outcome: str, *, step: int | None = None, detail: str = "") -> None:
+def _history(
+    run: WorkflowRun, now: dt.datetime, outcome: str, *, step: int | None = None, detail: StoredText | None = None
+) -> None:
     entry = {"at": now.isoformat(timespec="seconds"), "outcome": outcome}
     if step is not None:
         entry["step"] = step
-    if detail:
-        entry["detail"] = detail[:300]
+    if detail is not None and detail.english:
+        entry["detail"], entry["detail_i18n"] = detail.english[:300], detail.to_json()
     run.history = [*(run.history or []), entry]
 
 
-def _timeline(contact: Contact, workflow: Workflow, run: WorkflowRun, text: str, now: dt.datetime) -> None:
+def _timeline(contact: Contact, workflow: Workflow, run: WorkflowRun, text: StoredText, now: dt.datetime) -> None:
     contacts.record_activity(
         contact,
         TIMELINE_KIND,
         occurred_at=now,
-        summary=f"Workflow “{workflow.name}”: {text}",
+        summary=stored_text("Workflow “%(workflow)s”: %(text)s", workflow=workflow.name, text=text),
         data={"workflow_id": workflow.id, "run_id": run.id},
     )
 
@@ -85,19 +88,24 @@ def start(workflow: Workflow, contact: Contact, trigger_data: dict | None = None
             run.save(force_insert=True)
     except pw.IntegrityError:
         return None  # another worker started it
-    _timeline(contact, workflow, run, "started" + (f" (run {number})" if number > 1 else ""), now)
+    started = stored_text("started (run %(number)s)", number=number) if number > 1 else stored_text("started")
+    _timeline(contact, workflow, run, started, now)
     work.record(STEP, {"run_id": run.id})
     return run
 
 
-def describe_wait(step: dict) -> str:
-    """ "1 day", "3 hours" (the timeline's English, as its other entries)."""
+def describe_wait(step: dict) -> StoredText:
+    """ "1 day", "3 hours", shown in the reader's language."""
     amount, unit = step["amount"], step["unit"]
-    return f"{amount} {unit if amount != 1 else unit.rstrip('s')}"
+    if unit == "days":
+        return stored_text("1 day") if amount == 1 else stored_text("%(amount)s days", amount=amount)
+    if unit == "hours":
+        return stored_text("1 hour") if amount == 1 else stored_text("%(amount)s hours", amount=amount)
+    return stored_text("1 minute") if amount == 1 else stored_text("%(amount)s minutes", amount=amount)
 
 
-def describe_trigger_data(data: dict) -> str:
-    return ", ".join(f"{k} {v}" for k, v in sorted(data.items()))[:300]
+def describe_trigger_data(data: dict) -> StoredText:
+    return verbatim(", ".join(f"{k} {v}" for k, v in sorted(data.items()))[:300])
 
 
 # Moving on ----------------------------------------------------------------------------------------
@@ -140,14 +148,20 @@ def _take_steps(workflow: Workflow, run: WorkflowRun, contact: Contact, now: dt.
             delay = wait_of(step)
             run.step_index, run.state, run.next_at = index + 1, "waiting", now + delay
             _history(run, now, "waiting", step=index, detail=describe_wait(step))
-            _timeline(contact, workflow, run, f"waiting {describe_wait(step)}", now)
+            _timeline(contact, workflow, run, stored_text("waiting %(wait)s", wait=describe_wait(step)), now)
             work.record(STEP, {"run_id": run.id}, delay=delay)
             return "waiting"
         if step["kind"] == "condition":
             if not condition_holds(workflow.organization_id, step, contact, now):
                 _finish(run, "exited", now)
                 _history(run, now, "condition_not_met", step=index)
-                _timeline(contact, workflow, run, f"left at step {index + 1} (condition not met)", now)
+                _timeline(
+                    contact,
+                    workflow,
+                    run,
+                    stored_text("left at step %(step)s (condition not met)", step=index + 1),
+                    now,
+                )
                 return "exited"
             _history(run, now, "condition_met", step=index)
             run.step_index = index + 1
@@ -157,15 +171,32 @@ def _take_steps(workflow: Workflow, run: WorkflowRun, contact: Contact, now: dt.
                 done = actions.perform(workflow, run, contact, index, step)
         except (actions.StepFailed, contacts.ContactError) as exc:
             _finish(run, "failed", now)
-            _history(run, now, "failed", step=index, detail=str(exc))
-            _timeline(contact, workflow, run, f"step {index + 1} failed: {exc}", now)
+            _history(run, now, "failed", step=index, detail=stored_from(message_of(exc)))
+            _timeline(
+                contact,
+                workflow,
+                run,
+                stored_text("step %(step)s failed: %(error)s", step=index + 1, error=stored_from(message_of(exc))),
+                now,
+            )
             return "failed"
         _history(run, now, done.outcome, step=index, detail=done.detail)
-        _timeline(contact, workflow, run, f"step {index + 1}: {step['kind'].replace('_', ' ')} ({done.detail})", now)
+        _timeline(
+            contact,
+            workflow,
+            run,
+            stored_text(
+                "step %(step)s: %(kind)s (%(detail)s)",
+                step=index + 1,
+                kind=step["kind"].replace("_", " "),
+                detail=done.detail or "",
+            ),
+            now,
+        )
         run.step_index = index + 1
     _finish(run, "done", now)
     _history(run, now, "finished")
-    _timeline(contact, workflow, run, "finished", now)
+    _timeline(contact, workflow, run, stored_text("finished"), now)
     return "done"
 
 

@@ -14,7 +14,7 @@ from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.contacts.models import Contact
 from webapp.db import db, utcnow
-from webapp.i18n import _
+from webapp.i18n import _, verbatim
 from webapp.workflows import runs, triggers
 from webapp.workflows.definition import WorkflowInvalid, clean_steps, clean_trigger
 from webapp.workflows.models import RUN_STATES, Workflow, WorkflowRun, WorkflowSegmentMember
@@ -58,7 +58,7 @@ def create_workflow(
         workflow = Workflow.create(
             organization=org_id, allow_reentry=bool(allow_reentry), state="draft", created_by=actor, **values
         )
-        audit.record(org_id, "workflow.create", user=actor, target=workflow, summary=workflow.name)
+        audit.record(org_id, "workflow.create", user=actor, target=workflow, summary=verbatim(workflow.name))
     return workflow
 
 
@@ -80,7 +80,7 @@ def update_workflow(
                 "workflow.update",
                 user=actor,
                 target=workflow,
-                summary=workflow.name,
+                summary=verbatim(workflow.name),
                 changes=changes,
             )
     triggers.forget_cache()
@@ -100,7 +100,9 @@ def activate(workflow: Workflow, *, actor: User | None = None, now: dt.datetime 
         workflow.state, workflow.updated_at = "active", utcnow()
         workflow.save(only=[Workflow.state, Workflow.updated_at])
         resumed = runs.resume_runs(workflow, now)
-        audit.record(workflow.organization_id, "workflow.activate", user=actor, target=workflow, summary=workflow.name)
+        audit.record(
+            workflow.organization_id, "workflow.activate", user=actor, target=workflow, summary=verbatim(workflow.name)
+        )
     triggers.forget_cache()
     return resumed
 
@@ -111,14 +113,18 @@ def pause(workflow: Workflow, *, actor: User | None = None) -> bool:
     with db.atomic():
         workflow.state, workflow.updated_at = "paused", utcnow()
         workflow.save(only=[Workflow.state, Workflow.updated_at])
-        audit.record(workflow.organization_id, "workflow.pause", user=actor, target=workflow, summary=workflow.name)
+        audit.record(
+            workflow.organization_id, "workflow.pause", user=actor, target=workflow, summary=verbatim(workflow.name)
+        )
     triggers.forget_cache()
     return True
 
 
 def delete_workflow(workflow: Workflow, *, actor: User | None = None) -> None:
     with db.atomic():
-        audit.record(workflow.organization_id, "workflow.delete", user=actor, target=workflow, summary=workflow.name)
+        audit.record(
+            workflow.organization_id, "workflow.delete", user=actor, target=workflow, summary=verbatim(workflow.name)
+        )
         workflow.delete_instance()
     triggers.forget_cache()
 
