@@ -206,13 +206,13 @@ def process_tree_cpu(pid: int) -> float:
     return total
 
 
-def cpu_by_program() -> Counter:
-    """CPU seconds (user + system) used so far by every live process on the machine, summed by
-    program name (`postgres`, `redis-server`, `gunicorn`, `huey_consumer`, `python`...): taken before
-    and after a timed run, the difference says where the machine's CPU went (Linux /proc; empty
-    elsewhere). The database's server processes are what a SQLite run does not have."""
+def cpu_by_program() -> dict[int, tuple[str, float]]:
+    """CPU seconds (user + system) used so far by every live process on the machine, by process id
+    with its program name (`postgres`, `redis-server`, `gunicorn`, `huey_consumer`, `python`...):
+    taken before and after a timed run, `cpu_used` says where the machine's CPU went (Linux /proc;
+    empty elsewhere). The database's server processes are what a SQLite run does not have."""
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    totals: Counter = Counter()
+    processes: dict[int, tuple[str, float]] = {}
     with contextlib.suppress(OSError):
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
@@ -221,16 +221,19 @@ def cpu_by_program() -> Counter:
                 stat = (entry / "stat").read_text()
                 name = stat[stat.index("(") + 1 : stat.rindex(")")]
                 fields = stat.rsplit(")", 1)[1].split()
-                totals[name] += (int(fields[11]) + int(fields[12])) / tick
-    return totals
+                processes[int(entry.name)] = (name, (int(fields[11]) + int(fields[12])) / tick)
+    return processes
 
 
-def cpu_used(before: Counter, after: Counter, per: int) -> dict[str, float]:
+def cpu_used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]], per: int) -> dict[str, float]:
     """The CPU milliseconds per request each program used between two cpu_by_program() readings,
-    largest first. A process that ended between the two readings is not counted; one that started
-    is counted whole."""
-    used = {name: (after[name] - before.get(name, 0.0)) * 1000 / max(per, 1) for name in after}
-    return dict(sorted(used.items(), key=lambda kv: -kv[1]))
+    largest first: each process's own difference (a kernel worker renames itself with its work:
+    its name at the end is the one counted), summed by name. A process that ended between the two
+    readings is not counted; one that started is counted whole."""
+    used: Counter = Counter()
+    for pid, (name, seconds) in after.items():
+        used[name] += (seconds - before.get(pid, (name, 0.0))[1]) * 1000 / max(per, 1)
+    return dict(used.most_common())
 
 
 def cpu_split(used: dict[str, float]) -> str:
