@@ -214,3 +214,22 @@ def test_every_audited_action_has_a_label():
     }
     assert len(codes) > 100
     assert sorted(codes - set(audit.ACTION_LABELS)) == []
+
+
+def test_an_events_automations_and_emails_are_named_in_the_readers_language(auth, org):
+    from webapp.mail.models import Automation
+
+    event = make_event(org)
+    Automation.create(organization=org.id, event=event, name="Pengingat", trigger="before_start", delay_minutes=2880)
+    Automation.create(organization=org.id, event=event, name="Terima kasih", trigger="paid", delay_minutes=60)
+    indonesian, _ = _reader(auth, org, "manager", "id")
+    english, _ = _reader(auth, org, "manager", "en")
+    page = _page(indonesian, f"/console/events/{event.id}/automations")
+    assert "2 hari sebelum acara dimulai" in page and "1 jam setelah pembayaran" in page
+    assert "Sebelum acara dimulai" in page  # the form's choices
+    assert "before the event starts" not in page.lower() and "after payment" not in page.lower()
+    page = _page(english, f"/console/events/{event.id}/automations")
+    assert "2 days before the event starts" in page and "1 hour after payment" in page
+    emails = _page(indonesian, f"/console/events/{event.id}/emails")
+    assert "Email tiket — setelah pendaftaran berhasil" in emails
+    assert "Ticket email — after a successful registration" not in emails

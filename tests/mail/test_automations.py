@@ -158,7 +158,7 @@ def test_console_manages_automations(mail_app, order):
     assert response.status_code == 303
     rule = Automation.get(Automation.event == order.event)
     assert (rule.trigger, rule.delay_minutes) == ("before_start", 2 * 24 * 60)
-    assert automations.describe(rule) == "2 days before the event starts"
+    assert str(automations.describe(rule)) == "2 days before the event starts"
     assert f"automation:{rule.id}" in response.headers["Location"]
     assert client.get(response.headers["Location"]).status_code == 200
 

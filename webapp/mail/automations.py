@@ -18,7 +18,7 @@ from webapp.accounts import audit
 from webapp.contacts.rules import normalize_email
 from webapp.db import db, utcnow
 from webapp.events.models import Event
-from webapp.i18n import stored_text
+from webapp.i18n import StoredText, stored_text
 from webapp.mail import consent
 from webapp.mail.models import AUTOMATION_TRIGGERS, Automation, AutomationRun, EmailTemplate, Outbox
 from webapp.mail.notify import send_to_registrant
@@ -27,11 +27,12 @@ from webapp.orders.models import Order, Registrant
 
 log = logging.getLogger("rollcall.mail")
 
-TRIGGER_LABELS = {
-    "registered": "after registering",
-    "paid": "after payment",
-    "checked_in": "after check-in",
-    "before_start": "before the event starts",
+# The moment each trigger names, as a word stored and shown in the reader's language.
+TRIGGER_WORDS = {
+    "registered": stored_text("after registering"),
+    "paid": stored_text("after payment"),
+    "checked_in": stored_text("after check-in"),
+    "before_start": stored_text("before the event starts"),
 }
 BATCH = 500  # registrants per automation per run; the next minute takes the rest
 
@@ -118,19 +119,31 @@ def delete_automation(automation: Automation, *, actor) -> None:
         automation.delete_instance()
 
 
-def describe(automation: Automation) -> str:
-    """ "2 days before the event starts", "at once after payment"..."""
-    minutes = automation.delay_minutes
+def describe(automation: Automation) -> StoredText:
+    """ "2 days before the event starts", "at once after payment"... (str() gives the English;
+    `render_stored` the reader's language)."""
+    minutes, trigger = automation.delay_minutes, TRIGGER_WORDS[automation.trigger]
     if minutes == 0:
-        amount = "at the start of the event" if automation.trigger == "before_start" else "at once"
-        return amount if automation.trigger == "before_start" else f"{amount} {TRIGGER_LABELS[automation.trigger]}"
+        if automation.trigger == "before_start":
+            return stored_text("at the start of the event")
+        return stored_text("at once %(trigger)s", trigger=trigger)
     if minutes % (24 * 60) == 0:
-        amount = f"{minutes // (24 * 60)} day{'s' if minutes != 24 * 60 else ''}"
-    elif minutes % 60 == 0:
-        amount = f"{minutes // 60} hour{'s' if minutes != 60 else ''}"
-    else:
-        amount = f"{minutes} minute{'s' if minutes != 1 else ''}"
-    return f"{amount} {TRIGGER_LABELS[automation.trigger]}"
+        n = minutes // (24 * 60)
+        return (
+            stored_text("1 day %(trigger)s", trigger=trigger)
+            if n == 1
+            else stored_text("%(n)s days %(trigger)s", n=n, trigger=trigger)
+        )
+    if minutes % 60 == 0:
+        n = minutes // 60
+        return (
+            stored_text("1 hour %(trigger)s", trigger=trigger)
+            if n == 1
+            else stored_text("%(n)s hours %(trigger)s", n=n, trigger=trigger)
+        )
+    if minutes == 1:
+        return stored_text("1 minute %(trigger)s", trigger=trigger)
+    return stored_text("%(n)s minutes %(trigger)s", n=minutes, trigger=trigger)
 
 
 def run_counts(automation: Automation) -> dict[str, int]:

@@ -3,10 +3,12 @@ writes its own. Same placeholders as operator templates (webapp/mail/sandbox.py)
 
 from __future__ import annotations
 
-SLOTS = {
-    "ticket": "Ticket email — after a successful registration, with the ticket PDF",
-    "payment": "Order confirmation — to the buyer after payment, or for a free order placed for other people",
-    "checkin": "Check-in confirmation — after the attendee is checked in (optional)",
+from webapp.i18n import _l
+
+SLOTS = {  # the event's built-in emails, named for the console (in the reader's language)
+    "ticket": _l("Ticket email — after a successful registration, with the ticket PDF"),
+    "payment": _l("Order confirmation — to the buyer after payment, or for a free order placed for other people"),
+    "checkin": _l("Check-in confirmation — after the attendee is checked in (optional)"),
 }
 
 _WHERE = "{% if event.venue %}{{ event.venue }}{% if event.address %}, {{ event.address }}{% endif %}{% else %}{{ event.online_url }}{% endif %}"

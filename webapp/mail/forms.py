@@ -7,7 +7,13 @@ from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringF
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from webapp.i18n import _l
-from webapp.mail.automations import TRIGGER_LABELS
+
+TRIGGER_CHOICES = {  # models.AUTOMATION_TRIGGERS, as the form offers them
+    "registered": _l("After registering"),
+    "paid": _l("After payment"),
+    "checked_in": _l("After check-in"),
+    "before_start": _l("Before the event starts"),
+}
 
 
 class DomainForm(FlaskForm):
@@ -51,7 +57,7 @@ class AutomationForm(FlaskForm):
     name = StringField(
         _l("Name"), validators=[DataRequired(message=_l("Give the automation a name.")), Length(max=120)]
     )
-    trigger = SelectField(_l("When"), choices=[(k, v.capitalize()) for k, v in TRIGGER_LABELS.items()])
+    trigger = SelectField(_l("When"), choices=list(TRIGGER_CHOICES.items()))
     delay_amount = IntegerField(
         _l("Delay"), default=0, validators=[NumberRange(min=0, max=8760, message=_l("Enter a number from 0 to 8760."))]
     )

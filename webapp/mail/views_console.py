@@ -10,7 +10,7 @@ from webapp.accounts.access import event_required, org_id, role_required
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.guards import MAX_ROW_ID
-from webapp.i18n import _
+from webapp.i18n import _, render_stored, stored_text
 from webapp.mail import automations, content, defaults, domains, sandbox
 from webapp.mail.forms import AutomationForm, DomainForm, EventMailSettingsForm, TemplateForm
 from webapp.mail.models import Automation, SendingDomain
@@ -78,7 +78,13 @@ def _slot_name(event: Event, slot: str) -> str:
     if kind == "automation" and pk.isdigit() and len(pk) <= 10 and int(pk) <= MAX_ROW_ID:
         automation = Automation.get_or_none((Automation.id == int(pk)) & (Automation.event == event))
         if automation is not None:
-            return f"Automation “{automation.name}” — {automations.describe(automation)}"
+            return render_stored(
+                stored_text(
+                    "Automation “%(automation)s” (%(rule)s)",
+                    automation=automation.name,
+                    rule=automations.describe(automation),
+                )
+            )
     abort(404)
 
 
@@ -218,7 +224,7 @@ def console_automations(event_id: int):
                 303,
             )
     rows = [
-        {"automation": a, "describe": automations.describe(a), **automations.run_counts(a)}
+        {"automation": a, "describe": render_stored(automations.describe(a)), **automations.run_counts(a)}
         for a in automations.automations_for(event)
     ]
     return render_template(
