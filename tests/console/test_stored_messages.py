@@ -13,15 +13,18 @@ import tasks.work
 from tasks import huey
 from tests.factories.accounts import make_member, make_org
 from tests.factories.api import make_api_key
+from tests.factories.catalog import make_product
 from tests.factories.contacts import make_contact
 from tests.factories.events import make_event
 from webapp import work
-from webapp.accounts import audit
+from webapp.accounts import api_keys, audit
 from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import User
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Activity
 from webapp.i18n import render_stored, stored_text, verbatim
+from webapp.mail.models import Automation
+from webapp.orders import service as orders
 from webapp.orders.signed_secrets import set_signed_tickets
 from webapp.work import jobs
 from webapp.work.models import Job
@@ -217,8 +220,6 @@ def test_every_audited_action_has_a_label():
 
 
 def test_an_events_automations_and_emails_are_named_in_the_readers_language(auth, org):
-    from webapp.mail.models import Automation
-
     event = make_event(org)
     Automation.create(organization=org.id, event=event, name="Pengingat", trigger="before_start", delay_minutes=2880)
     Automation.create(organization=org.id, event=event, name="Terima kasih", trigger="paid", delay_minutes=60)
@@ -233,3 +234,22 @@ def test_an_events_automations_and_emails_are_named_in_the_readers_language(auth
     emails = _page(indonesian, f"/console/events/{event.id}/emails")
     assert "Email tiket — setelah pendaftaran berhasil" in emails
     assert "Ticket email — after a successful registration" not in emails
+
+
+def test_an_api_keys_limits_and_people_added_at_the_console_are_audited_in_the_readers_language(auth, org):
+    indonesian, boss = _reader(auth, org, "admin", "id")
+    english, _ = _reader(auth, org, "admin", "en")
+    key, _token = make_api_key(org)
+    api_keys.set_policy(key, scopes=[], requests_per_minute=None, read_only=True, actor=boss)
+    event = make_event(org, name="Malam Peluncuran")
+    product = make_product(event, name="Reguler")
+    orders.add_participants(
+        event, product, [{"name": "Ana", "email": "ana@example.org"}], source="console", paid=True,
+        send_ticket=False, actor=boss,
+    )  # fmt: skip
+    page = _page(indonesian, "/console/audit")
+    assert "hanya baca; cakupan: semua; 1200 permintaan/menit (bawaan)" in page
+    assert "Reguler (konsol)" in page
+    assert "read-only" not in page and "(console)" not in page
+    page = _page(english, "/console/audit")
+    assert "read-only; scopes: all; 1200 requests/minute (default)" in page and "Reguler (console)" in page

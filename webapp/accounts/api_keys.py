@@ -10,7 +10,7 @@ from webapp.accounts import audit
 from webapp.accounts.models import ApiKey, ApiKeyPolicy, Organization, User
 from webapp.accounts.service import AccountError, hash_token
 from webapp.db import db, locked, utcnow, write_transaction
-from webapp.i18n import _, stored_text
+from webapp.i18n import StoredText, _, stored_text, verbatim
 
 KEY_PREFIX = "rc_"
 SCOPES = (
@@ -153,12 +153,13 @@ def set_policy(
     return policy
 
 
-def describe_policy(key: ApiKey, policy: ApiKeyPolicy | None) -> str:
-    """What the key may do in one line (read and write; scopes: all; 1,200 requests/minute ...)."""
-    access = "read-only" if key.read_only else "read and write"
-    scopes = ", ".join(policy.scopes) if policy is not None and policy.scopes else "all"
+def describe_policy(key: ApiKey, policy: ApiKeyPolicy | None) -> StoredText:
+    """What the key may do in one line (read and write; scopes: all; 1200 requests/minute ...);
+    str() gives the English, `render_stored` the reader's language."""
+    access = stored_text("read-only") if key.read_only else stored_text("read and write")
+    scopes = verbatim(", ".join(policy.scopes)) if policy is not None and policy.scopes else stored_text("all")
     if policy is not None and policy.requests_per_minute:
-        limit = f"{policy.requests_per_minute:,} requests/minute"
+        limit = stored_text("%(n)s requests/minute", n=policy.requests_per_minute)
     else:
-        limit = f"{DEFAULT_PER_MINUTE:,} requests/minute (default)"
-    return f"{access}; scopes: {scopes}; {limit}"
+        limit = stored_text("%(n)s requests/minute (default)", n=DEFAULT_PER_MINUTE)
+    return stored_text("%(access)s; scopes: %(scopes)s; %(limit)s", access=access, scopes=scopes, limit=limit)

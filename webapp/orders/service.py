@@ -394,6 +394,20 @@ def change_product(
         signals.emit(signals.registrant_changed, registrant_id=registrant.id)
 
 
+# Where an order was made (Order.source), as a word stored and shown in the reader's language.
+SOURCE_WORDS = {
+    "web": stored_text("registration form"),
+    "console": stored_text("console"),
+    "import": stored_text("import"),
+    "api": stored_text("API"),
+    "door": stored_text("door"),
+}
+
+
+def source_word(source: str):
+    return SOURCE_WORDS.get(source) or verbatim(source)
+
+
 def add_participants(
     event: Event, product: Product, people: list[dict], *, source: str, paid: bool, send_ticket: bool,
     actor: User | None, actor_label: str | None = None,
@@ -426,7 +440,10 @@ def add_participants(
             "order.add",
             actor,
             stored_text(
-                "Added %(count)s × %(product)s (%(source)s)", count=len(people), product=product.name, source=source
+                "Added %(count)s × %(product)s (%(source)s)",
+                count=len(people),
+                product=product.name,
+                source=source_word(source),
             ),
             actor_label,
         )
@@ -482,6 +499,6 @@ def add_participants_each(
         if actor is not None or actor_label:
             audit.record(
                 event.organization_id, "order.add", user=actor, actor=actor_label, target=event,
-                summary=stored_text("Added %(count)s × %(product)s (%(source)s), one order each", count=len(chosen), product=product.name, source=source),
+                summary=stored_text("Added %(count)s × %(product)s (%(source)s), one order each", count=len(chosen), product=product.name, source=source_word(source)),
             )  # fmt: skip
     return result
