@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from flask import current_app
+from flask_babel import force_locale
 
 from tests.factories.accounts import make_org
 from tests.factories.catalog import make_product
@@ -17,6 +19,7 @@ from webapp.checkin import service
 from webapp.checkin.lists import default_list
 from webapp.checkin.models import Checkin
 from webapp.db import utcnow
+from webapp.i18n import render_stored
 from webapp.orders.models import Registrant
 
 
@@ -226,6 +229,11 @@ def test_forced_check_in_needs_a_supervisor_and_a_reason(event, ticket, door_use
     assert logged.data["overridden"] == "unpaid"
     entry = AuditEntry.get(AuditEntry.action == "checkin.force")
     assert "Paid cash to the host" in entry.summary and entry.user_id == supervisor.id
+    # The answer overridden is kept as the door's words: each reader reads them in their language.
+    assert entry.summary == f"Forced check-in of {registrant.name} over Not paid: Paid cash to the host"
+    with current_app.test_request_context(), force_locale("id"):
+        shown = render_stored(entry.summary_i18n, entry.summary)
+    assert shown == f"Check-in paksa {registrant.name} meski Belum dibayar: Paid cash to the host"
 
 
 def test_forced_second_entry_on_a_single_entry_list(event, ticket, supervisor):

@@ -23,6 +23,7 @@ from webapp.accounts.models import User
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Activity
 from webapp.i18n import render_stored, stored_text, verbatim
+from webapp.mail import content
 from webapp.mail.models import Automation
 from webapp.orders import service as orders
 from webapp.orders.signed_secrets import set_signed_tickets
@@ -253,3 +254,16 @@ def test_an_api_keys_limits_and_people_added_at_the_console_are_audited_in_the_r
     assert "read-only" not in page and "(console)" not in page
     page = _page(english, "/console/audit")
     assert "read-only; scopes: all; 1200 requests/minute (default)" in page and "Reguler (console)" in page
+
+
+def test_an_event_email_saved_is_audited_with_its_name_and_language_in_words(auth, org):
+    indonesian, boss = _reader(auth, org, "admin", "id")
+    event = make_event(org, name="Malam Peluncuran")
+    content.save_template(
+        event, "ticket", "id", subject="Tiket Anda", html_body="<p>Halo</p>",
+        text_body="Halo", actor=boss,
+    )  # fmt: skip
+    assert AuditEntry.get(AuditEntry.action == "mail.template_save").summary == (
+        "Email “ticket email” (Indonesian) of Malam Peluncuran"
+    )
+    assert "Email “email tiket” (Bahasa Indonesia) untuk Malam Peluncuran" in _page(indonesian, "/console/audit")

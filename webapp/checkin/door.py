@@ -11,6 +11,7 @@ from flask import has_request_context
 from webapp.accounts.models import User
 from webapp.catalog.models import Product
 from webapp.checkin import queries
+from webapp.checkin.answer_words import ANSWER_WORDS
 from webapp.checkin.models import Attendance, Checkin, CheckinList
 from webapp.checkin.service import Answer, NotAllowed, is_supervisor, redeem
 from webapp.db import db
@@ -22,11 +23,6 @@ from webapp.orders.models import Order, Registrant
 from webapp.orders.service import add_participants, mark_paid_manually
 
 SEARCH_LIMIT = 25
-
-
-def _l(message: str) -> str:
-    """Marks a message for extraction (babel.cfg's `-k _l`); it is translated when shown."""
-    return message
 
 
 class WalkInError(ValueError):
@@ -143,29 +139,13 @@ def registrant_payload(registrant: Registrant) -> dict:
     }
 
 
-MESSAGES = {
-    "entry": _l("Welcome in"),
-    "exit": _l("Exit recorded"),
-    "invalid": _l("Unknown ticket"),
-    "wrong_event": _l("Ticket for another event"),
-    "unpaid": _l("Not paid"),
-    "canceled": _l("Ticket canceled"),
-    "unapproved": _l("Registration not approved"),
-    "already_checked_in": _l("Already checked in"),
-    "product": _l("Ticket not valid at this entrance"),
-    "not_yet": _l("Too early for this entrance"),
-    "expired": _l("This entrance is closed"),
-    "blocked": _l("Ticket blocked"),
-}
-
-
 def answer_message(key: str) -> str:
     """The words for an answer (`ok` kinds and error reasons) in the request's language."""
-    return _(MESSAGES[key])
+    return _(ANSWER_WORDS[key].msgid)
 
 
 def answer_messages() -> dict[str, str]:
-    return {key: answer_message(key) for key in MESSAGES}
+    return {key: answer_message(key) for key in ANSWER_WORDS}
 
 
 @dataclass

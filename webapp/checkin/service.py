@@ -26,6 +26,7 @@ from webapp.accounts import audit
 from webapp.accounts.models import Membership, User
 from webapp.catalog.models import ParticipantGroup, Product
 from webapp.checkin import queries
+from webapp.checkin.answer_words import answer_word
 from webapp.checkin.lists import default_list
 from webapp.checkin.models import Attendance, Checkin, CheckinList
 from webapp.db import db, is_postgres, utcnow, write_transaction, writer_turn
@@ -247,7 +248,7 @@ class _Scan:
                 summary=stored_text(
                     "Forced check-in of %(registrant)s over %(answer)s: %(reason)s",
                     registrant=registrant.name,
-                    answer=overridden,
+                    answer=answer_word(overridden),
                     reason=self.force_reason,
                 )
                 if overridden

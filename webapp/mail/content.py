@@ -7,12 +7,28 @@ from flask import render_template
 
 from webapp.accounts import audit
 from webapp.db import db, utcnow
-from webapp.i18n import _, stored_text
+from webapp.i18n import StoredText, _, stored_text, verbatim
 from webapp.mail import defaults, links, sandbox
 from webapp.mail.models import Automation, EmailTemplate, EventMailSettings
 from webapp.tickets import display
 
 LANGUAGES = display.LANGUAGES
+# The built-in emails and the languages, as words stored in an audit entry and shown in the
+# reader's language (an automation's slot, "automation:<id>", is kept as it is).
+SLOT_WORDS = {
+    "ticket": stored_text("ticket email"),
+    "payment": stored_text("order confirmation"),
+    "checkin": stored_text("check-in confirmation"),
+}
+LANGUAGE_WORDS = {"en": stored_text("English"), "id": stored_text("Indonesian")}
+
+
+def slot_word(slot: str) -> StoredText:
+    return SLOT_WORDS.get(slot) or verbatim(slot)
+
+
+def language_word(lang: str) -> StoredText:
+    return LANGUAGE_WORDS.get(lang) or verbatim(lang)
 
 
 class TemplateInvalid(ValueError):
@@ -108,7 +124,12 @@ def save_template(event, slot: str, lang: str, *, subject: str, html_body: str, 
             "mail.template_save",
             user=actor,
             target=event,
-            summary=stored_text("Email “%(slot)s” (%(lang)s) of %(event)s", slot=slot, lang=lang, event=event.name),
+            summary=stored_text(
+                "Email “%(slot)s” (%(lang)s) of %(event)s",
+                slot=slot_word(slot),
+                lang=language_word(lang),
+                event=event.name,
+            ),
             changes={k: ["…", "…"] for k in changes},  # the texts themselves are too long for the trail
         )
     return row
@@ -130,8 +151,8 @@ def reset_template(event, slot: str, lang: str, *, actor) -> None:
                 target=event,
                 summary=stored_text(
                     "Email “%(slot)s” (%(lang)s) of %(event)s reset to the default",
-                    slot=slot,
-                    lang=lang,
+                    slot=slot_word(slot),
+                    lang=language_word(lang),
                     event=event.name,
                 ),
             )
