@@ -429,6 +429,7 @@ EVENT_BY_ID = Prepared(lambda: Event.select(Event, Organization).join(Organizati
 
 
 VERSION_KEPT = 0.25  # seconds a landing page's version, once read, answers this process's requests
+ADDRESSES_KEPT = 10_000  # addresses whose version a process keeps (then it starts again)
 
 
 class PageEvents:
@@ -465,9 +466,6 @@ class PageEvents:
                 return None
             self._copies[event_id] = event
         return event
-
-
-ADDRESSES_KEPT = 10_000  # addresses whose version a process keeps (then it starts again)
 
 
 def page_events() -> PageEvents:

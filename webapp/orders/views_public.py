@@ -34,8 +34,9 @@ log = logging.getLogger("rollcall.orders")
 
 def _event(org_slug: str, event_slug: str) -> Event:
     """The event as its landing page shows it (events.service.PageEvents: under a sale's rush the
-    database is not asked for it on every form; seats, prices and limits are decided under the
-    seat lock all the same)."""
+    database is not asked for it on every form; an edit of the event shows within a quarter of a
+    second, and the seats, the coupon's uses and the per-email limit are decided under the seat
+    lock all the same)."""
     event = page_events().find(org_slug, event_slug)
     if event is None or event.status in ("draft", "archived"):
         abort(404)
