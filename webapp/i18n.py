@@ -29,6 +29,7 @@ __all__ = [
     "stored_columns",
     "stored_from",
     "stored_label",
+    "stored_word",
     "stored_text",
     "verbatim",
 ]
@@ -99,6 +100,12 @@ _VERBATIM = "%(text)s"
 def verbatim(text) -> StoredText:
     """Data stored as the whole text (a name, a code, an operator's own words): shown as is."""
     return StoredText(_VERBATIM, {"text": _storable(text)})
+
+
+def stored_word(words: dict[str, StoredText], code: str) -> StoredText:
+    """The word a table of stored words gives a code (an answer, a source, a slot), to store and
+    show in the reader's language; a code the table does not know is kept as it is."""
+    return words.get(code) or verbatim(code)
 
 
 def stored_label(msgid: str) -> StoredText:

@@ -4,7 +4,7 @@ reviewed), which each reader sees in their own language."""
 
 from __future__ import annotations
 
-from webapp.i18n import StoredText, stored_text, verbatim
+from webapp.i18n import stored_text
 
 ANSWER_WORDS = {
     "entry": stored_text("Welcome in"),
@@ -20,8 +20,3 @@ ANSWER_WORDS = {
     "expired": stored_text("This entrance is closed"),
     "blocked": stored_text("Ticket blocked"),
 }
-
-
-def answer_word(code: str) -> StoredText:
-    """An answer's words to store (an unknown code is kept as it is)."""
-    return ANSWER_WORDS.get(code) or verbatim(code)

@@ -27,11 +27,11 @@ from webapp.accounts import audit
 from webapp.accounts.models import User
 from webapp.catalog.models import Product
 from webapp.checkin import service
-from webapp.checkin.answer_words import answer_word
+from webapp.checkin.answer_words import ANSWER_WORDS
 from webapp.checkin.models import AdmissionReview, Attendance, CheckinList
 from webapp.db import utcnow, write_transaction
 from webapp.events.models import Event
-from webapp.i18n import _, stored_text
+from webapp.i18n import _, stored_text, stored_word
 from webapp.orders import signed_secrets
 from webapp.orders.models import Order, Registrant
 from webapp.orders.ticket_secrets import normalize_scanned
@@ -243,7 +243,7 @@ def resolve(review: AdmissionReview, *, user: User | None, note: str) -> Admissi
             target=review.registrant if review.registrant_id else None,
             summary=stored_text(
                 "Offline admission refused as %(reason)s on %(device)s resolved: %(note)s",
-                reason=answer_word(review.reason),
+                reason=stored_word(ANSWER_WORDS, review.reason),
                 device=review.device or stored_text("a device"),
                 note=note,
             ),

@@ -26,12 +26,12 @@ from webapp.accounts import audit
 from webapp.accounts.models import Membership, User
 from webapp.catalog.models import ParticipantGroup, Product
 from webapp.checkin import queries
-from webapp.checkin.answer_words import answer_word
+from webapp.checkin.answer_words import ANSWER_WORDS
 from webapp.checkin.lists import default_list
 from webapp.checkin.models import Attendance, Checkin, CheckinList
 from webapp.db import db, is_postgres, utcnow, write_transaction, writer_turn
 from webapp.events.models import Event
-from webapp.i18n import _, render_stored, stored_text
+from webapp.i18n import _, render_stored, stored_text, stored_word
 from webapp.orders.models import Order, Registrant
 from webapp.orders.ticket_secrets import normalize_scanned
 
@@ -248,7 +248,7 @@ class _Scan:
                 summary=stored_text(
                     "Forced check-in of %(registrant)s over %(answer)s: %(reason)s",
                     registrant=registrant.name,
-                    answer=answer_word(overridden),
+                    answer=stored_word(ANSWER_WORDS, overridden),
                     reason=self.force_reason,
                 )
                 if overridden

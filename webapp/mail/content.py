@@ -7,7 +7,7 @@ from flask import render_template
 
 from webapp.accounts import audit
 from webapp.db import db, utcnow
-from webapp.i18n import StoredText, _, stored_text, verbatim
+from webapp.i18n import _, stored_text, stored_word
 from webapp.mail import defaults, links, sandbox
 from webapp.mail.models import Automation, EmailTemplate, EventMailSettings
 from webapp.tickets import display
@@ -21,14 +21,6 @@ SLOT_WORDS = {
     "checkin": stored_text("check-in confirmation"),
 }
 LANGUAGE_WORDS = {"en": stored_text("English"), "id": stored_text("Indonesian")}
-
-
-def slot_word(slot: str) -> StoredText:
-    return SLOT_WORDS.get(slot) or verbatim(slot)
-
-
-def language_word(lang: str) -> StoredText:
-    return LANGUAGE_WORDS.get(lang) or verbatim(lang)
 
 
 class TemplateInvalid(ValueError):
@@ -126,8 +118,8 @@ def save_template(event, slot: str, lang: str, *, subject: str, html_body: str, 
             target=event,
             summary=stored_text(
                 "Email “%(slot)s” (%(lang)s) of %(event)s",
-                slot=slot_word(slot),
-                lang=language_word(lang),
+                slot=stored_word(SLOT_WORDS, slot),
+                lang=stored_word(LANGUAGE_WORDS, lang),
                 event=event.name,
             ),
             changes={k: ["…", "…"] for k in changes},  # the texts themselves are too long for the trail
@@ -151,8 +143,8 @@ def reset_template(event, slot: str, lang: str, *, actor) -> None:
                 target=event,
                 summary=stored_text(
                     "Email “%(slot)s” (%(lang)s) of %(event)s reset to the default",
-                    slot=slot_word(slot),
-                    lang=language_word(lang),
+                    slot=stored_word(SLOT_WORDS, slot),
+                    lang=stored_word(LANGUAGE_WORDS, lang),
                     event=event.name,
                 ),
             )

@@ -17,7 +17,7 @@ from webapp.catalog.models import Coupon, Product
 from webapp.db import locked, utcnow, write_transaction
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
-from webapp.i18n import StoredText, _, stored_text, verbatim
+from webapp.i18n import StoredText, _, stored_text, stored_word, verbatim
 from webapp.orders import additions, capacity, groups, per_email, waitlist
 from webapp.orders.checkout import _unique_code, per_email_message
 from webapp.orders.models import Invitation, Order, OrderItem, Registrant
@@ -404,10 +404,6 @@ SOURCE_WORDS = {
 }
 
 
-def source_word(source: str):
-    return SOURCE_WORDS.get(source) or verbatim(source)
-
-
 def add_participants(
     event: Event, product: Product, people: list[dict], *, source: str, paid: bool, send_ticket: bool,
     actor: User | None, actor_label: str | None = None,
@@ -443,7 +439,7 @@ def add_participants(
                 "Added %(count)s × %(product)s (%(source)s)",
                 count=len(people),
                 product=product.name,
-                source=source_word(source),
+                source=stored_word(SOURCE_WORDS, source),
             ),
             actor_label,
         )
@@ -499,6 +495,6 @@ def add_participants_each(
         if actor is not None or actor_label:
             audit.record(
                 event.organization_id, "order.add", user=actor, actor=actor_label, target=event,
-                summary=stored_text("Added %(count)s × %(product)s (%(source)s), one order each", count=len(chosen), product=product.name, source=source_word(source)),
+                summary=stored_text("Added %(count)s × %(product)s (%(source)s), one order each", count=len(chosen), product=product.name, source=stored_word(SOURCE_WORDS, source)),
             )  # fmt: skip
     return result
