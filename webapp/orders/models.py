@@ -7,7 +7,7 @@ import peewee as pw
 from webapp.accounts.models import Organization, User
 from webapp.catalog.models import Coupon, ParticipantGroup, Product
 from webapp.contacts.models import Contact
-from webapp.db import JSONField, OrgScoped, utcnow
+from webapp.db import BaseModel, JSONField, OrgScoped, utcnow
 from webapp.events.models import Event
 
 ORDER_STATUSES = ("pending", "paid", "expired", "canceled", "refunded")
@@ -91,6 +91,19 @@ class OrderItem(OrgScoped):
     price = pw.BigIntegerField()  # unit price before discount
     discount = pw.BigIntegerField(default=0)
     canceled = pw.BooleanField(default=False, constraints=[pw.SQL("DEFAULT FALSE")])  # frees its seat
+
+
+class SeatTally(BaseModel):
+    """How many items of a product are not canceled, kept by the database itself: triggers on
+    `product` (a new product's row, at 0) and on `order_item` (an item added, deleted, canceled or
+    given back, or moved to another product) keep it in the same transaction as the change, on
+    SQLite and PostgreSQL alike (migration 0753). The seat count (orders.capacity) reads this one
+    row where it counted every seat sold. The app never writes it; a writer that changes an
+    item's seat takes the event's seat lock first (`capacity.lock_seats`), as `reserve` does, so
+    the tally's row is only ever locked after the event's."""
+
+    product = pw.ForeignKeyField(Product, primary_key=True, backref="+", on_delete="CASCADE")
+    live_items = pw.IntegerField(default=0)
 
 
 class Registrant(OrgScoped):

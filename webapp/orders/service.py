@@ -352,6 +352,7 @@ def cancel_registrant(registrant: Registrant, *, actor: User | None, actor_label
         registrant.canceled, registrant.updated_at = True, utcnow()
         registrant.save()
         if registrant.item_id:
+            capacity.lock_seats(registrant.event)  # the seat tally's row is locked after the event's
             OrderItem.update(canceled=True).where(OrderItem.id == registrant.item_id).execute()
         audit.record(
             registrant.organization_id, "registrant.cancel", user=actor, actor=actor_label,
@@ -372,6 +373,7 @@ def change_product(
         if registrant.product_id == product.id:
             return
         old = registrant.product
+        capacity.lock_seats(registrant.event)  # before the item changes: the seat tally's row after the event's
         if registrant.item_id:  # its current seat does not count while we check the new one
             OrderItem.update(canceled=True).where(OrderItem.id == registrant.item_id).execute()
         if not registrant.canceled and holds_seats(registrant.order):
