@@ -48,9 +48,10 @@ def holding_orders(now):
 
 def released_orders(now):
     """Orders whose items hold no seat (any status but paid and pending, or pending past its
-    hold): exactly the orders `holding_orders` leaves out."""
-    released = [status for status in ORDER_STATUSES if status not in ("paid", "pending")]
-    return Order.status.in_(released) | ((Order.status == "pending") & (Order.expires_at <= now))
+    hold): exactly the orders `holding_orders` leaves out. Every status it may have is in one
+    list, which an (event, status) index can look up (each of an OR's sides would need its own)."""
+    maybe = [status for status in ORDER_STATUSES if status != "paid"]
+    return Order.status.in_(maybe) & ((Order.status != "pending") | (Order.expires_at <= now))
 
 
 def _sold() -> pw.Node:
@@ -59,19 +60,17 @@ def _sold() -> pw.Node:
 
     The items that are not canceled are kept by the database in the product's `SeatTally` row;
     from them go those of the event's released orders (canceled, expired, refunded, or pending
-    past the hold), found through the order indexes: a sold-out event's paid orders are never
-    visited. Counting the items visited every seat sold, under the seat lock: 1.5–3.5 ms at 3,000
-    seats on PostgreSQL, 1.2 ms on SQLite; the tally's row and the released orders take 0.25 ms
-    and 0.9 ms. An order's items are always of its own event's products."""
+    past the hold), looked up by (event, status): a sold-out event's paid orders are never
+    visited. Counting the items visited every seat sold, under the seat lock; at 20,000 seats the
+    lock and the count took 5.0 ms on PostgreSQL and 5.6 ms on SQLite, now 0.8 ms and 3.2 ms
+    (SQLite still checks the product's items against the released orders). An order's items are
+    always of its own event's products."""
     now = Slot("now", Order.expires_at.db_value)
     live_items = (OrderItem.product == Product.id) & (OrderItem.canceled == False)  # noqa: E712
     tally = SeatTally.select(SeatTally.live_items).where(SeatTally.product == Product.id)
-    released = (
-        OrderItem.select(pw.fn.COUNT(OrderItem.id))
-        .join(Order, on=(Order.id == OrderItem.order))
-        .where(live_items & (Order.event == Slot("event")) & released_orders(now))
-    )
-    return pw.Expression(tally, "-", released)
+    released = Order.select(Order.id).where((Order.event == Slot("event")) & released_orders(now))
+    given_back = OrderItem.select(pw.fn.COUNT(OrderItem.id)).where(live_items & OrderItem.order.in_(released))
+    return pw.Expression(tally, "-", given_back)
 
 
 def seats_query(*more: pw.Node) -> pw.Select:
