@@ -195,4 +195,5 @@ def new_link(group: ParticipantGroup, *, actor: User | None) -> None:
     with db.atomic():
         group.key = new_group_key()
         group.save(only=[ParticipantGroup.key])
+        page_changed(group.event_id)  # a registration form judged by the page's groups stops taking the old link
         audit.record(group.organization_id, "group.new_link", user=actor, target=group, summary=verbatim(group.name))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import current_app
 
@@ -428,6 +430,8 @@ EVENT_VERSION_BY_ADDRESS = Prepared(
 EVENT_BY_ID = Prepared(lambda: Event.select(Event, Organization).join(Organization).where(Event.id == Slot("id")))
 
 
+T = TypeVar("T")
+
 VERSION_KEPT = 0.25  # seconds a landing page's version, once read, answers this process's requests
 ADDRESSES_KEPT = 10_000  # addresses whose version a process keeps (then it starts again)
 
@@ -444,6 +448,7 @@ class PageEvents:
     def __init__(self) -> None:
         self._copies: dict[int, Event] = {}
         self._versions: dict[tuple[str, str], tuple[float, int, int, int]] = {}  # (read at, changes seen, id, version)
+        self._kept: dict[tuple[int, str], tuple[int, object]] = {}  # (event id, what): (page version, rows)
 
     def find(self, org_slug: str, event_slug: str) -> Event | None:
         address, now, changes = (org_slug, event_slug), time.monotonic(), changes_seen_here()
@@ -466,6 +471,22 @@ class PageEvents:
                 return None
             self._copies[event_id] = event
         return event
+
+    def kept(self, event: Event, what: str, load: Callable[[], T]) -> T:
+        """What `load` reads of the page of `event` (its participant groups, its questions: rows
+        whose every change the registration form shows bumps the page version), kept with the
+        version of `event` and read again once that moves on. For the registration form of a
+        copy from `find`: the form is judged by the page of the version the copy is. The rows are
+        shared by the requests of the process: only for reading."""
+        key = (event.id, what)
+        known = self._kept.get(key)
+        if known is not None and known[0] == event.page_version:
+            return known[1]  # type: ignore[return-value]
+        rows = load()
+        if len(self._kept) >= ADDRESSES_KEPT:
+            self._kept.clear()
+        self._kept[key] = (event.page_version, rows)
+        return rows
 
 
 def page_events() -> PageEvents:

@@ -18,6 +18,7 @@ from webapp.contacts import newsletters
 from webapp.db import Prepared, Slot, is_postgres, locked, utcnow, write_transaction, writer_turn
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
+from webapp.events.service import page_events
 from webapp.guards import has_control_characters
 from webapp.i18n import _, ngettext
 from webapp.orders import answers as answer_rules
@@ -93,8 +94,9 @@ def find_access(
 
 
 def _find_group(event: Event, access: Access) -> None:
-    """The event's groups (one statement) and, among them, the one the registration joins."""
-    access.groups = catalog_groups.groups_of(event)
+    """The event's groups (as its page version has them) and, among them, the one the
+    registration joins."""
+    access.groups = page_events().kept(event, "groups", lambda: catalog_groups.groups_of(event))
     access.group = groups.group_for_registration(event, access.invitation, access.group_key, among=access.groups)
 
 
@@ -270,7 +272,7 @@ def read_form(
     if not is_valid_email(buyer_email):
         errors["buyer_email"] = _("Enter an email address such as ana@example.org.")
 
-    per_order, per_attendee = answer_rules.questions_for(event)
+    per_order, per_attendee = page_events().kept(event, "questions", lambda: answer_rules.questions_for(event))
     order_answers, answer_errors = answer_rules.read_answers(per_order, form, "", locale)
     errors.update(answer_errors)
     attendees = []
