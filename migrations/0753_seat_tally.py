@@ -1,7 +1,8 @@
 """Each product's items that are not canceled, kept by the database (webapp.orders.models.SeatTally):
 the seat count under the event's lock reads one row per product instead of counting every seat
-sold, and finds the seats given back among the event's unpaid orders (a partial index). Triggers keep it in the transaction of every change to an item, whichever code makes it; a
-product gets its row at 0 when it is made. Filled here from the items so far."""
+sold, and finds the seats given back among the event's unpaid orders (a partial index). Triggers
+keep the tally in the transaction of every change to an item, whichever code makes it; a product
+gets its row at 0 when it is made. Filled here from the items so far."""
 
 from webapp.migrate import run_sql
 
