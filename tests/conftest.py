@@ -80,11 +80,37 @@ def _database_url(template, tmp_path: Path) -> str:
         return f"sqlite:///{target}"
     database = make_database(template["url"])
     with database.connection_context():
-        tables = [t for t in database.get_tables() if t != "schema_migration"]
-        if tables:
-            database.execute_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        if "empty" not in template:
+            template["empty"] = _emptying_statements(database)
+        database.execute_sql(template["empty"])
     database.close_all()
     return template["url"]
+
+
+# The sequences that belong to a table's column (what TRUNCATE ... RESTART IDENTITY restarts).
+_OWNED_SEQUENCES = (
+    "SELECT quote_ident(n.nspname) || '.' || quote_ident(s.relname) FROM pg_class s "
+    "JOIN pg_namespace n ON n.oid = s.relnamespace "
+    "JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') "
+    "WHERE s.relkind = 'S'"
+)
+
+
+def _emptying_statements(database) -> str:
+    """One message that empties every table of the PostgreSQL test database for the next test, as
+    TRUNCATE ... RESTART IDENTITY CASCADE does, in a few milliseconds instead of 0.7 s (TRUNCATE
+    makes new files for ~90 tables and their indexes, once per test): DELETE with triggers and
+    foreign keys off (session_replication_role), then each table's sequences restarted."""
+    tables = [t for t in database.get_tables() if t != "schema_migration"]
+    sequences = [row[0] for row in database.execute_sql(_OWNED_SEQUENCES)]
+    return "; ".join(
+        [
+            "SET session_replication_role = replica",
+            *(f'DELETE FROM "{t}"' for t in tables),
+            *(f"ALTER SEQUENCE {s} RESTART" for s in sequences),
+            "SET session_replication_role = DEFAULT",
+        ]
+    )
 
 
 def make_test_app(tmp_path: Path, database_url: str, **overrides):
