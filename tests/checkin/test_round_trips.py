@@ -27,7 +27,7 @@ def test_an_entry_is_admitted_in_two_statements(event, ticket, door_user):
         answer = scan(event, registrant, checkin_list=checkin_list, gate="North", user=door_user)
     assert answer.ok
     assert len(sent) == 2, sent
-    assert not any(s.split()[0].upper() in ("BEGIN", "COMMIT", "SAVEPOINT") for s in sent), sent
+    assert not any(s.split()[0].upper().rstrip(";") in ("BEGIN", "COMMIT", "SAVEPOINT") for s in sent), sent
     logged = Checkin.get_by_id(answer.checkin.id)
     assert (logged.result, logged.gate, logged.user_id, logged.data) == ("ok", "North", door_user.id, {})
     assert Registrant.get_by_id(registrant.id).checked_in_at == answer.checkin.created_at

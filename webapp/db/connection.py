@@ -48,6 +48,63 @@ class SqliteDatabase(_SavepointMixin, peewee.SqliteDatabase):
 
 
 class PostgresqlDatabase(_SavepointMixin, PooledPostgresqlDatabase):
+    """PostgreSQL through peewee's pool, with two round trips fewer per connection checkout and
+    one fewer per transaction than peewee's own: no `SELECT 1` when a connection leaves the pool,
+    and a transaction's BEGIN sent in one message with its first statement."""
+
+    def begin(self, isolation_level=None):
+        """Hold BEGIN back until the transaction's first statement, and send them in one message:
+        the server runs both, in order, and answers once. A transaction that sends nothing sends
+        no BEGIN and no COMMIT either."""
+        if self.is_closed():
+            self.connect()
+        level = isolation_level or self._isolation_level
+        self._state.begin = (
+            f"BEGIN TRANSACTION ISOLATION LEVEL {self._adapter.isolation_level_str(level)}" if level else "BEGIN"
+        )
+
+    def _take_begin(self) -> str | None:
+        begin = getattr(self._state, "begin", None)
+        self._state.begin = None
+        return begin
+
+    def _execute_cursor(self, sql, params, **cursor_options):
+        begin = self._take_begin()
+        if begin is None:
+            return super()._execute_cursor(sql, params, **cursor_options)
+        if cursor_options.get("named_cursor"):  # a server-side cursor DECLAREs its statement
+            super()._execute_cursor(begin, None)
+            return super()._execute_cursor(sql, params, **cursor_options)
+        try:
+            return super()._execute_cursor(f"{begin}; {sql}", params, **cursor_options)
+        except Exception:
+            if self._state.conn.get_transaction_status() == TRANSACTION_STATUS_IDLE:
+                # Nothing ran (refused before it was sent, or the whole message did not parse):
+                # the transaction is still to begin, with the next statement.
+                self._state.begin = begin
+            raise
+
+    def cursor(self, named_cursor=None):
+        """A cursor for code that runs its own statements on it (executemany, COPY): a held-back
+        BEGIN is sent first, on its own."""
+        cursor = super().cursor(named_cursor)
+        begin = self._take_begin()
+        if begin is not None:
+            cursor.execute(begin)
+        return cursor
+
+    def commit(self):
+        if self._take_begin() is None:  # else nothing was sent: there is nothing to commit
+            super().commit()
+
+    def rollback(self):
+        if self._take_begin() is None:
+            super().rollback()
+
+    def close(self):
+        self._state.begin = None
+        return super().close()
+
     def _is_closed(self, conn) -> bool:
         """Whether a pooled connection is unusable, from what the driver knows without asking the
         server (peewee's own check sends `SELECT 1`: a round trip on every request). A connection

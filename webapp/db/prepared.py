@@ -120,7 +120,10 @@ class Prepared:
         prepared = _prepared_on.setdefault(connection, set())
         for statement in (compiled,) if before is None else (before[0], compiled):
             if statement.name not in prepared:
-                db.execute_sql(f"PREPARE {statement.name} AS {statement.numbered}")
+                # On the connection's own cursor: a PREPARE belongs to the session, not to the
+                # transaction, and a BEGIN still held back goes with the statement itself.
+                with peewee.__exception_wrapper__:
+                    connection.cursor().execute(f"PREPARE {statement.name} AS {statement.numbered}", ())
                 prepared.add(statement.name)
         if before is None:
             return db.execute_sql(compiled.execute, compiled.bind(values))
