@@ -22,10 +22,38 @@ from webapp.db import utcnow
 from webapp.i18n import render_stored
 from webapp.orders.models import Registrant
 
+_READ_WITH_EVENT = {"on": False}
+
+
+@pytest.fixture(autouse=True, params=["holder read by redeem", "holder read with the event"])
+def holder_read(request):
+    """Every answer both ways: the holder read by `redeem`, and read with the event in one
+    statement as the API's scan does (`event_for_scan`)."""
+    _READ_WITH_EVENT["on"] = request.param == "holder read with the event"
+    yield
+    _READ_WITH_EVENT["on"] = False
+
 
 def scan(event, registrant_or_secret, **kwargs):
     secret = getattr(registrant_or_secret, "ticket_secret", registrant_or_secret)
+    if _READ_WITH_EVENT["on"]:
+        event = service.event_for_scan(event.id, event.organization_id, secret)
     return service.redeem(event, secret, **kwargs)
+
+
+def test_a_holder_read_with_the_event_for_another_secret_is_not_used(event, ticket):
+    first, second = make_registrant(event, ticket), make_registrant(event, ticket)
+    read = service.event_for_scan(event.id, event.organization_id, first.ticket_secret)
+    assert read.scanned.id == first.id
+    answer = service.redeem(read, second.ticket_secret)
+    assert answer.ok and answer.registrant.id == second.id
+    assert Registrant.get_by_id(first.id).checked_in_at is None
+
+
+def test_the_event_of_another_organization_is_not_read_for_a_scan(event, ticket):
+    registrant = make_registrant(event, ticket)
+    assert service.event_for_scan(event.id, make_org().id, registrant.ticket_secret) is None
+    assert service.event_for_scan(event.id, event.organization_id, "NO-SUCH-TICKET").scanned is None
 
 
 def test_valid_ticket_is_admitted_and_marked_attended(event, ticket, door_user):

@@ -7,10 +7,12 @@ from __future__ import annotations
 import pytest
 
 from tests.checkin.test_redeem import scan
+from tests.factories.api import ApiClient, make_api_key
 from tests.factories.checkin import make_checkin_list
 from tests.factories.orders import make_registrant
 from tests.round_trips import on_postgres, statements_sent, worker_elsewhere  # noqa: F401
 from webapp import work
+from webapp.checkin import queries
 from webapp.checkin.lists import default_list
 from webapp.checkin.models import Attendance, Checkin
 from webapp.db import db, utcnow
@@ -32,6 +34,23 @@ def test_an_entry_is_admitted_in_two_statements(event, ticket, door_user):
     assert (logged.result, logged.gate, logged.user_id, logged.data) == ("ok", "North", door_user.id, {})
     assert Registrant.get_by_id(registrant.id).checked_in_at == answer.checkin.created_at
     assert Attendance.get(Attendance.registrant == registrant.id).last_gate == "North"
+
+
+def test_a_scan_through_the_api_reads_the_holder_with_the_event_not_apart(client, event, ticket):
+    """The API's scan reads the event with its default list and the scanned ticket's holder in one
+    statement; the admission is the next. (The key's checks come before: not counted here.)"""
+    registrant = make_registrant(event, ticket)
+    default_list(event)  # made by the first scan otherwise
+    _, token = make_api_key(event.organization)
+    api = ApiClient(client, token)
+    with statements_sent(db.connection()) as sent:
+        response = api.post(f"/events/{event.id}/checkins", {"secret": registrant.ticket_secret.lower(), "gate": "N"})
+    assert response.status_code == 200 and response.json["result"] == "ok", response.json
+    ran = [s.split()[1].split("(")[0] for s in sent if s.startswith("EXECUTE ")]
+    assert queries.EVENT_WITH_HOLDER._name in ran
+    assert queries.HOLDER_BY_SECRET._name not in ran and queries.EVENT_IN_ORG._name not in ran
+    assert ran.index(queries.EVENT_WITH_HOLDER._name) == len(ran) - 2  # then the admission, last
+    assert Registrant.get_by_id(registrant.id).checked_in_at is not None
 
 
 def test_the_admission_records_the_checked_in_signal_as_emit_would(event, ticket):

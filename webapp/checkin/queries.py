@@ -53,6 +53,29 @@ def _holders() -> pw.ModelSelect:
 
 
 HOLDER_BY_SECRET = Prepared(lambda: _holders().where(Registrant.ticket_secret == Slot("secret")).limit(1))
+
+# A scan's first statement: EVENT_IN_ORG with the holder of the scanned secret riding along as
+# `scanned` (None when no ticket has that secret). The holder may be of any event or
+# organization, as HOLDER_BY_SECRET's: the service decides what the door may know of them.
+EVENT_WITH_HOLDER = Prepared(
+    lambda: (
+        Event.select(Event.id, Event.organization, Event.name, Event.timezone, CheckinList, *_HOLDER_COLUMNS)
+        .join(
+            CheckinList,
+            pw.JOIN.LEFT_OUTER,
+            on=(CheckinList.event == Event.id) & (CheckinList.is_default == True),  # noqa: E712
+            attr="default_list",
+        )
+        .switch(Event)
+        .join(Registrant, pw.JOIN.LEFT_OUTER, on=(Registrant.ticket_secret == Slot("secret")), attr="scanned")
+        .join(Order, pw.JOIN.LEFT_OUTER)
+        .switch(Registrant)
+        .join(Product, pw.JOIN.LEFT_OUTER)
+        .where((Event.id == Slot("id")) & (Event.organization == Slot("org")))
+        .order_by(CheckinList.id)
+        .limit(1)
+    )
+)
 HOLDER_BY_ID = Prepared(lambda: _holders().where(Registrant.id == Slot("id")).limit(1))
 
 ATTENDANCE = Prepared(

@@ -80,6 +80,22 @@ def is_supervisor(user: User | None, org_id: int) -> bool:
     return membership is not None and membership.at_least(SUPERVISOR_ROLE)
 
 
+def event_for_scan(event_id: int, org_id: int, secret: str) -> Event | None:
+    """The organization's event with its default list (`default_list`, None before the first
+    scan creates it), and the holder of the scanned `secret` read in the same statement for
+    `redeem` to use: a scan is then decided in two statements, this one and the admission."""
+    scanned = _plausible(normalize_scanned(secret or ""))
+    event = queries.EVENT_WITH_HOLDER.first(id=event_id, org=org_id, secret=scanned)
+    if event is not None:
+        event.scanned_secret = scanned
+    return event
+
+
+def _plausible(secret: str) -> str | None:
+    """The scanned text when it could be a ticket's secret; longer text (or none) is no ticket."""
+    return secret if 0 < len(secret) <= SECRET_MAX else None
+
+
 def redeem(
     event: Event,
     secret: str,
@@ -154,9 +170,18 @@ class _Scan:
         statement would end that transaction)."""
         return self.admitted_at_once and not db.in_transaction()
 
+    def holder(self) -> Registrant | None:
+        """The ticket holder of the scanned secret: as read with the event when the caller read
+        it for this very secret (`event_for_scan`), else read now."""
+        secret = _plausible(self.secret)
+        if secret is None:
+            return None
+        if getattr(self.event, "scanned_secret", None) == secret:
+            return self.event.scanned
+        return queries.HOLDER_BY_SECRET.first(secret=secret)
+
     def run(self) -> Answer:
-        known = 0 < len(self.secret) <= SECRET_MAX
-        registrant = queries.HOLDER_BY_SECRET.first(secret=self.secret) if known else None
+        registrant = self.holder()
         if registrant is None or registrant.organization_id != self.event.organization_id:
             # Another organization's ticket is unknown here: not even its existence leaks.
             return self.refuse("invalid", None, data={"scanned": self.secret[:8]})
