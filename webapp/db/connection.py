@@ -48,9 +48,9 @@ class SqliteDatabase(_SavepointMixin, peewee.SqliteDatabase):
 
 
 class PostgresqlDatabase(_SavepointMixin, PooledPostgresqlDatabase):
-    """PostgreSQL through peewee's pool, with two round trips fewer per connection checkout and
-    one fewer per transaction than peewee's own: no `SELECT 1` when a connection leaves the pool,
-    and a transaction's BEGIN sent in one message with its first statement."""
+    """PostgreSQL through peewee's pool, with a round trip fewer per connection checkout and one
+    fewer per transaction than peewee's own: no `SELECT 1` when a connection leaves the pool, and
+    a transaction's BEGIN sent in one message with its first statement."""
 
     def begin(self, isolation_level=None):
         """Hold BEGIN back until the transaction's first statement, and send them in one message:
