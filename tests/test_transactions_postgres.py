@@ -1,13 +1,11 @@
-"""On PostgreSQL a transaction's BEGIN travels with its first statement, in one message, and its
-COMMIT may travel with its last (webapp/db/connection.py): round trips fewer, and still one
-transaction. What it writes is seen by nobody else before COMMIT and undone by a rollback,
-whichever way its statements are sent; nothing follows a statement that carried the COMMIT."""
+"""On PostgreSQL a transaction's BEGIN travels with its first statement, in one message
+(webapp/db/connection.py): a round trip fewer, and still one transaction. What it writes is seen
+by nobody else before COMMIT and undone by a rollback, whichever way its statements are sent."""
 
 from __future__ import annotations
 
 from contextlib import closing
 
-import peewee
 import psycopg2
 import pytest
 from flask import current_app
@@ -16,7 +14,7 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 from tests.round_trips import on_postgres, statements_sent
 from webapp.accounts.models import Organization
 from webapp.contacts import bulk
-from webapp.db import Prepared, Slot, commits_with_statement, db, on_commit, utcnow
+from webapp.db import Prepared, Slot, db, on_commit, utcnow
 
 pytestmark = on_postgres
 
@@ -107,50 +105,3 @@ def test_a_cursor_taken_inside_a_transaction_writes_inside_it(app):
         assert not _others_see("bulk1")
         raise Undo
     assert _kept("bulk1", "bulk2") == set()
-
-
-def test_a_last_statement_carries_the_commit_and_the_callbacks_follow(app):
-    ran = []
-    with statements_sent(db.connection()) as sent:
-        with db.atomic():
-            Organization.create(name="First", slug="first")
-            on_commit(lambda: ran.append("after commit"))
-            assert commits_with_statement()
-            NEW_ORG.execute_committing(name="Last", slug="last", created_at=utcnow())
-            assert _others_see("first") and _others_see("last")  # committed by the server already
-            assert ran == []  # the block's end runs them, as after any commit
-    assert ran == ["after commit"]
-    assert len(sent) == 2 and sent[1].endswith("; COMMIT"), sent  # no COMMIT of its own
-    assert db.connection().get_transaction_status() == TRANSACTION_STATUS_IDLE
-
-
-def test_nothing_may_follow_the_statement_that_carried_the_commit(app):
-    ran = []
-    with pytest.raises(peewee.InterfaceError, match="nothing may follow"), db.atomic():
-        on_commit(lambda: ran.append("after commit"))
-        NEW_ORG.execute_committing(name="Last", slug="last", created_at=utcnow())
-        Organization.create(name="Late", slug="late")
-    assert _kept("last", "late") == {"last"}
-    assert ran == ["after commit"]  # what committed still has its side effects
-    Organization.create(name="Next", slug="next")  # the connection goes on outside any transaction
-    assert _others_see("next")
-
-
-def test_a_last_statement_that_fails_commits_nothing(app):
-    Organization.create(name="Taken", slug="taken")
-    with pytest.raises(peewee.IntegrityError), db.atomic():
-        Organization.create(name="Before", slug="before")
-        NEW_ORG.execute_committing(name="Again", slug="taken", created_at=utcnow())
-    assert _kept("before") == set()
-    assert db.connection().get_transaction_status() == TRANSACTION_STATUS_IDLE
-
-
-def test_only_the_outermost_transaction_commits_with_a_statement(app):
-    with pytest.raises(Undo), db.atomic():
-        with db.atomic():  # a savepoint: its statement cannot end the outer transaction
-            assert not commits_with_statement()
-            with pytest.raises(peewee.InterfaceError):
-                NEW_ORG.execute_committing(name="Inner", slug="inner", created_at=utcnow())
-        Organization.create(name="Outer", slug="outer")
-        raise Undo
-    assert _kept("inner", "outer") == set()

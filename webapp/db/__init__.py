@@ -1,15 +1,13 @@
 """The database: everything the rest of the app imports as `webapp.db`.
 
 - `connection`: the unbound `db` proxy, bound at start-up from DATABASE_URL (`init_app`); connect
-  and close around each request and each Huey task; `on_commit` for side effects after a commit;
-  `commits_with_statement` for a transaction whose last statement may carry its COMMIT.
+  and close around each request and each Huey task; `on_commit` for side effects after a commit.
 - `models`: what every model is built on (`BaseModel`, `OrgScoped`, `JSONField`) and `utcnow`.
 - `writer`: serialized writes (`write_transaction`, `locked`) and the SQLite `writer_turn` queue.
 - `prepared`: `Prepared` statements with `Slot`s, compiled once for the hottest paths.
 """
 
 from webapp.db.connection import (
-    commits_with_statement,
     db,
     init_app,
     is_postgres,
@@ -29,7 +27,6 @@ __all__ = [
     "OrgScoped",
     "Prepared",
     "Slot",
-    "commits_with_statement",
     "db",
     "init_app",
     "is_postgres",

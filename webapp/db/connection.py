@@ -24,14 +24,7 @@ class _Savepoint(peewee._savepoint):
 
     def __enter__(self):
         self._mark = len(self.db._state.commit_callbacks)
-        entered = super().__enter__()
-        # peewee counts transactions, not savepoints: kept for `can_commit_with_statement`.
-        self.db._state.savepoints = getattr(self.db._state, "savepoints", 0) + 1
-        return entered
-
-    def __exit__(self, exc_type, exc_val, exc_tb):
-        self.db._state.savepoints -= 1
-        return super().__exit__(exc_type, exc_val, exc_tb)
+        return super().__enter__()
 
     def rollback(self, begin=True):
         super().rollback(begin)
@@ -57,8 +50,7 @@ class SqliteDatabase(_SavepointMixin, peewee.SqliteDatabase):
 class PostgresqlDatabase(_SavepointMixin, PooledPostgresqlDatabase):
     """PostgreSQL through peewee's pool, with a round trip fewer per connection checkout and one
     fewer per transaction than peewee's own: no `SELECT 1` when a connection leaves the pool, and
-    a transaction's BEGIN sent in one message with its first statement. A transaction may also
-    send its COMMIT with its last statement (`execute_committing`)."""
+    a transaction's BEGIN sent in one message with its first statement."""
 
     def begin(self, isolation_level=None):
         """Hold BEGIN back until the transaction's first statement, and send them in one message:
@@ -66,7 +58,6 @@ class PostgresqlDatabase(_SavepointMixin, PooledPostgresqlDatabase):
         no BEGIN and no COMMIT either."""
         if self.is_closed():
             self.connect()
-        self._state.committed = False
         level = isolation_level or self._isolation_level
         self._state.begin = (
             f"BEGIN TRANSACTION ISOLATION LEVEL {self._adapter.isolation_level_str(level)}" if level else "BEGIN"
@@ -77,35 +68,7 @@ class PostgresqlDatabase(_SavepointMixin, PooledPostgresqlDatabase):
         self._state.begin = None
         return begin
 
-    def can_commit_with_statement(self) -> bool:
-        """Whether the transaction open here is the outermost one and has not committed yet:
-        then its last statement may carry its COMMIT (`execute_committing`)."""
-        state = self._state
-        return (
-            self.transaction_depth() == 1
-            and not getattr(state, "savepoints", 0)
-            and not getattr(state, "committed", False)
-        )
-
-    def execute_committing(self, sql, params):
-        """Run `sql` as the last statement of the outermost transaction, with COMMIT in the same
-        message: whatever the transaction locked is let go as soon as the server has run it,
-        without waiting for this process's next turn. The cursor's result is COMMIT's, so `sql`
-        answers nothing; it must fail (an error stops the message before COMMIT) rather than
-        write less than it should. After it, the transaction may send nothing more: its
-        after-commit callbacks run as the block ends, as after any commit."""
-        if not self.can_commit_with_statement():
-            raise peewee.InterfaceError("COMMIT goes with a statement of the outermost transaction, once.")
-        cursor = self.execute_sql(f"{sql}; COMMIT", params)
-        self._state.committed = True
-        return cursor
-
-    def _refuse_after_commit(self) -> None:
-        if getattr(self._state, "committed", False) and self.in_transaction():
-            raise peewee.InterfaceError("This transaction committed with its last statement: nothing may follow it.")
-
     def _execute_cursor(self, sql, params, **cursor_options):
-        self._refuse_after_commit()
         begin = self._take_begin()
         if begin is None:
             return super()._execute_cursor(sql, params, **cursor_options)
@@ -124,39 +87,22 @@ class PostgresqlDatabase(_SavepointMixin, PooledPostgresqlDatabase):
     def cursor(self, named_cursor=None):
         """A cursor for code that runs its own statements on it (executemany, COPY): a held-back
         BEGIN is sent first, on its own."""
-        self._refuse_after_commit()
         cursor = super().cursor(named_cursor)
         begin = self._take_begin()
         if begin is not None:
             cursor.execute(begin)
         return cursor
 
-    def _take_committed(self) -> bool:
-        committed = getattr(self._state, "committed", False)
-        self._state.committed = False
-        return committed
-
     def commit(self):
-        if self._take_committed():  # sent with the last statement already
-            self._state.begin = None
-            return
         if self._take_begin() is None:  # else nothing was sent: there is nothing to commit
             super().commit()
 
     def rollback(self):
-        if self._take_committed():
-            # An error after the COMMIT went out cannot undo what it committed: the side effects
-            # waiting for that commit still follow it.
-            self._state.begin = None
-            self._run_commit_callbacks()
-            return
         if self._take_begin() is None:
             super().rollback()
 
     def close(self):
         self._state.begin = None
-        self._state.committed = False
-        self._state.savepoints = 0
         return super().close()
 
     def _is_closed(self, conn) -> bool:
@@ -227,12 +173,6 @@ def make_database(url: str, pool_size: int = 8) -> peewee.Database:
 
 def is_postgres() -> bool:
     return isinstance(db.obj, peewee.PostgresqlDatabase)
-
-
-def commits_with_statement() -> bool:
-    """Whether the transaction open here may send its COMMIT with its last statement: PostgreSQL,
-    the outermost transaction, not committed yet (`PostgresqlDatabase.execute_committing`)."""
-    return is_postgres() and db.obj.can_commit_with_statement()
 
 
 def without_database(view):

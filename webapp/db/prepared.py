@@ -81,13 +81,6 @@ class Prepared:
         """Run it; returns the DB-API cursor (rowcount for updates, rows for RETURNING)."""
         return self._run(self._compile(), values)
 
-    def execute_committing(self, **values):
-        """Run it as the last statement of the outermost transaction, its COMMIT in the same
-        message (PostgreSQL only: `PostgresqlDatabase.execute_committing`). It answers nothing."""
-        compiled = self._compile()
-        self._prepare_on_connection((compiled,))
-        return db.obj.execute_committing(compiled.execute, compiled.bind(values))
-
     def rows(self, *, after: tuple[Prepared, dict] | None = None, **values) -> list:
         """The rows it reads. `after`: a statement (and its values) to run first, its result
         discarded; on PostgreSQL both go in one round trip. Each still takes its own snapshot, so
@@ -123,26 +116,21 @@ class Prepared:
             if before is not None:
                 db.execute_sql(before[0].sql, before[0].bind(before[1]))
             return db.execute_sql(compiled.sql, compiled.bind(values))
-        Prepared._prepare_on_connection((compiled,) if before is None else (before[0], compiled))
-        if before is None:
-            return db.execute_sql(compiled.execute, compiled.bind(values))
-        # One message, two statements: the driver gives the last one's result.
-        return db.execute_sql(
-            f"{before[0].execute}; {compiled.execute}", [*before[0].bind(before[1]), *compiled.bind(values)]
-        )
-
-    @staticmethod
-    def _prepare_on_connection(statements: tuple[_Compiled, ...]) -> None:
-        """PREPARE what this PostgreSQL connection has not prepared yet."""
         connection = db.connection()
         prepared = _prepared_on.setdefault(connection, set())
-        for statement in statements:
+        for statement in (compiled,) if before is None else (before[0], compiled):
             if statement.name not in prepared:
                 # On the connection's own cursor: a PREPARE belongs to the session, not to the
                 # transaction, and a BEGIN still held back goes with the statement itself.
                 with peewee.__exception_wrapper__:
                     connection.cursor().execute(f"PREPARE {statement.name} AS {statement.numbered}", ())
                 prepared.add(statement.name)
+        if before is None:
+            return db.execute_sql(compiled.execute, compiled.bind(values))
+        # One message, two statements: the driver gives the last one's result.
+        return db.execute_sql(
+            f"{before[0].execute}; {compiled.execute}", [*before[0].bind(before[1]), *compiled.bind(values)]
+        )
 
 
 _numbers = itertools.count(1)

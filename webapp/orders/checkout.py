@@ -15,16 +15,7 @@ from webapp import signals, work
 from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import Coupon, ParticipantGroup, Product
 from webapp.contacts import newsletters
-from webapp.db import (
-    Prepared,
-    Slot,
-    commits_with_statement,
-    is_postgres,
-    locked,
-    utcnow,
-    write_transaction,
-    writer_turn,
-)
+from webapp.db import Prepared, Slot, is_postgres, locked, utcnow, write_transaction, writer_turn
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
 from webapp.events.service import page_events
@@ -346,43 +337,29 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
     """Write the order; (order, created). A token that made an order already returns that order
     unchanged. Raises CheckoutError when the seats, the coupon or the invitation ran out
     meanwhile (for a form sent twice, the caller looks the token up: `existing_order`)."""
-    for _attempt in range(20):
-        try:
-            order = _place(sub)
-        except _AlreadyPlaced as placed:  # the same form sent twice at the same moment
-            return placed.order, False
-        except inserts.Taken:  # written with its COMMIT, and refused: nothing was committed
-            placed = existing_order(sub.checkout_token)
-            if placed is not None:
-                return placed, False
-            continue  # its order code (or a ticket secret) was taken: again, with new ones
-        if order.id is None:  # committed with its last statement, which answers nothing
-            order.id = inserts.order_id_by_code(order.code)
-        return order, True
-    raise RuntimeError("could not find a free order code")
-
-
-def _place(sub: Submission) -> Order:
     event = sub.event
     wanted = {p.id: n for p, n in sub.quantities.items() if n}
     group = sub.access.group  # read_form found it
-    with writer_turn(), write_transaction():  # SQLite: queue for the write lock, no busy polling
-        try:  # the group's seats read with the event's, under the lock, in one statement
-            seats, counted = groups.reserve_seats(
-                event, wanted, group, offer_id=sub.access.offer.id if sub.access.offer else None
-            )
-        except capacity.SoldOut as exc:
-            raise CheckoutError({_sold_out_field(exc): _sold_out_message(exc)}) from None
-        _check_per_email(sub, seats)
-        placement = _reserve_group(sub, group, counted)
-        quote = _requote(sub)
-        invitation = _claim_invitation(sub)
-        order = _write(sub, quote, invitation, placement, last=sub.access.offer is None)
-        if sub.access.offer:
-            WaitingListEntry.update(status="converted", order=order).where(
-                WaitingListEntry.id == sub.access.offer.id
-            ).execute()
-        return order
+    try:
+        with writer_turn(), write_transaction():  # SQLite: queue for the write lock, no busy polling
+            try:  # the group's seats read with the event's, under the lock, in one statement
+                seats, counted = groups.reserve_seats(
+                    event, wanted, group, offer_id=sub.access.offer.id if sub.access.offer else None
+                )
+            except capacity.SoldOut as exc:
+                raise CheckoutError({_sold_out_field(exc): _sold_out_message(exc)}) from None
+            _check_per_email(sub, seats)
+            placement = _reserve_group(sub, group, counted)
+            quote = _requote(sub)
+            invitation = _claim_invitation(sub)
+            order = _write(sub, quote, invitation, placement)
+            if sub.access.offer:
+                WaitingListEntry.update(status="converted", order=order).where(
+                    WaitingListEntry.id == sub.access.offer.id
+                ).execute()
+            return order, True
+    except _AlreadyPlaced as placed:  # the same form sent twice at the same moment
+        return placed.order, False
 
 
 def _reserve_group(sub: Submission, group: ParticipantGroup, counted: groups.Counted) -> tuple[ParticipantGroup, bool]:
@@ -486,15 +463,8 @@ def _claim_invitation(sub: Submission) -> Invitation | None:
 
 
 def _write(
-    sub: Submission,
-    quote: pricing.Quote,
-    invitation: Invitation | None,
-    placement: tuple[ParticipantGroup, bool],
-    *,
-    last: bool,
+    sub: Submission, quote: pricing.Quote, invitation: Invitation | None, placement: tuple[ParticipantGroup, bool]
 ) -> Order:
-    """Write the order and its rows. `last`: nothing follows in the transaction, so on PostgreSQL
-    the writes may carry its COMMIT; the order's id is then None until read back after it."""
     event, now = sub.event, utcnow()
     group, awaits = placement
     status = "paid" if quote.total == 0 and not awaits else "pending"
@@ -511,13 +481,7 @@ def _write(
     )  # fmt: skip
     announced = [signals.registration_created] + ([signals.order_paid] if status == "paid" else [])
     units = _units(sub, quote, now)
-    if sub.newsletter_id is not None:  # the subscription and its confirmation email, after the commit
-        newsletters.record_signup(sub.newsletter_id, sub.buyer_email, sub.buyer_name, sub.locale, source="registration")
-    if is_postgres() and last and commits_with_statement():  # one message writes it all and commits
-        work.recorded_by_statement(work.current_priority())
-        _insert_order_with_rows(values, units, announced, group.id, committing=True)
-        order_id = None
-    elif is_postgres():  # one statement writes it all
+    if is_postgres():  # one statement writes it all
         order_id = _insert_order(sub, values, lambda v: _insert_order_with_rows(v, units, announced, group.id))
         work.recorded_by_statement(work.current_priority())
     else:
@@ -534,6 +498,8 @@ def _write(
                 )  # fmt: skip
         for signal in announced:
             signals.emit(signal, order_id=order_id)
+    if sub.newsletter_id is not None:  # the subscription and its confirmation email, after the commit
+        newsletters.record_signup(sub.newsletter_id, sub.buyer_email, sub.buyer_name, sub.locale, source="registration")
     order = Order(id=order_id, **values)
     order.event = event
     return order
@@ -558,12 +524,10 @@ def _units(sub: Submission, quote: pricing.Quote, now: dt.datetime) -> list[inse
     return units
 
 
-def _insert_order_with_rows(
-    values: dict, units: list[inserts.Unit], announced: list, group_id: int, *, committing: bool = False
-) -> int | None:
+def _insert_order_with_rows(values: dict, units: list[inserts.Unit], announced: list, group_id: int) -> int | None:
     return inserts.insert_order_with_rows(
         values, units, [signals.stored_payload_around_id(s, "order_id") for s in announced], group_id=group_id,
-        signal_kind=signals.SIGNAL, priority=work.current_priority(), committing=committing,
+        signal_kind=signals.SIGNAL, priority=work.current_priority(),
     )  # fmt: skip
 
 

@@ -18,7 +18,6 @@ ORDER_COLUMNS = (
     "answers", "currency", "subtotal", "discount", "total", "coupon", "coupon_uses", "gateway", "checkout_token",
     "invitation", "expires_at", "paid_at", "created_at", "updated_at",
 )  # fmt: skip
-UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
 ITEM_COLUMNS = ("organization", "order", "product", "price", "discount")
 REGISTRANT_COLUMNS = (
     "organization", "event", "order", "product", "item", "group", "name", "email", "answers", "ticket_secret",
@@ -59,16 +58,15 @@ def insert_registrant(values: dict) -> int:
     return _new_id(NEW_REGISTRANT.execute(**values))
 
 
-def _order_with_rows(*, skip_taken: bool) -> tuple[str, list]:
+def _order_with_rows() -> tuple[str, list]:
     """PostgreSQL: a new order with all its rows in one statement (data-modifying CTEs): the
     order, then, only when it was written, its items, the registrants of the items that admit
     entry and the work items of the signals announcing it. The units come as arrays (one
     element per item: product, unit price, discount), the people too (the unit they hold, by
     position from 1, and their name, email, answers and ticket secret), the signals as the
-    text of each payload before and after the order's id. Answers the order's id. When its
-    checkout token, code or secret is taken already: no row and nothing written (`skip_taken`),
-    or a unique violation."""
-    order, params = _insert(Order, ORDER_COLUMNS, skip_taken=skip_taken).sql()
+    text of each payload before and after the order's id. Answers the order's id, or no row
+    when its checkout token, code or secret is taken already (then nothing is written)."""
+    order, params = _insert(Order, ORDER_COLUMNS, skip_taken=True).sql()
     sql = f"""WITH placed AS ({order}),
 units AS MATERIALIZED (
     SELECT nextval(pg_get_serial_sequence('order_item', 'id')) AS item_id, u.product, u.price, u.discount, u.n
@@ -106,16 +104,7 @@ SELECT "id" FROM placed"""
     return sql, params
 
 
-NEW_ORDER_WITH_ROWS = Prepared(lambda: _order_with_rows(skip_taken=True))
-# The same as a transaction's last statement, sent with its COMMIT: a taken value fails it, and
-# the COMMIT after it in the message does not run.
-LAST_NEW_ORDER_WITH_ROWS = Prepared(lambda: _order_with_rows(skip_taken=False))
-ORDER_ID_BY_CODE = Prepared(lambda: Order.select(Order.id).where(Order.code == Slot("code")))
-
-
-class Taken(Exception):
-    """The order's checkout token, code or secret, or a ticket secret, is taken already: the
-    statement failed, and its transaction is to be rolled back."""
+NEW_ORDER_WITH_ROWS = Prepared(_order_with_rows)
 
 
 @dataclass
@@ -136,20 +125,14 @@ def insert_order_with_rows(
     signal_kind: str,
     priority: int,
     group_id: int,
-    committing: bool = False,
 ) -> int | None:
     """PostgreSQL: the order, its items and registrants and its signals' work items in one
     statement; the order's id, or None (nothing written) when its checkout token, code or
     secret is taken already. `announced`: each signal's stored payload before and after the
-    order's id (signals.stored_payload_around_id). `group_id`: the registrants' participant group.
-
-    `committing`: the statement is the transaction's last and carries its COMMIT
-    (`webapp.db.commits_with_statement`), so the seat lock is let go by the server, not after
-    this process's next turn. It answers None (read the id by code afterwards:
-    `order_id_by_code`) and raises `Taken` when a unique value is taken (nothing committed)."""
+    order's id (signals.stored_payload_around_id). `group_id`: the registrants' participant group."""
     people = [(n, unit.person) for n, unit in enumerate(units, start=1) if unit.person is not None]
     answers = Registrant.answers.db_value
-    values = dict(
+    row = NEW_ORDER_WITH_ROWS.execute(
         **values,
         group_id=group_id,
         unit_products=[u.product for u in units], unit_prices=[u.price for u in units],
@@ -159,19 +142,5 @@ def insert_order_with_rows(
         person_secrets=[p["ticket_secret"] for _, p in people],
         signal_kind=signal_kind, signal_priority=priority, queued=values["created_at"],
         signal_heads=[head for head, _ in announced], signal_tails=[tail for _, tail in announced],
-    )  # fmt: skip
-    if not committing:
-        row = NEW_ORDER_WITH_ROWS.execute(**values).fetchone()
-        return row[0] if row else None
-    try:
-        LAST_NEW_ORDER_WITH_ROWS.execute_committing(**values)
-    except pw.IntegrityError as exc:
-        if getattr(getattr(exc, "orig", None), "pgcode", None) == UNIQUE_VIOLATION:  # the driver's error
-            raise Taken from None
-        raise
-    return None
-
-
-def order_id_by_code(code: str) -> int | None:
-    row = ORDER_ID_BY_CODE.first(code=code)
-    return row.id if row else None
+    ).fetchone()  # fmt: skip
+    return row[0] if row else None
