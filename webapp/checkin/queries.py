@@ -12,11 +12,13 @@ from webapp.db import Prepared, Slot
 from webapp.events.models import Event
 from webapp.orders.models import Order, Registrant
 
-# What a scan needs to know of an event (the row is wide and the door asks on every scan), with
-# the event's default list riding along as `default_list` (None before anyone asked for it).
-EVENT_IN_ORG = Prepared(
-    lambda: (
-        Event.select(Event.id, Event.organization, Event.name, Event.timezone, CheckinList)
+
+def _event_in_org(*also: pw.Field) -> pw.ModelSelect:
+    """What a scan needs to know of an event (the row is wide and the door asks on every scan),
+    with the event's default list riding along as `default_list` (None before anyone asked for
+    it), and `also` the columns of what a caller joins to it."""
+    return (
+        Event.select(Event.id, Event.organization, Event.name, Event.timezone, CheckinList, *also)
         .join(
             CheckinList,
             pw.JOIN.LEFT_OUTER,
@@ -27,7 +29,9 @@ EVENT_IN_ORG = Prepared(
         .order_by(CheckinList.id)
         .limit(1)
     )
-)
+
+
+EVENT_IN_ORG = Prepared(_event_in_org)
 
 DEFAULT_LIST = Prepared(
     lambda: (
@@ -59,21 +63,12 @@ HOLDER_BY_SECRET = Prepared(lambda: _holders().where(Registrant.ticket_secret ==
 # organization, as HOLDER_BY_SECRET's: the service decides what the door may know of them.
 EVENT_WITH_HOLDER = Prepared(
     lambda: (
-        Event.select(Event.id, Event.organization, Event.name, Event.timezone, CheckinList, *_HOLDER_COLUMNS)
-        .join(
-            CheckinList,
-            pw.JOIN.LEFT_OUTER,
-            on=(CheckinList.event == Event.id) & (CheckinList.is_default == True),  # noqa: E712
-            attr="default_list",
-        )
+        _event_in_org(*_HOLDER_COLUMNS)
         .switch(Event)
         .join(Registrant, pw.JOIN.LEFT_OUTER, on=(Registrant.ticket_secret == Slot("secret")), attr="scanned")
         .join(Order, pw.JOIN.LEFT_OUTER)
         .switch(Registrant)
         .join(Product, pw.JOIN.LEFT_OUTER)
-        .where((Event.id == Slot("id")) & (Event.organization == Slot("org")))
-        .order_by(CheckinList.id)
-        .limit(1)
     )
 )
 HOLDER_BY_ID = Prepared(lambda: _holders().where(Registrant.id == Slot("id")).limit(1))
