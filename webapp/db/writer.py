@@ -79,6 +79,15 @@ def _turn_descriptor(path: str) -> int:
     return _turn_file[2]
 
 
-def locked(query: peewee.Select) -> peewee.Select:
-    """SELECT ... FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE already serializes)."""
-    return query.for_update() if is_postgres() else query
+def locked(query: peewee.Select, *, referenced: bool = False) -> peewee.Select:
+    """SELECT ... FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE already serializes).
+
+    `referenced`: rows that many others point at while they are held (an event: its check-ins,
+    orders, contacts' activities; a product: its order items) are locked FOR NO KEY UPDATE. It
+    holds off every other writer that locks, updates or deletes them, as FOR UPDATE does, but not
+    the foreign-key check of a new row pointing at them (KEY SHARE), which FOR UPDATE makes wait:
+    a door scan's check-in row would wait for a registration's seat lock, and for the queue of
+    buyers behind it."""
+    if not is_postgres():
+        return query
+    return query.for_update("FOR NO KEY UPDATE") if referenced else query.for_update()

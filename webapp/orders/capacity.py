@@ -8,8 +8,9 @@ Limits: each product's quota, and the event's capacity, which counts the units o
 admit entry (add-ons never count against it).
 
 `reserve` is the one place where seats are taken: it runs inside `write_transaction()` (SQLite:
-BEGIN IMMEDIATE serializes writers; PostgreSQL: the product rows and the event row are locked FOR
-UPDATE), so the check and the caller's inserts that follow commit together or not at all.
+BEGIN IMMEDIATE serializes writers; PostgreSQL: the event row and the product rows are locked FOR
+NO KEY UPDATE, which lets a door scan's check-in row point at the event meanwhile), so the check
+and the caller's inserts that follow commit together or not at all.
 """
 
 from __future__ import annotations
@@ -112,8 +113,8 @@ def seats_query(*more: pw.Node) -> pw.Select:
 
 SEATS_OF_EVENT = Prepared(seats_query)
 # PostgreSQL: the product rows locked too (run after the event row's lock, see _locked_seats).
-SEATS_OF_EVENT_LOCKED = Prepared(lambda: locked(seats_query()))
-EVENT_ROW_LOCK = Prepared(lambda: Event.select(Event.id).where(Event.id == Slot("event")).for_update())
+SEATS_OF_EVENT_LOCKED = Prepared(lambda: locked(seats_query(), referenced=True))
+EVENT_ROW_LOCK = Prepared(lambda: locked(Event.select(Event.id).where(Event.id == Slot("event")), referenced=True))
 
 
 @dataclass

@@ -1,0 +1,87 @@
+"""The door and the registration desk on one event at once (PostgreSQL): a scan writes a check-in
+row that points at the event, and must not wait for the event's seat lock, which a registration
+holds from its seat count to its COMMIT (and every buyer behind it in turn)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tests.conftest import TEST_DATABASE_URL
+from tests.factories.accounts import make_org
+from tests.factories.catalog import make_product
+from tests.factories.events import make_event
+from tests.factories.orders import make_registrant
+from webapp.checkin import service
+from webapp.checkin.lists import default_list
+from webapp.checkin.models import Checkin
+from webapp.db import db, write_transaction
+from webapp.orders import capacity, per_email
+
+pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL, reason="row locks between connections: PostgreSQL")
+
+
+def _scan_in_another_connection(app, event, secret: str, answers: list) -> threading.Thread:
+    def door() -> None:
+        with app.app_context():
+            db.connect(reuse_if_open=True)  # this thread's own connection
+            try:
+                answers.append(service.redeem(service.event_for_scan(event.id, event.organization_id, secret), secret))
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                answers.append(exc)
+            finally:
+                db.close()
+
+    thread = threading.Thread(target=door)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("lock", ["seats reserved", "per-email limit checked"])
+def test_a_door_scan_is_answered_while_a_registration_holds_the_seat_lock(app, lock):
+    event = make_event(make_org())
+    ticket = make_product(event, quota=10)
+    guest = make_registrant(event, ticket)
+    default_list(event)  # made before: making it takes the event row's lock too
+    answers: list = []
+    with write_transaction():  # a registration between its seat count and its COMMIT
+        if lock == "seats reserved":
+            capacity.reserve(event, {ticket.id: 1})
+        else:
+            per_email.check(event.id, [("buyer@example.org", "buyer@example.org")])
+        door = _scan_in_another_connection(app, event, guest.ticket_secret, answers)
+        door.join(timeout=5)
+        answered_meanwhile = not door.is_alive()
+    door.join(timeout=30)
+    assert answered_meanwhile, "the scan waited for the registration's COMMIT"
+    assert [getattr(a, "result", a) for a in answers] == ["ok"]
+    assert Checkin.select().where((Checkin.event == event.id) & (Checkin.result == "ok")).count() == 1
+
+
+def test_registrations_still_wait_for_each_other(app):
+    """The lock still serializes every writer that takes seats: a second reserve waits."""
+    event = make_event(make_org())
+    ticket = make_product(event, quota=1)
+    outcome: list[str] = []
+
+    def second_buyer() -> None:
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            try:
+                with write_transaction():
+                    capacity.reserve(event, {ticket.id: 1})
+                outcome.append("reserved")
+            except capacity.SoldOut:
+                outcome.append("sold out")
+            finally:
+                db.close()
+
+    with write_transaction():
+        capacity.reserve(event, {ticket.id: 1})
+        buyer = threading.Thread(target=second_buyer)
+        buyer.start()
+        buyer.join(timeout=1)
+        waited = buyer.is_alive()
+    buyer.join(timeout=30)
+    assert waited and outcome == ["reserved"]
