@@ -1,12 +1,16 @@
 """Door throughput: concurrent scanners against gunicorn + SQLite through the JSON check-in endpoint,
 signed in as door staff exactly like the scanner page (session cookie + CSRF header).
 
-    python -m bench.checkin [--tickets 3000] [--gates 16] [--workers N] [--threads N] [--db URL ...]
+    python -m bench.checkin [--tickets 3000] [--gates 16] [--buyers 0] [--workers N] [--threads N] [--db URL ...]
 
 Gates work in pairs that scan the same tickets in the same order at the same time (two doors, one
 queue), so every ticket is raced once: exactly one `ok` per ticket is expected. Prints scans per
 second, p50 and p99 latency, and double admissions (tickets let in twice; must be 0), counted from
 the answers and again from the check-in log in the database.
+
+`--buyers N`: the door opens while the registration desk still sells: N buyers register for the
+same event (a free ticket) for as long as the gates scan, each registration taking the event's
+seat lock. Prints the registrations' rate beside the scans'.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ import argparse
 import json
 import re
 import sys
+import threading
 import uuid
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import registration  # noqa: E402
 from bench.common import (  # noqa: E402
     DATABASE_PROGRAM,
     Client,
@@ -41,6 +47,7 @@ SEED = """
 import json
 from webapp.accounts import service as accounts
 from webapp.accounts.models import Membership
+from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import Product
 from webapp.db import db, utcnow
 from webapp.events.models import Event
@@ -48,11 +55,12 @@ from webapp.orders.models import Order, OrderItem, Registrant
 from webapp.orders.ticket_secrets import new_ticket_secret
 import datetime as dt, secrets
 owner = accounts.create_user("bench@example.org", "Bench", "bench-password-123")
-org = accounts.create_organization("Bench Org", owner)
+org = accounts.create_organization("Bench Org", owner, slug="bench")
 door = accounts.create_user("{email}", "Door", "{password}")
 Membership.create(user=door, organization=org, role="door")
 start = utcnow() + dt.timedelta(hours=1)
 event = Event.create(organization=org, slug="bench", name="Bench Conf", starts_at=start, ends_at=start + dt.timedelta(hours=8), status="published")
+catalog_groups.create_default_group(event)  # as every event gets it when made (events.service)
 product = Product.create(organization=org, event=event, name="Pass", currency="IDR")
 out = []
 with db.atomic():
@@ -64,7 +72,7 @@ with db.atomic():
         Registrant.create(organization=org, event=event, order=order, product=product, item=item, name=f"Guest {{n}}",
                           email=f"guest{{n}}@example.org", ticket_secret=secret)
         out.append(secret)
-print(json.dumps({{"event_id": event.id, "secrets": out}}))
+print(json.dumps({{"event_id": event.id, "product_id": product.id, "secrets": out}}))
 """
 
 COUNT_DOUBLES = """
@@ -102,6 +110,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tickets", type=int, default=3000)
     parser.add_argument("--gates", type=int, default=16, help="concurrent scanning clients (an even number)")
+    parser.add_argument("--buyers", type=int, default=0, help="buyers registering for the event during the scans")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: the Procfile's)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: the Procfile's)")
     add_database_options(parser)
@@ -156,9 +165,22 @@ def measure(instance: Instance, args: argparse.Namespace) -> Figures:
                 timed(timings, one)
 
         server = instance.server_shape
+        desk, sold, scanned = None, [], threading.Event()
+        if args.buyers:
+            form = "/e/bench/bench/register"
+            registration.drive(url, seeded["product_id"], 2, 2, path=form)  # the form's first answers
+            desk = threading.Thread(
+                target=lambda: sold.append(
+                    registration.drive(url, seeded["product_id"], args.buyers, 10**6, path=form, until=scanned)[0]
+                )
+            )
+            desk.start()
         cpu_before, machine_before = instance.server_cpu(), cpu_by_program()
         timings = run_concurrently(gates, gate)
         server_cpu, machine_after = instance.server_cpu() - cpu_before, cpu_by_program()
+        scanned.set()
+        if desk is not None:
+            desk.join()
 
     oks = Counter(secret for per_gate in answers for secret, result, _ in per_gate if result == "ok")
     reasons = Counter(reason for per_gate in answers for _, result, reason in per_gate if result != "ok")
@@ -170,12 +192,17 @@ def measure(instance: Instance, args: argparse.Namespace) -> Figures:
     print(timings.report(f"{gates} gates ({pairs} pairs racing), gunicorn {server}", "scans"))
     print(f"scans/s: {len(timings.seconds) / timings.wall:.0f}")
     print(f"p50: {timings.percentile(50):.1f} ms   p99: {timings.percentile(99):.1f} ms")
-    print(f"server CPU per scan: {server_cpu / scans * 1000:.2f} ms")
+    buyers_too = " (the buyers' registrations included)" if args.buyers else ""
+    print(f"server CPU per scan: {server_cpu / scans * 1000:.2f} ms{buyers_too}")
     machine = cpu_used(machine_before, machine_after, scans)
     print(f"machine CPU per scan, ms by program: {cpu_split(machine)}")
     print(f"tickets: {len(secrets)}; admitted once: {sum(1 for n in oks.values() if n == 1)}; never admitted: {never}")
     print(f"refusals: {dict(reasons)}")
     print(f"double admissions: {doubles} (answers), {logged_doubles} (check-in log)", flush=True)
+    during = {}
+    if sold:
+        print(sold[0].report(f"registrations during the scans, {args.buyers} buyers", unit="registrations"))
+        during = {"registrations/s during the scans": len(sold[0].seconds) / sold[0].wall if sold[0].wall else 0.0}
     return {
         "scans/s": len(timings.seconds) / timings.wall,
         "p50 ms": timings.percentile(50),
@@ -183,6 +210,7 @@ def measure(instance: Instance, args: argparse.Namespace) -> Figures:
         "server CPU ms/scan": server_cpu / scans * 1000,
         "database CPU ms/scan": machine.get(DATABASE_PROGRAM, 0.0),
         "double admissions": doubles + logged_doubles,
+        **during,
     }
 
 

@@ -66,9 +66,18 @@ def _token(html: bytes) -> str:
     return match.group(1).decode()
 
 
-def drive(base_url: str, product_id: int, clients: int, attempts: int) -> tuple[Timings, Timings, dict[str, int]]:
+def drive(
+    base_url: str,
+    product_id: int,
+    clients: int,
+    attempts: int,
+    *,
+    path: str = PATH,
+    until: threading.Event | None = None,
+) -> tuple[Timings, Timings, dict[str, int]]:
     """(registrations, with the time until the last one completed as their wall time; the
-    answers refused as sold out; counts of each outcome)."""
+    answers refused as sold out; counts of each outcome). `path`: the event's registration form;
+    `until`: each buyer stops early once it is set."""
     per_client = max(1, attempts // clients)
     outcomes = {"registered": 0, "sold_out": 0, "other": 0}
     refused = Timings()
@@ -77,10 +86,12 @@ def drive(base_url: str, product_id: int, clients: int, attempts: int) -> tuple[
 
     def work(index: int, timings: Timings) -> None:
         client = Client(base_url)
-        status, body, response = client.request("GET", PATH)
+        status, body, response = client.request("GET", path)
         client.headers["Cookie"] = response.getheader("Set-Cookie", "").split(";")[0]
         csrf = _token(body)
         for n in range(per_client):
+            if until is not None and until.is_set():
+                break
             form = {
                 "csrf_token": csrf,
                 "checkout_token": secrets.token_urlsafe(24),
@@ -89,7 +100,7 @@ def drive(base_url: str, product_id: int, clients: int, attempts: int) -> tuple[
                 "buyer_email": f"buyer{index}-{n}@example.org",
             }
             start = time.perf_counter()
-            status, body, _ = client.request("POST", PATH, form=form)
+            status, body, _ = client.request("POST", path, form=form)
             end = time.perf_counter()
             kind = "registered" if status == 303 else "sold_out" if status == 422 and b"Sold out" in body else "other"
             with lock:
