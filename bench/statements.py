@@ -6,7 +6,8 @@ statement the driver sends counted and timed (BEGIN, COMMIT and the pool's check
 
 For each request: round trips, time waiting on the database (each statement from send to answer:
 the server's time plus the loopback), and the rest of the request's time (Python: Flask, peewee,
-templates), as the mean of `--repeat` requests after a warm-up. `--show` prints the statements of
+templates), and this process's CPU time for it (Python and the driver: the database server's is
+not in it), as the mean of `--repeat` requests after a warm-up. `--show` prints the statements of
 one request. Nothing here asserts: it prints figures for docs/performance.md.
 """
 
@@ -172,13 +173,14 @@ def requests(app, seeded: dict, repeat: int) -> dict:
 def measure(name: str, request, repeat: int, show: bool) -> dict:
     for _ in range(10):  # warm-up: prepared statements compiled, pools filled, templates loaded
         request()
-    trips, db_time, total = 0, 0.0, 0.0
+    trips, db_time, total, cpu = 0, 0.0, 0.0, 0.0
     kinds: Counter = Counter()
     for n in range(repeat):
         with counted() as statements:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             request()
             total += time.perf_counter() - start
+            cpu += time.process_time() - start_cpu
         trips += len(statements)
         db_time += sum(seconds for _, seconds in statements)
         kinds.update(sql.split(None, 1)[0].upper() for sql, _ in statements)
@@ -191,6 +193,7 @@ def measure(name: str, request, repeat: int, show: bool) -> dict:
         "database ms": db_time / repeat * 1000,
         "request ms": total / repeat * 1000,
         "python ms": (total - db_time) / repeat * 1000,
+        "cpu ms": cpu / repeat * 1000,
         "kinds": {k: v / repeat for k, v in kinds.most_common()},
     }
 
@@ -210,12 +213,12 @@ def main(argv: list[str] | None = None) -> None:
         results = {name: measure(name, request, args.repeat, args.show) for name, request in made.items()}
         db.obj.close_all()
     print(f"\nPostgreSQL on {urlsplit(args.db).hostname}, in-process, mean of {args.repeat} requests each")
-    print(f"{'':14}{'round trips':>12}{'database ms':>13}{'python ms':>11}{'request ms':>12}   statements")
+    print(f"{'':14}{'round trips':>12}{'database ms':>13}{'python ms':>11}{'request ms':>12}{'CPU ms':>8}   statements")
     for name, r in results.items():
         kinds = ", ".join(f"{k} {v:g}" for k, v in r["kinds"].items())
         print(
             f"{name:14}{r['round trips']:>12.1f}{r['database ms']:>13.2f}{r['python ms']:>11.2f}"
-            f"{r['request ms']:>12.2f}   {kinds}"
+            f"{r['request ms']:>12.2f}{r['cpu ms']:>8.2f}   {kinds}"
         )
 
 
