@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     add_database_options(parser)
     args = parser.parse_args(argv if argv is not None else [])
     args.workers = args.threads = None  # gunicorn as the Procfile runs it
+    args.buyers = 0  # the door alone (bench.checkin --buyers: the door while the desk sells)
     args.worker = False  # no task worker: the web server's share alone
 
     print("== door scans ==", flush=True)
