@@ -22,18 +22,21 @@ from webapp.orders import capacity, per_email
 pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL, reason="row locks between connections: PostgreSQL")
 
 
-def _scan_in_another_connection(app, event, secret: str, answers: list) -> threading.Thread:
-    def door() -> None:
+def _in_another_connection(app, work, outcome: list) -> threading.Thread:
+    """Start `work()` in a thread with a connection of its own; its result (or the exception it
+    raised) goes into `outcome`."""
+
+    def run() -> None:
         with app.app_context():
-            db.connect(reuse_if_open=True)  # this thread's own connection
+            db.connect(reuse_if_open=True)
             try:
-                answers.append(service.redeem(service.event_for_scan(event.id, event.organization_id, secret), secret))
-            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-                answers.append(exc)
+                outcome.append(work())
+            except Exception as exc:  # noqa: BLE001 - reported by the caller's assertion
+                outcome.append(exc)
             finally:
                 db.close()
 
-    thread = threading.Thread(target=door)
+    thread = threading.Thread(target=run)
     thread.start()
     return thread
 
@@ -50,7 +53,12 @@ def test_a_door_scan_is_answered_while_a_registration_holds_the_seat_lock(app, l
             capacity.reserve(event, {ticket.id: 1})
         else:
             per_email.check(event.id, [("buyer@example.org", "buyer@example.org")])
-        door = _scan_in_another_connection(app, event, guest.ticket_secret, answers)
+        secret = guest.ticket_secret
+        door = _in_another_connection(
+            app,
+            lambda: service.redeem(service.event_for_scan(event.id, event.organization_id, secret), secret),
+            answers,
+        )
         door.join(timeout=5)
         answered_meanwhile = not door.is_alive()
     door.join(timeout=30)
@@ -63,24 +71,19 @@ def test_registrations_still_wait_for_each_other(app):
     """The lock still serializes every writer that takes seats: a second reserve waits."""
     event = make_event(make_org())
     ticket = make_product(event, quota=1)
-    outcome: list[str] = []
+    outcome: list = []
 
-    def second_buyer() -> None:
-        with app.app_context():
-            db.connect(reuse_if_open=True)
-            try:
-                with write_transaction():
-                    capacity.reserve(event, {ticket.id: 1})
-                outcome.append("reserved")
-            except capacity.SoldOut:
-                outcome.append("sold out")
-            finally:
-                db.close()
+    def second_buyer() -> str:
+        try:
+            with write_transaction():
+                capacity.reserve(event, {ticket.id: 1})
+        except capacity.SoldOut:
+            return "sold out"
+        return "reserved"
 
     with write_transaction():
         capacity.reserve(event, {ticket.id: 1})
-        buyer = threading.Thread(target=second_buyer)
-        buyer.start()
+        buyer = _in_another_connection(app, second_buyer, outcome)
         buyer.join(timeout=1)
         waited = buyer.is_alive()
     buyer.join(timeout=30)
