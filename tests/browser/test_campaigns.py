@@ -11,6 +11,7 @@ import pytest
 
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import LiveServer
+from tests.browser.htmx import wired
 from tests.campaigns.helpers import verified_domain
 from tests.conftest import make_test_app
 from tests.factories.accounts import PASSWORD, make_org, make_user
@@ -54,11 +55,6 @@ def _login(page, url: str, user) -> None:
     page.wait_for_url(lambda u: "/login" not in u)
 
 
-def _ready(page, selector: str) -> None:
-    """Wait until htmx has wired up the swapped-in element (a change before that sends nothing)."""
-    page.wait_for_function("s => document.querySelector(s)?.['htmx-internal-data']?.initHash", arg=selector)
-
-
 def test_operator_composes_previews_schedules_sends_and_reads_the_report(mail_server, desktop):
     server, inbox = mail_server
     owner = make_user(email="omar@example.org", name="Omar")
@@ -85,7 +81,7 @@ def test_operator_composes_previews_schedules_sends_and_reads_the_report(mail_se
     # Add a button block: the editor swaps in its new card.
     page.get_by_role("button", name="Add a button block").click()
     page.wait_for_selector("#b-4-label")
-    _ready(page, "#block-editor button[value='remove:4']")
+    wired(page, "#block-editor button[value='remove:4']")
     page.locator("#b-4-label").fill("Get directions")
     page.locator("#b-4-url").fill("https://maps.example.org/hall")
     # Recipients: the live count follows.

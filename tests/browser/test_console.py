@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests.browser.htmx import wired
 from tests.factories.accounts import make_org, make_user
 from tests.factories.catalog import make_product
 from tests.factories.events import make_event
@@ -33,6 +34,7 @@ def test_operator_filters_opens_resends_and_imports(live_server, page, live_logi
     rows = page.locator("#registrant-results tbody tr")
     assert rows.count() == 2
 
+    wired(page, "#registrant-filters")
     page.get_by_label("Search").fill("lopez")  # htmx swaps the results and keeps the URL in sync
     page.wait_for_url(re.compile(r"q=lopez"))
     page.wait_for_function("document.querySelectorAll('#registrant-results tbody tr').length === 1")

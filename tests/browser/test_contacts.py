@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests.browser.htmx import wired
 from tests.factories.accounts import make_org, make_user
 from tests.factories.contacts import make_contact
 from webapp.contacts import service
@@ -25,6 +26,7 @@ def test_operator_searches_labels_and_imports_contacts(live_server, page, live_l
     live_login(page, owner)
     page.goto(f"{live_server.url}/console/contacts")
     assert page.locator("#contact-results tbody tr").count() == 2
+    wired(page, "#q")
     page.get_by_label("Search").fill("lopez")  # htmx swaps the results and keeps the URL in sync
     page.wait_for_url(re.compile(r"q=lopez"))
     page.wait_for_function("document.querySelectorAll('#contact-results tbody tr').length === 1")

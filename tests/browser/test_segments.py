@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.axe import serious_violations
+from tests.browser.htmx import wired
 from tests.factories.accounts import make_org, make_user
 from tests.factories.contacts import make_contact, make_label
 from webapp.contacts import service as contacts
@@ -16,11 +17,6 @@ pytestmark = pytest.mark.browser
 
 def _count(page) -> str:
     return page.locator("#segment-preview [data-count]").get_attribute("data-count")
-
-
-def _ready(page, selector: str) -> None:
-    """Wait until htmx has wired up the swapped-in element (a change before that sends nothing)."""
-    page.wait_for_function("s => document.querySelector(s)?.['htmx-internal-data']?.initHash", arg=selector)
 
 
 def _wait_count(page, value: str) -> None:
@@ -50,12 +46,12 @@ def test_operator_builds_a_segment_and_reopens_it(live_server, page, live_login)
     page.get_by_label("Name").fill("VIP speakers")
 
     page.get_by_role("button", name="+ Condition").click()
-    _ready(page, "#n-0-value")
+    wired(page, "#n-0-value")
     page.locator("#n-0-value").select_option(str(vip.id))
     _wait_count(page, "2")
 
     page.get_by_role("button", name="+ Group").first.click()
-    _ready(page, "#n-1-0-value")
+    wired(page, "#n-1-0-value")
     page.locator("#n-1-0-value").select_option(str(speaker.id))
     _wait_count(page, "1")  # VIP and Speaker: Ana
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.axe import serious_violations
+from tests.browser.htmx import wired
 from tests.factories.accounts import make_org, make_user
 from tests.factories.contacts import make_contact, make_label
 from webapp.contacts import service as contacts
@@ -18,11 +19,6 @@ pytestmark = pytest.mark.browser
 
 def _steps(page) -> list[str]:
     return page.locator(".workflow-steps .step-head strong").all_inner_texts()
-
-
-def _ready(page, selector: str) -> None:
-    """Wait until htmx has wired up the swapped-in element (a click before that posts the page)."""
-    page.wait_for_function("s => document.querySelector(s)?.['htmx-internal-data']?.initHash", arg=selector)
 
 
 def test_operator_builds_a_workflow_activates_it_and_sees_a_run(live_server, page, live_login):
@@ -40,11 +36,11 @@ def test_operator_builds_a_workflow_activates_it_and_sees_a_run(live_server, pag
 
     page.get_by_role("button", name="Add a label").click()
     page.locator("#step-0-label_id").wait_for()
-    _ready(page, ".add-step button")
+    wired(page, ".add-step button")
     page.get_by_role("button", name="Wait", exact=True).click()
     page.locator("#step-1-amount").wait_for()
     assert _steps(page) == ["1. Add a label", "2. Wait"]
-    _ready(page, "[aria-label='Move step 2 up']")
+    wired(page, "[aria-label='Move step 2 up']")
     page.get_by_role("button", name="Move step 2 up").click()
     page.wait_for_function(
         "() => document.querySelector('.workflow-steps .step-head strong')?.textContent === '1. Wait'"
