@@ -2,20 +2,24 @@
 page, each run in this process against a fresh database (PostgreSQL by default), with every
 statement the driver sends counted and timed (BEGIN, COMMIT and the pool's checks included).
 
-    python -m bench.statements [--db postgresql://postgres@127.0.0.1/test] [--repeat 200] [--show]
+    python -m bench.statements [--db postgresql://postgres@127.0.0.1/test] [--repeat 200] [--show] [--profile]
 
 For each request: round trips, time waiting on the database (each statement from send to answer:
 the server's time plus the loopback), and the rest of the request's time (Python: Flask, peewee,
 templates), and this process's CPU time for it (Python and the driver: the database server's is
 not in it), as the mean of `--repeat` requests after a warm-up. `--show` prints the statements of
-one request. Nothing here asserts: it prints figures for docs/performance.md.
+one request; `--profile` the functions that took most of each kind's time (cProfile, own time
+and with what they call). Nothing here asserts: it prints figures for docs/performance.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
+import io
 import os
+import pstats
 import re
 import sys
 import tempfile
@@ -170,16 +174,21 @@ def requests(app, seeded: dict, repeat: int) -> dict:
     return {"door scan": scan, "registration": register, "landing page": landing}
 
 
-def measure(name: str, request, repeat: int, show: bool) -> dict:
+def measure(name: str, request, repeat: int, show: bool, profile: bool = False) -> dict:
     for _ in range(10):  # warm-up: prepared statements compiled, pools filled, templates loaded
         request()
+    profiler = cProfile.Profile() if profile else None
     trips, db_time, total, cpu = 0, 0.0, 0.0, 0.0
     kinds: Counter = Counter()
     for n in range(repeat):
         with counted() as statements:
+            if profiler:
+                profiler.enable()
             start, start_cpu = time.perf_counter(), time.process_time()
             request()
             total += time.perf_counter() - start
+            if profiler:
+                profiler.disable()
             cpu += time.process_time() - start_cpu
         trips += len(statements)
         db_time += sum(seconds for _, seconds in statements)
@@ -188,6 +197,11 @@ def measure(name: str, request, repeat: int, show: bool) -> dict:
             print(f"\n{name}: the statements of one request")
             for sql, seconds in statements:
                 print(f"  {seconds * 1000:6.2f} ms  {' '.join(sql.split())[:150]}")
+    if profiler:
+        for order in ("tottime", "cumulative"):
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(30)
+            print(f"\n{name}: by {order} (cProfile, {repeat} requests)\n{out.getvalue()}")
     return {
         "round trips": trips / repeat,
         "database ms": db_time / repeat * 1000,
@@ -203,6 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", default=DEFAULT_POSTGRES)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--show", action="store_true")
+    parser.add_argument("--profile", action="store_true")
     args = parser.parse_args(argv if argv is not None else [])
     if label(args.db) != "PostgreSQL":
         raise SystemExit("bench.statements counts PostgreSQL's round trips: give a postgresql:// URL")
@@ -210,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
         app = build_app(url, Path(tmp))
         seeded = seed(app)
         made = requests(app, seeded, args.repeat)
-        results = {name: measure(name, request, args.repeat, args.show) for name, request in made.items()}
+        results = {name: measure(name, request, args.repeat, args.show, args.profile) for name, request in made.items()}
         db.obj.close_all()
     print(f"\nPostgreSQL on {urlsplit(args.db).hostname}, in-process, mean of {args.repeat} requests each")
     print(f"{'':14}{'round trips':>12}{'database ms':>13}{'python ms':>11}{'request ms':>12}{'CPU ms':>8}   statements")
