@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import peewee
 from flask import current_app, request
@@ -155,9 +155,12 @@ def make_database(url: str, pool_size: int = 8) -> peewee.Database:
                 "cache_size": -32000,
             },
         )
+    # `?host=/var/run/postgresql`, as libpq reads it: a server on this machine over its Unix socket
+    # (the way a one-machine install usually reaches it, with peer authentication and no password).
+    host = parse_qs(parts.query).get("host", [parts.hostname])[-1]
     return PostgresqlDatabase(
         parts.path.lstrip("/"),
-        host=parts.hostname,
+        host=host,
         port=parts.port or 5432,
         user=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
