@@ -4,11 +4,10 @@ holds from its seat count to its COMMIT (and every buyer behind it in turn)."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from tests.conftest import TEST_DATABASE_URL
+from tests.connections import in_another_connection
 from tests.factories.accounts import make_org
 from tests.factories.catalog import make_product
 from tests.factories.events import make_event
@@ -16,29 +15,10 @@ from tests.factories.orders import make_registrant
 from webapp.checkin import service
 from webapp.checkin.lists import default_list
 from webapp.checkin.models import Checkin
-from webapp.db import db, write_transaction
+from webapp.db import write_transaction
 from webapp.orders import capacity, per_email
 
 pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL, reason="row locks between connections: PostgreSQL")
-
-
-def _in_another_connection(app, work, outcome: list) -> threading.Thread:
-    """Start `work()` in a thread with a connection of its own; its result (or the exception it
-    raised) goes into `outcome`."""
-
-    def run() -> None:
-        with app.app_context():
-            db.connect(reuse_if_open=True)
-            try:
-                outcome.append(work())
-            except Exception as exc:  # noqa: BLE001 - reported by the caller's assertion
-                outcome.append(exc)
-            finally:
-                db.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
 
 
 @pytest.mark.parametrize("lock", ["seats reserved", "per-email limit checked"])
@@ -54,7 +34,7 @@ def test_a_door_scan_is_answered_while_a_registration_holds_the_seat_lock(app, l
         else:
             per_email.check(event.id, [("buyer@example.org", "buyer@example.org")])
         secret = guest.ticket_secret
-        door = _in_another_connection(
+        door = in_another_connection(
             app,
             lambda: service.redeem(service.event_for_scan(event.id, event.organization_id, secret), secret),
             answers,
@@ -83,7 +63,7 @@ def test_registrations_still_wait_for_each_other(app):
 
     with write_transaction():
         capacity.reserve(event, {ticket.id: 1})
-        buyer = _in_another_connection(app, second_buyer, outcome)
+        buyer = in_another_connection(app, second_buyer, outcome)
         buyer.join(timeout=1)
         waited = buyer.is_alive()
     buyer.join(timeout=30)

@@ -32,7 +32,7 @@ def default_list(event: Event) -> CheckinList:
     if found is not None:
         return found
     with write_transaction():
-        locked(Event.select(Event.id).where(Event.id == event.id), referenced=True).execute()
+        locked(Event.select(Event.id).where(Event.id == event.id)).execute()
         found = _default(event)
         if found is None:
             found = CheckinList.create(

@@ -79,15 +79,16 @@ def _turn_descriptor(path: str) -> int:
     return _turn_file[2]
 
 
-def locked(query: peewee.Select, *, referenced: bool = False) -> peewee.Select:
-    """SELECT ... FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE already serializes).
+def locked(query: peewee.Select) -> peewee.Select:
+    """SELECT ... FOR NO KEY UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE already serializes).
 
-    `referenced`: rows that many others point at while they are held (an event: its check-ins,
-    orders, contacts' activities; a product: its order items) are locked FOR NO KEY UPDATE. It
-    holds off every other writer that locks, updates or deletes them, as FOR UPDATE does, but not
-    the foreign-key check of a new row pointing at them (KEY SHARE), which FOR UPDATE makes wait:
-    a door scan's check-in row would wait for a registration's seat lock, and for the queue of
-    buyers behind it."""
+    It holds off every other transaction that locks, updates or deletes the rows, as FOR UPDATE
+    does, but not the foreign-key check of a new row pointing at them (KEY SHARE), which FOR UPDATE
+    makes wait. Held rows are often ones many others point at: with FOR UPDATE a door scan's
+    check-in row waited for a registration's lock of its event, and for the queue of buyers behind
+    it; every new row of an organization waited for a change of its owners. No lock holder relies
+    on a new row pointing at its rows waiting for it: a writer that must see such rows locks the
+    same row first (rows and their lockers: docs/performance.md, "Every row lock")."""
     if not is_postgres():
         return query
-    return query.for_update("FOR NO KEY UPDATE") if referenced else query.for_update()
+    return query.for_update("FOR NO KEY UPDATE")

@@ -113,8 +113,8 @@ def seats_query(*more: pw.Node) -> pw.Select:
 
 SEATS_OF_EVENT = Prepared(seats_query)
 # PostgreSQL: the product rows locked too (run after the event row's lock, see _locked_seats).
-SEATS_OF_EVENT_LOCKED = Prepared(lambda: locked(seats_query(), referenced=True))
-EVENT_ROW_LOCK = Prepared(lambda: locked(Event.select(Event.id).where(Event.id == Slot("event")), referenced=True))
+SEATS_OF_EVENT_LOCKED = Prepared(lambda: locked(seats_query()))
+EVENT_ROW_LOCK = Prepared(lambda: locked(Event.select(Event.id).where(Event.id == Slot("event"))))
 
 
 @dataclass

@@ -79,8 +79,7 @@ def _seats_with_group(default: bool) -> pw.Select:
         capacity.seats_query(
             pw.Case(None, [(Slot("count_taken"), _count(holding))]).alias("group_taken"),
             pw.Case(None, [(Slot("count_accepted"), _count(accepted))]).alias("group_accepted"),
-        ),
-        referenced=True,
+        )
     )
 
 

@@ -67,9 +67,7 @@ def check(event_id: int, new: list[tuple[str, str]], *, exclude_registrant_id: i
     would take an address past the event's limit. Call inside `write_transaction()`."""
     if not db.in_transaction():
         raise RuntimeError("per_email.check must run inside webapp.db.write_transaction()")
-    limit = locked(
-        Event.select(Event.max_registrations_per_email).where(Event.id == event_id), referenced=True
-    ).scalar()
+    limit = locked(Event.select(Event.max_registrations_per_email).where(Event.id == event_id)).scalar()
     check_limit(event_id, new, limit, exclude_registrant_id=exclude_registrant_id)
 
 
