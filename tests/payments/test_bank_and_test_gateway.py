@@ -67,6 +67,24 @@ def test_an_operator_marks_the_transfer_received_and_the_order_is_paid(auth, org
     assert "Only a pending order" in again.get_data(as_text=True)
 
 
+def test_an_order_paid_meanwhile_opens_no_payment_attempt(auth, org):
+    """The attendee's page read the order while it was pending; the operator marked the transfer
+    received before the attendee chose a method: no attempt is opened for a paid order."""
+    configure_bank(org)
+    configure_gateway(org, "bank")
+    configure_gateway(org, "test")
+    order = make_pending_order(org)
+    seen_by_the_attendee = reload(order)
+    client = auth.client_for(make_member(org, "manager"), org)
+    response = client.post(f"/console/payments/orders/{order.id}/transfer-received", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and reload(order).status == "paid"
+    attempts = Payment.select().where(Payment.order == order.id).count()
+
+    with pytest.raises(service.PaymentError, match="not awaiting payment"):
+        service.start_payment(seen_by_the_attendee, "test")
+    assert Payment.select().where(Payment.order == order.id).count() == attempts
+
+
 def test_door_staff_and_other_organizations_cannot_mark_paid(auth, org):
     order = make_pending_order(org)
     door = auth.client_for(make_member(org, "door"), org)
