@@ -1,7 +1,9 @@
 from tests.factories.accounts import make_member, make_org
 from tests.factories.catalog import make_coupon, make_product
 from tests.factories.events import make_event
-from webapp.catalog.coupons import find_coupon
+from tests.factories.payments import configure_gateway
+from tests.orders.helpers import form, register_url
+from webapp.catalog.coupons import find_coupon, update_coupon
 from webapp.catalog.models import Coupon
 
 
@@ -82,3 +84,24 @@ def test_coupon_of_another_organization_is_not_found(app, auth):
     org, event, client = _setup(auth)
     theirs = make_coupon(make_event(make_org()))
     assert client.get(f"/console/events/{event.id}/coupons/{theirs.id}").status_code == 404
+
+
+def test_an_edit_keeps_the_uses_made_while_the_form_was_open(app, client):
+    """The organizer opened the coupon's form, two buyers used the coupon, then the form was
+    saved: the coupon still counts both uses (its limit goes on counting from there)."""
+    org = make_org()
+    configure_gateway(org, "test")
+    event = make_event(org, currency="IDR")
+    ticket = make_product(event, price=100000, currency="IDR")
+    coupon = make_coupon(event, code="EARLY", kind="percent", value=10, usage_limit=5)
+    as_in_the_form = Coupon.get_by_id(coupon.id)
+    for n in range(2):
+        response = client.post(
+            register_url(event), data=form({ticket: 1}, coupon="early", buyer_email=f"b{n}@example.org", gateway="test")
+        )
+        assert response.status_code == 303
+    assert Coupon.get_by_id(coupon.id).times_used == 2
+
+    update_coupon(as_in_the_form, {"code": "EARLY", "kind": "percent", "value": 20, "usage_limit": 5}, actor=None)
+    saved = Coupon.get_by_id(coupon.id)
+    assert (saved.value, saved.times_used) == (20, 2)

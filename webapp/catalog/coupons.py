@@ -96,7 +96,9 @@ def update_coupon(coupon: Coupon, data: dict, *, actor: User | None, actor_label
     with db.atomic():
         changes = audit.diff(coupon, values)
         if changes:
-            coupon.save()
+            # Only what the form edits: `times_used` moves with every order meanwhile, and saving
+            # the copy the form was made from would put back what it said then.
+            coupon.save(only=[Coupon._meta.fields[name] for name in changes])
             audit.record(
                 coupon.organization_id,
                 "coupon.update",
