@@ -73,8 +73,8 @@ def start_payment(order: Order, gateway_name: str) -> str:
         return reusable.redirect_url
     creds = credentials(order.organization_id, gateway_name)
     with write_transaction():
-        # Decided on the order as it is now, under its lock: paid or canceled since the page read
-        # it (an operator marking the transfer received, the hold lapsing), it takes no attempt.
+        # Decided on the order as it is now, under its lock: one paid, canceled or expired since the
+        # page read it (an operator saw the transfer arrive, say) takes no attempt.
         if locked(Order.select(Order.status).where(Order.id == order.id)).scalar() != "pending":
             raise PaymentError(_("This order is not awaiting payment."))
         payment = Payment.create(
