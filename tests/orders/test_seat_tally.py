@@ -5,12 +5,12 @@ tally, so a registration holding that lock is never deadlocked against it (Postg
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 
 from tests.conftest import TEST_DATABASE_URL
+from tests.connections import in_another_connection
 from tests.factories.accounts import make_org
 from tests.factories.catalog import make_product
 from tests.factories.events import make_event
@@ -87,24 +87,16 @@ def test_a_canceled_seat_waits_for_the_seat_lock_instead_of_deadlocking_a_regist
     ticket = make_product(event, quota=10)
     order = make_order(event, {ticket: 2})
     leaving = order.registrants[0]
-    outcome: list[str] = []
+    outcome: list = []
 
-    def cancel() -> None:
-        with app.app_context():
-            db.connect(reuse_if_open=True)
-            try:
-                service.cancel_registrant(leaving, actor=None)
-                outcome.append("canceled")
-            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-                outcome.append(repr(exc))
-            finally:
-                db.close()
+    def cancel() -> str:
+        service.cancel_registrant(leaving, actor=None)
+        return "canceled"
 
-    canceler = threading.Thread(target=cancel)
     with write_transaction():
         db.execute_sql("SET LOCAL lock_timeout = '5s'")
         capacity.reserve(event, {ticket.id: 1})  # the event's lock is ours from here to COMMIT
-        canceler.start()
+        canceler = in_another_connection(app, cancel, outcome)
         time.sleep(0.5)  # the cancel is now waiting, before or after touching the tally's row
         make_order(event, {ticket: 1})  # its item updates the tally's row
     canceler.join(timeout=30)
