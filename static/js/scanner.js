@@ -299,6 +299,19 @@
     scan(value);
   });
 
+  // A scanner's burst that starts while nothing has focus (the set-up dialog has just closed, a
+  // click on the page) goes to the scan field from its first character: the field takes focus as
+  // the key goes down, before the character lands. Shortcuts and the set-up dialog are left alone.
+  document.addEventListener(
+    "keydown",
+    (e) => {
+      if (setup.open || e.ctrlKey || e.metaKey || e.altKey) return;
+      const active = document.activeElement;
+      if (!active || active === document.body) scanInput.focus({ preventScroll: true });
+    },
+    true
+  );
+
   // Keep the scan field focused, unless someone is using another field or the set-up dialog.
   function refocus() {
     if (setup.open) return;

@@ -71,6 +71,22 @@ def test_typed_scan_shows_green_then_red_already_checked_in(live_server, page, l
     assert Registrant.get_by_id(registrant.id).checked_in_at is not None
 
 
+def test_a_scan_that_starts_while_nothing_has_focus_reaches_the_scan_field_whole(
+    live_server, page, live_login, door_setup
+):
+    """Focus gone to the page (the set-up dialog just closed, a tap on an empty spot): a hardware
+    scanner's burst comes right then, and its first characters must not be lost."""
+    event, registrant, door_user = door_setup
+    live_login(page, door_user)
+    page.goto(f"{live_server.url}/checkin/{event.id}")
+    choose_gate(page, "North")
+    page.evaluate("document.activeElement.blur()")
+    assert page.evaluate("document.activeElement === document.body")
+    hardware_scan(page, registrant.ticket_secret)
+    expect(page.locator("#answer")).to_have_attribute("data-result", "ok")
+    assert page.locator("#answer-name").inner_text() == "Sari Putri"
+
+
 def test_gate_choice_is_kept_on_the_device(live_server, page, live_login, door_setup):
     event, registrant, door_user = door_setup
     live_login(page, door_user)
