@@ -19,7 +19,6 @@ import argparse
 import cProfile
 import io
 import json
-import pstats
 import re
 import statistics
 import sys
@@ -33,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask.testing import FlaskClient  # noqa: E402
 
 from bench.checkin import DOOR_EMAIL, DOOR_PASSWORD, SEED  # noqa: E402
-from bench.common import in_process_app  # noqa: E402
+from bench.common import in_process_app, print_profile  # noqa: E402
 
 ROUND = 200
 
@@ -104,12 +103,7 @@ def run(app, tickets: int, profile: bool) -> None:
             f"lowest {min(per_scan) * 1000:.2f} ms"
         )
     if profiler:
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
-        print(out.getvalue())
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
-        print(out.getvalue())
+        print_profile(profiler, cumulative=45)
 
 
 def _seed(tickets: int) -> dict:

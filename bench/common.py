@@ -4,9 +4,12 @@ concurrent HTTP clients and percentile figures. Benchmarks print figures; they a
 from __future__ import annotations
 
 import contextlib
+import cProfile
 import http.client
+import io
 import json
 import os
+import pstats
 import shlex
 import socket
 import statistics
@@ -160,6 +163,15 @@ def in_process_app(name: str, rollcall_env: str = "production", huey_url: str = 
         db.connect(reuse_if_open=True)
         migrate.upgrade(db.obj)
         yield app
+
+
+def print_profile(profiler: cProfile.Profile, *, cumulative: int, own: int = 30, title: str = "") -> None:
+    """Print a cProfile's functions by their time with what they call (the first `cumulative`), then
+    by their own time (the first `own`); `title` heads each list."""
+    for order, count in (("cumulative", cumulative), ("tottime", own)):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(count)
+        print(f"\n{title}: by {order}\n{out.getvalue()}" if title else out.getvalue())
 
 
 def procfile_web_options() -> list[str]:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import in_process_app  # noqa: E402
+from bench.common import in_process_app, print_profile  # noqa: E402
 from webapp.events import page_cache  # noqa: E402
 
 ROUND = 200
@@ -144,12 +144,7 @@ def run(app, args: argparse.Namespace) -> None:
         f"({args.requests} pages in rounds of {ROUND}); Python calls per page: {calls:.0f}"
     )
     if args.profile:
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(50)
-        print(out.getvalue())
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
-        print(out.getvalue())
+        print_profile(profiler, cumulative=50)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
-import io
 import os
-import pstats
 import re
 import sys
 import tempfile
@@ -36,6 +34,7 @@ import psycopg2.extensions
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["HUEY_URL"] = "memory://"  # before tasks/ is first imported: wake-ups stay in this process
 
+from bench.common import print_profile  # noqa: E402
 from bench.databases import DEFAULT_POSTGRES, label, scratch_postgres  # noqa: E402
 from webapp import migrate  # noqa: E402
 from webapp.accounts import service as accounts  # noqa: E402
@@ -198,10 +197,7 @@ def measure(name: str, request, repeat: int, show: bool, profile: bool = False) 
             for sql, seconds in statements:
                 print(f"  {seconds * 1000:6.2f} ms  {' '.join(sql.split())[:150]}")
     if profiler:
-        for order in ("tottime", "cumulative"):
-            out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(30)
-            print(f"\n{name}: by {order} (cProfile, {repeat} requests)\n{out.getvalue()}")
+        print_profile(profiler, cumulative=30, title=f"{name} (cProfile, {repeat} requests)")
     return {
         "round trips": trips / repeat,
         "database ms": db_time / repeat * 1000,
