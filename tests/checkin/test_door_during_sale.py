@@ -5,6 +5,7 @@ holds from its seat count to its COMMIT (and every buyer behind it in turn)."""
 from __future__ import annotations
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from tests.conftest import TEST_DATABASE_URL
 from tests.connections import in_another_connection
@@ -12,11 +13,12 @@ from tests.factories.accounts import make_org
 from tests.factories.catalog import make_product
 from tests.factories.events import make_event
 from tests.factories.orders import make_registrant
+from tests.orders.helpers import form
 from webapp.checkin import service
 from webapp.checkin.lists import default_list
 from webapp.checkin.models import Checkin
 from webapp.db import write_transaction
-from webapp.orders import capacity, per_email
+from webapp.orders import capacity, checkout, per_email
 
 pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL, reason="row locks between connections: PostgreSQL")
 
@@ -45,6 +47,39 @@ def test_a_door_scan_is_answered_while_a_registration_holds_the_seat_lock(app, l
     assert answered_meanwhile, "the scan waited for the registration's COMMIT"
     assert [getattr(a, "result", a) for a in answers] == ["ok"]
     assert Checkin.select().where((Checkin.event == event.id) & (Checkin.result == "ok")).count() == 1
+
+
+def test_a_door_scan_is_answered_while_a_registration_written_first_holds_the_seat_lock(app, monkeypatch):
+    """A registration that takes only seats writes its rows under the lock, then counts: the
+    scan is answered while it holds the lock with its rows written (before its check)."""
+    event = make_event(make_org())
+    ticket = make_product(event, quota=10)
+    guest = make_registrant(event, ticket)
+    default_list(event)
+    answers: list = []
+    answered_meanwhile: list = []
+    check = capacity.check_written
+
+    def scan_first(*args):
+        secret = guest.ticket_secret
+        door = in_another_connection(
+            app,
+            lambda: service.redeem(service.event_for_scan(event.id, event.organization_id, secret), secret),
+            answers,
+        )
+        door.join(timeout=5)
+        answered_meanwhile.append(not door.is_alive())
+        door.join(timeout=30)
+        return check(*args)
+
+    monkeypatch.setattr(capacity, "check_written", scan_first)
+    sub = checkout.read_form(
+        event, MultiDict(form({ticket: 1})), access=checkout.Access(), locale="en", gateways=["test"]
+    )
+    _order, created = checkout.place_order(sub)
+    assert created
+    assert answered_meanwhile == [True], "the scan waited for the registration's COMMIT"
+    assert [getattr(a, "result", a) for a in answers] == ["ok"]
 
 
 def test_registrations_still_wait_for_each_other(app):

@@ -16,7 +16,7 @@ from tests.orders.helpers import form, register_url
 from webapp.catalog.models import Coupon, Product
 from webapp.db import db, write_transaction
 from webapp.events.models import Event
-from webapp.orders import checkout, inserts, waitlist
+from webapp.orders import capacity, checkout, inserts, waitlist
 from webapp.orders.models import Order, OrderItem, Registrant, WaitingListEntry
 
 
@@ -142,9 +142,10 @@ def test_a_seat_opened_to_the_waiting_list_while_a_buyer_takes_it_is_not_offered
 
         return slow_insert
 
-    # The registrant is written on its own (SQLite) or with the whole order (PostgreSQL).
+    # The registrant is written on its own (SQLite) or with the whole order, the lock and the
+    # seat count in one round trip (PostgreSQL).
     monkeypatch.setattr(inserts, "insert_registrant", slowly(inserts.insert_registrant))
-    monkeypatch.setattr(inserts, "insert_order_with_rows", slowly(inserts.insert_order_with_rows))
+    monkeypatch.setattr(capacity, "write_and_count", slowly(capacity.write_and_count))
     errors: list = []
 
     def run(action) -> None:

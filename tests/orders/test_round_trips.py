@@ -1,7 +1,9 @@
-"""A registration on PostgreSQL is three round trips, all under the event's seat lock: BEGIN, the
-lock and the seat count go together, then one statement writes the order, its items, its
-registrants and the work items of its signals, then COMMIT. The rows are those the
-statement-per-row path writes."""
+"""A registration on PostgreSQL is two round trips: BEGIN, the event's seat lock, one statement
+writing the order, its items, its registrants and the work items of its signals, and the seat
+count go together; then COMMIT, once the count says the order fits (a refused order rolls back
+with its rows). A registration that takes more than seats (a coupon, a group's counted seats, a
+per-email limit) is checked before it is written: three round trips, the lock and the count,
+the writes, COMMIT. The rows are those the statement-per-row path writes."""
 
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ from tests.round_trips import on_postgres, statements_sent, worker_elsewhere  # 
 from webapp import work
 from webapp.catalog import groups as catalog_groups
 from webapp.db import db
-from webapp.orders import checkout
-from webapp.orders.models import Order, OrderItem, Registrant
+from webapp.events.models import Event
+from webapp.orders import capacity, checkout
+from webapp.orders.models import Order, OrderItem, Registrant, SeatTally
 from webapp.work import WorkItem
 
 pytestmark = [on_postgres, pytest.mark.usefixtures("worker_elsewhere")]
@@ -30,7 +33,7 @@ def _place(event, data: dict) -> Order:
     return order
 
 
-def test_a_registration_is_three_round_trips_begin_with_the_lock_and_count_the_writes_commit(app):
+def test_a_registration_is_two_round_trips_the_lock_the_writes_and_the_count_then_commit(app):
     event = make_event(make_org())
     ticket = make_product(event)
     sub = checkout.read_form(
@@ -40,10 +43,10 @@ def test_a_registration_is_three_round_trips_begin_with_the_lock_and_count_the_w
     with statements_sent(db.connection()) as sent:
         order, created = checkout.place_order(sub)
     assert created
-    # BEGIN with the lock and the seat count, the writes, COMMIT
-    assert len(sent) == 3, sent
+    # BEGIN with the lock, the writes and the seat count, then COMMIT
+    assert len(sent) == 2, sent
     assert sent[0].startswith("BEGIN; ") and sent[-1] == "COMMIT"
-    assert sent[0].count("EXECUTE") == 2  # the event row's lock and the count, in one message
+    assert sent[0].count("EXECUTE") == 3  # the event row's lock, the writes and the count, in one message
     people = Registrant.select().where(Registrant.order == order.id).order_by(Registrant.id)
     assert [p.name for p in people] == ["Ana Putri", "Budi"]
     assert {p.item_id for p in people} == {i.id for i in OrderItem.select().where(OrderItem.order == order.id)}
@@ -104,6 +107,39 @@ def test_a_taken_checkout_token_writes_nothing_and_returns_the_first_order(app):
     assert not created and again.id == first.id
     assert (Order.select().count(), OrderItem.select().count(), Registrant.select().count()) == (1, 1, 1)
     assert len(_order_work()) == 2  # the first order's two signals only
+
+
+def test_an_order_refused_by_the_count_after_its_rows_leaves_nothing_written(app):
+    event = make_event(make_org())
+    ticket = make_product(event, quota=2)
+    sub = checkout.read_form(
+        event, MultiDict(form({ticket: 2}, **{"a1-name": "Budi"})), access=checkout.Access(), locale="en",
+        gateways=["test"],
+    )  # fmt: skip
+    _place(event, form({ticket: 1}, buyer_email="citra@example.org"))  # one of the two seats goes meanwhile
+    with statements_sent(db.connection()) as sent, pytest.raises(checkout.CheckoutError) as refused:
+        checkout.place_order(sub)
+    assert refused.value.errors == {f"qty-{ticket.id}": "Only 1 left."}
+    assert sent[-1] == "ROLLBACK" and len(sent) == 2, sent  # written, counted, undone
+    assert (Order.select().count(), OrderItem.select().count(), Registrant.select().count()) == (1, 1, 1)
+    assert SeatTally.get(SeatTally.product == ticket.id).live_items == 1
+    assert len(_order_work()) == 2  # the first order's signals only
+    assert capacity.availability(event)[ticket.id] == 1
+
+
+def test_a_per_email_limit_set_after_the_form_was_read_is_still_applied(app):
+    event = make_event(make_org())
+    ticket = make_product(event)
+    _place(event, form({ticket: 1}, buyer_email="ana@example.org"))
+    sub = checkout.read_form(
+        event, MultiDict(form({ticket: 1}, buyer_email="ana@example.org")), access=checkout.Access(), locale="en",
+        gateways=["test"],
+    )  # fmt: skip
+    Event.update(max_registrations_per_email=1).where(Event.id == event.id).execute()  # the copy the form read: none
+    with pytest.raises(checkout.CheckoutError) as refused:
+        checkout.place_order(sub)
+    assert list(refused.value.errors) == ["buyer_email"]
+    assert (Order.select().count(), OrderItem.select().count(), Registrant.select().count()) == (1, 1, 1)
 
 
 def _order_work() -> list[WorkItem]:

@@ -81,17 +81,14 @@ class Prepared:
         """Run it; returns the DB-API cursor (rowcount for updates, rows for RETURNING)."""
         return self._run(self._compile(), values)
 
-    def rows(self, *, after: tuple[Prepared, dict] | None = None, **values) -> list:
-        """The rows it reads. `after`: a statement (and its values) to run first, its result
-        discarded; on PostgreSQL both go in one round trip. Each still takes its own snapshot, so
-        this one sees everything committed before `after` ended: `after` may take a lock, and
-        this statement read what the lock protects."""
+    def rows(self, *, after: tuple[tuple[Prepared, dict], ...] = (), **values) -> list:
+        """The rows it reads. `after`: statements (each with its values) to run first, in order,
+        their results discarded; on PostgreSQL they all go in one round trip with this one. Each
+        still takes its own snapshot, so this one sees everything committed before the last of
+        `after` ended, and what they wrote: `after` may take a lock, or write rows this
+        statement counts."""
         compiled = self._compile()
-        if after is None:
-            cursor = self._run(compiled, values)
-        else:
-            first, first_values = after
-            cursor = self._run(compiled, values, (first._compile(), first_values))
+        cursor = self._run(compiled, values, tuple((first._compile(), first_values) for first, first_values in after))
         wrapper = compiled.query._get_cursor_wrapper(cursor)
         layout = compiled.layout
         if layout is None:
@@ -111,25 +108,27 @@ class Prepared:
         return rows[0] if rows else None
 
     @staticmethod
-    def _run(compiled: _Compiled, values: dict, before: tuple[_Compiled, dict] | None = None):
+    def _run(compiled: _Compiled, values: dict, before: tuple[tuple[_Compiled, dict], ...] = ()):
         if compiled.name is None:
-            if before is not None:
-                db.execute_sql(before[0].sql, before[0].bind(before[1]))
+            for statement, statement_values in before:
+                db.execute_sql(statement.sql, statement.bind(statement_values))
             return db.execute_sql(compiled.sql, compiled.bind(values))
         connection = db.connection()
         prepared = _prepared_on.setdefault(connection, set())
-        for statement in (compiled,) if before is None else (before[0], compiled):
+        for statement in (*(statement for statement, _ in before), compiled):
             if statement.name not in prepared:
                 # On the connection's own cursor: a PREPARE belongs to the session, not to the
                 # transaction, and a BEGIN still held back goes with the statement itself.
                 with peewee.__exception_wrapper__:
                     connection.cursor().execute(f"PREPARE {statement.name} AS {statement.numbered}", ())
                 prepared.add(statement.name)
-        if before is None:
+        if not before:
             return db.execute_sql(compiled.execute, compiled.bind(values))
-        # One message, two statements: the driver gives the last one's result.
+        # One message, several statements: the driver gives the last one's result.
+        statements = (*before, (compiled, values))
         return db.execute_sql(
-            f"{before[0].execute}; {compiled.execute}", [*before[0].bind(before[1]), *compiled.bind(values)]
+            "; ".join(statement.execute for statement, _ in statements),
+            [param for statement, statement_values in statements for param in statement.bind(statement_values)],
         )
 
 

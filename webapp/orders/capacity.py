@@ -10,7 +10,10 @@ admit entry (add-ons never count against it).
 `reserve` is the one place where seats are taken: it runs inside `write_transaction()` (SQLite:
 BEGIN IMMEDIATE serializes writers; PostgreSQL: the event row and the product rows are locked FOR
 NO KEY UPDATE, which lets a door scan's check-in row point at the event meanwhile), so the check
-and the caller's inserts that follow commit together or not at all.
+and the caller's inserts that follow commit together or not at all. Its other form, on
+PostgreSQL, is `write_and_count` then `check_written`: the caller's inserts go first, under the
+same lock, and the same check decides on the count less what they took (a refused order rolls
+back with its rows).
 """
 
 from __future__ import annotations
@@ -152,7 +155,7 @@ class Seats:
 
 
 def _seats(
-    query: Prepared, event: Event, offer_id: int | None, *, after: tuple | None = None, more: dict | None = None
+    query: Prepared, event: Event, offer_id: int | None, *, after: tuple = (), more: dict | None = None
 ) -> Seats:
     products = query.rows(event=event.id, now=utcnow(), offer=offer_id or 0, after=after, **(more or {}))
     first = products[0] if products else None
@@ -240,7 +243,7 @@ def _locked_seats(event: Event, offer_id: int | None, read_with: tuple[Prepared,
     `read_with`: a locked `seats_query` with more columns, and the values of its own slots."""
     query, more = read_with or (SEATS_OF_EVENT_LOCKED, None)
     if is_postgres():
-        return _seats(query, event, offer_id, after=(EVENT_ROW_LOCK, {"event": event.id}), more=more)
+        return _seats(query, event, offer_id, after=((EVENT_ROW_LOCK, {"event": event.id}),), more=more)
     return _seats(query, event, offer_id, more=more)
 
 
@@ -281,6 +284,39 @@ def reserve(
         raise
     _remember(event, seats, offer_id, wanted)
     return seats
+
+
+def write_and_count(event: Event, write: tuple[Prepared, dict], read_with: tuple[Prepared, dict]) -> Seats:
+    """PostgreSQL: `reserve` for a caller that writes first. The event's lock, the caller's
+    statement that takes seats (`write`: its rows, order items among them) and the count
+    (`read_with`: a locked `seats_query(...)` and its own slots' values) go in one round trip;
+    the seats counted include the write's. Then `check_written` decides, as `reserve` does, on
+    the count less what the write took; when it refuses, the caller's transaction rolls back and
+    its rows with it. A write that may write nothing (a unique value taken) says whether it did
+    in a column of `read_with`, which the caller reads before the check.
+
+    Held this way, the lock waits for one answer and one turn of the caller's Python (the
+    check, then COMMIT), where `reserve` holds it over two of each (the count, the caller's
+    rows, COMMIT): every buyer of the event waits for the one holding it."""
+    _require_transaction("write_and_count")
+    query, more = read_with
+    return _seats(query, event, None, after=((EVENT_ROW_LOCK, {"event": event.id}), write), more=more)
+
+
+def check_written(event: Event, counted: Seats, wanted: dict[int, int]) -> Seats:
+    """The check of `write_and_count`, once its caller knows that its write took `wanted`
+    ({product_id: units}): the seats as they were before it (`counted` less `wanted`), checked as
+    `reserve` checks them; raise SoldOut when `wanted` did not fit."""
+    wanted = {pid: n for pid, n in wanted.items() if n > 0}
+    taken = {pid: n - wanted.get(pid, 0) for pid, n in counted.taken.items()}
+    before = Seats(counted.products, taken, counted.capacity, counted.per_email_limit)
+    try:
+        before.check(wanted)
+    except SoldOut:
+        _remember(event, before, None, {})
+        raise
+    _remember(event, before, None, wanted)
+    return before
 
 
 def claim(event: Event, product_id: int, units: int) -> int:

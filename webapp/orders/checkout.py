@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -340,6 +341,10 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
     event = sub.event
     wanted = {p.id: n for p, n in sub.quantities.items() if n}
     group = sub.access.group  # read_form found it
+    if _takes_only_seats(sub):
+        placed = _place_written_first(sub)
+        if placed is not None:
+            return placed
     try:
         with writer_turn(), write_transaction():  # SQLite: queue for the write lock, no busy polling
             try:  # the group's seats read with the event's, under the lock, in one statement
@@ -360,6 +365,63 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
             return order, True
     except _AlreadyPlaced as placed:  # the same form sent twice at the same moment
         return placed.order, False
+
+
+def _takes_only_seats(sub: Submission) -> bool:
+    """Whether the seats are all this registration takes under the event's lock, so that its
+    rows may be written first (`_place_written_first`, PostgreSQL): no coupon, invitation or
+    waiting-list offer of limited uses, no per-email limit, and a participant group whose
+    seats and acceptances are not counted. The rest take the path that checks before writing."""
+    group = sub.access.group
+    return (
+        is_postgres()
+        and not sub.coupon_code
+        and sub.access.invitation is None
+        and sub.access.offer is None
+        and sub.event.max_registrations_per_email is None
+        and group.capacity is None
+        and group.registration != "accept_limit"
+    )
+
+
+class _Unwritten(Exception):
+    """The rows written first cannot stand as they are: the locked path decides (`place_order`)."""
+
+
+# The event's seats under the lock (`capacity.seats_query`), with the id of the order that the
+# same round trip wrote just before, found by its secret (None: it was not written).
+SEATS_AND_PLACED = Prepared(
+    lambda: locked(capacity.seats_query(Order.select(Order.id).where(Order.secret == Slot("secret")).alias("placed")))
+)
+
+
+def _place_written_first(sub: Submission) -> tuple[Order, bool] | None:
+    """PostgreSQL: the order and its rows written under the event's lock and the seats counted
+    after them, in one round trip (`capacity.write_and_count`), then the same check as
+    `reserve`'s and COMMIT: one answer and one turn of Python while every other buyer of the
+    event waits, where checking first takes two. A refused order rolls back with its rows.
+    None when the rows could not be written as they are (the checkout token, the order's code
+    or secret taken already) or a per-email limit was set meanwhile: nothing is left written,
+    and the path that checks first decides."""
+    event, group = sub.event, sub.access.group
+    try:
+        with write_transaction():
+            quote = pricing.quote(event, sub.quantities)
+            values, units, announced = _order_rows(sub, quote, None, (group, awaits_acceptance(event, group)))
+            payloads, options = _announcing(announced, group.id)
+            write = inserts.order_with_rows(values, units, payloads, **options)
+            counted = capacity.write_and_count(event, write, (SEATS_AND_PLACED, {"secret": values["secret"]}))
+            order_id = counted.products[0].placed if counted.products else None
+            if order_id is None or counted.per_email_limit is not None:
+                raise _Unwritten
+            try:  # on the seats its items took
+                capacity.check_written(event, counted, Counter(unit.product for unit in units))
+            except capacity.SoldOut as exc:
+                raise CheckoutError({_sold_out_field(exc): _sold_out_message(exc)}) from None
+            work.recorded_by_statement(work.current_priority())
+            return _placed(sub, order_id, values), True
+    except _Unwritten:
+        return None
 
 
 def _reserve_group(sub: Submission, group: ParticipantGroup, counted: groups.Counted) -> tuple[ParticipantGroup, bool]:
@@ -462,11 +524,13 @@ def _claim_invitation(sub: Submission) -> Invitation | None:
     return invitation if claimed else None
 
 
-def _write(
+def _order_rows(
     sub: Submission, quote: pricing.Quote, invitation: Invitation | None, placement: tuple[ParticipantGroup, bool]
-) -> Order:
+) -> tuple[dict, list[inserts.Unit], list]:
+    """The new order's values, its units (items, with the people they admit) and the signals
+    announcing it."""
     event, now = sub.event, utcnow()
-    group, awaits = placement
+    _group, awaits = placement
     status = "paid" if quote.total == 0 and not awaits else "pending"
     hold = None if awaits else now + dt.timedelta(minutes=settings().order_hold_minutes)
     values = dict(
@@ -480,12 +544,21 @@ def _write(
         paid_at=now if status == "paid" else None, created_at=now, updated_at=now,
     )  # fmt: skip
     announced = [signals.registration_created] + ([signals.order_paid] if status == "paid" else [])
-    units = _units(sub, quote, now)
+    return values, _units(sub, quote, now), announced
+
+
+def _write(
+    sub: Submission, quote: pricing.Quote, invitation: Invitation | None, placement: tuple[ParticipantGroup, bool]
+) -> Order:
+    event = sub.event
+    group = placement[0]
+    values, units, announced = _order_rows(sub, quote, invitation, placement)
     if is_postgres():  # one statement writes it all
         order_id = _insert_order(sub, values, lambda v: _insert_order_with_rows(v, units, announced, group.id))
         work.recorded_by_statement(work.current_priority())
     else:
         order_id = _insert_order(sub, values, inserts.insert_order)
+        now = values["created_at"]
         for unit in units:
             item_id = inserts.insert_item(
                 dict(organization=event.organization_id, order=order_id, product=unit.product, price=unit.price,
@@ -498,10 +571,16 @@ def _write(
                 )  # fmt: skip
         for signal in announced:
             signals.emit(signal, order_id=order_id)
-    if sub.newsletter_id is not None:  # the subscription and its confirmation email, after the commit
+    return _placed(sub, order_id, values)
+
+
+def _placed(sub: Submission, order_id: int, values: dict) -> Order:
+    """The order as written, and the newsletter signup the form asked for (its subscription and
+    confirmation email, after the commit)."""
+    if sub.newsletter_id is not None:
         newsletters.record_signup(sub.newsletter_id, sub.buyer_email, sub.buyer_name, sub.locale, source="registration")
     order = Order(id=order_id, **values)
-    order.event = event
+    order.event = sub.event
     return order
 
 
@@ -524,11 +603,15 @@ def _units(sub: Submission, quote: pricing.Quote, now: dt.datetime) -> list[inse
     return units
 
 
+def _announcing(announced: list, group_id: int) -> tuple[list, dict]:
+    """The arguments of `inserts.order_with_rows` after the order's values and units."""
+    payloads = [signals.stored_payload_around_id(s, "order_id") for s in announced]
+    return payloads, dict(signal_kind=signals.SIGNAL, priority=work.current_priority(), group_id=group_id)
+
+
 def _insert_order_with_rows(values: dict, units: list[inserts.Unit], announced: list, group_id: int) -> int | None:
-    return inserts.insert_order_with_rows(
-        values, units, [signals.stored_payload_around_id(s, "order_id") for s in announced], group_id=group_id,
-        signal_kind=signals.SIGNAL, priority=work.current_priority(),
-    )  # fmt: skip
+    payloads, options = _announcing(announced, group_id)
+    return inserts.insert_order_with_rows(values, units, payloads, **options)
 
 
 def _insert_order(sub: Submission, values: dict, insert: Callable[[dict], int | None]) -> int:

@@ -117,7 +117,7 @@ class Unit:
     person: dict | None = None  # name, email, answers, ticket_secret
 
 
-def insert_order_with_rows(
+def order_with_rows(
     values: dict,
     units: list[Unit],
     announced: list[tuple[str, str]],
@@ -125,15 +125,16 @@ def insert_order_with_rows(
     signal_kind: str,
     priority: int,
     group_id: int,
-) -> int | None:
-    """PostgreSQL: the order, its items and registrants and its signals' work items in one
-    statement; the order's id, or None (nothing written) when its checkout token, code or
-    secret is taken already. `announced`: each signal's stored payload before and after the
-    order's id (signals.stored_payload_around_id). `group_id`: the registrants' participant group."""
+) -> tuple[Prepared, dict]:
+    """PostgreSQL: the statement that writes the order, its items and registrants and its
+    signals' work items, with its values (to run as it is, `insert_order_with_rows`, or with
+    others in one round trip). `announced`: each signal's stored payload before and after the
+    order's id (signals.stored_payload_around_id). `group_id`: the registrants' participant
+    group."""
     people = [(n, unit.person) for n, unit in enumerate(units, start=1) if unit.person is not None]
     answers = Registrant.answers.db_value
-    row = NEW_ORDER_WITH_ROWS.execute(
-        **values,
+    return NEW_ORDER_WITH_ROWS, dict(
+        values,
         group_id=group_id,
         unit_products=[u.product for u in units], unit_prices=[u.price for u in units],
         unit_discounts=[u.discount for u in units],
@@ -142,5 +143,12 @@ def insert_order_with_rows(
         person_secrets=[p["ticket_secret"] for _, p in people],
         signal_kind=signal_kind, signal_priority=priority, queued=values["created_at"],
         signal_heads=[head for head, _ in announced], signal_tails=[tail for _, tail in announced],
-    ).fetchone()  # fmt: skip
+    )  # fmt: skip
+
+
+def insert_order_with_rows(values: dict, units: list[Unit], announced: list[tuple[str, str]], **options) -> int | None:
+    """PostgreSQL: `order_with_rows` run; the order's id, or None (nothing written) when its
+    checkout token, code or secret is taken already."""
+    statement, statement_values = order_with_rows(values, units, announced, **options)
+    row = statement.execute(**statement_values).fetchone()
     return row[0] if row else None
