@@ -23,6 +23,14 @@ from webapp.orders import capacity, checkout, per_email
 pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL, reason="row locks between connections: PostgreSQL")
 
 
+def _scan_in_another_connection(app, event, guest, answers: list):
+    """The guest's ticket scanned at the door, in a thread with its own connection."""
+    secret = guest.ticket_secret
+    return in_another_connection(
+        app, lambda: service.redeem(service.event_for_scan(event.id, event.organization_id, secret), secret), answers
+    )
+
+
 @pytest.mark.parametrize("lock", ["seats reserved", "per-email limit checked"])
 def test_a_door_scan_is_answered_while_a_registration_holds_the_seat_lock(app, lock):
     event = make_event(make_org())
@@ -35,12 +43,7 @@ def test_a_door_scan_is_answered_while_a_registration_holds_the_seat_lock(app, l
             capacity.reserve(event, {ticket.id: 1})
         else:
             per_email.check(event.id, [("buyer@example.org", "buyer@example.org")])
-        secret = guest.ticket_secret
-        door = in_another_connection(
-            app,
-            lambda: service.redeem(service.event_for_scan(event.id, event.organization_id, secret), secret),
-            answers,
-        )
+        door = _scan_in_another_connection(app, event, guest, answers)
         door.join(timeout=5)
         answered_meanwhile = not door.is_alive()
     door.join(timeout=30)
@@ -61,12 +64,7 @@ def test_a_door_scan_is_answered_while_a_registration_written_first_holds_the_se
     check = capacity.check_written
 
     def scan_first(*args):
-        secret = guest.ticket_secret
-        door = in_another_connection(
-            app,
-            lambda: service.redeem(service.event_for_scan(event.id, event.organization_id, secret), secret),
-            answers,
-        )
+        door = _scan_in_another_connection(app, event, guest, answers)
         door.join(timeout=5)
         answered_meanwhile.append(not door.is_alive())
         door.join(timeout=30)

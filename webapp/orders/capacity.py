@@ -277,13 +277,19 @@ def reserve(
     if not wanted:
         return None
     seats = _locked_seats(event, offer_id, read_with)
+    _decide(event, seats, offer_id, wanted)
+    return seats
+
+
+def _decide(event: Event, seats: Seats, offer_id: int | None, wanted: dict[int, int]) -> None:
+    """`seats.check(wanted)`, the seats kept for the next forms' first check (`_remember`), with
+    `wanted` taken when it fits."""
     try:
         seats.check(wanted)
     except SoldOut:
         _remember(event, seats, offer_id, {})
         raise
     _remember(event, seats, offer_id, wanted)
-    return seats
 
 
 def write_and_count(event: Event, write: tuple[Prepared, dict], read_with: tuple[Prepared, dict]) -> Seats:
@@ -310,12 +316,7 @@ def check_written(event: Event, counted: Seats, wanted: dict[int, int]) -> Seats
     wanted = {pid: n for pid, n in wanted.items() if n > 0}
     taken = {pid: n - wanted.get(pid, 0) for pid, n in counted.taken.items()}
     before = Seats(counted.products, taken, counted.capacity, counted.per_email_limit)
-    try:
-        before.check(wanted)
-    except SoldOut:
-        _remember(event, before, None, {})
-        raise
-    _remember(event, before, None, wanted)
+    _decide(event, before, None, wanted)
     return before
 
 
