@@ -407,9 +407,8 @@ def _place_written_first(sub: Submission) -> tuple[Order, bool] | None:
     try:
         with write_transaction():
             quote = pricing.quote(event, sub.quantities)
-            values, units, announced = _order_rows(sub, quote, None, (group, awaits_acceptance(event, group)))
-            payloads, options = _announcing(announced, group.id)
-            write = inserts.order_with_rows(values, units, payloads, **options)
+            values, units, announced = _order_rows(sub, quote, None, awaits_acceptance(event, group))
+            write = _order_with_rows(values, units, announced, group.id)
             counted = capacity.write_and_count(event, write, (SEATS_AND_PLACED, {"secret": values["secret"]}))
             order_id = counted.products[0].placed if counted.products else None
             if order_id is None or counted.per_email_limit is not None:
@@ -525,12 +524,11 @@ def _claim_invitation(sub: Submission) -> Invitation | None:
 
 
 def _order_rows(
-    sub: Submission, quote: pricing.Quote, invitation: Invitation | None, placement: tuple[ParticipantGroup, bool]
+    sub: Submission, quote: pricing.Quote, invitation: Invitation | None, awaits: bool
 ) -> tuple[dict, list[inserts.Unit], list]:
     """The new order's values, its units (items, with the people they admit) and the signals
-    announcing it."""
+    announcing it; `awaits`: the registration awaits the operator's acceptance."""
     event, now = sub.event, utcnow()
-    _group, awaits = placement
     status = "paid" if quote.total == 0 and not awaits else "pending"
     hold = None if awaits else now + dt.timedelta(minutes=settings().order_hold_minutes)
     values = dict(
@@ -551,10 +549,12 @@ def _write(
     sub: Submission, quote: pricing.Quote, invitation: Invitation | None, placement: tuple[ParticipantGroup, bool]
 ) -> Order:
     event = sub.event
-    group = placement[0]
-    values, units, announced = _order_rows(sub, quote, invitation, placement)
+    group, awaits = placement
+    values, units, announced = _order_rows(sub, quote, invitation, awaits)
     if is_postgres():  # one statement writes it all
-        order_id = _insert_order(sub, values, lambda v: _insert_order_with_rows(v, units, announced, group.id))
+        order_id = _insert_order(
+            sub, values, lambda v: inserts.insert_order_with_rows(_order_with_rows(v, units, announced, group.id))
+        )
         work.recorded_by_statement(work.current_priority())
     else:
         order_id = _insert_order(sub, values, inserts.insert_order)
@@ -603,15 +603,13 @@ def _units(sub: Submission, quote: pricing.Quote, now: dt.datetime) -> list[inse
     return units
 
 
-def _announcing(announced: list, group_id: int) -> tuple[list, dict]:
-    """The arguments of `inserts.order_with_rows` after the order's values and units."""
-    payloads = [signals.stored_payload_around_id(s, "order_id") for s in announced]
-    return payloads, dict(signal_kind=signals.SIGNAL, priority=work.current_priority(), group_id=group_id)
-
-
-def _insert_order_with_rows(values: dict, units: list[inserts.Unit], announced: list, group_id: int) -> int | None:
-    payloads, options = _announcing(announced, group_id)
-    return inserts.insert_order_with_rows(values, units, payloads, **options)
+def _order_with_rows(values: dict, units: list[inserts.Unit], announced: list, group_id: int) -> tuple[Prepared, dict]:
+    """PostgreSQL: the statement writing the order, its rows and its signals' work items, with
+    its values (`inserts.order_with_rows`)."""
+    return inserts.order_with_rows(
+        values, units, [signals.stored_payload_around_id(s, "order_id") for s in announced], group_id=group_id,
+        signal_kind=signals.SIGNAL, priority=work.current_priority(),
+    )  # fmt: skip
 
 
 def _insert_order(sub: Submission, values: dict, insert: Callable[[dict], int | None]) -> int:

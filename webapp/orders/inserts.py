@@ -146,9 +146,9 @@ def order_with_rows(
     )  # fmt: skip
 
 
-def insert_order_with_rows(values: dict, units: list[Unit], announced: list[tuple[str, str]], **options) -> int | None:
-    """PostgreSQL: `order_with_rows` run; the order's id, or None (nothing written) when its
-    checkout token, code or secret is taken already."""
-    statement, statement_values = order_with_rows(values, units, announced, **options)
+def insert_order_with_rows(write: tuple[Prepared, dict]) -> int | None:
+    """PostgreSQL: an `order_with_rows` statement run on its own; the order's id, or None
+    (nothing written) when its checkout token, code or secret is taken already."""
+    statement, statement_values = write
     row = statement.execute(**statement_values).fetchone()
     return row[0] if row else None
