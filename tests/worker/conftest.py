@@ -29,6 +29,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from tests.api.test_webhooks import Receiver
 from tests.conftest import RUN_ID, TEST_DATABASE_URL, TEST_HUEY_URL
@@ -214,7 +216,33 @@ class Tier:
         return ConsoleSession(self.base_url, email, password)
 
 
-class ApiSession(requests.Session):
+# gunicorn closes a connection kept alive once it has been idle for its keepalive timeout; a request
+# sent on it at that very moment meets a closed socket and a reset ("Connection reset by peer").
+# HTTP/1.1 clients are expected to send an idempotent request again on a new connection then (RFC
+# 9112, section 9.3.1), and browsers do; these sessions do too, once, for GET and HEAD, never for a
+# request that may change something. A status (a 429 or a 503 with Retry-After) is never retried.
+SEND_GET_AGAIN = Retry(
+    total=1,
+    connect=1,
+    read=1,
+    status=0,
+    other=0,
+    allowed_methods=frozenset({"GET", "HEAD"}),
+    raise_on_status=False,
+    respect_retry_after_header=False,
+)
+
+
+class Session(requests.Session):
+    """A requests session that sends a GET or HEAD again when its kept-alive connection was closed
+    under it (SEND_GET_AGAIN)."""
+
+    def __init__(self):
+        super().__init__()
+        self.mount("http://", HTTPAdapter(max_retries=SEND_GET_AGAIN))
+
+
+class ApiSession(Session):
     def __init__(self, base_url: str, token: str):
         super().__init__()
         self.base_url = base_url
@@ -229,7 +257,7 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-class ConsoleSession(requests.Session):
+class ConsoleSession(Session):
     """A browser-like session signed in through the login form, sending the CSRF token as htmx does.
     POSTs answer their redirect (303) as is; GETs follow redirects unless told not to."""
 

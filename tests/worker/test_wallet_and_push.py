@@ -11,12 +11,11 @@ import re
 import zipfile
 
 import pytest
-import requests
 
 from tests.audiences.push_service import PushService
 from tests.factories.wallet import PASS_TYPE_ID, make_chain, pem
 from tests.tickets.apns_server import ApnsServer
-from tests.worker.conftest import wait_until
+from tests.worker.conftest import Session, wait_until
 
 pytestmark = pytest.mark.worker
 
@@ -84,7 +83,7 @@ def test_moving_the_venue_makes_the_worker_push_the_devices_of_its_passes(tier, 
         return found.get("passes")
 
     (ana, ana_auth), (budi, budi_auth) = wait_until(built, timeout=60, what="the consumer to build both passes")
-    device = requests.Session()
+    device = Session()
     latest = f"{tier.base_url}/wallet/v1/passes/{PASS_TYPE_ID}/{ana}"
     held = device.get(latest, headers={"Authorization": f"ApplePass {ana_auth}"}, timeout=30)
     assert held.status_code == 200
@@ -166,7 +165,7 @@ def test_the_worker_sends_an_operators_push_to_the_push_service(tier, org_setup,
         out.update(org=Organization.get_by_id({org["org"]}).slug, event=event.slug)
         """
     )
-    visitor = requests.Session()
+    visitor = Session()
     landing = visitor.get(f"{tier.base_url}/e/{slugs['org']}/{slugs['event']}", timeout=30)
     assert "Get notified" in landing.text
     token = CSRF_META.search(landing.text).group(1)
