@@ -9,6 +9,12 @@ Huey on Redis as in CI), and the figures of every run printed side by side.
 Without `--db` a benchmark runs on SQLite, and on PostgreSQL too when one answers on 127.0.0.1:5432.
 A benchmark gives `run_on_each(args, run)` a function that measures one instance and returns its
 figures (name -> number, in the order to print); the table compares each database with the first.
+
+`--rounds N` runs every database N times, the order turned round each round (A B, B A, A B, ...),
+each run on a fresh instance: a machine whose speed drifts within minutes (a shared virtual
+machine) favours whichever database ran at its faster moment, and a ratio from one run of each
+carries that drift. The table then shows each database's median, and under it each round's
+ratios, taken between runs a minute apart.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import socket
+import statistics
 import uuid
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
@@ -38,6 +45,18 @@ def add_database_options(parser: argparse.ArgumentParser) -> None:
         help="sqlite, or a postgresql:// URL (a scratch database is made beside the one named); repeat to compare",
     )
     parser.add_argument("--redis", default=DEFAULT_REDIS, help="Huey's queue for the PostgreSQL runs")
+    parser.add_argument(
+        "--rounds",
+        type=_rounds,
+        default=1,
+        help="run each database this many times, the order turned round each round; the table shows medians",
+    )
+
+
+def _rounds(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 50:
+        raise argparse.ArgumentTypeError(f"a whole number of rounds from 1 to 50, got {text!r}")
+    return int(text)
 
 
 def databases(args: argparse.Namespace) -> list[str]:
@@ -71,17 +90,68 @@ def scratch_postgres(url: str) -> Iterator[str]:
 
 
 def run_on_each(args: argparse.Namespace, run: Callable[[Instance], Figures], **extra_env) -> dict[str, Figures]:
-    """`run` on a fresh instance of each database in turn; prints the figures side by side."""
-    results: dict[str, Figures] = {}
-    for url in databases(args):
-        name = label(url)
-        if name in results:
-            name = f"{name} ({urlsplit(url).hostname or url})"
-        print(f"-- {name} --", flush=True)
-        with instance_on(url, args.redis, **extra_env) as instance:
-            results[name] = run(instance)
+    """`run` on a fresh instance of each database in turn, `args.rounds` times (`round_order`);
+    prints the figures side by side and returns them (each figure's median over the rounds)."""
+    named = _names(databases(args))
+    rounds = getattr(args, "rounds", 1)
+    runs: list[dict[str, Figures]] = []
+    for number in range(rounds):
+        figures: dict[str, Figures] = {}
+        for name, url in round_order(list(named.items()), number):
+            print(f"-- {name}{f' (round {number + 1} of {rounds})' if rounds > 1 else ''} --", flush=True)
+            with instance_on(url, args.redis, **extra_env) as instance:
+                figures[name] = run(instance)
+        runs.append({name: figures[name] for name in named})  # in the order given, whichever ran first
+    results = medians(runs)
+    if rounds > 1:
+        print(f"\nmedians of {rounds} rounds")
     print_side_by_side(results)
+    print_ratios_by_round(runs)
     return results
+
+
+def _names(urls: list[str]) -> dict[str, str]:
+    """name -> URL: the database's kind, with its host when two are of the same kind."""
+    named: dict[str, str] = {}
+    for url in urls:
+        name = label(url)
+        if name in named:
+            name = f"{name} ({urlsplit(url).hostname or url})"
+        named[name] = url
+    return named
+
+
+def round_order(items: list, number: int) -> list:
+    """The order of round `number` (from 0): as given, then turned round, and so on."""
+    return items if number % 2 == 0 else items[::-1]
+
+
+def medians(runs: list[dict[str, Figures]]) -> dict[str, Figures]:
+    """Each database's figures, each the median of its runs."""
+    return {
+        name: {metric: statistics.median(run[name][metric] for run in runs) for metric in figures}
+        for name, figures in runs[0].items()
+    }
+
+
+def print_ratios_by_round(runs: list[dict[str, Figures]]) -> None:
+    """Each figure of the second database (and any after it) against the first's, per round."""
+    if len(runs) < 2 or len(runs[0]) < 2:
+        return
+    names = list(runs[0])
+    first = names[0]
+    metrics = [m for m in runs[0][first] if all(m in figures for figures in runs[0].values())]
+    width = max(len(m) for m in metrics)
+    for other in names[1:]:
+        print(f"\n{other} against {first}, round by round")
+        print(" " * width + "".join(f"{f'round {n}':>10}" for n in range(1, len(runs) + 1)))
+        for metric in metrics:
+            cells = [_ratio(run[other][metric], run[first][metric]) for run in runs]
+            print(f"{metric:<{width}}" + "".join(f"{cell:>10}" for cell in cells))
+
+
+def _ratio(value: float, base: float) -> str:
+    return f"{value / base:.2f}x" if base else "-"
 
 
 def print_side_by_side(results: dict[str, Figures]) -> None:
@@ -93,7 +163,7 @@ def print_side_by_side(results: dict[str, Figures]) -> None:
     print("\n" + " " * width + "".join(f"{name:>16}" for name in names) + "".join(f"{'x ' + n:>18}" for n in names[1:]))
     for metric in metrics:
         values = [results[name][metric] for name in names]
-        ratios = [f"{v / values[0]:.2f}x" if values[0] else "-" for v in values[1:]]
+        ratios = [_ratio(v, values[0]) for v in values[1:]]
         shown = [f"{v:>16.2f}" if abs(v) < 10 else f"{v:>16.1f}" for v in values]  # CPU ms: two places
         print(f"{metric:<{width}}" + "".join(shown) + "".join(f"{r:>18}" for r in ratios))
 

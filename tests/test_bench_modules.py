@@ -3,6 +3,8 @@ bench that fails only when someone runs it to take the figures."""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import importlib
 from pathlib import Path
 
@@ -16,3 +18,50 @@ def test_the_bench_imports_and_offers_main(name):
     module = importlib.import_module(f"bench.{name}")
     if name not in ("common", "databases"):  # shared helpers, not benches
         assert callable(getattr(module, "main", None)), f"bench/{name}.py has no main()"
+
+
+def test_rounds_turn_the_order_round_and_the_table_shows_medians_and_each_rounds_ratio(monkeypatch, capsys):
+    databases = importlib.import_module("bench.databases")
+    ran = []
+
+    @contextlib.contextmanager
+    def instance_on(url, redis_url, **extra_env):
+        yield url
+
+    monkeypatch.setattr(databases, "instance_on", instance_on)
+    rates = iter([600.0, 300.0, 450.0, 500.0, 400.0, 440.0])  # SQLite, PG; PG, SQLite; SQLite, PG
+
+    def run(url):
+        ran.append(databases.label(url))
+        return {"registrations/s": next(rates), "oversold seats": 0.0}
+
+    args = argparse.Namespace(dbs=["sqlite", "postgresql://postgres@db.example/test"], redis="", rounds=3)
+    results = databases.run_on_each(args, run)
+
+    assert ran == ["SQLite", "PostgreSQL", "PostgreSQL", "SQLite", "SQLite", "PostgreSQL"]
+    assert results == {
+        "SQLite": {"registrations/s": 500.0, "oversold seats": 0.0},  # of 600, 500, 400
+        "PostgreSQL": {"registrations/s": 440.0, "oversold seats": 0.0},  # of 300, 450, 440
+    }
+    out = capsys.readouterr().out
+    assert "-- PostgreSQL (round 2 of 3) --" in out
+    assert "medians of 3 rounds" in out
+    medians_table, by_round = out.split("medians of 3 rounds")[1].split("PostgreSQL against SQLite, round by round")
+    assert _row(medians_table, "registrations/s") == ["500.0", "440.0", "0.88x"]
+    assert _row(by_round, "registrations/s") == ["0.50x", "0.90x", "1.10x"]
+    assert _row(by_round, "oversold") == ["seats", "-", "-", "-"]  # nothing to divide by
+
+
+def _row(table: str, metric: str) -> list[str]:
+    return next(line.split()[1:] for line in table.splitlines() if line.startswith(metric))
+
+
+def test_a_round_count_that_is_not_a_small_whole_number_is_refused_beside_the_option(capsys):
+    databases = importlib.import_module("bench.databases")
+    parser = argparse.ArgumentParser()
+    databases.add_database_options(parser)
+    assert parser.parse_args(["--rounds", "3"]).rounds == 3
+    for bad in ("0", "-1", "2.5", "NaN", "1000"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["--rounds", bad])
+        assert "--rounds: a whole number of rounds from 1 to 50" in capsys.readouterr().err
