@@ -216,11 +216,12 @@ class Tier:
         return ConsoleSession(self.base_url, email, password)
 
 
-# gunicorn closes a connection kept alive once it has been idle for its keepalive timeout; a request
-# sent on it at that very moment meets a closed socket and a reset ("Connection reset by peer").
+# A server may close a kept-alive connection at any moment (gunicorn does once it has been idle for
+# its keepalive timeout); a request sent on it just then meets a reset ("Connection reset by peer").
 # HTTP/1.1 clients are expected to send an idempotent request again on a new connection then (RFC
 # 9112, section 9.3.1), and browsers do; these sessions do too, once, for GET and HEAD, never for a
-# request that may change something. A status (a 429 or a 503 with Retry-After) is never retried.
+# request that may change something. An answer (a 500, a 429 or a 503 with Retry-After) is never
+# asked again: only a connection that failed is.
 SEND_GET_AGAIN = Retry(
     total=1,
     connect=1,
