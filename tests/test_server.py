@@ -3,12 +3,15 @@ a CPU of its own."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,8 +63,10 @@ def _only_cpu(pid: int) -> int | None:
     return int(allowed) if allowed.isdigit() else None
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads worker processes from Linux /proc")
-def test_the_procfile_server_keeps_each_worker_on_a_cpu_of_its_own(tmp_path):
+@contextlib.contextmanager
+def _procfile_server(tmp_path: Path, **environ: str) -> Iterator[subprocess.Popen]:
+    """gunicorn as the Procfile's web line runs it, on a free port, until it serves and has started
+    a worker per CPU; stopped gracefully afterwards."""
     port = free_port()
     argv = _procfile_web()
     assert "python:webapp.server" in argv
@@ -76,12 +81,12 @@ def test_the_procfile_server_keeps_each_worker_on_a_cpu_of_its_own(tmp_path):
         SECRET_KEY="server-test-secret-key-0123456789",
     )
     env.pop("WEB_CONCURRENCY", None)
-    cpus = sorted(os.sched_getaffinity(0))
+    env.update(environ)
     master = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 30
         served, workers = None, []
-        while served != 200 or len(workers) < len(cpus):
+        while served != 200 or len(workers) < len(server.usable_cpus()):
             if master.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"gunicorn did not start its workers: {master.stderr.read().decode()[-2000:]}")
             try:
@@ -90,12 +95,7 @@ def test_the_procfile_server_keeps_each_worker_on_a_cpu_of_its_own(tmp_path):
             except OSError:
                 time.sleep(0.2)
             workers = _workers_of(master.pid)
-        # A worker sets its CPU right after it starts: give the last one a moment.
-        settled = time.monotonic() + 5
-        while None in (pinned := [_only_cpu(pid) for pid in workers]) and time.monotonic() < settled:
-            time.sleep(0.1)
-        assert None not in pinned, "a worker may run on any CPU"
-        assert sorted(pinned) == cpus  # one worker per CPU, none sharing
+        yield master
     finally:
         master.terminate()  # graceful stop: up to graceful_timeout (25 s) for the workers to finish
         try:
@@ -104,3 +104,52 @@ def test_the_procfile_server_keeps_each_worker_on_a_cpu_of_its_own(tmp_path):
             master.kill()
             master.wait()
             raise
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads worker processes from Linux /proc")
+def test_the_procfile_server_keeps_each_worker_on_a_cpu_of_its_own(tmp_path):
+    cpus = sorted(os.sched_getaffinity(0))
+    with _procfile_server(tmp_path) as master:
+        workers = _workers_of(master.pid)
+        # A worker sets its CPU right after it starts: give the last one a moment.
+        settled = time.monotonic() + 5
+        while None in (pinned := [_only_cpu(pid) for pid in workers]) and time.monotonic() < settled:
+            time.sleep(0.1)
+        assert None not in pinned, "a worker may run on any CPU"
+        assert sorted(pinned) == cpus  # one worker per CPU, none sharing
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads worker processes from Linux /proc")
+def test_two_servers_of_one_user_each_keep_a_control_socket_of_their_own_in_their_instance(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    user = {"HOME": str(home), "XDG_RUNTIME_DIR": ""}  # gunicorn's default would be ~/.gunicorn/gunicorn.ctl
+    first, second = tmp_path / "first", tmp_path / "second"
+    with _procfile_server(first, **user):
+        with _procfile_server(second, **user):
+            assert _answers_control(first / "gunicorn.ctl")
+            assert _answers_control(second / "gunicorn.ctl")
+        # The second one stopped: the first one's socket is still there, and still answers.
+        assert _answers_control(first / "gunicorn.ctl")
+    assert not (home / ".gunicorn").exists()
+
+
+def _answers_control(path: Path) -> bool:
+    """Whether a gunicorn master listens on the control socket at `path`."""
+    if not path.is_socket():
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.settimeout(5)
+        try:
+            client.connect(str(path))
+        except OSError:
+            return False
+        return True
+
+
+def test_settings_that_do_not_load_stop_the_server_with_their_message():
+    with pytest.raises(SystemExit, match="ROLLCALL_ENV must be production, development or test"):
+        server.control_socket_path({"ROLLCALL_ENV": "staging"})
+    assert (
+        server.control_socket_path({"INSTANCE_DIR": "/srv/rollcall/instance"}) == "/srv/rollcall/instance/gunicorn.ctl"
+    )

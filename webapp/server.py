@@ -8,14 +8,16 @@ turns there while the other processes use the other CPUs. The threads still matt
 that is slow to send its request holds one thread, not the whole process.
 
 Command-line options and GUNICORN_CMD_ARGS override these; WEB_CONCURRENCY sets the number of
-worker processes.
+worker processes. gunicorn reads every name of this module that is one of its settings, so what is
+imported here is named to be none of them (`config` is one: the path of this very file).
 """
 
 from __future__ import annotations
 
 import os
 
-from config import WEB_THREADS
+from config import WEB_THREADS, ConfigError
+from config import load as load_settings
 from webapp import observability
 
 worker_class = "gthread"
@@ -45,6 +47,23 @@ def worker_count(environ) -> int:
 
 
 workers = worker_count(os.environ)
+
+
+def control_socket_path(environ: dict | None = None) -> str:
+    """gunicorn's control socket (`gunicornc -s PATH`: workers, reload, stop), in the instance
+    folder. gunicorn's own default is one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl or
+    ~/.gunicorn/gunicorn.ctl): every gunicorn of the user takes it over as it starts, so `gunicornc`
+    reaches whichever started last and one that stops removes it for those still running, and a
+    service user without a home cannot make it at all. Settings that do not load stop start-up
+    with their message, as the app would (SystemExit: no traceback)."""
+    try:
+        settings = load_settings(environ)
+    except ConfigError as exc:
+        raise SystemExit(str(exc)) from None
+    return str(settings.instance_dir / "gunicorn.ctl")
+
+
+control_socket = control_socket_path()
 
 
 def cpu_for_next_worker(cpus: list[int], taken: list[int | None]) -> int:
