@@ -219,7 +219,7 @@ def _seats_problem(seats: capacity.Seats, quantities: dict[Product, int]) -> dic
     try:
         seats.check({p.id: n for p, n in quantities.items() if n})
     except capacity.SoldOut as exc:
-        return {_sold_out_field(exc): _sold_out_message(exc)}
+        return _sold_out_errors(exc)
     return {}
 
 
@@ -352,7 +352,7 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
                     event, wanted, group, offer_id=sub.access.offer.id if sub.access.offer else None
                 )
             except capacity.SoldOut as exc:
-                raise CheckoutError({_sold_out_field(exc): _sold_out_message(exc)}) from None
+                raise CheckoutError(_sold_out_errors(exc)) from None
             _check_per_email(sub, seats)
             placement = _reserve_group(sub, group, counted)
             quote = _requote(sub)
@@ -416,7 +416,7 @@ def _place_written_first(sub: Submission) -> tuple[Order, bool] | None:
             try:  # on the seats its items took
                 capacity.check_written(event, counted, Counter(unit.product for unit in units))
             except capacity.SoldOut as exc:
-                raise CheckoutError({_sold_out_field(exc): _sold_out_message(exc)}) from None
+                raise CheckoutError(_sold_out_errors(exc)) from None
             work.recorded_by_statement(work.current_priority())
             return _placed(sub, order_id, values), True
     except _Unwritten:
@@ -436,14 +436,13 @@ def _reserve_group(sub: Submission, group: ParticipantGroup, counted: groups.Cou
     return group, sub.event.requires_approval or not accepted
 
 
-def _sold_out_field(exc: capacity.SoldOut) -> str:
-    return f"qty-{exc.product_id}" if exc.product_id is not None else "tickets"
-
-
-def _sold_out_message(exc: capacity.SoldOut) -> str:
+def _sold_out_errors(exc: capacity.SoldOut) -> dict[str, str]:
+    """The form's error for seats that ran out: beside the ticket type's quantity, or beside the
+    tickets when the event as a whole is full."""
+    field = f"qty-{exc.product_id}" if exc.product_id is not None else "tickets"
     if exc.available == 0:
-        return _("Sold out.") if exc.product_id is not None else _("The event is full.")
-    return _("Only %(n)d left.", n=exc.available)
+        return {field: _("Sold out.") if exc.product_id is not None else _("The event is full.")}
+    return {field: _("Only %(n)d left.", n=exc.available)}
 
 
 def _check_per_email(sub: Submission, seats: capacity.Seats | None) -> None:
