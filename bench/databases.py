@@ -93,7 +93,7 @@ def run_on_each(args: argparse.Namespace, run: Callable[[Instance], Figures], **
     """`run` on a fresh instance of each database in turn, `args.rounds` times (`round_order`);
     prints the figures side by side and returns them (each figure's median over the rounds)."""
     named = _names(databases(args))
-    rounds = getattr(args, "rounds", 1)
+    rounds = args.rounds
     runs: list[dict[str, Figures]] = []
     for number in range(rounds):
         figures: dict[str, Figures] = {}
@@ -140,7 +140,7 @@ def print_ratios_by_round(runs: list[dict[str, Figures]]) -> None:
         return
     names = list(runs[0])
     first = names[0]
-    metrics = [m for m in runs[0][first] if all(m in figures for figures in runs[0].values())]
+    metrics = _shared_metrics(runs[0])
     width = max(len(m) for m in metrics)
     for other in names[1:]:
         print(f"\n{other} against {first}, round by round")
@@ -148,6 +148,12 @@ def print_ratios_by_round(runs: list[dict[str, Figures]]) -> None:
         for metric in metrics:
             cells = [_ratio(run[other][metric], run[first][metric]) for run in runs]
             print(f"{metric:<{width}}" + "".join(f"{cell:>10}" for cell in cells))
+
+
+def _shared_metrics(results: dict[str, Figures]) -> list[str]:
+    """The figures every database has, in the first one's order."""
+    first = next(iter(results.values()))
+    return [m for m in first if all(m in figures for figures in results.values())]
 
 
 def _ratio(value: float, base: float) -> str:
@@ -158,7 +164,7 @@ def print_side_by_side(results: dict[str, Figures]) -> None:
     if len(results) < 2:
         return
     names = list(results)
-    metrics = [m for m in results[names[0]] if all(m in figures for figures in results.values())]
+    metrics = _shared_metrics(results)
     width = max(len(m) for m in metrics) if metrics else 10
     print("\n" + " " * width + "".join(f"{name:>16}" for name in names) + "".join(f"{'x ' + n:>18}" for n in names[1:]))
     for metric in metrics:
