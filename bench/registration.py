@@ -9,7 +9,11 @@ opens the order page, which is not part of the registration). The rate counts th
 over the time they took: from the start until the last one completed. Posts after the sell-out,
 answered "Sold out", are reported on their own line.
 
-    python -m bench.registration [--clients 16] [--attempts 1500] [--quota 1200] [--worker] [--db URL ...]
+With `--coupon`, the seat has a price and every buyer enters a code that takes all of it off
+(a launch's "first N free" code, limited to as many uses as there are seats): each registration
+then also counts a use of the code against its limit.
+
+    python -m bench.registration [--clients 16] [--attempts 1500] [--quota 1200] [--coupon] [--worker] [--db URL ...]
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ SEED = """
 import datetime as dt
 from webapp.accounts import service as accounts
 from webapp.catalog import groups as catalog_groups
-from webapp.catalog.models import Product
+from webapp.catalog.models import Coupon, Product
 from webapp.db import utcnow
 from webapp.events.models import Event
 user = accounts.create_user("bench@example.org", "Bench", "bench-password-123")
@@ -47,9 +51,13 @@ event = Event.create(organization=org, slug="launch", name="Launch", starts_at=s
                      ends_at=start + dt.timedelta(hours=6), status="published", currency="IDR",
                      max_tickets_per_order=10)
 catalog_groups.create_default_group(event)  # as every event gets it when made (events.service)
-seat = Product.create(organization=org, event=event, name="Seat", price=0, currency="IDR", quota={quota})
+seat = Product.create(organization=org, event=event, name="Seat", price={price}, currency="IDR", quota={quota})
+if {price}:
+    Coupon.create(organization=org, event=event, code={code!r}, kind="percent", value=100, usage_limit={quota})
 print(seat.id)
 """
+COUPON = "LAUNCH"
+COUPON_SEAT_PRICE = 150000
 
 COUNT = """
 from webapp.orders.models import Order, Registrant
@@ -74,10 +82,11 @@ def drive(
     *,
     path: str = PATH,
     until: threading.Event | None = None,
+    coupon: str = "",
 ) -> tuple[Timings, Timings, dict[str, int]]:
     """(registrations, with the time until the last one completed as their wall time; the
     answers refused as sold out; counts of each outcome). `path`: the event's registration form;
-    `until`: each buyer stops early once it is set."""
+    `until`: each buyer stops early once it is set; `coupon`: the code every buyer enters."""
     per_client = max(1, attempts // clients)
     outcomes = {"registered": 0, "sold_out": 0, "other": 0}
     refused = Timings()
@@ -99,6 +108,8 @@ def drive(
                 "buyer_name": f"Buyer {index}-{n}",
                 "buyer_email": f"buyer{index}-{n}@example.org",
             }
+            if coupon:
+                form["coupon"] = coupon
             start = time.perf_counter()
             status, body, _ = client.request("POST", path, form=form)
             end = time.perf_counter()
@@ -127,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--attempts", type=int, default=1500)
     parser.add_argument("--quota", type=int, default=1200)
+    parser.add_argument("--coupon", action="store_true", help="every buyer enters a code that makes the seat free")
     parser.add_argument("--worker", action="store_true", help="also run the task worker (emails, contact sync)")
     parser.add_argument("--huey-url", default="", help="SQLite run's task queue (default: SQLite in the instance)")
     add_database_options(parser)
@@ -136,22 +148,27 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def measure(instance: Instance, args: argparse.Namespace) -> Figures:
-    product_id = int(instance.python(SEED.format(quota=args.quota)).strip())
+    price = COUPON_SEAT_PRICE if args.coupon else 0
+    product_id = int(instance.python(SEED.format(quota=args.quota, price=price, code=COUPON)).strip())
+    code = COUPON if args.coupon else ""
     with instance.gunicorn() as base_url:
-        drive(base_url, product_id, 8, 8)  # warm up the workers: 8 connections, one seat each
+        drive(base_url, product_id, 8, 8, coupon=code)  # warm up the workers: 8 connections, one seat each
         cpu_before, machine_before = instance.server_cpu(), cpu_by_program()
         if args.worker:
             with instance.worker():
-                timings, refused, outcomes = drive(base_url, product_id, args.clients, args.attempts)
+                timings, refused, outcomes = drive(base_url, product_id, args.clients, args.attempts, coupon=code)
         else:
-            timings, refused, outcomes = drive(base_url, product_id, args.clients, args.attempts)
+            timings, refused, outcomes = drive(base_url, product_id, args.clients, args.attempts, coupon=code)
         # Every answer counts (the sold-out ones too): what the server spent per form posted.
         posted = max(sum(outcomes.values()), 1)
         server_cpu = (instance.server_cpu() - cpu_before) / posted * 1000
         machine = cpu_used(machine_before, cpu_by_program(), posted)
     taken = int(instance.python(COUNT).strip())
+    with_code = ", each with a code" if args.coupon else ""
     print(
-        timings.report(f"registration, {args.clients} clients, quota {args.quota}", unit="registrations until the last")
+        timings.report(
+            f"registration, {args.clients} clients, quota {args.quota}{with_code}", unit="registrations until the last"
+        )
     )
     print(f"outcomes: {outcomes['registered']} registered, {outcomes['sold_out']} refused as sold out, "
           f"{outcomes['other']} other answers; whole run {refused.wall:.2f} s")  # fmt: skip
