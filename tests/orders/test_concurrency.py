@@ -6,8 +6,9 @@ import threading
 from werkzeug.datastructures import MultiDict
 
 from tests.factories.accounts import make_org
-from tests.factories.catalog import make_product
+from tests.factories.catalog import make_coupon, make_product
 from tests.factories.events import make_event
+from webapp.catalog.models import Coupon
 from webapp.db import db
 from webapp.orders import checkout
 from webapp.orders.models import Order, Registrant
@@ -15,8 +16,9 @@ from webapp.orders.models import Order, Registrant
 BUYERS = 16  # at most conftest.RACERS
 
 
-def _race(app, event, choices: list[dict], *, buyer_email: str = "") -> list[str]:
-    """Every buyer checks out at the same moment (with `buyer_email`, or one address each)."""
+def _race(app, event, choices: list[dict], *, buyer_email: str = "", fields: dict | None = None) -> list[str]:
+    """Every buyer checks out at the same moment (with `buyer_email`, or one address each, and
+    `fields` in the form). Outcomes: "ok", "refused: {errors}", or "error: ..." (a defect)."""
     barrier = threading.Barrier(len(choices))
     outcomes = [""] * len(choices)
 
@@ -31,6 +33,7 @@ def _race(app, event, choices: list[dict], *, buyer_email: str = "") -> list[str
                     "gateway": "test",
                     "a1-name": f"Guest of buyer {i}",
                     **{f"qty-{pid}": str(n) for pid, n in wanted.items()},
+                    **(fields or {}),
                 })  # fmt: skip
                 fresh = type(event).get_by_id(event.id)
                 try:
@@ -42,8 +45,8 @@ def _race(app, event, choices: list[dict], *, buyer_email: str = "") -> list[str
                     barrier.wait(timeout=30)  # everybody checks out at the same moment
                 checkout.place_order(sub)
                 outcomes[i] = "ok"
-            except checkout.CheckoutError:
-                outcomes[i] = "sold_out"
+            except checkout.CheckoutError as exc:
+                outcomes[i] = f"refused: {exc.errors}"
             except Exception as exc:  # noqa: BLE001 - reported by the assertion below
                 outcomes[i] = f"error: {exc!r}"
             finally:
@@ -108,3 +111,18 @@ def test_a_participant_groups_last_seats_go_to_as_many_buyers_as_it_has(threaded
     assert outcomes.count("ok") == 4, outcomes
     assert _taken(ticket) == 4
     assert Registrant.select().where(Registrant.group == group.id).count() == 4
+
+
+def test_a_codes_last_uses_go_to_as_many_buyers_as_it_has_left(threaded_app):
+    event = make_event(make_org())
+    ticket = make_product(event, price=100000)
+    coupon = make_coupon(event, value=100, usage_limit=6, times_used=1)  # five uses left, each a free seat
+    outcomes = _race(threaded_app, event, [{ticket.id: 1}] * BUYERS, fields={"coupon": coupon.code})
+    assert not [o for o in outcomes if o.startswith("error")], outcomes
+    assert outcomes.count("ok") == 5, outcomes
+    used_up = "refused: {'coupon': 'This code has been used up.'}"
+    assert outcomes.count(used_up) == BUYERS - 5, outcomes
+    assert Coupon.get_by_id(coupon.id).times_used == 6
+    discounted = Order.select().where(Order.coupon == coupon.id)
+    assert discounted.count() == 5 and {o.total for o in discounted} == {0}
+    assert _taken(ticket) == 5  # the refused buyers' rows were undone

@@ -1,7 +1,10 @@
 """A registration on PostgreSQL is two round trips: BEGIN, the event's seat lock, one statement
 writing the order, its items, its registrants and the work items of its signals, and the seat
 count go together; then COMMIT, once the count says the order fits (a refused order rolls back
-with its rows). A registration that takes more than seats (a coupon, a group's counted seats, a
+with its rows). A coupon's uses are counted in that first message too, and the coupon's rule
+decides on the coupon as the message found it: one that no longer gives the form's price (used
+up, edited, switched off, deleted) undoes the message, and the path that checks first says why.
+A registration that takes more than seats and a coupon's uses (a group's counted seats, a
 per-email limit) is checked before it is written: three round trips, the lock and the count,
 the writes, COMMIT. The rows are those the statement-per-row path writes."""
 
@@ -11,12 +14,13 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from tests.factories.accounts import make_org
-from tests.factories.catalog import make_product, make_question
+from tests.factories.catalog import make_coupon, make_product, make_question
 from tests.factories.events import make_event
 from tests.orders.helpers import form
 from tests.round_trips import on_postgres, statements_sent, worker_elsewhere  # noqa: F401
 from webapp import work
 from webapp.catalog import groups as catalog_groups
+from webapp.catalog.models import Coupon
 from webapp.db import db
 from webapp.events.models import Event
 from webapp.orders import capacity, checkout
@@ -140,6 +144,93 @@ def test_a_per_email_limit_set_after_the_form_was_read_is_still_applied(app):
         checkout.place_order(sub)
     assert list(refused.value.errors) == ["buyer_email"]
     assert (Order.select().count(), OrderItem.select().count(), Registrant.select().count()) == (1, 1, 1)
+
+
+def _read(event, data: dict) -> checkout.Submission:
+    return checkout.read_form(event, MultiDict(data), access=checkout.Access(), locale="en", gateways=["test"])
+
+
+def test_a_registration_with_a_coupon_is_two_round_trips_and_counts_its_uses(app):
+    event = make_event(make_org())
+    ticket = make_product(event, price=100000)
+    coupon = make_coupon(event, value=25, usage_limit=3, times_used=1, per_order_limit=2)  # its last two uses
+    sub = _read(event, form({ticket: 3}, coupon=coupon.code, gateway="test", **{"a1-name": "Budi", "a2-name": "Citra"}))
+    with statements_sent(db.connection()) as sent:
+        order, created = checkout.place_order(sub)
+    assert created
+    assert len(sent) == 2 and sent[-1] == "COMMIT", sent
+    assert sent[0].count("EXECUTE") == 4  # the lock, the coupon's uses, the writes and the count
+    assert Coupon.get_by_id(coupon.id).times_used == 3  # two of the three tickets discounted
+    placed = Order.get_by_id(order.id)
+    assert (placed.coupon_id, placed.coupon_uses, placed.discount, placed.total) == (coupon.id, 2, 50000, 250000)
+    discounts = [i.discount for i in OrderItem.select().where(OrderItem.order == order.id).order_by(OrderItem.id)]
+    assert discounts == [25000, 25000, 0]
+
+
+def test_a_coupon_edited_without_changing_the_price_is_still_written_first(app):
+    event = make_event(make_org())
+    ticket = make_product(event, price=100000)
+    coupon = make_coupon(event, usage_limit=3)
+    sub = _read(event, form({ticket: 1}, coupon=coupon.code, gateway="test"))
+    Coupon.update(usage_limit=50, times_used=1).where(Coupon.id == coupon.id).execute()  # another order used it
+    with statements_sent(db.connection()) as sent:
+        order, _created = checkout.place_order(sub)
+    assert len(sent) == 2 and sent[-1] == "COMMIT", sent
+    assert Coupon.get_by_id(coupon.id).times_used == 2
+    assert Order.get_by_id(order.id).total == 90000
+
+
+def _edits(coupon: Coupon) -> dict:
+    """Changes made to a coupon (limit 3, two uses left for a form of two tickets) after the form
+    was read, and the reason the registration is then refused with."""
+    past = coupon.created_at.replace(year=2001)
+    query = Coupon.update
+    return {
+        "used up": (query(times_used=3), "This code has been used up."),
+        "switched off": (query(active=False), "This code is not valid for this event."),
+        "expired": (query(valid_until=past), "This code has expired."),
+        "fewer uses left": (
+            query(times_used=2),
+            "The price changed: the code has fewer uses left. Check the total and submit again.",
+        ),
+        "another value": (
+            query(value=50),
+            "The price changed: the code's discount was changed. Check the total and submit again.",
+        ),
+    }
+
+
+@pytest.mark.parametrize("edit", ["used up", "switched off", "expired", "fewer uses left", "another value"])
+def test_a_coupon_changed_after_the_form_was_read_is_decided_by_the_path_that_checks_first(app, edit):
+    event = make_event(make_org())
+    ticket = make_product(event, price=100000)
+    coupon = make_coupon(event, usage_limit=3, times_used=1)
+    sub = _read(event, form({ticket: 2}, coupon=coupon.code, gateway="test", **{"a1-name": "Budi"}))
+    assert sub.quote.total == 180000  # both tickets 10 % off: two of the code's three uses left
+    change, reason = _edits(coupon)[edit]
+    change.where(Coupon.id == coupon.id).execute()
+    uses_before = Coupon.get_by_id(coupon.id).times_used
+    with statements_sent(db.connection()) as sent, pytest.raises(checkout.CheckoutError) as refused:
+        checkout.place_order(sub)
+    assert sent[1] == "ROLLBACK", sent  # the written rows and the counted uses undone first
+    assert refused.value.errors == {"coupon": reason}
+    assert (Order.select().count(), OrderItem.select().count(), Registrant.select().count()) == (0, 0, 0)
+    assert Coupon.get_by_id(coupon.id).times_used == uses_before
+    assert SeatTally.get(SeatTally.product == ticket.id).live_items == 0
+    assert _order_work() == []
+
+
+def test_a_coupon_deleted_after_the_form_was_read_refuses_the_code_and_writes_nothing(app):
+    event = make_event(make_org())
+    ticket = make_product(event, price=100000)
+    coupon = make_coupon(event)
+    sub = _read(event, form({ticket: 1}, coupon=coupon.code, gateway="test"))
+    Coupon.delete_by_id(coupon.id)  # unused: an operator may delete it
+    with pytest.raises(checkout.CheckoutError) as refused:
+        checkout.place_order(sub)
+    assert refused.value.errors == {"coupon": "This code is not valid for this event."}
+    assert (Order.select().count(), OrderItem.select().count(), Registrant.select().count()) == (0, 0, 0)
+    assert _order_work() == []
 
 
 def _order_work() -> list[WorkItem]:

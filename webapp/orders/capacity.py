@@ -292,10 +292,10 @@ def _decide(event: Event, seats: Seats, offer_id: int | None, wanted: dict[int, 
     _remember(event, seats, offer_id, wanted)
 
 
-def write_and_count(event: Event, write: tuple[Prepared, dict], read_with: tuple[Prepared, dict]) -> Seats:
+def write_and_count(event: Event, writes: tuple[tuple[Prepared, dict], ...], read_with: tuple[Prepared, dict]) -> Seats:
     """PostgreSQL: `reserve` for a caller that writes first. The event's lock, the caller's
-    statement that takes seats (`write`: its rows, order items among them) and the count
-    (`read_with`: a locked `seats_query(...)` and its own slots' values) go in one round trip;
+    statements that take seats (`writes`, in order: its rows, order items among them) and the
+    count (`read_with`: a locked `seats_query(...)` and its own slots' values) go in one round trip;
     the seats counted include the write's. Then `check_written` decides, as `reserve` does, on
     the count less what the write took; when it refuses, the caller's transaction rolls back and
     its rows with it. A write that may write nothing (a unique value taken) says whether it did
@@ -306,7 +306,7 @@ def write_and_count(event: Event, write: tuple[Prepared, dict], read_with: tuple
     rows, COMMIT): every buyer of the event waits for the one holding it."""
     _require_transaction("write_and_count")
     query, more = read_with
-    return _seats(query, event, None, after=((EVENT_ROW_LOCK, {"event": event.id}), write), more=more)
+    return _seats(query, event, None, after=((EVENT_ROW_LOCK, {"event": event.id}), *writes), more=more)
 
 
 def check_written(event: Event, counted: Seats, wanted: dict[int, int]) -> Seats:

@@ -12,6 +12,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import peewee as pw
+
 from webapp import signals, work
 from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import Coupon, ParticipantGroup, Product
@@ -341,7 +343,7 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
     event = sub.event
     wanted = {p.id: n for p, n in sub.quantities.items() if n}
     group = sub.access.group  # read_form found it
-    if _takes_only_seats(sub):
+    if _may_write_first(sub):
         placed = _place_written_first(sub)
         if placed is not None:
             return placed
@@ -367,15 +369,16 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
         return placed.order, False
 
 
-def _takes_only_seats(sub: Submission) -> bool:
-    """Whether the seats are all this registration takes under the event's lock, so that its
-    rows may be written first (`_place_written_first`, PostgreSQL): no coupon, invitation or
-    waiting-list offer of limited uses, no per-email limit, and a participant group whose
-    seats and acceptances are not counted. The rest take the path that checks before writing."""
+def _may_write_first(sub: Submission) -> bool:
+    """Whether this registration's rows may be written before its checks
+    (`_place_written_first`, PostgreSQL): what it takes under the event's lock is the seats and
+    a coupon's uses, both counted after the write. An invitation or a waiting-list offer of
+    limited uses, a per-email limit, and a participant group whose seats or acceptances are
+    counted take the path that checks before writing."""
     group = sub.access.group
     return (
         is_postgres()
-        and not sub.coupon_code
+        and (not sub.coupon_code or sub.quote.coupon is not None)
         and sub.access.invitation is None
         and sub.access.offer is None
         and sub.event.max_registrations_per_email is None
@@ -388,39 +391,100 @@ class _Unwritten(Exception):
     """The rows written first cannot stand as they are: the locked path decides (`place_order`)."""
 
 
-# The event's seats under the lock (`capacity.seats_query`), with the id of the order that the
-# same round trip wrote just before, found by its secret (None: it was not written).
-SEATS_AND_PLACED = Prepared(
-    lambda: locked(capacity.seats_query(Order.select(Order.id).where(Order.secret == Slot("secret")).alias("placed")))
+def _placed_column() -> pw.Node:
+    """The id of the order that the same round trip wrote just before, found by its secret (None:
+    it was not written)."""
+    return Order.select(Order.id).where(Order.secret == Slot("secret")).alias("placed")
+
+
+# What a coupon's rule reads (`pricing.check_coupon`, `pricing.apply_coupon`): read with the
+# seats, after the registration counted its uses, each as a column of every product's row.
+COUPON_RULE_FIELDS = (
+    Coupon.active, Coupon.valid_from, Coupon.valid_until, Coupon.usage_limit, Coupon.times_used,
+    Coupon.per_order_limit, Coupon.product_ids, Coupon.kind, Coupon.value,
+)  # fmt: skip
+
+
+def _coupon_columns() -> list[pw.Node]:
+    return [
+        Coupon.select(column).where(Coupon.id == Slot("coupon")).alias(f"coupon_{column.name}")
+        for column in COUPON_RULE_FIELDS
+    ]
+
+
+# The event's seats under the lock (`capacity.seats_query`) with the order written just before;
+# and with the coupon that order used, as it is after its uses were counted.
+SEATS_AND_PLACED = Prepared(lambda: locked(capacity.seats_query(_placed_column())))
+SEATS_PLACED_AND_COUPON = Prepared(lambda: locked(capacity.seats_query(_placed_column(), *_coupon_columns())))
+# A registration's uses of its coupon, counted (the coupon's row stays locked until COMMIT).
+COUPON_USES = Prepared(
+    lambda: Coupon.update(times_used=Coupon.times_used + Slot("uses")).where(Coupon.id == Slot("coupon"))
 )
 
 
 def _place_written_first(sub: Submission) -> tuple[Order, bool] | None:
-    """PostgreSQL: the order and its rows written under the event's lock and the seats counted
-    after them, in one round trip (`capacity.write_and_count`), then the same check as
-    `reserve`'s and COMMIT: one answer and one turn of Python while every other buyer of the
+    """PostgreSQL: the order and its rows written under the event's lock (a coupon's uses
+    counted first) and the seats counted after them, in one round trip
+    (`capacity.write_and_count`), then the checks that the path checking first makes, on what
+    the lock found, and COMMIT: one answer and one turn of Python while every other buyer of the
     event waits, where checking first takes two. A refused order rolls back with its rows.
     None when the rows could not be written as they are (the checkout token, the order's code
-    or secret taken already) or a per-email limit was set meanwhile: nothing is left written,
-    and the path that checks first decides."""
-    event, group = sub.event, sub.access.group
+    or secret taken already; the coupon gone), a per-email limit was set meanwhile, or the
+    coupon no longer gives the price the form showed (used up, edited, switched off): nothing
+    is left written, and the path that checks first decides and says why."""
+    event, group, quote = sub.event, sub.access.group, sub.quote
     try:
         with write_transaction():
-            quote = pricing.quote(event, sub.quantities)
             values, units, announced = _order_rows(sub, quote, None, awaits_acceptance(event, group))
-            write = _order_with_rows(values, units, announced, group.id)
-            counted = capacity.write_and_count(event, write, (SEATS_AND_PLACED, {"secret": values["secret"]}))
-            order_id = counted.products[0].placed if counted.products else None
-            if order_id is None or counted.per_email_limit is not None:
+            writes = (_order_with_rows(values, units, announced, group.id),)
+            read_with = (SEATS_AND_PLACED, {"secret": values["secret"]})
+            if quote.coupon is not None:
+                uses = {"coupon": quote.coupon.id, "uses": quote.coupon_uses}
+                writes = ((COUPON_USES, uses), *writes)
+                read_with = (SEATS_PLACED_AND_COUPON, {"secret": values["secret"], "coupon": quote.coupon.id})
+            try:
+                counted = capacity.write_and_count(event, writes, read_with)
+            except pw.IntegrityError:  # a row it points at went meanwhile (an unused coupon deleted)
+                raise _Unwritten from None
+            first = counted.products[0] if counted.products else None
+            if first is None or first.placed is None or counted.per_email_limit is not None:
+                raise _Unwritten
+            if quote.coupon is not None and not _same_price_with(sub, _coupon_as_counted(quote, first)):
                 raise _Unwritten
             try:  # on the seats its items took
                 capacity.check_written(event, counted, Counter(unit.product for unit in units))
             except capacity.SoldOut as exc:
                 raise CheckoutError(_sold_out_errors(exc)) from None
             work.recorded_by_statement(work.current_priority())
-            return _placed(sub, order_id, values), True
+            return _placed(sub, first.placed, values), True
     except _Unwritten:
         return None
+
+
+def _coupon_as_counted(quote: pricing.Quote, row) -> Coupon | None:
+    """The quote's coupon as the seat count read it (`COUPON_RULE_FIELDS`), with its uses as they
+    were before this registration's; None when it is gone."""
+    read = {column.name: column.python_value(getattr(row, f"coupon_{column.name}")) for column in COUPON_RULE_FIELDS}
+    if read["times_used"] is None:
+        return None
+    coupon = Coupon(id=quote.coupon.id, event=quote.coupon.event_id, code=quote.coupon.code, **read)
+    coupon.times_used -= quote.coupon_uses
+    return coupon
+
+
+def _same_price_with(sub: Submission, coupon: Coupon | None) -> bool:
+    """Whether `coupon`, as it is now, still gives the form's price, unit by unit."""
+    if coupon is None:
+        return False
+    try:
+        quote = _quote_with(sub, coupon)
+    except pricing.CouponError:
+        return False
+    return _unit_prices(quote) == _unit_prices(sub.quote)
+
+
+def _unit_prices(quote: pricing.Quote) -> list:
+    return [(line.product.id, line.unit_price, line.quantity, line.unit_discounts) for line in quote.lines]
 
 
 def _reserve_group(sub: Submission, group: ParticipantGroup, counted: groups.Counted) -> tuple[ParticipantGroup, bool]:
@@ -489,18 +553,28 @@ def _requote(sub: Submission) -> pricing.Quote:
     if coupon is None:
         raise CheckoutError({"coupon": _("This code is not valid for this event.")})
     try:
-        pricing.check_coupon(coupon)
+        quote = _quote_with(sub, coupon)
     except pricing.CouponError as exc:
         raise CheckoutError({"coupon": str(exc)}) from None
+    if quote.total != sub.quote.total:
+        if quote.coupon_uses < sub.quote.coupon_uses:
+            changed = _("The price changed: the code has fewer uses left. Check the total and submit again.")
+        else:
+            changed = _("The price changed: the code's discount was changed. Check the total and submit again.")
+        raise CheckoutError({"coupon": changed})
+    Coupon.update(times_used=Coupon.times_used + quote.coupon_uses).where(Coupon.id == coupon.id).execute()
+    return quote
+
+
+def _quote_with(sub: Submission, coupon: Coupon) -> pricing.Quote:
+    """The form's tickets priced with `coupon` as it is now, under the lock (both paths: the one
+    checking first, `_requote`, and the one writing first, `_same_price_with`). CouponError
+    when the coupon cannot be used any more, with the reason."""
+    pricing.check_coupon(coupon)
     quote = pricing.quote(sub.event, sub.quantities)
     pricing.apply_coupon(quote, coupon)
     if quote.coupon_error:
-        raise CheckoutError({"coupon": quote.coupon_error})
-    if quote.total != sub.quote.total:
-        raise CheckoutError(
-            {"coupon": _("The price changed: the code has fewer uses left. Check the total and submit again.")}
-        )
-    Coupon.update(times_used=Coupon.times_used + quote.coupon_uses).where(Coupon.id == coupon.id).execute()
+        raise pricing.CouponError(quote.coupon_error)
     return quote
 
 
