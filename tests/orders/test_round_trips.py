@@ -4,9 +4,10 @@ count go together; then COMMIT, once the count says the order fits (a refused or
 with its rows). A coupon's uses are counted in that first message too, and the coupon's rule
 decides on the coupon as the message found it: one that no longer gives the form's price (used
 up, edited, switched off, deleted) undoes the message, and the path that checks first says why.
-A registration that takes more than seats and a coupon's uses (a group's counted seats, a
-per-email limit) is checked before it is written: three round trips, the lock and the count,
-the writes, COMMIT. The rows are those the statement-per-row path writes."""
+So are the registrations that a per-email limit counts against its addresses. A registration
+that takes more than that (a group's counted seats or acceptances, an invitation, a waiting-list
+offer) is checked before it is written: three round trips, the lock and the count, the writes,
+COMMIT. The rows are those the statement-per-row path writes."""
 
 from __future__ import annotations
 
@@ -231,6 +232,44 @@ def test_a_coupon_deleted_after_the_form_was_read_refuses_the_code_and_writes_no
     assert refused.value.errors == {"coupon": "This code is not valid for this event."}
     assert (Order.select().count(), OrderItem.select().count(), Registrant.select().count()) == (0, 0, 0)
     assert _order_work() == []
+
+
+def test_a_registration_under_a_per_email_limit_is_two_round_trips_and_refused_beside_the_address(app):
+    event = make_event(make_org(), max_registrations_per_email=2)
+    ticket = make_product(event)
+    for_herself = _read(event, form({ticket: 1}))  # one against Ana's address
+    with statements_sent(db.connection()) as sent:
+        checkout.place_order(for_herself)
+    assert len(sent) == 2 and sent[-1] == "COMMIT", sent
+    assert sent[0].count("EXECUTE") == 3  # the lock, the writes, the count with the addresses' registrations
+    two_more = _read(event, form({ticket: 2}, **{"a1-name": "Budi", "a1-email": "budi@example.org"}))
+    with statements_sent(db.connection()) as sent, pytest.raises(checkout.CheckoutError) as refused:
+        checkout.place_order(two_more)  # Ana would order a third ticket under her address
+    assert refused.value.errors == {
+        "buyer_email": "This email address already has 1 registration for this event, which allows 2 per address."
+    }
+    assert len(sent) == 2 and sent[-1] == "ROLLBACK", sent  # written, counted, undone
+    assert (Order.select().count(), Registrant.select().count()) == (1, 1)
+
+
+def test_the_per_email_limit_written_first_counts_the_attendees_addresses_and_not_the_released(app):
+    event = make_event(make_org(), max_registrations_per_email=2)
+    ticket = make_product(event)
+    budi, citra = {"buyer_name": "Budi", "buyer_email": "budi@example.org"}, {"buyer_email": "citra@example.org"}
+    _place(event, form({ticket: 2}, **budi, **{"a1-name": "Budi's guest"}))  # two against Budi's address
+    gone = _place(event, form({ticket: 2}, buyer_name="Citra", **citra, **{"a1-name": "Citra's guest"}))
+    Order.update(status="canceled").where(Order.id == gone.id).execute()  # holds no seat
+    for_budi = _read(event, form({ticket: 2}, **{"a1-name": "Budi", "a1-email": "budi@example.org"}))
+    with pytest.raises(checkout.CheckoutError) as refused:
+        checkout.place_order(for_budi)  # Ana's own address is within the limit, Budi's is not
+    assert refused.value.errors == {
+        "a1-email": "This email address already has 2 registrations for this event, which allows 2 per address."
+    }
+    again = _read(event, form({ticket: 2}, buyer_name="Citra", **citra, **{"a1-name": "Citra's guest"}))
+    with statements_sent(db.connection()) as sent:
+        order, created = checkout.place_order(again)  # her canceled registrations do not count
+    assert created and len(sent) == 2 and sent[-1] == "COMMIT", sent
+    assert Registrant.select().where(Registrant.order == order.id).count() == 2
 
 
 def _order_work() -> list[WorkItem]:

@@ -355,7 +355,11 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
                 )
             except capacity.SoldOut as exc:
                 raise CheckoutError(_sold_out_errors(exc)) from None
-            _check_per_email(sub, seats)
+            new = _registrations_by_address(sub)
+            if seats is None:  # nothing wanted: nothing counted, the limit read on its own
+                _check_per_email(sub, lambda: per_email.check(event.id, new))
+            else:
+                _check_per_email(sub, lambda: per_email.check_limit(event.id, new, seats.per_email_limit))
             placement = _reserve_group(sub, group, counted)
             quote = _requote(sub)
             invitation = _claim_invitation(sub)
@@ -371,17 +375,16 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
 
 def _may_write_first(sub: Submission) -> bool:
     """Whether this registration's rows may be written before its checks
-    (`_place_written_first`, PostgreSQL): what it takes under the event's lock is the seats and
-    a coupon's uses, both counted after the write. An invitation or a waiting-list offer of
-    limited uses, a per-email limit, and a participant group whose seats or acceptances are
-    counted take the path that checks before writing."""
+    (`_place_written_first`, PostgreSQL): what it takes under the event's lock is the seats, a
+    coupon's uses and its addresses' share of a per-email limit, all counted after the write. An
+    invitation or a waiting-list offer of limited uses, and a participant group whose seats or
+    acceptances are counted, take the path that checks before writing."""
     group = sub.access.group
     return (
         is_postgres()
         and (not sub.coupon_code or sub.quote.coupon is not None)
         and sub.access.invitation is None
         and sub.access.offer is None
-        and sub.event.max_registrations_per_email is None
         and group.capacity is None
         and group.registration != "accept_limit"
     )
@@ -412,10 +415,27 @@ def _coupon_columns() -> list[pw.Node]:
     ]
 
 
-# The event's seats under the lock (`capacity.seats_query`) with the order written just before;
-# and with the coupon that order used, as it is after its uses were counted.
-SEATS_AND_PLACED = Prepared(lambda: locked(capacity.seats_query(_placed_column())))
-SEATS_PLACED_AND_COUPON = Prepared(lambda: locked(capacity.seats_query(_placed_column(), *_coupon_columns())))
+def _counted_after_writing(with_coupon: bool, with_addresses: bool) -> Prepared:
+    """The event's seats under the lock (`capacity.seats_query`) with the order written just
+    before; with the coupon that order used, as it is after its uses were counted; with the
+    registrations held by its addresses, its own among them (`per_email.held_column`)."""
+
+    def build() -> pw.Select:
+        columns = [_placed_column()]
+        if with_coupon:
+            columns += _coupon_columns()
+        if with_addresses:
+            columns.append(per_email.held_column())
+        return locked(capacity.seats_query(*columns))
+
+    return Prepared(build)
+
+
+COUNTED_AFTER_WRITING = {
+    (coupon, addresses): _counted_after_writing(coupon, addresses)
+    for coupon in (False, True)
+    for addresses in (False, True)
+}
 # A registration's uses of its coupon, counted (the coupon's row stays locked until COMMIT).
 COUPON_USES = Prepared(
     lambda: Coupon.update(times_used=Coupon.times_used + Slot("uses")).where(Coupon.id == Slot("coupon"))
@@ -424,30 +444,36 @@ COUPON_USES = Prepared(
 
 def _place_written_first(sub: Submission) -> tuple[Order, bool] | None:
     """PostgreSQL: the order and its rows written under the event's lock (a coupon's uses
-    counted first) and the seats counted after them, in one round trip
+    counted first) and the seats counted after them (with the registrations its addresses hold,
+    under a per-email limit), in one round trip
     (`capacity.write_and_count`), then the checks that the path checking first makes, on what
     the lock found, and COMMIT: one answer and one turn of Python while every other buyer of the
     event waits, where checking first takes two. A refused order rolls back with its rows.
     None when the rows could not be written as they are (the checkout token, the order's code
-    or secret taken already; the coupon gone), a per-email limit was set meanwhile, or the
-    coupon no longer gives the price the form showed (used up, edited, switched off): nothing
-    is left written, and the path that checks first decides and says why."""
+    or secret taken already; the coupon gone), a per-email limit was set after the form was
+    read (its addresses were not counted), or the coupon no longer gives the price the form
+    showed (used up, edited, switched off): nothing is left written, and the path that checks
+    first decides and says why."""
     event, group, quote = sub.event, sub.access.group, sub.quote
+    new = _registrations_by_address(sub)
+    adding = per_email.adding_of(new) if event.max_registrations_per_email is not None else None
     try:
         with write_transaction():
             values, units, announced = _order_rows(sub, quote, None, awaits_acceptance(event, group))
             writes = (_order_with_rows(values, units, announced, group.id),)
-            read_with = (SEATS_AND_PLACED, {"secret": values["secret"]})
+            slots = {"secret": values["secret"]}
             if quote.coupon is not None:
-                uses = {"coupon": quote.coupon.id, "uses": quote.coupon_uses}
-                writes = ((COUPON_USES, uses), *writes)
-                read_with = (SEATS_PLACED_AND_COUPON, {"secret": values["secret"], "coupon": quote.coupon.id})
+                slots.update(coupon=quote.coupon.id, uses=quote.coupon_uses)
+                writes = ((COUPON_USES, slots), *writes)
+            if adding is not None:
+                slots.update(addresses=sorted(adding))
+            count = COUNTED_AFTER_WRITING[quote.coupon is not None, adding is not None]
             try:
-                counted = capacity.write_and_count(event, writes, read_with)
+                counted = capacity.write_and_count(event, writes, (count, slots))
             except pw.IntegrityError:  # a row it points at went meanwhile (an unused coupon deleted)
                 raise _Unwritten from None
             first = counted.products[0] if counted.products else None
-            if first is None or first.placed is None or counted.per_email_limit is not None:
+            if first is None or first.placed is None:
                 raise _Unwritten
             if quote.coupon is not None and not _same_price_with(sub, _coupon_as_counted(quote, first)):
                 raise _Unwritten
@@ -455,6 +481,12 @@ def _place_written_first(sub: Submission) -> tuple[Order, bool] | None:
                 capacity.check_written(event, counted, Counter(unit.product for unit in units))
             except capacity.SoldOut as exc:
                 raise CheckoutError(_sold_out_errors(exc)) from None
+            if counted.per_email_limit is not None:
+                if adding is None:  # a limit set after the form was read: its addresses were not counted
+                    raise _Unwritten
+                # the registrations each address held before this order's (which the count found too)
+                before = per_email.count_held(first.held_by_address or (), adding) - adding
+                _check_per_email(sub, lambda: per_email.decide(new, counted.per_email_limit, adding, before))
             work.recorded_by_statement(work.current_priority())
             return _placed(sub, first.placed, values), True
     except _Unwritten:
@@ -509,17 +541,19 @@ def _sold_out_errors(exc: capacity.SoldOut) -> dict[str, str]:
     return {field: _("Only %(n)d left.", n=exc.available)}
 
 
-def _check_per_email(sub: Submission, seats: capacity.Seats | None) -> None:
-    """The event's limit of registrations per email address, under the event row's lock (read
-    with the seats when they were)."""
-    new = [(a.email, sub.buyer_email) for a in sub.attendees]
+def _check_per_email(sub: Submission, check: Callable[[], None]) -> None:
+    """The event's limit of registrations per email address (`check`: one of `per_email`'s,
+    run under the event row's lock), refused beside the address's field."""
     try:
-        if seats is None:
-            per_email.check(sub.event.id, new)
-        else:
-            per_email.check_limit(sub.event.id, new, seats.per_email_limit)
+        check()
     except per_email.LimitReached as exc:
         raise CheckoutError({_email_field(sub, exc.address): per_email_message(exc)}) from None
+
+
+def _registrations_by_address(sub: Submission) -> list[tuple[str, str]]:
+    """The registrations this form adds, as the per-email limit counts them: (attendee's
+    address, buyer's address) each."""
+    return [(a.email, sub.buyer_email) for a in sub.attendees]
 
 
 def _email_field(sub: Submission, address: str) -> str:

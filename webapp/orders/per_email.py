@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from webapp.db import db, locked, utcnow
+import peewee as pw
+
+from webapp.db import Slot, db, locked, utcnow
 from webapp.events.models import Event
 from webapp.orders.capacity import holding_orders
 from webapp.orders.models import Order, Registrant
@@ -35,29 +37,55 @@ def addresses_of(attendee_email: str, buyer_email: str) -> set[str]:
     return {a for a in (attendee_email.strip().lower(), buyer_email.strip().lower()) if a}
 
 
-def held(event_id: int, addresses: Iterable[str], *, exclude_registrant_id: int | None = None) -> Counter:
-    """Registrations holding a seat that count against each of `addresses`."""
-    wanted = sorted({a.strip().lower() for a in addresses if a})
-    counts: Counter = Counter()
-    if not wanted:
-        return counts
-    base = (
+def _holding(event_id, now) -> pw.Select:
+    """(id, attendee email, buyer email) of the event's registrations that hold a seat at `now`
+    (values, or a prepared statement's slots)."""
+    return (
         Registrant.select(Registrant.id, Registrant.email, Order.buyer_email)
         .join(Order)
         .where(
             (Registrant.event == event_id)
             & (Order.event == event_id)
             & (Registrant.canceled == False)  # noqa: E712
-            & holding_orders(utcnow())
+            & holding_orders(now)
         )
     )
+
+
+def held(event_id: int, addresses: Iterable[str], *, exclude_registrant_id: int | None = None) -> Counter:
+    """Registrations holding a seat that count against each of `addresses`."""
+    wanted = sorted({a.strip().lower() for a in addresses if a})
+    if not wanted:
+        return Counter()
+    base = _holding(event_id, utcnow())
     if exclude_registrant_id is not None:
         base = base.where(Registrant.id != exclude_registrant_id)
     # Two indexed lookups (attendee email; the order's buyer) rather than one OR over both.
     rows = {rid: (email, buyer) for rid, email, buyer in base.where(Registrant.email.in_(wanted)).tuples()}
     rows.update({rid: (e, b) for rid, e, b in base.where(Order.buyer_email.in_(wanted)).tuples()})
-    for email, buyer in rows.values():
-        for address in addresses_of(email, buyer) & set(wanted):
+    return count_held(rows.values(), wanted)
+
+
+def held_column() -> pw.Node:
+    """PostgreSQL: `held` as a column of a statement that runs with the slots `event`, `now`
+    and `addresses` (a list): the registrations holding a seat whose attendee or buyer has one
+    of the addresses, as a JSON list of [attendee email, buyer email] (NULL when there are none),
+    for `count_held`. A registration written first (orders.checkout) reads it in the statement
+    that counts its seats, its own registrations among those it finds."""
+    base = _holding(Slot("event"), Slot("now", Order.expires_at.db_value))
+    addresses = pw.fn.ANY(Slot("addresses", list))
+    matching = (base.where(Registrant.email == addresses) | base.where(Order.buyer_email == addresses)).alias("held")
+    pairs = pw.fn.json_agg(pw.fn.json_build_array(matching.c.email, matching.c.buyer_email))
+    return pw.Select(from_list=[matching], columns=[pairs]).alias("held_by_address")
+
+
+def count_held(pairs: Iterable[tuple[str, str]], addresses: Iterable[str]) -> Counter:
+    """How many of the registrations `pairs` ((attendee email, buyer email) each) count against
+    each of `addresses`."""
+    wanted = set(addresses)
+    counts: Counter = Counter()
+    for email, buyer in pairs:
+        for address in addresses_of(email, buyer) & wanted:
             counts[address] += 1
     return counts
 
@@ -78,10 +106,21 @@ def check_limit(
     with the seats: `capacity.Seats.per_email_limit`)."""
     if limit is None or not new:
         return
+    adding = adding_of(new)
+    decide(new, limit, adding, held(event_id, adding, exclude_registrant_id=exclude_registrant_id))
+
+
+def adding_of(new: list[tuple[str, str]]) -> Counter:
+    """How many registrations `new` adds against each address."""
     adding: Counter = Counter()
     for attendee_email, buyer_email in new:
         adding.update(addresses_of(attendee_email, buyer_email))
-    holding = held(event_id, adding, exclude_registrant_id=exclude_registrant_id)
+    return adding
+
+
+def decide(new: list[tuple[str, str]], limit: int, adding: Counter, holding: Counter) -> None:
+    """Raise LimitReached for the first address (the buyer's first) that `adding` would take
+    past `limit`, on top of the registrations `holding` it holds already."""
     for address in sorted(adding, key=lambda a: (a != new[0][1].strip().lower(), a)):  # the buyer first
         if holding[address] + adding[address] > limit:
             raise LimitReached(address, limit, holding[address])
