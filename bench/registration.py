@@ -11,9 +11,11 @@ answered "Sold out", are reported on their own line.
 
 With `--coupon`, the seat has a price and every buyer enters a code that takes all of it off
 (a launch's "first N free" code, limited to as many uses as there are seats): each registration
-then also counts a use of the code against its limit.
+then also counts a use of the code against its limit. With `--per-email-limit N` the event
+allows N registrations per email address (each buyer's address is new, so none is refused: the
+figure is what counting the addresses costs).
 
-    python -m bench.registration [--clients 16] [--attempts 1500] [--quota 1200] [--coupon] [--worker] [--db URL ...]
+    python -m bench.registration [--clients 16] [--attempts 1500] [--quota 1200] [--coupon] [--per-email-limit N] [--worker] [--db URL ...]
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ org = accounts.create_organization("Bench Org", user, slug="bench")
 start = utcnow() + dt.timedelta(days=30)
 event = Event.create(organization=org, slug="launch", name="Launch", starts_at=start,
                      ends_at=start + dt.timedelta(hours=6), status="published", currency="IDR",
-                     max_tickets_per_order=10)
+                     max_tickets_per_order=10, max_registrations_per_email={per_email})
 catalog_groups.create_default_group(event)  # as every event gets it when made (events.service)
 seat = Product.create(organization=org, event=event, name="Seat", price={price}, currency="IDR", quota={quota})
 if {price}:
@@ -139,6 +141,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--attempts", type=int, default=1500)
     parser.add_argument("--quota", type=int, default=1200)
     parser.add_argument("--coupon", action="store_true", help="every buyer enters a code that makes the seat free")
+    parser.add_argument(
+        "--per-email-limit",
+        type=int,
+        default=None,
+        help="the event's registrations per email address (buyers never reach it)",
+    )
     parser.add_argument("--worker", action="store_true", help="also run the task worker (emails, contact sync)")
     parser.add_argument("--huey-url", default="", help="SQLite run's task queue (default: SQLite in the instance)")
     add_database_options(parser)
@@ -149,7 +157,9 @@ def main(argv: list[str] | None = None) -> None:
 
 def measure(instance: Instance, args: argparse.Namespace) -> Figures:
     price = COUPON_SEAT_PRICE if args.coupon else 0
-    product_id = int(instance.python(SEED.format(quota=args.quota, price=price, code=COUPON)).strip())
+    product_id = int(
+        instance.python(SEED.format(quota=args.quota, price=price, code=COUPON, per_email=args.per_email_limit)).strip()
+    )
     code = COUPON if args.coupon else ""
     with instance.gunicorn() as base_url:
         drive(base_url, product_id, 8, 8, coupon=code)  # warm up the workers: 8 connections, one seat each
@@ -165,6 +175,8 @@ def measure(instance: Instance, args: argparse.Namespace) -> Figures:
         machine = cpu_used(machine_before, cpu_by_program(), posted)
     taken = int(instance.python(COUNT).strip())
     with_code = ", each with a code" if args.coupon else ""
+    if args.per_email_limit is not None:
+        with_code += f", {args.per_email_limit} per email address"
     print(
         timings.report(
             f"registration, {args.clients} clients, quota {args.quota}{with_code}", unit="registrations until the last"
