@@ -124,7 +124,7 @@ class Registrant(OrgScoped):
     # None counts as the event's default group (webapp/orders/groups.py)
     group = pw.ForeignKeyField(ParticipantGroup, null=True, backref="+", on_delete="SET NULL")
     name = pw.CharField(max_length=200)
-    email = pw.CharField(max_length=254, index=True)
+    email = pw.CharField(max_length=254)
     answers = JSONField(default=dict)  # per-attendee questions: {question_id: answer}
     ticket_secret = pw.CharField(max_length=160, unique=True)  # 26 characters, 133 when signed
     canceled = pw.BooleanField(default=False)
@@ -140,6 +140,8 @@ class Registrant(OrgScoped):
             (("event", "name"), False),
             # segments: a contact's registrations (attended, of an event) probed from the index alone
             (("contact", "checked_in_at", "event", "organization"), False),
+            # an address's registrations, and of one event (the per-email limit: orders.per_email)
+            (("email", "event"), False),
         )
 
 
