@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import peewee as pw
@@ -355,11 +356,7 @@ def place_order(sub: Submission) -> tuple[Order, bool]:
                 )
             except capacity.SoldOut as exc:
                 raise CheckoutError(_sold_out_errors(exc)) from None
-            new = _registrations_by_address(sub)
-            if seats is None:  # nothing wanted: nothing counted, the limit read on its own
-                _check_per_email(sub, lambda: per_email.check(event.id, new))
-            else:
-                _check_per_email(sub, lambda: per_email.check_limit(event.id, new, seats.per_email_limit))
+            _check_per_email(sub, seats)
             placement = _reserve_group(sub, group, counted)
             quote = _requote(sub)
             invitation = _claim_invitation(sub)
@@ -486,7 +483,8 @@ def _place_written_first(sub: Submission) -> tuple[Order, bool] | None:
                     raise _Unwritten
                 # the registrations each address held before this order's (which the count found too)
                 before = per_email.count_held(first.held_by_address or (), adding) - adding
-                _check_per_email(sub, lambda: per_email.decide(new, counted.per_email_limit, adding, before))
+                with _refused_beside_the_address(sub):
+                    per_email.decide(new, counted.per_email_limit, adding, before)
             work.recorded_by_statement(work.current_priority())
             return _placed(sub, first.placed, values), True
     except _Unwritten:
@@ -541,11 +539,22 @@ def _sold_out_errors(exc: capacity.SoldOut) -> dict[str, str]:
     return {field: _("Only %(n)d left.", n=exc.available)}
 
 
-def _check_per_email(sub: Submission, check: Callable[[], None]) -> None:
-    """The event's limit of registrations per email address (`check`: one of `per_email`'s,
-    run under the event row's lock), refused beside the address's field."""
+def _check_per_email(sub: Submission, seats: capacity.Seats | None) -> None:
+    """The event's limit of registrations per email address, under the event row's lock (read
+    with the seats when they were)."""
+    new = _registrations_by_address(sub)
+    with _refused_beside_the_address(sub):
+        if seats is None:
+            per_email.check(sub.event.id, new)
+        else:
+            per_email.check_limit(sub.event.id, new, seats.per_email_limit)
+
+
+@contextmanager
+def _refused_beside_the_address(sub: Submission) -> Iterator[None]:
+    """A per-email limit reached inside the block refuses the form beside the address's field."""
     try:
-        check()
+        yield
     except per_email.LimitReached as exc:
         raise CheckoutError({_email_field(sub, exc.address): per_email_message(exc)}) from None
 
