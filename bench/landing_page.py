@@ -88,7 +88,7 @@ def rush(base_url: str, clients: int, total: int) -> Timings:
 
 
 def launch(instance: Instance, args: argparse.Namespace) -> Figures:
-    product_id = int(instance.python(registration.SEED.format(quota=10**6)).strip())
+    product_id = int(instance.python(registration.seed(10**6)))
     attempts = args.buyers * 60
     with instance.gunicorn() as base_url:
         rush(base_url, 8, 80)  # warm up

@@ -61,6 +61,14 @@ print(seat.id)
 COUPON = "LAUNCH"
 COUPON_SEAT_PRICE = 150000
 
+
+def seed(quota: int, *, coupon: bool = False, per_email_limit: int | None = None) -> str:
+    """The code that makes the bench's event (`SEED`) and prints its seat's id: free seats, or
+    with `coupon` priced ones and a code making them free; `per_email_limit` on the event."""
+    price = COUPON_SEAT_PRICE if coupon else 0
+    return SEED.format(quota=quota, price=price, code=COUPON, per_email=per_email_limit)
+
+
 COUNT = """
 from webapp.orders.models import Order, Registrant
 print(Registrant.select().join(Order).where(Order.status.in_(("paid", "pending"))).count())
@@ -136,6 +144,12 @@ def drive(
 
 
 def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
+    extra = {"HUEY_URL": args.huey_url} if args.huey_url else {}
+    run_on_each(args, lambda instance: measure(instance, args), **extra)
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--attempts", type=int, default=1500)
@@ -150,16 +164,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--worker", action="store_true", help="also run the task worker (emails, contact sync)")
     parser.add_argument("--huey-url", default="", help="SQLite run's task queue (default: SQLite in the instance)")
     add_database_options(parser)
-    args = parser.parse_args(argv if argv is not None else [])
-    extra = {"HUEY_URL": args.huey_url} if args.huey_url else {}
-    run_on_each(args, lambda instance: measure(instance, args), **extra)
+    return parser.parse_args(argv if argv is not None else [])
 
 
 def measure(instance: Instance, args: argparse.Namespace) -> Figures:
-    price = COUPON_SEAT_PRICE if args.coupon else 0
-    product_id = int(
-        instance.python(SEED.format(quota=args.quota, price=price, code=COUPON, per_email=args.per_email_limit)).strip()
-    )
+    product_id = int(instance.python(seed(args.quota, coupon=args.coupon, per_email_limit=args.per_email_limit)))
     code = COUPON if args.coupon else ""
     with instance.gunicorn() as base_url:
         drive(base_url, product_id, 8, 8, coupon=code)  # warm up the workers: 8 connections, one seat each

@@ -38,7 +38,8 @@ def with_load(measure: Callable[[Instance], Figures]) -> Callable[[Instance], Fi
     return run
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """The options, and what the door and registration benches read that this one fixes."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=3000, help="tickets sold before the doors open")
     parser.add_argument("--gates", type=int, default=16, help="concurrent scanning clients (an even number)")
@@ -50,7 +51,12 @@ def main(argv: list[str] | None = None) -> None:
     args.workers = args.threads = None  # gunicorn as the Procfile runs it
     args.buyers = 0  # the door alone (bench.checkin --buyers: the door while the desk sells)
     args.worker = False  # no task worker: the web server's share alone
+    args.coupon, args.per_email_limit = False, None  # bench.registration's plain registration
+    return args
 
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
     print("== door scans ==", flush=True)
     scans = run_on_each(args, with_load(lambda instance: checkin.measure(instance, args)))
     print("\n== registrations ==", flush=True)

@@ -65,3 +65,25 @@ def test_a_round_count_that_is_not_a_small_whole_number_is_refused_beside_the_op
         with pytest.raises(SystemExit):
             parser.parse_args(["--rounds", bad])
         assert "--rounds: a whole number of rounds from 1 to 50" in capsys.readouterr().err
+
+
+def test_bench_servers_gives_the_registration_bench_every_option_of_its_own_command_line():
+    from bench import registration, servers
+
+    own = set(vars(registration.parse([]))) - {"huey_url"}  # read by its main() alone
+    assert own <= set(vars(servers.parse([])))
+
+
+@pytest.mark.parametrize("options", [{}, {"coupon": True}, {"per_email_limit": 2}])
+def test_the_registration_bench_seeds_the_event_its_options_ask_for(app, capsys, options):
+    from bench import registration
+    from webapp.catalog.models import Coupon, Product
+
+    exec(registration.seed(5, **options), {})  # as bench.landing_page and bench.registration run it
+    seat = Product.get_by_id(int(capsys.readouterr().out))
+    assert seat.quota == 5 and seat.event.max_registrations_per_email == options.get("per_email_limit")
+    codes = [(c.code, c.value, c.usage_limit) for c in Coupon.select().where(Coupon.event == seat.event_id)]
+    if options.get("coupon"):
+        assert seat.price > 0 and codes == [(registration.COUPON, 100, 5)]
+    else:
+        assert seat.price == 0 and codes == []
