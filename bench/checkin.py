@@ -38,6 +38,7 @@ from bench.common import (  # noqa: E402
     cpu_used,
     run_concurrently,
     timed,
+    worker_shares,
 )
 from bench.databases import Figures, add_database_options, run_on_each  # noqa: E402
 
@@ -178,6 +179,7 @@ def measure(instance: Instance, args: argparse.Namespace) -> Figures:
         cpu_before, machine_before = instance.server_cpu(), cpu_by_program()
         timings = run_concurrently(gates, gate)
         server_cpu, machine_after = instance.server_cpu() - cpu_before, cpu_by_program()
+        shares = worker_shares(machine_before, machine_after, instance.worker_pids())
         scanned.set()
         if desk is not None:
             desk.join()
@@ -196,6 +198,7 @@ def measure(instance: Instance, args: argparse.Namespace) -> Figures:
     print(f"server CPU per scan: {server_cpu / scans * 1000:.2f} ms{buyers_too}")
     machine = cpu_used(machine_before, machine_after, scans)
     print(f"machine CPU per scan, ms by program: {cpu_split(machine)}")
+    print(f"gunicorn workers' shares of their CPU: {shares}")
     print(f"tickets: {len(secrets)}; admitted once: {sum(1 for n in oks.values() if n == 1)}; never admitted: {never}")
     print(f"refusals: {dict(reasons)}")
     print(f"double admissions: {doubles} (answers), {logged_doubles} (check-in log)", flush=True)

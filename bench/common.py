@@ -107,6 +107,10 @@ class Instance:
             self.server_pid = None
             _stop(proc)
 
+    def worker_pids(self) -> list[int]:
+        """gunicorn's worker processes (none when it is not running)."""
+        return children(self.server_pid) if self.server_pid else []
+
     def server_cpu(self) -> float:
         """CPU seconds (user + system) used so far by the gunicorn master and its workers."""
         return process_tree_cpu(self.server_pid) if self.server_pid else 0.0
@@ -213,8 +217,7 @@ def process_tree_cpu(pid: int) -> float:
         with contextlib.suppress(OSError):
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-            for task in Path(f"/proc/{current}/task").iterdir():
-                todo += [int(child) for child in (task / "children").read_text().split()]
+            todo += children(current)
     return total
 
 
@@ -246,6 +249,28 @@ def cpu_used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, f
     for pid, (name, seconds) in after.items():
         used[name] += (seconds - before.get(pid, (name, 0.0))[1]) * 1000 / max(per, 1)
     return dict(used.most_common())
+
+
+def children(pid: int) -> list[int]:
+    """The live child processes of `pid` (gunicorn's workers, of its master) (Linux /proc; none elsewhere)."""
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def worker_shares(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]], pids: list[int]) -> str:
+    """How the gunicorn workers `pids` shared their CPU between two cpu_by_program() readings,
+    largest first ("54 % / 46 %"). Each worker runs on a CPU of its own (webapp/server.py): one
+    far above the others works while a CPU waits, and the run's rate says more of how the
+    connections fell on the workers than of the code."""
+    used = [after[pid][1] - before.get(pid, ("", 0.0))[1] for pid in pids if pid in after]
+    total = sum(used)
+    if not total:
+        return "-"
+    return " / ".join(f"{share / total:.0%}" for share in sorted(used, reverse=True)).replace("%", " %")
 
 
 def cpu_split(used: dict[str, float]) -> str:

@@ -26,6 +26,7 @@ from bench.common import (
     cpu_used,
     run_concurrently,
     timed,
+    worker_shares,
 )
 from bench.databases import Figures, add_database_options, run_on_each
 
@@ -101,16 +102,21 @@ def launch(instance: Instance, args: argparse.Namespace) -> Figures:
         print(
             page.report(f"launch page alone, {args.clients} new visitors"), f"; server CPU {cpu_per_page:.2f} ms/page"
         )
-        machine = cpu_used(machine, cpu_by_program(), len(page.seconds))
+        machine_after = cpu_by_program()
+        print(f"gunicorn workers' shares of their CPU: {worker_shares(machine, machine_after, instance.worker_pids())}")
+        machine = cpu_used(machine, machine_after, len(page.seconds))
         print(f"machine CPU per page, ms by program: {cpu_split(machine)}")
         during: list[Timings] = []
         buyers = threading.Thread(
             target=lambda: during.append(registration.drive(base_url, product_id, args.buyers, attempts)[0])
         )
         buyers.start()
+        before = cpu_by_program()
         together = rush(base_url, args.clients, args.rush_requests)
+        shares = worker_shares(before, cpu_by_program(), instance.worker_pids())
         buyers.join()
     print(together.report(f"launch page while buyers register, {args.clients} new visitors"))
+    print(f"gunicorn workers' shares of their CPU, page and buyers: {shares}")
     print(during[0].report(f"registrations during the launch, {args.buyers} buyers", unit="registrations"), flush=True)
     rate = len(page.seconds) / page.wall
     return {

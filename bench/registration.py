@@ -36,6 +36,7 @@ from bench.common import (
     cpu_split,
     cpu_used,
     run_concurrently,
+    worker_shares,
 )
 from bench.databases import Figures, add_database_options, run_on_each
 
@@ -181,7 +182,9 @@ def measure(instance: Instance, args: argparse.Namespace) -> Figures:
         # Every answer counts (the sold-out ones too): what the server spent per form posted.
         posted = max(sum(outcomes.values()), 1)
         server_cpu = (instance.server_cpu() - cpu_before) / posted * 1000
-        machine = cpu_used(machine_before, cpu_by_program(), posted)
+        machine_after = cpu_by_program()
+        machine = cpu_used(machine_before, machine_after, posted)
+        shares = worker_shares(machine_before, machine_after, instance.worker_pids())
     taken = int(instance.python(COUNT).strip())
     with_code = ", each with a code" if args.coupon else ""
     if args.per_email_limit is not None:
@@ -197,6 +200,7 @@ def measure(instance: Instance, args: argparse.Namespace) -> Figures:
         print(f"sold-out answers: p50 {refused.percentile(50):.1f} ms, p99 {refused.percentile(99):.1f} ms")
     print(f"server CPU per form posted: {server_cpu:.2f} ms")
     print(f"machine CPU per form posted, ms by program: {cpu_split(machine)}")
+    print(f"gunicorn workers' shares of their CPU: {shares}")
     print(f"seats taken {taken} of {args.quota}; oversold seats: {max(taken - args.quota, 0)}", flush=True)
     return {
         "registrations/s": len(timings.seconds) / timings.wall if timings.wall else float("nan"),

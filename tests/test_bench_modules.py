@@ -87,3 +87,13 @@ def test_the_registration_bench_seeds_the_event_its_options_ask_for(app, capsys,
         assert seat.price > 0 and codes == [(registration.COUPON, 100, 5)]
     else:
         assert seat.price == 0 and codes == []
+
+
+def test_the_workers_shares_say_how_the_connections_fell_on_them():
+    common = importlib.import_module("bench.common")
+    before = {10: ("gunicorn", 1.0), 11: ("gunicorn", 2.0), 12: ("postgres", 5.0)}
+    after = {10: ("gunicorn", 9.0), 11: ("gunicorn", 4.0), 12: ("postgres", 9.0), 13: ("gunicorn", 0.0)}
+    # 8 s and 2 s of the workers' CPU in the run; the database's process is not one of them
+    assert common.worker_shares(before, after, [11, 10]) == "80 % / 20 %"
+    assert common.worker_shares(before, before, [10, 11]) == "-"  # an idle run divides nothing
+    assert common.worker_shares(before, after, []) == "-"
