@@ -11,8 +11,10 @@ Each worker also listens on a socket of its own (SO_REUSEPORT), and the kernel s
 connections over them. On one shared socket, whichever worker wakes first takes the connections
 that arrive together, and a kept-alive connection stays with its worker: with 16 clients
 connecting at once (a launch, a proxy's pool, the door's gates) one worker did 73-80 % of the work
-while the other's CPU waited. A worker that stops hands its socket's waiting connections to its
-threads and closes it at once, so a reload (SIGHUP) resets none.
+while the other's CPU waited. A kept-alive connection is closed after 100 answers, so that a
+few busy connections dealt to one worker do not stay there. A worker that stops hands its
+socket's waiting connections to its threads and closes it at once, so a reload (SIGHUP) resets
+none.
 
 Command-line options and GUNICORN_CMD_ARGS override these; WEB_CONCURRENCY sets the number of
 worker processes. gunicorn reads every name of this module that is one of its settings, so what is
@@ -32,12 +34,26 @@ from webapp import observability
 
 
 class ThreadWorker(gthread.ThreadWorker):
-    """gunicorn's gthread worker, closing its own socket as soon as it stops accepting for good.
+    """gunicorn's gthread worker, with two changes for sockets of the workers' own.
 
-    gunicorn closes a worker's sockets only when the worker exits, after it has finished its
-    requests (up to graceful_timeout). A shared socket lives on in the other workers; a socket of
-    its own (SO_REUSEPORT) stays in the kernel's group meanwhile, and every connection the kernel
-    puts there is reset when the worker exits. So: take what is already waiting, then close."""
+    A kept-alive connection is closed after `requests_per_connection` answers (nginx's
+    keepalive_requests, which was 100 by default): the client connects again, and the kernel deals
+    the new connection to a worker afresh. Without it, a few busy connections dealt to one worker
+    (a proxy's pool, four buyers among sixteen page viewers) stay there for as long as they live.
+
+    And it closes its own socket as soon as it stops accepting for good. gunicorn closes a
+    worker's sockets only when the worker exits, after it has finished its requests (up to
+    graceful_timeout). A shared socket lives on in the other workers; a socket of its own
+    (SO_REUSEPORT) stays in the kernel's group meanwhile, and every connection the kernel puts
+    there is reset when the worker exits. So: take what is already waiting, then close."""
+
+    requests_per_connection = 100
+
+    def handle_request(self, req, conn):
+        conn.answered = getattr(conn, "answered", 0) + 1
+        if conn.answered >= self.requests_per_connection:
+            req.must_close = True  # answered with "Connection: close", then closed
+        return super().handle_request(req, conn)
 
     def set_accept_enabled(self, enabled):
         super().set_accept_enabled(enabled)
