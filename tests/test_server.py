@@ -66,15 +66,12 @@ def _only_cpu(pid: int) -> int | None:
     return int(allowed) if allowed.isdigit() else None
 
 
-@contextlib.contextmanager
-def _procfile_server(tmp_path: Path, **environ: str) -> Iterator[subprocess.Popen]:
-    """gunicorn as the Procfile's web line runs it, on a free port, until it serves and has started
-    a worker per CPU; stopped gracefully afterwards."""
-    port = free_port()
+def _procfile_command(tmp_path: Path, bind: str, **environ: str) -> tuple[list[str], dict[str, str]]:
+    """The Procfile's web line bound to `bind`, and its environment: an instance in `tmp_path`."""
     argv = _procfile_web()
     assert "python:webapp.server" in argv
     argv[0] = str(Path(sys.executable).parent / "gunicorn")
-    argv[argv.index("--bind") + 1] = f"127.0.0.1:{port}"
+    argv[argv.index("--bind") + 1] = bind
     env = dict(
         os.environ,
         ROLLCALL_ENV="production",
@@ -85,6 +82,15 @@ def _procfile_server(tmp_path: Path, **environ: str) -> Iterator[subprocess.Pope
     )
     env.pop("WEB_CONCURRENCY", None)
     env.update(environ)
+    return argv, env
+
+
+@contextlib.contextmanager
+def _procfile_server(tmp_path: Path, **environ: str) -> Iterator[subprocess.Popen]:
+    """gunicorn as the Procfile's web line runs it, on a free port, until it serves and has started
+    a worker per CPU; stopped gracefully afterwards."""
+    port = free_port()
+    argv, env = _procfile_command(tmp_path, f"127.0.0.1:{port}", **environ)
     expected = int(env.get("WEB_CONCURRENCY") or len(server.usable_cpus()))
     master = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     master.port = port
@@ -286,17 +292,7 @@ def test_an_address_in_use_stops_start_up_instead_of_sharing_the_port(tmp_path):
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        argv = _procfile_web()
-        argv[0] = str(Path(sys.executable).parent / "gunicorn")
-        argv[argv.index("--bind") + 1] = f"127.0.0.1:{port}"
-        env = dict(
-            os.environ,
-            ROLLCALL_ENV="production",
-            INSTANCE_DIR=str(tmp_path),
-            DATABASE_URL=f"sqlite:///{tmp_path}/rollcall.db",
-            HUEY_URL=f"sqlite:///{tmp_path}/huey.db",
-            SECRET_KEY="server-test-secret-key-0123456789",
-        )
+        argv, env = _procfile_command(tmp_path, f"127.0.0.1:{port}")
         ended = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, timeout=60)
     assert ended.returncode != 0
     assert f"Cannot listen on 127.0.0.1:{port}: Address already in use" in ended.stderr.decode()
@@ -305,18 +301,7 @@ def test_an_address_in_use_stops_start_up_instead_of_sharing_the_port(tmp_path):
 @pytest.mark.skipif(not Path("/proc/net/unix").exists(), reason="reads sockets from Linux /proc")
 def test_a_unix_socket_stays_one_socket_shared_by_the_workers(tmp_path):
     path = tmp_path / "web.sock"
-    argv = _procfile_web()
-    argv[0] = str(Path(sys.executable).parent / "gunicorn")
-    argv[argv.index("--bind") + 1] = f"unix:{path}"
-    env = dict(
-        os.environ,
-        ROLLCALL_ENV="production",
-        WEB_CONCURRENCY="2",
-        INSTANCE_DIR=str(tmp_path),
-        DATABASE_URL=f"sqlite:///{tmp_path}/rollcall.db",
-        HUEY_URL=f"sqlite:///{tmp_path}/huey.db",
-        SECRET_KEY="server-test-secret-key-0123456789",
-    )
+    argv, env = _procfile_command(tmp_path, f"unix:{path}", WEB_CONCURRENCY="2")
     master = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         statuses = []
