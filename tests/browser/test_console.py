@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.htmx import wired
 from tests.factories.accounts import make_org, make_user
@@ -31,8 +32,9 @@ def test_operator_filters_opens_resends_and_imports(live_server, page, live_logi
     page.goto(f"{live_server.url}/console/")
     page.get_by_role("link", name="Browser Conf").click()
     page.get_by_role("link", name="Registrants", exact=True).click()
-    rows = page.locator("#registrant-results tbody tr")
-    assert rows.count() == 2
+    # The click starts the navigation; expect() waits for the new page's rows rather than
+    # counting whatever the browser has parsed so far.
+    expect(page.locator("#registrant-results tbody tr")).to_have_count(2)
 
     wired(page, "#registrant-filters")
     page.get_by_label("Search").fill("lopez")  # htmx swaps the results and keeps the URL in sync
