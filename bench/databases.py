@@ -157,7 +157,9 @@ def _shared_metrics(results: dict[str, Figures]) -> list[str]:
 
 
 def _ratio(value: float, base: float) -> str:
-    return f"{value / base:.2f}x" if base else "-"
+    """`value` against `base`, or "-" when `base` shows as 0.00 (SQLite's few µs of a database
+    program's CPU made "601.00x")."""
+    return f"{value / base:.2f}x" if round(base, 2) else "-"
 
 
 def print_side_by_side(results: dict[str, Figures]) -> None:

@@ -97,3 +97,12 @@ def test_the_workers_shares_say_how_the_connections_fell_on_them():
     assert common.worker_shares(before, after, [11, 10]) == "80 % / 20 %"
     assert common.worker_shares(before, before, [10, 11]) == "-"  # an idle run divides nothing
     assert common.worker_shares(before, after, []) == "-"
+
+
+def test_a_figure_shown_as_zero_gets_no_ratio(capsys):
+    databases = importlib.import_module("bench.databases")
+    figures = {"scans/s": 800.0, "database CPU ms/scan": 0.0017}
+    databases.print_side_by_side({"SQLite": figures, "PostgreSQL": {"scans/s": 600.0, "database CPU ms/scan": 1.02}})
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.strip()}
+    assert lines["scans/s"].endswith("0.75x")
+    assert lines["database"].split()[-1] == "-"  # not "601.00x"
