@@ -79,6 +79,34 @@ def test_migrated_schema_matches_the_models(app):
         assert not missing, f"{table} lacks migrated columns {missing}"
 
 
+def _model_indexes(model) -> set[str]:
+    return {ctx.query()[0].split('"')[1] for ctx in model._schema._create_indexes(safe=False)}
+
+
+def test_migrated_indexes_are_the_models_indexes(app):
+    """The migrations build exactly the indexes the models declare: none forgotten, and none left
+    that the models dropped (a column's own index beside a longer one beginning with it)."""
+    from webapp.models import all_models
+
+    for model in all_models():
+        table = model._meta.table_name
+        primary_key = (f"{table}_pkey", f"sqlite_autoindex_{table}_1")  # the primary key's own
+        migrated = {i.name for i in db.get_indexes(table) if i.name not in primary_key}
+        assert migrated == _model_indexes(model), table
+
+
+def test_a_columns_own_index_is_left_out_beside_a_longer_one_beginning_with_it(app):
+    from webapp.checkin.models import Checkin
+    from webapp.orders.models import Registrant
+
+    registrant = _model_indexes(Registrant)
+    assert "registrant_event_id" not in registrant  # (event_id, created_at) and two more begin with it
+    assert {"registrant_event_id_created_at", "registrant_order_id", "registrant_ticket_secret"} <= registrant
+    checkin = _model_indexes(Checkin)
+    assert not {"checkin_event_id", "checkin_checkin_list_id", "checkin_registrant_id"} & checkin
+    assert {"checkin_user_id", "checkin_checkin_list_id_nonce", "checkin_event_id_created_at"} <= checkin
+
+
 def test_on_commit_runs_after_commit_and_not_after_rollback(app):
     ran = []
     with db.atomic():
