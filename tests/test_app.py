@@ -6,7 +6,10 @@ import pytest
 
 import config
 from tests.conftest import make_test_app
+from webapp.checkin.models import Checkin
 from webapp.db import db, on_commit
+from webapp.models import all_models
+from webapp.orders.models import Registrant
 
 
 def test_unknown_setting_is_refused_with_its_name():
@@ -69,8 +72,6 @@ def test_smtp_url_is_parsed_and_password_not_shown():
 
 def test_migrated_schema_matches_the_models(app):
     """Every model's table and column exists as migrated, so no migration was forgotten."""
-    from webapp.models import all_models
-
     for model in all_models():
         table = model._meta.table_name
         assert db.table_exists(table), f"table {table} has no migration"
@@ -86,8 +87,6 @@ def _model_indexes(model) -> set[str]:
 def test_migrated_indexes_are_the_models_indexes(app):
     """The migrations build exactly the indexes the models declare: none forgotten, and none left
     that the models dropped (a column's own index beside a longer one beginning with it)."""
-    from webapp.models import all_models
-
     for model in all_models():
         table = model._meta.table_name
         primary_key = (f"{table}_pkey", f"sqlite_autoindex_{table}_1")  # the primary key's own
@@ -96,9 +95,6 @@ def test_migrated_indexes_are_the_models_indexes(app):
 
 
 def test_a_columns_own_index_is_left_out_beside_a_longer_one_beginning_with_it(app):
-    from webapp.checkin.models import Checkin
-    from webapp.orders.models import Registrant
-
     registrant = _model_indexes(Registrant)
     assert "registrant_event_id" not in registrant  # (event_id, created_at) and two more begin with it
     assert {"registrant_event_id_created_at", "registrant_order_id", "registrant_ticket_secret"} <= registrant
