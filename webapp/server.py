@@ -50,8 +50,7 @@ class ThreadWorker(gthread.ThreadWorker):
     requests_per_connection = 100
 
     def handle_request(self, req, conn):
-        conn.answered = getattr(conn, "answered", 0) + 1
-        if conn.answered >= self.requests_per_connection:
+        if req.req_number >= self.requests_per_connection:  # gunicorn counts a connection's requests
             req.must_close = True  # answered with "Connection: close", then closed
         return super().handle_request(req, conn)
 
