@@ -1,8 +1,8 @@
 """A column's own index dropped where another index of its table begins with that column
 (webapp.db.models.Metadata): 54 of them, most the index peewee gives every foreign key, each
 beside a longer index that the same lookups and the parent row's deletes use. A row written to
-these tables keeps one or two indexes fewer: a first door scan on PostgreSQL kept 32 indexes and wrote 37 WAL records,
-now 26 and 29.
+these tables keeps one or two indexes fewer: a first door scan on PostgreSQL kept 32 indexes and
+wrote 37 WAL records, now 26 and 29.
 
 The list is frozen here, table by table, as the rule found it at this version."""
 
