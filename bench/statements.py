@@ -2,14 +2,18 @@
 page, each run in this process against a fresh database (PostgreSQL by default), with every
 statement the driver sends counted and timed (BEGIN, COMMIT and the pool's checks included).
 
-    python -m bench.statements [--db postgresql://postgres@127.0.0.1/test] [--repeat 200] [--show] [--profile]
+    python -m bench.statements [--db postgresql://postgres@127.0.0.1/test] [--repeat 200] [--show] [--profile] [--plans]
 
 For each request: round trips, time waiting on the database (each statement from send to answer:
 the server's time plus the loopback), and the rest of the request's time (Python: Flask, peewee,
 templates), and this process's CPU time for it (Python and the driver: the database server's is
 not in it), as the mean of `--repeat` requests after a warm-up. `--show` prints the statements of
 one request; `--profile` the functions that took most of each kind's time (cProfile, own time
-and with what they call). Nothing here asserts: it prints figures for docs/performance.md.
+and with what they call); `--plans` what the server's executor spent on each kind's statements
+and, of that, on each trigger (foreign-key checks included), from auto_explain's plans sent back
+to this client (the database user must be allowed to load auto_explain, as a superuser is; the
+timing adds its own cost, so read the shares, not the milliseconds). Nothing here asserts: it
+prints figures for docs/performance.md.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
+import json
 import os
 import re
 import sys
@@ -47,36 +52,73 @@ from webapp.events.models import Event  # noqa: E402
 from webapp.orders.models import Order, OrderItem, Registrant  # noqa: E402
 from webapp.orders.ticket_secrets import new_ticket_secret  # noqa: E402
 
+# `--plans`: every statement's plan, with the time it took and its triggers', sent back to the
+# client as a LOG message (client_min_messages) rather than written to the server's log.
+AUTO_EXPLAIN = " ".join(
+    f"-c {setting}"
+    for setting in (
+        "session_preload_libraries=auto_explain",
+        "auto_explain.log_min_duration=0",
+        "auto_explain.log_analyze=on",
+        "auto_explain.log_triggers=on",
+        "auto_explain.log_format=json",
+        "client_min_messages=log",
+    )
+)
+_PLAN = re.compile(r"duration: ([0-9.]+) ms\s+plan:\s*(\{.*\})", re.DOTALL)
+
 _log = threading.local()
 
 
-def _record(sql: str, seconds: float) -> None:
+def _record(sql: str, seconds: float, notices: list[str]) -> None:
     statements = getattr(_log, "statements", None)
     if statements is not None:
         statements.append((sql, seconds))
+        _log.plans.extend(server_plans(notices))
+
+
+def server_plans(notices: list[str]) -> list[dict]:
+    """auto_explain's messages about statements: each one's executor time (ms) and its triggers'
+    times by constraint (or trigger) name and table. Other messages are left out."""
+    plans = []
+    for notice in notices:
+        found = _PLAN.search(notice)
+        if not found:
+            continue
+        plan = json.loads(found.group(2))
+        triggers = {
+            f"{t.get('Constraint Name') or t['Trigger Name']} on {t['Relation']}": t["Time"]
+            for t in plan.get("Triggers", ())
+        }
+        plans.append({"ms": float(found.group(1)), "triggers": triggers})
+    return plans
 
 
 class CountingCursor(psycopg2.extensions.cursor):
-    """A cursor that notes each statement it sends and how long the answer took."""
+    """A cursor that notes each statement it sends, how long the answer took and, with `--plans`,
+    what the server's executor spent on it."""
 
     def execute(self, sql, params=None):
         start = time.perf_counter()
         try:
             return super().execute(sql, params)
         finally:
-            _record(sql if isinstance(sql, str) else sql.decode(), time.perf_counter() - start)
+            seconds = time.perf_counter() - start
+            notices = self.connection.notices[:]
+            del self.connection.notices[:]
+            _record(sql if isinstance(sql, str) else sql.decode(), seconds, notices)
 
 
 @contextmanager
 def counted():
-    _log.statements = []
+    _log.statements, _log.plans = [], []
     try:
-        yield _log.statements
+        yield _log.statements, _log.plans
     finally:
-        _log.statements = None
+        _log.statements = _log.plans = None
 
 
-def build_app(database_url: str, tmp: Path):
+def build_app(database_url: str, tmp: Path, plans: bool = False):
     app = create_app(
         {
             "ENVIRON": {
@@ -91,6 +133,8 @@ def build_app(database_url: str, tmp: Path):
     )
     if label(database_url) == "PostgreSQL":
         db.obj.connect_params["cursor_factory"] = CountingCursor
+        if plans:
+            db.obj.connect_params["options"] = AUTO_EXPLAIN
     with app.app_context():
         db.connect(reuse_if_open=True)
         migrate.upgrade(db.obj)
@@ -177,10 +221,11 @@ def measure(name: str, request, repeat: int, show: bool, profile: bool = False) 
     for _ in range(10):  # warm-up: prepared statements compiled, pools filled, templates loaded
         request()
     profiler = cProfile.Profile() if profile else None
-    trips, db_time, total, cpu = 0, 0.0, 0.0, 0.0
+    trips, db_time, total, cpu, executor = 0, 0.0, 0.0, 0.0, 0.0
     kinds: Counter = Counter()
+    triggers: Counter = Counter()
     for n in range(repeat):
-        with counted() as statements:
+        with counted() as (statements, plans):
             if profiler:
                 profiler.enable()
             start, start_cpu = time.perf_counter(), time.process_time()
@@ -192,6 +237,9 @@ def measure(name: str, request, repeat: int, show: bool, profile: bool = False) 
         trips += len(statements)
         db_time += sum(seconds for _, seconds in statements)
         kinds.update(sql.split(None, 1)[0].upper() for sql, _ in statements)
+        executor += sum(plan["ms"] for plan in plans)
+        for plan in plans:
+            triggers.update(plan["triggers"])
         if show and n == 0:
             print(f"\n{name}: the statements of one request")
             for sql, seconds in statements:
@@ -205,7 +253,23 @@ def measure(name: str, request, repeat: int, show: bool, profile: bool = False) 
         "python ms": (total - db_time) / repeat * 1000,
         "cpu ms": cpu / repeat * 1000,
         "kinds": {k: v / repeat for k, v in kinds.most_common()},
+        "executor ms": executor / repeat,
+        "triggers ms": {trigger: ms / repeat for trigger, ms in triggers.most_common()},
     }
+
+
+def print_plans(results: dict) -> None:
+    """`--plans`: each kind's executor time a request, and the share its triggers took."""
+    print("\nThe server's executor, a request (auto_explain, timing on: read the shares)")
+    for name, r in results.items():
+        spent = r["executor ms"]
+        if not spent:
+            print(f"  {name}: no statement planned")
+            continue
+        in_triggers = sum(r["triggers ms"].values())
+        print(f"  {name}: {spent:.3f} ms, of which triggers {in_triggers:.3f} ms ({in_triggers / spent:.0%})")
+        for trigger, ms in r["triggers ms"].items():
+            print(f"    {ms:7.3f} ms  {trigger}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -214,11 +278,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--show", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--plans", action="store_true", help="the executor's time and its triggers' (auto_explain)")
     args = parser.parse_args(argv if argv is not None else [])
     if label(args.db) != "PostgreSQL":
         raise SystemExit("bench.statements counts PostgreSQL's round trips: give a postgresql:// URL")
     with scratch_postgres(args.db) as url, tempfile.TemporaryDirectory() as tmp:
-        app = build_app(url, Path(tmp))
+        app = build_app(url, Path(tmp), plans=args.plans)
         seeded = seed(app)
         made = requests(app, seeded, args.repeat)
         results = {name: measure(name, request, args.repeat, args.show, args.profile) for name, request in made.items()}
@@ -231,6 +296,8 @@ def main(argv: list[str] | None = None) -> None:
             f"{name:14}{r['round trips']:>12.1f}{r['database ms']:>13.2f}{r['python ms']:>11.2f}"
             f"{r['request ms']:>12.2f}{r['cpu ms']:>8.2f}   {kinds}"
         )
+    if args.plans:
+        print_plans(results)
 
 
 if __name__ == "__main__":

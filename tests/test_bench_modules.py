@@ -8,7 +8,10 @@ import contextlib
 import importlib
 from pathlib import Path
 
+import psycopg2
 import pytest
+
+from tests.conftest import TEST_DATABASE_URL
 
 BENCHES = sorted(p.stem for p in (Path(__file__).parent.parent / "bench").glob("*.py") if p.stem != "__init__")
 
@@ -106,3 +109,25 @@ def test_a_figure_shown_as_zero_gets_no_ratio(capsys):
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.strip()}
     assert lines["scans/s"].endswith("0.75x")
     assert lines["database"].split()[-1] == "-"  # not "601.00x"
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="auto_explain is PostgreSQL's")
+def test_the_statements_bench_reads_the_servers_plans_with_each_triggers_time():
+    statements = importlib.import_module("bench.statements")
+    connection = psycopg2.connect(TEST_DATABASE_URL, options=statements.AUTO_EXPLAIN)
+    try:
+        cursor = connection.cursor()
+        cursor.execute(
+            "CREATE TEMP TABLE parent (id integer PRIMARY KEY); "
+            "CREATE TEMP TABLE child (id serial PRIMARY KEY, parent_id integer CONSTRAINT child_parent REFERENCES parent); "
+            "INSERT INTO parent VALUES (1)"
+        )
+        del connection.notices[:]
+        cursor.execute("DO $$ BEGIN RAISE NOTICE 'not a plan'; END $$; INSERT INTO child (parent_id) VALUES (1)")
+        plans = statements.server_plans(connection.notices)
+    finally:
+        connection.close()
+    assert len(plans) == 1  # the INSERT's; the notice is no plan
+    assert plans[0]["ms"] > 0
+    assert list(plans[0]["triggers"]) == ["child_parent on child"]
+    assert 0 < plans[0]["triggers"]["child_parent on child"] <= plans[0]["ms"]
