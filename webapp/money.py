@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
 from functools import lru_cache
 
 from babel.numbers import format_currency
@@ -12,6 +12,10 @@ from webapp.i18n import _
 # ISO 4217 minor-unit exponents that differ from 2 (IDR counts whole rupiah, as gateways expect).
 EXPONENTS = {"IDR": 0, "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "KWD": 3, "BHD": 3, "JOD": 3}
 CURRENCIES = ("IDR", "USD", "EUR", "SGD", "MYR", "AUD", "GBP", "JPY", "PHP", "THB", "VND")
+# The largest amount a price, a discount or a payment may be, in minor units: far above any real
+# one, well inside what either database's 64-bit integer holds (orders add up several).
+MAX_MINOR = 10**15
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)  # scaling and rounding that round nothing
 
 
 def exponent(currency: str) -> int:
@@ -41,12 +45,18 @@ def parse_amount(text: str, currency: str) -> int:
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise ValueError(_("Enter an amount such as 150000 or 12.50")) from None
+        value = None
+    if value is None or not value.is_finite():  # "NaN" and "Infinity" are Decimals too
+        raise ValueError(_("Enter an amount such as 150000 or 12.50"))
     if value < 0:
         raise ValueError(_("The amount cannot be negative"))
-    minor = value.scaleb(exp)
-    if minor != minor.to_integral_value():
-        raise ValueError(f"{currency} amounts have at most {exp} decimal places")
+    if value > to_major(MAX_MINOR, currency):  # before scaling: "1e999999" cannot be scaled
+        raise ValueError(_("The amount is too large: at most %(amount)s", amount=format_money(MAX_MINOR, currency)))
+    minor = value.scaleb(exp, context=_EXACT)
+    if minor != minor.to_integral_value(context=_EXACT):
+        raise ValueError(
+            _("%(currency)s amounts have at most %(places)s decimal places", currency=currency, places=exp)
+        )
     return int(minor)
 
 

@@ -44,6 +44,20 @@ def test_percent_must_be_between_1_and_100(app, auth):
     assert Coupon.select().count() == 0
 
 
+def test_coupon_limits_beyond_what_the_database_holds_are_refused_beside_the_field(app, auth):
+    org, event, client = _setup(auth)
+    coupon = make_coupon(event, code="EARLY", value=10)
+    fields = {"code": "EARLY", "kind": "percent", "value": "10", "active": "y"}
+    for field, message in (("usage_limit", "from 1 to 10000000"), ("per_order_limit", "from 1 to 1000")):
+        for url in (f"/console/events/{event.id}/coupons/new", f"/console/events/{event.id}/coupons/{coupon.id}"):
+            response = client.post(url, data=dict(fields, **{field: str(10**23)}))
+            assert response.status_code == 422
+            body = response.get_data(as_text=True)
+            assert f'id="{field}-error"' in body and message in body
+    coupon = Coupon.get()
+    assert (coupon.usage_limit, coupon.per_order_limit) == (None, None)
+
+
 def test_duplicate_code_in_other_case_is_refused(app, auth):
     org, event, client = _setup(auth)
     make_coupon(event, code="VIP")

@@ -1,5 +1,7 @@
 import datetime as dt
 
+import pytest
+
 from tests.factories.accounts import make_member, make_org
 from tests.factories.catalog import make_product
 from tests.factories.events import make_event
@@ -62,6 +64,60 @@ def test_bad_product_input_gets_field_errors_and_creates_nothing(app, auth):
     assert response.status_code == 422
     assert "The maximum cannot be below the minimum." in response.get_data(as_text=True)
     assert Product.select().count() == 0
+
+
+@pytest.mark.parametrize(
+    ("price", "message"),
+    [
+        ("NaN", "Enter an amount such as 150000 or 12.50"),
+        ("Infinity", "Enter an amount such as 150000 or 12.50"),
+        ("-inf", "Enter an amount such as 150000 or 12.50"),
+        ("99999999999999999999999", "The amount is too large: at most IDR1,000,000,000,000,000"),
+        ("1e999999", "The amount is too large: at most IDR1,000,000,000,000,000"),
+        ("1e-999999", "IDR amounts have at most 0 decimal places"),
+    ],
+)
+def test_a_price_no_one_can_pay_is_refused_beside_the_field(app, auth, price, message):
+    org, event, client = _setup(auth)
+    response = client.post(f"/console/events/{event.id}/products/new", data=dict(PRODUCT, price=price))
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert 'id="price-error"' in body and message in body
+    product = make_product(event, name="Regular", price=150000)
+    response = client.post(f"/console/events/{event.id}/products/{product.id}", data=dict(PRODUCT, price=price))
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert [p.price for p in Product.select()] == [150000]
+
+
+def test_the_largest_price_is_kept_and_one_cent_more_is_refused(app, auth):
+    org, event, client = _setup(auth)
+    event.currency = "USD"
+    event.save()
+    client.post(f"/console/events/{event.id}/products/new", data=dict(PRODUCT, price="10,000,000,000,000.00"))
+    assert Product.get(Product.event == event.id).price == 10**15
+    response = client.post(
+        f"/console/events/{event.id}/products/new", data=dict(PRODUCT, name="More", price="10000000000000.01")
+    )
+    assert response.status_code == 422 and "at most $10,000,000,000,000.00" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("quota", "Enter a number from 0 to 10000000."),
+        ("min_per_order", "Enter a number from 0 to 1000."),
+        ("max_per_order", "Enter a number from 1 to 1000."),
+    ],
+)
+def test_a_limit_beyond_what_the_database_holds_is_refused_beside_the_field(app, auth, field, message):
+    org, event, client = _setup(auth)
+    product = make_product(event, name="Regular", price=150000, quota=100)
+    for url in (f"/console/events/{event.id}/products/new", f"/console/events/{event.id}/products/{product.id}"):
+        response = client.post(url, data=dict(PRODUCT, **{field: str(10**23)}))
+        assert response.status_code == 422
+        body = response.get_data(as_text=True)
+        assert f'id="{field}-error"' in body and message in body
+    assert [(p.name, p.quota, p.min_per_order) for p in Product.select()] == [("Regular", 100, 0)]
 
 
 def test_list_shows_sold_pending_and_remaining(app, auth):

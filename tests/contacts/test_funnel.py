@@ -143,6 +143,13 @@ def test_the_console_shows_the_automatic_labels_and_switches_one_off(app, auth):
     row = AutoLabel.get(organization=org.id, trigger="paid")
     assert (row.label_id, row.active) == (mine.id, True)
 
+    for beyond in (str(10**23), "-1", "NaN"):  # no label can have it
+        response = client.post("/console/contacts/labels/auto/paid", data={"label": beyond, "active": "y"})
+        assert response.status_code == 303
+        assert "Choose the label to add" in client.get("/console/contacts/labels").get_data(as_text=True)
+    row = AutoLabel.get(organization=org.id, trigger="paid")
+    assert (row.label_id, row.active) == (mine.id, True)
+
 
 @pytest.mark.parametrize("stage", ["promoter", "aware"])
 def test_the_migration_labels_history_without_moving_anyone(app, stage):

@@ -168,6 +168,13 @@ def test_registration_settings_store_utc_and_check_order(app, auth):
         True,
         50,
     )
+    for field in ("capacity", "approval_limit"):  # beyond what the database holds: refused, nothing saved
+        response = client.post(
+            f"/console/events/{event.id}/registration", data=dict(form, requires_approval="y", **{field: str(10**23)})
+        )
+        assert response.status_code == 422
+        assert "Enter a number from 1 to 10000000." in response.get_data(as_text=True)
+        assert (Event.get_by_id(event.id).capacity, Event.get_by_id(event.id).approval_limit) == (200, 50)
     assert opens  # the factory's event is in the future
 
 

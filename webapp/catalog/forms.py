@@ -17,7 +17,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from webapp import money
 from webapp.catalog.models import QUESTION_KINDS
-from webapp.events.forms import local_datetime
+from webapp.events.forms import BETWEEN, local_datetime
+from webapp.events.models import MOST_PER_ORDER, MOST_SEATS
 from webapp.i18n import _, _l
 
 QUESTION_KIND_LABELS = {
@@ -66,15 +67,19 @@ class ProductForm(_CurrencyForm):
     price = AmountField(_l("Price"), description=_l("0 or blank: free."))
     quota = IntegerField(
         _l("Quota"),
-        validators=[Optional(), NumberRange(min=0)],
+        validators=[Optional(), NumberRange(min=0, max=MOST_SEATS, message=BETWEEN)],
         description=_l("How many can be sold; blank: no limit."),
     )
     sale_starts_at = local_datetime(_l("Sale starts"), description=_l("Blank: when registration opens."))
     sale_ends_at = local_datetime(_l("Sale ends"), description=_l("Blank: when registration closes."))
-    min_per_order = IntegerField(_l("Minimum per order"), validators=[InputRequired(), NumberRange(min=0)], default=0)
+    min_per_order = IntegerField(
+        _l("Minimum per order"),
+        validators=[InputRequired(), NumberRange(min=0, max=MOST_PER_ORDER, message=BETWEEN)],
+        default=0,
+    )
     max_per_order = IntegerField(
         _l("Maximum per order"),
-        validators=[Optional(), NumberRange(min=1)],
+        validators=[Optional(), NumberRange(min=1, max=MOST_PER_ORDER, message=BETWEEN)],
         description=_l("Blank: the event's limit."),
     )
     admits_entry = BooleanField(_l("Admits entry (a ticket; off for add-ons such as a T-shirt)"), default=True)
@@ -97,12 +102,12 @@ class CouponForm(_CurrencyForm):
     )
     usage_limit = IntegerField(
         _l("Usage limit"),
-        validators=[Optional(), NumberRange(min=1)],
+        validators=[Optional(), NumberRange(min=1, max=MOST_SEATS, message=BETWEEN)],
         description=_l("Orders in total; blank: no limit."),
     )
     per_order_limit = IntegerField(
         _l("Discounted items per order"),
-        validators=[Optional(), NumberRange(min=1)],
+        validators=[Optional(), NumberRange(min=1, max=MOST_PER_ORDER, message=BETWEEN)],
         description=_l("Blank: no limit."),
     )
     valid_from = local_datetime(_l("Valid from"))

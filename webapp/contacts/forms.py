@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from webapp.contacts.models import CONTACT_STATUSES, FUNNEL_STAGES
 from webapp.contacts.rules import CUSTOM_KEY_LIMIT, stage_label
+from webapp.guards import MAX_ROW_ID
 from webapp.i18n import _l
 
 STAGE_CHOICES = [(s, stage_label(s)) for s in FUNNEL_STAGES]
@@ -88,7 +89,8 @@ class EventLabelForm(FlaskForm):
 class AutoLabelForm(FlaskForm):
     """One moment of the funnel's default rules: the label it adds, and whether it does."""
 
-    label = SelectField(_l("Label"), coerce=int, validate_choice=False)
+    # 0: none; the choices are the organization's labels, checked by funnel.update
+    label = SelectField(_l("Label"), coerce=int, validate_choice=False, validators=[NumberRange(min=0, max=MAX_ROW_ID)])
     active = BooleanField(_l("On"))
 
 

@@ -19,9 +19,12 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from webapp import money, timeutil
+from webapp.events.models import MOST_PER_ORDER, MOST_SEATS
 from webapp.events.service import LANGUAGES
 from webapp.i18n import _l
 
+# A number field's range, as NumberRange fills it in
+BETWEEN = _l("Enter a number from %(min)s to %(max)s.")
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
 
@@ -87,11 +90,13 @@ class RegistrationForm(FlaskForm):
     closes_at = local_datetime(_l("Registration closes"), description=_l("Blank: when the event ends."))
     capacity = IntegerField(
         _l("Event capacity"),
-        validators=[Optional(), NumberRange(min=1, message=_l("Enter at least 1."))],
+        validators=[Optional(), NumberRange(min=1, max=MOST_SEATS, message=BETWEEN)],
         description=_l("Admitted people over all ticket types; blank: only the ticket quotas apply."),
     )
     max_tickets_per_order = IntegerField(
-        _l("Most tickets per order"), validators=[InputRequired(), NumberRange(min=1, max=500)], default=10
+        _l("Most tickets per order"),
+        validators=[InputRequired(), NumberRange(min=1, max=MOST_PER_ORDER, message=BETWEEN)],
+        default=10,
     )
     max_registrations_per_email = IntegerField(
         _l("Most registrations per email address"),
@@ -107,7 +112,7 @@ class RegistrationForm(FlaskForm):
     requires_approval = BooleanField(_l("Registrations wait for approval"))
     approval_limit = IntegerField(
         _l("Approve at most"),
-        validators=[Optional(), NumberRange(min=1, message=_l("Enter at least 1."))],
+        validators=[Optional(), NumberRange(min=1, max=MOST_SEATS, message=BETWEEN)],
         description=_l("Blank: no limit on approvals."),
     )
     cancel_allowed_until = local_datetime(

@@ -8,6 +8,9 @@ from webapp.accounts.models import Organization, User
 from webapp.db import JSONField, OrgScoped, utcnow
 
 EVENT_STATUSES = ("draft", "published", "closed", "archived")
+# The largest limits an organizer may set, in the console and in the API alike.
+MOST_SEATS = 10_000_000  # an event's capacity or approvals, a ticket type's quota, a coupon's uses
+MOST_PER_ORDER = 1000  # the items of one order: an event's limit, a ticket type's, a coupon's
 
 
 class Event(OrgScoped):

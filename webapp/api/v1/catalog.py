@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import g
 
+from webapp import money
 from webapp.api.framework import operation
 from webapp.api.schema import Array, Bool, DateTime, Int, Line, Obj, Out, Str
 from webapp.api.v1.common import actor_label, field_error, wall
@@ -12,11 +13,9 @@ from webapp.api.v1.resource import OrgResource
 from webapp.catalog import coupons
 from webapp.catalog import service as catalog
 from webapp.catalog.models import Coupon, Product
-from webapp.events.models import Event
+from webapp.events.models import MOST_PER_ORDER, MOST_SEATS, Event
 from webapp.events.service import FieldError
 from webapp.orders import capacity
-
-MONEY_MAX = 10**15
 
 ProductOut = Out(
     "Product",
@@ -46,12 +45,12 @@ ProductOut = Out(
 _product_fields = {
     "name": Line(min_length=1, max_length=200),
     "description": Str(max_length=5000),
-    "price": Int(minimum=0, maximum=MONEY_MAX, description="Minor units of the event's currency."),
-    "quota": Int(minimum=0, maximum=10_000_000, null=True),
+    "price": Int(minimum=0, maximum=money.MAX_MINOR, description="Minor units of the event's currency."),
+    "quota": Int(minimum=0, maximum=MOST_SEATS, null=True),
     "sale_starts_at": DateTime(null=True),
     "sale_ends_at": DateTime(null=True),
-    "min_per_order": Int(minimum=0, maximum=1000),
-    "max_per_order": Int(minimum=1, maximum=1000, null=True),
+    "min_per_order": Int(minimum=0, maximum=MOST_PER_ORDER),
+    "max_per_order": Int(minimum=1, maximum=MOST_PER_ORDER, null=True),
     "hidden": Bool(),
     "admits_entry": Bool(),
     "active": Bool(),
@@ -80,10 +79,10 @@ CouponOut = Out(
 _coupon_fields = {
     "code": Str(min_length=3, max_length=64, description="Letters, digits, dashes, underscores; case-insensitive."),
     "kind": Str(enum=("percent", "fixed")),
-    "value": Int(minimum=1, maximum=MONEY_MAX),
+    "value": Int(minimum=1, maximum=money.MAX_MINOR),
     "product_ids": Array(Int(minimum=1, maximum=2**31 - 1), max_items=200),
-    "usage_limit": Int(minimum=1, maximum=10_000_000, null=True),
-    "per_order_limit": Int(minimum=1, maximum=1000, null=True),
+    "usage_limit": Int(minimum=1, maximum=MOST_SEATS, null=True),
+    "per_order_limit": Int(minimum=1, maximum=MOST_PER_ORDER, null=True),
     "valid_from": DateTime(null=True),
     "valid_until": DateTime(null=True),
     "active": Bool(),

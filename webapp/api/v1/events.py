@@ -10,7 +10,7 @@ from webapp.api.schema import Array, Bool, DateTime, Int, Line, Obj, Out, Str
 from webapp.api.v1.common import actor_label, field_error, org, state_conflict, wall
 from webapp.db import db
 from webapp.events import service as events
-from webapp.events.models import EVENT_STATUSES, Event
+from webapp.events.models import EVENT_STATUSES, MOST_PER_ORDER, MOST_SEATS, Event
 from webapp.money import CURRENCIES
 
 REGISTRATION_RENAME = {
@@ -70,8 +70,8 @@ _details = {
     "online_url": Str(max_length=500),
     "tags": Array(Str(max_length=40), max_items=30),
     "currency": Str(enum=CURRENCIES),
-    "capacity": Int(minimum=1, maximum=10_000_000, null=True),
-    "max_tickets_per_order": Int(minimum=1, maximum=1000),
+    "capacity": Int(minimum=1, maximum=MOST_SEATS, null=True),
+    "max_tickets_per_order": Int(minimum=1, maximum=MOST_PER_ORDER),
     "max_registrations_per_email": Int(
         minimum=1,
         maximum=1000,
