@@ -63,6 +63,12 @@ def message_of(exc: BaseException) -> str:
     return first if isinstance(first, str) else str(exc)
 
 
+def joined(messages) -> str:
+    """Messages as one text, e.g. a form field's errors for a flash; lazy ones (a validator's
+    `_l` message) are rendered in the reader's language."""
+    return " ".join(str(message) for message in messages)
+
+
 def ngettext(singular: str, plural: str, num: int, /, **params) -> str:
     """`_` with a singular and a plural; `%(num)d` is the number."""
     if has_request_context():

@@ -257,6 +257,19 @@ def test_send_a_test_to_a_few_addresses(app, auth):
     assert Outbox.select().where(Outbox.kind == "campaign_test").count() == 2
 
 
+def test_a_test_send_without_addresses_and_a_template_without_a_name_say_so(app, auth):
+    campaign, _, _ = ready_campaign(_org())
+    client = _client(auth, campaign.organization)
+    response = client.post(f"/console/campaigns/{campaign.id}/test", data={"addresses": ""})
+    assert response.status_code == 303
+    assert "Give at least one address." in client.get(f"/console/campaigns/{campaign.id}").text
+    response = client.post(f"/console/campaigns/{campaign.id}/save-as-template", data={"name": ""})
+    assert response.status_code == 303
+    assert "Give the template a name." in client.get(f"/console/campaigns/{campaign.id}").text
+    assert not Outbox.select().where(Outbox.kind == "campaign_test").exists()
+    assert not campaign_templates.list_templates(campaign.organization_id).exists()
+
+
 def test_schedule_cancel_and_send_now_follow_the_lifecycle(app, auth):
     campaign, _, _ = ready_campaign(_org())
     org = campaign.organization

@@ -13,7 +13,7 @@ from tests.factories.events import make_event
 from tests.factories.orders import make_order, make_registrant
 from webapp.accounts.audit import AuditEntry
 from webapp.contacts import service
-from webapp.contacts.models import Contact
+from webapp.contacts.models import Contact, Label
 from webapp.db import utcnow
 from webapp.i18n import verbatim
 from webapp.orders import contact_sync
@@ -200,6 +200,22 @@ def test_label_rules_page_creates_and_applies_a_stage_rule(manager_client, org):
     assert Contact.get_by_id(contact.id).stage == "promoter"
     response = manager_client.post("/console/contacts/labels", data={"name": "ambassador", "color": "#112233"})
     assert response.status_code == 422 and "exists already" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("color", ["NaN", "%ED%A0%80", "%2312345g", ""])  # %ED%A0%80: a lone surrogate
+def test_a_label_saved_with_a_colour_that_is_none_says_so_and_keeps_the_label(manager_client, org, color):
+    label = make_label(org, "Ambassador")
+    before = (label.name, label.color)
+    response = manager_client.post(
+        f"/console/contacts/labels/{label.id}",
+        data=f"name=Renamed&color={color}",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 303
+    page = manager_client.get("/console/contacts/labels").get_data(as_text=True)
+    assert "Ambassador: " in page and ("Use #rrggbb." in page or "This field is required." in page)
+    saved = Label.get_by_id(label.id)
+    assert (saved.name, saved.color) == before
 
 
 def test_event_labels_page_labels_registrants(manager_client, org):

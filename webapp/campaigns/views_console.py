@@ -34,7 +34,7 @@ from webapp.contacts.models import Label
 from webapp.contacts.newsletter_models import Newsletter
 from webapp.events.models import Event
 from webapp.guards import row_id
-from webapp.i18n import _
+from webapp.i18n import _, joined
 from webapp.projects.models import Project
 from webapp.security import CSP
 from webapp.segments.models import Segment
@@ -336,7 +336,7 @@ def send_test(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
     form = TestSendForm()
     if not form.validate_on_submit():
-        flash(" ".join(form.addresses.errors) or _("Give at least one address."), "error")
+        flash(joined(form.addresses.errors) or _("Give at least one address."), "error")
     else:
         try:
             sent = previews.send_test(campaign, form.addresses.data, actor=current_user)
@@ -445,7 +445,7 @@ def save_as_template(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
     form = TemplateNameForm()
     if not form.validate_on_submit():
-        flash(" ".join(form.name.errors) or _("Give the template a name."), "error")
+        flash(joined(form.name.errors) or _("Give the template a name."), "error")
         return _after_action(campaign)
     try:
         template = campaign_templates.save_campaign_as_template(campaign, name=form.name.data, actor=current_user)
@@ -472,7 +472,7 @@ def rename_template(template_id: int):
     form = TemplateNameForm()
     try:
         if not form.validate_on_submit():
-            raise campaign_templates.TemplateError(" ".join(form.name.errors), "name")
+            raise campaign_templates.TemplateError(joined(form.name.errors), "name")
         campaign_templates.update_template(template, name=form.name.data, actor=current_user)
         flash(_("Template renamed."), "success")
     except campaign_templates.TemplateError as exc:

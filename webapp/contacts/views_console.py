@@ -41,7 +41,7 @@ from webapp.db import utcnow
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
 from webapp.guards import row_id
-from webapp.i18n import _, stored_text
+from webapp.i18n import _, joined, stored_text
 from webapp.mail import contact_mail
 from webapp.orders import assignments, contact_sync, states
 from webapp.orders.models import Order, Registrant
@@ -253,7 +253,7 @@ def add_label(contact_id: int):
         else:
             return _labels_fragment(Contact.get_by_id(contact.id))
     if not is_fragment_request():
-        flash(" ".join(form.name.errors), "error")
+        flash(joined(form.name.errors), "error")
     return _labels_fragment(contact, form, 422)
 
 
@@ -360,7 +360,7 @@ def update_label(label_id: int):
         except ContactError as exc:
             error = str(exc)
     else:
-        error = " ".join(e for errors in form.errors.values() for e in errors)
+        error = joined(e for errors in form.errors.values() for e in errors)
     if error:
         flash(_("%(name)s: %(error)s", name=label.name, error=error), "error")
     else:
@@ -406,7 +406,7 @@ def update_auto_label(trigger: str):
     try:
         funnel.update(org_id(), trigger, label_id=form.label.data or None, active=form.active.data, actor=current_user)
     except ContactError as exc:
-        flash(_(str(exc)), "error")
+        flash(str(exc), "error")
     else:
         flash(_("Automatic label saved."), "success")
     return redirect(url_for("contacts.labels_page"), code=303)

@@ -9,6 +9,7 @@ from webapp.catalog import questions as question_forms
 from webapp.catalog.models import Question
 from webapp.db import Prepared, Slot
 from webapp.events.models import Event
+from webapp.i18n import joined
 
 QUESTIONS_OF_EVENT = Prepared(
     lambda: Question.select().where(Question.event == Slot("event")).order_by(Question.position, Question.id)
@@ -33,7 +34,7 @@ def read_answers(questions: list[Question], formdata, prefix: str, locale: str |
         return {}, {}
     form = bind(questions, formdata, prefix=prefix, locale=locale)
     if not form.validate():
-        return {}, {name: " ".join(str(e) for e in f.errors) for name, f in form._fields.items() if f.errors}
+        return {}, {name: joined(f.errors) for name, f in form._fields.items() if f.errors}
     return question_forms.answers_from_form(form, questions, prefix=prefix), {}
 
 

@@ -15,7 +15,7 @@ from webapp.catalog.questions import answers_from_form, field_name
 from webapp.contacts.service import normalize_email
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
-from webapp.i18n import _
+from webapp.i18n import _, joined
 
 # Control characters (NUL above all, which PostgreSQL cannot store) come from damaged files.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -156,6 +156,6 @@ class RowChecker:
             else:
                 for field_name, field in form._fields.items():
                     if field.errors:
-                        label, problems = self.labels.get(field_name, field_name), " ".join(map(str, field.errors))
+                        label, problems = self.labels.get(field_name, field_name), joined(field.errors)
                         errors.append(_("%(question)s: %(problems)s", question=label, problems=problems))
         return {"name": name, "email": email, "answers": answers}, errors
