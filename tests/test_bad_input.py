@@ -14,6 +14,7 @@ from tests.conftest import make_test_app
 from tests.factories.accounts import make_member, make_org
 from tests.factories.catalog import make_product
 from tests.factories.events import make_event
+from tests.factories.orders import make_registrant
 from tests.orders.helpers import form, register_url
 from webapp.accounts.models import User
 from webapp.contacts.models import Contact
@@ -122,6 +123,30 @@ def test_an_id_no_row_can_have_in_a_console_list_is_ignored_not_500(app, auth, u
     event = make_event(org)
     client = auth.client_for(make_member(org, "owner"), org)
     response = client.get(url.format(big=10**30, event=event.id))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/console/events/{event}/orders?page={big}",
+        "/console/events/{event}/orders?page=-3&q={long}",
+        "/console/payments/notifications?page={big}",
+        "/console/payments/events/{event}?page={big}",
+        "/console/events/{event}/registrants?q={long}",
+        "/console/contacts?q={long}",
+        "/console/mail?q={long}",
+    ],
+)
+def test_a_page_no_list_has_or_a_search_no_one_types_shows_the_list(app, auth, url):
+    """A page number beyond any list is the first page; a search of 100,000 characters is cut to
+    what a search box takes (SQLite refuses a LIKE pattern past 50,000 bytes, once a row is there
+    to compare)."""
+    org = make_org()
+    event = make_event(org)
+    make_registrant(event, make_product(event))
+    client = auth.client_for(make_member(org, "owner"), org)
+    response = client.get(url.format(big=10**30, event=event.id, long="x" * 100_000))
     assert response.status_code == 200
 
 

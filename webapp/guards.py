@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
 MAX_ROW_ID = 2**31 - 1  # an id column's range on both databases
+SEARCH_MAX = 200
 
 
 def safe_redirect_target(target: str | None) -> str | None:
@@ -36,6 +37,17 @@ def row_id(text: str) -> int:
     if not 1 <= value <= MAX_ROW_ID:
         raise ValueError(text)
     return value
+
+
+def page_number(args) -> int:
+    """The `page` of a paged list: 1 unless the query names a page a list can have."""
+    return args.get("page", 1, type=row_id)
+
+
+def search_text(args, name: str = "q") -> str:
+    """A list's search box: spaces folded, at most SEARCH_MAX characters (no one types more, and
+    SQLite refuses a LIKE pattern longer than 50,000 bytes)."""
+    return " ".join((args.get(name) or "").split())[:SEARCH_MAX]
 
 
 def _holds_nul(values) -> bool:

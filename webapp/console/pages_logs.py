@@ -15,7 +15,7 @@ from webapp.checkin.models import CHECKIN_REASONS, Checkin, CheckinList
 from webapp.console.blueprint import bp
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
-from webapp.guards import row_id
+from webapp.guards import row_id, search_text
 from webapp.i18n import _
 from webapp.mail import service as mail
 from webapp.mail.models import OUTBOX_STATES, Outbox
@@ -78,7 +78,7 @@ def mail_log():
     state = request.args.get("state", "")
     state = state if state in OUTBOX_STATES else ""
     kind = request.args.get("kind", "")
-    q = request.args.get("q", "").strip()[:200]
+    q = search_text(request.args)
     events = list(Event.for_org(org_id()).order_by(Event.starts_at.desc()).limit(EVENT_CHOICES))
     event_id = request.args.get("event", type=row_id)
     if event_id is not None and not _org_event(event_id):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import peewee as pw
 
 from webapp.contacts.models import CONTACT_STATUSES, FUNNEL_STAGES, Contact, ContactLabel, Label
-from webapp.guards import row_id
+from webapp.guards import row_id, search_text
 
 PAGE_SIZE = 50
 PARTICIPATION = (("registered", "Registered for"), ("attended", "Attended"), ("no_show", "No-show at"))
@@ -30,7 +30,7 @@ class ContactFilter:
         status = args.get("status", "")
         participation = args.get("participation", "registered")
         return cls(
-            q=" ".join(args.get("q", "").split())[:200],
+            q=search_text(args),
             label=args.get("label", type=row_id),
             stage=stage if stage in FUNNEL_STAGES else "",
             status=status if status in CONTACT_STATUSES else "",

@@ -9,7 +9,7 @@ from webapp.accounts.access import event_required, org_id, owned, row_required
 from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import Product
 from webapp.events.pages import event_or_404
-from webapp.guards import row_id, safe_redirect_target
+from webapp.guards import page_number, row_id, safe_redirect_target, search_text
 from webapp.i18n import _, _l
 from webapp.mail import notify
 from webapp.orders import invitations, service, waitlist
@@ -33,13 +33,13 @@ def orders(event_id: int):
         query = query.where(Order.flag.is_null(False))
     elif status:
         query = query.where(Order.status == status)
-    search = request.args.get("q", "").strip()
+    search = search_text(request.args)
     if search:
         like = f"%{search}%"
         query = query.where(
             (Order.code == search.upper()) | Order.buyer_name.ilike(like) | Order.buyer_email.ilike(like)
         )
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     total = query.count()
     rows = list(query.order_by(Order.created_at.desc(), Order.id.desc()).paginate(page, PAGE_SIZE))
     return render_page(

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from webapp.accounts.access import org_id, owned, role_required, row_required
 from webapp.events.pages import event_or_404
-from webapp.guards import safe_redirect_target
+from webapp.guards import page_number, safe_redirect_target
 from webapp.i18n import _
 from webapp.orders.models import Order
 from webapp.payments import gateway_settings, gateways, service
@@ -154,7 +154,7 @@ def console_notifications():
         query = query.where(PaymentNotification.http_status >= 400)
     elif outcome:
         query = query.where(PaymentNotification.outcome == outcome)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     rows = list(
         query.order_by(PaymentNotification.received_at.desc(), PaymentNotification.id.desc()).paginate(
             page, PAGE_SIZE + 1
@@ -186,7 +186,7 @@ def console_event_payments(event_id: int):
         query = query.where(Payment.flag.is_null(False))
     elif state in PAYMENT_STATES:
         query = query.where(Payment.state == state)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     rows = list(query.order_by(Payment.created_at.desc(), Payment.id.desc()).paginate(page, PAGE_SIZE + 1))
     context = {
         "event": event,

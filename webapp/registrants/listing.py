@@ -18,7 +18,7 @@ from webapp.catalog import groups as catalog_groups
 from webapp.catalog.models import Coupon, ParticipantGroup, Product
 from webapp.contacts.models import ContactLabel, Label
 from webapp.events.models import Event
-from webapp.guards import MAX_ROW_ID, row_id
+from webapp.guards import MAX_ROW_ID, row_id, search_text
 from webapp.orders import states
 from webapp.orders.groups import in_group
 from webapp.orders.models import APPROVAL_STATES, ORDER_STATUSES, Invitation, Order, Registrant
@@ -59,7 +59,7 @@ class RegistrantFilters:
             return value if value in allowed else ""
 
         return cls(
-            q=(args.get("q") or "").strip()[:200],
+            q=search_text(args),
             product=number("product"),
             status=choice("status", ORDER_STATUSES),
             approval=choice("approval", APPROVAL_STATES),

@@ -15,7 +15,7 @@ from webapp.console.pages_jobs import job_file_download
 from webapp.contacts.models import Contact
 from webapp.events.models import Event
 from webapp.events.pages import event_or_404
-from webapp.guards import row_id
+from webapp.guards import row_id, search_text
 from webapp.i18n import _, _l
 from webapp.segments import editor, exports, query, service
 from webapp.segments.choices import answer_types, value_choices
@@ -329,7 +329,7 @@ def tree():
 @role_required("manager")
 def detail(segment_id: int):
     segment = _segment(segment_id)
-    search = " ".join(request.args.get("q", "").split())[:200]
+    search = search_text(request.args)
     after = request.args.get("after", type=row_id)
     page = query.page(org_id(), segment.tree, after_id=after, search=search or None, limit=MEMBERS_PAGE)
     counts = service.counts_over_time(segment, HISTORY_DAYS)
