@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.factories.catalog import make_question
 from tests.factories.orders import make_registrant
 from webapp.accounts.audit import AuditEntry
+from webapp.accounts.models import User
 from webapp.mail.models import Outbox
 from webapp.orders.models import Order, Registrant
 
@@ -93,6 +94,15 @@ def test_add_participant_with_a_bad_email_keeps_the_input(desk):
     )
     assert response.status_code == 422
     assert 'value="Walk In"' in response.text and 'id="email-error"' in response.text
+    assert Registrant.select().count() == 0
+
+
+def test_add_participant_errors_are_in_the_operators_language(desk):
+    User.update(language="id").where(User.id == desk.owner.id).execute()
+    response = desk.client.post(f"/console/events/{desk.event.id}/participants/new", data={"name": "", "email": ""})
+    assert response.status_code == 422
+    assert "Masukkan nama peserta." in response.text and "Masukkan alamat email." in response.text
+    assert "Pilih jenis tiket." in response.text
     assert Registrant.select().count() == 0
 
 

@@ -21,7 +21,7 @@ class UploadForm(FlaskForm):
 
 
 class ImportOptionsForm(FlaskForm):
-    product = SelectField(_l("Ticket type"), coerce=int, validators=[DataRequired("Choose a ticket type.")])
+    product = SelectField(_l("Ticket type"), coerce=int, validators=[DataRequired(_l("Choose a ticket type."))])
     duplicates = RadioField(
         _l("People already registered (same email)"),
         choices=list(DUPLICATE_POLICIES.items()),
@@ -34,17 +34,17 @@ class ImportOptionsForm(FlaskForm):
 class PersonForm(FlaskForm):
     """Name and email of one participant; question fields are added per event."""
 
-    name = StringField(_l("Name"), validators=[DataRequired("Enter the participant's name."), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the participant's name.")), Length(max=200)])
     email = StringField(
-        _l("Email"), validators=[DataRequired("Enter an email address."), Length(max=254), EmailAddress()]
+        _l("Email"), validators=[DataRequired(_l("Enter an email address.")), Length(max=254), EmailAddress()]
     )
 
 
 class AddParticipantForm(PersonForm):
-    product = SelectField(_l("Ticket type"), coerce=int, validators=[DataRequired("Choose a ticket type.")])
+    product = SelectField(_l("Ticket type"), coerce=int, validators=[DataRequired(_l("Choose a ticket type."))])
     paid = BooleanField(_l("They have paid (or the ticket is free)"), default=True)
     send_ticket = BooleanField(_l("Email the ticket now"), default=True)
 
 
 class MoveForm(FlaskForm):
-    product = SelectField(_l("New ticket type"), coerce=int, validators=[DataRequired("Choose a ticket type.")])
+    product = SelectField(_l("New ticket type"), coerce=int, validators=[DataRequired(_l("Choose a ticket type."))])
