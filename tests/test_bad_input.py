@@ -59,6 +59,23 @@ def test_every_route_answers_a_wrong_method_with_405_not_500(app, client):
     assert tried["html"] > 50 and tried["api"] > 20
 
 
+def test_a_number_in_a_path_beyond_any_id_is_not_found_on_every_route(app, client):
+    """`<int:...>` of every route: 2**63 used to reach SQLite's queries ("Python int too large")."""
+    adapter = app.url_map.bind("rollcall.test")
+    tried = 0
+    for rule in app.url_map.iter_rules():
+        ints = [name for name in rule.arguments if isinstance(rule._converters[name], IntegerConverter)]
+        if not ints:
+            continue
+        url = adapter.build(rule.endpoint, {name: 2**63 if name in ints else "x" for name in rule.arguments})
+        method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
+        response = client.open(url, method=method)
+        # 405: the path is another route's (a string where the id was), which takes other methods
+        assert response.status_code in (404, 405), (method, url, response.status_code)
+        tried += 1
+    assert tried > 150
+
+
 @pytest.mark.parametrize("path", ["/o/%00", "/tickets/%00.pdf", "/e/%00/x", "/e/x/%00/register", "/w/%00"])
 def test_nul_in_a_public_path_answers_400_not_500(client, path):
     response = client.get(path)

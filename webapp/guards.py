@@ -1,13 +1,14 @@
 """What a request may carry: no NUL character in its path, query or form fields (PostgreSQL cannot
 store one, so a view would fail on it; checked once for every request), redirect targets that stay
-on this site, row ids within the range a database column holds, and names that fit in an email
-header."""
+on this site, row ids within the range a database column holds (in a query, a form or a URL's
+path), and names that fit in an email header."""
 
 from __future__ import annotations
 
 from flask import abort, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter
 
 MAX_ROW_ID = 2**31 - 1  # an id column's range on both databases
 SEARCH_MAX = 200
@@ -76,5 +77,16 @@ def refuse_nul_characters() -> None:
         abort(400, _("The request contains a NUL character, which is not accepted anywhere."))
 
 
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in every route: a number beyond what an id column holds matches no route (404)
+    instead of reaching a query SQLite cannot run ("Python int too large")."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app) -> None:
+    """Before any route is added: the routes' `int` is RowIdConverter."""
+    app.url_map.converters["int"] = RowIdConverter
     app.before_request(refuse_nul_characters)
