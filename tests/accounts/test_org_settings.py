@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import re
+import struct
+import zlib
 
 import pytest
 from PIL import Image
@@ -49,6 +51,17 @@ def test_a_logo_over_2_mb_is_refused_beside_the_field(owner_client):
     response = _post_logo(client, _png(10, 10) + b"\0" * (2 * 1024 * 1024))
     assert response.status_code == 422
     assert "at most 2 MB" in response.get_data(as_text=True)
+    assert Organization.get_by_id(org.id).logo_path is None
+
+
+def test_a_png_whose_chunk_name_is_not_text_is_refused_beside_the_field(owner_client):
+    """Pillow reads a chunk's name as text: bytes that are none raised in the logo's check."""
+    org, client = owner_client
+    chunk = b"\xff\xfe\xfd\xfc" + b"data"
+    broken = _png(8, 8)[:33] + struct.pack(">I", 4) + chunk + struct.pack(">I", zlib.crc32(chunk)) + _png(8, 8)[33:]
+    response = _post_logo(client, broken)
+    assert response.status_code == 422
+    assert "The logo must be a PNG, JPEG or WebP image." in response.get_data(as_text=True)
     assert Organization.get_by_id(org.id).logo_path is None
 
 

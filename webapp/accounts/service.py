@@ -286,7 +286,7 @@ def store_logo(org: Organization, data: bytes, *, actor: User) -> str:
             width, height = image.size
     except Image.DecompressionBombError:  # far more pixels than any logo: refused before decoding
         raise AccountError(_("The logo must be at most 4000×4000 pixels."), "logo") from None
-    except (UnidentifiedImageError, OSError, SyntaxError):
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):  # ValueError: a chunk's name not text
         raise AccountError(_("The logo must be a PNG, JPEG or WebP image."), "logo") from None
     if kind not in LOGO_TYPES:
         raise AccountError(_("The logo must be a PNG, JPEG or WebP image."), "logo")
