@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import PurePosixPath
 
 from PIL import Image, UnidentifiedImageError
 
@@ -35,6 +36,16 @@ def image_kind(data: bytes) -> str | None:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return None
     return kind
+
+
+def shown_name(filename: str | None, default: str) -> str:
+    """The name an uploaded file is shown and recorded by: the last part of the browser's name,
+    without control characters (a NUL cannot be stored on PostgreSQL) or lone surrogates, at most
+    200 characters; `default` when nothing is left."""
+    name = PurePosixPath((filename or "").replace("\\", "/")).name
+    # Not printable: control and format characters, lone surrogates, spaces other than " "
+    name = "".join(ch if ch.isprintable() else " " if ch.isspace() else "" for ch in name)
+    return name.strip()[:200] or default
 
 
 def is_text(data: bytes) -> bool:

@@ -61,6 +61,18 @@ def test_good_rows_are_imported_with_guessed_columns(client, org):
     assert Contact.get(Contact.email == "budi@example.org").custom == {"Shirt": "L"}
 
 
+def test_a_file_name_with_a_nul_or_a_folder_is_recorded_by_its_readable_part(client, org):
+    """The browser's name goes into the job and the audit trail: a NUL there failed the import
+    on PostgreSQL, after the file was taken."""
+    response = _upload(client, "Email\nana@example.org\n", name="../lists/a\x00b.csv")
+    assert response.status_code == 303
+    job = Job.select().order_by(Job.id.desc()).first()
+    assert job.params["filename"] == "ab.csv"
+    response = client.post(f"/console/contacts/import/{job.id}", data={"col_0": "email", "labels": ""})
+    assert response.status_code == 303
+    assert (Job.get_by_id(job.id).state, Contact.select().count()) == ("done", 1)
+
+
 def test_bad_rows_are_reported_and_write_nothing(client, org):
     text = "email,name,stage\nnot-an-email,Ana,\n,Nobody,\nciti@example.org,Citra,royalty\n"
     job, _ = _import(client, text, {0: "email", 1: "name", 2: "stage"})

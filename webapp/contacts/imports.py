@@ -8,7 +8,7 @@ import io
 import logging
 import uuid
 
-from webapp import csvfile, work
+from webapp import csvfile, uploads, work
 from webapp.accounts import audit
 from webapp.contacts import rules, service
 from webapp.contacts.models import FUNNEL_STAGES, Contact
@@ -81,7 +81,7 @@ def start_import(org_id: int, data: bytes, filename: str, *, user=None) -> Job:
     storage().write(relative, parsed.text.encode("utf-8"))
     headers = [h or f"Column {i + 1}" for i, h in enumerate(parsed.headers)]
     params = {
-        "filename": (filename or "contacts.csv")[:255],
+        "filename": uploads.shown_name(filename, "contacts.csv"),
         "path": relative,
         "encoding": parsed.encoding,
         "delimiter": parsed.delimiter,

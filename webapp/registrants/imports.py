@@ -21,7 +21,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from webapp import csvfile, work
+from webapp import csvfile, uploads, work
 from webapp.accounts.models import User
 from webapp.catalog.models import Product
 from webapp.db import db, utcnow, write_transaction
@@ -122,7 +122,7 @@ def create_job(org_id: int, event: Event, user: User | None, parsed: ParsedFile,
         state="mapping",
         total=parsed.row_count,
         params={
-            "filename": (filename or "upload.csv")[:200],
+            "filename": uploads.shown_name(filename, "upload.csv"),
             "path": name,
             "delimiter": parsed.delimiter,
             "headers": parsed.headers,
