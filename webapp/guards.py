@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import abort, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 MAX_ROW_ID = 2**31 - 1  # an id column's range on both databases
@@ -78,12 +78,15 @@ def refuse_nul_characters() -> None:
 
 
 class RowIdConverter(IntegerConverter):
-    """`<int:...>` in every route: a number beyond what an id column holds matches no route (404)
-    instead of reaching a query SQLite cannot run ("Python int too large")."""
+    """`<int:...>` in every route: a number beyond what an id column holds names no row, so the
+    answer is 404 (the route's own, not "method not allowed" by a neighbouring route), before it
+    reaches a query SQLite cannot run ("Python int too large")."""
 
-    def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", MAX_ROW_ID)
-        super().__init__(url_map, *args, **kwargs)
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > MAX_ROW_ID:
+            raise NotFound()
+        return number
 
 
 def init_app(app) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from tests.factories.accounts import make_member, make_org
 from tests.factories.catalog import make_coupon, make_product, make_question
@@ -132,7 +133,7 @@ def rule_url(rule, ids: dict) -> str:
     for name in rule.arguments:
         if name in ids:
             values[name] = ids[name]
-        elif rule._converters[name].__class__.__name__ == "IntegerConverter":
+        elif isinstance(rule._converters[name], IntegerConverter):
             values[name] = 1
         else:
             values[name] = STRING_VALUES.get(name, "x")
