@@ -124,3 +124,18 @@ def test_a_name_with_a_line_break_or_tab_is_refused_beside_the_field(client, fie
     assert response.status_code == 422
     assert "Write the name on one line" in response.get_data(as_text=True)
     assert Order.select().count() == 0
+
+
+@pytest.mark.parametrize("field", ["buyer_name", "a0-name"])
+def test_a_name_over_200_characters_is_refused_not_cut(client, field):
+    """An attendee's name was cut to 200 characters without a word while the buyer's was refused:
+    the ticket then carried a name the buyer never typed."""
+    event = make_event(make_org())
+    ticket = make_product(event)
+    response = client.post(register_url(event), data=form({ticket: 1}, **{field: "A" * 201}))
+    assert response.status_code == 422
+    assert "Keep the name to 200 characters or fewer." in response.get_data(as_text=True)
+    assert Order.select().count() == 0
+    response = client.post(register_url(event), data=form({ticket: 1}, **{field: "A" * 200}))
+    assert response.status_code in (302, 303)
+    assert Registrant.get().name == "A" * 200

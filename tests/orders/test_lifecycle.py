@@ -116,6 +116,35 @@ def test_attendee_fixes_a_name_on_the_order_page(client):
     assert response.status_code == 422 and type(registrant).get_by_id(registrant.id).name == "Ana Putri"
 
 
+@pytest.mark.parametrize(
+    "name, message",
+    [("Ana\r\nBcc: victim@example.org", "Write the name on one line"), ("A" * 201, "Keep the name to 200 characters")],
+)
+def test_an_attendee_cannot_change_a_name_to_one_checkout_refuses(client, name, message):
+    """Checkout refused a name with a line break while the attendee's own edit page took it."""
+    event = make_event(make_org())
+    order = make_order(event, attendees=[{"name": "Ana Putri", "email": "ana@example.org"}])
+    registrant = order.registrants.get()
+    response = client.post(
+        f"/o/{order.secret}/attendees/{registrant.id}", data={"name": name, "email": "ana@example.org"}
+    )
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert Registrant.get_by_id(registrant.id).name == "Ana Putri"
+
+
+def test_an_operators_addition_refuses_a_name_too_long_rather_than_cutting_it(app):
+    event = make_event(make_org())
+    ticket = make_product(event)
+    people = [{"name": "A" * 201, "email": "a@example.org"}]
+    with pytest.raises(service.OrderError, match="Keep the name to 200 characters"):
+        service.add_participants(event, ticket, people, source="console", paid=True, send_ticket=False, actor=None)
+    each = service.add_participants_each(
+        event, ticket, people, source="import", paid=True, send_ticket=False, actor=None
+    )
+    assert list(each.refused) == [0] and not each.order_ids
+    assert Registrant.select().count() == 0
+
+
 def test_operator_actions_are_audited(app):
     org = make_org()
     operator = make_member(org)

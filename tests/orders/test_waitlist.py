@@ -142,3 +142,12 @@ def test_a_name_with_a_line_break_cannot_join_the_waiting_list(client):
     assert response.status_code == 422
     assert "Write the name on one line" in response.get_data(as_text=True)
     assert WaitingListEntry.select().count() == 0
+
+
+def test_a_name_over_200_characters_is_refused_on_the_waiting_list_not_cut(client):
+    _, event, ticket, _ = _sold_out_event(quota=1)
+    url = f"/e/{event.organization.slug}/{event.slug}/waiting-list"
+    response = client.post(url, data={"product_id": ticket.id, "name": "R" * 201, "email": "rina@example.org"})
+    assert response.status_code == 422
+    assert "Keep the name to 200 characters or fewer." in response.get_data(as_text=True)
+    assert WaitingListEntry.select().count() == 0

@@ -17,6 +17,7 @@ from webapp.catalog.models import Product
 from webapp.db import db, utcnow
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
+from webapp.guards import person_name_problem
 from webapp.i18n import _
 from webapp.orders.codes import new_link_secret, new_order_code
 from webapp.orders.models import Order, OrderItem, Registrant
@@ -30,8 +31,11 @@ INSERT_CHUNK = 250  # rows per INSERT statement: well under the bound-parameter 
 
 def person_problem(person: dict) -> str | None:
     """Why `person` ({name, email, answers?}) cannot be added, or None."""
-    if not (person.get("name") or "").strip() or not is_valid_email((person.get("email") or "").strip().lower()):
+    name = (person.get("name") or "").strip()
+    if not name or not is_valid_email((person.get("email") or "").strip().lower()):
         return _("Each person needs a name and a valid email (got %(email)s).", email=repr(person.get("email")))
+    if problem := person_name_problem(name):
+        return _("%(problem)s (%(email)s)", problem=problem, email=person.get("email"))
     return None
 
 
@@ -43,7 +47,7 @@ def order_fields(
     total = product.price * len(people)
     return {
         "organization": event.organization_id, "event": event, "code": code, "secret": new_link_secret(),
-        "status": "paid" if paid else "pending", "buyer_name": people[0]["name"].strip()[:200],
+        "status": "paid" if paid else "pending", "buyer_name": people[0]["name"].strip(),
         "buyer_email": people[0]["email"].strip().lower(), "currency": event.currency, "subtotal": total,
         "total": total, "gateway": "door" if source == "door" else "manual", "source": source,
         "send_ticket": send_ticket, "paid_at": now if paid else None, "created_at": now, "updated_at": now,
@@ -57,7 +61,7 @@ def item_fields(event: Event, product: Product, order_id: int) -> dict:
 def registrant_fields(event: Event, product: Product, person: dict, *, order_id: int, item_id: int) -> dict:
     return {
         "organization": event.organization_id, "event": event, "order": order_id, "product": product,
-        "item": item_id, "name": person["name"].strip()[:200], "email": person["email"].strip().lower(),
+        "item": item_id, "name": person["name"].strip(), "email": person["email"].strip().lower(),
         "answers": person.get("answers") or {}, "ticket_secret": secret_for(event, product.id),
     }  # fmt: skip
 

@@ -23,7 +23,7 @@ from webapp.db import Prepared, Slot, is_postgres, locked, utcnow, write_transac
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
 from webapp.events.service import page_events
-from webapp.guards import has_control_characters
+from webapp.guards import person_name_problem
 from webapp.i18n import _, ngettext
 from webapp.orders import answers as answer_rules
 from webapp.orders import capacity, groups, inserts, per_email, pricing
@@ -267,12 +267,9 @@ def read_form(
 
     buyer_name = (form.get("buyer_name") or "").strip()
     buyer_email = (form.get("buyer_email") or "").strip().lower()
-    if not buyer_name:
-        errors["buyer_name"] = _("Enter your name.")
-    elif has_control_characters(buyer_name):
-        errors["buyer_name"] = _("Write the name on one line, without tabs or line breaks.")
-    elif len(buyer_name) > 200:
-        errors["buyer_name"] = _("Keep the name under 200 characters.")
+    problem = person_name_problem(buyer_name) if buyer_name else _("Enter your name.")
+    if problem:
+        errors["buyer_name"] = problem
     if not is_valid_email(buyer_email):
         errors["buyer_email"] = _("Enter an email address such as ana@example.org.")
 
@@ -284,15 +281,14 @@ def read_form(
         prefix = f"a{i}-"
         name = (form.get(prefix + "name") or "").strip() or (buyer_name if i == 0 else "")
         email = (form.get(prefix + "email") or "").strip().lower()
-        if not name:
-            errors[prefix + "name"] = _("Enter this attendee's name.")
-        elif has_control_characters(name):
-            errors[prefix + "name"] = _("Write the name on one line, without tabs or line breaks.")
+        problem = person_name_problem(name) if name else _("Enter this attendee's name.")
+        if problem:
+            errors[prefix + "name"] = problem
         if email and not is_valid_email(email):
             errors[prefix + "email"] = _("Enter an email address such as ana@example.org.")
         values, answer_errors = answer_rules.read_answers(per_attendee, form, prefix, locale)
         errors.update(answer_errors)
-        attendees.append(Attendee(product, name[:200], email or buyer_email, values))
+        attendees.append(Attendee(product, name, email or buyer_email, values))
 
     coupon_code = pricing.normalize_code(form.get("coupon"))
     quote = pricing.quote(event, quantities, coupon_code)

@@ -17,6 +17,7 @@ from webapp.catalog.models import Coupon, Product
 from webapp.db import locked, utcnow, write_transaction
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
+from webapp.guards import person_name_problem
 from webapp.i18n import StoredText, _, stored_text, stored_word, verbatim
 from webapp.orders import additions, capacity, groups, per_email, waitlist
 from webapp.orders.checkout import _unique_code, per_email_message
@@ -313,8 +314,9 @@ def update_registrant(
     own order, so the event's limit of registrations per email address applies to the new email
     (operators are not limited)."""
     name, email = (name or "").strip(), (email or "").strip().lower()
-    if not name or len(name) > 200:
-        raise OrderError(_("Enter a name (up to 200 characters)."), "name")
+    problem = person_name_problem(name) if name else _("Enter the participant's name.")
+    if problem:
+        raise OrderError(problem, "name")
     if not is_valid_email(email):
         raise OrderError(_("Enter an email address such as ana@example.org."), "email")
     with write_transaction():

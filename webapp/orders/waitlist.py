@@ -18,7 +18,7 @@ from webapp.catalog.models import Product
 from webapp.db import db, utcnow, write_transaction
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
-from webapp.guards import has_control_characters
+from webapp.guards import person_name_problem
 from webapp.i18n import _, stored_text
 from webapp.orders import capacity
 from webapp.orders.codes import new_link_secret
@@ -35,10 +35,9 @@ def join(event: Event, product: Product, *, name: str, email: str, locale: str =
     """Put someone on the list of a sold-out product (once per email and product)."""
     name, email = (name or "").strip(), (email or "").strip().lower()
     errors = {}
-    if not name:
-        errors["name"] = _("Enter your name.")
-    elif has_control_characters(name):
-        errors["name"] = _("Write the name on one line, without tabs or line breaks.")
+    problem = person_name_problem(name) if name else _("Enter your name.")
+    if problem:
+        errors["name"] = problem
     if not is_valid_email(email):
         errors["email"] = _("Enter an email address such as ana@example.org.")
     if errors:
@@ -59,7 +58,7 @@ def join(event: Event, product: Product, *, name: str, email: str, locale: str =
             .scalar()
         )
         return WaitingListEntry.create(
-            organization=event.organization_id, event=event, product=product, name=name[:200], email=email,
+            organization=event.organization_id, event=event, product=product, name=name, email=email,
             locale=locale, position=(last or 0) + 1, token=new_link_secret(),
         )  # fmt: skip
 
