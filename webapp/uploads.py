@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 
 from PIL import Image, UnidentifiedImageError
 
+LOGO_MOST_SIDE = 4000  # pixels, wide or high: an organization's logo and a badge's
 _OFFICE = "application/vnd.openxmlformats-officedocument."
 # The documents taken: extension -> (content type, how the content must read).
 DOCUMENT_TYPES = {
@@ -35,6 +36,34 @@ def image_kind(data: bytes) -> str | None:
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return None
+    return kind
+
+
+class ImageRefused(ValueError):
+    """An image upload refused by `checked_image`: `too_large` when a side exceeds the limit (or it
+    is a decompression bomb), otherwise it does not read as an image."""
+
+    def __init__(self, *, too_large: bool = False):
+        super().__init__("too large" if too_large else "unreadable")
+        self.too_large = too_large
+
+
+def checked_image(data: bytes, *, most_side: int) -> str:
+    """The format of the image in `data`, for an image kept as it was uploaded and drawn again on
+    every page, email or PDF that shows it (a logo): ImageRefused for a file that is no image, and
+    for one wider or taller than `most_side` pixels, read from its header before any decoding.
+    (Its pixel data is not decoded here: WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES for the
+    whole process, so a decode cannot tell a file cut short; it shows partly grey, as in a browser.)"""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind, (width, height) = image.format, image.size
+            image.verify()
+    except Image.DecompressionBombError:
+        raise ImageRefused(too_large=True) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):  # ValueError: a chunk's name not text
+        raise ImageRefused() from None
+    if width > most_side or height > most_side:
+        raise ImageRefused(too_large=True)
     return kind
 
 

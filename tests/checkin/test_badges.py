@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import random
 
 import pypdfium2
 import pytest
 import zxingcpp
+from PIL import Image
 
 from tests.factories.catalog import make_question
 from tests.factories.contacts import make_contact, make_label
@@ -17,6 +19,13 @@ from webapp.orders.models import Registrant
 from webapp.tickets.badges import registrant_badge_pdf
 from webapp.tickets.models import BadgeSettings
 from webapp.work.models import Job
+
+
+def _jpeg(width: int, height: int) -> bytes:
+    """A picture whose pixels do not compress away, so that cutting the file loses some of them."""
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (width, height), random.Random(7).randbytes(width * height * 3)).save(buffer, "JPEG")
+    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -82,6 +91,36 @@ def test_badge_logo_upload_must_be_an_image(manager, event, ticket):
         content_type="multipart/form-data",
     )
     assert answer.status_code == 422 and "PNG or JPEG" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("logo", "message"),
+    [(b"\xff\xd8\xff\xe0 not a picture", "PNG or JPEG"), (_jpeg(4001, 10), "at most 4000×4000 pixels")],
+    ids=["not an image", "too wide"],
+)
+def test_a_badge_logo_beyond_4000_pixels_a_side_or_not_an_image_is_refused(manager, event, ticket, logo, message):
+    """A badge's logo of any size was kept (an organization's logo is held to 4000×4000): each badge's
+    PDF decoded it again."""
+    answer = manager.post(
+        f"/console/events/{event.id}/checkin/badges",
+        data={
+            "size": "90x55",
+            "fields": ["name"],
+            "accent_color": "#1d4ed8",
+            "show_logo": "y",
+            "logo": (io.BytesIO(logo), "logo.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 422 and message in answer.get_data(as_text=True)
+    assert not BadgeSettings.select().where(BadgeSettings.event == event.id).exists()
+    data = {"size": "90x55", "fields": ["name"], "accent_color": "#1d4ed8", "show_logo": "y"}
+    kept = manager.post(
+        f"/console/events/{event.id}/checkin/badges",
+        data={**data, "logo": (io.BytesIO(_jpeg(64, 64)), "logo.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert kept.status_code in (302, 303) and BadgeSettings.get(BadgeSettings.event == event.id).logo_path
 
 
 def test_bulk_badges_build_one_pdf_with_progress(manager, event, ticket):

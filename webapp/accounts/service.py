@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import re
 import secrets
 
 from flask import render_template
-from PIL import Image, UnidentifiedImageError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp import signals
@@ -27,6 +25,7 @@ from webapp.extensions import LANGUAGES
 from webapp.i18n import _, stored_text
 from webapp.storage import storage
 from webapp.timeutil import zone
+from webapp.uploads import LOGO_MOST_SIDE, ImageRefused, checked_image
 
 # A hash that costs as much to check as a real one, so unknown emails take as long as wrong passwords.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
@@ -280,18 +279,13 @@ def store_logo(org: Organization, data: bytes, *, actor: User) -> str:
     if len(data) > MAX_LOGO_BYTES:
         raise AccountError(_("The logo must be at most 2 MB."), "logo")
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind = image.format
-            image.verify()
-            width, height = image.size
-    except Image.DecompressionBombError:  # far more pixels than any logo: refused before decoding
-        raise AccountError(_("The logo must be at most 4000×4000 pixels."), "logo") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):  # ValueError: a chunk's name not text
+        kind = checked_image(data, most_side=LOGO_MOST_SIDE)
+    except ImageRefused as refused:
+        if refused.too_large:
+            raise AccountError(_("The logo must be at most 4000×4000 pixels."), "logo") from None
         raise AccountError(_("The logo must be a PNG, JPEG or WebP image."), "logo") from None
     if kind not in LOGO_TYPES:
         raise AccountError(_("The logo must be a PNG, JPEG or WebP image."), "logo")
-    if width > 4000 or height > 4000:
-        raise AccountError(_("The logo must be at most 4000×4000 pixels."), "logo")
     relative = f"uploads/org-{org.id}/logo-{secrets.token_hex(6)}.{LOGO_TYPES[kind]}"
     storage().write(relative, data)  # a storage key (webapp/storage.py)
     with db.atomic():

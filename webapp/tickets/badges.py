@@ -27,7 +27,7 @@ from webapp.tickets import pdf_jobs
 from webapp.tickets.document import image_data_url, qr_data_url
 from webapp.tickets.models import BADGE_FIELDS, BADGE_SIZES, BadgeSettings
 from webapp.tickets.pdf import render_pdf
-from webapp.uploads import image_kind
+from webapp.uploads import LOGO_MOST_SIDE, ImageRefused, checked_image
 from webapp.work import jobs
 from webapp.work.models import Job
 
@@ -138,7 +138,12 @@ def save_settings(
 def _store_logo(event: Event, data: bytes) -> str:
     if len(data) > MAX_LOGO_BYTES:
         raise BadgeError(_("The logo must be at most 2 MB."), "logo")
-    kind = image_kind(data)
+    try:
+        kind = checked_image(data, most_side=LOGO_MOST_SIDE)
+    except ImageRefused as refused:
+        if refused.too_large:  # every badge's PDF would decode it again
+            raise BadgeError(_("The logo must be at most 4000×4000 pixels."), "logo") from None
+        kind = None
     if kind not in ("PNG", "JPEG"):
         raise BadgeError(_("The logo must be a PNG or JPEG image."), "logo")
     relative = f"uploads/org-{event.organization_id}/badge-logo-{event.id}-{secrets.token_hex(6)}.{kind.lower()}"
