@@ -183,3 +183,44 @@ def test_an_upload_larger_than_the_site_accepts_gets_a_413_page(database_url, tm
         assert "at most 1 MB" in page and "<html" in page
         assert Contact.select().count() == 0
         db.close()
+
+
+def _multipart(filename: bytes, fields: dict[str, str] | None = None) -> bytes:
+    """A multipart body as a client sends it, the file's name given as raw bytes."""
+    parts = [
+        f'--B\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in (fields or {}).items()
+    ]
+    parts.append(
+        b'--B\r\nContent-Disposition: form-data; name="file"; filename="'
+        + filename
+        + b'"\r\nContent-Type: text/csv\r\n\r\nEmail\nana@example.org\n\r\n'
+    )
+    return b"".join(parts) + b"--B--\r\n"
+
+
+@pytest.mark.parametrize("filename", [b"caf\xe9.csv", b"\xff\xfe.csv"])
+def test_a_file_name_that_is_not_utf8_gets_a_message_that_says_so(app, auth, filename):
+    """werkzeug drops the whole form when a part's headers do not read: the import said "Choose a
+    CSV file" to a file that was chosen."""
+    org = make_org()
+    client = auth.client_for(make_member(org, "manager"), org)
+    response = client.post(
+        "/console/contacts/import", data=_multipart(filename), content_type="multipart/form-data; boundary=B"
+    )
+    assert response.status_code == 400
+    assert "name the file in plain letters" in response.get_data(as_text=True)
+    assert Contact.select().count() == 0
+    assert client.post(
+        "/console/contacts/import", data=_multipart(b"people.csv"), content_type="multipart/form-data; boundary=B"
+    ).status_code in (302, 303)
+
+
+def test_with_csrf_on_an_unreadable_upload_is_not_called_a_missing_token(csrf_app):
+    response = csrf_app.test_client().post(
+        "/login",
+        data=_multipart(b"\xff.csv", {"email": "a@example.org"}),
+        content_type="multipart/form-data; boundary=B",
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "name the file in plain letters" in page and "CSRF token" not in page

@@ -1,7 +1,7 @@
 """What a request may carry: no NUL character in its path, query or form fields (PostgreSQL cannot
-store one, so a view would fail on it; checked once for every request), redirect targets that stay
-on this site, row ids within the range a database column holds (in a query, a form or a URL's
-path), and names that fit in an email header."""
+store one, so a view would fail on it; checked once for every request), a multipart body whose
+parts read, redirect targets that stay on this site, row ids within the range a database column
+holds (in a query, a form or a URL's path), and names that fit in an email header."""
 
 from __future__ import annotations
 
@@ -91,6 +91,22 @@ def refuse_nul_characters() -> None:
         abort(400, _("The request contains a NUL character, which is not accepted anywhere."))
 
 
+def refuse_unreadable_form() -> None:
+    """Answer 400 to a multipart body that held something but gave no field and no file: werkzeug
+    drops the whole form when it cannot read a part's headers (a file name that is not UTF-8), and
+    the request then failed as "CSRF token missing", or as a form sent without its file."""
+    if request.mimetype != "multipart/form-data" or not request.content_length:
+        return
+    try:
+        unread = not request.form and not request.files
+    except RequestEntityTooLarge:
+        return  # the view says so beside its upload field, or the error page does
+    if unread:
+        abort(
+            400, _("The form could not be read. If it held a file, name the file in plain letters and send it again.")
+        )
+
+
 class RowIdConverter(IntegerConverter):
     """`<int:...>` in every route: a number beyond what an id column holds names no row, so the
     answer is 404 (the route's own, not "method not allowed" by a neighbouring route), before it
@@ -107,3 +123,4 @@ def init_app(app) -> None:
     """Before any route is added: the routes' `int` is RowIdConverter."""
     app.url_map.converters["int"] = RowIdConverter
     app.before_request(refuse_nul_characters)
+    app.before_request(refuse_unreadable_form)
