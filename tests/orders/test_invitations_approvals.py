@@ -64,6 +64,27 @@ def test_csv_of_invitees_reports_bad_rows(auth):
     assert Outbox.select().where(Outbox.kind == "invitation").count() == 2
 
 
+def test_an_invitees_name_over_200_characters_is_reported_not_cut(auth):
+    """The name greets them in the invitation and becomes their name at checkout, where it would be
+    refused: it is reported on its line, and a name typed in the form is refused the same way."""
+    org = make_org()
+    event = make_event(org, invite_only=True)
+    client = auth.client_for(make_member(org), org)
+    csv = f"email,name\nana@example.org,{'A' * 201}\nbudi@example.org,Budi\n"
+    response = client.post(
+        f"/console/events/{event.id}/invitations",
+        data={"csv": (io.BytesIO(csv.encode()), "invitees.csv")},
+        content_type="multipart/form-data",
+    )
+    assert "Line 2: Keep the name to 200 characters or fewer." in response.get_data(as_text=True)
+    assert [i.email for i in Invitation.select()] == ["budi@example.org"]
+    response = client.post(
+        f"/console/events/{event.id}/invitations", data={"email": "cici@example.org", "name": "Ci\nci"}
+    )
+    assert "Write the name on one line" in response.get_data(as_text=True)
+    assert Invitation.select().count() == 1
+
+
 def test_a_semicolon_separated_windows_csv_of_invitees_is_read(auth):
     """Excel in many languages writes ";" between cells, in Windows-1252."""
     org = make_org()

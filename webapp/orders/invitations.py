@@ -13,6 +13,7 @@ from webapp.catalog.models import ParticipantGroup, Product
 from webapp.db import db, utcnow
 from webapp.email_address import is_valid_email
 from webapp.events.models import Event
+from webapp.guards import person_name_problem
 from webapp.i18n import _, stored_text, verbatim
 from webapp.orders.codes import new_invitation_code
 from webapp.orders.models import Invitation
@@ -63,9 +64,11 @@ def create(
 ) -> Invitation:  # fmt: skip
     """A personal invitation (with an email: sent at once when `send`) or a shared code. Whoever
     registers with it joins the participant group `group_id` (None: the default group)."""
-    email = (email or "").strip().lower()
+    email, name = (email or "").strip().lower(), (name or "").strip()
     if email and not is_valid_email(email):
         raise InvitationError(_("Enter an email address such as ana@example.org."))
+    if problem := person_name_problem(name):
+        raise InvitationError(problem)
     if not email and max_uses < 1:
         raise InvitationError(_("A shared code needs at least one use."))
     if max_uses < 1 or max_uses > 100000:
@@ -75,7 +78,7 @@ def create(
     with db.atomic():
         invitation = Invitation.create(
             organization=event.organization_id, event=event, code=_new_code(), email=email,
-            name=(name or "").strip()[:200], product_ids=ids, max_uses=max_uses, group=group,
+            name=name, product_ids=ids, max_uses=max_uses, group=group,
         )  # fmt: skip
         audit.record(
             event.organization_id, "invitation.create", user=actor, actor=actor_label, target=invitation,
@@ -206,13 +209,16 @@ def import_csv(
                 problem = _("%(email)s is not an email address", email=email) if email else _("the email is empty")
                 result.errors.append((line, problem))
                 continue
+            if problem := person_name_problem(name):
+                result.errors.append((line, problem))
+                continue
             if email in seen:
-                result.skipped.append((line, f"{email} is already invited"))
+                result.skipped.append((line, _("%(email)s is already invited", email=email)))
                 continue
             seen.add(email)
             invitation = Invitation.create(
                 organization=event.organization_id, event=event, code=_new_code(), email=email,
-                name=name[:200], product_ids=ids, max_uses=1, group=group,
+                name=name, product_ids=ids, max_uses=1, group=group,
             )  # fmt: skip
             send_invitation(invitation)
             result.created.append(invitation)
