@@ -78,48 +78,27 @@ def test_badge_settings_refuse_a_bad_colour_and_no_fields(manager, event, ticket
     assert not BadgeSettings.select().where(BadgeSettings.event == event.id).exists()
 
 
-def test_badge_logo_upload_must_be_an_image(manager, event, ticket):
-    answer = manager.post(
+def _post_badge_logo(manager, event, logo: bytes):
+    data = {"size": "90x55", "fields": ["name"], "accent_color": "#1d4ed8", "show_logo": "y"}
+    return manager.post(
         f"/console/events/{event.id}/checkin/badges",
-        data={
-            "size": "90x55",
-            "fields": ["name"],
-            "accent_color": "#1d4ed8",
-            "show_logo": "y",
-            "logo": (io.BytesIO(b"not an image"), "logo.png"),
-        },
+        data={**data, "logo": (io.BytesIO(logo), "logo.jpg")},
         content_type="multipart/form-data",
     )
-    assert answer.status_code == 422 and "PNG or JPEG" in answer.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
     ("logo", "message"),
-    [(b"\xff\xd8\xff\xe0 not a picture", "PNG or JPEG"), (_jpeg(4001, 10), "at most 4000×4000 pixels")],
+    [(b"not an image", "PNG or JPEG"), (_jpeg(4001, 10), "at most 4000×4000 pixels")],
     ids=["not an image", "too wide"],
 )
-def test_a_badge_logo_beyond_4000_pixels_a_side_or_not_an_image_is_refused(manager, event, ticket, logo, message):
+def test_a_badge_logo_must_be_an_image_of_at_most_4000_pixels_a_side(manager, event, ticket, logo, message):
     """A badge's logo of any size was kept (an organization's logo is held to 4000×4000): each badge's
     PDF decoded it again."""
-    answer = manager.post(
-        f"/console/events/{event.id}/checkin/badges",
-        data={
-            "size": "90x55",
-            "fields": ["name"],
-            "accent_color": "#1d4ed8",
-            "show_logo": "y",
-            "logo": (io.BytesIO(logo), "logo.jpg"),
-        },
-        content_type="multipart/form-data",
-    )
+    answer = _post_badge_logo(manager, event, logo)
     assert answer.status_code == 422 and message in answer.get_data(as_text=True)
     assert not BadgeSettings.select().where(BadgeSettings.event == event.id).exists()
-    data = {"size": "90x55", "fields": ["name"], "accent_color": "#1d4ed8", "show_logo": "y"}
-    kept = manager.post(
-        f"/console/events/{event.id}/checkin/badges",
-        data={**data, "logo": (io.BytesIO(_jpeg(64, 64)), "logo.jpg")},
-        content_type="multipart/form-data",
-    )
+    kept = _post_badge_logo(manager, event, _jpeg(64, 64))
     assert kept.status_code in (302, 303) and BadgeSettings.get(BadgeSettings.event == event.id).logo_path
 
 
