@@ -31,17 +31,18 @@ def has_control_characters(text: str) -> bool:
     return any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 or char in "\u2028\u2029" for char in text)
 
 
-NAME_MAX = 200  # a person's name on an order, a ticket or a waiting list (their columns' length)
+NAME_MAX = 200  # a person's name on an order, a ticket, a waiting list or an invitation (their columns' length)
 
 
 def person_name_problem(name: str) -> str | None:
     """What is wrong with a person's name (given and stripped), the one rule for a buyer, an
-    attendee (at checkout or changed later) and a waiting list: on one line, so that it fits in
-    an email header, and within its column, refused rather than cut."""
+    attendee (at checkout or changed later), a waiting list, an operator's addition and an
+    invitation: on one line, so that it fits in an email header, and within its column, refused
+    rather than cut."""
     if has_control_characters(name):
         return _("Write the name on one line, without tabs or line breaks.")
     if len(name) > NAME_MAX:
-        return _("Keep the name to 200 characters or fewer.")
+        return _("Keep the name to %(most)s characters or fewer.", most=NAME_MAX)
     return None
 
 
